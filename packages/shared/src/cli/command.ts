@@ -1,0 +1,190 @@
+import { Args, Command, Flags, type Interfaces } from '@oclif/core';
+import { type ConfigSpec, describeConfig, type LoadedConfig, loadConfig, logFormats, logLevels } from '../config.js';
+import { daemonPaths, daemonStatus, lastLines, startDaemon, stopDaemon } from '../daemon.js';
+import { notFoundError, StratumError, usageError } from '../errors.js';
+import { createLogger, type LogFormat, type Logger, type LogLevel } from '../log.js';
+import { renderTable } from '../output.js';
+
+export interface ToolSpec {
+  /** The binary's name: svault, kogral, prov, typedialog, vapora. */
+  name: string;
+  config: ConfigSpec;
+  /** The daemon's entry module (absolute path), for `daemon start` and on-demand starts. */
+  daemonEntry: string;
+}
+
+export type FlagsOf<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof StratumCommand)['baseFlags'] & T['flags']
+>;
+export type ArgsOf<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
+
+/**
+ * The base of every command: `--json`, logging and config flags, config loaded with
+ * provenance, a logger on stderr. Errors are rethrown to the one handler in entry.ts.
+ */
+export abstract class StratumCommand<T extends typeof Command = typeof Command> extends Command {
+  static override enableJsonFlag = true;
+  static override baseFlags = {
+    'log-level': Flags.option({
+      options: logLevels,
+      description: 'log verbosity (logs go to stderr)',
+      helpGroup: 'GLOBAL',
+    })(),
+    'log-format': Flags.option({ options: logFormats, description: 'log line format', helpGroup: 'GLOBAL' })(),
+    config: Flags.string({
+      description: 'project config file, instead of the nearest one found upwards',
+      helpValue: '<file>',
+      helpGroup: 'GLOBAL',
+    }),
+    debug: Flags.boolean({ description: 'print the stack trace with an error', helpGroup: 'GLOBAL' }),
+  };
+  /** Set by `defineTool`. */
+  static tool: ToolSpec;
+
+  protected flags!: FlagsOf<T>;
+  protected args!: ArgsOf<T>;
+  protected settings!: LoadedConfig;
+  protected logger!: Logger;
+
+  protected get tool(): ToolSpec {
+    return (this.constructor as typeof StratumCommand).tool;
+  }
+
+  /** Maps this command's flags to config keys (dotted), so `config` shows them as the source. */
+  protected configFlags(): Record<string, unknown> {
+    return {};
+  }
+
+  override async init(): Promise<void> {
+    await super.init();
+    const ctor = this.constructor as typeof StratumCommand;
+    const { flags, args } = await this.parse();
+    this.flags = flags as FlagsOf<T>;
+    this.args = args as ArgsOf<T>;
+    this.settings = loadConfig(ctor.tool.config, {
+      ...(flags.config ? { file: flags.config } : {}),
+      flags: { 'log.level': flags['log-level'], 'log.format': flags['log-format'], ...this.configFlags() },
+    });
+    const log = (this.settings.values as { log: { level: LogLevel; format: LogFormat } }).log;
+    this.logger = createLogger({ name: ctor.tool.name, level: log.level, format: log.format });
+  }
+
+  /** Everything goes to the single handler in entry.ts (one line, exit code by kind). */
+  override async catch(err: Error & { exitCode?: number }): Promise<never> {
+    throw err;
+  }
+
+  /** For commands that would prompt: off a TTY or under CI, fail and name the flag to pass. */
+  protected requireInteractive(what: string, flag: string): void {
+    if (!process.stdin.isTTY || process.env.CI) {
+      throw usageError(`${what} needs an answer and this is not an interactive terminal`, { hint: `pass ${flag}` });
+    }
+  }
+}
+
+export interface PlannedMeta {
+  summary: string;
+  /** SPEC.md id, e.g. 'SV8'. */
+  spec: string;
+  description?: string;
+  examples?: string[];
+  args?: Interfaces.ArgInput;
+  flags?: Interfaces.FlagInput;
+  aliases?: string[];
+}
+
+/** A command that SPEC.md lists and that is not built yet: real help, exit 1 when run. */
+export function planned(tool: ToolSpec, meta: PlannedMeta): Command.Class {
+  return class PlannedCommand extends StratumCommand {
+    static override tool = tool;
+    static override summary = meta.summary;
+    static override description = meta.description;
+    static override examples = meta.examples ?? [];
+    static override args = meta.args ?? {};
+    static override flags = meta.flags ?? {};
+    static override aliases = meta.aliases ?? [];
+    static override strict = false;
+    static planned = meta.spec;
+    async run(): Promise<never> {
+      throw new StratumError('failure', `'${tool.name} ${this.id?.replaceAll(':', ' ')}' is not implemented yet`, {
+        hint: `planned as ${meta.spec} in SPEC.md`,
+      });
+    }
+  };
+}
+
+export abstract class ConfigCommand extends StratumCommand<typeof ConfigCommand> {
+  static override summary = 'Show the effective configuration and where each value came from';
+  static override description =
+    'Values are merged in this order, later wins: defaults, the user file ($XDG_CONFIG_HOME/stratumiops/<tool>.toml), the project file (found from the working directory upwards, or --config), environment variables, flags. Secrets are masked.';
+  static override examples = ['<%= config.bin %> config', '<%= config.bin %> config log.level --json'];
+  static override args = { key: Args.string({ description: 'show only this key (dotted, e.g. log.level)' }) };
+
+  async run() {
+    let rows = describeConfig(this.settings);
+    if (this.args.key) {
+      const key = this.args.key;
+      rows = rows.filter((r) => r.key === key || r.key.startsWith(`${key}.`));
+      if (rows.length === 0)
+        throw notFoundError(`no setting '${key}'`, { hint: `run '${this.tool.name} config' to list them` });
+    }
+    this.log(renderTable(rows, ['key', 'value', 'source']));
+    const env = Object.entries({ ...this.tool.config.env }).map(([v, k]) => `${v} → ${k}`);
+    if (!this.args.key && env.length > 0) this.log(`\nenvironment: ${env.join(', ')}`);
+    return { settings: rows, files: this.settings.files };
+  }
+}
+
+export abstract class DaemonStart extends StratumCommand<typeof DaemonStart> {
+  static override summary = 'Start the daemon in the background';
+  static override description =
+    `Commands that need it start the daemon on demand; this starts it explicitly. It listens on a unix socket (mode 0600) in the data directory, and refuses to start twice.`;
+  async run() {
+    const { pid, socket } = await startDaemon({ tool: this.tool.name, entry: this.tool.daemonEntry });
+    this.log(`${this.tool.name} daemon started (pid ${pid}, socket ${socket})`);
+    return { pid, socket };
+  }
+}
+
+export abstract class DaemonStatus extends StratumCommand<typeof DaemonStatus> {
+  static override summary = 'Show whether the daemon is running';
+  static override description = 'Exit code 0 when it runs and answers its health check, 7 when it does not.';
+  async run() {
+    const s = await daemonStatus(this.tool.name);
+    if (!this.jsonEnabled()) {
+      if (s.running) this.log(`running: pid ${s.pid}, socket ${s.socket}, up ${s.health?.uptime_s ?? '?'} s`);
+      else this.log(`not running${s.stale ? ' (stale files from a previous run are cleaned on next start)' : ''}`);
+    }
+    if (!s.running) {
+      if (this.jsonEnabled()) this.logJson(s);
+      this.exit(7);
+    }
+    return s;
+  }
+}
+
+export abstract class DaemonStop extends StratumCommand<typeof DaemonStop> {
+  static override summary = 'Stop the daemon';
+  static override flags = {
+    timeout: Flags.integer({ description: 'seconds to wait before killing it', default: 10, min: 1 }),
+  };
+  async run() {
+    const r = await stopDaemon(this.tool.name, process.env, this.flags.timeout * 1000);
+    this.log(`${this.tool.name} daemon stopped (pid ${r.pid}${r.forced ? ', killed after timeout' : ''})`);
+    return r;
+  }
+}
+
+export abstract class DaemonLogs extends StratumCommand<typeof DaemonLogs> {
+  static override summary = "Print the daemon's log";
+  static override flags = {
+    lines: Flags.integer({ char: 'n', description: 'how many lines from the end', default: 50, min: 1 }),
+  };
+  async run() {
+    const file = daemonPaths(this.tool.name).log;
+    const lines = lastLines(file, this.flags.lines);
+    if (lines.length === 0 && !this.jsonEnabled()) this.log(`no log yet at ${file}`);
+    for (const l of lines) this.log(l);
+    return { file, lines };
+  }
+}

@@ -1,0 +1,102 @@
+/** Exit codes shared by every StratumIOps binary (ARCHITECTURE.md, "Conventions"). */
+export const ExitCode = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  validation: 3,
+  notFound: 4,
+  denied: 5,
+  conflict: 6,
+  unavailable: 7,
+} as const;
+export type ExitCodeName = keyof typeof ExitCode;
+
+export interface StratumErrorOptions {
+  /** What the user can do about it; printed after the message. */
+  hint?: string;
+  /** Structured details for `--json` output (never secrets). */
+  details?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+/** The one error type commands throw: it carries its exit code and a hint. */
+export class StratumError extends Error {
+  readonly code: ExitCodeName;
+  readonly hint: string | undefined;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ExitCodeName, message: string, opts: StratumErrorOptions = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'StratumError';
+    this.code = code;
+    this.hint = opts.hint;
+    this.details = opts.details;
+  }
+
+  get exitCode(): number {
+    return ExitCode[this.code];
+  }
+}
+
+export const usageError = (message: string, opts?: StratumErrorOptions) => new StratumError('usage', message, opts);
+export const validationError = (message: string, opts?: StratumErrorOptions) =>
+  new StratumError('validation', message, opts);
+export const notFoundError = (message: string, opts?: StratumErrorOptions) =>
+  new StratumError('notFound', message, opts);
+export const conflictError = (message: string, opts?: StratumErrorOptions) =>
+  new StratumError('conflict', message, opts);
+export const unavailableError = (message: string, opts?: StratumErrorOptions) =>
+  new StratumError('unavailable', message, opts);
+
+/** A normalised view of any thrown value, as the top-level handler prints it. */
+export interface ErrorReport {
+  code: ExitCodeName;
+  exitCode: number;
+  message: string;
+  hint?: string;
+  details?: Record<string, unknown>;
+}
+
+interface OclifLikeError {
+  message: string;
+  oclif?: { exit?: number | false };
+  code?: string;
+}
+
+const codeByExit = Object.fromEntries(Object.entries(ExitCode).map(([k, v]) => [v, k])) as Record<number, ExitCodeName>;
+
+/** Turns any error (ours, oclif's parse errors, or an unexpected one) into a report. */
+export function toErrorReport(err: unknown, bin: string): ErrorReport {
+  if (err instanceof StratumError) {
+    return {
+      code: err.code,
+      exitCode: err.exitCode,
+      message: err.message,
+      ...(err.hint ? { hint: err.hint } : {}),
+      ...(err.details ? { details: err.details } : {}),
+    };
+  }
+  const e = err as OclifLikeError;
+  if (e && typeof e === 'object' && e.oclif && typeof e.oclif.exit === 'number') {
+    // oclif parse errors (unknown flag, missing arg...) are usage errors with a multi-line text.
+    const exitCode = e.oclif.exit;
+    const lines = String(e.message ?? '')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !/^see more help with/i.test(l));
+    return {
+      code: codeByExit[exitCode] ?? 'failure',
+      exitCode,
+      message: lines.join('; ') || 'invalid usage',
+      ...(exitCode === ExitCode.usage ? { hint: `run '${bin} <command> --help' for usage` } : {}),
+    };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { code: 'failure', exitCode: ExitCode.failure, message: message || 'unexpected error' };
+}
+
+/** One line for stderr: "<bin>: <message> (hint)". */
+export function formatErrorLine(report: ErrorReport, bin: string): string {
+  const msg = report.message.replace(/\s*\n\s*/g, ' ');
+  return `${bin}: ${msg}${report.hint ? ` (${report.hint})` : ''}`;
+}
