@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'scripts/test/**/*.test.ts'],
+    include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
     // Integration suites start real servers (PostgreSQL, NATS, etcd, sshd, chromium): give them room.
     testTimeout: 30_000,
     hookTimeout: 120_000,

@@ -41,11 +41,18 @@ export interface LoadedConfig<T = Record<string, unknown>> {
   files: { user?: string; project?: string };
 }
 
+/** A flag that sets a config key, e.g. `--log-level` → `log.level`. */
+export interface FlagSetting {
+  key: string;
+  flag: string;
+  value: unknown;
+}
+
 export interface LoadOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
-  /** Dotted key → value, from command-line flags. Undefined values are ignored. */
-  flags?: Record<string, unknown>;
+  /** Values from command-line flags; undefined values are ignored. */
+  flags?: FlagSetting[];
   /** An explicit project file (`--config`), instead of the upward search. */
   file?: string;
 }
@@ -179,9 +186,9 @@ export function loadConfig<T = Record<string, unknown>>(spec: ConfigSpec, opts: 
       values: { [key]: coerceEnv(raw, leafType(spec.schema, key)) },
     });
   }
-  for (const [key, value] of Object.entries(opts.flags ?? {})) {
+  for (const { key, flag, value } of opts.flags ?? []) {
     if (value === undefined) continue;
-    layers.push({ source: { kind: 'flag', where: `--${key.split('.').at(-1)}` }, values: { [key]: value } });
+    layers.push({ source: { kind: 'flag', where: `--${flag}` }, values: { [key]: value } });
   }
 
   const merged: Plain = {};

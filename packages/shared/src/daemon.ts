@@ -41,9 +41,14 @@ export function daemonPaths(tool: string, env: NodeJS.ProcessEnv = process.env):
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A killed daemon whose parent never reaps it (no init in containers) stays a zombie: dead.
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
   }
 }
 

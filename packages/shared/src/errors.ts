@@ -66,7 +66,8 @@ interface OclifLikeError {
 const codeByExit = Object.fromEntries(Object.entries(ExitCode).map(([k, v]) => [v, k])) as Record<number, ExitCodeName>;
 
 /** Turns any error (ours, oclif's parse errors, or an unexpected one) into a report. */
-export function toErrorReport(err: unknown, bin: string): ErrorReport {
+/** `usageHint` is shown with usage errors, e.g. "see 'svault kv get --help'". */
+export function toErrorReport(err: unknown, usageHint?: string): ErrorReport {
   if (err instanceof StratumError) {
     return {
       code: err.code,
@@ -88,7 +89,7 @@ export function toErrorReport(err: unknown, bin: string): ErrorReport {
       code: codeByExit[exitCode] ?? 'failure',
       exitCode,
       message: lines.join('; ') || 'invalid usage',
-      ...(exitCode === ExitCode.usage ? { hint: `run '${bin} <command> --help' for usage` } : {}),
+      ...(exitCode === ExitCode.usage && usageHint ? { hint: usageHint } : {}),
     };
   }
   const message = err instanceof Error ? err.message : String(err);

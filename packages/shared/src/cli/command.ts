@@ -1,5 +1,13 @@
 import { Args, Command, Flags, type Interfaces } from '@oclif/core';
-import { type ConfigSpec, describeConfig, type LoadedConfig, loadConfig, logFormats, logLevels } from '../config.js';
+import {
+  type ConfigSpec,
+  describeConfig,
+  type FlagSetting,
+  type LoadedConfig,
+  loadConfig,
+  logFormats,
+  logLevels,
+} from '../config.js';
 import { daemonPaths, daemonStatus, lastLines, startDaemon, stopDaemon } from '../daemon.js';
 import { notFoundError, StratumError, usageError } from '../errors.js';
 import { createLogger, type LogFormat, type Logger, type LogLevel } from '../log.js';
@@ -51,8 +59,8 @@ export abstract class StratumCommand<T extends typeof Command = typeof Command> 
   }
 
   /** Maps this command's flags to config keys (dotted), so `config` shows them as the source. */
-  protected configFlags(): Record<string, unknown> {
-    return {};
+  protected configFlags(): FlagSetting[] {
+    return [];
   }
 
   override async init(): Promise<void> {
@@ -63,7 +71,11 @@ export abstract class StratumCommand<T extends typeof Command = typeof Command> 
     this.args = args as ArgsOf<T>;
     this.settings = loadConfig(ctor.tool.config, {
       ...(flags.config ? { file: flags.config } : {}),
-      flags: { 'log.level': flags['log-level'], 'log.format': flags['log-format'], ...this.configFlags() },
+      flags: [
+        { key: 'log.level', flag: 'log-level', value: flags['log-level'] },
+        { key: 'log.format', flag: 'log-format', value: flags['log-format'] },
+        ...this.configFlags(),
+      ],
     });
     const log = (this.settings.values as { log: { level: LogLevel; format: LogFormat } }).log;
     this.logger = createLogger({ name: ctor.tool.name, level: log.level, format: log.format });

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ExitCode, formatErrorLine, StratumError, toErrorReport } from '../errors.js';
-import { type HelpIndex, resolve } from './help-index.js';
+import { childNames, type HelpIndex, resolve } from './help-index.js';
 
 function flagWords(argv: string[]): { pre: string[]; words: string[] } {
   const dd = argv.indexOf('--');
@@ -41,9 +41,9 @@ export async function main(root: URL, argv: string[] = process.argv.slice(2)): P
 
   if (target.kind === 'unknown') {
     const err = new StratumError('usage', `'${target.attempted}' is not a ${bin} command`, {
-      hint: suggest(index, target.attempted, bin),
+      hint: suggest(index, target.scope, target.attempted.split(' ').at(-1) ?? '', bin),
     });
-    return fail(err, bin, json, pre.includes('--debug'));
+    return fail(err, bin, { json, debug: pre.includes('--debug') });
   }
   if (wantsHelp || target.kind !== 'command') {
     const { renderHelp } = await import('./help.js');
@@ -55,25 +55,26 @@ export async function main(root: URL, argv: string[] = process.argv.slice(2)): P
     await oclif.run(argv, root.href);
     await oclif.flush();
   } catch (err) {
-    fail(err, bin, json, pre.includes('--debug'));
+    const usageHint = `see '${bin} ${target.command.id.replaceAll(':', ' ')} --help'`;
+    fail(err, bin, { json, debug: pre.includes('--debug'), usageHint });
   }
 }
 
 /** The one top-level error handler: one line on stderr (a JSON document on stdout with --json). */
-export function fail(err: unknown, bin: string, json: boolean, debug: boolean): never {
-  const oclifExit = (err as { oclif?: { exit?: number } })?.oclif?.exit;
-  if ((err as Error)?.name === 'ExitError' && typeof oclifExit === 'number') process.exit(oclifExit);
-  const report = toErrorReport(err, bin);
-  if (json) process.stdout.write(`${JSON.stringify({ error: report }, null, 2)}\n`);
+export function fail(err: unknown, bin: string, opts: { json: boolean; debug: boolean; usageHint?: string }): never {
+  // this.exit(n) inside a command: a deliberate exit code, not an error to report.
+  const e = err as { code?: string; oclif?: { exit?: number } } | undefined;
+  if (e?.code === 'EEXIT' && typeof e.oclif?.exit === 'number') process.exit(e.oclif.exit);
+  const report = toErrorReport(err, opts.usageHint);
+  if (opts.json) process.stdout.write(`${JSON.stringify({ error: report }, null, 2)}\n`);
   process.stderr.write(`${formatErrorLine(report, bin)}\n`);
-  if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  if (opts.debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
   process.exit(report.exitCode);
 }
 
-function suggest(index: HelpIndex, word: string, bin: string): string {
-  const names = new Set<string>();
-  for (const id of Object.keys(index.commands)) names.add(id.split(':')[0] ?? id);
-  for (const t of Object.keys(index.topics)) names.add(t.split(':')[0] ?? t);
+function suggest(index: HelpIndex, scope: string, word: string, bin: string): string {
+  const names = childNames(index, scope);
+  const where = scope ? `${bin} ${scope.replaceAll(':', ' ')}` : bin;
   let best: string | undefined;
   let bestD = Number.POSITIVE_INFINITY;
   for (const n of names) {
@@ -81,19 +82,22 @@ function suggest(index: HelpIndex, word: string, bin: string): string {
     if (d < bestD) [best, bestD] = [n, d];
   }
   const close = best !== undefined && bestD <= Math.max(1, Math.floor(word.length / 3));
-  return close ? `did you mean '${bin} ${best}'? see '${bin} --help'` : `see '${bin} --help' for the commands`;
+  return close ? `did you mean '${where} ${best}'? see '${where} --help'` : `see '${where} --help' for the commands`;
 }
 
+/** Edit distance where swapping two neighbouring letters counts as one edit (typos like 'gte'). */
 function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  const at = (i: number, j: number) => d[i]?.[j] ?? 0;
   for (let i = 1; i <= a.length; i++) {
-    let prev = row[0] ?? 0;
-    row[0] = i;
     for (let j = 1; j <= b.length; j++) {
-      const cur = row[j] ?? 0;
-      row[j] = Math.min(cur + 1, (row[j - 1] ?? 0) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, at(i - 2, j - 2) + 1);
+      (d[i] as number[])[j] = v;
     }
   }
-  return row[b.length] ?? 0;
+  return at(a.length, b.length);
 }

@@ -42,7 +42,8 @@ export type Resolved =
   | { kind: 'command'; command: HelpCommand; words: number }
   | { kind: 'topic'; topic: string; words: number }
   | { kind: 'root' }
-  | { kind: 'unknown'; attempted: string };
+  /** `scope` is the topic the unknown word was looked up in ('' at the root). */
+  | { kind: 'unknown'; attempted: string; scope: string };
 
 /** Finds the command (longest match of leading words, aliases included) or topic named by argv. */
 export function resolve(index: HelpIndex, words: string[]): Resolved {
@@ -59,12 +60,27 @@ export function resolve(index: HelpIndex, words: string[]): Resolved {
   }
   for (let n = words.length; n > 0; n--) {
     const id = words.slice(0, n).join(':');
-    if (isTopic(index, id)) return { kind: 'topic', topic: id, words: n };
+    if (!isTopic(index, id)) continue;
+    // A topic takes no arguments: a word after it must have been meant as a command.
+    if (n < words.length) return { kind: 'unknown', attempted: words.slice(0, n + 1).join(' '), scope: id };
+    return { kind: 'topic', topic: id, words: n };
   }
-  return { kind: 'unknown', attempted: words[0] ?? '' };
+  return { kind: 'unknown', attempted: words[0] ?? '', scope: '' };
 }
 
 export function isTopic(index: HelpIndex, id: string): boolean {
   if (index.topics[id] !== undefined) return true;
   return Object.keys(index.commands).some((c) => c.startsWith(`${id}:`));
+}
+
+/** The command and topic names one level below `scope` ('' for the root). */
+export function childNames(index: HelpIndex, scope: string): string[] {
+  const prefix = scope ? `${scope}:` : '';
+  const depth = scope ? scope.split(':').length : 0;
+  const names = new Set<string>();
+  for (const id of [...Object.keys(index.commands), ...Object.keys(index.topics)]) {
+    if (id.startsWith(prefix)) names.add(id.split(':')[depth] ?? '');
+  }
+  names.delete('');
+  return [...names];
 }

@@ -106,7 +106,7 @@ function commandHelp(index: HelpIndex, c: HelpCommand): string {
         .replaceAll('<%= config.bin %>', index.bin)
         .replaceAll('<%= command.id %>', spaced(c.id))
         .split('\n')
-        .map((l) => `  ${l}`)
+        .map((l) => (l.startsWith(`${index.bin} `) ? `  $ ${l}` : `  ${l}`))
         .join('\n'),
     );
     out.push('', bold('EXAMPLES'), ex.join('\n\n'));

@@ -1,0 +1,147 @@
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { renderHelp } from '../packages/shared/src/cli/help.js';
+import type { HelpIndex } from '../packages/shared/src/cli/help-index.js';
+import { resolve } from '../packages/shared/src/cli/help-index.js';
+import { runBin, sandbox, tools } from './run-bin.js';
+
+const index = (tool: string): HelpIndex =>
+  JSON.parse(readFileSync(join(import.meta.dirname, '..', 'packages', tool, 'help-index.json'), 'utf8'));
+
+describe.each(tools)('%s binary', (tool) => {
+  it('prints its version', async () => {
+    const r = await runBin(tool, ['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^${tool}/\\d+\\.\\d+\\.\\d+ linux-\\w+ node-v\\d+`));
+  });
+
+  it('prints a command tree with topics, config, daemon and autocomplete', async () => {
+    const r = await runBin(tool, ['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('USAGE');
+    expect(r.stdout).toMatch(/TOPICS[\s\S]*daemon/);
+    expect(r.stdout).toMatch(/COMMANDS[\s\S]*config/);
+    expect(r.stdout).toContain('autocomplete');
+    const topics = Object.keys(index(tool).topics).filter((t) => !t.includes(':'));
+    expect(topics.length).toBeGreaterThan(0);
+    for (const t of topics) expect(r.stdout).toContain(t);
+  });
+
+  it('renders help for every declared command and topic', () => {
+    const idx = index(tool);
+    for (const c of Object.values(idx.commands)) {
+      const text = renderHelp(idx, { kind: 'command', command: c, words: 1 });
+      expect(text, c.id).toContain(`$ ${tool} ${c.id.replaceAll(':', ' ')}`);
+      expect(c.summary, `${tool} ${c.id} has a summary`).toBeTruthy();
+    }
+    for (const t of Object.keys(idx.topics)) {
+      const r = resolve(idx, t.split(':'));
+      expect(r.kind, t).toBe('topic');
+      expect(renderHelp(idx, r), t).toContain('COMMANDS');
+    }
+  });
+
+  it('rejects an unknown command with exit 2 and one line, suggesting the closest', async () => {
+    const r = await runBin(tool, ['confg']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(`'confg' is not a ${tool} command`);
+    expect(r.stderr).toContain(`did you mean '${tool} config'`);
+  });
+
+  it('rejects an unknown word after a topic instead of showing the topic', async () => {
+    const r = await runBin(tool, ['daemon', 'stpo']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`'daemon stpo' is not a ${tool} command (did you mean '${tool} daemon stop'?`);
+  });
+
+  it('rejects an unknown flag with exit 2 and one line naming it', async () => {
+    const r = await runBin(tool, ['config', '--frobnicate']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('--frobnicate');
+    expect(r.stderr).toContain(`${tool} config --help`);
+    expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/); // no stack trace
+  });
+
+  it('gives a JSON error document on stdout with --json', async () => {
+    const r = await runBin(tool, ['nope', '--json']);
+    expect(r.code).toBe(2);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.error).toMatchObject({ code: 'usage', exitCode: 2 });
+    expect(doc.error.message).toContain("'nope'");
+  });
+});
+
+describe('configuration', () => {
+  const projectFile = { svault: 'svault.toml', kogral: '.kogral/config.toml', prov: 'prov.toml' } as const;
+
+  it.each(Object.entries(projectFile))(
+    '%s: a malformed project file gives exit 2 with file:line:col and writes nothing',
+    async (tool, file) => {
+      const { cwd, env } = sandbox();
+      mkdirSync(join(cwd, file, '..'), { recursive: true });
+      writeFileSync(join(cwd, file), '[log]\nlevel = "debug"\nthis is not toml\n');
+      const before = readdirSync(cwd, { recursive: true }).sort();
+      const r = await runBin(tool as 'svault', ['config'], { cwd, env });
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(new RegExp(`malformed config file .*${file.replace('.', '\\.')}:3:\\d+`));
+      expect(readdirSync(cwd, { recursive: true }).sort()).toEqual(before);
+    },
+  );
+
+  it('a value of the wrong type gives exit 3 naming the key and the file', async () => {
+    const { cwd, env } = sandbox();
+    writeFileSync(join(cwd, 'svault.toml'), '[log]\nlevel = "loud"\n');
+    const r = await runBin('svault', ['config'], { cwd, env });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("'log.level'");
+    expect(r.stderr).toContain(join(cwd, 'svault.toml'));
+  });
+
+  it('an unknown key gives exit 3 (typos are not silently ignored)', async () => {
+    const { cwd, env } = sandbox();
+    writeFileSync(join(cwd, 'svault.toml'), 'adress = "http://127.0.0.1:8200"\n');
+    const r = await runBin('svault', ['config'], { cwd, env });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("unknown setting 'adress'");
+  });
+
+  it('layers defaults < user file < project file < environment < flags, and says where each came from', async () => {
+    const { cwd, env } = sandbox();
+    mkdirSync(join(env.XDG_CONFIG_HOME as string, 'stratumiops'), { recursive: true });
+    writeFileSync(
+      join(env.XDG_CONFIG_HOME as string, 'stratumiops', 'svault.toml'),
+      'addr = "https://user.example:8200"\n[log]\nformat = "json"\n[storage]\npath = "/user/path"\n',
+    );
+    mkdirSync(join(cwd, 'sub', 'dir'), { recursive: true });
+    writeFileSync(join(cwd, 'svault.toml'), 'addr = "https://project.example:8200"\n[storage]\nbackend = "etcd"\n');
+    const r = await runBin('svault', ['config', '--json', '--log-level', 'error'], {
+      cwd: join(cwd, 'sub', 'dir'), // the project file is found upwards
+      env: { ...env, SVAULT_ADDR: 'https://env.example:8200', SVAULT_TOKEN: 's.supersecret' },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    const by = Object.fromEntries(doc.settings.map((s: { key: string }) => [s.key, s]));
+    expect(by.addr).toEqual({ key: 'addr', value: 'https://env.example:8200', source: 'env SVAULT_ADDR' });
+    expect(by['storage.backend'].source).toBe(`project ${join(cwd, 'svault.toml')}`);
+    expect(by['storage.path'].value).toBe('/user/path');
+    expect(by['log.format'].source).toMatch(/^user /);
+    expect(by['log.level']).toMatchObject({ value: 'error', source: 'flag --log-level' });
+    expect(by.token.value).toBe('********');
+    expect(r.stdout).not.toContain('supersecret');
+  });
+});
+
+describe('planned commands', () => {
+  it('say they are not implemented yet, with their SPEC id, and exit 1', async () => {
+    const r = await runBin('svault', ['kv', 'get', 'secret/db']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/'svault kv get' is not implemented yet \(planned as SV8 in SPEC\.md\)/);
+    expect(r.stdout).toBe('');
+  });
+});
