@@ -10,6 +10,11 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const tools = ['svault', 'kogral', 'prov', 'typedialog', 'vapora'];
 const require = createRequire(join(root, 'packages/shared/package.json'));
 const { Plugin } = await import(require.resolve('@oclif/core'));
+// oclif only warns about a command module it cannot load; for a build that is an error.
+process.on('warning', (w) => {
+  console.error(`build-manifests: ${w.message}`);
+  process.exitCode = 1;
+});
 
 function helpCommand(c) {
   return {

@@ -55,15 +55,19 @@ function topicHelp(index: HelpIndex, topic: string): string {
   return out.filter((l, i) => !(i === 0 && l === '')).join('\n');
 }
 
+/** Choices short enough to show in the flag's label; longer lists go in its description. */
+const inlineChoices = (f: HelpFlag) => (f.options?.length ? f.options.join('|').length <= 32 : false);
+
 function flagLabel(f: HelpFlag): string {
   const name = `${f.char ? `-${f.char}, ` : '    '}--${f.name}`;
   if (f.type === 'boolean') return name;
-  const value = f.options?.length ? `${f.options.join('|')}` : (f.helpValue ?? '<value>');
+  const value = inlineChoices(f) ? `${f.options?.join('|')}` : (f.helpValue ?? '<value>');
   return `${name}=${value}`;
 }
 
 function flagDesc(f: HelpFlag): string {
   const bits = [f.description ?? ''];
+  if (f.options?.length && !inlineChoices(f)) bits.push(`(one of: ${f.options.join(', ')})`);
   if (f.required) bits.push('(required)');
   if (f.default !== undefined && f.type === 'option') bits.push(dim(`[default: ${String(f.default)}]`));
   return bits.filter(Boolean).join(' ');

@@ -1,0 +1,12 @@
+import { Args } from '@oclif/core';
+import { planned } from '@stratumiops/shared/cli/command';
+import { tool } from '../../tool.js';
+
+export default planned(tool, {
+  summary: 'Revoke a lease now, and the credentials it holds',
+  spec: 'SV14',
+  args: {
+    'lease-id': Args.string({ description: 'lease id', required: true }),
+  },
+  examples: ['<%= config.bin %> lease revoke database/creds/app-rw/2f6a614c-4aa2-7b19-24b9-ad944a8d4de6'],
+});

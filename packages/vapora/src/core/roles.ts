@@ -1,0 +1,16 @@
+/** The twelve agent roles of the seed (SPEC.md VP1). */
+export const ROLES = [
+  'architect',
+  'developer',
+  'code-reviewer',
+  'tester',
+  'documenter',
+  'marketer',
+  'presenter',
+  'devops',
+  'monitor',
+  'security',
+  'project-manager',
+  'decision-maker',
+] as const;
+export type Role = (typeof ROLES)[number];
