@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const tools = ['svault', 'kogral', 'prov', 'typedialog', 'vapora'];
-const targets = { '--version': 2.0, '--help': 2.5 };
+// `config` runs a real command through oclif (no target yet: it shows what a command costs).
+const targets = { '--version': 2.0, '--help': 2.5, config: undefined };
 const pairs = Number(process.env.BENCH_PAIRS ?? 15);
 
 function time(args) {
@@ -44,15 +45,15 @@ export default function startup() {
         ratios.push(c / n);
       }
       const ratio = median(ratios);
-      const pass = ratio <= target;
+      const pass = target === undefined || ratio <= target;
       ok &&= pass;
       rows.push({
         command: `${tool} ${arg}`,
         'node -e 0 (ms)': median(base).toFixed(1),
         'command (ms)': median(cmd).toFixed(1),
         ratio: ratio.toFixed(2),
-        target: `<= ${target.toFixed(1)}`,
-        result: pass ? 'ok' : 'MISSED',
+        target: target === undefined ? '-' : `<= ${target.toFixed(1)}`,
+        result: target === undefined ? '(info)' : pass ? 'ok' : 'MISSED',
       });
     }
   }

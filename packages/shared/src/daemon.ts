@@ -14,9 +14,12 @@ import { chmod } from 'node:fs/promises';
 import { request } from 'node:http';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { conflictError, notFoundError, unavailableError } from './errors.js';
+import { conflictError, notFoundError, StratumError, unavailableError } from './errors.js';
 import { createHttpServer, installGracefulShutdown } from './http.js';
-import type { Logger } from './log.js';
+import { createLogger, type LogFormat, type Logger, type LogLevel } from './log.js';
+
+/** A daemon that finds another one running exits with this (the conflict exit code). */
+const ALREADY_RUNNING = 6;
 
 /** Where a tool keeps its data: `<TOOL>_DATA_DIR`, else `$XDG_DATA_HOME/stratumiops/<tool>`. */
 export function dataDir(tool: string, env: NodeJS.ProcessEnv = process.env): string {
@@ -131,11 +134,8 @@ export async function daemonStatus(tool: string, env: NodeJS.ProcessEnv = proces
 }
 
 function removeStale(p: DaemonPaths): void {
-  for (const f of [p.pid, p.socket]) {
-    try {
-      unlinkSync(f);
-    } catch {}
-  }
+  unlinkQuiet(p.pid);
+  unlinkQuiet(p.socket);
 }
 
 export interface StartOptions {
@@ -157,7 +157,7 @@ export async function startDaemon(opts: StartOptions): Promise<{ pid: number; so
       hint: `'${opts.tool} daemon stop' first`,
     });
   }
-  if (status.stale) removeStale(p);
+  // Stale files are the daemon's to clean, under its lock: a client removing them could race a starting daemon.
   mkdirSync(p.dir, { recursive: true, mode: 0o700 });
   const logFd = openSync(p.log, 'a', 0o600);
   const child = spawn(process.execPath, [opts.entry, ...(opts.args ?? [])], {
@@ -179,9 +179,44 @@ export async function startDaemon(opts: StartOptions): Promise<{ pid: number; so
     await new Promise((r) => setTimeout(r, 50));
   }
   if (exited === null) child.kill('SIGKILL');
+  if (exited === ALREADY_RUNNING) {
+    // Another start won the race: report that daemon.
+    const winner = await waitRunning(opts.tool, env, 5000);
+    if (winner)
+      throw conflictError(`${opts.tool} daemon is already running (pid ${winner})`, { details: { pid: winner } });
+  }
   throw unavailableError(`${opts.tool} daemon did not start: ${lastLines(p.log, 3).join(' | ') || 'no output'}`, {
     hint: `see '${opts.tool} daemon logs'`,
   });
+}
+
+async function waitRunning(tool: string, env: NodeJS.ProcessEnv, ms: number): Promise<number | undefined> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const s = await daemonStatus(tool, env);
+    if (s.running) return s.pid;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return undefined;
+}
+
+/**
+ * The daemon's address, starting it first if it is not running (what commands that need it call).
+ * Safe when several commands do this at once: one daemon wins, all get its socket.
+ */
+export async function ensureDaemon(opts: StartOptions): Promise<{ pid: number; socket: string }> {
+  const env = opts.env ?? process.env;
+  const s = await daemonStatus(opts.tool, env);
+  if (s.running && s.pid) return { pid: s.pid, socket: s.socket };
+  try {
+    return await startDaemon(opts);
+  } catch (e) {
+    const pid = (e as { details?: { pid?: number } }).details?.pid;
+    if (e instanceof StratumError && e.code === 'conflict' && pid) {
+      return { pid, socket: daemonPaths(opts.tool, env).socket };
+    }
+    throw e;
+  }
 }
 
 /** Stops the daemon (SIGTERM, then SIGKILL after `timeoutMs`) and removes its files. */
@@ -192,16 +227,15 @@ export async function stopDaemon(
 ): Promise<{ pid: number; forced: boolean }> {
   const p = daemonPaths(tool, env);
   const pid = readPid(p.pid);
-  if (pid === undefined || !alive(pid)) {
-    removeStale(p);
-    throw notFoundError(`${tool} daemon is not running`);
-  }
+  if (pid === undefined || !alive(pid)) throw notFoundError(`${tool} daemon is not running`);
   process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + timeoutMs;
   while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   const forced = alive(pid);
-  if (forced) process.kill(pid, 'SIGKILL');
-  removeStale(p);
+  if (forced) {
+    process.kill(pid, 'SIGKILL');
+    if (readPid(p.pid) === pid) removeStale(p); // it had no chance to clean up after itself
+  }
   return { pid, forced };
 }
 
@@ -221,6 +255,69 @@ export function lastLines(file: string, n: number): string[] {
   }
 }
 
+/**
+ * The pid file is the daemon's lock: created exclusively. A stale one (its process is gone) is removed
+ * under a short-lived cleanup lock, so that two daemons starting at once never delete each other's.
+ */
+function takePidFile(p: DaemonPaths, tool: string): number {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    try {
+      return openSync(p.pid, 'wx', 0o600);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const other = readPid(p.pid);
+    if (other !== undefined && alive(other)) {
+      process.stderr.write(`${tool} daemon is already running (pid ${other})\n`);
+      process.exit(ALREADY_RUNNING);
+    }
+    withCleanupLock(p, () => {
+      const pid = readPid(p.pid);
+      // An empty pid file is a daemon between creating and writing it, unless it is old.
+      const emptyAndOld = pid === undefined && ageMs(p.pid) > 2000;
+      if ((pid !== undefined && !alive(pid)) || emptyAndOld) removeStale(p);
+    });
+    sleepSync(20);
+  }
+  throw new Error(`could not take ${p.pid}`);
+}
+
+function withCleanupLock(p: DaemonPaths, fn: () => void): void {
+  const lock = `${p.pid}.lock`;
+  let fd: number;
+  try {
+    fd = openSync(lock, 'wx', 0o600);
+  } catch {
+    if (ageMs(lock) > 5000) unlinkQuiet(lock); // left by a process that died holding it
+    return;
+  }
+  try {
+    fn();
+  } finally {
+    closeSync(fd);
+    unlinkQuiet(lock);
+  }
+}
+
+function ageMs(file: string): number {
+  try {
+    return Date.now() - statSync(file).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+function unlinkQuiet(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {}
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 export interface ServeOptions {
   tool: string;
   version: string;
@@ -238,28 +335,24 @@ export interface ServeOptions {
 export async function serveDaemon(opts: ServeOptions): Promise<void> {
   const env = opts.env ?? process.env;
   const p = daemonPaths(opts.tool, env);
+  const prefix = opts.tool.toUpperCase();
+  // The log file is read by people (`daemon logs`): info and text unless configured otherwise.
+  const logger =
+    opts.logger ??
+    createLogger({
+      name: `${opts.tool}d`,
+      level: (env[`${prefix}_LOG_LEVEL`] as LogLevel) || 'info',
+      format: (env[`${prefix}_LOG_FORMAT`] as LogFormat) || 'text',
+      stream: process.stdout,
+    });
   mkdirSync(p.dir, { recursive: true, mode: 0o700 });
-  let fd: number;
-  for (;;) {
-    try {
-      fd = openSync(p.pid, 'wx', 0o600);
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const other = readPid(p.pid);
-      if (other !== undefined && alive(other)) {
-        process.stderr.write(`${opts.tool} daemon is already running (pid ${other})\n`);
-        process.exit(6);
-      }
-      removeStale(p);
-    }
-  }
+  const fd = takePidFile(p, opts.tool);
   writeSync(fd, `${process.pid}\n`);
   closeSync(fd);
   if (existsSync(p.socket)) unlinkSync(p.socket);
 
   const started = Date.now();
-  const { app } = await createHttpServer({ name: opts.tool, ...(opts.logger ? { logger: opts.logger } : {}) });
+  const { app } = await createHttpServer({ name: opts.tool, logger });
   app.get('/health', async () => ({
     status: 'ok',
     tool: opts.tool,
@@ -276,7 +369,7 @@ export async function serveDaemon(opts: ServeOptions): Promise<void> {
     }
   };
   installGracefulShutdown(app, {
-    ...(opts.logger ? { logger: opts.logger } : {}),
+    logger,
     onClose: async () => {
       await opts.onClose?.();
       cleanup();
@@ -285,5 +378,5 @@ export async function serveDaemon(opts: ServeOptions): Promise<void> {
   process.once('exit', cleanup);
   await app.listen({ path: p.socket });
   await chmod(p.socket, 0o600);
-  opts.logger?.info({ socket: p.socket, pid: process.pid }, 'daemon listening');
+  logger.info({ socket: p.socket, pid: process.pid, version: opts.version }, 'daemon listening');
 }

@@ -1,4 +1,5 @@
 import { stripVTControlCharacters } from 'node:util';
+import { usageError } from './errors.js';
 
 /** Colour only when the stream is a terminal and NO_COLOR is unset. */
 export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
@@ -88,4 +89,19 @@ export function progress(label: string, total?: number, stream: NodeJS.WriteStre
       if (finalLine) stream.write(`${finalLine}\n`);
     },
   };
+}
+
+/**
+ * Call before prompting. Off a terminal, or under CI, a prompt would hang a script: fail with
+ * exit 2 instead and name the flag that answers the question.
+ */
+export function assertInteractive(
+  what: string,
+  flag: string,
+  stdin: { isTTY?: boolean } = process.stdin,
+  env: NodeJS.ProcessEnv = process.env,
+): void {
+  if (!stdin.isTTY || env.CI) {
+    throw usageError(`${what} needs an answer and this is not an interactive terminal`, { hint: `pass ${flag}` });
+  }
 }

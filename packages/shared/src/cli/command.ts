@@ -9,7 +9,7 @@ import {
   logLevels,
 } from '../config.js';
 import { daemonPaths, daemonStatus, lastLines, startDaemon, stopDaemon } from '../daemon.js';
-import { notFoundError, StratumError, usageError } from '../errors.js';
+import { notFoundError, StratumError } from '../errors.js';
 import { createLogger, type LogFormat, type Logger, type LogLevel } from '../log.js';
 import { renderTable } from '../output.js';
 
@@ -84,13 +84,6 @@ export abstract class StratumCommand<T extends typeof Command = typeof Command> 
   /** Everything goes to the single handler in entry.ts (one line, exit code by kind). */
   override async catch(err: Error & { exitCode?: number }): Promise<never> {
     throw err;
-  }
-
-  /** For commands that would prompt: off a TTY or under CI, fail and name the flag to pass. */
-  protected requireInteractive(what: string, flag: string): void {
-    if (!process.stdin.isTTY || process.env.CI) {
-      throw usageError(`${what} needs an answer and this is not an interactive terminal`, { hint: `pass ${flag}` });
-    }
   }
 }
 
