@@ -48,6 +48,7 @@ export function renderTable(rows: Record<string, unknown>[], columns?: string[])
 
 function formatCell(v: unknown): string {
   if (v === undefined || v === null) return '-';
+  if (v === '') return '""';
   if (typeof v === 'object') return JSON.stringify(v);
   return String(v);
 }

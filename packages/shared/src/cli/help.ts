@@ -92,7 +92,9 @@ function commandHelp(index: HelpIndex, c: HelpCommand): string {
     .join(' ');
   out.push('', bold('USAGE'), `  ${usage}`);
   if (c.args.length > 0) {
-    out.push('', bold('ARGUMENTS'), list(c.args.map((a) => [a.name.toUpperCase(), a.description ?? ''])));
+    const argDesc = (a: HelpCommand['args'][number]) =>
+      [a.description ?? '', a.options?.length ? `(one of: ${a.options.join(', ')})` : ''].filter(Boolean).join(' ');
+    out.push('', bold('ARGUMENTS'), list(c.args.map((a) => [a.name.toUpperCase(), argDesc(a)])));
   }
   if (own.length > 0) out.push('', bold('FLAGS'), list(own.map((f) => [flagLabel(f), flagDesc(f)])));
   if (global.length > 0) out.push('', bold('GLOBAL FLAGS'), list(global.map((f) => [flagLabel(f), flagDesc(f)])));

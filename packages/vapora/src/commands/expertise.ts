@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { planned } from '@stratumiops/shared/cli/command';
+import { ROLES } from '../core/roles.js';
 import { tool } from '../tool.js';
 
 export default planned(tool, {
@@ -8,21 +9,8 @@ export default planned(tool, {
   description: 'Built from execution history, the last 7 days weighted 3x.',
   args: {
     role: Args.string({
-      description: 'only this role, e.g. devops or security (the 12 roles: vapora agent register --help)',
-      options: [
-        'architect',
-        'developer',
-        'code-reviewer',
-        'tester',
-        'documenter',
-        'marketer',
-        'presenter',
-        'devops',
-        'monitor',
-        'security',
-        'project-manager',
-        'decision-maker',
-      ],
+      description: 'only this role',
+      options: [...ROLES],
     }),
   },
   flags: {

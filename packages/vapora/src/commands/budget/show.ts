@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core';
 import { planned } from '@stratumiops/shared/cli/command';
+import { ROLES } from '../../core/roles.js';
 import { tool } from '../../tool.js';
 
 export default planned(tool, {
@@ -7,21 +8,8 @@ export default planned(tool, {
   spec: 'VP4',
   args: {
     role: Args.string({
-      description: 'only this role, e.g. devops or security (the 12 roles: vapora agent register --help)',
-      options: [
-        'architect',
-        'developer',
-        'code-reviewer',
-        'tester',
-        'documenter',
-        'marketer',
-        'presenter',
-        'devops',
-        'monitor',
-        'security',
-        'project-manager',
-        'decision-maker',
-      ],
+      description: 'only this role',
+      options: [...ROLES],
     }),
   },
   examples: ['<%= config.bin %> budget show', '<%= config.bin %> budget show security --json'],
