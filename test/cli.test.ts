@@ -137,6 +137,41 @@ describe('configuration', () => {
   });
 });
 
+describe('shell completion', () => {
+  it('prints a bash setup script that knows the commands', async () => {
+    const { cwd, env } = sandbox();
+    const r = await runBin('svault', ['autocomplete', 'script', 'bash'], { cwd, env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('svault autocomplete setup');
+    const refresh = await runBin('svault', ['autocomplete', '--refresh-cache'], { cwd, env });
+    expect(refresh.code, refresh.stderr).toBe(0);
+    const fn = readFileSync(join(cwd, '.cache', 'svault', 'autocomplete', 'functions', 'bash', 'svault.bash'), 'utf8');
+    expect(fn).toContain('operator:unseal');
+  });
+});
+
+describe('logging', () => {
+  it('writes JSON log lines to stderr only, at the level asked for, keeping stdout for output', async () => {
+    const r = await runBin('prov', ['config', '--json', '--log-level', 'debug', '--log-format', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toHaveProperty('settings');
+    const line = JSON.parse(r.stderr.trim().split('\n')[0] as string);
+    expect(line).toMatchObject({ name: 'prov', level: 20, msg: 'config loaded', command: 'config' });
+  });
+
+  it('is quiet at the default level (warn)', async () => {
+    const r = await runBin('prov', ['config']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+  });
+
+  it('takes the level from the environment too', async () => {
+    const { env } = sandbox();
+    const r = await runBin('kogral', ['config'], { env: { ...env, KOGRAL_LOG_LEVEL: 'debug' } });
+    expect(r.stderr).toMatch(/DEBUG kogral: config loaded/);
+  });
+});
+
 describe('planned commands', () => {
   it('say they are not implemented yet, with their SPEC id, and exit 1', async () => {
     const r = await runBin('svault', ['kv', 'get', 'secret/db']);

@@ -79,6 +79,7 @@ export abstract class StratumCommand<T extends typeof Command = typeof Command> 
     });
     const log = (this.settings.values as { log: { level: LogLevel; format: LogFormat } }).log;
     this.logger = createLogger({ name: ctor.tool.name, level: log.level, format: log.format });
+    this.logger.debug({ command: this.id, files: this.settings.files }, 'config loaded');
   }
 
   /** Everything goes to the single handler in entry.ts (one line, exit code by kind). */
