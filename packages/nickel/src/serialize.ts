@@ -1,0 +1,236 @@
+import { parse as parseToml } from 'smol-toml';
+import { parseAllDocuments } from 'yaml';
+import { NickelError } from './errors.js';
+import type { Evaluator } from './eval.js';
+import { Num } from './number.js';
+import { byteOrder, frozen } from './stdlib.js';
+import { fieldNotExported, formatPath, Thunk, typeName, type Value } from './values.js';
+
+/** A JSON-like tree with exact numbers, after deep evaluation: what every export format starts from. */
+export type Plain = null | boolean | string | Num | Plain[] | { [k: string]: Plain };
+
+/** Deeply evaluates `v` into a Plain tree, skipping not_exported and undefined optional fields. */
+export function toPlain(ev: Evaluator, v: Value, path: string[] = []): Plain {
+  switch (v.k) {
+    case 'null':
+      return null;
+    case 'bool':
+    case 'str':
+      return v.v;
+    case 'num':
+      return v.v;
+    case 'enum':
+      if (!v.arg) return v.tag;
+      return nonSerializable(`the enum variant '${v.tag}`, path);
+    case 'array':
+      return v.items.map((t, i) => toPlain(ev, ev.forceAt(t, [...path, `[${i}]`]), [...path, `[${i}]`]));
+    case 'record': {
+      const out: { [k: string]: Plain } = {};
+      for (const n of ev.fieldNames(v).sort(byteOrder)) {
+        const f = v.template.get(n);
+        if (f && fieldNotExported(f)) continue;
+        out[n] = toPlain(ev, ev.forceAt(ev.fieldThunk(v, n), [...path, n]), [...path, n]);
+      }
+      return out;
+    }
+    default:
+      return nonSerializable(`a ${typeName(v)}`, path);
+  }
+}
+
+function nonSerializable(what: string, path: string[]): never {
+  throw new NickelError('EvalError::NonSerializable', `non serializable term: ${what} cannot be exported`, {
+    fieldPath: path,
+    notes: path.length ? [`When exporting field \`${formatPath(path)}\``] : [],
+  });
+}
+
+export function serialize(ev: Evaluator, format: string, v: Value): string {
+  const plain = toPlain(ev, v);
+  switch (format) {
+    case 'Json':
+      return toJson(plain);
+    case 'Yaml':
+      return toYaml(plain);
+    case 'Toml':
+      return toToml(plain);
+    case 'Text':
+      if (typeof plain === 'string') return plain;
+      throw new NickelError('EvalError::Other', 'the text format can only export a string');
+    default:
+      throw new NickelError('EvalError::Other', `unknown format ${format}`);
+  }
+}
+
+// ------------------------------------------------------------------ JSON (serde_json's pretty printer)
+
+export function toJson(p: Plain, indent = ''): string {
+  if (p === null) return 'null';
+  if (typeof p === 'boolean') return String(p);
+  if (typeof p === 'string') return JSON.stringify(p);
+  if (p instanceof Num) return p.toExportJson();
+  const inner = `${indent}  `;
+  if (Array.isArray(p)) {
+    if (p.length === 0) return '[]';
+    return `[\n${p.map((x) => inner + toJson(x, inner)).join(',\n')}\n${indent}]`;
+  }
+  const keys = Object.keys(p);
+  if (keys.length === 0) return '{}';
+  return `{\n${keys.map((k) => `${inner}${JSON.stringify(k)}: ${toJson(p[k] as Plain, inner)}`).join(',\n')}\n${indent}}`;
+}
+
+// ------------------------------------------------------------------ YAML (block style, like serde_yaml)
+
+export function toYaml(p: Plain): string {
+  return `---\n${yamlNode(p, '')}\n`.replace(/\n\n$/, '\n');
+}
+
+function yamlScalar(p: Plain): string | undefined {
+  if (p === null) return 'null';
+  if (typeof p === 'boolean') return String(p);
+  if (p instanceof Num) return p.toExportJson();
+  if (typeof p === 'string') return yamlString(p);
+  if (Array.isArray(p) && p.length === 0) return '[]';
+  if (!Array.isArray(p) && typeof p === 'object' && Object.keys(p).length === 0) return '{}';
+  return undefined;
+}
+
+function yamlString(s: string): string {
+  const plainOk =
+    s !== '' &&
+    !/^[\s]|[\s]$/.test(s) &&
+    !/^[-?:,[\]{}#&*!|>'"%@`~]/.test(s) &&
+    !/[:#]\s|\s#|:$|[\n\r\t]/.test(s) &&
+    !/^(true|false|null|yes|no|on|off|y|n|~)$/i.test(s) &&
+    !/^[-+]?(\.?[0-9]|\.(inf|nan))/i.test(s);
+  return plainOk ? s : JSON.stringify(s);
+}
+
+function yamlNode(p: Plain, indent: string): string {
+  const scalar = yamlScalar(p);
+  if (scalar !== undefined) return scalar;
+  if (Array.isArray(p)) {
+    return p
+      .map((x) => {
+        const s = yamlScalar(x);
+        if (s !== undefined) return `${indent}- ${s}`;
+        const body = yamlNode(x, `${indent}  `);
+        return `${indent}- ${body.slice(indent.length + 2)}`;
+      })
+      .join('\n');
+  }
+  const obj = p as { [k: string]: Plain };
+  return Object.keys(obj)
+    .map((k) => {
+      const v = obj[k] as Plain;
+      const key = yamlString(k);
+      const s = yamlScalar(v);
+      if (s !== undefined) return `${indent}${key}: ${s}`;
+      if (Array.isArray(v)) return `${indent}${key}:\n${yamlNode(v, indent)}`;
+      return `${indent}${key}:\n${yamlNode(v, `${indent}  `)}`;
+    })
+    .join('\n');
+}
+
+// ------------------------------------------------------------------ TOML
+
+export function toToml(p: Plain): string {
+  if (p === null || typeof p !== 'object' || Array.isArray(p) || p instanceof Num) {
+    throw new NickelError('EvalError::Other', 'TOML export needs a record at the top level');
+  }
+  const lines: string[] = [];
+  emitTable(p, [], lines);
+  return `${lines.join('\n')}\n`;
+}
+
+function tomlKey(k: string): string {
+  return /^[A-Za-z0-9_-]+$/.test(k) ? k : JSON.stringify(k);
+}
+
+function tomlValue(p: Plain): string {
+  if (p === null) throw new NickelError('EvalError::Other', 'TOML has no null value');
+  if (typeof p === 'boolean') return String(p);
+  if (typeof p === 'string') return JSON.stringify(p);
+  if (p instanceof Num) return p.toExportJson();
+  if (Array.isArray(p)) return `[${p.map(tomlValue).join(', ')}]`;
+  return `{ ${Object.entries(p)
+    .map(([k, v]) => `${tomlKey(k)} = ${tomlValue(v)}`)
+    .join(', ')} }`;
+}
+
+const isTable = (p: Plain): p is { [k: string]: Plain } =>
+  p !== null && typeof p === 'object' && !Array.isArray(p) && !(p instanceof Num);
+
+function emitTable(t: { [k: string]: Plain }, path: string[], lines: string[]): void {
+  const subTables: [string, { [k: string]: Plain }][] = [];
+  for (const [k, v] of Object.entries(t)) {
+    if (isTable(v)) subTables.push([k, v]);
+    else lines.push(`${tomlKey(k)} = ${tomlValue(v)}`);
+  }
+  for (const [k, v] of subTables) {
+    if (lines.length > 0) lines.push('');
+    lines.push(`[${[...path, k].map(tomlKey).join('.')}]`);
+    emitTable(v, [...path, k], lines);
+  }
+}
+
+// ------------------------------------------------------------------ parsing data into values
+
+/** JSON, YAML and TOML data as Nickel values; numbers become the simplest rational with the same f64. */
+export function fromJs(x: unknown): Value {
+  if (x === null || x === undefined) return { k: 'null' };
+  if (typeof x === 'boolean') return { k: 'bool', v: x };
+  if (typeof x === 'number') {
+    if (!Number.isFinite(x)) throw new NickelError('EvalError::Other', `the number ${x} cannot be represented`);
+    return { k: 'num', v: Num.fromF64(x) };
+  }
+  if (typeof x === 'bigint') return { k: 'num', v: Num.of(x) };
+  if (typeof x === 'string') return { k: 'str', v: x };
+  if (x instanceof Date) return { k: 'str', v: x.toISOString() };
+  if (Array.isArray(x)) return { k: 'array', items: x.map((e) => Thunk.of(fromJs(e))) };
+  if (typeof x === 'object') {
+    const m = new Map<string, Thunk>();
+    for (const [k, v] of Object.entries(x as object)) m.set(k, Thunk.of(fromJs(v)));
+    return frozen(m);
+  }
+  return { k: 'str', v: String(x) };
+}
+
+export function parseData(format: string, text: string, file = '<string>'): Value {
+  try {
+    switch (format) {
+      case 'Json':
+        return fromJs(JSON.parse(text));
+      case 'Yaml': {
+        const docs = parseAllDocuments(text);
+        if (!Array.isArray(docs)) return fromJs(null);
+        for (const d of docs) if (d.errors.length > 0) throw d.errors[0];
+        if (docs.length === 0) return fromJs(null);
+        if (docs.length === 1) return fromJs((docs[0] as { toJS(): unknown }).toJS());
+        return fromJs(docs.map((d) => d.toJS()));
+      }
+      case 'Toml':
+        return fromJs(parseToml(text));
+      case 'Text':
+        return { k: 'str', v: text };
+    }
+  } catch (e) {
+    if (e instanceof NickelError) throw e;
+    throw new NickelError(
+      'ImportError::ParseError',
+      `cannot parse ${file} as ${format}: ${(e as Error).message.split('\n')[0]}`,
+    );
+  }
+  throw new NickelError('EvalError::Other', `unknown format ${format}`);
+}
+
+export function deserialize(format: string, text: string): Value {
+  try {
+    return parseData(format, text);
+  } catch (e) {
+    if (e instanceof NickelError && e.kind === 'ImportError::ParseError') {
+      throw new NickelError('EvalError::Other', e.message);
+    }
+    throw e;
+  }
+}
