@@ -313,8 +313,11 @@ export class Evaluator {
         for (const f of pat.fields) {
           used.add(f.name);
           let fieldValue: Thunk;
-          if (names.includes(f.name)) fieldValue = this.fieldThunk(v, f.name);
-          else if (f.default) fieldValue = this.thunk(f.default, defaultsEnv);
+          const tpl = v.template.get(f.name);
+          const defined = tpl?.pieces.some((p) => p.build) ?? false;
+          if (defined) fieldValue = this.fieldThunk(v, f.name);
+          else if (f.default) fieldValue = this.withDefault(v, f.name, this.thunk(f.default, defaultsEnv));
+          else if (names.includes(f.name)) fieldValue = this.fieldThunk(v, f.name);
           else return false;
           if (f.meta.contracts.length > 0) {
             const raw = fieldValue;
@@ -543,7 +546,7 @@ export class Evaluator {
         });
       if (template.has(inc.name))
         return evalError('EvalError::Other', `field \`${inc.name}\` is both included and defined`, inc.pos);
-      add(inc.name, { meta: inc.meta, pos: inc.pos, env, build: () => t });
+      add(inc.name, { meta: inc.meta, pos: inc.pos, env, envFor, build: () => t });
     }
     return makeRecord(template, node.open, path, node.pos);
   }
@@ -712,6 +715,14 @@ export class Evaluator {
       `non mergeable terms: a ${typeName(a)} and a ${typeName(b)} with the same priority`,
       pos,
     );
+  }
+
+  /** A field without a value, given a pattern's default: the field's own contracts still apply to it. */
+  private withDefault(r: RecordValue, name: string, def: Thunk): Thunk {
+    const tpl = r.template.get(name);
+    if (!tpl) return def;
+    const pieces: Piece[] = [...tpl.pieces, { meta: { contracts: [], priority: { kind: 'default' } }, build: () => def }];
+    return this.fieldThunk(makeRecord(new Map([[name, { pieces }]]), true, r.path, r.pos), name);
   }
 
   /** A record with only the given fields (frozen: the values are already bound). */

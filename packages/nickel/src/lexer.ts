@@ -206,7 +206,8 @@ export function tokenize(src: Source): Token[] {
     };
     while (true) {
       if (i >= text.length) fail('unexpected end of file: unclosed string', chunkStart > 0 ? chunkStart - 1 : 0);
-      if (text.startsWith(close, i)) {
+      // `"%{` inside m%"..."% is a quote followed by an interpolation, not the end.
+      if (text.startsWith(close, i) && !(mode.percents > 0 && text[i + close.length] === '{')) {
         flush(i);
         tokens.push({ kind: 'str-end', value: '', start: i, end: i + close.length });
         modes.pop();

@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import type { Node, Pos } from './ast.js';
 import { NickelError } from './errors.js';
-import { Evaluator, type Loader } from './eval.js';
+import { DYN, Evaluator, type Loader } from './eval.js';
 import { parse } from './parser.js';
 import { testPrimops } from './primops.js';
 import { checkScopes, GLOBALS } from './scope.js';
@@ -48,6 +48,7 @@ export class Program implements Loader {
     for (const name of GLOBALS) {
       if (name === 'std') continue;
       if (name === 'Array') this.globalEnv.set(name, Thunk.of(arrayContractFn(this.ev)));
+      else if (name === '_') this.globalEnv.set(name, Thunk.of(DYN)); // the wildcard type
       else this.globalEnv.set(name, this.ev.fieldThunk(std, name));
     }
   }
@@ -56,7 +57,7 @@ export class Program implements Loader {
   load(text: string, filename: string): Node {
     const source = new Source(filename, text);
     const node = parse(source);
-    this.files.set(resolve(filename), { format: 'Nickel', source, node });
+    this.files.set(`${resolve(filename)}\0Nickel`, { format: 'Nickel', source, node });
     this.check(node, filename);
     return node;
   }
@@ -67,9 +68,11 @@ export class Program implements Loader {
       const [n, file] = pending.pop() as [Node, string];
       checkScopes(n, (imp) => {
         const path = this.resolvePath(imp.path, file, imp.pos);
-        if (this.files.has(path)) return;
-        const loaded = this.read(path, imp.format ?? FORMATS[extname(path).toLowerCase()] ?? 'Nickel', imp.pos);
-        this.files.set(path, loaded);
+        const format = imp.format ?? FORMATS[extname(path).toLowerCase()] ?? 'Nickel';
+        const key = `${path}\0${format}`;
+        if (this.files.has(key)) return;
+        const loaded = this.read(path, format, imp.pos);
+        this.files.set(key, loaded);
         if (loaded.node) pending.push([loaded.node, path]);
       });
     }
@@ -130,10 +133,12 @@ export class Program implements Loader {
 
   importValue(path: string, format: string | undefined, from: Pos): Thunk {
     const abs = this.resolvePath(path, from.src.file, from);
-    let f = this.files.get(abs);
+    const fmt = format ?? FORMATS[extname(abs).toLowerCase()] ?? 'Nickel';
+    const key = `${abs}\0${fmt}`;
+    let f = this.files.get(key);
     if (!f) {
-      f = this.read(abs, format ?? FORMATS[extname(abs).toLowerCase()] ?? 'Nickel', from);
-      this.files.set(abs, f);
+      f = this.read(abs, fmt, from);
+      this.files.set(key, f);
       if (f.node) this.check(f.node, abs);
     }
     if (!f.value) {

@@ -2,7 +2,7 @@ import { type FieldName, type Meta, type Node, type Pattern, type Pos, patternVa
 import { NickelError } from './errors.js';
 
 /** Names every program can use without binding them. */
-export const GLOBALS = ['std', 'Number', 'String', 'Bool', 'Dyn', 'Array'];
+export const GLOBALS = ['std', 'Number', 'String', 'Bool', 'Dyn', 'Array', '_'];
 
 class Scope {
   constructor(
@@ -99,9 +99,9 @@ export function checkScopes(root: Node, onImport: (node: Extract<Node, { t: 'imp
         for (const inc of n.includes) {
           if (!s.has(inc.name)) unbound(inc.name, inc.pos);
           names.push(inc.name);
-          meta(inc.meta, s);
         }
         const inner = s.with(names);
+        for (const inc of n.includes) meta(inc.meta, inner);
         for (const f of n.fields) {
           f.path.forEach((p) => field(p, s));
           meta(f.meta, inner);

@@ -1,5 +1,5 @@
 import { parse as parseToml } from 'smol-toml';
-import { parseAllDocuments } from 'yaml';
+import { type Document, isAlias, isMap, isScalar, isSeq, type Node as YamlNode, parseAllDocuments } from 'yaml';
 import { NickelError } from './errors.js';
 import type { Evaluator } from './eval.js';
 import { Num } from './number.js';
@@ -196,18 +196,42 @@ export function fromJs(x: unknown): Value {
   return { k: 'str', v: String(x) };
 }
 
+/** YAML to values, keeping numbers beyond f64 (e.g. 1e309) exact from their source text. */
+function fromYaml(doc: Document, node: unknown): Value {
+  if (node === null || node === undefined) return { k: 'null' };
+  if (isAlias(node)) return fromYaml(doc, node.resolve(doc));
+  if (isMap(node)) {
+    const m = new Map<string, Thunk>();
+    for (const pair of node.items) {
+      const k = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+      m.set(k, Thunk.of(fromYaml(doc, pair.value)));
+    }
+    return frozen(m);
+  }
+  if (isSeq(node)) return { k: 'array', items: node.items.map((i) => Thunk.of(fromYaml(doc, i))) };
+  if (isScalar(node)) {
+    const v = node.value;
+    if (typeof v === 'number' && (!Number.isFinite(v) || (Number.isInteger(v) && !Number.isSafeInteger(v)))) {
+      const raw = (node as YamlNode & { srcToken?: { source?: string } }).srcToken?.source;
+      if (raw && Num.isNumberLiteral(raw.trim())) return { k: 'num', v: Num.parseNumberString(raw.trim()) };
+    }
+    return fromJs(v);
+  }
+  return fromJs(node);
+}
+
 export function parseData(format: string, text: string, file = '<string>'): Value {
   try {
     switch (format) {
       case 'Json':
         return fromJs(JSON.parse(text));
       case 'Yaml': {
-        const docs = parseAllDocuments(text);
+        const docs = parseAllDocuments(text, { keepSourceTokens: true });
         if (!Array.isArray(docs)) return fromJs(null);
         for (const d of docs) if (d.errors.length > 0) throw d.errors[0];
         if (docs.length === 0) return fromJs(null);
-        if (docs.length === 1) return fromJs((docs[0] as { toJS(): unknown }).toJS());
-        return fromJs(docs.map((d) => d.toJS()));
+        if (docs.length === 1) return fromYaml(docs[0] as Document, (docs[0] as Document).contents);
+        return { k: 'array', items: docs.map((d) => Thunk.of(fromYaml(d, d.contents))) };
       }
       case 'Toml':
         return fromJs(parseToml(text));

@@ -527,13 +527,18 @@ export function buildStd(ev: Evaluator): RecordValue {
         }
         return { k: 'array', items: out };
       }),
-      chunk: define('std.array.chunk', 2, ([n, a]) => {
-        const size = want.int('std.array.chunk', n as Thunk);
-        if (size <= 0) return callerBlame('std.array.chunk', 'std.number.PosNat', int(size));
-        const items = want.array('std.array.chunk', a as Thunk);
-        const out: Value[] = [];
-        for (let i = 0; i < items.length; i += size) out.push({ k: 'array', items: items.slice(i, i + size) });
-        return arr(out);
+      chunk: define('std.array.chunk', 2, ([f, a]) => {
+        // Consecutive elements with equal keys form one chunk.
+        const fv = (f as Thunk).force();
+        const out: Thunk[][] = [];
+        let lastKey: Value | undefined;
+        for (const t of want.array('std.array.chunk', a as Thunk)) {
+          const key = call(fv, t);
+          if (lastKey !== undefined && ev.equal(lastKey, key)) (out.at(-1) as Thunk[]).push(t);
+          else out.push([t]);
+          lastKey = key;
+        }
+        return arr(out.map((items) => ({ k: 'array', items })));
       }),
       NonEmpty: predicate(
         'std.array.NonEmpty',
@@ -578,9 +583,12 @@ export function buildStd(ev: Evaluator): RecordValue {
             .template.has(want.str('std.record.has_field_with_opts', n as Thunk)),
         ),
       ),
-      get: define('std.record.get', 2, ([n, r]) =>
-        ev.access(want.record('std.record.get', r as Thunk), want.str('std.record.get', n as Thunk), n?.pos).force(),
-      ),
+      get: define('std.record.get', 2, ([n, r]) => {
+        const rec = want.record('std.record.get', r as Thunk);
+        const name = want.str('std.record.get', n as Thunk);
+        if (!ev.hasField(rec, name)) return callerBlame('std.record.get', `a record with a field \`${name}\``, rec, n?.pos);
+        return ev.fieldThunk(rec, name).force();
+      }),
       get_or: define('std.record.get_or', 3, ([n, d, r]) => {
         const rec = want.record('std.record.get_or', r as Thunk);
         const name = want.str('std.record.get_or', n as Thunk);
@@ -870,7 +878,8 @@ export function buildStd(ev: Evaluator): RecordValue {
       }),
       map: define('std.enum.map', 2, ([f, x]) => {
         const v = (x as Thunk).force();
-        if (v.k !== 'enum' || !v.arg) return callerBlame('std.enum.map', 'an enum variant', v);
+        if (v.k !== 'enum') return callerBlame('std.enum.map', 'an enum', v);
+        if (!v.arg) return v; // a bare tag has nothing to map
         const arg = v.arg;
         return { k: 'enum', tag: v.tag, arg: new Thunk(() => call((f as Thunk).force(), arg)) };
       }),
