@@ -721,7 +721,10 @@ export class Evaluator {
   private withDefault(r: RecordValue, name: string, def: Thunk): Thunk {
     const tpl = r.template.get(name);
     if (!tpl) return def;
-    const pieces: Piece[] = [...tpl.pieces, { meta: { contracts: [], priority: { kind: 'default' } }, build: () => def }];
+    const pieces: Piece[] = [
+      ...tpl.pieces,
+      { meta: { contracts: [], priority: { kind: 'default' } }, build: () => def },
+    ];
     return this.fieldThunk(makeRecord(new Map([[name, { pieces }]]), true, r.path, r.pos), name);
   }
 
@@ -730,7 +733,11 @@ export class Evaluator {
     const template = new Map<string, FieldTemplate>();
     for (const n of names) {
       const t = this.fieldThunk(r, n);
-      template.set(n, { pieces: [{ meta: emptyMeta(), build: () => t }] });
+      // Freezing keeps the field's merge priority but drops its pending contracts.
+      const meta = emptyMeta();
+      const priority = winningPriority(r.template.get(n));
+      if (priority) meta.priority = priority;
+      template.set(n, { pieces: [{ meta, build: () => t }] });
     }
     return makeRecord(template, r.open, r.path, r.pos);
   }
@@ -788,7 +795,7 @@ export class Evaluator {
       }
       case 'dictType': {
         const elem = this.thunk(node.value, env);
-        return this.dictContract(elem, sourceText(node.pos));
+        return this.dictContract(elem, sourceText(node.pos), node.isType);
       }
       case 'enumType': {
         const rows = node.rows.map((r) => ({ tag: r.tag, arg: r.arg ? this.thunk(r.arg, env) : undefined }));
@@ -807,7 +814,11 @@ export class Evaluator {
     return evalError('EvalError::Other', 'not a type', node.pos);
   }
 
-  dictContract(elem: Thunk, name: string): ContractValue {
+  /**
+   * `{ _ | C }` leaves C pending on every field, so it follows the record through later merges;
+   * the type `{ _ : T }` checks the fields as they are and does not propagate.
+   */
+  dictContract(elem: Thunk, name: string, isType = false): ContractValue {
     return {
       k: 'contract',
       name,
@@ -816,6 +827,19 @@ export class Evaluator {
           const v = value.force();
           if (v.k !== 'record')
             return blame(childLabel(label, { message: `expected a record, got a ${typeName(v)}` }), value.pos);
+          if (isType) {
+            const checkedFields = new Map<string, FieldTemplate>();
+            for (const n of this.fieldNames(v)) {
+              const fieldLabel = childLabel(label, {
+                part: 'expected dictionary field type',
+                blamed: `the value of \`${n}\``,
+                path: [...label.path, n],
+              });
+              const checked = this.applyContract(elem, fieldLabel, this.fieldThunk(v, n));
+              checkedFields.set(n, { pieces: [{ meta: emptyMeta(), build: () => checked }] });
+            }
+            return makeRecord(checkedFields, v.open, v.path, v.pos);
+          }
           const template = new Map<string, FieldTemplate>();
           for (const [n, f] of v.template) {
             const pending: PendingContract = {
@@ -966,6 +990,23 @@ export class Evaluator {
 }
 
 export const DYN: ContractValue = { k: 'contract', name: 'Dyn', apply: (_l, v) => v };
+
+/** The priority of a field's winning definition (undefined: the normal priority 0). */
+function winningPriority(tpl: FieldTemplate | undefined): Priority | undefined {
+  let best: { p: Priority | undefined; rank: { level: number; num?: Num } } | undefined;
+  for (const p of tpl?.pieces ?? []) {
+    if (!p.build) continue;
+    const a = priorityRank(p.meta.priority);
+    if (
+      !best ||
+      a.level > best.rank.level ||
+      (a.level === best.rank.level && a.num && best.rank.num && a.num.cmp(best.rank.num) > 0)
+    ) {
+      best = { p: p.meta.priority, rank: a };
+    }
+  }
+  return best?.p;
+}
 
 /** Ordering of merge priorities: default < numeric (by value) < force. */
 function priorityRank(p: Priority | undefined): { level: number; num?: Num } {

@@ -31,3 +31,27 @@ export async function evaluate(source: string, opts: EvalOptions = {}): Promise<
   const { evaluateSource } = await import('./api.js');
   return evaluateSource(source, opts);
 }
+
+/** Evaluates and exports Nickel source as `nickel export` does (JSON ends with a newline). */
+export async function exportSource(
+  source: string,
+  opts: { filename?: string; format?: ExportFormat; importPaths?: string[] } = {},
+): Promise<string> {
+  const api = await import('./api.js');
+  return api.exportSource(source, opts);
+}
+
+/** `evaluate` on a file (its directory anchors relative imports). */
+export async function evaluateFile(path: string, opts: Omit<EvalOptions, 'filename'> = {}): Promise<unknown> {
+  const api = await import('./api.js');
+  return api.evaluateSource(api.readSource(path), { ...opts, filename: path });
+}
+
+/** `nickel export FILE --format F`. */
+export async function exportFile(
+  path: string,
+  opts: { format?: ExportFormat; importPaths?: string[] } = {},
+): Promise<string> {
+  const api = await import('./api.js');
+  return api.exportSource(api.readSource(path), { ...opts, filename: path });
+}

@@ -206,8 +206,9 @@ export function tokenize(src: Source): Token[] {
     };
     while (true) {
       if (i >= text.length) fail('unexpected end of file: unclosed string', chunkStart > 0 ? chunkStart - 1 : 0);
-      // `"%{` inside m%"..."% is a quote followed by an interpolation, not the end.
-      if (text.startsWith(close, i) && !(mode.percents > 0 && text[i + close.length] === '{')) {
+      // Inside m%"..."%, `"%{` (a quote, then an interpolation) and `"%%` (more % than the delimiter) are text.
+      const after = text[i + close.length];
+      if (text.startsWith(close, i) && !(mode.percents > 0 && (after === '{' || after === '%'))) {
         flush(i);
         tokens.push({ kind: 'str-end', value: '', start: i, end: i + close.length });
         modes.pop();
@@ -233,7 +234,7 @@ export function tokenize(src: Source): Token[] {
         continue;
       }
       if (ch === '\\') {
-        const { value, len } = escape(i);
+        const { value, len } = readEscape(i);
         buf += value;
         i += len;
         continue;
@@ -243,7 +244,7 @@ export function tokenize(src: Source): Token[] {
     }
   }
 
-  function escape(at: number): { value: string; len: number } {
+  function readEscape(at: number): { value: string; len: number } {
     const e = text[at + 1];
     switch (e) {
       case 'n':
@@ -280,7 +281,7 @@ export function tokenize(src: Source): Token[] {
     let value = '';
     while (j < text.length && text[j] !== '"') {
       if (text[j] === '\\') {
-        const e = escape(j);
+        const e = readEscape(j);
         value += e.value;
         j += e.len;
       } else if (text.startsWith('%{', j)) {

@@ -586,7 +586,8 @@ class Parser {
 
   private parseLet(): Node {
     const start = this.expectKeyword('let').start;
-    const rec = this.isIdent('rec') ? (this.next(), true) : false;
+    const rec = this.isIdent('rec');
+    if (rec) this.next();
     const bindings: LetBinding[] = [];
     do {
       if (bindings.length > 0 && this.isIdent('in')) break; // trailing comma

@@ -48,7 +48,8 @@ export class Program implements Loader {
     for (const name of GLOBALS) {
       if (name === 'std') continue;
       if (name === 'Array') this.globalEnv.set(name, Thunk.of(arrayContractFn(this.ev)));
-      else if (name === '_') this.globalEnv.set(name, Thunk.of(DYN)); // the wildcard type
+      else if (name === '_')
+        this.globalEnv.set(name, Thunk.of(DYN)); // the wildcard type
       else this.globalEnv.set(name, this.ev.fieldThunk(std, name));
     }
   }

@@ -103,7 +103,7 @@ export function checkScopes(root: Node, onImport: (node: Extract<Node, { t: 'imp
         const inner = s.with(names);
         for (const inc of n.includes) meta(inc.meta, inner);
         for (const f of n.fields) {
-          f.path.forEach((p) => field(p, s));
+          for (const p of f.path) field(p, s);
           meta(f.meta, inner);
           if (f.value) work.push([f.value, inner]);
         }

@@ -1,5 +1,5 @@
 import { parse as parseToml } from 'smol-toml';
-import { type Document, isAlias, isMap, isScalar, isSeq, type Node as YamlNode, parseAllDocuments } from 'yaml';
+import { type Document, isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Node as YamlNode } from 'yaml';
 import { NickelError } from './errors.js';
 import type { Evaluator } from './eval.js';
 import { Num } from './number.js';

@@ -22,6 +22,56 @@ type Impl = (args: Thunk[]) => Value;
 const segmenter = new Intl.Segmenter('en', { granularity: 'grapheme' });
 export const graphemes = (s: string): string[] => Array.from(segmenter.segment(s), (x) => x.segment);
 
+/** UTF-16 offsets where grapheme clusters start (and the end): matches may not cut a cluster. */
+function clusterBounds(s: string): Set<number> {
+  const b = new Set<number>([s.length]);
+  for (const seg of segmenter.segment(s)) b.add(seg.index);
+  return b;
+}
+
+/** Occurrences of `sub` that start and end on cluster boundaries. */
+function substringMatches(s: string, sub: string): number[] {
+  const b = clusterBounds(s);
+  if (sub === '') return [...b].sort((x, y) => x - y);
+  const out: number[] = [];
+  for (let i = s.indexOf(sub); i >= 0; i = s.indexOf(sub, i + 1)) {
+    if (b.has(i) && b.has(i + sub.length)) {
+      out.push(i);
+      i += sub.length - 1;
+    }
+  }
+  return out;
+}
+
+/** Regex matches (global) that start and end on cluster boundaries. */
+function regexMatches(s: string, re: RegExp, first = false): RegExpExecArray[] {
+  const b = clusterBounds(s);
+  const g = new RegExp(re.source, re.flags.includes('g') ? re.flags : `${re.flags}g`);
+  const out: RegExpExecArray[] = [];
+  let from = 0;
+  while (from <= s.length) {
+    g.lastIndex = from;
+    const m = g.exec(s);
+    if (!m) break;
+    if (b.has(m.index) && b.has(m.index + m[0].length)) {
+      out.push(m);
+      if (first) break;
+      from = m[0].length === 0 ? m.index + 1 : m.index + m[0].length;
+    } else from = m.index + 1;
+  }
+  return out;
+}
+
+function replaceAt(s: string, matches: { index: number; length: number }[], rep: string): string {
+  let out = '';
+  let last = 0;
+  for (const m of matches) {
+    out += s.slice(last, m.index) + rep;
+    last = m.index + m.length;
+  }
+  return out + s.slice(last);
+}
+
 /** A frozen record from a plain map of thunks (std.record.* results, std modules). */
 export function frozen(fields: Map<string, Thunk> | Record<string, Thunk>, path: string[] = []): RecordValue {
   const entries = fields instanceof Map ? [...fields] : Object.entries(fields);
@@ -167,7 +217,7 @@ export function buildStd(ev: Evaluator): RecordValue {
     }
   };
   const errorToLabel = (label: Label, err: Value | undefined): Label => {
-    if (!err || err.k !== 'record') return label;
+    if (err?.k !== 'record') return label;
     const changes: Partial<Label> = {};
     if (ev.hasField(err, 'message')) {
       const m = ev.fieldThunk(err, 'message').force();
@@ -249,6 +299,7 @@ export function buildStd(ev: Evaluator): RecordValue {
         .replace(/\(\?P</g, '(?<')
         .replace(/\\d/g, '\\p{Nd}')
         .replace(/\\w/g, '[\\p{L}\\p{N}_\\p{M}\\p{Pc}]')
+        .replace(/\\([^A-Za-z0-9\s^$\\.*+?()[\]{}|/-])/g, '$1')
         .replace(/\\A/g, '^')
         .replace(/\\z/g, '$');
       try {
@@ -586,7 +637,8 @@ export function buildStd(ev: Evaluator): RecordValue {
       get: define('std.record.get', 2, ([n, r]) => {
         const rec = want.record('std.record.get', r as Thunk);
         const name = want.str('std.record.get', n as Thunk);
-        if (!ev.hasField(rec, name)) return callerBlame('std.record.get', `a record with a field \`${name}\``, rec, n?.pos);
+        if (!ev.hasField(rec, name))
+          return callerBlame('std.record.get', `a record with a field \`${name}\``, rec, n?.pos);
         return ev.fieldThunk(rec, name).force();
       }),
       get_or: define('std.record.get_or', 3, ([n, d, r]) => {
@@ -711,35 +763,48 @@ export function buildStd(ev: Evaluator): RecordValue {
       lowercase: define('std.string.lowercase', 1, ([s]) =>
         str(want.str('std.string.lowercase', s as Thunk).toLowerCase()),
       ),
-      contains: define('std.string.contains', 2, ([sub, s]) =>
-        bool(want.str('std.string.contains', s as Thunk).includes(want.str('std.string.contains', sub as Thunk))),
-      ),
+      // Matching never cuts a grapheme cluster apart: "❤" is not found inside a family emoji.
+      contains: define('std.string.contains', 2, ([sub, s]) => {
+        const text = want.str('std.string.contains', s as Thunk);
+        return bool(substringMatches(text, want.str('std.string.contains', sub as Thunk)).length > 0);
+      }),
       replace: define('std.string.replace', 3, ([pat, rep, s]) => {
         const p = want.str('std.string.replace', pat as Thunk);
         const r = want.str('std.string.replace', rep as Thunk);
         const text = want.str('std.string.replace', s as Thunk);
-        return str(p === '' ? text : text.split(p).join(r));
+        return str(
+          replaceAt(
+            text,
+            substringMatches(text, p).map((index) => ({ index, length: p.length })),
+            r,
+          ),
+        );
       }),
       replace_regex: define('std.string.replace_regex', 3, ([pat, rep, s]) => {
-        const re = regex('std.string.replace_regex', want.str('std.string.replace_regex', pat as Thunk), 'gu');
-        const r = want.str('std.string.replace_regex', rep as Thunk).replace(/\$/g, '$$$$');
-        return str(want.str('std.string.replace_regex', s as Thunk).replace(re, r));
-      }),
-      is_match: define('std.string.is_match', 2, ([pat, s]) =>
-        bool(
-          regex('std.string.is_match', want.str('std.string.is_match', pat as Thunk)).test(
-            want.str('std.string.is_match', s as Thunk),
+        const re = regex('std.string.replace_regex', want.str('std.string.replace_regex', pat as Thunk));
+        const r = want.str('std.string.replace_regex', rep as Thunk);
+        const text = want.str('std.string.replace_regex', s as Thunk);
+        return str(
+          replaceAt(
+            text,
+            regexMatches(text, re).map((m) => ({ index: m.index, length: m[0].length })),
+            r,
           ),
-        ),
-      ),
+        );
+      }),
+      is_match: define('std.string.is_match', 2, ([pat, s]) => {
+        const re = regex('std.string.is_match', want.str('std.string.is_match', pat as Thunk));
+        return bool(regexMatches(want.str('std.string.is_match', s as Thunk), re, true).length > 0);
+      }),
       find: define('std.string.find', 2, ([pat, s]) => {
         const text = want.str('std.string.find', s as Thunk);
-        return matchRecord(text, regex('std.string.find', want.str('std.string.find', pat as Thunk)).exec(text));
+        const re = regex('std.string.find', want.str('std.string.find', pat as Thunk));
+        return matchRecord(text, regexMatches(text, re, true)[0] ?? null);
       }),
       find_all: define('std.string.find_all', 2, ([pat, s]) => {
         const text = want.str('std.string.find_all', s as Thunk);
-        const re = regex('std.string.find_all', want.str('std.string.find_all', pat as Thunk), 'gu');
-        return arr([...text.matchAll(re)].map((m) => matchRecord(text, m as RegExpExecArray)));
+        const re = regex('std.string.find_all', want.str('std.string.find_all', pat as Thunk));
+        return arr(regexMatches(text, re).map((m) => matchRecord(text, m)));
       }),
       length: define('std.string.length', 1, ([s]) => int(graphemes(want.str('std.string.length', s as Thunk)).length)),
       substring: define('std.string.substring', 3, ([a, b, s]) => {
