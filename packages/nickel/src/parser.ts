@@ -693,13 +693,15 @@ class Parser {
     if (t.kind === 'enum') {
       this.next();
       const after = this.peek();
+      // `or` after a tag is the or-pattern keyword, unless it is a variable: `('Foo or) or ('Baz or)`.
+      const orAsVariable =
+        after.kind === 'ident' && after.value === 'or' && [')', ',', '=>'].includes(this.peek(1).value);
       const takesArg =
         after.kind === 'number' ||
         after.kind === 'str-start' ||
         after.kind === 'enum' ||
-        (after.kind === 'ident' && after.value !== 'or' && after.value !== 'if') ||
-        (after.kind === 'punct' &&
-          (after.value === '(' || after.value === '{' || after.value === '[' || after.value === '-'));
+        (after.kind === 'ident' && after.value !== 'if' && (after.value !== 'or' || orAsVariable)) ||
+        (after.kind === 'punct' && ['(', '{', '[', '-'].includes(after.value));
       if (takesArg) {
         const arg = this.parsePatternAtom();
         return { p: 'enum', tag: t.value, arg, pos: this.pos(t.start) };

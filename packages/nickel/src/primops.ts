@@ -34,7 +34,13 @@ export function testPrimops(ev: Evaluator): Record<string, Primop> {
   };
   const index = (name: string, t: Thunk, pos: Pos): number => {
     const v = t.force();
-    if (v.k !== 'num' || !v.v.isInteger()) typeErr(name, 'an integer', v, pos);
+    if (v.k !== 'num') typeErr(name, 'a Number', v, pos);
+    if (!(v as { v: Num }).v.isInteger())
+      evalError(
+        'EvalError::Other',
+        `%${name}% expected an integer index, got ${(v as { v: Num }).v.toNickelString()}`,
+        pos,
+      );
     return Number((v as { v: Num }).v.toF64());
   };
   const fields = (r: RecordValue) => [...r.template.keys()].sort(byteOrder);

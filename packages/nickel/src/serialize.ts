@@ -52,6 +52,10 @@ export function serialize(ev: Evaluator, format: string, v: Value): string {
       return toJson(plain);
     case 'Yaml':
       return toYaml(plain);
+    case 'YamlDocuments':
+      if (!Array.isArray(plain))
+        throw new NickelError('EvalError::Other', "'YamlDocuments needs an array (one document per element)");
+      return plain.map((d) => toYaml(d)).join('');
     case 'Toml':
       return toToml(plain);
     case 'Text':
