@@ -40,7 +40,7 @@ try {
   console.log('\n===== errors: one line, a stable exit code');
   step('svault', ['kv', 'gte'], { expect: 2 });
   step('prov', ['config', '--no-such-flag'], { expect: 2 });
-  step('svault', ['kv', 'get', 'secret/db', '--json'], { expect: 1 });
+  step('svault', ['policy', 'list', '--json'], { expect: 1 });
 } finally {
   spawnSync(process.execPath, [join(root, 'packages/vapora/bin/run.js'), 'daemon', 'stop'], { env });
   rmSync(data, { recursive: true, force: true });

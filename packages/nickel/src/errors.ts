@@ -6,6 +6,8 @@ export interface Span {
   offset: number;
   /** End offset (exclusive). */
   end: number;
+  /** The text of the line, for excerpts with a caret. */
+  lineText?: string;
 }
 
 /**
@@ -22,8 +24,12 @@ export interface NickelErrorDetails {
   contractSpan?: Span;
   /** The contract's name or doc, when known (e.g. 'std.number.PosNat', 'Number'). */
   contract?: string;
+  /** The message without the contract and path (they are shown on their own lines). */
+  title?: string;
   /** A short rendering of the offending value. */
   value?: string;
+  /** The documentation of the field whose contract was broken. */
+  doc?: string;
   notes?: string[];
   /** Kind-specific expectation fields of Nickel's test suite: field, identifier, ident, var... */
   field?: string;
@@ -39,6 +45,8 @@ export class NickelError extends Error {
   readonly contractSpan: Span | undefined;
   readonly contract: string | undefined;
   readonly value: string | undefined;
+  readonly title: string;
+  readonly doc: string | undefined;
   readonly notes: string[];
   readonly field: string | undefined;
   readonly identifier: string | undefined;
@@ -54,6 +62,8 @@ export class NickelError extends Error {
     this.contractSpan = details.contractSpan;
     this.contract = details.contract;
     this.value = details.value;
+    this.title = details.title ?? message;
+    this.doc = details.doc;
     this.notes = details.notes ?? [];
     this.field = details.field;
     this.identifier = details.identifier;

@@ -661,6 +661,7 @@ export class Evaluator {
   private applyPieceContracts(pieces: Piece[], rec: RecordValue, value: Thunk, fieldPath: string[]): Thunk {
     let out = value;
     const seen = new Set<Node>();
+    const doc = pieces.find((p) => p.meta.doc !== undefined)?.meta.doc;
     for (const p of pieces) {
       for (const c of p.contracts ?? [])
         out = this.applyContract(c.contract, childLabel(c.label, { path: fieldPath }), out);
@@ -670,7 +671,7 @@ export class Evaluator {
         // The same annotation reached twice through merges is checked once.
         if (seen.has(a.node)) continue;
         seen.add(a.node);
-        out = this.applyAnnotation(a, env, out, fieldPath, fieldPath.at(-1));
+        out = this.applyAnnotation(a, env, out, fieldPath, fieldPath.at(-1), doc);
       }
     }
     return out;
@@ -683,7 +684,7 @@ export class Evaluator {
     return out;
   }
 
-  private applyAnnotation(a: Annotation, env: Env, value: Thunk, path: string[], field?: string): Thunk {
+  private applyAnnotation(a: Annotation, env: Env, value: Thunk, path: string[], field?: string, doc?: string): Thunk {
     const contract = this.thunk(a.node, env);
     const label: Label = {
       contractName: sourceText(a.node.pos),
@@ -691,6 +692,7 @@ export class Evaluator {
       path,
       notes: [],
       ...(field ? { blamed: `the value of \`${field}\`` } : {}),
+      ...(doc ? { doc } : {}),
     };
     return this.applyContract(contract, label, value);
   }
@@ -771,7 +773,7 @@ export class Evaluator {
     return new Thunk(() => {
       const v = value.force();
       if (v.k !== 'record')
-        return blame(childLabel(label, { message: `expected a record, got a ${typeName(v)}` }), value.pos);
+        return blame(childLabel(label, { message: `expected a record, got a ${typeName(v)}` }), value);
       if (!c.open) {
         const extra = this.fieldNames(v).filter((n) => !c.template.has(n));
         if (extra.length > 0) {
@@ -826,7 +828,7 @@ export class Evaluator {
         new Thunk(() => {
           const v = value.force();
           if (v.k !== 'record')
-            return blame(childLabel(label, { message: `expected a record, got a ${typeName(v)}` }), value.pos);
+            return blame(childLabel(label, { message: `expected a record, got a ${typeName(v)}` }), value);
           if (isType) {
             const checkedFields = new Map<string, FieldTemplate>();
             for (const n of this.fieldNames(v)) {
@@ -861,11 +863,11 @@ export class Evaluator {
         new Thunk(() => {
           const v = value.force();
           if (v.k !== 'enum')
-            return blame(childLabel(label, { message: `expected an enum tag, got a ${typeName(v)}` }), value.pos);
+            return blame(childLabel(label, { message: `expected an enum tag, got a ${typeName(v)}` }), value);
           const row = rows.find((r) => r.tag === v.tag && (r.arg !== undefined) === (v.arg !== undefined));
           if (!row) {
             if (open) return v;
-            return blame(childLabel(label, { message: `tag \`'${v.tag}\` is not in the enum type` }), value.pos);
+            return blame(childLabel(label, { message: `tag \`'${v.tag}\` is not in the enum type` }), value);
           }
           if (row.arg && v.arg) return { k: 'enum', tag: v.tag, arg: this.applyContract(row.arg, label, v.arg) };
           return v;
@@ -885,16 +887,16 @@ export class Evaluator {
         new Thunk(() => {
           const v = value.force();
           if (v.k !== 'record')
-            return blame(childLabel(label, { message: `expected a record, got a ${typeName(v)}` }), value.pos);
+            return blame(childLabel(label, { message: `expected a record, got a ${typeName(v)}` }), value);
           const names = this.fieldNames(v);
           for (const f of fields) {
             if (!f.optional && !names.includes(f.name)) {
-              return blame(childLabel(label, { message: `missing field \`${f.name}\`` }), value.pos);
+              return blame(childLabel(label, { message: `missing field \`${f.name}\`` }), value);
             }
           }
           if (!open) {
             const extra = names.find((n) => !fields.some((f) => f.name === n));
-            if (extra) return blame(childLabel(label, { message: `extra field \`${extra}\`` }), value.pos);
+            if (extra) return blame(childLabel(label, { message: `extra field \`${extra}\`` }), value);
           }
           const template = new Map<string, FieldTemplate>();
           for (const [n, f] of v.template) {
@@ -922,7 +924,7 @@ export class Evaluator {
         new Thunk(() => {
           const f = value.force();
           if (f.k !== 'fn')
-            return blame(childLabel(label, { message: `expected a function, got a ${typeName(f)}` }), value.pos);
+            return blame(childLabel(label, { message: `expected a function, got a ${typeName(f)}` }), value);
           const fname = f.name;
           return {
             k: 'fn',

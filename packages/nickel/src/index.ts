@@ -55,3 +55,5 @@ export async function exportFile(
   const api = await import('./api.js');
   return api.exportSource(api.readSource(path), { ...opts, filename: path });
 }
+
+export { formatFieldPath, formatNickelError, nickelErrorJson } from './report.js';

@@ -170,7 +170,7 @@ function arrayContractFn(ev: Evaluator): Value {
         new Thunk(() => {
           const v = value.force();
           if (v.k !== 'array')
-            return blame(childLabel(label, { message: `expected an Array, got a ${typeName(v)}` }), value.pos);
+            return blame(childLabel(label, { message: `expected an Array, got a ${typeName(v)}` }), value);
           return {
             k: 'array',
             items: v.items.map((t, i) =>

@@ -27,7 +27,14 @@ export class Source {
       if ((lines[mid] as number) <= start) lo = mid;
       else hi = mid - 1;
     }
-    return { file: this.file, line: lo + 1, column: start - (lines[lo] as number) + 1, offset: start, end };
+    return {
+      file: this.file,
+      line: lo + 1,
+      column: start - (lines[lo] as number) + 1,
+      offset: start,
+      end,
+      lineText: this.line(lo + 1),
+    };
   }
 
   /** The text of one line (1-based), for error excerpts. */

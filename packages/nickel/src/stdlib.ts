@@ -190,7 +190,7 @@ export function buildStd(ev: Evaluator): RecordValue {
                   ? { message: message(v), contractName: label.contractName ?? name }
                   : { contractName: label.contractName ?? name },
               ),
-              value.pos,
+              value,
             );
           return v;
         }, value.pos),
@@ -237,8 +237,8 @@ export function buildStd(ev: Evaluator): RecordValue {
         new Thunk(() => {
           const r = call(f, value);
           if (r.k === 'enum' && r.tag === 'Ok' && !r.arg) return value.force();
-          if (r.k === 'enum' && r.tag === 'Error') return blame(errorToLabel(label, r.arg?.force()), value.pos);
-          return blame(childLabel(label, { message: "a validator must return 'Ok or 'Error { .. }" }), value.pos);
+          if (r.k === 'enum' && r.tag === 'Error') return blame(errorToLabel(label, r.arg?.force()), value);
+          return blame(childLabel(label, { message: "a validator must return 'Ok or 'Error { .. }" }), value);
         }, value.pos),
     );
   const custom = (f: Value, name = 'custom contract'): ContractValue =>
@@ -248,7 +248,7 @@ export function buildStd(ev: Evaluator): RecordValue {
         new Thunk(() => {
           const r = call(f, { k: 'label', label }, value);
           if (r.k === 'enum' && r.tag === 'Ok' && r.arg) return r.arg.force();
-          if (r.k === 'enum' && r.tag === 'Error') return blame(errorToLabel(label, r.arg?.force()), value.pos);
+          if (r.k === 'enum' && r.tag === 'Error') return blame(errorToLabel(label, r.arg?.force()), value);
           return blame(
             childLabel(label, { message: "a custom contract must return 'Ok value or 'Error { .. }" }),
             value.pos,
@@ -261,8 +261,8 @@ export function buildStd(ev: Evaluator): RecordValue {
       (label, value) =>
         new Thunk(() => {
           const r = call(f, value);
-          if (r.k !== 'bool') return blame(childLabel(label, { message: 'a predicate must return a Bool' }), value.pos);
-          if (!r.v) return blame(label, value.pos);
+          if (r.k !== 'bool') return blame(childLabel(label, { message: 'a predicate must return a Bool' }), value);
+          if (!r.v) return blame(label, value);
           return value.force();
         }, value.pos),
     );
@@ -965,7 +965,7 @@ export function buildStd(ev: Evaluator): RecordValue {
             const v = value.force();
             if (v.k === 'str') return tag(v.v);
             if (v.k === 'enum' && !v.arg) return v;
-            return blame(childLabel(label, { message: 'expected an enum tag or a string' }), value.pos);
+            return blame(childLabel(label, { message: 'expected an enum tag or a string' }), value);
           }, value.pos),
       ),
     },
@@ -1042,7 +1042,7 @@ export function buildStd(ev: Evaluator): RecordValue {
             new Thunk(() => {
               const r = check((c as Thunk).force(), label, value);
               if (r.k === 'enum' && r.tag === 'Ok')
-                return blame(childLabel(label, { message: 'the value satisfies the negated contract' }), value.pos);
+                return blame(childLabel(label, { message: 'the value satisfies the negated contract' }), value);
               return value.force();
             }, value.pos),
         ),
@@ -1057,7 +1057,7 @@ export function buildStd(ev: Evaluator): RecordValue {
               const e = (expected as Thunk).force();
               ev.deepForce(e);
               if (!ev.equal(v, e))
-                return blame(childLabel(label, { message: 'the value is not equal to the expected one' }), value.pos);
+                return blame(childLabel(label, { message: 'the value is not equal to the expected one' }), value);
               return v;
             }, value.pos),
         ),
@@ -1141,10 +1141,7 @@ export function buildStd(ev: Evaluator): RecordValue {
     ),
     FailWith: define('std.FailWith', 1, ([m]) => {
       const message = want.str('std.FailWith', m as Thunk);
-      return contract(
-        'std.FailWith',
-        (label, value) => new Thunk(() => blame(childLabel(label, { message }), value.pos)),
-      );
+      return contract('std.FailWith', (label, value) => new Thunk(() => blame(childLabel(label, { message }), value)));
     }),
     Number: predicate(
       'Number',

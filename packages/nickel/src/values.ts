@@ -174,21 +174,57 @@ export interface Label {
   negative?: boolean;
   /** Which part of a type this label checks, e.g. 'expected array element type'. */
   part?: string;
+  /** The documentation of the field the contract is attached to. */
+  doc?: string;
 }
 
 export function childLabel(label: Label, change: Partial<Label>): Label {
   return { ...label, notes: [...label.notes], ...change };
 }
 
-export function blame(label: Label, valuePos?: Pos, valueText?: string): never {
+/** A short rendering of a value for messages ("10", "\"eu-west\"", "'small", "{ cpu, memory_gb, .. }"). */
+export function showValue(v: Value): string {
+  switch (v.k) {
+    case 'num':
+      return v.v.toNickelString();
+    case 'str':
+      return JSON.stringify(v.v.length > 60 ? `${v.v.slice(0, 57)}...` : v.v);
+    case 'bool':
+      return String(v.v);
+    case 'null':
+      return 'null';
+    case 'enum':
+      return v.arg ? `'${v.tag} ..` : `'${v.tag}`;
+    case 'array':
+      return v.items.length === 0 ? '[]' : `[ ${v.items.length} element${v.items.length === 1 ? '' : 's'} ]`;
+    case 'record': {
+      const names = [...v.template.keys()];
+      return names.length === 0 ? '{}' : `{ ${names.slice(0, 4).join(', ')}${names.length > 4 ? ', ..' : ''} }`;
+    }
+    default:
+      return `<${typeName(v).toLowerCase()}>`;
+  }
+}
+
+/**
+ * Raises a contract violation. `at` is the checked value (its position, and its rendering when it
+ * has been computed) or just a position.
+ */
+export function blame(label: Label, at?: Pos | Thunk, valueText?: string): never {
+  let valuePos: Pos | undefined;
+  if (at instanceof Thunk) {
+    valuePos = at.pos;
+    if (valueText === undefined && at.done) valueText = showValue(at.force());
+  } else valuePos = at;
   const title = label.blamed ? `contract broken by ${label.blamed}` : 'contract broken by a value';
-  const details: NickelErrorDetails = { fieldPath: label.path, notes: label.notes };
+  const msg = label.message ? `: ${label.message}` : '';
+  const details: NickelErrorDetails = { fieldPath: label.path, notes: label.notes, title: `${title}${msg}` };
   if (label.contractName) details.contract = label.contractName;
+  if (label.doc) details.doc = label.doc;
   if (label.contractPos) details.contractSpan = span(label.contractPos);
   if (valuePos) details.span = span(valuePos);
   if (valueText !== undefined) details.value = valueText;
   const path = label.path.length ? ` at ${formatPath(label.path)}` : '';
-  const msg = label.message ? `: ${label.message}` : '';
   const what = label.contractName ? ` (expected ${label.contractName})` : '';
   throw new NickelError('EvalError::BlameError', `${title}${msg}${what}${path}`, details);
 }

@@ -10,10 +10,31 @@ export const configSchema = toolConfigSchema({
   storage: z
     .strictObject({
       backend: z.enum(['filesystem', 'postgresql', 'etcd', 'surrealdb']).default('filesystem'),
+      /** Filesystem backend: the data directory (default: <data dir>/storage). */
       path: z.string().default(''),
     })
     .prefault({}),
+  server: z
+    .strictObject({
+      address: z.string().default('127.0.0.1:8200'),
+      /** Largest request body in bytes (Vault's default: 32 MiB). */
+      max_request_size: z
+        .number()
+        .int()
+        .positive()
+        .default(32 * 1024 * 1024),
+    })
+    .prefault({}),
+  vault: z
+    .strictObject({
+      /** openssl = node:crypto (default, fast); noble = pure JS. */
+      crypto_backend: z.enum(['openssl', 'noble']).default('openssl'),
+      cipher: z.enum(['aes-256-gcm', 'chacha20-poly1305']).default('aes-256-gcm'),
+    })
+    .prefault({}),
 });
+
+export type SvaultConfig = z.infer<typeof configSchema>;
 
 export const tool: ToolSpec = {
   name: 'svault',

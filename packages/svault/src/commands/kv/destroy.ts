@@ -1,22 +1,24 @@
 import { Args, Flags } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../../tool.js';
+import { ClientCommand, parseVersions, splitMount } from '../../cli/base.js';
 
-export default planned(tool, {
-  summary: 'Permanently destroy versions of a secret',
-  spec: 'SV8',
-  args: {
-    path: Args.string({ description: 'secret path, e.g. secret/db', required: true }),
-  },
-  flags: {
+export default class KvDestroy extends ClientCommand<typeof KvDestroy> {
+  static override summary = 'Permanently destroy versions of a secret';
+  static override args = { path: Args.string({ description: 'secret path, e.g. secret/db', required: true }) };
+  static override flags = {
     versions: Flags.string({
       description: 'versions to destroy, comma-separated',
-      multiple: true,
-      multipleNonGreedy: true,
-      delimiter: ',',
       helpValue: '<n,...>',
       required: true,
     }),
-  },
-  examples: ['<%= config.bin %> kv destroy secret/db --versions 1,2'],
-});
+    mount: Flags.string({ description: 'the mount, when it has more than one segment', helpValue: '<path>' }),
+  };
+  static override examples = ['<%= config.bin %> kv destroy secret/db --versions 1,2'];
+
+  async run() {
+    const { mount, path } = splitMount(this.args.path, this.flags.mount);
+    const versions = parseVersions(this.flags.versions);
+    await this.client().kvDestroy(mount, path, versions);
+    if (!this.jsonEnabled()) this.log(`Destroyed versions ${versions.join(', ')} of ${this.args.path}`);
+    return { path: this.args.path, versions };
+  }
+}

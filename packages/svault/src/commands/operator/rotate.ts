@@ -1,9 +1,15 @@
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../../tool.js';
+import { ClientCommand } from '../../cli/base.js';
 
-export default planned(tool, {
-  summary: 'Add a keyring term: new writes use a new barrier key',
-  spec: 'SV3',
-  description: 'Entries written before keep their term and stay readable; nothing is rewritten.',
-  examples: ['<%= config.bin %> operator rotate'],
-});
+export default class OperatorRotate extends ClientCommand<typeof OperatorRotate> {
+  static override summary = 'Add a keyring term: new writes use a new barrier key';
+  static override description = 'Entries written before keep their term and stay readable; nothing is rewritten.';
+  static override examples = ['<%= config.bin %> operator rotate'];
+
+  async run() {
+    const c = this.client();
+    await c.rotate();
+    const ks = (await c.keyStatus())?.data as { term: number; install_time: string };
+    if (!this.jsonEnabled()) this.log(`Rotated: key term ${ks.term}, installed ${ks.install_time}`);
+    return ks;
+  }
+}

@@ -1,12 +1,14 @@
 import { Args } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../../tool.js';
+import { ClientCommand } from '../../cli/base.js';
 
-export default planned(tool, {
-  summary: 'Delete data at a path',
-  spec: 'SV10',
-  args: {
-    path: Args.string({ description: 'path, e.g. secret/myapp', required: true }),
-  },
-  examples: ['<%= config.bin %> secret delete secret/myapp'],
-});
+export default class SecretDelete extends ClientCommand<typeof SecretDelete> {
+  static override summary = 'Delete data at a path';
+  static override args = { path: Args.string({ description: 'path, e.g. kv/myapp', required: true }) };
+  static override examples = ['<%= config.bin %> secret delete kv/myapp'];
+
+  async run() {
+    await this.client().delete(this.args.path.replace(/^\/+/, ''));
+    if (!this.jsonEnabled()) this.log(`Success! Data deleted (if it existed) at: ${this.args.path}`);
+    return { path: this.args.path, deleted: true };
+  }
+}

@@ -1,12 +1,17 @@
 import { Args } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../../tool.js';
+import { ClientCommand } from '../../cli/base.js';
 
-export default planned(tool, {
-  summary: 'List the keys under a path',
-  spec: 'SV10',
-  args: {
-    path: Args.string({ description: 'path, e.g. secret/', required: true }),
-  },
-  examples: ['<%= config.bin %> secret list secret/', '<%= config.bin %> secret list database/roles/ --json'],
-});
+export default class SecretList extends ClientCommand<typeof SecretList> {
+  static override summary = 'List the keys under a path';
+  static override args = { path: Args.string({ description: 'path, e.g. secret/metadata/ or kv/', required: true }) };
+  static override examples = [
+    '<%= config.bin %> secret list secret/metadata/',
+    '<%= config.bin %> secret list kv/ --json',
+  ];
+
+  async run() {
+    const keys = await this.client().list(this.args.path.replace(/^\/+/, ''));
+    if (!this.jsonEnabled()) for (const k of keys) this.log(k);
+    return { keys };
+  }
+}

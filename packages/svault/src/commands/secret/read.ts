@@ -1,18 +1,30 @@
 import { Args, Flags } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../../tool.js';
+import { notFoundError } from '@stratumiops/shared/errors';
+import { ClientCommand, show } from '../../cli/base.js';
 
-export default planned(tool, {
-  summary: 'Read data at a path',
-  spec: 'SV10',
-  args: {
-    path: Args.string({ description: 'path, e.g. secret/myapp or database/creds/app', required: true }),
-  },
-  flags: {
-    field: Flags.string({ description: 'print only this field', helpValue: '<name>' }),
-  },
-  examples: [
-    '<%= config.bin %> secret read secret/myapp',
-    '<%= config.bin %> secret read database/creds/app --field password',
-  ],
-});
+export default class SecretRead extends ClientCommand<typeof SecretRead> {
+  static override summary = 'Read data at a path';
+  static override description =
+    'Any API path under /v1, like `vault read`: for KV v2 give the data path (secret/data/myapp).';
+  static override args = {
+    path: Args.string({ description: 'path, e.g. secret/data/myapp or kv/myapp', required: true }),
+  };
+  static override flags = { field: Flags.string({ description: 'print only this field', helpValue: '<name>' }) };
+  static override examples = [
+    '<%= config.bin %> secret read secret/data/myapp',
+    '<%= config.bin %> secret read kv/myapp --field password',
+  ];
+
+  async run() {
+    const r = await this.client().read(this.args.path.replace(/^\/+/, ''));
+    const data = (r?.data ?? {}) as Record<string, unknown>;
+    if (this.flags.field !== undefined) {
+      if (!(this.flags.field in data)) throw notFoundError(`no field '${this.flags.field}' at ${this.args.path}`);
+      const v = data[this.flags.field];
+      if (!this.jsonEnabled()) this.log(typeof v === 'string' ? v : JSON.stringify(v));
+      return v;
+    }
+    if (!this.jsonEnabled()) this.table(Object.fromEntries(Object.entries(data).map(([k, v]) => [k, show(v)])));
+    return r;
+  }
+}

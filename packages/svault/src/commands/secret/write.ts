@@ -1,19 +1,30 @@
 import { Args } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../../tool.js';
+import { ClientCommand, parsePairs, show } from '../../cli/base.js';
 
-export default planned(tool, {
-  summary: 'Write data to a path',
-  spec: 'SV10',
-  args: {
-    path: Args.string({ description: 'path, e.g. secret/myapp', required: true }),
+export default class SecretWrite extends ClientCommand<typeof SecretWrite> {
+  static override summary = 'Write data to a path';
+  static override description = 'Any API path under /v1, like `vault write`: the pairs are the request body.';
+  static override strict = false;
+  static override args = {
+    path: Args.string({ description: 'path, e.g. kv/myapp or sys/mounts/team', required: true }),
     data: Args.string({
       description:
         'KEY=VALUE pairs, several allowed; KEY=@file reads the value from a file, - reads a JSON object from stdin',
     }),
-  },
-  examples: [
-    '<%= config.bin %> secret write secret/myapp key=value',
-    '<%= config.bin %> secret write secret/tls cert=@server.pem',
-  ],
-});
+  };
+  static override examples = [
+    '<%= config.bin %> secret write kv/myapp key=value',
+    '<%= config.bin %> secret write kv/tls cert=@server.pem',
+    '<%= config.bin %> secret write sys/mounts/kv type=kv',
+  ];
+
+  async run() {
+    const body = parsePairs(await this.rest(1));
+    const r = await this.client().write(this.args.path.replace(/^\/+/, ''), body);
+    if (!this.jsonEnabled()) {
+      if (r?.data) this.table(Object.fromEntries(Object.entries(r.data).map(([k, v]) => [k, show(v)])));
+      else this.log(`Success! Data written to: ${this.args.path}`);
+    }
+    return r ?? { path: this.args.path, written: true };
+  }
+}

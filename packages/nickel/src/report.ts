@@ -1,0 +1,60 @@
+import { relative } from 'node:path';
+import type { NickelError, Span } from './errors.js';
+
+const where = (s: Span, cwd: string) =>
+  `${s.file.startsWith('/') ? relative(cwd, s.file) || s.file : s.file}:${s.line}:${s.column}`;
+
+/** `servers[2].spec.disk_gb` */
+export function formatFieldPath(path: string[]): string {
+  let out = '';
+  for (const seg of path) {
+    if (seg.startsWith('[')) out += seg;
+    else if (/^[A-Za-z_][A-Za-z0-9_'-]*$/.test(seg)) out += out ? `.${seg}` : seg;
+    else out += `${out ? '.' : ''}"${seg}"`;
+  }
+  return out;
+}
+
+function excerpt(s: Span): string[] {
+  if (s.lineText === undefined) return [];
+  const num = String(s.line);
+  const pad = ' '.repeat(num.length);
+  const width = Math.max(1, Math.min(s.end - s.offset, s.lineText.length - s.column + 1));
+  return [`${pad} |`, `${num} | ${s.lineText}`, `${pad} | ${' '.repeat(s.column - 1)}${'^'.repeat(width)}`];
+}
+
+/**
+ * One readable block for a Nickel error: what broke, the contract (name or doc), the full field
+ * path, the value, the position with its line and a caret, and where the contract was attached.
+ */
+export function formatNickelError(e: NickelError, cwd = process.cwd()): string {
+  const lines = [`error: ${e.title}`];
+  if (e.contract || e.doc)
+    lines.push(`  contract: ${e.contract ?? ''}${e.doc ? `${e.contract ? ' — ' : ''}${e.doc}` : ''}`);
+  if (e.fieldPath.length > 0) lines.push(`  field:    ${formatFieldPath(e.fieldPath)}`);
+  if (e.value !== undefined) lines.push(`  value:    ${e.value}`);
+  if (e.span) {
+    lines.push(`  --> ${where(e.span, cwd)}`);
+    lines.push(...excerpt(e.span).map((l) => `  ${l}`));
+  }
+  if (e.contractSpan) lines.push(`  contract attached at ${where(e.contractSpan, cwd)}`);
+  for (const n of e.notes) lines.push(`  note: ${n}`);
+  return lines.join('\n');
+}
+
+/** The same information as JSON (for `--json`). */
+export function nickelErrorJson(e: NickelError, cwd = process.cwd()): Record<string, unknown> {
+  const pos = (s: Span | undefined) =>
+    s ? { file: where(s, cwd).replace(/:\d+:\d+$/, ''), line: s.line, column: s.column } : undefined;
+  return {
+    kind: e.kind,
+    message: e.message,
+    ...(e.contract ? { contract: e.contract } : {}),
+    ...(e.doc ? { doc: e.doc } : {}),
+    ...(e.fieldPath.length ? { field_path: formatFieldPath(e.fieldPath), field_path_segments: e.fieldPath } : {}),
+    ...(e.value !== undefined ? { value: e.value } : {}),
+    ...(e.span ? { position: pos(e.span) } : {}),
+    ...(e.contractSpan ? { contract_position: pos(e.contractSpan) } : {}),
+    ...(e.notes.length ? { notes: e.notes } : {}),
+  };
+}

@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from '@oclif/core';
+import { StratumCommand } from '@stratumiops/shared/cli/command';
+import { usageError } from '@stratumiops/shared/errors';
+import { renderTable } from '@stratumiops/shared/output';
+import { SvaultClient } from '../client/index.js';
+import { tool } from '../tool.js';
+
+/** Commands that talk to a server (SVAULT_ADDR, default http://127.0.0.1:8200) with SVAULT_TOKEN. */
+export abstract class ClientCommand<T extends typeof Command> extends StratumCommand<T> {
+  static override tool = tool;
+
+  protected client(): SvaultClient {
+    const v = this.settings.values as { addr: string; token: string };
+    return new SvaultClient({ addr: v.addr, token: v.token });
+  }
+
+  /** Positional arguments after the first `skip` ones (oclif keeps only declared args). */
+  protected async rest(skip: number): Promise<string[]> {
+    const { argv } = await this.parse(this.constructor as typeof Command);
+    return (argv as string[]).slice(skip);
+  }
+
+  protected table(rows: Record<string, unknown>, title?: string): void {
+    if (title) this.log(`==== ${title} ====`);
+    const list = Object.entries(rows).map(([key, value]) => ({ key, value }));
+    if (list.length) this.log(renderTable(list, ['key', 'value']));
+  }
+}
+
+/** `secret/myapp` → mount `secret`, path `myapp` (the first segment is the mount, or --mount). */
+export function splitMount(full: string, mount?: string): { mount: string; path: string } {
+  const clean = full.replace(/^\/+|\/+$/g, '');
+  if (mount) {
+    const m = mount.replace(/^\/+|\/+$/g, '');
+    const path = clean.startsWith(`${m}/`) ? clean.slice(m.length + 1) : clean;
+    return { mount: m, path };
+  }
+  const i = clean.indexOf('/');
+  if (i < 0) throw usageError(`'${full}' has no mount: expected <mount>/<path>, e.g. secret/myapp`);
+  return { mount: clean.slice(0, i), path: clean.slice(i + 1) };
+}
+
+/**
+ * KEY=VALUE pairs as Vault's CLI takes them: `KEY=@file` reads the value from a file,
+ * a lone `-` reads a JSON object from stdin.
+ */
+export function parsePairs(
+  pairs: string[],
+  stdin: () => string = () => readFileSync(0, 'utf8'),
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const p of pairs) {
+    if (p === '-') {
+      let obj: unknown;
+      try {
+        obj = JSON.parse(stdin());
+      } catch (e) {
+        throw usageError(`stdin is not valid JSON: ${(e as Error).message}`);
+      }
+      if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw usageError('stdin must hold a JSON object');
+      Object.assign(out, obj);
+      continue;
+    }
+    const eq = p.indexOf('=');
+    if (eq <= 0)
+      throw usageError(`'${p}' is not KEY=VALUE`, { hint: 'write pairs as key=value, or - to read JSON from stdin' });
+    const key = p.slice(0, eq);
+    const val = p.slice(eq + 1);
+    if (val.startsWith('@')) {
+      try {
+        out[key] = readFileSync(val.slice(1), 'utf8');
+      } catch (e) {
+        throw usageError(`cannot read ${val.slice(1)}: ${(e as Error).message}`);
+      }
+    } else out[key] = val;
+  }
+  return out;
+}
+
+export function parseVersions(text: string | undefined): number[] {
+  if (!text) return [];
+  const parts = text.split(',').map((s) => s.trim());
+  if (!parts.every((s) => /^\d+$/.test(s))) throw usageError(`--versions must be a comma-separated list of numbers`);
+  return parts.map(Number);
+}
+
+/** Human form of a value in a KEY/VALUE table. */
+export const show = (v: unknown) =>
+  v === null || v === undefined ? 'n/a' : typeof v === 'object' ? JSON.stringify(v) : v;

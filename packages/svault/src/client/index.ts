@@ -1,0 +1,234 @@
+import { StratumError } from '@stratumiops/shared/errors';
+
+/**
+ * A typed client for svault's (and Vault's) HTTP API. Other tools read secrets through it;
+ * the CLI uses it for every command that talks to a server. Errors are StratumErrors with
+ * the exit code of ARCHITECTURE.md: 5 sealed or denied, 4 not found, 6 CAS conflict,
+ * 3 invalid input, 7 server unavailable.
+ */
+export interface ClientOptions {
+  /** http(s)://host:port */
+  addr: string;
+  token?: string;
+  timeoutMs?: number;
+}
+
+export interface VaultResponse<D = Record<string, unknown>> {
+  request_id?: string;
+  lease_id?: string;
+  renewable?: boolean;
+  lease_duration?: number;
+  data: D | null;
+  warnings?: string[] | null;
+  auth?: Record<string, unknown> | null;
+  [k: string]: unknown;
+}
+
+export interface KvReadData {
+  data: Record<string, unknown> | null;
+  metadata: { version: number; created_time: string; deletion_time: string; destroyed: boolean; [k: string]: unknown };
+}
+
+export const DEFAULT_ADDR = 'http://127.0.0.1:8200';
+
+export class SvaultClient {
+  readonly addr: string;
+  private readonly token: string | undefined;
+  private readonly timeoutMs: number;
+
+  constructor(opts: ClientOptions) {
+    this.addr = (opts.addr || DEFAULT_ADDR).replace(/\/+$/, '');
+    this.token = opts.token || undefined;
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+  }
+
+  /** One API call; `path` is relative to /v1. Returns the parsed body, or undefined for 204. */
+  async request<T = VaultResponse>(
+    method: string,
+    path: string,
+    opts: { body?: unknown; query?: Record<string, string | number | undefined>; auth?: boolean } = {},
+  ): Promise<T | undefined> {
+    const url = new URL(`${this.addr}/v1/${path.split('/').map(encodeURIComponent).join('/')}`);
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const headers: Record<string, string> = {};
+    if (opts.auth !== false && this.token) headers['X-Vault-Token'] = this.token;
+    if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method,
+        headers,
+        ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (e) {
+      throw new StratumError('unavailable', `cannot reach svault at ${this.addr}: ${causeOf(e)}`, {
+        hint: "start it with 'svault server' or set SVAULT_ADDR",
+      });
+    }
+    const text = await res.text();
+    let body: unknown;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      body = undefined;
+    }
+    if (res.status >= 400) throw errorFor(res.status, body, path);
+    return body as T | undefined;
+  }
+
+  // --- sys ---
+  sealStatus() {
+    return this.request<SealStatusBody>('GET', 'sys/seal-status', { auth: false }) as Promise<SealStatusBody>;
+  }
+  init(shares: number, threshold: number) {
+    return this.request<{ keys: string[]; keys_base64: string[]; root_token: string }>('PUT', 'sys/init', {
+      body: { secret_shares: shares, secret_threshold: threshold },
+      auth: false,
+    }) as Promise<{ keys: string[]; keys_base64: string[]; root_token: string }>;
+  }
+  unseal(key: string | undefined, reset = false) {
+    return this.request<SealStatusBody>('PUT', 'sys/unseal', {
+      body: reset ? { reset: true } : { key },
+      auth: false,
+    }) as Promise<SealStatusBody>;
+  }
+  async seal(): Promise<void> {
+    await this.request('PUT', 'sys/seal');
+  }
+  async rotate(): Promise<void> {
+    await this.request('POST', 'sys/rotate');
+  }
+  keyStatus() {
+    return this.request('GET', 'sys/key-status');
+  }
+
+  // --- generic logical paths ---
+  read(path: string, query?: Record<string, string | number | undefined>) {
+    return this.request('GET', path, query ? { query } : {});
+  }
+  write(path: string, data: Record<string, unknown>) {
+    return this.request('POST', path, { body: data });
+  }
+  async delete(path: string): Promise<void> {
+    await this.request('DELETE', path);
+  }
+  async list(path: string): Promise<string[]> {
+    const r = await this.request('GET', path.endsWith('/') ? path : `${path}/`, { query: { list: 'true' } });
+    return ((r?.data as { keys?: string[] } | null)?.keys ?? []) as string[];
+  }
+
+  // --- KV v2 ---
+  async kvGet(mount: string, path: string, version?: number): Promise<VaultResponse<KvReadData>> {
+    return (await this.request<VaultResponse<KvReadData>>('GET', `${mount}/data/${path}`, {
+      query: { version },
+    })) as VaultResponse<KvReadData>;
+  }
+  kvPut(mount: string, path: string, data: Record<string, unknown>, cas?: number) {
+    return this.request('POST', `${mount}/data/${path}`, {
+      body: { data, ...(cas !== undefined ? { options: { cas } } : {}) },
+    }) as Promise<VaultResponse>;
+  }
+  kvPatch(mount: string, path: string, data: Record<string, unknown>, cas?: number) {
+    return this.request('PATCH', `${mount}/data/${path}`, {
+      body: { data, ...(cas !== undefined ? { options: { cas } } : {}) },
+    }) as Promise<VaultResponse>;
+  }
+  async kvDelete(mount: string, path: string, versions?: number[]): Promise<void> {
+    if (versions?.length) await this.request('POST', `${mount}/delete/${path}`, { body: { versions } });
+    else await this.request('DELETE', `${mount}/data/${path}`);
+  }
+  async kvUndelete(mount: string, path: string, versions: number[]): Promise<void> {
+    await this.request('POST', `${mount}/undelete/${path}`, { body: { versions } });
+  }
+  async kvDestroy(mount: string, path: string, versions: number[]): Promise<void> {
+    await this.request('PUT', `${mount}/destroy/${path}`, { body: { versions } });
+  }
+  kvList(mount: string, path: string) {
+    return this.list(`${mount}/metadata/${path}`);
+  }
+  kvMetadataGet(mount: string, path: string) {
+    return this.request('GET', `${mount}/metadata/${path}`) as Promise<VaultResponse>;
+  }
+  async kvMetadataPut(mount: string, path: string, fields: Record<string, unknown>): Promise<void> {
+    await this.request('POST', `${mount}/metadata/${path}`, { body: fields });
+  }
+  async kvMetadataDelete(mount: string, path: string): Promise<void> {
+    await this.request('DELETE', `${mount}/metadata/${path}`);
+  }
+
+  // --- tokens ---
+  tokenCreate(opts: Record<string, unknown>, orphan = false) {
+    return this.request('POST', orphan ? 'auth/token/create-orphan' : 'auth/token/create', {
+      body: opts,
+    }) as Promise<VaultResponse>;
+  }
+  tokenLookup(token?: string, accessor = false) {
+    if (!token) return this.request('GET', 'auth/token/lookup-self') as Promise<VaultResponse>;
+    return this.request('POST', accessor ? 'auth/token/lookup-accessor' : 'auth/token/lookup', {
+      body: accessor ? { accessor: token } : { token },
+    }) as Promise<VaultResponse>;
+  }
+  async tokenRevoke(token: string | undefined, opts: { accessor?: boolean; orphan?: boolean } = {}): Promise<void> {
+    if (!token) await this.request('POST', 'auth/token/revoke-self');
+    else if (opts.accessor) await this.request('POST', 'auth/token/revoke-accessor', { body: { accessor: token } });
+    else
+      await this.request('POST', opts.orphan ? 'auth/token/revoke-orphan' : 'auth/token/revoke', { body: { token } });
+  }
+  tokenRenew(token?: string, increment?: string) {
+    const body = { ...(increment ? { increment } : {}), ...(token ? { token } : {}) };
+    return this.request('POST', token ? 'auth/token/renew' : 'auth/token/renew-self', {
+      body,
+    }) as Promise<VaultResponse>;
+  }
+}
+
+export interface SealStatusBody {
+  type: string;
+  initialized: boolean;
+  sealed: boolean;
+  t: number;
+  n: number;
+  progress: number;
+  version: string;
+  storage_type?: string;
+  cluster_name?: string;
+  cluster_id?: string;
+}
+
+function causeOf(e: unknown): string {
+  const err = e as { cause?: { code?: string; message?: string }; message?: string; name?: string };
+  if (err?.name === 'TimeoutError') return 'timed out';
+  return err?.cause?.code ?? err?.cause?.message ?? err?.message ?? String(e);
+}
+
+/** Maps Vault's status codes onto exit codes; messages come from the server's `errors`. */
+export function errorFor(status: number, body: unknown, path: string): StratumError {
+  const errors = (body as { errors?: unknown } | undefined)?.errors;
+  const msgs = Array.isArray(errors) ? errors.map(String).filter(Boolean) : [];
+  const msg = msgs.join('; ');
+  if (status === 503) {
+    return new StratumError('denied', msg || 'Vault is sealed', { hint: "unseal it with 'svault operator unseal'" });
+  }
+  if (status === 403) {
+    return new StratumError('denied', msg || 'permission denied', {
+      hint: 'check SVAULT_TOKEN: it may be missing, expired, revoked, or lack a policy for this path',
+    });
+  }
+  if (status === 404) {
+    const deleted = (body as { data?: { metadata?: { destroyed?: boolean; deletion_time?: string } } } | undefined)
+      ?.data?.metadata;
+    if (deleted) {
+      return new StratumError('notFound', `${path}: this version was ${deleted.destroyed ? 'destroyed' : 'deleted'}`, {
+        hint: deleted.destroyed ? undefined : "restore it with 'svault kv undelete'",
+      });
+    }
+    return new StratumError('notFound', msg || `no value found at ${path}`);
+  }
+  if (status === 400 && /check-and-set/.test(msg) && /did not match/.test(msg)) {
+    return new StratumError('conflict', msg, { hint: "read the current version with 'svault kv metadata get'" });
+  }
+  if (status === 400 || status === 405 || status === 413)
+    return new StratumError('validation', msg || `invalid request (${status})`);
+  return new StratumError('failure', msg || `server error ${status}`);
+}

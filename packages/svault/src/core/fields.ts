@@ -1,0 +1,113 @@
+import { z } from 'zod';
+import { invalid } from './errors.js';
+
+/**
+ * Field types of path declarations. Like Vault's framework they accept the loose forms
+ * clients send (numbers as strings, durations as "1h" or seconds, lists as "a,b"), and a
+ * value that cannot be read as the declared type is a 400.
+ */
+const intLike = z.union([
+  z.number().int(),
+  z
+    .string()
+    .regex(/^-?\d+$/)
+    .transform(Number),
+]);
+export const fInt = () => intLike.describe('an integer');
+export const fBool = () =>
+  z
+    .union([
+      z.boolean(),
+      z.enum(['true', 'false', '1', '0', 't', 'f']).transform((s) => ['true', '1', 't'].includes(s)),
+    ])
+    .describe('a boolean');
+export const fString = () => z.string().describe('a string');
+export const fStringList = () =>
+  z
+    .union([
+      z.array(z.string()),
+      z.string().transform((s) =>
+        s
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean),
+      ),
+    ])
+    .describe('a list of strings');
+export const fIntList = () =>
+  z
+    .union([
+      z.array(intLike),
+      z.string().transform((s, ctx) => {
+        const parts = s.split(',').map((x) => x.trim());
+        if (!parts.every((p) => /^\d+$/.test(p))) {
+          ctx.addIssue({ code: 'custom', message: 'expected a list of integers' });
+          return z.NEVER;
+        }
+        return parts.map(Number);
+      }),
+    ])
+    .describe('a list of integers');
+export const fMap = () => z.record(z.string(), z.unknown()).describe('an object');
+export const fStringMap = () => z.record(z.string(), z.string()).describe('an object of strings');
+/** Seconds, from an integer or a Go-style duration ("90s", "1h30m", "720h"). */
+export const fDuration = () =>
+  z
+    .union([z.number().int().nonnegative(), z.string()])
+    .transform((v, ctx) => {
+      if (typeof v === 'number') return v;
+      const secs = parseDuration(v);
+      if (secs === undefined) {
+        ctx.addIssue({ code: 'custom', message: `invalid duration "${v}"` });
+        return z.NEVER;
+      }
+      return secs;
+    })
+    .describe('a duration');
+
+const units: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 };
+
+/** Seconds in a duration string (whole seconds, rounded down), or undefined when malformed. */
+export function parseDuration(text: string): number | undefined {
+  const s = text.trim();
+  if (s === '') return 0;
+  if (/^\d+$/.test(s)) return Number(s);
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/gy;
+  let total = 0;
+  let m: RegExpExecArray | null;
+  let consumed = 0;
+  // biome-ignore lint/suspicious/noAssignInExpressions: the usual regex loop
+  while ((m = re.exec(s)) !== null) {
+    total += Number(m[1]) * (units[m[2] as string] ?? 0);
+    consumed = re.lastIndex;
+  }
+  return consumed === s.length ? Math.floor(total) : undefined;
+}
+
+/** "1h2m3s" for a number of seconds, as Vault prints durations. */
+export function formatDuration(secs: number): string {
+  if (secs <= 0) return '0s';
+  const h = Math.floor(secs / 3600);
+  const m = Math.floor((secs % 3600) / 60);
+  const s = secs % 60;
+  return `${h ? `${h}h` : ''}${m ? `${m}m` : ''}${s || (!h && !m) ? `${s}s` : ''}`;
+}
+
+export type FieldSchemas = Record<string, z.ZodType>;
+
+/** Known fields parsed; unknown ones dropped (Vault ignores them); a bad known field is a 400. */
+export function parseFields(schemas: FieldSchemas, data: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(schemas)) {
+    const raw = data[name];
+    if (raw === undefined || raw === null) continue;
+    const r = schema.safeParse(raw);
+    if (!r.success) {
+      const issue = r.error.issues[0];
+      const why = issue?.code === 'custom' ? issue.message : `expected ${schema.description ?? 'another type'}`;
+      throw invalid(`error converting input for field "${name}": ${why}`);
+    }
+    out[name] = r.data;
+  }
+  return out;
+}

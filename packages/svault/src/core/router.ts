@@ -1,0 +1,91 @@
+import { VaultError } from './errors.js';
+import { parseFields } from './fields.js';
+import type { Backend, Caller, HandlerResult, LogicalRequest, MountEntry, Operation, PathDef } from './logical.js';
+
+interface Mounted {
+  entry: MountEntry;
+  backend: Backend;
+}
+
+export interface Match {
+  mount: Mounted;
+  remaining: string;
+  def: PathDef;
+  params: Record<string, string>;
+}
+
+/**
+ * Dispatches logical requests by longest mount prefix, then by the engine's path patterns.
+ * It knows nothing of HTTP or tokens: the Vault core authenticates and authorizes first.
+ */
+export class Router {
+  private mounts: Mounted[] = [];
+
+  mount(entry: MountEntry, backend: Backend): void {
+    this.mounts = [...this.mounts.filter((m) => m.entry.path !== entry.path), { entry, backend }].sort(
+      (a, b) => b.entry.path.length - a.entry.path.length,
+    );
+  }
+
+  unmount(path: string): void {
+    this.mounts = this.mounts.filter((m) => m.entry.path !== path);
+  }
+
+  clear(): void {
+    this.mounts = [];
+  }
+
+  entries(): MountEntry[] {
+    return this.mounts.map((m) => m.entry);
+  }
+
+  mountFor(path: string): Mounted | undefined {
+    return this.mounts.find((m) => path === m.entry.path.slice(0, -1) || path.startsWith(m.entry.path));
+  }
+
+  /** The declaration serving `path`, or a 404 / 405 as Vault answers them. */
+  match(path: string, operation: Operation): Match {
+    const mount = this.mountFor(path);
+    if (!mount) throw new VaultError('notFound', `no handler for route "${path}". route entry not found.`);
+    const remaining = path.slice(mount.entry.path.length);
+    for (const def of mount.backend.paths) {
+      const m = def.pattern.exec(remaining);
+      if (!m) continue;
+      if (!def.operations[operation]) throw new VaultError('unsupported', 'unsupported operation');
+      return { mount, remaining, def, params: { ...m.groups } };
+    }
+    throw new VaultError('notFound', `unsupported path`);
+  }
+
+  isUnauthenticated(path: string): boolean {
+    const mount = this.mountFor(path);
+    if (!mount?.backend.unauthenticated) return false;
+    const rest = path.slice(mount.entry.path.length);
+    return mount.backend.unauthenticated.some((re) => re.test(rest));
+  }
+
+  async dispatch(req: LogicalRequest, match: Match, caller: Caller): Promise<HandlerResult> {
+    const handler = match.def.operations[req.operation];
+    if (!handler) throw new VaultError('unsupported', 'unsupported operation');
+    const fields = parseFields(match.def.fields ?? {}, { ...req.data, ...match.params });
+    return handler(
+      { ...req, mountPoint: match.mount.entry.path, remaining: match.remaining, params: match.params, caller },
+      fields,
+    );
+  }
+}
+
+/**
+ * Checks a logical path before anything else: no empty, '.' or '..' segments (path
+ * traversal), no control characters. Vault's HTTP layer cleans such paths; refusing them
+ * is clearer and never writes to a surprising place.
+ */
+export function validatePath(path: string): void {
+  const body = path.endsWith('/') ? path.slice(0, -1) : path;
+  if (body === '') throw new VaultError('notFound', 'missing path');
+  for (const seg of body.split('/')) {
+    if (seg === '' || seg === '.' || seg === '..') throw new VaultError('invalid', `invalid path "${path}"`);
+  }
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting them is the point
+  if (/[\u0000-\u001f\u007f]/.test(path)) throw new VaultError('invalid', 'invalid path: control characters');
+}

@@ -1,0 +1,297 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { LogicalStore } from './barrier.js';
+import { hmacSha256 } from './crypto.js';
+import { invalid } from './errors.js';
+import type { AuthInfo } from './logical.js';
+
+/**
+ * The token store. Tokens are never stored: entries live under the HMAC of the token
+ * (key derived from the keyring), so a copy of storage plus the unseal keys still does not
+ * yield a usable token. Lookups hash first and compare the stored hash in constant time.
+ *
+ *   id/<hash>                  the entry
+ *   accessor/<hmac(accessor)>  → the token hash (revoke or look up by accessor)
+ *   parent/<hash>/<childHash>  children, for revoking a tree
+ */
+export interface TokenEntry {
+  hash: string;
+  accessor: string;
+  parent: string;
+  policies: string[];
+  meta: Record<string, string> | null;
+  display_name: string;
+  path: string;
+  /** Unix seconds (Vault's field). */
+  creation_time: number;
+  /** Epoch ms of creation: the max TTLs count from here. */
+  created_ms: number;
+  creation_ttl: number;
+  explicit_max_ttl: number;
+  /** Epoch milliseconds; null never expires (root). */
+  expire_time: number | null;
+  /** Epoch ms of the last renewal. */
+  issue_time: number;
+  num_uses: number;
+  orphan: boolean;
+  renewable: boolean;
+  period: number;
+}
+
+export interface CreateTokenOptions {
+  policies?: string[];
+  meta?: Record<string, string> | null;
+  displayName?: string;
+  ttl?: number;
+  explicitMaxTtl?: number;
+  period?: number;
+  numUses?: number;
+  renewable?: boolean;
+  noDefaultPolicy?: boolean;
+  /** Parent's hash; '' for an orphan. */
+  parent: string;
+  path: string;
+  /** A caller-chosen token string (root only). */
+  id?: string;
+}
+
+/** Vault's system max_lease_ttl default: 768h. */
+export const SYSTEM_MAX_TTL = 768 * 3600;
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+export function randomBase62(n: number): string {
+  let out = '';
+  while (out.length < n) {
+    for (const b of randomBytes(n * 2)) {
+      if (b < 248 && out.length < n) out += BASE62[b % 62];
+    }
+  }
+  return out;
+}
+
+export class TokenStore {
+  constructor(
+    private readonly store: LogicalStore,
+    private readonly hashKey: Uint8Array,
+  ) {}
+
+  hash(token: string): string {
+    return Buffer.from(hmacSha256(this.hashKey, `token:${token}`)).toString('hex');
+  }
+
+  private accessorKey(accessor: string): string {
+    return `accessor/${Buffer.from(hmacSha256(this.hashKey, `accessor:${accessor}`)).toString('hex')}`;
+  }
+
+  private async getEntry(hash: string): Promise<TokenEntry | undefined> {
+    const raw = await this.store.get(`id/${hash}`);
+    if (!raw) return undefined;
+    const e = JSON.parse(dec.decode(raw)) as TokenEntry;
+    // The storage key is the hash already; checking the copy inside catches a swapped file.
+    if (!timingSafeEqual(Buffer.from(e.hash, 'hex'), Buffer.from(hash, 'hex'))) return undefined;
+    return e;
+  }
+
+  private async putEntry(e: TokenEntry): Promise<void> {
+    await this.store.put(`id/${e.hash}`, enc.encode(JSON.stringify(e)));
+  }
+
+  async create(opts: CreateTokenOptions): Promise<{ token: string; entry: TokenEntry }> {
+    const token = opts.id ?? `hvs.${randomBase62(32)}`;
+    const hash = this.hash(token);
+    if (opts.id && (await this.getEntry(hash))) throw invalid('cannot create a token with a duplicate ID');
+    const policies = normalizePolicies(opts.policies ?? [], !opts.noDefaultPolicy);
+    const isRoot = policies.includes('root');
+    let ttl = opts.period || opts.ttl || 0;
+    const explicitMax = opts.explicitMaxTtl ?? 0;
+    if (!isRoot || ttl > 0 || explicitMax > 0) {
+      if (ttl === 0) ttl = SYSTEM_MAX_TTL;
+      ttl = Math.min(ttl, SYSTEM_MAX_TTL);
+      if (explicitMax > 0) ttl = Math.min(ttl, explicitMax);
+    }
+    const nowMs = Date.now();
+    const entry: TokenEntry = {
+      hash,
+      accessor: randomBase62(24),
+      parent: opts.parent,
+      policies,
+      meta: opts.meta && Object.keys(opts.meta).length > 0 ? opts.meta : null,
+      display_name: opts.displayName ? `token-${opts.displayName}` : 'token',
+      path: opts.path,
+      creation_time: Math.floor(nowMs / 1000),
+      created_ms: nowMs,
+      creation_ttl: ttl,
+      explicit_max_ttl: explicitMax,
+      expire_time: ttl > 0 ? nowMs + ttl * 1000 : null,
+      issue_time: nowMs,
+      num_uses: opts.numUses ?? 0,
+      orphan: opts.parent === '',
+      renewable: ttl > 0 && (opts.renewable ?? true),
+      period: opts.period ?? 0,
+    };
+    await this.putEntry(entry);
+    await this.store.put(this.accessorKey(entry.accessor), enc.encode(hash));
+    if (entry.parent) await this.store.put(`parent/${entry.parent}/${hash}`, enc.encode(''));
+    return { token, entry };
+  }
+
+  /**
+   * The entry of a live token, or undefined. A token is dead when it, or any token above
+   * it, is missing or expired: a child never outlives its parent. Dead trees are revoked.
+   */
+  async lookup(token: string): Promise<TokenEntry | undefined> {
+    if (!token || token.length > 512) return undefined;
+    return this.lookupByHash(this.hash(token));
+  }
+
+  async lookupByHash(hash: string): Promise<TokenEntry | undefined> {
+    const entry = await this.getEntry(hash);
+    if (!entry) return undefined;
+    let cur: TokenEntry | undefined = entry;
+    for (let depth = 0; cur && depth < 64; depth++) {
+      if (cur.expire_time !== null && Date.now() >= cur.expire_time) {
+        await this.revokeTree(cur.hash);
+        return undefined;
+      }
+      if (!cur.parent) return entry;
+      cur = await this.getEntry(cur.parent);
+    }
+    // The parent is gone (revoked while this child was being created, or storage damage).
+    await this.revokeTree(hash);
+    return undefined;
+  }
+
+  async hashByAccessor(accessor: string): Promise<string | undefined> {
+    const raw = await this.store.get(this.accessorKey(accessor));
+    return raw ? dec.decode(raw) : undefined;
+  }
+
+  /** Counts one use of a limited-use token; revokes it after the last. */
+  async use(entry: TokenEntry): Promise<void> {
+    if (entry.num_uses <= 0) return;
+    if (entry.num_uses === 1) {
+      await this.revokeTree(entry.hash);
+      return;
+    }
+    await this.putEntry({ ...entry, num_uses: entry.num_uses - 1 });
+  }
+
+  async renew(entry: TokenEntry, increment?: number): Promise<TokenEntry> {
+    if (entry.expire_time === null) return entry;
+    if (!entry.renewable) throw invalid('lease is not renewable');
+    const nowMs = Date.now();
+    const ttl = entry.period || increment || entry.creation_ttl;
+    // Neither the explicit max nor the system max count from the renewal: both from creation.
+    const created = entry.created_ms;
+    const limits = [created + SYSTEM_MAX_TTL * 1000];
+    if (entry.explicit_max_ttl > 0) limits.push(created + entry.explicit_max_ttl * 1000);
+    const maxExpire = Math.min(...limits);
+    if (nowMs >= maxExpire) throw invalid('past the max TTL, cannot renew');
+    const next = { ...entry, expire_time: Math.min(nowMs + ttl * 1000, maxExpire), issue_time: nowMs };
+    await this.putEntry(next);
+    return next;
+  }
+
+  /** Revokes the token and every descendant, leaves first. */
+  async revokeTree(hash: string): Promise<void> {
+    for (const child of await this.store.list(`parent/${hash}/`)) {
+      if (!child.endsWith('/')) await this.revokeTree(child);
+    }
+    await this.removeOne(hash);
+  }
+
+  /** Revokes only this token; its children become orphans. */
+  async revokeOrphan(hash: string): Promise<void> {
+    for (const child of await this.store.list(`parent/${hash}/`)) {
+      const e = await this.getEntry(child);
+      if (e) await this.putEntry({ ...e, parent: '', orphan: true });
+      await this.store.delete(`parent/${hash}/${child}`);
+    }
+    await this.removeOne(hash);
+  }
+
+  private async removeOne(hash: string): Promise<void> {
+    const e = await this.getEntry(hash);
+    // Entry last: while it exists, a retry finds the accessor and parent links to clean up.
+    if (e) {
+      await this.store.delete(this.accessorKey(e.accessor));
+      if (e.parent) await this.store.delete(`parent/${e.parent}/${hash}`);
+    }
+    await this.store.delete(`id/${hash}`);
+  }
+
+  /** Accessors of every token (root only): hashes are listed, entries give the accessors. */
+  async accessors(): Promise<string[]> {
+    const out: string[] = [];
+    for (const h of await this.store.list('id/')) {
+      const e = await this.getEntry(h);
+      if (e) out.push(e.accessor);
+    }
+    return out.sort();
+  }
+
+  /** Revokes every expired token (and its tree); returns how many roots were revoked. */
+  async tidy(): Promise<number> {
+    let n = 0;
+    for (const h of await this.store.list('id/')) {
+      const e = await this.getEntry(h);
+      if (e && e.expire_time !== null && Date.now() >= e.expire_time) {
+        await this.revokeTree(h);
+        n++;
+      }
+    }
+    return n;
+  }
+}
+
+export function normalizePolicies(policies: string[], addDefault: boolean): string[] {
+  const set = new Set(policies.map((p) => p.trim().toLowerCase()).filter(Boolean));
+  if (set.has('root')) return ['root'];
+  if (addDefault) set.add('default');
+  return [...set].sort();
+}
+
+export function ttlLeft(e: TokenEntry): number {
+  return e.expire_time === null ? 0 : Math.max(0, Math.ceil((e.expire_time - Date.now()) / 1000));
+}
+
+export function authInfo(token: string, e: TokenEntry): AuthInfo {
+  return {
+    client_token: token,
+    accessor: e.accessor,
+    policies: e.policies,
+    token_policies: e.policies,
+    metadata: e.meta,
+    lease_duration: ttlLeft(e),
+    renewable: e.renewable,
+    entity_id: '',
+    token_type: 'service',
+    orphan: e.orphan,
+    mfa_requirement: null,
+    num_uses: e.num_uses,
+  };
+}
+
+/** The `data` of token lookups, in Vault's shape. `id` only when the caller has the token. */
+export function lookupData(e: TokenEntry, token?: string): Record<string, unknown> {
+  return {
+    accessor: e.accessor,
+    creation_time: e.creation_time,
+    creation_ttl: e.creation_ttl,
+    display_name: e.display_name,
+    entity_id: '',
+    expire_time: e.expire_time === null ? null : new Date(e.expire_time).toISOString(),
+    explicit_max_ttl: e.explicit_max_ttl,
+    id: token ?? '',
+    issue_time: new Date(e.issue_time).toISOString(),
+    meta: e.meta,
+    num_uses: e.num_uses,
+    orphan: e.orphan,
+    path: e.path,
+    policies: e.policies,
+    renewable: e.renewable,
+    ttl: ttlLeft(e),
+    type: 'service',
+  };
+}

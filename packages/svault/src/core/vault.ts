@@ -1,0 +1,383 @@
+import { randomUUID } from 'node:crypto';
+import { Barrier } from './barrier.js';
+import type { CryptoSuite } from './crypto.js';
+import { kvFactory } from './engines/kv.js';
+import { type MountConfigIn, SystemBackend } from './engines/system.js';
+import { TokenBackend } from './engines/token.js';
+import { denied, invalid, sealedError, VaultError } from './errors.js';
+import type { Caller, HandlerResult, LogicalRequest, MountEntry, Operation } from './logical.js';
+import { Router, validatePath } from './router.js';
+import {
+  generateShares,
+  parseUnsealKey,
+  readSealConfig,
+  type SealConfig,
+  UnsealProgress,
+  validateSealConfig,
+  writeSealConfig,
+} from './seal.js';
+import type { Storage } from './storage.js';
+import { randomBase62, SYSTEM_MAX_TTL, type TokenEntry, TokenStore } from './tokens.js';
+
+export interface MountSpec {
+  path: string;
+  type: string;
+  options?: Record<string, string>;
+  description?: string;
+}
+
+export interface VaultOptions {
+  storage: Storage;
+  suite: CryptoSuite;
+  /** Engines mounted at init (default: KV v2 at secret/). */
+  mounts?: MountSpec[];
+  /** How often expired tokens are swept while unsealed; 0 disables. */
+  tidyIntervalMs?: number;
+}
+
+export interface SealStatus {
+  type: 'shamir';
+  initialized: boolean;
+  sealed: boolean;
+  t: number;
+  n: number;
+  progress: number;
+  nonce: string;
+  version: string;
+  build_date: string;
+  migration: boolean;
+  recovery_seal: boolean;
+  storage_type: string;
+  cluster_name?: string;
+  cluster_id?: string;
+}
+
+export interface InitResult {
+  keys: string[];
+  keys_base64: string[];
+  root_token: string;
+}
+
+export const VERSION = '0.1.0';
+const BUILD_DATE = '2026-11-22T00:00:00Z';
+const MOUNTS_PATH = 'core/mounts';
+const CLUSTER_PATH = 'core/cluster';
+const RESERVED = ['sys/', 'auth/', 'cubbyhole/', 'identity/'];
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** Paths every token may use through the built-in `default` policy (Vault's meaning). */
+const DEFAULT_POLICY: { path: string; ops: Operation[] }[] = [
+  { path: 'auth/token/lookup-self', ops: ['read', 'update'] },
+  { path: 'auth/token/renew-self', ops: ['update'] },
+  { path: 'auth/token/revoke-self', ops: ['update'] },
+];
+
+/** Decides for non-root tokens beyond the default policy (Cedar plugs in here). */
+export interface Authorizer {
+  isAllowed(caller: Caller, operation: Operation, path: string): Promise<boolean>;
+}
+
+/**
+ * The vault: seal state, barrier, mount table, token store and router. Every transport
+ * calls `handle` with a logical request; init/unseal/seal/status are methods because
+ * they work while sealed.
+ */
+export class Vault {
+  readonly barrier: Barrier;
+  private readonly router = new Router();
+  private readonly progress = new UnsealProgress();
+  private rootKey: Uint8Array | undefined;
+  private tokens: TokenStore | undefined;
+  private sealConfig: SealConfig | undefined;
+  private cluster: { name: string; id: string } | undefined;
+  private tidyTimer: NodeJS.Timeout | undefined;
+  private initLock: Promise<unknown> = Promise.resolve();
+  authorizer: Authorizer | undefined;
+
+  constructor(private readonly opts: VaultOptions) {
+    this.barrier = new Barrier(opts.storage, opts.suite);
+  }
+
+  get sealed(): boolean {
+    return this.barrier.sealed;
+  }
+
+  async initialized(): Promise<boolean> {
+    return this.barrier.initialized();
+  }
+
+  async status(): Promise<SealStatus> {
+    const cfg = this.sealConfig ?? (await readSealConfig(this.opts.storage));
+    const initialized = cfg !== undefined && (await this.barrier.initialized());
+    return {
+      type: 'shamir',
+      initialized,
+      sealed: this.sealed,
+      t: initialized ? (cfg?.secret_threshold ?? 0) : 0,
+      n: initialized ? (cfg?.secret_shares ?? 0) : 0,
+      progress: this.progress.count,
+      nonce: '',
+      version: VERSION,
+      build_date: BUILD_DATE,
+      migration: false,
+      recovery_seal: false,
+      storage_type: this.opts.storage.type,
+      ...(this.cluster && !this.sealed ? { cluster_name: this.cluster.name, cluster_id: this.cluster.id } : {}),
+    };
+  }
+
+  /** Creates the root key, its unseal keys and the root token; leaves the vault sealed. */
+  async init(shares: number, threshold: number): Promise<InitResult> {
+    const run = this.initLock.then(() => this.initOnce(shares, threshold));
+    this.initLock = run.catch(() => undefined);
+    return run;
+  }
+
+  private async initOnce(shares: number, threshold: number): Promise<InitResult> {
+    validateSealConfig(shares, threshold);
+    if (await this.barrier.initialized()) throw invalid('Vault is already initialized');
+    const { rootKey, keys } = await generateShares(shares, threshold);
+    const cfg: SealConfig = { type: 'shamir', secret_shares: shares, secret_threshold: threshold };
+    await writeSealConfig(this.opts.storage, cfg);
+    await this.barrier.initialize(rootKey);
+    try {
+      const cluster = { name: `vault-cluster-${randomBase62(8).toLowerCase()}`, id: randomUUID() };
+      await this.barrier.put(CLUSTER_PATH, enc.encode(JSON.stringify(cluster)));
+      const mounts = (this.opts.mounts ?? [{ path: 'secret/', type: 'kv', options: { version: '2' } }]).map((m) =>
+        newMountEntry(m.path, m.type, m.description ?? '', m.options ?? {}, {}),
+      );
+      await this.barrier.put(MOUNTS_PATH, enc.encode(JSON.stringify(mounts)));
+      const store = new TokenStore(this.barrier.view('sys/token/'), this.barrier.derivedKey('token'));
+      const { token } = await store.create({ policies: ['root'], parent: '', path: 'auth/token/root' });
+      return {
+        keys: keys.map((k) => Buffer.from(k).toString('hex')),
+        keys_base64: keys.map((k) => Buffer.from(k).toString('base64')),
+        root_token: token,
+      };
+    } finally {
+      this.barrier.seal();
+      rootKey.fill(0);
+      this.sealConfig = cfg;
+    }
+  }
+
+  /** Adds one unseal key (hex or base64); unseals when the threshold is reached. */
+  async unseal(key: string | undefined, reset = false): Promise<SealStatus> {
+    const cfg = this.sealConfig ?? (await readSealConfig(this.opts.storage));
+    if (!cfg || !(await this.barrier.initialized())) throw invalid('Vault is not initialized');
+    this.sealConfig = cfg;
+    if (reset) {
+      if (!this.sealed) throw invalid('vault is unsealed');
+      this.progress.reset();
+      return this.status();
+    }
+    if (!this.sealed) return this.status();
+    if (!key) throw invalid("'key' must be specified in request body as JSON, or 'reset' set to true");
+    const share = parseUnsealKey(key, cfg);
+    const root = await this.progress.add(share, cfg);
+    if (root) {
+      try {
+        await this.barrier.unseal(root);
+      } catch (e) {
+        root.fill(0);
+        throw e;
+      }
+      this.rootKey = root;
+      await this.postUnseal();
+    }
+    return this.status();
+  }
+
+  /** Unseals with the root key itself (dev mode). */
+  async unsealWithRootKey(rootKey: Uint8Array): Promise<void> {
+    await this.barrier.unseal(rootKey);
+    this.rootKey = new Uint8Array(rootKey);
+    await this.postUnseal();
+  }
+
+  private async postUnseal(): Promise<void> {
+    try {
+      this.tokens = new TokenStore(this.barrier.view('sys/token/'), this.barrier.derivedKey('token'));
+      const clusterRaw = await this.barrier.get(CLUSTER_PATH);
+      this.cluster = clusterRaw ? JSON.parse(dec.decode(clusterRaw)) : undefined;
+      this.router.clear();
+      this.router.mount(builtinEntry('sys/', 'system'), new SystemBackend(this.systemOps()));
+      this.router.mount(builtinEntry('auth/token/', 'token'), new TokenBackend(this.tokens));
+      for (const m of await this.loadMounts()) this.mountBackend(m);
+    } catch (e) {
+      this.seal();
+      throw e;
+    }
+    const every = this.opts.tidyIntervalMs ?? 60_000;
+    if (every > 0) {
+      this.tidyTimer = setInterval(() => void this.tokens?.tidy().catch(() => {}), every);
+      this.tidyTimer.unref();
+    }
+  }
+
+  seal(): void {
+    if (this.tidyTimer) clearInterval(this.tidyTimer);
+    this.tidyTimer = undefined;
+    this.barrier.seal();
+    this.router.clear();
+    this.progress.reset();
+    this.rootKey?.fill(0);
+    this.rootKey = undefined;
+    this.tokens = undefined;
+  }
+
+  /** Seal on request of a token: only root may (Vault: root or sudo). */
+  async sealWithToken(token: string | undefined): Promise<void> {
+    const caller = await this.authenticate(token);
+    if (!caller.isRoot) throw denied();
+    this.seal();
+  }
+
+  private async loadMounts(): Promise<MountEntry[]> {
+    const raw = await this.barrier.get(MOUNTS_PATH);
+    return raw ? (JSON.parse(dec.decode(raw)) as MountEntry[]) : [];
+  }
+
+  private mountBackend(m: MountEntry): void {
+    if (m.type !== 'kv') throw new VaultError('internal', `unknown engine type ${m.type} at ${m.path}`);
+    this.router.mount(m, kvFactory(m, this.barrier.view(`mounts/${m.uuid}/`)));
+  }
+
+  private systemOps() {
+    return {
+      mounts: () => this.router.entries().filter((m) => m.type !== 'token'),
+      enableMount: (
+        path: string,
+        type: string,
+        description: string,
+        options: Record<string, string>,
+        config: MountConfigIn,
+      ) => this.enableMount(path, type, description, options, config),
+      disableMount: (path: string) => this.disableMount(path),
+      rotate: () => {
+        if (!this.rootKey) throw sealedError();
+        return this.barrier.rotate(this.rootKey);
+      },
+      keyStatus: () => this.barrier.keyStatus(),
+    };
+  }
+
+  private async enableMount(
+    path: string,
+    type: string,
+    description: string,
+    options: Record<string, string>,
+    config: MountConfigIn,
+  ): Promise<void> {
+    if (type !== 'kv') throw invalid(`plugin not found in the catalog: ${type}`);
+    if (RESERVED.some((r) => path.startsWith(r))) throw invalid(`cannot mount at reserved path "${path}"`);
+    const existing = await this.loadMounts();
+    const clash = [...existing.map((m) => m.path), ...RESERVED].find((p) => p.startsWith(path) || path.startsWith(p));
+    if (clash) throw invalid(`path is already in use at ${clash}`);
+    const entry = newMountEntry(path, type, description, options, config);
+    await this.barrier.put(MOUNTS_PATH, enc.encode(JSON.stringify([...existing, entry])));
+    this.mountBackend(entry);
+  }
+
+  private async disableMount(path: string): Promise<void> {
+    const existing = await this.loadMounts();
+    const m = existing.find((x) => x.path === path);
+    if (!m) return;
+    // Unmount first, so no request writes while the data is being removed.
+    this.router.unmount(path);
+    await this.barrier.put(MOUNTS_PATH, enc.encode(JSON.stringify(existing.filter((x) => x !== m))));
+    await this.deleteTree(`mounts/${m.uuid}/`);
+  }
+
+  private async deleteTree(prefix: string): Promise<void> {
+    for (const k of await this.barrier.list(prefix)) {
+      if (k.endsWith('/')) await this.deleteTree(prefix + k);
+      else await this.barrier.delete(prefix + k);
+    }
+  }
+
+  /** The caller behind a token, or 403. */
+  async authenticate(token: string | undefined): Promise<Caller> {
+    return (await this.authenticateEntry(token)).caller;
+  }
+
+  private async authenticateEntry(token: string | undefined): Promise<{ caller: Caller; entry: TokenEntry }> {
+    if (this.sealed || !this.tokens) throw sealedError();
+    if (!token) throw denied();
+    const entry = await this.tokens.lookup(token);
+    if (!entry) throw denied();
+    const caller = {
+      tokenHash: entry.hash,
+      token,
+      accessor: entry.accessor,
+      policies: entry.policies,
+      isRoot: entry.policies.includes('root'),
+    };
+    return { caller, entry };
+  }
+
+  private async authorize(caller: Caller, op: Operation, path: string): Promise<void> {
+    if (caller.isRoot) return;
+    if (caller.policies.includes('default') && DEFAULT_POLICY.some((p) => p.path === path && p.ops.includes(op)))
+      return;
+    if (this.authorizer && (await this.authorizer.isAllowed(caller, op, path))) return;
+    throw denied();
+  }
+
+  /** The single entry point for logical requests. */
+  async handle(req: LogicalRequest): Promise<HandlerResult> {
+    if (this.sealed) throw sealedError();
+    validatePath(req.path);
+    const path = req.path;
+    const { caller, entry } = await this.authenticateEntry(req.token);
+    await this.authorize(caller, req.operation, path.replace(/\/$/, ''));
+    const match = this.router.match(path, req.operation);
+    try {
+      return await this.router.dispatch(req, match, caller);
+    } finally {
+      // A limited-use token is spent by the attempt, as in Vault.
+      if (entry.num_uses > 0) await this.tokens?.use(entry);
+    }
+  }
+
+  mountTypeOf(path: string): string | undefined {
+    return this.router.mountFor(path)?.entry.type;
+  }
+
+  /** Sweeps expired tokens now (tests, shutdown). */
+  async tidyTokens(): Promise<number> {
+    return this.tokens ? this.tokens.tidy() : 0;
+  }
+}
+
+function builtinEntry(path: string, type: string): MountEntry {
+  return newMountEntry(path, type, '', {}, {});
+}
+
+function newMountEntry(
+  path: string,
+  type: string,
+  description: string,
+  options: Record<string, string>,
+  config: MountConfigIn,
+): MountEntry {
+  return {
+    path,
+    type,
+    description,
+    uuid: randomUUID(),
+    accessor: `${type}_${randomBase62(8).toLowerCase()}`,
+    config: {
+      default_lease_ttl: config.default_lease_ttl ?? 0,
+      max_lease_ttl: config.max_lease_ttl ?? 0,
+      force_no_cache: false,
+    },
+    options: Object.keys(options).length ? options : null,
+    local: false,
+    seal_wrap: false,
+    external_entropy_access: false,
+  };
+}
+
+export { SYSTEM_MAX_TTL };

@@ -1,0 +1,231 @@
+import { randomUUID } from 'node:crypto';
+import { createHttpServer } from '@stratumiops/shared/http';
+import type { Logger } from '@stratumiops/shared/log';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { VaultError } from '../core/errors.js';
+import { fBool, fInt, parseFields } from '../core/fields.js';
+import type { HandlerResult, LogicalResponse, Operation } from '../core/logical.js';
+import type { Vault } from '../core/vault.js';
+import { installListVerbShim } from './list-verb.js';
+
+export interface HttpOptions {
+  vault: Vault;
+  /** Largest request body; Vault's default listener limit is 32 MiB. */
+  bodyLimit?: number;
+  logger?: Logger;
+}
+
+const DEFAULT_BODY_LIMIT = 32 * 1024 * 1024;
+
+/** A Vault error body: `{"errors": [...]}`. */
+const errorBody = (errors: string[]) => ({ errors });
+
+/** Vault's envelope for logical responses; `sys/` copies `data` to the top level too. */
+function envelope(path: string, res: LogicalResponse, mountType: string | undefined) {
+  const body: Record<string, unknown> = {
+    request_id: randomUUID(),
+    lease_id: '',
+    renewable: false,
+    lease_duration: 0,
+    data: res.data ?? null,
+    wrap_info: null,
+    warnings: res.warnings?.length ? res.warnings : null,
+    auth: res.auth ?? null,
+    mount_type: mountType ?? '',
+  };
+  if (path.startsWith('sys/') && res.data) return { ...res.data, ...body };
+  return body;
+}
+
+function tokenOf(req: FastifyRequest): string | undefined {
+  const h = req.headers['x-vault-token'];
+  if (typeof h === 'string' && h) return h;
+  const auth = req.headers.authorization;
+  if (typeof auth === 'string' && /^bearer /i.test(auth)) return auth.slice(7).trim();
+  return undefined;
+}
+
+/** Go's strconv.ParseBool, which Vault uses for `?list=`. */
+function parseBool(v: string): boolean {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
+  throw new VaultError('invalid', `invalid value for list parameter: "${v}"`);
+}
+
+/** The logical path from the raw URL: segments decoded one by one, so '%2F' cannot forge a separator. */
+function logicalPath(rawUrl: string): { path: string; query: URLSearchParams } {
+  const q = rawUrl.indexOf('?');
+  const pathname = q < 0 ? rawUrl : rawUrl.slice(0, q);
+  const query = new URLSearchParams(q < 0 ? '' : rawUrl.slice(q + 1));
+  const rest = pathname.slice('/v1/'.length);
+  const segs = rest.split('/').map((s) => {
+    try {
+      const d = decodeURIComponent(s);
+      if (d.includes('/')) throw new Error('slash');
+      return d;
+    } catch {
+      throw new VaultError('invalid', 'invalid path: bad escaping');
+    }
+  });
+  return { path: segs.join('/'), query };
+}
+
+class BodyError extends Error {}
+
+/** The Vault-compatible API on fastify, with /metrics from the shared server. */
+export async function buildHttpServer(opts: HttpOptions): Promise<FastifyInstance> {
+  const { vault } = opts;
+  const { app, registry } = await createHttpServer({
+    name: 'svault',
+    bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    ...(opts.logger ? { logger: opts.logger } : {}),
+  });
+  installListVerbShim(app.server);
+
+  // Vault reads every body as JSON whatever the Content-Type says; clients often send none.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') return done(null, {});
+    try {
+      done(null, JSON.parse(text));
+    } catch (e) {
+      done(new BodyError(`failed to parse JSON input: ${(e as Error).message}`), undefined);
+    }
+  });
+
+  app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
+    if (err instanceof VaultError) {
+      if (err.body) return reply.code(err.status).send(envelope('', err.body as LogicalResponse, undefined));
+      return reply.code(err.status).send(errorBody(err.errors));
+    }
+    if (err instanceof BodyError) return reply.code(400).send(errorBody([err.message]));
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      return reply.code(413).send(errorBody(['http: request body too large']));
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      return reply.code(err.statusCode).send(errorBody([err.message]));
+    }
+    opts.logger?.error({ err: err.message, url: req.routeOptions.url }, 'internal error');
+    return reply.code(500).send(errorBody(['internal error']));
+  });
+  app.setNotFoundHandler((_req, reply) => reply.code(404).send(errorBody([])));
+
+  const bodyOf = (req: FastifyRequest): Record<string, unknown> => {
+    const b = req.body;
+    if (b === undefined || b === null) return {};
+    if (typeof b !== 'object' || Array.isArray(b))
+      throw new VaultError('invalid', 'request body must be a JSON object');
+    return b as Record<string, unknown>;
+  };
+
+  // --- sys endpoints that work while sealed ---
+  app.get('/v1/sys/init', async () => ({ initialized: await vault.initialized() }));
+  const init = async (req: FastifyRequest) => {
+    const f = parseFields({ secret_shares: fInt(), secret_threshold: fInt() }, bodyOf(req));
+    const pgp = bodyOf(req).pgp_keys;
+    if (Array.isArray(pgp) && pgp.length > 0) throw new VaultError('invalid', 'pgp_keys are not supported');
+    if (f.secret_shares === undefined || f.secret_threshold === undefined) {
+      throw new VaultError('invalid', 'secret_shares and secret_threshold are required');
+    }
+    return vault.init(f.secret_shares as number, f.secret_threshold as number);
+  };
+  app.put('/v1/sys/init', init);
+  app.post('/v1/sys/init', init);
+
+  app.get('/v1/sys/seal-status', async () => vault.status());
+  const unseal = async (req: FastifyRequest) => {
+    const body = bodyOf(req);
+    const f = parseFields({ reset: fBool() }, body);
+    if (body.key !== undefined && typeof body.key !== 'string') {
+      throw new VaultError('invalid', 'error converting input for field "key": expected a string');
+    }
+    return vault.unseal(body.key as string | undefined, f.reset === true);
+  };
+  app.put('/v1/sys/unseal', unseal);
+  app.post('/v1/sys/unseal', unseal);
+
+  const seal = async (req: FastifyRequest, reply: FastifyReply) => {
+    await vault.sealWithToken(tokenOf(req));
+    return reply.code(204).send();
+  };
+  app.put('/v1/sys/seal', seal);
+  app.post('/v1/sys/seal', seal);
+
+  const health = async (req: FastifyRequest, reply: FastifyReply) => {
+    const q = req.query as Record<string, string | undefined>;
+    const st = await vault.status();
+    const code = (name: string, dflt: number) => {
+      const v = q[name];
+      return v !== undefined && /^\d{3}$/.test(v) ? Number(v) : dflt;
+    };
+    const status = !st.initialized
+      ? code('uninitcode', 501)
+      : st.sealed
+        ? code('sealedcode', 503)
+        : code('activecode', 200);
+    const body = {
+      initialized: st.initialized,
+      sealed: st.sealed,
+      standby: false,
+      performance_standby: false,
+      replication_performance_mode: 'disabled',
+      replication_dr_mode: 'disabled',
+      server_time_utc: Math.floor(Date.now() / 1000),
+      version: st.version,
+      ...(st.cluster_name ? { cluster_name: st.cluster_name, cluster_id: st.cluster_id } : {}),
+    };
+    reply.code(status);
+    return req.method === 'HEAD' ? reply.send() : reply.send(body);
+  };
+  app.route({ method: ['GET', 'HEAD'], url: '/v1/sys/health', handler: health, exposeHeadRoute: false });
+
+  app.get('/v1/sys/metrics', async (req, reply) => {
+    await vault.authenticate(tokenOf(req));
+    reply.header('content-type', registry.contentType);
+    return registry.metrics();
+  });
+
+  // --- everything else: one logical request each ---
+  const logical = async (req: FastifyRequest, reply: FastifyReply) => {
+    const { path: rawPath, query } = logicalPath(req.raw.url ?? '');
+    let operation: Operation;
+    let data: Record<string, unknown> = {};
+    let path = rawPath;
+    switch (req.method) {
+      case 'GET': {
+        const list = query.get('list');
+        operation = list !== null && parseBool(list) ? 'list' : 'read';
+        for (const [k, v] of query) if (k !== 'list') data[k] = v;
+        if (operation === 'list' && !path.endsWith('/')) path += '/';
+        break;
+      }
+      case 'POST':
+      case 'PUT':
+        operation = 'update';
+        data = bodyOf(req);
+        break;
+      case 'PATCH':
+        operation = 'patch';
+        data = bodyOf(req);
+        break;
+      case 'DELETE':
+        operation = 'delete';
+        for (const [k, v] of query) data[k] = v;
+        break;
+      default:
+        throw new VaultError('unsupported', 'unsupported operation');
+    }
+    const result: HandlerResult = await vault.handle({
+      operation,
+      path,
+      data,
+      token: tokenOf(req),
+      remoteAddress: req.ip,
+    });
+    if (result === null) return reply.code(404).send(errorBody([]));
+    if (result === undefined) return reply.code(204).send();
+    return reply.code(200).send(envelope(path, result, vault.mountTypeOf(path)));
+  };
+  app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/v1/*', handler: logical });
+  return app;
+}

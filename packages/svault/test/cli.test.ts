@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBin, sandbox } from '../../../test/run-bin.js';
+import type { RunningServer } from '../src/server/main.js';
+import { startTestServer } from './helpers.js';
+
+let srv: RunningServer;
+let env: NodeJS.ProcessEnv;
+let cwd: string;
+const sv = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
+  runBin('svault', args, { cwd, env: { ...env, ...extra } });
+
+beforeAll(async () => {
+  srv = await startTestServer();
+  ({ cwd, env } = sandbox());
+  env.SVAULT_ADDR = srv.address;
+});
+afterAll(async () => {
+  await srv.close();
+});
+
+describe('svault CLI against a server (SVAULT_ADDR)', { timeout: 90_000 }, () => {
+  it('init, unseal K of N, KV put/get with versions and CAS, seal — with the documented exit codes', async () => {
+    const st0 = await sv(['operator', 'status', '--json']);
+    expect(st0.code).toBe(5);
+    expect(JSON.parse(st0.stdout)).toMatchObject({ initialized: false, sealed: true });
+
+    const init = await sv(['operator', 'init', '--shares', '3', '--threshold', '2', '--json']);
+    expect(init.code, init.stderr).toBe(0);
+    const { keys_base64: keys, root_token: root } = JSON.parse(init.stdout);
+    expect(keys).toHaveLength(3);
+    env.SVAULT_TOKEN = root;
+
+    const sealed = await sv(['kv', 'get', 'secret/myapp']);
+    expect(sealed.code).toBe(5);
+    expect(sealed.stderr).toMatch(/Vault is sealed/);
+
+    const u1 = await sv(['operator', 'unseal', '--share', keys[2], '--json']);
+    expect(JSON.parse(u1.stdout)).toMatchObject({ sealed: true, progress: 1 });
+    const u2 = await sv(['operator', 'unseal', keys[0]]);
+    expect(u2.stdout).toContain('Unsealed.');
+    expect((await sv(['operator', 'status'])).code).toBe(0);
+
+    expect((await sv(['kv', 'put', 'secret/myapp', 'user=admin', 'password=s3cr3t'])).code).toBe(0);
+    expect((await sv(['kv', 'put', 'secret/myapp', 'password=n3w', '--cas', '1'])).code).toBe(0);
+    const v1 = await sv(['kv', 'get', 'secret/myapp', '--version', '1', '--json']);
+    expect(JSON.parse(v1.stdout).data.data).toEqual({ user: 'admin', password: 's3cr3t' });
+    const field = await sv(['kv', 'get', 'secret/myapp', '--field', 'password']);
+    expect(field.stdout.trim()).toBe('n3w');
+    const cas = await sv(['kv', 'put', 'secret/myapp', 'password=x', '--cas', '1']);
+    expect(cas.code).toBe(6);
+    expect(cas.stderr).toMatch(/check-and-set parameter did not match the current version/);
+    expect((await sv(['kv', 'get', 'secret/absent'])).code).toBe(4);
+    const list = await sv(['kv', 'list', 'secret/', '--json']);
+    expect(JSON.parse(list.stdout)).toEqual({ keys: ['myapp'] });
+
+    const bad = await sv(['kv', 'put', 'secret/myapp', 'novalue']);
+    expect(bad.code).toBe(2);
+
+    expect((await sv(['operator', 'seal'])).code).toBe(0);
+    expect((await sv(['kv', 'get', 'secret/myapp'])).code).toBe(5);
+    await sv(['operator', 'unseal', keys[1]]);
+    await sv(['operator', 'unseal', keys[2]]);
+  });
+
+  it('tokens: create with a policy and TTL, look up, denied elsewhere, revoke', async () => {
+    const created = await sv(['token', 'create', '--policy', 'app', '--ttl', '1h', '--json']);
+    expect(created.code, created.stderr).toBe(0);
+    const auth = JSON.parse(created.stdout).auth;
+    expect(auth.policies).toEqual(['app', 'default']);
+    const look = await sv(['token', 'lookup', '--json'], { SVAULT_TOKEN: auth.client_token });
+    const data = JSON.parse(look.stdout).data;
+    expect(data).toMatchObject({ accessor: auth.accessor, policies: ['app', 'default'], id: '' });
+    expect(look.stdout).not.toContain(auth.client_token);
+    const denied = await sv(['kv', 'get', 'secret/myapp'], { SVAULT_TOKEN: auth.client_token });
+    expect(denied.code).toBe(5);
+    expect((await sv(['token', 'revoke', '--accessor', auth.accessor])).code).toBe(0);
+    expect((await sv(['token', 'lookup'], { SVAULT_TOKEN: auth.client_token })).code).toBe(5);
+  });
+
+  it('a server that is not there gives exit 7 and says where it looked', async () => {
+    const r = await sv(['kv', 'get', 'secret/x'], { SVAULT_ADDR: 'http://127.0.0.1:9' });
+    expect(r.code).toBe(7);
+    expect(r.stderr).toMatch(/cannot reach svault at http:\/\/127\.0\.0\.1:9/);
+  });
+});

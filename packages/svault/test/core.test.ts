@@ -1,0 +1,220 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FilesystemStorage } from '../src/adapters/filesystem.js';
+import { MemoryStorage } from '../src/adapters/memory.js';
+import { Barrier } from '../src/core/barrier.js';
+import { CryptoSuite } from '../src/core/crypto.js';
+import { VaultError } from '../src/core/errors.js';
+import { parseDuration } from '../src/core/fields.js';
+import { generateShares, UnsealProgress } from '../src/core/seal.js';
+import type { Storage } from '../src/core/storage.js';
+import { TokenStore } from '../src/core/tokens.js';
+import { Vault } from '../src/core/vault.js';
+import { tempDir } from './helpers.js';
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const backends: [string, () => Storage][] = [
+  ['filesystem', () => new FilesystemStorage(tempDir())],
+  ['memory', () => new MemoryStorage()],
+];
+
+describe.each(backends)('%s storage', (_name, make) => {
+  it('gets, puts, deletes and lists immediate children like Vault', async () => {
+    const s = make();
+    await s.put('a/b', enc.encode('1'));
+    await s.put('a/b/c', enc.encode('2'));
+    await s.put('a/d/e/f', enc.encode('3'));
+    await s.put('z', enc.encode('4'));
+    expect(dec.decode(await s.get('a/b'))).toBe('1');
+    expect(dec.decode(await s.get('a/b/c'))).toBe('2');
+    expect(await s.get('a/x')).toBeUndefined();
+    expect(await s.list('')).toEqual(['a/', 'z']);
+    expect(await s.list('a/')).toEqual(['b', 'b/', 'd/']);
+    await s.delete('a/d/e/f');
+    await s.delete('a/d/e/f');
+    expect(await s.list('a/')).toEqual(['b', 'b/']);
+    await s.put('a/b', enc.encode('replaced'));
+    expect(dec.decode(await s.get('a/b'))).toBe('replaced');
+  });
+
+  it('refuses keys that could escape the data dir', async () => {
+    const s = make();
+    for (const key of ['../x', 'a/../../x', 'a//b', '', '/abs', 'a/./b', 'a\\..\\b', 'a\0b']) {
+      await expect(s.put(key, enc.encode('x')), key).rejects.toThrow(/invalid storage key/);
+    }
+    await expect(s.list('../')).rejects.toThrow();
+  });
+
+  it('serializes concurrent writers: the last write wins whole, never a mix', async () => {
+    const s = make();
+    const values = Array.from({ length: 30 }, (_, i) => enc.encode(String(i).repeat(5000)));
+    await Promise.all(values.map((v) => s.put('hot/key', v)));
+    const got = dec.decode(await s.get('hot/key'));
+    expect(values.map((v) => dec.decode(v))).toContain(got);
+    // Writers and deleters racing on neighbours leave a consistent tree.
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        i % 2 ? s.put(`dir/sub/k${i}`, enc.encode('v')) : s.delete(`dir/sub/k${i - 1}`),
+      ),
+    );
+    for (const k of await s.list('dir/sub/')) expect(dec.decode(await s.get(`dir/sub/${k}`))).toBe('v');
+  });
+});
+
+describe('filesystem storage on disk', () => {
+  it('leaves no temporary files and keeps files private', async () => {
+    const dir = tempDir();
+    const s = new FilesystemStorage(dir);
+    await Promise.all(Array.from({ length: 10 }, (_, i) => s.put(`k/${i}`, enc.encode('v'))));
+    const names = readdirSync(dir, { recursive: true, encoding: 'utf8' });
+    expect(names.filter((n) => n.includes('.tmp-'))).toEqual([]);
+    const { statSync } = await import('node:fs');
+    expect(statSync(join(dir, '+k', '_0')).mode & 0o077).toBe(0);
+  });
+});
+
+describe('barrier', () => {
+  async function open(storage: Storage = new MemoryStorage(), backend: 'openssl' | 'noble' = 'openssl') {
+    const b = new Barrier(storage, await CryptoSuite.create(backend));
+    const root = new Uint8Array(32).fill(7);
+    if (!(await b.initialized())) await b.initialize(root);
+    else await b.unseal(root);
+    return { b, root, storage };
+  }
+
+  it('stores ciphertext under encrypted names, and reads it back', async () => {
+    const { b, storage } = await open();
+    await b.put('mounts/u1/metadata/payroll/db', enc.encode('{"password":"hunter2"}'));
+    expect(dec.decode(await b.get('mounts/u1/metadata/payroll/db'))).toBe('{"password":"hunter2"}');
+    expect(await b.list('mounts/u1/metadata/')).toEqual(['payroll/']);
+    const physical = await storage.list('logical/');
+    expect(physical).toHaveLength(1);
+    expect(physical[0]).not.toContain('mounts');
+  });
+
+  it('refuses to unseal with a wrong root key and is sealed until unsealed', async () => {
+    const { b, storage } = await open();
+    b.seal();
+    await expect(b.get('x')).rejects.toMatchObject({ kind: 'sealed' });
+    const b2 = new Barrier(storage, await CryptoSuite.create());
+    await expect(b2.unseal(new Uint8Array(32).fill(8))).rejects.toThrow(/invalid unseal keys/);
+    expect(b2.sealed).toBe(true);
+  });
+
+  it('rotate adds a term; old entries decrypt, new ones use the new term', async () => {
+    const { b, root, storage } = await open();
+    await b.put('old', enc.encode('before'));
+    expect(await b.rotate(root)).toMatchObject({ term: 2 });
+    await b.put('new', enc.encode('after'));
+    const b2 = new Barrier(storage, await CryptoSuite.create());
+    await b2.unseal(root);
+    expect(dec.decode(await b2.get('old'))).toBe('before');
+    expect(dec.decode(await b2.get('new'))).toBe('after');
+    expect(b2.keyStatus()).toMatchObject({ term: 2, terms: 2 });
+  });
+
+  it('detects an entry moved to another path or changed on disk', async () => {
+    const dir = tempDir();
+    const { b } = await open(new FilesystemStorage(dir));
+    await b.put('a', enc.encode('A'));
+    await b.put('b', enc.encode('B'));
+    const files = readdirSync(join(dir, '+logical')).map((f) => join(dir, '+logical', f));
+    const [fa, fb] = files as [string, string];
+    writeFileSync(fb, readFileSync(fa));
+    const results = await Promise.allSettled([b.get('a'), b.get('b')]);
+    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1);
+  });
+
+  it('the noble backend reads what openssl wrote (same cipher, same bytes)', async () => {
+    const storage = new MemoryStorage();
+    const { b } = await open(storage, 'openssl');
+    await b.put('k', enc.encode('shared'));
+    const { b: nb } = await open(storage, 'noble');
+    expect(dec.decode(await nb.get('k'))).toBe('shared');
+  });
+});
+
+describe('shamir seal', () => {
+  it('any threshold subset rebuilds the root key; fewer keys never return it', async () => {
+    const { rootKey, keys } = await generateShares(5, 3);
+    const cfg = { type: 'shamir' as const, secret_shares: 5, secret_threshold: 3 };
+    const p = new UnsealProgress();
+    expect(await p.add(new Uint8Array(keys[4] as Uint8Array), cfg)).toBeUndefined();
+    expect(await p.add(new Uint8Array(keys[1] as Uint8Array), cfg)).toBeUndefined();
+    expect(p.count).toBe(2);
+    const got = await p.add(new Uint8Array(keys[2] as Uint8Array), cfg);
+    expect(Buffer.from(got as Uint8Array).equals(Buffer.from(rootKey))).toBe(true);
+    expect(p.count).toBe(0);
+  });
+
+  it('refuses a duplicate share without counting it', async () => {
+    const { keys } = await generateShares(3, 2);
+    const cfg = { type: 'shamir' as const, secret_shares: 3, secret_threshold: 2 };
+    const p = new UnsealProgress();
+    await p.add(new Uint8Array(keys[0] as Uint8Array), cfg);
+    await expect(p.add(new Uint8Array(keys[0] as Uint8Array), cfg)).rejects.toThrow(/duplicate/);
+    expect(p.count).toBe(1);
+  });
+});
+
+describe('core: KV and tokens through logical requests', () => {
+  async function vault() {
+    const v = new Vault({ storage: new MemoryStorage(), suite: await CryptoSuite.create(), tidyIntervalMs: 0 });
+    const init = await v.init(3, 2);
+    for (const k of init.keys.slice(0, 2)) await v.unseal(k);
+    return { v, root: init.root_token };
+  }
+
+  it('a CAS race: of concurrent writes with the same cas, exactly one wins', async () => {
+    const { v, root } = await vault();
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) =>
+        v.handle({
+          operation: 'update',
+          path: 'secret/data/race',
+          data: { data: { i }, options: { cas: 0 } },
+          token: root,
+        }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const r of results.filter((x) => x.status === 'rejected')) {
+      expect((r as PromiseRejectedResult).reason).toBeInstanceOf(VaultError);
+      expect((r as PromiseRejectedResult).reason.kind).toBe('conflict');
+    }
+  });
+
+  it('tokens are stored only as hashes', async () => {
+    const storage = new MemoryStorage();
+    const v = new Vault({ storage, suite: await CryptoSuite.create(), tidyIntervalMs: 0 });
+    const init = await v.init(1, 1);
+    await v.unseal(init.keys[0] as string);
+    const store = new TokenStore(v.barrier.view('sys/token/'), v.barrier.derivedKey('token'));
+    const ids = await v.barrier.list('sys/token/id/');
+    expect(ids).toEqual([store.hash(init.root_token)]);
+    const entry = dec.decode(await v.barrier.get(`sys/token/id/${ids[0]}`));
+    expect(entry).not.toContain(init.root_token);
+    expect(entry).not.toContain(init.root_token.slice(4));
+  });
+
+  it('a sweep revokes expired tokens', async () => {
+    const { v, root } = await vault();
+    const r = await v.handle({ operation: 'update', path: 'auth/token/create', data: { ttl: 1 }, token: root });
+    expect(r?.auth?.client_token).toMatch(/^hvs\./);
+    await new Promise((res) => setTimeout(res, 1100));
+    expect(await v.tidyTokens()).toBe(1);
+  });
+});
+
+describe('durations', () => {
+  it('parses Go-style durations and seconds', () => {
+    expect(parseDuration('90')).toBe(90);
+    expect(parseDuration('1h30m')).toBe(5400);
+    expect(parseDuration('720h')).toBe(2592000);
+    expect(parseDuration('1.5s')).toBe(1);
+    expect(parseDuration('1x')).toBeUndefined();
+    expect(parseDuration('h')).toBeUndefined();
+  });
+});

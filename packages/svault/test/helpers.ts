@@ -1,0 +1,87 @@
+import { mkdtempSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RunningServer, startServer } from '../src/server/main.js';
+
+export const tempDir = (prefix = 'svault-test-') => mkdtempSync(join(tmpdir(), prefix));
+
+export interface TestServerOptions {
+  dir?: string;
+  dev?: boolean;
+  bodyLimit?: number;
+}
+
+/** A real server on 127.0.0.1, a free port, filesystem storage in a temp dir (or in memory for dev). */
+export async function startTestServer(opts: TestServerOptions = {}): Promise<RunningServer & { dir: string }> {
+  const dir = opts.dir ?? tempDir();
+  const srv = await startServer({
+    config: {
+      storage: { backend: 'filesystem', path: dir },
+      server: { address: '127.0.0.1:0', max_request_size: opts.bodyLimit ?? 32 * 1024 * 1024 },
+      vault: { crypto_backend: 'openssl', cipher: 'aes-256-gcm' },
+    },
+    ...(opts.dev ? { dev: true } : {}),
+    tidyIntervalMs: 0,
+  });
+  return { ...srv, dir };
+}
+
+export interface Reply {
+  status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: test responses are checked field by field
+  body: any;
+  text: string;
+}
+
+/** A raw HTTP call, as a Vault client makes it; `raw` sends the body bytes as given. */
+export function call(
+  base: string,
+  method: string,
+  path: string,
+  opts: { token?: string; body?: unknown; raw?: string | Buffer; headers?: Record<string, string> } = {},
+): Promise<Reply> {
+  const url = new URL(base);
+  const payload =
+    opts.raw !== undefined
+      ? Buffer.from(opts.raw)
+      : opts.body !== undefined
+        ? Buffer.from(JSON.stringify(opts.body))
+        : undefined;
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.token) headers['X-Vault-Token'] = opts.token;
+  if (payload) {
+    headers['Content-Length'] = String(payload.length);
+    headers['Content-Type'] ??= 'application/json';
+  }
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: url.hostname, port: url.port, method, path, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let body: unknown;
+        try {
+          body = text ? JSON.parse(text) : undefined;
+        } catch {
+          body = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, body, text });
+      });
+    });
+    req.on('error', reject);
+    if (payload) req.write(payload);
+    req.end();
+  });
+}
+
+/** init 5/3 (or as given) and unseal with the first `threshold` keys. */
+export async function initAndUnseal(base: string, shares = 5, threshold = 3) {
+  const init = await call(base, 'PUT', '/v1/sys/init', {
+    body: { secret_shares: shares, secret_threshold: threshold },
+  });
+  if (init.status !== 200) throw new Error(`init: ${init.status} ${init.text}`);
+  const keys = init.body.keys as string[];
+  for (const k of keys.slice(0, threshold)) await call(base, 'PUT', '/v1/sys/unseal', { body: { key: k } });
+  return { keys, keysB64: init.body.keys_base64 as string[], root: init.body.root_token as string };
+}
