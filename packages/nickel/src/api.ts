@@ -1,13 +1,14 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
 import { NickelError } from './errors.js';
 import type { EvalOptions, ExportFormat } from './index.js';
 import { FUNCTION } from './index.js';
 import { type Num, NumError } from './number.js';
 import { Program } from './program.js';
-import { type Plain, toJson, toPlain, toToml, toYaml } from './serialize.js';
+import { fromJs, type Plain, toJson, toPlain, toToml, toYaml } from './serialize.js';
+import { Source } from './source.js';
 import { byteOrder } from './stdlib.js';
-import type { Value } from './values.js';
+import { Thunk, type Value } from './values.js';
 
 /** Turns engine failures that are not Nickel errors (a JS stack overflow) into NickelErrors. */
 function guard<T>(run: () => T): T {
@@ -16,11 +17,11 @@ function guard<T>(run: () => T): T {
   } catch (e) {
     if (e instanceof NickelError) throw e;
     if (e instanceof NumError) throw new NickelError(e.nickelKind, e.message);
-    if (e instanceof RangeError && /call stack/i.test(e.message)) {
-      throw new NickelError(
-        'EvalError::Other',
-        'evaluation is nested too deeply (or recurses without end): stack exhausted',
-      );
+    if (e instanceof RangeError) {
+      const msg = /call stack/i.test(e.message)
+        ? 'evaluation is nested too deeply, or recurses without end (stack exhausted)'
+        : `evaluation exceeded a limit: ${e.message}`;
+      throw new NickelError('EvalError::Other', msg);
     }
     throw e;
   }
@@ -47,14 +48,82 @@ export async function evaluateSource(source: string, opts: EvalOptions = {}): Pr
 
 export async function exportSource(
   source: string,
-  opts: { filename?: string; format?: ExportFormat; importPaths?: string[] } = {},
+  opts: { filename?: string; format?: ExportFormat; importPaths?: string[]; field?: string } = {},
 ): Promise<string> {
   return guard(() => {
     const { prog, filename } = program(opts);
     const node = prog.load(source, filename);
-    const v = prog.evaluate(node);
-    const plain = toPlain(prog.ev, v);
+    let v = prog.evaluate(node);
+    if (opts.field) v = selectField(prog, v, opts.field);
+    const plain = toPlain(prog.ev, v, opts.field ? opts.field.split('.') : []);
     return renderExport(plain, opts.format ?? 'json');
+  });
+}
+
+/** `servers.0.spec`: record fields by name, array elements by index; only that subtree is computed. */
+export function selectField(prog: Program, root: Value, path: string): Value {
+  let v = root;
+  const seen: string[] = [];
+  for (const seg of path.split('.').filter(Boolean)) {
+    if (v.k === 'array' && /^\d+$/.test(seg)) {
+      const t = v.items[Number(seg)];
+      if (!t)
+        throw new NickelError(
+          'EvalError::FieldMissing',
+          `no element ${seg} in ${seen.join('.') || 'the array'} (it has ${v.items.length})`,
+          { field: seg },
+        );
+      v = t.force();
+    } else if (v.k === 'record') {
+      v = prog.ev.access(v, seg).force();
+    } else {
+      throw new NickelError(
+        'EvalError::FieldMissing',
+        `cannot select \`${seg}\`: ${seen.join('.') || 'the value'} is not a record or array`,
+        { field: seg },
+      );
+    }
+    seen.push(seg);
+  }
+  return v;
+}
+
+/**
+ * Applies the contract in `contractPath` to the data in `dataPath` (JSON, YAML, TOML or Nickel, by
+ * extension) and returns the checked, fully evaluated value as JSON.
+ */
+export async function checkFiles(dataPath: string, contractPath: string, importPaths: string[]): Promise<string> {
+  for (const p of [dataPath, contractPath]) {
+    if (!existsSync(p)) throw new NickelError('ImportError::IoError', `no such file: ${p}`);
+  }
+  return guard(() => {
+    const prog = new Program(importPaths);
+    const src = new Source(resolve('<check>'), '');
+    const at = { src, start: 0, end: 0 };
+    const data = prog.importValue(dataPath, undefined, at);
+    const contract = prog.importValue(contractPath, undefined, at);
+    const label = { contractName: relative(process.cwd(), contractPath) || contractPath, path: [], notes: [] };
+    const checked = prog.ev.applyContract(contract, label, data).force();
+    return renderExport(toPlain(prog.ev, checked), 'json');
+  });
+}
+
+/** Applies a contract (Nickel source, or the path of a .ncl file) to a JS value; returns the checked value. */
+export async function applyContractToValue(
+  value: unknown,
+  contract: string,
+  importPaths: string[] = [],
+): Promise<unknown> {
+  return guard(() => {
+    const prog = new Program(importPaths);
+    const isPath = /\.ncl$/.test(contract) && existsSync(contract);
+    const file = isPath ? resolve(contract) : resolve('<contract>');
+    const node = prog.load(isPath ? readSource(file) : contract, file);
+    const contractThunk = Thunk.of(prog.evaluate(node));
+    const label = { contractName: isPath ? relative(process.cwd(), file) : contract.slice(0, 80), path: [], notes: [] };
+    const checked = prog.ev.applyContract(contractThunk, label, Thunk.of(fromJs(value))).force();
+    prog.ev.deepForce(checked);
+    return toJs(prog, checked, true);
   });
 }
 
@@ -77,10 +146,7 @@ export function readSource(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {
-    throw new NickelError(
-      'ImportError::IoError',
-      `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
+    throw new NickelError('ImportError::IoError', `cannot read ${path}: ${readFailure(e as NodeJS.ErrnoException)}`);
   }
 }
 
@@ -123,4 +189,11 @@ function toJs(prog: Program, v: Value, deep: boolean): unknown {
 
 function numberToJs(n: Num): number {
   return n.toF64();
+}
+
+function readFailure(e: NodeJS.ErrnoException): string {
+  if (e.code === 'ENOENT') return 'no such file';
+  if (e.code === 'EISDIR') return 'it is a directory';
+  if (e.code === 'EACCES') return 'permission denied';
+  return e.message;
 }

@@ -35,7 +35,7 @@ export async function evaluate(source: string, opts: EvalOptions = {}): Promise<
 /** Evaluates and exports Nickel source as `nickel export` does (JSON ends with a newline). */
 export async function exportSource(
   source: string,
-  opts: { filename?: string; format?: ExportFormat; importPaths?: string[] } = {},
+  opts: { filename?: string; format?: ExportFormat; importPaths?: string[]; field?: string } = {},
 ): Promise<string> {
   const api = await import('./api.js');
   return api.exportSource(source, opts);
@@ -47,13 +47,28 @@ export async function evaluateFile(path: string, opts: Omit<EvalOptions, 'filena
   return api.evaluateSource(api.readSource(path), { ...opts, filename: path });
 }
 
-/** `nickel export FILE --format F`. */
+/** `nickel export FILE --format F [--field a.b]`. */
 export async function exportFile(
   path: string,
-  opts: { format?: ExportFormat; importPaths?: string[] } = {},
+  opts: { format?: ExportFormat; importPaths?: string[]; field?: string } = {},
 ): Promise<string> {
   const api = await import('./api.js');
   return api.exportSource(api.readSource(path), { ...opts, filename: path });
 }
 
 export { formatFieldPath, formatNickelError, nickelErrorJson } from './report.js';
+
+/**
+ * Applies a contract to plain data: `contract` is Nickel source or the path of a .ncl file.
+ * Resolves to the checked value (defaults filled in), or rejects with a NickelError (kind BlameError).
+ */
+export async function applyContract(
+  value: unknown,
+  contract: string,
+  opts: { importPaths?: string[] } = {},
+): Promise<unknown> {
+  const api = await import('./api.js');
+  return api.applyContractToValue(value, contract, opts.importPaths ?? []);
+}
+
+export { type EngineChoice, type ExportOptions, findNickelBinary, type NickelEngine, selectEngine } from './engine.js';

@@ -78,7 +78,7 @@ const PRIMOP_ARITY: Record<string, number> = {
 const SECTION_OPS = new Set([...Object.keys(INFIX).filter((o) => o !== '->'), '.']);
 
 /** Deepest nesting accepted: deeper input is refused with a clear error instead of a stack overflow. */
-const MAX_DEPTH = 2000;
+const MAX_DEPTH = 600;
 
 export function parse(src: Source): Node {
   return new Parser(src).parseProgram();

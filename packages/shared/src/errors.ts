@@ -16,6 +16,8 @@ export interface StratumErrorOptions {
   hint?: string;
   /** Structured details for `--json` output (never secrets). */
   details?: Record<string, unknown>;
+  /** A multi-line rendering for people, shown instead of the one line (e.g. a contract violation). */
+  display?: string;
   cause?: unknown;
 }
 
@@ -24,6 +26,7 @@ export class StratumError extends Error {
   readonly code: ExitCodeName;
   readonly hint: string | undefined;
   readonly details: Record<string, unknown> | undefined;
+  readonly display: string | undefined;
 
   constructor(code: ExitCodeName, message: string, opts: StratumErrorOptions = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
@@ -31,6 +34,7 @@ export class StratumError extends Error {
     this.code = code;
     this.hint = opts.hint;
     this.details = opts.details;
+    this.display = opts.display;
   }
 
   get exitCode(): number {
@@ -55,6 +59,8 @@ export interface ErrorReport {
   message: string;
   hint?: string;
   details?: Record<string, unknown>;
+  /** Human rendering replacing the one line on stderr (not part of the JSON document). */
+  display?: string;
 }
 
 interface OclifLikeError {
@@ -75,6 +81,7 @@ export function toErrorReport(err: unknown, usageHint?: string): ErrorReport {
       message: err.message,
       ...(err.hint ? { hint: err.hint } : {}),
       ...(err.details ? { details: err.details } : {}),
+      ...(err.display ? { display: err.display } : {}),
     };
   }
   const e = err as OclifLikeError;
@@ -98,6 +105,7 @@ export function toErrorReport(err: unknown, usageHint?: string): ErrorReport {
 
 /** One line for stderr: "<bin>: <message> (hint)". */
 export function formatErrorLine(report: ErrorReport, bin: string): string {
+  if (report.display) return report.display;
   const msg = report.message.replace(/\s*\n\s*/g, ' ');
   return `${bin}: ${msg}${report.hint ? ` (${report.hint})` : ''}`;
 }

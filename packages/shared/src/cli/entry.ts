@@ -66,7 +66,10 @@ export function fail(err: unknown, bin: string, opts: { json: boolean; debug: bo
   const e = err as { code?: string; oclif?: { exit?: number } } | undefined;
   if (e?.code === 'EEXIT' && typeof e.oclif?.exit === 'number') process.exit(e.oclif.exit);
   const report = toErrorReport(err, opts.usageHint);
-  if (opts.json) process.stdout.write(`${JSON.stringify({ error: report }, null, 2)}\n`);
+  if (opts.json) {
+    const { display: _display, ...doc } = report;
+    process.stdout.write(`${JSON.stringify({ error: doc }, null, 2)}\n`);
+  }
   process.stderr.write(`${formatErrorLine(report, bin)}\n`);
   if (opts.debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
   process.exit(report.exitCode);

@@ -1,25 +1,36 @@
 import { Args, Flags } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../../tool.js';
+import { importPathFlag, ProvCommand } from '../../base.js';
+import { engineFor, nickelFailure } from '../../core/nickel.js';
 
-export default planned(tool, {
-  summary: 'Evaluate a Nickel file, or one field of it',
-  spec: 'C6',
-  args: {
-    file: Args.string({ description: 'Nickel file', required: true }),
-  },
-  flags: {
-    field: Flags.string({ description: 'dotted path to print, e.g. servers.0.spec', helpValue: '<path>' }),
-    'import-path': Flags.string({
-      description: 'add a folder to the import search path (repeatable)',
-      multiple: true,
-      multipleNonGreedy: true,
-      char: 'I',
-      helpValue: '<dir>',
+export default class NickelEval extends ProvCommand<typeof NickelEval> {
+  static override summary = 'Evaluate a Nickel file, or one field of it, and print the value as JSON';
+  static override description = 'Only the selected field is computed: other fields that would fail do not matter.';
+  static override args = { file: Args.string({ description: 'Nickel file', required: true }) };
+  static override flags = {
+    field: Flags.string({
+      description: 'the field to print (dotted path, array elements by index)',
+      helpValue: '<path>',
     }),
-  },
-  examples: [
-    '<%= config.bin %> nickel eval config.ncl',
-    '<%= config.bin %> nickel eval config.ncl --field servers.0.spec',
-  ],
-});
+    'import-path': importPathFlag,
+  };
+  static override examples = [
+    '<%= config.bin %> nickel eval cluster.ncl',
+    '<%= config.bin %> nickel eval cluster.ncl --field servers.0.spec',
+  ];
+
+  async run() {
+    const engine = await engineFor(this.nickel);
+    let text: string;
+    try {
+      text = await engine.exportFile(this.args.file, {
+        format: 'json',
+        importPaths: this.importPaths(this.flags['import-path']),
+        ...(this.flags.field ? { field: this.flags.field } : {}),
+      });
+    } catch (e) {
+      throw nickelFailure(e);
+    }
+    if (!this.jsonEnabled()) process.stdout.write(text);
+    return JSON.parse(text);
+  }
+}
