@@ -660,8 +660,9 @@ export class Evaluator {
 
   private applyPieceContracts(pieces: Piece[], rec: RecordValue, value: Thunk, fieldPath: string[]): Thunk {
     let out = value;
-    const seen = new Set<Node>();
-    const doc = pieces.find((p) => p.meta.doc !== undefined)?.meta.doc;
+    let seen: Set<Node> | undefined;
+    let doc: string | undefined;
+    for (const p of pieces) if (p.meta.doc !== undefined) doc ??= p.meta.doc;
     for (const p of pieces) {
       for (const c of p.contracts ?? [])
         out = this.applyContract(c.contract, childLabel(c.label, { path: fieldPath }), out);
@@ -669,6 +670,7 @@ export class Evaluator {
       const env = p.envFor ? p.envFor(rec) : (p.env as Env);
       for (const a of p.meta.contracts) {
         // The same annotation reached twice through merges is checked once.
+        seen ??= new Set();
         if (seen.has(a.node)) continue;
         seen.add(a.node);
         out = this.applyAnnotation(a, env, out, fieldPath, fieldPath.at(-1), doc);
@@ -974,7 +976,7 @@ export class Evaluator {
       return t.force();
     } catch (e) {
       if (e instanceof NickelError && e.fieldPath.length === 0 && path.length > 0) {
-        (e as { fieldPath: string[] }).fieldPath = path;
+        (e as { fieldPath: string[] }).fieldPath = [...path];
       }
       throw e;
     }
@@ -1041,9 +1043,17 @@ export function mergeRecords(a: RecordValue, b: RecordValue, pos?: Pos, path?: s
   return makeRecord(template, a.open && b.open, path ?? (a.path.length ? a.path : b.path), pos ?? a.pos);
 }
 
+const sourceTexts = new WeakMap<Pos, string>();
+
+/** The source of a node on one line (contract names in messages); computed once per node. */
 export function sourceText(pos: Pos): string {
-  const t = pos.src.text.slice(pos.start, pos.end).replace(/\s+/g, ' ').trim();
-  return t.length > 80 ? `${t.slice(0, 77)}...` : t;
+  let t = sourceTexts.get(pos);
+  if (t === undefined) {
+    t = pos.src.text.slice(pos.start, pos.end).replace(/\s+/g, ' ').trim();
+    if (t.length > 80) t = `${t.slice(0, 77)}...`;
+    sourceTexts.set(pos, t);
+  }
+  return t;
 }
 
 export { span };

@@ -11,6 +11,11 @@ export type Plain = null | boolean | string | Num | Plain[] | { [k: string]: Pla
 
 /** Deeply evaluates `v` into a Plain tree, skipping not_exported and undefined optional fields. */
 export function toPlain(ev: Evaluator, v: Value, path: string[] = []): Plain {
+  return plainAt(ev, v, [...path]);
+}
+
+/** `path` is one mutable stack for the whole walk: it is copied only into an error. */
+function plainAt(ev: Evaluator, v: Value, path: string[]): Plain {
   switch (v.k) {
     case 'null':
       return null;
@@ -21,20 +26,29 @@ export function toPlain(ev: Evaluator, v: Value, path: string[] = []): Plain {
       return v.v;
     case 'enum':
       if (!v.arg) return v.tag;
-      return nonSerializable(`the enum variant '${v.tag}`, path);
-    case 'array':
-      return v.items.map((t, i) => toPlain(ev, ev.forceAt(t, [...path, `[${i}]`]), [...path, `[${i}]`]));
+      return nonSerializable(`the enum variant '${v.tag}`, [...path]);
+    case 'array': {
+      const out: Plain[] = new Array(v.items.length);
+      for (let i = 0; i < v.items.length; i++) {
+        path.push(`[${i}]`);
+        out[i] = plainAt(ev, ev.forceAt(v.items[i] as Thunk, path), path);
+        path.pop();
+      }
+      return out;
+    }
     case 'record': {
       const out: { [k: string]: Plain } = {};
       for (const n of ev.fieldNames(v).sort(byteOrder)) {
         const f = v.template.get(n);
         if (f && fieldNotExported(f)) continue;
-        out[n] = toPlain(ev, ev.forceAt(ev.fieldThunk(v, n), [...path, n]), [...path, n]);
+        path.push(n);
+        out[n] = plainAt(ev, ev.forceAt(ev.fieldThunk(v, n), path), path);
+        path.pop();
       }
       return out;
     }
     default:
-      return nonSerializable(`a ${typeName(v)}`, path);
+      return nonSerializable(`a ${typeName(v)}`, [...path]);
   }
 }
 

@@ -23,16 +23,30 @@ const segmenter = new Intl.Segmenter('en', { granularity: 'grapheme' });
 export const graphemes = (s: string): string[] => Array.from(segmenter.segment(s), (x) => x.segment);
 
 /** UTF-16 offsets where grapheme clusters start (and the end): matches may not cut a cluster. */
+const ALL_BOUNDARIES = { has: () => true } as unknown as Set<number>;
+
 function clusterBounds(s: string): Set<number> {
+  // Printable ASCII without CR: every position is a boundary (the common case, kept cheap).
+  if (/^[\x20-\x7e\t\n]*$/.test(s)) return ALL_BOUNDARIES;
   const b = new Set<number>([s.length]);
   for (const seg of segmenter.segment(s)) b.add(seg.index);
   return b;
 }
 
+const globalVariants = new WeakMap<RegExp, RegExp>();
+const globalOf = (re: RegExp): RegExp => {
+  let g = globalVariants.get(re);
+  if (!g) {
+    g = re.flags.includes('g') ? re : new RegExp(re.source, `${re.flags}g`);
+    globalVariants.set(re, g);
+  }
+  return g;
+};
+
 /** Occurrences of `sub` that start and end on cluster boundaries. */
 function substringMatches(s: string, sub: string): number[] {
+  if (sub === '') return [...Array.from(segmenter.segment(s), (x) => x.index), s.length];
   const b = clusterBounds(s);
-  if (sub === '') return [...b].sort((x, y) => x - y);
   const out: number[] = [];
   for (let i = s.indexOf(sub); i >= 0; i = s.indexOf(sub, i + 1)) {
     if (b.has(i) && b.has(i + sub.length)) {
@@ -46,7 +60,7 @@ function substringMatches(s: string, sub: string): number[] {
 /** Regex matches (global) that start and end on cluster boundaries. */
 function regexMatches(s: string, re: RegExp, first = false): RegExpExecArray[] {
   const b = clusterBounds(s);
-  const g = new RegExp(re.source, re.flags.includes('g') ? re.flags : `${re.flags}g`);
+  const g = globalOf(re);
   const out: RegExpExecArray[] = [];
   let from = 0;
   while (from <= s.length) {
@@ -1234,6 +1248,8 @@ export function blameMessage(e: NickelError): string {
 /** Byte-wise UTF-8 order, which is how Nickel sorts field names (not JS's UTF-16 order). */
 export function byteOrder(a: string, b: string): number {
   if (a === b) return 0;
+  // Below U+D800, UTF-16 code unit order is code point order, which is UTF-8 byte order.
+  if (!/[\ud800-\udfff]/.test(a) && !/[\ud800-\udfff]/.test(b)) return a < b ? -1 : 1;
   const ba = Buffer.from(a, 'utf8');
   const bb = Buffer.from(b, 'utf8');
   return Buffer.compare(ba, bb);
