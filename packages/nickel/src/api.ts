@@ -133,6 +133,14 @@ export function renderExport(plain: Plain, format: ExportFormat): string {
       return `${toJson(plain)}\n`;
     case 'yaml':
       return toYaml(plain);
+    case 'yaml-documents':
+      if (!Array.isArray(plain)) {
+        throw new NickelError(
+          'EvalError::Other',
+          'the yaml-documents format exports an array: one document per element',
+        );
+      }
+      return plain.map((d) => toYaml(d)).join('');
     case 'toml':
       return toToml(plain);
     case 'text':

@@ -18,7 +18,7 @@ export interface EvalOptions {
   mode?: EvalMode;
 }
 
-export type ExportFormat = 'json' | 'yaml' | 'toml' | 'text';
+export type ExportFormat = 'json' | 'yaml' | 'yaml-documents' | 'toml' | 'text';
 
 /** Marker for a function value in evaluation results. */
 export const FUNCTION = Object.freeze({ function: true as const });

@@ -243,12 +243,14 @@ export function parseData(format: string, text: string, file = '<string>'): Valu
     switch (format) {
       case 'Json':
         return fromJs(JSON.parse(text));
-      case 'Yaml': {
+      case 'Yaml':
+      case 'YamlDocuments': {
         const docs = parseAllDocuments(text, { keepSourceTokens: true });
         if (!Array.isArray(docs)) return fromJs(null);
         for (const d of docs) if (d.errors.length > 0) throw d.errors[0];
         if (docs.length === 0) return fromJs(null);
-        if (docs.length === 1) return fromYaml(docs[0] as Document, (docs[0] as Document).contents);
+        if (docs.length === 1 && format === 'Yaml')
+          return fromYaml(docs[0] as Document, (docs[0] as Document).contents);
         return { k: 'array', items: docs.map((d) => Thunk.of(fromYaml(d, d.contents))) };
       }
       case 'Toml':

@@ -1255,8 +1255,14 @@ export function byteOrder(a: string, b: string): number {
   return Buffer.compare(ba, bb);
 }
 
-/** Splits on `sep` without cutting grapheme clusters apart. */
+/** Splits on `sep` without cutting clusters apart; an empty last piece is dropped (Rust's split_terminator). */
 function splitGraphemeSafe(s: string, sep: string): string[] {
+  const parts = splitAt(s, sep);
+  if (parts.at(-1) === '') parts.pop();
+  return parts;
+}
+
+function splitAt(s: string, sep: string): string[] {
   if (sep === '') return graphemes(s);
   const parts = s.split(sep);
   // A separator that matched inside a cluster (e.g. a combining mark) must not split it.
