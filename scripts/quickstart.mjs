@@ -1,6 +1,7 @@
 // `npm run quickstart`: a short tour of the five binaries on embedded defaults, no servers needed.
 // Uses a throwaway data dir so it leaves nothing behind.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -11,11 +12,12 @@ const data = mkdtempSync(join(tmpdir(), 'stratumiops-quickstart-'));
 const env = { ...process.env, XDG_DATA_HOME: data };
 let failures = 0;
 
-function step(tool, args, { expect = 0, head } = {}) {
+function step(tool, args, { expect = 0, head, cwd, extraEnv = {} } = {}) {
   console.log(`\n$ ${tool} ${args.join(' ')}`);
   const r = spawnSync(process.execPath, [join(root, 'packages', tool, 'bin', 'run.js'), ...args], {
-    env,
+    env: { ...env, ...extraEnv },
     encoding: 'utf8',
+    ...(cwd ? { cwd } : {}),
   });
   const out = (r.stdout + r.stderr).trimEnd().split('\n');
   console.log((head ? [...out.slice(0, head), out.length > head ? '  ...' : ''] : out).join('\n').trimEnd());
@@ -30,8 +32,31 @@ try {
     console.log(`\n===== ${tool}`);
     step(tool, ['--version']);
     step(tool, ['--help'], { head: 14 });
-    step(tool, ['config']);
+    step(tool, ['config'], { head: 8 });
   }
+  console.log('\n===== prov: typed configuration, checked before anything runs (examples/prov)');
+  const examples = join(root, 'examples', 'prov');
+  step('prov', ['validate', 'k8s-ha.ncl', 'postgres-pair.ncl', 'web-tier.ncl'], { cwd: examples });
+  step('prov', ['nickel', 'export', 'web-tier.ncl', '--field', 'servers.0.spec', '--format', 'yaml'], { cwd: examples });
+  step('prov', ['validate', 'broken/small-disk.ncl'], { cwd: examples, expect: 3 });
+
+  console.log('\n===== svault: a dev server (in memory, unsealed), KV v2 like Vault');
+  const port = await freePort();
+  const server = spawn(process.execPath, [join(root, 'packages/svault/bin/run.js'), 'server', '--dev', '--address', `127.0.0.1:${port}`], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    const token = await rootToken(server);
+    const vault = { SVAULT_ADDR: `http://127.0.0.1:${port}`, SVAULT_TOKEN: token };
+    console.log(`(svault server --dev on 127.0.0.1:${port}; SVAULT_TOKEN is its root token)`);
+    step('svault', ['kv', 'put', 'secret/myapp', 'user=admin', 'password=s3cr3t'], { extraEnv: vault, head: 3 });
+    step('svault', ['kv', 'get', 'secret/myapp', '--field', 'password'], { extraEnv: vault });
+    step('svault', ['kv', 'put', 'secret/myapp', 'user=root', '--cas', '0'], { extraEnv: vault, expect: 6 });
+  } finally {
+    server.kill('SIGTERM');
+  }
+
   console.log('\n===== a daemon, started on demand and stopped');
   step('vapora', ['daemon', 'start']);
   step('vapora', ['daemon', 'status']);
@@ -40,10 +65,38 @@ try {
   console.log('\n===== errors: one line, a stable exit code');
   step('svault', ['kv', 'gte'], { expect: 2 });
   step('prov', ['config', '--no-such-flag'], { expect: 2 });
-  step('svault', ['policy', 'list', '--json'], { expect: 1 });
+  step('svault', ['transit', 'keys', 'list', '--json'], { expect: 1 });
 } finally {
   spawnSync(process.execPath, [join(root, 'packages/vapora/bin/run.js'), 'daemon', 'stop'], { env });
   rmSync(data, { recursive: true, force: true });
 }
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** The dev server prints its root token once it listens. */
+function rootToken(server) {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`svault server --dev did not start: ${out}`)), 15_000);
+    server.stdout.on('data', (d) => {
+      out += d;
+      const m = /Root Token: (\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    server.on('exit', (code) => reject(new Error(`svault server --dev exited ${code}: ${out}`)));
+  });
+}
+
 console.log(failures ? `\nquickstart: ${failures} step(s) did not behave as expected` : '\nquickstart: all steps ok');
 process.exit(failures ? 1 : 0);
