@@ -2,7 +2,7 @@ import type { Pos } from './ast.js';
 import { bool, type Evaluator, num, str } from './eval.js';
 import { Num } from './number.js';
 import { deserialize, serialize } from './serialize.js';
-import { byteOrder, frozen } from './stdlib.js';
+import { byteOrder, frozen, typeTag } from './stdlib.js';
 import { blame, evalError, type RecordValue, Thunk, typeName, type Value } from './values.js';
 
 type Primop = (args: Thunk[], pos: Pos) => Value;
@@ -70,19 +70,7 @@ export function testPrimops(ev: Evaluator): Record<string, Primop> {
     typeof: (a, pos) => {
       arity('typeof', 1, a, pos);
       const v = (a[0] as Thunk).force();
-      const t = {
-        num: 'Number',
-        str: 'String',
-        bool: 'Bool',
-        enum: 'Enum',
-        array: 'Array',
-        record: 'Record',
-        fn: 'Function',
-        contract: 'Function',
-        label: 'Label',
-        null: 'Other',
-      }[v.k];
-      return { k: 'enum', tag: t };
+      return { k: 'enum', tag: typeTag(v) };
     },
     'record/has_field': (a, pos) => {
       arity('record/has_field', 2, a, pos);

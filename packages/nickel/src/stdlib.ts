@@ -1207,28 +1207,9 @@ export function buildStd(ev: Evaluator): RecordValue {
   }
 }
 
-function typeTag(v: Value): string {
-  switch (v.k) {
-    case 'num':
-      return 'Number';
-    case 'str':
-      return 'String';
-    case 'bool':
-      return 'Bool';
-    case 'enum':
-      return 'Enum';
-    case 'array':
-      return 'Array';
-    case 'record':
-      return 'Record';
-    case 'fn':
-    case 'contract':
-      return 'Function';
-    case 'label':
-      return 'Label';
-    default:
-      return 'Other';
-  }
+/** `std.typeof`: the type names of typeName, and 'Other' for null. */
+export function typeTag(v: Value): string {
+  return v.k === 'null' ? 'Other' : typeName(v);
 }
 
 function formatTag(fname: string, v: Value): string {

@@ -233,16 +233,9 @@ export function span(p: Pos) {
   return p.src.span(p.start, p.end);
 }
 
-/** `servers[2].spec.disk_gb` from ['servers', '2', 'spec', 'disk_gb'] (array indices are '[n]'). */
-export function formatPath(path: string[]): string {
-  let out = '';
-  for (const seg of path) {
-    if (seg.startsWith('[')) out += seg;
-    else if (/^[A-Za-z_][A-Za-z0-9_'-]*$/.test(seg)) out += out ? `.${seg}` : seg;
-    else out += `${out ? '.' : ''}"${seg}"`;
-  }
-  return out;
-}
+import { formatFieldPath as formatPath } from './report.js';
+
+export { formatPath };
 
 export function evalError(kind: string, message: string, pos?: Pos, extra: NickelErrorDetails = {}): never {
   throw new NickelError(kind, message, { ...(pos ? { span: span(pos) } : {}), ...extra });
