@@ -230,6 +230,11 @@ export function describeSource(s: ConfigSource): string {
 
 const secretKey = /(token|password|secret|passphrase|private_?key|api_?key)$/i;
 
+/** `postgres://app:hunter2@db/x` → `postgres://app:********@db/x`: connection URLs carry passwords. */
+function maskUrlPassword(v: unknown): unknown {
+  return typeof v === 'string' ? v.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]+:)[^@\s]+@/i, '$1********@') : v;
+}
+
 /** Rows for `<tool> config`: every key, its effective value (secrets masked) and source. */
 export function describeConfig(loaded: LoadedConfig): { key: string; value: unknown; source: string }[] {
   const flat = flatten(loaded.values as Plain);
@@ -237,7 +242,7 @@ export function describeConfig(loaded: LoadedConfig): { key: string; value: unkn
     .sort()
     .map((key) => ({
       key,
-      value: secretKey.test(key) && flat[key] ? '********' : flat[key],
+      value: secretKey.test(key) && flat[key] ? '********' : maskUrlPassword(flat[key]),
       source: describeSource(loaded.sources[key] ?? { kind: 'default' }),
     }));
 }

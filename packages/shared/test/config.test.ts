@@ -113,4 +113,11 @@ describe('loadConfig', () => {
     });
     expect(JSON.stringify(rows)).not.toContain('hunter2');
   });
+
+  it('masks the password inside connection URLs', () => {
+    const cwd = dir();
+    const urlSpec = { ...spec, schema: toolConfigSchema({ url: z.string().default('') }), env: { DEMO_URL: 'url' } };
+    const c = loadConfig(urlSpec, { cwd, env: env(cwd, { DEMO_URL: 'postgres://app:s3cret@db:5432/prov' }) });
+    expect(describeConfig(c).find((r) => r.key === 'url')?.value).toBe('postgres://app:********@db:5432/prov');
+  });
 });

@@ -1,22 +1,73 @@
 import { Args, Flags } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
+import { usageError } from '@stratumiops/shared/errors';
+import { cents, pct, VaporaCommand } from '../cli/base.js';
+import type { Decision } from '../core/router.js';
+import { targetKey } from '../core/router.js';
 import { roleFlag } from '../flags.js';
-import { tool } from '../tool.js';
 
-export default planned(tool, {
-  summary: 'Show which provider and model a request goes to, and why',
-  spec: 'VP3',
-  description:
-    "Applies the routing rules and the role's budget state (normal, near threshold, exceeded). With --prompt, the request is also sent and its cost recorded.",
-  args: {
-    'task-type': Args.string({ description: 'task type, matched against the routing rules', required: true }),
-  },
-  flags: {
-    role: roleFlag('role making the request'),
-    prompt: Flags.string({ description: 'send this prompt and print the reply, or - for stdin' }),
-  },
-  examples: [
-    '<%= config.bin %> route code-review --role code-reviewer',
+export function renderDecision(d: Decision, log: (s: string) => void): void {
+  const b = d.budget;
+  log(`${d.taskType} as ${d.role}: ${d.route.source} → ${targetKey(d.route.primary)}`);
+  log(
+    `  budget ${b.state} (${pct(b.ratio)}): month ${b.month.key} ${cents(b.month.spent + b.month.reserved)}/${cents(b.month.limit)} ¢, week ${b.week.key} ${cents(b.week.spent + b.week.reserved)}/${cents(b.week.limit)} ¢`,
+  );
+  if (d.blocked) log(`  BLOCKED: ${d.reason}`);
+  else {
+    log(`  ${d.reason}: ${targetKey(d.candidates[0]!.target)} (reserves up to ${cents(d.candidates[0]!.estimate)} ¢)`);
+    if (d.candidates.length > 1)
+      log(
+        `  then: ${d.candidates
+          .slice(1)
+          .map((c) => targetKey(c.target))
+          .join(' → ')}`,
+      );
+  }
+  for (const s of d.skipped) log(`  skipped ${targetKey(s.target)}: ${s.reason}`);
+}
+
+export default class Route extends VaporaCommand<typeof Route> {
+  static override summary = 'Show which provider and model a request goes to, and why, with the budget state';
+  static override description =
+    "Applies the routing rules and the role's budget state (normal, near threshold, exceeded). A dry run unless --prompt is given: then the prompt is sent through the router (retries, fallbacks, budget reservation) and its cost recorded.";
+  static override args = { 'task-type': Args.string({ description: 'task type (or --type)' }) };
+  static override flags = {
+    type: Flags.string({ description: 'task type, matched against the routing rules' }),
+    role: roleFlag('role making the request', true),
+    'dry-run': Flags.boolean({ description: 'only decide (the default without --prompt)' }),
+    prompt: Flags.string({ description: 'send this prompt and print the reply' }),
+    'max-tokens': Flags.integer({ description: 'output tokens to allow (and reserve)', min: 1 }),
+  };
+  static override examples = [
+    '<%= config.bin %> route --type security_scan --role security --dry-run',
     '<%= config.bin %> route summarize --role documenter --prompt "Summarize: ..."',
-  ],
-});
+  ];
+
+  async run() {
+    const f = this.flags;
+    const taskType = f.type ?? this.args['task-type'];
+    if (!taskType) throw usageError('a task type is needed', { hint: 'pass --type <type>' });
+    const { service, router } = await this.runtime();
+    if (f.prompt === undefined || f['dry-run']) {
+      const d = await service.route(taskType, f.role as string, { maxTokens: f['max-tokens'], prompt: f.prompt });
+      renderDecision(d, (s) => this.log(s));
+      return d;
+    }
+    const r = await router.call(
+      { role: f.role as never, taskType },
+      { messages: [{ role: 'user', content: f.prompt }], ...(f['max-tokens'] ? { maxTokens: f['max-tokens'] } : {}) },
+    );
+    this.log(r.text);
+    process.stderr.write(
+      `(${r.target.provider} ${r.model}, ${r.usage.inputTokens}+${r.usage.outputTokens} tokens, ${cents(r.costMicrocents)} ¢${r.fallbacks.length ? `, fallbacks: ${r.fallbacks.map((x) => `${x.to} (${x.reason})`).join(', ')}` : ''})\n`,
+    );
+    return {
+      text: r.text,
+      provider: r.target.provider,
+      model: r.model,
+      usage: r.usage,
+      cost_microcents: r.costMicrocents,
+      attempts: r.attempts,
+      fallbacks: r.fallbacks,
+    };
+  }
+}

@@ -1,14 +1,32 @@
 import { Flags } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../tool.js';
+import type { FlagSetting } from '@stratumiops/shared/config';
+import { VaporaCommand } from '../cli/base.js';
 
-export default planned(tool, {
-  summary: 'Run the REST API, Prometheus metrics and the kanban web UI',
-  spec: 'VP8',
-  flags: {
+export default class Serve extends VaporaCommand<typeof Serve> {
+  static override summary = 'Run the REST API, Prometheus metrics and the coordinator';
+  static override description =
+    'Serves the REST API (projects, tasks, agents, /llm/route, /llm/budget/:role, /llm/costs, /swarm/*) and /metrics on host:port, applies results and heartbeats from the bus, dispatches queued assignments and marks silent agents offline. With [nats] url it uses JetStream (run workers with vapora worker); without, tasks run inside this process. Stop it with Ctrl-C or SIGTERM.';
+  static override flags = {
     host: Flags.string({ description: 'address to listen on (default: 127.0.0.1)' }),
-    port: Flags.integer({ description: 'port to listen on', min: 0, max: 65535 }),
-    'no-ui': Flags.boolean({ description: 'serve the API only' }),
-  },
-  examples: ['<%= config.bin %> serve', '<%= config.bin %> serve --host 0.0.0.0 --port 8001'],
-});
+    port: Flags.integer({ description: 'port to listen on (default: 8001)', min: 0, max: 65535 }),
+  };
+  static override examples = ['<%= config.bin %> serve', '<%= config.bin %> serve --host 0.0.0.0 --port 8001'];
+
+  protected override configFlags(): FlagSetting[] {
+    return [
+      { key: 'server.host', flag: 'host', value: this.flags?.host },
+      { key: 'server.port', flag: 'port', value: this.flags?.port },
+    ];
+  }
+
+  async run() {
+    const { serve } = await import('../server/main.js');
+    const { installGracefulShutdown } = await import('@stratumiops/shared/http');
+    const s = await serve({ config: this.cfg, projectFile: this.settings.files.project, logger: this.logger });
+    installGracefulShutdown(s.app, { logger: this.logger, onClose: () => s.close() });
+    const info = { address: s.address, bus: s.runtime.bus?.kind, storage: this.cfg.storage.backend };
+    if (this.jsonEnabled()) this.logJson(info);
+    else process.stderr.write(`vapora serving on ${s.address} (bus: ${info.bus}, storage: ${info.storage})\n`);
+    await new Promise(() => {});
+  }
+}

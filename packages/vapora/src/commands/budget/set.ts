@@ -1,21 +1,37 @@
 import { Args, Flags } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
+import { usageError } from '@stratumiops/shared/errors';
+import { cents, pct, VaporaCommand } from '../../cli/base.js';
+import { ON_EXCEEDED } from '../../core/model.js';
 import { ROLES } from '../../core/roles.js';
-import { tool } from '../../tool.js';
 
-export default planned(tool, {
-  summary: "Set a role's monthly and weekly budget",
-  spec: 'VP4',
-  args: {
-    role: Args.string({
-      description: 'role',
-      options: [...ROLES],
-      required: true,
-    }),
-  },
-  flags: {
+export default class BudgetSet extends VaporaCommand<typeof BudgetSet> {
+  static override summary = "Set a role's monthly and weekly budget (cents)";
+  static override description =
+    'Limits are in cents and stored (they win over [budgets.<role>] in vapora.toml). At 80% the first fallback is used; at 100% the role downgrades to the cheapest fallback that fits, is blocked, or needs an approval (--on-exceeded).';
+  static override args = { role: Args.string({ description: 'role', options: [...ROLES], required: true }) };
+  static override flags = {
     monthly: Flags.integer({ description: 'monthly limit in cents', min: 0 }),
     weekly: Flags.integer({ description: 'weekly limit in cents', min: 0 }),
-  },
-  examples: ['<%= config.bin %> budget set security --monthly 50000 --weekly 15000'],
-});
+    'no-monthly': Flags.boolean({ description: 'remove the monthly limit' }),
+    'no-weekly': Flags.boolean({ description: 'remove the weekly limit' }),
+    'on-exceeded': Flags.string({ description: 'what happens at 100%', options: [...ON_EXCEEDED] }),
+  };
+  static override examples = ['<%= config.bin %> budget set security --monthly 5000 --weekly 1500'];
+
+  async run() {
+    const f = this.flags;
+    if (f.monthly === undefined && f.weekly === undefined && !f['no-monthly'] && !f['no-weekly'] && !f['on-exceeded']) {
+      throw usageError('nothing to set', { hint: 'pass --monthly, --weekly or --on-exceeded' });
+    }
+    const { service } = await this.runtime();
+    const s = await service.setBudget(this.args.role, {
+      ...(f.monthly !== undefined ? { monthly: f.monthly } : f['no-monthly'] ? { monthly: null } : {}),
+      ...(f.weekly !== undefined ? { weekly: f.weekly } : f['no-weekly'] ? { weekly: null } : {}),
+      ...(f['on-exceeded'] ? { on_exceeded: f['on-exceeded'] } : {}),
+    });
+    this.log(
+      `${s.role}: monthly ${cents(s.month.limit)} ¢, weekly ${cents(s.week.limit)} ¢, at 100% ${s.onExceeded}; now ${s.state} (${pct(s.ratio)})`,
+    );
+    return s;
+  }
+}

@@ -1,8 +1,17 @@
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../../tool.js';
+import { VaporaCommand } from '../../cli/base.js';
 
-export default planned(tool, {
-  summary: 'List projects',
-  spec: 'VP1',
-  examples: ['<%= config.bin %> project list'],
-});
+export default class ProjectList extends VaporaCommand<typeof ProjectList> {
+  static override summary = 'List projects';
+  static override examples = ['<%= config.bin %> project list'];
+
+  async run() {
+    const { service } = await this.runtime();
+    const projects = await service.listProjects();
+    this.table(
+      projects.map((p) => ({ id: p.id, name: p.name, description: p.description })),
+      undefined,
+      'no projects',
+    );
+    return { projects };
+  }
+}

@@ -1,18 +1,29 @@
 import { Args, Flags } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
+import { VaporaCommand } from '../../cli/base.js';
 import { roleFlag } from '../../flags.js';
-import { tool } from '../../tool.js';
+import { renderAssign } from '../task/assign.js';
 
-export default planned(tool, {
-  summary: 'Assign a task to the best-scoring agent, showing the scores',
-  spec: 'VP2',
-  description: 'score = 0.3·load + 0.5·expertise + 0.2·confidence, an idle agent scoring highest on load.',
-  args: {
-    task: Args.string({ description: 'task id', required: true }),
-  },
-  flags: {
+export default class SwarmAssign extends VaporaCommand<typeof SwarmAssign> {
+  static override summary = 'Assign a task to the best-scoring agent, showing the scores';
+  static override description = 'Same as task assign: score = 0.3·(1 − load) + 0.5·expertise + 0.2·confidence.';
+  static override args = { task: Args.string({ description: 'task id', required: true }) };
+  static override flags = {
     role: roleFlag("only agents of this role (default: the task's)"),
     'dry-run': Flags.boolean({ description: 'show the scores without assigning' }),
-  },
-  examples: ['<%= config.bin %> swarm assign 42', '<%= config.bin %> swarm assign 42 --dry-run'],
-});
+  };
+  static override examples = [
+    '<%= config.bin %> swarm assign t-4k9x2m1p',
+    '<%= config.bin %> swarm assign t-4k9x2m1p --dry-run',
+  ];
+
+  async run() {
+    const rt = await this.runtime({ bus: Boolean(this.cfg.nats.url) });
+    const r = await rt.service.assign(this.args.task, { role: this.flags.role, dryRun: this.flags['dry-run'] });
+    renderAssign(
+      r,
+      (s) => this.log(s),
+      (rows) => this.table(rows),
+    );
+    return r;
+  }
+}

@@ -1,27 +1,52 @@
+import { readFileSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
+import { usageError } from '@stratumiops/shared/errors';
+import { readPayload, VaporaCommand } from '../../cli/base.js';
+import { PRIORITIES } from '../../core/model.js';
 import { roleFlag } from '../../flags.js';
-import { tool } from '../../tool.js';
 
-export default planned(tool, {
-  summary: 'Create a task',
-  spec: 'VP1',
-  args: {
-    title: Args.string({ description: 'title', required: true }),
-  },
-  flags: {
+export default class TaskCreate extends VaporaCommand<typeof TaskCreate> {
+  static override summary = 'Create a task';
+  static override args = { title: Args.string({ description: 'title (or --title)' }) };
+  static override flags = {
+    title: Flags.string({ description: 'title' }),
     project: Flags.string({ description: 'project id or name', char: 'p', helpValue: '<project>' }),
-    type: Flags.string({ description: 'task type, used for routing and expertise, e.g. code-review or deploy' }),
-    role: roleFlag('role that should do it'),
-    priority: Flags.string({
-      description: 'priority',
-      options: ['low', 'normal', 'high', 'critical'],
-      default: 'normal',
+    type: Flags.string({
+      description: 'task type, used for routing and expertise, e.g. manifest_validation',
+      required: true,
     }),
+    role: roleFlag('role that should do it (default: any role)'),
+    priority: Flags.string({ description: 'priority', options: [...PRIORITIES], default: 'normal' }),
     description: Flags.string({ description: 'details, or - for stdin' }),
-  },
-  examples: [
-    '<%= config.bin %> task create "Review PR 42" --project web-shop --type code-review --role code-reviewer',
-    '<%= config.bin %> task create "Rotate DB credentials" --type security-rotation --priority high',
-  ],
-});
+    payload: Flags.string({
+      description: 'input as a JSON object: inline, @file or - for stdin',
+      helpValue: '<json|@file|->',
+    }),
+  };
+  static override examples = [
+    '<%= config.bin %> task create --project infra --type manifest_validation --title "Validate K8s manifests" --payload @task.json',
+    '<%= config.bin %> task create "Review PR 42" --type code-review --role code-reviewer --priority high',
+  ];
+
+  async run() {
+    const f = this.flags;
+    const title = f.title ?? this.args.title;
+    if (!title) throw usageError('a title is needed', { hint: 'pass it as an argument or with --title' });
+    if (f.description === '-' && f.payload === '-')
+      throw usageError('only one of --description and --payload can read stdin');
+    const description = f.description === '-' ? readFileSync(0, 'utf8') : (f.description ?? '');
+    const payload = readPayload(f.payload);
+    const { service } = await this.runtime();
+    const t = await service.createTask({
+      title,
+      type: f.type,
+      description,
+      payload,
+      priority: f.priority,
+      ...(f.project ? { project: f.project } : {}),
+      ...(f.role ? { role: f.role } : {}),
+    });
+    this.log(`task ${t.id} created: ${t.title} [${t.type}${t.role ? `, ${t.role}` : ''}, ${t.priority}]`);
+    return t;
+  }
+}

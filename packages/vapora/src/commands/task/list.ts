@@ -1,16 +1,39 @@
 import { Flags } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
+import { ago, VaporaCommand } from '../../cli/base.js';
+import { TASK_STATUSES } from '../../core/model.js';
 import { roleFlag } from '../../flags.js';
-import { tool } from '../../tool.js';
 
-export default planned(tool, {
-  summary: 'List tasks, by kanban column',
-  spec: 'VP1',
-  flags: {
+export default class TaskList extends VaporaCommand<typeof TaskList> {
+  static override summary = 'List tasks, by kanban column';
+  static override flags = {
+    status: Flags.string({ description: 'only this column', options: [...TASK_STATUSES], aliases: ['column'] }),
     project: Flags.string({ description: 'project id or name', char: 'p', helpValue: '<project>' }),
-    column: Flags.string({ description: 'only this column, e.g. todo or done' }),
     role: roleFlag('only tasks for this role'),
     agent: Flags.string({ description: 'only tasks assigned to this agent', helpValue: '<id>' }),
-  },
-  examples: ['<%= config.bin %> task list --project web-shop', '<%= config.bin %> task list --column review --json'],
-});
+  };
+  static override examples = [
+    '<%= config.bin %> task list --status todo',
+    '<%= config.bin %> task list --project infra --json',
+  ];
+
+  async run() {
+    const { service } = await this.runtime();
+    const f = this.flags;
+    const tasks = await service.listTasks({ status: f.status, project: f.project, role: f.role, agent: f.agent });
+    this.table(
+      tasks.map((t) => ({
+        id: t.id,
+        status: t.status,
+        priority: t.priority,
+        type: t.type,
+        role: t.role,
+        agent: t.agentId,
+        title: t.title.length > 50 ? `${t.title.slice(0, 49)}…` : t.title,
+        updated: ago(t.updatedAt),
+      })),
+      undefined,
+      'no tasks',
+    );
+    return { tasks };
+  }
+}

@@ -1,13 +1,19 @@
 import { Args } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../../tool.js';
+import { VaporaCommand } from '../../cli/base.js';
+import { TASK_STATUSES } from '../../core/model.js';
 
-export default planned(tool, {
-  summary: 'Move a task to another kanban column',
-  spec: 'VP1',
-  args: {
+export default class TaskMove extends VaporaCommand<typeof TaskMove> {
+  static override summary = 'Move a task to another kanban column';
+  static override args = {
     id: Args.string({ description: 'task id', required: true }),
-    column: Args.string({ description: 'target column, e.g. doing or done', required: true }),
-  },
-  examples: ['<%= config.bin %> task move 42 done'],
-});
+    column: Args.string({ description: 'target column', required: true, options: [...TASK_STATUSES] }),
+  };
+  static override examples = ['<%= config.bin %> task move t-4k9x2m1p done'];
+
+  async run() {
+    const { service } = await this.runtime();
+    const t = await service.updateTask(this.args.id, { status: this.args.column });
+    this.log(`task ${t.id} is now ${t.status}`);
+    return t;
+  }
+}

@@ -1,0 +1,169 @@
+import { type ChatRequest, type ChatResponse, LlmError, type LlmProvider, zeroUsage } from '../../core/llm/types.js';
+import {
+  expect,
+  type HttpCall,
+  int,
+  type ProviderOptions,
+  parseChunk,
+  post,
+  readJson,
+  sse,
+  trimSlash,
+} from './http.js';
+import { finish, partial } from './shared.js';
+
+const FINISH: Record<string, string> = {
+  STOP: 'stop',
+  MAX_TOKENS: 'length',
+  SAFETY: 'content_filter',
+  RECITATION: 'content_filter',
+  PROHIBITED_CONTENT: 'content_filter',
+  BLOCKLIST: 'content_filter',
+  SPII: 'content_filter',
+};
+
+interface GeminiUsage {
+  promptTokenCount?: number;
+  candidatesTokenCount?: number;
+  cachedContentTokenCount?: number;
+  thoughtsTokenCount?: number;
+}
+
+interface GeminiBody {
+  candidates?: { content?: { parts?: { text?: string }[] }; finishReason?: string }[];
+  usageMetadata?: GeminiUsage;
+  modelVersion?: string;
+  responseId?: string;
+  promptFeedback?: { blockReason?: string };
+}
+
+/** Google Gemini generateContent: POST /v1beta/models/{model}:generateContent with x-goog-api-key. */
+export class GeminiProvider implements LlmProvider {
+  readonly name = 'gemini';
+  constructor(private readonly opts: ProviderOptions = {}) {}
+
+  private call(req: ChatRequest, stream: boolean): HttpCall {
+    const base = trimSlash(this.opts.baseUrl || 'https://generativelanguage.googleapis.com');
+    const method = stream ? 'streamGenerateContent?alt=sse' : 'generateContent';
+    return {
+      provider: this.name,
+      model: req.model,
+      url: `${base}/v1beta/models/${encodeURIComponent(req.model)}:${method}`,
+      // The key goes in a header, never in the URL (URLs end up in logs and error messages).
+      headers: { 'x-goog-api-key': this.opts.apiKey ?? '', ...this.opts.headers },
+      body: {
+        contents: req.messages.map((m) => ({
+          role: m.role === 'assistant' ? 'model' : 'user',
+          parts: [{ text: m.content }],
+        })),
+        ...(req.system ? { systemInstruction: { parts: [{ text: req.system }] } } : {}),
+        generationConfig: {
+          maxOutputTokens: req.maxTokens,
+          ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
+          ...(req.stop?.length ? { stopSequences: req.stop } : {}),
+          ...(req.json ? { responseMimeType: 'application/json' } : {}),
+        },
+      },
+      timeoutMs: req.timeoutMs ?? this.opts.timeoutMs ?? 120_000,
+      signal: req.signal,
+    };
+  }
+
+  async chat(req: ChatRequest): Promise<ChatResponse> {
+    if (req.onDelta) return this.stream(req, req.onDelta);
+    const call = this.call(req, false);
+    const live = await post(call);
+    const body = (await readJson(live, call)) as GeminiBody;
+    expect(body && typeof body === 'object', call, 'not a generateContent response');
+    if (body.promptFeedback?.blockReason && !body.candidates?.length) {
+      throw new LlmError('content_policy', `gemini: prompt blocked (${body.promptFeedback.blockReason})`, {
+        provider: this.name,
+        model: req.model,
+      });
+    }
+    expect(Array.isArray(body.candidates) && body.candidates.length > 0, call, 'response has no candidates');
+    expect(
+      body.usageMetadata && typeof body.usageMetadata.promptTokenCount === 'number',
+      call,
+      'response has no usageMetadata',
+    );
+    const c = body.candidates[0]!;
+    const raw = c.finishReason ?? '';
+    return finish(this.name, req, {
+      text: (c.content?.parts ?? []).map((p) => p.text ?? '').join(''),
+      model: body.modelVersion || req.model,
+      usage: usageOf(body.usageMetadata),
+      finishRaw: raw,
+      finishReason: FINISH[raw] ?? 'other',
+      id: body.responseId,
+    });
+  }
+
+  /** SSE of partial responses; usageMetadata and finishReason arrive on the last chunks. */
+  private async stream(req: ChatRequest, onDelta: (t: string) => void): Promise<ChatResponse> {
+    const call = this.call(req, true);
+    const live = await post(call);
+    let text = '';
+    let model = req.model;
+    let id: string | undefined;
+    let usage: GeminiUsage | undefined;
+    let raw = '';
+    let emitted = false;
+    try {
+      for await (const ev of sse(live, call)) {
+        const d = parseChunk(ev.data, call) as GeminiBody & { error?: { message?: string; status?: string } };
+        if (d.error) {
+          const kind = d.error.status === 'RESOURCE_EXHAUSTED' ? 'rate_limit' : 'server';
+          throw new LlmError(kind, `gemini stream error: ${d.error.message ?? d.error.status ?? ''}`, {
+            provider: this.name,
+            model: req.model,
+          });
+        }
+        model = d.modelVersion || model;
+        id ??= d.responseId;
+        if (d.usageMetadata) usage = d.usageMetadata;
+        const c = d.candidates?.[0];
+        if (c?.finishReason) raw = c.finishReason;
+        for (const p of c?.content?.parts ?? []) {
+          if (p.text) {
+            text += p.text;
+            emitted = true;
+            onDelta(p.text);
+          }
+        }
+      }
+    } catch (e) {
+      throw partial(e, emitted);
+    }
+    if (!raw) {
+      throw partial(
+        new LlmError('server', 'gemini: stream ended without a finishReason (truncated)', {
+          provider: this.name,
+          model: req.model,
+        }),
+        emitted,
+      );
+    }
+    return finish(this.name, req, {
+      text,
+      model,
+      usage: usageOf(usage ?? {}),
+      finishRaw: raw,
+      finishReason: FINISH[raw] ?? 'other',
+      id,
+    });
+  }
+}
+
+/** promptTokenCount includes cached tokens; thoughts are billed as output. */
+function usageOf(u: GeminiUsage) {
+  const cached = int(u.cachedContentTokenCount);
+  const thoughts = int(u.thoughtsTokenCount);
+  return {
+    ...zeroUsage(),
+    inputTokens: Math.max(0, int(u.promptTokenCount) - cached),
+    outputTokens: int(u.candidatesTokenCount) + thoughts,
+    cacheReadTokens: cached,
+    reasoningTokens: thoughts,
+  };
+}

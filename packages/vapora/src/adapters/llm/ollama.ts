@@ -1,0 +1,91 @@
+import { type ChatRequest, type ChatResponse, LlmError, type LlmProvider, zeroUsage } from '../../core/llm/types.js';
+import { expect, type HttpCall, int, lines, type ProviderOptions, parseChunk, post, trimSlash } from './http.js';
+import { partial } from './shared.js';
+
+interface OllamaChunk {
+  model?: string;
+  message?: { role?: string; content?: string };
+  done?: boolean;
+  done_reason?: string;
+  prompt_eval_count?: number;
+  eval_count?: number;
+  error?: string;
+}
+
+/**
+ * Ollama POST /api/chat. It streams NDJSON by default; we always read the NDJSON stream (stream: true) so that a
+ * slow local model keeps the connection alive, and pass deltas on when the caller wants them.
+ */
+export class OllamaProvider implements LlmProvider {
+  readonly name = 'ollama';
+  constructor(private readonly opts: ProviderOptions = {}) {}
+
+  async chat(req: ChatRequest): Promise<ChatResponse> {
+    const call: HttpCall = {
+      provider: this.name,
+      model: req.model,
+      url: `${trimSlash(this.opts.baseUrl || 'http://127.0.0.1:11434')}/api/chat`,
+      headers: { ...(this.opts.apiKey ? { authorization: `Bearer ${this.opts.apiKey}` } : {}), ...this.opts.headers },
+      body: {
+        model: req.model,
+        messages: [
+          ...(req.system ? [{ role: 'system', content: req.system }] : []),
+          ...req.messages.map((m) => ({ role: m.role, content: m.content })),
+        ],
+        stream: true,
+        ...(req.json ? { format: 'json' } : {}),
+        options: {
+          num_predict: req.maxTokens,
+          ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
+          ...(req.stop?.length ? { stop: req.stop } : {}),
+        },
+      },
+      timeoutMs: req.timeoutMs ?? this.opts.timeoutMs ?? 300_000,
+      signal: req.signal,
+    };
+    const live = await post(call);
+    let text = '';
+    let last: OllamaChunk | undefined;
+    let emitted = false;
+    try {
+      for await (const line of lines(live, call)) {
+        if (!line.trim()) continue;
+        const d = parseChunk(line, call) as OllamaChunk;
+        expect(d && typeof d === 'object', call, 'stream line is not an object');
+        if (d.error) throw new LlmError('server', `ollama: ${d.error}`, { provider: this.name, model: req.model });
+        const t = d.message?.content;
+        if (t) {
+          text += t;
+          if (req.onDelta) {
+            emitted = true;
+            req.onDelta(t);
+          }
+        }
+        if (d.done) {
+          last = d;
+          break;
+        }
+      }
+    } catch (e) {
+      throw partial(e, emitted);
+    }
+    if (!last) {
+      throw partial(
+        new LlmError('server', 'ollama: stream ended without done:true (truncated)', {
+          provider: this.name,
+          model: req.model,
+        }),
+        emitted,
+      );
+    }
+    const raw = last.done_reason ?? 'stop';
+    return {
+      text,
+      model: last.model || req.model,
+      // prompt_eval_count is absent when the prompt came from the cache: that is 0, not unknown.
+      usage: { ...zeroUsage(), inputTokens: int(last.prompt_eval_count), outputTokens: int(last.eval_count) },
+      finishRaw: raw,
+      finishReason: raw === 'length' ? 'length' : raw === 'stop' ? 'stop' : 'other',
+    };
+  }
+}

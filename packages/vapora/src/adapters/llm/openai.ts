@@ -1,0 +1,166 @@
+import { type ChatRequest, type ChatResponse, LlmError, type LlmProvider, zeroUsage } from '../../core/llm/types.js';
+import {
+  expect,
+  type HttpCall,
+  int,
+  type ProviderOptions,
+  parseChunk,
+  post,
+  readJson,
+  sse,
+  trimSlash,
+} from './http.js';
+import { finish, partial } from './shared.js';
+
+const FINISH: Record<string, string> = {
+  stop: 'stop',
+  length: 'length',
+  tool_calls: 'tool_use',
+  function_call: 'tool_use',
+  content_filter: 'content_filter',
+};
+
+interface OpenAiUsage {
+  prompt_tokens?: number;
+  completion_tokens?: number;
+  prompt_tokens_details?: { cached_tokens?: number } | null;
+  completion_tokens_details?: { reasoning_tokens?: number } | null;
+}
+
+/**
+ * OpenAI Chat Completions: POST /v1/chat/completions with a bearer key. The same shape is served by OpenRouter,
+ * Ollama's /v1 and most gateways (set base_url).
+ */
+export class OpenAiProvider implements LlmProvider {
+  readonly name: string = 'openai';
+  constructor(private readonly opts: ProviderOptions = {}) {}
+
+  private call(req: ChatRequest, stream: boolean): HttpCall {
+    const messages = [
+      ...(req.system ? [{ role: 'system', content: req.system }] : []),
+      ...req.messages.map((m) => ({ role: m.role, content: m.content })),
+    ];
+    return {
+      provider: this.name,
+      model: req.model,
+      url: `${trimSlash(this.opts.baseUrl || 'https://api.openai.com')}/v1/chat/completions`,
+      headers: {
+        ...(this.opts.apiKey ? { authorization: `Bearer ${this.opts.apiKey}` } : {}),
+        ...(stream ? { accept: 'text/event-stream' } : {}),
+        ...this.opts.headers,
+      },
+      body: {
+        model: req.model,
+        messages,
+        max_completion_tokens: req.maxTokens,
+        ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
+        ...(req.stop?.length ? { stop: req.stop } : {}),
+        ...(req.json ? { response_format: { type: 'json_object' } } : {}),
+        ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+      },
+      timeoutMs: req.timeoutMs ?? this.opts.timeoutMs ?? 120_000,
+      signal: req.signal,
+    };
+  }
+
+  async chat(req: ChatRequest): Promise<ChatResponse> {
+    if (req.onDelta) return this.stream(req, req.onDelta);
+    const call = this.call(req, false);
+    const live = await post(call);
+    const body = (await readJson(live, call)) as {
+      id?: string;
+      model?: string;
+      choices?: { message?: { content?: string | null; refusal?: string | null }; finish_reason?: string }[];
+      usage?: OpenAiUsage;
+    };
+    expect(body && Array.isArray(body.choices) && body.choices.length > 0, call, 'response has no choices');
+    expect(body.usage && typeof body.usage.completion_tokens === 'number', call, 'response has no usage');
+    const choice = body.choices[0]!;
+    const raw = choice.finish_reason ?? '';
+    return finish(this.name, req, {
+      text: choice.message?.content ?? '',
+      model: body.model || req.model,
+      usage: usageOf(body.usage),
+      finishRaw: raw,
+      finishReason: choice.message?.refusal ? 'content_filter' : (FINISH[raw] ?? 'other'),
+      id: body.id,
+    });
+  }
+
+  /** `data: {chunk}` lines, then one chunk with `choices: []` and the usage, then `data: [DONE]`. */
+  private async stream(req: ChatRequest, onDelta: (t: string) => void): Promise<ChatResponse> {
+    const call = this.call(req, true);
+    const live = await post(call);
+    let text = '';
+    let model = req.model;
+    let id: string | undefined;
+    let usage: OpenAiUsage | undefined;
+    let raw = '';
+    let done = false;
+    let emitted = false;
+    try {
+      for await (const ev of sse(live, call)) {
+        if (ev.data === '[DONE]') {
+          done = true;
+          break;
+        }
+        const d = parseChunk(ev.data, call) as {
+          id?: string;
+          model?: string;
+          choices?: { delta?: { content?: string | null }; finish_reason?: string | null }[];
+          usage?: OpenAiUsage | null;
+          error?: { message?: string; type?: string };
+        };
+        if (d.error) {
+          throw new LlmError('server', `${this.name} stream error: ${d.error.message ?? d.error.type ?? ''}`, {
+            provider: this.name,
+            model: req.model,
+          });
+        }
+        model = d.model || model;
+        id ??= d.id;
+        if (d.usage) usage = d.usage;
+        for (const c of d.choices ?? []) {
+          if (c.finish_reason) raw = c.finish_reason;
+          const t = c.delta?.content;
+          if (t) {
+            text += t;
+            emitted = true;
+            onDelta(t);
+          }
+        }
+      }
+    } catch (e) {
+      throw partial(e, emitted);
+    }
+    if (!done) {
+      throw partial(
+        new LlmError('server', `${this.name}: stream ended without [DONE] (truncated)`, {
+          provider: this.name,
+          model: req.model,
+        }),
+        emitted,
+      );
+    }
+    return finish(this.name, req, {
+      text,
+      model,
+      usage: usageOf(usage ?? {}),
+      finishRaw: raw,
+      finishReason: FINISH[raw] ?? 'other',
+      id,
+    });
+  }
+}
+
+/** inputTokens = prompt − cached (cached counted apart); reasoning tokens are already inside completion_tokens. */
+function usageOf(u: OpenAiUsage) {
+  const cached = int(u.prompt_tokens_details?.cached_tokens);
+  return {
+    ...zeroUsage(),
+    inputTokens: Math.max(0, int(u.prompt_tokens) - cached),
+    outputTokens: int(u.completion_tokens),
+    cacheReadTokens: cached,
+    reasoningTokens: int(u.completion_tokens_details?.reasoning_tokens),
+  };
+}

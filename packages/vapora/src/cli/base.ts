@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from '@oclif/core';
+import { StratumCommand } from '@stratumiops/shared/cli/command';
+import { usageError, validationError } from '@stratumiops/shared/errors';
+import { renderTable } from '@stratumiops/shared/output';
+import type { Runtime } from '../runtime.js';
+import { tool, type VaporaConfig } from '../tool.js';
+
+/** Commands work on this machine's store (SQLite, or PostgreSQL when configured); drivers load on demand. */
+export abstract class VaporaCommand<T extends typeof Command> extends StratumCommand<T> {
+  static override tool = tool;
+  private rt: Runtime | undefined;
+
+  protected get cfg(): VaporaConfig {
+    return this.settings.values as VaporaConfig;
+  }
+
+  protected async runtime(o: { bus?: boolean } = {}): Promise<Runtime> {
+    if (this.rt) return this.rt;
+    if (this.cfg.url) {
+      throw usageError(`remote servers (url = ${this.cfg.url}) are not supported by the CLI yet`, {
+        hint: 'unset VAPORA_URL / url to work on the local store, or call the REST API',
+      });
+    }
+    const { openRuntime } = await import('../runtime.js');
+    this.rt = await openRuntime({
+      config: this.cfg,
+      projectFile: this.settings.files.project,
+      ...(o.bus ? { bus: true } : {}),
+    });
+    return this.rt;
+  }
+
+  override async finally(err: Error | undefined): Promise<unknown> {
+    await this.rt?.close().catch(() => {});
+    return super.finally(err);
+  }
+
+  protected table(rows: Record<string, unknown>[], columns?: string[], empty = '(none)'): void {
+    this.log(rows.length ? renderTable(rows, columns) : empty);
+  }
+}
+
+/** A JSON object from `--payload`: inline JSON, `@file`, or `-` for stdin. */
+export function readPayload(
+  arg: string | undefined,
+  stdin: () => string = () => readFileSync(0, 'utf8'),
+): Record<string, unknown> {
+  if (arg === undefined) return {};
+  let text = arg;
+  let from = 'payload';
+  if (arg === '-') {
+    text = stdin();
+    from = 'payload from stdin';
+  } else if (arg.startsWith('@')) {
+    try {
+      text = readFileSync(arg.slice(1), 'utf8');
+    } catch (e) {
+      throw usageError(`cannot read ${arg.slice(1)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    from = `payload file ${arg.slice(1)}`;
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw validationError(`${from} is not valid JSON: ${(e as Error).message}`, { hint: 'pass a JSON object' });
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw validationError(`${from} must be a JSON object`);
+  return v as Record<string, unknown>;
+}
+
+export const cents = (micro: number | null): string => (micro === null ? '-' : (micro / 1_000_000).toFixed(2));
+export const pct = (r: number): string => (Number.isFinite(r) ? `${Math.round(r * 100)}%` : '∞');
+export const ago = (ms: number | null, now = Date.now()): string =>
+  ms === null ? 'never' : `${Math.max(0, Math.round((now - ms) / 1000))}s ago`;

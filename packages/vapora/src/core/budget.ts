@@ -1,0 +1,216 @@
+import { uuid } from './ids.js';
+import { type Budget, type CostRecord, centsToMicro, type OnExceeded } from './model.js';
+import { type PeriodKeys, periodKeys } from './periods.js';
+import type { Role } from './roles.js';
+import type { Spend, SpendRow, Store } from './store.js';
+
+/**
+ * Budgets per role, monthly and weekly (SPEC VP4), built so that LiteLLM's known failures cannot happen here:
+ * - the estimate (every input token + every allowed output token) is reserved atomically before a call and
+ *   settled with the real usage after (released on error): concurrent calls cannot overspend;
+ * - spend is keyed by calendar period (`2026-11`, `2026-W47`) in a configurable time zone: no reset job;
+ * - money is integer micro-cents; every cost record carries the price-table version and the served model;
+ * - one alert per threshold crossing per period, id `budget:<role>:<period>:<level>`.
+ */
+export type BudgetState = 'normal' | 'near_threshold' | 'exceeded';
+export const NEAR = 0.8;
+
+const RANK: Record<BudgetState, number> = { normal: 0, near_threshold: 1, exceeded: 2 };
+
+export interface PeriodStatus {
+  period: 'month' | 'week';
+  key: string;
+  /** micro-cents; null = unlimited */
+  limit: number | null;
+  spent: number;
+  reserved: number;
+  /** (spent + reserved) / limit; 0 when unlimited. */
+  ratio: number;
+  state: BudgetState;
+  /** limit − spent − reserved (never below 0); null when unlimited. */
+  remaining: number | null;
+}
+
+export interface BudgetStatus {
+  role: Role;
+  /** The worse of the two periods. */
+  state: BudgetState;
+  ratio: number;
+  onExceeded: OnExceeded;
+  month: PeriodStatus;
+  week: PeriodStatus;
+}
+
+export interface RoleLimits {
+  month: number | null;
+  week: number | null;
+  onExceeded: OnExceeded;
+  /** Where the limits came from. */
+  source: 'store' | 'config' | 'none';
+}
+
+/** `[budgets.<role>]` in vapora.toml (cents), overridden by `vapora budget set` (stored). */
+export interface BudgetDefaults {
+  monthly?: number | undefined;
+  weekly?: number | undefined;
+  on_exceeded?: OnExceeded | undefined;
+}
+
+export interface BudgetSettings {
+  timezone: string;
+  defaults: Partial<Record<Role, BudgetDefaults>>;
+  onExceeded: OnExceeded;
+  /** A reservation older than this (its process died) is given back at the next reserve. */
+  reservationTtlMs: number;
+}
+
+export interface BudgetAlert {
+  /** `budget:<role>:<period>:<level>`: the dedup id (Nats-Msg-Id too). */
+  id: string;
+  severity: 'warning' | 'critical';
+  source: 'budget';
+  message: string;
+  metadata: { role: Role; period: string; level: 'near_threshold' | 'exceeded'; ratio: number; limit_cents: number };
+}
+
+export function stateOf(used: number, limit: number | null): { ratio: number; state: BudgetState } {
+  if (limit === null) return { ratio: 0, state: 'normal' };
+  if (limit <= 0) return { ratio: used > 0 ? Number.POSITIVE_INFINITY : 1, state: 'exceeded' };
+  const ratio = used / limit;
+  return { ratio, state: ratio >= 1 ? 'exceeded' : ratio >= NEAR ? 'near_threshold' : 'normal' };
+}
+
+export function periodStatus(which: 'month' | 'week', row: SpendRow, limit: number | null): PeriodStatus {
+  const { ratio, state } = stateOf(row.spent + row.reserved, limit);
+  return {
+    period: which,
+    key: row.period,
+    limit,
+    spent: row.spent,
+    reserved: row.reserved,
+    ratio,
+    state,
+    remaining: limit === null ? null : Math.max(0, limit - row.spent - row.reserved),
+  };
+}
+
+export function statusOf(role: Role, spend: Spend, limits: RoleLimits): BudgetStatus {
+  const month = periodStatus('month', spend.month, limits.month);
+  const week = periodStatus('week', spend.week, limits.week);
+  const worst =
+    RANK[week.state] > RANK[month.state] || (week.state === month.state && week.ratio > month.ratio) ? week : month;
+  return { role, state: worst.state, ratio: worst.ratio, onExceeded: limits.onExceeded, month, week };
+}
+
+/** Smallest room left across the limited periods (null: unlimited). */
+export const remaining = (s: BudgetStatus): number | null =>
+  s.month.remaining === null
+    ? s.week.remaining
+    : s.week.remaining === null
+      ? s.month.remaining
+      : Math.min(s.month.remaining, s.week.remaining);
+
+export type Reservation =
+  | { ok: true; id: string; keys: PeriodKeys; amount: number }
+  | { ok: false; period: 'month' | 'week'; limit: number; spent: number; reserved: number };
+
+export class BudgetLedger {
+  private readonly now: () => number;
+
+  constructor(
+    readonly store: Store,
+    readonly settings: BudgetSettings,
+    private readonly opts: { now?: () => number; onAlert?: (a: BudgetAlert) => Promise<void> | void } = {},
+  ) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  keys(at = this.now()): PeriodKeys {
+    return periodKeys(at, this.settings.timezone);
+  }
+
+  /** Stored limits win over the config file's. */
+  async limits(role: Role): Promise<RoleLimits> {
+    const b: Budget | undefined = await this.store.getBudget(role);
+    const d = this.settings.defaults[role];
+    const fromCfg = (c: number | undefined) => (c === undefined ? null : centsToMicro(c));
+    if (b) {
+      return {
+        month: b.monthlyMicrocents,
+        week: b.weeklyMicrocents,
+        onExceeded: b.onExceeded ?? d?.on_exceeded ?? this.settings.onExceeded,
+        source: 'store',
+      };
+    }
+    return {
+      month: fromCfg(d?.monthly),
+      week: fromCfg(d?.weekly),
+      onExceeded: d?.on_exceeded ?? this.settings.onExceeded,
+      source: d ? 'config' : 'none',
+    };
+  }
+
+  async status(role: Role, at = this.now()): Promise<BudgetStatus> {
+    const [limits, spend] = await Promise.all([this.limits(role), this.store.spend(role, this.keys(at))]);
+    return statusOf(role, spend, limits);
+  }
+
+  async reserve(role: Role, amount: number, limits?: RoleLimits): Promise<Reservation> {
+    const now = this.now();
+    const keys = this.keys(now);
+    const l = limits ?? (await this.limits(role));
+    const id = uuid();
+    const r = await this.store.reserve({
+      id,
+      role,
+      keys,
+      amount,
+      limits: { month: l.month, week: l.week },
+      now,
+      ttlMs: this.settings.reservationTtlMs,
+    });
+    if (!r.ok) return r;
+    return { ok: true, id, keys, amount };
+  }
+
+  /** Settles a reservation (or records a cost without one) and raises the alerts this spend crossed. */
+  async settle(reservationId: string | null, cost: CostRecord): Promise<Spend> {
+    const spend = await this.store.settle(reservationId, cost);
+    if (cost.costMicrocents > 0) await this.checkAlerts(cost.role, spend);
+    return spend;
+  }
+
+  release(reservationId: string): Promise<boolean> {
+    return this.store.release(reservationId);
+  }
+
+  /** Alerts are about money spent (settled), not held: a released reservation never raises one. */
+  private async checkAlerts(role: Role, spend: Spend): Promise<void> {
+    const limits = await this.limits(role);
+    for (const which of ['month', 'week'] as const) {
+      const limit = limits[which];
+      if (limit === null) continue;
+      const row = spend[which];
+      const { ratio, state } = stateOf(row.spent, limit);
+      const levels =
+        state === 'exceeded'
+          ? (['near_threshold', 'exceeded'] as const)
+          : state === 'near_threshold'
+            ? (['near_threshold'] as const)
+            : [];
+      for (const level of levels) {
+        const id = `budget:${role}:${row.period}:${level}`;
+        const fresh = await this.store.insertAlert({ id, role, period: row.period, level, ratio, now: this.now() });
+        if (!fresh) continue;
+        const pct = Number.isFinite(ratio) ? `${Math.round(ratio * 100)}%` : 'over a zero limit';
+        await this.opts.onAlert?.({
+          id,
+          severity: level === 'exceeded' ? 'critical' : 'warning',
+          source: 'budget',
+          message: `${role} has spent ${pct} of its ${which === 'month' ? 'monthly' : 'weekly'} budget (${row.period})`,
+          metadata: { role, period: row.period, level, ratio, limit_cents: limit / 1_000_000 },
+        });
+      }
+    }
+  }
+}

@@ -1,0 +1,457 @@
+import { StratumError, validationError } from '@stratumiops/shared/errors';
+import { type BudgetLedger, type BudgetState, type BudgetStatus, type Reservation, remaining } from './budget.js';
+import { uuid } from './ids.js';
+import { type ChatRequest, type ChatResponse, LlmError, type LlmErrorKind, type LlmProvider } from './llm/types.js';
+import type { CostRecord, OnExceeded, ProviderName } from './model.js';
+import { type Price, PriceTable } from './prices.js';
+import type { Role } from './roles.js';
+
+export interface Target {
+  provider: ProviderName;
+  model: string;
+}
+export const targetKey = (t: Target): string => `${t.provider}:${t.model}`;
+
+export function parseTarget(t: string | Target): Target {
+  if (typeof t !== 'string') return t;
+  const i = t.indexOf(':');
+  return { provider: t.slice(0, i) as ProviderName, model: t.slice(i + 1) };
+}
+
+export interface RuleInput {
+  pattern: string;
+  provider: ProviderName;
+  model: string;
+  fallback?: (string | Target)[] | undefined;
+  max_output_tokens?: number | undefined;
+}
+
+export interface Route {
+  /** The rule's pattern, `agent <id>`, or `role default`. */
+  source: string;
+  primary: Target;
+  fallback: Target[];
+  maxOutputTokens?: number | undefined;
+  /** An exec agent's command: rules and budget states do not apply (it spends no tokens). */
+  pinned?: boolean | undefined;
+}
+
+export interface CompiledRule extends Route {
+  regex: RegExp;
+}
+
+/** Nested quantifiers like (a+)+ backtrack exponentially: refused, since patterns are user-supplied. */
+const NESTED_QUANTIFIER = /\((?:[^()\\]|\\.)*[+*](?:[^()\\]|\\.)*\)(?:[+*]|\{\d+,?\d*\})/;
+
+/** First match wins. Every rule is compiled at load; an invalid one is a validation error naming it. */
+export function compileRules(rules: RuleInput[]): CompiledRule[] {
+  return rules.map((r, i) => {
+    const where = `routing rule ${i + 1} ('${r.pattern}')`;
+    if (r.pattern.length > 500) throw validationError(`${where}: pattern longer than 500 characters`);
+    if (NESTED_QUANTIFIER.test(r.pattern)) {
+      throw validationError(`${where}: nested quantifiers can backtrack catastrophically`, {
+        hint: 'simplify the pattern, e.g. (ab)+ instead of (a+b+)+',
+      });
+    }
+    let regex: RegExp;
+    try {
+      regex = new RegExp(r.pattern);
+    } catch (e) {
+      throw validationError(`${where}: invalid regular expression: ${(e as Error).message}`, {
+        hint: 'fix [[routing.rules]] in vapora.toml',
+      });
+    }
+    return {
+      source: `rule ${i + 1} /${r.pattern}/`,
+      regex,
+      primary: { provider: r.provider, model: r.model },
+      fallback: (r.fallback ?? []).map(parseTarget),
+      maxOutputTokens: r.max_output_tokens,
+    };
+  });
+}
+
+const SONNET: Target = { provider: 'anthropic', model: 'claude-sonnet-4-6' };
+const HAIKU: Target = { provider: 'anthropic', model: 'claude-haiku-4-5' };
+const LOCAL: Target = { provider: 'ollama', model: 'llama3.1:8b' };
+
+/**
+ * Per-role defaults when no rule matches: the seed's choices (Opus for security and decisions, Gemini Flash for
+ * monitoring, Sonnet otherwise) moved to models that still answer, with a cheaper hop and a local last resort.
+ */
+export function roleDefaultRoute(role: Role): Route {
+  let r = ROLE_ROUTES.get(role);
+  if (!r) {
+    r = defaultRouteOf(role);
+    ROLE_ROUTES.set(role, r);
+  }
+  return r;
+}
+
+const ROLE_ROUTES = new Map<Role, Route>();
+
+function defaultRouteOf(role: Role): Route {
+  switch (role) {
+    case 'security':
+    case 'decision-maker':
+      return {
+        source: 'role default',
+        primary: { provider: 'anthropic', model: 'claude-opus-4-5' },
+        fallback: [SONNET, LOCAL],
+      };
+    case 'monitor':
+      return {
+        source: 'role default',
+        primary: { provider: 'gemini', model: 'gemini-2.5-flash' },
+        fallback: [{ provider: 'gemini', model: 'gemini-2.5-flash-lite' }, LOCAL],
+      };
+    default:
+      return { source: 'role default', primary: SONNET, fallback: [HAIKU, LOCAL] };
+  }
+}
+
+const FREE_PERIOD = { limit: null, spent: 0, reserved: 0, ratio: 0, state: 'normal', remaining: null } as const;
+const FREE_BUDGET = (role: Role): BudgetStatus => ({
+  role,
+  state: 'normal',
+  ratio: 0,
+  onExceeded: 'downgrade',
+  month: { ...FREE_PERIOD, period: 'month', key: '' },
+  week: { ...FREE_PERIOD, period: 'week', key: '' },
+});
+
+export interface Decision {
+  taskType: string;
+  role: Role;
+  route: Route;
+  state: BudgetState;
+  /** Targets in the order they will be tried (the first is the choice). Empty when blocked. */
+  candidates: { target: Target; estimate: number }[];
+  /** Targets left out, and why (no price entry, too expensive for what is left). */
+  skipped: { target: Target; reason: string }[];
+  reason: string;
+  blocked?: 'block' | 'approval' | 'no_fit' | 'unpriced' | undefined;
+  budget: BudgetStatus;
+}
+
+export interface DecideOptions {
+  inputTokens: number;
+  maxOutputTokens: number;
+  /** The agent's own provider/model, used when no rule matches the task type. */
+  agentRoute?: Route | undefined;
+}
+
+export class BudgetExceededError extends StratumError {
+  constructor(readonly decision: Decision) {
+    super('denied', `${decision.role} cannot call an LLM: ${decision.reason}`, {
+      hint:
+        decision.blocked === 'approval'
+          ? 'the role requires an approval past its budget (vapora approve, planned as VP6)'
+          : decision.blocked === 'unpriced'
+            ? 'add a [[prices]] entry (price 0 for local models) to vapora.toml'
+            : `raise it with 'vapora budget set ${decision.role}' or wait for the next period`,
+      details: { role: decision.role, state: decision.state, blocked: decision.blocked },
+    });
+  }
+}
+
+export interface RouterEvent {
+  type: 'fallback' | 'budget_exceeded' | 'attempt';
+  role: Role;
+  provider?: string;
+  model?: string;
+  to?: string;
+  reason?: string;
+}
+
+export interface CallContext {
+  role: Role;
+  taskType: string;
+  taskId?: string | null | undefined;
+  agentRoute?: Route | undefined;
+}
+
+export interface Attempt {
+  target: string;
+  outcome: 'ok' | LlmErrorKind | 'budget' | 'unpriced';
+  message?: string;
+  costMicrocents: number;
+}
+
+export interface RoutedResponse extends ChatResponse {
+  target: Target;
+  costMicrocents: number;
+  requestId: string;
+  decision: Decision;
+  attempts: Attempt[];
+  /** `from → to` hops taken, with the reason (budget or error kind). */
+  fallbacks: { from: string; to: string; reason: string }[];
+}
+
+export interface RouterOptions {
+  rules: CompiledRule[];
+  prices: PriceTable;
+  ledger: BudgetLedger;
+  provider: (name: ProviderName) => LlmProvider;
+  retries: number;
+  backoffMs: number;
+  maxBackoffMs: number;
+  defaultMaxOutputTokens: number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  now?: () => number;
+  onEvent?: (e: RouterEvent) => void;
+}
+
+/**
+ * Upper bound of input tokens: UTF-8 bytes (a byte-level BPE token covers at least one byte) plus a little per
+ * message for the role markers. Reserving this, and not a chars/4 guess, is what makes the budget a hard cap.
+ */
+export function inputTokenBound(req: Pick<ChatRequest, 'messages' | 'system'>): number {
+  let n = req.system ? Buffer.byteLength(req.system) + 8 : 0;
+  for (const m of req.messages) n += Buffer.byteLength(m.content) + 8;
+  return n + 8;
+}
+
+/** Full jitter: uniform in [0, min(max, base·2^attempt)], never less than Retry-After. */
+export function backoff(
+  attempt: number,
+  base: number,
+  max: number,
+  random: () => number,
+  retryAfterMs?: number,
+): number {
+  const cap = Math.min(max, base * 2 ** attempt);
+  const jittered = Math.floor(random() * cap);
+  return retryAfterMs === undefined ? jittered : Math.max(retryAfterMs, jittered);
+}
+
+export class LlmRouter {
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+  private readonly now: () => number;
+
+  constructor(readonly o: RouterOptions) {
+    this.sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.random = o.random ?? Math.random;
+    this.now = o.now ?? Date.now;
+  }
+
+  /** The route for a task type: first matching rule, else the agent's own model, else the role's default. */
+  route(taskType: string, role: Role, agentRoute?: Route): Route {
+    if (agentRoute?.pinned) return agentRoute;
+    for (const r of this.o.rules) if (r.regex.test(taskType)) return r;
+    return agentRoute ?? roleDefaultRoute(role);
+  }
+
+  /**
+   * Pure decision from a budget snapshot: Normal → primary then the chain; NearThreshold (≥ 80%) → the first
+   * fallback then the rest; Exceeded (≥ 100%) → per the role: the cheapest fallbacks that fit what is left
+   * (downgrade), or blocked (block, approval). Unpriced targets are skipped, never counted free.
+   */
+  decide(taskType: string, role: Role, budget: BudgetStatus, d: DecideOptions): Decision {
+    const route = this.route(taskType, role, d.agentRoute);
+    const maxOut = route.maxOutputTokens ?? d.maxOutputTokens;
+    const skipped: Decision['skipped'] = [];
+    const priced = (ts: Target[], out: Decision['candidates'] = []) => {
+      for (const t of ts) {
+        const p = this.priceOf(t);
+        if (!p) skipped.push({ target: t, reason: 'no price entry' });
+        else out.push({ target: t, estimate: PriceTable.estimate(p, d.inputTokens, maxOut) });
+      }
+      return out;
+    };
+    const state = budget.state;
+    const decision = (candidates: Decision['candidates'], reason: string, blocked?: Decision['blocked']): Decision => ({
+      taskType,
+      role,
+      route,
+      state,
+      candidates,
+      skipped,
+      reason,
+      ...(blocked ? { blocked } : {}),
+      budget,
+    });
+    if (route.pinned)
+      return decision(priced([route.primary]), `pinned to the agent's ${route.primary.provider} command`);
+    const chain = route.fallback.length > 0 ? route.fallback : [route.primary];
+    let candidates: Decision['candidates'];
+    let reason: string;
+    if (state === 'normal') {
+      candidates = priced(route.fallback, priced([route.primary]));
+      reason = 'budget normal: primary first';
+    } else if (state === 'near_threshold') {
+      candidates = priced(chain);
+      reason =
+        route.fallback.length > 0
+          ? 'budget near threshold: first fallback'
+          : 'budget near threshold: no fallback, primary';
+    } else {
+      const pct = `${Math.round(budget.ratio * 100)}%`;
+      const policy: OnExceeded = budget.onExceeded;
+      if (policy !== 'downgrade')
+        return decision([], `budget exceeded (${pct}) and the role's policy is ${policy}`, policy);
+      const room = remaining(budget);
+      const all = priced(chain);
+      candidates = all.filter((c) => room === null || c.estimate <= room).sort((a, b) => a.estimate - b.estimate);
+      for (const c of all)
+        if (!candidates.includes(c)) skipped.push({ target: c.target, reason: 'does not fit the budget left' });
+      if (candidates.length === 0) return decision(candidates, `budget exceeded (${pct}): no fallback fits`, 'no_fit');
+      reason = `budget exceeded (${pct}): cheapest fallback that fits`;
+    }
+    if (candidates.length === 0) return decision(candidates, 'no target of the route has a price entry', 'unpriced');
+    return decision(candidates, reason);
+  }
+
+  private readonly prices = new WeakMap<Target, Price | null>();
+
+  /** Prices per target object (routes are immutable): no string keys built on the hot path. */
+  private priceOf(t: Target): Price | undefined {
+    let p = this.prices.get(t);
+    if (p === undefined) {
+      p = this.o.prices.get(t.provider, t.model) ?? null;
+      this.prices.set(t, p);
+    }
+    return p ?? undefined;
+  }
+
+  async plan(ctx: CallContext, req: Pick<ChatRequest, 'messages' | 'system' | 'maxTokens'>): Promise<Decision> {
+    // A pinned command spends nothing: its decision does not depend on the budget (nor reads it).
+    const budget = ctx.agentRoute?.pinned ? FREE_BUDGET(ctx.role) : await this.o.ledger.status(ctx.role, this.now());
+    return this.decide(ctx.taskType, ctx.role, budget, {
+      inputTokens: inputTokenBound(req),
+      maxOutputTokens: req.maxTokens || this.o.defaultMaxOutputTokens,
+      agentRoute: ctx.agentRoute,
+    });
+  }
+
+  /** Routes, reserves, calls with retries, falls back, settles. Every attempt leaves a cost record. */
+  async call(
+    ctx: CallContext,
+    req: Omit<ChatRequest, 'model' | 'maxTokens'> & { maxTokens?: number },
+  ): Promise<RoutedResponse> {
+    const maxTokens = req.maxTokens || this.o.defaultMaxOutputTokens;
+    const decision = await this.plan(ctx, { ...req, maxTokens });
+    const emit = this.o.onEvent ?? (() => {});
+    if (decision.state === 'exceeded' && !decision.route.pinned) emit({ type: 'budget_exceeded', role: ctx.role });
+    if (decision.blocked) throw new BudgetExceededError(decision);
+    const requestId = uuid();
+    const pinned = decision.route.pinned === true;
+    const attempts: Attempt[] = [];
+    const fallbacks: RoutedResponse['fallbacks'] = [];
+    const primary = targetKey(decision.route.primary);
+    const first = decision.candidates[0];
+    if (first && targetKey(first.target) !== primary) {
+      const reason = decision.state === 'normal' ? 'unpriced' : `budget_${decision.state}`;
+      fallbacks.push({ from: primary, to: targetKey(first.target), reason });
+      emit({ type: 'fallback', role: ctx.role, provider: first.target.provider, model: first.target.model, reason });
+    }
+    let lastError: unknown;
+    let from: string | null = fallbacks.length > 0 ? primary : null;
+    for (let i = 0; i < decision.candidates.length; i++) {
+      const { target } = decision.candidates[i]!;
+      const key = targetKey(target);
+      const next = decision.candidates[i + 1];
+      const hop = (reason: string) => {
+        if (!next) return;
+        fallbacks.push({ from: key, to: targetKey(next.target), reason });
+        emit({ type: 'fallback', role: ctx.role, provider: next.target.provider, model: next.target.model, reason });
+      };
+      const price = this.o.prices.get(target.provider, target.model)!;
+      const estimate = PriceTable.estimate(price, inputTokenBound(req), maxTokens);
+      // Free targets (local models, commands) hold nothing: they fit any budget, even an exceeded one.
+      const r: Reservation =
+        estimate === 0
+          ? { ok: true, id: '', keys: this.o.ledger.keys(), amount: 0 }
+          : await this.o.ledger.reserve(ctx.role, estimate);
+      if (!r.ok) {
+        attempts.push({ target: key, outcome: 'budget', costMicrocents: 0, message: `${r.period} budget has no room` });
+        lastError = new BudgetExceededError({
+          ...decision,
+          reason: `the ${r.period}ly budget has no room for ${key} (estimate ${estimate} µ¢)`,
+          blocked: 'no_fit',
+        });
+        hop('budget');
+        continue;
+      }
+      const provider = this.o.provider(target.provider);
+      let done = false;
+      for (let attempt = 0; !done; attempt++) {
+        let res: ChatResponse;
+        try {
+          emit({ type: 'attempt', role: ctx.role, provider: target.provider, model: target.model });
+          res = await provider.chat({ ...req, model: target.model, maxTokens });
+        } catch (e) {
+          const err =
+            e instanceof LlmError
+              ? e
+              : new LlmError('server', (e as Error)?.message ?? String(e), { provider: target.provider });
+          lastError = err;
+          attempts.push({ target: key, outcome: err.kind, message: err.message, costMicrocents: 0 });
+          if (!pinned) {
+            await this.o.ledger.settle(null, this.record(ctx, requestId, target, undefined, 0, err.kind, from, r.keys));
+          }
+          const action = err.info.partial ? 'fail' : err.action;
+          const wait =
+            action === 'retry' && attempt < this.o.retries
+              ? backoff(attempt, this.o.backoffMs, this.o.maxBackoffMs, this.random, err.info.retryAfterMs)
+              : undefined;
+          // A Retry-After longer than we are willing to wait: the next target instead.
+          if (wait !== undefined && wait <= this.o.maxBackoffMs) {
+            await this.sleep(wait);
+            continue;
+          }
+          if (r.id) await this.o.ledger.release(r.id);
+          if (action === 'fail') throw err;
+          hop(err.kind);
+          from = key;
+          done = true;
+          continue;
+        }
+        // The call succeeded: settle outside the error path (a storage error must never trigger a retry).
+        const servedPrice = this.o.prices.get(target.provider, res.model) ?? price;
+        const cost = PriceTable.cost(servedPrice, res.usage);
+        // Commands (exec) are not LLM calls: no cost record, no budget.
+        if (!pinned)
+          await this.o.ledger.settle(r.id || null, this.record(ctx, requestId, target, res, cost, 'ok', from, r.keys));
+        attempts.push({ target: key, outcome: 'ok', costMicrocents: cost });
+        return { ...res, target, costMicrocents: cost, requestId, decision, attempts, fallbacks };
+      }
+    }
+    throw lastError ?? new BudgetExceededError({ ...decision, reason: 'no target left', blocked: 'no_fit' });
+  }
+
+  private record(
+    ctx: CallContext,
+    requestId: string,
+    target: Target,
+    res: ChatResponse | undefined,
+    cost: number,
+    outcome: string,
+    fallbackFrom: string | null,
+    keys: { month: string; week: string },
+  ): CostRecord {
+    return {
+      id: uuid(),
+      requestId,
+      taskId: ctx.taskId ?? null,
+      role: ctx.role,
+      taskType: ctx.taskType,
+      provider: target.provider,
+      model: target.model,
+      servedModel: res?.model ?? target.model,
+      inputTokens: res?.usage.inputTokens ?? 0,
+      outputTokens: res?.usage.outputTokens ?? 0,
+      cacheReadTokens: res?.usage.cacheReadTokens ?? 0,
+      cacheWriteTokens: res?.usage.cacheWriteTokens ?? 0,
+      costMicrocents: cost,
+      priceVersion: this.o.prices.version,
+      outcome,
+      fallbackFrom,
+      monthKey: keys.month,
+      weekKey: keys.week,
+      createdAt: this.now(),
+    };
+  }
+}

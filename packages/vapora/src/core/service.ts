@@ -1,0 +1,680 @@
+import {
+  conflictError,
+  notFoundError,
+  StratumError,
+  unavailableError,
+  validationError,
+} from '@stratumiops/shared/errors';
+import { z } from 'zod';
+import { type Candidate, confidence, RECENT_MS, rankAgents, weightedSuccess } from './assignment.js';
+import { type BudgetLedger, type BudgetStatus, NEAR } from './budget.js';
+import type { Bus, DeadLetter, Heartbeat, TaskAssignment, TaskResult } from './bus.js';
+import { shortId, uuid } from './ids.js';
+import { type MetricsSink, noMetrics } from './metrics.js';
+import {
+  AGENT_STATUSES,
+  type Agent,
+  agentInput,
+  budgetInput,
+  centsToMicro,
+  describeZodError,
+  type Execution,
+  heartbeatInput,
+  microToCents,
+  type Outcome,
+  type Project,
+  type ProviderName,
+  projectInput,
+  projectPatch,
+  roleSchema,
+  TASK_STATUSES,
+  type Task,
+  type TaskStatus,
+  taskInput,
+  taskPatch,
+} from './model.js';
+import { dayKey } from './periods.js';
+import { ROLES, type Role, requiresApproval } from './roles.js';
+import { type Decision, type LlmRouter, type Route, roleDefaultRoute } from './router.js';
+import type { Store } from './store.js';
+
+export function parse<T extends z.ZodType>(schema: T, input: unknown, what: string): z.infer<T> {
+  const r = schema.safeParse(input);
+  if (!r.success)
+    throw validationError(`invalid ${what}: ${describeZodError(r.error)}`, { details: { issues: r.error.issues } });
+  return r.data;
+}
+
+export interface ServiceOptions {
+  store: Store;
+  ledger: BudgetLedger;
+  router: LlmRouter;
+  bus?: Bus | undefined;
+  heartbeatTimeoutMs: number;
+  metrics?: MetricsSink | undefined;
+  now?: () => number;
+}
+
+export interface AssignOutcome {
+  task: Task;
+  chosen: Candidate | undefined;
+  candidates: Candidate[];
+  dryRun: boolean;
+  /** Handed to the bus now (false: waits in the outbox for `vapora serve`). */
+  dispatched: boolean;
+}
+
+export interface CostGroup {
+  key: string;
+  calls: number;
+  failed_calls: number;
+  input_tokens: number;
+  output_tokens: number;
+  cost_microcents: number;
+  cost_cents: number;
+}
+
+export const COST_GROUPS = ['role', 'provider', 'model', 'day', 'task-type'] as const;
+export type CostGroupBy = (typeof COST_GROUPS)[number];
+
+const FINISHED: Record<Outcome, TaskStatus> = {
+  success: 'done',
+  failure: 'failed',
+  error: 'failed',
+  timeout: 'failed',
+  dead: 'failed',
+};
+
+/** The agent's own route: its provider/model, pinned for exec commands. */
+export function agentRoute(a: Pick<Agent, 'id' | 'role' | 'provider' | 'model'>): Route {
+  if (a.provider === 'exec') {
+    return { source: `agent ${a.id}`, primary: { provider: 'exec', model: a.model }, fallback: [], pinned: true };
+  }
+  return {
+    source: `agent ${a.id}`,
+    primary: { provider: a.provider, model: a.model },
+    fallback: roleDefaultRoute(a.role).fallback,
+  };
+}
+
+/** Everything commands and the HTTP API do, over a Store, a budget ledger, the router and (optionally) a bus. */
+export class VaporaService {
+  readonly store: Store;
+  readonly ledger: BudgetLedger;
+  readonly router: LlmRouter;
+  bus: Bus | undefined;
+  readonly heartbeatTimeoutMs: number;
+  readonly metrics: MetricsSink;
+  readonly now: () => number;
+
+  constructor(o: ServiceOptions) {
+    this.store = o.store;
+    this.ledger = o.ledger;
+    this.router = o.router;
+    this.bus = o.bus;
+    this.heartbeatTimeoutMs = o.heartbeatTimeoutMs;
+    this.metrics = o.metrics ?? noMetrics;
+    this.now = o.now ?? Date.now;
+  }
+
+  // ---- projects ----
+
+  async createProject(input: unknown): Promise<Project> {
+    const p = parse(projectInput, input, 'project');
+    const now = this.now();
+    const project: Project = {
+      id: shortId('p', 6),
+      name: p.name,
+      description: p.description,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.store.createProject(project);
+    return project;
+  }
+
+  listProjects(): Promise<Project[]> {
+    return this.store.listProjects();
+  }
+
+  async getProject(idOrName: string): Promise<Project> {
+    const p = await this.store.getProject(idOrName);
+    if (!p) throw notFoundError(`no project '${idOrName}'`, { hint: "see 'vapora project list'" });
+    return p;
+  }
+
+  async updateProject(idOrName: string, input: unknown): Promise<Project> {
+    const patch = parse(projectPatch, input, 'project');
+    const p = await this.getProject(idOrName);
+    const out = await this.store.updateProject(p.id, patch, this.now());
+    if (!out) throw notFoundError(`no project '${idOrName}'`);
+    return out;
+  }
+
+  async deleteProject(idOrName: string): Promise<Project> {
+    const p = await this.getProject(idOrName);
+    await this.store.deleteProject(p.id);
+    return p;
+  }
+
+  // ---- tasks ----
+
+  async createTask(input: unknown): Promise<Task> {
+    const t = parse(taskInput, input, 'task');
+    const project = t.project ? await this.getProject(t.project) : undefined;
+    const now = this.now();
+    const task: Task = {
+      id: shortId('t'),
+      projectId: project?.id ?? null,
+      title: t.title,
+      description: t.description,
+      type: t.type,
+      role: t.role ?? null,
+      priority: t.priority,
+      status: 'todo',
+      payload: t.payload,
+      result: null,
+      error: null,
+      agentId: null,
+      assignmentId: null,
+      attempt: 0,
+      dispatchedAt: null,
+      createdAt: now,
+      updatedAt: now,
+      startedAt: null,
+      finishedAt: null,
+    };
+    await this.store.createTask(task);
+    return task;
+  }
+
+  async getTask(id: string): Promise<Task> {
+    const t = await this.store.getTask(id);
+    if (!t) throw notFoundError(`no task '${id}'`, { hint: "see 'vapora task list'" });
+    return t;
+  }
+
+  async taskDetail(
+    id: string,
+  ): Promise<{ task: Task; executions: Execution[]; costs: { calls: number; cost_cents: number; tokens: number } }> {
+    const task = await this.getTask(id);
+    const [executions, costs] = await Promise.all([
+      this.store.listExecutions({ taskId: id }),
+      this.store.listCosts({ taskId: id }),
+    ]);
+    return {
+      task,
+      executions,
+      costs: {
+        calls: costs.length,
+        cost_cents: microToCents(costs.reduce((s, c) => s + c.costMicrocents, 0)),
+        tokens: costs.reduce((s, c) => s + c.inputTokens + c.outputTokens, 0),
+      },
+    };
+  }
+
+  async listTasks(f: { status?: string; project?: string; role?: string; agent?: string } = {}): Promise<Task[]> {
+    const filter = parse(
+      z.object({ status: z.enum(TASK_STATUSES).optional(), role: roleSchema.optional() }),
+      { status: f.status, role: f.role },
+      'filter',
+    );
+    const project = f.project ? await this.getProject(f.project) : undefined;
+    return this.store.listTasks({
+      status: filter.status,
+      role: filter.role ?? undefined,
+      projectId: project?.id,
+      agentId: f.agent,
+    });
+  }
+
+  async updateTask(id: string, input: unknown): Promise<Task> {
+    const patch = parse(taskPatch, input, 'task update');
+    const task = await this.getTask(id);
+    if (patch.status === 'doing' && task.status !== 'doing') {
+      throw validationError("a task enters 'doing' by being assigned", { hint: `vapora task assign ${id}` });
+    }
+    const leavingDoing = patch.status !== undefined && patch.status !== 'doing' && task.status === 'doing';
+    const out = await this.store.updateTask(
+      id,
+      {
+        ...patch,
+        role: patch.role === undefined ? undefined : patch.role,
+        // Moving a task out of `doing` by hand retires its assignment: a late result is ignored.
+        ...(leavingDoing ? { assignmentId: null, finishedAt: this.now() } : {}),
+        updatedAt: this.now(),
+      },
+      { status: [task.status] },
+    );
+    if (!out) throw conflictError(`task '${id}' changed meanwhile; try again`);
+    if (leavingDoing && task.agentId) await this.lowerLoad(task.agentId);
+    return out;
+  }
+
+  private async lowerLoad(agentId: string): Promise<void> {
+    const a = await this.store.getAgent(agentId);
+    if (a) await this.store.updateAgent(agentId, { load: Math.max(0, a.load - 1 / Math.max(1, a.capacity)) });
+  }
+
+  async deleteTask(id: string): Promise<Task> {
+    const t = await this.getTask(id);
+    await this.store.deleteTask(id);
+    return t;
+  }
+
+  // ---- agents ----
+
+  async addAgent(input: unknown): Promise<Agent> {
+    const a = parse(agentInput, input, 'agent');
+    const provider: ProviderName = a.provider ?? (a.command ? 'exec' : roleDefaultRoute(a.role).primary.provider);
+    let model = provider === 'exec' ? (a.command ?? a.model) : a.model;
+    if (!model) {
+      const def = roleDefaultRoute(a.role).primary;
+      if (def.provider !== provider) {
+        throw validationError(`--model is needed for a ${provider} agent (the ${a.role} default is ${def.provider})`);
+      }
+      model = def.model;
+    }
+    if (provider !== 'exec' && !this.router.o.prices.get(provider, model)) {
+      throw validationError(`model '${model}' of ${provider} has no price entry`, {
+        hint: 'add [[prices]] to vapora.toml (input = 0, output = 0 for a local model): unpriced models are refused',
+      });
+    }
+    const now = this.now();
+    const agent: Agent = {
+      id: a.id ?? shortId(a.role, 4),
+      role: a.role,
+      provider,
+      model: model as string,
+      status: 'ready',
+      load: 0,
+      capacity: a.capacity,
+      // Registration counts as a first heartbeat: the agent is eligible until heartbeat_timeout passes.
+      lastHeartbeat: now,
+      createdAt: now,
+    };
+    await this.store.createAgent(agent);
+    return agent;
+  }
+
+  async getAgent(id: string): Promise<Agent> {
+    const a = await this.store.getAgent(id);
+    if (!a) throw notFoundError(`no agent '${id}'`, { hint: "see 'vapora agent list'" });
+    return a;
+  }
+
+  isStale(a: Agent, now = this.now()): boolean {
+    return a.lastHeartbeat === null || now - a.lastHeartbeat > this.heartbeatTimeoutMs;
+  }
+
+  async listAgents(f: { role?: string; status?: string } = {}): Promise<(Agent & { stale: boolean })[]> {
+    const filter = parse(
+      z.object({ role: roleSchema.optional(), status: z.enum(AGENT_STATUSES).optional() }),
+      f,
+      'filter',
+    );
+    const agents = await this.store.listAgents(filter);
+    const now = this.now();
+    return agents.map((a) => ({ ...a, stale: this.isStale(a, now) }));
+  }
+
+  async agentHealth(id: string) {
+    const a = await this.getAgent(id);
+    const now = this.now();
+    const stale = this.isStale(a, now);
+    const [doing, executions] = await Promise.all([
+      this.store.tasksOfAgent(id, 'doing'),
+      this.store.listExecutions({ agentId: id, limit: 1000 }),
+    ]);
+    const ok = executions.filter((e) => e.outcome === 'success').length;
+    return {
+      agent: a,
+      healthy: a.status !== 'offline' && !stale,
+      stale,
+      heartbeat_age_s: a.lastHeartbeat === null ? null : Math.round((now - a.lastHeartbeat) / 1000),
+      heartbeat_timeout_s: Math.round(this.heartbeatTimeoutMs / 1000),
+      current_tasks: doing.map((t) => t.id),
+      executions: {
+        total: executions.length,
+        success: ok,
+        success_rate: executions.length ? ok / executions.length : null,
+      },
+    };
+  }
+
+  async heartbeat(id: string, input: unknown): Promise<Agent> {
+    const h = parse(heartbeatInput, input, 'heartbeat');
+    await this.getAgent(id);
+    const out = await this.store.updateAgent(id, {
+      status: h.status,
+      ...(h.load !== undefined ? { load: h.load } : {}),
+      lastHeartbeat: this.now(),
+    });
+    return out as Agent;
+  }
+
+  /** A heartbeat from the bus: unknown agents are ignored (a worker registers through the store first). */
+  async applyHeartbeat(h: Heartbeat): Promise<void> {
+    const a = await this.store.getAgent(h.agent_id);
+    if (!a) return;
+    await this.store.updateAgent(h.agent_id, { status: h.status, load: h.current_load, lastHeartbeat: this.now() });
+  }
+
+  /** Expertise profiles of a role or of one agent, per task type. */
+  async expertise(roleOrAgent?: string) {
+    const stats = await this.store.allExecutionStats(this.now() - RECENT_MS);
+    const isRole = roleOrAgent !== undefined && (ROLES as readonly string[]).includes(roleOrAgent);
+    if (roleOrAgent !== undefined && !isRole) await this.getAgent(roleOrAgent);
+    return stats
+      .filter((s) => roleOrAgent === undefined || (isRole ? s.role === roleOrAgent : s.agentId === roleOrAgent))
+      .map((s) => {
+        const n = s.nRecent + s.nOld;
+        return {
+          agent_id: s.agentId,
+          role: s.role,
+          task_type: s.taskType,
+          executions: n,
+          recent: s.nRecent,
+          success_rate: n ? (s.sRecent + s.sOld) / n : 0,
+          expertise: weightedSuccess(s) ?? 0,
+          confidence: confidence(n),
+        };
+      });
+  }
+
+  // ---- assignment ----
+
+  async rank(task: Task, role?: Role | null) {
+    const agents = await this.store.listAgents(role ? { role } : {});
+    const stats = await this.store.executionStats(task.type, this.now() - RECENT_MS);
+    return rankAgents(agents, stats, { role, now: this.now(), heartbeatTimeoutMs: this.heartbeatTimeoutMs });
+  }
+
+  /**
+   * Scores the candidates and assigns the best (or `agentId`), then hands the assignment to the bus. The write
+   * comes first: if the publish fails, the task waits in the outbox and `vapora serve` sends it (dedup by id).
+   */
+  async assign(
+    taskId: string,
+    o: { agentId?: string | undefined; role?: string | undefined; dryRun?: boolean | undefined } = {},
+  ): Promise<AssignOutcome> {
+    const task = await this.getTask(taskId);
+    if (!o.dryRun && task.status !== 'todo' && task.status !== 'failed') {
+      throw conflictError(`task '${taskId}' is ${task.status}${task.agentId ? ` (agent ${task.agentId})` : ''}`, {
+        hint: "only todo or failed tasks are assigned; move it back with 'vapora task move'",
+      });
+    }
+    const role = o.role === undefined ? task.role : parse(roleSchema, o.role, 'role');
+    const ranking = await this.rank(task, role);
+    let chosen = ranking.chosen;
+    if (o.agentId) {
+      const forced = ranking.candidates.find((c) => c.agentId === o.agentId);
+      if (!forced) {
+        await this.getAgent(o.agentId);
+        throw validationError(`agent '${o.agentId}' is not a ${role} agent`);
+      }
+      if (!forced.eligible) throw unavailableError(`agent '${o.agentId}' cannot take work: ${forced.reason}`);
+      chosen = forced;
+    }
+    if (!chosen) {
+      const why = ranking.candidates.map((c) => `${c.agentId}: ${c.reason}`).join('; ');
+      throw unavailableError(
+        `no eligible ${role ?? ''} agent for task '${taskId}'${why ? ` (${why})` : ''}`.replace('  ', ' '),
+        {
+          hint: role ? `start one: vapora worker --role ${role}` : "add one: 'vapora agent add --role <role>'",
+          details: { candidates: ranking.candidates },
+        },
+      );
+    }
+    if (o.dryRun) return { task, chosen, candidates: ranking.candidates, dryRun: true, dispatched: false };
+    const assigned = await this.store.assign({
+      taskId,
+      agentId: chosen.agentId,
+      assignmentId: uuid(),
+      from: ['todo', 'failed'],
+      now: this.now(),
+    });
+    if (!assigned) throw conflictError(`task '${taskId}' changed while it was being assigned; try again`);
+    const dispatched = await this.dispatch(assigned).catch(() => false);
+    const task2 = dispatched ? ((await this.store.getTask(taskId)) ?? assigned) : assigned;
+    return { task: task2, chosen, candidates: ranking.candidates, dryRun: false, dispatched };
+  }
+
+  async assignmentOf(task: Task): Promise<TaskAssignment> {
+    const agent = await this.getAgent(task.agentId as string);
+    return {
+      task_id: task.id,
+      assignment_id: task.assignmentId as string,
+      agent_id: agent.id,
+      agent_role: agent.role,
+      task_type: task.type,
+      title: task.title,
+      description: task.description,
+      payload: task.payload,
+      priority: task.priority,
+      provider: agent.provider,
+      model: agent.model,
+      attempt: task.attempt,
+    };
+  }
+
+  /** Publishes a written assignment and marks it dispatched. False without a bus. */
+  async dispatch(task: Task): Promise<boolean> {
+    if (!this.bus || !task.assignmentId || !task.agentId) return false;
+    await this.bus.publishAssignment(await this.assignmentOf(task));
+    await this.store.updateTask(task.id, { dispatchedAt: this.now() }, { assignmentId: task.assignmentId });
+    return true;
+  }
+
+  /** The outbox: assignments written but never published (crash, NATS down, no bus when assigned). */
+  async dispatchPending(limit = 100): Promise<number> {
+    let n = 0;
+    for (const t of await this.store.undispatched(limit)) if (await this.dispatch(t).catch(() => false)) n++;
+    return n;
+  }
+
+  /**
+   * Agents silent for longer than the heartbeat timeout go offline; their tasks in `doing` are assigned again
+   * (a new assignment id: if the old worker comes back, its result is ignored).
+   */
+  async sweepStale(): Promise<{ offline: string[]; reassigned: string[] }> {
+    const offline = await this.store.markStaleOffline(this.now() - this.heartbeatTimeoutMs);
+    const reassigned: string[] = [];
+    for (const id of offline) {
+      await this.store.updateAgent(id, { load: 0 });
+      for (const t of await this.store.tasksOfAgent(id, 'doing')) {
+        const ranking = await this.rank(t, t.role);
+        if (!ranking.chosen) continue;
+        const moved = await this.store.assign({
+          taskId: t.id,
+          agentId: ranking.chosen.agentId,
+          assignmentId: uuid(),
+          from: ['doing'],
+          now: this.now(),
+        });
+        if (moved) {
+          reassigned.push(t.id);
+          await this.dispatch(moved).catch(() => false);
+        }
+      }
+    }
+    return { offline, reassigned };
+  }
+
+  /** A worker's result: applied at most once per assignment; stale or duplicate results are ignored. */
+  async applyResult(r: TaskResult): Promise<{ applied: boolean; status?: TaskStatus }> {
+    const task = await this.store.getTask(r.task_id);
+    if (!task) return { applied: false };
+    const now = this.now();
+    let status = FINISHED[r.status];
+    if (status === 'done' && requiresApproval(r.agent_role)) status = 'review';
+    const execution: Execution = {
+      id: uuid(),
+      taskId: r.task_id,
+      agentId: r.agent_id,
+      role: r.agent_role,
+      taskType: r.task_type,
+      assignmentId: r.assignment_id,
+      startedAt: r.started_at,
+      finishedAt: now,
+      durationMs: r.duration_ms,
+      inputTokens: r.input_tokens,
+      outputTokens: r.output_tokens,
+      costMicrocents: r.cost_microcents,
+      outcome: r.status,
+      error: r.error,
+    };
+    const applied = await this.store.applyResult({
+      taskId: r.task_id,
+      assignmentId: r.assignment_id,
+      status: status as 'done' | 'failed' | 'review',
+      result:
+        r.output === null ? null : { output: r.output, provider: r.provider, model: r.model, deliveries: r.deliveries },
+      error: r.error,
+      execution,
+      now,
+    });
+    if (applied) {
+      this.metrics.taskFinished(r.agent_role, r.status, r.duration_ms / 1000);
+      if (r.provider) {
+        this.metrics.llmUsage(r.agent_role, r.provider, r.cost_cents, r.input_tokens, r.output_tokens);
+      }
+      for (const f of r.fallbacks) this.metrics.fallback(r.agent_role, f.to.split(':')[0] ?? '', f.reason);
+      if (r.budget_exceeded) this.metrics.budgetExceeded(r.agent_role);
+    }
+    return { applied, status };
+  }
+
+  /** A dead letter: the task fails with the reason, once (keyed by its assignment). */
+  async applyDeadLetter(d: DeadLetter): Promise<boolean> {
+    const a = d.assignment;
+    if (!a) return false;
+    const r = await this.applyResult({
+      task_id: a.task_id,
+      assignment_id: a.assignment_id,
+      agent_id: a.agent_id,
+      agent_role: a.agent_role,
+      task_type: a.task_type,
+      status: 'dead',
+      output: null,
+      error: `dead letter: ${d.reason}`,
+      started_at: null,
+      duration_ms: 0,
+      tokens_used: 0,
+      input_tokens: 0,
+      output_tokens: 0,
+      cost_microcents: 0,
+      cost_cents: 0,
+      provider: '',
+      model: '',
+      fallbacks: [],
+      budget_exceeded: false,
+      deliveries: d.deliveries,
+    });
+    return r.applied;
+  }
+
+  // ---- routing, budgets, costs ----
+
+  async route(taskType: string, roleIn: string, o: { maxTokens?: number; prompt?: string } = {}): Promise<Decision> {
+    const role = parse(roleSchema, roleIn, 'role');
+    const messages = o.prompt ? [{ role: 'user' as const, content: o.prompt }] : [];
+    return this.router.plan({ role, taskType }, { messages, maxTokens: o.maxTokens ?? 0 });
+  }
+
+  async setBudget(roleIn: string, input: unknown): Promise<BudgetStatus> {
+    const role = parse(roleSchema, roleIn, 'role');
+    const b = parse(budgetInput, input, 'budget');
+    const [old, cur] = await Promise.all([this.store.getBudget(role), this.ledger.limits(role)]);
+    const micro = (v: number | null | undefined, prev: number | null) =>
+      v === undefined ? prev : v === null ? null : centsToMicro(v);
+    await this.store.setBudget({
+      role,
+      monthlyMicrocents: micro(b.monthly, cur.month),
+      weeklyMicrocents: micro(b.weekly, cur.week),
+      onExceeded: b.on_exceeded === undefined ? (old?.onExceeded ?? null) : b.on_exceeded,
+      updatedAt: this.now(),
+    });
+    return this.ledger.status(role);
+  }
+
+  async budgets(roleIn?: string): Promise<BudgetStatus[]> {
+    const roles = roleIn ? [parse(roleSchema, roleIn, 'role')] : [...ROLES];
+    return Promise.all(roles.map((r) => this.ledger.status(r)));
+  }
+
+  async costs(o: { by?: string; since?: number; role?: string; provider?: string } = {}): Promise<CostGroup[]> {
+    const by = (o.by ?? 'provider') as CostGroupBy;
+    if (!COST_GROUPS.includes(by))
+      throw validationError(`cannot group costs by '${o.by}' (one of ${COST_GROUPS.join(', ')})`);
+    const role = o.role === undefined ? undefined : (parse(roleSchema, o.role, 'role') as Role);
+    const rows = await this.store.listCosts({ since: o.since, role, provider: o.provider as ProviderName | undefined });
+    const tz = this.ledger.settings.timezone;
+    const keyOf = (c: (typeof rows)[number]) =>
+      by === 'role'
+        ? c.role
+        : by === 'provider'
+          ? c.provider
+          : by === 'model'
+            ? `${c.provider}:${c.servedModel}`
+            : by === 'day'
+              ? dayKey(c.createdAt, tz)
+              : c.taskType;
+    const groups = new Map<string, CostGroup>();
+    for (const c of rows) {
+      const key = keyOf(c);
+      const g = groups.get(key) ?? {
+        key,
+        calls: 0,
+        failed_calls: 0,
+        input_tokens: 0,
+        output_tokens: 0,
+        cost_microcents: 0,
+        cost_cents: 0,
+      };
+      g.calls++;
+      if (c.outcome !== 'ok') g.failed_calls++;
+      g.input_tokens += c.inputTokens + c.cacheReadTokens + c.cacheWriteTokens;
+      g.output_tokens += c.outputTokens;
+      g.cost_microcents += c.costMicrocents;
+      g.cost_cents = microToCents(g.cost_microcents);
+      groups.set(key, g);
+    }
+    return [...groups.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
+  }
+
+  async swarmStatus() {
+    const [agents, todo, doing] = await Promise.all([
+      this.store.listAgents(),
+      this.store.listTasks({ status: 'todo' }),
+      this.store.listTasks({ status: 'doing' }),
+    ]);
+    const now = this.now();
+    const byRole: Record<string, { ready: number; busy: number; offline: number; stale: number; load: number }> = {};
+    for (const a of agents) {
+      const r = byRole[a.role] ?? { ready: 0, busy: 0, offline: 0, stale: 0, load: 0 };
+      byRole[a.role] = r;
+      r[a.status]++;
+      if (a.status !== 'offline' && this.isStale(a, now)) r.stale++;
+      r.load += a.load;
+    }
+    return {
+      agents: agents.length,
+      by_role: byRole,
+      tasks: {
+        todo: todo.length,
+        doing: doing.length,
+        undispatched: doing.filter((t) => t.dispatchedAt === null).length,
+      },
+      bus: this.bus?.kind ?? 'none',
+    };
+  }
+
+  /** For the utilisation gauge: the status of every role with a limit. */
+  async limitedBudgets(): Promise<BudgetStatus[]> {
+    const all = await this.budgets();
+    return all.filter((b) => b.month.limit !== null || b.week.limit !== null);
+  }
+}
+
+export { NEAR, StratumError };

@@ -1,0 +1,169 @@
+import type {
+  Agent,
+  AgentStatus,
+  Budget,
+  CostRecord,
+  Execution,
+  Project,
+  ProviderName,
+  Task,
+  TaskStatus,
+} from './model.js';
+import type { PeriodKeys } from './periods.js';
+import type { Role } from './roles.js';
+
+export interface TaskFilter {
+  status?: TaskStatus | undefined;
+  projectId?: string | undefined;
+  role?: Role | undefined;
+  agentId?: string | undefined;
+  limit?: number | undefined;
+}
+
+export interface AgentFilter {
+  role?: Role | undefined;
+  status?: AgentStatus | undefined;
+}
+
+/** Execution counts of one agent for one task type, split at the recency boundary (7 days). */
+export interface ExecStats {
+  agentId: string;
+  role: Role;
+  nRecent: number;
+  sRecent: number;
+  nOld: number;
+  sOld: number;
+}
+
+export interface SpendRow {
+  period: string;
+  /** Settled spend, micro-cents. */
+  spent: number;
+  /** Held by calls in flight, micro-cents. */
+  reserved: number;
+}
+
+export interface Spend {
+  month: SpendRow;
+  week: SpendRow;
+}
+
+export interface ReserveRequest {
+  id: string;
+  role: Role;
+  keys: PeriodKeys;
+  /** micro-cents */
+  amount: number;
+  /** micro-cents; null = unlimited */
+  limits: { month: number | null; week: number | null };
+  now: number;
+  /** A reservation not settled by then (its process died) is released by the next reserve of the role. */
+  ttlMs: number;
+}
+
+export type ReserveResult =
+  | { ok: true; spend: Spend }
+  | { ok: false; period: 'month' | 'week'; limit: number; spent: number; reserved: number };
+
+export interface CostQuery {
+  since?: number | undefined;
+  role?: Role | undefined;
+  provider?: ProviderName | undefined;
+  taskId?: string | undefined;
+  limit?: number | undefined;
+}
+
+export interface ResultApply {
+  taskId: string;
+  assignmentId: string;
+  status: Extract<TaskStatus, 'done' | 'failed' | 'review'>;
+  result: unknown;
+  error: string | null;
+  execution: Execution;
+  now: number;
+}
+
+export interface AssignRequest {
+  taskId: string;
+  agentId: string;
+  assignmentId: string;
+  /** The task must be in one of these columns. */
+  from: TaskStatus[];
+  now: number;
+}
+
+/**
+ * Persistence for vapora, one implementation per backend (SQLite, PostgreSQL), same tests against both.
+ * Every method that changes more than one row is one transaction.
+ */
+export interface Store {
+  readonly backend: 'sqlite' | 'postgresql';
+  /** Applies pending migrations; returns the schema version. */
+  migrate(): Promise<number>;
+  close(): Promise<void>;
+
+  createProject(p: Project): Promise<void>;
+  getProject(idOrName: string): Promise<Project | undefined>;
+  listProjects(): Promise<Project[]>;
+  updateProject(
+    id: string,
+    patch: Partial<Pick<Project, 'name' | 'description'>>,
+    now: number,
+  ): Promise<Project | undefined>;
+  deleteProject(id: string): Promise<boolean>;
+
+  createTask(t: Task): Promise<void>;
+  getTask(id: string): Promise<Task | undefined>;
+  listTasks(f?: TaskFilter): Promise<Task[]>;
+  /** Compare-and-set on status (and assignment) when `expect` is given; undefined if it did not hold. */
+  updateTask(
+    id: string,
+    patch: Partial<Omit<Task, 'id' | 'createdAt'>>,
+    expect?: { status?: TaskStatus[]; assignmentId?: string | null },
+  ): Promise<Task | undefined>;
+  deleteTask(id: string): Promise<boolean>;
+  /** Assignments written but not yet handed to the bus (the outbox). */
+  undispatched(limit: number): Promise<Task[]>;
+  /** Tasks in `doing` held by an agent (for reassignment when it goes offline). */
+  tasksOfAgent(agentId: string, status: TaskStatus): Promise<Task[]>;
+
+  createAgent(a: Agent): Promise<void>;
+  getAgent(id: string): Promise<Agent | undefined>;
+  listAgents(f?: AgentFilter): Promise<Agent[]>;
+  updateAgent(id: string, patch: Partial<Omit<Agent, 'id' | 'createdAt'>>): Promise<Agent | undefined>;
+  deleteAgent(id: string): Promise<boolean>;
+  /** Agents not offline whose last heartbeat is older than `before` become offline; returns their ids. */
+  markStaleOffline(before: number): Promise<string[]>;
+
+  /** Atomically: the task (in one of `from`) goes to `doing` for the agent, whose load grows by 1/capacity. */
+  assign(req: AssignRequest): Promise<Task | undefined>;
+  /**
+   * Atomically and at most once per assignment: records the execution, moves the task, lowers the agent's load.
+   * False when the assignment is not the task's current one or was already applied.
+   */
+  applyResult(r: ResultApply): Promise<boolean>;
+  listExecutions(f: { taskId?: string; agentId?: string; taskType?: string; limit?: number }): Promise<Execution[]>;
+  executionStats(taskType: string, recentSince: number): Promise<ExecStats[]>;
+  /** Every (agent, task type) pair's counts, for expertise listings. */
+  allExecutionStats(recentSince: number): Promise<(ExecStats & { taskType: string })[]>;
+
+  getBudget(role: Role): Promise<Budget | undefined>;
+  listBudgets(): Promise<Budget[]>;
+  setBudget(b: Budget): Promise<void>;
+  spend(role: Role, keys: PeriodKeys): Promise<Spend>;
+  /** Admits `amount` only if, for every limited period, spent + reserved + amount <= limit: one transaction. */
+  reserve(req: ReserveRequest): Promise<ReserveResult>;
+  /** Moves a reservation to spent with the real cost, and writes the cost record, in one transaction. */
+  settle(reservationId: string | null, cost: CostRecord): Promise<Spend>;
+  release(reservationId: string): Promise<boolean>;
+  listCosts(q?: CostQuery): Promise<CostRecord[]>;
+  /** True the first time an alert id is seen (one alert per threshold crossing per period). */
+  insertAlert(a: {
+    id: string;
+    role: Role;
+    period: string;
+    level: string;
+    ratio: number;
+    now: number;
+  }): Promise<boolean>;
+}
