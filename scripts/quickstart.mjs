@@ -1,8 +1,8 @@
 // `npm run quickstart`: a short tour of the five binaries on embedded defaults, no servers needed.
 // Uses a throwaway data dir so it leaves nothing behind.
 import { spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,15 +37,21 @@ try {
   console.log('\n===== prov: typed configuration, checked before anything runs (examples/prov)');
   const examples = join(root, 'examples', 'prov');
   step('prov', ['validate', 'k8s-ha.ncl', 'postgres-pair.ncl', 'web-tier.ncl'], { cwd: examples });
-  step('prov', ['nickel', 'export', 'web-tier.ncl', '--field', 'servers.0.spec', '--format', 'yaml'], { cwd: examples });
+  step('prov', ['nickel', 'export', 'web-tier.ncl', '--field', 'servers.0.spec', '--format', 'yaml'], {
+    cwd: examples,
+  });
   step('prov', ['validate', 'broken/small-disk.ncl'], { cwd: examples, expect: 3 });
 
   console.log('\n===== svault: a dev server (in memory, unsealed), KV v2 like Vault');
   const port = await freePort();
-  const server = spawn(process.execPath, [join(root, 'packages/svault/bin/run.js'), 'server', '--dev', '--address', `127.0.0.1:${port}`], {
-    env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const server = spawn(
+    process.execPath,
+    [join(root, 'packages/svault/bin/run.js'), 'server', '--dev', '--address', `127.0.0.1:${port}`],
+    {
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   try {
     const token = await rootToken(server);
     const vault = { SVAULT_ADDR: `http://127.0.0.1:${port}`, SVAULT_TOKEN: token };
