@@ -1,35 +1,45 @@
 import { Args, Flags } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../tool.js';
+import { answersFlag, formatFlag, localeFlag, TypedialogCommand, webFlags } from '../base.js';
+import type { OutputFormat } from '../core/form.js';
+import { emitResult } from './run.js';
 
-export default planned(tool, {
-  summary: 'Serve a form as a local web page',
-  spec: 'TD2',
-  description: 'Listens on loopback unless --host says otherwise; answers are validated by the server too.',
-  args: {
-    form: Args.string({ description: 'form file (TOML)', required: true }),
-  },
-  flags: {
-    host: Flags.string({ description: 'address to listen on', default: '127.0.0.1' }),
-    port: Flags.integer({ description: 'port (default: a free one)', min: 0, max: 65535 }),
-    open: Flags.boolean({ description: 'open the page in a browser' }),
-    output: Flags.string({
+export default class Web extends TypedialogCommand<typeof Web> {
+  static override summary = 'Serve a form as a local web page';
+  static override description =
+    'Same as run --backend web. Listens on loopback unless --host says otherwise, on a free port unless --port ' +
+    'says otherwise, under a secret path printed on stderr. Answers are validated by the server with the same ' +
+    'engine as every backend; the first valid submit is the result, then the server stops.';
+  static override args = { form: Args.string({ description: 'form file (TOML)', required: true }) };
+  static override flags = {
+    ...webFlags,
+    answers: answersFlag,
+    out: Flags.string({
       description: 'write the result to this file instead of stdout',
       char: 'o',
+      aliases: ['output'],
       helpValue: '<file>',
     }),
-    format: Flags.string({
-      description: 'output format',
-      options: ['json', 'yaml', 'toml', 'nickel'],
-      default: 'json',
-    }),
-    locale: Flags.string({
-      description: 'language of the messages, e.g. es-ES (default: from LANG)',
-      helpValue: '<locale>',
-    }),
-  },
-  examples: [
+    format: formatFlag,
+    locale: localeFlag,
+  };
+  static override examples = [
     '<%= config.bin %> web onboarding.toml --open',
     '<%= config.bin %> web onboarding.toml --port 8080 -o answers.json',
-  ],
-});
+  ];
+
+  async run() {
+    const form = this.loadForm(this.args.form);
+    const ctx = this.context(form, this.flags.locale);
+    const got = await this.collect(ctx, {
+      backend: 'web',
+      ...(this.flags.answers ? { answers: this.flags.answers } : {}),
+      web: { host: this.flags.host, port: this.flags.port, open: this.flags.open, timeoutSec: this.flags.timeout },
+    });
+    return emitResult(this, ctx, got.values, {
+      format: (this.flags.format ?? form.output.format) as OutputFormat,
+      out: this.flags.out,
+      via: got.via,
+      ignored: got.ignored,
+    });
+  }
+}

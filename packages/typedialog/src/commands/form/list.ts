@@ -1,12 +1,75 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Args } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../../tool.js';
+import { StratumError } from '@stratumiops/shared/errors';
+import { renderTable } from '@stratumiops/shared/output';
+import { parse as parseToml } from 'smol-toml';
+import { TypedialogCommand } from '../../base.js';
+import { parseForm } from '../../core/form.js';
 
-export default planned(tool, {
-  summary: 'List the forms in a folder',
-  spec: 'TD1',
-  args: {
-    dir: Args.string({ description: 'folder to look in', default: '.' }),
-  },
-  examples: ['<%= config.bin %> form list', '<%= config.bin %> form list forms/ --json'],
-});
+export default class FormList extends TypedialogCommand<typeof FormList> {
+  static override summary = 'List the forms in a folder';
+  static override description =
+    'Every .toml file with a [form] table, in the folder and its subfolders (two levels), with its id, title, ' +
+    'field count and whether it is valid (run validate on one to see its problems).';
+  static override args = { dir: Args.string({ description: 'folder to look in', default: '.' }) };
+  static override examples = ['<%= config.bin %> form list examples/forms', '<%= config.bin %> form list --json'];
+
+  async run() {
+    const dir = this.args.dir;
+    let files: string[];
+    try {
+      files = (readdirSync(dir, { recursive: true }) as string[])
+        .filter((f) => f.endsWith('.toml') && f.split('/').length <= 3 && !f.split('/').includes('node_modules'))
+        .sort();
+    } catch {
+      throw new StratumError('notFound', `folder ${dir} does not exist`);
+    }
+    const forms = [];
+    for (const f of files) {
+      const path = join(dir, f);
+      const text = readFileSync(path, 'utf8');
+      let raw: unknown;
+      try {
+        raw = parseToml(text);
+      } catch {
+        continue; // not TOML we can read: not a form
+      }
+      if (!raw || typeof raw !== 'object' || !('form' in raw)) continue;
+      try {
+        const form = parseForm(text, path);
+        forms.push({
+          file: path,
+          id: form.id,
+          version: form.version,
+          title: form.title,
+          sections: form.sections.length,
+          fields: form.fields.length,
+          valid: true,
+        });
+      } catch (e) {
+        const issues = ((e as StratumError).details?.issues as unknown[] | undefined)?.length ?? 1;
+        forms.push({
+          file: path,
+          id: '',
+          version: '',
+          title: '',
+          sections: 0,
+          fields: 0,
+          valid: false,
+          problems: issues,
+        });
+      }
+    }
+    if (forms.length === 0) this.log(`no forms in ${dir}`);
+    else {
+      this.log(
+        renderTable(
+          forms.map((x) => ({ ...x, status: x.valid ? 'ok' : `invalid (${x.problems} problems)` })),
+          ['file', 'id', 'version', 'title', 'fields', 'status'],
+        ),
+      );
+    }
+    return { dir, forms };
+  }
+}

@@ -1,0 +1,81 @@
+form-title = Clúster
+form-description = Servidores, red, Kubernetes y seguridad de un clúster, generados en Nickel para prov
+
+section-cluster = Clúster
+section-nodes = Nodos
+section-network = Red
+section-kubernetes = Kubernetes
+section-operations = Operación y seguridad
+
+-cidr-message = escribe una red como a.b.c.d/n
+
+field-name = Nombre del clúster
+    .help = Prefijo de cada servidor: minúsculas, dígitos y guiones
+    .message = usa minúsculas, dígitos y guiones (2-42 caracteres)
+field-provider = Proveedor
+option-provider-aws = AWS
+option-provider-gcp = Google Cloud
+option-provider-azure = Azure
+option-provider-hetzner = Hetzner Cloud
+option-provider-upcloud = UpCloud
+option-provider-lxd = LXD
+field-region = Región
+    .help = Vacía para la del proveedor (eu-west-1, europe-west1, westeurope, fsn1, de-fra1, local)
+field-environment = Entorno
+option-environment-production = producción
+option-environment-staging = preproducción
+option-environment-development = desarrollo
+field-owner = Responsable (equipo o persona)
+
+field-control_plane_count = Nodos del plano de control
+    .help = 3 o más para alta disponibilidad
+field-control_plane_size = Tamaño de los nodos del plano de control
+option-control_plane_size-small = Pequeño (2 CPU, 4 GB)
+option-control_plane_size-medium = Mediano (4 CPU, 8 GB)
+option-control_plane_size-large = Grande (8 CPU, 16 GB o más)
+field-worker_count = Nodos de trabajo
+field-worker_size = Tamaño de los nodos de trabajo
+option-worker_size-small = Pequeño (2 CPU, 4 GB)
+option-worker_size-medium = Mediano (4 CPU, 8 GB)
+option-worker_size-large = Grande (8 CPU, 16 GB o más)
+option-worker_size-xlarge = Muy grande (16 CPU, 32 GB o más)
+field-disk_gb = Disco raíz (GB)
+field-os_family = Sistema operativo
+option-os_family-ubuntu = Ubuntu
+option-os_family-debian = Debian
+option-os_family-rocky = Rocky Linux
+option-os_family-alpine = Alpine
+field-os_version = Versión del sistema operativo
+field-public_ips = Direcciones públicas para el plano de control
+
+field-vpc_cidr = Red de la VPC
+    .message = { -cidr-message }
+field-private_subnet_cidr = Subred privada
+    .message = { -cidr-message }
+field-public_subnet_cidr = Subred pública
+    .message = { -cidr-message }
+field-ssh_from = SSH permitido desde
+    .message = { -cidr-message }
+field-open_ports = Puertos abiertos a internet
+    .message = escribe números de puerto
+
+field-kubernetes = Instalar Kubernetes
+field-kubernetes_version = Versión de Kubernetes
+    .message = escribe mayor.menor, p. ej. 1.29
+field-cni = Plugin de red
+option-cni-cilium = Cilium
+option-cni-calico = Calico
+option-cni-flannel = Flannel
+field-pod_cidr = Red de pods
+    .message = { -cidr-message }
+field-service_cidr = Red de servicios
+    .message = { -cidr-message }
+field-autoscaling = Escalado automático de los nodos de trabajo
+field-autoscaling_max = Máximo de nodos al escalar
+
+field-monitoring = Monitorización (Prometheus y node exporter)
+field-encryption = Cifrar los discos en reposo
+field-kms_key_id = Clave KMS (ARN o alias)
+    .message = escribe un ARN de clave KMS o alias/NOMBRE
+field-audit_logging = Registro de auditoría
+field-audit_retention_days = Conservar los registros de auditoría (días)

@@ -1,0 +1,35 @@
+form-title = Alta de empleado
+form-description = Formulario de registro de nuevos empleados
+
+section-personal = Datos personales
+section-role = Puesto
+section-access = Accesos
+
+field-full_name = Nombre completo
+    .placeholder = Ada Lovelace
+field-email = Correo del trabajo
+    .help = Tu dirección en example.com
+    .message = debe ser una dirección @example.com en minúsculas
+field-age = Edad
+field-department = Departamento
+option-department-engineering = Ingeniería
+option-department-product = Producto
+option-department-design = Diseño
+field-skills = Habilidades
+option-skills-rust = Rust
+option-skills-typescript = TypeScript
+option-skills-python = Python
+option-skills-go = Go
+field-start_date = Fecha de incorporación
+field-remote = Trabaja en remoto
+field-office = Oficina
+option-office-madrid = Madrid
+option-office-berlin = Berlín
+option-office-london = Londres
+field-username = Usuario
+    .help = Minúsculas, dígitos y guiones
+field-password = Contraseña inicial
+field-ssh_keys = Claves SSH públicas
+    .help = Pega las claves públicas separadas por comas
+    .message = debe ser una clave pública OpenSSH (ssh-ed25519 AAAA...)
+field-notes = Notas para IT

@@ -1,0 +1,401 @@
+/**
+ * The ink app of the tui backend: one question at a time with its section, keyboard navigation
+ * (Enter next, Esc back), inline messages from the engine, and a review screen where any answer can be
+ * reopened before the submit, which runs the same `checkAnswers` as every backend.
+ */
+import { Box, type Key, Text, useInput } from 'ink';
+import { useReducer, useRef } from 'react';
+import type { FormContext } from '../../core/context.js';
+import type { Answers, FieldError, ValidationResult } from '../../core/engine.js';
+import { isEmpty } from '../../core/engine.js';
+import type { Field } from '../../core/form.js';
+import { answerFromText, valueText } from '../../core/input.js';
+
+export interface AppProps {
+  ctx: FormContext;
+  initial?: Answers;
+  check: (values: Answers) => Promise<ValidationResult>;
+  onDone: (values: Answers) => void;
+  onCancel: () => void;
+}
+
+interface Draft {
+  text: string;
+  cursor: number;
+  chosen: string[];
+  yes?: boolean;
+}
+
+interface State {
+  values: Answers;
+  drafts: Map<string, Draft>;
+  /** Index in the active fields, or -1 on the review screen. */
+  pos: number;
+  error?: string;
+  backToReview: boolean;
+  reviewCursor: number;
+  reviewErrors: FieldError[];
+  busy: boolean;
+}
+
+const GRID_COLUMNS = 3;
+
+function startDraft(field: Field, v: unknown): Draft {
+  const chosen = Array.isArray(v) ? v.map(String) : [];
+  const index = field.options.findIndex((o) => o.value === v);
+  return {
+    text: field.type === 'password' ? '' : valueText(field, v),
+    cursor: Math.max(0, index),
+    chosen,
+    ...(typeof v === 'boolean' ? { yes: v } : {}),
+  };
+}
+
+export function FormApp({ ctx, initial = {}, check, onDone, onCancel }: AppProps) {
+  const { form, engine, messages: m } = ctx;
+  const [, render] = useReducer((n: number) => n + 1, 0);
+  const st = useRef<State>({
+    values: {},
+    drafts: new Map(),
+    pos: 0,
+    backToReview: false,
+    reviewCursor: 0,
+    reviewErrors: [],
+    busy: false,
+  }).current;
+
+  const active = () => engine.activeFields(st.values);
+  const draftOf = (field: Field): Draft => {
+    let d = st.drafts.get(field.id);
+    if (!d) {
+      const start = field.id in st.values ? st.values[field.id] : (initial[field.id] ?? engine.defaultOf(field));
+      d = startDraft(field, start);
+      st.drafts.set(field.id, d);
+    }
+    return d;
+  };
+
+  const review = async () => {
+    st.pos = -1;
+    st.error = undefined;
+    st.busy = true;
+    render();
+    const r = await check(st.values);
+    st.busy = false;
+    st.reviewErrors = r.errors;
+    const fields = active();
+    const first = fields.findIndex((f) => r.errors.some((e) => e.field === f.id));
+    st.reviewCursor = first >= 0 ? first : fields.length;
+    render();
+  };
+
+  const submitReview = async () => {
+    st.busy = true;
+    render();
+    const r = await check(st.values);
+    st.busy = false;
+    if (r.errors.length === 0) {
+      onDone(r.values);
+      return;
+    }
+    st.reviewErrors = r.errors;
+    const first = active().findIndex((f) => r.errors.some((e) => e.field === f.id));
+    if (first >= 0) st.reviewCursor = first;
+    render();
+  };
+
+  const draftValue = (field: Field, d: Draft): { value: unknown; error?: FieldError } => {
+    switch (field.type) {
+      case 'confirm': {
+        const error = engine.checkValue(field, d.yes);
+        return error ? { value: d.yes, error } : { value: d.yes };
+      }
+      case 'select': {
+        const v = field.options[d.cursor]?.value;
+        const error = engine.checkValue(field, v);
+        return error ? { value: v, error } : { value: v };
+      }
+      case 'multi-select': {
+        const v = field.options.filter((o) => d.chosen.includes(o.value)).map((o) => o.value);
+        const error = engine.checkValue(field, v);
+        return error ? { value: v, error } : { value: v };
+      }
+      default:
+        return answerFromText(engine, field, d.text);
+    }
+  };
+
+  const submitField = (field: Field) => {
+    const r = draftValue(field, draftOf(field));
+    if (r.error) {
+      st.error = m.error(r.error, field);
+      render();
+      return;
+    }
+    if (isEmpty(r.value)) delete st.values[field.id];
+    else st.values[field.id] = r.value;
+    st.error = undefined;
+    const fields = active();
+    const next = fields.findIndex((f) => f.id === field.id) + 1;
+    if (st.backToReview || next >= fields.length) {
+      st.backToReview = false;
+      void review();
+      return;
+    }
+    st.pos = next;
+    render();
+  };
+
+  useInput((input, key) => {
+    // Text that arrives in one chunk with its Enter (a paste, a fast terminal): one key at a time.
+    if (input.length > 1 && input.includes('\r') && !key.ctrl && !key.meta) {
+      const parts = input.split('\r');
+      parts.forEach((part, i) => {
+        if (part) handle(part, { ...key, return: false });
+        if (i < parts.length - 1) handle('', { ...key, return: true });
+      });
+      return;
+    }
+    handle(input, key);
+  });
+
+  function handle(input: string, key: Key) {
+    if (key.ctrl && input === 'c') {
+      onCancel();
+      return;
+    }
+    if (st.busy) return;
+    const fields = active();
+    if (st.pos < 0) {
+      const rows = fields.length + 1;
+      if (key.upArrow) st.reviewCursor = (st.reviewCursor + rows - 1) % rows;
+      else if (key.downArrow || key.tab) st.reviewCursor = (st.reviewCursor + 1) % rows;
+      else if (key.escape && fields.length > 0) st.pos = fields.length - 1;
+      else if (key.return) {
+        if (st.reviewCursor >= fields.length) {
+          void submitReview();
+          return;
+        }
+        st.pos = st.reviewCursor;
+        st.backToReview = true;
+      }
+      render();
+      return;
+    }
+    const field = fields[Math.min(st.pos, fields.length - 1)];
+    if (!field) return;
+    const d = draftOf(field);
+    if (key.escape) {
+      if (st.pos > 0) st.pos--;
+      st.error = undefined;
+      st.backToReview = false;
+      render();
+      return;
+    }
+    switch (field.type) {
+      case 'confirm':
+        if (key.return) return submitField(field);
+        if (/^[ys]$/i.test(input)) d.yes = true;
+        else if (/^n$/i.test(input)) d.yes = false;
+        else if (key.leftArrow || key.rightArrow || input === ' ') d.yes = !(d.yes ?? false);
+        break;
+      case 'select':
+        if (key.return) return submitField(field);
+        if (key.upArrow) d.cursor = (d.cursor + field.options.length - 1) % field.options.length;
+        else if (key.downArrow) d.cursor = (d.cursor + 1) % field.options.length;
+        else if (/^[1-9]$/.test(input) && Number(input) <= field.options.length) d.cursor = Number(input) - 1;
+        break;
+      case 'multi-select': {
+        if (key.return) return submitField(field);
+        const n = field.options.length;
+        const step = field.display_mode === 'grid' ? GRID_COLUMNS : 1;
+        if (key.upArrow) d.cursor = (d.cursor - step + n) % n;
+        else if (key.downArrow) d.cursor = (d.cursor + step) % n;
+        else if (key.leftArrow) d.cursor = (d.cursor + n - 1) % n;
+        else if (key.rightArrow) d.cursor = (d.cursor + 1) % n;
+        else if (input === ' ') {
+          const v = field.options[d.cursor]?.value as string;
+          d.chosen = d.chosen.includes(v) ? d.chosen.filter((x) => x !== v) : [...d.chosen, v];
+        }
+        break;
+      }
+      default: {
+        const editor = field.type === 'editor';
+        if (editor && key.ctrl && input === 'd') return submitField(field);
+        if (key.return) {
+          if (!editor) return submitField(field);
+          d.text += '\n';
+        } else if (key.backspace || key.delete) d.text = d.text.slice(0, -1);
+        else if (key.ctrl && input === 'u') d.text = '';
+        else if (!key.ctrl && !key.meta && !key.tab && !key.upArrow && !key.downArrow && input) {
+          // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is dropped
+          d.text += input.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '').replace(/\r/g, editor ? '\n' : '');
+        }
+      }
+    }
+    render();
+  }
+
+  const fields = active();
+  const title = <Text bold>{m.formTitle(form)}</Text>;
+
+  if (st.pos < 0) {
+    const errorOf = (f: Field) => st.reviewErrors.find((e) => e.field === f.id);
+    const formLevel = st.reviewErrors.filter((e) => !form.byId.has(e.field));
+    return (
+      <Box flexDirection="column">
+        {title}
+        <Text>{m.t('review-title')}</Text>
+        {st.reviewErrors.length > 0 ? (
+          <Text color="red">{m.t('review-errors', { count: st.reviewErrors.length })}</Text>
+        ) : null}
+        {formLevel.map((e) => (
+          <Text key={`form-${e.code}`} color="red">
+            ✖ {m.error(e)}
+          </Text>
+        ))}
+        {form.sections.map((s) => {
+          const rows = fields.filter((f) => f.section === s.id);
+          if (rows.length === 0) return null;
+          return (
+            <Box key={s.id} flexDirection="column" marginTop={1}>
+              <Text underline>{m.sectionTitle(s)}</Text>
+              {rows.map((f) => {
+                const i = fields.indexOf(f);
+                const err = errorOf(f);
+                const v = st.values[f.id];
+                const shown = v === undefined ? m.t('review-empty') : reviewText(ctx, f, v);
+                return (
+                  <Box key={f.id} flexDirection="column">
+                    <Text inverse={st.reviewCursor === i}>
+                      {st.reviewCursor === i ? '❯ ' : '  '}
+                      {m.label(f)}: {shown}
+                    </Text>
+                    {err ? <Text color="red"> ✖ {m.error(err, f)}</Text> : null}
+                  </Box>
+                );
+              })}
+            </Box>
+          );
+        })}
+        <Box marginTop={1}>
+          <Text inverse={st.reviewCursor >= fields.length} bold>
+            {st.reviewCursor >= fields.length ? '❯ ' : '  '}
+            {st.busy ? m.t('checking') : m.t('review-submit')}
+          </Text>
+        </Box>
+        <Text dimColor>{m.t('review-hint')}</Text>
+      </Box>
+    );
+  }
+
+  const field = fields[Math.min(st.pos, fields.length - 1)] as Field;
+  const section = form.sections.find((s) => s.id === field.section);
+  const sectionIndex = form.sections.findIndex((s) => s.id === field.section);
+  const d = draftOf(field);
+  const help = m.help(field);
+  return (
+    <Box flexDirection="column">
+      {title}
+      <Text dimColor>
+        {section ? m.sectionTitle(section) : ''} ·{' '}
+        {m.t('section-progress', { index: sectionIndex + 1, count: form.sections.length })} ·{' '}
+        {m.t('field-progress', { index: st.pos + 1, count: fields.length })}
+      </Text>
+      <Box marginTop={1} flexDirection="column">
+        <Text bold>
+          {m.label(field)}
+          {field.required ? <Text color="red"> *</Text> : null}
+        </Text>
+        {help ? <Text dimColor>{help}</Text> : null}
+        <FieldView ctx={ctx} field={field} draft={d} />
+        {st.error ? <Text color="red">✖ {st.error}</Text> : null}
+      </Box>
+      <Box marginTop={1}>
+        <Text dimColor>{m.t('nav-hint')}</Text>
+      </Box>
+    </Box>
+  );
+}
+
+function reviewText(ctx: FormContext, f: Field, v: unknown): string {
+  const m = ctx.messages;
+  if (f.type === 'password') return '••••••';
+  if (typeof v === 'boolean') return m.yesNo(v);
+  const label = (x: unknown) => {
+    const o = f.options.find((op) => op.value === x);
+    return o ? m.optionLabel(f, o) : String(x);
+  };
+  if (Array.isArray(v)) return v.map(label).join(', ');
+  if (f.type === 'editor') return String(v).split('\n')[0] + (String(v).includes('\n') ? ' …' : '');
+  return label(v);
+}
+
+function FieldView({ ctx, field, draft }: { ctx: FormContext; field: Field; draft: Draft }) {
+  const m = ctx.messages;
+  switch (field.type) {
+    case 'confirm':
+      return (
+        <Box flexDirection="column">
+          <Text>
+            <Text inverse={draft.yes === true}> {m.yesNo(true)} </Text>{' '}
+            <Text inverse={draft.yes === false}> {m.yesNo(false)} </Text>
+          </Text>
+          <Text dimColor>{m.t('confirm-hint')}</Text>
+        </Box>
+      );
+    case 'select':
+      return (
+        <Box flexDirection="column">
+          {field.options.map((o, i) => (
+            <Text key={o.value} color={i === draft.cursor ? 'cyan' : undefined}>
+              {i === draft.cursor ? '❯ ' : '  '}
+              {m.optionLabel(field, o)}
+            </Text>
+          ))}
+          <Text dimColor>{m.t('select-hint')}</Text>
+        </Box>
+      );
+    case 'multi-select': {
+      const cells = field.options.map((o, i) => (
+        <Box key={o.value} width={field.display_mode === 'grid' ? 22 : undefined}>
+          <Text color={i === draft.cursor ? 'cyan' : undefined}>
+            {i === draft.cursor ? '❯' : ' '}
+            {draft.chosen.includes(o.value) ? '[x] ' : '[ ] '}
+            {m.optionLabel(field, o)}
+          </Text>
+        </Box>
+      ));
+      const rows: React.ReactNode[] = [];
+      const per = field.display_mode === 'grid' ? GRID_COLUMNS : 1;
+      for (let i = 0; i < cells.length; i += per) {
+        rows.push(
+          <Box key={`row-${i}`} flexDirection="row">
+            {cells.slice(i, i + per)}
+          </Box>,
+        );
+      }
+      return (
+        <Box flexDirection="column">
+          {rows}
+          <Text dimColor>{m.t('multi-hint')}</Text>
+        </Box>
+      );
+    }
+    default: {
+      const shown = field.type === 'password' ? '*'.repeat(draft.text.length) : draft.text;
+      const ph = m.placeholder(field);
+      const hint = field.type === 'editor' ? m.t('editor-hint') : field.type === 'list' ? m.t('list-hint') : undefined;
+      return (
+        <Box flexDirection="column">
+          <Text>
+            <Text color="cyan">› </Text>
+            {shown === '' && ph ? <Text dimColor>{ph}</Text> : shown}
+            <Text inverse> </Text>
+          </Text>
+          {hint ? <Text dimColor>{hint}</Text> : null}
+        </Box>
+      );
+    }
+  }
+}

@@ -1,0 +1,66 @@
+/** What every backend works with: the form, the engine, the messages, and the full check at submit. */
+import { StratumError } from '@stratumiops/shared/errors';
+import { checkContract } from './contract.js';
+import { type Answers, Engine, type FieldError, type ValidationResult } from './engine.js';
+import type { Form } from './form.js';
+import { Messages } from './i18n.js';
+
+export interface FormContext {
+  form: Form;
+  engine: Engine;
+  messages: Messages;
+}
+
+export function createContext(form: Form, opts: { locale?: string; now?: () => Date } = {}): FormContext {
+  return {
+    form,
+    engine: new Engine(form, opts.now ? { now: opts.now } : {}),
+    messages: new Messages(opts.locale ?? 'en', form),
+  };
+}
+
+/**
+ * The check every submit goes through: the engine, then the Nickel contract when the form has one
+ * (only for answers the engine accepted, so one problem is not reported twice).
+ */
+export async function checkAnswers(
+  ctx: FormContext,
+  answers: Answers,
+  opts: { defaults?: boolean } = {},
+): Promise<ValidationResult> {
+  const result = ctx.engine.validate(answers, opts);
+  if (result.errors.length > 0) return result;
+  const contract = await checkContract(ctx.form, result.values);
+  return contract.length > 0 ? { ...result, errors: contract } : result;
+}
+
+export interface ErrorEntry {
+  field: string;
+  code: string;
+  message: string;
+  params: Record<string, string | number>;
+}
+
+/** Errors with their messages in the chosen language; password answers are never echoed. */
+export function describeErrors(ctx: FormContext, errors: FieldError[]): ErrorEntry[] {
+  return errors.map((e) => ({
+    field: e.field,
+    code: e.code,
+    message: ctx.messages.error(e, ctx.form.byId.get(e.field)),
+    params: e.params,
+  }));
+}
+
+export function errorLine(ctx: FormContext, e: FieldError): string {
+  if (e.field === '') return `${ctx.messages.error(e)}`;
+  return ctx.messages.errorLine(e, ctx.form);
+}
+
+/** Exit 3 listing every failing field: one line each for people, the list under details for --json. */
+export function invalidAnswers(ctx: FormContext, errors: FieldError[], source?: string): StratumError {
+  const title = `${ctx.messages.t('answers-invalid', { count: errors.length })}${source ? ` (${source})` : ''}`;
+  return new StratumError('validation', `${title}: ${errors.map((e) => e.field || 'contract').join(', ')}`, {
+    details: { errors: describeErrors(ctx, errors) },
+    display: [`typedialog: ${title}`, ...errors.map((e) => `  - ${errorLine(ctx, e)}`)].join('\n'),
+  });
+}

@@ -1,0 +1,140 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createContext, type FormContext } from '../src/core/context.js';
+import { parseForm } from '../src/core/form.js';
+
+export const repo = join(import.meta.dirname, '..', '..', '..');
+export const forms = join(repo, 'examples', 'forms');
+export const onboarding = join(forms, 'employee_onboarding.toml');
+export const cluster = join(forms, 'cluster.toml');
+export const bin = join(repo, 'packages', 'typedialog', 'bin', 'run.js');
+
+/** A fixed clock: `today` is 2026-03-15 in every test. */
+export const now = () => new Date(2026, 2, 15, 12, 0, 0);
+
+export function tmp(prefix = 'typedialog-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function ctxFor(toml: string, locale = 'en'): FormContext {
+  return createContext(parseForm(toml), { locale, now });
+}
+
+export interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real binary as a user would, with `input` piped to stdin (closed stdin when undefined). */
+export function typedialog(
+  args: string[],
+  opts: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const home = tmp('typedialog-home-');
+    const child = spawn(process.execPath, [bin, ...args], {
+      cwd: opts.cwd ?? repo,
+      env: {
+        PATH: process.env.PATH,
+        HOME: home,
+        XDG_CONFIG_HOME: join(home, 'config'),
+        XDG_DATA_HOME: join(home, 'data'),
+        NO_COLOR: '1',
+        ...opts.env,
+      },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 20_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** A form with one field of each type, and a condition. */
+export const ALL_TYPES = `
+[form]
+id = "all_types"
+title = "All types"
+
+[[sections]]
+id = "main"
+title = "Main"
+
+[[sections.fields]]
+id = "name"
+type = "text"
+required = true
+validation.min_length = 2
+validation.max_length = 10
+validation.pattern = '^[a-z]+$'
+validation.message = "lowercase letters only"
+
+[[sections.fields]]
+id = "secret"
+type = "password"
+validation.min_length = 8
+
+[[sections.fields]]
+id = "count"
+type = "number"
+validation.min = 1
+validation.max = 10
+validation.step = 0.5
+
+[[sections.fields]]
+id = "agree"
+type = "confirm"
+required = true
+
+[[sections.fields]]
+id = "color"
+type = "select"
+options = ["red", { value = "green", label = "Green" }, "blue"]
+
+[[sections.fields]]
+id = "tags"
+type = "multi-select"
+display_mode = "grid"
+options = ["a", "b", "c"]
+validation.max_items = 2
+
+[[sections.fields]]
+id = "day"
+type = "date"
+default = "today"
+validation.min = "2020-01-01"
+validation.max = "today"
+
+[[sections.fields]]
+id = "bio"
+type = "editor"
+validation.max_length = 50
+
+[[sections.fields]]
+id = "hosts"
+type = "list"
+validation.min_items = 2
+validation.pattern = '^[a-z0-9.-]+$'
+
+[[sections.fields]]
+id = "shade"
+type = "select"
+required = true
+when = "color == 'green' || tags contains 'c'"
+options = ["light", "dark"]
+`;

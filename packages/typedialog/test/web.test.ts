@@ -1,0 +1,138 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ChromiumBrowser, launchChromium, skipUnless } from '../../shared/src/testing/index.js';
+import { startWebForm } from '../src/adapters/web/server.js';
+import { createContext } from '../src/core/context.js';
+import { loadForm } from '../src/core/form.js';
+import { bin, now, onboarding, repo } from './helpers.js';
+
+function raw(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string }) {
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = request(url, { method: opts.method ?? 'GET', headers: opts.headers }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => {
+        body += d.toString();
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+describe('web backend: the server side', () => {
+  const ctx = createContext(loadForm(onboarding), { now });
+
+  it('refuses other hosts, cross-site posts and posts without the CSRF token; serves a secret path only', async () => {
+    const s = await startWebForm(ctx, {});
+    try {
+      const { origin, pathname } = new URL(s.url);
+      expect(origin).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const page = await raw(s.url, {});
+      expect(page.status).toBe(200);
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)?.[1] as string;
+      expect((await raw(`${origin}/form/wrong-token`, {})).status).toBe(404);
+      expect((await raw(`${origin}/`, {})).status).toBe(404);
+      expect((await raw(s.url, { headers: { host: 'attacker.example' } })).status).toBe(421);
+      const form = { 'content-type': 'application/x-www-form-urlencoded' };
+      const post = (body: string, headers: Record<string, string> = {}) =>
+        raw(s.url, { method: 'POST', headers: { ...form, ...headers }, body });
+      expect((await post('full_name=Ada')).status).toBe(403);
+      expect((await post(`_csrf=${csrf}&full_name=Ada`, { origin: 'http://attacker.example' })).status).toBe(403);
+      const bad = await post(`_csrf=${csrf}&full_name=%3Cscript%3Ealert(1)%3C%2Fscript%3E&password=hunter2hunter2`);
+      expect(bad.status).toBe(422);
+      expect(bad.body).toContain('value="&lt;script&gt;alert(1)&lt;/script&gt;"');
+      expect(bad.body).not.toContain('<script>alert(1)');
+      expect(bad.body).not.toContain('hunter2');
+      expect(pathname).toMatch(/^\/form\/[A-Za-z0-9_-]{32}$/);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe.skipIf(skipUnless('chromium'))('web backend in headless chromium', () => {
+  let chromium: ChromiumBrowser;
+  let child: ChildProcess | undefined;
+  beforeAll(async () => {
+    chromium = await launchChromium();
+  });
+  afterAll(async () => {
+    if (child?.exitCode === null) child.kill('SIGKILL');
+    await chromium?.stop();
+  });
+
+  it('fill, submit, see the errors (a <script> stays text), fix, submit: the binary prints the result', async () => {
+    child = spawn(process.execPath, [bin, 'run', onboarding, '--backend', 'web', '--port', '0', '--timeout', '60'], {
+      cwd: repo,
+      env: { PATH: process.env.PATH, NO_COLOR: '1', HOME: repo },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    const url = await new Promise<string>((resolve, reject) => {
+      child?.stderr?.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        const m = /Open (http:\/\/127\.0\.0\.1:\d+\/form\/\S+) in a browser/.exec(stderr);
+        if (m) resolve(m[1] as string);
+      });
+      child?.on('exit', () => reject(new Error(`exited early: ${stderr}`)));
+    });
+    const exited = new Promise<number | null>((resolve) => child?.on('exit', (code) => resolve(code)));
+
+    const page = await chromium.browser.newPage();
+    const dialogs: string[] = [];
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    await page.goto(url);
+    expect(await page.title()).toBe('Employee Onboarding');
+    // conditions run in the page: skills only for engineering, office only when not remote
+    await page.selectOption('#f-department', 'design');
+    expect(await page.isHidden('#w-skills')).toBe(true);
+    await page.selectOption('#f-department', 'engineering');
+    expect(await page.isVisible('#w-skills')).toBe(true);
+    await page.check('#w-remote input[value="yes"]');
+    expect(await page.isHidden('#w-office')).toBe(true);
+
+    await page.fill('#f-full_name', '<script>alert("pwned")</script>');
+    await page.fill('#f-email', 'ADA@example.com');
+    await page.fill('#f-username', 'ada');
+    await page.fill('#f-password', 'short');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('.summary');
+    expect(await page.textContent('#e-email')).toBe('must be an @example.com address in lowercase');
+    expect(await page.textContent('#e-password')).toBe('must be at least 12 characters');
+    expect(await page.inputValue('#f-full_name')).toBe('<script>alert("pwned")</script>');
+    expect(await page.inputValue('#f-password')).toBe(''); // never sent back
+    expect(dialogs).toEqual([]);
+
+    await page.fill('#f-full_name', 'Ada Lovelace');
+    await page.fill('#f-email', 'ada@example.com');
+    await page.fill('#f-password', 'correct horse battery');
+    await page.check('#w-skills input[value="rust"]');
+    await page.check('#w-skills input[value="go"]');
+    await page.fill('#f-start_date', '2026-04-01');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#done');
+    expect(await page.textContent('h1')).toBe('Thank you');
+
+    expect(await exited).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({
+      full_name: 'Ada Lovelace',
+      email: 'ada@example.com',
+      department: 'engineering',
+      skills: ['rust', 'go'],
+      start_date: '2026-04-01',
+      remote: true,
+      username: 'ada',
+      password: 'correct horse battery',
+    });
+    await page.close();
+  });
+});
