@@ -103,6 +103,12 @@ describe('configuration', () => {
     expect(r.stderr).toContain(join(cwd, 'svault.toml'));
   });
 
+  it('shows one setting when given its key', async () => {
+    const r = await runBin('kogral', ['config', 'log.level', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).settings).toEqual([{ key: 'log.level', value: 'warn', source: 'default' }]);
+  });
+
   it('an unknown key gives exit 3 (typos are not silently ignored)', async () => {
     const { cwd, env } = sandbox();
     writeFileSync(join(cwd, 'svault.toml'), 'adress = "http://127.0.0.1:8200"\n');

@@ -6,7 +6,43 @@ import { z } from 'zod';
 export const configSchema = toolConfigSchema({
   /** The graph folder; empty means .kogral/ found from the working directory upwards. */
   dir: z.string().default(''),
+  /** The graph's name (list_graphs, exports); empty means the project folder's name. */
+  name: z.string().default(''),
+  /** Written as `author` on new nodes; empty means git's user.name, then $USER. */
+  author: z.string().default(''),
+  /** Org graph whose guidelines this project inherits (KG8): a folder or a git URL. */
+  org: z.string().default(''),
+  git: z
+    .strictObject({
+      /** One commit per write, naming the node; never touches unrelated files. */
+      auto_commit: z.boolean().default(false),
+    })
+    .prefault({}),
+  search: z
+    .strictObject({
+      /** Embedder for --semantic: ngram (offline, default), openai, ollama, transformers (a local model folder). */
+      embedder: z.enum(['ngram', 'openai', 'ollama', 'transformers']).default('ngram'),
+      /** Model name (openai, ollama) or model folder (transformers). */
+      model: z.string().default(''),
+      /** API base URL for openai / ollama. */
+      url: z.string().default(''),
+      /** API key for openai (or OPENAI_API_KEY). */
+      api_key: z.string().default(''),
+    })
+    .prefault({}),
+  import: z
+    .strictObject({
+      /** Files bigger than this (bytes) are skipped with a message. */
+      max_bytes: z
+        .number()
+        .int()
+        .positive()
+        .default(10 * 1024 * 1024),
+    })
+    .prefault({}),
 });
+
+export type KogralConfig = z.infer<typeof configSchema>;
 
 export const tool: ToolSpec = {
   name: 'kogral',
@@ -14,7 +50,7 @@ export const tool: ToolSpec = {
     tool: 'kogral',
     schema: configSchema,
     projectFile: '.kogral/config.toml',
-    env: { KOGRAL_DIR: 'dir' },
+    env: { KOGRAL_DIR: 'dir', KOGRAL_ORG: 'org', KOGRAL_AUTHOR: 'author', KOGRAL_AUTO_COMMIT: 'git.auto_commit' },
   },
   daemonEntry: fileURLToPath(new URL('./server/daemon.js', import.meta.url)),
 };

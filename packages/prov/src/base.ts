@@ -1,8 +1,19 @@
 import type { Command } from '@oclif/core';
 import { Flags } from '@oclif/core';
 import { StratumCommand } from '@stratumiops/shared/cli/command';
-import { importPaths, type NickelSettings } from './core/nickel.js';
+import type { RuntimeSettings } from './adapters/runtime.js';
+import type { Desired, InfraConfig } from './core/desired.js';
+import { engineFor, importPaths, type NickelSettings, nickelFailure } from './core/nickel.js';
+import type { StateStore } from './core/state.js';
+import { sha256 } from './core/workspace.js';
 import { tool } from './tool.js';
+
+export interface LoadedInfra {
+  path: string;
+  sha256: string;
+  infra: InfraConfig;
+  desired: Desired;
+}
 
 /** The base of prov's commands: the tool's config, and the Nickel settings with import paths. */
 export abstract class ProvCommand<T extends typeof Command = typeof Command> extends StratumCommand<T> {
@@ -15,6 +26,38 @@ export abstract class ProvCommand<T extends typeof Command = typeof Command> ext
   protected importPaths(flagDirs: string[] | undefined): string[] {
     return importPaths(this.nickel, flagDirs ?? []);
   }
+
+  protected runtimeSettings(): RuntimeSettings {
+    const v = this.settings.values as unknown as Omit<RuntimeSettings, 'cwd' | 'importPaths'>;
+    return {
+      cwd: process.cwd(),
+      nickel: this.nickel,
+      importPaths: this.importPaths([]),
+      apply: v.apply,
+      ssh: v.ssh,
+      taskservs: v.taskservs,
+      aws: v.aws,
+    };
+  }
+
+  protected async openStore(): Promise<StateStore> {
+    const { openStateStore } = await import('./adapters/state/index.js');
+    return openStateStore((this.settings.values as { state: string }).state);
+  }
+
+  /** Exports the config (contracts applied: a violation is exit 3 before any provider is touched). */
+  protected async loadInfra(path: string): Promise<LoadedInfra> {
+    const engine = await engineFor(this.nickel);
+    let text: string;
+    try {
+      text = await engine.exportFile(path, { format: 'json', importPaths: this.importPaths([]) });
+    } catch (e) {
+      throw nickelFailure(e);
+    }
+    const infra = JSON.parse(text) as InfraConfig;
+    const { desiredResources } = await import('./core/desired.js');
+    return { path, sha256: sha256(text), infra, desired: desiredResources(infra) };
+  }
 }
 
 export const importPathFlag = Flags.string({
@@ -23,4 +66,11 @@ export const importPathFlag = Flags.string({
   multipleNonGreedy: true,
   char: 'I',
   helpValue: '<dir>',
+});
+
+export const targetFlag = Flags.string({
+  description: 'only this resource and what it depends on (repeatable)',
+  multiple: true,
+  multipleNonGreedy: true,
+  helpValue: '<address>',
 });

@@ -14,6 +14,41 @@ export const configSchema = toolConfigSchema({
       import_paths: z.array(z.string()).default([]),
     })
     .prefault({}),
+  apply: z
+    .strictObject({
+      /** Tasks run at the same time (Terraform's default is 10). */
+      parallelism: z.number().int().min(1).default(10),
+      /** Retries of a task that failed for a transient reason. */
+      retries: z.number().int().min(0).default(3),
+      /** First wait before a retry, in ms; doubled (backoff_factor) each time up to backoff_max_ms. */
+      backoff_initial_ms: z.number().min(0).default(1000),
+      backoff_factor: z.number().min(1).default(2),
+      backoff_max_ms: z.number().min(0).default(60_000),
+    })
+    .prefault({}),
+  ssh: z
+    .strictObject({
+      /** strict: unknown host keys are refused; accept-new: recorded on first use; off: not checked. */
+      host_key_checking: z.enum(['strict', 'accept-new', 'off']).default('strict'),
+      /** prov's known_hosts file (~/.ssh/known_hosts is read too). */
+      known_hosts: z.string().default('.prov/known_hosts'),
+      /** Private key used for hosts that name none. */
+      key: z.string().default(''),
+      connect_timeout_s: z.number().positive().default(10),
+    })
+    .prefault({}),
+  taskservs: z
+    .strictObject({
+      /** Extra folders of taskserv definitions (<name>.ncl), searched before the shipped ones. */
+      dirs: z.array(z.string()).default([]),
+    })
+    .prefault({}),
+  aws: z
+    .strictObject({
+      /** Poll interval while waiting for an instance (ms). */
+      poll_ms: z.number().int().min(1).default(2000),
+    })
+    .prefault({}),
 });
 
 export const tool: ToolSpec = {
@@ -22,7 +57,17 @@ export const tool: ToolSpec = {
     tool: 'prov',
     schema: configSchema,
     projectFile: 'prov.toml',
-    env: { PROV_STATE: 'state', PROV_NICKEL_ENGINE: 'nickel.engine' },
+    env: {
+      PROV_STATE: 'state',
+      PROV_NICKEL_ENGINE: 'nickel.engine',
+      PROV_PARALLELISM: 'apply.parallelism',
+      PROV_RETRIES: 'apply.retries',
+      PROV_BACKOFF_INITIAL_MS: 'apply.backoff_initial_ms',
+      PROV_BACKOFF_MAX_MS: 'apply.backoff_max_ms',
+      PROV_HOST_KEY_CHECKING: 'ssh.host_key_checking',
+      PROV_SSH_KEY: 'ssh.key',
+      PROV_AWS_POLL_MS: 'aws.poll_ms',
+    },
   },
   daemonEntry: fileURLToPath(new URL('./server/daemon.js', import.meta.url)),
 };

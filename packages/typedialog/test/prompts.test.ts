@@ -1,7 +1,7 @@
 /** The cli backend on a terminal: @inquirer/prompts driven through stream context, as a person would type. */
 import { PassThrough } from 'node:stream';
 import { stripVTControlCharacters } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliBackend } from '../src/adapters/cli.js';
 import { CancelledError } from '../src/core/backend.js';
 import { ctxFor } from './helpers.js';
@@ -58,6 +58,15 @@ function terminal() {
 }
 
 describe('cli backend on a terminal (@inquirer/prompts)', () => {
+  // These tests play a person at a terminal; under CI the backend would (rightly) refuse to prompt.
+  const ci = process.env.CI;
+  beforeAll(() => {
+    delete process.env.CI;
+  });
+  afterAll(() => {
+    if (ci !== undefined) process.env.CI = ci;
+  });
+
   it('validates inline with the engine, masks the password, follows conditions', async () => {
     const ctx = ctxFor(FORM);
     const t = terminal();

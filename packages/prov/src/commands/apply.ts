@@ -1,27 +1,108 @@
+import { readFileSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../tool.js';
+import { conflictError, usageError } from '@stratumiops/shared/errors';
+import { ProvCommand, targetFlag } from '../base.js';
+import type { PlanDoc } from '../core/types.js';
 
-export default planned(tool, {
-  summary: 'Create, change or delete resources to match a config or a saved plan',
-  spec: 'PV5',
-  description:
-    'Runs the tasks in dependency order, up to --parallelism at once, retrying with backoff and checkpointing after each one. If one fails, completed tasks are rolled back in reverse order unless --no-rollback.',
-  args: {
-    source: Args.string({ description: 'Nickel config, or a plan saved with plan -o', required: true }),
-  },
-  flags: {
+export default class Apply extends ProvCommand<typeof Apply> {
+  static override summary = 'Create, change or delete resources to match a config or a saved plan';
+  static override description =
+    'Runs the tasks in dependency order, up to --parallelism at once, retrying transient failures with backoff and checkpointing in state after each one. If a task fails, completed tasks are rolled back in reverse order unless --no-rollback. A crashed run is continued with prov resume; apply refuses to start over one without --resume or --abandon.';
+  static override args = {
+    source: Args.string({ description: 'Nickel config (default: prov.ncl), or a plan saved with plan -o' }),
+  };
+  static override flags = {
     'auto-approve': Flags.boolean({ description: 'apply without asking', char: 'y' }),
-    parallelism: Flags.integer({ description: 'tasks run at the same time', default: 10, min: 1 }),
+    parallelism: Flags.integer({ description: 'tasks run at the same time (default: apply.parallelism, 10)', min: 1 }),
     'no-rollback': Flags.boolean({ description: 'on failure, keep what was completed' }),
-    target: Flags.string({
-      description: 'only this resource and what it depends on (repeatable)',
-      multiple: true,
-      multipleNonGreedy: true,
-      helpValue: '<address>',
+    target: targetFlag,
+    refresh: Flags.boolean({ description: 'refresh real state before planning', default: true, allowNo: true }),
+    resume: Flags.boolean({ description: 'first continue an unfinished run, then apply', exclusive: ['abandon'] }),
+    abandon: Flags.boolean({ description: 'mark an unfinished run abandoned and apply anyway' }),
+    verbose: Flags.boolean({
+      char: 'v',
+      description: 'print each task and the commands’ output (host-prefixed) on stderr',
     }),
-    detach: Flags.boolean({ description: 'run in the daemon and return at once; follow with workflow status' }),
-  },
-  aliases: ['up'],
-  examples: ['<%= config.bin %> apply cluster.ncl', '<%= config.bin %> apply plan.json --auto-approve'],
-});
+  };
+  static override aliases = ['up'];
+  static override examples = [
+    '<%= config.bin %> apply',
+    '<%= config.bin %> apply plan.json --auto-approve',
+    '<%= config.bin %> apply --parallelism 20 --no-rollback',
+  ];
+
+  async run() {
+    const { configFile } = await import('../core/workspace.js');
+    const { makePlan, assertPlanCurrent, summaryText } = await import('../core/engine.js');
+    const { Runtime } = await import('../adapters/runtime.js');
+    const flow = await import('../cli/flow.js');
+    const io = { json: this.jsonEnabled(), log: (s: string) => this.log(s) };
+    const source = this.args.source;
+    let saved: PlanDoc | undefined;
+    if (source?.endsWith('.json')) {
+      saved = JSON.parse(readFileSync(source, 'utf8')) as PlanDoc;
+      if (saved.format !== 'prov-plan/1') throw usageError(`${source} is not a prov plan`);
+      if (this.flags.target)
+        throw usageError('--target cannot change a saved plan', { hint: 'make a new plan with --target' });
+    }
+    const cfgPath = saved ? saved.config?.path : configFile(source);
+    const loaded = cfgPath ? await this.loadInfra(cfgPath) : undefined;
+    if (saved && loaded && saved.config && loaded.sha256 !== saved.config.sha256) {
+      throw conflictError(`the config ${saved.config.path} changed since the plan was made`, {
+        hint: 'run prov plan again',
+      });
+    }
+    const store = await this.openStore();
+    const runtime = new Runtime(this.runtimeSettings(), loaded?.infra);
+    const parallelism = this.flags.parallelism ?? runtime.s.apply.parallelism;
+    try {
+      const { lock, runId, resumable } = await flow.lockForRun(store, 'apply', this.flags, io);
+      try {
+        for (const id of resumable) {
+          if (!io.json) this.log(`Resuming unfinished run ${id}...`);
+          const r = await flow.resumeRun(store, runtime, id, loaded?.desired.resources, {
+            verbose: this.flags.verbose,
+            io,
+          });
+          if (!io.json) this.log(summaryText(r, 'apply'));
+        }
+        let plan: PlanDoc;
+        if (saved) {
+          await assertPlanCurrent(store, saved);
+          plan = saved;
+        } else {
+          plan = await makePlan(
+            { store, provider: runtime.provider },
+            {
+              desired: loaded!.desired.resources,
+              warnings: loaded!.desired.warnings,
+              config: { path: loaded!.path, sha256: loaded!.sha256 },
+              operation: 'apply',
+              refresh: this.flags.refresh,
+              ...(this.flags.target ? { targets: this.flags.target } : {}),
+            },
+          );
+        }
+        const r = await flow.executeWithUi({
+          store,
+          runtime,
+          plan,
+          desired: loaded?.desired.resources ?? [],
+          kind: plan.operation === 'destroy' ? 'destroy' : 'apply',
+          runId,
+          parallelism,
+          rollback: !this.flags['no-rollback'],
+          autoApprove: this.flags['auto-approve'],
+          verbose: this.flags.verbose,
+          io,
+        });
+        return flow.finish(r, 'apply', io);
+      } finally {
+        await lock.release();
+      }
+    } finally {
+      await runtime.close();
+      await store.close();
+    }
+  }
+}

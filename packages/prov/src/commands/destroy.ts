@@ -1,23 +1,72 @@
 import { Args, Flags } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../tool.js';
+import { ProvCommand, targetFlag } from '../base.js';
 
-export default planned(tool, {
-  summary: 'Delete all resources a config manages',
-  spec: 'PV4',
-  args: {
-    config: Args.string({ description: 'Nickel config file, e.g. cluster.ncl', required: true }),
-  },
-  flags: {
+export default class Destroy extends ProvCommand<typeof Destroy> {
+  static override summary = 'Delete the resources in state (all, or the targets and what depends on them)';
+  static override description =
+    'Deletes in reverse dependency order with the same orchestrator as apply: checkpoints, retries, and rollback (re-creating what was deleted) if a deletion fails, unless --no-rollback.';
+  static override args = {
+    config: Args.string({ description: 'Nickel config, for provider settings (default: prov.ncl when present)' }),
+  };
+  static override flags = {
     'auto-approve': Flags.boolean({ description: 'destroy without asking', char: 'y' }),
-    parallelism: Flags.integer({ description: 'tasks run at the same time', default: 10, min: 1 }),
-    target: Flags.string({
-      description: 'only this resource and what it depends on (repeatable)',
-      multiple: true,
-      multipleNonGreedy: true,
-      helpValue: '<address>',
-    }),
-  },
-  aliases: ['down'],
-  examples: ['<%= config.bin %> destroy cluster.ncl', '<%= config.bin %> destroy cluster.ncl --target servers.web-01'],
-});
+    target: targetFlag,
+    parallelism: Flags.integer({ description: 'tasks run at the same time', min: 1 }),
+    'no-rollback': Flags.boolean({ description: 'on failure, keep what was deleted deleted' }),
+    refresh: Flags.boolean({ description: 'refresh real state first', default: true, allowNo: true }),
+    abandon: Flags.boolean({ description: 'mark an unfinished run abandoned first' }),
+    verbose: Flags.boolean({ char: 'v', description: 'print each task and command output on stderr' }),
+  };
+  static override aliases = ['down'];
+  static override examples = [
+    '<%= config.bin %> destroy --auto-approve',
+    '<%= config.bin %> destroy --target server.web-02',
+  ];
+
+  async run() {
+    const { existsSync } = await import('node:fs');
+    const { makePlan } = await import('../core/engine.js');
+    const { Runtime } = await import('../adapters/runtime.js');
+    const flow = await import('../cli/flow.js');
+    const io = { json: this.jsonEnabled(), log: (s: string) => this.log(s) };
+    const cfg = this.args.config ?? (existsSync('prov.ncl') ? 'prov.ncl' : undefined);
+    const loaded = cfg ? await this.loadInfra(cfg) : undefined;
+    const store = await this.openStore();
+    const runtime = new Runtime(this.runtimeSettings(), loaded?.infra);
+    try {
+      const { lock, runId } = await flow.lockForRun(store, 'destroy', this.flags, io);
+      try {
+        const plan = await makePlan(
+          { store, provider: runtime.provider },
+          {
+            desired: [],
+            warnings: [],
+            config: null,
+            operation: 'destroy',
+            refresh: this.flags.refresh,
+            ...(this.flags.target ? { targets: this.flags.target } : {}),
+          },
+        );
+        const r = await flow.executeWithUi({
+          store,
+          runtime,
+          plan,
+          desired: [],
+          kind: 'destroy',
+          runId,
+          parallelism: this.flags.parallelism ?? runtime.s.apply.parallelism,
+          rollback: !this.flags['no-rollback'],
+          autoApprove: this.flags['auto-approve'],
+          verbose: this.flags.verbose,
+          io,
+        });
+        return flow.finish(r, 'destroy', io);
+      } finally {
+        await lock.release();
+      }
+    } finally {
+      await runtime.close();
+      await store.close();
+    }
+  }
+}

@@ -1,24 +1,62 @@
 import { Args, Flags } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../tool.js';
+import { ProvCommand, targetFlag } from '../base.js';
 
-export default planned(tool, {
-  summary: 'Show what apply would change: config vs recorded state vs real resources',
-  spec: 'PV4',
-  description:
-    'Lists each create, update, replace and delete, drift found on refresh, and a summary line. Save it with -o and pass the file to apply.',
-  args: {
-    config: Args.string({ description: 'Nickel config file, e.g. cluster.ncl', required: true }),
-  },
-  flags: {
+export default class Plan extends ProvCommand<typeof Plan> {
+  static override summary = 'Show what apply would change: config vs recorded state vs real resources';
+  static override description =
+    'Lists each create, update, replace and delete with per-attribute differences, drift found on refresh, and a summary line. Save it with -o and pass the file to apply; apply refuses a saved plan if state changed since. Exit 0; with --detailed-exitcode, 2 when there are changes.';
+  static override args = { config: Args.string({ description: 'Nickel config file (default: prov.ncl)' }) };
+  static override flags = {
     out: Flags.string({ description: 'save the plan to this file, for apply', char: 'o', helpValue: '<plan.json>' }),
-    'no-refresh': Flags.boolean({ description: 'compare with recorded state only; do not query the providers' }),
-    target: Flags.string({
-      description: 'only this resource and what it depends on (repeatable)',
-      multiple: true,
-      multipleNonGreedy: true,
-      helpValue: '<address>',
+    refresh: Flags.boolean({
+      description: 'query the providers for the real state (--no-refresh: recorded state only)',
+      default: true,
+      allowNo: true,
     }),
-  },
-  examples: ['<%= config.bin %> plan cluster.ncl', '<%= config.bin %> plan cluster.ncl -o plan.json'],
-});
+    destroy: Flags.boolean({ description: 'plan destroying everything in state (or the targets)' }),
+    target: targetFlag,
+    'detailed-exitcode': Flags.boolean({ description: 'exit 2 when the plan has changes' }),
+  };
+  static override examples = [
+    '<%= config.bin %> plan',
+    '<%= config.bin %> plan cluster.ncl -o plan.json',
+    '<%= config.bin %> plan --target server.web-01 --no-refresh',
+  ];
+
+  async run() {
+    const { configFile, writeAtomic } = await import('../core/workspace.js');
+    const { makePlan } = await import('../core/engine.js');
+    const { renderPlan, hasChanges } = await import('../core/plan.js');
+    const { Runtime } = await import('../adapters/runtime.js');
+    const loaded = await this.loadInfra(configFile(this.args.config));
+    const store = await this.openStore();
+    const runtime = new Runtime(this.runtimeSettings(), loaded.infra);
+    try {
+      const plan = await makePlan(
+        { store, provider: runtime.provider },
+        {
+          desired: loaded.desired.resources,
+          warnings: loaded.desired.warnings,
+          config: { path: loaded.path, sha256: loaded.sha256 },
+          operation: this.flags.destroy ? 'destroy' : 'apply',
+          refresh: this.flags.refresh,
+          ...(this.flags.target ? { targets: this.flags.target } : {}),
+        },
+      );
+      if (this.flags.out) writeAtomic(this.flags.out, `${JSON.stringify(plan, null, 2)}\n`, 0o600);
+      if (!this.jsonEnabled()) {
+        this.log(renderPlan(plan));
+        if (this.flags.out)
+          this.log(`\nSaved the plan to ${this.flags.out}: apply it with 'prov apply ${this.flags.out}'.`);
+      }
+      if (this.flags['detailed-exitcode'] && hasChanges(plan)) {
+        if (this.jsonEnabled()) this.logJson(plan);
+        this.exit(2);
+      }
+      return plan;
+    } finally {
+      await runtime.close();
+      await store.close();
+    }
+  }
+}

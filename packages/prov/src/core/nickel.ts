@@ -1,5 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   type EngineChoice,
   formatFieldPath,
@@ -21,6 +22,9 @@ export function importPaths(settings: NickelSettings, flags: string[] = [], cwd 
   const dirs = [...flags, ...settings.import_paths].map((d) => resolve(cwd, d));
   const schemas = join(cwd, 'schemas');
   if (existsSync(schemas) && !dirs.includes(schemas)) dirs.push(schemas);
+  // The schemas shipped with prov, so that a workspace anywhere can `import "infrastructure.ncl"`.
+  const shipped = fileURLToPath(new URL('../../../../schemas', import.meta.url));
+  if (existsSync(shipped) && !dirs.includes(shipped)) dirs.push(shipped);
   return dirs;
 }
 

@@ -66,7 +66,15 @@ export abstract class StratumCommand<T extends typeof Command = typeof Command> 
   override async init(): Promise<void> {
     await super.init();
     const ctor = this.constructor as typeof StratumCommand;
-    const { flags, args } = await this.parse();
+    // oclif copies only a class's own static properties when given the class itself; commands inherit
+    // args and flags (e.g. from ConfigCommand), so pass them explicitly.
+    const { flags, args } = await this.parse({
+      args: ctor.args,
+      flags: ctor.flags,
+      baseFlags: ctor.baseFlags,
+      enableJsonFlag: ctor.enableJsonFlag,
+      strict: ctor.strict,
+    } as unknown as Parameters<Command['parse']>[0]);
     this.flags = flags as FlagsOf<T>;
     this.args = args as ArgsOf<T>;
     this.settings = loadConfig(ctor.tool.config, {

@@ -1,36 +1,45 @@
 import { Args, Flags } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../../tool.js';
+import { AddCommand, bodyFlags, commonAddFlags } from '../../cli/add.js';
+import { DECISION_STATUSES } from '../../core/model.js';
 
-export default planned(tool, {
-  summary: 'Add a decision record (ADR): context, decision, consequences',
-  spec: 'KG2',
-  args: {
-    title: Args.string({ description: 'title', required: true }),
-  },
-  flags: {
-    context: Flags.string({ description: 'why a decision is needed; prompted for when omitted' }),
-    decision: Flags.string({ description: 'what was decided; prompted for when omitted' }),
-    consequences: Flags.string({ description: 'what follows from it; prompted for when omitted' }),
-    status: Flags.string({
-      description: 'status',
-      options: ['proposed', 'accepted', 'superseded', 'deprecated'],
-      default: 'proposed',
-    }),
+export default class AddDecision extends AddCommand<typeof AddDecision> {
+  static override summary = 'Add a decision record (ADR): context, decision, consequences';
+  static override args = { title: Args.string({ description: 'title', required: true }) };
+  static override flags = {
+    context: Flags.string({ description: 'why a decision is needed' }),
+    decision: Flags.string({ description: 'what was decided' }),
+    consequences: Flags.string({ description: 'what follows from it' }),
+    ...bodyFlags,
+    ...commonAddFlags,
+    status: Flags.string({ description: 'status', options: [...DECISION_STATUSES], default: 'proposed' }),
     supersedes: Flags.string({
       description: 'id of the decision this one replaces (its status becomes superseded)',
       helpValue: '<id>',
     }),
-    tag: Flags.string({
-      description: 'tag (repeatable)',
-      multiple: true,
-      multipleNonGreedy: true,
-      char: 't',
-      helpValue: '<tag>',
-    }),
-  },
-  examples: [
-    '<%= config.bin %> add decision "Choose Cilium over Calico for CNI" --status accepted',
-    '<%= config.bin %> add decision "Move to PostgreSQL 16" --supersedes decision-0007',
-  ],
-});
+  };
+  static override examples = [
+    '<%= config.bin %> add decision "Choose Cilium over Calico for CNI" --context "Need eBPF" --decision "Cilium" --consequences "Kernel 4.9+" --status accepted',
+    '<%= config.bin %> add decision "Move to PostgreSQL 16" --context ... --decision ... --consequences ... --supersedes move-to-postgresql-15-1a2b3c',
+  ];
+
+  async run() {
+    const { context, decision, consequences } = this.flags;
+    this.requireFields('decision', [
+      ...(context === undefined ? [{ flag: '--context', what: 'why a decision is needed' }] : []),
+      ...(decision === undefined ? [{ flag: '--decision', what: 'what was decided' }] : []),
+      ...(consequences === undefined ? [{ flag: '--consequences', what: 'what follows from it' }] : []),
+    ]);
+    const body = this.readBody(this.flags.body, this.flags['body-file']);
+    return this.create(
+      {
+        type: 'decision',
+        title: this.args.title,
+        fields: { context, decision, consequences, body },
+        ...(this.flags.supersedes
+          ? { relations: [{ type: 'supersedes', target: this.flags.supersedes, weight: 1 }] }
+          : {}),
+      },
+      this.flags,
+    );
+  }
+}

@@ -1,25 +1,21 @@
-import { Args, Flags } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../../tool.js';
+import { Args } from '@oclif/core';
+import { AddCommand, bodyFlags, commonAddFlags } from '../../cli/add.js';
+import { splitList } from '../../cli/base.js';
 
-export default planned(tool, {
-  summary: "Add to a day's journal entry (one per day)",
-  spec: 'KG2',
-  args: {
-    date: Args.string({ description: 'day, YYYY-MM-DD (default: today)' }),
-  },
-  flags: {
-    body: Flags.string({ description: 'markdown body, or - for stdin; prompted for when omitted' }),
-    tag: Flags.string({
-      description: 'tag (repeatable)',
-      multiple: true,
-      multipleNonGreedy: true,
-      char: 't',
-      helpValue: '<tag>',
-    }),
-  },
-  examples: [
+export default class AddJournal extends AddCommand<typeof AddJournal> {
+  static override summary = "Add to a day's journal entry (one node per day, appended to)";
+  static override args = { date: Args.string({ description: 'day, YYYY-MM-DD (default: today)' }) };
+  static override flags = { ...bodyFlags, tag: commonAddFlags.tag };
+  static override examples = [
     '<%= config.bin %> add journal --body "Rotated DB credentials after the incident"',
-    '<%= config.bin %> add journal 2026-01-22',
-  ],
-});
+    '<%= config.bin %> add journal 2026-01-22 --body "Postmortem review"',
+  ];
+
+  async run() {
+    const body = this.readBody(this.flags.body, this.flags['body-file']);
+    if (body === undefined) this.requireFields('journal', [{ flag: '--body', what: 'the entry to append' }]);
+    const app = await this.app();
+    const r = await app.kg.journal(this.args.date, body ?? '', splitList(this.flags.tag));
+    return this.report(r, r.node.created === r.node.updated ? 'created' : 'updated');
+  }
+}

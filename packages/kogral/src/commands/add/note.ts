@@ -1,25 +1,19 @@
-import { Args, Flags } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../../tool.js';
+import { Args } from '@oclif/core';
+import { AddCommand, bodyFlags, commonAddFlags } from '../../cli/add.js';
 
-export default planned(tool, {
-  summary: 'Add a note',
-  spec: 'KG2',
-  args: {
-    title: Args.string({ description: 'title', required: true }),
-  },
-  flags: {
-    body: Flags.string({ description: 'markdown body, or - for stdin; prompted for when omitted' }),
-    tag: Flags.string({
-      description: 'tag (repeatable)',
-      multiple: true,
-      multipleNonGreedy: true,
-      char: 't',
-      helpValue: '<tag>',
-    }),
-  },
-  examples: [
-    '<%= config.bin %> add note "Nginx 502 troubleshooting" --tag nginx --tag runbook',
+export default class AddNote extends AddCommand<typeof AddNote> {
+  static override summary = 'Add a note';
+  static override args = { title: Args.string({ description: 'title', required: true }) };
+  static override flags = { ...bodyFlags, ...commonAddFlags };
+  static override examples = [
+    '<%= config.bin %> add note "Nginx 502 troubleshooting" --tags nginx,runbook --body-file notes.md',
     '<%= config.bin %> add note "Meeting notes" --body - < notes.md',
-  ],
-});
+  ];
+
+  async run() {
+    const body = this.readBody(this.flags.body, this.flags['body-file']);
+    if (body === undefined)
+      this.requireFields('note', [{ flag: '--body', what: 'the markdown text (or --body-file)' }]);
+    return this.create({ type: 'note', title: this.args.title, fields: { body } }, this.flags);
+  }
+}

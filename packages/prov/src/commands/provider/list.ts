@@ -1,9 +1,36 @@
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../../tool.js';
+import { renderTable } from '@stratumiops/shared/output';
+import { ProvCommand } from '../../base.js';
 
-export default planned(tool, {
-  summary: 'List configured providers',
-  spec: 'PV6',
-  aliases: ['provider:ls'],
-  examples: ['<%= config.bin %> provider list'],
-});
+export default class ProviderList extends ProvCommand<typeof ProviderList> {
+  static override summary = 'List configured providers';
+  static override aliases = ['provider:ls'];
+  static override examples = ['<%= config.bin %> provider list --json'];
+
+  async run() {
+    const { readProviders } = await import('../../core/workspace.js');
+    const p = readProviders();
+    const rows = [
+      ...(p.aws
+        ? [
+            {
+              provider: 'aws',
+              settings: `region ${p.aws.region ?? '(config/AWS_REGION)'}${p.aws.endpoint ? `, endpoint ${p.aws.endpoint}` : ''}`,
+              credentials: p.aws.credentials,
+            },
+          ]
+        : []),
+      ...(p.local
+        ? [
+            {
+              provider: 'local',
+              settings: `${Object.keys(p.local.hosts).length} host(s), files: ${p.local.hosts_files.join(', ') || '-'}`,
+              credentials: p.local.key ? `key ${p.local.key}` : 'per host / agent',
+            },
+          ]
+        : []),
+    ];
+    if (!this.jsonEnabled())
+      this.log(rows.length ? renderTable(rows) : 'no providers configured: prov provider add aws|local');
+    return { providers: p };
+  }
+}

@@ -1,13 +1,40 @@
-import { Flags } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../../tool.js';
+import { renderTable } from '@stratumiops/shared/output';
+import { ProvCommand } from '../../base.js';
 
-export default planned(tool, {
-  summary: 'List available services and where they are installed',
-  spec: 'PV7',
-  flags: {
-    installed: Flags.boolean({ description: 'only installed ones' }),
-  },
-  aliases: ['service:ls'],
-  examples: ['<%= config.bin %> service list', '<%= config.bin %> service list --installed'],
-});
+export default class ServiceList extends ProvCommand<typeof ServiceList> {
+  static override summary = 'List the service definitions and where state records them installed';
+  static override aliases = ['service:ls'];
+  static override examples = ['<%= config.bin %> service list --json'];
+
+  async run() {
+    const { resolve } = await import('node:path');
+    const { definitionDirs, listDefinitionFiles } = await import('../../core/taskserv.js');
+    const { Runtime } = await import('../../adapters/runtime.js');
+    const s = this.runtimeSettings();
+    const runtime = new Runtime(s);
+    const store = await this.openStore();
+    try {
+      const files = listDefinitionFiles(definitionDirs(s.taskservs.dirs.map((d) => resolve(d))));
+      const state = (await store.list()).filter((r) => r.kind === 'taskserv');
+      const rows = [];
+      for (const [name, file] of [...files].sort()) {
+        const def = await runtime
+          .definition(name)
+          .catch((e: Error) => ({ version: '?', description: `invalid: ${e.message}` }));
+        const hosts = state.filter((r) => r.attrs.service === name).map((r) => String(r.attrs.host));
+        rows.push({
+          service: name,
+          version: def.version,
+          installed_on: hosts.join(',') || '-',
+          description: def.description,
+          file,
+        });
+      }
+      if (!this.jsonEnabled()) this.log(renderTable(rows, ['service', 'version', 'installed_on', 'description']));
+      return { services: rows };
+    } finally {
+      await runtime.close();
+      await store.close();
+    }
+  }
+}

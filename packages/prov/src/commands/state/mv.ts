@@ -1,13 +1,28 @@
 import { Args } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../../tool.js';
+import { ProvCommand } from '../../base.js';
 
-export default planned(tool, {
-  summary: 'Move a resource to another address in state',
-  spec: 'PV3',
-  args: {
-    source: Args.string({ description: 'current address', required: true }),
-    destination: Args.string({ description: 'new address', required: true }),
-  },
-  examples: ['<%= config.bin %> state mv servers.web-01 servers.api-01'],
-});
+export default class StateMv extends ProvCommand<typeof StateMv> {
+  static override summary = 'Rename a resource in state (after renaming it in the config)';
+  static override args = {
+    from: Args.string({ description: 'current address', required: true }),
+    to: Args.string({ description: 'new address', required: true }),
+  };
+  static override examples = ['<%= config.bin %> state mv server.web-1 server.web-01'];
+
+  async run() {
+    const store = await this.openStore();
+    try {
+      const { lockState } = await import('../../core/engine.js');
+      const lock = await lockState(store, 'state mv', null);
+      try {
+        const serial = await store.move(this.args.from, this.args.to);
+        if (!this.jsonEnabled()) this.log(`Moved ${this.args.from} to ${this.args.to} (serial ${serial}).`);
+        return { from: this.args.from, to: this.args.to, serial };
+      } finally {
+        await lock.release();
+      }
+    } finally {
+      await store.close();
+    }
+  }
+}

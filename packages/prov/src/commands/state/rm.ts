@@ -1,12 +1,25 @@
 import { Args } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../../tool.js';
+import { ProvCommand } from '../../base.js';
 
-export default planned(tool, {
-  summary: 'Forget a resource without destroying it',
-  spec: 'PV3',
-  args: {
-    address: Args.string({ description: 'resource address', required: true }),
-  },
-  examples: ['<%= config.bin %> state rm servers.web-01'],
-});
+export default class StateRm extends ProvCommand<typeof StateRm> {
+  static override summary = 'Forget a resource (the real object is left alone)';
+  static override args = { address: Args.string({ description: 'resource address', required: true }) };
+  static override examples = ['<%= config.bin %> state rm server.web-01'];
+
+  async run() {
+    const store = await this.openStore();
+    try {
+      const { lockState } = await import('../../core/engine.js');
+      const lock = await lockState(store, 'state rm', null);
+      try {
+        const serial = await store.remove(this.args.address);
+        if (!this.jsonEnabled()) this.log(`Removed ${this.args.address} from state (serial ${serial}).`);
+        return { removed: this.args.address, serial };
+      } finally {
+        await lock.release();
+      }
+    } finally {
+      await store.close();
+    }
+  }
+}

@@ -1,0 +1,246 @@
+// prov: (1) orchestrator overhead for a 1,000-task no-op DAG, with the engine's real SQLite checkpoints
+// (target < 1 s); (2) SSH fan-out: 10 commands on each of 20 throwaway sshd on loopback, parallelism 20,
+// against Ansible (forks 20, pipelining, ControlPersist) on the same hosts in the same run (target ≥ 15×).
+// Ansible is optional: without `ansible-playbook` on PATH that comparison is skipped with a message, and the
+// fan-out is compared with a naive ssh2 executor (one exec channel per command) measured here instead.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = (p) => join(root, 'packages', p);
+const HOSTS = Number(process.env.BENCH_PROV_HOSTS ?? 20);
+const COMMANDS = [
+  'true',
+  'echo hello',
+  'uname -a',
+  'id -u',
+  'hostname',
+  'date +%s',
+  'test -d /tmp',
+  'pwd',
+  'ls / >/dev/null',
+  'cat /etc/os-release >/dev/null',
+];
+
+async function orchestrator(dir) {
+  const { runDag } = await import(dist('prov/dist/core/orchestrator.js'));
+  const { executePlan } = await import(dist('prov/dist/core/engine.js'));
+  const { computePlan } = await import(dist('prov/dist/core/plan.js'));
+  const { SqliteStateStore } = await import(dist('prov/dist/adapters/state/sqlite.js'));
+  const n = 1000;
+  const desired = Array.from({ length: n }, (_, i) => ({
+    address: `noop.t${i}`,
+    kind: 'noop',
+    name: `t${i}`,
+    provider: 'noop',
+    attrs: { i },
+    deps: i > 0 ? [`noop.t${Math.floor((i - 1) / 3)}`] : [],
+  }));
+  // Pure scheduling.
+  const t0 = performance.now();
+  await runDag(
+    desired.map((d) => ({ id: d.address, deps: d.deps, run: async () => d.address })),
+    { parallelism: 10 },
+  );
+  const walk = performance.now() - t0;
+  // The apply path: plan, one run record, a 'running' and a 'done' checkpoint (task row + resource row + serial)
+  // per task in SQLite (WAL), a provider whose calls do nothing.
+  const store = new SqliteStateStore(join(dir, 'state.db'));
+  const noop = {
+    name: 'noop',
+    kinds: ['noop'],
+    replaceOn: () => [],
+    read: async () => ({}),
+    create: async () => ({}),
+    update: async () => ({}),
+    delete: async () => {},
+    test: async () => [],
+    close: async () => {},
+  };
+  const t1 = performance.now();
+  const plan = computePlan({
+    desired,
+    state: [],
+    providers: { replaceOn: () => [] },
+    operation: 'apply',
+    meta: await store.meta(),
+    config: null,
+  });
+  const r = await executePlan(
+    { store, provider: async () => noop, retry: { retries: 0, initialMs: 1, factor: 2, maxMs: 1 } },
+    plan,
+    new Map(desired.map((d) => [d.address, d])),
+    { parallelism: 10, rollback: true, kind: 'apply' },
+  );
+  const apply = performance.now() - t1;
+  await store.close();
+  if (r.status !== 'succeeded' || r.added !== n) throw new Error(`orchestrator bench: ${r.status}`);
+  return { walk, apply, n };
+}
+
+async function naive(hosts) {
+  // One exec channel per command (what the executor avoids): for comparison when Ansible is missing.
+  const { Client } = (await import('ssh2')).default;
+  const t0 = performance.now();
+  await Promise.all(
+    hosts.map(
+      (h) =>
+        new Promise((resolve, reject) => {
+          const c = new Client();
+          c.on('ready', async () => {
+            c.setNoDelay(true);
+            for (const cmd of COMMANDS) {
+              await new Promise((res, rej) =>
+                c.exec(cmd, (err, st) => {
+                  if (err) return rej(err);
+                  st.on('close', res).on('data', () => {});
+                  st.stderr.on('data', () => {});
+                }),
+              );
+            }
+            c.end();
+            resolve();
+          });
+          c.on('error', reject);
+          c.connect({ host: h.host, port: h.port, username: h.username, privateKey: h.privateKey });
+        }),
+    ),
+  );
+  return performance.now() - t0;
+}
+
+function ansible(hosts, dir) {
+  const bin = spawnSync('sh', ['-c', 'command -v ansible-playbook'], { encoding: 'utf8' }).stdout.trim();
+  if (!bin) return undefined;
+  const inv = hosts
+    .map(
+      (h, i) =>
+        `h${i} ansible_host=${h.host} ansible_port=${h.port} ansible_user=${h.username} ansible_ssh_private_key_file=${h.privateKeyPath}`,
+    )
+    .join('\n');
+  writeFileSync(join(dir, 'inventory'), `[bench]\n${inv}\n`);
+  writeFileSync(
+    join(dir, 'play.yml'),
+    `- hosts: bench\n  gather_facts: false\n  tasks:\n${COMMANDS.map((c, i) => `    - name: c${i}\n      ansible.builtin.shell: ${JSON.stringify(c)}\n`).join('')}`,
+  );
+  writeFileSync(
+    join(dir, 'ansible.cfg'),
+    `[defaults]\nforks = 20\nhost_key_checking = False\ninventory = inventory\n\n[ssh_connection]\npipelining = True\nssh_args = -o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no\ncontrol_path_dir = ${join(dir, 'cp')}\n`,
+  );
+  const t0 = performance.now();
+  const r = spawnSync(bin, ['play.yml'], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, ANSIBLE_CONFIG: join(dir, 'ansible.cfg') },
+    timeout: 300_000,
+  });
+  const ms = performance.now() - t0;
+  if (r.status !== 0)
+    throw new Error(`ansible-playbook failed (${r.status}): ${r.stdout.slice(-500)}${r.stderr.slice(-500)}`);
+  // Close the ControlPersist masters it left.
+  spawnSync('sh', ['-c', `for s in ${join(dir, 'cp')}/*; do ssh -O exit -o ControlPath="$s" x 2>/dev/null; done`]);
+  return ms;
+}
+
+export default async function provBench() {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-prov-'));
+  const rows = [];
+  let ok = true;
+  try {
+    const o = await orchestrator(dir);
+    const pass = o.apply < 1000;
+    ok &&= pass;
+    rows.push({
+      measure: `orchestrator: ${o.n}-task DAG, scheduling only`,
+      'time (ms)': o.walk.toFixed(1),
+      'per task': `${((o.walk * 1000) / o.n).toFixed(0)} µs`,
+      target: '-',
+      result: '(info)',
+    });
+    rows.push({
+      measure: `orchestrator: ${o.n}-task no-op apply, SQLite checkpoints`,
+      'time (ms)': o.apply.toFixed(1),
+      'per task': `${((o.apply * 1000) / o.n).toFixed(0)} µs`,
+      target: '< 1000 ms',
+      result: pass ? 'ok' : 'MISSED',
+    });
+
+    const { skipUnless, startSshd } = await import(dist('shared/dist/testing/index.js'));
+    const skip = skipUnless('sshd');
+    if (skip) {
+      console.log('ssh fan-out skipped: sshd is not installed (apt-get install -y openssh-server)');
+    } else {
+      const servers = await Promise.all(Array.from({ length: HOSTS }, () => startSshd()));
+      try {
+        const { SshExecutor } = await import(dist('prov/dist/adapters/ssh/executor.js'));
+        const { KnownHosts } = await import(dist('prov/dist/adapters/ssh/known-hosts.js'));
+        const { runOnHosts } = await import(dist('prov/dist/core/adhoc.js'));
+        const kh = new KnownHosts(join(dir, 'known_hosts'), 'strict');
+        for (const s of servers) kh.add(s.host, s.port, s.hostKeyBlob);
+        const targets = servers.map((s, i) => ({
+          name: `h${i}`,
+          address: s.host,
+          port: s.port,
+          user: s.username,
+          keyPath: s.privateKeyPath,
+          sudo: false,
+          labels: {},
+        }));
+        const steps = COMMANDS.map((c) => ({ name: c, script: c }));
+        const times = [];
+        for (let run = 0; run < 3; run++) {
+          const exec = new SshExecutor({ knownHosts: kh });
+          const t0 = performance.now();
+          const res = await runOnHosts(exec, targets, steps, { parallelism: 20 });
+          times.push(performance.now() - t0);
+          await exec.close();
+          const bad = res.filter((r) => !r.ok);
+          if (bad.length) throw new Error(`fan-out failed on ${bad.map((b) => `${b.host}: ${b.error}`).join(', ')}`);
+        }
+        const provMs = [...times].sort((a, b) => a - b)[1];
+        rows.push({
+          measure: `prov exec: ${COMMANDS.length} commands × ${HOSTS} hosts, parallelism 20 (median of 3, connects included)`,
+          'time (ms)': provMs.toFixed(0),
+          'per task': `${((provMs * 1000) / (HOSTS * COMMANDS.length)).toFixed(0)} µs`,
+          target: '-',
+          result: '(info)',
+        });
+        const n = await naive(servers);
+        rows.push({
+          measure: 'naive ssh2: one exec channel per command (same hosts)',
+          'time (ms)': n.toFixed(0),
+          'per task': `${((n * 1000) / (HOSTS * COMMANDS.length)).toFixed(0)} µs`,
+          target: '-',
+          result: `prov ${(n / provMs).toFixed(1)}× faster`,
+        });
+        const a = ansible(servers, dir);
+        if (a === undefined) {
+          console.log(
+            'ansible-playbook not found: the Ansible comparison is skipped (apt-get install -y ansible-core to run it)',
+          );
+        } else {
+          const ratio = a / provMs;
+          const pass2 = ratio >= 15;
+          ok &&= pass2;
+          rows.push({
+            measure: 'ansible-playbook: same 10 tasks, forks 20, pipelining, ControlPersist',
+            'time (ms)': a.toFixed(0),
+            'per task': `${((a * 1000) / (HOSTS * COMMANDS.length)).toFixed(0)} µs`,
+            target: 'prov ≥ 15× faster',
+            result: `${ratio.toFixed(1)}× ${pass2 ? 'ok' : 'MISSED'}`,
+          });
+        }
+      } finally {
+        await Promise.all(servers.map((s) => s.stop()));
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.table(rows);
+  console.log(ok ? 'all targets met' : 'some targets missed');
+  return ok;
+}

@@ -1,0 +1,169 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
+import { atomicWrite, checkText, pidAlive, withLock } from './fsutil.js';
+import { slugify } from './ids.js';
+import { isProblem, serializeNode, tryParseNode } from './markdown.js';
+import { type KNode, NODE_TYPES, type NodeType, type Problem, typeDir } from './model.js';
+
+export interface StoredNode {
+  node: KNode;
+  /** Absolute path of the node's file. */
+  path: string;
+}
+
+export interface FileEntry {
+  path: string;
+  type: NodeType;
+  mtimeMs: number;
+  size: number;
+}
+
+/** Default refusal size for one node file: markdown notes are small, 10 MB is not a note. */
+export const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
+
+/**
+ * The markdown store: one file a node under `<graph>/<type>s/`, written atomically; the
+ * files are the truth. A file that cannot be read as a node is reported as a Problem and
+ * never written over.
+ */
+export class Store {
+  readonly maxBytes: number;
+
+  constructor(
+    /** The graph folder (`.kogral/`). */
+    readonly dir: string,
+    opts: { maxBytes?: number } = {},
+  ) {
+    this.maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+  }
+
+  get lockPath(): string {
+    return join(this.dir, '.lock');
+  }
+
+  /** Serialises writers across processes (CLI, MCP server). Not reentrant. */
+  lock<T>(fn: () => Promise<T> | T): Promise<T> {
+    return withLock(this.lockPath, fn);
+  }
+
+  fileFor(type: NodeType, id: string): string {
+    return join(this.dir, typeDir(type), `${id}.md`);
+  }
+
+  /** Node files, without stat. Dot files (temporary files of atomic writes) are skipped. */
+  listPaths(): { path: string; type: NodeType }[] {
+    const out: { path: string; type: NodeType }[] = [];
+    for (const type of NODE_TYPES) {
+      const d = join(this.dir, typeDir(type));
+      let names: string[];
+      try {
+        names = readdirSync(d);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw e;
+      }
+      for (const name of names) {
+        if (name.startsWith('.') || !name.endsWith('.md')) continue;
+        out.push({ path: join(d, name), type });
+      }
+    }
+    return out;
+  }
+
+  /** Node files with their mtime and size (for the index's incremental update). */
+  listFiles(): FileEntry[] {
+    const out: FileEntry[] = [];
+    for (const f of this.listPaths()) {
+      const st = statSync(f.path, { throwIfNoEntry: false });
+      if (st?.isFile()) out.push({ path: f.path, type: f.type, mtimeMs: st.mtimeMs, size: st.size });
+    }
+    return out;
+  }
+
+  /** Reads one node file. */
+  read(path: string, type: NodeType): KNode | Problem {
+    let buf: Buffer;
+    try {
+      buf = readFileSync(path);
+    } catch (e) {
+      return { path, message: `cannot read: ${(e as Error).message}` };
+    }
+    return this.parse(buf, path, type);
+  }
+
+  parse(buf: Buffer, path: string, type: NodeType): KNode | Problem {
+    const check = checkText(buf, this.maxBytes);
+    if (check.error) return { path, ...check.error };
+    return tryParseNode(check.text as string, {
+      path,
+      fallbackType: type,
+      fallbackId: () => slugify(basename(path, '.md'), 80),
+    });
+  }
+
+  /** Every node, and every file that is not a valid node. */
+  loadAll(): { nodes: StoredNode[]; problems: Problem[] } {
+    const nodes: StoredNode[] = [];
+    const problems: Problem[] = [];
+    const seen = new Map<string, string>();
+    for (const f of this.listPaths()) {
+      const r = this.read(f.path, f.type);
+      if (isProblem(r)) problems.push(r);
+      else if (seen.has(r.id))
+        problems.push({ path: f.path, message: `duplicate id '${r.id}' (also in ${seen.get(r.id)})` });
+      else {
+        seen.set(r.id, f.path);
+        nodes.push({ node: r, path: f.path });
+      }
+    }
+    return { nodes, problems };
+  }
+
+  /** Finds a node by id through its file name (fast), without loading the graph. */
+  getById(id: string): StoredNode | Problem | undefined {
+    for (const type of NODE_TYPES) {
+      const path = this.fileFor(type, id);
+      if (!existsSync(path)) continue;
+      const r = this.read(path, type);
+      return isProblem(r) ? r : { node: r, path };
+    }
+    return undefined;
+  }
+
+  /** Writes a node atomically; `path` keeps a hand-named file where it is. */
+  write(node: KNode, path?: string): string {
+    const target = path ?? this.fileFor(node.type, node.id);
+    mkdirSync(join(this.dir, typeDir(node.type)), { recursive: true });
+    atomicWrite(target, serializeNode(node));
+    return target;
+  }
+
+  /** Removes temporary files left by writers that died mid-write (their process is gone). */
+  sweepTemporary(): string[] {
+    const removed: string[] = [];
+    for (const type of NODE_TYPES) {
+      const d = join(this.dir, typeDir(type));
+      let names: string[] = [];
+      try {
+        names = readdirSync(d);
+      } catch {}
+      for (const name of names) {
+        const m = /^\..+\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name);
+        if (!m || pidAlive(Number(m[1]))) continue;
+        try {
+          unlinkSync(join(d, name));
+          removed.push(join(d, name));
+        } catch {}
+      }
+    }
+    return removed;
+  }
+
+  remove(path: string): void {
+    unlinkSync(path);
+  }
+
+  rel(path: string): string {
+    return relative(this.dir, path);
+  }
+}

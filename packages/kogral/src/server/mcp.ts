@@ -1,0 +1,407 @@
+/**
+ * The MCP server (KG7): kogral's tools and nodes over the Model Context Protocol, stdio by
+ * default. Thin: every tool validates its arguments with zod, calls the core through App, and
+ * turns any error into an `isError` result; nothing a client sends can crash the server.
+ * stdout belongs to JSON-RPC: nothing else is ever written there.
+ */
+import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { StratumError } from '@stratumiops/shared/errors';
+import { z } from 'zod';
+import type { App } from '../app.js';
+import { executionFields } from '../core/execution.js';
+import { nodeObject, selectNodes, toJson, toYaml } from '../core/exporters.js';
+import { mergeGuidelines } from '../core/guidelines.js';
+import { serializeNode } from '../core/markdown.js';
+import { DECISION_STATUSES, NODE_TYPES, RELATION_TYPES } from '../core/model.js';
+import { markSnippet } from '../core/search/types.js';
+
+/** A comma-separated string or a list: seed 000 passes `--tags "a,b"`, MCP clients pass arrays. */
+const listArg = (what: string) =>
+  z
+    .union([z.array(z.string()), z.string()])
+    .optional()
+    .describe(`${what}: a list, or one comma-separated string`);
+const asList = (v: string[] | string | undefined): string[] => [
+  ...new Set((Array.isArray(v) ? v : (v ?? '').split(',')).map((s) => s.trim().replace(/^#/, '')).filter(Boolean)),
+];
+
+export const schemas = {
+  search: z.strictObject({
+    query: z.string().min(1).describe('What to look for: keywords or a natural-language question'),
+    node_type: z.enum(NODE_TYPES).optional().describe('Only nodes of this type'),
+    limit: z.number().int().min(1).max(100).default(10).describe('At most this many results (1-100, default 10)'),
+    semantic: z
+      .boolean()
+      .default(true)
+      .describe('Hybrid ranking by meaning as well as words (default true); false for plain BM25 text search'),
+    tags: z.array(z.string()).optional().describe('Only nodes with all of these tags'),
+  }),
+  get_node: z.strictObject({
+    id: z.string().min(1).describe('Node id (as returned by search), or its exact title or an alias'),
+  }),
+  add_note: z.strictObject({
+    title: z.string().min(1).describe('Title of the note'),
+    content: z.string().describe('Markdown body; [[Other note]] links become relates_to relations'),
+    tags: listArg('Tags'),
+  }),
+  add_decision: z.strictObject({
+    title: z.string().min(1).describe('Title of the decision, e.g. "Choose Cilium over Calico for CNI"'),
+    context: z.string().describe('Why a decision is needed: the forces and the problem'),
+    decision: z.string().describe('What was decided'),
+    consequences: z.string().describe('What follows from it, good and bad'),
+    status: z.enum(DECISION_STATUSES).default('proposed').describe('Status of the decision (default proposed)'),
+    tags: listArg('Tags'),
+    supersedes: z.string().optional().describe('Id of an older decision this one replaces; it becomes superseded'),
+  }),
+  add_execution: z.strictObject({
+    title: z.string().min(1).describe('Title, e.g. "2026-01-22 PostgreSQL connection pool exhaustion"'),
+    context: z.string().optional().describe('What happened and what was affected'),
+    root_cause: z.string().describe('Why it happened'),
+    resolution: z.string().describe('How it was resolved'),
+    action_items: listArg('Follow-up actions'),
+    tags: listArg('Tags, e.g. database,incident'),
+    started: z.string().optional().describe('When it started (ISO 8601)'),
+    detected: z.string().optional().describe('When it was detected (ISO 8601)'),
+    resolved: z.string().optional().describe('When it was resolved (ISO 8601)'),
+    related_resources: listArg('Links to dashboards, tickets, runbooks'),
+  }),
+  link: z.strictObject({
+    source_id: z.string().min(1).describe('Id of the node the relation starts from'),
+    target_id: z.string().min(1).describe('Id of the node it points to'),
+    relation: z
+      .enum(RELATION_TYPES)
+      .default('relates_to')
+      .describe('Relation type; supersedes marks the target superseded'),
+    weight: z.number().min(0).max(1).default(1).describe('Strength of the relation, 0 to 1 (default 1)'),
+  }),
+  get_guidelines: z.strictObject({
+    topic: z.string().describe('Topic, e.g. "kubernetes deployment"; empty for all guidelines'),
+    include_shared: z
+      .boolean()
+      .default(true)
+      .describe("Include the org graph's guidelines (the project's version wins on the same id)"),
+    limit: z.number().int().min(1).max(100).optional().describe('At most this many'),
+  }),
+  list_graphs: z.strictObject({}),
+  export: z.strictObject({
+    format: z.enum(['markdown', 'json', 'yaml']).describe('markdown: node files; json/yaml: one document'),
+    filter: z
+      .strictObject({
+        type: z.enum(NODE_TYPES).optional(),
+        tags: z.array(z.string()).optional(),
+        status: z.string().optional(),
+        ids: z.array(z.string()).optional(),
+      })
+      .optional()
+      .describe('Only nodes matching all of these'),
+  }),
+};
+
+type ToolResult = CallToolResult;
+
+function ok(text: string, structured?: Record<string, unknown>): ToolResult {
+  return { content: [{ type: 'text', text }], ...(structured ? { structuredContent: structured } : {}) };
+}
+
+/** Any failure as an MCP tool error: message and hint, never a stack or a crash. */
+function fail(e: unknown): ToolResult {
+  const msg =
+    e instanceof StratumError
+      ? `${e.message}${e.hint ? ` (${e.hint})` : ''}`
+      : `unexpected error: ${(e as Error)?.message ?? String(e)}`;
+  return { isError: true, content: [{ type: 'text', text: msg }] };
+}
+
+function guard<A>(fn: (args: A) => Promise<ToolResult>): (args: A) => Promise<ToolResult> {
+  return async (args: A) => {
+    try {
+      return await fn(args);
+    } catch (e) {
+      return fail(e);
+    }
+  };
+}
+
+export function createMcpServer(app: App, version: string): McpServer {
+  const server = new McpServer(
+    { name: 'kogral', version },
+    {
+      instructions:
+        "Kogral is this team's knowledge graph: runbooks, ADRs (decisions), guidelines, patterns, journals and postmortems (executions). Search it before answering operational questions; record new decisions and incidents with the add_* tools.",
+    },
+  );
+  const ro = { readOnlyHint: true, openWorldHint: false };
+  const write = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false };
+
+  server.registerTool(
+    'search',
+    {
+      title: 'Search the knowledge graph',
+      description:
+        'Search notes, decisions, guidelines, patterns, journals and executions by text or meaning. Returns ids, titles, types, sources and highlighted snippets, best first; use get_node for a full node.',
+      inputSchema: schemas.search,
+      annotations: ro,
+    },
+    guard(async (a: z.infer<typeof schemas.search>) => {
+      const engine = await app.engine(a.semantic);
+      const r = await engine.search(a.query, {
+        limit: a.limit,
+        semantic: a.semantic,
+        ...(a.node_type ? { type: a.node_type } : {}),
+        ...(a.tags ? { tags: a.tags } : {}),
+      });
+      const hits = r.hits.map((h) => ({ ...h, snippet: markSnippet(h.snippet, (t) => `**${t}**`) }));
+      const text =
+        hits.length === 0
+          ? `no matches for "${a.query}"`
+          : hits
+              .map(
+                (h, i) =>
+                  `${i + 1}. ${h.title} (id: ${h.id}, ${h.type}, ${h.status})${h.source ? ` source: ${h.source}` : ''}\n   ${h.snippet.replace(/\s+/g, ' ')}`,
+              )
+              .join('\n');
+      return ok(text, { query: a.query, mode: r.mode, count: hits.length, hits });
+    }),
+  );
+
+  server.registerTool(
+    'get_node',
+    {
+      title: 'Get a node',
+      description: 'A node with its frontmatter, markdown body, relations (with [[wikilinks]]) and backlinks.',
+      inputSchema: schemas.get_node,
+      annotations: ro,
+    },
+    guard(async (a: z.infer<typeof schemas.get_node>) => {
+      const g = await app.currentGraph();
+      const s = app.kg.get(a.id, g);
+      const doc = { ...nodeObject(s.node), path: s.path, links: g.outgoing(s.node), backlinks: g.backlinks(s.node.id) };
+      return ok(serializeNode(s.node), doc);
+    }),
+  );
+
+  const created = (r: {
+    node: { id: string; type: string; title: string; status: string };
+    path: string;
+    also: { node: { id: string; status: string } }[];
+  }) =>
+    ok(`created ${r.node.type} ${r.node.id}${r.also.map((x) => `; ${x.node.id} is now ${x.node.status}`).join('')}`, {
+      id: r.node.id,
+      type: r.node.type,
+      title: r.node.title,
+      status: r.node.status,
+      path: r.path,
+      also: r.also.map((x) => ({ id: x.node.id, status: x.node.status })),
+    });
+
+  server.registerTool(
+    'add_note',
+    {
+      title: 'Add a note',
+      description: 'Add a note (markdown) to the knowledge graph. Fails if a note with the same title exists.',
+      inputSchema: schemas.add_note,
+      annotations: write,
+    },
+    guard(async (a: z.infer<typeof schemas.add_note>) =>
+      created(await app.kg.add({ type: 'note', title: a.title, fields: { body: a.content }, tags: asList(a.tags) })),
+    ),
+  );
+
+  server.registerTool(
+    'add_decision',
+    {
+      title: 'Record a decision (ADR)',
+      description:
+        'Record an architectural decision: context, decision, consequences. With supersedes, the older decision is marked superseded.',
+      inputSchema: schemas.add_decision,
+      annotations: write,
+    },
+    guard(async (a: z.infer<typeof schemas.add_decision>) =>
+      created(
+        await app.kg.add({
+          type: 'decision',
+          title: a.title,
+          status: a.status,
+          tags: asList(a.tags),
+          fields: { context: a.context, decision: a.decision, consequences: a.consequences },
+          ...(a.supersedes ? { relations: [{ type: 'supersedes' as const, target: a.supersedes, weight: 1 }] } : {}),
+        }),
+      ),
+    ),
+  );
+
+  server.registerTool(
+    'add_execution',
+    {
+      title: 'Record an incident or postmortem',
+      description:
+        'Record an execution: an incident, postmortem or agent run, with timeline, root cause, resolution and action items.',
+      inputSchema: schemas.add_execution,
+      annotations: write,
+    },
+    guard(async (a: z.infer<typeof schemas.add_execution>) => {
+      for (const k of ['started', 'detected', 'resolved'] as const) {
+        const v = a[k];
+        if (v !== undefined && Number.isNaN(Date.parse(v)))
+          throw new StratumError('usage', `${k} '${v}' is not a date/time`, { hint: 'use ISO 8601' });
+      }
+      return created(
+        await app.kg.add({
+          type: 'execution',
+          title: a.title,
+          tags: asList(a.tags),
+          fields: executionFields({
+            context: a.context,
+            root_cause: a.root_cause,
+            resolution: a.resolution,
+            action_items: asList(a.action_items),
+            related_resources: asList(a.related_resources),
+            started: a.started,
+            detected: a.detected,
+            resolved: a.resolved,
+          }),
+        }),
+      );
+    }),
+  );
+
+  server.registerTool(
+    'link',
+    {
+      title: 'Link two nodes',
+      description: `Create a relation between nodes: ${RELATION_TYPES.join(', ')}. Linking again changes the weight.`,
+      inputSchema: schemas.link,
+      annotations: { ...write, idempotentHint: true },
+    },
+    guard(async (a: z.infer<typeof schemas.link>) => {
+      const r = await app.kg.link(a.source_id, a.target_id, a.relation, a.weight);
+      return ok(
+        `${r.node.id} -[${r.relation.type}]-> ${r.relation.target}${r.also.map((x) => `; ${x.node.id} is now ${x.node.status}`).join('')}`,
+        { source_id: r.node.id, target_id: r.relation.target, relation: r.relation.type, weight: r.relation.weight },
+      );
+    }),
+  );
+
+  server.registerTool(
+    'get_guidelines',
+    {
+      title: 'Get guidelines for a topic',
+      description:
+        "Guidelines that apply to a topic, from this project's graph and the org graph it inherits from; the project's version wins on the same id, and each result says which graph it came from.",
+      inputSchema: schemas.get_guidelines,
+      annotations: ro,
+    },
+    guard(async (a: z.infer<typeof schemas.get_guidelines>) => {
+      const org = a.include_shared ? await app.orgNodes() : undefined;
+      const hits = mergeGuidelines((await app.currentGraph()).nodes, org?.nodes ?? [], a.topic, {
+        includeShared: a.include_shared,
+        ...(a.limit ? { limit: a.limit } : {}),
+      });
+      const text =
+        hits.length === 0
+          ? `no guidelines about "${a.topic}"`
+          : hits
+              .map(
+                (h) =>
+                  `## ${h.title}\n(id: ${h.id}, from the ${h.graph} graph${h.overrides ? ', overrides org' : ''})\n\n${h.body.trim()}`,
+              )
+              .join('\n\n');
+      return ok(text, { topic: a.topic, count: hits.length, guidelines: hits });
+    }),
+  );
+
+  server.registerTool(
+    'list_graphs',
+    {
+      title: 'List knowledge graphs',
+      description: "The graphs this server reads: the project's, and the org graph it inherits guidelines from.",
+      inputSchema: schemas.list_graphs,
+      annotations: ro,
+    },
+    guard(async () => {
+      const count = (nodes: { node: { type: string } }[]) => {
+        const by: Record<string, number> = {};
+        for (const n of nodes) by[n.node.type] = (by[n.node.type] ?? 0) + 1;
+        return by;
+      };
+      const g = await app.currentGraph();
+      const graphs: Record<string, unknown>[] = [
+        { name: app.name, kind: 'project', path: app.dir, nodes: g.size, types: count(g.nodes) },
+      ];
+      const org = await app.orgNodes().catch((e: unknown) => ({ error: (e as Error).message }));
+      if (org && 'error' in org) graphs.push({ name: 'org', kind: 'org', error: org.error });
+      else if (org)
+        graphs.push({
+          name: 'org',
+          kind: 'org',
+          path: org.dir,
+          ...(org.url ? { url: org.url } : {}),
+          nodes: org.nodes.length,
+          types: count(org.nodes),
+        });
+      return ok(
+        graphs.map((x) => `${x.name} (${x.kind}): ${x.nodes ?? '?'} nodes at ${x.path ?? x.error}`).join('\n'),
+        { graphs },
+      );
+    }),
+  );
+
+  server.registerTool(
+    'export',
+    {
+      title: 'Export the graph',
+      description:
+        'Export nodes as markdown (the node files, concatenated), JSON or YAML (one document kogral can import again), optionally filtered.',
+      inputSchema: schemas.export,
+      annotations: ro,
+    },
+    guard(async (a: z.infer<typeof schemas.export>) => {
+      const nodes = selectNodes(await app.currentGraph(), a.filter ?? {});
+      const text =
+        a.format === 'json'
+          ? toJson(app.name, nodes)
+          : a.format === 'yaml'
+            ? toYaml(app.name, nodes)
+            : nodes.map((n) => `<!-- kogral: ${n.type}s/${n.id}.md -->\n${serializeNode(n)}`).join('\n');
+      return ok(text, { format: a.format, count: nodes.length });
+    }),
+  );
+
+  server.registerResource(
+    'node',
+    new ResourceTemplate('kogral://node/{id}', {
+      list: async () => ({
+        resources: (await app.currentGraph()).nodes.map((s) => ({
+          uri: `kogral://node/${s.node.id}`,
+          name: s.node.id,
+          title: s.node.title,
+          description: `${s.node.type} · ${s.node.status}`,
+          mimeType: 'text/markdown',
+        })),
+      }),
+    }),
+    { title: 'Knowledge graph node', description: 'A node as its markdown file', mimeType: 'text/markdown' },
+    async (uri, vars) => {
+      const id = decodeURIComponent(String(vars.id ?? ''));
+      const s = app.kg.get(id);
+      return { contents: [{ uri: uri.href, mimeType: 'text/markdown', text: serializeNode(s.node) }] };
+    },
+  );
+  return server;
+}
+
+/** Serves on stdio until the client disconnects. */
+export async function serveStdio(app: App, version: string): Promise<void> {
+  const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
+  await app.watch();
+  const server = createMcpServer(app, version);
+  const transport = new StdioServerTransport();
+  const closed = new Promise<void>((resolve) => {
+    transport.onclose = () => resolve();
+    process.stdin.on('end', () => resolve());
+  });
+  await server.connect(transport);
+  await closed;
+  await server.close().catch(() => {});
+}

@@ -1,0 +1,467 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+  CreateTagsCommand,
+  CreateVpcCommand,
+  DeleteSecurityGroupCommand,
+  DeleteSubnetCommand,
+  DeleteTagsCommand,
+  DeleteVpcCommand,
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+  DescribeRegionsCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
+  DescribeVpcsCommand,
+  EC2Client,
+  type Filter,
+  type Instance,
+  type IpPermission,
+  RevokeSecurityGroupIngressCommand,
+  RunInstancesCommand,
+  type Tag,
+  TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import { type Provider, type ProviderCheck, type ProviderContext, ProviderError } from '../core/provider.js';
+import type { Attrs, DesiredResource, ResourceRecord } from '../core/types.js';
+
+export interface AwsSettings {
+  region: string;
+  endpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** How often to poll an instance until it runs or is gone (ms). */
+  pollMs?: number;
+}
+
+export interface AwsContext extends ProviderContext {
+  /** Outputs of another resource (e.g. the VPC id for a subnet). */
+  outputsOf?(address: string): Attrs | undefined;
+}
+
+const RETRYABLE = new Set([
+  'RequestLimitExceeded',
+  'Throttling',
+  'ThrottlingException',
+  'InsufficientInstanceCapacity',
+  'ServiceUnavailable',
+  'Unavailable',
+  'InternalError',
+  'DependencyViolation',
+]);
+const NOT_FOUND = /NotFound$|\.Malformed$/;
+
+/** Images by OS family: the owner account and name pattern of the official AMIs; the newest match wins. */
+const IMAGES: Record<string, (version: string) => { owner: string; name: string }> = {
+  ubuntu: (v) => ({ owner: '099720109477', name: `ubuntu/images/*ubuntu-*-${v}-amd64-server-*` }),
+  debian: (v) => ({ owner: '136693071363', name: `debian-${v}-amd64-*` }),
+  rocky: (v) => ({ owner: '792107900819', name: `Rocky-${v.split('.')[0]}-EC2-Base-*x86_64*` }),
+  alpine: (v) => ({ owner: '538276064493', name: `alpine-${v}*-x86_64-*` }),
+};
+
+/** Instance type from cpu/memory when the server names no plan. */
+export function instanceTypeFor(spec: Attrs): string {
+  const cpu = Number(spec.cpu ?? 2);
+  const mem = Number(spec.memory_gb ?? 4);
+  const table: [number, number, string][] = [
+    [2, 1, 't3.micro'],
+    [2, 2, 't3.small'],
+    [2, 4, 't3.medium'],
+    [2, 8, 't3.large'],
+    [4, 16, 't3.xlarge'],
+    [8, 32, 't3.2xlarge'],
+    [16, 64, 'm6i.4xlarge'],
+    [32, 128, 'm6i.8xlarge'],
+  ];
+  return table.find(([c, m]) => cpu <= c && mem <= m)?.[2] ?? 'm6i.16xlarge';
+}
+
+const tagList = (address: string, name: string, extra: Record<string, string> = {}): Tag[] => [
+  { Key: 'Name', Value: name },
+  { Key: 'prov:address', Value: address },
+  ...Object.entries(extra).map(([Key, Value]) => ({ Key, Value })),
+];
+
+function userTags(tags: Tag[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const t of tags ?? []) if (t.Key && t.Key !== 'Name' && !t.Key.startsWith('prov:')) out[t.Key] = t.Value ?? '';
+  return out;
+}
+
+function rulesToPermissions(rules: Attrs[]): IpPermission[] {
+  return rules.map((r) => {
+    const proto = String(r.protocol ?? 'tcp');
+    const port = r.port === undefined ? undefined : Number(r.port);
+    return {
+      IpProtocol: proto === 'all' ? '-1' : proto,
+      ...(proto === 'all' || port === undefined ? {} : { FromPort: port, ToPort: port }),
+      IpRanges: [{ CidrIp: String(r.from) }],
+    };
+  });
+}
+
+function permissionsToRules(perms: IpPermission[] | undefined): Attrs[] {
+  const out: Attrs[] = [];
+  for (const p of perms ?? []) {
+    for (const range of p.IpRanges ?? []) {
+      const protocol = p.IpProtocol === '-1' ? 'all' : (p.IpProtocol ?? 'tcp');
+      out.push({
+        protocol,
+        ...(p.FromPort !== undefined && protocol !== 'all' ? { port: p.FromPort } : {}),
+        from: range.CidrIp,
+      });
+    }
+  }
+  return out;
+}
+
+/** AWS through @aws-sdk/client-ec2: VPC, subnets, security groups, instances. */
+export class AwsProvider implements Provider {
+  readonly name = 'aws';
+  readonly kinds = ['vpc', 'subnet', 'security_group', 'server'] as const;
+  private readonly ec2: EC2Client;
+
+  constructor(private readonly s: AwsSettings) {
+    this.ec2 = new EC2Client({
+      region: s.region,
+      ...(s.endpoint ? { endpoint: s.endpoint } : {}),
+      ...(s.credentials ? { credentials: s.credentials } : {}),
+      // Retries are the orchestrator's (backoff policy, checkpoints); one attempt per SDK call.
+      maxAttempts: 1,
+    });
+  }
+
+  replaceOn(kind: string): string[] {
+    switch (kind) {
+      case 'vpc':
+        return ['cidr', 'region'];
+      case 'subnet':
+        return ['cidr', 'zone', 'public'];
+      case 'security_group':
+        return [];
+      default:
+        return ['plan', 'spec', 'networking', 'region'];
+    }
+  }
+
+  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      const err = e as Error & { name: string; $metadata?: { httpStatusCode?: number }; code?: string };
+      if (err instanceof ProviderError) throw err;
+      const status = err.$metadata?.httpStatusCode;
+      const network = ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(String(err.code));
+      const retryable = RETRYABLE.has(err.name) || (status !== undefined && status >= 500) || network;
+      throw new ProviderError(`aws ${what}: ${err.name}: ${err.message}`, {
+        retryable,
+        code: network
+          ? 'unavailable'
+          : err.name === 'AuthFailure' || err.name === 'UnauthorizedOperation'
+            ? 'denied'
+            : 'failure',
+        details: { aws_error: err.name, http_status: status },
+      });
+    }
+  }
+
+  private isNotFound(e: unknown) {
+    return e instanceof ProviderError && NOT_FOUND.test(String(e.details?.aws_error));
+  }
+
+  private byTag(address: string): Filter[] {
+    return [{ Name: 'tag:prov:address', Values: [address] }];
+  }
+
+  private dep(ctx: AwsContext, address: string, key: string): string {
+    const v = ctx.outputsOf?.(address)?.[key];
+    if (!v) throw new ProviderError(`${address} has no ${key} yet (it must be created first)`);
+    return String(v);
+  }
+
+  async read(rec: ResourceRecord): Promise<Attrs | null> {
+    const id = String(rec.outputs.id ?? '');
+    try {
+      switch (rec.kind) {
+        case 'vpc': {
+          const r = await this.call('DescribeVpcs', () => this.ec2.send(new DescribeVpcsCommand({ VpcIds: [id] })));
+          const v = r.Vpcs?.[0];
+          return v ? { cidr: v.CidrBlock } : null;
+        }
+        case 'subnet': {
+          const r = await this.call('DescribeSubnets', () =>
+            this.ec2.send(new DescribeSubnetsCommand({ SubnetIds: [id] })),
+          );
+          const s = r.Subnets?.[0];
+          return s
+            ? { cidr: s.CidrBlock, ...(rec.attrs.zone !== undefined ? { zone: s.AvailabilityZone } : {}) }
+            : null;
+        }
+        case 'security_group': {
+          const r = await this.call('DescribeSecurityGroups', () =>
+            this.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [id] })),
+          );
+          const g = r.SecurityGroups?.[0];
+          return g ? { ingress: permissionsToRules(g.IpPermissions) } : null;
+        }
+        default: {
+          const i = await this.instance(id);
+          if (!i || ['terminated', 'shutting-down'].includes(String(i.State?.Name))) return null;
+          return { tags: userTags(i.Tags) };
+        }
+      }
+    } catch (e) {
+      if (this.isNotFound(e)) return null;
+      throw e;
+    }
+  }
+
+  private async instance(id: string): Promise<Instance | undefined> {
+    const r = await this.call('DescribeInstances', () =>
+      this.ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] })),
+    );
+    return r.Reservations?.[0]?.Instances?.[0];
+  }
+
+  private async image(spec: Attrs): Promise<string> {
+    const os = (spec.os ?? {}) as Attrs;
+    const family = String(os.family ?? 'ubuntu');
+    const pattern = IMAGES[family]?.(String(os.version ?? ''));
+    if (!pattern) throw new ProviderError(`no image mapping for OS family ${family} on aws`);
+    const r = await this.call('DescribeImages', () =>
+      this.ec2.send(
+        new DescribeImagesCommand({
+          Owners: [pattern.owner],
+          Filters: [
+            { Name: 'name', Values: [pattern.name] },
+            { Name: 'state', Values: ['available'] },
+          ],
+        }),
+      ),
+    );
+    const newest = [...(r.Images ?? [])].sort((a, b) =>
+      String(b.CreationDate).localeCompare(String(a.CreationDate)),
+    )[0];
+    if (!newest?.ImageId)
+      throw new ProviderError(`no ${family} ${os.version} image found in ${this.s.region} (${pattern.name})`);
+    return newest.ImageId;
+  }
+
+  async create(res: DesiredResource, context: ProviderContext): Promise<Attrs> {
+    const ctx = context as AwsContext;
+    const a = res.attrs;
+    const tags = (k: string, extra?: Record<string, string>) =>
+      [{ ResourceType: k, Tags: tagList(res.address, res.name, extra) }] as never;
+    switch (res.kind) {
+      case 'vpc': {
+        const found = await this.call('DescribeVpcs', () =>
+          this.ec2.send(new DescribeVpcsCommand({ Filters: this.byTag(res.address) })),
+        );
+        const existing = found.Vpcs?.[0]?.VpcId;
+        if (existing) return { id: existing, adopted: true };
+        const r = await this.call('CreateVpc', () =>
+          this.ec2.send(new CreateVpcCommand({ CidrBlock: String(a.cidr), TagSpecifications: tags('vpc') })),
+        );
+        return { id: r.Vpc?.VpcId };
+      }
+      case 'subnet': {
+        const found = await this.call('DescribeSubnets', () =>
+          this.ec2.send(new DescribeSubnetsCommand({ Filters: this.byTag(res.address) })),
+        );
+        const existing = found.Subnets?.[0]?.SubnetId;
+        if (existing) return { id: existing, adopted: true };
+        const vpc = this.dep(ctx, 'vpc.main', 'id');
+        const r = await this.call('CreateSubnet', () =>
+          this.ec2.send(
+            new CreateSubnetCommand({
+              VpcId: vpc,
+              CidrBlock: String(a.cidr),
+              ...(a.zone ? { AvailabilityZone: String(a.zone) } : {}),
+              TagSpecifications: tags('subnet', { 'prov:public': String(Boolean(a.public)) }),
+            }),
+          ),
+        );
+        return { id: r.Subnet?.SubnetId, vpc_id: vpc };
+      }
+      case 'security_group': {
+        const found = await this.call('DescribeSecurityGroups', () =>
+          this.ec2.send(new DescribeSecurityGroupsCommand({ Filters: this.byTag(res.address) })),
+        );
+        let id = found.SecurityGroups?.[0]?.GroupId;
+        const vpc = this.dep(ctx, 'vpc.main', 'id');
+        if (!id) {
+          const r = await this.call('CreateSecurityGroup', () =>
+            this.ec2.send(
+              new CreateSecurityGroupCommand({
+                GroupName: res.name,
+                Description: `prov ${res.address}`,
+                VpcId: vpc,
+                TagSpecifications: tags('security-group'),
+              }),
+            ),
+          );
+          id = r.GroupId;
+        }
+        await this.setIngress(String(id), [], (a.ingress ?? []) as Attrs[]);
+        return { id, vpc_id: vpc };
+      }
+      case 'server': {
+        const found = await this.call('DescribeInstances', () =>
+          this.ec2.send(
+            new DescribeInstancesCommand({
+              Filters: [...this.byTag(res.address), { Name: 'instance-state-name', Values: ['pending', 'running'] }],
+            }),
+          ),
+        );
+        let inst = found.Reservations?.[0]?.Instances?.[0];
+        if (!inst) {
+          const net = (a.networking ?? {}) as Attrs;
+          const spec = (a.spec ?? {}) as Attrs;
+          const subnetName = net.subnet ? String(net.subnet) : undefined;
+          const subnetId = subnetName
+            ? ((ctx.outputsOf?.(`subnet.${subnetName}`)?.id as string | undefined) ?? subnetName)
+            : undefined;
+          const groups = ((net.security_groups ?? []) as string[]).map(
+            (g) => (ctx.outputsOf?.(`security_group.${g}`)?.id as string | undefined) ?? g,
+          );
+          const image = await this.image(spec);
+          const r = await this.call('RunInstances', () =>
+            this.ec2.send(
+              new RunInstancesCommand({
+                ImageId: image,
+                InstanceType: (a.plan ? String(a.plan) : instanceTypeFor(spec)) as never,
+                MinCount: 1,
+                MaxCount: 1,
+                ...(subnetId ? { SubnetId: subnetId } : {}),
+                ...(groups.length ? { SecurityGroupIds: groups } : {}),
+                BlockDeviceMappings: [
+                  { DeviceName: '/dev/sda1', Ebs: { VolumeSize: Number(spec.disk_gb ?? 50), VolumeType: 'gp3' } },
+                ],
+                TagSpecifications: tags('instance', (a.tags ?? {}) as Record<string, string>),
+              }),
+            ),
+          );
+          inst = r.Instances?.[0];
+        }
+        const id = String(inst?.InstanceId);
+        const running = await this.waitFor(id, (i) => i?.State?.Name === 'running', 'running');
+        return {
+          id,
+          image: running?.ImageId,
+          type: running?.InstanceType,
+          private_ip: running?.PrivateIpAddress ?? null,
+          public_ip: running?.PublicIpAddress ?? null,
+        };
+      }
+    }
+    throw new ProviderError(`the aws provider has no resource kind ${res.kind}`);
+  }
+
+  private async waitFor(
+    id: string,
+    ok: (i: Instance | undefined) => boolean,
+    what: string,
+  ): Promise<Instance | undefined> {
+    const deadline = Date.now() + 5 * 60_000;
+    for (;;) {
+      const i = await this.instance(id).catch((e) => {
+        if (this.isNotFound(e)) return undefined;
+        throw e;
+      });
+      if (ok(i)) return i;
+      if (Date.now() > deadline)
+        throw new ProviderError(`instance ${id} did not become ${what} within 5 min`, { retryable: true });
+      await delay(this.s.pollMs ?? 2000);
+    }
+  }
+
+  private async setIngress(id: string, before: Attrs[], after: Attrs[]) {
+    if (before.length) {
+      await this.call('RevokeSecurityGroupIngress', () =>
+        this.ec2.send(
+          new RevokeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: rulesToPermissions(before) }),
+        ),
+      );
+    }
+    if (after.length) {
+      await this.call('AuthorizeSecurityGroupIngress', () =>
+        this.ec2.send(
+          new AuthorizeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: rulesToPermissions(after) }),
+        ),
+      );
+    }
+  }
+
+  async update(res: DesiredResource, prev: ResourceRecord, _ctx: ProviderContext): Promise<Attrs> {
+    const id = String(prev.outputs.id);
+    if (res.kind === 'security_group') {
+      const current = (await this.read(prev))?.ingress as Attrs[] | undefined;
+      await this.setIngress(
+        id,
+        current ?? ((prev.attrs.ingress ?? []) as Attrs[]),
+        (res.attrs.ingress ?? []) as Attrs[],
+      );
+      return prev.outputs;
+    }
+    if (res.kind === 'server') {
+      const before = (prev.attrs.tags ?? {}) as Record<string, string>;
+      const after = (res.attrs.tags ?? {}) as Record<string, string>;
+      const removed = Object.keys(before).filter((k) => !(k in after));
+      if (removed.length) {
+        await this.call('DeleteTags', () =>
+          this.ec2.send(new DeleteTagsCommand({ Resources: [id], Tags: removed.map((Key) => ({ Key })) })),
+        );
+      }
+      const set = Object.entries(after).map(([Key, Value]) => ({ Key, Value }));
+      if (set.length)
+        await this.call('CreateTags', () => this.ec2.send(new CreateTagsCommand({ Resources: [id], Tags: set })));
+      return prev.outputs;
+    }
+    return prev.outputs;
+  }
+
+  async delete(rec: ResourceRecord, _ctx: ProviderContext): Promise<void> {
+    const id = String(rec.outputs.id ?? '');
+    const gone = (e: unknown) => {
+      if (!this.isNotFound(e)) throw e;
+    };
+    switch (rec.kind) {
+      case 'vpc':
+        await this.call('DeleteVpc', () => this.ec2.send(new DeleteVpcCommand({ VpcId: id }))).catch(gone);
+        return;
+      case 'subnet':
+        await this.call('DeleteSubnet', () => this.ec2.send(new DeleteSubnetCommand({ SubnetId: id }))).catch(gone);
+        return;
+      case 'security_group':
+        await this.call('DeleteSecurityGroup', () =>
+          this.ec2.send(new DeleteSecurityGroupCommand({ GroupId: id })),
+        ).catch(gone);
+        return;
+      default:
+        await this.call('TerminateInstances', () =>
+          this.ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] })),
+        ).catch(gone);
+        await this.waitFor(id, (i) => !i || i.State?.Name === 'terminated', 'terminated');
+    }
+  }
+
+  async test(): Promise<ProviderCheck[]> {
+    try {
+      const r = await this.call('DescribeRegions', () => this.ec2.send(new DescribeRegionsCommand({})));
+      return [
+        {
+          target: `aws ${this.s.region}${this.s.endpoint ? ` (${this.s.endpoint})` : ''}`,
+          ok: true,
+          detail: `${r.Regions?.length ?? 0} regions visible`,
+        },
+      ];
+    } catch (e) {
+      return [{ target: `aws ${this.s.region}`, ok: false, detail: (e as Error).message }];
+    }
+  }
+
+  async close() {
+    this.ec2.destroy();
+  }
+}

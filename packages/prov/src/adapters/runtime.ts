@@ -1,0 +1,178 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { StratumError, usageError } from '@stratumiops/shared/errors';
+import type { HostConfig, InfraConfig } from '../core/desired.js';
+import { hostAttrs } from '../core/desired.js';
+import { type HostTarget, parseHostSpec } from '../core/executor.js';
+import { engineFor, type NickelSettings, nickelFailure } from '../core/nickel.js';
+import type { RetryPolicy } from '../core/orchestrator.js';
+import type { Provider } from '../core/provider.js';
+import { definitionDirs, findDefinition, parseDefinition, type TaskservDefinition } from '../core/taskserv.js';
+import { readProviders } from '../core/workspace.js';
+import { hostTarget } from './local.js';
+import type { SshExecutor } from './ssh/executor.js';
+
+export interface RuntimeSettings {
+  cwd: string;
+  nickel: NickelSettings;
+  importPaths: string[];
+  apply: {
+    parallelism: number;
+    retries: number;
+    backoff_initial_ms: number;
+    backoff_factor: number;
+    backoff_max_ms: number;
+  };
+  ssh: {
+    host_key_checking: 'strict' | 'accept-new' | 'off';
+    known_hosts: string;
+    key: string;
+    connect_timeout_s: number;
+  };
+  taskservs: { dirs: string[] };
+  aws: { poll_ms: number };
+}
+
+export function retryPolicy(s: RuntimeSettings['apply']): RetryPolicy {
+  return { retries: s.retries, initialMs: s.backoff_initial_ms, factor: s.backoff_factor, maxMs: s.backoff_max_ms };
+}
+
+/** Providers, the SSH executor and taskserv definitions, built lazily: a plan that needs no SSH opens none. */
+export class Runtime {
+  private exec?: Promise<SshExecutor>;
+  private readonly providers = new Map<string, Promise<Provider>>();
+  private readonly defs = new Map<string, Promise<TaskservDefinition>>();
+
+  constructor(
+    readonly s: RuntimeSettings,
+    readonly infra?: InfraConfig,
+  ) {}
+
+  executor(): Promise<SshExecutor> {
+    this.exec ??= (async () => {
+      const [{ SshExecutor }, { KnownHosts }, { resolveSecret }] = await Promise.all([
+        import('./ssh/executor.js'),
+        import('./ssh/known-hosts.js'),
+        import('./secrets.js'),
+      ]);
+      const home = process.env.HOME ? [`${process.env.HOME}/.ssh/known_hosts`] : [];
+      const knownHosts = new KnownHosts(
+        resolve(this.s.cwd, this.s.ssh.known_hosts),
+        this.s.ssh.host_key_checking,
+        home,
+      );
+      const keyFile = this.s.ssh.key || readProviders(this.s.cwd).local?.key;
+      return new SshExecutor({
+        knownHosts,
+        connectTimeoutMs: this.s.ssh.connect_timeout_s * 1000,
+        ...(keyFile ? { defaultKey: readFileSync(resolve(this.s.cwd, keyFile)) } : {}),
+        resolveSecret: (ref) => resolveSecret(ref),
+      });
+    })();
+    return this.exec;
+  }
+
+  definition(name: string): Promise<TaskservDefinition> {
+    let d = this.defs.get(name);
+    if (!d) {
+      d = (async () => {
+        const file = findDefinition(name, definitionDirs(this.s.taskservs.dirs.map((x) => resolve(this.s.cwd, x))));
+        const engine = await engineFor(this.s.nickel);
+        let text: string;
+        try {
+          text = await engine.exportFile(file, { format: 'json', importPaths: this.s.importPaths });
+        } catch (e) {
+          throw nickelFailure(e);
+        }
+        return parseDefinition(JSON.parse(text), file);
+      })();
+      this.defs.set(name, d);
+    }
+    return d;
+  }
+
+  provider = (name: string): Promise<Provider> => {
+    let p = this.providers.get(name);
+    if (!p) {
+      p = this.makeProvider(name);
+      this.providers.set(name, p);
+    }
+    return p;
+  };
+
+  private async makeProvider(name: string): Promise<Provider> {
+    if (name === 'local') {
+      const { LocalProvider } = await import('./local.js');
+      return new LocalProvider(await this.executor(), (n) => this.definition(n));
+    }
+    if (name === 'aws') {
+      const settings = readProviders(this.s.cwd).aws ?? { credentials: 'env' };
+      const region = settings.region ?? this.infra?.region ?? process.env.AWS_REGION ?? 'us-east-1';
+      const endpoint = process.env.PROV_AWS_ENDPOINT ?? settings.endpoint;
+      let credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined;
+      if (settings.credentials.startsWith('svault://')) {
+        const { resolveSecret } = await import('./secrets.js');
+        const base = settings.credentials.replace(/#.*$/, '');
+        credentials = {
+          accessKeyId: await resolveSecret(`${base}#access_key`),
+          secretAccessKey: await resolveSecret(`${base}#secret_key`),
+        };
+      }
+      const { AwsProvider } = await import('./aws.js');
+      return new AwsProvider({
+        region,
+        ...(endpoint ? { endpoint } : {}),
+        ...(credentials ? { credentials } : {}),
+        pollMs: this.s.aws.poll_ms,
+      });
+    }
+    throw new StratumError('usage', `provider ${name} is not available yet`, { hint: 'implemented: local, aws' });
+  }
+
+  /** Every known host: the config's hosts, registered hosts files, hosts added on the command line. */
+  async hosts(): Promise<Record<string, HostConfig>> {
+    const out: Record<string, HostConfig> = {};
+    const local = readProviders(this.s.cwd).local;
+    for (const [name, spec] of Object.entries(local?.hosts ?? {})) {
+      const h = parseHostSpec(spec, { user: 'root', port: 22 });
+      out[name] = { address: h.address, port: h.port, user: h.user };
+    }
+    if (local?.hosts_files.length) {
+      const engine = await engineFor(this.s.nickel);
+      for (const f of local.hosts_files) {
+        try {
+          const text = await engine.exportFile(resolve(this.s.cwd, f), {
+            format: 'json',
+            importPaths: this.s.importPaths,
+          });
+          Object.assign(out, JSON.parse(text) as Record<string, HostConfig>);
+        } catch (e) {
+          throw nickelFailure(e);
+        }
+      }
+    }
+    Object.assign(out, this.infra?.hosts ?? {});
+    return out;
+  }
+
+  /** Host names (or user@host:port) → SSH targets. */
+  async targets(names: string[]): Promise<HostTarget[]> {
+    const known = await this.hosts();
+    return names.map((n) => {
+      const h = known[n];
+      if (h) return hostTarget(n, hostAttrs(h));
+      if (/[@:.]/.test(n)) {
+        const spec = parseHostSpec(n, { user: process.env.USER ?? 'root', port: 22 });
+        return { name: n, address: spec.address, port: spec.port, user: spec.user, sudo: false, labels: {} };
+      }
+      throw usageError(`unknown host ${n}`, {
+        hint: `known: ${Object.keys(known).sort().join(', ') || 'none'}; or pass user@address:port`,
+      });
+    });
+  }
+
+  async close() {
+    for (const p of this.providers.values()) await (await p.catch(() => undefined))?.close();
+    if (this.exec) await (await this.exec).close();
+  }
+}

@@ -1,0 +1,40 @@
+import { StratumError } from '@stratumiops/shared/errors';
+
+interface KvClient {
+  kvGet(mount: string, path: string): Promise<{ data: { data: Record<string, unknown> | null } | null }>;
+}
+
+/**
+ * Resolves a secret reference: `env://VAR`, or `svault://<mount>/data/<path>#field` (also `svault://<mount>/<path>#field`)
+ * through svault's typed client (SVAULT_ADDR, SVAULT_TOKEN). Values are only ever held in memory.
+ */
+export async function resolveSecret(ref: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  if (ref.startsWith('env://')) {
+    const v = env[ref.slice(6)];
+    if (v === undefined) throw new StratumError('notFound', `secret ${ref}: variable not set`);
+    return v;
+  }
+  const m = /^svault:\/\/([^/]+)\/(?:data\/)?([^#]+)#(.+)$/.exec(ref);
+  if (!m)
+    throw new StratumError('usage', `not a secret reference: ${ref.replace(/#.*/, '#...')}`, {
+      hint: 'use svault://secret/data/<path>#<field> or env://VAR',
+    });
+  const [, mount, path, field] = m as unknown as [string, string, string, string];
+  // The svault package is another tool: reached only through its public client, loaded when needed.
+  const spec = '@stratumiops/svault/client/index';
+  let mod: { SvaultClient: new (o: { addr: string; token?: string }) => KvClient };
+  try {
+    mod = (await import(spec)) as typeof mod;
+  } catch (e) {
+    throw new StratumError('unavailable', `svault client unavailable: ${(e as Error).message}`);
+  }
+  const client = new mod.SvaultClient({
+    addr: env.SVAULT_ADDR ?? 'http://127.0.0.1:8200',
+    ...(env.SVAULT_TOKEN ? { token: env.SVAULT_TOKEN } : {}),
+  });
+  const r = await client.kvGet(mount, path);
+  const v = r.data?.data?.[field];
+  if (v === undefined || v === null)
+    throw new StratumError('notFound', `secret ${mount}/${path} has no field ${field}`);
+  return String(v);
+}

@@ -1,0 +1,152 @@
+import { createInterface } from 'node:readline/promises';
+import { StratumError } from '@stratumiops/shared/errors';
+import { assertInteractive } from '@stratumiops/shared/output';
+import type { Runtime } from '../adapters/runtime.js';
+import { retryPolicy } from '../adapters/runtime.js';
+import {
+  abandonUnfinished,
+  assertNoUnfinished,
+  executePlan,
+  loadResumable,
+  lockState,
+  type RunResult,
+  summaryText,
+} from '../core/engine.js';
+import { hasChanges, renderPlan } from '../core/plan.js';
+import { newRunId, type StateStore } from '../core/state.js';
+import type { DesiredResource, LockHandle, PlanDoc, RunKind } from '../core/types.js';
+import { applyProgress, hostPrinter, runReport } from './render.js';
+
+export interface FlowIO {
+  json: boolean;
+  log(s: string): void;
+}
+
+export async function confirm(question: string, flag: string): Promise<boolean> {
+  assertInteractive('confirmation', flag);
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const a = await rl.question(`${question} Only 'yes' will be accepted: `);
+    return a.trim() === 'yes';
+  } finally {
+    rl.close();
+  }
+}
+
+/** Takes the lock, deals with an unfinished run (refuse, --abandon, --resume). */
+export async function lockForRun(
+  store: StateStore,
+  operation: string,
+  opts: { abandon?: boolean; resume?: boolean },
+  io: FlowIO,
+): Promise<{ lock: LockHandle; runId: string; resumable: string[] }> {
+  const runId = newRunId();
+  const lock = await lockState(store, operation, runId, undefined, Boolean(opts.resume || opts.abandon));
+  try {
+    if (opts.abandon) {
+      const ids = await abandonUnfinished(store);
+      if (ids.length && !io.json) io.log(`Abandoned unfinished run(s): ${ids.join(', ')}`);
+    } else if (opts.resume) {
+      return { lock, runId, resumable: (await store.unfinishedRuns()).map((r) => r.id) };
+    } else await assertNoUnfinished(store);
+  } catch (e) {
+    await lock.release();
+    throw e;
+  }
+  return { lock, runId, resumable: [] };
+}
+
+export interface ExecuteInput {
+  store: StateStore;
+  runtime: Runtime;
+  plan: PlanDoc;
+  desired: DesiredResource[];
+  kind: RunKind;
+  runId: string;
+  parallelism: number;
+  rollback: boolean;
+  autoApprove: boolean;
+  verbose: boolean;
+  io: FlowIO;
+  /** Print the plan before asking (false when it was already shown). */
+  showPlan?: boolean;
+}
+
+/** Shows the plan, asks (unless --auto-approve), runs it with live progress; SIGINT stops starting new tasks. */
+export async function executeWithUi(x: ExecuteInput): Promise<RunResult | undefined> {
+  const { io } = x;
+  if (!io.json && x.showPlan !== false) io.log(renderPlan(x.plan));
+  if (!hasChanges(x.plan)) return undefined;
+  if (!x.autoApprove && !io.json) {
+    const what = x.kind === 'destroy' ? 'destroy these resources' : 'perform these actions';
+    if (!(await confirm(`\nDo you want to ${what}?`, '--auto-approve')))
+      throw new StratumError('failure', 'cancelled: nothing was changed');
+  } else if (!x.autoApprove) {
+    throw new StratumError('usage', 'applying needs approval and --json cannot ask', { hint: 'pass --auto-approve' });
+  }
+  const total = x.plan.changes.filter((c) => c.action !== 'noop' || c.gone).length;
+  const ui = applyProgress(total, x.verbose && !io.json);
+  const abort = new AbortController();
+  const onSigint = () => {
+    if (!io.json) process.stderr.write('\nInterrupted: waiting for running tasks, then stopping (resume later).\n');
+    abort.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    return await executePlan(
+      {
+        store: x.store,
+        provider: x.runtime.provider,
+        retry: retryPolicy(x.runtime.s.apply),
+        onEvent: ui.onEvent,
+        ...(x.verbose && !io.json ? { output: hostPrinter(process.stderr) } : {}),
+      },
+      x.plan,
+      new Map(x.desired.map((d) => [d.address, d])),
+      { parallelism: x.parallelism, rollback: x.rollback, kind: x.kind, signal: abort.signal, runId: x.runId },
+    );
+  } finally {
+    process.off('SIGINT', onSigint);
+    ui.stop();
+  }
+}
+
+/** The final report; a failed run becomes an error (exit 1) carrying the report for --json. */
+export function finish(r: RunResult | undefined, kind: RunKind, io: FlowIO): RunResult | { status: 'no-changes' } {
+  if (!r) return { status: 'no-changes' };
+  if (!io.json) io.log(`\n${summaryText(r, kind)}`);
+  if (r.status === 'succeeded') return r;
+  const display = io.json ? undefined : runReport(r);
+  throw new StratumError(
+    'failure',
+    `${kind} ${r.status}: ${r.failed.map((f) => `${f.address}: ${f.error}`).join('; ') || 'stopped'}`,
+    {
+      details: r as unknown as Record<string, unknown>,
+      ...(display ? { display } : {}),
+      hint: r.status === 'interrupted' ? `prov resume ${r.run_id}` : `see prov history ${r.run_id}`,
+    },
+  );
+}
+
+/** Continues an interrupted or crashed run from its checkpoints. */
+export async function resumeRun(
+  store: StateStore,
+  runtime: Runtime,
+  runId: string,
+  desired: DesiredResource[] | undefined,
+  opts: { verbose: boolean; io: FlowIO; parallelism?: number },
+): Promise<RunResult> {
+  const { run, tasks } = await loadResumable(store, runId);
+  const ui = applyProgress(run.plan.changes.length, opts.verbose && !opts.io.json);
+  try {
+    return await executePlan(
+      { store, provider: runtime.provider, retry: retryPolicy(runtime.s.apply), onEvent: ui.onEvent },
+      run.plan,
+      new Map((desired ?? []).map((d) => [d.address, d])),
+      { parallelism: opts.parallelism ?? run.options.parallelism, rollback: run.options.rollback, kind: run.kind },
+      { run, tasks },
+    );
+  } finally {
+    ui.stop();
+  }
+}

@@ -1,0 +1,539 @@
+import { hostname } from 'node:os';
+import { conflictError, notFoundError, StratumError } from '@stratumiops/shared/errors';
+import type { OutputSink } from './executor.js';
+import { topoSort } from './graph.js';
+import { type OrchEvent, type OrchTask, type RetryPolicy, runDag } from './orchestrator.js';
+import { computePlan } from './plan.js';
+import type { Provider, ProviderContext } from './provider.js';
+import { maskSensitive } from './sensitive.js';
+import { isStale, newRunId, type StateStore, whoami } from './state.js';
+import type {
+  Attrs,
+  DesiredResource,
+  LockHandle,
+  PlanDoc,
+  PlannedChange,
+  ResourceRecord,
+  RunKind,
+  RunRecord,
+  RunStatus,
+  TaskRecord,
+} from './types.js';
+
+export type ProviderSource = (name: string) => Promise<Provider>;
+
+export interface EngineEvent {
+  type: 'start' | 'retry' | 'done' | 'failed' | 'rollback-start' | 'rolled-back' | 'rollback-failed';
+  address: string;
+  action: string;
+  attempt?: number;
+  waitMs?: number;
+  error?: string;
+}
+
+export interface EngineDeps {
+  store: StateStore;
+  provider: ProviderSource;
+  retry: RetryPolicy;
+  onEvent?(e: EngineEvent): void;
+  output?: OutputSink;
+}
+
+export interface RunOptions {
+  parallelism: number;
+  rollback: boolean;
+  kind: RunKind;
+  signal?: AbortSignal;
+  runId?: string;
+}
+
+export interface RunResult {
+  run_id: string;
+  status: RunStatus;
+  added: number;
+  changed: number;
+  destroyed: number;
+  failed: { address: string; error: string; details?: Record<string, unknown> }[];
+  rolled_back: string[];
+  rollback_failed: { address: string; error: string }[];
+  skipped: string[];
+  done: string[];
+}
+
+const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/** Observed attributes of every recorded resource (bounded parallelism); an unreachable provider is an error. */
+export async function refreshState(
+  records: ResourceRecord[],
+  provider: ProviderSource,
+  parallelism = 10,
+): Promise<Map<string, Attrs | null>> {
+  const out = new Map<string, Attrs | null>();
+  let i = 0;
+  const errors: string[] = [];
+  const worker = async () => {
+    while (i < records.length) {
+      const rec = records[i++]!;
+      try {
+        const p = await provider(rec.provider);
+        out.set(rec.address, await p.read(rec));
+      } catch (e) {
+        errors.push(`${rec.address}: ${errText(e)}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallelism, records.length) }, worker));
+  if (errors.length > 0) {
+    throw new StratumError('unavailable', `refresh failed for ${errors.length} resource(s): ${errors.join('; ')}`, {
+      hint: 'fix access to the provider, or plan with --no-refresh to compare with recorded state only',
+      details: { errors },
+    });
+  }
+  return out;
+}
+
+export interface PlanRequest {
+  desired: DesiredResource[];
+  warnings: string[];
+  config: { path: string; sha256: string } | null;
+  operation: 'apply' | 'destroy';
+  refresh: boolean;
+  targets?: string[];
+}
+
+export async function makePlan(deps: Pick<EngineDeps, 'store' | 'provider'>, req: PlanRequest): Promise<PlanDoc> {
+  // A cycle is a configuration error: report it before touching any provider.
+  topoSort(
+    req.desired.map((r) => ({ id: r.address, deps: r.deps })),
+    { ignoreMissing: true },
+  );
+  const state = await deps.store.list();
+  const meta = await deps.store.meta();
+  const providers = new Map<string, Provider>();
+  for (const name of new Set([...req.desired.map((r) => r.provider), ...state.map((r) => r.provider)])) {
+    providers.set(name, await deps.provider(name));
+  }
+  const refreshed = req.refresh ? await refreshState(state, deps.provider) : undefined;
+  return computePlan({
+    desired: req.desired,
+    state,
+    ...(refreshed ? { refreshed } : {}),
+    providers: { replaceOn: (p, kind) => providers.get(p)?.replaceOn(kind) ?? [] },
+    operation: req.operation,
+    ...(req.targets ? { targets: req.targets } : {}),
+    meta,
+    config: req.config,
+    warnings: req.warnings,
+  });
+}
+
+/** Takes the state lock; resume may take over the stale lock its own crashed run left. */
+export function lockState(
+  store: StateStore,
+  operation: string,
+  runId: string | null,
+  takeoverRun?: string,
+  takeoverStale = false,
+): Promise<LockHandle> {
+  // A stale lock (its process is gone from this host) may be taken over by resume of the run that left it,
+  // or by any run when takeoverStale (apply --resume / --abandon).
+  return store.lock({
+    operation,
+    runId,
+    takeover: (l, stale) => stale && (takeoverStale || (takeoverRun !== undefined && l.run_id === takeoverRun)),
+  });
+}
+
+/** `apply` refuses to start over a run a crash left half-finished. */
+export async function assertNoUnfinished(store: StateStore): Promise<void> {
+  const left = await store.unfinishedRuns();
+  const r = left[0];
+  if (!r) return;
+  throw conflictError(`run ${r.id} (${r.kind} by ${r.who}, started ${r.started_at}) did not finish`, {
+    hint: `continue it with 'prov resume ${r.id}' (or apply --resume), or drop it with 'prov apply --abandon'`,
+    details: { run: r.id, status: r.status },
+  });
+}
+
+export async function abandonUnfinished(store: StateStore): Promise<string[]> {
+  const left = await store.unfinishedRuns();
+  for (const r of left) await store.finishRun(r.id, 'abandoned', { error: 'abandoned by a later apply' });
+  return left.map((r) => r.id);
+}
+
+/** A refusal when a saved plan no longer matches state. */
+export async function assertPlanCurrent(store: StateStore, plan: PlanDoc): Promise<void> {
+  const meta = await store.meta();
+  if (meta.lineage !== plan.state.lineage) {
+    throw conflictError('the saved plan was made for a different state (lineage differs)', {
+      hint: 'run prov plan again against this state',
+    });
+  }
+  if (meta.serial !== plan.state.serial) {
+    throw conflictError(`state changed since the plan was made (serial ${plan.state.serial} → ${meta.serial})`, {
+      hint: 'run prov plan again and apply the new plan',
+      details: { plan_serial: plan.state.serial, state_serial: meta.serial },
+    });
+  }
+}
+
+function record(d: DesiredResource, outputs: Attrs): ResourceRecord {
+  const { attrs, sensitive } = maskSensitive(d.attrs);
+  return {
+    address: d.address,
+    kind: d.kind,
+    name: d.name,
+    provider: d.provider,
+    attrs,
+    outputs,
+    deps: d.deps,
+    sensitive,
+    updated_at: new Date().toISOString(),
+  };
+}
+
+const asDesired = (r: ResourceRecord): DesiredResource => ({
+  address: r.address,
+  kind: r.kind,
+  name: r.name,
+  provider: r.provider,
+  attrs: r.attrs,
+  deps: r.deps,
+});
+
+interface TaskResult {
+  before: ResourceRecord | null;
+  after: ResourceRecord | null;
+}
+
+/**
+ * Runs a plan: one task per change, in dependency order (deletes in reverse), checkpointed in state after each
+ * task, rolled back in reverse order on failure unless rollback is off. `desired` has the real (unmasked) values.
+ */
+export async function executePlan(
+  deps: EngineDeps,
+  plan: PlanDoc,
+  desired: Map<string, DesiredResource>,
+  opts: RunOptions,
+  resume?: { run: RunRecord; tasks: TaskRecord[] },
+): Promise<RunResult> {
+  const { store } = deps;
+  const changes = plan.changes.filter((c) => c.action !== 'noop' || c.gone);
+  const runId = resume?.run.id ?? opts.runId ?? newRunId();
+  if (!resume) {
+    await store.createRun({
+      id: runId,
+      kind: opts.kind,
+      status: 'running',
+      who: whoami(),
+      host: hostname(),
+      pid: process.pid,
+      started_at: new Date().toISOString(),
+      finished_at: null,
+      plan,
+      options: { parallelism: opts.parallelism, rollback: opts.rollback },
+      error: null,
+      summary: null,
+    });
+  } else await store.setRunStatus(runId, 'running');
+
+  // Outputs of everything recorded, updated as tasks finish: providers look up ids of dependencies here.
+  const outputs = new Map<string, Attrs>();
+  for (const r of await store.list()) outputs.set(r.address, r.outputs);
+  let seq = resume ? Math.max(0, ...resume.tasks.map((t) => t.seq)) : 0;
+  const ctx: ProviderContext & { outputsOf(a: string): Attrs | undefined } = {
+    ...(deps.output ? { output: deps.output } : {}),
+    cleanupOnFailure: opts.rollback,
+    outputsOf: (a) => outputs.get(a),
+  };
+  const checkpoint = async (
+    c: PlannedChange,
+    status: TaskRecord['status'],
+    patch: Partial<TaskRecord>,
+    change: Parameters<StateStore['checkpoint']>[1],
+  ) => {
+    const task: TaskRecord = {
+      run_id: runId,
+      address: c.address,
+      action: c.action,
+      status,
+      attempts: patch.attempts ?? 1,
+      before: patch.before !== undefined ? patch.before : c.before,
+      after: patch.after ?? null,
+      error: patch.error ?? null,
+      seq: patch.seq ?? ++seq,
+      updated_at: new Date().toISOString(),
+    };
+    await store.checkpoint(task, change);
+    if (change && 'put' in change) outputs.set(change.put.address, change.put.outputs);
+    else if (change) outputs.delete(change.remove);
+  };
+
+  const byAddress = new Map(changes.map((c) => [c.address, c]));
+  const deleting = new Set(changes.filter((c) => c.action === 'delete').map((c) => c.address));
+  // For deletes, what depends on each address (deleted first).
+  const dependents = new Map<string, string[]>();
+  for (const o of changes) {
+    if (!deleting.has(o.address)) continue;
+    for (const d of o.before?.deps ?? []) dependents.set(d, [...(dependents.get(d) ?? []), o.address]);
+  }
+  const inRun = new Set(changes.map((c) => c.address));
+  const tasks: OrchTask<TaskResult>[] = changes.map((c) => {
+    const depList =
+      c.action === 'delete'
+        ? (dependents.get(c.address) ?? [])
+        : c.deps.filter((d) => inRun.has(d) && !deleting.has(d));
+    const want = () => {
+      const d = desired.get(c.address);
+      if (!d) throw new StratumError('failure', `no desired value for ${c.address} (was the config changed?)`);
+      return d;
+    };
+    return {
+      id: c.address,
+      deps: depList,
+      run: async (attempt) => {
+        const p = await deps.provider(c.provider);
+        const taskSeq = ++seq;
+        await checkpoint(c, 'running', { attempts: attempt, seq: taskSeq }, null);
+        try {
+          let after: ResourceRecord | null = null;
+          if (c.action === 'create' || (c.action === 'noop' && c.gone)) {
+            if (c.action === 'noop') {
+              await checkpoint(c, 'done', { attempts: attempt, seq: taskSeq }, { remove: c.address });
+              return { before: c.before, after: null };
+            }
+            const d = want();
+            after = record(d, await p.create(d, ctx));
+          } else if (c.action === 'update') {
+            const d = want();
+            after = record(d, await p.update(d, c.before!, ctx));
+          } else if (c.action === 'replace') {
+            const d = want();
+            await p.delete(c.before!, ctx);
+            await checkpoint(c, 'running', { attempts: attempt, seq: taskSeq }, { remove: c.address });
+            try {
+              after = record(d, await p.create(d, ctx));
+            } catch (e) {
+              // Put the old object back before reporting, so the failed task leaves things as they were.
+              const restored = record(asDesired(c.before!), await p.create(asDesired(c.before!), ctx));
+              await checkpoint(c, 'running', { attempts: attempt, seq: taskSeq }, { put: restored });
+              throw e;
+            }
+          } else if (c.action === 'delete') {
+            await p.delete(c.before!, ctx);
+          }
+          await checkpoint(
+            c,
+            'done',
+            { attempts: attempt, seq: taskSeq, after },
+            after ? { put: after } : { remove: c.address },
+          );
+          return { before: c.before, after };
+        } catch (e) {
+          await checkpoint(c, 'failed', { attempts: attempt, seq: taskSeq, error: errText(e) }, null);
+          throw e;
+        }
+      },
+      rollback: async (r) => {
+        const p = await deps.provider(c.provider);
+        let restored: ResourceRecord | null = null;
+        if (r.after) await p.delete(r.after, ctx);
+        if (r.before && c.action === 'update' && r.after) {
+          restored = {
+            ...r.before,
+            outputs: await p.update(asDesired(r.before), r.after, ctx),
+            updated_at: new Date().toISOString(),
+          };
+        } else if (r.before && c.action === 'update') {
+          restored = r.before;
+        } else if (r.before) {
+          restored = {
+            ...r.before,
+            outputs: await p.create(asDesired(r.before), ctx),
+            updated_at: new Date().toISOString(),
+          };
+        }
+        await checkpoint(
+          c,
+          'rolled_back',
+          { before: r.before, after: r.after },
+          restored ? { put: restored } : { remove: c.address },
+        );
+      },
+    } satisfies OrchTask<TaskResult>;
+  });
+  // Update-rollback calls update, not delete + create: handle it before the generic path above.
+  for (const t of tasks) {
+    const c = byAddress.get(t.id)!;
+    if (c.action === 'noop') {
+      t.rollback = async (r) => {
+        await checkpoint(c, 'rolled_back', { before: r.before }, r.before ? { put: r.before } : null);
+      };
+    }
+    if (c.action !== 'update') continue;
+    t.rollback = async (r) => {
+      const p = await deps.provider(c.provider);
+      const restored =
+        r.before && r.after
+          ? {
+              ...r.before,
+              outputs: await p.update(asDesired(r.before), r.after, ctx),
+              updated_at: new Date().toISOString(),
+            }
+          : r.before;
+      await checkpoint(c, 'rolled_back', { before: r.before, after: r.after }, restored ? { put: restored } : null);
+    };
+  }
+
+  const done = new Map<string, TaskResult>();
+  let failedBefore: TaskRecord[] = [];
+  if (resume) {
+    for (const t of [...resume.tasks].sort((a, b) => a.seq - b.seq)) {
+      if (t.status === 'done') done.set(t.address, { before: t.before, after: t.after });
+    }
+    failedBefore = resume.tasks.filter((t) => t.status === 'failed' || t.status === 'rollback_failed');
+  }
+
+  const emit = (e: EngineEvent) => deps.onEvent?.(e);
+  const actionOf = (id: string) => byAddress.get(id)?.action ?? '?';
+  const onEvent = (e: OrchEvent) => {
+    switch (e.type) {
+      case 'start':
+        emit({ type: 'start', address: e.id, action: actionOf(e.id), attempt: e.attempt });
+        break;
+      case 'retry':
+        emit({
+          type: 'retry',
+          address: e.id,
+          action: actionOf(e.id),
+          attempt: e.attempt,
+          waitMs: e.waitMs,
+          error: errText(e.error),
+        });
+        break;
+      case 'done':
+        emit({ type: 'done', address: e.id, action: actionOf(e.id) });
+        break;
+      case 'failed':
+        emit({ type: 'failed', address: e.id, action: actionOf(e.id), error: errText(e.error) });
+        break;
+      case 'rollback-start':
+      case 'rolled-back':
+        emit({ type: e.type, address: e.id, action: actionOf(e.id) });
+        break;
+      case 'rollback-failed':
+        emit({ type: 'rollback-failed', address: e.id, action: actionOf(e.id), error: errText(e.error) });
+        break;
+    }
+  };
+
+  let report: Awaited<ReturnType<typeof runDag>>;
+  if (failedBefore.length > 0) {
+    // The crash came after a failure: finish what the run was doing then, the rollback.
+    const rolledBack: string[] = [];
+    const rollbackFailed: { id: string; error: unknown }[] = [];
+    if (opts.rollback) {
+      for (const [id, r] of [...done.entries()].reverse()) {
+        const t = tasks.find((x) => x.id === id)!;
+        onEvent({ type: 'rollback-start', id });
+        try {
+          await t.rollback!(r);
+          rolledBack.push(id);
+          onEvent({ type: 'rolled-back', id });
+        } catch (error) {
+          rollbackFailed.push({ id, error });
+          onEvent({ type: 'rollback-failed', id, error });
+        }
+      }
+    }
+    report = {
+      ok: false,
+      done: [...done.keys()],
+      failed: failedBefore.map((t) => ({ id: t.address, error: new Error(t.error ?? 'failed') })),
+      skipped: [],
+      rolledBack,
+      rollbackFailed,
+      interrupted: false,
+    };
+  } else {
+    report = await runDag(tasks, {
+      parallelism: opts.parallelism,
+      retry: deps.retry,
+      rollback: opts.rollback,
+      done,
+      onEvent,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+  }
+
+  const byAction = (ids: string[], ...actions: string[]) => ids.filter((id) => actions.includes(actionOf(id))).length;
+  const kept = report.done.filter((id) => !report.rolledBack.includes(id));
+  let status: RunStatus;
+  if (report.ok) status = 'succeeded';
+  else if (report.interrupted && report.failed.length === 0) status = 'interrupted';
+  else if (report.rollbackFailed.length > 0) status = 'rollback_failed';
+  else if (opts.rollback && report.failed.length > 0) status = 'rolled_back';
+  else status = 'failed';
+  const result: RunResult = {
+    run_id: runId,
+    status,
+    added: byAction(kept, 'create', 'replace'),
+    changed: byAction(kept, 'update'),
+    destroyed: byAction(kept, 'delete', 'replace'),
+    failed: report.failed.map((f) => ({
+      address: f.id,
+      error: errText(f.error),
+      ...(f.error instanceof StratumError && f.error.details ? { details: f.error.details } : {}),
+    })),
+    rolled_back: report.rolledBack,
+    rollback_failed: report.rollbackFailed.map((f) => ({ address: f.id, error: errText(f.error) })),
+    skipped: report.skipped,
+    done: report.done,
+  };
+  const error = result.failed.map((f) => `${f.address}: ${f.error}`).join('; ') || null;
+  if (status === 'interrupted') await store.setRunStatus(runId, 'interrupted');
+  else
+    await store.finishRun(runId, status, {
+      error,
+      summary: {
+        added: result.added,
+        changed: result.changed,
+        destroyed: result.destroyed,
+        rolled_back: result.rolled_back.length,
+        failed: result.failed.length,
+      },
+    });
+  return result;
+}
+
+/** The run and its checkpoints, checked to be resumable. */
+export async function loadResumable(
+  store: StateStore,
+  runId: string,
+): Promise<{ run: RunRecord; tasks: TaskRecord[] }> {
+  const run = await store.getRun(runId);
+  if (!run) throw notFoundError(`no run ${runId}`, { hint: 'see prov history' });
+  if (run.status !== 'running' && run.status !== 'interrupted') {
+    throw conflictError(`run ${runId} is ${run.status}; only an unfinished run can be resumed`);
+  }
+  if (
+    run.status === 'running' &&
+    run.host === hostname() &&
+    !isStale({ ...run, id: run.id, owner: run.who, operation: run.kind, run_id: run.id, created_at: run.started_at })
+  ) {
+    throw conflictError(`run ${runId} is still running (pid ${run.pid})`);
+  }
+  return { run, tasks: await store.tasks(runId) };
+}
+
+export function summaryText(r: RunResult, kind: RunKind): string {
+  const verb = kind === 'destroy' ? 'Destroy' : 'Apply';
+  if (r.status === 'succeeded')
+    return `${verb} complete! Resources: ${r.added} added, ${r.changed} changed, ${r.destroyed} destroyed.`;
+  if (r.status === 'rolled_back')
+    return `${verb} failed and was rolled back: ${r.rolled_back.length} task(s) undone; everything is as it was.`;
+  if (r.status === 'rollback_failed')
+    return `${verb} failed and the rollback failed for ${r.rollback_failed.map((f) => f.address).join(', ')}: check them by hand.`;
+  if (r.status === 'interrupted') return `${verb} interrupted: continue with prov resume ${r.run_id}.`;
+  return `${verb} failed: ${r.added} added, ${r.changed} changed, ${r.destroyed} destroyed before the failure (kept: --no-rollback).`;
+}

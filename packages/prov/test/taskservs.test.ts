@@ -1,0 +1,169 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { skipUnless } from '../../shared/src/testing/index.js';
+import {
+  fakeRelease,
+  hostEntry,
+  inventory,
+  prov,
+  startHosts,
+  stopHosts,
+  type TestHost,
+  workspace,
+} from './support/hosts.js';
+
+/**
+ * The shipped definitions on throwaway sshd hosts (same machine, no root, no systemd, no network), each
+ * installing into the host's `root` tree. What runs for real and what cannot:
+ * - postgresql: real. Debian's binaries are on this machine (the package step's check skips apt-get); initdb
+ *   creates a cluster, pg_ctl starts it (init = "none"), pg_isready checks it, uninstall stops and removes it.
+ * - etcd: real process, in local-provider.test.ts.
+ * - prometheus, node_exporter, containerd: their releases cannot be downloaded here and containerd needs root,
+ *   so the install runs from a release-shaped tarball of stub binaries (file://), start = false; the test
+ *   checks the files the definition writes: binaries, config files, systemd unit files, kernel settings.
+ */
+describe.skipIf(skipUnless('sshd'))('taskservs over SSH: service install, status, list, uninstall', () => {
+  let hosts: TestHost[];
+  let art: string;
+  beforeAll(async () => {
+    hosts = await startHosts(2, 'ts');
+    art = mkdtempSync(join(tmpdir(), 'prov-art-'));
+    fakeRelease(art, 'prometheus', '2.54.1', ['prometheus', 'promtool']);
+    fakeRelease(art, 'containerd', '1.7.22', ['containerd', 'ctr'], 'bin');
+    execFileSync('chmod', ['755', art]);
+  });
+  afterAll(async () => {
+    await stopHosts(hosts);
+  });
+
+  it('installs each definition with its real effect, reports status, and uninstalls to the original trees', async () => {
+    const before = hosts.map((h) => inventory(h.root));
+    const cfg = `let Infrastructure = import "infrastructure.ncl" in
+{ provider = 'local, hosts = { ${hosts.map((h) => hostEntry(h)).join(', ')} } } | Infrastructure
+`;
+    const ws = workspace(cfg, hosts);
+    const list = JSON.parse((await prov(ws, ['service', 'list', '--json'])).stdout);
+    expect(list.services.map((s: { service: string }) => s.service)).toEqual([
+      'containerd',
+      'etcd',
+      'node_exporter',
+      'postgresql',
+      'prometheus',
+    ]);
+
+    const port = 30000 + Math.floor(Math.random() * 20000);
+    const pgi = await prov(ws, [
+      'service',
+      'install',
+      'postgresql',
+      '--servers',
+      'ts-1',
+      '--set',
+      'run_as=stratumtest',
+      '--set',
+      'init=none',
+      '--set',
+      `port=${port}`,
+      '--set',
+      'admin_password=hunter2-secret',
+    ]);
+    expect(pgi.code, pgi.stderr + pgi.stdout).toBe(0);
+    expect(pgi.stdout).toContain('Resources: 1 added');
+    const data = join(hosts[0]!.root, 'var/lib/prov-postgresql/main');
+    expect(readFileSync(join(data, 'PG_VERSION'), 'utf8').trim()).toBe('15');
+    expect(readFileSync(join(data, 'prov.conf'), 'utf8')).toContain(`port = ${port}`);
+    // A secret in the config reaches the steps but never state, history, or the host's marker.
+    for (const f of [
+      join(ws.cwd, '.prov/state.db'),
+      join(ws.cwd, '.prov/state.db-wal'),
+      join(hosts[0]!.root, 'var/lib/prov/taskservs/postgresql.json'),
+    ]) {
+      if (existsSync(f)) expect(readFileSync(f).includes('hunter2-secret'), f).toBe(false);
+    }
+    const shown = JSON.parse((await prov(ws, ['state', 'show', 'taskserv.postgresql.ts-1', '--json'])).stdout);
+    expect(shown.attrs.config.admin_password).toMatch(/^\(sensitive sha256:[0-9a-f]{16}\)$/);
+    expect(shown.sensitive).toEqual(['config.admin_password']);
+    expect((await prov(ws, ['history', '--json'])).stdout).not.toContain('hunter2-secret');
+    const st = JSON.parse((await prov(ws, ['service', 'status', 'postgresql', '--json'])).stdout);
+    expect(st.hosts).toEqual([expect.objectContaining({ host: 'ts-1', status: 'running', in_state: true })]);
+
+    const prom = await prov(ws, [
+      'service',
+      'install',
+      'prometheus',
+      '--servers',
+      'ts-1,ts-2',
+      '--set',
+      `artifact_url=file://${art}/prometheus.tgz`,
+      '--set',
+      'start=false',
+      '--set',
+      'scrape_targets=ts-1:9100,ts-2:9100',
+    ]);
+    expect(prom.code, prom.stderr + prom.stdout).toBe(0);
+    for (const h of hosts) {
+      expect(readFileSync(join(h.root, 'usr/local/bin/promtool'), 'utf8')).toContain('version 2.54.1');
+      expect(readFileSync(join(h.root, 'etc/prometheus/prometheus.yml'), 'utf8')).toContain(
+        "- targets: ['ts-1:9100', 'ts-2:9100']",
+      );
+      expect(readFileSync(join(h.root, 'etc/systemd/system/prometheus.service'), 'utf8')).toContain(
+        '--storage.tsdb.retention.time=15d',
+      );
+    }
+
+    const ctd = await prov(ws, [
+      'service',
+      'install',
+      'containerd',
+      '--servers',
+      'ts-2',
+      '--set',
+      'install_method=release',
+      '--set',
+      `artifact_url=file://${art}/containerd.tgz`,
+      '--set',
+      'start=false',
+    ]);
+    expect(ctd.code, ctd.stderr + ctd.stdout).toBe(0);
+    const r2 = hosts[1]!.root;
+    expect(readFileSync(join(r2, 'etc/containerd/config.toml'), 'utf8')).toContain('SystemdCgroup = true');
+    expect(readFileSync(join(r2, 'etc/modules-load.d/containerd.conf'), 'utf8')).toBe('overlay\nbr_netfilter\n');
+    expect(readFileSync(join(r2, 'etc/sysctl.d/99-kubernetes-cri.conf'), 'utf8')).toContain('net.ipv4.ip_forward = 1');
+    expect(existsSync(join(r2, 'usr/local/bin/ctr'))).toBe(true);
+
+    // Installing again changes nothing.
+    const again = await prov(ws, [
+      'service',
+      'install',
+      'prometheus',
+      '--servers',
+      'ts-1,ts-2',
+      '--set',
+      `artifact_url=file://${art}/prometheus.tgz`,
+      '--set',
+      'start=false',
+      '--set',
+      'scrape_targets=ts-1:9100,ts-2:9100',
+    ]);
+    expect(again.stdout).toContain('No changes.');
+    const listed = JSON.parse((await prov(ws, ['service', 'list', '--json'])).stdout);
+    expect(listed.services.find((s: { service: string }) => s.service === 'prometheus').installed_on).toBe('ts-1,ts-2');
+
+    for (const [svc, servers] of [
+      ['postgresql', 'ts-1'],
+      ['prometheus', 'ts-1,ts-2'],
+      ['containerd', 'ts-2'],
+    ] as const) {
+      const u = await prov(ws, ['service', 'uninstall', svc, '--servers', servers]);
+      expect(u.code, u.stderr + u.stdout).toBe(0);
+    }
+    expect(hosts.map((h) => inventory(h.root))).toEqual(before);
+    const gone = JSON.parse(
+      (await prov(ws, ['service', 'status', 'postgresql', '--servers', 'ts-1', '--json'])).stdout,
+    );
+    expect(gone.hosts[0].status).toBe('absent');
+  }, 180_000);
+});
