@@ -122,7 +122,7 @@ describe('configuration', () => {
     mkdirSync(join(env.XDG_CONFIG_HOME as string, 'stratumiops'), { recursive: true });
     writeFileSync(
       join(env.XDG_CONFIG_HOME as string, 'stratumiops', 'svault.toml'),
-      'addr = "https://user.example:8200"\n[log]\nformat = "json"\n[storage]\npath = "/user/path"\n',
+      'addr = "https://user.example:8200"\n[log]\nformat = "json"\n[storage.filesystem]\npath = "/user/path"\n',
     );
     mkdirSync(join(cwd, 'sub', 'dir'), { recursive: true });
     writeFileSync(join(cwd, 'svault.toml'), 'addr = "https://project.example:8200"\n[storage]\nbackend = "etcd"\n');
@@ -135,7 +135,7 @@ describe('configuration', () => {
     const by = Object.fromEntries(doc.settings.map((s: { key: string }) => [s.key, s]));
     expect(by.addr).toEqual({ key: 'addr', value: 'https://env.example:8200', source: 'env SVAULT_ADDR' });
     expect(by['storage.backend'].source).toBe(`project ${join(cwd, 'svault.toml')}`);
-    expect(by['storage.path'].value).toBe('/user/path');
+    expect(by['storage.filesystem.path'].value).toBe('/user/path');
     expect(by['log.format'].source).toMatch(/^user /);
     expect(by['log.level']).toMatchObject({ value: 'error', source: 'flag --log-level' });
     expect(by.token.value).toBe('********');

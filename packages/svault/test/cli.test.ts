@@ -1,3 +1,5 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBin, sandbox } from '../../../test/run-bin.js';
 import type { RunningServer } from '../src/server/main.js';
@@ -75,6 +77,58 @@ describe('svault CLI against a server (SVAULT_ADDR)', { timeout: 90_000 }, () =>
     expect(denied.code).toBe(5);
     expect((await sv(['token', 'revoke', '--accessor', auth.accessor])).code).toBe(0);
     expect((await sv(['token', 'lookup'], { SVAULT_TOKEN: auth.client_token })).code).toBe(5);
+  });
+
+  it('policies: write a .cedar file, list, read, refuse invalid Cedar (exit 3), capabilities, delete', async () => {
+    const file = join(cwd, 'app.cedar');
+    writeFileSync(
+      file,
+      'permit (principal, action == Svault::Action::"read", resource in Svault::Path::"secret/data/myapp/");\n',
+    );
+    const w = await sv(['policy', 'write', 'app', file]);
+    expect(w.code, w.stderr).toBe(0);
+    expect(w.stdout).toContain('Success! Uploaded policy: app');
+    expect(JSON.parse((await sv(['policy', 'list', '--json'])).stdout).keys).toEqual(['app', 'default', 'root']);
+    expect((await sv(['policy', 'read', 'app'])).stdout).toContain('secret/data/myapp/');
+
+    const created = JSON.parse((await sv(['token', 'create', '--policy', 'app', '--json'])).stdout).auth;
+    const as = { SVAULT_TOKEN: created.client_token };
+    const got = await sv(['kv', 'get', 'secret/myapp', '--field', 'user'], as);
+    expect(got.code).toBe(5); // secret/data/myapp is not under secret/data/myapp/
+    await sv(['kv', 'put', 'secret/myapp/db', 'user=app']);
+    expect((await sv(['kv', 'get', 'secret/myapp/db', '--field', 'user'], as)).stdout.trim()).toBe('app');
+    const caps = await sv(['token', 'capabilities', 'secret/data/myapp/db', '--json'], as);
+    expect(JSON.parse(caps.stdout)).toEqual({ path: 'secret/data/myapp/db', capabilities: ['read'] });
+
+    writeFileSync(file, 'permit (principal, action, resource) when { resource.path like };\n');
+    const bad = await sv(['policy', 'write', 'app', file]);
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toMatch(/unexpected token/);
+    expect((await sv(['policy', 'write', 'app', join(cwd, 'missing.cedar')])).code).toBe(2);
+    expect((await sv(['policy', 'delete', 'default'])).code).toBe(3);
+    expect((await sv(['policy', 'delete', 'app'])).code).toBe(0);
+    expect((await sv(['kv', 'get', 'secret/myapp/db'], as)).code).toBe(5);
+  });
+
+  it('audit: enable a file device (path relative to the cwd), list, verify, detect tampering (exit 3)', async () => {
+    const en = await sv(['audit', 'enable', 'file', 'path=./audit.log']);
+    expect(en.code, en.stderr).toBe(0);
+    const listed = JSON.parse((await sv(['audit', 'list', '--json'])).stdout);
+    expect(listed['file/'].options.file_path).toBe(join(cwd, 'audit.log'));
+    await sv(['kv', 'put', 'secret/audited', 'password=t0p-s3cret']);
+    const log = join(cwd, 'audit.log');
+    expect(readFileSync(log, 'utf8')).not.toContain('t0p-s3cret');
+    const ok = await sv(['audit', 'verify', log, '--json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, first_seq: 1 });
+    const lines = readFileSync(log, 'utf8').split('\n');
+    lines.splice(2, 1);
+    writeFileSync(log, lines.join('\n'));
+    const bad = await sv(['audit', 'verify', log]);
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toMatch(/audit\.log:3: 1 line\(s\) missing before line 3/);
+    expect((await sv(['audit', 'disable', 'file/'])).code).toBe(0);
+    expect(JSON.parse((await sv(['audit', 'list', '--json'])).stdout)).toEqual({});
   });
 
   it('a server that is not there gives exit 7 and says where it looked', async () => {

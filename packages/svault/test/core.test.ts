@@ -68,10 +68,47 @@ describe('filesystem storage on disk', () => {
     const dir = tempDir();
     const s = new FilesystemStorage(dir);
     await Promise.all(Array.from({ length: 10 }, (_, i) => s.put(`k/${i}`, enc.encode('v'))));
+    await s.flush(); // acknowledged once journaled; the files follow
     const names = readdirSync(dir, { recursive: true, encoding: 'utf8' });
     expect(names.filter((n) => n.includes('.tmp-'))).toEqual([]);
     const { statSync } = await import('node:fs');
     expect(statSync(join(dir, '+k', '_0')).mode & 0o077).toBe(0);
+  });
+});
+
+describe('filesystem storage journal', () => {
+  it('replays the journal after a crash: torn files are restored, a torn last record is dropped', async () => {
+    const { appendFileSync, unlinkSync, readdirSync: ls } = await import('node:fs');
+    const dir = tempDir();
+    const a = new FilesystemStorage(dir, { checkpointMs: 60_000 });
+    await a.put('x/one', enc.encode('1'));
+    await a.batch([
+      { op: 'put', key: 'x/two', value: enc.encode('2') },
+      { op: 'put', key: 'x/three', value: enc.encode('3') },
+      { op: 'delete', key: 'x/one' },
+    ]);
+    await a.flush();
+    // "Crash": the process is gone (its lock stays), a file was torn, the journal ends in half a record.
+    writeFileSync(join(dir, '+x', '_two'), '');
+    const journal = ls(dir).find((n) => n.startsWith('journal-')) as string;
+    appendFileSync(join(dir, journal), Buffer.from([0, 0, 0, 40, 1, 0]));
+    unlinkSync(join(dir, 'storage.lock'));
+    const b = new FilesystemStorage(dir);
+    expect(dec.decode(await b.get('x/two'))).toBe('2');
+    expect(dec.decode(await b.get('x/three'))).toBe('3');
+    expect(await b.get('x/one')).toBeUndefined();
+    expect(ls(dir).filter((n) => n.startsWith('journal-'))).toHaveLength(1); // replayed ones removed
+    await b.close();
+    expect(ls(dir).filter((n) => n.startsWith('journal-') || n === 'storage.lock')).toEqual([]);
+  });
+
+  it('refuses a second opener of the same directory', async () => {
+    const dir = tempDir();
+    const a = new FilesystemStorage(dir);
+    await a.put('k', enc.encode('v'));
+    await expect(new FilesystemStorage(dir).get('k')).rejects.toThrow(/already open in this process/);
+    await a.close();
+    expect(dec.decode(await new FilesystemStorage(dir).get('k'))).toBe('v');
   });
 });
 
@@ -117,9 +154,11 @@ describe('barrier', () => {
 
   it('detects an entry moved to another path or changed on disk', async () => {
     const dir = tempDir();
-    const { b } = await open(new FilesystemStorage(dir));
+    const fs = new FilesystemStorage(dir);
+    const { b } = await open(fs);
     await b.put('a', enc.encode('A'));
     await b.put('b', enc.encode('B'));
+    await fs.flush();
     const files = readdirSync(join(dir, '+logical')).map((f) => join(dir, '+logical', f));
     const [fa, fb] = files as [string, string];
     writeFileSync(fb, readFileSync(fa));

@@ -3,6 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningServer, startServer } from '../src/server/main.js';
+import type { SvaultConfig } from '../src/tool.js';
 
 export const tempDir = (prefix = 'svault-test-') => mkdtempSync(join(tmpdir(), prefix));
 
@@ -10,6 +11,8 @@ export interface TestServerOptions {
   dir?: string;
   dev?: boolean;
   bodyLimit?: number;
+  audit?: Partial<SvaultConfig['audit']>;
+  server?: Partial<SvaultConfig['server']>;
 }
 
 /** A real server on 127.0.0.1, a free port, filesystem storage in a temp dir (or in memory for dev). */
@@ -17,9 +20,29 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Run
   const dir = opts.dir ?? tempDir();
   const srv = await startServer({
     config: {
-      storage: { backend: 'filesystem', path: dir },
-      server: { address: '127.0.0.1:0', max_request_size: opts.bodyLimit ?? 32 * 1024 * 1024 },
+      storage: { backend: 'filesystem', filesystem: { path: dir } },
+      server: {
+        address: '127.0.0.1:0',
+        max_request_size: opts.bodyLimit ?? 32 * 1024 * 1024,
+        tls_cert: '',
+        tls_key: '',
+        client_ca: '',
+        require_client_cert: false,
+        ...opts.server,
+      },
       vault: { crypto_backend: 'openssl', cipher: 'aes-256-gcm' },
+      ...(opts.audit
+        ? {
+            audit: {
+              enabled: false,
+              backend: 'file' as const,
+              path: '',
+              retention_days: 2555,
+              timeout: '3s',
+              ...opts.audit,
+            },
+          }
+        : {}),
     },
     ...(opts.dev ? { dev: true } : {}),
     tidyIntervalMs: 0,

@@ -3,16 +3,36 @@ import type { Command } from '@oclif/core';
 import { StratumCommand } from '@stratumiops/shared/cli/command';
 import { usageError } from '@stratumiops/shared/errors';
 import { renderTable } from '@stratumiops/shared/output';
-import { SvaultClient } from '../client/index.js';
-import { tool } from '../tool.js';
+import { type ClientTls, SvaultClient } from '../client/index.js';
+import { type SvaultConfig, tool } from '../tool.js';
+import { localDaemonSocket } from './local.js';
 
-/** Commands that talk to a server (SVAULT_ADDR, default http://127.0.0.1:8200) with SVAULT_TOKEN. */
+/**
+ * Commands that talk to a vault with SVAULT_TOKEN: a server when SVAULT_ADDR (config `addr`) is
+ * set, else the local daemon over its unix socket (local mode, a file-backed vault in the data dir).
+ */
 export abstract class ClientCommand<T extends typeof Command> extends StratumCommand<T> {
   static override tool = tool;
+  /** Local mode: this command starts the daemon when it is not running (init and unseal do). */
+  static startsDaemon = false;
+
+  protected get cfg(): SvaultConfig {
+    return this.settings.values as SvaultConfig;
+  }
+
+  protected get local(): boolean {
+    return !this.cfg.addr;
+  }
 
   protected client(): SvaultClient {
-    const v = this.settings.values as { addr: string; token: string };
-    return new SvaultClient({ addr: v.addr, token: v.token });
+    const v = this.cfg;
+    if (!this.local) return new SvaultClient({ addr: v.addr, token: v.token, tls: clientTls(v) });
+    const start = (this.constructor as typeof ClientCommand).startsDaemon;
+    return new SvaultClient({
+      addr: 'http://localhost',
+      token: v.token,
+      socket: () => localDaemonSocket(v, start),
+    });
   }
 
   /** Positional arguments after the first `skip` ones (oclif keeps only declared args). */
@@ -26,6 +46,29 @@ export abstract class ClientCommand<T extends typeof Command> extends StratumCom
     const list = Object.entries(rows).map(([key, value]) => ({ key, value }));
     if (list.length) this.log(renderTable(list, ['key', 'value']));
   }
+}
+
+/** TLS settings from the config (files read here; the client takes PEM contents). */
+function clientTls(v: SvaultConfig): ClientTls | undefined {
+  if (!v.cacert && !v.client_cert && !v.client_key && !v.skip_verify) return undefined;
+  const read = (file: string, what: string) => {
+    try {
+      return readFileSync(file);
+    } catch (e) {
+      throw usageError(`cannot read the ${what} ${file}: ${(e as Error).message}`);
+    }
+  };
+  if (Boolean(v.client_cert) !== Boolean(v.client_key)) {
+    throw usageError('a client certificate needs its key, and the other way round', {
+      hint: 'set both SVAULT_CLIENT_CERT and SVAULT_CLIENT_KEY',
+    });
+  }
+  return {
+    ...(v.cacert ? { ca: read(v.cacert, 'CA certificate') } : {}),
+    ...(v.client_cert ? { cert: read(v.client_cert, 'client certificate') } : {}),
+    ...(v.client_key ? { key: read(v.client_key, 'client key') } : {}),
+    ...(v.skip_verify ? { skipVerify: true } : {}),
+  };
 }
 
 /** `secret/myapp` → mount `secret`, path `myapp` (the first segment is the mount, or --mount). */

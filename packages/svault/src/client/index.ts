@@ -1,4 +1,7 @@
 import { StratumError } from '@stratumiops/shared/errors';
+import { type ClientTls, httpCall, type RawResponse } from './transport.js';
+
+export type { ClientTls } from './transport.js';
 
 /**
  * A typed client for svault's (and Vault's) HTTP API. Other tools read secrets through it;
@@ -11,6 +14,12 @@ export interface ClientOptions {
   addr: string;
   token?: string;
   timeoutMs?: number;
+  tls?: ClientTls;
+  /**
+   * Talk to a local daemon over this unix socket instead of `addr` (a function is called before
+   * the first request: it may start the daemon).
+   */
+  socket?: string | (() => Promise<string>);
 }
 
 export interface VaultResponse<D = Record<string, unknown>> {
@@ -35,11 +44,20 @@ export class SvaultClient {
   readonly addr: string;
   private readonly token: string | undefined;
   private readonly timeoutMs: number;
+  private readonly tls: ClientTls | undefined;
+  private socket: string | (() => Promise<string>) | undefined;
 
   constructor(opts: ClientOptions) {
     this.addr = (opts.addr || DEFAULT_ADDR).replace(/\/+$/, '');
     this.token = opts.token || undefined;
     this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.tls = opts.tls;
+    this.socket = opts.socket;
+  }
+
+  /** Where requests go, for messages: the URL, or the daemon's socket. */
+  get where(): string {
+    return typeof this.socket === 'string' ? `the local daemon (${this.socket})` : this.addr;
   }
 
   /** One API call; `path` is relative to /v1. Returns the parsed body, or undefined for 204. */
@@ -48,25 +66,31 @@ export class SvaultClient {
     path: string,
     opts: { body?: unknown; query?: Record<string, string | number | undefined>; auth?: boolean } = {},
   ): Promise<T | undefined> {
+    if (typeof this.socket === 'function') this.socket = await this.socket();
     const url = new URL(`${this.addr}/v1/${path.split('/').map(encodeURIComponent).join('/')}`);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const headers: Record<string, string> = {};
     if (opts.auth !== false && this.token) headers['X-Vault-Token'] = this.token;
     if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
-    let res: Response;
+    let res: RawResponse;
     try {
-      res = await fetch(url, {
+      res = await httpCall({
         method,
+        url,
         headers,
         ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        timeoutMs: this.timeoutMs,
+        ...(this.socket ? { socketPath: this.socket } : {}),
+        ...(this.tls ? { tls: this.tls } : {}),
       });
     } catch (e) {
-      throw new StratumError('unavailable', `cannot reach svault at ${this.addr}: ${causeOf(e)}`, {
-        hint: "start it with 'svault server' or set SVAULT_ADDR",
+      throw new StratumError('unavailable', `cannot reach svault at ${this.where}: ${causeOf(e)}`, {
+        hint: this.socket
+          ? "see 'svault daemon status' and 'svault daemon logs'"
+          : "start it with 'svault server' or set SVAULT_ADDR",
       });
     }
-    const text = await res.text();
+    const text = res.text;
     let body: unknown;
     try {
       body = text ? JSON.parse(text) : undefined;
@@ -157,6 +181,44 @@ export class SvaultClient {
     await this.request('DELETE', `${mount}/metadata/${path}`);
   }
 
+  // --- policies (Cedar) ---
+  async policyList(): Promise<string[]> {
+    return this.list('sys/policies/acl');
+  }
+  async policyRead(name: string): Promise<{ name: string; policy: string }> {
+    const r = await this.request('GET', `sys/policies/acl/${name}`);
+    return (r?.data ?? { name, policy: '' }) as { name: string; policy: string };
+  }
+  async policyWrite(name: string, policy: string): Promise<void> {
+    await this.request('PUT', `sys/policies/acl/${name}`, { body: { policy } });
+  }
+  async policyDelete(name: string): Promise<void> {
+    await this.request('DELETE', `sys/policies/acl/${name}`);
+  }
+  /** Capabilities of the token in use (or of the token with `accessor`) on `path`. */
+  async capabilities(path: string, accessor?: string): Promise<string[]> {
+    const r = await this.request('POST', accessor ? 'sys/capabilities-accessor' : 'sys/capabilities-self', {
+      body: { paths: [path], ...(accessor ? { accessor } : {}) },
+    });
+    return ((r?.data as Record<string, unknown> | null)?.[path] ?? []) as string[];
+  }
+
+  // --- audit devices ---
+  async auditList(): Promise<Record<string, Record<string, unknown>>> {
+    const r = await this.request('GET', 'sys/audit');
+    return (r?.data ?? {}) as Record<string, Record<string, unknown>>;
+  }
+  async auditEnable(path: string, type: string, options: Record<string, string>, description = ''): Promise<void> {
+    await this.request('PUT', `sys/audit/${path.replace(/\/+$/, '')}`, { body: { type, options, description } });
+  }
+  async auditDisable(path: string): Promise<void> {
+    await this.request('DELETE', `sys/audit/${path.replace(/\/+$/, '')}`);
+  }
+  async auditHash(path: string, input: string): Promise<string> {
+    const r = await this.request('POST', `sys/audit-hash/${path.replace(/\/+$/, '')}`, { body: { input } });
+    return ((r?.data ?? {}) as { hash?: string }).hash ?? '';
+  }
+
   // --- tokens ---
   tokenCreate(opts: Record<string, unknown>, orphan = false) {
     return this.request('POST', orphan ? 'auth/token/create-orphan' : 'auth/token/create', {
@@ -197,9 +259,10 @@ export interface SealStatusBody {
 }
 
 function causeOf(e: unknown): string {
-  const err = e as { cause?: { code?: string; message?: string }; message?: string; name?: string };
-  if (err?.name === 'TimeoutError') return 'timed out';
-  return err?.cause?.code ?? err?.cause?.message ?? err?.message ?? String(e);
+  const err = e as { code?: string; message?: string };
+  if (err?.code === 'ETIMEDOUT') return 'timed out';
+  if (err?.code && /^(ECONN|ENOENT|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|ENOTFOUND)/.test(err.code)) return err.code;
+  return err?.message ?? String(e);
 }
 
 /** Maps Vault's status codes onto exit codes; messages come from the server's `errors`. */

@@ -26,7 +26,7 @@ export default class Server extends StratumCommand<typeof Server> {
     return [
       { key: 'server.address', flag: 'address', value: this.flags.address },
       { key: 'storage.backend', flag: 'storage', value: this.flags.storage },
-      { key: 'storage.path', flag: 'storage-path', value: this.flags['storage-path'] },
+      { key: 'storage.filesystem.path', flag: 'storage-path', value: this.flags['storage-path'] },
     ];
   }
 
@@ -43,16 +43,21 @@ export default class Server extends StratumCommand<typeof Server> {
     const { startServer } = await import('../server/main.js');
     const { installGracefulShutdown } = await import('@stratumiops/shared/http');
     const srv = await startServer({ config: cfg, dev: this.flags.dev, logger: this.logger });
-    installGracefulShutdown(srv.app, { logger: this.logger, onClose: () => srv.vault.seal() });
+    installGracefulShutdown(srv.app, { logger: this.logger, onClose: () => srv.release() });
     const info = {
       address: srv.address,
-      tls: false,
+      tls: srv.tls.enabled,
+      client_certificates: srv.tls.clientCerts,
       storage: this.flags.dev ? 'inmem' : cfg.storage.backend,
       ...(srv.dev ? { unseal_key: srv.dev.unsealKey, root_token: srv.dev.rootToken } : {}),
     };
+    // Said on stderr in every mode, so that plain HTTP is never silent (stdout stays JSON with --json).
+    const how = srv.tls.enabled
+      ? `TLS; client certificates ${srv.tls.clientCerts.replaceAll('-', ' ')}`
+      : 'plain HTTP: no tls_cert configured, traffic and tokens are not encrypted';
+    process.stderr.write(`svault server listening on ${srv.address} (${how})\n`);
     if (this.jsonEnabled()) this.logJson(info);
     else {
-      process.stderr.write(`svault server listening on ${srv.address} (plain HTTP: no tls_cert configured)\n`);
       if (srv.dev) {
         this.log('Development mode: in-memory storage, unsealed. Do not use it for real secrets.\n');
         this.log(`Unseal Key: ${srv.dev.unsealKey}`);

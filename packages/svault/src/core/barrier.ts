@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { type CryptoSuite, deriveKey, hmacSha256, NONCE_LEN, randomKey, randomNonce } from './crypto.js';
 import { invalid, sealedError, VaultError } from './errors.js';
-import type { Storage } from './storage.js';
+import { applyBatch, type Storage, type StorageOp } from './storage.js';
 
 /**
  * The barrier: everything above it sees plaintext logical entries, everything below it
@@ -43,17 +43,25 @@ const dec = new TextDecoder('utf-8', { fatal: true });
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 const unb64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
 
+export type LogicalOp = { op: 'put'; path: string; value: Uint8Array } | { op: 'delete'; path: string };
+
 export interface LogicalStore {
   get(path: string): Promise<Uint8Array | undefined>;
   put(path: string, value: Uint8Array): Promise<void>;
   delete(path: string): Promise<void>;
   list(prefix: string): Promise<string[]>;
+  /** Writes and deletes in order, as one unit where storage can (see Storage.batch). */
+  batch?(ops: LogicalOp[]): Promise<void>;
 }
 
 export class Barrier implements LogicalStore {
   private keyring: Keyring | undefined;
   private pathMac: Uint8Array | undefined;
   private pathEnc: Uint8Array | undefined;
+  /** Path segment → its encrypted form: each name is encrypted once, not on every access. */
+  private readonly segmentNames = new Map<string, string>();
+  /** Whole logical path → physical name, for the paths in use. */
+  private readonly physicalNames = new Map<string, string>();
 
   constructor(
     readonly storage: Storage,
@@ -125,6 +133,8 @@ export class Barrier implements LogicalStore {
     this.keyring = undefined;
     this.pathMac = undefined;
     this.pathEnc = undefined;
+    this.segmentNames.clear();
+    this.physicalNames.clear();
   }
 
   /** Adds a keyring term that encrypts from now on; older terms keep decrypting. */
@@ -177,6 +187,19 @@ export class Barrier implements LogicalStore {
     await this.storage.delete(this.physical(path));
   }
 
+  async batch(ops: LogicalOp[]): Promise<void> {
+    const kr = this.requireKeyring();
+    const t = kr.terms.get(kr.activeTerm) as KeyringTerm;
+    const termBytes = new Uint8Array(4);
+    new DataView(termBytes.buffer).setUint32(0, t.term);
+    const physical: StorageOp[] = ops.map((o) =>
+      o.op === 'put'
+        ? { op: 'put', key: this.physical(o.path), value: this.sealBlob(t.key, o.value, o.path, termBytes) }
+        : { op: 'delete', key: this.physical(o.path) },
+    );
+    await applyBatch(this.storage, physical);
+  }
+
   async list(prefix: string): Promise<string[]> {
     this.requireKeyring();
     if (prefix !== '' && !prefix.endsWith('/')) throw new Error('list prefix must end with /');
@@ -194,6 +217,7 @@ export class Barrier implements LogicalStore {
       put: (p, v) => this.put(prefix + p, v),
       delete: (p) => this.delete(prefix + p),
       list: (p) => this.list(prefix + p),
+      batch: (ops) => this.batch(ops.map((o) => ({ ...o, path: prefix + o.path }))),
     };
   }
 
@@ -235,8 +259,23 @@ export class Barrier implements LogicalStore {
   }
 
   private physical(path: string): string {
-    const segs = path.split('/');
-    return LOGICAL + segs.map((s) => this.encryptSegment(s)).join('/');
+    const known = this.physicalNames.get(path);
+    if (known !== undefined) return known;
+    let name = LOGICAL;
+    let first = true;
+    for (const seg of path.split('/')) {
+      let e = this.segmentNames.get(seg);
+      if (e === undefined) {
+        e = this.encryptSegment(seg);
+        if (this.segmentNames.size >= 100_000) this.segmentNames.clear();
+        this.segmentNames.set(seg, e);
+      }
+      name += first ? e : `/${e}`;
+      first = false;
+    }
+    if (this.physicalNames.size >= 50_000) this.physicalNames.clear();
+    this.physicalNames.set(path, name);
+    return name;
   }
 
   private encryptSegment(seg: string): string {

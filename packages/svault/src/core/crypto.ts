@@ -81,7 +81,20 @@ export class CryptoSuite {
 }
 
 export const randomKey = (): Uint8Array => new Uint8Array(randomBytes(32));
-export const randomNonce = (): Uint8Array => new Uint8Array(randomBytes(NONCE_LEN));
+/** Nonces come from a pool of random bytes refilled 4 KiB at a time (one RNG call per ~340 nonces). */
+let noncePool = new Uint8Array(0);
+let noncePos = 0;
+export function randomNonce(): Uint8Array {
+  if (noncePos + NONCE_LEN > noncePool.length) {
+    noncePool = new Uint8Array(randomBytes(4096));
+    noncePos = 0;
+  }
+  const n = noncePool.slice(noncePos, noncePos + NONCE_LEN);
+  // Each nonce is used once: wipe it from the pool.
+  noncePool.fill(0, noncePos, noncePos + NONCE_LEN);
+  noncePos += NONCE_LEN;
+  return n;
+}
 
 export function hmacSha256(key: Uint8Array, data: Uint8Array | string): Uint8Array {
   const out = createHmac('sha256', key).update(data).digest();

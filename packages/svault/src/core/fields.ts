@@ -69,6 +69,17 @@ const units: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 8640
 
 /** Seconds in a duration string (whole seconds, rounded down), or undefined when malformed. */
 export function parseDuration(text: string): number | undefined {
+  const secs = parseDurationSecs(text);
+  return secs === undefined ? undefined : Math.floor(secs);
+}
+
+/** Milliseconds in a duration string ("250ms", "2s"; a bare number is seconds), or undefined. */
+export function parseDurationMs(text: string): number | undefined {
+  const secs = parseDurationSecs(text);
+  return secs === undefined ? undefined : Math.round(secs * 1000);
+}
+
+function parseDurationSecs(text: string): number | undefined {
   const s = text.trim();
   if (s === '') return 0;
   if (/^\d+$/.test(s)) return Number(s);
@@ -81,7 +92,7 @@ export function parseDuration(text: string): number | undefined {
     total += Number(m[1]) * (units[m[2] as string] ?? 0);
     consumed = re.lastIndex;
   }
-  return consumed === s.length ? Math.floor(total) : undefined;
+  return consumed === s.length ? total : undefined;
 }
 
 /** "1h2m3s" for a number of seconds, as Vault prints durations. */
@@ -98,7 +109,8 @@ export type FieldSchemas = Record<string, z.ZodType>;
 /** Known fields parsed; unknown ones dropped (Vault ignores them); a bad known field is a 400. */
 export function parseFields(schemas: FieldSchemas, data: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [name, schema] of Object.entries(schemas)) {
+  for (const name in schemas) {
+    const schema = schemas[name] as z.ZodType;
     const raw = data[name];
     if (raw === undefined || raw === null) continue;
     const r = schema.safeParse(raw);

@@ -12,8 +12,10 @@ export interface LogicalRequest {
   /** Body fields, plus query parameters for read and list. */
   data: Record<string, unknown>;
   token?: string;
-  /** The client's address, for audit. */
+  /** The client's address, for audit and policies. */
   remoteAddress?: string;
+  /** Request id (the envelope's request_id and the audit log's); made up when missing. */
+  id?: string;
 }
 
 export interface AuthInfo {
@@ -45,6 +47,8 @@ export interface Caller {
   accessor: string;
   policies: string[];
   isRoot: boolean;
+  displayName: string;
+  metadata: Record<string, string> | null;
 }
 
 export interface RoutedRequest extends LogicalRequest {
@@ -68,6 +72,13 @@ export interface PathDef {
   fields?: FieldSchemas;
   operations: Partial<Record<Operation, Handler>>;
   summary: string;
+  /**
+   * Vault's ExistenceCheck: when present, an 'update' of something that does not exist yet is
+   * authorized as 'create', so a policy can allow creating without allowing overwriting.
+   */
+  existence?: (params: Record<string, string>) => Promise<boolean>;
+  /** Root-protected path: a token needs the 'sudo' action on it as well. */
+  sudo?: boolean;
 }
 
 export interface Backend {

@@ -1,6 +1,15 @@
 import { VaultError } from './errors.js';
 import { parseFields } from './fields.js';
-import type { Backend, Caller, HandlerResult, LogicalRequest, MountEntry, Operation, PathDef } from './logical.js';
+import type {
+  Backend,
+  Caller,
+  HandlerResult,
+  LogicalRequest,
+  MountEntry,
+  Operation,
+  PathDef,
+  RoutedRequest,
+} from './logical.js';
 
 interface Mounted {
   entry: MountEntry;
@@ -52,7 +61,9 @@ export class Router {
       const m = def.pattern.exec(remaining);
       if (!m) continue;
       if (!def.operations[operation]) throw new VaultError('unsupported', 'unsupported operation');
-      return { mount, remaining, def, params: { ...m.groups } };
+      const params: Record<string, string> = {};
+      if (m.groups) for (const k in m.groups) params[k] = m.groups[k] as string;
+      return { mount, remaining, def, params };
     }
     throw new VaultError('notFound', `unsupported path`);
   }
@@ -67,11 +78,32 @@ export class Router {
   async dispatch(req: LogicalRequest, match: Match, caller: Caller): Promise<HandlerResult> {
     const handler = match.def.operations[req.operation];
     if (!handler) throw new VaultError('unsupported', 'unsupported operation');
-    const fields = parseFields(match.def.fields ?? {}, { ...req.data, ...match.params });
-    return handler(
-      { ...req, mountPoint: match.mount.entry.path, remaining: match.remaining, params: match.params, caller },
-      fields,
-    );
+    // Path parameters win over body fields of the same name (plain loops: this runs per request).
+    let data = req.data;
+    if (match.def.fields) {
+      let merged = false;
+      for (const k in match.params) {
+        if (!merged) {
+          data = Object.assign({}, req.data);
+          merged = true;
+        }
+        data[k] = match.params[k];
+      }
+    }
+    const fields = match.def.fields ? parseFields(match.def.fields, data) : {};
+    const routed: RoutedRequest = {
+      operation: req.operation,
+      path: req.path,
+      data: req.data,
+      mountPoint: match.mount.entry.path,
+      remaining: match.remaining,
+      params: match.params,
+      caller,
+    };
+    if (req.token !== undefined) routed.token = req.token;
+    if (req.remoteAddress !== undefined) routed.remoteAddress = req.remoteAddress;
+    if (req.id !== undefined) routed.id = req.id;
+    return handler(routed, fields);
   }
 }
 

@@ -18,10 +18,27 @@ export interface Storage {
    * sub-folders with a trailing '/', sorted, like Vault's List.
    */
   list(prefix: string): Promise<string[]>;
+  /**
+   * Several writes and deletes in order, as one unit where the backend can: the filesystem
+   * backend journals them together (one fsync) and a crash keeps a prefix of them, never a
+   * later one without an earlier one. Backends without it get the operations one by one.
+   */
+  batch?(ops: StorageOp[]): Promise<void>;
   /** Releases handles; the storage is not used afterwards. */
   close?(): Promise<void>;
   /** Shown by seal-status as storage_type. */
   readonly type: string;
+}
+
+export type StorageOp = { op: 'put'; key: string; value: Uint8Array } | { op: 'delete'; key: string };
+
+/** `storage.batch(ops)`, or the operations in order where the backend has no batch. */
+export async function applyBatch(storage: Pick<Storage, 'put' | 'delete' | 'batch'>, ops: StorageOp[]): Promise<void> {
+  if (storage.batch) return storage.batch(ops);
+  for (const o of ops) {
+    if (o.op === 'put') await storage.put(o.key, o.value);
+    else await storage.delete(o.key);
+  }
 }
 
 /** Keys are validated the same way in every backend, so a bug above cannot escape a data dir. */
@@ -38,6 +55,14 @@ export function assertValidKey(key: string, opts: { prefix?: boolean } = {}): vo
 
 /** Serializes async work per key, so that read-modify-write sequences do not interleave. */
 export class KeyedMutex {
+  /** Runs `fn` holding the locks of all `keys` (taken in sorted order: no deadlock between batches). */
+  async runAll<T>(keys: string[], fn: () => Promise<T>): Promise<T> {
+    const sorted = [...new Set(keys)].sort();
+    const step = (i: number): Promise<T> =>
+      i === sorted.length ? fn() : this.run(sorted[i] as string, () => step(i + 1));
+    return step(0);
+  }
+
   private readonly tails = new Map<string, Promise<unknown>>();
 
   async run<T>(key: string, fn: () => Promise<T>): Promise<T> {

@@ -70,14 +70,33 @@ export function randomBase62(n: number): string {
   return out;
 }
 
+const ENTRY_CACHE_MAX = 50_000;
+
 export class TokenStore {
+  /**
+   * Decoded entries by hash: every request looks up its token and the chain above it. Entries hold
+   * no token (only hashes, policies, times), and this store is their only writer.
+   */
+  private readonly entries = new Map<string, TokenEntry | null>();
+  /** Bumped around every write: a read that overlapped one is not cached (it may be stale). */
+  private mutations = 0;
+
   constructor(
     private readonly store: LogicalStore,
     private readonly hashKey: Uint8Array,
   ) {}
 
+  /** Token → its hash, for the tokens in use (every request hashes its token). */
+  private readonly hashes = new Map<string, string>();
+
   hash(token: string): string {
-    return Buffer.from(hmacSha256(this.hashKey, `token:${token}`)).toString('hex');
+    let h = this.hashes.get(token);
+    if (h === undefined) {
+      h = Buffer.from(hmacSha256(this.hashKey, `token:${token}`)).toString('hex');
+      if (this.hashes.size >= 10_000) this.hashes.clear();
+      this.hashes.set(token, h);
+    }
+    return h;
   }
 
   private accessorKey(accessor: string): string {
@@ -85,16 +104,35 @@ export class TokenStore {
   }
 
   private async getEntry(hash: string): Promise<TokenEntry | undefined> {
+    const cached = this.entries.get(hash);
+    if (cached !== undefined) return cached ?? undefined;
+    const before = this.mutations;
     const raw = await this.store.get(`id/${hash}`);
-    if (!raw) return undefined;
-    const e = JSON.parse(dec.decode(raw)) as TokenEntry;
-    // The storage key is the hash already; checking the copy inside catches a swapped file.
-    if (!timingSafeEqual(Buffer.from(e.hash, 'hex'), Buffer.from(hash, 'hex'))) return undefined;
+    let e: TokenEntry | undefined;
+    if (raw) {
+      e = JSON.parse(dec.decode(raw)) as TokenEntry;
+      // The storage key is the hash already; checking the copy inside catches a swapped file.
+      if (!timingSafeEqual(Buffer.from(e.hash, 'hex'), Buffer.from(hash, 'hex'))) e = undefined;
+    }
+    // Unknown hashes are not remembered: random tokens must not fill the cache.
+    if (e && this.mutations === before) this.remember(hash, Object.freeze(e));
     return e;
   }
 
+  private remember(hash: string, e: TokenEntry | null): void {
+    if (this.entries.size >= ENTRY_CACHE_MAX) this.entries.clear();
+    this.entries.set(hash, e);
+  }
+
   private async putEntry(e: TokenEntry): Promise<void> {
-    await this.store.put(`id/${e.hash}`, enc.encode(JSON.stringify(e)));
+    this.mutations++;
+    this.entries.delete(e.hash);
+    try {
+      await this.store.put(`id/${e.hash}`, enc.encode(JSON.stringify(e)));
+      this.remember(e.hash, Object.freeze({ ...e }));
+    } finally {
+      this.mutations++;
+    }
   }
 
   async create(opts: CreateTokenOptions): Promise<{ token: string; entry: TokenEntry }> {
@@ -218,7 +256,14 @@ export class TokenStore {
       await this.store.delete(this.accessorKey(e.accessor));
       if (e.parent) await this.store.delete(`parent/${e.parent}/${hash}`);
     }
-    await this.store.delete(`id/${hash}`);
+    this.mutations++;
+    this.entries.delete(hash);
+    try {
+      await this.store.delete(`id/${hash}`);
+    } finally {
+      this.entries.delete(hash);
+      this.mutations++;
+    }
   }
 
   /** Accessors of every token (root only): hashes are listed, entries give the accessors. */

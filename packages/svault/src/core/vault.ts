@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import { ACL_ACTIONS, type AclAction, PolicyStore } from './acl.js';
+import { AuditBroker, type AuditRequest, type AuditSettings, type AuditTicket } from './audit.js';
 import { Barrier } from './barrier.js';
 import type { CryptoSuite } from './crypto.js';
 import { kvFactory } from './engines/kv.js';
 import { type MountConfigIn, SystemBackend } from './engines/system.js';
 import { TokenBackend } from './engines/token.js';
 import { denied, invalid, sealedError, VaultError } from './errors.js';
-import type { Caller, HandlerResult, LogicalRequest, MountEntry, Operation } from './logical.js';
-import { Router, validatePath } from './router.js';
+import type { Caller, HandlerResult, LogicalRequest, MountEntry } from './logical.js';
+import { type Match, Router, validatePath } from './router.js';
 import {
   generateShares,
   parseUnsealKey,
@@ -33,6 +35,10 @@ export interface VaultOptions {
   mounts?: MountSpec[];
   /** How often expired tokens are swept while unsealed; 0 disables. */
   tidyIntervalMs?: number;
+  /** Audit device types and settings; without it no audit device can be enabled. */
+  audit?: AuditSettings;
+  /** Problems worth an operator's attention that do not fail a request (a failing audit device). */
+  onWarning?: (message: string) => void;
 }
 
 export interface SealStatus {
@@ -66,18 +72,6 @@ const RESERVED = ['sys/', 'auth/', 'cubbyhole/', 'identity/'];
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-/** Paths every token may use through the built-in `default` policy (Vault's meaning). */
-const DEFAULT_POLICY: { path: string; ops: Operation[] }[] = [
-  { path: 'auth/token/lookup-self', ops: ['read', 'update'] },
-  { path: 'auth/token/renew-self', ops: ['update'] },
-  { path: 'auth/token/revoke-self', ops: ['update'] },
-];
-
-/** Decides for non-root tokens beyond the default policy (Cedar plugs in here). */
-export interface Authorizer {
-  isAllowed(caller: Caller, operation: Operation, path: string): Promise<boolean>;
-}
-
 /**
  * The vault: seal state, barrier, mount table, token store and router. Every transport
  * calls `handle` with a logical request; init/unseal/seal/status are methods because
@@ -89,11 +83,12 @@ export class Vault {
   private readonly progress = new UnsealProgress();
   private rootKey: Uint8Array | undefined;
   private tokens: TokenStore | undefined;
+  private policies: PolicyStore | undefined;
+  private audit: AuditBroker | undefined;
   private sealConfig: SealConfig | undefined;
   private cluster: { name: string; id: string } | undefined;
   private tidyTimer: NodeJS.Timeout | undefined;
   private initLock: Promise<unknown> = Promise.resolve();
-  authorizer: Authorizer | undefined;
 
   constructor(private readonly opts: VaultOptions) {
     this.barrier = new Barrier(opts.storage, opts.suite);
@@ -199,11 +194,21 @@ export class Vault {
   private async postUnseal(): Promise<void> {
     try {
       this.tokens = new TokenStore(this.barrier.view('sys/token/'), this.barrier.derivedKey('token'));
+      this.policies = await PolicyStore.open(this.barrier.view('sys/policy/'));
+      this.audit = await AuditBroker.open(
+        this.barrier.view('sys/audit/'),
+        this.opts.audit ?? { sinks: {} },
+        this.opts.onWarning,
+      );
       const clusterRaw = await this.barrier.get(CLUSTER_PATH);
       this.cluster = clusterRaw ? JSON.parse(dec.decode(clusterRaw)) : undefined;
       this.router.clear();
       this.router.mount(builtinEntry('sys/', 'system'), new SystemBackend(this.systemOps()));
-      this.router.mount(builtinEntry('auth/token/', 'token'), new TokenBackend(this.tokens));
+      const policies = this.policies;
+      this.router.mount(
+        builtinEntry('auth/token/', 'token'),
+        new TokenBackend(this.tokens, (name) => policies.has(name)),
+      );
       for (const m of await this.loadMounts()) this.mountBackend(m);
     } catch (e) {
       this.seal();
@@ -225,12 +230,17 @@ export class Vault {
     this.rootKey?.fill(0);
     this.rootKey = undefined;
     this.tokens = undefined;
+    this.policies?.close();
+    this.policies = undefined;
+    void this.audit?.close();
+    this.audit = undefined;
   }
 
-  /** Seal on request of a token: only root may (Vault: root or sudo). */
-  async sealWithToken(token: string | undefined): Promise<void> {
+  /** Seal on request of a token: root, or update and sudo on sys/seal. */
+  async sealWithToken(token: string | undefined, remoteAddress?: string): Promise<void> {
     const caller = await this.authenticate(token);
-    if (!caller.isRoot) throw denied();
+    const may = (a: AclAction) => this.allowed(caller, a, 'sys/seal', remoteAddress);
+    if (!may('update') || !may('sudo')) throw denied();
     this.seal();
   }
 
@@ -260,6 +270,13 @@ export class Vault {
         return this.barrier.rotate(this.rootKey);
       },
       keyStatus: () => this.barrier.keyStatus(),
+      policies: () => this.requirePolicies(),
+      audit: () => {
+        if (!this.audit) throw sealedError();
+        return this.audit;
+      },
+      capabilities: (who: { caller?: Caller; token?: string; accessor?: string }, paths: string[]) =>
+        this.capabilities(who, paths),
     };
   }
 
@@ -297,6 +314,39 @@ export class Vault {
     }
   }
 
+  private requirePolicies(): PolicyStore {
+    if (!this.policies) throw sealedError();
+    return this.policies;
+  }
+
+  /** What a token may do on each path: Vault's capability names, 'root', or 'deny'. */
+  private async capabilities(
+    who: { caller?: Caller; token?: string; accessor?: string },
+    paths: string[],
+  ): Promise<Record<string, string[]>> {
+    const tokens = this.tokens;
+    if (!tokens) throw sealedError();
+    let caller = who.caller;
+    if (!caller) {
+      const hash = who.token ? tokens.hash(who.token) : await tokens.hashByAccessor(who.accessor ?? '');
+      const entry = hash ? await tokens.lookupByHash(hash) : undefined;
+      if (!entry) throw invalid(who.token ? 'invalid token' : 'invalid accessor');
+      caller = callerOf(entry, who.token ?? '');
+    }
+    const c = caller;
+    const out: Record<string, string[]> = {};
+    for (const p of paths) {
+      if (c.isRoot) {
+        out[p] = ['root'];
+        continue;
+      }
+      const path = p.replace(/^\/+/, '');
+      const caps = ACL_ACTIONS.filter((a) => this.allowed(c, a, path));
+      out[p] = caps.length ? [...caps] : ['deny'];
+    }
+    return out;
+  }
+
   /** The caller behind a token, or 403. */
   async authenticate(token: string | undefined): Promise<Caller> {
     return (await this.authenticateEntry(token)).caller;
@@ -307,32 +357,114 @@ export class Vault {
     if (!token) throw denied();
     const entry = await this.tokens.lookup(token);
     if (!entry) throw denied();
-    const caller = {
-      tokenHash: entry.hash,
-      token,
-      accessor: entry.accessor,
-      policies: entry.policies,
-      isRoot: entry.policies.includes('root'),
-    };
-    return { caller, entry };
+    return { caller: callerOf(entry, token), entry };
   }
 
-  private async authorize(caller: Caller, op: Operation, path: string): Promise<void> {
+  /** One Cedar decision (root may do anything). `path` keeps its trailing '/' for lists. */
+  private allowed(caller: Caller, action: AclAction, path: string, remoteAddress = ''): boolean {
+    if (caller.isRoot) return true;
+    const policies = this.policies;
+    if (!policies) return false;
+    const m = this.router.mountFor(path);
+    return policies.isAllowed(
+      caller,
+      action,
+      { path, mount: m?.entry.path ?? '', mountType: m?.entry.type ?? '' },
+      remoteAddress,
+    );
+  }
+
+  /**
+   * Deny unless a policy allows. An update of something that does not exist is a 'create'
+   * (Vault's existence check); a PATCH is an 'update'; root-protected paths need 'sudo' too.
+   */
+  private async authorize(caller: Caller, req: LogicalRequest, match: Match | undefined): Promise<void> {
     if (caller.isRoot) return;
-    if (caller.policies.includes('default') && DEFAULT_POLICY.some((p) => p.path === path && p.ops.includes(op)))
-      return;
-    if (this.authorizer && (await this.authorizer.isAllowed(caller, op, path))) return;
-    throw denied();
+    const path = req.operation === 'list' ? req.path : req.path.replace(/\/$/, '');
+    let action: AclAction = req.operation === 'patch' ? 'update' : req.operation;
+    if (action === 'update' && match?.def.existence && !(await match.def.existence(match.params))) action = 'create';
+    if (!this.allowed(caller, action, path, req.remoteAddress)) throw denied();
+    if (match?.def.sudo && !this.allowed(caller, 'sudo', path, req.remoteAddress)) throw denied();
   }
 
-  /** The single entry point for logical requests. */
+  /** The single entry point for logical requests: audited when audit devices are enabled. */
   async handle(req: LogicalRequest): Promise<HandlerResult> {
     if (this.sealed) throw sealedError();
-    validatePath(req.path);
+    const audit = this.audit;
+    if (!audit?.enabled) {
+      validatePath(req.path);
+      return this.process(req, await this.authenticateEntry(req.token));
+    }
+    let who: { caller: Caller; entry: TokenEntry } | undefined;
+    let early: unknown;
+    try {
+      validatePath(req.path);
+      who = await this.authenticateEntry(req.token);
+    } catch (e) {
+      early = e;
+    }
+    const mount = this.router.mountFor(req.path);
+    const areq: AuditRequest = {
+      id: req.id ?? randomUUID(),
+      operation: req.operation,
+      path: req.path,
+      data: req.data,
+      mountType: mount?.entry.type ?? '',
+      mountPoint: mount?.entry.path ?? '',
+      ...(req.remoteAddress ? { remoteAddress: req.remoteAddress } : {}),
+      ...(req.token ? { token: req.token } : {}),
+      ...(who ? { auth: who.caller } : {}),
+    };
+    let ticket: AuditTicket;
+    try {
+      ticket = await audit.logRequest(areq, early ? messageOf(early) : undefined);
+    } catch (e) {
+      // The way out of a hung or broken device: disabling it (authorized as usual) goes through.
+      const disablingDevice = req.operation === 'delete' && /^sys\/audit\/[^/]+\/?$/.test(req.path);
+      if (!(who && disablingDevice)) throw e;
+      ticket = [];
+    }
+    if (!who) {
+      await audit.logResponse(ticket, areq, { error: messageOf(early) });
+      throw early;
+    }
+    let result: HandlerResult;
+    try {
+      result = await this.process(req, who);
+    } catch (e) {
+      await audit.logResponse(ticket, areq, { error: messageOf(e) });
+      throw e;
+    }
+    await audit.logResponse(
+      ticket,
+      areq,
+      result
+        ? {
+            data: result.data ?? null,
+            ...(result.auth ? { auth: { ...result.auth } } : {}),
+            ...(result.warnings ? { warnings: result.warnings } : {}),
+          }
+        : {},
+    );
+    return result;
+  }
+
+  private async process(
+    req: LogicalRequest,
+    { caller, entry }: { caller: Caller; entry: TokenEntry },
+  ): Promise<HandlerResult> {
     const path = req.path;
-    const { caller, entry } = await this.authenticateEntry(req.token);
-    await this.authorize(caller, req.operation, path.replace(/\/$/, ''));
-    const match = this.router.match(path, req.operation);
+    // Route first (the existence check needs the path's declaration), but answer a token
+    // that may not use the path 403 before telling it whether the path exists.
+    let match: Match | undefined;
+    let routeError: unknown;
+    try {
+      match = this.router.match(path, req.operation);
+    } catch (e) {
+      routeError = e;
+    }
+    await this.authorize(caller, req, match);
+    if (!match) throw routeError;
     try {
       return await this.router.dispatch(req, match, caller);
     } finally {
@@ -349,6 +481,22 @@ export class Vault {
   async tidyTokens(): Promise<number> {
     return this.tokens ? this.tokens.tidy() : 0;
   }
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function callerOf(entry: TokenEntry, token: string): Caller {
+  return {
+    tokenHash: entry.hash,
+    token,
+    accessor: entry.accessor,
+    policies: entry.policies,
+    isRoot: entry.policies.includes('root'),
+    displayName: entry.display_name,
+    metadata: entry.meta,
+  };
 }
 
 function builtinEntry(path: string, type: string): MountEntry {

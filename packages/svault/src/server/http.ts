@@ -21,9 +21,9 @@ const DEFAULT_BODY_LIMIT = 32 * 1024 * 1024;
 const errorBody = (errors: string[]) => ({ errors });
 
 /** Vault's envelope for logical responses; `sys/` copies `data` to the top level too. */
-function envelope(path: string, res: LogicalResponse, mountType: string | undefined) {
+function envelope(path: string, res: LogicalResponse, mountType: string | undefined, id = randomUUID()) {
   const body: Record<string, unknown> = {
-    request_id: randomUUID(),
+    request_id: id,
     lease_id: '',
     renewable: false,
     lease_duration: 0,
@@ -58,6 +58,7 @@ function logicalPath(rawUrl: string): { path: string; query: URLSearchParams } {
   const pathname = q < 0 ? rawUrl : rawUrl.slice(0, q);
   const query = new URLSearchParams(q < 0 ? '' : rawUrl.slice(q + 1));
   const rest = pathname.slice('/v1/'.length);
+  if (!rest.includes('%')) return { path: rest, query };
   const segs = rest.split('/').map((s) => {
     try {
       const d = decodeURIComponent(s);
@@ -74,13 +75,26 @@ class BodyError extends Error {}
 
 /** The Vault-compatible API on fastify, with /metrics from the shared server. */
 export async function buildHttpServer(opts: HttpOptions): Promise<FastifyInstance> {
-  const { vault } = opts;
   const { app, registry } = await createHttpServer({
     name: 'svault',
     bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
     ...(opts.logger ? { logger: opts.logger } : {}),
   });
   installListVerbShim(app.server);
+  registerVaultApi(app, { ...opts, registry });
+  return app;
+}
+
+export interface ApiOptions {
+  vault: Vault;
+  logger?: Logger;
+  /** Serves /v1/sys/metrics when given (the shared server's Prometheus registry). */
+  registry?: { contentType: string; metrics(): Promise<string> };
+}
+
+/** Adds Vault's routes under /v1 to an app (the HTTP server's, or the daemon's on its unix socket). */
+export function registerVaultApi(app: FastifyInstance, opts: ApiOptions): void {
+  const { vault, registry } = opts;
 
   // Vault reads every body as JSON whatever the Content-Type says; clients often send none.
   app.removeAllContentTypeParsers();
@@ -145,7 +159,7 @@ export async function buildHttpServer(opts: HttpOptions): Promise<FastifyInstanc
   app.post('/v1/sys/unseal', unseal);
 
   const seal = async (req: FastifyRequest, reply: FastifyReply) => {
-    await vault.sealWithToken(tokenOf(req));
+    await vault.sealWithToken(tokenOf(req), req.ip);
     return reply.code(204).send();
   };
   app.put('/v1/sys/seal', seal);
@@ -179,11 +193,13 @@ export async function buildHttpServer(opts: HttpOptions): Promise<FastifyInstanc
   };
   app.route({ method: ['GET', 'HEAD'], url: '/v1/sys/health', handler: health, exposeHeadRoute: false });
 
-  app.get('/v1/sys/metrics', async (req, reply) => {
-    await vault.authenticate(tokenOf(req));
-    reply.header('content-type', registry.contentType);
-    return registry.metrics();
-  });
+  if (registry) {
+    app.get('/v1/sys/metrics', async (req, reply) => {
+      await vault.authenticate(tokenOf(req));
+      reply.header('content-type', registry.contentType);
+      return registry.metrics();
+    });
+  }
 
   // --- everything else: one logical request each ---
   const logical = async (req: FastifyRequest, reply: FastifyReply) => {
@@ -215,17 +231,18 @@ export async function buildHttpServer(opts: HttpOptions): Promise<FastifyInstanc
       default:
         throw new VaultError('unsupported', 'unsupported operation');
     }
+    const id = randomUUID();
     const result: HandlerResult = await vault.handle({
       operation,
       path,
       data,
       token: tokenOf(req),
       remoteAddress: req.ip,
+      id,
     });
     if (result === null) return reply.code(404).send(errorBody([]));
     if (result === undefined) return reply.code(204).send();
-    return reply.code(200).send(envelope(path, result, vault.mountTypeOf(path)));
+    return reply.code(200).send(envelope(path, result, vault.mountTypeOf(path), id));
   };
   app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/v1/*', handler: logical });
-  return app;
 }

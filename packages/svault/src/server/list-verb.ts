@@ -1,102 +1,53 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { Duplex } from 'node:stream';
 
 /**
  * Vault clients may list with the `LIST` HTTP verb, which Node's HTTP parser rejects with 400
- * before any framework sees the request. Each connection is wrapped in a stream that rewrites
- * the request line `LIST /p` to `GET /p?list=true` (Vault treats both the same). It follows
- * message boundaries by Content-Length and stops rewriting on a connection that sends a
- * chunked body or upgrades, which is harmless: that connection just keeps Node's behaviour.
+ * before any framework sees the request. On each connection the request line `LIST /p` is
+ * rewritten to `GET /p?list=true` (Vault treats both the same) before the parser reads it.
+ *
+ * How: Node's HTTP server normally feeds the socket to its parser natively, where nothing can
+ * be intercepted. Marking the socket's handle as already consumed makes the server read it
+ * through 'data' events instead, and the socket's `emit` rewrites those chunks. The socket
+ * stays the real one (its writes, timeouts and TLS are untouched); the cost is the JavaScript
+ * data path, far less than wrapping the socket in another stream. Message boundaries are
+ * followed by Content-Length; a connection that sends a chunked body or upgrades is left alone
+ * from then on, which is harmless: it just keeps Node's behaviour.
  */
 export function installListVerbShim(server: Server): void {
-  const listeners = server.listeners('connection') as ((s: unknown) => void)[];
-  server.removeAllListeners('connection');
-  server.on('connection', (socket: Socket) => {
-    const wrapped = new ListVerbSocket(socket);
-    for (const l of listeners) l.call(server, wrapped);
+  // Before the HTTP server's own listener, which decides how to read the socket.
+  server.prependListener('connection', (socket: Socket) => {
+    const handle = (socket as Socket & { _handle?: { _consumed?: boolean } | null })._handle;
+    if (handle) handle._consumed = true;
+    const rewriter = new ListRewriter();
+    const emit = socket.emit as (this: Socket, event: string | symbol, ...args: unknown[]) => boolean;
+    const patched = function (this: Socket, event: string | symbol, ...args: unknown[]): boolean {
+      if (event === 'data' && !rewriter.done) {
+        const out = rewriter.rewrite(args[0] as Buffer);
+        return out.length > 0 ? emit.call(this, 'data', out) : true;
+      }
+      if (event === 'end') {
+        const rest = rewriter.flush();
+        if (rest.length > 0) emit.call(this, 'data', rest);
+      }
+      return emit.call(this, event, ...args);
+    };
+    socket.emit = patched as Socket['emit'];
   });
 }
 
 const MAX_HEAD = 64 * 1024;
+const LIST = Buffer.from('LIST ');
 
-class ListVerbSocket extends Duplex {
+/** Rewrites the request lines of one connection's byte stream. */
+export class ListRewriter {
   private buf: Buffer = Buffer.alloc(0);
   private bodyLeft = 0;
-  private passthrough = false;
+  /** Stopped rewriting: everything passes as it is. */
+  done = false;
 
-  constructor(private readonly sock: Socket) {
-    super({ allowHalfOpen: true });
-    sock.on('data', (chunk: Buffer) => {
-      const out = this.rewrite(chunk);
-      if (out.length > 0 && !this.push(out)) sock.pause();
-    });
-    sock.on('end', () => {
-      if (this.buf.length) this.push(this.buf);
-      this.buf = Buffer.alloc(0);
-      this.push(null);
-    });
-    sock.on('error', (e) => this.destroy(e));
-    sock.on('close', () => this.destroy());
-    sock.on('timeout', () => this.emit('timeout'));
-    sock.on('drain', () => this.emit('drain'));
-  }
-
-  get remoteAddress() {
-    return this.sock.remoteAddress;
-  }
-  get remotePort() {
-    return this.sock.remotePort;
-  }
-  get remoteFamily() {
-    return this.sock.remoteFamily;
-  }
-  get localAddress() {
-    return this.sock.localAddress;
-  }
-  get localPort() {
-    return this.sock.localPort;
-  }
-  get encrypted() {
-    return (this.sock as Socket & { encrypted?: boolean }).encrypted;
-  }
-  setTimeout(ms: number, cb?: () => void): this {
-    this.sock.setTimeout(ms, cb);
-    return this;
-  }
-  setNoDelay(v?: boolean): this {
-    this.sock.setNoDelay(v);
-    return this;
-  }
-  setKeepAlive(enable?: boolean, delay?: number): this {
-    this.sock.setKeepAlive(enable, delay);
-    return this;
-  }
-  ref(): this {
-    this.sock.ref();
-    return this;
-  }
-  unref(): this {
-    this.sock.unref();
-    return this;
-  }
-
-  override _read(): void {
-    this.sock.resume();
-  }
-  override _write(chunk: Buffer, encoding: BufferEncoding, cb: (e?: Error | null) => void): void {
-    this.sock.write(chunk, encoding, cb);
-  }
-  override _final(cb: (e?: Error | null) => void): void {
-    this.sock.end(cb);
-  }
-  override _destroy(err: Error | null, cb: (e: Error | null) => void): void {
-    this.sock.destroy(err ?? undefined);
-    cb(err);
-  }
-
-  private rewrite(chunk: Buffer): Buffer {
-    if (this.passthrough) return chunk;
+  rewrite(chunk: Buffer): Buffer {
+    if (this.done) return chunk;
     const out: Buffer[] = [];
     let data = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
     this.buf = Buffer.alloc(0);
@@ -111,33 +62,43 @@ class ListVerbSocket extends Duplex {
       const end = data.indexOf('\r\n\r\n');
       if (end < 0) {
         if (data.length > MAX_HEAD) {
-          this.passthrough = true;
+          this.done = true;
           out.push(data);
         } else this.buf = data;
         break;
       }
-      let head = data.subarray(0, end + 4).toString('latin1');
+      const headBytes = data.subarray(0, end + 4);
       data = data.subarray(end + 4);
-      if (head.startsWith('LIST ')) {
-        head = head.replace(/^LIST (\S+)/, (_m, target: string) => {
+      // Only the rare LIST request is copied into a string and rebuilt.
+      let head: Buffer = headBytes;
+      if (headBytes.subarray(0, 5).equals(LIST)) {
+        const text = headBytes.toString('latin1').replace(/^LIST (\S+)/, (_m, target: string) => {
           const sep = target.includes('?') ? '&' : '?';
           return `GET ${target}${sep}list=true`;
         });
+        head = Buffer.from(text, 'latin1');
       }
-      const headers = head.toLowerCase();
+      const headers = headBytes.toString('latin1').toLowerCase();
       if (
-        /\r\ntransfer-encoding:[^\r]*chunked/.test(headers) ||
-        /\r\nupgrade:/.test(headers) ||
-        head.startsWith('CONNECT ')
+        headers.includes('\r\ntransfer-encoding:') ||
+        headers.includes('\r\nupgrade:') ||
+        headers.startsWith('connect ')
       ) {
-        this.passthrough = true;
-        out.push(Buffer.from(head, 'latin1'), data);
+        this.done = true;
+        out.push(head, data);
         return Buffer.concat(out);
       }
-      const cl = /\r\ncontent-length:\s*(\d+)/.exec(headers);
-      this.bodyLeft = cl ? Number(cl[1]) : 0;
-      out.push(Buffer.from(head, 'latin1'));
+      const cl = headers.indexOf('\r\ncontent-length:');
+      this.bodyLeft = cl < 0 ? 0 : Number.parseInt(headers.slice(cl + 17).trimStart(), 10) || 0;
+      out.push(head);
     }
     return out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out);
+  }
+
+  /** What is left when the connection ends (an incomplete head): passed on as it is. */
+  flush(): Buffer {
+    const rest = this.buf;
+    this.buf = Buffer.alloc(0);
+    return rest;
   }
 }

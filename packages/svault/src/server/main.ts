@@ -1,27 +1,43 @@
-import { join } from 'node:path';
-import { dataDir } from '@stratumiops/shared/daemon';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { Logger } from '@stratumiops/shared/log';
 import type { FastifyInstance } from 'fastify';
+import { FileAuditSink } from '../adapters/audit-file.js';
 import { FilesystemStorage } from '../adapters/filesystem.js';
 import { MemoryStorage } from '../adapters/memory.js';
+import { storagePath } from '../cli/local.js';
+import type { AuditSettings } from '../core/audit.js';
+import { CachedStorage } from '../core/cache.js';
 import { CryptoSuite } from '../core/crypto.js';
+import { invalid } from '../core/errors.js';
+import { parseDurationMs } from '../core/fields.js';
 import type { Storage } from '../core/storage.js';
 import { Vault } from '../core/vault.js';
 import type { SvaultConfig } from '../tool.js';
+
+export { storagePath };
+
 import { buildHttpServer } from './http.js';
 
 export interface RunningServer {
   app: FastifyInstance;
   vault: Vault;
-  /** http://host:port */
+  /** http(s)://host:port */
   address: string;
+  /** TLS on, and what it asks of clients. */
+  tls: { enabled: boolean; clientCerts: 'required' | 'verified-if-presented' | 'not-requested' };
   /** Dev mode only: the unseal key and root token. */
   dev?: { unsealKey: string; rootToken: string };
+  /** Stops listening, seals, syncs storage. */
   close(): Promise<void>;
+  /** What close() does after the app is closed (for a shutdown hook that closes the app itself). */
+  release(): Promise<void>;
 }
 
 export interface StartOptions {
-  config: Pick<SvaultConfig, 'storage' | 'server' | 'vault'>;
+  config: Pick<SvaultConfig, 'storage' | 'server' | 'vault'> & Partial<Pick<SvaultConfig, 'audit'>>;
   /** In-memory storage, initialized and unsealed (`server -dev`). */
   dev?: boolean;
   /** host:port; overrides config.server.address (port 0 picks a free one). */
@@ -34,7 +50,50 @@ export function openStorage(cfg: SvaultConfig['storage']): Storage {
   if (cfg.backend !== 'filesystem') {
     throw new Error(`storage backend "${cfg.backend}" is not available yet; use "filesystem"`);
   }
-  return new FilesystemStorage(cfg.path || join(dataDir('svault'), 'storage'));
+  return new FilesystemStorage(storagePath(cfg));
+}
+
+export type VaultConfig = Pick<SvaultConfig, 'storage' | 'vault'> & Partial<Pick<SvaultConfig, 'audit'>>;
+
+/** The vault over its storage, as the config says (the HTTP server and the local daemon share this). */
+export async function createVault(
+  config: VaultConfig,
+  opts: { dev?: boolean; logger?: Logger; tidyIntervalMs?: number } = {},
+): Promise<{ vault: Vault; storage: Storage }> {
+  const storage: Storage = opts.dev ? new MemoryStorage() : new CachedStorage(openStorage(config.storage));
+  const suite = await CryptoSuite.create(config.vault.crypto_backend, config.vault.cipher);
+  const logger = opts.logger;
+  const vault = new Vault({
+    storage,
+    suite,
+    tidyIntervalMs: opts.tidyIntervalMs ?? 60_000,
+    audit: auditSettings(config.audit),
+    ...(logger ? { onWarning: (m: string) => logger.warn(m) } : {}),
+  });
+  return { vault, storage };
+}
+
+/** Audit device types this server offers, with the defaults of `[audit]`. */
+export function auditSettings(cfg?: SvaultConfig['audit']): AuditSettings {
+  const retention = cfg?.retention_days ?? 2555;
+  const timeoutMs = parseDurationMs(cfg?.timeout ?? '3s');
+  if (!timeoutMs) throw new Error(`invalid [audit] timeout "${cfg?.timeout}": expected a duration like "3s"`);
+  if (cfg?.enabled && !cfg.path) throw new Error('[audit] enabled = true needs path = "<audit log file>"');
+  return {
+    sinks: {
+      file: (o) => {
+        const file = o.file_path ?? o.path;
+        if (!file) throw invalid('the file audit device needs option file_path');
+        const days = o.retention_days === undefined ? retention : Number(o.retention_days);
+        if (!Number.isInteger(days) || days < 0) throw invalid('retention_days must be a whole number of days');
+        return new FileAuditSink(file, { retentionDays: days });
+      },
+    },
+    timeoutMs,
+    ...(cfg?.enabled
+      ? { configDevice: { path: 'file/', type: 'file', options: { file_path: resolve(cfg.path) } } }
+      : {}),
+  };
 }
 
 export function parseAddress(addr: string): { host: string; port: number } {
@@ -45,9 +104,11 @@ export function parseAddress(addr: string): { host: string; port: number } {
 
 /** Builds the vault and its HTTP API and starts listening. */
 export async function startServer(opts: StartOptions): Promise<RunningServer> {
-  const storage: Storage = opts.dev ? new MemoryStorage() : openStorage(opts.config.storage);
-  const suite = await CryptoSuite.create(opts.config.vault.crypto_backend, opts.config.vault.cipher);
-  const vault = new Vault({ storage, suite, tidyIntervalMs: opts.tidyIntervalMs ?? 60_000 });
+  const { vault, storage } = await createVault(opts.config, {
+    ...(opts.dev ? { dev: true } : {}),
+    ...(opts.logger ? { logger: opts.logger } : {}),
+    ...(opts.tidyIntervalMs !== undefined ? { tidyIntervalMs: opts.tidyIntervalMs } : {}),
+  });
   let dev: RunningServer['dev'];
   if (opts.dev) {
     const init = await vault.init(1, 1);
@@ -60,16 +121,107 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     ...(opts.logger ? { logger: opts.logger } : {}),
   });
   const { host, port } = parseAddress(opts.address ?? opts.config.server.address);
-  const address = await app.listen({ host, port });
+  const server = opts.config.server;
+  let address: string;
+  let closeListener = async () => {};
+  let tls: RunningServer['tls'] = { enabled: false, clientCerts: 'not-requested' };
+  let released = false;
+  const release = async () => {
+    if (released) return;
+    released = true;
+    await closeListener();
+    vault.seal();
+    await storage.close?.();
+  };
+  if (server.tls_cert) {
+    const l = await listenTls(app, server, host, port);
+    address = l.address;
+    closeListener = l.close;
+    tls = {
+      enabled: true,
+      clientCerts: !server.client_ca
+        ? 'not-requested'
+        : server.require_client_cert
+          ? 'required'
+          : 'verified-if-presented',
+    };
+  } else {
+    if (server.tls_key || server.client_ca || server.require_client_cert) {
+      throw new Error('[server] tls_key, client_ca and require_client_cert need tls_cert');
+    }
+    address = await app.listen({ host, port });
+  }
   return {
     app,
     vault,
     address,
+    tls,
     ...(dev ? { dev } : {}),
     close: async () => {
+      await closeListener();
       await app.close();
-      vault.seal();
-      await storage.close?.();
+      await release();
     },
+    release,
+  };
+}
+
+/**
+ * TLS in front of the fastify app: a node:tls server hands each decrypted connection to the
+ * app's HTTP server (which wraps it for the LIST verb as any other). With `client_ca` clients are
+ * asked for a certificate signed by it: required with `require_client_cert`, otherwise checked
+ * only when presented (a certificate from another CA is refused either way).
+ */
+async function listenTls(
+  app: FastifyInstance,
+  cfg: SvaultConfig['server'],
+  host: string,
+  port: number,
+): Promise<{ address: string; close: () => Promise<void> }> {
+  const read = (file: string, what: string) => {
+    try {
+      return readFileSync(file);
+    } catch (e) {
+      throw new Error(`cannot read ${what} ${file}: ${(e as Error).message}`);
+    }
+  };
+  if (!cfg.tls_key) throw new Error('[server] tls_cert needs tls_key');
+  if (cfg.require_client_cert && !cfg.client_ca) throw new Error('[server] require_client_cert needs client_ca');
+  const ca = cfg.client_ca ? read(cfg.client_ca, 'client_ca') : undefined;
+  const server = createTlsServer({
+    cert: read(cfg.tls_cert, 'tls_cert'),
+    key: read(cfg.tls_key, 'tls_key'),
+    ALPNProtocols: ['http/1.1'],
+    minVersion: 'TLSv1.2',
+    ...(ca ? { ca, requestCert: true, rejectUnauthorized: cfg.require_client_cert } : {}),
+  });
+  await app.ready();
+  const sockets = new Set<TLSSocket>();
+  server.on('secureConnection', (sock: TLSSocket) => {
+    if (ca && !sock.authorized && Object.keys(sock.getPeerCertificate()).length > 0) {
+      sock.destroy(); // a certificate was presented and does not chain to client_ca
+      return;
+    }
+    sockets.add(sock);
+    sock.on('close', () => sockets.delete(sock));
+    app.server.emit('connection', sock);
+  });
+  server.on('tlsClientError', () => {}); // failed handshakes: the client sees the alert
+  await new Promise<void>((res, rej) => {
+    server.once('error', rej);
+    server.listen(port, host, () => {
+      server.off('error', rej);
+      res();
+    });
+  });
+  const a = server.address() as AddressInfo;
+  const shown = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+  return {
+    address: `https://${shown}:${a.port}`,
+    close: () =>
+      new Promise<void>((res) => {
+        server.close(() => res());
+        for (const s of sockets) s.destroy();
+      }),
   };
 }

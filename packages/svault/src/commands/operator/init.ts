@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { ClientCommand } from '../../cli/base.js';
 
 export default class OperatorInit extends ClientCommand<typeof OperatorInit> {
+  static override startsDaemon = true;
   static override summary = 'Initialize the vault: split a new root key into unseal key shares';
   static override description =
     "Generates a 256-bit root key, splits it with Shamir's secret sharing into --shares keys of which any --threshold unseal the vault, and prints the keys and a root token once. Refuses to run on a vault that is already initialized.";

@@ -18,6 +18,7 @@ async function promptHidden(question: string): Promise<string> {
 }
 
 export default class OperatorUnseal extends ClientCommand<typeof OperatorUnseal> {
+  static override startsDaemon = true;
   static override summary = 'Submit an unseal key share (progress k of K)';
   static override args = {
     key: Args.string({ description: 'an unseal key share (prefer the prompt: arguments land in shell history)' }),

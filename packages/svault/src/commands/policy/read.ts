@@ -1,12 +1,14 @@
 import { Args } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../../tool.js';
+import { ClientCommand } from '../../cli/base.js';
 
-export default planned(tool, {
-  summary: "Print a policy's Cedar source",
-  spec: 'SV6',
-  args: {
-    name: Args.string({ description: 'policy name', required: true }),
-  },
-  examples: ['<%= config.bin %> policy read app-read'],
-});
+export default class PolicyRead extends ClientCommand<typeof PolicyRead> {
+  static override summary = "Print a policy's Cedar source";
+  static override args = { name: Args.string({ description: 'policy name', required: true }) };
+  static override examples = ['<%= config.bin %> policy read app-read', '<%= config.bin %> policy read default --json'];
+
+  async run() {
+    const p = await this.client().policyRead(this.args.name);
+    if (!this.jsonEnabled()) this.log(p.policy.replace(/\n$/, ''));
+    return p;
+  }
+}

@@ -1,16 +1,34 @@
+import { readFileSync } from 'node:fs';
 import { Args } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../../tool.js';
+import { usageError } from '@stratumiops/shared/errors';
+import { ClientCommand } from '../../cli/base.js';
 
-export default planned(tool, {
-  summary: 'Create or replace a Cedar policy',
-  spec: 'SV6',
-  args: {
+export default class PolicyWrite extends ClientCommand<typeof PolicyWrite> {
+  static override summary = 'Create or replace a Cedar policy';
+  static override description = [
+    'The file holds Cedar statements over principal (Svault::Token), action (Svault::Action::"read",',
+    '"create", "update", "delete", "list", "sudo") and resource (Svault::Path). A policy applies to the',
+    "tokens that carry its name. A statement that does not parse is refused with the parser's message",
+    '(exit 3) and nothing changes. See examples/svault/ for policies to start from.',
+  ].join(' ');
+  static override args = {
     name: Args.string({ description: 'policy name', required: true }),
     file: Args.string({ description: 'Cedar policy file, or - for stdin', required: true }),
-  },
-  examples: [
+  };
+  static override examples = [
     '<%= config.bin %> policy write app-read policies/app-read.cedar',
     '<%= config.bin %> policy write ops - < ops.cedar',
-  ],
-});
+  ];
+
+  async run() {
+    let text: string;
+    try {
+      text = readFileSync(this.args.file === '-' ? 0 : this.args.file, 'utf8');
+    } catch (e) {
+      throw usageError(`cannot read ${this.args.file}: ${(e as Error).message}`);
+    }
+    await this.client().policyWrite(this.args.name, text);
+    if (!this.jsonEnabled()) this.log(`Success! Uploaded policy: ${this.args.name}`);
+    return { name: this.args.name.toLowerCase() };
+  }
+}

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { LogicalStore } from '../barrier.js';
+import type { LogicalOp, LogicalStore } from '../barrier.js';
 import { invalid, VaultError } from '../errors.js';
 import { fBool, fDuration, fInt, fIntList, fMap, formatDuration, fStringMap } from '../fields.js';
 import type { Backend, HandlerResult, MountEntry, PathDef, RoutedRequest } from '../logical.js';
@@ -89,6 +89,7 @@ export class KvV2 implements Backend {
         pattern: new RegExp(`^data/${SECRET}$`),
         summary: 'Read a version of a secret, write a new version, or soft-delete the latest',
         fields: { version: fInt(), data: fMap(), options: fMap() },
+        existence: async (p) => (await this.metaText(p.path as string)) !== null,
         operations: {
           read: (r, f) => this.read(r.params.path as string, (f.version as number | undefined) ?? 0),
           create: (r, f) => this.write(r.params.path as string, f),
@@ -123,6 +124,7 @@ export class KvV2 implements Backend {
       {
         pattern: new RegExp(`^metadata/${SECRET}$`),
         summary: "A secret's metadata: versions, max_versions, cas_required, custom_metadata",
+        existence: async (p) => (await this.metaText(p.path as string)) !== null,
         fields: {
           max_versions: fInt(),
           cas_required: fBool(),
@@ -169,13 +171,87 @@ export class KvV2 implements Backend {
   }
 
   private metaKey = (path: string) => `metadata/${path}`;
-  private versionKey = (path: string, v: number) => `versions/${createHash('sha256').update(path).digest('hex')}/${v}`;
-
-  private async meta(path: string): Promise<Metadata | undefined> {
-    return getJson<Metadata>(this.store, this.metaKey(path));
+  private readonly pathHashes = new Map<string, string>();
+  private versionKey(path: string, v: number): string {
+    let h = this.pathHashes.get(path);
+    if (h === undefined) {
+      h = createHash('sha256').update(path).digest('hex');
+      if (this.pathHashes.size >= 50_000) this.pathHashes.clear();
+      this.pathHashes.set(path, h);
+    }
+    return `versions/${h}/${v}`;
   }
 
-  private versionView(meta: Metadata, v: number) {
+  /**
+   * Metadata as JSON text by path: every read and write needs it, and decrypting it each time
+   * was a large part of a request. Metadata holds no secret values (versions, times, settings).
+   */
+  private readonly metaCache = new Map<string, string | null>();
+  /** Parsed metadata for readers only (never modified: writers get their own copy from `meta`). */
+  private readonly metaParsed = new Map<string, Metadata>();
+  private metaWrites = 0;
+
+  private async metaText(path: string): Promise<string | null> {
+    let text = this.metaCache.get(path);
+    if (text === undefined) {
+      const before = this.metaWrites;
+      const raw = await this.store.get(this.metaKey(path));
+      text = raw ? dec.decode(raw) : null;
+      if (this.metaWrites === before) {
+        if (this.metaCache.size >= 20_000) {
+          this.metaCache.clear();
+          this.metaParsed.clear();
+        }
+        this.metaCache.set(path, text);
+      }
+    }
+    return text;
+  }
+
+  /** A copy to modify. */
+  private async meta(path: string): Promise<Metadata | undefined> {
+    const text = await this.metaText(path);
+    return text === null ? undefined : (JSON.parse(text) as Metadata);
+  }
+
+  /** The shared, read-only parse (reads and existence checks). */
+  private async metaForRead(path: string): Promise<Readonly<Metadata> | undefined> {
+    const text = await this.metaText(path);
+    if (text === null) return undefined;
+    const hit = this.metaParsed.get(path);
+    if (hit && this.metaCache.get(path) === text) return hit;
+    const m = JSON.parse(text) as Metadata;
+    if (this.metaCache.get(path) === text) this.metaParsed.set(path, m);
+    return m;
+  }
+
+  private async putMeta(path: string, m: Metadata): Promise<void> {
+    const text = JSON.stringify(m);
+    this.metaWrites++;
+    this.metaCache.delete(path);
+    this.metaParsed.delete(path);
+    try {
+      await this.store.put(this.metaKey(path), enc.encode(text));
+      this.metaCache.set(path, text);
+    } finally {
+      this.metaWrites++;
+    }
+  }
+
+  private async deleteMeta(path: string): Promise<void> {
+    this.metaWrites++;
+    this.metaCache.delete(path);
+    this.metaParsed.delete(path);
+    try {
+      await this.store.delete(this.metaKey(path));
+    } finally {
+      this.metaCache.delete(path);
+      this.metaParsed.delete(path);
+      this.metaWrites++;
+    }
+  }
+
+  private versionView(meta: Readonly<Metadata>, v: number) {
     const vm = meta.versions[String(v)] as VersionMeta;
     return {
       created_time: vm.created_time,
@@ -187,7 +263,7 @@ export class KvV2 implements Backend {
   }
 
   private async read(path: string, version: number): Promise<HandlerResult> {
-    const meta = await this.meta(path);
+    const meta = await this.metaForRead(path);
     if (!meta) return null;
     const v = version === 0 ? meta.current_version : version;
     const vm = meta.versions[String(v)];
@@ -261,7 +337,6 @@ export class KvV2 implements Backend {
       versions: {},
     };
     const v = m.current_version + 1;
-    await this.store.put(this.versionKey(path, v), toBytes({ data }));
     m.current_version = v;
     m.updated_time = t;
     if (m.oldest_version === 0) m.oldest_version = 1;
@@ -271,8 +346,29 @@ export class KvV2 implements Backend {
       destroyed: false,
     };
     const removed = prune(m, eff.maxVersions);
-    await this.store.put(this.metaKey(path), toBytes(m));
-    for (const old of removed) await this.store.delete(this.versionKey(path, old));
+    // The version before the metadata that points at it, and pruned versions after: one unit in
+    // storage that can (a crash keeps a prefix), one after the other elsewhere.
+    const metaText = JSON.stringify(m);
+    const ops: LogicalOp[] = [
+      { op: 'put', path: this.versionKey(path, v), value: toBytes({ data }) },
+      { op: 'put', path: this.metaKey(path), value: enc.encode(metaText) },
+      ...removed.map((old): LogicalOp => ({ op: 'delete', path: this.versionKey(path, old) })),
+    ];
+    this.metaWrites++;
+    this.metaCache.delete(path);
+    this.metaParsed.delete(path);
+    try {
+      if (this.store.batch) await this.store.batch(ops);
+      else {
+        for (const o of ops) {
+          if (o.op === 'put') await this.store.put(o.path, o.value);
+          else await this.store.delete(o.path);
+        }
+      }
+      this.metaCache.set(path, metaText);
+    } finally {
+      this.metaWrites++;
+    }
     return { data: this.versionView(m, v) };
   }
 
@@ -282,7 +378,7 @@ export class KvV2 implements Backend {
       const vm = meta?.versions[String(meta.current_version)];
       if (!meta || !vm || vm.destroyed || isDeleted(vm)) return undefined;
       vm.deletion_time = now();
-      await this.store.put(this.metaKey(path), toBytes(meta));
+      await this.putMeta(path, meta);
       return undefined;
     });
   }
@@ -299,7 +395,7 @@ export class KvV2 implements Backend {
         if (deleted && !isDeleted(vm)) vm.deletion_time = now();
         if (!deleted) vm.deletion_time = '';
       }
-      await this.store.put(this.metaKey(path), toBytes(meta));
+      await this.putMeta(path, meta);
       return undefined;
     });
   }
@@ -316,7 +412,7 @@ export class KvV2 implements Backend {
         await this.store.delete(this.versionKey(path, v));
         vm.destroyed = true;
       }
-      await this.store.put(this.metaKey(path), toBytes(meta));
+      await this.putMeta(path, meta);
       return undefined;
     });
   }
@@ -364,7 +460,7 @@ export class KvV2 implements Backend {
       if (f.delete_version_after !== undefined) m.delete_version_after = f.delete_version_after as number;
       if (f.custom_metadata !== undefined) m.custom_metadata = f.custom_metadata as Record<string, string>;
       m.updated_time = t;
-      await this.store.put(this.metaKey(path), toBytes(m));
+      await this.putMeta(path, m);
       return undefined;
     });
   }
@@ -374,7 +470,7 @@ export class KvV2 implements Backend {
       const m = await this.meta(path);
       if (!m) return undefined;
       // Metadata first: once it is gone nothing refers to the versions, even if a crash follows.
-      await this.store.delete(this.metaKey(path));
+      await this.deleteMeta(path);
       for (const v of Object.keys(m.versions)) await this.store.delete(this.versionKey(path, Number(v)));
       return undefined;
     });
@@ -455,6 +551,7 @@ export class KvV1 implements Backend {
       {
         pattern: new RegExp(`^${SECRET}$`),
         summary: 'Read, write or delete a value',
+        existence: async (p) => (await this.store.get(`data/${p.path}`)) !== undefined,
         operations: {
           read: async (r) => {
             const v = await getJson<Record<string, unknown>>(this.store, `data/${r.params.path}`);

@@ -1,6 +1,8 @@
+import type { PolicyStore } from '../acl.js';
+import type { AuditBroker } from '../audit.js';
 import { invalid, VaultError } from '../errors.js';
-import { fDuration, fMap, fString } from '../fields.js';
-import type { Backend, HandlerResult, MountEntry, PathDef } from '../logical.js';
+import { fBool, fDuration, fMap, fString, fStringList } from '../fields.js';
+import type { Backend, Caller, HandlerResult, MountEntry, PathDef, RoutedRequest } from '../logical.js';
 
 /** What the system backend needs from the core; keeps this file free of core internals. */
 export interface SystemOps {
@@ -15,6 +17,12 @@ export interface SystemOps {
   disableMount(path: string): Promise<void>;
   rotate(): Promise<{ term: number; installed: string }>;
   keyStatus(): { term: number; install_time: string; terms: number };
+  policies(): PolicyStore;
+  audit(): AuditBroker;
+  capabilities(
+    who: { caller?: Caller; token?: string; accessor?: string },
+    paths: string[],
+  ): Promise<Record<string, string[]>>;
 }
 
 export interface MountConfigIn {
@@ -104,6 +112,7 @@ export class SystemBackend implements Backend {
       {
         pattern: /^rotate$/,
         summary: 'Add a keyring term used for new writes; old entries stay readable',
+        sudo: true,
         operations: {
           update: async () => {
             await ops.rotate();
@@ -111,8 +120,144 @@ export class SystemBackend implements Backend {
           },
         },
       },
+      ...policyPaths(ops),
+      ...auditPaths(ops),
     ];
   }
+}
+
+/** `sys/policies/acl/*` (current API) and `sys/policy/*` (legacy), over Cedar documents. */
+function policyPaths(ops: SystemOps): PathDef[] {
+  const list = async (): Promise<HandlerResult> => ({ data: { keys: ops.policies().names() } });
+  const read = (rulesKey: 'policy' | 'rules') => async (r: RoutedRequest) => {
+    const p = ops.policies().read(r.params.name as string);
+    return p ? { data: { name: p.name, [rulesKey]: p.policy } } : null;
+  };
+  const write = async (r: RoutedRequest, f: Record<string, unknown>): Promise<HandlerResult> => {
+    const text = (f.policy ?? f.rules) as string | undefined;
+    if (text === undefined || text.trim() === '') throw invalid("'policy' parameter not supplied or empty");
+    await ops.policies().write(r.params.name as string, text);
+    return undefined;
+  };
+  const del = async (r: RoutedRequest): Promise<HandlerResult> => {
+    await ops.policies().delete(r.params.name as string);
+    return undefined;
+  };
+  const fields = { policy: fString(), rules: fString() };
+  const capFields = { path: fString(), paths: fStringList(), token: fString(), accessor: fString() };
+  const capabilities =
+    (kind: 'self' | 'token' | 'accessor') =>
+    async (r: RoutedRequest, f: Record<string, unknown>): Promise<HandlerResult> => {
+      const paths = (f.paths as string[] | undefined) ?? (f.path ? [f.path as string] : []);
+      if (paths.length === 0) throw invalid('missing paths');
+      const who =
+        kind === 'self'
+          ? { caller: r.caller }
+          : kind === 'token'
+            ? { token: requiredString(f.token, 'token') }
+            : { accessor: requiredString(f.accessor, 'accessor') };
+      const caps = await ops.capabilities(who, paths);
+      const data: Record<string, unknown> = { ...caps };
+      if (paths.length === 1) data.capabilities = caps[paths[0] as string];
+      return { data };
+    };
+  return [
+    {
+      pattern: /^policies\/acl\/?$/,
+      summary: 'List the Cedar policies',
+      operations: { list, read: list },
+    },
+    {
+      pattern: /^policies\/acl\/(?<name>[^/]+)$/,
+      summary: 'Read, write or delete a Cedar policy',
+      fields,
+      operations: { read: read('policy'), update: write, create: write, delete: del },
+    },
+    {
+      pattern: /^policy\/?$/,
+      summary: 'List the policies (legacy API)',
+      operations: {
+        read: async () => ({ data: { keys: ops.policies().names(), policies: ops.policies().names() } }),
+        list,
+      },
+    },
+    {
+      pattern: /^policy\/(?<name>[^/]+)$/,
+      summary: 'Read, write or delete a policy (legacy API)',
+      fields,
+      operations: { read: read('rules'), update: write, create: write, delete: del },
+    },
+    {
+      pattern: /^capabilities-self$/,
+      summary: 'What the token in use may do on paths',
+      fields: capFields,
+      operations: { update: capabilities('self'), create: capabilities('self') },
+    },
+    {
+      pattern: /^capabilities$/,
+      summary: 'What a token may do on paths',
+      fields: capFields,
+      operations: { update: capabilities('token'), create: capabilities('token') },
+    },
+    {
+      pattern: /^capabilities-accessor$/,
+      summary: 'What the token with an accessor may do on paths',
+      fields: capFields,
+      operations: { update: capabilities('accessor'), create: capabilities('accessor') },
+    },
+  ];
+}
+
+/** `sys/audit` (list), `sys/audit/:path` (enable, disable), `sys/audit-hash/:path`; all need sudo. */
+function auditPaths(ops: SystemOps): PathDef[] {
+  const enable = async (r: RoutedRequest, f: Record<string, unknown>): Promise<HandlerResult> => {
+    const type = f.type as string | undefined;
+    if (!type) throw invalid('missing audit type');
+    const options: Record<string, string> = {};
+    for (const [k, v] of Object.entries((f.options as Record<string, unknown> | undefined) ?? {})) {
+      options[k] = String(v);
+    }
+    await ops.audit().enable(r.params.path as string, type, (f.description as string | undefined) ?? '', options);
+    return undefined;
+  };
+  return [
+    {
+      pattern: /^audit\/?$/,
+      summary: 'List the enabled audit devices',
+      sudo: true,
+      operations: { read: async () => ({ data: ops.audit().list() }) },
+    },
+    {
+      pattern: /^audit\/(?<path>[^/]+)\/?$/,
+      summary: 'Enable or disable an audit device',
+      sudo: true,
+      fields: { type: fString(), description: fString(), options: fMap(), local: fBool() },
+      operations: {
+        update: enable,
+        create: enable,
+        delete: async (r) => {
+          await ops.audit().disable(r.params.path as string);
+          return undefined;
+        },
+      },
+    },
+    {
+      pattern: /^audit-hash\/(?<path>[^/]+)\/?$/,
+      summary: "A value's HMAC as an audit device writes it",
+      sudo: true,
+      fields: { input: fString() },
+      operations: {
+        update: async (r, f) => ({
+          data: { hash: ops.audit().hash(r.params.path as string, requiredString(f.input, 'input')) },
+        }),
+      },
+    },
+  ];
+}
+
+function requiredString(v: unknown, name: string): string {
+  if (typeof v !== 'string' || v === '') throw invalid(`missing ${name}`);
+  return v;
 }
 
 export function normalizeMountPath(p: string): string {

@@ -1,0 +1,222 @@
+// svault KV v2 over loopback HTTP against a bare fastify hello-world route, measured in the same
+// run: throughput and p99 latency, as ratios. The servers run as child processes (`svault server`
+// as a user starts it, filesystem storage with fsync, a token with a Cedar policy); the load comes
+// from this process over keep-alive connections. Rounds alternate hello / read / write so that
+// drift in machine load hits all of them alike; the median round is reported.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const svaultDir = join(root, 'packages', 'svault');
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
+const MAX_REQUESTS = 100_000;
+const targets = { read: 0.5, write: 0.1 };
+
+const HELLO = `
+import Fastify from 'fastify';
+const app = Fastify({ logger: false });
+app.get('/hello', async () => ({ hello: 'world' }));
+const address = await app.listen({ host: '127.0.0.1', port: 0 });
+process.stdout.write(JSON.stringify({ address }) + '\\n');
+`;
+
+/** Starts a child and resolves with the JSON document it prints on stdout when it listens. */
+function startChild(args, opts = {}) {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d) => {
+    err += d;
+  });
+  child.stderrText = () => err;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 20_000);
+    child.stdout.on('data', (d) => {
+      out += d;
+      try {
+        const info = JSON.parse(out);
+        clearTimeout(timer);
+        resolve({ child, info });
+      } catch {}
+    });
+    child.once('exit', (code) => reject(new Error(`server exited ${code}: ${err}`)));
+  });
+}
+
+function stop(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+
+function call(base, method, path, { token, body, parse = true } = {}) {
+  const url = new URL(base);
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        method,
+        path,
+        agent,
+        headers: {
+          ...(token ? { 'X-Vault-Token': token } : {}),
+          ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) } : {}),
+        },
+      },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          // Under load only the status matters: parsing every body would make the client the bottleneck.
+          const text = parse ? Buffer.concat(chunks).toString() : '';
+          resolve({ status: res.statusCode, body: text ? JSON.parse(text) : undefined });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    if (payload) req.write(payload);
+    req.end();
+  });
+}
+
+/** Closed-loop load: CONCURRENCY workers for SECONDS (bounded by MAX_REQUESTS); rate and latencies. */
+async function load(makeRequest, seconds = SECONDS) {
+  const lat = [];
+  let errors = 0;
+  let issued = 0;
+  const t0 = performance.now();
+  const deadline = t0 + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (performance.now() < deadline && issued < MAX_REQUESTS) {
+        const i = issued++;
+        const s = performance.now();
+        try {
+          const r = await makeRequest(i);
+          if (r.status >= 300) errors++;
+        } catch {
+          errors++; // connection refused or reset: the server is gone
+          if (errors > 100) return;
+        }
+        lat.push(performance.now() - s);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - t0) / 1000;
+  lat.sort((a, b) => a - b);
+  const q = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? 0;
+  return { rate: lat.length / elapsed, p50: q(0.5), p99: q(0.99), errors, n: lat.length };
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1];
+};
+
+export default async function svault() {
+  const dir = mkdtempSync(join(tmpdir(), 'svault-bench-'));
+  const cfg = join(dir, 'svault.toml');
+  writeFileSync(cfg, `[server]\naddress = "127.0.0.1:0"\n[storage.filesystem]\npath = "${join(dir, 'data')}"\n`);
+  const env = { ...process.env, HOME: dir, XDG_CONFIG_HOME: join(dir, 'config'), XDG_DATA_HOME: join(dir, 'share') };
+  delete env.SVAULT_ADDR;
+  delete env.SVAULT_TOKEN;
+  const hello = await startChild(['--input-type=module', '-e', HELLO], { cwd: svaultDir });
+  const sv = await startChild([join(svaultDir, 'bin', 'run.js'), 'server', '--json', '--config', cfg], {
+    cwd: dir,
+    env,
+  });
+  try {
+    const h = hello.info.address;
+    const s = sv.info.address;
+    const init = await call(s, 'PUT', '/v1/sys/init', { body: { secret_shares: 1, secret_threshold: 1 } });
+    await call(s, 'PUT', '/v1/sys/unseal', { body: { key: init.body.keys[0] } });
+    const rootToken = init.body.root_token;
+    const policy =
+      'permit (principal, action in [Svault::Action::"read", Svault::Action::"create", Svault::Action::"update"], ' +
+      'resource in Svault::Path::"secret/data/bench/");';
+    await call(s, 'PUT', '/v1/sys/policies/acl/bench', { token: rootToken, body: { policy } });
+    const created = await call(s, 'POST', '/v1/auth/token/create', {
+      token: rootToken,
+      body: { policies: ['bench'], ttl: '1h' },
+    });
+    const token = created.body.auth.client_token;
+    const value = { username: 'app', password: 'x'.repeat(32), url: 'postgres://db.internal:5432/app' };
+    for (let i = 0; i < 100; i++) {
+      await call(s, 'POST', `/v1/secret/data/bench/r${i}`, { token, body: { data: value } });
+    }
+    const ok = (r) => {
+      if (r.status >= 300) throw new Error(`unexpected ${r.status}: ${JSON.stringify(r.body)}`);
+      return r;
+    };
+    ok(await call(s, 'GET', '/v1/secret/data/bench/r0', { token }));
+
+    const got = ok(await call(s, 'GET', '/v1/secret/data/bench/r7', { token }));
+    if (got.body.data.data.password !== value.password) throw new Error('svault read back another value');
+    const kinds = {
+      hello: () => call(h, 'GET', '/hello', { parse: false }),
+      read: (i) => call(s, 'GET', `/v1/secret/data/bench/r${i % 100}`, { token, parse: false }),
+      write: (i) =>
+        call(s, 'POST', `/v1/secret/data/bench/w${i % 1000}`, { token, body: { data: value }, parse: false }),
+    };
+    // Warm up JITs, caches and connections: the server's hot paths take seconds to settle.
+    for (const k of Object.values(kinds)) await load(k, WARMUP);
+    const rounds = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const res = {};
+      for (const [name, k] of Object.entries(kinds)) res[name] = await load(k);
+      rounds.push(res);
+    }
+    const rows = [];
+    const failures = rounds.reduce((n, r) => n + r.hello.errors + r.read.errors + r.write.errors, 0);
+    let pass = failures === 0;
+    if (failures > 0)
+      console.error(`${failures} failed requests; svault server said: ${sv.child.stderrText().slice(-2000)}`);
+    for (const name of ['hello', 'read', 'write']) {
+      const rate = median(rounds.map((r) => r[name].rate));
+      const ratio = median(rounds.map((r) => r[name].rate / r.hello.rate));
+      const target = targets[name];
+      const met = target === undefined || ratio >= target;
+      pass &&= met;
+      rows.push({
+        route: name === 'hello' ? 'fastify hello-world' : `svault KV v2 ${name}`,
+        'req/s': Math.round(rate),
+        'p50 (ms)': median(rounds.map((r) => r[name].p50)).toFixed(2),
+        'p99 (ms)': median(rounds.map((r) => r[name].p99)).toFixed(2),
+        'p99 ratio': name === 'hello' ? '-' : median(rounds.map((r) => r[name].p99 / r.hello.p99)).toFixed(1),
+        ratio: name === 'hello' ? '1.00' : ratio.toFixed(2),
+        target: target === undefined ? '-' : `>= ${target}`,
+        result: target === undefined ? '(baseline)' : met ? 'ok' : 'MISSED',
+        errors: rounds.reduce((n, r) => n + r[name].errors, 0),
+      });
+    }
+    console.table(rows);
+    console.log(
+      `${WARMUP}s warm-up and ${ROUNDS} rounds of ${SECONDS}s each, ${CONCURRENCY} keep-alive connections, loopback; ` +
+        'a token with a Cedar policy; filesystem storage with fsync (group commit); median round. ' +
+        (pass ? 'all targets met' : 'some targets missed'),
+    );
+    return pass;
+  } catch (e) {
+    console.error(`svault server stderr: ${sv.child.stderrText()}\nhello stderr: ${hello.child.stderrText()}`);
+    throw e;
+  } finally {
+    agent.destroy();
+    await stop(sv.child);
+    await stop(hello.child);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
