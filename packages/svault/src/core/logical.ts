@@ -37,6 +37,34 @@ export interface LogicalResponse {
   data?: Record<string, unknown> | null;
   auth?: AuthInfo;
   warnings?: string[];
+  /**
+   * A dynamic secret with a lease (database credentials): the core records it, revokes it when it
+   * expires through the engine's `revokeLease`, and answers with lease_id/lease_duration/renewable.
+   */
+  secret?: LeaseSecret;
+  /** Set by the core once a `secret` is leased; transports copy it to the envelope. */
+  lease?: { id: string; duration: number; renewable: boolean };
+}
+
+/** What an engine hands the lease manager with a dynamic secret. */
+export interface LeaseSecret {
+  /** Seconds; clamped by the mount's and the system's max lease TTL. */
+  ttl: number;
+  /** Seconds from issue after which renewals stop; 0: the mount's / system's maximum. */
+  maxTtl?: number;
+  renewable: boolean;
+  /** What the engine needs to revoke or renew it later (a role and username). Stored in the barrier. */
+  internal: Record<string, unknown>;
+}
+
+/** A lease as the engine sees it when asked to revoke or renew. */
+export interface LeaseInfo {
+  id: string;
+  /** The request path that created it: 'database/creds/app'. */
+  path: string;
+  internal: Record<string, unknown>;
+  issueTime: Date;
+  expireTime: Date;
 }
 
 /** What a handler knows about the caller, after authentication. */
@@ -86,6 +114,12 @@ export interface Backend {
   readonly paths: PathDef[];
   /** Mount-relative paths (regexes) that need no token, e.g. none for KV. */
   readonly unauthenticated?: RegExp[];
+  /** Undo a leased secret (drop a database role). Throwing keeps the lease; it is retried with backoff. */
+  revokeLease?(lease: LeaseInfo): Promise<void>;
+  /** Extend a leased secret to `expireTime` (e.g. ALTER ROLE ... VALID UNTIL). */
+  renewLease?(lease: LeaseInfo, expireTime: Date): Promise<void>;
+  /** Releases connections and timers when the mount goes away or the vault seals. */
+  close?(): Promise<void>;
 }
 
 export interface MountEntry {
@@ -101,6 +135,15 @@ export interface MountEntry {
   external_entropy_access: boolean;
 }
 
-export type BackendFactory = (entry: MountEntry, store: LogicalStore) => Backend;
+/** What an engine gets when it is mounted. */
+export interface EngineContext {
+  entry: MountEntry;
+  /** The mount's own barrier view: everything it stores is encrypted. */
+  store: LogicalStore;
+  /** Problems worth an operator's attention that do not fail a request. */
+  warn: (message: string) => void;
+}
+
+export type BackendFactory = (ctx: EngineContext) => Backend | Promise<Backend>;
 
 export type ZodAny = z.ZodType;

@@ -44,6 +44,14 @@ export class Router {
     this.mounts = [];
   }
 
+  backends(): Backend[] {
+    return this.mounts.map((m) => m.backend);
+  }
+
+  byUuid(uuid: string): Mounted | undefined {
+    return this.mounts.find((m) => m.entry.uuid === uuid);
+  }
+
   entries(): MountEntry[] {
     return this.mounts.map((m) => m.entry);
   }

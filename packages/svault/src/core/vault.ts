@@ -3,10 +3,11 @@ import { ACL_ACTIONS, type AclAction, PolicyStore } from './acl.js';
 import { AuditBroker, type AuditRequest, type AuditSettings, type AuditTicket } from './audit.js';
 import { Barrier } from './barrier.js';
 import type { CryptoSuite } from './crypto.js';
-import { kvFactory } from './engines/kv.js';
+import { engineFactory, isEngineType } from './engines/index.js';
 import { type MountConfigIn, SystemBackend } from './engines/system.js';
 import { TokenBackend } from './engines/token.js';
 import { denied, invalid, sealedError, VaultError } from './errors.js';
+import { LeaseManager } from './leases.js';
 import type { Caller, HandlerResult, LogicalRequest, MountEntry } from './logical.js';
 import { type Match, Router, validatePath } from './router.js';
 import {
@@ -87,7 +88,10 @@ export class Vault {
   private audit: AuditBroker | undefined;
   private sealConfig: SealConfig | undefined;
   private cluster: { name: string; id: string } | undefined;
+  private leases: LeaseManager | undefined;
   private tidyTimer: NodeJS.Timeout | undefined;
+  /** HA standby: unsealed but not serving; the active node owns timers and writes. */
+  private standbyMode = false;
   private initLock: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly opts: VaultOptions) {
@@ -209,22 +213,71 @@ export class Vault {
         builtinEntry('auth/token/', 'token'),
         new TokenBackend(this.tokens, (name) => policies.has(name)),
       );
-      for (const m of await this.loadMounts()) this.mountBackend(m);
+      for (const m of await this.loadMounts()) await this.mountBackend(m);
+      this.leases = await LeaseManager.open({
+        store: this.barrier.view('sys/expire/'),
+        mountByUuid: (uuid) => this.router.byUuid(uuid),
+        warn: (m) => this.warn(m),
+      });
     } catch (e) {
       this.seal();
       throw e;
     }
+    if (!this.standbyMode) this.startTimers();
+  }
+
+  /** Token tidy and lease expiry: only on the active node. */
+  private startTimers(): void {
+    this.leases?.start();
     const every = this.opts.tidyIntervalMs ?? 60_000;
-    if (every > 0) {
+    if (every > 0 && !this.tidyTimer) {
       this.tidyTimer = setInterval(() => void this.tokens?.tidy().catch(() => {}), every);
       this.tidyTimer.unref();
     }
   }
 
-  seal(): void {
+  private stopTimers(): void {
     if (this.tidyTimer) clearInterval(this.tidyTimer);
     this.tidyTimer = undefined;
+    this.leases?.stop();
+  }
+
+  private warn(message: string): void {
+    this.opts.onWarning?.(message);
+  }
+
+  get standby(): boolean {
+    return this.standbyMode;
+  }
+
+  /**
+   * HA: a standby answers every logical request 503 and runs no timers. Becoming active
+   * reloads everything from storage (another node wrote it meanwhile); the caller must have
+   * dropped any storage cache first.
+   */
+  async setStandby(standby: boolean): Promise<void> {
+    if (standby === this.standbyMode) return;
+    this.standbyMode = standby;
+    if (standby) {
+      this.stopTimers();
+      return;
+    }
+    if (!this.sealed && this.rootKey) {
+      const root = new Uint8Array(this.rootKey);
+      this.seal();
+      try {
+        await this.unsealWithRootKey(root);
+      } finally {
+        root.fill(0);
+      }
+    }
+  }
+
+  seal(): void {
+    this.stopTimers();
+    this.leases = undefined;
     this.barrier.seal();
+    for (const b of this.router.backends()) void b.close?.().catch((e) => this.warn(`closing ${b.type}: ${e}`));
     this.router.clear();
     this.progress.reset();
     this.rootKey?.fill(0);
@@ -249,9 +302,15 @@ export class Vault {
     return raw ? (JSON.parse(dec.decode(raw)) as MountEntry[]) : [];
   }
 
-  private mountBackend(m: MountEntry): void {
-    if (m.type !== 'kv') throw new VaultError('internal', `unknown engine type ${m.type} at ${m.path}`);
-    this.router.mount(m, kvFactory(m, this.barrier.view(`mounts/${m.uuid}/`)));
+  private async mountBackend(m: MountEntry): Promise<void> {
+    if (!isEngineType(m.type)) throw new VaultError('internal', `unknown engine type ${m.type} at ${m.path}`);
+    const factory = await engineFactory(m.type);
+    const backend = await factory({
+      entry: m,
+      store: this.barrier.view(`mounts/${m.uuid}/`),
+      warn: (msg) => this.warn(`${m.path}: ${msg}`),
+    });
+    this.router.mount(m, backend);
   }
 
   private systemOps() {
@@ -270,6 +329,7 @@ export class Vault {
         return this.barrier.rotate(this.rootKey);
       },
       keyStatus: () => this.barrier.keyStatus(),
+      leases: () => this.requireLeases(),
       policies: () => this.requirePolicies(),
       audit: () => {
         if (!this.audit) throw sealedError();
@@ -287,22 +347,32 @@ export class Vault {
     options: Record<string, string>,
     config: MountConfigIn,
   ): Promise<void> {
-    if (type !== 'kv') throw invalid(`plugin not found in the catalog: ${type}`);
+    if (!isEngineType(type)) await engineFactory(type); // throws the catalog error
     if (RESERVED.some((r) => path.startsWith(r))) throw invalid(`cannot mount at reserved path "${path}"`);
     const existing = await this.loadMounts();
     const clash = [...existing.map((m) => m.path), ...RESERVED].find((p) => p.startsWith(path) || path.startsWith(p));
     if (clash) throw invalid(`path is already in use at ${clash}`);
     const entry = newMountEntry(path, type, description, options, config);
-    await this.barrier.put(MOUNTS_PATH, enc.encode(JSON.stringify([...existing, entry])));
-    this.mountBackend(entry);
+    // Build the engine before recording the mount: a bad option leaves no half-enabled mount.
+    await this.mountBackend(entry);
+    try {
+      await this.barrier.put(MOUNTS_PATH, enc.encode(JSON.stringify([...existing, entry])));
+    } catch (e) {
+      this.router.unmount(path);
+      throw e;
+    }
   }
 
   private async disableMount(path: string): Promise<void> {
     const existing = await this.loadMounts();
     const m = existing.find((x) => x.path === path);
     if (!m) return;
+    // Its leases go first (Vault refuses to disable a mount whose leases cannot be revoked).
+    await this.requireLeases().revokeMount(m);
+    const backend = this.router.byUuid(m.uuid)?.backend;
     // Unmount first, so no request writes while the data is being removed.
     this.router.unmount(path);
+    await backend?.close?.();
     await this.barrier.put(MOUNTS_PATH, enc.encode(JSON.stringify(existing.filter((x) => x !== m))));
     await this.deleteTree(`mounts/${m.uuid}/`);
   }
@@ -312,6 +382,11 @@ export class Vault {
       if (k.endsWith('/')) await this.deleteTree(prefix + k);
       else await this.barrier.delete(prefix + k);
     }
+  }
+
+  private requireLeases(): LeaseManager {
+    if (!this.leases) throw sealedError();
+    return this.leases;
   }
 
   private requirePolicies(): PolicyStore {
@@ -390,6 +465,7 @@ export class Vault {
   /** The single entry point for logical requests: audited when audit devices are enabled. */
   async handle(req: LogicalRequest): Promise<HandlerResult> {
     if (this.sealed) throw sealedError();
+    if (this.standbyMode) throw new VaultError('sealed', 'this node is a standby: send requests to the active node');
     const audit = this.audit;
     if (!audit?.enabled) {
       validatePath(req.path);
@@ -466,7 +542,21 @@ export class Vault {
     await this.authorize(caller, req, match);
     if (!match) throw routeError;
     try {
-      return await this.router.dispatch(req, match, caller);
+      const result = await this.router.dispatch(req, match, caller);
+      if (result?.secret) {
+        const { secret, ...rest } = result;
+        try {
+          return { ...rest, lease: await this.requireLeases().register(req.path, match.mount.entry, secret) };
+        } catch (e) {
+          // Never hand out a secret nobody will revoke.
+          const now = new Date();
+          await match.mount.backend
+            .revokeLease?.({ id: '', path: req.path, internal: secret.internal, issueTime: now, expireTime: now })
+            .catch((err) => this.warn(`revoking an unleased secret at ${req.path}: ${err}`));
+          throw e;
+        }
+      }
+      return result;
     } finally {
       // A limited-use token is spent by the attempt, as in Vault.
       if (entry.num_uses > 0) await this.tokens?.use(entry);

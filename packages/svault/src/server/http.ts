@@ -24,9 +24,9 @@ const errorBody = (errors: string[]) => ({ errors });
 function envelope(path: string, res: LogicalResponse, mountType: string | undefined, id = randomUUID()) {
   const body: Record<string, unknown> = {
     request_id: id,
-    lease_id: '',
-    renewable: false,
-    lease_duration: 0,
+    lease_id: res.lease?.id ?? '',
+    renewable: res.lease?.renewable ?? false,
+    lease_duration: res.lease?.duration ?? 0,
     data: res.data ?? null,
     wrap_info: null,
     warnings: res.warnings?.length ? res.warnings : null,

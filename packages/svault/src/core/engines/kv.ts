@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { LogicalOp, LogicalStore } from '../barrier.js';
 import { invalid, VaultError } from '../errors.js';
 import { fBool, fDuration, fInt, fIntList, fMap, formatDuration, fStringMap } from '../fields.js';
-import type { Backend, HandlerResult, MountEntry, PathDef, RoutedRequest } from '../logical.js';
+import type { Backend, BackendFactory, HandlerResult, MountEntry, PathDef, RoutedRequest } from '../logical.js';
 import { KeyedMutex } from '../storage.js';
 
 /**
@@ -582,6 +582,5 @@ export class KvV1 implements Backend {
   }
 }
 
-export function kvFactory(entry: MountEntry, store: LogicalStore): Backend {
-  return entry.options?.version === '2' ? new KvV2(entry, store) : new KvV1(entry, store);
-}
+export const kvFactory: BackendFactory = ({ entry, store }) =>
+  entry.options?.version === '2' ? new KvV2(entry, store) : new KvV1(entry, store);

@@ -1,5 +1,6 @@
 import type { PolicyStore } from '../acl.js';
 import type { AuditBroker } from '../audit.js';
+import type { LeaseEntry, LeaseManager } from '../leases.js';
 import { invalid, VaultError } from '../errors.js';
 import { fBool, fDuration, fMap, fString, fStringList } from '../fields.js';
 import type { Backend, Caller, HandlerResult, MountEntry, PathDef, RoutedRequest } from '../logical.js';
@@ -17,6 +18,7 @@ export interface SystemOps {
   disableMount(path: string): Promise<void>;
   rotate(): Promise<{ term: number; installed: string }>;
   keyStatus(): { term: number; install_time: string; terms: number };
+  leases(): LeaseManager;
   policies(): PolicyStore;
   audit(): AuditBroker;
   capabilities(
@@ -120,6 +122,7 @@ export class SystemBackend implements Backend {
           },
         },
       },
+      ...leasePaths(ops),
       ...policyPaths(ops),
       ...auditPaths(ops),
     ];
@@ -266,4 +269,99 @@ export function normalizeMountPath(p: string): string {
     throw new VaultError('invalid', `invalid mount path "${p}"`);
   }
   return path;
+}
+
+/** Vault's lookup answer for a lease. */
+function leaseView(e: LeaseEntry) {
+  const ttl = Math.max(0, Math.round((Date.parse(e.expire_time) - Date.now()) / 1000));
+  return {
+    id: e.lease_id,
+    issue_time: e.issue_time,
+    expire_time: e.expire_time,
+    last_renewal: e.last_renewal_time,
+    renewable: e.renewable,
+    ttl,
+    ...(e.revoke_attempts ? { revoke_attempts: e.revoke_attempts, revoke_error: e.revoke_error ?? '' } : {}),
+  };
+}
+
+/**
+ * `sys/leases/*` and the legacy `sys/renew`, `sys/revoke`, `sys/revoke-prefix`. A lease id comes
+ * in the body (`lease_id`) or in the path, as Vault accepts both.
+ */
+function leasePaths(ops: SystemOps): PathDef[] {
+  const idOf = (r: RoutedRequest, f: Record<string, unknown>) => {
+    const id = (r.params.id || (f.lease_id as string | undefined) || '').replace(/^\/+/, '');
+    if (!id) throw invalid('missing lease ID');
+    return id;
+  };
+  const renewed = (l: { id: string; duration: number; renewable: boolean }): HandlerResult => ({
+    data: null,
+    lease: l,
+  });
+  const renew = async (r: RoutedRequest, f: Record<string, unknown>) =>
+    renewed(await ops.leases().renew(idOf(r, f), (f.increment as number | undefined) ?? 0));
+  const revoke = async (r: RoutedRequest, f: Record<string, unknown>): Promise<HandlerResult> => {
+    await ops.leases().revoke(idOf(r, f));
+    return undefined;
+  };
+  const revokePrefix =
+    (force: boolean) =>
+    async (r: RoutedRequest): Promise<HandlerResult> => {
+      const prefix = r.params.prefix ?? '';
+      if (!prefix) throw invalid('missing prefix');
+      await ops.leases().revokePrefix(prefix, force);
+      return undefined;
+    };
+  const idFields = { lease_id: fString(), increment: fDuration(), sync: fBool() };
+  return [
+    {
+      pattern: /^leases\/lookup\/?$/,
+      summary: 'Look up a lease by id',
+      fields: idFields,
+      operations: {
+        update: async (r, f) => ({ data: leaseView(ops.leases().lookup(idOf(r, f))) }),
+        list: async () => {
+          const keys = ops.leases().list('');
+          return keys.length ? { data: { keys } } : null;
+        },
+      },
+    },
+    {
+      pattern: /^leases\/lookup\/(?<prefix>.+)$/,
+      summary: 'List lease ids under a prefix',
+      sudo: true,
+      operations: {
+        list: async (r) => {
+          const keys = ops.leases().list(r.params.prefix as string);
+          return keys.length ? { data: { keys } } : null;
+        },
+      },
+    },
+    {
+      pattern: /^(?:leases\/)?renew(?:\/(?<id>.+))?$/,
+      summary: 'Renew a lease (increment: seconds or a duration; never past its max TTL)',
+      fields: idFields,
+      operations: { update: renew },
+    },
+    {
+      pattern: /^(?:leases\/)?revoke(?:\/(?<id>.+))?$/,
+      summary: 'Revoke a lease now',
+      fields: idFields,
+      operations: { update: revoke },
+    },
+    {
+      pattern: /^(?:leases\/)?revoke-prefix\/(?<prefix>.+)$/,
+      summary: 'Revoke every lease under a prefix',
+      sudo: true,
+      fields: { sync: fBool() },
+      operations: { update: revokePrefix(false) },
+    },
+    {
+      pattern: /^(?:leases\/)?revoke-force\/(?<prefix>.+)$/,
+      summary: 'Revoke every lease under a prefix, dropping those the engine fails to revoke',
+      sudo: true,
+      operations: { update: revokePrefix(true) },
+    },
+  ];
 }
