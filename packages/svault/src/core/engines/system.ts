@@ -1,8 +1,8 @@
 import type { PolicyStore } from '../acl.js';
 import type { AuditBroker } from '../audit.js';
-import type { LeaseEntry, LeaseManager } from '../leases.js';
 import { invalid, VaultError } from '../errors.js';
 import { fBool, fDuration, fMap, fString, fStringList } from '../fields.js';
+import type { LeaseEntry, LeaseManager } from '../leases.js';
 import type { Backend, Caller, HandlerResult, MountEntry, PathDef, RoutedRequest } from '../logical.js';
 
 /** What the system backend needs from the core; keeps this file free of core internals. */
