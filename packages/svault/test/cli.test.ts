@@ -131,6 +131,33 @@ describe('svault CLI against a server (SVAULT_ADDR)', { timeout: 90_000 }, () =>
     expect(JSON.parse((await sv(['audit', 'list', '--json'])).stdout)).toEqual({});
   });
 
+  it('secrets enable/list/disable, and the generic read/write/list/delete forms as Vault spells them', async () => {
+    const en = await sv(['secrets', 'enable', '--path', 'kv1', '--version', '1', '--description', 'team kv', 'kv']);
+    expect(en.code, en.stderr).toBe(0);
+    expect(en.stdout).toContain('Enabled the kv secrets engine at: kv1/');
+    const mounts = JSON.parse((await sv(['secrets', 'list', '--json'])).stdout);
+    expect(mounts['kv1/']).toMatchObject({ type: 'kv', description: 'team kv', options: { version: '1' } });
+    expect((await sv(['secrets', 'list'])).stdout).toMatch(/kv1\/\s+kv\s+1/);
+    const clash = await sv(['secrets', 'enable', '--path', 'kv1', 'kv']);
+    expect(clash.code).toBe(3);
+    expect(clash.stderr).toMatch(/path is already in use at kv1\//);
+    const unknown = await sv(['secrets', 'enable', 'nosuch']);
+    expect(unknown.code).toBe(3);
+    expect(unknown.stderr).toMatch(/plugin not found in the catalog: nosuch/);
+
+    expect((await sv(['write', 'kv1/app', 'user=ops', 'port=5432'])).code).toBe(0);
+    const read = await sv(['read', 'kv1/app', '--json']);
+    expect(JSON.parse(read.stdout).data).toEqual({ user: 'ops', port: '5432' });
+    expect((await sv(['read', 'kv1/app', '--field', 'user'])).stdout.trim()).toBe('ops');
+    expect(JSON.parse((await sv(['list', 'kv1/', '--json'])).stdout)).toEqual({ keys: ['app'] });
+    expect((await sv(['delete', 'kv1/app'])).code).toBe(0);
+    expect((await sv(['read', 'kv1/app'])).code).toBe(4);
+
+    expect((await sv(['secrets', 'disable', 'kv1/'])).code).toBe(0);
+    expect(JSON.parse((await sv(['secrets', 'list', '--json'])).stdout)['kv1/']).toBeUndefined();
+    expect((await sv(['read', 'kv1/app'])).code).toBe(4);
+  });
+
   it('a server that is not there gives exit 7 and says where it looked', async () => {
     const r = await sv(['kv', 'get', 'secret/x'], { SVAULT_ADDR: 'http://127.0.0.1:9' });
     expect(r.code).toBe(7);

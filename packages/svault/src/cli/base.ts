@@ -3,7 +3,8 @@ import type { Command } from '@oclif/core';
 import { StratumCommand } from '@stratumiops/shared/cli/command';
 import { usageError } from '@stratumiops/shared/errors';
 import { renderTable } from '@stratumiops/shared/output';
-import { type ClientTls, SvaultClient } from '../client/index.js';
+import { type ClientTls, SvaultClient, type VaultResponse } from '../client/index.js';
+import { formatDuration } from '../core/fields.js';
 import { type SvaultConfig, tool } from '../tool.js';
 import { localDaemonSocket } from './local.js';
 
@@ -126,6 +127,18 @@ export function parseVersions(text: string | undefined): number[] {
   const parts = text.split(',').map((s) => s.trim());
   if (!parts.every((s) => /^\d+$/.test(s))) throw usageError(`--versions must be a comma-separated list of numbers`);
   return parts.map(Number);
+}
+
+/** A response's rows as `vault read` prints them: the lease first (dynamic secrets), then the data. */
+export function responseRows(r: VaultResponse | undefined): Record<string, unknown> {
+  const rows: Record<string, unknown> = {};
+  if (r?.lease_id) {
+    rows.lease_id = r.lease_id;
+    rows.lease_duration = formatDuration(r.lease_duration ?? 0);
+    rows.lease_renewable = r.renewable ?? false;
+  }
+  for (const [k, v] of Object.entries(r?.data ?? {})) rows[k] = show(v);
+  return rows;
 }
 
 /** Human form of a value in a KEY/VALUE table. */

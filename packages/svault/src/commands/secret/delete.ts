@@ -3,6 +3,7 @@ import { ClientCommand } from '../../cli/base.js';
 
 export default class SecretDelete extends ClientCommand<typeof SecretDelete> {
   static override summary = 'Delete data at a path';
+  static override aliases = ['delete'];
   static override args = { path: Args.string({ description: 'path, e.g. kv/myapp', required: true }) };
   static override examples = ['<%= config.bin %> secret delete kv/myapp'];
 

@@ -3,6 +3,7 @@ import { ClientCommand } from '../../cli/base.js';
 
 export default class SecretList extends ClientCommand<typeof SecretList> {
   static override summary = 'List the keys under a path';
+  static override aliases = ['list'];
   static override args = { path: Args.string({ description: 'path, e.g. secret/metadata/ or kv/', required: true }) };
   static override examples = [
     '<%= config.bin %> secret list secret/metadata/',

@@ -1,9 +1,10 @@
 import { Args, Flags } from '@oclif/core';
 import { notFoundError } from '@stratumiops/shared/errors';
-import { ClientCommand, show } from '../../cli/base.js';
+import { ClientCommand, responseRows } from '../../cli/base.js';
 
 export default class SecretRead extends ClientCommand<typeof SecretRead> {
   static override summary = 'Read data at a path';
+  static override aliases = ['read'];
   static override description =
     'Any API path under /v1, like `vault read`: for KV v2 give the data path (secret/data/myapp).';
   static override args = {
@@ -13,6 +14,7 @@ export default class SecretRead extends ClientCommand<typeof SecretRead> {
   static override examples = [
     '<%= config.bin %> secret read secret/data/myapp',
     '<%= config.bin %> secret read kv/myapp --field password',
+    '<%= config.bin %> read database/creds/app',
   ];
 
   async run() {
@@ -24,7 +26,7 @@ export default class SecretRead extends ClientCommand<typeof SecretRead> {
       if (!this.jsonEnabled()) this.log(typeof v === 'string' ? v : JSON.stringify(v));
       return v;
     }
-    if (!this.jsonEnabled()) this.table(Object.fromEntries(Object.entries(data).map(([k, v]) => [k, show(v)])));
+    if (!this.jsonEnabled()) this.table(responseRows(r));
     return r;
   }
 }

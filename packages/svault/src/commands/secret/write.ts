@@ -1,8 +1,9 @@
 import { Args } from '@oclif/core';
-import { ClientCommand, parsePairs, show } from '../../cli/base.js';
+import { ClientCommand, parsePairs, responseRows } from '../../cli/base.js';
 
 export default class SecretWrite extends ClientCommand<typeof SecretWrite> {
   static override summary = 'Write data to a path';
+  static override aliases = ['write'];
   static override description = 'Any API path under /v1, like `vault write`: the pairs are the request body.';
   static override strict = false;
   static override args = {
@@ -16,13 +17,14 @@ export default class SecretWrite extends ClientCommand<typeof SecretWrite> {
     '<%= config.bin %> secret write kv/myapp key=value',
     '<%= config.bin %> secret write kv/tls cert=@server.pem',
     '<%= config.bin %> secret write sys/mounts/kv type=kv',
+    '<%= config.bin %> write transit/encrypt/payments plaintext=$(base64 <<< hello)',
   ];
 
   async run() {
     const body = parsePairs(await this.rest(1));
     const r = await this.client().write(this.args.path.replace(/^\/+/, ''), body);
     if (!this.jsonEnabled()) {
-      if (r?.data) this.table(Object.fromEntries(Object.entries(r.data).map(([k, v]) => [k, show(v)])));
+      if (r?.data || r?.lease_id) this.table(responseRows(r));
       else this.log(`Success! Data written to: ${this.args.path}`);
     }
     return r ?? { path: this.args.path, written: true };
