@@ -3,6 +3,9 @@ import type { ToolSpec } from '@stratumiops/shared/cli/command';
 import { toolConfigSchema } from '@stratumiops/shared/config';
 import { z } from 'zod';
 
+/** A table name, optionally schema-qualified: it goes into SQL (quoted), so nothing else. */
+const SQL_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
+
 export const configSchema = toolConfigSchema({
   /** Address of a remote svault (or Vault) server; empty means the local daemon. */
   addr: z.string().default(''),
@@ -22,8 +25,38 @@ export const configSchema = toolConfigSchema({
           path: z.string().default(''),
         })
         .prefault({}),
+      /** Vault's layout: one table, created if missing; HA through a lock row that expires unless renewed. */
+      postgresql: z
+        .strictObject({
+          /** postgresql://user:password@host:5432/db (`svault config` masks the password). */
+          connection_url: z.string().default(''),
+          table: z.string().regex(SQL_NAME, 'a plain SQL name like svault_kv or schema.svault_kv').default('svault_kv'),
+          ha_table: z
+            .string()
+            .regex(SQL_NAME, 'a plain SQL name like svault_ha_locks or schema.svault_ha_locks')
+            .default('svault_ha_locks'),
+          ha_enabled: z.boolean().default(false),
+          /** Most connections at once. */
+          max_parallel: z.number().int().positive().default(16),
+        })
+        .prefault({}),
+      /** etcd v3: keys under `prefix`; HA through a key on a lease. */
+      etcd: z
+        .strictObject({
+          endpoints: z.array(z.url({ protocol: /^https?$/ })).min(1).default(['http://127.0.0.1:2379']),
+          prefix: z.string().regex(/^.*\/$/, "must end with '/'").default('/svault/'),
+          username: z.string().default(''),
+          password: z.string().default(''),
+          ha_enabled: z.boolean().default(false),
+        })
+        .prefault({}),
     })
     .prefault({}),
+  /**
+   * The address clients should use for this server (Vault's api_addr): a standby redirects
+   * clients to the active node's. Default: the address the server listens on.
+   */
+  api_addr: z.string().default(''),
   server: z
     .strictObject({
       address: z.string().default('127.0.0.1:8200'),
@@ -56,8 +89,8 @@ export const configSchema = toolConfigSchema({
     .prefault({}),
   vault: z
     .strictObject({
-      /** openssl = node:crypto (default, fast); noble = pure JS. */
-      crypto_backend: z.enum(['openssl', 'noble']).default('openssl'),
+      /** openssl = node:crypto (default, fast); noble = pure JS; pqc = keyring wrapped with ML-KEM-768 + X25519. */
+      crypto_backend: z.enum(['openssl', 'noble', 'pqc']).default('openssl'),
       cipher: z.enum(['aes-256-gcm', 'chacha20-poly1305']).default('aes-256-gcm'),
     })
     .prefault({}),
@@ -78,6 +111,7 @@ export const tool: ToolSpec = {
       SVAULT_CLIENT_CERT: 'client_cert',
       SVAULT_CLIENT_KEY: 'client_key',
       SVAULT_SKIP_VERIFY: 'skip_verify',
+      SVAULT_API_ADDR: 'api_addr',
     },
   },
   daemonEntry: fileURLToPath(new URL('./server/daemon.js', import.meta.url)),

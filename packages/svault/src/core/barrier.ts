@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { type CryptoSuite, deriveKey, hmacSha256, NONCE_LEN, randomKey, randomNonce } from './crypto.js';
 import { invalid, sealedError, VaultError } from './errors.js';
+import { HYBRID_VERSION, hybridUnwrap, hybridWrap } from './keywrap.js';
 import { applyBatch, type Storage, type StorageOp } from './storage.js';
 
 /**
@@ -94,7 +95,7 @@ export class Barrier implements LogicalStore {
     if (!blob) throw invalid('Vault is not initialized');
     let plain: Uint8Array;
     try {
-      plain = this.openBlob(rootKey, blob, KEYRING_PATH);
+      plain = this.openKeyring(rootKey, blob);
     } catch {
       throw invalid('invalid unseal keys: they do not combine into the root key');
     }
@@ -103,12 +104,15 @@ export class Barrier implements LogicalStore {
       terms: { term: number; key: string; installed: string }[];
       path_key: string;
     };
-    this.install({
+    const keyring: Keyring = {
       activeTerm: doc.active_term,
       terms: new Map(doc.terms.map((t) => [t.term, { term: t.term, key: unb64(t.key), installed: t.installed }])),
       pathKey: unb64(doc.path_key),
-    });
+    };
     plain.fill(0);
+    // The configured backend changed (e.g. openssl → pqc): re-wrap the keyring to match.
+    if ((blob[0] === HYBRID_VERSION) !== (this.suite.backend === 'pqc')) await this.writeKeyring(rootKey, keyring);
+    this.install(keyring);
   }
 
   /** Checks a root key without changing state (used before replacing it). */
@@ -116,7 +120,7 @@ export class Barrier implements LogicalStore {
     const blob = await this.storage.get(KEYRING_PATH);
     if (!blob) return false;
     try {
-      this.openBlob(rootKey, blob, KEYRING_PATH);
+      this.openKeyring(rootKey, blob);
       return true;
     } catch {
       return false;
@@ -238,7 +242,19 @@ export class Barrier implements LogicalStore {
       terms: [...kr.terms.values()].map((t) => ({ term: t.term, key: b64(t.key), installed: t.installed })),
       path_key: b64(kr.pathKey),
     };
-    await this.storage.put(KEYRING_PATH, this.sealBlob(rootKey, enc.encode(JSON.stringify(doc)), KEYRING_PATH));
+    const plain = enc.encode(JSON.stringify(doc));
+    const blob =
+      this.suite.backend === 'pqc'
+        ? hybridWrap(this.suite.default, rootKey, plain, KEYRING_PATH)
+        : this.sealBlob(rootKey, plain, KEYRING_PATH);
+    plain.fill(0);
+    await this.storage.put(KEYRING_PATH, blob);
+  }
+
+  /** Either wrap, whatever the configured backend: switching backends keeps a vault openable. */
+  private openKeyring(rootKey: Uint8Array, blob: Uint8Array): Uint8Array {
+    if (blob[0] === HYBRID_VERSION) return hybridUnwrap((id) => this.suite.aead(id), rootKey, blob, KEYRING_PATH);
+    return this.openBlob(rootKey, blob, KEYRING_PATH);
   }
 
   /** [version][cipher][extra...][nonce][ciphertext+tag]; the header is authenticated too. */

@@ -12,7 +12,7 @@ export interface Aead {
 export const CIPHER = { 'aes-256-gcm': 1, 'chacha20-poly1305': 2 } as const;
 export type CipherName = keyof typeof CIPHER;
 export type CipherId = (typeof CIPHER)[CipherName];
-export type CryptoBackendName = 'openssl' | 'noble';
+export type CryptoBackendName = 'openssl' | 'noble' | 'pqc';
 
 export const NONCE_LEN = 12;
 export const TAG_LEN = 16;
@@ -53,7 +53,8 @@ async function nobleAead(id: CipherId): Promise<Aead> {
 /**
  * The ciphers of one crypto backend. `openssl` (node:crypto) is the default: on this class of
  * machine its AES-GCM is ~50× faster than pure JS. `noble` is pure JS, for audits and
- * platforms without a usable OpenSSL; both produce the same bytes for the same cipher.
+ * platforms without a usable OpenSSL; both produce the same bytes for the same cipher. `pqc`
+ * wraps the keyring with hybrid ML-KEM-768 + X25519 (keywrap.ts) and uses node:crypto for data.
  */
 export class CryptoSuite {
   private constructor(
