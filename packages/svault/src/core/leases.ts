@@ -54,6 +54,7 @@ export class LeaseManager {
   private readonly leases = new Map<string, LeaseEntry>();
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  private sweeping = false;
   /** Lease ids being revoked now (an explicit revoke and the timer never race on one lease). */
   private readonly revoking = new Map<string, Promise<void>>();
   private readonly now: () => number;
@@ -143,13 +144,17 @@ export class LeaseManager {
   async renew(id: string, increment: number): Promise<{ id: string; duration: number; renewable: boolean }> {
     const e = this.lookup(id);
     const now = this.now();
-    if (Date.parse(e.expire_time) <= now || e.revoke_attempts) throw invalid('lease expired');
+    if (e.revoke_attempts || this.revoking.has(id)) throw invalid('lease is being revoked');
+    if (Date.parse(e.expire_time) <= now) throw invalid('lease expired');
     if (!e.renewable) throw invalid('lease is not renewable');
+    const mount = this.opts.mountByUuid(e.mount_uuid);
+    if (!mount) throw invalid('lease is not renewable: its secrets engine is disabled');
     const original = (Date.parse(e.expire_time) - Date.parse(e.last_renewal_time ?? e.issue_time)) / 1000;
     const wanted = increment > 0 ? increment : Math.round(original);
     const expire = Math.min(now + wanted * 1000, Date.parse(e.max_expire_time));
-    const mount = this.opts.mountByUuid(e.mount_uuid);
-    await mount?.backend.renewLease?.(this.info(e), new Date(expire));
+    await mount.backend.renewLease?.(this.info(e), new Date(expire));
+    // Revoked while the engine was extending it: saving now would bring a revoked lease back.
+    if (!this.leases.has(id) || this.revoking.has(id)) throw invalid('lease is being revoked');
     const next: LeaseEntry = { ...e, expire_time: iso(expire), last_renewal_time: iso(now) };
     await this.save(next);
     this.schedule();
@@ -157,16 +162,33 @@ export class LeaseManager {
     return { id, duration, renewable: expire < Date.parse(e.max_expire_time) };
   }
 
-  /** Revokes now. A failure keeps the lease for retry and is reported to the caller. */
+  /** Revokes now (an unknown id is already revoked, as in Vault). A failure keeps the lease for retry and is reported. */
   async revoke(id: string): Promise<void> {
-    this.lookup(id);
     await this.revokeOne(id, true);
   }
 
-  /** Revokes every lease under `prefix`; `force` drops those the engine fails to revoke. */
+  /**
+   * Revokes the lease with this exact id, or every lease under `prefix/` (so `creds/app` never takes
+   * `creds/app2`'s); `force` drops those the engine fails to revoke. Returns how many went.
+   */
   async revokePrefix(prefix: string, force = false): Promise<number> {
     const p = prefix.replace(/^\/+/, '');
-    const ids = [...this.leases.keys()].filter((id) => id.startsWith(p));
+    if (this.leases.has(p)) return this.revokeAll([p], force);
+    const under = p.endsWith('/') ? p : `${p}/`;
+    return this.revokeAll(
+      [...this.leases.keys()].filter((id) => id.startsWith(under)),
+      force,
+    );
+  }
+
+  /** Leases of a mount that is being disabled: revoked first, as Vault does; any failure keeps the mount. */
+  async revokeMount(mount: MountEntry): Promise<void> {
+    const ids = [...this.leases.values()].filter((e) => e.mount_uuid === mount.uuid).map((e) => e.lease_id);
+    await this.revokeAll(ids, false);
+  }
+
+  /** Tries every one, then reports the failures together (they stay, retried with backoff). */
+  private async revokeAll(ids: string[], force: boolean): Promise<number> {
     const errors: string[] = [];
     for (const id of ids) {
       try {
@@ -183,12 +205,6 @@ export class LeaseManager {
       );
     }
     return ids.length;
-  }
-
-  /** Leases of a mount that is being disabled: revoked first, as Vault does. */
-  async revokeMount(mount: MountEntry): Promise<void> {
-    const ids = [...this.leases.values()].filter((e) => e.mount_uuid === mount.uuid).map((e) => e.lease_id);
-    for (const id of ids) await this.revokeOne(id, true);
   }
 
   /** Leases whose revocation keeps failing, for status and tests. */
@@ -253,10 +269,11 @@ export class LeaseManager {
     return Date.parse(e.next_attempt_time ?? e.expire_time);
   }
 
-  /** One timer, for the earliest deadline. */
+  /** One timer, for the earliest deadline; none while a sweep runs (it reschedules when done). */
   private schedule(): void {
-    if (!this.running) return;
+    if (!this.running || this.sweeping) return;
     if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
     let next = Number.POSITIVE_INFINITY;
     for (const e of this.leases.values()) next = Math.min(next, this.due(e));
     if (next === Number.POSITIVE_INFINITY) return;
@@ -265,15 +282,21 @@ export class LeaseManager {
     this.timer.unref();
   }
 
+  /** Revokes what is due, one at a time (a restart with many expired leases is no storm). */
   private async expireDue(): Promise<void> {
     this.timer = undefined;
-    const now = this.now();
-    const due = [...this.leases.values()].filter((e) => this.due(e) <= now).map((e) => e.lease_id);
-    for (const id of due) {
-      if (!this.running) return;
-      await this.revokeOne(id, false).catch((e) => this.opts.warn(`lease ${id}: ${(e as Error).message}`));
+    this.sweeping = true;
+    try {
+      const now = this.now();
+      const due = [...this.leases.values()].filter((e) => this.due(e) <= now).map((e) => e.lease_id);
+      for (const id of due) {
+        if (!this.running) return;
+        await this.revokeOne(id, false).catch((e) => this.opts.warn(`lease ${id}: ${(e as Error).message}`));
+      }
+    } finally {
+      this.sweeping = false;
+      this.schedule();
     }
-    this.schedule();
   }
 
   private defaultTtl(mount: MountEntry): number {

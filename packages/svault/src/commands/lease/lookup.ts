@@ -1,12 +1,20 @@
 import { Args } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../../tool.js';
+import { ClientCommand, show } from '../../cli/base.js';
 
-export default planned(tool, {
-  summary: "Show a lease's issue time, TTL and expiry",
-  spec: 'SV14',
-  args: {
-    'lease-id': Args.string({ description: 'lease id, e.g. database/creds/app-rw/2f6a614c-...', required: true }),
-  },
-  examples: ['<%= config.bin %> lease lookup database/creds/app-rw/2f6a614c-4aa2-7b19-24b9-ad944a8d4de6'],
-});
+export default class LeaseLookup extends ClientCommand<typeof LeaseLookup> {
+  static override summary = "Show a lease's issue time, TTL and expiry";
+  static override description =
+    'A lease whose revocation failed also shows revoke_attempts and revoke_error: svault keeps retrying it.';
+  static override args = {
+    'lease-id': Args.string({ description: 'lease id, e.g. database/creds/app/Xk2...', required: true }),
+  };
+  static override examples = ['<%= config.bin %> lease lookup database/creds/app/AbC123...'];
+
+  async run() {
+    const r = await this.client().write('sys/leases/lookup', { lease_id: this.args['lease-id'] });
+    if (!this.jsonEnabled()) {
+      this.table(Object.fromEntries(Object.entries(r?.data ?? {}).map(([k, v]) => [k, show(v)])));
+    }
+    return r;
+  }
+}

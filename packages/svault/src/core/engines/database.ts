@@ -1,7 +1,460 @@
-import { VaultError } from '../errors.js';
-import type { BackendFactory } from '../logical.js';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import type { LogicalStore } from '../barrier.js';
+import { invalid } from '../errors.js';
+import { fBool, fDuration, fInt, fString, fStringList } from '../fields.js';
+import type {
+  Backend,
+  BackendFactory,
+  EngineContext,
+  HandlerResult,
+  LeaseInfo,
+  MountEntry,
+  PathDef,
+  RoutedRequest,
+} from '../logical.js';
+import { KeyedMutex } from '../storage.js';
+import { randomBase62, SYSTEM_MAX_TTL } from '../tokens.js';
+import { type ConnectionSettings, isAuthFailure, PostgresPlugin, redactUrl } from './database/postgresql.js';
 
-// Placeholder until the database engine lands (issue 5).
-export const databaseFactory: BackendFactory = () => {
-  throw new VaultError('invalid', 'the database engine is not built yet');
-};
+/**
+ * The database secrets engine, as Vault's, with the PostgreSQL plugin: connections (`config/`),
+ * roles (`roles/`), and leased logins (`creds/<role>`) that the lease manager revokes on time.
+ * Layout in the mount's barrier view: `config/<name>` (with the root password: it never leaves
+ * the barrier, and a read never shows it), `role/<name>`.
+ */
+
+const PLUGIN = 'postgresql-database-plugin';
+const PLUGIN_ALIASES = new Set([PLUGIN, 'postgresql', 'postgres']);
+const NAME_RE = /^\w(?:[\w.-]*\w)?$/;
+const MAX_NAME = 128;
+const DEFAULT_MAX_OPEN = 4;
+
+interface DbConfig extends ConnectionSettings {
+  plugin_name: string;
+  allowed_roles: string[];
+  verify_connection: boolean;
+  root_rotation_statements: string[];
+  /** The new root password while a rotate-root runs: settled on next use if the process died meanwhile. */
+  pending_password?: string;
+}
+
+interface DbRole {
+  db_name: string;
+  creation_statements: string[];
+  revocation_statements: string[];
+  renew_statements: string[];
+  rollback_statements: string[];
+  default_ttl: number;
+  max_ttl: number;
+}
+
+/** What a lease keeps to revoke or renew the login later. */
+interface CredsInternal {
+  username: string;
+  role: string;
+  db_name: string;
+  /** The role's statements when issued, for a role deleted since. */
+  revocation_statements: string[];
+}
+
+/** Vault's TypeStringSlice: a list, or one string kept whole (SQL has commas). */
+const fStatements = () =>
+  z.union([z.array(z.string()), z.string().transform((s) => (s.trim() ? [s] : []))]).describe('a list of statements');
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+async function getJson<T>(store: LogicalStore, key: string): Promise<T | undefined> {
+  const raw = await store.get(key);
+  return raw ? (JSON.parse(dec.decode(raw)) as T) : undefined;
+}
+
+function checkName(name: string, what: string): string {
+  if (name.length > MAX_NAME || !NAME_RE.test(name)) {
+    throw invalid(`invalid ${what} name "${name}": use letters, digits, '_', '-' and '.' (at most ${MAX_NAME})`);
+  }
+  return name;
+}
+
+/** Vault's allowed_roles: exact names, '*' for any, or globs with '*'. */
+function roleAllowed(allowed: string[], role: string): boolean {
+  return allowed.some((p) => {
+    if (!p.includes('*')) return p === role;
+    const re = p
+      .split('*')
+      .map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*');
+    return new RegExp(`^${re}$`).test(role);
+  });
+}
+
+/** Letters and digits: never a quote or backslash, whatever the statements do with it. */
+function generatePassword(): string {
+  return randomBase62(24);
+}
+
+/** Vault's default PostgreSQL username: v-<display name>-<role>-<random>-<unix time>, within 63 bytes. */
+function generateUsername(displayName: string, role: string): string {
+  const part = (s: string) =>
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9_.-]/g, '_')
+      .slice(0, 8);
+  const random = [...randomBytes(20)].map((b) => 'abcdefghijklmnopqrstuvwxyz0123456789'[b % 36]).join('');
+  return `v-${part(displayName || 'token')}-${part(role)}-${random}-${Math.floor(Date.now() / 1000)}`.slice(0, 63);
+}
+
+export class DatabaseBackend implements Backend {
+  readonly type = 'database';
+  readonly paths: PathDef[];
+  private readonly store: LogicalStore;
+  private readonly entry: MountEntry;
+  private readonly warn: (m: string) => void;
+  /** Open pools by connection name; replaced whenever the connection's config changes. */
+  private readonly plugins = new Map<string, PostgresPlugin>();
+  private readonly locks = new KeyedMutex();
+
+  constructor(ctx: EngineContext) {
+    this.store = ctx.store;
+    this.entry = ctx.entry;
+    this.warn = ctx.warn;
+    const configFields = {
+      name: fString(),
+      plugin_name: fString(),
+      plugin: fString(),
+      connection_url: fString(),
+      username: fString(),
+      password: fString(),
+      allowed_roles: fStringList(),
+      verify_connection: fBool(),
+      max_open_connections: fInt(),
+      root_rotation_statements: fStatements(),
+    };
+    const roleFields = {
+      name: fString(),
+      db_name: fString(),
+      db: fString(),
+      creation_statements: fStatements(),
+      revocation_statements: fStatements(),
+      renew_statements: fStatements(),
+      rollback_statements: fStatements(),
+      default_ttl: fDuration(),
+      max_ttl: fDuration(),
+      credential_type: fString(),
+    };
+    const exists = (prefix: string) => async (p: Record<string, string>) =>
+      NAME_RE.test(p.name ?? '') && (await this.store.get(`${prefix}${p.name}`)) !== undefined;
+    const list = (prefix: string) => async (): Promise<HandlerResult> => {
+      const keys = await this.store.list(prefix);
+      return keys.length ? { data: { keys } } : null;
+    };
+    const nameOf = (r: RoutedRequest, what: string) => checkName(r.params.name as string, what);
+    this.paths = [
+      {
+        pattern: /^config\/?$/,
+        summary: 'List the database connections',
+        operations: { list: list('config/') },
+      },
+      {
+        pattern: /^config\/(?<name>[^/]+)$/,
+        summary: 'Configure, read or delete a database connection',
+        fields: configFields,
+        existence: exists('config/'),
+        operations: {
+          read: (r) => this.readConfig(nameOf(r, 'connection')),
+          create: (r, f) => this.writeConfig(nameOf(r, 'connection'), f),
+          update: (r, f) => this.writeConfig(nameOf(r, 'connection'), f),
+          delete: (r) => this.deleteConfig(nameOf(r, 'connection')),
+        },
+      },
+      {
+        pattern: /^reset\/(?<name>[^/]+)$/,
+        summary: 'Close a connection and open it again from its stored config',
+        operations: { update: (r) => this.reset(nameOf(r, 'connection')) },
+      },
+      {
+        pattern: /^rotate-root\/(?<name>[^/]+)$/,
+        summary: "Change the connection user's password in the database; only svault knows the new one",
+        operations: { update: (r) => this.rotateRoot(nameOf(r, 'connection')) },
+      },
+      {
+        pattern: /^roles\/?$/,
+        summary: 'List the roles',
+        operations: { list: list('role/') },
+      },
+      {
+        pattern: /^roles\/(?<name>[^/]+)$/,
+        summary: 'Create, read or delete a role: its SQL statements and TTLs',
+        fields: roleFields,
+        existence: exists('role/'),
+        operations: {
+          read: (r) => this.readRole(nameOf(r, 'role')),
+          create: (r, f) => this.writeRole(nameOf(r, 'role'), f),
+          update: (r, f) => this.writeRole(nameOf(r, 'role'), f),
+          delete: async (r) => {
+            await this.store.delete(`role/${nameOf(r, 'role')}`);
+            return undefined;
+          },
+        },
+      },
+      {
+        pattern: /^creds\/(?<name>[^/]+)$/,
+        summary: 'Create a database login for a role, under a lease',
+        operations: { read: (r) => this.creds(nameOf(r, 'role'), r) },
+      },
+    ];
+  }
+
+  // --- connections ---
+
+  private config(name: string): Promise<DbConfig | undefined> {
+    return getJson<DbConfig>(this.store, `config/${name}`);
+  }
+
+  private async saveConfig(name: string, cfg: DbConfig): Promise<void> {
+    await this.store.put(`config/${name}`, enc.encode(JSON.stringify(cfg)));
+  }
+
+  private async readConfig(name: string): Promise<HandlerResult> {
+    const cfg = await this.config(name);
+    if (!cfg) return null;
+    return {
+      data: {
+        allowed_roles: cfg.allowed_roles,
+        connection_details: {
+          connection_url: redactUrl(cfg.connection_url),
+          username: cfg.username,
+          max_open_connections: cfg.max_open_connections,
+        },
+        password_policy: '',
+        plugin_name: cfg.plugin_name,
+        plugin_version: '',
+        root_credentials_rotate_statements: cfg.root_rotation_statements,
+        verify_connection: cfg.verify_connection,
+      },
+    };
+  }
+
+  /** A write merges with the stored config; with verify_connection it is stored only once a connection works. */
+  private async writeConfig(name: string, f: Record<string, unknown>): Promise<HandlerResult> {
+    return this.locks.run(name, async () => {
+      const old = await this.config(name);
+      const pluginName = (f.plugin_name ?? f.plugin ?? old?.plugin_name) as string | undefined;
+      if (!pluginName) throw invalid('plugin_name must be set (postgresql-database-plugin)');
+      if (!PLUGIN_ALIASES.has(pluginName)) {
+        throw invalid(`unsupported plugin "${pluginName}": svault has ${PLUGIN} (alias postgresql)`);
+      }
+      const cfg: DbConfig = {
+        plugin_name: PLUGIN,
+        connection_url: (f.connection_url as string | undefined) ?? old?.connection_url ?? '',
+        username: (f.username as string | undefined) ?? old?.username ?? '',
+        password: (f.password as string | undefined) ?? old?.password ?? '',
+        allowed_roles: (f.allowed_roles as string[] | undefined) ?? old?.allowed_roles ?? ['*'],
+        verify_connection: (f.verify_connection as boolean | undefined) ?? true,
+        max_open_connections: (f.max_open_connections as number | undefined) ?? old?.max_open_connections ?? 0,
+        root_rotation_statements:
+          (f.root_rotation_statements as string[] | undefined) ?? old?.root_rotation_statements ?? [],
+      };
+      if (!cfg.connection_url) throw invalid('connection_url must be set');
+      if (cfg.max_open_connections <= 0) cfg.max_open_connections = DEFAULT_MAX_OPEN;
+      const plugin = new PostgresPlugin(name, cfg, this.warn);
+      if (cfg.verify_connection) {
+        try {
+          await plugin.verify();
+        } catch (e) {
+          await plugin.close();
+          throw invalid(`error creating database object: error verifying connection: ${(e as Error).message}`);
+        }
+      }
+      await this.saveConfig(name, cfg);
+      await this.replacePlugin(name, plugin);
+      return undefined;
+    });
+  }
+
+  private async deleteConfig(name: string): Promise<HandlerResult> {
+    return this.locks.run(name, async () => {
+      await this.replacePlugin(name, undefined);
+      await this.store.delete(`config/${name}`);
+      return undefined;
+    });
+  }
+
+  private async reset(name: string): Promise<HandlerResult> {
+    await this.locks.run(name, async () => {
+      if (!(await this.config(name))) throw invalid(`unknown connection "${name}"`);
+      await this.replacePlugin(name, undefined);
+    });
+    await (await this.plugin(name)).verify();
+    return undefined;
+  }
+
+  /**
+   * The new password is stored as pending before ALTER ROLE runs and made current after it: a crash
+   * in between leaves both, and the next use keeps the one the database accepts (`settleRotation`).
+   */
+  private async rotateRoot(name: string): Promise<HandlerResult> {
+    const plugin = await this.plugin(name);
+    await this.locks.run(name, async () => {
+      const cfg = await this.config(name);
+      if (!cfg) throw invalid(`unknown connection "${name}"`);
+      if (!cfg.username || !cfg.password) {
+        throw invalid('rotate-root needs the connection to have username and password set');
+      }
+      const next = generatePassword();
+      await this.saveConfig(name, { ...cfg, pending_password: next });
+      try {
+        await plugin.rotateRoot(cfg.root_rotation_statements, cfg.username, next);
+      } catch (e) {
+        await this.saveConfig(name, cfg);
+        throw e;
+      }
+      await this.saveConfig(name, { ...cfg, password: next });
+      await this.replacePlugin(name, undefined);
+    });
+    return undefined;
+  }
+
+  /** The open pool of a connection, opened on first use. */
+  private plugin(name: string): Promise<PostgresPlugin> {
+    const open = this.plugins.get(name);
+    if (open) return Promise.resolve(open);
+    return this.locks.run(name, async () => {
+      const again = this.plugins.get(name);
+      if (again) return again;
+      let cfg = await this.config(name);
+      if (!cfg) throw invalid(`database configuration "${name}" does not exist`);
+      if (cfg.pending_password) cfg = await this.settleRotation(name, cfg);
+      const plugin = new PostgresPlugin(name, cfg, this.warn);
+      this.plugins.set(name, plugin);
+      return plugin;
+    });
+  }
+
+  /** After a rotate-root interrupted between ALTER ROLE and storing: keep the password that logs in. */
+  private async settleRotation(name: string, cfg: DbConfig): Promise<DbConfig> {
+    const { pending_password: pending, ...rest } = cfg;
+    const trial = new PostgresPlugin(name, { ...rest, password: pending ?? '' }, this.warn);
+    let settled: DbConfig;
+    try {
+      await trial.verify();
+      settled = { ...rest, password: pending ?? '' };
+    } catch (e) {
+      if (!isAuthFailure(e)) throw e;
+      settled = rest;
+    } finally {
+      await trial.close();
+    }
+    await this.saveConfig(name, settled);
+    return settled;
+  }
+
+  private async replacePlugin(name: string, next: PostgresPlugin | undefined): Promise<void> {
+    const old = this.plugins.get(name);
+    if (next) this.plugins.set(name, next);
+    else this.plugins.delete(name);
+    await old?.close().catch((e) => this.warn(`closing connection "${name}": ${e}`));
+  }
+
+  // --- roles ---
+
+  private role(name: string): Promise<DbRole | undefined> {
+    return getJson<DbRole>(this.store, `role/${name}`);
+  }
+
+  private async readRole(name: string): Promise<HandlerResult> {
+    const role = await this.role(name);
+    if (!role) return null;
+    return {
+      data: {
+        db_name: role.db_name,
+        creation_statements: role.creation_statements,
+        revocation_statements: role.revocation_statements,
+        renew_statements: role.renew_statements,
+        rollback_statements: role.rollback_statements,
+        default_ttl: role.default_ttl,
+        max_ttl: role.max_ttl,
+        credential_type: 'password',
+      },
+    };
+  }
+
+  private async writeRole(name: string, f: Record<string, unknown>): Promise<HandlerResult> {
+    const old = await this.role(name);
+    const pick = <K extends keyof DbRole>(k: K, dflt: DbRole[K]): DbRole[K] =>
+      (f[k] as DbRole[K] | undefined) ?? old?.[k] ?? dflt;
+    const role: DbRole = {
+      db_name: (f.db_name ?? f.db ?? old?.db_name ?? '') as string,
+      creation_statements: pick('creation_statements', []),
+      revocation_statements: pick('revocation_statements', []),
+      renew_statements: pick('renew_statements', []),
+      rollback_statements: pick('rollback_statements', []),
+      default_ttl: pick('default_ttl', 0),
+      max_ttl: pick('max_ttl', 0),
+    };
+    if (f.credential_type !== undefined && f.credential_type !== 'password') {
+      throw invalid(`unsupported credential_type "${f.credential_type}": svault issues passwords`);
+    }
+    if (!role.db_name) throw invalid('db_name must be set: the connection this role uses');
+    checkName(role.db_name, 'connection');
+    if (!(await this.config(role.db_name))) throw invalid(`database configuration "${role.db_name}" does not exist`);
+    if (role.creation_statements.length === 0) throw invalid('creation_statements must be set');
+    if (role.max_ttl > 0 && role.default_ttl > role.max_ttl) throw invalid('ttl cannot be greater than max_ttl');
+    await this.store.put(`role/${name}`, enc.encode(JSON.stringify(role)));
+    return undefined;
+  }
+
+  // --- credentials and their leases ---
+
+  private async creds(name: string, r: RoutedRequest): Promise<HandlerResult> {
+    const role = await this.role(name);
+    if (!role) throw invalid(`unknown role: ${name}`);
+    const cfg = await this.config(role.db_name);
+    if (!cfg) throw invalid(`database configuration "${role.db_name}" does not exist`);
+    if (!roleAllowed(cfg.allowed_roles, name)) throw invalid(`"${name}" is not an allowed role`);
+    const mountMax = this.entry.config.max_lease_ttl || SYSTEM_MAX_TTL;
+    const maxTtl = role.max_ttl ? Math.min(role.max_ttl, mountMax) : mountMax;
+    const ttl = Math.min(role.default_ttl || this.entry.config.default_lease_ttl || mountMax, maxTtl);
+    const username = generateUsername(r.caller.displayName, name);
+    const password = generatePassword();
+    const plugin = await this.plugin(role.db_name);
+    await plugin.createUser(role.creation_statements, role.rollback_statements, {
+      username,
+      password,
+      expiration: new Date(Date.now() + ttl * 1000),
+    });
+    const internal: CredsInternal = {
+      username,
+      role: name,
+      db_name: role.db_name,
+      revocation_statements: role.revocation_statements,
+    };
+    return {
+      data: { username, password },
+      secret: { ttl, maxTtl, renewable: true, internal: { ...internal } },
+    };
+  }
+
+  async revokeLease(lease: LeaseInfo): Promise<void> {
+    const internal = lease.internal as unknown as CredsInternal;
+    if (!internal.username) return;
+    const role = await this.role(internal.role);
+    const statements = role ? role.revocation_statements : internal.revocation_statements;
+    await (await this.plugin(internal.db_name)).revokeUser(statements, internal.username);
+  }
+
+  async renewLease(lease: LeaseInfo, expireTime: Date): Promise<void> {
+    const internal = lease.internal as unknown as CredsInternal;
+    const role = await this.role(internal.role);
+    await (await this.plugin(internal.db_name)).renewUser(role?.renew_statements ?? [], internal.username, expireTime);
+  }
+
+  async close(): Promise<void> {
+    const open = [...this.plugins.values()];
+    this.plugins.clear();
+    await Promise.all(open.map((p) => p.close().catch(() => {})));
+  }
+}
+
+export const databaseFactory: BackendFactory = (ctx) => new DatabaseBackend(ctx);

@@ -1,29 +1,32 @@
 import { Args, Flags } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../../../tool.js';
+import { usageError } from '@stratumiops/shared/errors';
+import { ClientCommand, parsePairs } from '../../../cli/base.js';
 
-export default planned(tool, {
-  summary: 'Configure a PostgreSQL connection',
-  spec: 'SV13',
-  args: {
+export default class DatabaseConfigWrite extends ClientCommand<typeof DatabaseConfigWrite> {
+  static override summary = 'Configure a PostgreSQL connection';
+  static override description =
+    "Vault's fields as KEY=VALUE pairs: plugin_name (or plugin=postgresql), connection_url with {{username}} and {{password}}, username, password, allowed_roles (default: all), verify_connection (default true: connects once before saving), max_open_connections. The password stays in the barrier: a read never shows it.";
+  static override strict = false;
+  static override args = {
     name: Args.string({ description: 'connection name', required: true }),
-  },
-  flags: {
-    'connection-url': Flags.string({
-      description: 'e.g. postgresql://{{username}}:{{password}}@db:5432/app',
-      required: true,
-    }),
-    username: Flags.string({ description: 'user that creates and drops the login roles' }),
-    password: Flags.string({ description: 'its password; prompted for (hidden) when omitted' }),
-    'allowed-roles': Flags.string({
-      description: 'roles that may use this connection, comma-separated (default: all)',
-      multiple: true,
-      multipleNonGreedy: true,
-      delimiter: ',',
-    }),
-    'no-verify': Flags.boolean({ description: 'save without testing the connection' }),
-  },
-  examples: [
-    '<%= config.bin %> database config write app --connection-url "postgresql://{{username}}:{{password}}@db:5432/app" --username svault',
-  ],
-});
+    data: Args.string({ description: 'KEY=VALUE pairs; KEY=@file reads a file, - reads a JSON object from stdin' }),
+  };
+  static override flags = {
+    mount: Flags.string({ description: 'where the database engine is mounted', default: 'database' }),
+  };
+  static override examples = [
+    `<%= config.bin %> database config write pg plugin=postgresql connection_url='postgresql://{{username}}:{{password}}@127.0.0.1:5432/app' username=svault password=s3cret`,
+    '<%= config.bin %> database config write pg allowed_roles=app,report',
+  ];
+
+  async run() {
+    const body = parsePairs(await this.rest(1));
+    if (Object.keys(body).length === 0) {
+      throw usageError('nothing to write', { hint: 'pass KEY=VALUE pairs, e.g. plugin=postgresql connection_url=...' });
+    }
+    const path = `${this.flags.mount}/config/${this.args.name}`;
+    const r = await this.client().write(path, body);
+    if (!this.jsonEnabled()) this.log(`Success! Data written to: ${path}`);
+    return r ?? { path, written: true };
+  }
+}
