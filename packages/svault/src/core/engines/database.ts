@@ -15,7 +15,7 @@ import type {
 } from '../logical.js';
 import { KeyedMutex } from '../storage.js';
 import { randomBase62, SYSTEM_MAX_TTL } from '../tokens.js';
-import { type ConnectionSettings, isAuthFailure, PostgresPlugin, redactUrl } from './database/postgresql.js';
+import { type ConnectionSettings, isAuthFailure, PostgresPlugin, redactUrl } from '../../adapters/database-postgresql.js';
 
 /**
  * The database secrets engine, as Vault's, with the PostgreSQL plugin: connections (`config/`),
