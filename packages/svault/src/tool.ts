@@ -43,8 +43,14 @@ export const configSchema = toolConfigSchema({
       /** etcd v3: keys under `prefix`; HA through a key on a lease. */
       etcd: z
         .strictObject({
-          endpoints: z.array(z.url({ protocol: /^https?$/ })).min(1).default(['http://127.0.0.1:2379']),
-          prefix: z.string().regex(/^.*\/$/, "must end with '/'").default('/svault/'),
+          endpoints: z
+            .array(z.url({ protocol: /^https?$/ }))
+            .min(1)
+            .default(['http://127.0.0.1:2379']),
+          prefix: z
+            .string()
+            .regex(/^.*\/$/, "must end with '/'")
+            .default('/svault/'),
           username: z.string().default(''),
           password: z.string().default(''),
           ha_enabled: z.boolean().default(false),

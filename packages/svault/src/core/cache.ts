@@ -11,8 +11,10 @@ export interface CacheLimits {
  * A read cache in front of physical storage, as Vault's physical cache: it holds what storage
  * holds, i.e. ciphertext under encrypted names, never plaintext. Writes go through and update
  * it; a first-in-first-out bound keeps it small. It assumes it is the only writer of the storage, which holds
- * for the filesystem backend (one server or daemon per data directory); a shared backend
- * (PostgreSQL, etcd) will need invalidation before it can use this.
+ * for the filesystem backend (one server or daemon per data directory) and for the active node of
+ * a shared backend (PostgreSQL, etcd) in HA. Other nodes write while a node is sealed or standby,
+ * so HA turns caching off there (`enabled = false`: reads and writes pass through) and back on,
+ * empty, when the node becomes active.
  *
  * A read that raced with a write (any write: a global counter, so no per-key bookkeeping) is not
  * cached, so a slow read of the old value can never overwrite the new one.
@@ -26,6 +28,7 @@ export class CachedStorage implements Storage {
   private readonly maxEntries: number;
   hits = 0;
   misses = 0;
+  private caching = true;
 
   constructor(
     private readonly inner: Storage,
@@ -36,7 +39,21 @@ export class CachedStorage implements Storage {
     this.maxEntries = limits.maxEntries ?? 100_000;
   }
 
+  get enabled(): boolean {
+    return this.caching;
+  }
+
+  /** Off: everything passes through and the cache is emptied; on again: it starts empty. */
+  set enabled(on: boolean) {
+    this.caching = on;
+    // A read in flight across the switch is not cached either.
+    this.mutations++;
+    this.entries.clear();
+    this.bytes = 0;
+  }
+
   async get(key: string): Promise<Uint8Array | undefined> {
+    if (!this.caching) return this.inner.get(key);
     const hit = this.entries.get(key);
     if (hit !== undefined) {
       // First in, first out: no reordering on a hit (it would cost every read two map updates).
@@ -95,6 +112,7 @@ export class CachedStorage implements Storage {
 
   private remember(key: string, v: Uint8Array | null): void {
     this.forget(key);
+    if (!this.caching) return;
     const size = v?.length ?? 0;
     if (size > this.maxBytes / 16) return; // a huge value would push out everything else
     this.entries.set(key, v);

@@ -250,18 +250,23 @@ export class Vault {
     return this.standbyMode;
   }
 
+  /** Counts setStandby calls: an activation still loading knows whether it was called off. */
+  private standbyCalls = 0;
+
   /**
    * HA: a standby answers every logical request 503 and runs no timers. Becoming active
    * reloads everything from storage (another node wrote it meanwhile); the caller must have
-   * dropped any storage cache first.
+   * dropped any storage cache first. The node stays a standby until the reload is complete (no
+   * request meets a half-mounted router), and stays one if setStandby(true) came meanwhile.
    */
   async setStandby(standby: boolean): Promise<void> {
-    if (standby === this.standbyMode) return;
-    this.standbyMode = standby;
+    const call = ++this.standbyCalls;
     if (standby) {
+      this.standbyMode = true;
       this.stopTimers();
       return;
     }
+    if (!this.standbyMode) return;
     if (!this.sealed && this.rootKey) {
       const root = new Uint8Array(this.rootKey);
       this.seal();
@@ -271,6 +276,9 @@ export class Vault {
         root.fill(0);
       }
     }
+    if (call !== this.standbyCalls) return;
+    this.standbyMode = false;
+    if (!this.sealed) this.startTimers();
   }
 
   seal(): void {

@@ -4,12 +4,15 @@ import type { Logger } from '@stratumiops/shared/log';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { VaultError } from '../core/errors.js';
 import { fBool, fInt, parseFields } from '../core/fields.js';
+import type { HaStatus } from '../core/ha.js';
 import type { HandlerResult, LogicalResponse, Operation } from '../core/logical.js';
 import type { Vault } from '../core/vault.js';
 import { installListVerbShim } from './list-verb.js';
 
 export interface HttpOptions {
   vault: Vault;
+  /** HA: who is active (sys/leader, and where a standby redirects clients). */
+  ha?: { status(): HaStatus };
   /** Largest request body; Vault's default listener limit is 32 MiB. */
   bodyLimit?: number;
   logger?: Logger;
@@ -87,6 +90,7 @@ export async function buildHttpServer(opts: HttpOptions): Promise<FastifyInstanc
 
 export interface ApiOptions {
   vault: Vault;
+  ha?: { status(): HaStatus };
   logger?: Logger;
   /** Serves /v1/sys/metrics when given (the shared server's Prometheus registry). */
   registry?: { contentType: string; metrics(): Promise<string> };
@@ -172,15 +176,18 @@ export function registerVaultApi(app: FastifyInstance, opts: ApiOptions): void {
       const v = q[name];
       return v !== undefined && /^\d{3}$/.test(v) ? Number(v) : dflt;
     };
+    const standby = !st.sealed && vault.standby;
     const status = !st.initialized
       ? code('uninitcode', 501)
       : st.sealed
         ? code('sealedcode', 503)
-        : code('activecode', 200);
+        : standby && q.standbyok !== 'true'
+          ? code('standbycode', 429)
+          : code('activecode', 200);
     const body = {
       initialized: st.initialized,
       sealed: st.sealed,
-      standby: false,
+      standby,
       performance_standby: false,
       replication_performance_mode: 'disabled',
       replication_dr_mode: 'disabled',
@@ -193,6 +200,21 @@ export function registerVaultApi(app: FastifyInstance, opts: ApiOptions): void {
   };
   app.route({ method: ['GET', 'HEAD'], url: '/v1/sys/health', handler: health, exposeHeadRoute: false });
 
+  // Unauthenticated, as in Vault; without HA it says so.
+  app.get('/v1/sys/leader', async () => {
+    const ha = opts.ha?.status();
+    if (ha && vault.sealed) throw new VaultError('sealed', 'Vault is sealed');
+    return {
+      ha_enabled: ha !== undefined,
+      is_self: ha?.isSelf ?? false,
+      active_time: ha?.activeTime ?? '0001-01-01T00:00:00Z',
+      leader_address: ha?.leaderAddress ?? '',
+      leader_cluster_address: '',
+      performance_standby: false,
+      performance_standby_last_remote_wal: 0,
+    };
+  });
+
   if (registry) {
     app.get('/v1/sys/metrics', async (req, reply) => {
       await vault.authenticate(tokenOf(req));
@@ -203,6 +225,14 @@ export function registerVaultApi(app: FastifyInstance, opts: ApiOptions): void {
 
   // --- everything else: one logical request each ---
   const logical = async (req: FastifyRequest, reply: FastifyReply) => {
+    // A standby sends clients to the active node, as Vault does without request forwarding; while
+    // no active node is known, vault.handle answers 503.
+    const leader = vault.standby && !vault.sealed ? opts.ha?.status().leaderAddress : undefined;
+    if (leader)
+      return reply
+        .code(307)
+        .header('location', `${leader.replace(/\/+$/, '')}${req.raw.url}`)
+        .send();
     const { path: rawPath, query } = logicalPath(req.raw.url ?? '');
     let operation: Operation;
     let data: Record<string, unknown> = {};

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
@@ -13,6 +14,7 @@ import { CachedStorage } from '../core/cache.js';
 import { CryptoSuite } from '../core/crypto.js';
 import { invalid } from '../core/errors.js';
 import { parseDurationMs } from '../core/fields.js';
+import { HaCoordinator, type HaStorage } from '../core/ha.js';
 import type { Storage } from '../core/storage.js';
 import { Vault } from '../core/vault.js';
 import type { SvaultConfig } from '../tool.js';
@@ -37,7 +39,7 @@ export interface RunningServer {
 }
 
 export interface StartOptions {
-  config: Pick<SvaultConfig, 'storage' | 'server' | 'vault'> & Partial<Pick<SvaultConfig, 'audit'>>;
+  config: Pick<SvaultConfig, 'storage' | 'server' | 'vault'> & Partial<Pick<SvaultConfig, 'audit' | 'api_addr'>>;
   /** In-memory storage, initialized and unsealed (`server -dev`). */
   dev?: boolean;
   /** host:port; overrides config.server.address (port 0 picks a free one). */
@@ -46,21 +48,64 @@ export interface StartOptions {
   tidyIntervalMs?: number;
 }
 
-export function openStorage(cfg: SvaultConfig['storage']): Storage {
-  if (cfg.backend !== 'filesystem') {
-    throw new Error(`storage backend "${cfg.backend}" is not available yet; use "filesystem"`);
+/**
+ * The configured backend, connected (a wrong URL or endpoint fails here). The PostgreSQL and etcd
+ * drivers load only when used. With `ha_enabled` the backend carries the HA lock.
+ */
+export async function openStorage(cfg: SvaultConfig['storage']): Promise<Storage & HaStorage> {
+  switch (cfg.backend) {
+    case 'filesystem':
+      return new FilesystemStorage(storagePath(cfg));
+    case 'postgresql': {
+      const { PostgresStorage } = await import('../adapters/postgresql.js');
+      const pg = cfg.postgresql;
+      const storage = new PostgresStorage({
+        connectionUrl: pg.connection_url,
+        table: pg.table,
+        haTable: pg.ha_table,
+        haEnabled: pg.ha_enabled,
+        maxParallel: pg.max_parallel,
+      });
+      await storage.open().catch(async (err) => {
+        await storage.close();
+        throw err;
+      });
+      return storage;
+    }
+    case 'etcd': {
+      const { EtcdStorage } = await import('../adapters/etcd.js');
+      const e = cfg.etcd;
+      const storage = new EtcdStorage({
+        endpoints: e.endpoints,
+        prefix: e.prefix,
+        haEnabled: e.ha_enabled,
+        ...(e.username ? { username: e.username, password: e.password } : {}),
+      });
+      await storage.open().catch(async (err) => {
+        await storage.close();
+        throw err;
+      });
+      return storage;
+    }
+    default:
+      throw new Error(`storage backend "${cfg.backend}" is not available yet; use filesystem, postgresql or etcd`);
   }
-  return new FilesystemStorage(storagePath(cfg));
 }
 
-export type VaultConfig = Pick<SvaultConfig, 'storage' | 'vault'> & Partial<Pick<SvaultConfig, 'audit'>>;
+export type VaultConfig = Pick<SvaultConfig, 'storage' | 'vault'> & Partial<Pick<SvaultConfig, 'audit' | 'api_addr'>>;
 
-/** The vault over its storage, as the config says (the HTTP server and the local daemon share this). */
+/**
+ * The vault over its storage, as the config says (the HTTP server and the local daemon share this).
+ * With an HA backend the node starts as a standby and becomes active once unsealed and holding
+ * the lock (`ha`).
+ */
 export async function createVault(
   config: VaultConfig,
   opts: { dev?: boolean; logger?: Logger; tidyIntervalMs?: number } = {},
-): Promise<{ vault: Vault; storage: Storage }> {
-  const storage: Storage = opts.dev ? new MemoryStorage() : new CachedStorage(openStorage(config.storage));
+): Promise<{ vault: Vault; storage: Storage; ha?: HaCoordinator }> {
+  const backend = opts.dev ? undefined : await openStorage(config.storage);
+  const cache = backend ? new CachedStorage(backend) : undefined;
+  const storage: Storage = cache ?? new MemoryStorage();
   const suite = await CryptoSuite.create(config.vault.crypto_backend, config.vault.cipher);
   const logger = opts.logger;
   const vault = new Vault({
@@ -70,7 +115,19 @@ export async function createVault(
     audit: auditSettings(config.audit),
     ...(logger ? { onWarning: (m: string) => logger.warn(m) } : {}),
   });
-  return { vault, storage };
+  if (!backend?.ha) return { vault, storage };
+  const ha = new HaCoordinator({
+    lock: backend.ha,
+    vault,
+    id: randomUUID(),
+    apiAddr: config.api_addr ?? '',
+    setCaching: (on) => {
+      if (cache) cache.enabled = on;
+    },
+    ...(logger ? { log: { info: (m: string) => logger.info(m), warn: (m: string) => logger.warn(m) } } : {}),
+  });
+  await ha.start();
+  return { vault, storage, ha };
 }
 
 /** Audit device types this server offers, with the defaults of `[audit]`. */
@@ -104,7 +161,7 @@ export function parseAddress(addr: string): { host: string; port: number } {
 
 /** Builds the vault and its HTTP API and starts listening. */
 export async function startServer(opts: StartOptions): Promise<RunningServer> {
-  const { vault, storage } = await createVault(opts.config, {
+  const { vault, storage, ha } = await createVault(opts.config, {
     ...(opts.dev ? { dev: true } : {}),
     ...(opts.logger ? { logger: opts.logger } : {}),
     ...(opts.tidyIntervalMs !== undefined ? { tidyIntervalMs: opts.tidyIntervalMs } : {}),
@@ -117,6 +174,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   }
   const app = await buildHttpServer({
     vault,
+    ...(ha ? { ha } : {}),
     bodyLimit: opts.config.server.max_request_size,
     ...(opts.logger ? { logger: opts.logger } : {}),
   });
@@ -130,6 +188,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     if (released) return;
     released = true;
     await closeListener();
+    // Hand over at once instead of letting the lock run out.
+    await ha?.stop();
     vault.seal();
     await storage.close?.();
   };
@@ -150,6 +210,14 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       throw new Error('[server] tls_key, client_ca and require_client_cert need tls_cert');
     }
     address = await app.listen({ host, port });
+  }
+  if (ha && !ha.apiAddr) {
+    ha.apiAddr = address;
+    if (host === '0.0.0.0' || host === '::') {
+      opts.logger?.warn(
+        `HA: set api_addr; standbys would send clients to ${address}, which is no address to connect to`,
+      );
+    }
   }
   return {
     app,
