@@ -74,15 +74,21 @@ export class SvaultClient {
     if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
     let res: RawResponse;
     try {
-      res = await httpCall({
-        method,
-        url,
-        headers,
-        ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
-        timeoutMs: this.timeoutMs,
-        ...(this.socket ? { socketPath: this.socket } : {}),
-        ...(this.tls ? { tls: this.tls } : {}),
-      });
+      let target = url;
+      // A standby answers 307 with the active node's address: follow it (same method and body) twice at most.
+      for (let hop = 0; ; hop++) {
+        res = await httpCall({
+          method,
+          url: target,
+          headers,
+          ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
+          timeoutMs: this.timeoutMs,
+          ...(this.socket && hop === 0 ? { socketPath: this.socket } : {}),
+          ...(this.tls ? { tls: this.tls } : {}),
+        });
+        if (!(res.status === 307 || res.status === 308) || !res.location || hop === 2) break;
+        target = new URL(res.location, target);
+      }
     } catch (e) {
       throw new StratumError('unavailable', `cannot reach svault at ${this.where}: ${causeOf(e)}`, {
         hint: this.socket

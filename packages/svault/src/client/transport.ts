@@ -15,6 +15,8 @@ export interface ClientTls {
 export interface RawResponse {
   status: number;
   text: string;
+  /** The Location header of a redirect (an HA standby points at the active node). */
+  location?: string;
 }
 
 export interface CallOptions {
@@ -68,7 +70,13 @@ export function httpCall(o: CallOptions): Promise<RawResponse> {
     const onResponse = (res: IncomingMessage) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          text: Buffer.concat(chunks).toString('utf8'),
+          ...(res.headers.location ? { location: res.headers.location } : {}),
+        }),
+      );
       res.on('error', reject);
     };
     const req = https && !o.socketPath ? httpsRequest(opts, onResponse) : httpRequest(opts, onResponse);

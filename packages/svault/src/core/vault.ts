@@ -435,6 +435,13 @@ export class Vault {
     return (await this.authenticateEntry(token)).caller;
   }
 
+  /** As Vault, an engine's unauthenticated paths (pki/ca, pki/crl...) answer anyone: no token is looked up. */
+  private async callerFor(req: LogicalRequest): Promise<{ caller: Caller; entry?: TokenEntry }> {
+    if (this.sealed || !this.tokens) throw sealedError();
+    if (this.router.isUnauthenticated(req.path)) return { caller: ANONYMOUS };
+    return this.authenticateEntry(req.token);
+  }
+
   private async authenticateEntry(token: string | undefined): Promise<{ caller: Caller; entry: TokenEntry }> {
     if (this.sealed || !this.tokens) throw sealedError();
     if (!token) throw denied();
@@ -477,13 +484,13 @@ export class Vault {
     const audit = this.audit;
     if (!audit?.enabled) {
       validatePath(req.path);
-      return this.process(req, await this.authenticateEntry(req.token));
+      return this.process(req, await this.callerFor(req));
     }
-    let who: { caller: Caller; entry: TokenEntry } | undefined;
+    let who: { caller: Caller; entry?: TokenEntry } | undefined;
     let early: unknown;
     try {
       validatePath(req.path);
-      who = await this.authenticateEntry(req.token);
+      who = await this.callerFor(req);
     } catch (e) {
       early = e;
     }
@@ -535,7 +542,7 @@ export class Vault {
 
   private async process(
     req: LogicalRequest,
-    { caller, entry }: { caller: Caller; entry: TokenEntry },
+    { caller, entry }: { caller: Caller; entry?: TokenEntry },
   ): Promise<HandlerResult> {
     const path = req.path;
     // Route first (the existence check needs the path's declaration), but answer a token
@@ -547,7 +554,7 @@ export class Vault {
     } catch (e) {
       routeError = e;
     }
-    await this.authorize(caller, req, match);
+    if (entry) await this.authorize(caller, req, match);
     if (!match) throw routeError;
     try {
       const result = await this.router.dispatch(req, match, caller);
@@ -567,7 +574,7 @@ export class Vault {
       return result;
     } finally {
       // A limited-use token is spent by the attempt, as in Vault.
-      if (entry.num_uses > 0) await this.tokens?.use(entry);
+      if (entry && entry.num_uses > 0) await this.tokens?.use(entry);
     }
   }
 
@@ -584,6 +591,17 @@ export class Vault {
 function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/** The caller of an unauthenticated path: no token, no policies. */
+const ANONYMOUS: Caller = {
+  tokenHash: '',
+  token: '',
+  accessor: '',
+  policies: [],
+  isRoot: false,
+  displayName: '',
+  metadata: null,
+};
 
 function callerOf(entry: TokenEntry, token: string): Caller {
   return {

@@ -23,7 +23,7 @@ const logger = createLogger({
   stream: process.stdout,
 });
 const storage = storagePath(config.storage);
-const { vault, storage: backend } = await createVault(config, { logger });
+const { vault, storage: backend, ha } = await createVault(config, { logger });
 
 await serveDaemon({
   tool: 'svault',
@@ -35,6 +35,7 @@ await serveDaemon({
     app.get('/daemon', async () => ({ storage, sealed: vault.sealed, pid: process.pid }));
   },
   onClose: async () => {
+    await ha?.stop();
     vault.seal();
     await backend.close?.();
   },

@@ -272,7 +272,15 @@ export function registerVaultApi(app: FastifyInstance, opts: ApiOptions): void {
     });
     if (result === null) return reply.code(404).send(errorBody([]));
     if (result === undefined) return reply.code(204).send();
-    return reply.code(200).send(envelope(path, result, vault.mountTypeOf(path), id));
+    const mountType = vault.mountTypeOf(path);
+    const raw = result.data;
+    if (mountType === 'pki' && typeof raw?.http_content_type === 'string' && typeof raw.http_raw_body === 'string') {
+      // Vault's raw responses (pki/ca, pki/crl...): the body as is (base64 in the logical response).
+      const status = Number(raw.http_status_code ?? 200);
+      reply.code(status).header('content-type', raw.http_content_type);
+      return status === 204 ? reply.send() : reply.send(Buffer.from(raw.http_raw_body, 'base64'));
+    }
+    return reply.code(200).send(envelope(path, result, mountType, id));
   };
   app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/v1/*', handler: logical });
 }

@@ -1,12 +1,22 @@
 import { Flags } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../../tool.js';
+import { notFoundError } from '@stratumiops/shared/errors';
+import { ClientCommand } from '../../cli/base.js';
 
-export default planned(tool, {
-  summary: 'Print the certificate revocation list (PEM)',
-  spec: 'SV12',
-  flags: {
+export default class PkiCrl extends ClientCommand<typeof PkiCrl> {
+  static override summary = 'Print the certificate revocation list (PEM)';
+  static override flags = {
     rotate: Flags.boolean({ description: 'rebuild the CRL first' }),
-  },
-  examples: ['<%= config.bin %> pki crl > crl.pem', '<%= config.bin %> pki crl --rotate'],
-});
+    mount: Flags.string({ description: 'the PKI mount', default: 'pki', helpValue: '<path>' }),
+  };
+  static override examples = ['<%= config.bin %> pki crl > crl.pem', '<%= config.bin %> pki crl --rotate'];
+
+  async run() {
+    const c = this.client();
+    if (this.flags.rotate) await c.read(`${this.flags.mount}/crl/rotate`);
+    const r = await c.read(`${this.flags.mount}/cert/crl`);
+    const pem = (r?.data as { certificate?: string } | null)?.certificate ?? '';
+    if (!pem) throw notFoundError(`no CRL on ${this.flags.mount}/: it has no CA yet`);
+    if (!this.jsonEnabled()) this.log(pem);
+    return r;
+  }
+}

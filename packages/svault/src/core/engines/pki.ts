@@ -1,7 +1,903 @@
-import { VaultError } from '../errors.js';
-import type { BackendFactory } from '../logical.js';
+import 'reflect-metadata';
+import { isIP } from 'node:net';
+import * as x509 from '@peculiar/x509';
+import type { LogicalStore } from '../barrier.js';
+import { invalid } from '../errors.js';
+import { fBool, fDuration, fInt, fString, fStringList } from '../fields.js';
+import type { Backend, BackendFactory, HandlerResult, MountEntry, PathDef } from '../logical.js';
+import { KeyedMutex } from '../storage.js';
+import { SYSTEM_MAX_TTL } from '../tokens.js';
+import {
+  buildCertificate,
+  buildCrl,
+  buildCsr,
+  CRL_LABEL,
+  colonSerial,
+  newSerial,
+  normalizeSerial,
+  parseCsr,
+  pemOf,
+  type RevokedEntry,
+  type Signer,
+  type SubjectFields,
+  subjectName,
+} from './pki/certs.js';
+import {
+  generateKeyPair,
+  importSigningKey,
+  isKeyType,
+  type KeyPair,
+  type KeyType,
+  keyTypeOf,
+  normalizeKeyBits,
+  type PrivateKeyFormat,
+  renderPrivateKey,
+  spkiOfPkcs8,
+} from './pki/keys.js';
+import {
+  buildRole,
+  extKeyUsageOids,
+  keyUsageFlags,
+  nameAllowed,
+  ROLE_DEFAULTS,
+  ROLE_FIELDS,
+  type Role,
+} from './pki/roles.js';
+import { parseCertificates, verifyChain } from './pki/verify.js';
 
-// Placeholder until the pki engine lands (issue 5).
-export const pkiFactory: BackendFactory = () => {
-  throw new VaultError('invalid', 'the pki engine is not built yet');
+/**
+ * The PKI secrets engine, at Vault's paths: a root or intermediate CA per mount, roles, issue
+ * and sign, revoke and CRL. Beyond Vault: ML-DSA-65 CAs and certificates (RFC 9881 OIDs).
+ * Layout in the mount's barrier view (the CA's private key never leaves it):
+ *   ca               the CA: certificate, issuers above it, key type, PKCS#8 private key
+ *   pending          an intermediate's key waiting for its signed certificate
+ *   roles/<name>     roles
+ *   certs/<hex>      issued certificates by serial
+ *   revoked/<hex>    revocation times
+ *   crl              the current CRL (DER) and its number, rebuilt on every revocation
+ */
+
+interface CaRecord {
+  certificate: string;
+  /** The issuers above this CA, nearest first (empty for a root). */
+  chain: string[];
+  key_type: KeyType;
+  key_bits: number;
+  /** PKCS#8 DER, base64. */
+  private_key: string;
+}
+
+interface PendingKey {
+  key_type: KeyType;
+  key_bits: number;
+  private_key: string;
+}
+
+interface CrlRecord {
+  der: string;
+  number: number;
+  /** Unix seconds after which the CRL is rebuilt on read. */
+  next_update: number;
+}
+
+const CRL_LIFETIME_SECS = 72 * 3600;
+const SAN_OID = '2.5.29.17';
+const FORMATS = ['pem', 'der', 'pem_bundle'] as const;
+type Format = (typeof FORMATS)[number];
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+const b64 = (u: Uint8Array) => Buffer.from(u).toString('base64');
+const unb64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
+const unix = (d: Date) => Math.floor(d.getTime() / 1000);
+
+const noCa = () =>
+  invalid(
+    'no CA is configured on this mount: generate one with root/generate/internal, or install a signed intermediate with intermediate/set-signed',
+  );
+
+/**
+ * Vault's raw responses (ca, crl...): the HTTP layer sends the body as is, with this content type.
+ * The body travels base64 (as Vault's does through JSON), so audit devices HMAC it like any string.
+ */
+function raw(contentType: string, body: Uint8Array | string | undefined): HandlerResult {
+  const bytes = typeof body === 'string' ? enc.encode(body) : (body ?? new Uint8Array());
+  return {
+    data: {
+      http_content_type: contentType,
+      http_raw_body: b64(bytes),
+      http_status_code: bytes.length ? 200 : 204,
+    },
+  };
+}
+
+const SUBJECT_FIELDS = {
+  common_name: fString(),
+  alt_names: fStringList(),
+  ip_sans: fStringList(),
+  exclude_cn_from_sans: fBool(),
+  ttl: fDuration(),
+  format: fString(),
+  private_key_format: fString(),
+  ou: fStringList(),
+  organization: fStringList(),
+  country: fStringList(),
+  locality: fStringList(),
+  province: fStringList(),
+  street_address: fStringList(),
+  postal_code: fStringList(),
 };
+const CA_FIELDS = { ...SUBJECT_FIELDS, key_type: fString(), key_bits: fInt(), max_path_length: fInt() };
+
+export class PkiBackend implements Backend {
+  readonly type = 'pki';
+  readonly paths: PathDef[];
+  readonly unauthenticated = [/^cert\/[^/]+(\/raw(\/pem)?)?$/, /^ca(\/pem)?$/, /^ca_chain$/, /^crl(\/pem)?$/];
+  /** Serializes changes of the CA, and of the revocation list with its CRL. */
+  private readonly locks = new KeyedMutex();
+  /** The imported CA key, by CA serial: importing it costs more than signing. */
+  private signerCache: { serial: string; signer: Signer } | undefined;
+
+  constructor(
+    readonly entry: MountEntry,
+    private readonly store: LogicalStore,
+  ) {
+    const role = (r: { params: Record<string, string> }) => r.params.role as string;
+    this.paths = [
+      {
+        pattern: /^root\/generate\/(?<type>internal|exported)$/,
+        summary: 'Generate a self-signed root CA (exported: the private key is returned, once)',
+        fields: CA_FIELDS,
+        operations: {
+          update: (r, f) => this.generateRoot(r.params.type === 'exported', f),
+          create: (r, f) => this.generateRoot(r.params.type === 'exported', f),
+        },
+      },
+      {
+        pattern: /^root$/,
+        summary: "Delete the mount's CA (certificates issued so far stay readable)",
+        operations: { delete: () => this.deleteCa() },
+      },
+      {
+        pattern: /^root\/sign-intermediate$/,
+        summary: "Sign an intermediate CA's CSR with this CA",
+        fields: { ...CA_FIELDS, csr: fString(), use_csr_values: fBool() },
+        operations: { update: (_r, f) => this.signIntermediate(f), create: (_r, f) => this.signIntermediate(f) },
+      },
+      {
+        pattern: /^intermediate\/generate\/(?<type>internal|exported)$/,
+        summary: "Generate an intermediate CA's key and CSR",
+        fields: CA_FIELDS,
+        operations: {
+          update: (r, f) => this.generateIntermediate(r.params.type === 'exported', f),
+          create: (r, f) => this.generateIntermediate(r.params.type === 'exported', f),
+        },
+      },
+      {
+        pattern: /^intermediate\/set-signed$/,
+        summary: "Install the intermediate's signed certificate (with its issuers after it)",
+        fields: { certificate: fString() },
+        operations: { update: (_r, f) => this.setSigned(f), create: (_r, f) => this.setSigned(f) },
+      },
+      {
+        pattern: /^roles\/?$/,
+        summary: 'List roles',
+        operations: { list: () => this.listKeys('roles/') },
+      },
+      {
+        pattern: /^roles\/(?<name>[^/]+)$/,
+        summary: 'Create, read, update or delete a role',
+        fields: ROLE_FIELDS,
+        existence: async (p) => (await this.store.get(`roles/${p.name}`)) !== undefined,
+        operations: {
+          read: async (r) => {
+            const found = await this.role(r.params.name as string);
+            return found ? { data: { ...found } } : null;
+          },
+          create: (r, f) => this.writeRole(r.params.name as string, f, false),
+          update: (r, f) => this.writeRole(r.params.name as string, f, false),
+          patch: (r, f) => this.writeRole(r.params.name as string, f, true),
+          delete: async (r) => {
+            await this.store.delete(`roles/${r.params.name}`);
+            return undefined;
+          },
+        },
+      },
+      {
+        pattern: /^issue\/(?<role>[^/]+)$/,
+        summary: 'Issue a certificate and its private key from a role',
+        fields: SUBJECT_FIELDS,
+        operations: { update: (r, f) => this.issue(role(r), f), create: (r, f) => this.issue(role(r), f) },
+      },
+      {
+        pattern: /^sign\/(?<role>[^/]+)$/,
+        summary: 'Sign a CSR with a role',
+        fields: { ...SUBJECT_FIELDS, csr: fString() },
+        operations: { update: (r, f) => this.sign(role(r), f), create: (r, f) => this.sign(role(r), f) },
+      },
+      {
+        pattern: /^revoke$/,
+        summary: 'Revoke a certificate by serial number; the CRL is rebuilt',
+        fields: { serial_number: fString() },
+        operations: { update: (_r, f) => this.revoke(f), create: (_r, f) => this.revoke(f) },
+      },
+      {
+        pattern: /^certs\/?$/,
+        summary: 'List the serial numbers of stored certificates',
+        operations: {
+          list: async () => {
+            const keys = await this.store.list('certs/');
+            return keys.length ? { data: { keys: keys.map(colonSerial) } } : null;
+          },
+        },
+      },
+      {
+        pattern: /^cert\/ca$/,
+        summary: 'The CA certificate (PEM, in JSON)',
+        operations: { read: async () => this.caJson() },
+      },
+      {
+        pattern: /^cert\/ca_chain$/,
+        summary: 'The CA chain (PEM, in JSON)',
+        operations: { read: async () => this.caChainJson() },
+      },
+      {
+        pattern: /^cert\/crl$/,
+        summary: 'The CRL (PEM, in JSON)',
+        operations: {
+          read: async () => {
+            const der = await this.crlDer();
+            return { data: { certificate: der ? pemOf(der, CRL_LABEL) : '', revocation_time: 0 } };
+          },
+        },
+      },
+      {
+        pattern: /^cert\/(?<serial>[0-9A-Fa-f:-]+)\/raw(?<pem>\/pem)?$/,
+        summary: 'A certificate by serial, DER (or PEM with /pem)',
+        operations: {
+          read: async (r) => {
+            const pem = await this.certPem(r.params.serial as string);
+            if (pem === undefined) return null;
+            return r.params.pem
+              ? raw('application/pem-certificate-chain', pem)
+              : raw('application/pkix-cert', new Uint8Array(new x509.X509Certificate(pem).rawData));
+          },
+        },
+      },
+      {
+        pattern: /^cert\/(?<serial>[0-9A-Fa-f:-]+)$/,
+        summary: 'A certificate by serial (PEM, in JSON) and its revocation time',
+        operations: { read: (r) => this.certJson(r.params.serial as string) },
+      },
+      {
+        pattern: /^ca(?<pem>\/pem)?$/,
+        summary: 'The CA certificate: DER, or PEM with /pem',
+        operations: {
+          read: async (r) => {
+            const ca = await this.ca();
+            if (r.params.pem) return raw('application/pem-certificate-chain', ca?.certificate.trim());
+            return raw(
+              'application/pkix-cert',
+              ca ? new Uint8Array(new x509.X509Certificate(ca.certificate).rawData) : undefined,
+            );
+          },
+        },
+      },
+      {
+        pattern: /^ca_chain$/,
+        summary: 'The CA chain, PEM, issuing CA first',
+        operations: {
+          read: async () => {
+            const ca = await this.ca();
+            // Vault labels this PEM body application/pkix-cert; clients expect that.
+            return raw('application/pkix-cert', ca ? chainOf(ca).join('\n') : undefined);
+          },
+        },
+      },
+      {
+        pattern: /^crl(?<pem>\/pem)?$/,
+        summary: 'The CRL: DER, or PEM with /pem',
+        operations: {
+          read: async (r) => {
+            const der = await this.crlDer();
+            if (r.params.pem) return raw('application/x-pem-file', der ? pemOf(der, CRL_LABEL) : undefined);
+            return raw('application/pkix-crl', der ? new Uint8Array(der) : undefined);
+          },
+        },
+      },
+      {
+        pattern: /^crl\/rotate$/,
+        summary: 'Rebuild the CRL now',
+        operations: {
+          read: async () => {
+            if (!(await this.ca())) throw noCa();
+            await this.locks.run('crl', () => this.rebuildCrl());
+            return { data: { success: true } };
+          },
+        },
+      },
+    ];
+  }
+
+  // --- storage ---
+
+  private async getJson<T>(key: string): Promise<T | undefined> {
+    const v = await this.store.get(key);
+    return v ? (JSON.parse(dec.decode(v)) as T) : undefined;
+  }
+
+  private putJson(key: string, value: unknown): Promise<void> {
+    return this.store.put(key, enc.encode(JSON.stringify(value)));
+  }
+
+  private async listKeys(prefix: string): Promise<HandlerResult> {
+    const keys = await this.store.list(prefix);
+    return keys.length ? { data: { keys } } : null;
+  }
+
+  private ca(): Promise<CaRecord | undefined> {
+    return this.getJson<CaRecord>('ca');
+  }
+
+  private role(name: string): Promise<Role | undefined> {
+    return this.getJson<Role>(`roles/${name}`);
+  }
+
+  private async signer(ca: CaRecord): Promise<Signer> {
+    const cert = new x509.X509Certificate(ca.certificate);
+    if (this.signerCache?.serial === cert.serialNumber) return this.signerCache.signer;
+    const key = await importSigningKey(ca.key_type, ca.key_bits, unb64(ca.private_key));
+    const signer: Signer = { cert, key, type: ca.key_type, bits: ca.key_bits };
+    this.signerCache = { serial: cert.serialNumber, signer };
+    return signer;
+  }
+
+  // --- CAs ---
+
+  private async generateRoot(exported: boolean, f: Record<string, unknown>): Promise<HandlerResult> {
+    const format = formatOf(f);
+    const keyFormat = keyFormatOf(f);
+    const subject = subjectOf(f);
+    const { type, bits } = keyOf(f);
+    const sans = sansOf(f, subject.common_name);
+    const warnings: string[] = [];
+    const ttl = this.caTtl(f.ttl as number | undefined, warnings);
+    return this.locks.run('ca', async () => {
+      if (await this.ca()) throw caExists();
+      if (await this.store.get('pending')) {
+        throw invalid(
+          'an intermediate key is pending on this mount: install its certificate with intermediate/set-signed, or delete it (DELETE <mount>/root)',
+        );
+      }
+      const pair = await generateKeyPair(type, bits);
+      const notBefore = new Date(Date.now() - 30_000);
+      const cert = await buildCertificate(
+        {
+          subject: subjectName(subject),
+          spki: pair.spki,
+          serial: newSerial(),
+          notBefore,
+          notAfter: new Date(Date.now() + ttl * 1000),
+          ca: { pathLength: (f.max_path_length as number | undefined) ?? -1 },
+          keyUsage: x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
+          extKeyUsage: [],
+          ...sans,
+        },
+        { self: pair },
+      );
+      const record: CaRecord = {
+        certificate: cert.toString('pem'),
+        chain: [],
+        key_type: type,
+        key_bits: bits,
+        private_key: b64(pair.pkcs8),
+      };
+      await this.installCa(record, cert);
+      const data: Record<string, unknown> = {
+        certificate: renderCert(record.certificate, format),
+        issuing_ca: renderCert(record.certificate, format),
+        serial_number: colonSerial(cert.serialNumber),
+        expiration: unix(cert.notAfter),
+        key_type: type,
+      };
+      if (exported) Object.assign(data, this.privateKeyData(pair, keyFormat, format));
+      return { data, ...(warnings.length ? { warnings } : {}) };
+    });
+  }
+
+  /** Stores a new CA (and its own certificate), then its first, empty CRL. */
+  private async installCa(record: CaRecord, cert: x509.X509Certificate): Promise<void> {
+    await this.putJson('ca', record);
+    await this.putJson(`certs/${cert.serialNumber}`, { certificate: record.certificate });
+    await this.locks.run('crl', () => this.rebuildCrl());
+  }
+
+  private async deleteCa(): Promise<HandlerResult> {
+    return this.locks.run('ca', async () => {
+      await this.store.delete('pending');
+      await this.store.delete('ca');
+      await this.store.delete('crl');
+      this.signerCache = undefined;
+      return undefined;
+    });
+  }
+
+  private async generateIntermediate(exported: boolean, f: Record<string, unknown>): Promise<HandlerResult> {
+    const format = formatOf(f);
+    const keyFormat = keyFormatOf(f);
+    const subject = subjectOf(f);
+    const { type, bits } = keyOf(f);
+    return this.locks.run('ca', async () => {
+      if (await this.ca()) throw caExists();
+      const pair = await generateKeyPair(type, bits);
+      const csr = await buildCsr(subjectName(subject), pair);
+      const pending: PendingKey = { key_type: type, key_bits: bits, private_key: b64(pair.pkcs8) };
+      await this.putJson('pending', pending);
+      const data: Record<string, unknown> = {
+        csr: format === 'der' ? b64(new Uint8Array(csr.rawData)) : csr.toString('pem'),
+        key_type: type,
+      };
+      if (exported) Object.assign(data, this.privateKeyData(pair, keyFormat, format));
+      return { data };
+    });
+  }
+
+  private async signIntermediate(f: Record<string, unknown>): Promise<HandlerResult> {
+    const format = formatOf(f);
+    if (!f.csr) throw invalid('the "csr" field is required');
+    const ca = await this.ca();
+    if (!ca) throw noCa();
+    const csr = await parseCsr(f.csr as string);
+    const csrKey = keyTypeOf(csr.publicKey);
+    if (!csrKey) throw invalid('the CSR has a key type this engine does not sign (rsa, ec, ed25519 or ml-dsa-65)');
+    const csrCn = csr.subjectName.getField('CN')[0] ?? '';
+    const subject = subjectOf({ common_name: csrCn, ...dropEmpty(f) });
+    if (f.use_csr_values === true) subject.common_name = csrCn || subject.common_name;
+    const sans = sansOf(f, subject.common_name);
+    const warnings: string[] = [];
+    const signer = await this.signer(ca);
+    const notAfter = this.clampToCa(
+      new Date(Date.now() + this.caTtl(f.ttl as number | undefined, warnings) * 1000),
+      signer,
+      warnings,
+    );
+    const parentPath = signer.cert.getExtension(x509.BasicConstraintsExtension)?.pathLength;
+    if (parentPath === 0) throw invalid('this CA has max_path_length 0: it cannot sign intermediate CAs');
+    const requested = (f.max_path_length as number | undefined) ?? -1;
+    const pathLength =
+      parentPath === undefined ? requested : requested < 0 || requested >= parentPath ? parentPath - 1 : requested;
+    const cert = await buildCertificate(
+      {
+        subject: subjectName(subject),
+        spki: new Uint8Array(csr.publicKey.rawData),
+        serial: newSerial(),
+        notBefore: new Date(Date.now() - 30_000),
+        notAfter,
+        ca: { pathLength },
+        keyUsage: x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
+        extKeyUsage: [],
+        ...sans,
+      },
+      { signer },
+    );
+    const pem = cert.toString('pem');
+    await this.putJson(`certs/${cert.serialNumber}`, { certificate: pem });
+    return {
+      data: {
+        certificate: renderCert(pem, format),
+        issuing_ca: renderCert(ca.certificate, format),
+        ca_chain: [pem, ...chainOf(ca)].map((c) => renderCert(c, format)),
+        serial_number: colonSerial(cert.serialNumber),
+        expiration: unix(cert.notAfter),
+      },
+      ...(warnings.length ? { warnings } : {}),
+    };
+  }
+
+  private async setSigned(f: Record<string, unknown>): Promise<HandlerResult> {
+    if (!f.certificate) throw invalid('the "certificate" field is required');
+    let certs: x509.X509Certificate[];
+    try {
+      certs = parseCertificates(f.certificate as string);
+    } catch {
+      throw invalid('the certificate could not be parsed');
+    }
+    const cert = certs[0];
+    if (!cert) throw invalid('no PEM certificate found in the "certificate" field');
+    return this.locks.run('ca', async () => {
+      if (await this.ca()) throw caExists();
+      const pending = await this.getJson<PendingKey>('pending');
+      if (!pending) throw invalid('no pending intermediate key on this mount: run intermediate/generate first');
+      const expected = spkiOfPkcs8(pending.key_type, unb64(pending.private_key));
+      if (!Buffer.from(cert.publicKey.rawData).equals(Buffer.from(expected))) {
+        throw invalid("the certificate's public key does not match this mount's pending intermediate key");
+      }
+      if (!cert.getExtension(x509.BasicConstraintsExtension)?.ca)
+        throw invalid('the certificate is not a CA certificate');
+      const issuers = certs.slice(1);
+      const top = issuers.at(-1);
+      if (top) {
+        const check = await verifyChain(certs, [top]);
+        if (!check.valid) throw invalid(`the issuers given after the certificate do not verify it: ${check.reason}`);
+      }
+      const record: CaRecord = {
+        certificate: cert.toString('pem'),
+        chain: issuers.map((c) => c.toString('pem')),
+        key_type: pending.key_type,
+        key_bits: pending.key_bits,
+        private_key: pending.private_key,
+      };
+      await this.installCa(record, cert);
+      await this.store.delete('pending');
+      return {
+        data: { imported_issuers: [colonSerial(cert.serialNumber)], serial_number: colonSerial(cert.serialNumber) },
+      };
+    });
+  }
+
+  /** A CA's lifetime: as asked (default: the mount's maximum), within a mount max_lease_ttl set explicitly. */
+  private caTtl(requested: number | undefined, warnings: string[]): number {
+    const mountMax = this.entry.config.max_lease_ttl;
+    const ttl = requested || mountMax || SYSTEM_MAX_TTL;
+    if (mountMax > 0 && ttl > mountMax) {
+      warnings.push(`TTL "${ttl}s" is longer than the mount's max_lease_ttl "${mountMax}s", so the maximum is used`);
+      return mountMax;
+    }
+    return ttl;
+  }
+
+  /** Never past the CA's own notAfter (Vault shortens the certificate and warns). */
+  private clampToCa(notAfter: Date, signer: Signer, warnings: string[]): Date {
+    if (notAfter <= signer.cert.notAfter) return notAfter;
+    warnings.push(
+      `the requested validity ends after the CA's (${signer.cert.notAfter.toISOString()}); the certificate ends with the CA instead`,
+    );
+    return signer.cert.notAfter;
+  }
+
+  // --- roles ---
+
+  private async writeRole(name: string, f: Record<string, unknown>, patch: boolean): Promise<HandlerResult> {
+    const base = patch ? await this.role(name) : ROLE_DEFAULTS;
+    if (!base) return null;
+    await this.putJson(`roles/${name}`, buildRole(base, f));
+    return undefined;
+  }
+
+  // --- issue and sign ---
+
+  private async issue(roleName: string, f: Record<string, unknown>): Promise<HandlerResult> {
+    const format = formatOf(f);
+    const keyFormat = keyFormatOf(f);
+    const { role, ca, signer } = await this.issuing(roleName);
+    if (role.key_type === 'any')
+      throw invalid('role key type "any" not allowed for issuing certificates, only signing');
+    checkFamily(role.key_type, ca.key_type);
+    const names = this.checkedNames(role, f, (f.common_name as string | undefined) ?? '', null);
+    const warnings: string[] = [];
+    const notAfter = this.leafNotAfter(role, f.ttl as number | undefined, signer, warnings);
+    const pair = await generateKeyPair(role.key_type, role.key_bits);
+    const issued = await this.issueCert(role, names, pair.spki, notAfter, signer, ca, format);
+    Object.assign(issued.data, this.privateKeyData(pair, keyFormat, format));
+    if (format === 'pem_bundle') {
+      issued.data.certificate = [issued.data.private_key, issued.data.certificate].join('\n');
+    }
+    return { data: issued.data, ...(warnings.length ? { warnings } : {}) };
+  }
+
+  private async sign(roleName: string, f: Record<string, unknown>): Promise<HandlerResult> {
+    const format = formatOf(f);
+    if (!f.csr) throw invalid('the "csr" field is required');
+    const { role, ca, signer } = await this.issuing(roleName);
+    const csr = await parseCsr(f.csr as string);
+    const csrKey = keyTypeOf(csr.publicKey);
+    if (!csrKey) throw invalid('the CSR has a key type this engine does not sign (rsa, ec, ed25519 or ml-dsa-65)');
+    if (role.key_type !== 'any') {
+      if (csrKey.type !== role.key_type)
+        throw invalid(`role requires keys of type ${role.key_type}, the CSR has ${csrKey.type}`);
+      if (csrKey.type === 'rsa' && csrKey.bits < role.key_bits) {
+        throw invalid(
+          `role requires a minimum of a ${role.key_bits}-bit key, but the CSR's key is ${csrKey.bits} bits`,
+        );
+      }
+      if (csrKey.type === 'ec' && csrKey.bits !== role.key_bits) {
+        throw invalid(`role requires an ec key of ${role.key_bits} bits, but the CSR's key is ${csrKey.bits} bits`);
+      }
+    }
+    checkFamily(csrKey.type, ca.key_type);
+    const csrCn = csr.subjectName.getField('CN')[0] ?? '';
+    const cn = role.use_csr_common_name && csrCn ? csrCn : ((f.common_name as string | undefined) ?? '');
+    const names = this.checkedNames(role, f, cn, role.use_csr_sans ? csr : null);
+    const warnings: string[] = [];
+    const notAfter = this.leafNotAfter(role, f.ttl as number | undefined, signer, warnings);
+    const issued = await this.issueCert(
+      role,
+      names,
+      new Uint8Array(csr.publicKey.rawData),
+      notAfter,
+      signer,
+      ca,
+      format,
+    );
+    return { data: issued.data, ...(warnings.length ? { warnings } : {}) };
+  }
+
+  private async issuing(roleName: string) {
+    const role = await this.role(roleName);
+    if (!role) throw invalid(`unknown role: ${roleName}`);
+    const ca = await this.ca();
+    if (!ca) throw noCa();
+    return { role, ca, signer: await this.signer(ca) };
+  }
+
+  /** The certificate's names, each allowed by the role; the first refused one is the error. */
+  private checkedNames(
+    role: Role,
+    f: Record<string, unknown>,
+    commonName: string,
+    csr: x509.Pkcs10CertificateRequest | null,
+  ): { subject: SubjectFields; dns: string[]; ips: string[] } {
+    if (!commonName && role.require_cn) {
+      throw invalid(
+        'the common_name field is required, or must be provided in a CSR with "use_csr_common_name" set to true',
+      );
+    }
+    let altNames = (f.alt_names as string[] | undefined) ?? [];
+    let ips = (f.ip_sans as string[] | undefined) ?? [];
+    if (csr) {
+      const ext = csr.getExtension(SAN_OID);
+      const san = ext ? new x509.SubjectAlternativeNameExtension(ext.rawData) : null;
+      altNames = san?.names.items.filter((n) => n.type === 'dns').map((n) => n.value) ?? [];
+      ips = san?.names.items.filter((n) => n.type === 'ip').map((n) => n.value) ?? [];
+    }
+    if (commonName && !nameAllowed(role, commonName))
+      throw invalid(`common name ${commonName} not allowed by this role`);
+    for (const n of altNames) {
+      if (!nameAllowed(role, n)) throw invalid(`subject alternate name ${n} not allowed by this role`);
+    }
+    for (const ip of ips) if (!isIP(ip)) throw invalid(`the value "${ip}" is not a valid IP address`);
+    if (ips.length && !role.allow_ip_sans) {
+      throw invalid(`IP Subject Alternative Names are not allowed in this role, but was provided ${ips.join(', ')}`);
+    }
+    const dns = [...new Set([...(commonName && f.exclude_cn_from_sans !== true ? [commonName] : []), ...altNames])];
+    return {
+      subject: {
+        common_name: commonName,
+        ou: role.ou,
+        organization: role.organization,
+        country: role.country,
+        locality: role.locality,
+        province: role.province,
+        street_address: role.street_address,
+        postal_code: role.postal_code,
+      },
+      dns,
+      ips,
+    };
+  }
+
+  /** ttl, else the role's, else the mount's default; never past max_ttl nor the CA (both warn). */
+  private leafNotAfter(role: Role, requested: number | undefined, signer: Signer, warnings: string[]): Date {
+    const maxTtl = role.max_ttl || this.entry.config.max_lease_ttl || SYSTEM_MAX_TTL;
+    let ttl = requested || role.ttl || this.entry.config.default_lease_ttl || SYSTEM_MAX_TTL;
+    if (ttl > maxTtl) {
+      warnings.push(`TTL "${ttl}s" is longer than permitted maxTTL "${maxTtl}s", so maxTTL is being used`);
+      ttl = maxTtl;
+    }
+    return this.clampToCa(new Date(Date.now() + ttl * 1000), signer, warnings);
+  }
+
+  private async issueCert(
+    role: Role,
+    names: { subject: SubjectFields; dns: string[]; ips: string[] },
+    spki: Uint8Array,
+    notAfter: Date,
+    signer: Signer,
+    ca: CaRecord,
+    format: Format,
+  ): Promise<{ data: Record<string, unknown> }> {
+    const cert = await buildCertificate(
+      {
+        subject: subjectName(names.subject),
+        spki,
+        serial: newSerial(),
+        notBefore: new Date(Date.now() - role.not_before_duration * 1000),
+        notAfter,
+        keyUsage: keyUsageFlags(role),
+        extKeyUsage: extKeyUsageOids(role),
+        dns: names.dns,
+        ips: names.ips,
+      },
+      { signer },
+    );
+    const pem = cert.toString('pem');
+    if (!role.no_store) await this.putJson(`certs/${cert.serialNumber}`, { certificate: pem });
+    return {
+      data: {
+        certificate: renderCert(pem, format),
+        issuing_ca: renderCert(ca.certificate, format),
+        ca_chain: chainOf(ca).map((c) => renderCert(c, format)),
+        serial_number: colonSerial(cert.serialNumber),
+        expiration: unix(cert.notAfter),
+      },
+    };
+  }
+
+  private privateKeyData(pair: KeyPair, keyFormat: PrivateKeyFormat, format: Format) {
+    return { private_key: renderPrivateKey(pair, keyFormat, format !== 'der'), private_key_type: pair.type };
+  }
+
+  // --- revocation ---
+
+  private async revoke(f: Record<string, unknown>): Promise<HandlerResult> {
+    const given = (f.serial_number as string | undefined) ?? '';
+    if (!given) throw invalid('the "serial_number" field is required');
+    const serial = normalizeSerial(given);
+    if (!serial) throw invalid(`"${given}" is not a serial number (hex, colon- or hyphen-separated)`);
+    const ca = await this.ca();
+    if (!ca) throw noCa();
+    if (new x509.X509Certificate(ca.certificate).serialNumber === serial)
+      throw invalid('adding CA to CRL is not allowed');
+    const stored = await this.getJson<{ certificate: string }>(`certs/${serial}`);
+    if (!stored) throw invalid(`certificate with serial ${colonSerial(serial)} not found`);
+    return this.locks.run('crl', async () => {
+      let entry = await this.getJson<RevokedEntry>(`revoked/${serial}`);
+      if (!entry) {
+        const issuer = authorityKeyId(new x509.X509Certificate(stored.certificate));
+        entry = { serial, revocation_time: unix(new Date()), ...(issuer ? { issuer } : {}) };
+        await this.putJson(`revoked/${serial}`, entry);
+        await this.rebuildCrl();
+      }
+      return {
+        data: {
+          revocation_time: entry.revocation_time,
+          revocation_time_rfc3339: new Date(entry.revocation_time * 1000).toISOString(),
+          state: 'revoked',
+        },
+      };
+    });
+  }
+
+  /** Runs under the 'crl' lock. */
+  private async rebuildCrl(): Promise<void> {
+    const ca = await this.ca();
+    if (!ca) return;
+    const signer = await this.signer(ca);
+    const ownKeyId = signer.cert.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
+    const entries: RevokedEntry[] = [];
+    for (const key of await this.store.list('revoked/')) {
+      const e = await this.getJson<RevokedEntry>(`revoked/${key}`);
+      // Only this CA's certificates: after `DELETE root`, the old CA's revocations are not the new one's.
+      if (e && (!e.issuer || e.issuer === ownKeyId)) entries.push(e);
+    }
+    const previous = await this.getJson<CrlRecord>('crl');
+    const now = new Date();
+    const nextUpdate = new Date(now.getTime() + CRL_LIFETIME_SECS * 1000);
+    const number = (previous?.number ?? 0) + 1;
+    const crl = await buildCrl(signer, entries, number, now, nextUpdate);
+    await this.putJson('crl', { der: b64(new Uint8Array(crl.rawData)), number, next_update: unix(nextUpdate) });
+  }
+
+  /** The current CRL (rebuilt when it is past its nextUpdate), or undefined without a CA. */
+  private async crlDer(): Promise<ArrayBuffer | undefined> {
+    if (!(await this.ca())) return undefined;
+    let rec = await this.getJson<CrlRecord>('crl');
+    if (!rec || rec.next_update <= unix(new Date())) {
+      await this.locks.run('crl', () => this.rebuildCrl());
+      rec = await this.getJson<CrlRecord>('crl');
+    }
+    return rec ? unb64(rec.der).slice().buffer : undefined;
+  }
+
+  // --- fetching ---
+
+  private async caJson(): Promise<HandlerResult> {
+    const ca = await this.ca();
+    return { data: { certificate: ca?.certificate.trim() ?? '', revocation_time: 0, revocation_time_rfc3339: '' } };
+  }
+
+  private async caChainJson(): Promise<HandlerResult> {
+    const ca = await this.ca();
+    const chain = ca ? chainOf(ca).join('\n') : '';
+    return { data: { certificate: chain, ca_chain: chain, revocation_time: 0, revocation_time_rfc3339: '' } };
+  }
+
+  private async certPem(serialText: string): Promise<string | undefined> {
+    const serial = normalizeSerial(serialText);
+    if (!serial) return undefined;
+    return (await this.getJson<{ certificate: string }>(`certs/${serial}`))?.certificate;
+  }
+
+  private async certJson(serialText: string): Promise<HandlerResult> {
+    const pem = await this.certPem(serialText);
+    if (pem === undefined) return null;
+    const revoked = await this.getJson<RevokedEntry>(`revoked/${normalizeSerial(serialText)}`);
+    return {
+      data: {
+        certificate: pem.trim(),
+        revocation_time: revoked?.revocation_time ?? 0,
+        revocation_time_rfc3339: revoked ? new Date(revoked.revocation_time * 1000).toISOString() : '',
+      },
+    };
+  }
+}
+
+/** The key id of the CA that signed `cert` (svault sets it on everything it signs). */
+const authorityKeyId = (cert: x509.X509Certificate) => cert.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId;
+
+const caExists = () =>
+  invalid("a CA is already configured on this mount: delete it first (DELETE <mount>/root) or mount another 'pki'");
+
+/** The CA's certificate and the issuers above it, PEM, nearest first. */
+const chainOf = (ca: CaRecord) => [ca.certificate, ...ca.chain].map((c) => c.trim());
+
+function renderCert(pem: string, format: Format): string {
+  if (format !== 'der') return pem.trim();
+  return b64(new Uint8Array(new x509.X509Certificate(pem).rawData));
+}
+
+function formatOf(f: Record<string, unknown>): Format {
+  const v = (f.format as string | undefined) ?? 'pem';
+  if (!(FORMATS as readonly string[]).includes(v)) throw invalid(`unknown format "${v}" (pem, der or pem_bundle)`);
+  return v as Format;
+}
+
+function keyFormatOf(f: Record<string, unknown>): PrivateKeyFormat {
+  const v = (f.private_key_format as string | undefined) ?? 'der';
+  if (v !== 'der' && v !== 'pem' && v !== 'pkcs8') throw invalid(`unknown private_key_format "${v}" (der or pkcs8)`);
+  return v === 'pkcs8' ? 'pkcs8' : 'der';
+}
+
+function keyOf(f: Record<string, unknown>): { type: KeyType; bits: number } {
+  const type = (f.key_type as string | undefined) ?? 'rsa';
+  if (!isKeyType(type)) throw invalid(`unknown key_type "${type}" (rsa, ec, ed25519 or ml-dsa-65)`);
+  return { type, bits: normalizeKeyBits(type, (f.key_bits as number | undefined) ?? 0) };
+}
+
+const dropEmpty = (f: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined && v !== ''));
+
+function subjectOf(f: Record<string, unknown>): SubjectFields {
+  const cn = (f.common_name as string | undefined) ?? '';
+  if (!cn) throw invalid('the common_name field is required');
+  const list = (k: string) => (f[k] as string[] | undefined) ?? [];
+  return {
+    common_name: cn,
+    ou: list('ou'),
+    organization: list('organization'),
+    country: list('country'),
+    locality: list('locality'),
+    province: list('province'),
+    street_address: list('street_address'),
+    postal_code: list('postal_code'),
+  };
+}
+
+/** A CA's SANs: alt_names and ip_sans, and the common name when it is a host name. */
+function sansOf(f: Record<string, unknown>, commonName: string): { dns: string[]; ips: string[] } {
+  const ips = (f.ip_sans as string[] | undefined) ?? [];
+  for (const ip of ips) if (!isIP(ip)) throw invalid(`the value "${ip}" is not a valid IP address`);
+  const cnIsHost = /^[a-z0-9*]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(commonName);
+  const dns = [
+    ...(cnIsHost && f.exclude_cn_from_sans !== true ? [commonName] : []),
+    ...((f.alt_names as string[] | undefined) ?? []),
+  ];
+  return { dns: [...new Set(dns)], ips };
+}
+
+/** ML-DSA-65 certificates come only from an ML-DSA-65 CA, and classical ones only from a classical CA. */
+function checkFamily(leaf: KeyType, ca: KeyType): void {
+  const pq = (t: KeyType) => t === 'ml-dsa-65';
+  if (pq(leaf) && !pq(ca)) {
+    throw invalid(
+      `key type ml-dsa-65 needs an ML-DSA-65 CA, and this mount's CA key is ${ca}: mount another pki with an ML-DSA-65 root`,
+    );
+  }
+  if (!pq(leaf) && pq(ca)) {
+    throw invalid(
+      `this mount's CA is ML-DSA-65: it issues only ml-dsa-65 certificates, not ${leaf} (classical clients could not verify the chain)`,
+    );
+  }
+}
+
+export const pkiFactory: BackendFactory = ({ entry, store }) => new PkiBackend(entry, store);

@@ -1,18 +1,30 @@
-import { Flags } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../../../tool.js';
+import { Args, Flags } from '@oclif/core';
+import { ClientCommand, parsePairs } from '../../../cli/base.js';
 
-export default planned(tool, {
-  summary: 'Generate an intermediate CA key and print its CSR',
-  spec: 'SV12',
-  flags: {
-    'common-name': Flags.string({ description: 'CA subject common name', required: true }),
-    'key-type': Flags.string({
-      description: 'key type',
-      options: ['rsa', 'ec', 'ed25519', 'ml-dsa-65'],
-      default: 'ec',
-    }),
-    'key-bits': Flags.integer({ description: 'key size (rsa: 2048-4096, ec: 256 or 384)' }),
-  },
-  examples: ['<%= config.bin %> pki intermediate generate --common-name "Example Issuing CA" > int.csr'],
-});
+export default class PkiIntermediateGenerate extends ClientCommand<typeof PkiIntermediateGenerate> {
+  static override summary = "Generate an intermediate CA's key and print its CSR";
+  static override description =
+    'The key stays in the vault (unless --exported); sign the CSR with `pki root sign-intermediate` and install the result with `pki intermediate set-signed`. Fields: common_name (required), key_type, key_bits, organization, ou...';
+  static override strict = false;
+  static override args = {
+    fields: Args.string({ description: 'KEY=VALUE pairs, several allowed; - reads a JSON object from stdin' }),
+  };
+  static override flags = {
+    exported: Flags.boolean({ description: 'also return the private key, this once' }),
+    mount: Flags.string({ description: 'the intermediate PKI mount', default: 'pki_int', helpValue: '<path>' }),
+  };
+  static override examples = [
+    '<%= config.bin %> pki intermediate generate common_name="Example Issuing CA" key_type=ec > int.csr',
+  ];
+
+  async run() {
+    const body = parsePairs(await this.rest(0));
+    const type = this.flags.exported ? 'exported' : 'internal';
+    const r = await this.client().write(`${this.flags.mount}/intermediate/generate/${type}`, body);
+    if (!this.jsonEnabled()) {
+      const d = (r?.data ?? {}) as { csr?: string; private_key?: string };
+      this.log([d.csr, d.private_key].filter(Boolean).join('\n'));
+    }
+    return r;
+  }
+}

@@ -1,12 +1,17 @@
-import { Args } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../../../tool.js';
+import { Args, Flags } from '@oclif/core';
+import { ClientCommand, responseRows } from '../../../cli/base.js';
 
-export default planned(tool, {
-  summary: 'Show a role',
-  spec: 'SV12',
-  args: {
-    name: Args.string({ description: 'role name', required: true }),
-  },
-  examples: ['<%= config.bin %> pki role read web'],
-});
+export default class PkiRoleRead extends ClientCommand<typeof PkiRoleRead> {
+  static override summary = 'Show a role';
+  static override args = { name: Args.string({ description: 'role name', required: true }) };
+  static override flags = {
+    mount: Flags.string({ description: 'the PKI mount', default: 'pki', helpValue: '<path>' }),
+  };
+  static override examples = ['<%= config.bin %> pki role read web'];
+
+  async run() {
+    const r = await this.client().read(`${this.flags.mount}/roles/${this.args.name}`);
+    if (!this.jsonEnabled()) this.table(responseRows(r));
+    return r;
+  }
+}

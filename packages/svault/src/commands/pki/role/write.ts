@@ -1,33 +1,31 @@
 import { Args, Flags } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../../../tool.js';
+import { usageError } from '@stratumiops/shared/errors';
+import { ClientCommand, parsePairs } from '../../../cli/base.js';
 
-export default planned(tool, {
-  summary: 'Create or update a role: allowed domains, TTL, key type',
-  spec: 'SV12',
-  args: {
+export default class PkiRoleWrite extends ClientCommand<typeof PkiRoleWrite> {
+  static override summary = 'Create or replace a role: allowed domains, TTL, key type';
+  static override description =
+    "Fields as Vault's roles: allowed_domains, allow_subdomains, allow_bare_domains, allow_any_name, allow_localhost, allow_ip_sans, key_type (rsa, ec, ed25519, ml-dsa-65, any), key_bits, ttl, max_ttl, server_flag, client_flag, organization, ou... Unset fields take Vault's defaults.";
+  static override strict = false;
+  static override args = {
     name: Args.string({ description: 'role name', required: true }),
-  },
-  flags: {
-    'allowed-domains': Flags.string({
-      description: 'domains certificates may name, comma-separated',
-      multiple: true,
-      multipleNonGreedy: true,
-      delimiter: ',',
-    }),
-    'allow-subdomains': Flags.boolean({ description: 'also allow subdomains of the allowed domains' }),
-    'allow-ip-sans': Flags.boolean({ description: 'allow IP subject alternative names' }),
-    ttl: Flags.string({ description: 'default validity, e.g. 720h', helpValue: '<duration>' }),
-    'max-ttl': Flags.string({ description: 'longest validity a request may ask for', helpValue: '<duration>' }),
-    'key-type': Flags.string({
-      description: 'key type of issued certificates',
-      options: ['rsa', 'ec', 'ed25519', 'ml-dsa-65', 'any'],
-      default: 'ec',
-    }),
-    'key-bits': Flags.integer({ description: 'key size (rsa: 2048-4096, ec: 256 or 384)' }),
-  },
-  examples: [
-    '<%= config.bin %> pki role write web --allowed-domains example.com --allow-subdomains --max-ttl 720h',
-    '<%= config.bin %> pki role write pq-web --allowed-domains example.com --key-type ml-dsa-65',
-  ],
-});
+    fields: Args.string({ description: 'KEY=VALUE pairs, several allowed; - reads a JSON object from stdin' }),
+  };
+  static override flags = {
+    mount: Flags.string({ description: 'the PKI mount', default: 'pki', helpValue: '<path>' }),
+  };
+  static override examples = [
+    '<%= config.bin %> pki role write web allowed_domains=example.com allow_subdomains=true max_ttl=72h',
+    '<%= config.bin %> pki role write pq-web allowed_domains=example.com allow_subdomains=true key_type=ml-dsa-65 --mount pki_pq',
+  ];
+
+  async run() {
+    const body = parsePairs(await this.rest(1));
+    if (Object.keys(body).length === 0) {
+      throw usageError('no fields to write', { hint: 'pass KEY=VALUE pairs, e.g. allowed_domains=example.com' });
+    }
+    await this.client().write(`${this.flags.mount}/roles/${this.args.name}`, body);
+    if (!this.jsonEnabled()) this.log(`Success! Data written to: ${this.flags.mount}/roles/${this.args.name}`);
+    return { mount: this.flags.mount, role: this.args.name, written: true };
+  }
+}

@@ -1,23 +1,31 @@
-import { Flags } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../../../tool.js';
+import { Args, Flags } from '@oclif/core';
+import { ClientCommand, parsePairs, responseRows } from '../../../cli/base.js';
 
-export default planned(tool, {
-  summary: 'Generate a self-signed root CA',
-  spec: 'SV12',
-  flags: {
-    'common-name': Flags.string({ description: 'CA subject common name', required: true }),
-    'key-type': Flags.string({
-      description: 'key type',
-      options: ['rsa', 'ec', 'ed25519', 'ml-dsa-65'],
-      default: 'ec',
-    }),
-    'key-bits': Flags.integer({ description: 'key size (rsa: 2048-4096, ec: 256 or 384)' }),
-    ttl: Flags.string({ description: 'validity, e.g. 87600h', helpValue: '<duration>' }),
-    exported: Flags.boolean({ description: 'also print the private key, once' }),
-  },
-  examples: [
-    '<%= config.bin %> pki root generate --common-name "Example Root CA" --ttl 87600h',
-    '<%= config.bin %> pki root generate --common-name "Example PQ Root" --key-type ml-dsa-65',
-  ],
-});
+export default class PkiRootGenerate extends ClientCommand<typeof PkiRootGenerate> {
+  static override summary = 'Generate a self-signed root CA';
+  static override description =
+    "Fields as Vault's root/generate: common_name (required), ttl, key_type (rsa, ec, ed25519, ml-dsa-65), key_bits, alt_names, ip_sans, max_path_length, organization, ou, country... The private key stays in the vault unless --exported.";
+  static override strict = false;
+  static override args = {
+    fields: Args.string({ description: 'KEY=VALUE pairs, several allowed; - reads a JSON object from stdin' }),
+  };
+  static override flags = {
+    exported: Flags.boolean({ description: 'also return the private key, this once' }),
+    mount: Flags.string({ description: 'the PKI mount', default: 'pki', helpValue: '<path>' }),
+  };
+  static override examples = [
+    '<%= config.bin %> pki root generate common_name=example.com ttl=87600h',
+    '<%= config.bin %> pki root generate common_name="Example PQ Root" key_type=ml-dsa-65 --mount pki_pq',
+  ];
+
+  async run() {
+    const body = parsePairs(await this.rest(0));
+    const type = this.flags.exported ? 'exported' : 'internal';
+    const r = await this.client().write(`${this.flags.mount}/root/generate/${type}`, body);
+    if (!this.jsonEnabled()) {
+      for (const w of r?.warnings ?? []) this.warn(w);
+      this.table(responseRows(r));
+    }
+    return r;
+  }
+}

@@ -1,16 +1,32 @@
 import { Args, Flags } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../../../tool.js';
+import { ClientCommand, parsePairs } from '../../../cli/base.js';
+import { readInput } from '../issue.js';
 
-export default planned(tool, {
-  summary: "Sign an intermediate CA's CSR with the root",
-  spec: 'SV12',
-  args: {
+export default class PkiRootSignIntermediate extends ClientCommand<typeof PkiRootSignIntermediate> {
+  static override summary = "Sign an intermediate CA's CSR with the root, print the certificate";
+  static override description =
+    "Prints the signed certificate followed by the issuing CA: give that bundle to `pki intermediate set-signed` on the intermediate mount. Fields: common_name (default: the CSR's), ttl, max_path_length...";
+  static override strict = false;
+  static override args = {
     csr: Args.string({ description: 'CSR file (PEM), or - for stdin', required: true }),
-  },
-  flags: {
-    'common-name': Flags.string({ description: 'subject common name (default: from the CSR)' }),
-    ttl: Flags.string({ description: 'validity, e.g. 43800h', helpValue: '<duration>' }),
-  },
-  examples: ['<%= config.bin %> pki root sign-intermediate int.csr --ttl 43800h > int.pem'],
-});
+    fields: Args.string({ description: 'KEY=VALUE pairs, several allowed' }),
+  };
+  static override flags = {
+    mount: Flags.string({ description: 'the mount of the signing CA', default: 'pki', helpValue: '<path>' }),
+  };
+  static override examples = [
+    '<%= config.bin %> pki root sign-intermediate int.csr ttl=43800h > int.pem',
+    '<%= config.bin %> pki intermediate generate common_name="Issuing CA" --mount pki_int | <%= config.bin %> pki root sign-intermediate - > int.pem',
+  ];
+
+  async run() {
+    const body = { ...parsePairs(await this.rest(1)), csr: readInput(this.args.csr, 'CSR') };
+    const r = await this.client().write(`${this.flags.mount}/root/sign-intermediate`, body);
+    if (!this.jsonEnabled()) {
+      for (const w of r?.warnings ?? []) this.warn(w);
+      const d = (r?.data ?? {}) as { certificate?: string; issuing_ca?: string };
+      this.log([d.certificate, d.issuing_ca].filter(Boolean).join('\n'));
+    }
+    return r;
+  }
+}
