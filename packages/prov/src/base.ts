@@ -1,11 +1,14 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from '@oclif/core';
 import { Flags } from '@oclif/core';
 import { StratumCommand } from '@stratumiops/shared/cli/command';
+import { usageError } from '@stratumiops/shared/errors';
 import type { RuntimeSettings } from './adapters/runtime.js';
 import type { Desired, InfraConfig } from './core/desired.js';
 import { engineFor, importPaths, type NickelSettings, nickelFailure } from './core/nickel.js';
 import type { StateStore } from './core/state.js';
-import { sha256 } from './core/workspace.js';
+import { readProviders, sha256 } from './core/workspace.js';
 import { tool } from './tool.js';
 
 export interface LoadedInfra {
@@ -37,6 +40,7 @@ export abstract class ProvCommand<T extends typeof Command = typeof Command> ext
       ssh: v.ssh,
       taskservs: v.taskservs,
       aws: v.aws,
+      upcloud: v.upcloud,
     };
   }
 
@@ -56,7 +60,21 @@ export abstract class ProvCommand<T extends typeof Command = typeof Command> ext
     }
     const infra = JSON.parse(text) as InfraConfig;
     const { desiredResources } = await import('./core/desired.js');
-    return { path, sha256: sha256(text), infra, desired: desiredResources(infra) };
+    const keyFile = readProviders().aws?.ssh_keys[0];
+    let awsLoginKey: string | undefined;
+    try {
+      awsLoginKey = keyFile ? readFileSync(resolve(keyFile), 'utf8').trim() : undefined;
+    } catch (e) {
+      throw usageError(`cannot read the aws login key ${keyFile}: ${(e as Error).message}`, {
+        hint: 'fix the path with prov provider add aws --ssh-public-key FILE.pub',
+      });
+    }
+    return {
+      path,
+      sha256: sha256(text),
+      infra,
+      desired: desiredResources(infra, awsLoginKey ? { awsLoginKey } : {}),
+    };
   }
 }
 

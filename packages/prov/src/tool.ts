@@ -49,6 +49,12 @@ export const configSchema = toolConfigSchema({
       poll_ms: z.number().int().min(1).default(2000),
     })
     .prefault({}),
+  upcloud: z
+    .strictObject({
+      /** Poll interval while waiting for a server to start, stop or go (ms). */
+      poll_ms: z.number().int().min(1).default(2000),
+    })
+    .prefault({}),
 });
 
 export const tool: ToolSpec = {
@@ -67,6 +73,7 @@ export const tool: ToolSpec = {
       PROV_HOST_KEY_CHECKING: 'ssh.host_key_checking',
       PROV_SSH_KEY: 'ssh.key',
       PROV_AWS_POLL_MS: 'aws.poll_ms',
+      PROV_UPCLOUD_POLL_MS: 'upcloud.poll_ms',
     },
   },
   daemonEntry: fileURLToPath(new URL('./server/daemon.js', import.meta.url)),

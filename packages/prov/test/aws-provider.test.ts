@@ -136,4 +136,27 @@ describe('aws provider against a local EC2 Query API server (real SDK)', () => {
       'delete server.web-3',
     ]);
   }, 120_000);
+
+  it('imports the login key as a key pair the instances launch with, and deletes it last on destroy', async () => {
+    const pub = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForProvTestsOnlyxxxxxxxxxxxxxxxxxx prov@test';
+    writeFileSync(join(ws.cwd, 'id.pub'), `${pub}\n`);
+    expect((await prov(ws, ['provider', 'add', 'aws', '--ssh-public-key', 'id.pub'])).code).toBe(0);
+    const plan = await prov(ws, ['plan']);
+    expect(plan.stdout).toContain('Plan: 6 to add, 0 to change, 0 to destroy.');
+    const apply = await prov(ws, ['apply', '-y']);
+    expect(apply.code, apply.stderr).toBe(0);
+    const [name, kp] = [...ec2.keyPairs][0]!;
+    expect(name).toMatch(/^prov-login-[0-9a-f]{12}$/);
+    expect(kp.material).toBe(pub);
+    expect(kp.tags['prov:address']).toBe('key_pair.login');
+    const instances = ec2.inventory().filter((l) => l.startsWith('instance'));
+    expect(instances).toHaveLength(2);
+    for (const i of instances) expect(i).toContain(`key ${name}`);
+    expect((await prov(ws, ['plan'])).stdout).toContain('No changes.');
+
+    const d = await prov(ws, ['destroy', '-y']);
+    expect(d.code, d.stderr).toBe(0);
+    expect(ec2.inventory()).toEqual([]);
+    expect(ec2.requests.lastIndexOf('DeleteKeyPair')).toBeGreaterThan(ec2.requests.lastIndexOf('TerminateInstances'));
+  }, 120_000);
 });

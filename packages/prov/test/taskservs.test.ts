@@ -24,6 +24,9 @@ import {
  * - prometheus, node_exporter, containerd: their releases cannot be downloaded here and containerd needs root,
  *   so the install runs from a release-shaped tarball of stub binaries (file://), start = false; the test
  *   checks the files the definition writes: binaries, config files, systemd unit files, kernel settings.
+ * - kubernetes, cilium: kubeadm needs root, a container runtime and the network, so likewise from stub
+ *   binaries with start = false; what runs for real is every file they write, their status and uninstall,
+ *   and a worker's refusal to join without token and CA hash (rolled back to the original tree).
  */
 describe.skipIf(skipUnless('sshd'))('taskservs over SSH: service install, status, list, uninstall', () => {
   let hosts: TestHost[];
@@ -33,6 +36,9 @@ describe.skipIf(skipUnless('sshd'))('taskservs over SSH: service install, status
     art = mkdtempSync(join(tmpdir(), 'prov-art-'));
     fakeRelease(art, 'prometheus', '2.54.1', ['prometheus', 'promtool']);
     fakeRelease(art, 'containerd', '1.7.22', ['containerd', 'ctr'], 'bin');
+    fakeRelease(art, 'cilium', '0.16.16', ['cilium'], 'cli');
+    // dl.k8s.io serves bare binaries, one URL each.
+    fakeRelease(art, 'kubernetes', '1.31.1', ['kubeadm', 'kubelet', 'kubectl'], 'k8s');
     execFileSync('chmod', ['755', art]);
   });
   afterAll(async () => {
@@ -47,8 +53,10 @@ describe.skipIf(skipUnless('sshd'))('taskservs over SSH: service install, status
     const ws = workspace(cfg, hosts);
     const list = JSON.parse((await prov(ws, ['service', 'list', '--json'])).stdout);
     expect(list.services.map((s: { service: string }) => s.service)).toEqual([
+      'cilium',
       'containerd',
       'etcd',
+      'kubernetes',
       'node_exporter',
       'postgresql',
       'prometheus',
@@ -165,5 +173,76 @@ describe.skipIf(skipUnless('sshd'))('taskservs over SSH: service install, status
       (await prov(ws, ['service', 'status', 'postgresql', '--servers', 'ts-1', '--json'])).stdout,
     );
     expect(gone.hosts[0].status).toBe('absent');
+  }, 180_000);
+
+  it('kubernetes (kubeadm) and cilium: files, status, a worker that cannot join, uninstall', async () => {
+    const before = hosts.map((h) => inventory(h.root));
+    const cfg = `let Infrastructure = import "infrastructure.ncl" in
+{ provider = 'local, hosts = { ${hosts.map((h) => hostEntry(h)).join(', ')} } } | Infrastructure
+`;
+    const ws = workspace(cfg, hosts);
+    const k8s = [
+      '--set',
+      'install_method=release',
+      '--set',
+      `artifact_url=file://${art}/k8s`,
+      '--set',
+      'start=false',
+      '--set',
+      'pod_cidr=10.42.0.0/16',
+    ];
+    const cp = await prov(ws, ['service', 'install', 'kubernetes', '--servers', 'ts-1', ...k8s]);
+    expect(cp.code, cp.stderr + cp.stdout).toBe(0);
+    const r1 = hosts[0]!.root;
+    const kubeadm = readFileSync(join(r1, 'etc/kubernetes/prov-kubeadm.yaml'), 'utf8');
+    expect(kubeadm).toContain('kubernetesVersion: v1.31.1');
+    expect(kubeadm).toContain('podSubnet: 10.42.0.0/16');
+    expect(kubeadm).toContain('name: ts-1');
+    expect(readFileSync(join(r1, 'etc/systemd/system/kubelet.service'), 'utf8')).toContain(
+      'ExecStart=/usr/local/bin/kubelet',
+    );
+    for (const b of ['kubeadm', 'kubelet', 'kubectl'])
+      expect(readFileSync(join(r1, 'usr/local/bin', b), 'utf8')).toContain(`${b}, version 1.31.1`);
+
+    const cil = await prov(ws, [
+      'service',
+      'install',
+      'cilium',
+      '--servers',
+      'ts-1',
+      '--set',
+      `artifact_url=file://${art}/cilium.tgz`,
+      '--set',
+      'start=false',
+    ]);
+    expect(cil.code, cil.stderr + cil.stdout).toBe(0);
+    expect(readFileSync(join(r1, 'usr/local/bin/cilium'), 'utf8')).toContain('cilium, version 0.16.16');
+    const st = JSON.parse((await prov(ws, ['service', 'status', 'kubernetes', '--json'])).stdout);
+    expect(st.hosts).toEqual([expect.objectContaining({ host: 'ts-1', status: 'stopped', in_state: true })]);
+
+    // A worker without the join token and CA hash: a clear error, and its host is left as it was.
+    const r2before = inventory(hosts[1]!.root);
+    const worker = await prov(ws, [
+      'service',
+      'install',
+      'kubernetes',
+      '--servers',
+      'ts-2',
+      ...k8s.slice(0, 4),
+      '--set',
+      'role=worker',
+      '--json',
+    ]);
+    expect(worker.code).toBe(1);
+    expect(JSON.parse(worker.stdout).error.message).toContain(
+      'a worker needs control_plane_endpoint, token and ca_cert_hash',
+    );
+    expect(inventory(hosts[1]!.root)).toEqual(r2before);
+
+    for (const svc of ['cilium', 'kubernetes']) {
+      const u = await prov(ws, ['service', 'uninstall', svc, '--servers', 'ts-1']);
+      expect(u.code, u.stderr + u.stdout).toBe(0);
+    }
+    expect(hosts.map((h) => inventory(h.root))).toEqual(before);
   }, 180_000);
 });

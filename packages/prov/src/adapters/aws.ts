@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   AuthorizeSecurityGroupIngressCommand,
@@ -5,18 +6,21 @@ import {
   CreateSubnetCommand,
   CreateTagsCommand,
   CreateVpcCommand,
+  DeleteKeyPairCommand,
   DeleteSecurityGroupCommand,
   DeleteSubnetCommand,
   DeleteTagsCommand,
   DeleteVpcCommand,
   DescribeImagesCommand,
   DescribeInstancesCommand,
+  DescribeKeyPairsCommand,
   DescribeRegionsCommand,
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
   DescribeVpcsCommand,
   EC2Client,
   type Filter,
+  ImportKeyPairCommand,
   type Instance,
   type IpPermission,
   RevokeSecurityGroupIngressCommand,
@@ -116,10 +120,10 @@ function permissionsToRules(perms: IpPermission[] | undefined): Attrs[] {
   return out;
 }
 
-/** AWS through @aws-sdk/client-ec2: VPC, subnets, security groups, instances. */
+/** AWS through @aws-sdk/client-ec2: VPC, subnets, security groups, key pairs, instances. */
 export class AwsProvider implements Provider {
   readonly name = 'aws';
-  readonly kinds = ['vpc', 'subnet', 'security_group', 'server'] as const;
+  readonly kinds = ['vpc', 'subnet', 'security_group', 'key_pair', 'server'] as const;
   private readonly ec2: EC2Client;
 
   constructor(private readonly s: AwsSettings) {
@@ -140,6 +144,8 @@ export class AwsProvider implements Provider {
         return ['cidr', 'zone', 'public'];
       case 'security_group':
         return [];
+      case 'key_pair':
+        return ['public_key'];
       default:
         return ['plan', 'spec', 'networking', 'region'];
     }
@@ -204,6 +210,12 @@ export class AwsProvider implements Provider {
           );
           const g = r.SecurityGroups?.[0];
           return g ? { ingress: permissionsToRules(g.IpPermissions) } : null;
+        }
+        case 'key_pair': {
+          const r = await this.call('DescribeKeyPairs', () =>
+            this.ec2.send(new DescribeKeyPairsCommand({ KeyNames: [String(rec.outputs.name)] })),
+          );
+          return r.KeyPairs?.length ? {} : null;
         }
         default: {
           const i = await this.instance(id);
@@ -306,6 +318,29 @@ export class AwsProvider implements Provider {
         await this.setIngress(String(id), [], (a.ingress ?? []) as Attrs[]);
         return { id, vpc_id: vpc };
       }
+      case 'key_pair': {
+        // Named by content: the same key is imported once and found again by a retried create.
+        const material = String(a.public_key);
+        const name = `prov-${res.name}-${createHash('sha256').update(material).digest('hex').slice(0, 12)}`;
+        const found = await this.call('DescribeKeyPairs', () =>
+          this.ec2.send(new DescribeKeyPairsCommand({ KeyNames: [name] })),
+        ).catch((e) => {
+          if (this.isNotFound(e)) return undefined;
+          throw e;
+        });
+        const existing = found?.KeyPairs?.[0];
+        if (existing) return { name, id: existing.KeyPairId, fingerprint: existing.KeyFingerprint, adopted: true };
+        const r = await this.call('ImportKeyPair', () =>
+          this.ec2.send(
+            new ImportKeyPairCommand({
+              KeyName: name,
+              PublicKeyMaterial: Buffer.from(material),
+              TagSpecifications: tags('key-pair'),
+            }),
+          ),
+        );
+        return { name, id: r.KeyPairId, fingerprint: r.KeyFingerprint };
+      }
       case 'server': {
         const found = await this.call('DescribeInstances', () =>
           this.ec2.send(
@@ -326,6 +361,7 @@ export class AwsProvider implements Provider {
             (g) => (ctx.outputsOf?.(`security_group.${g}`)?.id as string | undefined) ?? g,
           );
           const image = await this.image(spec);
+          const keyName = a.key_pair ? this.dep(ctx, `key_pair.${a.key_pair}`, 'name') : undefined;
           const r = await this.call('RunInstances', () =>
             this.ec2.send(
               new RunInstancesCommand({
@@ -335,6 +371,7 @@ export class AwsProvider implements Provider {
                 MaxCount: 1,
                 ...(subnetId ? { SubnetId: subnetId } : {}),
                 ...(groups.length ? { SecurityGroupIds: groups } : {}),
+                ...(keyName ? { KeyName: keyName } : {}),
                 BlockDeviceMappings: [
                   { DeviceName: '/dev/sda1', Ebs: { VolumeSize: Number(spec.disk_gb ?? 50), VolumeType: 'gp3' } },
                 ],
@@ -432,6 +469,11 @@ export class AwsProvider implements Provider {
         return;
       case 'subnet':
         await this.call('DeleteSubnet', () => this.ec2.send(new DeleteSubnetCommand({ SubnetId: id }))).catch(gone);
+        return;
+      case 'key_pair':
+        await this.call('DeleteKeyPair', () =>
+          this.ec2.send(new DeleteKeyPairCommand({ KeyName: String(rec.outputs.name) })),
+        ).catch(gone);
         return;
       case 'security_group':
         await this.call('DeleteSecurityGroup', () =>

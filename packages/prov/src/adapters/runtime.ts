@@ -11,6 +11,7 @@ import { definitionDirs, findDefinition, parseDefinition, type TaskservDefinitio
 import { readProviders } from '../core/workspace.js';
 import { hostTarget } from './local.js';
 import type { SshExecutor } from './ssh/executor.js';
+import type { UpcloudCredentials } from './upcloud.js';
 
 export interface RuntimeSettings {
   cwd: string;
@@ -31,10 +32,32 @@ export interface RuntimeSettings {
   };
   taskservs: { dirs: string[] };
   aws: { poll_ms: number };
+  upcloud: { poll_ms: number };
 }
 
 export function retryPolicy(s: RuntimeSettings['apply']): RetryPolicy {
   return { retries: s.retries, initialMs: s.backoff_initial_ms, factor: s.backoff_factor, maxMs: s.backoff_max_ms };
+}
+
+/**
+ * UpCloud credentials: an API token or an API-enabled account, from the environment (the names UpCloud's own
+ * tools read) or from an svault path holding `token`, or `username` and `password`.
+ */
+async function upcloudCredentials(from: string): Promise<UpcloudCredentials> {
+  if (from.startsWith('svault://')) {
+    const { resolveSecret } = await import('./secrets.js');
+    const base = from.replace(/#.*$/, '');
+    const token = await resolveSecret(`${base}#token`).catch(() => undefined);
+    if (token) return { token };
+    return { username: await resolveSecret(`${base}#username`), password: await resolveSecret(`${base}#password`) };
+  }
+  const env = process.env;
+  if (env.UPCLOUD_TOKEN) return { token: env.UPCLOUD_TOKEN };
+  if (env.UPCLOUD_USERNAME && env.UPCLOUD_PASSWORD)
+    return { username: env.UPCLOUD_USERNAME, password: env.UPCLOUD_PASSWORD };
+  throw new StratumError('denied', 'no UpCloud credentials', {
+    hint: 'set UPCLOUD_TOKEN, or UPCLOUD_USERNAME and UPCLOUD_PASSWORD (an API-enabled account), or prov provider add upcloud --from-vault svault://secret/data/upcloud',
+  });
 }
 
 /** Providers, the SSH executor and taskserv definitions, built lazily: a plan that needs no SSH opens none. */
@@ -106,7 +129,7 @@ export class Runtime {
       return new LocalProvider(await this.executor(), (n) => this.definition(n));
     }
     if (name === 'aws') {
-      const settings = readProviders(this.s.cwd).aws ?? { credentials: 'env' };
+      const settings = readProviders(this.s.cwd).aws ?? { credentials: 'env', ssh_keys: [] };
       const region = settings.region ?? this.infra?.region ?? process.env.AWS_REGION ?? 'us-east-1';
       const endpoint = process.env.PROV_AWS_ENDPOINT ?? settings.endpoint;
       let credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined;
@@ -126,7 +149,22 @@ export class Runtime {
         pollMs: this.s.aws.poll_ms,
       });
     }
-    throw new StratumError('usage', `provider ${name} is not available yet`, { hint: 'implemented: local, aws' });
+    if (name === 'upcloud') {
+      const settings = readProviders(this.s.cwd).upcloud ?? { credentials: 'env', ssh_keys: [] };
+      const endpoint = process.env.PROV_UPCLOUD_ENDPOINT ?? settings.endpoint;
+      const zone = settings.zone ?? this.infra?.region;
+      const { UpcloudProvider } = await import('./upcloud.js');
+      return new UpcloudProvider({
+        credentials: await upcloudCredentials(settings.credentials),
+        ...(endpoint ? { endpoint } : {}),
+        ...(zone ? { zone } : {}),
+        sshKeys: settings.ssh_keys.map((f) => readFileSync(resolve(this.s.cwd, f), 'utf8').trim()),
+        pollMs: this.s.upcloud.poll_ms,
+      });
+    }
+    throw new StratumError('usage', `provider ${name} is not available yet`, {
+      hint: 'implemented: local, aws, upcloud',
+    });
   }
 
   /** Every known host: the config's hosts, registered hosts files, hosts added on the command line. */

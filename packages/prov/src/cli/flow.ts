@@ -4,17 +4,17 @@ import { assertInteractive } from '@stratumiops/shared/output';
 import type { Runtime } from '../adapters/runtime.js';
 import { retryPolicy } from '../adapters/runtime.js';
 import {
-  abandonUnfinished,
-  assertNoUnfinished,
   executePlan,
+  type LockedRun,
   loadResumable,
-  lockState,
   type RunResult,
   summaryText,
+  type UnfinishedRunPolicy,
+  withRunLock,
 } from '../core/engine.js';
 import { hasChanges, renderPlan } from '../core/plan.js';
-import { newRunId, type StateStore } from '../core/state.js';
-import type { DesiredResource, LockHandle, PlanDoc, RunKind } from '../core/types.js';
+import type { StateStore } from '../core/state.js';
+import type { DesiredResource, PlanDoc, RunKind } from '../core/types.js';
 import { applyProgress, hostPrinter, runReport } from './render.js';
 
 export interface FlowIO {
@@ -33,27 +33,46 @@ export async function confirm(question: string, flag: string): Promise<boolean> 
   }
 }
 
-/** Takes the lock, deals with an unfinished run (refuse, --abandon, --resume). */
-export async function lockForRun(
-  store: StateStore,
-  operation: string,
-  opts: { abandon?: boolean; resume?: boolean },
-  io: FlowIO,
-): Promise<{ lock: LockHandle; runId: string; resumable: string[] }> {
-  const runId = newRunId();
-  const lock = await lockState(store, operation, runId, undefined, Boolean(opts.resume || opts.abandon));
+/** One locked, planned, executed and reported operation: what apply, destroy and service install/uninstall share. */
+export interface Operation {
+  /** The lock's operation name (shown to whoever finds the state locked), e.g. `apply`, `service install`. */
+  lockName: string;
+  /** How the result is reported; the recorded run kind follows the plan (a saved destroy plan is a destroy run). */
+  report: RunKind;
+  unfinished?: UnfinishedRunPolicy;
+  parallelism: number;
+  rollback: boolean;
+  autoApprove: boolean;
+  verbose: boolean;
+  /** Under the lock: the plan to run and the desired resources it creates from (may resume runs first). */
+  prepare(run: LockedRun): Promise<{ plan: PlanDoc; desired: DesiredResource[] }>;
+}
+
+/** Runs an operation under the state lock and reports it; closes the runtime and the store in every case. */
+export async function runOperation(store: StateStore, runtime: Runtime, op: Operation, io: FlowIO) {
   try {
-    if (opts.abandon) {
-      const ids = await abandonUnfinished(store);
-      if (ids.length && !io.json) io.log(`Abandoned unfinished run(s): ${ids.join(', ')}`);
-    } else if (opts.resume) {
-      return { lock, runId, resumable: (await store.unfinishedRuns()).map((r) => r.id) };
-    } else await assertNoUnfinished(store);
-  } catch (e) {
-    await lock.release();
-    throw e;
+    return await withRunLock(store, op.lockName, op.unfinished ?? {}, async (run) => {
+      if (run.abandoned.length && !io.json) io.log(`Abandoned unfinished run(s): ${run.abandoned.join(', ')}`);
+      const { plan, desired } = await op.prepare(run);
+      const r = await executeWithUi({
+        store,
+        runtime,
+        plan,
+        desired,
+        kind: op.report === 'apply' && plan.operation === 'destroy' ? 'destroy' : op.report,
+        runId: run.runId,
+        parallelism: op.parallelism,
+        rollback: op.rollback,
+        autoApprove: op.autoApprove,
+        verbose: op.verbose,
+        io,
+      });
+      return finish(r, op.report, io);
+    });
+  } finally {
+    await runtime.close();
+    await store.close();
   }
-  return { lock, runId, resumable: [] };
 }
 
 export interface ExecuteInput {
@@ -68,14 +87,12 @@ export interface ExecuteInput {
   autoApprove: boolean;
   verbose: boolean;
   io: FlowIO;
-  /** Print the plan before asking (false when it was already shown). */
-  showPlan?: boolean;
 }
 
 /** Shows the plan, asks (unless --auto-approve), runs it with live progress; SIGINT stops starting new tasks. */
 export async function executeWithUi(x: ExecuteInput): Promise<RunResult | undefined> {
   const { io } = x;
-  if (!io.json && x.showPlan !== false) io.log(renderPlan(x.plan));
+  if (!io.json) io.log(renderPlan(x.plan));
   if (!hasChanges(x.plan)) return undefined;
   if (!x.autoApprove && !io.json) {
     const what = x.kind === 'destroy' ? 'destroy these resources' : 'perform these actions';

@@ -54,24 +54,31 @@ export default class Apply extends ProvCommand<typeof Apply> {
     }
     const store = await this.openStore();
     const runtime = new Runtime(this.runtimeSettings(), loaded?.infra);
-    const parallelism = this.flags.parallelism ?? runtime.s.apply.parallelism;
-    try {
-      const { lock, runId, resumable } = await flow.lockForRun(store, 'apply', this.flags, io);
-      try {
-        for (const id of resumable) {
-          if (!io.json) this.log(`Resuming unfinished run ${id}...`);
-          const r = await flow.resumeRun(store, runtime, id, loaded?.desired.resources, {
-            verbose: this.flags.verbose,
-            io,
-          });
-          if (!io.json) this.log(summaryText(r, 'apply'));
-        }
-        let plan: PlanDoc;
-        if (saved) {
-          await assertPlanCurrent(store, saved);
-          plan = saved;
-        } else {
-          plan = await makePlan(
+    return flow.runOperation(
+      store,
+      runtime,
+      {
+        lockName: 'apply',
+        report: 'apply',
+        unfinished: { abandon: this.flags.abandon, resume: this.flags.resume },
+        parallelism: this.flags.parallelism ?? runtime.s.apply.parallelism,
+        rollback: !this.flags['no-rollback'],
+        autoApprove: this.flags['auto-approve'],
+        verbose: this.flags.verbose,
+        prepare: async ({ resumable }) => {
+          for (const id of resumable) {
+            if (!io.json) this.log(`Resuming unfinished run ${id}...`);
+            const r = await flow.resumeRun(store, runtime, id, loaded?.desired.resources, {
+              verbose: this.flags.verbose,
+              io,
+            });
+            if (!io.json) this.log(summaryText(r, 'apply'));
+          }
+          if (saved) {
+            await assertPlanCurrent(store, saved);
+            return { plan: saved, desired: loaded?.desired.resources ?? [] };
+          }
+          const plan = await makePlan(
             { store, provider: runtime.provider },
             {
               desired: loaded!.desired.resources,
@@ -82,27 +89,10 @@ export default class Apply extends ProvCommand<typeof Apply> {
               ...(this.flags.target ? { targets: this.flags.target } : {}),
             },
           );
-        }
-        const r = await flow.executeWithUi({
-          store,
-          runtime,
-          plan,
-          desired: loaded?.desired.resources ?? [],
-          kind: plan.operation === 'destroy' ? 'destroy' : 'apply',
-          runId,
-          parallelism,
-          rollback: !this.flags['no-rollback'],
-          autoApprove: this.flags['auto-approve'],
-          verbose: this.flags.verbose,
-          io,
-        });
-        return flow.finish(r, 'apply', io);
-      } finally {
-        await lock.release();
-      }
-    } finally {
-      await runtime.close();
-      await store.close();
-    }
+          return { plan, desired: loaded!.desired.resources };
+        },
+      },
+      io,
+    );
   }
 }

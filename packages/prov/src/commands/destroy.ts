@@ -33,40 +33,33 @@ export default class Destroy extends ProvCommand<typeof Destroy> {
     const loaded = cfg ? await this.loadInfra(cfg) : undefined;
     const store = await this.openStore();
     const runtime = new Runtime(this.runtimeSettings(), loaded?.infra);
-    try {
-      const { lock, runId } = await flow.lockForRun(store, 'destroy', this.flags, io);
-      try {
-        const plan = await makePlan(
-          { store, provider: runtime.provider },
-          {
-            desired: [],
-            warnings: [],
-            config: null,
-            operation: 'destroy',
-            refresh: this.flags.refresh,
-            ...(this.flags.target ? { targets: this.flags.target } : {}),
-          },
-        );
-        const r = await flow.executeWithUi({
-          store,
-          runtime,
-          plan,
+    return flow.runOperation(
+      store,
+      runtime,
+      {
+        lockName: 'destroy',
+        report: 'destroy',
+        unfinished: { abandon: this.flags.abandon },
+        parallelism: this.flags.parallelism ?? runtime.s.apply.parallelism,
+        rollback: !this.flags['no-rollback'],
+        autoApprove: this.flags['auto-approve'],
+        verbose: this.flags.verbose,
+        prepare: async () => ({
+          plan: await makePlan(
+            { store, provider: runtime.provider },
+            {
+              desired: [],
+              warnings: [],
+              config: null,
+              operation: 'destroy',
+              refresh: this.flags.refresh,
+              ...(this.flags.target ? { targets: this.flags.target } : {}),
+            },
+          ),
           desired: [],
-          kind: 'destroy',
-          runId,
-          parallelism: this.flags.parallelism ?? runtime.s.apply.parallelism,
-          rollback: !this.flags['no-rollback'],
-          autoApprove: this.flags['auto-approve'],
-          verbose: this.flags.verbose,
-          io,
-        });
-        return flow.finish(r, 'destroy', io);
-      } finally {
-        await lock.release();
-      }
-    } finally {
-      await runtime.close();
-      await store.close();
-    }
+        }),
+      },
+      io,
+    );
   }
 }

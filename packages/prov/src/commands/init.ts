@@ -7,7 +7,7 @@ export default class Init extends ProvCommand<typeof Init> {
     'prov.ncl imports the shipped schemas (import "infrastructure.ncl"), so prov validate works at once. Existing files are kept.';
   static override args = { dir: Args.string({ description: 'folder to create it in', default: '.' }) };
   static override flags = {
-    provider: Flags.string({ description: 'first provider to configure', options: ['aws', 'local'] }),
+    provider: Flags.string({ description: 'first provider to configure', options: ['aws', 'upcloud', 'local'] }),
     state: Flags.string({
       description: 'state location: a SQLite file or a postgres:// URL (default: .prov/state.db)',
       helpValue: '<path|url>',
@@ -29,8 +29,9 @@ export default class Init extends ProvCommand<typeof Init> {
       ws.writeAtomic(f, text);
       created.push(name);
     };
-    const cfg =
-      this.flags.provider === 'aws' ? ws.INIT_CONFIG.replace("provider = 'local", "provider = 'aws") : ws.INIT_CONFIG;
+    const cfg = this.flags.provider
+      ? ws.INIT_CONFIG.replace("provider = 'local", `provider = '${this.flags.provider}`)
+      : ws.INIT_CONFIG;
     write('prov.ncl', cfg);
     write('prov.toml', this.flags.state ? ws.INIT_TOML.replace('.prov/state.db', this.flags.state) : ws.INIT_TOML);
     write(

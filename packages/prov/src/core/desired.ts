@@ -20,6 +20,7 @@ export interface ServerConfig {
   name: string;
   provider: string;
   plan?: string;
+  zone?: string;
   role?: string;
   spec: Attrs;
   networking?: { vpc?: string; subnet?: string; public_ip?: boolean; security_groups?: string[] };
@@ -40,13 +41,22 @@ export interface Desired {
   warnings: string[];
 }
 
+/** Providers whose servers prov creates or enrolls (a taskserv on one of them waits for it). */
+const MANAGED_SERVERS = ['local', 'aws', 'upcloud'];
+
 const clean = (o: Attrs): Attrs => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+
+/** Workspace settings that add resources the config does not spell out. */
+export interface DesiredOptions {
+  /** Public key (an authorized_keys line) for the login user of aws servers: imported as key pair `login`. */
+  awsLoginKey?: string;
+}
 
 /**
  * Resources the configuration asks for, with their dependencies: explicit (taskserv depends_on) and implicit
  * from references by name (a server's subnet and security groups, a taskserv's hosts).
  */
-export function desiredResources(cfg: InfraConfig): Desired {
+export function desiredResources(cfg: InfraConfig, opts: DesiredOptions = {}): Desired {
   const warnings: string[] = [];
   const out: DesiredResource[] = [];
   const add = (kind: string, name: string, provider: string, attrs: Attrs, deps: string[] = []) => {
@@ -73,6 +83,9 @@ export function desiredResources(cfg: InfraConfig): Desired {
     warnings.push(`networking for provider ${cfg.provider} is not managed yet: subnets and security groups ignored`);
   }
 
+  const loginKey = servers.some((s) => s.provider === 'aws') ? opts.awsLoginKey : undefined;
+  if (loginKey) add('key_pair', 'login', 'aws', { public_key: loginKey });
+
   for (const s of servers) {
     const deps: string[] = [];
     const attrs: Attrs = { plan: s.plan, role: s.role, spec: s.spec, tags: s.tags ?? {} };
@@ -83,6 +96,10 @@ export function desiredResources(cfg: InfraConfig): Desired {
       if (out.some((r) => r.address === 'vpc.main')) deps.push('vpc.main');
       if (n.subnet && subnets.some((x) => x.name === n.subnet)) deps.push(`subnet.${n.subnet}`);
       for (const g of n.security_groups ?? []) if (groups[g]) deps.push(`security_group.${g}`);
+      if (loginKey) {
+        attrs.key_pair = 'login';
+        deps.push('key_pair.login');
+      }
     } else if (s.provider === 'local') {
       const h = hosts[s.name];
       if (!h) {
@@ -91,6 +108,9 @@ export function desiredResources(cfg: InfraConfig): Desired {
         });
       }
       attrs.host = hostAttrs(h);
+    } else if (s.provider === 'upcloud') {
+      attrs.zone = s.zone ?? cfg.region;
+      attrs.networking = { public_ip: s.networking?.public_ip ?? false };
     } else {
       warnings.push(`server ${s.name}: provider ${s.provider} is not implemented yet; ignored`);
       continue;
@@ -121,7 +141,7 @@ export function desiredResources(cfg: InfraConfig): Desired {
         });
       }
       const deps: string[] = [];
-      if (server && (server.provider === 'local' || server.provider === 'aws')) deps.push(`server.${host}`);
+      if (server && MANAGED_SERVERS.includes(server.provider)) deps.push(`server.${host}`);
       for (const d of t.depends_on ?? []) {
         const dep = taskservs.find((x) => x.name === d)!;
         if (dep.hosts.includes(host)) deps.push(`taskserv.${d}.${host}`);

@@ -144,6 +144,46 @@ export function lockState(
   });
 }
 
+/** What to do about runs a crash left unfinished when a new operation starts (default: refuse). */
+export interface UnfinishedRunPolicy {
+  /** Mark them abandoned and go on. */
+  abandon?: boolean;
+  /** Hand them to the operation to resume first. */
+  resume?: boolean;
+}
+
+export interface LockedRun {
+  /** The id the new run will be recorded under. */
+  runId: string;
+  /** Unfinished runs to resume first (policy resume). */
+  resumable: string[];
+  /** Unfinished runs just marked abandoned (policy abandon). */
+  abandoned: string[];
+}
+
+/**
+ * Runs one state-changing operation under the state lock: takes it (a stale lock only with abandon/resume),
+ * applies the unfinished-run policy, runs `fn`, and always releases the lock.
+ */
+export async function withRunLock<T>(
+  store: StateStore,
+  operation: string,
+  policy: UnfinishedRunPolicy,
+  fn: (run: LockedRun) => Promise<T>,
+): Promise<T> {
+  const runId = newRunId();
+  const lock = await lockState(store, operation, runId, undefined, Boolean(policy.resume || policy.abandon));
+  try {
+    const run: LockedRun = { runId, resumable: [], abandoned: [] };
+    if (policy.abandon) run.abandoned = await abandonUnfinished(store);
+    else if (policy.resume) run.resumable = (await store.unfinishedRuns()).map((r) => r.id);
+    else await assertNoUnfinished(store);
+    return await fn(run);
+  } finally {
+    await lock.release();
+  }
+}
+
 /** `apply` refuses to start over a run a crash left half-finished. */
 export async function assertNoUnfinished(store: StateStore): Promise<void> {
   const left = await store.unfinishedRuns();

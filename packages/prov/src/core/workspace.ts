@@ -12,6 +12,20 @@ export const ProvidersFile = z.strictObject({
       endpoint: z.string().optional(),
       /** env (the SDK's chain: env, profile, instance role) or an svault path holding access_key/secret_key. */
       credentials: z.string().default('env'),
+      /** Public key file (.pub) imported as the servers' key pair (EC2 takes one per instance: the first). */
+      ssh_keys: z.array(z.string()).default([]),
+    })
+    .optional(),
+  upcloud: z
+    .strictObject({
+      /** Zone for servers that name none, e.g. fi-hel1. */
+      zone: z.string().optional(),
+      /** API base with its version (a compatible or local API); default https://api.upcloud.com/1.3. */
+      endpoint: z.string().optional(),
+      /** env (UPCLOUD_TOKEN, or UPCLOUD_USERNAME + UPCLOUD_PASSWORD) or an svault path holding token or username/password. */
+      credentials: z.string().default('env'),
+      /** Public key files (.pub) for the servers' login user. */
+      ssh_keys: z.array(z.string()).default([]),
     })
     .optional(),
   local: z

@@ -13,6 +13,7 @@ export interface FakeEc2 {
   subnets: Map<string, { vpc: string; cidr: string; zone: string; tags: Record<string, string> }>;
   groups: Map<string, { name: string; vpc: string; perms: Perm[]; tags: Record<string, string> }>;
   instances: Map<string, Inst>;
+  keyPairs: Map<string, { id: string; material: string; tags: Record<string, string> }>;
   /** Return an error code to fail a call (e.g. RunInstances for a given instance type). */
   fail?: (action: string, p: URLSearchParams) => string | undefined;
   /** Live resources (terminated instances excluded), for "the inventory is exactly as before". */
@@ -34,6 +35,7 @@ interface Inst {
   groups: string[];
   state: string;
   ip: string;
+  keyName?: string;
   tags: Record<string, string>;
 }
 
@@ -54,6 +56,7 @@ export async function startFakeEc2(): Promise<FakeEc2> {
     subnets: new Map(),
     groups: new Map(),
     instances: new Map(),
+    keyPairs: new Map(),
     inventory() {
       return [
         ...[...fake.vpcs].map(([k, v]) => `vpc ${k} ${v.cidr} ${v.tags['prov:address']}`),
@@ -61,7 +64,8 @@ export async function startFakeEc2(): Promise<FakeEc2> {
         ...[...fake.groups].map(([k, v]) => `sg ${k} ${v.name} ${JSON.stringify(v.perms)}`),
         ...[...fake.instances.values()]
           .filter((i) => i.state !== 'terminated')
-          .map((i) => `instance ${i.id} ${i.type} ${JSON.stringify(i.tags)}`),
+          .map((i) => `instance ${i.id} ${i.type} ${JSON.stringify(i.tags)}${i.keyName ? ` key ${i.keyName}` : ''}`),
+        ...[...fake.keyPairs].map(([k, v]) => `keypair ${k} ${v.id} ${v.tags['prov:address']}`),
       ].sort();
     },
     close: async () => {},
@@ -222,8 +226,11 @@ export async function startFakeEc2(): Promise<FakeEc2> {
           groups: list(p, 'SecurityGroupId'),
           state: 'pending',
           ip: `10.0.0.${n}`,
+          ...(p.get('KeyName') ? { keyName: p.get('KeyName')! } : {}),
           tags: tagsFrom(p, 'instance'),
         };
+        if (i.keyName && !fake.keyPairs.has(i.keyName))
+          return notFound('InvalidKeyPair.NotFound', `key pair '${i.keyName}'`);
         if (i.subnet && !fake.subnets.has(i.subnet))
           return notFound('InvalidSubnetID.NotFound', `subnet ID '${i.subnet}'`);
         fake.instances.set(i.id, i);
@@ -258,6 +265,33 @@ export async function startFakeEc2(): Promise<FakeEc2> {
           })
           .join('');
         return { xml: `<instancesSet>${xml}</instancesSet>` };
+      }
+      case 'ImportKeyPair': {
+        const name = p.get('KeyName')!;
+        if (fake.keyPairs.has(name))
+          return { error: 'InvalidKeyPair.Duplicate', message: `The keypair already exists` };
+        // PublicKeyMaterial is a blob: base64 on the wire.
+        const material = Buffer.from(p.get('PublicKeyMaterial') ?? '', 'base64').toString();
+        if (!/^ssh-\S+ \S+/.test(material))
+          return { error: 'InvalidKey.Format', message: 'Key is not in valid OpenSSH public key format' };
+        const kp = { id: id('key'), material, tags: tagsFrom(p, 'key-pair') };
+        fake.keyPairs.set(name, kp);
+        return {
+          xml: `<keyName>${esc(name)}</keyName><keyFingerprint>fp:${kp.id}</keyFingerprint><keyPairId>${kp.id}</keyPairId>${tagSet(kp.tags)}`,
+        };
+      }
+      case 'DescribeKeyPairs': {
+        const names = list(p, 'KeyName');
+        for (const x of names) if (!fake.keyPairs.has(x)) return notFound('InvalidKeyPair.NotFound', `key pair '${x}'`);
+        const items = [...fake.keyPairs].filter(([k, v]) => (names.length ? names.includes(k) : match(p, v.tags)));
+        return {
+          xml: `<keySet>${items.map(([k, v]) => `<item><keyPairId>${v.id}</keyPairId><keyName>${esc(k)}</keyName><keyFingerprint>fp:${v.id}</keyFingerprint>${tagSet(v.tags)}</item>`).join('')}</keySet>`,
+        };
+      }
+      case 'DeleteKeyPair': {
+        // EC2 answers true whether or not the key pair existed.
+        fake.keyPairs.delete(p.get('KeyName') ?? '');
+        return { xml: '<return>true</return>' };
       }
       case 'CreateTags':
       case 'DeleteTags': {

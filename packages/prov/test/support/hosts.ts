@@ -45,7 +45,7 @@ export function workspace(config: string, hosts: TestHost[], toml = ''): { cwd: 
   writeFileSync(join(sb.cwd, 'prov.ncl'), config);
   writeFileSync(
     join(sb.cwd, 'prov.toml'),
-    `[apply]\nretries = 2\nbackoff_initial_ms = 20\nbackoff_max_ms = 100\n\n[aws]\npoll_ms = 20\n${toml}`,
+    `[apply]\nretries = 2\nbackoff_initial_ms = 20\nbackoff_max_ms = 100\n\n[aws]\npoll_ms = 20\n\n[upcloud]\npoll_ms = 20\n${toml}`,
   );
   return sb;
 }

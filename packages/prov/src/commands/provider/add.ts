@@ -5,16 +5,31 @@ import { ProvCommand } from '../../base.js';
 export default class ProviderAdd extends ProvCommand<typeof ProviderAdd> {
   static override summary = 'Configure a provider and where its credentials come from';
   static override description =
-    'Writes .prov/providers.json. Credentials are never written: aws reads them from the environment/profile (the SDK chain) or from an svault path holding access_key and secret_key.';
+    'Writes .prov/providers.json. Credentials are never written: aws reads them from the environment/profile (the SDK chain) or from an svault path holding access_key and secret_key; upcloud from UPCLOUD_TOKEN (or UPCLOUD_USERNAME and UPCLOUD_PASSWORD) or an svault path holding token (or username and password).';
   static override args = {
-    name: Args.string({ description: 'provider: aws or local', options: ['aws', 'local'], required: true }),
+    name: Args.string({
+      description: 'provider: aws, upcloud or local',
+      options: ['aws', 'upcloud', 'local'],
+      required: true,
+    }),
   };
   static override flags = {
     region: Flags.string({ description: 'aws: default region, e.g. eu-west-1' }),
-    endpoint: Flags.string({ description: 'aws: API endpoint (a compatible or local EC2 API)', helpValue: '<url>' }),
+    zone: Flags.string({ description: 'upcloud: default zone, e.g. fi-hel1' }),
+    endpoint: Flags.string({
+      description: 'aws, upcloud: API endpoint (a compatible or local API; upcloud: with its version, …/1.3)',
+      helpValue: '<url>',
+    }),
     'from-vault': Flags.string({
-      description: 'aws: svault path holding access_key and secret_key',
+      description: 'aws: svault path holding access_key and secret_key; upcloud: token, or username and password',
       helpValue: 'svault://secret/data/aws',
+    }),
+    'ssh-public-key': Flags.string({
+      description:
+        'aws, upcloud: public key file (.pub) for the servers’ login user (repeatable; aws imports the first as a key pair)',
+      multiple: true,
+      multipleNonGreedy: true,
+      helpValue: '<file.pub>',
     }),
     hosts: Flags.string({
       description: 'local: a Nickel hosts file (schemas/hosts.ncl), repeatable',
@@ -32,21 +47,40 @@ export default class ProviderAdd extends ProvCommand<typeof ProviderAdd> {
   };
   static override examples = [
     '<%= config.bin %> provider add aws --region eu-west-1',
-    '<%= config.bin %> provider add aws --from-vault svault://secret/data/aws',
+    '<%= config.bin %> provider add aws --from-vault svault://secret/data/aws --ssh-public-key ~/.ssh/id_ed25519.pub',
+    '<%= config.bin %> provider add upcloud --zone fi-hel1 --ssh-public-key ~/.ssh/id_ed25519.pub',
     '<%= config.bin %> provider add local --hosts hosts.ncl --ssh-key ~/.ssh/id_ed25519',
   ];
 
   async run() {
+    const { existsSync, readFileSync } = await import('node:fs');
     const { readProviders, writeProviders } = await import('../../core/workspace.js');
     const p = readProviders();
+    const from = this.flags['from-vault'];
+    if (from && !from.startsWith('svault://')) throw usageError('--from-vault takes svault://<mount>/data/<path>');
+    const keys = this.flags['ssh-public-key'];
+    for (const k of keys ?? []) {
+      // A private key here would be sent to the cloud as a login key: refuse anything but a public key line.
+      if (!existsSync(k) || !/^(ssh|ecdsa|sk)-\S+ \S+/.test(readFileSync(k, 'utf8').trim()))
+        throw usageError(`${k} is not a public SSH key file`, {
+          hint: 'pass the .pub file, e.g. ~/.ssh/id_ed25519.pub',
+        });
+    }
     if (this.args.name === 'aws') {
-      const from = this.flags['from-vault'];
-      if (from && !from.startsWith('svault://')) throw usageError('--from-vault takes svault://<mount>/data/<path>');
       p.aws = {
-        ...(p.aws ?? { credentials: 'env' }),
+        ...(p.aws ?? { credentials: 'env', ssh_keys: [] }),
         ...(this.flags.region ? { region: this.flags.region } : {}),
         ...(this.flags.endpoint ? { endpoint: this.flags.endpoint } : {}),
         ...(from ? { credentials: from } : {}),
+        ...(keys ? { ssh_keys: keys } : {}),
+      };
+    } else if (this.args.name === 'upcloud') {
+      p.upcloud = {
+        ...(p.upcloud ?? { credentials: 'env', ssh_keys: [] }),
+        ...(this.flags.zone ? { zone: this.flags.zone } : {}),
+        ...(this.flags.endpoint ? { endpoint: this.flags.endpoint } : {}),
+        ...(from ? { credentials: from } : {}),
+        ...(keys ? { ssh_keys: keys } : {}),
       };
     } else {
       const hosts = { ...(p.local?.hosts ?? {}) };
@@ -66,6 +100,6 @@ export default class ProviderAdd extends ProvCommand<typeof ProviderAdd> {
       this.log(
         `Provider ${this.args.name} configured in .prov/providers.json; check it with prov provider test ${this.args.name}.`,
       );
-    return { provider: this.args.name, settings: p[this.args.name as 'aws' | 'local'] };
+    return { provider: this.args.name, settings: p[this.args.name as 'aws' | 'upcloud' | 'local'] };
   }
 }

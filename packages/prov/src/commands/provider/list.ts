@@ -14,8 +14,17 @@ export default class ProviderList extends ProvCommand<typeof ProviderList> {
         ? [
             {
               provider: 'aws',
-              settings: `region ${p.aws.region ?? '(config/AWS_REGION)'}${p.aws.endpoint ? `, endpoint ${p.aws.endpoint}` : ''}`,
+              settings: `region ${p.aws.region ?? '(config/AWS_REGION)'}${p.aws.endpoint ? `, endpoint ${p.aws.endpoint}` : ''}${p.aws.ssh_keys[0] ? `, key pair from ${p.aws.ssh_keys[0]}` : ''}`,
               credentials: p.aws.credentials,
+            },
+          ]
+        : []),
+      ...(p.upcloud
+        ? [
+            {
+              provider: 'upcloud',
+              settings: `zone ${p.upcloud.zone ?? '(config region)'}${p.upcloud.endpoint ? `, endpoint ${p.upcloud.endpoint}` : ''}${p.upcloud.ssh_keys.length ? `, ${p.upcloud.ssh_keys.length} login key(s)` : ''}`,
+              credentials: p.upcloud.credentials,
             },
           ]
         : []),
@@ -30,7 +39,7 @@ export default class ProviderList extends ProvCommand<typeof ProviderList> {
         : []),
     ];
     if (!this.jsonEnabled())
-      this.log(rows.length ? renderTable(rows) : 'no providers configured: prov provider add aws|local');
+      this.log(rows.length ? renderTable(rows) : 'no providers configured: prov provider add aws|upcloud|local');
     return { providers: p };
   }
 }

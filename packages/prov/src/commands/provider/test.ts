@@ -6,9 +6,13 @@ import { ProvCommand } from '../../base.js';
 export default class ProviderTest extends ProvCommand<typeof ProviderTest> {
   static override summary = "Check a provider's credentials and connectivity";
   static override description =
-    'aws: one read-only API call. local: connects to every known host and gathers facts (OS, arch). Exit 7 when any check fails.';
+    'aws, upcloud: one read-only API call. local: connects to every known host and gathers facts (OS, arch). Exit 7 when any check fails.';
   static override args = {
-    name: Args.string({ description: 'provider: aws or local', options: ['aws', 'local'], required: true }),
+    name: Args.string({
+      description: 'provider: aws, upcloud or local',
+      options: ['aws', 'upcloud', 'local'],
+      required: true,
+    }),
   };
   static override flags = {
     'accept-new-host-keys': Flags.boolean({
@@ -21,6 +25,7 @@ export default class ProviderTest extends ProvCommand<typeof ProviderTest> {
   };
   static override examples = [
     '<%= config.bin %> provider test aws',
+    '<%= config.bin %> provider test upcloud',
     '<%= config.bin %> provider test local --accept-new-host-keys',
   ];
 
@@ -40,7 +45,7 @@ export default class ProviderTest extends ProvCommand<typeof ProviderTest> {
         checks = await p.testHosts(await runtime.targets(Object.keys(await runtime.hosts())));
         if (checks.length === 0)
           checks = [{ target: 'local', ok: false, detail: 'no hosts: prov provider add local --hosts hosts.ncl' }];
-      } else checks = await (await runtime.provider('aws')).test();
+      } else checks = await (await runtime.provider(this.args.name)).test();
       if (!this.jsonEnabled())
         this.log(
           renderTable(checks.map((c) => ({ target: c.target, result: c.ok ? 'ok' : 'FAILED', detail: c.detail }))),

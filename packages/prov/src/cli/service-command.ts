@@ -1,0 +1,87 @@
+import { Args, Flags } from '@oclif/core';
+import { ProvCommand } from '../base.js';
+
+/**
+ * `service install` and `service uninstall`: the same hosts, flags, lock and rollback; they differ only in
+ * whether the taskserv.<service>.<host> resources are desired (installed) or not (uninstalled).
+ */
+export abstract class ServiceRunCommand extends ProvCommand<typeof ServiceRunCommand> {
+  static override args = {
+    service: Args.string({
+      description: 'service, e.g. containerd, etcd, postgresql, prometheus, node_exporter',
+      required: true,
+    }),
+  };
+  static override flags = {
+    servers: Flags.string({
+      description: 'hosts, comma-separated',
+      required: true,
+      delimiter: ',',
+      multiple: true,
+      multipleNonGreedy: true,
+      helpValue: '<name,...>',
+    }),
+    version: Flags.string({ description: "service version (default: the definition's)" }),
+    set: Flags.string({
+      description: 'a definition variable, key=value (repeatable)',
+      multiple: true,
+      multipleNonGreedy: true,
+      helpValue: '<key=value>',
+    }),
+    parallelism: Flags.integer({ description: 'hosts at the same time', default: 10, min: 1 }),
+    'no-rollback': Flags.boolean({ description: 'on failure, keep the hosts that completed' }),
+    file: Flags.string({
+      char: 'f',
+      description: 'Nickel config with hosts and taskserv settings (default: prov.ncl when present)',
+    }),
+    verbose: Flags.boolean({ char: 'v', description: 'print the steps’ output, host-prefixed, on stderr' }),
+  };
+
+  protected abstract readonly operation: 'install' | 'uninstall';
+
+  async run() {
+    const { existsSync } = await import('node:fs');
+    const { makePlan } = await import('../core/engine.js');
+    const { Runtime } = await import('../adapters/runtime.js');
+    const { serviceResources } = await import('./service.js');
+    const flow = await import('./flow.js');
+    const io = { json: this.jsonEnabled(), log: (s: string) => this.log(s) };
+    const cfg = this.flags.file ?? (existsSync('prov.ncl') ? 'prov.ncl' : undefined);
+    const loaded = cfg ? await this.loadInfra(cfg) : undefined;
+    const runtime = new Runtime(this.runtimeSettings(), loaded?.infra);
+    const store = await this.openStore();
+    return flow.runOperation(
+      store,
+      runtime,
+      {
+        lockName: `service ${this.operation}`,
+        report: 'service',
+        parallelism: this.flags.parallelism,
+        rollback: !this.flags['no-rollback'],
+        autoApprove: true,
+        verbose: this.flags.verbose,
+        prepare: async () => {
+          const resources = await serviceResources(runtime, this.args.service, this.flags.servers, {
+            ...(this.flags.version ? { version: this.flags.version } : {}),
+            ...(this.flags.set ? { set: this.flags.set } : {}),
+          });
+          // Targeting the resources limits the plan to these hosts; leaving them out of desired deletes them.
+          const desired = this.operation === 'install' ? resources : [];
+          const plan = await makePlan(
+            { store, provider: runtime.provider },
+            {
+              desired,
+              warnings: [],
+              config: null,
+              operation: 'apply',
+              refresh: true,
+              targets: resources.map((d) => d.address),
+            },
+          );
+          return { plan, desired };
+        },
+      },
+      io,
+    );
+  }
+}
