@@ -182,7 +182,9 @@ export default async function provBench() {
     if (skip) {
       console.log('ssh fan-out skipped: sshd is not installed (apt-get install -y openssh-server)');
     } else {
-      const servers = await Promise.all(Array.from({ length: HOSTS }, () => startSshd()));
+      const servers = await Promise.all(
+        Array.from({ length: HOSTS }, (_, i) => startSshd({ host: `127.0.0.${11 + i}` })),
+      );
       try {
         const { SshExecutor } = await import(dist('prov/dist/adapters/ssh/executor.js'));
         const { KnownHosts } = await import(dist('prov/dist/adapters/ssh/known-hosts.js'));

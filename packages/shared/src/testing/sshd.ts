@@ -45,6 +45,8 @@ export interface SshdServer {
 
 export interface SshdOptions {
   readyTimeoutMs?: number;
+  /** A loopback address to listen on (127.0.0.x), so that several hosts look distinct; default 127.0.0.1. */
+  host?: string;
 }
 
 /**
@@ -57,6 +59,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<SshdServer> {
   const keygen = findExecutable('ssh-keygen')!;
   const root = isRoot();
   const user = root ? await ensureTestUser() : currentUser();
+  const host = opts.host ?? LOOPBACK;
   if (root) {
     // Privilege separation needs it; without systemd nothing creates it ("Missing privilege separation directory").
     await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
@@ -80,19 +83,19 @@ export async function startSshd(opts: SshdOptions = {}): Promise<SshdServer> {
       await mkdir(workDir, { mode: 0o755 });
       if (root) await chown(workDir, user.uid, user.gid);
 
-      const port = await getFreePort();
+      const port = await getFreePort(host);
       const config = join(dir, 'sshd_config');
-      await writeFile(config, sshdConfig({ dir, port, hostKeyPath, authorizedKeys, user: user.name }));
+      await writeFile(config, sshdConfig({ dir, host, port, hostKeyPath, authorizedKeys, user: user.name }));
       // Absolute path: sshd re-execs itself and refuses otherwise. -D -e: foreground, log to stderr.
       proc = spawnServer({ name: 'sshd', command: sshd, args: ['-D', '-e', '-f', config], cwd: dir });
       const p = proc;
-      await waitUntilReady(p, () => probeSsh(port), {
-        what: `SSH banner on ${LOOPBACK}:${port}`,
+      await waitUntilReady(p, () => probeSsh(host, port), {
+        what: `SSH banner on ${host}:${port}`,
         timeoutMs: opts.readyTimeoutMs ?? READY_TIMEOUT_MS,
       });
       const hostKey = (await readFile(`${hostKeyPath}.pub`, 'utf8')).trim();
       return {
-        host: LOOPBACK,
+        host,
         port,
         username: user.name,
         privateKey: await readFile(privateKeyPath),
@@ -117,6 +120,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<SshdServer> {
 
 function sshdConfig(c: {
   dir: string;
+  host: string;
   port: number;
   hostKeyPath: string;
   authorizedKeys: string;
@@ -124,7 +128,7 @@ function sshdConfig(c: {
 }): string {
   return [
     `Port ${c.port}`,
-    `ListenAddress ${LOOPBACK}`,
+    `ListenAddress ${c.host}`,
     `HostKey ${c.hostKeyPath}`,
     `PidFile ${join(c.dir, 'sshd.pid')}`,
     // One authorized_keys for every account: AllowUsers keeps the key from opening any other account.
@@ -150,8 +154,9 @@ function sshdConfig(c: {
 }
 
 /** The server speaks first: `SSH-2.0-OpenSSH_...`. */
-function probeSsh(port: number): Promise<void> {
+function probeSsh(host: string, port: number): Promise<void> {
   return probeTcp(port, {
+    host,
     accept: (buf) => {
       const text = buf.toString('latin1');
       if (text.startsWith('SSH-')) return text.includes('\n');
