@@ -180,9 +180,9 @@ describe('logging', () => {
 
 describe('planned commands', () => {
   it('say they are not implemented yet, with their SPEC id, and exit 1', async () => {
-    const r = await runBin('svault', ['transit', 'keys', 'list']);
+    const r = await runBin('prov', ['estimate']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/'svault transit keys list' is not implemented yet \(planned as SV11 in SPEC\.md\)/);
+    expect(r.stderr).toMatch(/'prov estimate' is not implemented yet \(planned as PV10 in SPEC\.md\)/);
     expect(r.stdout).toBe('');
   });
 });

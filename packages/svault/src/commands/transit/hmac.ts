@@ -1,25 +1,41 @@
 import { Args, Flags } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../../tool.js';
+import { ClientCommand } from '../../cli/base.js';
+import { batchFlag, mountFlag, printBatch, transitBody } from './encrypt.js';
+import { hashFlag } from './sign.js';
 
-export default planned(tool, {
-  summary: 'Compute an HMAC of data with a named key',
-  spec: 'SV11',
-  args: {
+export default class TransitHmac extends ClientCommand<typeof TransitHmac> {
+  static override summary = 'Compute an HMAC of data with a named key';
+  static override description =
+    "Data comes as input=<base64>, as one raw argument, or on stdin. Check it with 'transit verify KEY ... hmac=...'.";
+  static override strict = false;
+  static override args = {
     key: Args.string({ description: 'key name', required: true }),
-    input: Args.string({ description: 'data; read from stdin when omitted' }),
-  },
-  flags: {
-    algorithm: Flags.string({
-      description: 'hash function',
-      options: ['sha2-256', 'sha2-384', 'sha2-512'],
-      default: 'sha2-256',
-    }),
+    data: Args.string({ description: 'input=<base64>, or raw data', ignoreStdin: true }),
+  };
+  static override flags = {
+    algorithm: hashFlag,
     'key-version': Flags.integer({ description: 'key version to use (default: the latest)', min: 1 }),
-    'batch-input': Flags.string({
-      description: 'JSON file with an array of items, to process many at once',
-      helpValue: '<file>',
-    }),
-  },
-  examples: ['<%= config.bin %> transit hmac payments "order-1234"'],
-});
+    'batch-input': batchFlag,
+    mount: mountFlag,
+  };
+  static override examples = [
+    '<%= config.bin %> transit hmac payments "order-1234"',
+    '<%= config.bin %> transit hmac payments --algorithm sha2-512 < file',
+  ];
+
+  async run() {
+    const f = this.flags;
+    const body = await transitBody(
+      await this.rest(1),
+      ['input', 'key_version'],
+      { field: 'input', encode: true },
+      f['batch-input'],
+    );
+    if (f.algorithm) body.algorithm = f.algorithm;
+    if (f['key-version'] !== undefined) body.key_version = f['key-version'];
+    const r = await this.client().write(`${f.mount}/hmac/${this.args.key}`, body);
+    if (body.batch_input) printBatch(this, r, 'hmac');
+    else if (!this.jsonEnabled()) this.log(String(r?.data?.hmac));
+    return r;
+  }
+}

@@ -1,26 +1,56 @@
 import { Args, Flags } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../../tool.js';
+import { ClientCommand } from '../../cli/base.js';
+import { batchFlag, mountFlag, printBatch, transitBody } from './encrypt.js';
+import { hashFlag } from './sign.js';
 
-export default planned(tool, {
-  summary: 'Verify a signature or an HMAC made with a named key',
-  spec: 'SV11',
-  args: {
+export default class TransitVerify extends ClientCommand<typeof TransitVerify> {
+  static override summary = 'Verify a signature or an HMAC made with a named key';
+  static override description =
+    'Prints "valid" and exits 0, or prints "invalid" and exits 1. The data comes as input=<base64>, as one raw ' +
+    'argument, or on stdin; the signature as signature=... (or --signature), an HMAC as hmac=....';
+  static override strict = false;
+  static override args = {
     key: Args.string({ description: 'key name', required: true }),
-    input: Args.string({ description: 'the signed data; read from stdin when omitted' }),
-  },
-  flags: {
+    data: Args.string({
+      description: 'input=<base64>, signature=vault:vN:..., hmac=vault:vN:..., or raw data',
+      ignoreStdin: true,
+    }),
+  };
+  static override flags = {
     signature: Flags.string({ description: 'the vault:vN: signature to check' }),
     hmac: Flags.string({ description: 'the vault:vN: HMAC to check, instead of a signature' }),
-    'hash-algorithm': Flags.string({
-      description: 'hash for ecdsa keys',
-      options: ['sha2-256', 'sha2-384', 'sha2-512'],
-      default: 'sha2-256',
-    }),
-    'batch-input': Flags.string({
-      description: 'JSON file with an array of items, to process many at once',
-      helpValue: '<file>',
-    }),
-  },
-  examples: ['<%= config.bin %> transit verify signer "release v1.2.0" --signature vault:v1:MEUCIQ...'],
-});
+    'hash-algorithm': hashFlag,
+    'marshaling-algorithm': Flags.string({ description: 'ecdsa signature encoding', options: ['asn1', 'jws'] }),
+    'batch-input': batchFlag,
+    mount: mountFlag,
+  };
+  static override examples = [
+    '<%= config.bin %> transit verify signer input=$(base64 -w0 release.txt) signature=vault:v1:MEUCIQ...',
+    '<%= config.bin %> transit verify signer "release v1.2.0" --signature vault:v1:MEUCIQ...',
+  ];
+
+  async run() {
+    const f = this.flags;
+    const body = await transitBody(
+      await this.rest(1),
+      ['input', 'context', 'signature', 'hmac'],
+      { field: 'input', encode: true },
+      f['batch-input'],
+    );
+    if (f.signature) body.signature = f.signature;
+    if (f.hmac) body.hmac = f.hmac;
+    if (f['hash-algorithm']) body.hash_algorithm = f['hash-algorithm'];
+    if (f['marshaling-algorithm']) body.marshaling_algorithm = f['marshaling-algorithm'];
+    const r = await this.client().write(`${f.mount}/verify/${this.args.key}`, body);
+    if (body.batch_input) {
+      printBatch(this, r, 'valid');
+      return r;
+    }
+    const valid = r?.data?.valid === true;
+    if (this.jsonEnabled()) {
+      if (!valid) this.logJson(r);
+    } else this.log(valid ? 'valid' : 'invalid');
+    if (!valid) this.exit(1);
+    return r;
+  }
+}
