@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { stripVTControlCharacters } from 'node:util';
 import { usageError } from './errors.js';
 
@@ -104,5 +105,20 @@ export function assertInteractive(
 ): void {
   if (!stdin.isTTY || env.CI) {
     throw usageError(`${what} needs an answer and this is not an interactive terminal`, { hint: `pass ${flag}` });
+  }
+}
+
+/**
+ * All of stdin as text. Once oclif or Node has touched `process.stdin`, fd 0 of a pipe can be
+ * non-blocking and `readFileSync(0)` fails with EAGAIN; opening /dev/stdin gives a fresh,
+ * blocking description of the same pipe or file. Sockets cannot be reopened: they use fd 0.
+ */
+export function readStdinSync(): string {
+  try {
+    return readFileSync('/dev/stdin', 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENXIO' || code === 'EACCES') return readFileSync(0, 'utf8');
+    throw e;
   }
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from '@oclif/core';
 import { StratumCommand } from '@stratumiops/shared/cli/command';
 import { usageError } from '@stratumiops/shared/errors';
-import { renderTable } from '@stratumiops/shared/output';
+import { readStdinSync, renderTable } from '@stratumiops/shared/output';
 import { type ClientTls, SvaultClient, type VaultResponse } from '../client/index.js';
 import { formatDuration } from '../core/fields.js';
 import { type SvaultConfig, tool } from '../tool.js';
@@ -89,10 +89,7 @@ export function splitMount(full: string, mount?: string): { mount: string; path:
  * KEY=VALUE pairs as Vault's CLI takes them: `KEY=@file` reads the value from a file,
  * a lone `-` reads a JSON object from stdin.
  */
-export function parsePairs(
-  pairs: string[],
-  stdin: () => string = () => readFileSync(0, 'utf8'),
-): Record<string, unknown> {
+export function parsePairs(pairs: string[], stdin: () => string = readStdinSync): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const p of pairs) {
     if (p === '-') {

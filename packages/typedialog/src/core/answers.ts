@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { StratumError, usageError } from '@stratumiops/shared/errors';
+import { readStdinSync } from '@stratumiops/shared/output';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import YAML from 'yaml';
 import type { Answers } from './engine.js';
@@ -59,7 +60,7 @@ export function answersFormat(path: string): 'json' | 'yaml' | 'toml' {
 
 /** Reads an answers file; `-` reads stdin (JSON or YAML). */
 export function loadAnswers(path: string): Answers {
-  if (path === '-') return parseAnswers(readFileSync(0, 'utf8'), '<stdin>', 'yaml');
+  if (path === '-') return parseAnswers(readStdinSync(), '<stdin>', 'yaml');
   const format = answersFormat(path);
   if (!existsSync(path)) throw new StratumError('notFound', `answers file ${path} does not exist`);
   return parseAnswers(readFileSync(path, 'utf8'), path, format);
