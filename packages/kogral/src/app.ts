@@ -9,6 +9,7 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { notFoundError } from '@stratumiops/shared/errors';
 import type { SqliteIndex } from './adapters/sqlite-index.js';
 import type { GraphWatcher } from './adapters/watch.js';
+import { graphLookup, IndexedLookup, type NodeLookup } from './core/catalog.js';
 import type { Graph } from './core/graph.js';
 import { Kogral } from './core/kogral.js';
 import type { Embedder } from './core/search/embedder.js';
@@ -41,6 +42,8 @@ export interface AppOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   warn?: (message: string) => void;
+  /** Debug lines (e.g. what an index refresh did and how long it took). */
+  debug?: (fields: Record<string, unknown>, message: string) => void;
 }
 
 export class App {
@@ -50,6 +53,7 @@ export class App {
   readonly config: KogralConfig;
   private readonly env: NodeJS.ProcessEnv;
   private readonly warn: (m: string) => void;
+  private readonly debug: (fields: Record<string, unknown>, message: string) => void;
   private idx?: SqliteIndex;
   private embedder?: Embedder;
 
@@ -58,6 +62,7 @@ export class App {
     this.config = opts.config;
     this.env = opts.env ?? process.env;
     this.warn = opts.warn ?? ((m) => process.stderr.write(`kogral: warning: ${m}\n`));
+    this.debug = opts.debug ?? (() => {});
     this.store = new Store(dir, { maxBytes: opts.config.import.max_bytes });
     const author = opts.config.author || this.env.GIT_AUTHOR_NAME || this.env.USER || undefined;
     this.kg = new Kogral(this.store, {
@@ -116,8 +121,32 @@ export class App {
       const d = this.watcher.takeDirty();
       if (d.full) this.idx.refresh();
       else if (d.paths.length > 0) this.idx.update(d.paths, []);
-    } else this.idx.refresh();
+    } else {
+      const cpu = process.cpuUsage();
+      const { problems, ...s } = this.idx.refresh();
+      const used = process.cpuUsage(cpu);
+      const round = (ms: number) => Math.round(ms * 10) / 10;
+      this.debug(
+        { ...s, problems: problems.length, ms: round(s.ms), cpu_ms: round((used.user + used.system) / 1000) },
+        'index refreshed',
+      );
+    }
     return this.idx;
+  }
+
+  /**
+   * Lookups for list, show and get: from the index, brought up to date first (a stat per file,
+   * a read per changed file); from the files when the index cannot be opened.
+   */
+  async lookup(): Promise<NodeLookup> {
+    let index: SqliteIndex;
+    try {
+      index = await this.index();
+    } catch (e) {
+      this.warn(`search index unavailable (${(e as Error).message}); reading every file instead`);
+      return graphLookup(this.kg.graph());
+    }
+    return new IndexedLookup(this.store, index);
   }
 
   private watcher?: GraphWatcher;

@@ -1,48 +1,94 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { binPath, runBin, sandbox } from '../../../test/run-bin.js';
 
-/**
- * The MCP Inspector CLI as an outside client (KG7). It is not a dependency of the workspace
- * (its install pulls many packages); this suite runs when `mcp-inspector` is installed.
- */
-const inspector = join(import.meta.dirname, '..', '..', '..', 'node_modules', '.bin', 'mcp-inspector');
-const have = existsSync(inspector);
-if (!have) console.warn('skipping the MCP Inspector test: npm install -D @modelcontextprotocol/inspector to run it');
 const run = promisify(execFile);
+const inspector = join(
+  import.meta.dirname,
+  '..',
+  '..',
+  '..',
+  'node_modules',
+  '@modelcontextprotocol',
+  'inspector-cli',
+  'build',
+  'cli.js',
+);
 
-describe.skipIf(!have)('kogral serve with the MCP Inspector CLI', { timeout: 120_000 }, () => {
-  it('lists the tools, calls one, and gets invalid arguments back as a tool error', async () => {
+/** The MCP Inspector CLI (a devDependency) as an outside client of `kogral serve` (KG7). */
+describe('kogral serve with the MCP Inspector CLI', { timeout: 180_000 }, () => {
+  it('lists the tools, calls them, and gets invalid calls back as tool errors that change nothing', async () => {
+    expect(existsSync(inspector), `${inspector} is missing: npm ci installs it`).toBe(true);
     const { cwd, env } = sandbox();
     expect((await runBin('kogral', ['init'], { cwd, env })).code).toBe(0);
-    const base = ['--cli', '-e', `KOGRAL_DIR=${join(cwd, '.kogral')}`, process.execPath, binPath('kogral'), 'serve'];
-    const list = await run(inspector, [...base, '--method', 'tools/list'], { env: { ...process.env, ...env } });
-    expect(JSON.parse(list.stdout).tools.map((t: { name: string }) => t.name)).toContain('get_guidelines');
-    const add = await run(
-      inspector,
-      [
-        ...base,
-        '--method',
-        'tools/call',
-        '--tool-name',
-        'add_note',
-        '--tool-arg',
-        'title="From the inspector"',
-        'content="hello"',
-      ],
-      { env: { ...process.env, ...env } },
+    // inspector-cli 0.17 checks for "../package.json" relative to the working directory before
+    // importing its own: run it from a folder whose parent has one.
+    writeFileSync(join(cwd, 'package.json'), '{}\n');
+    const work = join(cwd, 'client');
+    mkdirSync(work);
+    const graph = join(cwd, '.kogral');
+    const call = async (...args: string[]) => {
+      const r = await run(
+        process.execPath,
+        [inspector, '--cli', '-e', `KOGRAL_DIR=${graph}`, process.execPath, binPath('kogral'), 'serve', ...args],
+        { cwd: work, env: { ...process.env, ...env } },
+      );
+      return JSON.parse(r.stdout) as Record<string, unknown> & {
+        isError?: boolean;
+        content?: { text: string }[];
+        structuredContent?: Record<string, unknown>;
+      };
+    };
+
+    const list = (await call('--method', 'tools/list')) as { tools: { name: string; inputSchema: unknown }[] };
+    const names = list.tools.map((t) => t.name);
+    for (const t of ['search', 'get_node', 'add_note', 'add_decision', 'add_execution', 'link', 'get_guidelines'])
+      expect(names).toContain(t);
+
+    const add = await call(
+      '--method',
+      'tools/call',
+      '--tool-name',
+      'add_note',
+      '--tool-arg',
+      'title="Inspector drives kogral"',
+      'content="Rotate the etcd certificates before they expire."',
+      'tags=["etcd","certs"]',
     );
-    expect(JSON.parse(add.stdout).structuredContent.id).toMatch(/^from-the-inspector-/);
-    const bad = await run(
-      inspector,
-      [...base, '--method', 'tools/call', '--tool-name', 'search', '--tool-arg', 'query=42'],
-      {
-        env: { ...process.env, ...env },
-      },
-    ).catch((e: { code: number; stdout: string }) => e);
-    expect((bad as { code: number }).code).toBe(5);
+    expect(add.isError).toBeFalsy();
+    const id = String(add.structuredContent?.id);
+    expect(id).toMatch(/^inspector-drives-kogral-/);
+    expect(readdirSync(join(graph, 'notes'))).toEqual([`${id}.md`]);
+
+    const found = await call(
+      '--method',
+      'tools/call',
+      '--tool-name',
+      'search',
+      '--tool-arg',
+      'query="etcd certificates"',
+    );
+    expect(found.isError).toBeFalsy();
+    expect(JSON.stringify(found.structuredContent)).toContain(id);
+
+    // A number where a string is required: a tool error naming the argument, and no node written.
+    const bad = await call(
+      '--method',
+      'tools/call',
+      '--tool-name',
+      'add_note',
+      '--tool-arg',
+      'title=42',
+      'content="x"',
+    );
+    expect(bad.isError).toBe(true);
+    expect(bad.content?.[0]?.text).toMatch(/title/);
+    const unknown = await call('--method', 'tools/call', '--tool-name', 'no_such_tool');
+    expect(unknown.isError).toBe(true);
+    expect(unknown.content?.[0]?.text).toMatch(/no_such_tool/);
+    expect(readdirSync(join(graph, 'notes'))).toEqual([`${id}.md`]);
   });
 });

@@ -1,8 +1,9 @@
-import { type Command, Flags } from '@oclif/core';
+import { Args, type Command, Flags } from '@oclif/core';
 import { usageError } from '@stratumiops/shared/errors';
 import type { AddInput, WriteResult } from '../core/kogral.js';
 import type { NodeType } from '../core/model.js';
 import { KogralCommand, splitList, tagFlag } from './base.js';
+import { askLines, PromptCancelled } from './prompt.js';
 
 export const commonAddFlags = {
   tag: tagFlag(),
@@ -21,33 +22,51 @@ export const commonAddFlags = {
   }),
 };
 
+/** The title argument: asked for on a terminal when left out. */
+export const titleArg = () => Args.string({ description: 'title (asked for on a terminal when left out)' });
+
 export const bodyFlags = {
   body: Flags.string({ description: 'markdown body, or - for stdin' }),
   'body-file': Flags.string({ description: 'read the markdown body from this file', helpValue: '<file>' }),
 };
 
-export interface MissingField {
+/** A value an `add` command needs: given by a flag (or the title argument), or asked for. */
+export interface Needed<K extends string> {
+  key: K;
+  value: string | undefined;
+  /** How to pass it: `--context`, or `a title` for the argument. */
   flag: string;
-  what: string;
+  /** The prompt. */
+  label: string;
 }
 
-/** What every `add <type>` command shares: flags, the missing-field rule, output. */
+/** What every `add <type>` command shares: flags, missing values (prompts on a terminal), output. */
 export abstract class AddCommand<T extends typeof Command> extends KogralCommand<T> {
   /**
-   * Prompts are not available (no prompt library is installed): on a terminal the missing
-   * fields are listed; off a terminal (or under CI) the command never waits for input. Both exit 2.
+   * Every needed value: the given ones, and the missing ones asked on a terminal. Off a
+   * terminal (or under CI) nothing is asked: exit 2 naming every missing flag.
    */
-  protected requireFields(type: NodeType, missing: MissingField[]): void {
-    if (missing.length === 0) return;
-    const flags = missing.map((m) => m.flag);
-    const list = flags.length === 1 ? flags[0] : `${flags.slice(0, -1).join(', ')} and ${flags.at(-1)}`;
-    const tty = Boolean(process.stdin.isTTY) && !process.env.CI;
-    throw usageError(`'kogral add ${type}' needs ${list}`, {
-      hint: tty
-        ? `missing: ${missing.map((m) => `${m.flag} (${m.what})`).join('; ')}`
-        : `pass ${list}; kogral never prompts when stdin is not a terminal`,
-      details: { missing: flags },
-    });
+  protected async fill<K extends string>(type: NodeType, needed: Needed<K>[]): Promise<Record<K, string>> {
+    const missing = needed.filter((n) => n.value === undefined);
+    if (missing.length > 0 && (!process.stdin.isTTY || process.env.CI)) {
+      const flags = missing.map((m) => m.flag);
+      const list = flags.length === 1 ? flags[0] : `${flags.slice(0, -1).join(', ')} and ${flags.at(-1)}`;
+      throw usageError(`'kogral add ${type}' needs ${list}`, {
+        hint: `pass ${list}; kogral asks only on a terminal (stdin is not one${process.env.CI ? ', or CI is set' : ''})`,
+        details: { missing: flags },
+      });
+    }
+    let answers: string[] = [];
+    try {
+      answers = missing.length > 0 ? await askLines(missing.map((m) => m.label)) : [];
+    } catch (e) {
+      if (!(e instanceof PromptCancelled)) throw e;
+      process.stderr.write('kogral: cancelled, nothing written\n');
+      this.exit(130);
+    }
+    const out = {} as Record<K, string>;
+    for (const n of needed) out[n.key] = n.value ?? (answers.shift() as string);
+    return out;
   }
 
   protected meta(values: string[] | undefined): Record<string, unknown> {

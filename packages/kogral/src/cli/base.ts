@@ -69,7 +69,11 @@ export abstract class KogralCommand<T extends typeof Command> extends StratumCom
   /** The graph for this directory, with git auto-commit wired when configured. */
   protected async app(): Promise<App> {
     if (!this.appCache) {
-      this.appCache = App.open({ config: this.config_, warn: (m) => this.warnLine(m) });
+      this.appCache = App.open({
+        config: this.config_,
+        warn: (m) => this.warnLine(m),
+        debug: (fields, m) => this.logger.debug(fields, m),
+      });
       await this.appCache.withGit();
     }
     return this.appCache;

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { renderTable } from '@stratumiops/shared/output';
 import { KogralCommand, splitList, tagFlag, typeFlag } from '../cli/base.js';
+import type { EntrySort } from '../core/catalog.js';
 import type { NodeType } from '../core/model.js';
 
 export default class List extends KogralCommand<typeof List> {
@@ -19,31 +20,28 @@ export default class List extends KogralCommand<typeof List> {
 
   async run() {
     const app = await this.app();
-    const g = app.kg.graph();
-    this.reportProblems(g.problems);
-    const sort = this.flags.sort as 'updated' | 'created' | 'title' | 'id';
-    let nodes = g
-      .filter({
-        ...(this.flags.type ? { type: this.flags.type as NodeType } : {}),
-        tags: splitList(this.flags.tag),
-        ...(this.flags.status ? { status: this.flags.status } : {}),
-      })
-      .map((s) => ({
-        id: s.node.id,
-        type: s.node.type,
-        title: s.node.title,
-        status: s.node.status,
-        tags: s.node.tags,
-        created: s.node.created,
-        updated: s.node.updated,
-        path: s.path,
-        ...(s.node.source ? { source: s.node.source } : {}),
-      }));
-    nodes.sort((a, b) =>
-      sort === 'title' || sort === 'id' ? a[sort].localeCompare(b[sort]) : b[sort].localeCompare(a[sort]),
-    );
-    const total = nodes.length;
-    if (this.flags.limit) nodes = nodes.slice(0, this.flags.limit);
+    const g = await app.lookup();
+    const problems = g.problems;
+    this.reportProblems(problems);
+    // Sorted and cut by the lookup: from the index, only the rows shown are read in full.
+    const { entries, total } = g.entries({
+      ...(this.flags.type ? { type: this.flags.type as NodeType } : {}),
+      tags: splitList(this.flags.tag),
+      ...(this.flags.status ? { status: this.flags.status } : {}),
+      sort: this.flags.sort as EntrySort,
+      ...(this.flags.limit ? { limit: this.flags.limit } : {}),
+    });
+    const nodes = entries.map((e) => ({
+      id: e.id,
+      type: e.type,
+      title: e.title,
+      status: e.status,
+      tags: e.tags,
+      created: e.created,
+      updated: e.updated,
+      path: e.path,
+      ...(e.source ? { source: e.source } : {}),
+    }));
     if (nodes.length === 0) this.log('no nodes');
     else
       this.log(
@@ -52,6 +50,6 @@ export default class List extends KogralCommand<typeof List> {
           ['id', 'type', 'status', 'updated', 'title', 'tags'],
         ),
       );
-    return { count: nodes.length, total, nodes, problems: g.problems };
+    return { count: nodes.length, total, nodes, problems };
   }
 }

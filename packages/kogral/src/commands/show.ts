@@ -15,12 +15,13 @@ export default class Show extends KogralCommand<typeof Show> {
 
   async run() {
     const app = await this.app();
-    const g = app.kg.graph();
+    // From the index when it can be used: a large graph is not read file by file to show one node.
+    const g = await app.lookup();
     const s = app.kg.get(this.args.id, g);
     const n = s.node;
     const out = g.outgoing(n);
     const back = g.backlinks(n.id);
-    const title = (id: string) => g.byId.get(id)?.node.title;
+    const title = (id: string) => g.title(id);
     if (this.flags.raw && !this.jsonEnabled()) {
       process.stdout.write(readFileSync(s.path, 'utf8'));
       return { path: s.path };

@@ -26,7 +26,7 @@ export class Graph {
   ) {
     for (const s of nodes) {
       this.byId.set(s.node.id, s);
-      for (const name of names(s.node)) {
+      for (const name of nodeNames(s.node)) {
         const list = this.byName.get(name) ?? [];
         if (!list.includes(s.node.id)) list.push(s.node.id);
         this.byName.set(name, list);
@@ -55,8 +55,7 @@ export class Graph {
   resolveName(ref: string): StoredNode | undefined {
     const exact = this.byId.get(ref);
     if (exact) return exact;
-    const key = ref.trim().toLowerCase();
-    for (const k of [key, `slug:${slugify(ref, 200)}`, `src:${key}`]) {
+    for (const k of refKeys(ref)) {
       const ids = this.byName.get(k);
       if (ids && ids.length >= 1) return this.byId.get(ids[0] as string);
     }
@@ -90,33 +89,7 @@ export class Graph {
 
   /** Outgoing edges of one node: declared relations and body wikilinks (as relates_to). */
   outgoing(node: KNode): Edge[] {
-    const out: Edge[] = [];
-    for (const r of node.relations) {
-      const t = this.resolveName(r.target);
-      out.push({
-        from: node.id,
-        to: t?.node.id ?? r.target,
-        type: r.type,
-        weight: r.weight,
-        via: 'frontmatter',
-        ...(t ? {} : { missing: r.target }),
-      });
-    }
-    for (const link of wikilinks(node.body)) {
-      const t = this.resolveName(link);
-      if (t?.node.id === node.id) continue;
-      const to = t?.node.id ?? link;
-      if (out.some((e) => e.to === to && e.type === 'relates_to')) continue;
-      out.push({
-        from: node.id,
-        to,
-        type: 'relates_to',
-        weight: 1,
-        via: 'wikilink',
-        ...(t ? {} : { missing: link }),
-      });
-    }
-    return out;
+    return outgoingEdges(node, (ref) => this.resolveName(ref)?.node.id);
   }
 
   edges(): Edge[] {
@@ -166,13 +139,53 @@ export class Graph {
   }
 }
 
-/** The names a node answers to in links and lookups. */
-function names(n: KNode): string[] {
+/** The names a node answers to in links and lookups (besides its id). */
+export function nodeNames(n: KNode): string[] {
   const out = [n.title.toLowerCase(), `slug:${slugify(n.title, 200)}`];
   for (const a of n.aliases) out.push(a.toLowerCase(), `slug:${slugify(a, 200)}`);
   if (n.source) {
     out.push(`src:${n.source.toLowerCase()}`);
     out.push(`src:${n.source.replace(/\.md$/i, '').toLowerCase()}`);
+  }
+  return out;
+}
+
+/** The keys of `nodeNames` a reference (a link target, a lookup) can match, in the order they are tried. */
+export function refKeys(ref: string): string[] {
+  const key = ref.trim().toLowerCase();
+  return [key, `slug:${slugify(ref, 200)}`, `src:${key}`];
+}
+
+/**
+ * Outgoing edges of one node: declared relations and body wikilinks (as relates_to), each
+ * target resolved to a node id by `resolveName` (undefined: the edge is missing).
+ */
+export function outgoingEdges(node: KNode, resolveName: (ref: string) => string | undefined): Edge[] {
+  const out: Edge[] = [];
+  for (const r of node.relations) {
+    const to = resolveName(r.target);
+    out.push({
+      from: node.id,
+      to: to ?? r.target,
+      type: r.type,
+      weight: r.weight,
+      via: 'frontmatter',
+      ...(to ? {} : { missing: r.target }),
+    });
+  }
+  for (const link of wikilinks(node.body)) {
+    const t = resolveName(link);
+    if (t === node.id) continue;
+    const to = t ?? link;
+    if (out.some((e) => e.to === to && e.type === 'relates_to')) continue;
+    out.push({
+      from: node.id,
+      to,
+      type: 'relates_to',
+      weight: 1,
+      via: 'wikilink',
+      ...(t ? {} : { missing: link }),
+    });
   }
   return out;
 }

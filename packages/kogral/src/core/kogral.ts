@@ -1,4 +1,5 @@
 import { conflictError, notFoundError, usageError, validationError } from '@stratumiops/shared/errors';
+import type { NodeLookup } from './catalog.js';
 import { Graph } from './graph.js';
 import { makeId } from './ids.js';
 import { isProblem, wikilinks } from './markdown.js';
@@ -56,6 +57,9 @@ export interface DeleteResult {
   dangling: { from: string; via: 'frontmatter' | 'wikilink'; type: RelationType; removed: boolean }[];
 }
 
+/** What resolving a reference needs: the whole graph, or the index (catalog.ts). */
+type Lookup = Pick<NodeLookup, 'resolve' | 'problems'>;
+
 const validDay = (d: string) => /^\d{4}-\d{2}-\d{2}$/.test(d) && !Number.isNaN(Date.parse(`${d}T00:00:00Z`));
 
 export function localDay(d: Date): string {
@@ -80,7 +84,7 @@ export class Kogral {
   }
 
   /** A node by id (fast path through its file name), else by title, alias or id prefix. */
-  get(ref: string, graph?: Graph | (() => Graph)): StoredNode {
+  get(ref: string, graph?: Lookup | (() => Lookup)): StoredNode {
     const direct = this.store.getById(ref);
     if (direct && isProblem(direct))
       throw validationError(`node '${ref}' cannot be read: ${formatProblem(direct)}`, {

@@ -234,6 +234,8 @@ export function serializeNode(n: KNode): string {
 /** Targets of `[[wikilinks]]` in a body: `[[Page]]`, `[[Page|label]]`, `[[Page#Heading]]`, `[[id]]`. */
 export function wikilinks(body: string): string[] {
   const out: string[] = [];
+  // Most bodies have no link: skip the code-stripping pass (a regex over the whole body) for them.
+  if (!body.includes('[[')) return out;
   const text = stripCode(body);
   const re = /(!?)\[\[([^[\]\n]+?)\]\]/g;
   for (let m = re.exec(text); m; m = re.exec(text)) {

@@ -53,6 +53,21 @@ export class Store {
   /** Node files, without stat. Dot files (temporary files of atomic writes) are skipped. */
   listPaths(): { path: string; type: NodeType }[] {
     const out: { path: string; type: NodeType }[] = [];
+    this.eachFile((path, type) => out.push({ path, type }));
+    return out;
+  }
+
+  /** Node files with their mtime and size (for the index's incremental update, on every search). */
+  listFiles(): FileEntry[] {
+    const out: FileEntry[] = [];
+    this.eachFile((path, type) => {
+      const st = statSync(path, { throwIfNoEntry: false });
+      if (st?.isFile()) out.push({ path, type, mtimeMs: st.mtimeMs, size: st.size });
+    });
+    return out;
+  }
+
+  private eachFile(fn: (path: string, type: NodeType) => void): void {
     for (const type of NODE_TYPES) {
       const d = join(this.dir, typeDir(type));
       let names: string[];
@@ -62,22 +77,9 @@ export class Store {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
         throw e;
       }
-      for (const name of names) {
-        if (name.startsWith('.') || !name.endsWith('.md')) continue;
-        out.push({ path: join(d, name), type });
-      }
+      // Concatenation, not path.join: the folder is already normal, and this runs for every file.
+      for (const name of names) if (name.endsWith('.md') && !name.startsWith('.')) fn(`${d}/${name}`, type);
     }
-    return out;
-  }
-
-  /** Node files with their mtime and size (for the index's incremental update). */
-  listFiles(): FileEntry[] {
-    const out: FileEntry[] = [];
-    for (const f of this.listPaths()) {
-      const st = statSync(f.path, { throwIfNoEntry: false });
-      if (st?.isFile()) out.push({ path: f.path, type: f.type, mtimeMs: st.mtimeMs, size: st.size });
-    }
-    return out;
   }
 
   /** Reads one node file. */
@@ -106,7 +108,8 @@ export class Store {
     const nodes: StoredNode[] = [];
     const problems: Problem[] = [];
     const seen = new Map<string, string>();
-    for (const f of this.listPaths()) {
+    // In path order, so that of two files with one id the same one wins everywhere (the index agrees).
+    for (const f of this.listPaths().sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
       const r = this.read(f.path, f.type);
       if (isProblem(r)) problems.push(r);
       else if (seen.has(r.id))

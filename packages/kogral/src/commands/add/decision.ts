@@ -1,10 +1,10 @@
-import { Args, Flags } from '@oclif/core';
-import { AddCommand, bodyFlags, commonAddFlags } from '../../cli/add.js';
+import { Flags } from '@oclif/core';
+import { AddCommand, bodyFlags, commonAddFlags, titleArg } from '../../cli/add.js';
 import { DECISION_STATUSES } from '../../core/model.js';
 
 export default class AddDecision extends AddCommand<typeof AddDecision> {
   static override summary = 'Add a decision record (ADR): context, decision, consequences';
-  static override args = { title: Args.string({ description: 'title', required: true }) };
+  static override args = { title: titleArg() };
   static override flags = {
     context: Flags.string({ description: 'why a decision is needed' }),
     decision: Flags.string({ description: 'what was decided' }),
@@ -23,17 +23,22 @@ export default class AddDecision extends AddCommand<typeof AddDecision> {
   ];
 
   async run() {
-    const { context, decision, consequences } = this.flags;
-    this.requireFields('decision', [
-      ...(context === undefined ? [{ flag: '--context', what: 'why a decision is needed' }] : []),
-      ...(decision === undefined ? [{ flag: '--decision', what: 'what was decided' }] : []),
-      ...(consequences === undefined ? [{ flag: '--consequences', what: 'what follows from it' }] : []),
+    const { title, context, decision, consequences } = await this.fill('decision', [
+      { key: 'title', value: this.args.title, flag: 'a title', label: 'Title' },
+      { key: 'context', value: this.flags.context, flag: '--context', label: 'Context (why a decision is needed)' },
+      { key: 'decision', value: this.flags.decision, flag: '--decision', label: 'Decision (what was decided)' },
+      {
+        key: 'consequences',
+        value: this.flags.consequences,
+        flag: '--consequences',
+        label: 'Consequences (what follows from it)',
+      },
     ]);
     const body = this.readBody(this.flags.body, this.flags['body-file']);
     return this.create(
       {
         type: 'decision',
-        title: this.args.title,
+        title,
         fields: { context, decision, consequences, body },
         ...(this.flags.supersedes
           ? { relations: [{ type: 'supersedes', target: this.flags.supersedes, weight: 1 }] }

@@ -1,12 +1,12 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { usageError } from '@stratumiops/shared/errors';
-import { AddCommand, commonAddFlags } from '../../cli/add.js';
+import { AddCommand, commonAddFlags, titleArg } from '../../cli/add.js';
 import { splitList } from '../../cli/base.js';
 import { executionFields } from '../../core/execution.js';
 
 export default class AddExecution extends AddCommand<typeof AddExecution> {
   static override summary = 'Add an execution record: incident or postmortem';
-  static override args = { title: Args.string({ description: 'title', required: true }) };
+  static override args = { title: titleArg() };
   static override flags = {
     context: Flags.string({ description: 'what happened' }),
     'root-cause': Flags.string({ description: 'root cause' }),
@@ -35,23 +35,25 @@ export default class AddExecution extends AddCommand<typeof AddExecution> {
 
   async run() {
     const f = this.flags;
-    this.requireFields('execution', [
-      ...(f['root-cause'] === undefined ? [{ flag: '--root-cause', what: 'why it happened' }] : []),
-      ...(f.resolution === undefined ? [{ flag: '--resolution', what: 'how it was resolved' }] : []),
-    ]);
+    // Bad flags are refused before anything is asked.
     for (const k of ['started', 'detected', 'resolved'] as const) {
       const v = f[k];
       if (v !== undefined && Number.isNaN(Date.parse(v)))
         throw usageError(`--${k} '${v}' is not a date/time`, { hint: 'use ISO 8601, e.g. 2026-01-22T10:15:00Z' });
     }
+    const v = await this.fill('execution', [
+      { key: 'title', value: this.args.title, flag: 'a title', label: 'Title' },
+      { key: 'root_cause', value: f['root-cause'], flag: '--root-cause', label: 'Root cause (why it happened)' },
+      { key: 'resolution', value: f.resolution, flag: '--resolution', label: 'Resolution (how it was resolved)' },
+    ]);
     return this.create(
       {
         type: 'execution',
-        title: this.args.title,
+        title: v.title,
         fields: executionFields({
           context: f.context,
-          root_cause: f['root-cause'],
-          resolution: f.resolution,
+          root_cause: v.root_cause,
+          resolution: v.resolution,
           action_items: splitList(f['action-item']),
           related_resources: f.related ?? [],
           started: f.started,

@@ -1,9 +1,9 @@
-import { Args, Flags } from '@oclif/core';
-import { AddCommand, bodyFlags, commonAddFlags } from '../../cli/add.js';
+import { Flags } from '@oclif/core';
+import { AddCommand, bodyFlags, commonAddFlags, titleArg } from '../../cli/add.js';
 
 export default class AddGuideline extends AddCommand<typeof AddGuideline> {
   static override summary = 'Add a guideline: a team or org standard';
-  static override args = { title: Args.string({ description: 'title', required: true }) };
+  static override args = { title: titleArg() };
   static override flags = {
     ...bodyFlags,
     rationale: Flags.string({ description: 'why the guideline exists' }),
@@ -15,13 +15,19 @@ export default class AddGuideline extends AddCommand<typeof AddGuideline> {
   ];
 
   async run() {
-    const body = this.readBody(this.flags.body, this.flags['body-file']);
-    if (body === undefined)
-      this.requireFields('guideline', [{ flag: '--body', what: 'the rule itself (or --body-file)' }]);
+    const { title, body } = await this.fill('guideline', [
+      { key: 'title', value: this.args.title, flag: 'a title', label: 'Title' },
+      {
+        key: 'body',
+        value: this.readBody(this.flags.body, this.flags['body-file']),
+        flag: '--body',
+        label: 'The rule itself (--body-file for longer text)',
+      },
+    ]);
     return this.create(
       {
         type: 'guideline',
-        title: this.args.title,
+        title,
         fields: { body, rationale: this.flags.rationale, examples: this.flags.examples },
       },
       this.flags,

@@ -12,10 +12,16 @@ export default class AddJournal extends AddCommand<typeof AddJournal> {
   ];
 
   async run() {
-    const body = this.readBody(this.flags.body, this.flags['body-file']);
-    if (body === undefined) this.requireFields('journal', [{ flag: '--body', what: 'the entry to append' }]);
+    const { body } = await this.fill('journal', [
+      {
+        key: 'body',
+        value: this.readBody(this.flags.body, this.flags['body-file']),
+        flag: '--body',
+        label: 'Entry to append',
+      },
+    ]);
     const app = await this.app();
-    const r = await app.kg.journal(this.args.date, body ?? '', splitList(this.flags.tag));
+    const r = await app.kg.journal(this.args.date, body, splitList(this.flags.tag));
     return this.report(r, r.node.created === r.node.updated ? 'created' : 'updated');
   }
 }

@@ -1,9 +1,8 @@
-import { Args } from '@oclif/core';
-import { AddCommand, bodyFlags, commonAddFlags } from '../../cli/add.js';
+import { AddCommand, bodyFlags, commonAddFlags, titleArg } from '../../cli/add.js';
 
 export default class AddNote extends AddCommand<typeof AddNote> {
   static override summary = 'Add a note';
-  static override args = { title: Args.string({ description: 'title', required: true }) };
+  static override args = { title: titleArg() };
   static override flags = { ...bodyFlags, ...commonAddFlags };
   static override examples = [
     '<%= config.bin %> add note "Nginx 502 troubleshooting" --tags nginx,runbook --body-file notes.md',
@@ -11,9 +10,15 @@ export default class AddNote extends AddCommand<typeof AddNote> {
   ];
 
   async run() {
-    const body = this.readBody(this.flags.body, this.flags['body-file']);
-    if (body === undefined)
-      this.requireFields('note', [{ flag: '--body', what: 'the markdown text (or --body-file)' }]);
-    return this.create({ type: 'note', title: this.args.title, fields: { body } }, this.flags);
+    const v = await this.fill('note', [
+      { key: 'title', value: this.args.title, flag: 'a title', label: 'Title' },
+      {
+        key: 'body',
+        value: this.readBody(this.flags.body, this.flags['body-file']),
+        flag: '--body',
+        label: 'Text (markdown; --body-file for longer text)',
+      },
+    ]);
+    return this.create({ type: 'note', title: v.title, fields: { body: v.body } }, this.flags);
   }
 }

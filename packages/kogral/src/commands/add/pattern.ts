@@ -1,9 +1,9 @@
-import { Args, Flags } from '@oclif/core';
-import { AddCommand, bodyFlags, commonAddFlags } from '../../cli/add.js';
+import { Flags } from '@oclif/core';
+import { AddCommand, bodyFlags, commonAddFlags, titleArg } from '../../cli/add.js';
 
 export default class AddPattern extends AddCommand<typeof AddPattern> {
   static override summary = 'Add a pattern: a reusable solution';
-  static override args = { title: Args.string({ description: 'title', required: true }) };
+  static override args = { title: titleArg() };
   static override flags = {
     problem: Flags.string({ description: 'the problem it solves' }),
     solution: Flags.string({ description: 'the solution' }),
@@ -17,16 +17,21 @@ export default class AddPattern extends AddCommand<typeof AddPattern> {
 
   async run() {
     const body = this.readBody(this.flags.body, this.flags['body-file']);
-    const { problem, solution } = this.flags;
-    if (body === undefined && (!problem || !solution))
-      this.requireFields('pattern', [
-        ...(problem ? [] : [{ flag: '--problem', what: 'the problem it solves' }]),
-        ...(solution ? [] : [{ flag: '--solution', what: 'the solution (or the whole text as --body)' }]),
-      ]);
+    // The whole text as --body, or a problem and its solution.
+    const v = await this.fill<'title' | 'problem' | 'solution'>('pattern', [
+      { key: 'title', value: this.args.title, flag: 'a title', label: 'Title' },
+      ...(body === undefined
+        ? ([
+            { key: 'problem', value: this.flags.problem, flag: '--problem', label: 'Problem it solves' },
+            { key: 'solution', value: this.flags.solution, flag: '--solution', label: 'Solution' },
+          ] as const)
+        : []),
+    ]);
+    const { problem = this.flags.problem, solution = this.flags.solution } = v as Partial<typeof v>;
     return this.create(
       {
         type: 'pattern',
-        title: this.args.title,
+        title: v.title,
         fields: { body, problem, solution, consequences: this.flags.consequences },
       },
       this.flags,

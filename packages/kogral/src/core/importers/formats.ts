@@ -20,6 +20,7 @@ import {
   titleFromFile,
   walk,
 } from './common.js';
+import { orgToMarkdown } from './org.js';
 
 export interface FormatOptions {
   /** Node type of plain markdown files. */
@@ -171,7 +172,7 @@ function propList(v: string | undefined): string[] {
 }
 
 function logseqTitle(rel: string, tripleLowbar: boolean): string {
-  let base = basename(rel).replace(/\.md$/i, '');
+  let base = basename(rel).replace(/\.(md|org)$/i, '');
   base = tripleLowbar ? base.replace(/___/g, '/') : base.replace(/\./g, '/');
   try {
     base = decodeURIComponent(base);
@@ -193,10 +194,9 @@ export function readLogseq(root: string, opts: FormatOptions): FormatResult {
   const blockOwner = new Map<string, string>();
   const refs: { draft: Draft; uuids: string[] }[] = [];
   for (const f of files) {
-    if (!/\.md$/i.test(f.rel)) {
-      if (/\.org$/i.test(f.rel))
-        out.skipped.push({ source: f.rel, reason: 'org-mode page: only markdown pages are imported' });
-      else out.ignored.push(f.rel);
+    const org = /\.org$/i.test(f.rel);
+    if (!org && !/\.md$/i.test(f.rel)) {
+      out.ignored.push(f.rel);
       continue;
     }
     const r = readSource(f, opts.maxBytes);
@@ -204,7 +204,8 @@ export function readLogseq(root: string, opts: FormatOptions): FormatResult {
       out.skipped.push(r.skipped);
       continue;
     }
-    const text = r.text as string;
+    // Org pages hold the same things in org syntax: read as the markdown Logseq writes for them.
+    const text = org ? orgToMarkdown(r.text as string) : (r.text as string);
     try {
       const { fm, body } = parseSource(text);
       const { props, rest } = pageProperties(body.replace(/^\n+/, ''));
@@ -221,6 +222,7 @@ export function readLogseq(root: string, opts: FormatOptions): FormatResult {
       for (const [k, v] of Object.entries(props)) if (!['title', 'alias', 'tags'].includes(k)) properties[k] = v;
       const metadata: Record<string, unknown> = { ...c.metadata };
       if (Object.keys(properties).length > 0) metadata.properties = properties;
+      if (org) metadata.source_format = 'org';
       if (journal && day) metadata.date = title;
       const d: Draft = {
         source: f.rel,
