@@ -180,7 +180,7 @@ describe('logging', () => {
 
 describe('planned commands', () => {
   it('say they are not implemented yet, with their SPEC id, and exit 1', async () => {
-    const r = await runBin('prov', ['estimate']);
+    const r = await runBin('prov', ['estimate', 'cluster.ncl']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/'prov estimate' is not implemented yet \(planned as PV10 in SPEC\.md\)/);
     expect(r.stdout).toBe('');
