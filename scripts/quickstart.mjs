@@ -20,11 +20,13 @@ function step(tool, args, { expect = 0, head, cwd, extraEnv = {} } = {}) {
     ...(cwd ? { cwd } : {}),
   });
   const out = (r.stdout + r.stderr).trimEnd().split('\n');
+  const stdout = r.stdout.trim();
   console.log((head ? [...out.slice(0, head), out.length > head ? '  ...' : ''] : out).join('\n').trimEnd());
   if (r.status !== expect) {
     failures++;
     console.log(`!! exit ${r.status}, expected ${expect}`);
   }
+  return stdout;
 }
 
 try {
@@ -59,6 +61,20 @@ try {
     step('svault', ['kv', 'put', 'secret/myapp', 'user=admin', 'password=s3cr3t'], { extraEnv: vault, head: 3 });
     step('svault', ['kv', 'get', 'secret/myapp', '--field', 'password'], { extraEnv: vault });
     step('svault', ['kv', 'put', 'secret/myapp', 'user=root', '--cas', '0'], { extraEnv: vault, expect: 6 });
+    console.log('\n===== svault engines: transit (post-quantum keys too) and PKI');
+    step('svault', ['secrets', 'enable', 'transit'], { extraEnv: vault });
+    step('svault', ['transit', 'key', 'create', 'payments', '--type', 'aes256-gcm96'], { extraEnv: vault, head: 3 });
+    step('svault', ['transit', 'key', 'create', 'archive', '--type', 'ml-kem-768'], { extraEnv: vault, head: 3 });
+    const ct = step('svault', ['transit', 'encrypt', 'payments', '4111 1111 1111 1111'], {
+      extraEnv: vault,
+    });
+    step('svault', ['transit', 'decrypt', 'payments', `ciphertext=${ct}`], { extraEnv: vault });
+    step('svault', ['secrets', 'enable', 'pki'], { extraEnv: vault });
+    step('svault', ['pki', 'root', 'generate', 'common_name=example.com', 'ttl=87600h'], { extraEnv: vault, head: 4 });
+    step('svault', ['pki', 'role', 'write', 'web', 'allowed_domains=example.com', 'allow_subdomains=true'], {
+      extraEnv: vault,
+    });
+    step('svault', ['pki', 'issue', 'web', 'common_name=api.example.com'], { extraEnv: vault, head: 4 });
   } finally {
     server.kill('SIGTERM');
   }
@@ -71,7 +87,7 @@ try {
   console.log('\n===== errors: one line, a stable exit code');
   step('svault', ['kv', 'gte'], { expect: 2 });
   step('prov', ['config', '--no-such-flag'], { expect: 2 });
-  step('svault', ['transit', 'keys', 'list', '--json'], { expect: 1 });
+  step('prov', ['estimate', 'cluster.ncl'], { expect: 1 });
 } finally {
   spawnSync(process.execPath, [join(root, 'packages/vapora/bin/run.js'), 'daemon', 'stop'], { env });
   rmSync(data, { recursive: true, force: true });
