@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PostgresServer, skipUnless, startPostgres } from '../../shared/src/testing/index.js';
-import { MemoryStorage } from '../src/adapters/memory.js';
 import { PostgresPlugin } from '../src/adapters/database-postgresql.js';
+import { MemoryStorage } from '../src/adapters/memory.js';
 import { quoteLiteral, renderStatement } from '../src/core/engines/database/sql.js';
 import { databaseFactory } from '../src/core/engines/database.js';
 import type { Backend, Caller, HandlerResult, MountEntry, Operation } from '../src/core/logical.js';

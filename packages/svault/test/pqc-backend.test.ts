@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStorage } from '../src/adapters/memory.js';
 import { type CryptoBackendName, CryptoSuite } from '../src/core/crypto.js';
+import type { HandlerResult } from '../src/core/logical.js';
 import { Vault } from '../src/core/vault.js';
 
 const KEYRING = 'core/keyring';
+/** A KV v2 read's data, or {} (so a failed read fails the assertion, not the test code). */
+const dataOf = (r: HandlerResult) => (r?.data?.data ?? {}) as Record<string, string>;
 
 async function vaultOver(storage: MemoryStorage, backend: CryptoBackendName) {
   return new Vault({ storage, suite: await CryptoSuite.create(backend), tidyIntervalMs: 0 });
@@ -36,7 +39,7 @@ describe('crypto_backend = "pqc": the keyring wrapped with hybrid ML-KEM-768 + X
 
     await unsealWith(v, [keys[0] as string, keys[2] as string]);
     const r = await v.handle({ operation: 'read', path: 'secret/data/app', data: {}, token });
-    expect((r?.data?.data as Record<string, string>).pw).toBe('s3cr3t');
+    expect(dataOf(r).pw).toBe('s3cr3t');
   });
 
   it('rewraps on unseal when the configured backend changes, both ways, and keeps every entry readable', async () => {
@@ -52,7 +55,7 @@ describe('crypto_backend = "pqc": the keyring wrapped with hybrid ML-KEM-768 + X
     await unsealWith(pq, keys);
     expect((await storage.get(KEYRING))?.[0]).toBe(2);
     const r = await pq.handle({ operation: 'read', path: 'secret/data/a', data: {}, token });
-    expect((r?.data?.data as Record<string, string>).n).toBe('1');
+    expect(dataOf(r).n).toBe('1');
     // A keyring rotation under pqc stays hybrid-wrapped.
     await pq.handle({ operation: 'update', path: 'sys/rotate', data: {}, token });
     expect((await storage.get(KEYRING))?.[0]).toBe(2);
@@ -62,7 +65,7 @@ describe('crypto_backend = "pqc": the keyring wrapped with hybrid ML-KEM-768 + X
     await unsealWith(back, keys);
     expect((await storage.get(KEYRING))?.[0]).toBe(1);
     const again = await back.handle({ operation: 'read', path: 'secret/data/a', data: {}, token });
-    expect((again?.data?.data as Record<string, string>).n).toBe('1');
+    expect(dataOf(again).n).toBe('1');
   });
 
   it('a changed byte anywhere in the hybrid keyring (KEM ciphertext, X25519 key, tag) refuses to unseal', async () => {

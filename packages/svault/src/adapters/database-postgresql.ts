@@ -1,6 +1,6 @@
 import pg from 'pg';
-import { invalid, VaultError } from '../core/errors.js';
 import { quoteIdentifier, quoteLiteral, renderStatement, type SqlValue } from '../core/engines/database/sql.js';
+import { invalid, VaultError } from '../core/errors.js';
 
 /** What the engine keeps about a connection and hands the plugin. */
 export interface ConnectionSettings {

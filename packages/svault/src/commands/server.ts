@@ -11,7 +11,10 @@ export default class Server extends StratumCommand<typeof Server> {
     'Serves the Vault-compatible HTTP API under /v1 with the listener, storage and crypto settings of the config file (--config), plus /v1/sys/health and /metrics. --dev runs in memory, initialized and unsealed, and prints its root token: for trying things out only. Stop it with Ctrl-C (SIGINT) or SIGTERM; it seals on the way out.';
   static override flags = {
     address: Flags.string({ description: 'listen address, overrides the config file', helpValue: '<host:port>' }),
-    storage: Flags.string({ description: 'storage backend, overrides the config file', options: ['filesystem', 'postgresql', 'etcd'] }),
+    storage: Flags.string({
+      description: 'storage backend, overrides the config file',
+      options: ['filesystem', 'postgresql', 'etcd'],
+    }),
     'storage-path': Flags.string({ description: 'filesystem storage directory', helpValue: '<dir>' }),
     dev: Flags.boolean({ description: 'in-memory, initialized and unsealed, root token printed (also -dev)' }),
   };

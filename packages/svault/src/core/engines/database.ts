@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import {
+  type ConnectionSettings,
+  isAuthFailure,
+  PostgresPlugin,
+  redactUrl,
+} from '../../adapters/database-postgresql.js';
 import type { LogicalStore } from '../barrier.js';
 import { invalid } from '../errors.js';
 import { fBool, fDuration, fInt, fString, fStringList } from '../fields.js';
@@ -15,7 +21,6 @@ import type {
 } from '../logical.js';
 import { KeyedMutex } from '../storage.js';
 import { randomBase62, SYSTEM_MAX_TTL } from '../tokens.js';
-import { type ConnectionSettings, isAuthFailure, PostgresPlugin, redactUrl } from '../../adapters/database-postgresql.js';
 
 /**
  * The database secrets engine, as Vault's, with the PostgreSQL plugin: connections (`config/`),
