@@ -4,7 +4,7 @@ import { type Command, Flags } from '@oclif/core';
 import { StratumCommand, type ToolSpec } from '@stratumiops/shared/cli/command';
 import { type LoadedConfig, loadConfig } from '@stratumiops/shared/config';
 import { usageError } from '@stratumiops/shared/errors';
-import { paint } from '@stratumiops/shared/output';
+import { paint, readStdinSync } from '@stratumiops/shared/output';
 import { App, findGraphDir } from '../app.js';
 import { formatProblem, NODE_TYPES, type Problem } from '../core/model.js';
 import { type KogralConfig, tool } from '../tool.js';
@@ -99,12 +99,12 @@ export abstract class KogralCommand<T extends typeof Command> extends StratumCom
     if (body !== undefined && bodyFile !== undefined) throw usageError('pass --body or --body-file, not both');
     if (bodyFile !== undefined) {
       try {
-        return readFileSync(bodyFile === '-' ? 0 : bodyFile, 'utf8');
+        return bodyFile === '-' ? readStdinSync() : readFileSync(bodyFile, 'utf8');
       } catch (e) {
         throw usageError(`cannot read ${bodyFile}: ${(e as Error).message}`);
       }
     }
-    if (body === '-') return readFileSync(0, 'utf8');
+    if (body === '-') return readStdinSync();
     return body;
   }
 

@@ -1,9 +1,5 @@
 import { StratumError } from '@stratumiops/shared/errors';
 
-interface KvClient {
-  kvGet(mount: string, path: string): Promise<{ data: { data: Record<string, unknown> | null } | null }>;
-}
-
 /**
  * Resolves a secret reference: `env://VAR`, or `svault://<mount>/data/<path>#field` (also `svault://<mount>/<path>#field`)
  * through svault's typed client (SVAULT_ADDR, SVAULT_TOKEN). Values are only ever held in memory.
@@ -20,15 +16,9 @@ export async function resolveSecret(ref: string, env: NodeJS.ProcessEnv = proces
       hint: 'use svault://secret/data/<path>#<field> or env://VAR',
     });
   const [, mount, path, field] = m as unknown as [string, string, string, string];
-  // The svault package is another tool: reached only through its public client, loaded when needed.
-  const spec = '@stratumiops/svault/client/index';
-  let mod: { SvaultClient: new (o: { addr: string; token?: string }) => KvClient };
-  try {
-    mod = (await import(spec)) as typeof mod;
-  } catch (e) {
-    throw new StratumError('unavailable', `svault client unavailable: ${(e as Error).message}`);
-  }
-  const client = new mod.SvaultClient({
+  // svault's public client, loaded only when a secret is referenced (keeps prov's startup lean).
+  const { SvaultClient } = await import('@stratumiops/svault/client/index');
+  const client = new SvaultClient({
     addr: env.SVAULT_ADDR ?? 'http://127.0.0.1:8200',
     ...(env.SVAULT_TOKEN ? { token: env.SVAULT_TOKEN } : {}),
   });
