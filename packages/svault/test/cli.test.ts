@@ -75,7 +75,12 @@ describe('svault CLI against a server (SVAULT_ADDR)', { timeout: 90_000 }, () =>
     expect(look.stdout).not.toContain(auth.client_token);
     const denied = await sv(['kv', 'get', 'secret/myapp'], { SVAULT_TOKEN: auth.client_token });
     expect(denied.code).toBe(5);
+    const listed = JSON.parse((await sv(['token', 'list', '--json'])).stdout).keys;
+    expect(listed).toContain(auth.accessor);
+    const notSudo = await sv(['token', 'list'], { SVAULT_TOKEN: auth.client_token });
+    expect(notSudo.code).toBe(5);
     expect((await sv(['token', 'revoke', '--accessor', auth.accessor])).code).toBe(0);
+    expect(JSON.parse((await sv(['token', 'list', '--json'])).stdout).keys).not.toContain(auth.accessor);
     expect((await sv(['token', 'lookup'], { SVAULT_TOKEN: auth.client_token })).code).toBe(5);
   });
 
