@@ -43,11 +43,14 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     return503OnClosing: true,
   });
-  app.addHook('onResponse', async (req, reply) => {
+  // A callback hook, not an async one: this runs on every request, a promise each is measurable.
+  const debug = opts.logger?.isLevelEnabled('debug') ? opts.logger : undefined;
+  app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
     requests.inc({ method: req.method, route, status_code: String(reply.statusCode) });
     latency.observe({ method: req.method, route }, reply.elapsedTime / 1000);
-    opts.logger?.debug({ method: req.method, url: route, status: reply.statusCode }, 'request');
+    debug?.debug({ method: req.method, url: route, status: reply.statusCode }, 'request');
+    done();
   });
   app.get('/metrics', async (_req, reply) => {
     reply.header('content-type', registry.contentType);
