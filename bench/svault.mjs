@@ -3,12 +3,11 @@
 // as a user starts it, filesystem storage with fsync, a token with a Cedar policy); the load comes
 // from this process over keep-alive connections. Rounds alternate hello / read / write so that
 // drift in machine load hits all of them alike; the median round is reported.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { HELLO, httpClient, startChild, stop } from './_http.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const svaultDir = join(root, 'packages', 'svault');
@@ -19,108 +18,8 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
 const MAX_REQUESTS = 100_000;
 const targets = { read: 0.5, write: 0.1 };
 
-const HELLO = `
-import Fastify from 'fastify';
-const app = Fastify({ logger: false });
-app.get('/hello', async () => ({ hello: 'world' }));
-const address = await app.listen({ host: '127.0.0.1', port: 0 });
-process.stdout.write(JSON.stringify({ address }) + '\\n');
-`;
-
-/** Starts a child and resolves with the JSON document it prints on stdout when it listens. */
-function startChild(args, opts = {}) {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
-  let out = '';
-  let err = '';
-  child.stderr.on('data', (d) => {
-    err += d;
-  });
-  child.stderrText = () => err;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 20_000);
-    child.stdout.on('data', (d) => {
-      out += d;
-      try {
-        const info = JSON.parse(out);
-        clearTimeout(timer);
-        resolve({ child, info });
-      } catch {}
-    });
-    child.once('exit', (code) => reject(new Error(`server exited ${code}: ${err}`)));
-  });
-}
-
-function stop(child) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
-
-const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-
-function call(base, method, path, { token, body, parse = true } = {}) {
-  const url = new URL(base);
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: url.hostname,
-        port: url.port,
-        method,
-        path,
-        agent,
-        headers: {
-          ...(token ? { 'X-Vault-Token': token } : {}),
-          ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) } : {}),
-        },
-      },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => {
-          // Under load only the status matters: parsing every body would make the client the bottleneck.
-          const text = parse ? Buffer.concat(chunks).toString() : '';
-          resolve({ status: res.statusCode, body: text ? JSON.parse(text) : undefined });
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    if (payload) req.write(payload);
-    req.end();
-  });
-}
-
-/** Closed-loop load: CONCURRENCY workers for SECONDS (bounded by MAX_REQUESTS); rate and latencies. */
-async function load(makeRequest, seconds = SECONDS) {
-  const lat = [];
-  let errors = 0;
-  let issued = 0;
-  const t0 = performance.now();
-  const deadline = t0 + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (performance.now() < deadline && issued < MAX_REQUESTS) {
-        const i = issued++;
-        const s = performance.now();
-        try {
-          const r = await makeRequest(i);
-          if (r.status >= 300) errors++;
-        } catch {
-          errors++; // connection refused or reset: the server is gone
-          if (errors > 100) return;
-        }
-        lat.push(performance.now() - s);
-      }
-    }),
-  );
-  const elapsed = (performance.now() - t0) / 1000;
-  lat.sort((a, b) => a - b);
-  const q = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? 0;
-  return { rate: lat.length / elapsed, p50: q(0.5), p99: q(0.99), errors, n: lat.length };
-}
+const { call, load: loadFor, close } = httpClient(CONCURRENCY, MAX_REQUESTS);
+const load = (makeRequest, seconds = SECONDS) => loadFor(makeRequest, seconds);
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -214,7 +113,7 @@ export default async function svault() {
     console.error(`svault server stderr: ${sv.child.stderrText()}\nhello stderr: ${hello.child.stderrText()}`);
     throw e;
   } finally {
-    agent.destroy();
+    close();
     await stop(sv.child);
     await stop(hello.child);
     rmSync(dir, { recursive: true, force: true });

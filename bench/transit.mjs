@@ -8,7 +8,6 @@
 // - over HTTP, a fastify hello-world route (as bench/svault.mjs).
 // Slices alternate baseline / engine / Vault.handle (over HTTP: hello-world / route) so that
 // machine load hits them alike; the median round's ratio is reported.
-import { spawn } from 'node:child_process';
 import {
   createCipheriv,
   createDecipheriv,
@@ -20,9 +19,9 @@ import {
   sign,
   verify,
 } from 'node:crypto';
-import { Agent, request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { HELLO, httpClient, startChild, stop } from './_http.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const svaultDir = join(root, 'packages', 'svault');
@@ -236,98 +235,7 @@ async function inProcess() {
 
 // --- over HTTP ---
 
-const HELLO = `
-import Fastify from 'fastify';
-const app = Fastify({ logger: false });
-app.get('/hello', async () => ({ hello: 'world' }));
-const address = await app.listen({ host: '127.0.0.1', port: 0 });
-process.stdout.write(JSON.stringify({ address }) + '\\n');
-`;
-
-function startChild(args, opts = {}) {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
-  let out = '';
-  let err = '';
-  child.stderr.on('data', (d) => {
-    err += d;
-  });
-  child.stderrText = () => err;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 20_000);
-    child.stdout.on('data', (d) => {
-      out += d;
-      try {
-        const info = JSON.parse(out);
-        clearTimeout(timer);
-        resolve({ child, info });
-      } catch {}
-    });
-    child.once('exit', (code) => reject(new Error(`server exited ${code}: ${err}`)));
-  });
-}
-
-function stop(child) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
-
-const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-
-function call(base, method, path, { token, body, parse = true } = {}) {
-  const url = new URL(base);
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: url.hostname,
-        port: url.port,
-        method,
-        path,
-        agent,
-        headers: {
-          ...(token ? { 'X-Vault-Token': token } : {}),
-          ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) } : {}),
-        },
-      },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => {
-          const text = parse ? Buffer.concat(chunks).toString() : '';
-          resolve({ status: res.statusCode, body: text ? JSON.parse(text) : undefined });
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    if (payload) req.write(payload);
-    req.end();
-  });
-}
-
-/** Closed-loop load: CONCURRENCY workers for `seconds`; requests per second and failures. */
-async function load(makeRequest, seconds) {
-  let n = 0;
-  let errors = 0;
-  const t0 = performance.now();
-  const deadline = t0 + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (performance.now() < deadline) {
-        try {
-          if ((await makeRequest()).status >= 300) errors++;
-        } catch {
-          if (++errors > 100) return;
-        }
-        n++;
-      }
-    }),
-  );
-  return { rate: n / ((performance.now() - t0) / 1000), errors };
-}
+const { call, load, close } = httpClient(CONCURRENCY);
 
 async function overHttp() {
   const env = { ...process.env };
@@ -415,7 +323,7 @@ async function overHttp() {
     }
     return { rows, pass };
   } finally {
-    agent.destroy();
+    close();
     await stop(sv.child);
     await stop(hello.child);
   }
