@@ -21,7 +21,7 @@ export default class SecretsList extends ClientCommand<typeof SecretsList> {
         .map(([path, m]) => ({
           path,
           type: m.type,
-          version: m.options?.version ?? '',
+          version: m.options?.version,
           accessor: m.accessor,
           description: m.description,
         }));

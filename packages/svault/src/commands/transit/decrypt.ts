@@ -31,7 +31,11 @@ export default class TransitDecrypt extends ClientCommand<typeof TransitDecrypt>
     if (body.batch_input) Object.assign(body, batchStatus);
     const r = await this.client().write(`${this.flags.mount}/decrypt/${this.args.key}`, body);
     if (body.batch_input) printBatch(this, r, 'plaintext');
-    else if (!this.jsonEnabled()) process.stdout.write(Buffer.from(String(r?.data?.plaintext ?? ''), 'base64'));
+    else if (!this.jsonEnabled()) {
+      // The bytes as they were (pipes stay binary-safe); a newline only for a person at a terminal.
+      process.stdout.write(Buffer.from(String(r?.data?.plaintext ?? ''), 'base64'));
+      if (process.stdout.isTTY) process.stdout.write('\n');
+    }
     return r;
   }
 }
