@@ -110,6 +110,27 @@ describe('filesystem storage journal', () => {
     await a.close();
     expect(dec.decode(await new FilesystemStorage(dir).get('k'))).toBe('v');
   });
+
+  it('a write that lands while files are being brought up to date wins, in memory, on disk and after a crash', async () => {
+    const { unlinkSync, readFileSync: read } = await import('node:fs');
+    const dir = tempDir();
+    const a = new FilesystemStorage(dir, { checkpointMs: 60_000 });
+    for (let i = 0; i < 200; i++) await a.put(`k/${i % 20}`, enc.encode(`old${i}`));
+    // The files are written while newer values of the same keys arrive.
+    const flushing = a.flush();
+    await Promise.all(Array.from({ length: 20 }, (_, i) => a.put(`k/${i}`, enc.encode(`new${i}`))));
+    await flushing;
+    for (let i = 0; i < 20; i++) expect(dec.decode(await a.get(`k/${i}`))).toBe(`new${i}`);
+    await a.flush();
+    expect(read(join(dir, '+k', '_7'), 'utf8')).toBe('new7');
+    await a.put('k/7', enc.encode('last'));
+    expect(read(join(dir, '+k', '_7'), 'utf8')).toBe('new7'); // acknowledged from the journal alone
+    unlinkSync(join(dir, 'storage.lock')); // "crash": nothing closed, the journal is all there is
+    const b = new FilesystemStorage(dir);
+    expect(dec.decode(await b.get('k/7'))).toBe('last');
+    expect(await b.list('k/')).toHaveLength(20);
+    await b.close();
+  });
 });
 
 describe('barrier', () => {

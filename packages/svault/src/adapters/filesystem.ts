@@ -24,16 +24,17 @@ const EMPTY = new Uint8Array(0);
  * prefixes for files and folders keep `a/b` (a value) and `a/b/c` (a value under it) apart, and
  * a leading '.' is reserved for temporary files, which listing never shows.
  *
- * Durability with group commit: a write is first appended to a journal (`journal-N.log`), and the
- * journal is fsynced once for all the writes that arrived meanwhile; then the file is written in
- * place and the write is acknowledged. While a file is being written, reads of its key are served
- * the new value from memory, so no reader sees a half-written file; a crash in the middle leaves
- * a torn file that the journal restores. Once a journal is large or old enough a new one is
- * started, the file system is synced (`sync -f`, i.e. syncfs; else each file and folder written
- * is fsynced), and the old journal is deleted. On open, the journals left by a crash are replayed
- * (records are whole values, so replaying is idempotent; a torn last record was never
- * acknowledged and is dropped). Concurrent writers of a key are serialized, so the journal order
- * is the order of the files.
+ * Durability with a write-ahead journal and group commit: a write is appended to the journal
+ * (`journal-N.log`), which is fsynced once for all the writes that arrived meanwhile, and is then
+ * acknowledged. Its value is kept in memory (reads are served from there) and reaches its file
+ * later, at the next checkpoint or listing: many writes of one key cost one file write, and file
+ * I/O stays off the request path, where it would queue the journal's fsync behind it in libuv's
+ * small thread pool. A checkpoint (once the journal is large or old enough) starts a new journal,
+ * writes the pending values to their files, syncs the file system (`sync -f`, i.e. syncfs; else
+ * each file and folder written is fsynced) and deletes the old journal. On open, the journals left
+ * by a crash are replayed (records are whole values, so replaying is idempotent; a torn last record
+ * was never acknowledged and is dropped). Concurrent writers of a key are serialized, so the
+ * journal order is the order in memory and in the files.
  */
 export class FilesystemStorage implements Storage {
   readonly type = 'file';
@@ -47,13 +48,15 @@ export class FilesystemStorage implements Storage {
   private checkpointTimer: NodeJS.Timeout | undefined;
   private checkpointing: Promise<void> = Promise.resolve();
   private closed = false;
-  /** Files being written or removed right now, and their new value (null: being removed). */
-  private readonly inFlight = new Map<string, Uint8Array | null>();
+  /** Journaled values not yet in their files, by file (null: the file is to be removed). */
+  private readonly pending = new Map<string, Uint8Array | null>();
+  /** Writing pending values to files: one run at a time. */
+  private applyRun: Promise<void> = Promise.resolve();
+  /** Files and folders changed since the last sync. */
+  private unsynced = new Set<string>();
   private syncfs = true;
   /** A journaled write could not reach its file: the journals are kept and writes refused. */
   private applyError: Error | undefined;
-  /** File updates of acknowledged batches still running. */
-  private readonly applying = new Set<Promise<void>>();
 
   constructor(root: string, opts: FilesystemOptions = {}) {
     this.root = resolve(root);
@@ -86,8 +89,8 @@ export class FilesystemStorage implements Storage {
   async get(key: string): Promise<Uint8Array | undefined> {
     const file = this.filePath(key);
     await this.open();
-    const writing = this.inFlight.get(file);
-    if (writing !== undefined) return writing ?? undefined;
+    const value = this.pending.get(file);
+    if (value !== undefined) return value ?? undefined;
     try {
       return new Uint8Array(await readFile(file));
     } catch (e) {
@@ -104,77 +107,31 @@ export class FilesystemStorage implements Storage {
     await this.batch([{ op: 'delete', key }]);
   }
 
-  /**
-   * One journal append (one fsync) for all the operations. The batch is acknowledged once the
-   * journal holds it; the files are then brought up to date while the keys stay locked, and
-   * readers get the new values from memory meanwhile.
-   */
+  /** One journal append (one fsync shared with concurrent batches) for all the operations. */
   async batch(ops: StorageOp[]): Promise<void> {
     const targets = ops.map((o) => this.filePath(o.key));
     await this.open();
-    await new Promise<void>((acknowledge, fail) => {
-      this.locks
-        .runAll(
-          ops.map((o) => o.key),
-          async () => {
-            let j: Journal;
-            try {
-              j = await this.logged(
-                Buffer.concat(
-                  ops.map((o) => encodeRecord(o.op === 'put' ? PUT : DEL, o.key, o.op === 'put' ? o.value : EMPTY)),
-                ),
-              );
-            } catch (e) {
-              fail(e);
-              return;
-            }
-            for (let i = 0; i < ops.length; i++) {
-              const o = ops[i] as StorageOp;
-              this.inFlight.set(targets[i] as string, o.op === 'put' ? o.value : null);
-            }
-            let done = () => {};
-            const applying = new Promise<void>((res) => {
-              done = res;
-            });
-            this.applying.add(applying);
-            acknowledge();
-            try {
-              // The last operation on a file wins, as in the journal.
-              const last = new Map<string, number>();
-              for (let i = 0; i < targets.length; i++) last.set(targets[i] as string, i);
-              const written = new Set<string>();
-              for (const [t, i] of last) if ((ops[i] as StorageOp).op === 'put') written.add(dirname(t));
-              await Promise.all(
-                [...last.values()].map(async (i) => {
-                  const o = ops[i] as StorageOp;
-                  const target = targets[i] as string;
-                  if (o.op === 'put') {
-                    await this.writeFile(target, o.value, (p) => j.touch(p));
-                    j.touchFile(target);
-                  } else await this.removeFile(target, (p) => j.touch(p), written);
-                }),
-              );
-              for (const t of last.keys()) this.inFlight.delete(t);
-            } catch (e) {
-              // The journal has it: reads keep the new values from memory, journals are kept
-              // for a replay at the next start, and writes are refused until then.
-              this.applyError ??= e as Error;
-            } finally {
-              this.applying.delete(applying);
-              done();
-              j.applied();
-            }
-          },
-        )
-        .catch(fail);
-    });
+    await this.locks.runAll(
+      ops.map((o) => o.key),
+      async () => {
+        const record = Buffer.concat(
+          ops.map((o) => encodeRecord(o.op === 'put' ? PUT : DEL, o.key, o.op === 'put' ? o.value : EMPTY)),
+        );
+        const j = await this.logged(record);
+        for (let i = 0; i < ops.length; i++) {
+          const o = ops[i] as StorageOp;
+          this.pending.set(targets[i] as string, o.op === 'put' ? o.value : null);
+        }
+        j.settled();
+      },
+    );
   }
 
   async list(prefix: string): Promise<string[]> {
     const dir = this.dirPath(prefix);
     await this.open();
-    // A listing shows every acknowledged write: let the files written so far catch up first.
-    await this.applied();
+    // A listing shows every acknowledged write: bring the files up to date first.
+    if (this.pending.size > 0) await this.apply();
     let entries: import('node:fs').Dirent[];
     try {
       entries = await readdir(dir, { withFileTypes: true });
@@ -201,15 +158,10 @@ export class FilesystemStorage implements Storage {
     await unlink(join(this.root, LOCK_FILE)).catch(() => {});
   }
 
-  /** Resolves once every write acknowledged so far has reached its file (tests look at the files). */
+  /** Resolves once every write acknowledged so far is in its file (tests look at the files). */
   async flush(): Promise<void> {
-    await this.ready;
-    await this.applied();
-  }
-
-  /** The file updates of the batches acknowledged until now (later ones are not waited for). */
-  private async applied(): Promise<void> {
-    if (this.applying.size > 0) await Promise.all([...this.applying]);
+    await this.open();
+    await this.apply();
   }
 
   private open(): Promise<void> {
@@ -217,18 +169,21 @@ export class FilesystemStorage implements Storage {
     return this.ready;
   }
 
-  /** Appends a record and waits for the fsync that covers it; returns the journal it went to. */
+  /**
+   * Appends a record and waits for the fsync that covers it; returns the journal it went to, on
+   * which the caller calls `settled()` once the values are in `pending`.
+   */
   private async logged(record: Buffer): Promise<Journal> {
     if (this.closed) throw new Error('storage is closed');
     if (this.applyError) {
       throw new Error(`storage failed (${this.applyError.message}); restart to recover from the journal`);
     }
     const j = this.journal as Journal;
-    j.pending++;
+    j.appending++;
     try {
       await j.append(record);
     } catch (e) {
-      j.applied();
+      j.settled();
       throw e;
     }
     this.scheduleCheckpoint(j);
@@ -253,8 +208,8 @@ export class FilesystemStorage implements Storage {
   }
 
   /**
-   * Starts a new journal, waits for the writes of the old one to reach their files, fsyncs those
-   * files and folders, then deletes the old journal (which a crash before that point replays).
+   * Starts a new journal; once the writes of the old one are in memory, writes them to their
+   * files, syncs those, then deletes the old journal (which a crash before that point replays).
    */
   private async checkpoint(final: boolean): Promise<void> {
     const old = this.journal;
@@ -263,11 +218,51 @@ export class FilesystemStorage implements Storage {
     this.journal = final ? undefined : await Journal.create(this.root, old.seq + 1);
     await old.drained();
     await old.close();
-    if (old.size > 0) await this.syncTree([...old.files, ...old.dirs]);
+    await this.apply().catch(() => {});
     // After a failed write every journal stays, so that a replay rebuilds the state in order.
     if (this.applyError) return;
+    const changed = this.unsynced;
+    this.unsynced = new Set();
+    if (old.size > 0) await this.syncTree([...changed]);
     await unlink(old.file);
     await fsyncPath(this.root);
+  }
+
+  /** Writes the pending values to their files (queued behind a run already going). */
+  private apply(): Promise<void> {
+    const run = this.applyRun.then(() => this.applyPending());
+    this.applyRun = run.catch(() => {});
+    return run;
+  }
+
+  private async applyPending(): Promise<void> {
+    if (this.applyError) throw this.applyError;
+    const work = [...this.pending];
+    // A folder that gets a file in this run is not left empty by a removal in it.
+    const written = new Set<string>();
+    for (const [file, value] of work) if (value) written.add(dirname(file));
+    const touch = (p: string) => this.unsynced.add(p);
+    let next = 0;
+    // Two at a time: the rest of libuv's four threads stay free for the journal and for reads.
+    const worker = async () => {
+      while (next < work.length) {
+        const [file, value] = work[next++] as [string, Uint8Array | null];
+        if (value) {
+          await this.writeFile(file, value, touch);
+          touch(file);
+        } else await this.removeFile(file, touch, written);
+        // A newer value that arrived meanwhile stays pending for the next run.
+        if (this.pending.get(file) === value) this.pending.delete(file);
+      }
+    };
+    try {
+      await Promise.all([worker(), worker()]);
+    } catch (e) {
+      // The journal has it: reads keep the values from memory, journals are kept for a replay
+      // at the next start, and writes are refused until then.
+      this.applyError ??= e as Error;
+      throw e;
+    }
   }
 
   /** Makes everything written so far durable: one syncfs for the whole tree, else file by file. */
@@ -394,10 +389,8 @@ export class FilesystemStorage implements Storage {
 /** One journal file: appends batched behind a single fdatasync (group commit). */
 class Journal {
   size = 0;
-  /** Records appended whose file operation has not finished yet. */
-  pending = 0;
-  readonly files = new Set<string>();
-  readonly dirs = new Set<string>();
+  /** Records appended whose values are not in memory yet. */
+  appending = 0;
   private queue: { buf: Buffer; resolve: () => void; reject: (e: Error) => void }[] = [];
   private flushing = false;
   private idle: (() => void)[] = [];
@@ -437,24 +430,15 @@ class Journal {
     this.flushing = false;
   }
 
-  /** A folder whose entries changed. */
-  touch(dir: string): void {
-    this.dirs.add(dir);
+  /** An appended record's values are in memory (or its append failed). */
+  settled(): void {
+    this.appending--;
+    if (this.appending === 0) for (const f of this.idle.splice(0)) f();
   }
 
-  /** A file written. */
-  touchFile(file: string): void {
-    this.files.add(file);
-  }
-
-  applied(): void {
-    this.pending--;
-    if (this.pending === 0) for (const f of this.idle.splice(0)) f();
-  }
-
-  /** Resolves once every record appended here has reached its file (or failed). */
+  /** Resolves once every record appended here has its values in memory (or failed). */
   drained(): Promise<void> {
-    if (this.pending === 0) return Promise.resolve();
+    if (this.appending === 0) return Promise.resolve();
     return new Promise((res) => this.idle.push(res));
   }
 
