@@ -14,7 +14,17 @@ describe('createHttpServer', () => {
       const text = await res.text();
       expect(text).toMatch(/svault_http_requests_total\{method="GET",route="\/v1\/sys\/health",status_code="200"\} 1/);
       expect(text).toMatch(/svault_http_requests_total\{method="GET",route="unmatched",status_code="404"\} 1/);
-      expect(text).toContain('svault_http_request_duration_seconds_bucket');
+      expect(text).toMatch(/# TYPE svault_http_request_duration_seconds histogram/);
+      expect(text).toMatch(
+        /svault_http_request_duration_seconds_bucket\{method="GET",route="\/v1\/sys\/health",le="\+Inf"\} 1/,
+      );
+      expect(text).toMatch(/svault_http_request_duration_seconds_count\{method="GET",route="\/v1\/sys\/health"\} 1/);
+      // Buckets are cumulative: each is at least the one before.
+      const buckets = [...text.matchAll(/duration_seconds_bucket\{method="GET",route="unmatched",le="[^"]+"\} (\d+)/g)];
+      const counts = buckets.map((m) => Number(m[1]));
+      expect(counts).toHaveLength(9);
+      expect(counts).toEqual([...counts].sort((a, b) => a - b));
+      expect(counts.at(-1)).toBe(1);
       expect(text).toContain('svault_process_cpu_seconds_total');
     } finally {
       await app.close();

@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { writeFile as writeFileCb } from 'node:fs';
-import { type FileHandle, mkdir, open, readdir, readFile, rmdir, unlink } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { type FileHandle, mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { crc32 } from 'node:zlib';
 import { assertValidKey, KeyedMutex, type Storage, type StorageOp } from '../core/storage.js';
 
 export interface FilesystemOptions {
@@ -15,26 +15,33 @@ export interface FilesystemOptions {
 const JOURNAL_RE = /^journal-(\d{12})\.log$/;
 const PUT = 1;
 const DEL = 2;
-const CHECK_LEN = 8;
+const BATCH = 3;
+/** Past this many values (or bytes) waiting for their files, writers wait for them to be written. */
+const PENDING_ENTRIES = 50_000;
+const PENDING_BYTES = 64 * 1024 * 1024;
+/** Files handed to the file writer per message. */
+const CHUNK = 1024;
 const LOCK_FILE = 'storage.lock';
-const EMPTY = new Uint8Array(0);
 
 /**
  * Storage in a directory, one file per key. A key `a/b/c` lives at `+a/+b/_c`: the different
- * prefixes for files and folders keep `a/b` (a value) and `a/b/c` (a value under it) apart, and
- * a leading '.' is reserved for temporary files, which listing never shows.
+ * prefixes for files and folders keep `a/b` (a value) and `a/b/c` (a value under it) apart.
  *
- * Durability with a write-ahead journal and group commit: a write is appended to the journal
- * (`journal-N.log`), which is fsynced once for all the writes that arrived meanwhile, and is then
- * acknowledged. Its value is kept in memory (reads are served from there) and reaches its file
- * later, at the next checkpoint or listing: many writes of one key cost one file write, and file
- * I/O stays off the request path, where it would queue the journal's fsync behind it in libuv's
- * small thread pool. A checkpoint (once the journal is large or old enough) starts a new journal,
- * writes the pending values to their files, syncs the file system (`sync -f`, i.e. syncfs; else
- * each file and folder written is fsynced) and deletes the old journal. On open, the journals left
- * by a crash are replayed (records are whole values, so replaying is idempotent; a torn last record
- * was never acknowledged and is dropped). Concurrent writers of a key are serialized, so the
- * journal order is the order in memory and in the files.
+ * Durability with a write-ahead journal and group commit: a batch is appended to the journal
+ * (`journal-N.log`) as one checksummed record, the journal is fsynced once for all the batches
+ * that arrived meanwhile, and the batch is then acknowledged. Its values wait in memory (reads
+ * are served from there) and reach their files later, at the next checkpoint or listing: many
+ * writes of one key cost one file write, and a value written then deleted (KV's pruned
+ * versions) never touches the disk. The files are written by a worker thread with plain
+ * synchronous calls: on the main thread, or through libuv's four-thread pool, each file cost
+ * several times more and queued the journal's fsync behind it.
+ *
+ * A checkpoint (once the journal is large or old enough) starts a new journal, writes the
+ * waiting values to their files, syncs the file system (`sync -f`, i.e. syncfs; else each file
+ * and folder written is fsynced) and deletes the old journal. On open, the journals left by a
+ * crash are replayed: records are whole values, so replaying is idempotent, and a torn last
+ * record was never acknowledged and is dropped whole. Concurrent writers of a key are
+ * serialized, so the journal order is the order in memory and in the files.
  */
 export class FilesystemStorage implements Storage {
   readonly type = 'file';
@@ -42,16 +49,20 @@ export class FilesystemStorage implements Storage {
   private readonly locks = new KeyedMutex();
   private ready: Promise<void> | undefined;
   private journal: Journal | undefined;
-  private readonly knownDirs = new Set<string>();
   private readonly checkpointBytes: number;
   private readonly checkpointMs: number;
   private checkpointTimer: NodeJS.Timeout | undefined;
   private checkpointing: Promise<void> = Promise.resolve();
+  private checkpointQueued = false;
   private closed = false;
   /** Journaled values not yet in their files, by file (null: the file is to be removed). */
   private readonly pending = new Map<string, Uint8Array | null>();
+  private pendingBytes = 0;
   /** Writing pending values to files: one run at a time. */
   private applyRun: Promise<void> = Promise.resolve();
+  /** A run that writers over the pending limit wait for. */
+  private draining: Promise<void> | undefined;
+  private writer: FileWriter | undefined;
   /** Files and folders changed since the last sync. */
   private unsynced = new Set<string>();
   private syncfs = true;
@@ -107,20 +118,19 @@ export class FilesystemStorage implements Storage {
     await this.batch([{ op: 'delete', key }]);
   }
 
-  /** One journal append (one fsync shared with concurrent batches) for all the operations. */
+  /** One journal record, all or nothing, behind one fsync shared with concurrent batches. */
   async batch(ops: StorageOp[]): Promise<void> {
+    if (ops.length === 0) return;
     const targets = ops.map((o) => this.filePath(o.key));
     await this.open();
+    if (this.pending.size >= PENDING_ENTRIES || this.pendingBytes >= PENDING_BYTES) await this.drain();
     await this.locks.runAll(
       ops.map((o) => o.key),
       async () => {
-        const record = Buffer.concat(
-          ops.map((o) => encodeRecord(o.op === 'put' ? PUT : DEL, o.key, o.op === 'put' ? o.value : EMPTY)),
-        );
-        const j = await this.logged(record);
+        const j = await this.logged(encodeBatch(ops));
         for (let i = 0; i < ops.length; i++) {
           const o = ops[i] as StorageOp;
-          this.pending.set(targets[i] as string, o.op === 'put' ? o.value : null);
+          this.setPending(targets[i] as string, o.op === 'put' ? o.value : null);
         }
         j.settled();
       },
@@ -154,8 +164,12 @@ export class FilesystemStorage implements Storage {
     this.closed = true;
     if (this.checkpointTimer) clearTimeout(this.checkpointTimer);
     await this.checkpointing;
-    await this.checkpoint(true);
-    await unlink(join(this.root, LOCK_FILE)).catch(() => {});
+    try {
+      await this.checkpoint(true);
+    } finally {
+      await this.writer?.close();
+      await unlink(join(this.root, LOCK_FILE)).catch(() => {});
+    }
   }
 
   /** Resolves once every write acknowledged so far is in its file (tests look at the files). */
@@ -167,6 +181,13 @@ export class FilesystemStorage implements Storage {
   private open(): Promise<void> {
     this.ready ??= this.recover();
     return this.ready;
+  }
+
+  private setPending(file: string, value: Uint8Array | null): void {
+    const old = this.pending.get(file);
+    if (old) this.pendingBytes -= old.length;
+    if (value) this.pendingBytes += value.length;
+    this.pending.set(file, value);
   }
 
   /**
@@ -201,10 +222,18 @@ export class FilesystemStorage implements Storage {
     }
   }
 
+  /** Queues a checkpoint, unless one is queued already (it will cover this journal too). */
   private startCheckpoint(): void {
     if (this.checkpointTimer) clearTimeout(this.checkpointTimer);
     this.checkpointTimer = undefined;
-    this.checkpointing = this.checkpointing.then(() => this.checkpoint(false)).catch(() => {});
+    if (this.checkpointQueued) return;
+    this.checkpointQueued = true;
+    this.checkpointing = this.checkpointing
+      .then(() => {
+        this.checkpointQueued = false;
+        return this.checkpoint(false);
+      })
+      .catch(() => {});
   }
 
   /**
@@ -221,9 +250,7 @@ export class FilesystemStorage implements Storage {
     await this.apply().catch(() => {});
     // After a failed write every journal stays, so that a replay rebuilds the state in order.
     if (this.applyError) return;
-    const changed = this.unsynced;
-    this.unsynced = new Set();
-    if (old.size > 0) await this.syncTree([...changed]);
+    if (old.size > 0) await this.syncChanged();
     await unlink(old.file);
     await fsyncPath(this.root);
   }
@@ -235,38 +262,49 @@ export class FilesystemStorage implements Storage {
     return run;
   }
 
+  /** One run for all the writers over the pending limit. */
+  private drain(): Promise<void> {
+    this.draining ??= this.apply().finally(() => {
+      this.draining = undefined;
+    });
+    return this.draining;
+  }
+
   private async applyPending(): Promise<void> {
     if (this.applyError) throw this.applyError;
     const work = [...this.pending];
-    // A folder that gets a file in this run is not left empty by a removal in it.
-    const written = new Set<string>();
-    for (const [file, value] of work) if (value) written.add(dirname(file));
-    const touch = (p: string) => this.unsynced.add(p);
-    let next = 0;
-    // Two at a time: the rest of libuv's four threads stay free for the journal and for reads.
-    const worker = async () => {
-      while (next < work.length) {
-        const [file, value] = work[next++] as [string, Uint8Array | null];
-        if (value) {
-          await this.writeFile(file, value, touch);
-          touch(file);
-        } else await this.removeFile(file, touch, written);
-        // A newer value that arrived meanwhile stays pending for the next run.
-        if (this.pending.get(file) === value) this.pending.delete(file);
+    this.writer ??= new FileWriter(this.root);
+    for (let i = 0; i < work.length; i += CHUNK) {
+      const chunk = work.slice(i, i + CHUNK);
+      let r: WriteResult;
+      try {
+        r = await this.writer.write(chunk);
+      } catch (e) {
+        this.applyError ??= e as Error;
+        throw e;
       }
-    };
-    try {
-      await Promise.all([worker(), worker()]);
-    } catch (e) {
-      // The journal has it: reads keep the values from memory, journals are kept for a replay
-      // at the next start, and writes are refused until then.
-      this.applyError ??= e as Error;
-      throw e;
+      for (const p of r.touched) this.unsynced.add(p);
+      for (let k = 0; k < r.done; k++) {
+        const [file, value] = chunk[k] as [string, Uint8Array | null];
+        // A newer value that arrived meanwhile stays pending for the next run.
+        if (this.pending.get(file) === value) {
+          this.pending.delete(file);
+          if (value) this.pendingBytes -= value.length;
+        }
+      }
+      if (r.error !== undefined) {
+        // The journal has it: reads keep the values from memory, journals are kept for a replay
+        // at the next start, and writes are refused until then.
+        this.applyError ??= new Error(r.error);
+        throw this.applyError;
+      }
     }
   }
 
-  /** Makes everything written so far durable: one syncfs for the whole tree, else file by file. */
-  private async syncTree(paths: string[]): Promise<void> {
+  /** Makes the files written so far durable: one syncfs for the whole tree, else file by file. */
+  private async syncChanged(): Promise<void> {
+    const paths = [...this.unsynced];
+    this.unsynced = new Set();
     if (this.syncfs) {
       const ok = await new Promise<boolean>((res) => {
         execFile('sync', ['-f', this.root], { timeout: 120_000 }, (err) => res(!err));
@@ -312,77 +350,137 @@ export class FilesystemStorage implements Storage {
       .filter((n) => JOURNAL_RE.test(n))
       .sort()
       .map((n) => join(this.root, n));
-    const touched = new Set<string>();
-    const touch = (p: string) => touched.add(p);
     for (const file of journals) {
-      for (const r of decodeRecords(await readFile(file))) {
-        const target = this.filePath(r.key);
-        if (r.op === PUT) {
-          await this.writeFile(target, r.value, touch);
-          touched.add(target);
-        } else await this.removeFile(target, touch);
-      }
+      for (const r of decodeRecords(await readFile(file))) this.setPending(this.filePath(r.key), r.value);
     }
-    if (touched.size > 0) await this.syncTree([...touched]).catch(() => {});
+    if (this.pending.size > 0) {
+      await this.applyPending();
+      await this.syncChanged();
+    }
     for (const file of journals) await unlink(file);
-    await removeStaleTemps(this.root).catch(() => {});
     const last = journals.at(-1);
     const seq = last ? Number(JOURNAL_RE.exec(last.slice(this.root.length + 1))?.[1] ?? 0) + 1 : 1;
     this.journal = await Journal.create(this.root, seq);
     await fsyncPath(this.root);
   }
+}
 
-  /**
-   * Writes a file in place (readers get the value from memory meanwhile, and the journal holds it
-   * should this be cut short). Not synced here; `touch` collects the folders whose entries
-   * changed, for the checkpoint.
-   */
-  private async writeFile(target: string, value: Uint8Array, touch: (p: string) => void): Promise<void> {
-    const dir = dirname(target);
-    // A concurrent delete may remove an empty folder between mkdir and the write: retry.
-    for (let attempt = 0; ; attempt++) {
-      try {
-        if (!this.knownDirs.has(dir)) {
-          const created = await mkdir(dir, { recursive: true, mode: 0o700 });
-          // Each new folder is an entry in its parent: from the first one created down, all changed.
-          if (created) for (let d = dir; d.length >= created.length; d = dirname(d)) touch(dirname(d));
-          if (this.knownDirs.size >= 100_000) this.knownDirs.clear();
-          this.knownDirs.add(dir);
-        }
-        // The callback API: noticeably cheaper per call than fs/promises' FileHandle.
-        await new Promise<void>((res, rej) => {
-          writeFileCb(target, value, { mode: 0o600 }, (err) => (err ? rej(err) : res()));
-        });
-        touch(dir);
-        return;
-      } catch (e) {
-        this.knownDirs.delete(dir);
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 5) throw e;
+/**
+ * What the file writer thread runs (plain JavaScript, evaluated: it works the same from the
+ * TypeScript sources under test and from the build). It writes files in place and removes
+ * files and the folders they leave empty, in order, and says which paths changed.
+ */
+const FILE_WRITER = `
+const { mkdirSync, rmdirSync, unlinkSync, writeFileSync } = require('node:fs');
+const { dirname } = require('node:path');
+const { parentPort, workerData } = require('node:worker_threads');
+const root = workerData.root;
+const knownDirs = new Set();
+parentPort.on('message', (entries) => {
+  const touched = new Set();
+  // A folder that gets a file in this chunk is not left empty by a removal in it.
+  const written = new Set();
+  for (const [file, value] of entries) if (value) written.add(dirname(file));
+  let done = 0;
+  try {
+    for (const [file, value] of entries) {
+      if (value) write(file, value, touched);
+      else remove(file, touched, written);
+      done++;
+    }
+    parentPort.postMessage({ done, touched: [...touched] });
+  } catch (e) {
+    parentPort.postMessage({ done, touched: [...touched], error: String((e && e.message) || e) });
+  }
+});
+function write(file, value, touched) {
+  const dir = dirname(file);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      if (!knownDirs.has(dir)) {
+        const created = mkdirSync(dir, { recursive: true, mode: 0o700 });
+        // Each new folder is an entry in its parent: from the first one created down, all changed.
+        if (created) for (let d = dir; d.length >= created.length; d = dirname(d)) touched.add(dirname(d));
+        if (knownDirs.size >= 100000) knownDirs.clear();
+        knownDirs.add(dir);
       }
+      writeFileSync(file, value, { mode: 0o600 });
+      touched.add(file);
+      touched.add(dir);
+      return;
+    } catch (e) {
+      // A folder removed behind our back: create it again, once.
+      knownDirs.delete(dir);
+      if (e.code !== 'ENOENT' || attempt > 0) throw e;
     }
   }
-
-  /** Removes a file and the folders it leaves empty; false when it did not exist. */
-  private async removeFile(target: string, touch: (p: string) => void, keep?: ReadonlySet<string>): Promise<boolean> {
+}
+function remove(file, touched, written) {
+  try {
+    unlinkSync(file);
+  } catch (e) {
+    if (e.code === 'ENOENT') return;
+    throw e;
+  }
+  touched.add(dirname(file));
+  // Remove folders left empty, up to the root; rmdir fails on a non-empty one, which ends it.
+  for (let d = dirname(file); d !== root && d.startsWith(root) && !written.has(d); d = dirname(d)) {
     try {
-      await unlink(target);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
-      throw e;
+      rmdirSync(d);
+      knownDirs.delete(d);
+      touched.add(dirname(d));
+    } catch {
+      break;
     }
-    touch(dirname(target));
-    // Remove folders left empty, up to the root; rmdir fails on a non-empty one, which ends it.
-    // A folder the same batch writes into is not empty: no need to try.
-    for (let d = dirname(target); d !== this.root && d.startsWith(this.root) && !keep?.has(d); d = dirname(d)) {
-      try {
-        await rmdir(d);
-        this.knownDirs.delete(d);
-        touch(dirname(d));
-      } catch {
-        break;
-      }
-    }
-    return true;
+  }
+}
+`;
+
+interface WriteResult {
+  /** How many entries of the chunk were carried out (all, unless `error`). */
+  done: number;
+  touched: string[];
+  error?: string;
+}
+
+/** The file writer thread; one chunk at a time. Referenced only while it works. */
+class FileWriter {
+  private readonly worker: Worker;
+  private waiting: { resolve: (r: WriteResult) => void; reject: (e: Error) => void } | undefined;
+  private failed: Error | undefined;
+
+  constructor(root: string) {
+    this.worker = new Worker(FILE_WRITER, { eval: true, workerData: { root } });
+    this.worker.unref();
+    this.worker.on('message', (r: WriteResult) => this.settle((w) => w.resolve(r)));
+    this.worker.on('error', (e) => this.fail(e));
+    this.worker.on('exit', (code) => this.fail(new Error(`the file writer thread exited (${code})`)));
+  }
+
+  write(entries: [string, Uint8Array | null][]): Promise<WriteResult> {
+    if (this.failed) return Promise.reject(this.failed);
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
+      this.worker.ref();
+      this.worker.postMessage(entries);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.failed ??= new Error('storage is closed');
+    await this.worker.terminate();
+  }
+
+  private fail(e: Error): void {
+    this.failed ??= e;
+    this.settle((w) => w.reject(e));
+  }
+
+  private settle(f: (w: { resolve: (r: WriteResult) => void; reject: (e: Error) => void }) => void): void {
+    const w = this.waiting;
+    this.waiting = undefined;
+    this.worker.unref();
+    if (w) f(w);
   }
 }
 
@@ -420,7 +518,7 @@ class Journal {
       this.queue = [];
       try {
         const data = batch.length === 1 ? (batch[0] as { buf: Buffer }).buf : Buffer.concat(batch.map((b) => b.buf));
-        await this.fh.appendFile(data);
+        for (let off = 0; off < data.length; ) off += (await this.fh.write(data, off)).bytesWritten;
         await this.fh.datasync();
         for (const b of batch) b.resolve();
       } catch (e) {
@@ -447,34 +545,64 @@ class Journal {
   }
 }
 
-/** [u32 length of the rest][u8 op][u16 key length][key][value][8 bytes of SHA-256 of all before]. */
-function encodeRecord(op: number, key: string, value: Uint8Array): Buffer {
-  const k = Buffer.from(key);
-  const body = Buffer.alloc(4 + 1 + 2 + k.length + value.length);
-  body.writeUInt32BE(body.length - 4 + CHECK_LEN, 0);
-  body.writeUInt8(op, 4);
-  body.writeUInt16BE(k.length, 5);
-  k.copy(body, 7);
-  body.set(value, 7 + k.length);
-  const check = createHash('sha256').update(body).digest().subarray(0, CHECK_LEN);
-  return Buffer.concat([body, check]);
+/**
+ * A batch as one journal record:
+ * [u32 length of the rest][u8 BATCH][u16 count] then per operation
+ * [u8 PUT|DEL][u16 key length][u32 value length][key][value], and a CRC-32 of all before.
+ */
+function encodeBatch(ops: StorageOp[]): Buffer {
+  const keys = ops.map((o) => Buffer.from(o.key));
+  let size = 4 + 1 + 2 + 4;
+  for (let i = 0; i < ops.length; i++) {
+    const o = ops[i] as StorageOp;
+    size += 7 + (keys[i] as Buffer).length + (o.op === 'put' ? o.value.length : 0);
+  }
+  if (ops.length > 0xffff) throw new Error('storage batch too large');
+  const buf = Buffer.allocUnsafe(size);
+  buf.writeUInt32BE(size - 4, 0);
+  buf.writeUInt8(BATCH, 4);
+  buf.writeUInt16BE(ops.length, 5);
+  let o = 7;
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i] as StorageOp;
+    const k = keys[i] as Buffer;
+    const v = op.op === 'put' ? op.value : undefined;
+    buf.writeUInt8(v ? PUT : DEL, o);
+    buf.writeUInt16BE(k.length, o + 1);
+    buf.writeUInt32BE(v ? v.length : 0, o + 3);
+    k.copy(buf, o + 7);
+    o += 7 + k.length;
+    if (v) {
+      buf.set(v, o);
+      o += v.length;
+    }
+  }
+  buf.writeUInt32BE(crc32(buf.subarray(0, o)), o);
+  return buf;
 }
 
-/** The complete records of a journal; stops at the first torn or damaged one. */
-function decodeRecords(buf: Buffer): { op: number; key: string; value: Uint8Array }[] {
-  const out: { op: number; key: string; value: Uint8Array }[] = [];
+/** The operations of the complete records of a journal; stops at the first torn or damaged one. */
+function decodeRecords(buf: Buffer): { key: string; value: Uint8Array | null }[] {
+  const out: { key: string; value: Uint8Array | null }[] = [];
   let o = 0;
   while (o + 4 <= buf.length) {
-    const len = buf.readUInt32BE(o);
-    const end = o + 4 + len;
-    if (len < 3 + CHECK_LEN || end > buf.length) break;
-    const body = buf.subarray(o, end - CHECK_LEN);
-    const check = createHash('sha256').update(body).digest().subarray(0, CHECK_LEN);
-    if (!check.equals(buf.subarray(end - CHECK_LEN, end))) break;
-    const op = body.readUInt8(4);
-    const klen = body.readUInt16BE(5);
-    if (7 + klen > body.length || (op !== PUT && op !== DEL)) break;
-    out.push({ op, key: body.subarray(7, 7 + klen).toString(), value: new Uint8Array(body.subarray(7 + klen)) });
+    const end = o + 4 + buf.readUInt32BE(o);
+    if (end - o < 11 || end > buf.length) break;
+    if (crc32(buf.subarray(o, end - 4)) !== buf.readUInt32BE(end - 4) || buf.readUInt8(o + 4) !== BATCH) break;
+    const ops: { key: string; value: Uint8Array | null }[] = [];
+    let p = o + 7;
+    for (let n = buf.readUInt16BE(o + 5); n > 0; n--) {
+      if (p + 7 > end - 4) return out;
+      const op = buf.readUInt8(p);
+      const klen = buf.readUInt16BE(p + 1);
+      const vlen = buf.readUInt32BE(p + 3);
+      const vstart = p + 7 + klen;
+      if (vstart + vlen > end - 4 || (op !== PUT && op !== DEL)) return out;
+      const key = buf.subarray(p + 7, vstart).toString();
+      ops.push({ key, value: op === PUT ? new Uint8Array(buf.subarray(vstart, vstart + vlen)) : null });
+      p = vstart + vlen;
+    }
+    out.push(...ops);
     o = end;
   }
   return out;
@@ -501,14 +629,5 @@ async function fsyncPath(p: string): Promise<void> {
     await fh.sync();
   } finally {
     await fh.close();
-  }
-}
-
-/** Temporary files a crash left between writing and renaming. */
-async function removeStaleTemps(root: string): Promise<void> {
-  for (const ent of await readdir(root, { withFileTypes: true, recursive: true })) {
-    if (ent.isFile() && ent.name.startsWith('.tmp-')) {
-      await unlink(join(ent.parentPath ?? (ent as { path?: string }).path ?? root, ent.name)).catch(() => {});
-    }
   }
 }

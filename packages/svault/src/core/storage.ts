@@ -20,8 +20,8 @@ export interface Storage {
   list(prefix: string): Promise<string[]>;
   /**
    * Several writes and deletes in order, as one unit where the backend can: the filesystem
-   * backend journals them together (one fsync) and a crash keeps a prefix of them, never a
-   * later one without an earlier one. Backends without it get the operations one by one.
+   * backend journals them as one record (one fsync) that a crash keeps whole or not at all.
+   * Backends without it get the operations one by one.
    */
   batch?(ops: StorageOp[]): Promise<void>;
   /** Releases handles; the storage is not used afterwards. */

@@ -7,7 +7,7 @@ import { fBool, fInt, parseFields } from '../core/fields.js';
 import type { HaStatus } from '../core/ha.js';
 import type { HandlerResult, LogicalResponse, Operation } from '../core/logical.js';
 import type { Vault } from '../core/vault.js';
-import { installListVerbShim } from './list-verb.js';
+import { clientErrorHandler } from './list-verb.js';
 
 export interface HttpOptions {
   vault: Vault;
@@ -78,12 +78,14 @@ class BodyError extends Error {}
 
 /** The Vault-compatible API on fastify, with /metrics from the shared server. */
 export async function buildHttpServer(opts: HttpOptions): Promise<FastifyInstance> {
+  let built: FastifyInstance | undefined;
   const { app, registry } = await createHttpServer({
     name: 'svault',
     bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
     ...(opts.logger ? { logger: opts.logger } : {}),
+    clientErrorHandler: clientErrorHandler(() => built as FastifyInstance),
   });
-  installListVerbShim(app.server);
+  built = app;
   registerVaultApi(app, { ...opts, registry });
   return app;
 }

@@ -1,104 +1,131 @@
-import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
+import type { FastifyInstance } from 'fastify';
 
 /**
- * Vault clients may list with the `LIST` HTTP verb, which Node's HTTP parser rejects with 400
- * before any framework sees the request. On each connection the request line `LIST /p` is
- * rewritten to `GET /p?list=true` (Vault treats both the same) before the parser reads it.
+ * Vault clients may list with the `LIST` HTTP verb, which Node's HTTP parser rejects before any
+ * framework sees the request (HPE_INVALID_METHOD, a 'clientError'). Such a request is answered
+ * from the error: its bytes (the error's `rawPacket` from `LIST` on, plus later chunks, which
+ * the stopped parser keeps reporting the same way) are read as a request, sent through the app as
+ * `GET <path>?list=true` (Vault treats both the same) with fastify's `inject`, and the answer is
+ * written to the socket with `Connection: close`, since that connection's parser has stopped.
  *
- * How: Node's HTTP server normally feeds the socket to its parser natively, where nothing can
- * be intercepted. Marking the socket's handle as already consumed makes the server read it
- * through 'data' events instead, and the socket's `emit` rewrites those chunks. The socket
- * stays the real one (its writes, timeouts and TLS are untouched); the cost is the JavaScript
- * data path, far less than wrapping the socket in another stream. Message boundaries are
- * followed by Content-Length; a connection that sends a chunked body or upgrades is left alone
- * from then on, which is harmless: it just keeps Node's behaviour.
+ * Every other request keeps Node's native parser. (Rewriting every connection's bytes in
+ * JavaScript, so that a LIST could be turned into a GET before the parser saw it, cost about a
+ * quarter of a KV read.)
  */
-export function installListVerbShim(server: Server): void {
-  // Before the HTTP server's own listener, which decides how to read the socket.
-  server.prependListener('connection', (socket: Socket) => {
-    const handle = (socket as Socket & { _handle?: { _consumed?: boolean } | null })._handle;
-    if (handle) handle._consumed = true;
-    const rewriter = new ListRewriter();
-    const emit = socket.emit as (this: Socket, event: string | symbol, ...args: unknown[]) => boolean;
-    const patched = function (this: Socket, event: string | symbol, ...args: unknown[]): boolean {
-      if (event === 'data' && !rewriter.done) {
-        const out = rewriter.rewrite(args[0] as Buffer);
-        return out.length > 0 ? emit.call(this, 'data', out) : true;
-      }
-      if (event === 'end') {
-        const rest = rewriter.flush();
-        if (rest.length > 0) emit.call(this, 'data', rest);
-      }
-      return emit.call(this, event, ...args);
-    };
-    socket.emit = patched as Socket['emit'];
-  });
+export function clientErrorHandler(app: () => FastifyInstance): (err: ClientError, socket: Socket) => void {
+  return (err, socket) => {
+    const state = listRequests.get(socket);
+    if (state === 'answering') return; // the stopped parser reporting what follows: ignore it
+    if (state === undefined && !startsListRequest(err)) return rejectClientError(err, socket);
+    const raw = err.rawPacket ?? Buffer.alloc(0);
+    const bytes =
+      state === undefined
+        ? raw.subarray(raw.lastIndexOf('L', Math.min(err.bytesParsed ?? 0, raw.length - 1)))
+        : Buffer.concat([state, raw]);
+    const req = parseHead(bytes);
+    if (req === 'incomplete') {
+      if (bytes.length > MAX_HEAD)
+        return rejectClientError(Object.assign(err, { code: 'HPE_HEADER_OVERFLOW' }), socket);
+      listRequests.set(socket, bytes);
+      return;
+    }
+    listRequests.set(socket, 'answering');
+    if (req === 'invalid') return rejectClientError(err, socket);
+    void answer(app(), req, socket);
+  };
+}
+
+export interface ClientError extends Error {
+  code?: string;
+  rawPacket?: Buffer;
+  bytesParsed?: number;
 }
 
 const MAX_HEAD = 64 * 1024;
-const LIST = Buffer.from('LIST ');
+/** A connection whose LIST request is being read (its bytes so far) or answered. */
+const listRequests = new WeakMap<Socket, Buffer | 'answering'>();
 
-/** Rewrites the request lines of one connection's byte stream. */
-export class ListRewriter {
-  private buf: Buffer = Buffer.alloc(0);
-  private bodyLeft = 0;
-  /** Stopped rewriting: everything passes as it is. */
-  done = false;
+function startsListRequest(err: ClientError): boolean {
+  if (err.code !== 'HPE_INVALID_METHOD' || !err.rawPacket) return false;
+  const raw = err.rawPacket;
+  const at = raw.lastIndexOf('L', Math.min(err.bytesParsed ?? 0, raw.length - 1));
+  if (at < 0) return false;
+  const head = raw.subarray(at, at + 5).toString('latin1');
+  return 'LIST '.startsWith(head) || head === 'LIST ';
+}
 
-  rewrite(chunk: Buffer): Buffer {
-    if (this.done) return chunk;
-    const out: Buffer[] = [];
-    let data = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
-    this.buf = Buffer.alloc(0);
-    while (data.length > 0) {
-      if (this.bodyLeft > 0) {
-        const n = Math.min(this.bodyLeft, data.length);
-        out.push(data.subarray(0, n));
-        this.bodyLeft -= n;
-        data = data.subarray(n);
-        continue;
-      }
-      const end = data.indexOf('\r\n\r\n');
-      if (end < 0) {
-        if (data.length > MAX_HEAD) {
-          this.done = true;
-          out.push(data);
-        } else this.buf = data;
-        break;
-      }
-      const headBytes = data.subarray(0, end + 4);
-      data = data.subarray(end + 4);
-      // Only the rare LIST request is copied into a string and rebuilt.
-      let head: Buffer = headBytes;
-      if (headBytes.subarray(0, 5).equals(LIST)) {
-        const text = headBytes.toString('latin1').replace(/^LIST (\S+)/, (_m, target: string) => {
-          const sep = target.includes('?') ? '&' : '?';
-          return `GET ${target}${sep}list=true`;
-        });
-        head = Buffer.from(text, 'latin1');
-      }
-      const headers = headBytes.toString('latin1').toLowerCase();
-      if (
-        headers.includes('\r\ntransfer-encoding:') ||
-        headers.includes('\r\nupgrade:') ||
-        headers.startsWith('connect ')
-      ) {
-        this.done = true;
-        out.push(head, data);
-        return Buffer.concat(out);
-      }
-      const cl = headers.indexOf('\r\ncontent-length:');
-      this.bodyLeft = cl < 0 ? 0 : Number.parseInt(headers.slice(cl + 17).trimStart(), 10) || 0;
-      out.push(head);
+interface ListRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+/** The LIST request at the start of `bytes`, as a GET with list=true. */
+function parseHead(bytes: Buffer): ListRequest | 'incomplete' | 'invalid' {
+  const end = bytes.indexOf('\r\n\r\n');
+  if (end < 0) return 'incomplete';
+  const lines = bytes.subarray(0, end).toString('latin1').split('\r\n');
+  const m = /^LIST (\S+) HTTP\/1\.[01]$/.exec(lines[0] ?? '');
+  if (!m) return 'invalid';
+  const headers: Record<string, string> = {};
+  for (const line of lines.slice(1)) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) return 'invalid';
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+  }
+  if (headers['transfer-encoding']) return 'invalid';
+  const length = Number(headers['content-length'] ?? 0);
+  if (!Number.isSafeInteger(length) || length < 0) return 'invalid';
+  const body = bytes.subarray(end + 4, end + 4 + length);
+  if (body.length < length) return 'incomplete';
+  const target = m[1] as string;
+  return { url: `${target}${target.includes('?') ? '&' : '?'}list=true`, headers, body };
+}
+
+async function answer(app: FastifyInstance, req: ListRequest, socket: Socket): Promise<void> {
+  try {
+    const res = await app.inject({
+      method: 'GET',
+      url: req.url,
+      headers: req.headers,
+      ...(req.body.length > 0 ? { payload: req.body } : {}),
+      ...(socket.remoteAddress ? { remoteAddress: socket.remoteAddress } : {}),
+    });
+    const skip = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length']);
+    let head = `HTTP/1.1 ${res.statusCode} ${res.statusMessage}\r\n`;
+    for (const [name, value] of Object.entries(res.headers)) {
+      if (skip.has(name) || value === undefined) continue;
+      for (const v of Array.isArray(value) ? value : [value]) head += `${name}: ${v}\r\n`;
     }
-    return out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out);
+    head += `content-length: ${res.rawPayload.length}\r\nconnection: close\r\n\r\n`;
+    // After the answers to requests sent before it on this connection (pipelining).
+    const inFlight = (socket as Socket & { _httpMessage?: NodeJS.EventEmitter | null })._httpMessage;
+    const send = () => socket.end(Buffer.concat([Buffer.from(head, 'latin1'), res.rawPayload]));
+    if (inFlight) inFlight.once('finish', send);
+    else send();
+  } catch {
+    socket.destroy();
   }
+}
 
-  /** What is left when the connection ends (an incomplete head): passed on as it is. */
-  flush(): Buffer {
-    const rest = this.buf;
-    this.buf = Buffer.alloc(0);
-    return rest;
+const STATUS: Record<string, string> = {
+  HPE_HEADER_OVERFLOW: '431 Request Header Fields Too Large',
+  ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
+};
+
+/** What fastify does by default with a bad request: an answer where one can still be written, then close. */
+function rejectClientError(err: ClientError, socket: Socket): void {
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent: boolean } | null })._httpMessage;
+  if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
   }
+  const status = STATUS[err.code ?? ''] ?? '400 Bad Request';
+  const body = JSON.stringify({ errors: [status.slice(4)] });
+  socket.end(
+    `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
