@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { constants } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -22,6 +23,8 @@ const PENDING_BYTES = 64 * 1024 * 1024;
 /** Files handed to the file writer per message. */
 const CHUNK = 1024;
 const LOCK_FILE = 'storage.lock';
+/** Undefined where the platform has no O_DSYNC: the journal then calls fdatasync after each write. */
+const DSYNC: number | undefined = constants.O_DSYNC;
 
 /**
  * Storage in a directory, one file per key. A key `a/b/c` lives at `+a/+b/_c`: the different
@@ -501,7 +504,9 @@ class Journal {
 
   static async create(root: string, seq: number): Promise<Journal> {
     const file = join(root, `journal-${String(seq).padStart(12, '0')}.log`);
-    return new Journal(file, seq, await open(file, 'a', 0o600));
+    // O_DSYNC: a write returns once durable, one trip through libuv's thread pool instead of two.
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | (DSYNC ?? 0);
+    return new Journal(file, seq, await open(file, flags, 0o600));
   }
 
   append(buf: Buffer): Promise<void> {
@@ -519,7 +524,7 @@ class Journal {
       try {
         const data = batch.length === 1 ? (batch[0] as { buf: Buffer }).buf : Buffer.concat(batch.map((b) => b.buf));
         for (let off = 0; off < data.length; ) off += (await this.fh.write(data, off)).bytesWritten;
-        await this.fh.datasync();
+        if (DSYNC === undefined) await this.fh.datasync();
         for (const b of batch) b.resolve();
       } catch (e) {
         for (const b of batch) b.reject(e as Error);
