@@ -102,6 +102,22 @@ describe('filesystem storage journal', () => {
     expect(ls(dir).filter((n) => n.startsWith('journal-') || n === 'storage.lock')).toEqual([]);
   });
 
+  it('bounds what waits in memory: past the limit, writers wait for the files to be written', async () => {
+    const dir = tempDir();
+    const s = new FilesystemStorage(dir, { checkpointMs: 60_000, maxPending: 50 });
+    for (let i = 0; i < 400; i++) await s.put(`many/k${i}`, enc.encode(`v${i}`));
+    // No checkpoint or flush ran, yet most files are on disk already.
+    expect(readdirSync(join(dir, '+many')).length).toBeGreaterThanOrEqual(350);
+    await Promise.all(Array.from({ length: 200 }, (_, i) => s.put(`many/k${i}`, enc.encode(`w${i}`))));
+    for (const i of [0, 49, 50, 199, 399])
+      expect(dec.decode(await s.get(`many/k${i}`))).toBe(i < 200 ? `w${i}` : `v${i}`);
+    await s.close();
+    const again = new FilesystemStorage(dir);
+    expect(await again.list('many/')).toHaveLength(400);
+    expect(dec.decode(await again.get('many/k199'))).toBe('w199');
+    await again.close();
+  });
+
   it('refuses a second opener of the same directory', async () => {
     const dir = tempDir();
     const a = new FilesystemStorage(dir);

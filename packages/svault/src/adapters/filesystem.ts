@@ -11,14 +11,15 @@ export interface FilesystemOptions {
   checkpointBytes?: number;
   /** ... or this long after the first write since the last checkpoint (default 10 s). */
   checkpointMs?: number;
+  /** Past this many values waiting in memory for their files, writers wait for them (default 50,000). */
+  maxPending?: number;
 }
 
 const JOURNAL_RE = /^journal-(\d{12})\.log$/;
 const PUT = 1;
 const DEL = 2;
 const BATCH = 3;
-/** Past this many values (or bytes) waiting for their files, writers wait for them to be written. */
-const PENDING_ENTRIES = 50_000;
+/** Past this many bytes of values waiting for their files, writers wait for them to be written. */
 const PENDING_BYTES = 64 * 1024 * 1024;
 /** Files handed to the file writer per message. */
 const CHUNK = 1024;
@@ -54,6 +55,7 @@ export class FilesystemStorage implements Storage {
   private journal: Journal | undefined;
   private readonly checkpointBytes: number;
   private readonly checkpointMs: number;
+  private readonly maxPending: number;
   private checkpointTimer: NodeJS.Timeout | undefined;
   private checkpointing: Promise<void> = Promise.resolve();
   private checkpointQueued = false;
@@ -76,6 +78,7 @@ export class FilesystemStorage implements Storage {
     this.root = resolve(root);
     this.checkpointBytes = opts.checkpointBytes ?? 32 * 1024 * 1024;
     this.checkpointMs = opts.checkpointMs ?? 10_000;
+    this.maxPending = opts.maxPending ?? 50_000;
   }
 
   private filePath(key: string): string {
@@ -126,7 +129,7 @@ export class FilesystemStorage implements Storage {
     if (ops.length === 0) return;
     const targets = ops.map((o) => this.filePath(o.key));
     await this.open();
-    if (this.pending.size >= PENDING_ENTRIES || this.pendingBytes >= PENDING_BYTES) await this.drain();
+    if (this.pending.size >= this.maxPending || this.pendingBytes >= PENDING_BYTES) await this.drain();
     await this.locks.runAll(
       ops.map((o) => o.key),
       async () => {
