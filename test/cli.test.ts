@@ -186,3 +186,13 @@ describe('planned commands', () => {
     expect(r.stdout).toBe('');
   });
 });
+
+describe('a missing argument', () => {
+  it('is exit 2 and one readable line: which argument, what it is, where to look', async () => {
+    const r = await runBin('svault', ['transit', 'key', 'create']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(
+      "svault: Missing 1 required arg: name (key name) (see 'svault transit key create --help')",
+    );
+  });
+});

@@ -92,10 +92,25 @@ export function toErrorReport(err: unknown, usageHint?: string): ErrorReport {
       .split('\n')
       .map((l) => l.trim())
       .filter((l) => l && !/^see more help with/i.test(l));
+    // "Missing 1 required arg:" then "name  description" lines: "...arg: name (description)".
+    let message = '';
+    let listing = false;
+    for (const line of lines) {
+      const item = line.replace(/^(\S+)\s{2,}(.+)$/, '$1 ($2)');
+      if (!message) message = line;
+      else if (message.endsWith(':')) {
+        message += ` ${item}`;
+        listing = true;
+      } else if (listing && item !== line) message += `, ${item}`;
+      else {
+        message += `; ${line}`;
+        listing = false;
+      }
+    }
     return {
       code: codeByExit[exitCode] ?? 'failure',
       exitCode,
-      message: lines.join('; ') || 'invalid usage',
+      message: message || 'invalid usage',
       ...(exitCode === ExitCode.usage && usageHint ? { hint: usageHint } : {}),
     };
   }

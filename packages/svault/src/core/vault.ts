@@ -3,7 +3,7 @@ import { ACL_ACTIONS, type AclAction, PolicyStore } from './acl.js';
 import { AuditBroker, type AuditRequest, type AuditSettings, type AuditTicket } from './audit.js';
 import { Barrier } from './barrier.js';
 import type { CryptoSuite } from './crypto.js';
-import { engineFactory, isEngineType } from './engines/index.js';
+import { assertEngineType, engineFactory, isEngineType } from './engines/index.js';
 import { type MountConfigIn, SystemBackend } from './engines/system.js';
 import { TokenBackend } from './engines/token.js';
 import { denied, invalid, sealedError, VaultError } from './errors.js';
@@ -355,7 +355,7 @@ export class Vault {
     options: Record<string, string>,
     config: MountConfigIn,
   ): Promise<void> {
-    if (!isEngineType(type)) await engineFactory(type); // throws the catalog error
+    assertEngineType(type);
     if (RESERVED.some((r) => path.startsWith(r))) throw invalid(`cannot mount at reserved path "${path}"`);
     const existing = await this.loadMounts();
     const clash = [...existing.map((m) => m.path), ...RESERVED].find((p) => p.startsWith(path) || path.startsWith(p));

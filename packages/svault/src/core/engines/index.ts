@@ -18,8 +18,14 @@ export function isEngineType(type: string): boolean {
   return Object.hasOwn(ENGINES, type);
 }
 
+/** What `secrets enable` answers for a type it does not know, as Vault does. */
+export function assertEngineType(type: string): void {
+  if (!isEngineType(type)) {
+    throw invalid(`plugin not found in the catalog: ${type} (available: ${ENGINE_TYPES.join(', ')})`);
+  }
+}
+
 export async function engineFactory(type: string): Promise<BackendFactory> {
-  const load = ENGINES[type];
-  if (!load) throw invalid(`plugin not found in the catalog: ${type} (available: ${ENGINE_TYPES.join(', ')})`);
-  return load();
+  assertEngineType(type);
+  return (ENGINES[type] as () => Promise<BackendFactory>)();
 }

@@ -10,7 +10,7 @@ import {
   sse,
   trimSlash,
 } from './http.js';
-import { finish, partial } from './shared.js';
+import { finish, partial, truncated } from './shared.js';
 
 const STOP: Record<string, string> = {
   end_turn: 'stop',
@@ -133,13 +133,7 @@ export class AnthropicProvider implements LlmProvider {
       throw partial(e, emitted);
     }
     if (!ended) {
-      throw partial(
-        new LlmError('server', 'anthropic: stream ended without message_stop (truncated)', {
-          provider: this.name,
-          model: req.model,
-        }),
-        emitted,
-      );
+      throw truncated(this.name, req, 'message_stop', emitted);
     }
     return finish(this.name, req, {
       text,

@@ -10,7 +10,7 @@ import {
   sse,
   trimSlash,
 } from './http.js';
-import { finish, partial } from './shared.js';
+import { finish, partial, truncated } from './shared.js';
 
 const FINISH: Record<string, string> = {
   STOP: 'stop',
@@ -136,13 +136,7 @@ export class GeminiProvider implements LlmProvider {
       throw partial(e, emitted);
     }
     if (!raw) {
-      throw partial(
-        new LlmError('server', 'gemini: stream ended without a finishReason (truncated)', {
-          provider: this.name,
-          model: req.model,
-        }),
-        emitted,
-      );
+      throw truncated(this.name, req, 'a finishReason', emitted);
     }
     return finish(this.name, req, {
       text,

@@ -1,6 +1,6 @@
 import { type ChatRequest, type ChatResponse, LlmError, type LlmProvider, zeroUsage } from '../../core/llm/types.js';
 import { expect, type HttpCall, int, lines, type ProviderOptions, parseChunk, post, trimSlash } from './http.js';
-import { partial } from './shared.js';
+import { partial, truncated } from './shared.js';
 
 interface OllamaChunk {
   model?: string;
@@ -70,13 +70,7 @@ export class OllamaProvider implements LlmProvider {
       throw partial(e, emitted);
     }
     if (!last) {
-      throw partial(
-        new LlmError('server', 'ollama: stream ended without done:true (truncated)', {
-          provider: this.name,
-          model: req.model,
-        }),
-        emitted,
-      );
+      throw truncated(this.name, req, 'done:true', emitted);
     }
     const raw = last.done_reason ?? 'stop';
     return {

@@ -10,7 +10,7 @@ import {
   sse,
   trimSlash,
 } from './http.js';
-import { finish, partial } from './shared.js';
+import { finish, partial, truncated } from './shared.js';
 
 const FINISH: Record<string, string> = {
   stop: 'stop',
@@ -134,13 +134,7 @@ export class OpenAiProvider implements LlmProvider {
       throw partial(e, emitted);
     }
     if (!done) {
-      throw partial(
-        new LlmError('server', `${this.name}: stream ended without [DONE] (truncated)`, {
-          provider: this.name,
-          model: req.model,
-        }),
-        emitted,
-      );
+      throw truncated(this.name, req, '[DONE]', emitted);
     }
     return finish(this.name, req, {
       text,
