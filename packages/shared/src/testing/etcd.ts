@@ -2,17 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { assertAvailable, findExecutable } from './availability.js';
 import { getFreePort, LOOPBACK } from './ports.js';
-import {
-  cleanEnv,
-  makeTempDir,
-  once,
-  READY_TIMEOUT_MS,
-  removeDir,
-  retryOnPortClash,
-  type ServerProcess,
-  spawnServer,
-  waitUntilReady,
-} from './process.js';
+import { cleanEnv, once, READY_TIMEOUT_MS, startInTempDir, waitUntilReady } from './process.js';
 
 export interface EtcdServer {
   /** http://127.0.0.1:PORT (client URL) */
@@ -41,50 +31,30 @@ export async function startEtcd(opts: EtcdOptions = {}): Promise<EtcdServer> {
   const extra: NodeJS.ProcessEnv = goArch === 'amd64' || goArch === 'ppc64le' ? {} : { ETCD_UNSUPPORTED_ARCH: goArch };
   // etcd reads every ETCD_* variable as a flag and refuses a flag given twice.
   const env = cleanEnv(['ETCD_'], extra);
-  return retryOnPortClash(async () => {
-    const dir = await makeTempDir('etcd');
-    let proc: ServerProcess | undefined;
-    try {
-      const port = await getFreePort();
-      const peerPort = await getFreePort();
-      const client = `http://${LOOPBACK}:${port}`;
-      const peer = `http://${LOOPBACK}:${peerPort}`;
-      const args = [
-        '--name=default',
-        `--data-dir=${join(dir, 'data')}`,
-        `--listen-client-urls=${client}`,
-        `--advertise-client-urls=${client}`,
-        `--listen-peer-urls=${peer}`,
-        `--initial-advertise-peer-urls=${peer}`,
-        `--initial-cluster=default=${peer}`,
-        '--initial-cluster-state=new',
-        `--initial-cluster-token=stratum-test-${randomUUID()}`,
-        '--logger=zap',
-        '--log-outputs=stderr',
-      ];
-      proc = spawnServer({ name: 'etcd', command: bin, args, env, cwd: dir });
-      const p = proc;
-      await waitUntilReady(p, () => probeEtcd(client), {
-        what: `${client}/health reporting healthy`,
-        timeoutMs: opts.readyTimeoutMs ?? READY_TIMEOUT_MS,
-      });
-      return {
-        endpoint: client,
-        host: LOOPBACK,
-        port,
-        peerPort,
-        dir,
-        pid: p.pid,
-        stop: once(async () => {
-          await p.stop();
-          await removeDir(dir);
-        }),
-      };
-    } catch (err) {
-      await proc?.stop();
-      await removeDir(dir);
-      throw err;
-    }
+  return startInTempDir('etcd', async (dir, spawn) => {
+    const port = await getFreePort();
+    const peerPort = await getFreePort();
+    const client = `http://${LOOPBACK}:${port}`;
+    const peer = `http://${LOOPBACK}:${peerPort}`;
+    const args = [
+      '--name=default',
+      `--data-dir=${join(dir, 'data')}`,
+      `--listen-client-urls=${client}`,
+      `--advertise-client-urls=${client}`,
+      `--listen-peer-urls=${peer}`,
+      `--initial-advertise-peer-urls=${peer}`,
+      `--initial-cluster=default=${peer}`,
+      '--initial-cluster-state=new',
+      `--initial-cluster-token=stratum-test-${randomUUID()}`,
+      '--logger=zap',
+      '--log-outputs=stderr',
+    ];
+    const p = spawn({ name: 'etcd', command: bin, args, env, cwd: dir });
+    await waitUntilReady(p, () => probeEtcd(client), {
+      what: `${client}/health reporting healthy`,
+      timeoutMs: opts.readyTimeoutMs ?? READY_TIMEOUT_MS,
+    });
+    return { endpoint: client, host: LOOPBACK, port, peerPort };
   });
 }
 

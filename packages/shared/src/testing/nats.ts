@@ -1,16 +1,7 @@
 import { join } from 'node:path';
 import { assertAvailable, findExecutable } from './availability.js';
 import { getFreePort, LOOPBACK, probeTcp } from './ports.js';
-import {
-  makeTempDir,
-  once,
-  READY_TIMEOUT_MS,
-  removeDir,
-  retryOnPortClash,
-  type ServerProcess,
-  spawnServer,
-  waitUntilReady,
-} from './process.js';
+import { READY_TIMEOUT_MS, startInTempDir, waitUntilReady } from './process.js';
 
 export interface NatsServer {
   /** nats://127.0.0.1:PORT */
@@ -31,34 +22,15 @@ export interface NatsOptions {
 export async function startNats(opts: NatsOptions = {}): Promise<NatsServer> {
   assertAvailable('nats');
   const bin = findExecutable('nats-server')!;
-  return retryOnPortClash(async () => {
-    const dir = await makeTempDir('nats');
-    let proc: ServerProcess | undefined;
-    try {
-      const port = await getFreePort();
-      const args = ['-js', '-a', LOOPBACK, '-p', String(port), '-sd', join(dir, 'js')];
-      proc = spawnServer({ name: 'nats-server', command: bin, args, cwd: dir });
-      const p = proc;
-      await waitUntilReady(p, () => probeNats(port), {
-        what: `INFO with JetStream on ${LOOPBACK}:${port}`,
-        timeoutMs: opts.readyTimeoutMs ?? READY_TIMEOUT_MS,
-      });
-      return {
-        url: `nats://${LOOPBACK}:${port}`,
-        host: LOOPBACK,
-        port,
-        dir,
-        pid: p.pid,
-        stop: once(async () => {
-          await p.stop();
-          await removeDir(dir);
-        }),
-      };
-    } catch (err) {
-      await proc?.stop();
-      await removeDir(dir);
-      throw err;
-    }
+  return startInTempDir('nats', async (dir, spawn) => {
+    const port = await getFreePort();
+    const args = ['-js', '-a', LOOPBACK, '-p', String(port), '-sd', join(dir, 'js')];
+    const p = spawn({ name: 'nats-server', command: bin, args, cwd: dir });
+    await waitUntilReady(p, () => probeNats(port), {
+      what: `INFO with JetStream on ${LOOPBACK}:${port}`,
+      timeoutMs: opts.readyTimeoutMs ?? READY_TIMEOUT_MS,
+    });
+    return { url: `nats://${LOOPBACK}:${port}`, host: LOOPBACK, port };
   });
 }
 

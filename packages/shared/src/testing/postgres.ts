@@ -1,18 +1,7 @@
 import { join } from 'node:path';
 import { assertAvailable, currentUser, findPostgresBinDir, isRoot, lookupUser } from './availability.js';
 import { getFreePort, LOOPBACK, probeTcp } from './ports.js';
-import {
-  cleanEnv,
-  makeTempDir,
-  once,
-  READY_TIMEOUT_MS,
-  removeDir,
-  retryOnPortClash,
-  runCommand,
-  type ServerProcess,
-  spawnServer,
-  waitUntilReady,
-} from './process.js';
+import { cleanEnv, READY_TIMEOUT_MS, runCommand, startInTempDir, waitUntilReady } from './process.js';
 
 export interface PostgresServer {
   /** postgres://postgres@127.0.0.1:PORT/postgres (trust auth, no password). */
@@ -42,10 +31,9 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Postgre
   const ids = isRoot() ? { uid: runAs.uid, gid: runAs.gid } : {};
   // PG* variables (PGDATA, PGPORT, ...) would override what we pass; HOME must be readable by the server user.
   const env = cleanEnv(['PG'], { HOME: '/', LC_ALL: 'C', LANG: 'C' });
-  return retryOnPortClash(async () => {
-    const dir = await makeTempDir('pg', isRoot() ? runAs : undefined);
-    let proc: ServerProcess | undefined;
-    try {
+  return startInTempDir(
+    'pg',
+    async (dir, spawn) => {
       const data = join(dir, 'data');
       const initArgs = ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-locale', '--no-sync'];
       await runCommand(join(binDir, 'initdb'), initArgs, { ...ids, env, cwd: dir });
@@ -61,7 +49,7 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Postgre
       ];
       const args = ['-D', data, '-p', String(port), ...settings.flatMap((s) => ['-c', s])];
       // SIGINT is a "fast" shutdown; SIGTERM ("smart") would wait for every client to disconnect.
-      proc = spawnServer({
+      const p = spawn({
         name: 'postgres',
         command: join(binDir, 'postgres'),
         args,
@@ -70,7 +58,6 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Postgre
         ...ids,
         stopSignal: 'SIGINT',
       });
-      const p = proc;
       await waitUntilReady(p, () => probePostgres(port), {
         what: `accepting connections on ${LOOPBACK}:${port}`,
         timeoutMs: opts.readyTimeoutMs ?? READY_TIMEOUT_MS,
@@ -81,19 +68,10 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Postgre
         port,
         user: 'postgres',
         database: 'postgres',
-        dir,
-        pid: p.pid,
-        stop: once(async () => {
-          await p.stop();
-          await removeDir(dir);
-        }),
       };
-    } catch (err) {
-      await proc?.stop();
-      await removeDir(dir);
-      throw err;
-    }
-  });
+    },
+    isRoot() ? runAs : undefined,
+  );
 }
 
 /**

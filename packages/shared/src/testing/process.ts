@@ -306,6 +306,48 @@ export async function retryOnPortClash<T>(attempt: () => Promise<T>, tries = 3):
   }
 }
 
+/** What every throwaway server adds to the details its start returns. */
+export interface TempServer {
+  /** The temp dir of its data and config. Removed by stop(). */
+  dir: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * The life all throwaway servers share: each attempt gets a fresh temp dir and is retried when the
+ * free port it picked was taken meanwhile; `start` spawns the server (with the `spawn` it is given)
+ * and waits until it is ready. On failure the process is stopped and the dir removed; stop() does
+ * the same, once.
+ */
+export function startInTempDir<T extends object>(
+  prefix: string,
+  start: (dir: string, spawn: (opts: SpawnServerOptions) => ServerProcess) => Promise<T>,
+  owner?: { uid: number; gid: number },
+): Promise<T & TempServer> {
+  return retryOnPortClash(async () => {
+    const dir = await makeTempDir(prefix, owner);
+    let proc: ServerProcess | undefined;
+    try {
+      const details = await start(dir, (o) => {
+        proc = spawnServer(o);
+        return proc;
+      });
+      const p = proc;
+      if (!p) throw new Error(`${prefix}: the start function spawned no server`);
+      const stop = once(async () => {
+        await p.stop();
+        await removeDir(dir);
+      });
+      return { ...details, dir, pid: p.pid, stop };
+    } catch (err) {
+      await (proc as ServerProcess | undefined)?.stop();
+      await removeDir(dir);
+      throw err;
+    }
+  });
+}
+
 /** A fresh private directory under os.tmpdir(), optionally handed to another user. */
 export async function makeTempDir(prefix: string, owner?: { uid: number; gid: number }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), `stratum-test-${prefix}-`));

@@ -11,17 +11,7 @@ import {
   type SystemUser,
 } from './availability.js';
 import { getFreePort, LOOPBACK, probeTcp } from './ports.js';
-import {
-  makeTempDir,
-  once,
-  READY_TIMEOUT_MS,
-  removeDir,
-  retryOnPortClash,
-  runCommand,
-  type ServerProcess,
-  spawnServer,
-  waitUntilReady,
-} from './process.js';
+import { READY_TIMEOUT_MS, runCommand, startInTempDir, waitUntilReady } from './process.js';
 
 export interface SshdServer {
   host: string;
@@ -64,57 +54,42 @@ export async function startSshd(opts: SshdOptions = {}): Promise<SshdServer> {
     // Privilege separation needs it; without systemd nothing creates it ("Missing privilege separation directory").
     await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
   }
-  return retryOnPortClash(async () => {
-    const dir = await makeTempDir('sshd');
-    let proc: ServerProcess | undefined;
-    try {
-      // sshd opens AuthorizedKeysFile as the logging-in user, who must be able to traverse the dir.
-      await chmod(dir, 0o711);
-      const hostKeyPath = join(dir, 'host_ed25519');
-      const privateKeyPath = join(dir, 'client_ed25519');
-      await Promise.all([
-        runCommand(keygen, ['-q', '-t', 'ed25519', '-N', '', '-C', 'stratum-test-host', '-f', hostKeyPath]),
-        runCommand(keygen, ['-q', '-t', 'ed25519', '-N', '', '-C', 'stratum-test-client', '-f', privateKeyPath]),
-      ]);
-      const authorizedKeys = join(dir, 'authorized_keys');
-      await writeFile(authorizedKeys, await readFile(`${privateKeyPath}.pub`), { mode: 0o644 });
-      await chmod(authorizedKeys, 0o644);
-      const workDir = join(dir, 'work');
-      await mkdir(workDir, { mode: 0o755 });
-      if (root) await chown(workDir, user.uid, user.gid);
+  return startInTempDir('sshd', async (dir, spawn) => {
+    // sshd opens AuthorizedKeysFile as the logging-in user, who must be able to traverse the dir.
+    await chmod(dir, 0o711);
+    const hostKeyPath = join(dir, 'host_ed25519');
+    const privateKeyPath = join(dir, 'client_ed25519');
+    await Promise.all([
+      runCommand(keygen, ['-q', '-t', 'ed25519', '-N', '', '-C', 'stratum-test-host', '-f', hostKeyPath]),
+      runCommand(keygen, ['-q', '-t', 'ed25519', '-N', '', '-C', 'stratum-test-client', '-f', privateKeyPath]),
+    ]);
+    const authorizedKeys = join(dir, 'authorized_keys');
+    await writeFile(authorizedKeys, await readFile(`${privateKeyPath}.pub`), { mode: 0o644 });
+    await chmod(authorizedKeys, 0o644);
+    const workDir = join(dir, 'work');
+    await mkdir(workDir, { mode: 0o755 });
+    if (root) await chown(workDir, user.uid, user.gid);
 
-      const port = await getFreePort(host);
-      const config = join(dir, 'sshd_config');
-      await writeFile(config, sshdConfig({ dir, host, port, hostKeyPath, authorizedKeys, user: user.name }));
-      // Absolute path: sshd re-execs itself and refuses otherwise. -D -e: foreground, log to stderr.
-      proc = spawnServer({ name: 'sshd', command: sshd, args: ['-D', '-e', '-f', config], cwd: dir });
-      const p = proc;
-      await waitUntilReady(p, () => probeSsh(host, port), {
-        what: `SSH banner on ${host}:${port}`,
-        timeoutMs: opts.readyTimeoutMs ?? READY_TIMEOUT_MS,
-      });
-      const hostKey = (await readFile(`${hostKeyPath}.pub`, 'utf8')).trim();
-      return {
-        host,
-        port,
-        username: user.name,
-        privateKey: await readFile(privateKeyPath),
-        privateKeyPath,
-        hostKey,
-        hostKeyBlob: Buffer.from(hostKey.split(' ')[1] ?? '', 'base64'),
-        workDir,
-        dir,
-        pid: p.pid,
-        stop: once(async () => {
-          await p.stop();
-          await removeDir(dir);
-        }),
-      };
-    } catch (err) {
-      await proc?.stop();
-      await removeDir(dir);
-      throw err;
-    }
+    const port = await getFreePort(host);
+    const config = join(dir, 'sshd_config');
+    await writeFile(config, sshdConfig({ dir, host, port, hostKeyPath, authorizedKeys, user: user.name }));
+    // Absolute path: sshd re-execs itself and refuses otherwise. -D -e: foreground, log to stderr.
+    const p = spawn({ name: 'sshd', command: sshd, args: ['-D', '-e', '-f', config], cwd: dir });
+    await waitUntilReady(p, () => probeSsh(host, port), {
+      what: `SSH banner on ${host}:${port}`,
+      timeoutMs: opts.readyTimeoutMs ?? READY_TIMEOUT_MS,
+    });
+    const hostKey = (await readFile(`${hostKeyPath}.pub`, 'utf8')).trim();
+    return {
+      host,
+      port,
+      username: user.name,
+      privateKey: await readFile(privateKeyPath),
+      privateKeyPath,
+      hostKey,
+      hostKeyBlob: Buffer.from(hostKey.split(' ')[1] ?? '', 'base64'),
+      workDir,
+    };
   });
 }
 
