@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { assertAvailable, findExecutable } from './availability.js';
 import { getFreePort, LOOPBACK } from './ports.js';
-import { cleanEnv, once, READY_TIMEOUT_MS, startInTempDir, waitUntilReady } from './process.js';
+import { cleanEnv, READY_TIMEOUT_MS, startInTempDir, waitUntilReady } from './process.js';
 
 export interface EtcdServer {
   /** http://127.0.0.1:PORT (client URL) */
