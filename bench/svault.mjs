@@ -2,7 +2,8 @@
 // run: throughput and p99 latency, as ratios. The servers run as child processes (`svault server`
 // as a user starts it, filesystem storage with fsync, a token with a Cedar policy); the load comes
 // from this process over keep-alive connections. Slices alternate hello / read / hello / write so
-// that drift in machine load hits all of them alike; the median ratio is reported.
+// that drift in machine load hits all of them alike; the median ratio is reported
+// (BENCH_VERBOSE=1 prints every slice's ratio).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -119,6 +120,12 @@ export default async function svault() {
         errors: samples[name].reduce((n, x) => n + x.errors, 0),
       });
     }
+    if (process.env.BENCH_VERBOSE)
+      console.log(
+        JSON.stringify(
+          Object.fromEntries(Object.entries(ratios).map(([k, v]) => [k, v.map((x) => +x.rate.toFixed(2))])),
+        ),
+      );
     console.table(rows);
     console.log(
       `${WARMUP}s warm-up, then ${ROUNDS} rounds of ${SECONDS}s slices (each route between two hello-world slices), ` +
