@@ -29,7 +29,7 @@ const dist = (m) => import(join(svaultDir, 'dist', m));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const SLICE_MS = Number(process.env.BENCH_SLICE_MS ?? 200);
 const HTTP_SECONDS = Number(process.env.BENCH_SECONDS ?? 1);
-const HTTP_ROUNDS = Number(process.env.BENCH_HTTP_ROUNDS ?? 3);
+const HTTP_ROUNDS = Number(process.env.BENCH_HTTP_ROUNDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const TARGET_IN_PROCESS = 0.8;
 const TARGET_HTTP = 0.4;
