@@ -196,3 +196,15 @@ describe('a missing argument', () => {
     );
   });
 });
+
+describe('single-dash long flags, as Vault spells them', () => {
+  it("are the command's long flags: `-json`, `-log-level=debug`; other words are left alone", async () => {
+    const dashed = await runBin('prov', ['config', '-json', '-log-level=debug', '-log-format', 'json']);
+    expect(dashed.code, dashed.stderr).toBe(0);
+    expect(JSON.parse(dashed.stdout)).toHaveProperty('settings');
+    expect(JSON.parse(dashed.stderr.trim().split('\n')[0] as string)).toMatchObject({ level: 20 });
+    const unknown = await runBin('prov', ['config', '-frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('-frobnicate');
+  });
+});

@@ -19,6 +19,20 @@ function flagWords(argv: string[]): { pre: string[]; words: string[] } {
   return { pre, words };
 }
 
+/**
+ * Vault's CLI (Go's flag package) spells long flags with one dash: `-version=1`, `-dev`,
+ * `-policy app`. A single-dash word that names one of the command's long flags is that flag.
+ */
+function singleDashLongFlags(argv: string[], flags: readonly { name: string }[]): string[] {
+  const names = new Set(flags.map((f) => f.name));
+  const end = argv.indexOf('--');
+  return argv.map((a, i) => {
+    if (end >= 0 && i > end) return a;
+    const m = /^-([a-z][a-z0-9-]+)(=.*)?$/.exec(a);
+    return m && names.has(m[1] as string) ? `-${a}` : a;
+  });
+}
+
 export async function main(root: URL, argv: string[] = process.argv.slice(2)): Promise<void> {
   let index: HelpIndex;
   try {
@@ -33,10 +47,12 @@ export async function main(root: URL, argv: string[] = process.argv.slice(2)): P
     process.stdout.write(`${bin}/${index.version} ${process.platform}-${process.arch} node-${process.version}\n`);
     return;
   }
-  const { pre, words } = flagWords(argv);
+  const { words } = flagWords(argv);
   const helpWord = words[0] === 'help';
-  const wantsHelp = helpWord || pre.includes('--help') || pre.includes('-h') || argv.length === 0;
   const target = resolve(index, helpWord ? words.slice(1) : words);
+  if (target.kind === 'command') argv = singleDashLongFlags(argv, target.command.flags);
+  const { pre } = flagWords(argv);
+  const wantsHelp = helpWord || pre.includes('--help') || pre.includes('-h') || argv.length === 0;
   const json = pre.includes('--json');
 
   if (target.kind === 'unknown') {
