@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from './_stats.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { exportFile } = await import(join(root, 'packages/nickel/dist/index.js'));
@@ -23,8 +24,6 @@ in
 { provider = 'aws, region = "eu-west-1", servers = std.array.generate server ${servers} } | Infrastructure
 `;
 }
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 async function measure(file, runs) {
   const times = [];

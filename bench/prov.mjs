@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from './_stats.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (p) => join(root, 'packages', p);
@@ -25,8 +26,6 @@ const COMMANDS = [
   'ls /',
   'cat /etc/os-release',
 ];
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
 async function orchestrator(dir, run) {
   const { runDag } = await import(dist('prov/dist/core/orchestrator.js'));
   const { executePlan } = await import(dist('prov/dist/core/engine.js'));

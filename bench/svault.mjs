@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HELLO, httpClient, startChild, stop } from './_http.mjs';
+import { median } from './_stats.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const svaultDir = join(root, 'packages', 'svault');
@@ -21,11 +22,6 @@ const targets = { read: 0.5, write: 0.1 };
 
 const { call, load: loadFor, close } = httpClient(CONCURRENCY, MAX_REQUESTS);
 const load = (makeRequest, seconds = SECONDS) => loadFor(makeRequest, seconds);
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1];
-};
 
 export default async function svault() {
   const dir = mkdtempSync(join(tmpdir(), 'svault-bench-'));

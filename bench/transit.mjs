@@ -22,6 +22,7 @@ import {
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HELLO, httpClient, startChild, stop } from './_http.mjs';
+import { median } from './_stats.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const svaultDir = join(root, 'packages', 'svault');
@@ -34,8 +35,6 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const TARGET_IN_PROCESS = 0.8;
 const TARGET_HTTP = 0.4;
 const SIZE = 1024;
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 /** Calls per second of `fn` (sync or async) for about `ms`, at least 3 calls. */
 async function rate(fn, ms) {

@@ -3,6 +3,7 @@
 // 50-server cluster (config, nunjucks render, Nickel validation against schemas/) against the render alone.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from './_stats.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (p) => join(root, 'packages/typedialog/dist', p);
@@ -14,8 +15,6 @@ const { toInfrastructure } = await import(dist('core/provgen/config.js'));
 const { render, BUILTIN_SCHEMAS, BUILTIN_TEMPLATES } = await import(dist('core/provgen/generate.js'));
 const { createRequire } = await import('node:module');
 const { z } = createRequire(join(root, 'packages/typedialog/package.json'))('zod');
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 /**
  * Wall and CPU time of one run. The machine is shared (2 cores, several engineers' test suites), so wall

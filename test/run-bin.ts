@@ -27,18 +27,19 @@ export function sandbox(): { cwd: string; env: NodeJS.ProcessEnv } {
   return { cwd: root, env };
 }
 
-/** Runs a binary as a user would (a child process), never through a shell. */
+/** Runs a binary as a user would (a child process), never through a shell; `input` is piped to stdin. */
 export function runBin(
   tool: Tool,
   args: string[],
-  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string | Buffer } = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [binPath(tool), ...args], {
       cwd: opts.cwd,
       env: opts.env ?? sandbox().env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {

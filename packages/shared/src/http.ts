@@ -8,8 +8,8 @@ export interface HttpServerOptions {
   logger?: Logger;
   /** Largest request body in bytes (fastify's default is 1 MiB). */
   bodyLimit?: number;
-  /** Replaces fastify's answer to requests Node's HTTP parser rejects (400, 431...). */
-  clientErrorHandler?: (err: Error, socket: import('node:net').Socket) => void;
+  /** Replaces fastify's answer to requests Node's HTTP parser rejects (400, 431...); `this` is the app. */
+  clientErrorHandler?: (this: FastifyInstance, err: Error, socket: import('node:net').Socket) => void;
 }
 
 export interface HttpServer {
@@ -131,15 +131,17 @@ class RouteMetrics {
   }
 
   requestsMetric() {
+    const name = `${this.prefix}_http_requests_total`;
+    const help = 'HTTP requests by method, route and status code';
     return {
-      name: `${this.prefix}_http_requests_total`,
-      help: 'HTTP requests by method, route and status code',
+      name,
+      help,
       type: 'counter' as const,
       aggregator: 'sum' as const,
       reset: () => this.reset(),
       get: async () => ({
-        name: `${this.prefix}_http_requests_total`,
-        help: 'HTTP requests by method, route and status code',
+        name,
+        help,
         type: 'counter' as const,
         aggregator: 'sum' as const,
         values: [...this.stats.values()].flatMap((s) =>

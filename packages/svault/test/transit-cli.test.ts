@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { binPath, type RunResult, runBin, sandbox } from '../../../test/run-bin.js';
+import { runBin, sandbox } from '../../../test/run-bin.js';
 import type { RunningServer } from '../src/server/main.js';
 import { call, initAndUnseal, startTestServer } from './helpers.js';
 
@@ -13,22 +12,7 @@ const sv = (args: string[]) => runBin('svault', args, { cwd, env });
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 /** The binary with `input` on stdin, as in `echo ... | svault ...`. */
-function svPiped(args: string[], input: string | Buffer): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [binPath('svault'), ...args], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
+const svPiped = (args: string[], input: string | Buffer) => runBin('svault', args, { cwd, env, input });
 
 beforeAll(async () => {
   srv = await startTestServer();

@@ -78,14 +78,12 @@ class BodyError extends Error {}
 
 /** The Vault-compatible API on fastify, with /metrics from the shared server. */
 export async function buildHttpServer(opts: HttpOptions): Promise<FastifyInstance> {
-  let built: FastifyInstance | undefined;
   const { app, registry } = await createHttpServer({
     name: 'svault',
     bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
     ...(opts.logger ? { logger: opts.logger } : {}),
-    clientErrorHandler: clientErrorHandler(() => built as FastifyInstance),
+    clientErrorHandler,
   });
-  built = app;
   registerVaultApi(app, { ...opts, registry });
   return app;
 }

@@ -13,27 +13,28 @@ import type { FastifyInstance } from 'fastify';
  * JavaScript, so that a LIST could be turned into a GET before the parser saw it, cost about a
  * quarter of a KV read.)
  */
-export function clientErrorHandler(app: () => FastifyInstance): (err: ClientError, socket: Socket) => void {
-  return (err, socket) => {
-    const state = listRequests.get(socket);
-    if (state === 'answering') return; // the stopped parser reporting what follows: ignore it
-    if (state === undefined && !startsListRequest(err)) return rejectClientError(err, socket);
-    const raw = err.rawPacket ?? Buffer.alloc(0);
-    const bytes =
-      state === undefined
-        ? raw.subarray(raw.lastIndexOf('L', Math.min(err.bytesParsed ?? 0, raw.length - 1)))
-        : Buffer.concat([state, raw]);
-    const req = parseHead(bytes);
-    if (req === 'incomplete') {
-      if (bytes.length > MAX_HEAD)
-        return rejectClientError(Object.assign(err, { code: 'HPE_HEADER_OVERFLOW' }), socket);
-      listRequests.set(socket, bytes);
+export function clientErrorHandler(this: FastifyInstance, err: ClientError, socket: Socket): void {
+  const state = listRequests.get(socket);
+  if (state === 'answering') return; // the stopped parser reporting what follows: ignore it
+  const raw = err.rawPacket ?? Buffer.alloc(0);
+  let bytes: Buffer;
+  if (state === undefined) {
+    const start = listRequestStart(err);
+    if (start < 0) {
+      rejectClientError(err, socket);
       return;
     }
-    listRequests.set(socket, 'answering');
-    if (req === 'invalid') return rejectClientError(err, socket);
-    void answer(app(), req, socket);
-  };
+    bytes = raw.subarray(start);
+  } else bytes = Buffer.concat([state, raw]);
+  const req = parseHead(bytes);
+  if (req === 'incomplete') {
+    if (bytes.length > MAX_HEAD) rejectClientError(Object.assign(err, { code: 'HPE_HEADER_OVERFLOW' }), socket);
+    else listRequests.set(socket, bytes);
+    return;
+  }
+  listRequests.set(socket, 'answering');
+  if (req === 'invalid') rejectClientError(err, socket);
+  else void answer(this, req, socket);
 }
 
 export interface ClientError extends Error {
@@ -46,13 +47,13 @@ const MAX_HEAD = 64 * 1024;
 /** A connection whose LIST request is being read (its bytes so far) or answered. */
 const listRequests = new WeakMap<Socket, Buffer | 'answering'>();
 
-function startsListRequest(err: ClientError): boolean {
-  if (err.code !== 'HPE_INVALID_METHOD' || !err.rawPacket) return false;
+/** Where the request that made the parser stop starts, when it may be a LIST; else -1. */
+function listRequestStart(err: ClientError): number {
   const raw = err.rawPacket;
+  if (err.code !== 'HPE_INVALID_METHOD' || !raw) return -1;
+  // The parser stops inside the method: the request starts at the 'L' at or before that point.
   const at = raw.lastIndexOf('L', Math.min(err.bytesParsed ?? 0, raw.length - 1));
-  if (at < 0) return false;
-  const head = raw.subarray(at, at + 5).toString('latin1');
-  return 'LIST '.startsWith(head) || head === 'LIST ';
+  return at >= 0 && 'LIST '.startsWith(raw.subarray(at, at + 5).toString('latin1')) ? at : -1;
 }
 
 interface ListRequest {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from '@oclif/core';
 import { StratumCommand } from '@stratumiops/shared/cli/command';
 import { usageError, validationError } from '@stratumiops/shared/errors';
-import { renderTable } from '@stratumiops/shared/output';
+import { readStdinSync, renderTable } from '@stratumiops/shared/output';
 import type { Runtime } from '../runtime.js';
 import { tool, type VaporaConfig } from '../tool.js';
 
@@ -42,10 +42,7 @@ export abstract class VaporaCommand<T extends typeof Command> extends StratumCom
 }
 
 /** A JSON object from `--payload`: inline JSON, `@file`, or `-` for stdin. */
-export function readPayload(
-  arg: string | undefined,
-  stdin: () => string = () => readFileSync(0, 'utf8'),
-): Record<string, unknown> {
+export function readPayload(arg: string | undefined, stdin: () => string = readStdinSync): Record<string, unknown> {
   if (arg === undefined) return {};
   let text = arg;
   let from = 'payload';

@@ -419,31 +419,14 @@ export class TransitBackend implements Backend {
     });
   }
 
-  private async decrypt(r: RoutedRequest, f: Record<string, unknown>): Promise<HandlerResult> {
-    const name = r.params.name as string;
-    const one = (k: TransitKey, it: Item, i: number) => {
-      if (!it.ciphertext) throw invalid('missing ciphertext to decrypt');
-      return { plaintext: k.decrypt(it.ciphertext as string, aadOf(k.type, it, i)).toString('base64') };
-    };
-    const items =
-      f.batch_input === undefined
-        ? undefined
-        : batchItems(f, ['ciphertext', 'context', 'associated_data', 'reference']);
-    if (!items && !f.ciphertext) throw invalid('missing ciphertext to decrypt');
-    if (items) sameContext(items);
-    const k = this.cache.get(name) ?? (await this.requireKey(name, 'encryption key not found'));
-    if (!items) return { data: one(k, f, 0) };
-    return batchResponse(
-      f,
-      items,
-      runItems(items, (it, i) => one(k, it, i)),
-    );
+  private decrypt(r: RoutedRequest, f: Record<string, unknown>): Promise<HandlerResult> {
+    return this.onCiphertexts(r, f, (k, it, i) => ({
+      plaintext: k.decrypt(it.ciphertext as string, aadOf(k.type, it, i)).toString('base64'),
+    }));
   }
 
-  private async rewrap(r: RoutedRequest, f: Record<string, unknown>): Promise<HandlerResult> {
-    const name = r.params.name as string;
-    const one = (k: TransitKey, it: Item, i: number) => {
-      if (!it.ciphertext) throw invalid('missing ciphertext to decrypt');
+  private rewrap(r: RoutedRequest, f: Record<string, unknown>): Promise<HandlerResult> {
+    return this.onCiphertexts(r, f, (k, it, i) => {
       const aad = aadOf(k.type, it, i);
       const plaintext = k.decrypt(it.ciphertext as string, aad);
       try {
@@ -451,6 +434,18 @@ export class TransitBackend implements Backend {
       } finally {
         plaintext.fill(0);
       }
+    });
+  }
+
+  /** decrypt and rewrap: `one` for the ciphertext of the request, or for each of its batch items. */
+  private async onCiphertexts(
+    r: RoutedRequest,
+    f: Record<string, unknown>,
+    one: (k: TransitKey, it: Item, i: number) => Record<string, unknown>,
+  ): Promise<HandlerResult> {
+    const checked = (k: TransitKey, it: Item, i: number) => {
+      if (!it.ciphertext) throw invalid('missing ciphertext to decrypt');
+      return one(k, it, i);
     };
     const items =
       f.batch_input === undefined
@@ -458,12 +453,13 @@ export class TransitBackend implements Backend {
         : batchItems(f, ['ciphertext', 'context', 'associated_data', 'reference']);
     if (!items && !f.ciphertext) throw invalid('missing ciphertext to decrypt');
     if (items) sameContext(items);
+    const name = r.params.name as string;
     const k = this.cache.get(name) ?? (await this.requireKey(name, 'encryption key not found'));
-    if (!items) return { data: one(k, f, 0) };
+    if (!items) return { data: checked(k, f, 0) };
     return batchResponse(
       f,
       items,
-      runItems(items, (it, i) => one(k, it, i)),
+      runItems(items, (it, i) => checked(k, it, i)),
     );
   }
 
@@ -611,20 +607,16 @@ function aadOf(type: KeyType, item: Item, i: number): Uint8Array {
 
 const EMPTY = new Uint8Array(0);
 
-function decodePlaintext(plaintext: unknown): Buffer {
-  const text = (plaintext as string | undefined) ?? '';
+/** Base64 from a request field; `what` prefixes the error as Vault words it for that field. */
+function decodeBase64Field(value: unknown, what = ''): Buffer {
+  const text = (value as string | undefined) ?? '';
   const bytes = decodeBase64(text);
-  if (!bytes) throw invalid(`illegal base64 data at input byte ${base64ErrorAt(text)}`);
+  if (!bytes) throw invalid(`${what}illegal base64 data at input byte ${base64ErrorAt(text)}`);
   return bytes;
 }
 
-function decodeInput(input: unknown): Buffer {
-  const text = (input as string | undefined) ?? '';
-  const bytes = decodeBase64(text);
-  if (!bytes)
-    throw invalid(`unable to decode input as base64: illegal base64 data at input byte ${base64ErrorAt(text)}`);
-  return bytes;
-}
+const decodePlaintext = (plaintext: unknown) => decodeBase64Field(plaintext);
+const decodeInput = (input: unknown) => decodeBase64Field(input, 'unable to decode input as base64: ');
 
 function hashOf(r: RoutedRequest, f: Record<string, unknown>): string {
   const name = r.params.urlalgorithm || (f.hash_algorithm as string) || (f.algorithm as string) || 'sha2-256';

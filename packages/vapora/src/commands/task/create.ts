@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import { usageError } from '@stratumiops/shared/errors';
+import { readStdinSync } from '@stratumiops/shared/output';
 import { readPayload, VaporaCommand } from '../../cli/base.js';
 import { PRIORITIES } from '../../core/model.js';
 import { roleFlag } from '../../flags.js';
@@ -34,7 +34,7 @@ export default class TaskCreate extends VaporaCommand<typeof TaskCreate> {
     if (!title) throw usageError('a title is needed', { hint: 'pass it as an argument or with --title' });
     if (f.description === '-' && f.payload === '-')
       throw usageError('only one of --description and --payload can read stdin');
-    const description = f.description === '-' ? readFileSync(0, 'utf8') : (f.description ?? '');
+    const description = f.description === '-' ? readStdinSync() : (f.description ?? '');
     const payload = readPayload(f.payload);
     const { service } = await this.runtime();
     const t = await service.createTask({

@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { usageError } from '@stratumiops/shared/errors';
 import { ClientCommand, parsePairs } from '../../../cli/base.js';
+import { mountFlag } from '../encrypt.js';
 import { keyRows } from './read.js';
 
 export default class TransitKeyConfig extends ClientCommand<typeof TransitKeyConfig> {
@@ -22,7 +23,7 @@ export default class TransitKeyConfig extends ClientCommand<typeof TransitKeyCon
     }),
     'deletion-allowed': Flags.boolean({ description: "allow 'transit key delete'", allowNo: true }),
     exportable: Flags.boolean({ description: 'allow exporting the key material (cannot be undone)' }),
-    mount: Flags.string({ description: 'the transit mount', default: 'transit', helpValue: '<path>' }),
+    mount: mountFlag,
   };
   static override examples = [
     '<%= config.bin %> transit key config payments --min-decryption-version 3',

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { ClientCommand, parsePairs } from '../../../cli/base.js';
+import { mountFlag } from '../encrypt.js';
 import { keyRows } from './read.js';
 
 export default class TransitKeyCreate extends ClientCommand<typeof TransitKeyCreate> {
@@ -19,19 +20,13 @@ export default class TransitKeyCreate extends ClientCommand<typeof TransitKeyCre
       options: ['aes256-gcm96', 'chacha20-poly1305', 'ed25519', 'ecdsa-p256', 'ml-dsa-65', 'ml-kem-768', 'hmac'],
     }),
     exportable: Flags.boolean({ description: 'allow the key material to be exported (cannot be undone)' }),
-    mount: Flags.string({ description: 'the transit mount', default: 'transit', helpValue: '<path>' }),
+    mount: mountFlag,
   };
   static override examples = [
     '<%= config.bin %> transit key create payments -type=aes256-gcm96',
     '<%= config.bin %> transit key create signer --type ml-dsa-65',
     '<%= config.bin %> transit key create vault-kek --type ml-kem-768',
   ];
-
-  override async init(): Promise<void> {
-    // Vault spells flags with one dash (-type=ed25519); oclif would read that as -t -y -p -e.
-    this.argv = this.argv.map((a) => a.replace(/^-(type|exportable|mount)(?==|$)/, '--$1'));
-    await super.init();
-  }
 
   async run() {
     const body = parsePairs(await this.rest(1));

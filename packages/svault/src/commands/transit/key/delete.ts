@@ -1,5 +1,6 @@
-import { Args, Flags } from '@oclif/core';
+import { Args } from '@oclif/core';
 import { ClientCommand } from '../../../cli/base.js';
+import { mountFlag } from '../encrypt.js';
 
 export default class TransitKeyDelete extends ClientCommand<typeof TransitKeyDelete> {
   static override summary = 'Delete a key and all its versions';
@@ -8,7 +9,7 @@ export default class TransitKeyDelete extends ClientCommand<typeof TransitKeyDel
   static override aliases = ['transit:keys:delete'];
   static override args = { name: Args.string({ description: 'key name', required: true }) };
   static override flags = {
-    mount: Flags.string({ description: 'the transit mount', default: 'transit', helpValue: '<path>' }),
+    mount: mountFlag,
   };
   static override examples = ['<%= config.bin %> transit key delete old-key'];
 

@@ -1,11 +1,11 @@
-import { Flags } from '@oclif/core';
 import { ClientCommand } from '../../../cli/base.js';
+import { mountFlag } from '../encrypt.js';
 
 export default class TransitKeyList extends ClientCommand<typeof TransitKeyList> {
   static override summary = 'List transit keys';
   static override aliases = ['transit:keys:list'];
   static override flags = {
-    mount: Flags.string({ description: 'the transit mount', default: 'transit', helpValue: '<path>' }),
+    mount: mountFlag,
   };
   static override examples = ['<%= config.bin %> transit key list', '<%= config.bin %> transit key list --json'];
 

@@ -1,5 +1,6 @@
-import { Args, Flags } from '@oclif/core';
+import { Args } from '@oclif/core';
 import { ClientCommand, show } from '../../../cli/base.js';
+import { mountFlag } from '../encrypt.js';
 
 /** A key read as KEY/VALUE rows: its settings, then each version with its public key or creation time. */
 export function keyRows(data: Record<string, unknown>): Record<string, unknown> {
@@ -25,7 +26,7 @@ export default class TransitKeyRead extends ClientCommand<typeof TransitKeyRead>
   static override aliases = ['transit:keys:read'];
   static override args = { name: Args.string({ description: 'key name', required: true }) };
   static override flags = {
-    mount: Flags.string({ description: 'the transit mount', default: 'transit', helpValue: '<path>' }),
+    mount: mountFlag,
   };
   static override examples = [
     '<%= config.bin %> transit key read payments',

@@ -1,5 +1,6 @@
-import { Args, Flags } from '@oclif/core';
+import { Args } from '@oclif/core';
 import { ClientCommand } from '../../../cli/base.js';
+import { mountFlag } from '../encrypt.js';
 
 export default class TransitKeyRotate extends ClientCommand<typeof TransitKeyRotate> {
   static override summary = 'Add a new version of a key; new operations use it';
@@ -8,7 +9,7 @@ export default class TransitKeyRotate extends ClientCommand<typeof TransitKeyRot
   static override aliases = ['transit:keys:rotate'];
   static override args = { name: Args.string({ description: 'key name', required: true }) };
   static override flags = {
-    mount: Flags.string({ description: 'the transit mount', default: 'transit', helpValue: '<path>' }),
+    mount: mountFlag,
   };
   static override examples = ['<%= config.bin %> transit key rotate payments'];
 

@@ -373,7 +373,7 @@ export interface KeyInfoOptions {
  */
 export class TransitKey {
   private readonly materials: Map<number, Material>;
-  private readonly hmacKeys = new Map<number, Buffer>();
+  private readonly hmacKeys: Map<number, Buffer>;
   readonly algorithm: Algorithm;
 
   constructor(
@@ -382,6 +382,7 @@ export class TransitKey {
   ) {
     this.algorithm = ALGORITHMS[policy.type];
     this.materials = new Map(inherited?.materials);
+    this.hmacKeys = new Map(inherited?.hmacKeys);
   }
 
   static create(name: string, opts: KeyInfoOptions): TransitKey {
