@@ -49,6 +49,7 @@ export const notFoundError = (message: string, opts?: StratumErrorOptions) =>
   new StratumError('notFound', message, opts);
 export const conflictError = (message: string, opts?: StratumErrorOptions) =>
   new StratumError('conflict', message, opts);
+export const deniedError = (message: string, opts?: StratumErrorOptions) => new StratumError('denied', message, opts);
 export const unavailableError = (message: string, opts?: StratumErrorOptions) =>
   new StratumError('unavailable', message, opts);
 

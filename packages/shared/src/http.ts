@@ -10,6 +10,8 @@ export interface HttpServerOptions {
   bodyLimit?: number;
   /** Replaces fastify's answer to requests Node's HTTP parser rejects (400, 431...); `this` is the app. */
   clientErrorHandler?: (this: FastifyInstance, err: Error, socket: import('node:net').Socket) => void;
+  /** Serve HTTPS with this PEM key and certificate. */
+  https?: { key: string | Buffer; cert: string | Buffer } | undefined;
 }
 
 export interface HttpServer {
@@ -35,6 +37,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     logger: false,
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     return503OnClosing: true,
+    ...(opts.https ? { https: opts.https } : {}),
     ...(opts.clientErrorHandler ? { clientErrorHandler: opts.clientErrorHandler } : {}),
   });
   // A callback hook, not an async one: this runs on every request, a promise each is measurable.

@@ -12,6 +12,7 @@
  */
 export {
   AnthropicProvider,
+  apiKeyProblem,
   createProvider,
   type ExecOptions,
   ExecProvider,
@@ -23,6 +24,7 @@ export {
   type ProviderOptions,
 } from './adapters/llm/index.js';
 export {
+  type Attempt,
   type ChatMessage,
   type ChatRequest,
   type ChatResponse,
@@ -42,6 +44,8 @@ export {
   backoff,
   compileRules,
   type Decision,
+  describeAttempts,
+  formatCents,
   inputTokenBound,
   LlmRouter,
   type Route,

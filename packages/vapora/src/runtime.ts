@@ -5,6 +5,7 @@
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { dataDir } from '@stratumiops/shared/daemon';
 import { unavailableError, validationError } from '@stratumiops/shared/errors';
+import { apiKeyProblem, KEY_ENV, type KeySource } from './adapters/llm/shared.js';
 import { type BudgetAlert, BudgetLedger } from './core/budget.js';
 import type { Bus } from './core/bus.js';
 import type { LlmProvider } from './core/llm/types.js';
@@ -98,23 +99,46 @@ export async function openBus(cfg: VaporaConfig, kind: true | 'memory' = true): 
   });
 }
 
+const c = (cfg: VaporaConfig, name: Exclude<ProviderName, 'exec'>) => cfg.providers[name];
+
+/** Where a provider's key comes from: [providers.x] api_key, else the variable api_key_env (or the usual one). */
+export function keySource(
+  cfg: VaporaConfig,
+  name: Exclude<ProviderName, 'exec'>,
+  env: NodeJS.ProcessEnv = process.env,
+): KeySource & { apiKey: string | undefined } {
+  const p = cfg.providers[name];
+  const keyEnv = p.api_key_env || KEY_ENV[name];
+  return {
+    apiKey: p.api_key || (keyEnv ? env[keyEnv] : undefined) || undefined,
+    keyEnv,
+    baseUrl: p.base_url || undefined,
+  };
+}
+
+/** Why a provider cannot be called (no key), named before any call: for routing decisions and `agent add`. */
+export function credentialProblem(
+  cfg: VaporaConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): (name: ProviderName) => string | undefined {
+  return (name) => (name === 'exec' ? undefined : apiKeyProblem(name, keySource(cfg, name, env)));
+}
+
 /** Providers from [providers.*]: keys from the config or the environment, never logged. */
 export async function providerFactory(
   cfg: VaporaConfig,
   env: NodeJS.ProcessEnv = process.env,
   cwd?: string,
 ): Promise<(name: ProviderName) => LlmProvider> {
-  const { createProvider, KEY_ENV } = await import('./adapters/llm/index.js');
+  const { createProvider } = await import('./adapters/llm/index.js');
   const cache = new Map<ProviderName, LlmProvider>();
   return (name) => {
     let p = cache.get(name);
     if (!p) {
       if (name === 'exec') p = createProvider('exec', { timeoutMs: cfg.providers.exec.timeout_ms, cwd });
       else {
-        const c = cfg.providers[name];
-        const keyEnv = c.api_key_env || KEY_ENV[name];
-        const apiKey = c.api_key || (keyEnv ? env[keyEnv] : undefined) || undefined;
-        p = createProvider(name, { baseUrl: c.base_url || undefined, apiKey, timeoutMs: c.timeout_ms });
+        const { apiKey, keyEnv, baseUrl } = keySource(cfg, name, env);
+        p = createProvider(name, { baseUrl, apiKey, keyEnv, timeoutMs: c(cfg, name).timeout_ms });
       }
       cache.set(name, p);
     }
@@ -163,6 +187,7 @@ export async function openRuntime(o: RuntimeOptions): Promise<Runtime> {
     backoffMs: cfg.routing.backoff_ms,
     maxBackoffMs: cfg.routing.max_backoff_ms,
     defaultMaxOutputTokens: cfg.budget.default_max_output_tokens,
+    credentialProblem: credentialProblem(cfg, o.env),
     ...(o.sleep ? { sleep: o.sleep } : {}),
     ...(o.now ? { now: o.now } : {}),
     ...(o.onRouterEvent ? { onEvent: o.onRouterEvent } : {}),
@@ -186,6 +211,7 @@ export async function openRuntime(o: RuntimeOptions): Promise<Runtime> {
     bus,
     close: async () => {
       await bus?.close().catch(() => {});
+      await ledger.close();
       await store.close();
     },
   };

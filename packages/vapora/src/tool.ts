@@ -59,6 +59,8 @@ const budgetSchema = z.strictObject({
 export const configSchema = toolConfigSchema({
   /** Address of a remote vapora server (`vapora serve`); empty means this machine's storage. */
   url: z.string().default(''),
+  /** API token for `url` (prefer VAPORA_TOKEN; `vapora init` writes one to .vapora/token). */
+  token: z.string().default(''),
   storage: z
     .strictObject({
       backend: z.enum(['sqlite', 'postgresql']).default('sqlite'),
@@ -83,6 +85,15 @@ export const configSchema = toolConfigSchema({
     .strictObject({
       host: z.string().default('127.0.0.1'),
       port: z.number().int().min(0).max(65535).default(8001),
+      /** PEM files: serve HTTPS (required to listen beyond loopback, unless --insecure). */
+      tls_cert: z.string().default(''),
+      tls_key: z.string().default(''),
+      /** Let admins create exec agents (commands run on this host) over the API. */
+      allow_exec_agents_over_api: z.boolean().default(false),
+      /** /metrics without a token even on a non-loopback address. */
+      metrics_public: z.boolean().default(false),
+      /** The team's Cedar policies, added to the built-in ones (default: policies.cedar beside vapora.toml). */
+      policy_file: z.string().default(''),
     })
     .prefault({}),
   agents: z
@@ -132,7 +143,12 @@ export const tool: ToolSpec = {
     tool: 'vapora',
     schema: configSchema,
     projectFile: '.vapora/vapora.toml',
-    env: { VAPORA_URL: 'url', VAPORA_NATS_URL: 'nats.url', VAPORA_DATABASE_URL: 'storage.url' },
+    env: {
+      VAPORA_URL: 'url',
+      VAPORA_TOKEN: 'token',
+      VAPORA_NATS_URL: 'nats.url',
+      VAPORA_DATABASE_URL: 'storage.url',
+    },
   },
   daemonEntry: fileURLToPath(new URL('./server/daemon.js', import.meta.url)),
 };

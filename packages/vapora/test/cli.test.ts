@@ -85,7 +85,7 @@ describe('vapora CLI', () => {
     expect(JSON.parse(set.stdout)).toMatchObject({
       role: 'security',
       state: 'normal',
-      month: { limit: 5_000_000_000 },
+      month: { limit_cents: 5000 },
     });
     const show = JSON.parse((await v('budget', 'show', '--json')).stdout);
     expect(show.budgets.map((b: { role: string }) => b.role)).toEqual(['security']);

@@ -5,11 +5,15 @@ import { config, tempDir, waitFor } from './helpers.js';
 
 let s: Served;
 let base: string;
+let token: string;
 
 async function call(method: string, path: string, body?: unknown, raw?: string) {
   const res = await fetch(`${base}${path}`, {
     method,
-    headers: body !== undefined || raw !== undefined ? { 'content-type': 'application/json' } : {},
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body !== undefined || raw !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
   });
   const text = await res.text();
@@ -24,12 +28,17 @@ async function call(method: string, path: string, body?: unknown, raw?: string) 
 beforeAll(async () => {
   const dir = tempDir();
   s = await serve({
-    config: config({ storage: { path: join(dir, 'vapora.db') }, agents: { heartbeat_timeout_s: 60 } }),
+    config: config({
+      storage: { path: join(dir, 'vapora.db') },
+      agents: { heartbeat_timeout_s: 60 },
+      server: { allow_exec_agents_over_api: true },
+    }),
     host: '127.0.0.1',
     port: 0,
     coordinatorMs: { dispatch: 100, sweep: 60_000 },
   });
   base = s.address!;
+  token = (await s.runtime.service.createToken({ name: 'test', role: 'admin' })).token;
 });
 afterAll(async () => {
   await s?.close();
@@ -107,15 +116,21 @@ describe('REST API', () => {
     expect(put.body).toMatchObject({
       role: 'security',
       state: 'normal',
-      month: { limit: 5_000_000_000 },
-      week: { limit: 1_500_000_000 },
+      month: { limit_cents: 5000, spent_cents: 0 },
+      week: { limit_cents: 1500 },
     });
+    const weekAboveMonth = await call('PUT', '/llm/budget/security', { weekly: 6000 });
+    expect([weekAboveMonth.status, weekAboveMonth.body.error.message]).toEqual([
+      400,
+      'the weekly limit (6000¢) is above the monthly one (5000¢)',
+    ]);
+    expect((await call('GET', '/llm/budget/security')).body.week.limit_cents).toBe(1500);
     const route = await call('POST', '/llm/route', { task_type: 'security_scan', role: 'security' });
     expect(route.body).toMatchObject({
       state: 'normal',
       route: { primary: { provider: 'anthropic', model: 'claude-opus-4-5' } },
     });
-    expect((await call('GET', '/llm/budget/security')).body.onExceeded).toBe('downgrade');
+    expect((await call('GET', '/llm/budget/security')).body.on_exceeded).toBe('downgrade');
     // Commands (exec) are not LLM calls: they leave no cost record.
     expect((await call('GET', '/llm/costs?by=role')).body).toEqual({ by: 'role', costs: [] });
     expect((await call('GET', '/llm/costs?by=colour')).status).toBe(400);

@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { safeUrl } from '../src/adapters/llm/http.js';
+import { apiKeyProblem } from '../src/adapters/llm/index.js';
 import {
   AnthropicProvider,
   createProvider,
@@ -279,7 +281,10 @@ describe('OpenAI Chat Completions', () => {
     const p = new OpenAiProvider({ baseUrl: s.url });
     expect((await failure(p.chat({ model: 'm', messages: msg('x'), maxTokens: 5 }))).kind).toBe('bad_response');
     const e = await failure(p.chat({ model: 'm', messages: msg('x'), maxTokens: 5 }));
-    expect([e.kind, e.message]).toEqual(['bad_response', 'openai: response has no usage']);
+    expect([e.kind, e.message]).toEqual([
+      'bad_response',
+      `openai POST ${s.url}/v1/chat/completions → 200, response has no usage`,
+    ]);
   });
 
   it('a server that never answers is a timeout, within the deadline', async () => {
@@ -454,5 +459,170 @@ describe('exec provider', () => {
       'invalid_request',
     );
     expect((await failure(p.chat({ model: 'sleep 5', messages: msg('x'), maxTokens: 0 }))).kind).toBe('timeout');
+  });
+});
+
+describe('errors name what was called', () => {
+  it('an HTTP error carries method, URL and status, in info and in its one-line message, never the key', async () => {
+    const replies = [
+      { status: 401, json: wire.openaiError('Incorrect API key provided: sk-proj-***', 'invalid_request_error') },
+      { status: 404, json: wire.openaiError('The model `gpt-9` does not exist', 'invalid_request_error') },
+      { status: 502, text: '<html>\n<body>Bad gateway</body>\n</html>' },
+    ];
+    const s = await serve((n) => replies[n]!);
+    const p = new OpenAiProvider({ baseUrl: s.url, apiKey: 'sk-proj-secret' });
+    const call = () => p.chat({ model: 'gpt-9', messages: msg('hi'), maxTokens: 10 });
+    const url = `${s.url}/v1/chat/completions`;
+    const e401 = await failure(call());
+    expect(e401.info).toMatchObject({ method: 'POST', url, status: 401, provider: 'openai', model: 'gpt-9' });
+    expect(e401.message).toBe(
+      `openai POST ${url} → 401 invalid_request_error: Incorrect API key provided: sk-proj-***`,
+    );
+    const e404 = await failure(call());
+    expect([e404.kind, e404.info.status, e404.message]).toEqual([
+      'invalid_request',
+      404,
+      `openai POST ${url} → 404 invalid_request_error: The model \`gpt-9\` does not exist`,
+    ]);
+    const e502 = await failure(call());
+    expect(e502.message).toBe(`openai POST ${url} → 502 <html> <body>Bad gateway</body> </html>`);
+    for (const e of [e401, e404, e502]) expect(e.message).not.toMatch(/sk-proj-secret|\n/);
+  });
+
+  it('errors found in a 2xx body or stream name the URL and status too', async () => {
+    const s = await serve((n) =>
+      n === 0
+        ? { text: 'garbage' }
+        : { chunks: wire.sse([{ event: 'message_start', data: { type: 'message_start', message: { id: 'm' } } }]) },
+    );
+    const e1 = await failure(
+      new OpenAiProvider({ baseUrl: s.url, apiKey: 'k' }).chat({ model: 'm', messages: msg('x'), maxTokens: 5 }),
+    );
+    expect([e1.kind, e1.info.status, e1.info.url, e1.message]).toEqual([
+      'bad_response',
+      200,
+      `${s.url}/v1/chat/completions`,
+      `openai POST ${s.url}/v1/chat/completions → 200, response is not JSON: "garbage"`,
+    ]);
+    const e2 = await failure(
+      new AnthropicProvider({ baseUrl: s.url, apiKey: 'k' }).chat({
+        model: 'm',
+        messages: msg('x'),
+        maxTokens: 5,
+        onDelta: () => {},
+      }),
+    );
+    expect([e2.kind, e2.info.url, e2.info.reason]).toEqual([
+      'server',
+      `${s.url}/v1/messages`,
+      'stream ended without message_stop (truncated)',
+    ]);
+    expect(e2.message).toBe(`anthropic POST ${s.url}/v1/messages → 200, stream ended without message_stop (truncated)`);
+  });
+
+  it("Gemini's key stays in its header: no ?key= in the URL called nor in any error", async () => {
+    const s = await serve(() => ({
+      status: 403,
+      json: wire.geminiError(403, 'PERMISSION_DENIED', 'API key not valid. Please pass a valid API key.'),
+    }));
+    const p = new GeminiProvider({ baseUrl: s.url, apiKey: 'AIza-secret' });
+    const e = await failure(p.chat({ model: 'gemini-2.5-flash', messages: msg('x'), maxTokens: 5 }));
+    const plain = await failure(
+      p.chat({ model: 'gemini-2.5-flash', messages: msg('x'), maxTokens: 5, onDelta: () => {} }),
+    );
+    for (const r of s.requests) {
+      expect(r.url).not.toMatch(/key=/);
+      expect(r.headers['x-goog-api-key']).toBe('AIza-secret');
+    }
+    expect(s.requests.map((r) => r.url)).toEqual([
+      '/v1beta/models/gemini-2.5-flash:generateContent',
+      '/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse',
+    ]);
+    for (const x of [e, plain]) {
+      expect(x.kind).toBe('auth');
+      expect(`${x.message} ${x.info.url}`).not.toMatch(/AIza-secret|key=/);
+    }
+    expect(plain.info.url).toBe(`${s.url}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse`);
+    // A base_url pasted with credentials or a key parameter is masked wherever a URL is shown.
+    expect(safeUrl('https://me:pw@gw.example/v1beta?key=AIza-x&alt=sse')).toBe(
+      'https://***@gw.example/v1beta?key=***&alt=sse',
+    );
+  });
+});
+
+describe('API keys', () => {
+  it('apiKeyProblem names the key to set, for the providers that need one', () => {
+    expect(apiKeyProblem('anthropic', {})).toBe(
+      'no API key for anthropic: set ANTHROPIC_API_KEY (or [providers.anthropic] api_key_env / api_key in vapora.toml)',
+    );
+    expect(apiKeyProblem('openai', { apiKey: '' })).toMatch(/^no API key for openai: set OPENAI_API_KEY /);
+    expect(apiKeyProblem('gemini', { keyEnv: 'MY_GEMINI' })).toBe(
+      'no API key for gemini: set MY_GEMINI (named by [providers.gemini] api_key_env), or api_key in vapora.toml',
+    );
+    expect(apiKeyProblem('openai', { apiKey: 'sk-x' })).toBeUndefined();
+    expect(apiKeyProblem('ollama', {})).toBeUndefined();
+    expect(apiKeyProblem('exec', {})).toBeUndefined();
+    // The provider's own API needs one however its URL is spelled; a gateway or a local server decides itself.
+    expect(apiKeyProblem('openai', { baseUrl: 'https://api.openai.com/v1/' })).toMatch(/OPENAI_API_KEY/);
+    expect(apiKeyProblem('openai', { baseUrl: 'http://127.0.0.1:8000/v1' })).toBeUndefined();
+  });
+
+  it('an adapter without a key for its own API fails with that message before any request', async () => {
+    for (const [p, env] of [
+      [new AnthropicProvider(), 'ANTHROPIC_API_KEY'],
+      [new OpenAiProvider({ baseUrl: 'https://api.openai.com/v1' }), 'OPENAI_API_KEY'],
+      [new GeminiProvider({ keyEnv: 'MY_GEMINI' }), 'MY_GEMINI'],
+      [createProvider('openai', { apiKey: '  ' }), 'OPENAI_API_KEY'],
+    ] as const) {
+      const e = await failure(p.chat({ model: 'm', messages: msg('x'), maxTokens: 5 }));
+      expect([e.kind, e.action, e.info.url, e.info.status]).toEqual(['auth', 'fail', undefined, undefined]);
+      expect(e.message).toBe(apiKeyProblem(p.name, { keyEnv: env }));
+    }
+  });
+
+  it('at a custom base_url a key is optional: sent without one, a 401 says none was sent', async () => {
+    const s = await serve((n) =>
+      n === 0 ? { json: wire.openai('ok') } : { status: 401, json: wire.openaiError('Missing bearer token') },
+    );
+    const p = new OpenAiProvider({ baseUrl: s.url });
+    expect((await p.chat({ model: 'm', messages: msg('x'), maxTokens: 5 })).text).toBe('ok');
+    expect(s.requests[0]!.headers.authorization).toBeUndefined();
+    const e = await failure(p.chat({ model: 'm', messages: msg('x'), maxTokens: 5 }));
+    expect(e.message).toBe(
+      `openai POST ${s.url}/v1/chat/completions → 401 invalid_request_error: Missing bearer token (no API key was sent: set OPENAI_API_KEY (or [providers.openai] api_key_env / api_key in vapora.toml))`,
+    );
+  });
+});
+
+describe('base_url spellings', () => {
+  it('with or without /v1, a trailing slash or the whole endpoint: one path, never /v1/v1', async () => {
+    const s = await serve((_n, r) =>
+      r.url.endsWith('/messages')
+        ? { json: wire.anthropic('a') }
+        : r.url.endsWith('/api/chat')
+          ? { chunks: wire.ollama(['o']) }
+          : r.url.includes(':generateContent')
+            ? { json: wire.gemini('g') }
+            : { json: wire.openai('o') },
+    );
+    const ask = (p: { chat: OpenAiProvider['chat'] }) => p.chat({ model: 'm', messages: msg('x'), maxTokens: 5 });
+    for (const base of [s.url, `${s.url}/`, `${s.url}/v1`, `${s.url}/v1/`, `${s.url}/v1/chat/completions`])
+      await ask(new OpenAiProvider({ baseUrl: base, apiKey: 'k' }));
+    await ask(new OpenAiProvider({ baseUrl: `${s.url}/gateway/openai/v1`, apiKey: 'k' }));
+    for (const base of [`${s.url}/v1`, `${s.url}/v1/messages/`])
+      await ask(new AnthropicProvider({ baseUrl: base, apiKey: 'k' }));
+    for (const base of [`${s.url}/api`, `${s.url}/api/chat`, `${s.url}/v1`])
+      await ask(new OllamaProvider({ baseUrl: base }));
+    await ask(new GeminiProvider({ baseUrl: `${s.url}/v1beta/`, apiKey: 'k' }));
+    expect(s.requests.map((r) => r.url)).toEqual([
+      ...Array(5).fill('/v1/chat/completions'),
+      '/gateway/openai/v1/chat/completions',
+      '/v1/messages',
+      '/v1/messages',
+      '/api/chat',
+      '/api/chat',
+      '/api/chat',
+      '/v1beta/models/m:generateContent',
+    ]);
   });
 });

@@ -233,7 +233,11 @@ describe('LLM router', () => {
       0,
     ]);
     expect(over.decision.skipped).toEqual([
-      { target: { provider: 'openai', model: 'small' }, reason: 'does not fit the budget left' },
+      {
+        target: { provider: 'openai', model: 'small' },
+        reason: 'no room in the weekly budget (estimate 0.0221¢, 0.00¢ left)',
+        kind: 'budget',
+      },
     ]);
     expect(st.events.filter((e) => e.type === 'budget_exceeded')).toHaveLength(1);
     expect(st.alerts.map((a) => a.metadata.level)).toEqual(['near_threshold', 'exceeded']);

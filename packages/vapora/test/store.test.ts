@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PostgresServer, skipUnless, startPostgres } from '../../shared/src/testing/index.js';
 import { createProvider } from '../src/adapters/llm/index.js';
 import { PostgresDriver } from '../src/adapters/postgres.js';
-import { SqlStore } from '../src/adapters/sql.js';
+import { SCHEMA_VERSION, SqlStore } from '../src/adapters/sql.js';
 import { type BudgetAlert, BudgetLedger } from '../src/core/budget.js';
 import type { Agent, CostRecord, Task } from '../src/core/model.js';
 import { periodKeys } from '../src/core/periods.js';
@@ -104,8 +104,9 @@ afterAll(async () => {
 describe.each(backends)('store on %s', (_name, open, skip) => {
   it.skipIf(skip)('migrates once, idempotently', async () => {
     const s = await open();
-    expect(await s.migrate()).toBe(1);
-    expect(await s.migrate()).toBe(1);
+    expect(await s.migrate()).toBe(SCHEMA_VERSION);
+    expect(await s.migrate()).toBe(SCHEMA_VERSION);
+    expect(SCHEMA_VERSION).toBe(2);
   });
 
   it.skipIf(skip)('projects: CRUD, names unique (conflict), lookup by id or name', async () => {
@@ -233,29 +234,69 @@ describe.each(backends)('store on %s', (_name, open, skip) => {
   });
 
   it.skipIf(skip)(
-    'reserve admits only what fits both periods; settle moves it to spent; expired reservations come back',
+    'reserve admits only what fits both periods; settle moves it to spent; orphans are charged in full, unsettled',
     async () => {
       const s = await open();
       const keys = periodKeys(NOW);
       const limits = { month: 1000, week: 600 };
-      const r = (id: string, amount: number, now = NOW) =>
-        s.reserve({ id, role: 'security', keys, amount, limits, now, ttlMs: 60_000 });
+      await s.heartbeatOwner({ id: 'me', host: 'h', pid: 1, lastSeen: NOW });
+      const r = (id: string, amount: number, now = NOW, owner = 'me') =>
+        s.reserve({
+          id,
+          role: 'security',
+          keys,
+          amount,
+          limits,
+          now,
+          ttlMs: 60_000,
+          owner,
+          ownerStaleBefore: now - 30_000,
+          meta: { target: 'openai:gpt-4o', taskId: 't-1', taskType: 'scan', requestId: `req-${id}` },
+        });
       expect((await r('r1', 400)).ok).toBe(true);
       expect(await r('r2', 300)).toEqual({ ok: false, period: 'week', limit: 600, spent: 0, reserved: 400 });
       const spend = await s.settle('r1', cost({ costMicrocents: 150 }));
-      expect(spend.week).toEqual({ period: '2026-W47', spent: 150, reserved: 0 });
-      expect(spend.month).toEqual({ period: '2026-11', spent: 150, reserved: 0 });
+      expect(spend.week).toMatchObject({ period: '2026-W47', spent: 150, reserved: 0 });
+      expect(spend.month).toMatchObject({ period: '2026-11', spent: 150, reserved: 0 });
       expect((await r('r3', 450)).ok).toBe(true);
       expect((await r('r4', 1)).ok).toBe(false);
-      // r3's process "died": after its TTL the next reserve gives the money back.
-      expect((await r('r5', 300, NOW + 61_000)).ok).toBe(true);
-      expect(await s.release('r5')).toBe(true);
-      expect(await s.release('r5')).toBe(false);
+      // r3 outlives its deadline (its process died): the next reserve charges it in full, never gives it back.
+      await s.heartbeatOwner({ id: 'me', host: 'h', pid: 1, lastSeen: NOW + 61_000 });
+      expect(await r('r5', 1, NOW + 61_000)).toMatchObject({ ok: false, spent: 600, reserved: 0 });
       expect(await s.spend('security', keys)).toMatchObject({
-        week: { spent: 150, reserved: 0 },
-        month: { spent: 150, reserved: 0 },
+        week: { spent: 600, reserved: 0, unsettled: 450 },
+        month: { spent: 600, reserved: 0, unsettled: 450 },
       });
-      expect((await s.listCosts({ role: 'security' })).map((c) => c.costMicrocents)).toEqual([150]);
+      const unsettled = await s.listCosts({ outcome: 'unsettled' });
+      expect(unsettled).toMatchObject([
+        { id: 'unsettled-r3', costMicrocents: 450, provider: 'openai', model: 'gpt-4o', taskId: 't-1' },
+      ]);
+      // A person enters the provider's figure: spend moves by the difference.
+      expect(await s.reconcileCost('unsettled-r3', 100, NOW + 62_000)).toMatchObject({
+        outcome: 'reconciled',
+        costMicrocents: 100,
+      });
+      expect(await s.reconcileCost('unsettled-r3', 100, NOW + 62_000)).toBeUndefined();
+      expect(await s.spend('security', keys)).toMatchObject({ week: { spent: 250, reserved: 0, unsettled: 0 } });
+      expect((await r('r6', 300, NOW + 61_000)).ok).toBe(true);
+      expect(await s.release('r6')).toBe(true);
+      expect(await s.release('r6')).toBe(false);
+      // An owner that stops heartbeating: its reservation is charged by settleOrphans, and a dead pid at once.
+      await s.heartbeatOwner({ id: 'other', host: 'h', pid: 2, lastSeen: NOW + 61_000 });
+      expect((await r('r7', 50, NOW + 61_000, 'other')).ok).toBe(true);
+      expect(await s.settleOrphans({ now: NOW + 62_000, ownerStaleBefore: NOW, deadOwners: [] })).toEqual([]);
+      const charged = await s.settleOrphans({ now: NOW + 62_000, ownerStaleBefore: NOW, deadOwners: ['other'] });
+      expect(charged.map((c) => [c.id, c.costMicrocents, c.outcome])).toEqual([['unsettled-r7', 50, 'unsettled']]);
+      expect((await s.listOwners()).map((o) => o.id)).toEqual(['me']);
+      // The "dead" process was only stalled: its real figure replaces the full charge when it settles at last.
+      await s.settle('r7', cost({ id: 'late', costMicrocents: 20 }));
+      expect(await s.spend('security', keys)).toMatchObject({ week: { spent: 270, reserved: 0, unsettled: 0 } });
+      const records = (await s.listCosts({ role: 'security' })).map((c) => [c.costMicrocents, c.outcome]);
+      expect(records.sort((a, b) => Number(a[0]) - Number(b[0]))).toEqual([
+        [20, 'ok'],
+        [100, 'reconciled'],
+        [150, 'ok'],
+      ]);
     },
   );
 

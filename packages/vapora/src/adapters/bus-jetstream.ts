@@ -74,6 +74,10 @@ export class JetStreamBus implements Bus {
   private readonly ensured = new Map<string, Promise<void>>();
   private readonly subs = new Set<Subscription>();
 
+  get ackWaitMs(): number {
+    return this.o.ackWaitMs;
+  }
+
   private constructor(
     readonly nc: NatsConnection,
     readonly js: JetStreamClient,

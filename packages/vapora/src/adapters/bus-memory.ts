@@ -43,7 +43,7 @@ interface Queue {
  */
 export class MemoryBus implements Bus {
   readonly kind = 'memory' as const;
-  private readonly ackWaitMs: number;
+  readonly ackWaitMs: number;
   private readonly maxDeliver: number;
   private readonly window: number;
   private readonly seen = new Map<string, number>();

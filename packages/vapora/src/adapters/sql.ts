@@ -17,6 +17,8 @@ import type { PeriodKeys } from '../core/periods.js';
 import type { Role } from '../core/roles.js';
 import type {
   AgentFilter,
+  ApiRole,
+  ApiToken,
   AssignRequest,
   CostQuery,
   ExecStats,
@@ -101,6 +103,22 @@ const MIGRATIONS: string[] = [
   CREATE TABLE alerts (
     id TEXT PRIMARY KEY, role TEXT NOT NULL, period TEXT NOT NULL, level TEXT NOT NULL,
     ratio DOUBLE PRECISION NOT NULL, created_at BIGINT NOT NULL);
+  `,
+  // API tokens (secrets stored as SHA-256), and reservations that know their process: a reservation whose process
+  // died is settled at its full amount (marked unsettled), never silently given back.
+  `
+  CREATE TABLE api_tokens (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, projects TEXT, secret_hash TEXT NOT NULL,
+    created_at BIGINT NOT NULL, expires_at BIGINT, revoked_at BIGINT);
+  CREATE TABLE runtimes (
+    id TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, last_seen BIGINT NOT NULL);
+  ALTER TABLE reservations ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+  ALTER TABLE reservations ADD COLUMN request_id TEXT;
+  ALTER TABLE reservations ADD COLUMN task_id TEXT;
+  ALTER TABLE reservations ADD COLUMN task_type TEXT;
+  ALTER TABLE reservations ADD COLUMN target TEXT;
+  ALTER TABLE cost_records ADD COLUMN reconciled_at BIGINT;
+  CREATE INDEX cost_records_outcome ON cost_records(outcome, role);
   `,
 ];
 
@@ -203,6 +221,18 @@ function toCost(r: Row): CostRecord {
   };
 }
 
+function toToken(r: Row): ApiToken {
+  return {
+    id: str(r.id),
+    name: str(r.name),
+    role: str(r.role) as ApiRole,
+    projects: r.projects === null || r.projects === undefined ? null : (JSON.parse(String(r.projects)) as string[]),
+    createdAt: num(r.created_at),
+    expiresAt: numOrNull(r.expires_at),
+    revokedAt: numOrNull(r.revoked_at),
+  };
+}
+
 function toBudget(r: Row): Budget {
   return {
     role: str(r.role) as Role,
@@ -244,7 +274,7 @@ const AGENT_COLUMNS: Record<string, string> = {
   lastHeartbeat: 'last_heartbeat',
 };
 
-const emptyRow = (period: string): SpendRow => ({ period, spent: 0, reserved: 0 });
+const emptyRow = (period: string): SpendRow => ({ period, spent: 0, reserved: 0, unsettled: 0 });
 
 /** The Store over SQL, shared by the SQLite and PostgreSQL drivers. */
 export class SqlStore implements Store {
@@ -380,6 +410,12 @@ export class SqlStore implements Store {
       [limit],
     );
     return rows.map(toTask);
+  }
+
+  async requeueDispatched(): Promise<number> {
+    return this.db.run(
+      `UPDATE tasks SET dispatched_at = NULL WHERE status = 'doing' AND dispatched_at IS NOT NULL AND assignment_id IS NOT NULL`,
+    );
   }
 
   async tasksOfAgent(agentId: string, status: TaskStatus): Promise<Task[]> {
@@ -545,7 +581,7 @@ export class SqlStore implements Store {
         SUM(CASE WHEN finished_at >= ? AND outcome = 'success' THEN 1 ELSE 0 END) AS s_recent,
         SUM(CASE WHEN finished_at < ? THEN 1 ELSE 0 END) AS n_old,
         SUM(CASE WHEN finished_at < ? AND outcome = 'success' THEN 1 ELSE 0 END) AS s_old
-      FROM executions ${byType ? '' : 'WHERE task_type = ?'}
+      FROM executions WHERE outcome <> 'refused'${byType ? '' : ' AND task_type = ?'}
       GROUP BY agent_id, role${byType ? ', task_type' : ''} ORDER BY agent_id`;
   }
 
@@ -588,7 +624,10 @@ export class SqlStore implements Store {
 
   async spend(role: Role, keys: PeriodKeys): Promise<Spend> {
     const rows = await this.db.all(
-      'SELECT period, spent, reserved FROM budget_spend WHERE role = ? AND period IN (?, ?)',
+      `SELECT period, spent, reserved, (SELECT COALESCE(SUM(cost_microcents), 0) FROM cost_records c
+         WHERE c.role = b.role AND c.outcome = 'unsettled' AND (c.month_key = b.period OR c.week_key = b.period))
+         AS unsettled
+       FROM budget_spend b WHERE role = ? AND period IN (?, ?)`,
       [role, keys.month, keys.week],
     );
     return spendOf(rows, keys);
@@ -597,12 +636,13 @@ export class SqlStore implements Store {
   async reserve(req: ReserveRequest): Promise<ReserveResult> {
     const periods = [req.keys.month, req.keys.week].sort();
     return this.db.tx(async (q) => {
-      // Lazy expiry instead of a sweeper job: reservations of dead processes give their money back here.
-      const expired = await q.all<Row>(
-        `SELECT id, amount, month_key, week_key FROM reservations WHERE role = ? AND expires_at < ?`,
-        [req.role, req.now],
+      // Lazy, instead of a sweeper job: reservations of dead processes are charged here, in full (unsettled).
+      const orphans = await q.all<Row>(
+        `SELECT * FROM reservations WHERE role = ? AND (expires_at < ?
+           OR owner NOT IN (SELECT id FROM runtimes WHERE last_seen >= ?))`,
+        [req.role, req.now, req.ownerStaleBefore],
       );
-      for (const x of expired) await this.unreserve(q, req.role, x);
+      for (const x of orphans) await this.chargeOrphan(q, x, req.now);
       for (const p of periods) {
         await q.run('INSERT INTO budget_spend (role, period) VALUES (?, ?) ON CONFLICT (role, period) DO NOTHING', [
           req.role,
@@ -626,9 +666,24 @@ export class SqlStore implements Store {
         req.role,
         ...periods,
       ]);
+      const m = req.meta ?? {};
       await q.run(
-        'INSERT INTO reservations (id, role, month_key, week_key, amount, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        [req.id, req.role, req.keys.month, req.keys.week, req.amount, req.now, req.now + req.ttlMs],
+        `INSERT INTO reservations (id, role, month_key, week_key, amount, created_at, expires_at, owner, request_id,
+           task_id, task_type, target) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          req.id,
+          req.role,
+          req.keys.month,
+          req.keys.week,
+          req.amount,
+          req.now,
+          req.now + req.ttlMs,
+          req.owner,
+          m.requestId ?? null,
+          m.taskId ?? null,
+          m.taskType ?? null,
+          m.target ?? null,
+        ],
       );
       spend.month.reserved += req.amount;
       spend.week.reserved += req.amount;
@@ -645,48 +700,152 @@ export class SqlStore implements Store {
     await q.run('DELETE FROM reservations WHERE id = ?', [x.id]);
   }
 
+  /**
+   * The process holding this reservation died: whatever it was calling may have been billed, and we cannot know
+   * how much. Charge the reserved maximum and mark it `unsettled` until a person reconciles it: a crash can make
+   * us over-count, never overspend.
+   */
+  private async chargeOrphan(q: SqlQueryer, x: Row, now: number): Promise<CostRecord> {
+    const role = str(x.role) as Role;
+    await this.unreserve(q, role, x);
+    const target = str(x.target);
+    const i = target.indexOf(':');
+    const c: CostRecord = {
+      id: `unsettled-${str(x.id)}`,
+      requestId: str(x.request_id) || str(x.id),
+      taskId: strOrNull(x.task_id),
+      role,
+      taskType: str(x.task_type),
+      provider: (i > 0 ? target.slice(0, i) : '') as ProviderName,
+      model: i > 0 ? target.slice(i + 1) : '',
+      servedModel: i > 0 ? target.slice(i + 1) : '',
+      inputTokens: 0,
+      outputTokens: 0,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+      costMicrocents: num(x.amount),
+      priceVersion: '',
+      outcome: 'unsettled',
+      fallbackFrom: null,
+      monthKey: str(x.month_key),
+      weekKey: str(x.week_key),
+      createdAt: now,
+    };
+    await this.recordCost(q, c);
+    return c;
+  }
+
+  async settleOrphans(req: { now: number; ownerStaleBefore: number; deadOwners: string[] }): Promise<CostRecord[]> {
+    const dead = req.deadOwners.length ? ` OR owner IN (${req.deadOwners.map(() => '?').join(', ')})` : '';
+    return this.db.tx(async (q) => {
+      const rows = await q.all<Row>(
+        `SELECT * FROM reservations WHERE expires_at < ?
+           OR owner NOT IN (SELECT id FROM runtimes WHERE last_seen >= ?)${dead} ORDER BY role, id`,
+        [req.now, req.ownerStaleBefore, ...req.deadOwners],
+      );
+      const out: CostRecord[] = [];
+      for (const x of rows) out.push(await this.chargeOrphan(q, x, req.now));
+      if (req.deadOwners.length)
+        await q.run(`DELETE FROM runtimes WHERE id IN (${req.deadOwners.map(() => '?').join(', ')})`, req.deadOwners);
+      return out;
+    });
+  }
+
+  async heartbeatOwner(o: { id: string; host: string; pid: number; lastSeen: number }): Promise<void> {
+    await this.db.run(
+      `INSERT INTO runtimes (id, host, pid, last_seen) VALUES (?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen`,
+      [o.id, o.host, o.pid, o.lastSeen],
+    );
+  }
+
+  async removeOwner(id: string): Promise<void> {
+    await this.db.run('DELETE FROM runtimes WHERE id = ?', [id]);
+  }
+
+  async listOwners(): Promise<{ id: string; host: string; pid: number; lastSeen: number }[]> {
+    const rows = await this.db.all('SELECT * FROM runtimes ORDER BY id');
+    return rows.map((r) => ({ id: str(r.id), host: str(r.host), pid: num(r.pid), lastSeen: num(r.last_seen) }));
+  }
+
+  async reconcileCost(id: string, actual: number, now: number): Promise<CostRecord | undefined> {
+    return this.db.tx(async (q) => {
+      const r = await q.get<Row>(`SELECT * FROM cost_records WHERE id = ?${this.forUpdate}`, [id]);
+      if (r?.outcome !== 'unsettled') return undefined;
+      const delta = actual - num(r.cost_microcents);
+      for (const p of [str(r.month_key), str(r.week_key)].sort()) {
+        await q.run(`UPDATE budget_spend SET spent = ${this.greatest()}(0, spent + ?) WHERE role = ? AND period = ?`, [
+          delta,
+          r.role,
+          p,
+        ]);
+      }
+      await q.run(
+        `UPDATE cost_records SET cost_microcents = ?, outcome = 'reconciled', reconciled_at = ? WHERE id = ?`,
+        [actual, now, id],
+      );
+      const out = await q.get<Row>('SELECT * FROM cost_records WHERE id = ?', [id]);
+      return out ? toCost(out) : undefined;
+    });
+  }
+
+  // ---- API tokens ----
+
+  async createToken(t: ApiToken & { secretHash: string }): Promise<void> {
+    await this.db.run(
+      `INSERT INTO api_tokens (id, name, role, projects, secret_hash, created_at, expires_at, revoked_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        t.id,
+        t.name,
+        t.role,
+        t.projects === null ? null : JSON.stringify(t.projects),
+        t.secretHash,
+        t.createdAt,
+        t.expiresAt,
+        t.revokedAt,
+      ],
+    );
+  }
+
+  async getToken(id: string): Promise<(ApiToken & { secretHash: string }) | undefined> {
+    const r = await this.db.get('SELECT * FROM api_tokens WHERE id = ?', [id]);
+    return r ? { ...toToken(r), secretHash: str(r.secret_hash) } : undefined;
+  }
+
+  async listTokens(): Promise<ApiToken[]> {
+    return (await this.db.all('SELECT * FROM api_tokens ORDER BY created_at, id')).map(toToken);
+  }
+
+  async revokeToken(id: string, now: number): Promise<boolean> {
+    return (
+      (await this.db.run('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [now, id])) > 0
+    );
+  }
+
   async settle(reservationId: string | null, c: CostRecord): Promise<Spend> {
     return this.db.tx(async (q) => {
+      const keys = { month: c.monthKey, week: c.weekKey };
       if (reservationId) {
         const x = await q.get<Row>(`SELECT * FROM reservations WHERE id = ?${this.forUpdate}`, [reservationId]);
         if (x) await this.unreserve(q, c.role, x);
-      }
-      const keys = { month: c.monthKey, week: c.weekKey };
-      if (c.costMicrocents > 0) {
-        for (const p of [keys.month, keys.week].sort()) {
-          await q.run(
-            `INSERT INTO budget_spend (role, period, spent) VALUES (?, ?, ?)
-             ON CONFLICT (role, period) DO UPDATE SET spent = budget_spend.spent + excluded.spent`,
-            [c.role, p, c.costMicrocents],
-          );
+        else {
+          // Charged in full as an orphan while this (stalled) process still lived: the real figure replaces it.
+          const orphan = await q.get<Row>(`SELECT * FROM cost_records WHERE id = ? AND outcome = 'unsettled'`, [
+            `unsettled-${reservationId}`,
+          ]);
+          if (orphan) {
+            for (const p of [str(orphan.month_key), str(orphan.week_key)].sort()) {
+              await q.run(
+                `UPDATE budget_spend SET spent = ${this.greatest()}(0, spent - ?) WHERE role = ? AND period = ?`,
+                [num(orphan.cost_microcents), c.role, p],
+              );
+            }
+            await q.run('DELETE FROM cost_records WHERE id = ?', [orphan.id]);
+          }
         }
       }
-      await q.run(
-        `INSERT INTO cost_records (id, request_id, task_id, role, task_type, provider, model, served_model, input_tokens,
-           output_tokens, cache_read_tokens, cache_write_tokens, cost_microcents, price_version, outcome, fallback_from,
-           month_key, week_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [
-          c.id,
-          c.requestId,
-          c.taskId,
-          c.role,
-          c.taskType,
-          c.provider,
-          c.model,
-          c.servedModel,
-          c.inputTokens,
-          c.outputTokens,
-          c.cacheReadTokens,
-          c.cacheWriteTokens,
-          c.costMicrocents,
-          c.priceVersion,
-          c.outcome,
-          c.fallbackFrom,
-          c.monthKey,
-          c.weekKey,
-          c.createdAt,
-        ],
-      );
+      await this.recordCost(q, c);
       const rows = await q.all('SELECT period, spent, reserved FROM budget_spend WHERE role = ? AND period IN (?, ?)', [
         c.role,
         keys.month,
@@ -694,6 +853,45 @@ export class SqlStore implements Store {
       ]);
       return spendOf(rows, keys);
     });
+  }
+
+  /** Adds a cost to both periods' spend and writes its record (inside the caller's transaction). */
+  private async recordCost(q: SqlQueryer, c: CostRecord): Promise<void> {
+    if (c.costMicrocents > 0) {
+      for (const p of [c.monthKey, c.weekKey].sort()) {
+        await q.run(
+          `INSERT INTO budget_spend (role, period, spent) VALUES (?, ?, ?)
+           ON CONFLICT (role, period) DO UPDATE SET spent = budget_spend.spent + excluded.spent`,
+          [c.role, p, c.costMicrocents],
+        );
+      }
+    }
+    await q.run(
+      `INSERT INTO cost_records (id, request_id, task_id, role, task_type, provider, model, served_model, input_tokens,
+         output_tokens, cache_read_tokens, cache_write_tokens, cost_microcents, price_version, outcome, fallback_from,
+         month_key, week_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        c.id,
+        c.requestId,
+        c.taskId,
+        c.role,
+        c.taskType,
+        c.provider,
+        c.model,
+        c.servedModel,
+        c.inputTokens,
+        c.outputTokens,
+        c.cacheReadTokens,
+        c.cacheWriteTokens,
+        c.costMicrocents,
+        c.priceVersion,
+        c.outcome,
+        c.fallbackFrom,
+        c.monthKey,
+        c.weekKey,
+        c.createdAt,
+      ],
+    );
   }
 
   async release(reservationId: string): Promise<boolean> {
@@ -712,6 +910,7 @@ export class SqlStore implements Store {
     if (f.role) where.push('role = ?') && params.push(f.role);
     if (f.provider) where.push('provider = ?') && params.push(f.provider);
     if (f.taskId) where.push('task_id = ?') && params.push(f.taskId);
+    if (f.outcome) where.push('outcome = ?') && params.push(f.outcome);
     const sql = `SELECT * FROM cost_records${where.length ? ` WHERE ${where.join(' AND ')}` : ''}
       ORDER BY created_at, id LIMIT ?`;
     return (await this.db.all(sql, [...params, f.limit ?? 100_000])).map(toCost);
@@ -747,7 +946,7 @@ function toStats(r: Row): ExecStats {
 function spendOf(rows: Row[], keys: PeriodKeys): Spend {
   const find = (p: string): SpendRow => {
     const r = rows.find((x) => x.period === p);
-    return r ? { period: p, spent: num(r.spent), reserved: num(r.reserved) } : emptyRow(p);
+    return r ? { period: p, spent: num(r.spent), reserved: num(r.reserved), unsettled: num(r.unsettled) } : emptyRow(p);
   };
   return { month: find(keys.month), week: find(keys.week) };
 }

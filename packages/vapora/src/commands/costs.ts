@@ -17,7 +17,7 @@ export default class Costs extends VaporaCommand<typeof Costs> {
   static override examples = ['<%= config.bin %> costs', '<%= config.bin %> costs --by role --since 7d'];
 
   async run() {
-    const { service } = await this.runtime();
+    const service = await this.api();
     const f = this.flags;
     const costs = await service.costs({ by: f.by, since: parseSince(f.since), role: f.role, provider: f.provider });
     this.table(

@@ -10,7 +10,7 @@ export default class Expertise extends VaporaCommand<typeof Expertise> {
   static override examples = ['<%= config.bin %> expertise', '<%= config.bin %> expertise code-reviewer --json'];
 
   async run() {
-    const { service } = await this.runtime();
+    const service = await this.api();
     const rows = await service.expertise(this.flags.agent ?? this.args.role);
     this.table(
       rows.map((r) => ({

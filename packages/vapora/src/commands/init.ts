@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import { loadConfig } from '@stratumiops/shared/config';
@@ -79,14 +79,47 @@ export default class Init extends VaporaCommand<typeof Init> {
     writeFileSync(tmp, configText({ storage: f.storage, databaseUrl: f['database-url'], natsUrl: f['nats-url'] }), {
       mode: 0o600,
     });
-    const { renameSync } = await import('node:fs');
     renameSync(tmp, file);
     const loaded = loadConfig<VaporaConfig>(tool.config, { file });
     const { openStore, sqlitePath } = await import('../runtime.js');
     const store = await openStore(loaded.values, file);
-    await store.close();
+    // The first admin token, for `vapora serve`'s API: only its hash goes to the store, the token to a 0600 file.
+    const { generateToken } = await import('../core/auth.js');
+    const admin = generateToken();
+    try {
+      await store.createToken({
+        id: admin.id,
+        name: 'admin',
+        role: 'admin',
+        projects: null,
+        createdAt: Date.now(),
+        expiresAt: null,
+        revokedAt: null,
+        secretHash: admin.secretHash,
+      });
+    } finally {
+      await store.close();
+    }
+    const tokenFile = join(dir, 'token');
+    writeFileSync(`${tokenFile}.tmp-${process.pid}`, `${admin.token}\n`, { mode: 0o600 });
+    renameSync(`${tokenFile}.tmp-${process.pid}`, tokenFile);
+    const ignore = join(dir, '.gitignore');
+    if (!existsSync(ignore)) writeFileSync(ignore, '# secrets and local state: never commit\ntoken\nvapora.db*\n');
     const where = loaded.values.storage.backend === 'sqlite' ? sqlitePath(loaded.values, file) : 'postgresql';
-    this.log(`initialized ${dir}\n  config: ${file}\n  store:  ${where}`);
-    return { dir, config: file, storage: loaded.values.storage.backend, store: where };
+    this.log(
+      `initialized ${dir}\n  config: ${file}\n  store:  ${where}\n  admin token: ${tokenFile} (mode 0600; token id ${admin.id})\n\n` +
+        `The REST API (vapora serve) needs a token on every request:\n` +
+        `  export VAPORA_TOKEN=$(cat ${tokenFile})\n` +
+        `  curl -H "Authorization: Bearer $VAPORA_TOKEN" http://127.0.0.1:8001/tasks\n` +
+        `Give others their own: vapora token create --name ci --role operator`,
+    );
+    return {
+      dir,
+      config: file,
+      storage: loaded.values.storage.backend,
+      store: where,
+      token_file: tokenFile,
+      token_id: admin.id,
+    };
   }
 }

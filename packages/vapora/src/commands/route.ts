@@ -1,8 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { usageError } from '@stratumiops/shared/errors';
-import { cents, pct, VaporaCommand } from '../cli/base.js';
-import type { Decision } from '../core/router.js';
-import { targetKey } from '../core/router.js';
+import { cents, centsOf, pct, VaporaCommand } from '../cli/base.js';
+import type { Attempt, Decision } from '../core/router.js';
+import { describeAttempts, formatCents, targetKey } from '../core/router.js';
 import { roleFlag } from '../flags.js';
 
 export function renderDecision(d: Decision, log: (s: string) => void): void {
@@ -13,16 +13,24 @@ export function renderDecision(d: Decision, log: (s: string) => void): void {
   );
   if (d.blocked) log(`  BLOCKED: ${d.reason}`);
   else {
-    log(`  ${d.reason}: ${targetKey(d.candidates[0]!.target)} (reserves up to ${cents(d.candidates[0]!.estimate)} ¢)`);
+    log(
+      `  ${d.reason}: ${targetKey(d.candidates[0]!.target)} (reserves up to ${formatCents(d.candidates[0]!.estimate)})`,
+    );
     if (d.candidates.length > 1)
       log(
         `  then: ${d.candidates
           .slice(1)
-          .map((c) => targetKey(c.target))
+          .map((c) => `${targetKey(c.target)} (${formatCents(c.estimate)})`)
           .join(' → ')}`,
       );
   }
   for (const s of d.skipped) log(`  skipped ${targetKey(s.target)}: ${s.reason}`);
+}
+
+/** The attempts before the one that answered (errors, targets left out), for stderr: empty when the first served. */
+export function failedAttempts(attempts: Attempt[]): string {
+  const failed = attempts.filter((a) => a.outcome !== 'ok');
+  return failed.length > 0 ? `, tried first: ${describeAttempts(failed)}` : '';
 }
 
 export default class Route extends VaporaCommand<typeof Route> {
@@ -46,28 +54,17 @@ export default class Route extends VaporaCommand<typeof Route> {
     const f = this.flags;
     const taskType = f.type ?? this.args['task-type'];
     if (!taskType) throw usageError('a task type is needed', { hint: 'pass --type <type>' });
-    const { service, router } = await this.runtime();
+    const api = await this.api();
     if (f.prompt === undefined || f['dry-run']) {
-      const d = await service.route(taskType, f.role as string, { maxTokens: f['max-tokens'], prompt: f.prompt });
+      const d = await api.route(taskType, f.role as string, { maxTokens: f['max-tokens'], prompt: f.prompt });
       renderDecision(d, (s) => this.log(s));
       return d;
     }
-    const r = await router.call(
-      { role: f.role as never, taskType },
-      { messages: [{ role: 'user', content: f.prompt }], ...(f['max-tokens'] ? { maxTokens: f['max-tokens'] } : {}) },
-    );
+    const r = await api.callLlm(taskType, f.role as string, { prompt: f.prompt, maxTokens: f['max-tokens'] });
     this.log(r.text);
     process.stderr.write(
-      `(${r.target.provider} ${r.model}, ${r.usage.inputTokens}+${r.usage.outputTokens} tokens, ${cents(r.costMicrocents)} ¢${r.fallbacks.length ? `, fallbacks: ${r.fallbacks.map((x) => `${x.to} (${x.reason})`).join(', ')}` : ''})\n`,
+      `(${r.provider} ${r.model}, ${r.usage.inputTokens}+${r.usage.outputTokens} tokens, ${centsOf(r.cost_cents)}¢${r.fallbacks.length ? `, fallbacks: ${r.fallbacks.map((x) => `${x.to} (${x.reason})`).join(', ')}` : ''}${failedAttempts(r.attempts)})\n`,
     );
-    return {
-      text: r.text,
-      provider: r.target.provider,
-      model: r.model,
-      usage: r.usage,
-      cost_microcents: r.costMicrocents,
-      attempts: r.attempts,
-      fallbacks: r.fallbacks,
-    };
+    return r;
   }
 }

@@ -1,8 +1,25 @@
+import { hostname } from 'node:os';
 import { uuid } from './ids.js';
 import { type Budget, type CostRecord, centsToMicro, type OnExceeded } from './model.js';
 import { type PeriodKeys, periodKeys } from './periods.js';
 import type { Role } from './roles.js';
-import type { Spend, SpendRow, Store } from './store.js';
+import type { ReservationMeta, Spend, SpendRow, Store } from './store.js';
+
+const defaultOwner = (): OwnerIdentity => ({
+  id: `${hostname()}:${process.pid}:${uuid().slice(0, 8)}`,
+  host: hostname(),
+  pid: process.pid,
+});
+
+/** kill(pid, 0): ESRCH means no such process; EPERM means it exists (another user's). */
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /**
  * Budgets per role, monthly and weekly (SPEC VP4), built so that LiteLLM's known failures cannot happen here:
@@ -24,6 +41,8 @@ export interface PeriodStatus {
   limit: number | null;
   spent: number;
   reserved: number;
+  /** Part of `spent` charged in full for calls whose process died, awaiting `vapora costs reconcile`. */
+  unsettled: number;
   /** (spent + reserved) / limit; 0 when unlimited. */
   ratio: number;
   state: BudgetState;
@@ -60,8 +79,19 @@ export interface BudgetSettings {
   timezone: string;
   defaults: Partial<Record<Role, BudgetDefaults>>;
   onExceeded: OnExceeded;
-  /** A reservation older than this (its process died) is given back at the next reserve. */
+  /** A reservation older than this is treated as orphaned (longer than any call may take). */
   reservationTtlMs: number;
+  /** A process holding reservations heartbeats this often… */
+  ownerHeartbeatMs?: number | undefined;
+  /** …and is taken for dead when silent this long: its reservations are charged in full, as unsettled. */
+  ownerTtlMs?: number | undefined;
+}
+
+/** Who holds reservations: this process. */
+export interface OwnerIdentity {
+  id: string;
+  host: string;
+  pid: number;
 }
 
 export interface BudgetAlert {
@@ -88,6 +118,7 @@ export function periodStatus(which: 'month' | 'week', row: SpendRow, limit: numb
     limit,
     spent: row.spent,
     reserved: row.reserved,
+    unsettled: row.unsettled,
     ratio,
     state,
     remaining: limit === null ? null : Math.max(0, limit - row.spent - row.reserved),
@@ -116,13 +147,35 @@ export type Reservation =
 
 export class BudgetLedger {
   private readonly now: () => number;
+  private readonly live = new Set<string>();
+  private beat: NodeJS.Timeout | undefined;
+  private lastBeat = 0;
 
   constructor(
     readonly store: Store,
     readonly settings: BudgetSettings,
-    private readonly opts: { now?: () => number; onAlert?: (a: BudgetAlert) => Promise<void> | void } = {},
+    private readonly opts: {
+      now?: () => number;
+      onAlert?: (a: BudgetAlert) => Promise<void> | void;
+      owner?: OwnerIdentity;
+      /** Tests: is this pid alive on this host? */
+      isAlive?: (pid: number) => boolean;
+    } = {},
   ) {
     this.now = opts.now ?? Date.now;
+  }
+
+  get owner(): OwnerIdentity {
+    this.opts.owner ??= defaultOwner();
+    return this.opts.owner;
+  }
+
+  private get heartbeatMs(): number {
+    return this.settings.ownerHeartbeatMs ?? 15_000;
+  }
+
+  private get ownerTtlMs(): number {
+    return this.settings.ownerTtlMs ?? 60_000;
   }
 
   keys(at = this.now()): PeriodKeys {
@@ -155,32 +208,95 @@ export class BudgetLedger {
     return statusOf(role, spend, limits);
   }
 
-  async reserve(role: Role, amount: number, limits?: RoleLimits): Promise<Reservation> {
+  /** This process says it is alive, so the reservations it holds are not taken for orphans. */
+  private async heartbeat(): Promise<void> {
+    this.lastBeat = this.now();
+    await this.store.heartbeatOwner({ ...this.owner, lastSeen: this.lastBeat });
+  }
+
+  private async ensureHeartbeat(): Promise<void> {
+    if (this.now() - this.lastBeat > this.heartbeatMs / 2) await this.heartbeat();
+    if (!this.beat) {
+      this.beat = setInterval(() => {
+        if (this.live.size === 0) return this.stopHeartbeat();
+        void this.heartbeat().catch(() => {});
+      }, this.heartbeatMs);
+      this.beat.unref();
+    }
+  }
+
+  private stopHeartbeat(): void {
+    if (this.beat) clearInterval(this.beat);
+    this.beat = undefined;
+  }
+
+  async reserve(role: Role, amount: number, limits?: RoleLimits, meta?: ReservationMeta): Promise<Reservation> {
+    await this.ensureHeartbeat();
     const now = this.now();
     const keys = this.keys(now);
     const l = limits ?? (await this.limits(role));
     const id = uuid();
-    const r = await this.store.reserve({
-      id,
-      role,
-      keys,
-      amount,
-      limits: { month: l.month, week: l.week },
-      now,
-      ttlMs: this.settings.reservationTtlMs,
-    });
-    if (!r.ok) return r;
+    this.live.add(id);
+    const r = await this.store
+      .reserve({
+        id,
+        role,
+        keys,
+        amount,
+        limits: { month: l.month, week: l.week },
+        now,
+        ttlMs: this.settings.reservationTtlMs,
+        owner: this.owner.id,
+        ownerStaleBefore: now - this.ownerTtlMs,
+        meta,
+      })
+      .catch((e) => {
+        this.live.delete(id);
+        throw e;
+      });
+    if (!r.ok) {
+      this.live.delete(id);
+      return r;
+    }
     return { ok: true, id, keys, amount };
+  }
+
+  /**
+   * Charges the reservations of dead processes in full, as `unsettled` cost records: those past their deadline,
+   * those whose process stopped heartbeating, and (at once) those of processes on this host that no longer exist.
+   */
+  async reapOrphans(): Promise<CostRecord[]> {
+    const now = this.now();
+    const alive = this.opts.isAlive ?? pidAlive;
+    const dead = (await this.store.listOwners())
+      .filter((o) => o.id !== this.owner.id && o.host === this.owner.host && !alive(o.pid))
+      .map((o) => o.id);
+    const charged = await this.store.settleOrphans({ now, ownerStaleBefore: now - this.ownerTtlMs, deadOwners: dead });
+    for (const c of charged) await this.checkAlerts(c.role, await this.store.spend(c.role, this.keys(now)));
+    return charged;
+  }
+
+  /** A person enters the provider's figure for an unsettled charge. */
+  async reconcile(costId: string, actualMicrocents: number): Promise<CostRecord | undefined> {
+    return this.store.reconcileCost(costId, actualMicrocents, this.now());
+  }
+
+  /** Stops heartbeating and forgets this process (its reservations, if any are left, become orphans). */
+  async close(): Promise<void> {
+    this.stopHeartbeat();
+    if (this.lastBeat && this.live.size === 0) await this.store.removeOwner(this.owner.id).catch(() => {});
   }
 
   /** Settles a reservation (or records a cost without one) and raises the alerts this spend crossed. */
   async settle(reservationId: string | null, cost: CostRecord): Promise<Spend> {
     const spend = await this.store.settle(reservationId, cost);
+    if (reservationId) this.live.delete(reservationId);
     if (cost.costMicrocents > 0) await this.checkAlerts(cost.role, spend);
     return spend;
   }
 
   release(reservationId: string): Promise<boolean> {
+    this.live.delete(reservationId);
     return this.store.release(reservationId);
   }
 

@@ -119,6 +119,8 @@ export interface PublishAck {
  */
 export interface Bus {
   readonly kind: 'jetstream' | 'memory';
+  /** How long a delivery may go without ack or `working()` before it is redelivered. */
+  readonly ackWaitMs: number;
   /** Dedup id: the assignment id (a re-publish of the same assignment is dropped). */
   publishAssignment(a: TaskAssignment): Promise<PublishAck>;
   /** Dedup id: `result:<assignment>`. */

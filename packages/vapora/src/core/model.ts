@@ -17,8 +17,11 @@ export type AgentStatus = (typeof AGENT_STATUSES)[number];
 export const PROVIDERS = ['anthropic', 'openai', 'gemini', 'ollama', 'exec'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
-/** Outcome of one execution; everything but `success` counts against expertise. */
-export const OUTCOMES = ['success', 'failure', 'error', 'timeout', 'dead'] as const;
+/**
+ * Outcome of one execution; everything but `success` counts against expertise, except `refused` (the budget
+ * refused the call: the agent never got to try).
+ */
+export const OUTCOMES = ['success', 'failure', 'error', 'timeout', 'dead', 'refused'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 export const ON_EXCEEDED = ['downgrade', 'block', 'approval'] as const;

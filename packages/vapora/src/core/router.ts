@@ -1,10 +1,12 @@
 import { StratumError, validationError } from '@stratumiops/shared/errors';
-import { type BudgetLedger, type BudgetState, type BudgetStatus, type Reservation, remaining } from './budget.js';
+import type { BudgetLedger, BudgetState, BudgetStatus, Reservation } from './budget.js';
 import { uuid } from './ids.js';
-import { type ChatRequest, type ChatResponse, LlmError, type LlmErrorKind, type LlmProvider } from './llm/types.js';
-import type { CostRecord, OnExceeded, ProviderName } from './model.js';
+import { type Attempt, type ChatRequest, type ChatResponse, LlmError, type LlmProvider } from './llm/types.js';
+import { type CostRecord, MICROCENTS_PER_CENT, type OnExceeded, type ProviderName } from './model.js';
 import { type Price, PriceTable } from './prices.js';
 import type { Role } from './roles.js';
+
+export type { Attempt } from './llm/types.js';
 
 export interface Target {
   provider: ProviderName;
@@ -110,7 +112,15 @@ function defaultRouteOf(role: Role): Route {
   }
 }
 
-const FREE_PERIOD = { limit: null, spent: 0, reserved: 0, ratio: 0, state: 'normal', remaining: null } as const;
+const FREE_PERIOD = {
+  limit: null,
+  spent: 0,
+  reserved: 0,
+  unsettled: 0,
+  ratio: 0,
+  state: 'normal',
+  remaining: null,
+} as const;
 const FREE_BUDGET = (role: Role): BudgetStatus => ({
   role,
   state: 'normal',
@@ -120,17 +130,22 @@ const FREE_BUDGET = (role: Role): BudgetStatus => ({
   week: { ...FREE_PERIOD, period: 'week', key: '' },
 });
 
+/** Why a target of the route was left out: no price entry, no API key, or no room in a budget period. */
+export type SkipKind = 'unpriced' | 'credentials' | 'budget';
+
 export interface Decision {
   taskType: string;
   role: Role;
   route: Route;
   state: BudgetState;
-  /** Targets in the order they will be tried (the first is the choice). Empty when blocked. */
+  /** Output tokens asked for (and reserved): the rule's max_output_tokens, else the request's. */
+  maxOutputTokens: number;
+  /** Targets in the order they will be tried (the first is the choice), each with what it reserves. Empty when blocked. */
   candidates: { target: Target; estimate: number }[];
-  /** Targets left out, and why (no price entry, too expensive for what is left). */
-  skipped: { target: Target; reason: string }[];
+  /** Targets left out, and why (no price entry, no API key, too expensive for what is left). */
+  skipped: { target: Target; reason: string; kind: SkipKind }[];
   reason: string;
-  blocked?: 'block' | 'approval' | 'no_fit' | 'unpriced' | undefined;
+  blocked?: 'block' | 'approval' | 'no_fit' | 'unpriced' | 'no_credentials' | undefined;
   budget: BudgetStatus;
 }
 
@@ -141,18 +156,74 @@ export interface DecideOptions {
   agentRoute?: Route | undefined;
 }
 
+/** Money as a person reads it: cents with 2 decimals or more (`1.23¢`, `0.000125¢`), never rounded away. */
+export function formatCents(micro: number): string {
+  const s = (micro / MICROCENTS_PER_CENT).toFixed(6).replace(/0+$/, '');
+  const [whole, frac = ''] = s.split('.');
+  return `${whole}.${frac.padEnd(2, '0')}¢`;
+}
+
+const clipLine = (s: string, n: number) => {
+  const one = s.replace(/\s+/g, ' ').trim();
+  return one.length > n ? `${one.slice(0, n)}…` : one;
+};
+
+/** One attempt in a few words: `openai:gpt-4o (POST http://…/v1/chat/completions → 401 auth: invalid api key)`. */
+export function describeAttempt(a: Attempt): string {
+  const called = a.url ? `${a.method ?? 'POST'} ${a.url} → ` : '';
+  const status = a.status === undefined ? '' : `${a.status} `;
+  const reason = a.reason ?? a.message;
+  return `${a.target} (${called}${status}${a.outcome}${reason ? `: ${clipLine(reason, 200)}` : ''})`;
+}
+
+/** Every attempt, in order, on one line; the same attempt repeated (retries) is counted: `… ×3`. */
+export function describeAttempts(attempts: Attempt[]): string {
+  const out: string[] = [];
+  let last = '';
+  let n = 0;
+  const flush = () => {
+    if (n > 0) out.push(n > 1 ? `${last} ×${n}` : last);
+  };
+  for (const a of attempts) {
+    const d = describeAttempt(a);
+    if (d === last) n++;
+    else {
+      flush();
+      last = d;
+      n = 1;
+    }
+  }
+  flush();
+  return out.join(', ');
+}
+
+const tried = (attempts: Attempt[]): string => (attempts.length > 0 ? `; tried: ${describeAttempts(attempts)}` : '');
+
 export class BudgetExceededError extends StratumError {
-  constructor(readonly decision: Decision) {
-    super('denied', `${decision.role} cannot call an LLM: ${decision.reason}`, {
+  /** Every attempt of the call that ended here (targets refused for lack of room or of a key included). */
+  readonly attempts: Attempt[];
+  constructor(
+    readonly decision: Decision,
+    attempts: Attempt[] = [],
+  ) {
+    super('denied', `${decision.role} cannot call an LLM: ${decision.reason}${tried(attempts)}`, {
       hint:
         decision.blocked === 'approval'
           ? 'the role requires an approval past its budget (vapora approve, planned as VP6)'
           : decision.blocked === 'unpriced'
             ? 'add a [[prices]] entry (price 0 for local models) to vapora.toml'
             : `raise it with 'vapora budget set ${decision.role}' or wait for the next period`,
-      details: { role: decision.role, state: decision.state, blocked: decision.blocked },
+      details: { role: decision.role, state: decision.state, blocked: decision.blocked, attempts },
     });
+    this.attempts = attempts;
   }
+}
+
+/** The error a failed call throws: the last error, its message ending with every attempt, `.attempts` set. */
+function withAttempts(e: unknown, attempts: Attempt[]): unknown {
+  if (e instanceof BudgetExceededError) return new BudgetExceededError(e.decision, attempts);
+  if (e instanceof LlmError) return new LlmError(e.kind, `${e.message}${tried(attempts)}`, e.info, attempts);
+  return e;
 }
 
 export interface RouterEvent {
@@ -169,13 +240,6 @@ export interface CallContext {
   taskType: string;
   taskId?: string | null | undefined;
   agentRoute?: Route | undefined;
-}
-
-export interface Attempt {
-  target: string;
-  outcome: 'ok' | LlmErrorKind | 'budget' | 'unpriced';
-  message?: string;
-  costMicrocents: number;
 }
 
 export interface RoutedResponse extends ChatResponse {
@@ -201,6 +265,11 @@ export interface RouterOptions {
   random?: () => number;
   now?: () => number;
   onEvent?: (e: RouterEvent) => void;
+  /**
+   * Why a provider cannot be called (no API key), or undefined. Its targets are skipped with that reason by
+   * decide/plan (dry runs) and by call (recorded as an `auth` attempt, no request), so both agree.
+   */
+  credentialProblem?: (provider: ProviderName) => string | undefined;
 }
 
 /**
@@ -226,6 +295,23 @@ export function backoff(
   return retryAfterMs === undefined ? jittered : Math.max(retryAfterMs, jittered);
 }
 
+/**
+ * Why an estimate cannot be reserved now, or undefined: the test BudgetLedger.reserve (the store) applies, the
+ * estimate against `limit − spent − reserved` of each limited period, week first. Free targets always fit.
+ */
+export function roomProblem(budget: BudgetStatus, estimate: number): string | undefined {
+  if (estimate <= 0) return undefined;
+  for (const p of [budget.week, budget.month]) {
+    if (p.limit === null) continue;
+    const left = p.limit - p.spent - p.reserved;
+    if (estimate > left) {
+      const which = p.period === 'month' ? 'monthly' : 'weekly';
+      return `no room in the ${which} budget (estimate ${formatCents(estimate)}, ${formatCents(Math.max(0, left))} left)`;
+    }
+  }
+  return undefined;
+}
+
 export class LlmRouter {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
@@ -247,17 +333,32 @@ export class LlmRouter {
   /**
    * Pure decision from a budget snapshot: Normal → primary then the chain; NearThreshold (≥ 80%) → the first
    * fallback then the rest; Exceeded (≥ 100%) → per the role: the cheapest fallbacks that fit what is left
-   * (downgrade), or blocked (block, approval). Unpriced targets are skipped, never counted free.
+   * (downgrade), or blocked (block, approval). In every state a target is left out (in `skipped`, with the reason)
+   * when it has no price entry (never counted free), no API key (credentialProblem), or an estimate that does not
+   * fit `limit − spent − reserved` of either period: the test call() meets when it reserves, so the first candidate
+   * is the target a real call uses.
    */
   decide(taskType: string, role: Role, budget: BudgetStatus, d: DecideOptions): Decision {
     const route = this.route(taskType, role, d.agentRoute);
     const maxOut = route.maxOutputTokens ?? d.maxOutputTokens;
     const skipped: Decision['skipped'] = [];
-    const priced = (ts: Target[], out: Decision['candidates'] = []) => {
+    const usable = (ts: Target[]) => {
+      const out: Decision['candidates'] = [];
       for (const t of ts) {
         const p = this.priceOf(t);
-        if (!p) skipped.push({ target: t, reason: 'no price entry' });
-        else out.push({ target: t, estimate: PriceTable.estimate(p, d.inputTokens, maxOut) });
+        if (!p) {
+          skipped.push({ target: t, reason: 'no price entry', kind: 'unpriced' });
+          continue;
+        }
+        const missing = route.pinned ? undefined : this.o.credentialProblem?.(t.provider);
+        if (missing) {
+          skipped.push({ target: t, reason: missing, kind: 'credentials' });
+          continue;
+        }
+        const estimate = PriceTable.estimate(p, d.inputTokens, maxOut);
+        const noRoom = roomProblem(budget, estimate);
+        if (noRoom) skipped.push({ target: t, reason: noRoom, kind: 'budget' });
+        else out.push({ target: t, estimate });
       }
       return out;
     };
@@ -267,6 +368,7 @@ export class LlmRouter {
       role,
       route,
       state,
+      maxOutputTokens: maxOut,
       candidates,
       skipped,
       reason,
@@ -274,34 +376,44 @@ export class LlmRouter {
       budget,
     });
     if (route.pinned)
-      return decision(priced([route.primary]), `pinned to the agent's ${route.primary.provider} command`);
+      return decision(usable([route.primary]), `pinned to the agent's ${route.primary.provider} command`);
     const chain = route.fallback.length > 0 ? route.fallback : [route.primary];
+    const pct = `${Math.round(budget.ratio * 100)}%`;
     let candidates: Decision['candidates'];
     let reason: string;
     if (state === 'normal') {
-      candidates = priced(route.fallback, priced([route.primary]));
+      candidates = usable([route.primary, ...route.fallback]);
       reason = 'budget normal: primary first';
     } else if (state === 'near_threshold') {
-      candidates = priced(chain);
+      candidates = usable(chain);
       reason =
         route.fallback.length > 0
           ? 'budget near threshold: first fallback'
           : 'budget near threshold: no fallback, primary';
     } else {
-      const pct = `${Math.round(budget.ratio * 100)}%`;
       const policy: OnExceeded = budget.onExceeded;
       if (policy !== 'downgrade')
         return decision([], `budget exceeded (${pct}) and the role's policy is ${policy}`, policy);
-      const room = remaining(budget);
-      const all = priced(chain);
-      candidates = all.filter((c) => room === null || c.estimate <= room).sort((a, b) => a.estimate - b.estimate);
-      for (const c of all)
-        if (!candidates.includes(c)) skipped.push({ target: c.target, reason: 'does not fit the budget left' });
-      if (candidates.length === 0) return decision(candidates, `budget exceeded (${pct}): no fallback fits`, 'no_fit');
+      candidates = usable(chain).sort((x, y) => x.estimate - y.estimate);
       reason = `budget exceeded (${pct}): cheapest fallback that fits`;
     }
-    if (candidates.length === 0) return decision(candidates, 'no target of the route has a price entry', 'unpriced');
-    return decision(candidates, reason);
+    if (candidates.length > 0) {
+      const primarySkip = skipped.find((x) => x.target === route.primary);
+      if (state === 'normal' && primarySkip) reason = `budget normal, primary left out (${primarySkip.reason})`;
+      return decision(candidates, reason);
+    }
+    const kinds = new Set(skipped.map((x) => x.kind));
+    if (kinds.size === 1 && kinds.has('credentials'))
+      return decision(candidates, 'no target of the route has an API key', 'no_credentials');
+    if (kinds.has('budget'))
+      return decision(
+        candidates,
+        state === 'exceeded' ? `budget exceeded (${pct}): no fallback fits` : 'no target fits the budget left',
+        'no_fit',
+      );
+    if (kinds.has('credentials'))
+      return decision(candidates, 'no target of the route has both a price entry and an API key', 'no_credentials');
+    return decision(candidates, 'no target of the route has a price entry', 'unpriced');
   }
 
   private readonly prices = new WeakMap<Target, Price | null>();
@@ -326,31 +438,46 @@ export class LlmRouter {
     });
   }
 
-  /** Routes, reserves, calls with retries, falls back, settles. Every attempt leaves a cost record. */
+  /**
+   * Routes, reserves, calls with retries, falls back, settles. Every attempt leaves a cost record, and is listed
+   * (`attempts`) on the response or on the error thrown, whose message ends with all of them.
+   */
   async call(
     ctx: CallContext,
     req: Omit<ChatRequest, 'model' | 'maxTokens'> & { maxTokens?: number },
   ): Promise<RoutedResponse> {
-    const maxTokens = req.maxTokens || this.o.defaultMaxOutputTokens;
-    const decision = await this.plan(ctx, { ...req, maxTokens });
+    const decision = await this.plan(ctx, { ...req, maxTokens: req.maxTokens || this.o.defaultMaxOutputTokens });
+    const maxTokens = decision.maxOutputTokens;
     const emit = this.o.onEvent ?? (() => {});
     if (decision.state === 'exceeded' && !decision.route.pinned) emit({ type: 'budget_exceeded', role: ctx.role });
-    if (decision.blocked) throw new BudgetExceededError(decision);
+    // Targets the decision left out were not called: listed first, so the error names them too.
+    const attempts: Attempt[] = decision.skipped.map((x) => ({
+      target: targetKey(x.target),
+      outcome: x.kind === 'credentials' ? 'auth' : x.kind,
+      reason: x.reason,
+      message: x.reason,
+      skipped: true,
+      costMicrocents: 0,
+    }));
+    if (decision.blocked === 'no_credentials') {
+      throw new LlmError('auth', `${ctx.role} cannot call an LLM: ${decision.reason}${tried(attempts)}`, {}, attempts);
+    }
+    if (decision.blocked) throw new BudgetExceededError(decision, attempts);
     const requestId = uuid();
     const pinned = decision.route.pinned === true;
-    const attempts: Attempt[] = [];
     const fallbacks: RoutedResponse['fallbacks'] = [];
     const primary = targetKey(decision.route.primary);
     const first = decision.candidates[0];
     if (first && targetKey(first.target) !== primary) {
-      const reason = decision.state === 'normal' ? 'unpriced' : `budget_${decision.state}`;
+      const left = decision.skipped.find((x) => x.target === decision.route.primary);
+      const reason = left ? (left.kind === 'credentials' ? 'auth' : left.kind) : `budget_${decision.state}`;
       fallbacks.push({ from: primary, to: targetKey(first.target), reason });
       emit({ type: 'fallback', role: ctx.role, provider: first.target.provider, model: first.target.model, reason });
     }
     let lastError: unknown;
     let from: string | null = fallbacks.length > 0 ? primary : null;
     for (let i = 0; i < decision.candidates.length; i++) {
-      const { target } = decision.candidates[i]!;
+      const { target, estimate } = decision.candidates[i]!;
       const key = targetKey(target);
       const next = decision.candidates[i + 1];
       const hop = (reason: string) => {
@@ -359,19 +486,23 @@ export class LlmRouter {
         emit({ type: 'fallback', role: ctx.role, provider: next.target.provider, model: next.target.model, reason });
       };
       const price = this.o.prices.get(target.provider, target.model)!;
-      const estimate = PriceTable.estimate(price, inputTokenBound(req), maxTokens);
       // Free targets (local models, commands) hold nothing: they fit any budget, even an exceeded one.
       const r: Reservation =
         estimate === 0
           ? { ok: true, id: '', keys: this.o.ledger.keys(), amount: 0 }
-          : await this.o.ledger.reserve(ctx.role, estimate);
+          : await this.o.ledger.reserve(ctx.role, estimate, undefined, {
+              requestId,
+              taskId: ctx.taskId ?? null,
+              taskType: ctx.taskType,
+              target: key,
+            });
       if (!r.ok) {
-        attempts.push({ target: key, outcome: 'budget', costMicrocents: 0, message: `${r.period} budget has no room` });
-        lastError = new BudgetExceededError({
-          ...decision,
-          reason: `the ${r.period}ly budget has no room for ${key} (estimate ${estimate} µ¢)`,
-          blocked: 'no_fit',
-        });
+        // Spent or reserved by someone else since the decision (a concurrent call).
+        const which = r.period === 'month' ? 'monthly' : 'weekly';
+        const left = Math.max(0, r.limit - r.spent - r.reserved);
+        const reason = `no room in the ${which} budget (estimate ${formatCents(estimate)}, ${formatCents(left)} left)`;
+        attempts.push({ target: key, outcome: 'budget', reason, message: reason, skipped: true, costMicrocents: 0 });
+        lastError = new BudgetExceededError({ ...decision, reason: `${key}: ${reason}`, blocked: 'no_fit' });
         hop('budget');
         continue;
       }
@@ -388,7 +519,16 @@ export class LlmRouter {
               ? e
               : new LlmError('server', (e as Error)?.message ?? String(e), { provider: target.provider });
           lastError = err;
-          attempts.push({ target: key, outcome: err.kind, message: err.message, costMicrocents: 0 });
+          attempts.push({
+            target: key,
+            outcome: err.kind,
+            method: err.info.method,
+            url: err.info.url,
+            status: err.info.status,
+            reason: err.info.reason ?? err.message,
+            message: err.message,
+            costMicrocents: 0,
+          });
           if (!pinned) {
             await this.o.ledger.settle(null, this.record(ctx, requestId, target, undefined, 0, err.kind, from, r.keys));
           }
@@ -403,7 +543,7 @@ export class LlmRouter {
             continue;
           }
           if (r.id) await this.o.ledger.release(r.id);
-          if (action === 'fail') throw err;
+          if (action === 'fail') throw withAttempts(err, attempts);
           hop(err.kind);
           from = key;
           done = true;
@@ -419,7 +559,10 @@ export class LlmRouter {
         return { ...res, target, costMicrocents: cost, requestId, decision, attempts, fallbacks };
       }
     }
-    throw lastError ?? new BudgetExceededError({ ...decision, reason: 'no target left', blocked: 'no_fit' });
+    throw withAttempts(
+      lastError ?? new BudgetExceededError({ ...decision, reason: 'no target left', blocked: 'no_fit' }),
+      attempts,
+    );
   }
 
   private record(

@@ -1,5 +1,6 @@
 import {
   conflictError,
+  deniedError,
   notFoundError,
   StratumError,
   unavailableError,
@@ -7,6 +8,7 @@ import {
 } from '@stratumiops/shared/errors';
 import { z } from 'zod';
 import { type Candidate, confidence, RECENT_MS, rankAgents, weightedSuccess } from './assignment.js';
+import { type Caller, generateToken, inScope, parseToken, secretMatches, tokenInput } from './auth.js';
 import { type BudgetLedger, type BudgetStatus, NEAR } from './budget.js';
 import type { Bus, DeadLetter, Heartbeat, TaskAssignment, TaskResult } from './bus.js';
 import { shortId, uuid } from './ids.js';
@@ -36,7 +38,8 @@ import {
 import { dayKey } from './periods.js';
 import { ROLES, type Role, requiresApproval } from './roles.js';
 import { type Decision, type LlmRouter, type Route, roleDefaultRoute } from './router.js';
-import type { Store } from './store.js';
+import type { ApiToken, Store } from './store.js';
+import { type BudgetView, budgetView, type CostRecordView, costRecordView } from './views.js';
 
 export function parse<T extends z.ZodType>(schema: T, input: unknown, what: string): z.infer<T> {
   const r = schema.safeParse(input);
@@ -83,6 +86,7 @@ const FINISHED: Record<Outcome, TaskStatus> = {
   error: 'failed',
   timeout: 'failed',
   dead: 'failed',
+  refused: 'failed',
 };
 
 /** The agent's own route: its provider/model, pinned for exec commands. */
@@ -119,8 +123,11 @@ export class VaporaService {
 
   // ---- projects ----
 
-  async createProject(input: unknown): Promise<Project> {
+  async createProject(input: unknown, caller?: Caller): Promise<Project> {
     const p = parse(projectInput, input, 'project');
+    if (caller && caller.projects !== null) {
+      throw deniedError('a token scoped to projects cannot create projects', { hint: 'ask an admin' });
+    }
     const now = this.now();
     const project: Project = {
       id: shortId('p', 6),
@@ -133,35 +140,38 @@ export class VaporaService {
     return project;
   }
 
-  listProjects(): Promise<Project[]> {
-    return this.store.listProjects();
+  async listProjects(caller?: Caller): Promise<Project[]> {
+    return (await this.store.listProjects()).filter((p) => inScope(caller, p.id));
   }
 
-  async getProject(idOrName: string): Promise<Project> {
+  async getProject(idOrName: string, caller?: Caller): Promise<Project> {
     const p = await this.store.getProject(idOrName);
-    if (!p) throw notFoundError(`no project '${idOrName}'`, { hint: "see 'vapora project list'" });
+    if (!p || !inScope(caller, p.id))
+      throw notFoundError(`no project '${idOrName}'`, { hint: "see 'vapora project list'" });
     return p;
   }
 
-  async updateProject(idOrName: string, input: unknown): Promise<Project> {
+  async updateProject(idOrName: string, input: unknown, caller?: Caller): Promise<Project> {
     const patch = parse(projectPatch, input, 'project');
-    const p = await this.getProject(idOrName);
+    const p = await this.getProject(idOrName, caller);
     const out = await this.store.updateProject(p.id, patch, this.now());
     if (!out) throw notFoundError(`no project '${idOrName}'`);
     return out;
   }
 
-  async deleteProject(idOrName: string): Promise<Project> {
-    const p = await this.getProject(idOrName);
+  async deleteProject(idOrName: string, caller?: Caller): Promise<Project> {
+    const p = await this.getProject(idOrName, caller);
     await this.store.deleteProject(p.id);
     return p;
   }
 
   // ---- tasks ----
 
-  async createTask(input: unknown): Promise<Task> {
+  async createTask(input: unknown, caller?: Caller): Promise<Task> {
     const t = parse(taskInput, input, 'task');
-    const project = t.project ? await this.getProject(t.project) : undefined;
+    if (!t.project && caller && caller.projects !== null)
+      throw validationError('this token is scoped to projects: the task needs a project', { hint: 'pass project' });
+    const project = t.project ? await this.getProject(t.project, caller) : undefined;
     const now = this.now();
     const task: Task = {
       id: shortId('t'),
@@ -188,16 +198,17 @@ export class VaporaService {
     return task;
   }
 
-  async getTask(id: string): Promise<Task> {
+  async getTask(id: string, caller?: Caller): Promise<Task> {
     const t = await this.store.getTask(id);
-    if (!t) throw notFoundError(`no task '${id}'`, { hint: "see 'vapora task list'" });
+    if (!t || !inScope(caller, t.projectId)) throw notFoundError(`no task '${id}'`, { hint: "see 'vapora task list'" });
     return t;
   }
 
   async taskDetail(
     id: string,
+    caller?: Caller,
   ): Promise<{ task: Task; executions: Execution[]; costs: { calls: number; cost_cents: number; tokens: number } }> {
-    const task = await this.getTask(id);
+    const task = await this.getTask(id, caller);
     const [executions, costs] = await Promise.all([
       this.store.listExecutions({ taskId: id }),
       this.store.listCosts({ taskId: id }),
@@ -213,24 +224,28 @@ export class VaporaService {
     };
   }
 
-  async listTasks(f: { status?: string; project?: string; role?: string; agent?: string } = {}): Promise<Task[]> {
+  async listTasks(
+    f: { status?: string; project?: string; role?: string; agent?: string } = {},
+    caller?: Caller,
+  ): Promise<Task[]> {
     const filter = parse(
       z.object({ status: z.enum(TASK_STATUSES).optional(), role: roleSchema.optional() }),
       { status: f.status, role: f.role },
       'filter',
     );
-    const project = f.project ? await this.getProject(f.project) : undefined;
-    return this.store.listTasks({
+    const project = f.project ? await this.getProject(f.project, caller) : undefined;
+    const tasks = await this.store.listTasks({
       status: filter.status,
       role: filter.role ?? undefined,
       projectId: project?.id,
       agentId: f.agent,
     });
+    return tasks.filter((t) => inScope(caller, t.projectId));
   }
 
-  async updateTask(id: string, input: unknown): Promise<Task> {
+  async updateTask(id: string, input: unknown, caller?: Caller): Promise<Task> {
     const patch = parse(taskPatch, input, 'task update');
-    const task = await this.getTask(id);
+    const task = await this.getTask(id, caller);
     if (patch.status === 'doing' && task.status !== 'doing') {
       throw validationError("a task enters 'doing' by being assigned", { hint: `vapora task assign ${id}` });
     }
@@ -256,15 +271,16 @@ export class VaporaService {
     if (a) await this.store.updateAgent(agentId, { load: Math.max(0, a.load - 1 / Math.max(1, a.capacity)) });
   }
 
-  async deleteTask(id: string): Promise<Task> {
-    const t = await this.getTask(id);
+  async deleteTask(id: string, caller?: Caller): Promise<Task> {
+    const t = await this.getTask(id, caller);
     await this.store.deleteTask(id);
     return t;
   }
 
   // ---- agents ----
 
-  async addAgent(input: unknown): Promise<Agent> {
+  /** Registers an agent; `warnings` names what will stop it from working here (a missing API key). */
+  async addAgent(input: unknown): Promise<Agent & { warnings?: string[] }> {
     const a = parse(agentInput, input, 'agent');
     const provider: ProviderName = a.provider ?? (a.command ? 'exec' : roleDefaultRoute(a.role).primary.provider);
     let model = provider === 'exec' ? (a.command ?? a.model) : a.model;
@@ -294,7 +310,11 @@ export class VaporaService {
       createdAt: now,
     };
     await this.store.createAgent(agent);
-    return agent;
+    // A worker on another machine may have the key: say it, do not refuse.
+    const problem = this.router.o.credentialProblem?.(provider);
+    return problem
+      ? { ...agent, warnings: [`${problem} (needed on the machine that runs this agent's tasks)`] }
+      : agent;
   }
 
   async getAgent(id: string): Promise<Agent> {
@@ -326,7 +346,8 @@ export class VaporaService {
       this.store.tasksOfAgent(id, 'doing'),
       this.store.listExecutions({ agentId: id, limit: 1000 }),
     ]);
-    const ok = executions.filter((e) => e.outcome === 'success').length;
+    const tried = executions.filter((e) => e.outcome !== 'refused');
+    const ok = tried.filter((e) => e.outcome === 'success').length;
     return {
       agent: a,
       healthy: a.status !== 'offline' && !stale,
@@ -335,9 +356,10 @@ export class VaporaService {
       heartbeat_timeout_s: Math.round(this.heartbeatTimeoutMs / 1000),
       current_tasks: doing.map((t) => t.id),
       executions: {
-        total: executions.length,
+        total: tried.length,
         success: ok,
-        success_rate: executions.length ? ok / executions.length : null,
+        refused_by_budget: executions.length - tried.length,
+        success_rate: tried.length ? ok / tried.length : null,
       },
     };
   }
@@ -397,8 +419,9 @@ export class VaporaService {
   async assign(
     taskId: string,
     o: { agentId?: string | undefined; role?: string | undefined; dryRun?: boolean | undefined } = {},
+    caller?: Caller,
   ): Promise<AssignOutcome> {
-    const task = await this.getTask(taskId);
+    const task = await this.getTask(taskId, caller);
     if (!o.dryRun && task.status !== 'todo' && task.status !== 'failed') {
       throw conflictError(`task '${taskId}' is ${task.status}${task.agentId ? ` (agent ${task.agentId})` : ''}`, {
         hint: "only todo or failed tasks are assigned; move it back with 'vapora task move'",
@@ -574,6 +597,49 @@ export class VaporaService {
     return r.applied;
   }
 
+  // ---- API tokens ----
+
+  /** A new token; the secret is in the answer once and stored only as a hash. */
+  async createToken(input: unknown): Promise<ApiToken & { token: string }> {
+    const t = parse(tokenInput, input, 'token');
+    const projects = t.projects ? await Promise.all(t.projects.map(async (p) => (await this.getProject(p)).id)) : null;
+    const { token, id, secretHash } = generateToken();
+    const now = this.now();
+    const row: ApiToken = {
+      id,
+      name: t.name,
+      role: t.role,
+      projects,
+      createdAt: now,
+      expiresAt: t.ttl_s ? now + t.ttl_s * 1000 : null,
+      revokedAt: null,
+    };
+    await this.store.createToken({ ...row, secretHash });
+    return { ...row, token };
+  }
+
+  listTokens(): Promise<ApiToken[]> {
+    return this.store.listTokens();
+  }
+
+  async revokeToken(id: string): Promise<ApiToken> {
+    const t = await this.store.getToken(id);
+    if (!t) throw notFoundError(`no token '${id}'`, { hint: "see 'vapora token list'" });
+    if (!(await this.store.revokeToken(id, this.now()))) throw conflictError(`token '${id}' is already revoked`);
+    const { secretHash: _, ...info } = t;
+    return { ...info, revokedAt: this.now() };
+  }
+
+  /** The caller a bearer token stands for, or undefined (unknown, wrong secret, revoked, expired). */
+  async authenticate(bearer: string): Promise<Caller | undefined> {
+    const p = parseToken(bearer);
+    if (!p) return undefined;
+    const t = await this.store.getToken(p.id);
+    if (!t || !secretMatches(p.secret, t.secretHash)) return undefined;
+    if (t.revokedAt !== null || (t.expiresAt !== null && t.expiresAt <= this.now())) return undefined;
+    return { tokenId: t.id, name: t.name, role: t.role, projects: t.projects };
+  }
+
   // ---- routing, budgets, costs ----
 
   async route(taskType: string, roleIn: string, o: { maxTokens?: number; prompt?: string } = {}): Promise<Decision> {
@@ -582,25 +648,74 @@ export class VaporaService {
     return this.router.plan({ role, taskType }, { messages, maxTokens: o.maxTokens ?? 0 });
   }
 
-  async setBudget(roleIn: string, input: unknown): Promise<BudgetStatus> {
+  /** Sends a prompt through the router: a real, budgeted call (retries, fallbacks, a cost record per attempt). */
+  async callLlm(taskType: string, roleIn: string, o: { prompt: string; maxTokens?: number | undefined }) {
+    const role = parse(roleSchema, roleIn, 'role');
+    const r = await this.router.call(
+      { role, taskType },
+      { messages: [{ role: 'user', content: o.prompt }], ...(o.maxTokens ? { maxTokens: o.maxTokens } : {}) },
+    );
+    for (const f of r.fallbacks) this.metrics.fallback(role, f.to.split(':')[0] ?? '', f.reason);
+    const cost_cents = microToCents(r.costMicrocents);
+    this.metrics.llmUsage(role, r.target.provider, cost_cents, r.usage.inputTokens, r.usage.outputTokens);
+    return {
+      text: r.text,
+      provider: r.target.provider,
+      model: r.model,
+      usage: r.usage,
+      cost_cents,
+      attempts: r.attempts,
+      fallbacks: r.fallbacks,
+    };
+  }
+
+  async setBudget(roleIn: string, input: unknown): Promise<BudgetView> {
     const role = parse(roleSchema, roleIn, 'role');
     const b = parse(budgetInput, input, 'budget');
     const [old, cur] = await Promise.all([this.store.getBudget(role), this.ledger.limits(role)]);
     const micro = (v: number | null | undefined, prev: number | null) =>
       v === undefined ? prev : v === null ? null : centsToMicro(v);
+    const monthly = micro(b.monthly, cur.month);
+    const weekly = micro(b.weekly, cur.week);
+    if (monthly !== null && weekly !== null && weekly > monthly) {
+      throw validationError(
+        `the weekly limit (${microToCents(weekly)}¢) is above the monthly one (${microToCents(monthly)}¢)`,
+        { hint: 'a week is part of a month: lower --weekly or raise --monthly' },
+      );
+    }
     await this.store.setBudget({
       role,
-      monthlyMicrocents: micro(b.monthly, cur.month),
-      weeklyMicrocents: micro(b.weekly, cur.week),
+      monthlyMicrocents: monthly,
+      weeklyMicrocents: weekly,
       onExceeded: b.on_exceeded === undefined ? (old?.onExceeded ?? null) : b.on_exceeded,
       updatedAt: this.now(),
     });
-    return this.ledger.status(role);
+    return budgetView(await this.ledger.status(role));
   }
 
-  async budgets(roleIn?: string): Promise<BudgetStatus[]> {
+  /** Budget and spend per role (all twelve, or one), in cents. Reservations of dead processes are charged first. */
+  async budgets(roleIn?: string): Promise<BudgetView[]> {
     const roles = roleIn ? [parse(roleSchema, roleIn, 'role')] : [...ROLES];
-    return Promise.all(roles.map((r) => this.ledger.status(r)));
+    await this.ledger.reapOrphans();
+    return (await Promise.all(roles.map((r) => this.ledger.status(r)))).map(budgetView);
+  }
+
+  /** Replaces an unsettled charge (a call whose process died) with the provider's real figure, in cents. */
+  async reconcileCost(id: string, input: unknown): Promise<CostRecordView> {
+    const { actual_cents } = parse(z.strictObject({ actual_cents: z.number().nonnegative() }), input, 'reconcile');
+    const out = await this.ledger.reconcile(id, centsToMicro(actual_cents));
+    if (!out) {
+      const known = (await this.store.listCosts({})).find((c) => c.id === id);
+      if (!known) throw notFoundError(`no cost record '${id}'`, { hint: "see 'vapora costs --unsettled'" });
+      throw conflictError(`cost record '${id}' is ${known.outcome}, not unsettled: nothing to reconcile`);
+    }
+    return costRecordView(out);
+  }
+
+  /** Charges left by processes that died mid-call, to be reconciled. */
+  async unsettledCosts(): Promise<CostRecordView[]> {
+    await this.ledger.reapOrphans();
+    return (await this.store.listCosts({ outcome: 'unsettled' })).map(costRecordView);
   }
 
   async costs(o: { by?: string; since?: number; role?: string; provider?: string } = {}): Promise<CostGroup[]> {
@@ -672,7 +787,7 @@ export class VaporaService {
 
   /** For the utilisation gauge: the status of every role with a limit. */
   async limitedBudgets(): Promise<BudgetStatus[]> {
-    const all = await this.budgets();
+    const all = await Promise.all(ROLES.map((r) => this.ledger.status(r)));
     return all.filter((b) => b.month.limit !== null || b.week.limit !== null);
   }
 }

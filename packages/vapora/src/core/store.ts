@@ -41,6 +41,8 @@ export interface SpendRow {
   spent: number;
   /** Held by calls in flight, micro-cents. */
   reserved: number;
+  /** Part of `spent` charged at the reserved amount because the process holding it died (not yet reconciled). */
+  unsettled: number;
 }
 
 export interface Spend {
@@ -57,8 +59,44 @@ export interface ReserveRequest {
   /** micro-cents; null = unlimited */
   limits: { month: number | null; week: number | null };
   now: number;
-  /** A reservation not settled by then (its process died) is released by the next reserve of the role. */
+  /** A reservation not settled by then is treated as orphaned (see `owner`). */
   ttlMs: number;
+  /** The runtime holding it (see `heartbeatOwner`). */
+  owner: string;
+  /** Owners whose last heartbeat is older than this are dead: their reservations are settled as unsettled. */
+  ownerStaleBefore: number;
+  /** What the money is for, kept for the unsettled cost record if the process dies. */
+  meta?: ReservationMeta | undefined;
+}
+
+export interface ReservationMeta {
+  requestId?: string | undefined;
+  taskId?: string | null | undefined;
+  taskType?: string | undefined;
+  /** `provider:model` */
+  target?: string | undefined;
+}
+
+/** A process that holds reservations; it heartbeats while alive. */
+export interface OwnerRow {
+  id: string;
+  host: string;
+  pid: number;
+  lastSeen: number;
+}
+
+export const API_ROLES = ['admin', 'operator', 'viewer'] as const;
+export type ApiRole = (typeof API_ROLES)[number];
+
+export interface ApiToken {
+  id: string;
+  name: string;
+  role: ApiRole;
+  /** Project ids this token may see; null = every project (and tasks without one). */
+  projects: string[] | null;
+  createdAt: number;
+  expiresAt: number | null;
+  revokedAt: number | null;
 }
 
 export type ReserveResult =
@@ -66,6 +104,7 @@ export type ReserveResult =
   | { ok: false; period: 'month' | 'week'; limit: number; spent: number; reserved: number };
 
 export interface CostQuery {
+  outcome?: string | undefined;
   since?: number | undefined;
   role?: Role | undefined;
   provider?: ProviderName | undefined;
@@ -124,6 +163,11 @@ export interface Store {
   deleteTask(id: string): Promise<boolean>;
   /** Assignments written but not yet handed to the bus (the outbox). */
   undispatched(limit: number): Promise<Task[]>;
+  /**
+   * Puts every dispatched, unfinished assignment back in the outbox: an in-process bus lost its messages when its
+   * process died, so they are published again (same assignment ids: a result is still applied once).
+   */
+  requeueDispatched(): Promise<number>;
   /** Tasks in `doing` held by an agent (for reassignment when it goes offline). */
   tasksOfAgent(agentId: string, status: TaskStatus): Promise<Task[]>;
 
@@ -157,6 +201,19 @@ export interface Store {
   settle(reservationId: string | null, cost: CostRecord): Promise<Spend>;
   release(reservationId: string): Promise<boolean>;
   listCosts(q?: CostQuery): Promise<CostRecord[]>;
+  /** Orphaned reservations (expired, stale or dead owner) become unsettled cost records at their full amount. */
+  settleOrphans(req: { now: number; ownerStaleBefore: number; deadOwners: string[] }): Promise<CostRecord[]>;
+  heartbeatOwner(o: OwnerRow): Promise<void>;
+  removeOwner(id: string): Promise<void>;
+  listOwners(): Promise<OwnerRow[]>;
+  /** Replaces an unsettled record's amount with the provider's figure (spend moves by the difference). */
+  reconcileCost(id: string, actualMicrocents: number, now: number): Promise<CostRecord | undefined>;
+
+  createToken(t: ApiToken & { secretHash: string }): Promise<void>;
+  getToken(id: string): Promise<(ApiToken & { secretHash: string }) | undefined>;
+  listTokens(): Promise<ApiToken[]>;
+  revokeToken(id: string, now: number): Promise<boolean>;
+
   /** True the first time an alert id is seen (one alert per threshold crossing per period). */
   insertAlert(a: {
     id: string;

@@ -45,6 +45,8 @@ export class Worker {
   private sub: Subscription | undefined;
   private beat: NodeJS.Timeout | undefined;
   private inFlight = 0;
+  /** Tasks running here now: a second delivery of one (a redelivery racing the first) is not run twice. */
+  private readonly running = new Set<string>();
   private lastCompleted: number | null = null;
   private readonly now: () => number;
   private readonly concurrency: number;
@@ -99,8 +101,14 @@ export class Worker {
       this.stats.skipped++;
       return d.ack(); // finished before a crash lost the ack: never run twice
     }
+    if (this.running.has(a.task_id)) {
+      this.stats.skipped++;
+      return d.ack(); // the run in progress publishes the result
+    }
+    this.running.add(a.task_id);
     this.inFlight++;
-    const keepAlive = setInterval(() => d.working(), this.o.workingMs ?? 10_000);
+    // Well inside the ack deadline: a long call is never redelivered while this worker lives.
+    const keepAlive = setInterval(() => d.working(), this.o.workingMs ?? Math.max(100, this.o.bus.ackWaitMs / 3));
     const started = this.now();
     try {
       let res: RoutedResponse;
@@ -111,7 +119,9 @@ export class Worker {
           e instanceof BudgetExceededError ||
           (e instanceof LlmError && (e.kind === 'auth' || e.kind === 'content_policy'))
         ) {
-          await this.o.bus.publishResult(this.result(a, started, d, 'failure', null, (e as Error).message));
+          // A budget refusal says nothing about the agent: it does not count against its expertise.
+          const outcome: Outcome = e instanceof BudgetExceededError ? 'refused' : 'failure';
+          await this.o.bus.publishResult(this.result(a, started, d, outcome, null, (e as Error).message));
           this.stats.failed++;
           return await d.ack();
         }
@@ -135,6 +145,7 @@ export class Worker {
       await d.ack();
     } finally {
       clearInterval(keepAlive);
+      this.running.delete(a.task_id);
       this.inFlight--;
     }
   }

@@ -1,8 +1,8 @@
-import { ExitCode, StratumError, validationError } from '@stratumiops/shared/errors';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import { deniedError, ExitCode, StratumError, validationError } from '@stratumiops/shared/errors';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import type { Action, Caller, Kind, PolicySet } from '../core/auth.js';
 import { LlmError } from '../core/llm/types.js';
-import { microToCents } from '../core/model.js';
 import { parseSince } from '../core/periods.js';
 import { parse, type VaporaService } from '../core/service.js';
 
@@ -49,7 +49,10 @@ function sendError(reply: FastifyReply, e: unknown) {
     });
   }
   if (e instanceof LlmError) {
-    return reply.code(502).send({ error: { code: e.kind, message: e.message } });
+    const attempts = (e as LlmError & { attempts?: unknown }).attempts;
+    return reply
+      .code(502)
+      .send({ error: { code: e.kind, message: e.message, ...(attempts ? { details: { attempts } } : {}) } });
   }
   const fe = e as { statusCode?: number; message?: string; code?: string };
   if (fe?.statusCode && fe.statusCode < 500) {
@@ -58,98 +61,177 @@ function sendError(reply: FastifyReply, e: unknown) {
   return reply.code(500).send({ error: { code: 'failure', message: (e as Error)?.message ?? 'internal error' } });
 }
 
-/** The seed's routes (vapora-backend api/mod.rs), every body validated with zod. */
-export function registerRoutes(app: FastifyInstance, svc: VaporaService): void {
+export interface ApiOptions {
+  svc: VaporaService;
+  policy: PolicySet;
+  /** /metrics answers without a token (loopback bind, or metrics_public). */
+  metricsOpen: boolean;
+  /** Admins may define exec agents (commands run on this host) over the API. */
+  allowExecAgents: boolean;
+}
+
+interface Access {
+  action: Action;
+  kind: Kind;
+}
+
+const PUBLIC = new Set(['/health']);
+const callers = new WeakMap<FastifyRequest, Caller>();
+
+/** The caller of a request that passed authentication (every route but /health, and /metrics when open). */
+export function callerOf(req: FastifyRequest): Caller {
+  const c = callers.get(req);
+  if (!c) throw deniedError('not authenticated');
+  return c;
+}
+
+/**
+ * Every request but /health needs `Authorization: Bearer <token>` (401 otherwise, before the body is read); each
+ * route declares what it does (action) to what (kind), and the Cedar policies decide (403). Project scoping is
+ * applied by the service (404 outside the token's projects).
+ */
+export function registerRoutes(app: FastifyInstance, o: ApiOptions): void {
+  const { svc, policy } = o;
   app.setErrorHandler((e, _req, reply) => sendError(reply, e));
   app.setNotFoundHandler((req, reply) =>
     reply.code(404).send({ error: { code: 'notFound', message: `no route ${req.method} ${req.url}` } }),
   );
+
+  const authorize = async (req: FastifyRequest, a: Access) => {
+    const d = await policy.authorize(callerOf(req), a.action, a.kind);
+    if (d.error) throw deniedError(`every request is denied: ${d.error}`, { hint: 'fix the policy file' });
+    if (!d.allowed) {
+      const c = callerOf(req);
+      throw deniedError(`token '${c.name}' (${c.role}) may not ${a.action} ${a.kind}`, {
+        hint: 'use a token with a wider role, or change policies.cedar',
+      });
+    }
+  };
+
+  app.addHook('onRequest', async (req, reply) => {
+    const url = req.routeOptions.url ?? '';
+    if (PUBLIC.has(url) || (url === '/metrics' && o.metricsOpen)) return;
+    const h = req.headers.authorization;
+    const bearer = h?.startsWith('Bearer ') ? h.slice(7) : undefined;
+    const caller = bearer ? await svc.authenticate(bearer) : undefined;
+    if (!caller) {
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer realm="vapora"')
+        .send({
+          error: {
+            code: 'denied',
+            message: bearer ? 'invalid, expired or revoked token' : 'missing token',
+            hint: "send 'Authorization: Bearer <token>' (vapora token create; vapora init wrote one to .vapora/token)",
+          },
+        });
+    }
+    callers.set(req, caller);
+    const access = (req.routeOptions.config as { access?: Access } | undefined)?.access;
+    if (access) await authorize(req, access);
+    else if (url === '/metrics') await authorize(req, { action: 'read', kind: 'metrics' });
+  });
+
   const body = (b: unknown) => (b === undefined || b === null ? {} : b);
+  const A = (action: Action, kind: Kind) => ({ config: { access: { action, kind } } });
+  type P = { Params: { id: string } };
+  type Q = { Querystring: Record<string, string> };
+
+  // The daemon has its own /health already.
+  if (!app.hasRoute({ method: 'GET', url: '/health' }))
+    app.get('/health', async () => ({ status: 'ok', bus: svc.bus?.kind ?? 'none', storage: svc.store.backend }));
 
   // Projects
-  app.get('/projects', async () => ({ projects: await svc.listProjects() }));
-  app.post('/projects', async (req, reply) => reply.code(201).send(await svc.createProject(body(req.body))));
-  app.get<{ Params: { id: string } }>('/projects/:id', async (req) => svc.getProject(req.params.id));
-  app.put<{ Params: { id: string } }>('/projects/:id', async (req) => svc.updateProject(req.params.id, body(req.body)));
-  app.delete<{ Params: { id: string } }>('/projects/:id', async (req) => svc.deleteProject(req.params.id));
+  app.get('/projects', A('read', 'project'), async (req) => ({ projects: await svc.listProjects(callerOf(req)) }));
+  app.post('/projects', A('write', 'project'), async (req, reply) =>
+    reply.code(201).send(await svc.createProject(body(req.body), callerOf(req))),
+  );
+  app.get<P>('/projects/:id', A('read', 'project'), async (req) => svc.getProject(req.params.id, callerOf(req)));
+  app.put<P>('/projects/:id', A('write', 'project'), async (req) =>
+    svc.updateProject(req.params.id, body(req.body), callerOf(req)),
+  );
+  app.delete<P>('/projects/:id', A('write', 'project'), async (req) => svc.deleteProject(req.params.id, callerOf(req)));
 
   // Tasks
-  app.get<{ Querystring: Record<string, string> }>('/tasks', async (req) => ({
-    tasks: await svc.listTasks({
-      status: req.query.status,
-      project: req.query.project,
-      role: req.query.role,
-      agent: req.query.agent,
-    }),
+  app.get<Q>('/tasks', A('read', 'task'), async (req) => ({
+    tasks: await svc.listTasks(
+      { status: req.query.status, project: req.query.project, role: req.query.role, agent: req.query.agent },
+      callerOf(req),
+    ),
   }));
-  app.post('/tasks', async (req, reply) => reply.code(201).send(await svc.createTask(body(req.body))));
-  app.get<{ Params: { id: string } }>('/tasks/:id', async (req) => svc.taskDetail(req.params.id));
-  app.put<{ Params: { id: string } }>('/tasks/:id', async (req) => svc.updateTask(req.params.id, body(req.body)));
-  app.delete<{ Params: { id: string } }>('/tasks/:id', async (req) => svc.deleteTask(req.params.id));
-  app.post<{ Params: { id: string } }>('/tasks/:id/assign', async (req) => {
+  app.post('/tasks', A('write', 'task'), async (req, reply) =>
+    reply.code(201).send(await svc.createTask(body(req.body), callerOf(req))),
+  );
+  app.get<P>('/tasks/:id', A('read', 'task'), async (req) => svc.taskDetail(req.params.id, callerOf(req)));
+  app.put<P>('/tasks/:id', A('write', 'task'), async (req) =>
+    svc.updateTask(req.params.id, body(req.body), callerOf(req)),
+  );
+  app.delete<P>('/tasks/:id', A('write', 'task'), async (req) => svc.deleteTask(req.params.id, callerOf(req)));
+  app.post<P>('/tasks/:id/assign', A('assign', 'task'), async (req) => {
     const b = parse(assignBody, body(req.body), 'assign request');
-    return svc.assign(req.params.id, { agentId: b.agent_id, role: b.role, dryRun: b.dry_run });
+    return svc.assign(req.params.id, { agentId: b.agent_id, role: b.role, dryRun: b.dry_run }, callerOf(req));
   });
 
   // Agents
-  app.get<{ Querystring: Record<string, string> }>('/agents', async (req) => ({
+  app.get<Q>('/agents', A('read', 'agent'), async (req) => ({
     agents: await svc.listAgents({ role: req.query.role, status: req.query.status }),
   }));
-  app.post('/agents', async (req, reply) => reply.code(201).send(await svc.addAgent(body(req.body))));
-  app.get<{ Params: { id: string } }>('/agents/:id/health', async (req) => svc.agentHealth(req.params.id));
+  app.post('/agents', A('manage', 'agent'), async (req, reply) => {
+    const b = body(req.body) as { provider?: unknown; command?: unknown };
+    if ((b.provider === 'exec' || b.command !== undefined) && !o.allowExecAgents) {
+      throw deniedError('exec agents (commands run on the server) cannot be defined over the API', {
+        hint: 'define them with vapora agent add on the server, or set [server] allow_exec_agents_over_api = true',
+      });
+    }
+    return reply.code(201).send(await svc.addAgent(b));
+  });
+  app.get<P>('/agents/:id', A('read', 'agent'), async (req) => svc.getAgent(req.params.id));
+  app.get<P>('/agents/:id/health', A('read', 'agent'), async (req) => svc.agentHealth(req.params.id));
   // The seed's /agents/:role/expertise: a role name or an agent id.
-  app.get<{ Params: { id: string } }>('/agents/:id/expertise', async (req) => ({
+  app.get<P>('/agents/:id/expertise', A('read', 'agent'), async (req) => ({
     expertise: await svc.expertise(req.params.id),
   }));
-  app.post<{ Params: { id: string } }>('/agents/:id/heartbeat', async (req) =>
+  app.get('/expertise', A('read', 'agent'), async () => ({ expertise: await svc.expertise() }));
+  app.post<P>('/agents/:id/heartbeat', A('manage', 'agent'), async (req) =>
     svc.heartbeat(req.params.id, body(req.body)),
   );
 
   // LLM router
-  app.post('/llm/route', async (req) => {
+  app.post('/llm/route', A('read', 'llm'), async (req) => {
     const b = parse(routeBody, body(req.body), 'route request');
     if (!b.send) return svc.route(b.task_type, b.role, { maxTokens: b.max_tokens, prompt: b.prompt });
+    await authorize(req, { action: 'call', kind: 'llm' });
     if (!b.prompt) throw validationError('send: true needs a prompt');
-    const role = parse(z.enum((await import('../core/roles.js')).ROLES), b.role, 'role');
-    const r = await svc.router.call(
-      { role, taskType: b.task_type },
-      { messages: [{ role: 'user', content: b.prompt }], ...(b.max_tokens ? { maxTokens: b.max_tokens } : {}) },
-    );
-    for (const f of r.fallbacks) svc.metrics.fallback(role, f.to.split(':')[0] ?? '', f.reason);
-    svc.metrics.llmUsage(
-      role,
-      r.target.provider,
-      microToCents(r.costMicrocents),
-      r.usage.inputTokens,
-      r.usage.outputTokens,
-    );
-    return {
-      text: r.text,
-      provider: r.target.provider,
-      model: r.model,
-      usage: r.usage,
-      cost_cents: microToCents(r.costMicrocents),
-      attempts: r.attempts,
-      fallbacks: r.fallbacks,
-      decision: r.decision,
-    };
+    return svc.callLlm(b.task_type, b.role, { prompt: b.prompt, maxTokens: b.max_tokens });
   });
-  app.get<{ Params: { role: string } }>('/llm/budget/:role', async (req) => {
+  app.get('/llm/budget', A('read', 'budget'), async () => ({ budgets: await svc.budgets() }));
+  app.get<{ Params: { role: string } }>('/llm/budget/:role', A('read', 'budget'), async (req) => {
     const [b] = await svc.budgets(req.params.role);
     return b;
   });
-  app.put<{ Params: { role: string } }>('/llm/budget/:role', async (req) =>
+  app.put<{ Params: { role: string } }>('/llm/budget/:role', A('manage', 'budget'), async (req) =>
     svc.setBudget(req.params.role, body(req.body)),
   );
-  app.get<{ Querystring: Record<string, string> }>('/llm/costs', async (req) => {
+  app.get<Q>('/llm/costs', A('read', 'cost'), async (req) => {
     const q = parse(costsQuery, req.query, 'query');
     return { by: q.by ?? 'provider', costs: await svc.costs({ ...q, since: parseSince(q.since) }) };
   });
+  app.get('/llm/costs/unsettled', A('read', 'cost'), async () => ({ unsettled: await svc.unsettledCosts() }));
+  app.post<P>('/llm/costs/:id/reconcile', A('manage', 'cost'), async (req) =>
+    svc.reconcileCost(req.params.id, body(req.body)),
+  );
 
   // Swarm
-  app.post('/swarm/assign', async (req) => {
+  app.post('/swarm/assign', A('assign', 'task'), async (req) => {
     const b = parse(swarmAssignBody, body(req.body), 'assign request');
-    return svc.assign(b.task_id, { agentId: b.agent_id, role: b.role, dryRun: b.dry_run });
+    return svc.assign(b.task_id, { agentId: b.agent_id, role: b.role, dryRun: b.dry_run }, callerOf(req));
   });
-  app.get('/swarm/status', async () => svc.swarmStatus());
+  app.get('/swarm/status', A('read', 'swarm'), async () => svc.swarmStatus());
+
+  // API tokens
+  app.get('/tokens', A('manage', 'token'), async () => ({ tokens: await svc.listTokens() }));
+  app.post('/tokens', A('manage', 'token'), async (req, reply) =>
+    reply.code(201).send(await svc.createToken(body(req.body))),
+  );
+  app.delete<P>('/tokens/:id', A('manage', 'token'), async (req) => svc.revokeToken(req.params.id));
 }

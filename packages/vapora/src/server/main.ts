@@ -1,7 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { usageError, validationError } from '@stratumiops/shared/errors';
 import { createHttpServer } from '@stratumiops/shared/http';
 import type { Logger } from '@stratumiops/shared/log';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
+import { PolicySet } from '../core/auth.js';
 import { Coordinator } from '../core/coordinator.js';
 import type { MetricsSink } from '../core/metrics.js';
 import { Worker } from '../core/worker.js';
@@ -20,6 +24,8 @@ export interface ServeOptions {
   /** Listen on host:port (ignored with `app`). */
   host?: string;
   port?: number;
+  /** Listen beyond loopback without TLS (a decision the user made with --insecure). */
+  insecure?: boolean;
   coordinatorMs?: { dispatch?: number; sweep?: number };
 }
 
@@ -72,12 +78,47 @@ class LocalWorkers {
   }
 }
 
+export const isLoopback = (host: string): boolean =>
+  host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+
+/** Refuses to expose tokens and task data in clear text beyond this machine, unless told to. */
+export function checkExposure(host: string, tls: boolean, insecure: boolean): void {
+  if (isLoopback(host) || tls || insecure) return;
+  throw usageError(`refusing to listen on ${host} without TLS: tokens and task data would cross the network in clear`, {
+    hint: 'set [server] tls_cert and tls_key, or pass --insecure (e.g. behind a TLS-terminating proxy)',
+  });
+}
+
+function readPem(file: string, what: string, base: string): Buffer {
+  try {
+    return readFileSync(isAbsolute(file) ? file : resolve(base, file));
+  } catch (e) {
+    throw validationError(`cannot read [server] ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+  }
+}
+
+/** The team's Cedar file: [server] policy_file, else policies.cedar beside vapora.toml. */
+export function policyFile(cfg: VaporaConfig, projectFile?: string): string | undefined {
+  const base = projectFile ? dirname(projectFile) : process.cwd();
+  if (cfg.server.policy_file)
+    return isAbsolute(cfg.server.policy_file) ? cfg.server.policy_file : resolve(base, cfg.server.policy_file);
+  return projectFile ? join(dirname(projectFile), 'policies.cedar') : undefined;
+}
+
 /** REST API, Prometheus metrics, the coordinator and (in-process bus) the local workers. */
 export async function serve(o: ServeOptions): Promise<Served> {
+  const host = o.host ?? o.config.server.host;
+  const { tls_cert, tls_key } = o.config.server;
+  if (!o.app) checkExposure(host, Boolean(tls_cert), o.insecure === true);
+  if (Boolean(tls_cert) !== Boolean(tls_key)) throw validationError('[server] tls_cert and tls_key go together');
+  const base = o.projectFile ? dirname(o.projectFile) : process.cwd();
+  const https = tls_cert
+    ? { cert: readPem(tls_cert, 'tls_cert', base), key: readPem(tls_key, 'tls_key', base) }
+    : undefined;
   let app = o.app;
   let registry = o.registry;
   if (!app || !registry) {
-    const h = await createHttpServer({ name: 'vapora', ...(o.logger ? { logger: o.logger } : {}) });
+    const h = await createHttpServer({ name: 'vapora', ...(o.logger ? { logger: o.logger } : {}), https });
     app = h.app;
     registry = h.registry;
   }
@@ -85,7 +126,18 @@ export async function serve(o: ServeOptions): Promise<Served> {
   const metrics: MetricsSink = await registerMetrics(registry, () => rt?.service);
   rt = await openRuntime({ config: o.config, projectFile: o.projectFile, bus: true, metrics });
   const runtime = rt;
-  registerRoutes(app, runtime.service);
+  const policy = await PolicySet.open(policyFile(o.config, o.projectFile));
+  registerRoutes(app, {
+    svc: runtime.service,
+    policy,
+    // The daemon's socket is the owner's only (0600); a TCP port is everyone's on that network.
+    metricsOpen: o.config.server.metrics_public || Boolean(o.app) || isLoopback(host),
+    allowExecAgents: o.config.server.allow_exec_agents_over_api,
+  });
+  // Reservations of processes that died (this server's previous life among them) are charged, not forgotten.
+  await runtime.ledger.reapOrphans();
+  // An in-process bus lost its messages with its process: what was dispatched and not finished goes again.
+  if (runtime.bus?.kind === 'memory') await runtime.store.requeueDispatched();
   const log = (level: 'info' | 'warn', msg: string, data?: Record<string, unknown>) =>
     o.logger?.[level](data ?? {}, msg);
   const coordinator = new Coordinator(runtime.service, runtime.bus!, {
@@ -97,8 +149,7 @@ export async function serve(o: ServeOptions): Promise<Served> {
   await coordinator.start();
   await local?.start();
   let address: string | undefined;
-  if (!o.app)
-    address = await app.listen({ host: o.host ?? o.config.server.host, port: o.port ?? o.config.server.port });
+  if (!o.app) address = await app.listen({ host, port: o.port ?? o.config.server.port });
   const served: Served = {
     runtime,
     app,
@@ -108,6 +159,7 @@ export async function serve(o: ServeOptions): Promise<Served> {
       await local?.stop();
       await coordinator.stop();
       if (!o.app) await app.close();
+      policy.close();
       await runtime.close();
     },
   };

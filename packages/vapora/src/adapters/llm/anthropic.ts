@@ -1,16 +1,17 @@
 import { type ChatRequest, type ChatResponse, LlmError, type LlmProvider, zeroUsage } from '../../core/llm/types.js';
 import {
+  apiBase,
   expect,
   type HttpCall,
   int,
+  locate,
   type ProviderOptions,
   parseChunk,
   post,
   readJson,
   sse,
-  trimSlash,
 } from './http.js';
-import { finish, partial, truncated } from './shared.js';
+import { DEFAULT_BASE_URL, finish, keyCheck, noKeyError, partial, truncated } from './shared.js';
 
 const STOP: Record<string, string> = {
   end_turn: 'stop',
@@ -31,15 +32,23 @@ interface AnthropicUsage {
 /** Anthropic Messages API: POST /v1/messages with x-api-key and anthropic-version. */
 export class AnthropicProvider implements LlmProvider {
   readonly name = 'anthropic';
-  constructor(private readonly opts: ProviderOptions = {}) {}
+  private readonly key: { problem?: string; missing?: string };
+  constructor(private readonly opts: ProviderOptions = {}) {
+    this.key = keyCheck('anthropic', opts);
+  }
+
+  /** The endpoint for a base_url: `https://host`, `https://host/v1`, `…/v1/` or `…/v1/messages`. */
+  static endpoint(baseUrl: string | undefined): string {
+    return `${apiBase(baseUrl, DEFAULT_BASE_URL.anthropic, ['/v1/messages', '/v1'])}/v1/messages`;
+  }
 
   private call(req: ChatRequest, stream: boolean): HttpCall {
     return {
       provider: this.name,
       model: req.model,
-      url: `${trimSlash(this.opts.baseUrl || 'https://api.anthropic.com')}/v1/messages`,
+      url: AnthropicProvider.endpoint(this.opts.baseUrl),
       headers: {
-        'x-api-key': this.opts.apiKey ?? '',
+        ...(this.opts.apiKey ? { 'x-api-key': this.opts.apiKey } : {}),
         'anthropic-version': '2023-06-01',
         ...(stream ? { accept: 'text/event-stream' } : {}),
         ...this.opts.headers,
@@ -55,12 +64,18 @@ export class AnthropicProvider implements LlmProvider {
       },
       timeoutMs: req.timeoutMs ?? this.opts.timeoutMs ?? 120_000,
       signal: req.signal,
+      keyMissing: this.key.missing,
     };
   }
 
   async chat(req: ChatRequest): Promise<ChatResponse> {
-    if (req.onDelta) return this.stream(req, req.onDelta);
-    const call = this.call(req, false);
+    if (this.key.problem) throw noKeyError(this.name, req, this.key.problem);
+    const onDelta = req.onDelta;
+    const call = this.call(req, onDelta !== undefined);
+    return locate(call, () => (onDelta ? this.stream(req, call, onDelta) : this.once(req, call)));
+  }
+
+  private async once(req: ChatRequest, call: HttpCall): Promise<ChatResponse> {
     const live = await post(call);
     const body = (await readJson(live, call)) as {
       id?: string;
@@ -87,8 +102,7 @@ export class AnthropicProvider implements LlmProvider {
   }
 
   /** SSE: message_start (input usage) … content_block_delta … message_delta (cumulative output) … message_stop. */
-  private async stream(req: ChatRequest, onDelta: (t: string) => void): Promise<ChatResponse> {
-    const call = this.call(req, true);
+  private async stream(req: ChatRequest, call: HttpCall, onDelta: (t: string) => void): Promise<ChatResponse> {
     const live = await post(call);
     let text = '';
     let model = req.model;

@@ -1,16 +1,17 @@
 import { type ChatRequest, type ChatResponse, LlmError, type LlmProvider, zeroUsage } from '../../core/llm/types.js';
 import {
+  apiBase,
   expect,
   type HttpCall,
   int,
+  locate,
   type ProviderOptions,
   parseChunk,
   post,
   readJson,
   sse,
-  trimSlash,
 } from './http.js';
-import { finish, partial, truncated } from './shared.js';
+import { DEFAULT_BASE_URL, finish, keyCheck, noKeyError, partial, truncated } from './shared.js';
 
 const FINISH: Record<string, string> = {
   STOP: 'stop',
@@ -40,17 +41,21 @@ interface GeminiBody {
 /** Google Gemini generateContent: POST /v1beta/models/{model}:generateContent with x-goog-api-key. */
 export class GeminiProvider implements LlmProvider {
   readonly name = 'gemini';
-  constructor(private readonly opts: ProviderOptions = {}) {}
+  private readonly key: { problem?: string; missing?: string };
+  constructor(private readonly opts: ProviderOptions = {}) {
+    this.key = keyCheck('gemini', opts);
+  }
 
   private call(req: ChatRequest, stream: boolean): HttpCall {
-    const base = trimSlash(this.opts.baseUrl || 'https://generativelanguage.googleapis.com');
+    // `https://host`, `…/v1beta` or `…/v1beta/models` all mean the same API.
+    const base = apiBase(this.opts.baseUrl, DEFAULT_BASE_URL.gemini, ['/v1beta/models', '/v1beta', '/v1']);
     const method = stream ? 'streamGenerateContent?alt=sse' : 'generateContent';
     return {
       provider: this.name,
       model: req.model,
       url: `${base}/v1beta/models/${encodeURIComponent(req.model)}:${method}`,
       // The key goes in a header, never in the URL (URLs end up in logs and error messages).
-      headers: { 'x-goog-api-key': this.opts.apiKey ?? '', ...this.opts.headers },
+      headers: { ...(this.opts.apiKey ? { 'x-goog-api-key': this.opts.apiKey } : {}), ...this.opts.headers },
       body: {
         contents: req.messages.map((m) => ({
           role: m.role === 'assistant' ? 'model' : 'user',
@@ -66,12 +71,18 @@ export class GeminiProvider implements LlmProvider {
       },
       timeoutMs: req.timeoutMs ?? this.opts.timeoutMs ?? 120_000,
       signal: req.signal,
+      keyMissing: this.key.missing,
     };
   }
 
   async chat(req: ChatRequest): Promise<ChatResponse> {
-    if (req.onDelta) return this.stream(req, req.onDelta);
-    const call = this.call(req, false);
+    if (this.key.problem) throw noKeyError(this.name, req, this.key.problem);
+    const onDelta = req.onDelta;
+    const call = this.call(req, onDelta !== undefined);
+    return locate(call, () => (onDelta ? this.stream(req, call, onDelta) : this.once(req, call)));
+  }
+
+  private async once(req: ChatRequest, call: HttpCall): Promise<ChatResponse> {
     const live = await post(call);
     const body = (await readJson(live, call)) as GeminiBody;
     expect(body && typeof body === 'object', call, 'not a generateContent response');
@@ -100,8 +111,7 @@ export class GeminiProvider implements LlmProvider {
   }
 
   /** SSE of partial responses; usageMetadata and finishReason arrive on the last chunks. */
-  private async stream(req: ChatRequest, onDelta: (t: string) => void): Promise<ChatResponse> {
-    const call = this.call(req, true);
+  private async stream(req: ChatRequest, call: HttpCall, onDelta: (t: string) => void): Promise<ChatResponse> {
     const live = await post(call);
     let text = '';
     let model = req.model;

@@ -4,6 +4,8 @@ export interface ProviderOptions {
   /** Base URL of the API, e.g. https://api.anthropic.com (tests point this at a local server). */
   baseUrl?: string | undefined;
   apiKey?: string | undefined;
+  /** The environment variable the key was meant to come from: named in the error when there is no key. */
+  keyEnv?: string | undefined;
   timeoutMs?: number | undefined;
   /** Extra headers (gateways); never logged. */
   headers?: Record<string, string> | undefined;
@@ -17,6 +19,10 @@ export interface HttpCall {
   body: unknown;
   timeoutMs: number;
   signal?: AbortSignal | undefined;
+  /** Set when the call carries no API key (a custom base_url may not need one): added to a 401/403's message. */
+  keyMissing?: string | undefined;
+  /** Set by post() once the provider answered 2xx: later errors about the body name it. */
+  status?: number | undefined;
 }
 
 /** A live call: the response plus the abort/timeout handles, so the body can be read under the same deadline. */
@@ -71,7 +77,88 @@ function errorOf(body: unknown): { type: string; message: string } {
   return { type: '', message: '' };
 }
 
-const clip = (s: string, n = 300) => (s.length > n ? `${s.slice(0, n)}…` : s);
+/** One line (error bodies can be HTML pages), at most n characters. */
+const clip = (s: string, n = 300) => {
+  const one = s.replace(/\s+/g, ' ').trim();
+  return one.length > n ? `${one.slice(0, n)}…` : one;
+};
+
+/**
+ * A URL as it may be shown: keys go in headers, never in URLs, but a base_url pasted with `user:pass@` or a
+ * `?key=` (Gemini's old style) must not reach a message or a log either.
+ */
+export const safeUrl = (url: string): string =>
+  url
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, '$1***@')
+    .replace(/([?&][^=&#]*(?:key|token|secret|sig|auth)[^=&#]*=)[^&#]*/gi, '$1***');
+
+/** `openai POST http://127.0.0.1:4000/v1/chat/completions`: what every HTTP error message starts with. */
+export const where = (call: Pick<HttpCall, 'provider' | 'url'>): string => `${call.provider} POST ${safeUrl(call.url)}`;
+
+/** The LlmError info of a call: provider, model, method and URL (never with a key in it). */
+const infoOf = (call: Pick<HttpCall, 'provider' | 'model' | 'url'>) => ({
+  provider: call.provider,
+  model: call.model,
+  method: 'POST',
+  url: safeUrl(call.url),
+});
+
+/** An LlmError about a call: `<provider> POST <url> → [status ]reason`, the reason kept apart in info. */
+function callError(
+  kind: LlmErrorKind,
+  call: Pick<HttpCall, 'provider' | 'model' | 'url' | 'status'>,
+  reason: string,
+  extra: { status?: number | undefined; retryAfterMs?: number | undefined; requestId?: string | undefined } = {},
+): LlmError {
+  const code = extra.status ?? call.status;
+  const status = code === undefined ? '' : code < 300 ? `${code}, ` : `${code} `;
+  return new LlmError(kind, `${where(call)} → ${status}${reason}`, { ...infoOf(call), ...extra, status: code, reason });
+}
+
+/**
+ * Errors raised by an adapter's own checks (stream error events, truncation, refusals) get the call's method and
+ * URL, and a message naming them, like the errors of post()/readJson(). Errors that already have a URL pass.
+ */
+export function located(e: unknown, call: Pick<HttpCall, 'provider' | 'model' | 'url' | 'status'>): unknown {
+  if (!(e instanceof LlmError) || e.info.url) return e;
+  const reason = e.info.reason ?? e.message.replace(new RegExp(`^${call.provider}:? `), '');
+  const code = e.info.status ?? call.status;
+  const status = code === undefined ? '' : code < 300 ? `${code}, ` : `${code} `;
+  return new LlmError(
+    e.kind,
+    `${where(call)} → ${status}${reason}`,
+    { ...e.info, ...infoOf(call), status: code, reason },
+    e.attempts,
+  );
+}
+
+/** Runs an adapter's call, locating whatever LlmError comes out of it (see located). */
+export async function locate<T>(
+  call: Pick<HttpCall, 'provider' | 'model' | 'url' | 'status'>,
+  fn: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw located(e, call);
+  }
+}
+
+/**
+ * The base of an API from a configured base_url: the part before the API's own path, so that `…/v1`,
+ * `…/v1/` and even the full endpoint URL work as well as the bare origin (no `/v1/v1/chat/completions`).
+ * `suffixes` are tried longest first, e.g. ['/v1/chat/completions', '/v1'].
+ */
+export function apiBase(baseUrl: string | undefined, fallback: string, suffixes: string[]): string {
+  let b = trimSlash(baseUrl?.trim() || fallback);
+  for (const suffix of suffixes) {
+    if (b.toLowerCase().endsWith(suffix.toLowerCase())) {
+      b = trimSlash(b.slice(0, b.length - suffix.length));
+      break;
+    }
+  }
+  return b;
+}
 
 /** POST JSON and return the live response (2xx only); errors become LlmErrors with a kind. */
 export async function post(call: HttpCall): Promise<Live> {
@@ -87,7 +174,6 @@ export async function post(call: HttpCall): Promise<Live> {
     clearTimeout(timer);
     call.signal?.removeEventListener('abort', onAbort);
   };
-  const info = { provider: call.provider, model: call.model };
   let res: Response;
   try {
     res = await fetch(call.url, {
@@ -98,15 +184,18 @@ export async function post(call: HttpCall): Promise<Live> {
     });
   } catch (e) {
     done();
-    throw netError(e, timedOut, call, info);
+    throw netError(e, timedOut, call);
   }
-  if (res.ok) return { res, deadline, timedOut: () => timedOut, done };
+  if (res.ok) {
+    call.status = res.status;
+    return { res, deadline, timedOut: () => timedOut, done };
+  }
   let text = '';
   try {
     text = await res.text();
   } catch (e) {
     done();
-    throw netError(e, timedOut, call, info);
+    throw netError(e, timedOut, call, { status: res.status });
   }
   done();
   let body: unknown = null;
@@ -116,36 +205,34 @@ export async function post(call: HttpCall): Promise<Live> {
   const { type, message } = errorOf(body);
   const kind = classify(res.status, type, message || text);
   const requestId = res.headers.get('request-id') ?? res.headers.get('x-request-id') ?? undefined;
-  throw new LlmError(
-    kind,
-    `${call.provider} ${res.status}${type ? ` ${type}` : ''}: ${clip(message || text || res.statusText)}`,
-    {
-      ...info,
-      status: res.status,
-      retryAfterMs: retryAfterMs(res.headers),
-      requestId,
-    },
-  );
+  let reason = clip(message || text || res.statusText || 'no error message');
+  // A 401/403 to a call that carried no key: say so (a gateway at a custom base_url that wanted one after all).
+  if (kind === 'auth' && call.keyMissing) reason += ` (no API key was sent: ${call.keyMissing})`;
+  throw callError(kind, call, `${type ? `${type}: ` : ''}${reason}`, {
+    status: res.status,
+    retryAfterMs: retryAfterMs(res.headers),
+    requestId,
+  });
 }
 
 export function netError(
   e: unknown,
   timedOut: boolean,
-  call: { timeoutMs: number; provider: string },
-  info: object,
+  call: Pick<HttpCall, 'provider' | 'model' | 'url' | 'timeoutMs'>,
+  info: { status?: number | undefined } = {},
 ): LlmError {
   if (e instanceof LlmError) return e;
-  if (timedOut)
-    return new LlmError('timeout', `${call.provider}: no complete answer within ${call.timeoutMs} ms`, info);
+  const extra = { status: info.status };
+  if (timedOut) return callError('timeout', call, `no complete answer within ${call.timeoutMs} ms`, extra);
   const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (err?.name === 'AbortError') return new LlmError('timeout', `${call.provider}: call aborted`, info);
+  if (err?.name === 'AbortError') return callError('timeout', call, 'call aborted', extra);
   const cause = err?.cause?.code ?? err?.cause?.message ?? err?.message ?? String(e);
-  return new LlmError('network', `${call.provider}: ${cause}`, info);
+  return callError('network', call, clip(cause), extra);
 }
 
 /** Reads the whole body as JSON under the call's deadline; anything else is a bad_response. */
 export async function readJson(live: Live, call: HttpCall): Promise<unknown> {
-  const info = { provider: call.provider, model: call.model, status: live.res.status };
+  const info = { status: live.res.status };
   let text: string;
   try {
     text = await live.res.text();
@@ -157,11 +244,7 @@ export async function readJson(live: Live, call: HttpCall): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch {
-    throw new LlmError(
-      'bad_response',
-      `${call.provider}: response is not JSON: ${clip(JSON.stringify(text), 120)}`,
-      info,
-    );
+    throw callError('bad_response', call, `response is not JSON: ${clip(JSON.stringify(text), 120)}`, info);
   }
 }
 
@@ -170,9 +253,9 @@ export async function readJson(live: Live, call: HttpCall): Promise<unknown> {
  * deadline throws (timeout/network); the caller decides whether the stream ended properly.
  */
 export async function* lines(live: Live, call: HttpCall): AsyncGenerator<string> {
-  const info = { provider: call.provider, model: call.model, status: live.res.status };
+  const info = { status: live.res.status };
   const body = live.res.body;
-  if (!body) throw new LlmError('bad_response', `${call.provider}: empty stream`, info);
+  if (!body) throw callError('bad_response', call, 'empty stream', info);
   const decoder = new TextDecoder();
   let buf = '';
   try {
@@ -213,21 +296,13 @@ export function parseChunk(data: string, call: HttpCall): unknown {
   try {
     return JSON.parse(data);
   } catch {
-    throw new LlmError(
-      'bad_response',
-      `${call.provider}: stream chunk is not JSON: ${clip(JSON.stringify(data), 120)}`,
-      {
-        provider: call.provider,
-        model: call.model,
-      },
-    );
+    throw callError('bad_response', call, `stream chunk is not JSON: ${clip(JSON.stringify(data), 120)}`);
   }
 }
 
 /** Throws bad_response unless `ok`; for the shape checks of a 2xx body. */
 export function expect(ok: unknown, call: HttpCall, what: string): asserts ok {
-  if (!ok)
-    throw new LlmError('bad_response', `${call.provider}: ${what}`, { provider: call.provider, model: call.model });
+  if (!ok) throw callError('bad_response', call, what);
 }
 
 export const int = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0);

@@ -5,21 +5,16 @@ import { GeminiProvider } from './gemini.js';
 import type { ProviderOptions } from './http.js';
 import { OllamaProvider } from './ollama.js';
 import { OpenAiProvider } from './openai.js';
+import type { ProviderKind } from './shared.js';
 
-export type { ExecOptions, ProviderOptions };
+export { apiKeyProblem, DEFAULT_BASE_URL, KEY_ENV, type KeySource } from './shared.js';
+export type { ExecOptions, ProviderKind, ProviderOptions };
 export { AnthropicProvider, ExecProvider, GeminiProvider, OllamaProvider, OpenAiProvider };
 
-export type ProviderKind = 'anthropic' | 'openai' | 'gemini' | 'ollama' | 'exec';
-
-/** The environment variable each provider's key is read from by default. */
-export const KEY_ENV: Record<ProviderKind, string | undefined> = {
-  anthropic: 'ANTHROPIC_API_KEY',
-  openai: 'OPENAI_API_KEY',
-  gemini: 'GEMINI_API_KEY',
-  ollama: undefined,
-  exec: undefined,
-};
-
+/**
+ * A provider by kind. Anthropic, OpenAI and Gemini created without a key for their own API fail their first call
+ * with an auth LlmError naming the key to set (apiKeyProblem), without a request.
+ */
 export function createProvider(kind: ProviderKind, opts: ProviderOptions & ExecOptions = {}): LlmProvider {
   switch (kind) {
     case 'anthropic':

@@ -1,6 +1,6 @@
 import { type ChatRequest, type ChatResponse, LlmError, type LlmProvider, zeroUsage } from '../../core/llm/types.js';
-import { expect, type HttpCall, int, lines, type ProviderOptions, parseChunk, post, trimSlash } from './http.js';
-import { partial, truncated } from './shared.js';
+import { apiBase, expect, type HttpCall, int, lines, locate, type ProviderOptions, parseChunk, post } from './http.js';
+import { DEFAULT_BASE_URL, partial, truncated } from './shared.js';
 
 interface OllamaChunk {
   model?: string;
@@ -20,11 +20,16 @@ export class OllamaProvider implements LlmProvider {
   readonly name = 'ollama';
   constructor(private readonly opts: ProviderOptions = {}) {}
 
+  /** The endpoint for a base_url: `http://host:11434`, `…/api`, `…/api/chat`, or the OpenAI-compatible `…/v1`. */
+  static endpoint(baseUrl: string | undefined): string {
+    return `${apiBase(baseUrl, DEFAULT_BASE_URL.ollama, ['/api/chat', '/api', '/v1'])}/api/chat`;
+  }
+
   async chat(req: ChatRequest): Promise<ChatResponse> {
     const call: HttpCall = {
       provider: this.name,
       model: req.model,
-      url: `${trimSlash(this.opts.baseUrl || 'http://127.0.0.1:11434')}/api/chat`,
+      url: OllamaProvider.endpoint(this.opts.baseUrl),
       headers: { ...(this.opts.apiKey ? { authorization: `Bearer ${this.opts.apiKey}` } : {}), ...this.opts.headers },
       body: {
         model: req.model,
@@ -43,6 +48,10 @@ export class OllamaProvider implements LlmProvider {
       timeoutMs: req.timeoutMs ?? this.opts.timeoutMs ?? 300_000,
       signal: req.signal,
     };
+    return locate(call, () => this.stream(req, call));
+  }
+
+  private async stream(req: ChatRequest, call: HttpCall): Promise<ChatResponse> {
     const live = await post(call);
     let text = '';
     let last: OllamaChunk | undefined;

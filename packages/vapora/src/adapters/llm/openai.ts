@@ -1,16 +1,17 @@
 import { type ChatRequest, type ChatResponse, LlmError, type LlmProvider, zeroUsage } from '../../core/llm/types.js';
 import {
+  apiBase,
   expect,
   type HttpCall,
   int,
+  locate,
   type ProviderOptions,
   parseChunk,
   post,
   readJson,
   sse,
-  trimSlash,
 } from './http.js';
-import { finish, partial, truncated } from './shared.js';
+import { DEFAULT_BASE_URL, finish, keyCheck, noKeyError, partial, truncated } from './shared.js';
 
 const FINISH: Record<string, string> = {
   stop: 'stop',
@@ -29,11 +30,20 @@ interface OpenAiUsage {
 
 /**
  * OpenAI Chat Completions: POST /v1/chat/completions with a bearer key. The same shape is served by OpenRouter,
- * Ollama's /v1 and most gateways (set base_url).
+ * Ollama's /v1 and most gateways (set base_url; with or without its `/v1`, or the whole endpoint URL).
  */
 export class OpenAiProvider implements LlmProvider {
   readonly name: string = 'openai';
-  constructor(private readonly opts: ProviderOptions = {}) {}
+  private readonly key: { problem?: string; missing?: string };
+  constructor(private readonly opts: ProviderOptions = {}) {
+    this.key = keyCheck('openai', opts);
+  }
+
+  /** The endpoint for a base_url: `https://host`, `https://host/v1`, `…/v1/` or `…/v1/chat/completions`. */
+  static endpoint(baseUrl: string | undefined): string {
+    const base = apiBase(baseUrl, DEFAULT_BASE_URL.openai, ['/v1/chat/completions', '/chat/completions', '/v1']);
+    return `${base}/v1/chat/completions`;
+  }
 
   private call(req: ChatRequest, stream: boolean): HttpCall {
     const messages = [
@@ -43,7 +53,7 @@ export class OpenAiProvider implements LlmProvider {
     return {
       provider: this.name,
       model: req.model,
-      url: `${trimSlash(this.opts.baseUrl || 'https://api.openai.com')}/v1/chat/completions`,
+      url: OpenAiProvider.endpoint(this.opts.baseUrl),
       headers: {
         ...(this.opts.apiKey ? { authorization: `Bearer ${this.opts.apiKey}` } : {}),
         ...(stream ? { accept: 'text/event-stream' } : {}),
@@ -60,12 +70,18 @@ export class OpenAiProvider implements LlmProvider {
       },
       timeoutMs: req.timeoutMs ?? this.opts.timeoutMs ?? 120_000,
       signal: req.signal,
+      keyMissing: this.key.missing,
     };
   }
 
   async chat(req: ChatRequest): Promise<ChatResponse> {
-    if (req.onDelta) return this.stream(req, req.onDelta);
-    const call = this.call(req, false);
+    if (this.key.problem) throw noKeyError(this.name, req, this.key.problem);
+    const onDelta = req.onDelta;
+    const call = this.call(req, onDelta !== undefined);
+    return locate(call, () => (onDelta ? this.stream(req, call, onDelta) : this.once(req, call)));
+  }
+
+  private async once(req: ChatRequest, call: HttpCall): Promise<ChatResponse> {
     const live = await post(call);
     const body = (await readJson(live, call)) as {
       id?: string;
@@ -88,8 +104,7 @@ export class OpenAiProvider implements LlmProvider {
   }
 
   /** `data: {chunk}` lines, then one chunk with `choices: []` and the usage, then `data: [DONE]`. */
-  private async stream(req: ChatRequest, onDelta: (t: string) => void): Promise<ChatResponse> {
-    const call = this.call(req, true);
+  private async stream(req: ChatRequest, call: HttpCall, onDelta: (t: string) => void): Promise<ChatResponse> {
     const live = await post(call);
     let text = '';
     let model = req.model;

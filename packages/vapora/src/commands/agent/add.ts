@@ -22,7 +22,7 @@ export default class AgentAdd extends VaporaCommand<typeof AgentAdd> {
   ];
 
   async run() {
-    const { service } = await this.runtime();
+    const service = await this.api();
     const f = this.flags;
     const a = await service.addAgent({
       role: f.role,
@@ -35,6 +35,7 @@ export default class AgentAdd extends VaporaCommand<typeof AgentAdd> {
     this.log(
       `agent ${a.id} (${a.role}, ${a.provider}${a.provider === 'exec' ? ` '${a.model}'` : ` ${a.model}`}) registered`,
     );
+    for (const w of a.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
     return a;
   }
 }

@@ -8,7 +8,7 @@ export default class AgentHealth extends VaporaCommand<typeof AgentHealth> {
   static override examples = ['<%= config.bin %> agent health devops-4k2m'];
 
   async run() {
-    const { service } = await this.runtime();
+    const service = await this.api();
     const h = await service.agentHealth(this.args.id);
     const a = h.agent;
     this.log(`${a.id}: ${h.healthy ? 'healthy' : 'UNHEALTHY'} (${a.status}${h.stale ? ', stale heartbeat' : ''})`);

@@ -15,7 +15,7 @@ export default class AgentHeartbeat extends VaporaCommand<typeof AgentHeartbeat>
   ];
 
   async run() {
-    const { service } = await this.runtime();
+    const service = await this.api();
     const load = this.flags.load === undefined ? undefined : Number(this.flags.load);
     const a = await service.heartbeat(this.args.id, {
       status: this.flags.status,

@@ -15,7 +15,7 @@ export default class AgentList extends VaporaCommand<typeof AgentList> {
   ];
 
   async run() {
-    const { service } = await this.runtime();
+    const service = await this.api();
     const agents = await service.listAgents({ role: this.flags.role, status: this.flags.status });
     this.table(
       agents.map((a) => ({

@@ -7,7 +7,7 @@ export default class AgentShow extends VaporaCommand<typeof AgentShow> {
   static override examples = ['<%= config.bin %> agent show reviewer-1'];
 
   async run() {
-    const { service } = await this.runtime();
+    const service = await this.api();
     const h = await service.agentHealth(this.args.id);
     const a = h.agent;
     this.log(

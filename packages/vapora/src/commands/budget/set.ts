@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { usageError } from '@stratumiops/shared/errors';
-import { cents, pct, VaporaCommand } from '../../cli/base.js';
+import { centsOf, pct, VaporaCommand } from '../../cli/base.js';
 import { ON_EXCEEDED } from '../../core/model.js';
 import { ROLES } from '../../core/roles.js';
 
@@ -23,14 +23,14 @@ export default class BudgetSet extends VaporaCommand<typeof BudgetSet> {
     if (f.monthly === undefined && f.weekly === undefined && !f['no-monthly'] && !f['no-weekly'] && !f['on-exceeded']) {
       throw usageError('nothing to set', { hint: 'pass --monthly, --weekly or --on-exceeded' });
     }
-    const { service } = await this.runtime();
-    const s = await service.setBudget(this.args.role, {
+    const api = await this.api();
+    const s = await api.setBudget(this.args.role, {
       ...(f.monthly !== undefined ? { monthly: f.monthly } : f['no-monthly'] ? { monthly: null } : {}),
       ...(f.weekly !== undefined ? { weekly: f.weekly } : f['no-weekly'] ? { weekly: null } : {}),
       ...(f['on-exceeded'] ? { on_exceeded: f['on-exceeded'] } : {}),
     });
     this.log(
-      `${s.role}: monthly ${cents(s.month.limit)} ¢, weekly ${cents(s.week.limit)} ¢, at 100% ${s.onExceeded}; now ${s.state} (${pct(s.ratio)})`,
+      `${s.role}: monthly ${centsOf(s.month.limit_cents)} ¢, weekly ${centsOf(s.week.limit_cents)} ¢, at 100% ${s.on_exceeded}; now ${s.state} (${s.ratio === null ? '∞' : pct(s.ratio)})`,
     );
     return s;
   }

@@ -11,7 +11,7 @@ export default class ProjectCreate extends VaporaCommand<typeof ProjectCreate> {
   ];
 
   async run() {
-    const { service } = await this.runtime();
+    const service = await this.api();
     const p = await service.createProject({ name: this.args.name, description: this.flags.description ?? '' });
     this.log(`project ${p.name} created (${p.id})`);
     return p;

@@ -5,7 +5,7 @@ export default class ProjectList extends VaporaCommand<typeof ProjectList> {
   static override examples = ['<%= config.bin %> project list'];
 
   async run() {
-    const { service } = await this.runtime();
+    const service = await this.api();
     const projects = await service.listProjects();
     this.table(
       projects.map((p) => ({ id: p.id, name: p.name, description: p.description })),

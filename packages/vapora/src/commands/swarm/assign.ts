@@ -17,8 +17,8 @@ export default class SwarmAssign extends VaporaCommand<typeof SwarmAssign> {
   ];
 
   async run() {
-    const rt = await this.runtime({ bus: Boolean(this.cfg.nats.url) });
-    const r = await rt.service.assign(this.args.task, { role: this.flags.role, dryRun: this.flags['dry-run'] });
+    const api = await this.api({ bus: Boolean(this.cfg.nats.url) });
+    const r = await api.assign(this.args.task, { role: this.flags.role, dryRun: this.flags['dry-run'] });
     renderAssign(
       r,
       (s) => this.log(s),

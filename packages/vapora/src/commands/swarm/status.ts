@@ -5,7 +5,7 @@ export default class SwarmStatus extends VaporaCommand<typeof SwarmStatus> {
   static override examples = ['<%= config.bin %> swarm status', '<%= config.bin %> swarm status --json'];
 
   async run() {
-    const { service } = await this.runtime();
+    const service = await this.api();
     const s = await service.swarmStatus();
     this.table(
       Object.entries(s.by_role).map(([role, c]) => ({ role, ...c, load: c.load.toFixed(2) })),

@@ -42,8 +42,8 @@ export default class TaskAssign extends VaporaCommand<typeof TaskAssign> {
   ];
 
   async run() {
-    const rt = await this.runtime({ bus: Boolean(this.cfg.nats.url) });
-    const r = await rt.service.assign(this.args.id, {
+    const api = await this.api({ bus: Boolean(this.cfg.nats.url) });
+    const r = await api.assign(this.args.id, {
       agentId: this.flags.agent,
       role: this.flags.role,
       dryRun: this.flags['dry-run'],

@@ -36,7 +36,7 @@ export default class TaskCreate extends VaporaCommand<typeof TaskCreate> {
       throw usageError('only one of --description and --payload can read stdin');
     const description = f.description === '-' ? readStdinSync() : (f.description ?? '');
     const payload = readPayload(f.payload);
-    const { service } = await this.runtime();
+    const service = await this.api();
     const t = await service.createTask({
       title,
       type: f.type,

@@ -17,7 +17,7 @@ export default class TaskList extends VaporaCommand<typeof TaskList> {
   ];
 
   async run() {
-    const { service } = await this.runtime();
+    const service = await this.api();
     const f = this.flags;
     const tasks = await service.listTasks({ status: f.status, project: f.project, role: f.role, agent: f.agent });
     this.table(

@@ -11,7 +11,7 @@ export default class TaskMove extends VaporaCommand<typeof TaskMove> {
   static override examples = ['<%= config.bin %> task move t-4k9x2m1p done'];
 
   async run() {
-    const { service } = await this.runtime();
+    const service = await this.api();
     const t = await service.updateTask(this.args.id, { status: this.args.column });
     this.log(`task ${t.id} is now ${t.status}`);
     return t;

@@ -7,7 +7,7 @@ export default class TaskShow extends VaporaCommand<typeof TaskShow> {
   static override examples = ['<%= config.bin %> task show t-4k9x2m1p'];
 
   async run() {
-    const { service } = await this.runtime();
+    const service = await this.api();
     const d = await service.taskDetail(this.args.id);
     const t = d.task;
     this.log(`${t.id}  ${t.title}`);

@@ -98,21 +98,54 @@ export const ERROR_ACTIONS: Record<LlmErrorKind, ErrorAction> = {
   invalid_request: 'fail',
 };
 
+/**
+ * One try of one target by the router, as data: what was called (method and URL for HTTP providers, never a key),
+ * the HTTP status if there was one, and the outcome with its reason. A failed call carries the list (LlmError and
+ * BudgetExceededError `.attempts`), so that an error says everything that was tried.
+ */
+export interface Attempt {
+  /** `provider:model` */
+  target: string;
+  /** `ok`, the error kind, `budget` (no room to reserve) or `unpriced`. */
+  outcome: 'ok' | LlmErrorKind | 'budget' | 'unpriced';
+  /** HTTP method and URL called (HTTP providers only). */
+  method?: string | undefined;
+  url?: string | undefined;
+  /** HTTP status, when the provider answered one. */
+  status?: number | undefined;
+  /** Why it failed, short (the provider's own error text, `ECONNREFUSED`, `no API key for …`). */
+  reason?: string | undefined;
+  /** The whole error message. */
+  message?: string | undefined;
+  /** Not called at all (no API key, no room in the budget). */
+  skipped?: boolean | undefined;
+  costMicrocents: number;
+}
+
+export interface LlmErrorInfo {
+  provider?: string | undefined;
+  model?: string | undefined;
+  /** HTTP method and URL called (never with a key in it). */
+  method?: string | undefined;
+  url?: string | undefined;
+  status?: number | undefined;
+  /** The failure in a few words, without the provider/URL prefix of the message. */
+  reason?: string | undefined;
+  /** From Retry-After / retry-after-ms. */
+  retryAfterMs?: number | undefined;
+  requestId?: string | undefined;
+  /** Output already reached the caller (streaming): never retried or replayed elsewhere. */
+  partial?: boolean | undefined;
+}
+
 export class LlmError extends Error {
   override readonly name = 'LlmError';
   constructor(
     readonly kind: LlmErrorKind,
     message: string,
-    readonly info: {
-      provider?: string | undefined;
-      model?: string | undefined;
-      status?: number | undefined;
-      /** From Retry-After / retry-after-ms. */
-      retryAfterMs?: number | undefined;
-      requestId?: string | undefined;
-      /** Output already reached the caller (streaming): never retried or replayed elsewhere. */
-      partial?: boolean | undefined;
-    } = {},
+    readonly info: LlmErrorInfo = {},
+    /** Set by the router on the error it throws: every attempt of the call, in order. */
+    readonly attempts?: Attempt[] | undefined,
   ) {
     super(message);
   }
