@@ -1,8 +1,10 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { binPath } from '../../../test/run-bin.js';
 import { SqlStore } from '../src/adapters/sql.js';
 import { SqliteDriver } from '../src/adapters/sqlite.js';
 import type { Store } from '../src/core/store.js';
@@ -199,4 +201,45 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** `vapora serve` as a child process, as a user runs it; resolves once it says where it listens. */
+export async function startServe(
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  args: string[] = ['--port', '0'],
+): Promise<{ url: string; proc: ChildProcess; stderr: () => string; stop(signal?: NodeJS.Signals): Promise<void> }> {
+  const proc = spawn(process.execPath, [binPath('vapora'), 'serve', ...args], {
+    cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  proc.stdout?.resume();
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`vapora serve did not start: ${err}`)), 30_000);
+    proc.stderr?.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /vapora serving on (\S+)/.exec(err);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1] as string);
+      }
+    });
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`vapora serve exited ${code}: ${err}`));
+    });
+  });
+  return {
+    url,
+    proc,
+    stderr: () => err,
+    stop: (signal = 'SIGTERM') =>
+      new Promise<void>((resolve) => {
+        if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+        proc.once('exit', () => resolve());
+        proc.kill(signal);
+      }),
+  };
 }
