@@ -79,6 +79,17 @@ try {
     server.kill('SIGTERM');
   }
 
+  console.log('\n===== vapora: agents by role, budgets that hold, an API that asks who you are');
+  const team = mkdtempSync(join(data, 'team-'));
+  step('vapora', ['init'], { cwd: team, head: 6 });
+  step('vapora', ['agent', 'add', '--role', 'monitor', '--provider', 'exec', '--command', 'echo up {{payload.host}}'], {
+    cwd: team,
+  });
+  step('vapora', ['budget', 'set', 'security', '--monthly', '5000', '--weekly', '1500'], { cwd: team });
+  step('vapora', ['budget', 'set', 'security', '--weekly', '6000'], { cwd: team, expect: 3 });
+  step('vapora', ['token', 'create', '--name', 'ci', '--role', 'viewer'], { cwd: team });
+  step('vapora', ['token', 'list'], { cwd: team });
+
   console.log('\n===== a daemon, started on demand and stopped');
   step('vapora', ['daemon', 'start']);
   step('vapora', ['daemon', 'status']);
