@@ -1,26 +1,28 @@
 import { Args, Flags } from '@oclif/core';
 import { usageError } from '@stratumiops/shared/errors';
-import { cents, centsOf, pct, VaporaCommand } from '../cli/base.js';
-import type { Attempt, Decision } from '../core/router.js';
-import { describeAttempts, formatCents, targetKey } from '../core/router.js';
+import { centsOf, pct, VaporaCommand } from '../cli/base.js';
+import type { Attempt } from '../core/router.js';
+import { describeAttempts, targetKey } from '../core/router.js';
+import type { DecisionView } from '../core/views.js';
 import { roleFlag } from '../flags.js';
 
-export function renderDecision(d: Decision, log: (s: string) => void): void {
+export function renderDecision(d: DecisionView, log: (s: string) => void): void {
   const b = d.budget;
-  log(`${d.taskType} as ${d.role}: ${d.route.source} → ${targetKey(d.route.primary)}`);
+  const used = (p: DecisionView['budget']['month']) => centsOf(p.spent_cents + p.reserved_cents);
+  log(`${d.task_type} as ${d.role}: ${d.route.source} → ${targetKey(d.route.primary)}`);
   log(
-    `  budget ${b.state} (${pct(b.ratio)}): month ${b.month.key} ${cents(b.month.spent + b.month.reserved)}/${cents(b.month.limit)} ¢, week ${b.week.key} ${cents(b.week.spent + b.week.reserved)}/${cents(b.week.limit)} ¢`,
+    `  budget ${b.state} (${b.ratio === null ? '∞' : pct(b.ratio)}): month ${b.month.key} ${used(b.month)}/${centsOf(b.month.limit_cents)} ¢, week ${b.week.key} ${used(b.week)}/${centsOf(b.week.limit_cents)} ¢`,
   );
   if (d.blocked) log(`  BLOCKED: ${d.reason}`);
   else {
     log(
-      `  ${d.reason}: ${targetKey(d.candidates[0]!.target)} (reserves up to ${formatCents(d.candidates[0]!.estimate)})`,
+      `  ${d.reason}: ${targetKey(d.candidates[0]!.target)} (reserves up to ${centsOf(d.candidates[0]!.estimate_cents)}¢)`,
     );
     if (d.candidates.length > 1)
       log(
         `  then: ${d.candidates
           .slice(1)
-          .map((c) => `${targetKey(c.target)} (${formatCents(c.estimate)})`)
+          .map((c) => `${targetKey(c.target)} (${centsOf(c.estimate_cents)}¢)`)
           .join(' → ')}`,
       );
   }

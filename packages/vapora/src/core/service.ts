@@ -39,7 +39,14 @@ import { dayKey } from './periods.js';
 import { ROLES, type Role, requiresApproval } from './roles.js';
 import { type Decision, type LlmRouter, type Route, roleDefaultRoute } from './router.js';
 import type { ApiToken, Store } from './store.js';
-import { type BudgetView, budgetView, type CostRecordView, costRecordView } from './views.js';
+import {
+  type BudgetView,
+  budgetView,
+  type CostRecordView,
+  costRecordView,
+  type DecisionView,
+  decisionView,
+} from './views.js';
 
 export function parse<T extends z.ZodType>(schema: T, input: unknown, what: string): z.infer<T> {
   const r = schema.safeParse(input);
@@ -642,10 +649,16 @@ export class VaporaService {
 
   // ---- routing, budgets, costs ----
 
-  async route(taskType: string, roleIn: string, o: { maxTokens?: number; prompt?: string } = {}): Promise<Decision> {
+  /** What a call would do (a dry run): the same decision, reservations included, with money in cents. */
+  async route(
+    taskType: string,
+    roleIn: string,
+    o: { maxTokens?: number; prompt?: string } = {},
+  ): Promise<DecisionView> {
     const role = parse(roleSchema, roleIn, 'role');
     const messages = o.prompt ? [{ role: 'user' as const, content: o.prompt }] : [];
-    return this.router.plan({ role, taskType }, { messages, maxTokens: o.maxTokens ?? 0 });
+    await this.ledger.reapOrphans();
+    return decisionView(await this.router.plan({ role, taskType }, { messages, maxTokens: o.maxTokens ?? 0 }));
   }
 
   /** Sends a prompt through the router: a real, budgeted call (retries, fallbacks, a cost record per attempt). */

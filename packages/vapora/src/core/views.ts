@@ -1,5 +1,6 @@
 import type { BudgetStatus, PeriodStatus } from './budget.js';
 import { type CostRecord, microToCents } from './model.js';
+import type { Decision, Target } from './router.js';
 
 /**
  * What a person or a script reads about money: cents (with decimals), in fields whose names say so. The same
@@ -88,5 +89,39 @@ export function costRecordView(r: CostRecord): CostRecordView {
     cost_cents: microToCents(r.costMicrocents),
     outcome: r.outcome,
     created_at: r.createdAt,
+  };
+}
+
+export interface DecisionView {
+  task_type: string;
+  role: Decision['role'];
+  route: { source: string; primary: Target; fallback: Target[]; pinned?: boolean };
+  state: Decision['state'];
+  max_output_tokens: number;
+  /** In the order a real call tries them; each reserves up to its estimate. */
+  candidates: { target: Target; estimate_cents: number }[];
+  skipped: { target: Target; reason: string; kind: string }[];
+  reason: string;
+  blocked?: NonNullable<Decision['blocked']>;
+  budget: BudgetView;
+}
+
+export function decisionView(d: Decision): DecisionView {
+  return {
+    task_type: d.taskType,
+    role: d.role,
+    route: {
+      source: d.route.source,
+      primary: d.route.primary,
+      fallback: d.route.fallback,
+      ...(d.route.pinned ? { pinned: true } : {}),
+    },
+    state: d.state,
+    max_output_tokens: d.maxOutputTokens,
+    candidates: d.candidates.map((c) => ({ target: c.target, estimate_cents: microToCents(c.estimate) })),
+    skipped: d.skipped.map((s) => ({ target: s.target, reason: s.reason, kind: s.kind })),
+    reason: d.reason,
+    ...(d.blocked ? { blocked: d.blocked } : {}),
+    budget: budgetView(d.budget),
   };
 }
