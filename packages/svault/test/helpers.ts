@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Logger } from '@stratumiops/shared/log';
 import { type RunningServer, startServer } from '../src/server/main.js';
 import type { SvaultConfig } from '../src/tool.js';
 
@@ -13,6 +14,7 @@ export interface TestServerOptions {
   bodyLimit?: number;
   audit?: Partial<SvaultConfig['audit']>;
   server?: Partial<SvaultConfig['server']>;
+  logger?: Logger;
 }
 
 /** A real server on 127.0.0.1, a free port, filesystem storage in a temp dir (or in memory for dev). */
@@ -45,6 +47,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Run
         : {}),
     },
     ...(opts.dev ? { dev: true } : {}),
+    ...(opts.logger ? { logger: opts.logger } : {}),
     tidyIntervalMs: 0,
   });
   return { ...srv, dir };
@@ -55,6 +58,7 @@ export interface Reply {
   // biome-ignore lint/suspicious/noExplicitAny: test responses are checked field by field
   body: any;
   text: string;
+  headers: import('node:http').IncomingHttpHeaders;
 }
 
 /** A raw HTTP call, as a Vault client makes it; `raw` sends the body bytes as given. */
@@ -89,7 +93,7 @@ export function call(
         } catch {
           body = undefined;
         }
-        resolve({ status: res.statusCode ?? 0, body, text });
+        resolve({ status: res.statusCode ?? 0, body, text, headers: res.headers });
       });
     });
     req.on('error', reject);

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
-import { type FileHandle, mkdir, open, readdir, readFile, unlink } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
@@ -13,6 +13,13 @@ export interface FilesystemOptions {
   checkpointMs?: number;
   /** Past this many values waiting in memory for their files, writers wait for them (default 50,000). */
   maxPending?: number;
+  /** Where problems found while opening go (a damaged journal); they never include values. */
+  onWarning?: (message: string) => void;
+}
+
+/** Another process holds the data directory (its lock file names a live process). */
+export class StorageInUseError extends Error {
+  override readonly name = 'StorageInUseError';
 }
 
 const JOURNAL_RE = /^journal-(\d{12})\.log$/;
@@ -56,6 +63,7 @@ export class FilesystemStorage implements Storage {
   private readonly checkpointBytes: number;
   private readonly checkpointMs: number;
   private readonly maxPending: number;
+  private readonly onWarning: (message: string) => void;
   private checkpointTimer: NodeJS.Timeout | undefined;
   private checkpointing: Promise<void> = Promise.resolve();
   private checkpointQueued = false;
@@ -79,6 +87,7 @@ export class FilesystemStorage implements Storage {
     this.checkpointBytes = opts.checkpointBytes ?? 32 * 1024 * 1024;
     this.checkpointMs = opts.checkpointMs ?? 10_000;
     this.maxPending = opts.maxPending ?? 50_000;
+    this.onWarning = opts.onWarning ?? ((m) => process.stderr.write(`svault storage: ${m}\n`));
   }
 
   private filePath(key: string): string {
@@ -91,7 +100,11 @@ export class FilesystemStorage implements Storage {
       const slash = key.indexOf('/', start);
       const seg = slash < 0 ? key.slice(start) : key.slice(start, slash);
       if (seg.length > 66 && Buffer.byteLength(seg) > 200) throw new Error('storage key segment too long');
-      if (slash < 0) return `${p}${sep}_${seg}`;
+      if (slash < 0) {
+        // Past PATH_MAX the file system would refuse it (ENAMETOOLONG): say so without the path.
+        if (p.length + seg.length > 4000) throw new Error('storage key too long for this data directory');
+        return `${p}${sep}_${seg}`;
+      }
       p += `${sep}+${seg}`;
       start = slash + 1;
     }
@@ -184,7 +197,12 @@ export class FilesystemStorage implements Storage {
     await this.apply();
   }
 
-  private open(): Promise<void> {
+  /**
+   * Locks the directory and replays what a crash left; the first access does it too. Called at
+   * server start, so that a directory held by another process is refused at once
+   * (StorageInUseError) rather than on each request.
+   */
+  open(): Promise<void> {
     this.ready ??= this.recover();
     return this.ready;
   }
@@ -341,7 +359,9 @@ export class FilesystemStorage implements Storage {
       const pid = Number.parseInt(await readFile(file, 'utf8').catch(() => ''), 10);
       if (pid === process.pid) throw new Error(`storage ${this.root} is already open in this process`);
       if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) {
-        throw new Error(`storage ${this.root} is in use by process ${pid} (one server or daemon per data directory)`);
+        throw new StorageInUseError(
+          `storage ${this.root} is in use by process ${pid} (one server or daemon per data directory)`,
+        );
       }
       await unlink(file).catch(() => {});
     }
@@ -356,14 +376,31 @@ export class FilesystemStorage implements Storage {
       .filter((n) => JOURNAL_RE.test(n))
       .sort()
       .map((n) => join(this.root, n));
+    // Journals with a damaged record are kept aside (renamed, never deleted): what follows the
+    // damage was not replayed. Their complete records before it are replayed like the others'.
+    const damaged = new Map<string, string>();
     for (const file of journals) {
-      for (const r of decodeRecords(await readFile(file))) this.setPending(this.filePath(r.key), r.value);
+      const { ops, damage } = decodeRecords(await readFile(file));
+      for (const r of ops) this.setPending(this.filePath(r.key), r.value);
+      if (damage) {
+        const aside = `${file}.damaged-${Date.now()}`;
+        damaged.set(file, aside);
+        this.onWarning(
+          `JOURNAL DAMAGED: ${file}: ${damage}; the ${ops.length} operations before it were replayed, the rest ` +
+            `were not. The journal is kept as ${aside}; restore the data directory from a backup if acknowledged ` +
+            'writes are missing.',
+        );
+      }
     }
     if (this.pending.size > 0) {
       await this.applyPending();
       await this.syncChanged();
     }
-    for (const file of journals) await unlink(file);
+    for (const file of journals) {
+      const aside = damaged.get(file);
+      if (aside) await rename(file, aside);
+      else await unlink(file);
+    }
     const last = journals.at(-1);
     const seq = last ? Number(JOURNAL_RE.exec(last.slice(this.root.length + 1))?.[1] ?? 0) + 1 : 1;
     this.journal = await Journal.create(this.root, seq);
@@ -595,23 +632,31 @@ function encodeBatch(ops: StorageOp[]): Buffer {
   return buf;
 }
 
-/** The operations of the complete records of a journal; stops at the first torn or damaged one. */
-function decodeRecords(buf: Buffer): { key: string; value: Uint8Array | null }[] {
+/**
+ * The operations of the complete records of a journal, up to the first torn or damaged one. A
+ * record cut short at the end of the file is the torn write of a crash (never acknowledged):
+ * dropped quietly. A complete record that fails its CRC or does not decode is damage: `damage`
+ * says where, and nothing after it is returned.
+ */
+export function decodeRecords(buf: Buffer): { ops: { key: string; value: Uint8Array | null }[]; damage?: string } {
   const out: { key: string; value: Uint8Array | null }[] = [];
+  const damaged = (o: number, why: string) => ({ ops: out, damage: `record at byte ${o} ${why}` });
   let o = 0;
   while (o + 4 <= buf.length) {
     const end = o + 4 + buf.readUInt32BE(o);
-    if (end - o < 11 || end > buf.length) break;
-    if (crc32(buf.subarray(o, end - 4)) !== buf.readUInt32BE(end - 4) || buf.readUInt8(o + 4) !== BATCH) break;
+    if (end > buf.length) break;
+    if (end - o < 11) return damaged(o, 'has an impossible length');
+    if (crc32(buf.subarray(o, end - 4)) !== buf.readUInt32BE(end - 4)) return damaged(o, 'fails its CRC');
+    if (buf.readUInt8(o + 4) !== BATCH) return damaged(o, 'has an unknown type');
     const ops: { key: string; value: Uint8Array | null }[] = [];
     let p = o + 7;
     for (let n = buf.readUInt16BE(o + 5); n > 0; n--) {
-      if (p + 7 > end - 4) return out;
+      if (p + 7 > end - 4) return damaged(o, 'does not decode');
       const op = buf.readUInt8(p);
       const klen = buf.readUInt16BE(p + 1);
       const vlen = buf.readUInt32BE(p + 3);
       const vstart = p + 7 + klen;
-      if (vstart + vlen > end - 4 || (op !== PUT && op !== DEL)) return out;
+      if (vstart + vlen > end - 4 || (op !== PUT && op !== DEL)) return damaged(o, 'does not decode');
       const key = buf.subarray(p + 7, vstart).toString();
       ops.push({ key, value: op === PUT ? new Uint8Array(buf.subarray(vstart, vstart + vlen)) : null });
       p = vstart + vlen;
@@ -619,7 +664,7 @@ function decodeRecords(buf: Buffer): { key: string; value: Uint8Array | null }[]
     out.push(...ops);
     o = end;
   }
-  return out;
+  return { ops: out };
 }
 
 function processAlive(pid: number): boolean {

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { StratumCommand } from '@stratumiops/shared/cli/command';
 import type { FlagSetting } from '@stratumiops/shared/config';
-import { usageError } from '@stratumiops/shared/errors';
+import { unavailableError, usageError } from '@stratumiops/shared/errors';
 import { type SvaultConfig, tool } from '../tool.js';
 
 export default class Server extends StratumCommand<typeof Server> {
@@ -45,7 +45,15 @@ export default class Server extends StratumCommand<typeof Server> {
     const cfg = this.settings.values as SvaultConfig;
     const { startServer } = await import('../server/main.js');
     const { installGracefulShutdown } = await import('@stratumiops/shared/http');
-    const srv = await startServer({ config: cfg, dev: this.flags.dev, logger: this.logger });
+    const { StorageInUseError } = await import('../adapters/filesystem.js');
+    const srv = await startServer({ config: cfg, dev: this.flags.dev, logger: this.logger }).catch((e: unknown) => {
+      if (e instanceof StorageInUseError) {
+        throw unavailableError(e.message, {
+          hint: 'stop the other svault server or daemon, or use another data directory',
+        });
+      }
+      throw e;
+    });
     installGracefulShutdown(srv.app, { logger: this.logger, onClose: () => srv.release() });
     const info = {
       address: srv.address,

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { LogicalStore } from './barrier.js';
 import { hmacSha256, randomKey } from './crypto.js';
 import { invalid, VaultError } from './errors.js';
+import { setOwn } from './fields.js';
 
 /**
  * Audit devices, as Vault's: every logical request and its response become one JSON line each
@@ -402,7 +403,7 @@ function hmacValues<T>(d: Device, v: T): T {
   if (Array.isArray(v)) return v.map((x) => hmacValues(d, x)) as T;
   if (v && typeof v === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = hmacValues(d, x);
+    for (const [k, x] of Object.entries(v)) setOwn(out, k, hmacValues(d, x));
     return out as T;
   }
   return v;

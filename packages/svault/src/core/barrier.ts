@@ -26,6 +26,12 @@ const KEYRING_PATH = 'core/keyring';
 const LOGICAL = 'logical/';
 /** Longest logical path segment: its encrypted form must fit a file name (255 bytes). */
 export const MAX_SEGMENT_BYTES = 143;
+/**
+ * Longest physical key: with the data directory in front it must stay under PATH_MAX (4096).
+ * Each segment grows when encrypted (at least 60 characters), so many short segments can pass
+ * the logical length check and still be too long here.
+ */
+export const MAX_PHYSICAL_KEY = 3072;
 
 export interface KeyringTerm {
   term: number;
@@ -306,6 +312,7 @@ export class Barrier implements LogicalStore {
       name += first ? e : `/${e}`;
       first = false;
     }
+    if (name.length > MAX_PHYSICAL_KEY) throw invalid('invalid path: too long (too many or too long segments)');
     if (this.physicalNames.size >= 50_000) this.physicalNames.clear();
     this.physicalNames.set(path, name);
     return name;

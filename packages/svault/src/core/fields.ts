@@ -48,8 +48,22 @@ export const fIntList = () =>
       }),
     ])
     .describe('a list of integers');
-export const fMap = () => z.record(z.string(), z.unknown()).describe('an object');
-export const fStringMap = () => z.record(z.string(), z.string()).describe('an object of strings');
+/**
+ * Maps are checked, not copied: a copy made by assignment would turn a `__proto__` key (an
+ * ordinary own key in parsed JSON) into a prototype change and lose it.
+ */
+export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+export const fMap = () => z.custom<Record<string, unknown>>(isPlainObject).describe('an object');
+export const fStringMap = () =>
+  z
+    .custom<Record<string, string>>((v) => isPlainObject(v) && Object.values(v).every((x) => typeof x === 'string'))
+    .describe('an object of strings');
+
+/** `obj[key] = value` as an own property, whatever the key (`__proto__` included). */
+export function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
 /** Seconds, from an integer or a Go-style duration ("90s", "1h30m", "720h"). */
 export const fDuration = () =>
   z

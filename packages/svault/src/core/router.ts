@@ -92,7 +92,7 @@ export class Router {
       let merged = false;
       for (const k in match.params) {
         if (!merged) {
-          data = Object.assign({}, req.data);
+          data = { ...req.data };
           merged = true;
         }
         data[k] = match.params[k];
@@ -115,12 +115,19 @@ export class Router {
   }
 }
 
+/** Longest logical request path (its encrypted storage name must fit the platform's PATH_MAX). */
+export const MAX_PATH_LENGTH = 1024;
+
 /**
  * Checks a logical path before anything else: no empty, '.' or '..' segments (path
  * traversal), no control characters. Vault's HTTP layer cleans such paths; refusing them
  * is clearer and never writes to a surprising place.
  */
 export function validatePath(path: string): void {
+  // First, before splitting anything: a path this long cannot name a storage entry anyway.
+  if (path.length > MAX_PATH_LENGTH) {
+    throw new VaultError('invalid', `invalid path: longer than ${MAX_PATH_LENGTH} characters (${path.length})`);
+  }
   const body = path.endsWith('/') ? path.slice(0, -1) : path;
   if (body === '') throw new VaultError('notFound', 'missing path');
   for (const seg of body.split('/')) {

@@ -23,6 +23,57 @@ const DEFAULT_BODY_LIMIT = 32 * 1024 * 1024;
 /** A Vault error body: `{"errors": [...]}`. */
 const errorBody = (errors: string[]) => ({ errors });
 
+/**
+ * JSON with Vault's `Content-Type: application/json` (no charset: fastify adds one to any JSON
+ * it serializes, and some Vault clients then ignore the body). Sent as bytes, which fastify
+ * passes through with the header as set.
+ */
+function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
+  return reply
+    .code(status)
+    .header('content-type', 'application/json')
+    .send(Buffer.from(JSON.stringify(body)));
+}
+
+/** Deepest nesting of objects and arrays accepted in a request body. */
+export const MAX_JSON_DEPTH = 256;
+
+/**
+ * The nesting depth of a JSON text, counted with a loop over its characters (no recursion, no
+ * parse): a body nested 10,000 deep is refused before anything walks it recursively.
+ * Returns as soon as `limit` is passed.
+ */
+export function jsonDepthExceeds(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \\ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 /* { */ || c === 91 /* [ */) {
+      if (++depth > limit) return true;
+    } else if (c === 125 /* } */ || c === 93 /* ] */) depth--;
+  }
+  return false;
+}
+
+/** Whether every '%' of a URL starts a valid escape (decodeURIComponent would accept it). */
+function badEscape(url: string): boolean {
+  if (!url.includes('%')) return false;
+  const q = url.indexOf('?');
+  try {
+    decodeURIComponent(q < 0 ? url : url.slice(0, q));
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** Requests whose URL had an invalid percent-escape; their URL was made routable, the handler answers 400. */
+const BAD_URL = Symbol('svault.badUrl');
+
 /** Vault's envelope for logical responses; `sys/` copies `data` to the top level too. */
 function envelope(path: string, res: LogicalResponse, mountType: string | undefined, id = randomUUID()) {
   const body: Record<string, unknown> = {
@@ -105,6 +156,9 @@ export function registerVaultApi(app: FastifyInstance, opts: ApiOptions): void {
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
     const text = String(body);
     if (text.trim() === '') return done(null, {});
+    if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
+      return done(new BodyError(`failed to parse JSON input: nested deeper than ${MAX_JSON_DEPTH} levels`), undefined);
+    }
     try {
       done(null, JSON.parse(text));
     } catch (e) {
@@ -112,21 +166,37 @@ export function registerVaultApi(app: FastifyInstance, opts: ApiOptions): void {
     }
   });
 
+  // An invalid percent-escape would make fastify's router answer in its own error format, before
+  // any hook or handler of ours. The URL is made routable here ('%' escaped) and remembered; the
+  // handler then answers Vault's 400.
+  app.server.prependListener('request', (req: import('node:http').IncomingMessage) => {
+    if (req.url && badEscape(req.url)) {
+      (req as unknown as Record<symbol, boolean>)[BAD_URL] = true;
+      req.url = req.url.replace(/%(?![0-9A-Fa-f]{2})/g, '%25');
+      if (badEscape(req.url)) req.url = '/v1/';
+    }
+  });
+
   app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
     if (err instanceof VaultError) {
-      if (err.body) return reply.code(err.status).send(envelope('', err.body as LogicalResponse, undefined));
-      return reply.code(err.status).send(errorBody(err.errors));
+      if (err.status >= 500) opts.logger?.error({ err: err.message, path: req.routeOptions.url }, 'internal error');
+      if (err.body) return sendJson(reply, err.status, envelope('', err.body as LogicalResponse, undefined));
+      return sendJson(reply, err.status, errorBody(err.errors));
     }
-    if (err instanceof BodyError) return reply.code(400).send(errorBody([err.message]));
+    if (err instanceof BodyError) return sendJson(reply, 400, errorBody([err.message]));
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
-      return reply.code(413).send(errorBody(['http: request body too large']));
+      return sendJson(reply, 413, errorBody(['http: request body too large']));
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-      return reply.code(err.statusCode).send(errorBody([err.message]));
+      return sendJson(reply, err.statusCode, errorBody([err.message]));
     }
     opts.logger?.error({ err: err.message, url: req.routeOptions.url }, 'internal error');
-    return reply.code(500).send(errorBody(['internal error']));
+    return sendJson(reply, 500, errorBody(['internal error']));
   });
-  app.setNotFoundHandler((_req, reply) => reply.code(404).send(errorBody([])));
+  app.setNotFoundHandler((req, reply) =>
+    (req.raw as unknown as Record<symbol, boolean>)[BAD_URL]
+      ? sendJson(reply, 400, errorBody(['invalid URL escape in the request path']))
+      : sendJson(reply, 404, errorBody([])),
+  );
 
   const bodyOf = (req: FastifyRequest): Record<string, unknown> => {
     const b = req.body;
@@ -233,6 +303,9 @@ export function registerVaultApi(app: FastifyInstance, opts: ApiOptions): void {
         .code(307)
         .header('location', `${leader.replace(/\/+$/, '')}${req.raw.url}`)
         .send();
+    if ((req.raw as unknown as Record<symbol, boolean>)[BAD_URL]) {
+      throw new VaultError('invalid', 'invalid URL escape in the request path');
+    }
     const { path: rawPath, query } = logicalPath(req.raw.url ?? '');
     let operation: Operation;
     let data: Record<string, unknown> = {};
@@ -270,7 +343,7 @@ export function registerVaultApi(app: FastifyInstance, opts: ApiOptions): void {
       remoteAddress: req.ip,
       id,
     });
-    if (result === null) return reply.code(404).send(errorBody([]));
+    if (result === null) return sendJson(reply, 404, errorBody([]));
     if (result === undefined) return reply.code(204).send();
     const mountType = vault.mountTypeOf(path);
     const raw = result.data;
@@ -280,7 +353,7 @@ export function registerVaultApi(app: FastifyInstance, opts: ApiOptions): void {
       reply.code(status).header('content-type', raw.http_content_type);
       return status === 204 ? reply.send() : reply.send(Buffer.from(raw.http_raw_body, 'base64'));
     }
-    return reply.code(200).send(envelope(path, result, mountType, id));
+    return sendJson(reply, 200, envelope(path, result, mountType, id));
   };
   app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/v1/*', handler: logical });
 }

@@ -52,10 +52,14 @@ export interface StartOptions {
  * The configured backend, connected (a wrong URL or endpoint fails here). The PostgreSQL and etcd
  * drivers load only when used. With `ha_enabled` the backend carries the HA lock.
  */
-export async function openStorage(cfg: SvaultConfig['storage']): Promise<Storage & HaStorage> {
+export async function openStorage(cfg: SvaultConfig['storage'], logger?: Logger): Promise<Storage & HaStorage> {
   switch (cfg.backend) {
-    case 'filesystem':
-      return new FilesystemStorage(storagePath(cfg));
+    case 'filesystem': {
+      // Opened (locked, journals replayed) now: a directory another process holds fails the start.
+      const storage = new FilesystemStorage(storagePath(cfg), logger ? { onWarning: (m) => logger.error(m) } : {});
+      await storage.open();
+      return storage;
+    }
     case 'postgresql': {
       const { PostgresStorage } = await import('../adapters/postgresql.js');
       const pg = cfg.postgresql;
@@ -103,7 +107,7 @@ export async function createVault(
   config: VaultConfig,
   opts: { dev?: boolean; logger?: Logger; tidyIntervalMs?: number } = {},
 ): Promise<{ vault: Vault; storage: Storage; ha?: HaCoordinator }> {
-  const backend = opts.dev ? undefined : await openStorage(config.storage);
+  const backend = opts.dev ? undefined : await openStorage(config.storage, opts.logger);
   const cache = backend ? new CachedStorage(backend) : undefined;
   const storage: Storage = cache ?? new MemoryStorage();
   const suite = await CryptoSuite.create(config.vault.crypto_backend, config.vault.cipher);

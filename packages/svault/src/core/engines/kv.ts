@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { LogicalOp, LogicalStore } from '../barrier.js';
 import { invalid, VaultError } from '../errors.js';
-import { fBool, fDuration, fInt, fIntList, fMap, formatDuration, fStringMap } from '../fields.js';
+import { fBool, fDuration, fInt, fIntList, fMap, formatDuration, fStringMap, setOwn } from '../fields.js';
 import type { Backend, BackendFactory, HandlerResult, MountEntry, PathDef, RoutedRequest } from '../logical.js';
 import { KeyedMutex } from '../storage.js';
 
@@ -527,8 +527,8 @@ function mergePatch(target: Record<string, unknown>, patch: Record<string, unkno
       out[k] &&
       !Array.isArray(out[k])
     )
-      out[k] = mergePatch(out[k] as Record<string, unknown>, v as Record<string, unknown>);
-    else out[k] = v;
+      setOwn(out, k, mergePatch(out[k] as Record<string, unknown>, v as Record<string, unknown>));
+    else setOwn(out, k, v);
   }
   return out;
 }
