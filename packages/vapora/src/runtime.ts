@@ -198,6 +198,11 @@ export async function openRuntime(o: RuntimeOptions): Promise<Runtime> {
     router,
     bus,
     heartbeatTimeoutMs: cfg.agents.heartbeat_timeout_s * 1000,
+    approvals: {
+      roles: cfg.approvals.roles,
+      canBlock: cfg.approvals.can_block,
+      timeoutMs: cfg.approvals.timeout_s * 1000,
+    },
     ...(o.metrics ? { metrics: o.metrics } : {}),
     ...(o.now ? { now: o.now } : {}),
   });

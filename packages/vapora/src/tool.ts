@@ -113,6 +113,18 @@ export const configSchema = toolConfigSchema({
     })
     .prefault({}),
   budgets: z.partialRecord(z.enum(ROLES), budgetSchema).default({}),
+  approvals: z
+    .strictObject({
+      /** Work of these roles waits for a person's approval before it runs. */
+      roles: z.array(z.enum(ROLES)).default(['devops', 'security']),
+      /** Roles whose pipeline steps can block the run (their output says {"block": true, "reason": …}). */
+      can_block: z.array(z.enum(ROLES)).default(['security']),
+      /** A request nobody decides within this long is rejected ("timed out"); 0 = never. */
+      timeout_s: z.number().int().nonnegative().default(86_400),
+    })
+    .prefault({}),
+  /** Where pipeline definitions (*.toml) are; default: pipelines/ beside vapora.toml. */
+  pipelines_dir: z.string().default(''),
   routing: z
     .strictObject({
       rules: z.array(ruleSchema).default([]),

@@ -102,7 +102,10 @@ describe('assignment scoring', () => {
 describe('assignment through the service', () => {
   it('picks by the formula and learns from new executions', async () => {
     let now = NOW;
-    const rt = await openRuntime({ config: config({ storage: { path: `${tempDir()}/v.db` } }), now: () => now });
+    const rt = await openRuntime({
+      config: config({ storage: { path: `${tempDir()}/v.db` }, approvals: { roles: [] } }),
+      now: () => now,
+    });
     const s = rt.service;
     await s.addAgent({ role: 'devops', id: 'dev-a', provider: 'exec', command: 'true' });
     await s.addAgent({ role: 'devops', id: 'dev-b', provider: 'exec', command: 'true' });
@@ -156,7 +159,9 @@ describe('assignment through the service', () => {
   });
 
   it('bad input: unknown roles, malformed payloads, double assignment, nobody to assign', async () => {
-    const rt = await openRuntime({ config: config({ storage: { path: `${tempDir()}/v.db` } }) });
+    const rt = await openRuntime({
+      config: config({ storage: { path: `${tempDir()}/v.db` }, approvals: { roles: [] } }),
+    });
     const s = rt.service;
     await expect(s.addAgent({ role: 'wizard' })).rejects.toMatchObject({
       code: 'validation',

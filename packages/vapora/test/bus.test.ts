@@ -39,7 +39,7 @@ afterEach(async () => {
 
 async function env(
   kind: 'jetstream' | 'memory',
-  extra: { execTimeoutMs?: number; maxDeliver?: number } = {},
+  extra: { execTimeoutMs?: number; maxDeliver?: number; approvalTimeoutS?: number } = {},
 ): Promise<Env> {
   const dir = tempDir();
   const rt = await openRuntime({
@@ -52,6 +52,7 @@ async function env(
         nak_delay_ms: 50,
       },
       providers: { exec: { timeout_ms: extra.execTimeoutMs ?? 10_000 } },
+      approvals: { timeout_s: extra.approvalTimeoutS ?? 0 },
     }),
     bus: kind === 'jetstream' ? true : 'memory',
   });
@@ -98,16 +99,20 @@ const scenarios = (kind: 'jetstream' | 'memory', skip: boolean) => {
         command: 'echo checked {{payload.host}}',
       });
       await worker(e, 'mon-1');
+      // Data never becomes code: the payload reaches the command as one literal argument.
+      const marker = join(e.dir, 'INJECTED');
+      const host = `db-1; touch ${marker} && $(touch ${marker}) \`touch ${marker}\`\n'"`;
       const t = await e.rt.service.createTask({
         title: 'check',
         type: 'health_check',
         role: 'monitor',
-        payload: { host: 'db-1' },
+        payload: { host },
       });
       const a = await e.rt.service.assign(t.id);
       expect(a.dispatched).toBe(true);
       const done = await finished(e, t.id);
-      expect(done).toMatchObject({ status: 'done', result: { output: 'checked db-1\n', provider: 'exec' } });
+      expect(done).toMatchObject({ status: 'done', result: { output: `checked ${host}\n`, provider: 'exec' } });
+      expect(existsSync(marker)).toBe(false);
       expect(await e.rt.store.listExecutions({ taskId: t.id })).toMatchObject([
         { outcome: 'success', agentId: 'mon-1' },
       ]);
@@ -116,21 +121,91 @@ const scenarios = (kind: 'jetstream' | 'memory', skip: boolean) => {
       expect(await e.rt.bus!.publishAssignment(await e.rt.service.assignmentOf(done))).toEqual({ duplicate: true });
     });
 
-    it('DevOps results wait in review (they need an approval); a failing command fails the task, once', async () => {
+    it('DevOps work waits for approval: it runs once approved, fails when rejected; a failing command fails once', async () => {
       const e = await env(kind);
       await e.rt.service.addAgent({
         role: 'devops',
         id: 'dev-1',
         provider: 'exec',
-        command: "sh -c 'exit {{payload.code}}'",
+        command: 'sh -c \'echo "deployed $VAPORA_PAYLOAD_SERVICE"; exit "$VAPORA_PAYLOAD_CODE"\'',
       });
       await worker(e, 'dev-1');
-      const ok = await e.rt.service.createTask({ title: 'ok', type: 'deploy', role: 'devops', payload: { code: 0 } });
-      await e.rt.service.assign(ok.id);
-      expect((await finished(e, ok.id)).status).toBe('review');
-      const bad = await e.rt.service.createTask({ title: 'bad', type: 'deploy', role: 'devops', payload: { code: 2 } });
-      await e.rt.service.assign(bad.id);
-      expect(await finished(e, bad.id)).toMatchObject({ status: 'failed', error: 'exit: exit 2' });
+      const svc = e.rt.service;
+      const ok = await svc.createTask({
+        title: 'ok',
+        type: 'deploy',
+        role: 'devops',
+        payload: { code: 0, service: 'api' },
+      });
+      const asked = await svc.assign(ok.id);
+      expect(asked).toMatchObject({ dispatched: false, task: { status: 'awaiting_approval' } });
+      expect(asked.approval).toMatchObject({ kind: 'run', role: 'devops', status: 'pending', taskId: ok.id });
+      expect((await svc.listApprovals()).map((a) => a.taskId)).toEqual([ok.id]);
+      expect(await e.rt.store.listExecutions({ taskId: ok.id })).toEqual([]); // nothing ran
+      await expect(svc.assign(ok.id)).rejects.toMatchObject({ code: 'conflict' });
+      expect(await svc.approve(ok.id, { reason: 'change window ok' })).toMatchObject({
+        status: 'approved',
+        reason: 'change window ok',
+        decidedBy: 'local',
+      });
+      expect(await finished(e, ok.id)).toMatchObject({ status: 'done', result: { output: 'deployed api\n' } });
+      await expect(svc.approve(ok.id, {})).rejects.toMatchObject({ code: 'notFound' });
+
+      const bad = await svc.createTask({
+        title: 'bad',
+        type: 'deploy',
+        role: 'devops',
+        payload: { code: 2, service: 'x' },
+      });
+      await svc.assign(bad.id);
+      await svc.approve(bad.id, {});
+      expect(await finished(e, bad.id)).toMatchObject({ status: 'failed', error: expect.stringMatching(/exit 2/) });
+
+      const no = await svc.createTask({
+        title: 'no',
+        type: 'deploy',
+        role: 'devops',
+        payload: { code: 0, service: 'y' },
+      });
+      await svc.assign(no.id);
+      await svc.reject(no.id, { reason: 'no rollback plan' });
+      expect(await svc.getTask(no.id)).toMatchObject({
+        status: 'failed',
+        error: 'rejected by local: no rollback plan',
+      });
+      expect(await e.rt.store.listExecutions({ taskId: no.id })).toEqual([]);
+      expect((await svc.listApprovals({ all: true })).map((a) => a.status)).toEqual([
+        'approved',
+        'approved',
+        'rejected',
+      ]);
+      if (kind === 'memory') {
+        const events = (e.rt.bus as MemoryBus).approvals.map((x) => `${x.task_id}:${x.status}`);
+        expect(events).toEqual([
+          `${ok.id}:pending`,
+          `${ok.id}:approved`,
+          `${bad.id}:pending`,
+          `${bad.id}:approved`,
+          `${no.id}:pending`,
+          `${no.id}:rejected`,
+        ]);
+      }
+    });
+
+    it('an approval nobody decides times out: the task fails, nothing runs', async () => {
+      const e = await env(kind, { approvalTimeoutS: 1 });
+      await e.rt.service.addAgent({ role: 'security', id: 'sec-1', provider: 'exec', command: 'echo scanned' });
+      await worker(e, 'sec-1');
+      const t = await e.rt.service.createTask({ title: 'scan', type: 'security_scan', role: 'security' });
+      await e.rt.service.assign(t.id);
+      expect(await e.rt.service.approvals.expire()).toEqual([]); // not yet
+      const expired = await waitFor(async () => {
+        const x = await e.rt.service.approvals.expire();
+        return x.length ? x : undefined;
+      }, 10_000);
+      expect(expired).toMatchObject([{ taskId: t.id, status: 'expired', reason: 'timed out' }]);
+      expect(await e.rt.service.getTask(t.id)).toMatchObject({ status: 'failed', error: 'approval timed out' });
+      expect(await e.rt.store.listExecutions({ taskId: t.id })).toEqual([]);
     });
 
     it('a poison task (times out on every delivery) lands in the dead letters after max_deliver', async () => {
@@ -263,7 +338,7 @@ describe.skipIf(skipUnless('nats') || !existsSync(join(import.meta.dirname, '..'
         role: 'monitor',
         id: 'mon-k',
         provider: 'exec',
-        command: `sh -c 'echo run >> ${log}; sleep 1.5; echo done-{{payload.host}}'`,
+        command: `sh -c 'echo run >> ${log}; sleep 1.5; echo "done-$VAPORA_PAYLOAD_HOST"'`,
       });
       const start = () => {
         const c = spawn(process.execPath, [BIN, 'worker', '--role', 'monitor', '--agent', 'mon-k'], {

@@ -65,7 +65,15 @@ describe('vapora CLI', () => {
     const a = JSON.parse(assign.stdout);
     expect(a.chosen).toMatchObject({ agentId: 'dev-1', score: 0.55 }); // a tie: the smaller id
     expect(a.candidates.map((c: { agentId: string }) => c.agentId)).toEqual(['dev-1', 'dev-2']);
-    expect(a.dispatched).toBe(false); // no NATS: waits in the outbox for vapora serve
+    expect(a.dispatched).toBe(false);
+    // DevOps work waits for a person first.
+    expect([a.task.status, a.approval.kind, a.approval.role]).toEqual(['awaiting_approval', 'run', 'devops']);
+    const waiting = JSON.parse((await v('approvals', '--json')).stdout).approvals;
+    expect(waiting.map((x: { taskId: string }) => x.taskId)).toEqual([task.id]);
+    expect((await v('approve', 't-nope')).code).toBe(4);
+    const approved = await v('approve', task.id, '--reason', 'change window ok', '--json');
+    expect([approved.code, JSON.parse(approved.stdout).status]).toEqual([0, 'approved']);
+    expect((await v('approve', task.id)).code).toBe(4); // nothing waits any more
     const human = await v('task', 'assign', task.id);
     expect(human.code).toBe(6);
     expect(human.stderr).toMatch(/is doing \(agent dev-1\)/);
@@ -94,6 +102,44 @@ describe('vapora CLI', () => {
     expect(route.stdout).toContain('security_scan as security: role default → anthropic:claude-opus-4-5');
     expect(route.stdout).toMatch(/budget normal \(0%\)/);
     expect(JSON.parse((await v('costs', '--by', 'role', '--json')).stdout)).toEqual({ by: 'role', costs: [] });
+  });
+
+  it('an exec agent that would paste task data into shell code is refused when it is defined', async () => {
+    const { cwd, env } = sandbox();
+    const v = (...args: string[]) => runBin('vapora', args, { cwd, env });
+    await v('init');
+    for (const command of [
+      '/bin/sh -c "echo {{payload.host}}"',
+      'bash -c "ping -c1 {{payload.host}}"',
+      'python3 -c \'print("{{payload.host}}")\'',
+      '{{payload.tool}} --version',
+    ]) {
+      const r = await v('agent', 'add', '--role', 'monitor', '--provider', 'exec', '--command', command);
+      expect([command, r.code]).toEqual([command, 3]);
+    }
+    const r = await v(
+      'agent',
+      'add',
+      '--role',
+      'monitor',
+      '--provider',
+      'exec',
+      '--command',
+      'sh -c "echo {{payload.host}}"',
+    );
+    expect(r.stderr).toMatch(/data would become code.*"\$VAPORA_PAYLOAD_HOST"/);
+    expect(JSON.parse((await v('agent', 'list', '--json')).stdout).agents).toEqual([]);
+    const ok = await v(
+      'agent',
+      'add',
+      '--role',
+      'monitor',
+      '--provider',
+      'exec',
+      '--command',
+      'sh -c \'ping -c1 "$VAPORA_PAYLOAD_HOST"\'',
+    );
+    expect(ok.code, ok.stderr).toBe(0);
   });
 
   it('bad input: clear errors and exit codes, nothing written', async () => {

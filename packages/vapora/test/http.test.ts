@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Served, serve } from '../src/server/main.js';
@@ -111,6 +112,46 @@ describe('REST API', () => {
     });
   });
 
+  it('exec agents: a template that pastes data into shell code is refused; payloads run nothing', async () => {
+    const refused = await call('POST', '/agents', {
+      role: 'monitor',
+      id: 'mon-sh',
+      provider: 'exec',
+      command: '/bin/sh -c "echo {{payload.host}}"',
+    });
+    expect([refused.status, refused.body.error.message]).toEqual([
+      400,
+      expect.stringMatching(/interpolates \{\{payload.host\}\} into shell code.*VAPORA_PAYLOAD_HOST/),
+    ]);
+    expect((await call('GET', '/agents/mon-sh')).status).toBe(404);
+    const dir = tempDir();
+    const marker = join(dir, 'INJECTED');
+    await call('POST', '/agents', {
+      role: 'monitor',
+      id: 'mon-env',
+      provider: 'exec',
+      command: `sh -c 'printf "%s" "$VAPORA_PAYLOAD_HOST" > ${join(dir, 'out')}; echo ok'`,
+    });
+    for (const host of [
+      `a; touch ${marker}`,
+      `a && touch ${marker}`,
+      `$(touch ${marker})`,
+      `\`touch ${marker}\``,
+      `a\ntouch ${marker}`,
+      `'"; touch ${marker}`,
+    ]) {
+      const t = await call('POST', '/tasks', { title: 'x', type: 'health_check', role: 'monitor', payload: { host } });
+      await call('POST', `/tasks/${t.body.id}/assign`, { agent_id: 'mon-env' });
+      const d = await waitFor(async () => {
+        const x = (await call('GET', `/tasks/${t.body.id}`)).body;
+        return x.task.status === 'done' ? x : undefined;
+      });
+      expect(d.task.result.output).toBe('ok\n');
+      expect(readFileSync(join(dir, 'out'), 'utf8')).toBe(host);
+      expect(existsSync(marker)).toBe(false);
+    }
+  });
+
   it('routes, budgets and costs', async () => {
     const put = await call('PUT', '/llm/budget/security', { monthly: 5000, weekly: 1500 });
     expect(put.body).toMatchObject({
@@ -150,8 +191,8 @@ describe('REST API', () => {
     ]) {
       expect(m.text).toContain(`# TYPE ${name}`);
     }
-    expect(m.text).toContain('vapora_task_status_total{role="monitor",status="success"} 1');
+    expect(m.text).toContain('vapora_task_status_total{role="monitor",status="success"} 7'); // 1 health check + 6 injection tries
     expect(m.text).toContain('vapora_budget_utilization_ratio{role="security",period="monthly"} 0');
-    expect(m.text).toMatch(/vapora_active_agents\{role="monitor",status="(ready|busy)"\} 1/);
+    expect(m.text).toMatch(/vapora_active_agents\{role="monitor",status="(ready|busy)"\} [12]/); // mon-1 and mon-env
   });
 });

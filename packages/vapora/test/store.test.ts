@@ -106,7 +106,7 @@ describe.each(backends)('store on %s', (_name, open, skip) => {
     const s = await open();
     expect(await s.migrate()).toBe(SCHEMA_VERSION);
     expect(await s.migrate()).toBe(SCHEMA_VERSION);
-    expect(SCHEMA_VERSION).toBe(2);
+    expect(SCHEMA_VERSION).toBe(3);
   });
 
   it.skipIf(skip)('projects: CRUD, names unique (conflict), lookup by id or name', async () => {

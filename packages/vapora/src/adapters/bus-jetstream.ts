@@ -15,6 +15,7 @@ import {
 import { connect, headers, type NatsConnection, nanos } from '@nats-io/transport-node';
 import {
   type Alert,
+  type ApprovalEvent,
   alertSchema,
   assignSubject,
   type Bus,
@@ -50,6 +51,7 @@ const DAY = 24 * 3600 * 1000;
 export const taskStream = (role: Role) => `VAPORA_TASKS_${role.toUpperCase().replaceAll('-', '_')}`;
 export const RESULTS_STREAM = 'VAPORA_RESULTS';
 export const ALERTS_STREAM = 'VAPORA_ALERTS';
+const APPROVALS_STREAM = 'VAPORA_APPROVALS';
 export const DLQ_STREAM = 'VAPORA_DLQ';
 export const ADVISORY_STREAM = 'VAPORA_ADVISORIES';
 const ADVISORY_SUBJECT = '$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES';
@@ -99,6 +101,12 @@ export class JetStreamBus implements Bus {
     await Promise.all([
       bus.stream(RESULTS_STREAM, [`${SUBJECTS.taskResults}.*`], RetentionPolicy.Limits, true),
       bus.stream(ALERTS_STREAM, [SUBJECTS.alerts], RetentionPolicy.Limits, true),
+      bus.stream(
+        APPROVALS_STREAM,
+        [SUBJECTS.approvalsRequest, SUBJECTS.approvalsResponse],
+        RetentionPolicy.Limits,
+        true,
+      ),
       bus.stream(DLQ_STREAM, [`${SUBJECTS.deadLetters}.*`], RetentionPolicy.Limits, true),
       // `*` wildcards are whole tokens: every stream's advisories, the mover keeps vapora's.
       bus.stream(ADVISORY_STREAM, [`${ADVISORY_SUBJECT}.*.*`], RetentionPolicy.Limits, false),
@@ -171,6 +179,12 @@ export class JetStreamBus implements Bus {
 
   async publishAlert(a: Alert): Promise<PublishAck> {
     const pa = await this.js.publish(SUBJECTS.alerts, encodeJson(a), { msgID: a.id });
+    return { duplicate: pa.duplicate };
+  }
+
+  async publishApproval(e: ApprovalEvent): Promise<PublishAck> {
+    const subject = e.status === 'pending' ? SUBJECTS.approvalsRequest : SUBJECTS.approvalsResponse;
+    const pa = await this.js.publish(subject, encodeJson(e), { msgID: `approval:${e.id}:${e.status}` });
     return { duplicate: pa.duplicate };
   }
 

@@ -1,5 +1,6 @@
 import {
   type Alert,
+  type ApprovalEvent,
   assignSubject,
   type Bus,
   type DeadLetter,
@@ -244,6 +245,14 @@ export class MemoryBus implements Bus {
     if (this.duplicate(a.id)) return { duplicate: true };
     this.alerts.push(a);
     for (const fn of this.alertHandlers) await fn(a);
+    return { duplicate: false };
+  }
+
+  readonly approvals: ApprovalEvent[] = [];
+
+  async publishApproval(e: ApprovalEvent): Promise<PublishAck> {
+    if (this.duplicate(`approval:${e.id}:${e.status}`)) return { duplicate: true };
+    this.approvals.push(e);
     return { duplicate: false };
   }
 

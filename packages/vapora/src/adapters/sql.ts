@@ -2,13 +2,18 @@ import { conflictError } from '@stratumiops/shared/errors';
 import type {
   Agent,
   AgentStatus,
+  Approval,
+  ApprovalStatus,
   Budget,
   CostRecord,
   Execution,
   OnExceeded,
   Outcome,
+  PipelineRun,
   Project,
   ProviderName,
+  RunStatus,
+  StepState,
   Task,
   TaskStatus,
 } from '../core/model.js';
@@ -120,6 +125,27 @@ const MIGRATIONS: string[] = [
   ALTER TABLE cost_records ADD COLUMN reconciled_at BIGINT;
   CREATE INDEX cost_records_outcome ON cost_records(outcome, role);
   `,
+  // Approvals (who asked, who decided, when, why) and pipelines (runs and their steps, checkpointed).
+  `
+  CREATE TABLE approvals (
+    id TEXT PRIMARY KEY, kind TEXT NOT NULL, task_id TEXT, run_id TEXT, step_id TEXT, role TEXT NOT NULL,
+    action TEXT NOT NULL, details TEXT NOT NULL, status TEXT NOT NULL, requested_by TEXT, requested_at BIGINT NOT NULL,
+    expires_at BIGINT, decided_by TEXT, decided_at BIGINT, reason TEXT);
+  CREATE INDEX approvals_status ON approvals(status, requested_at);
+  ALTER TABLE tasks ADD COLUMN run_id TEXT;
+  ALTER TABLE tasks ADD COLUMN step_id TEXT;
+  ALTER TABLE tasks ADD COLUMN over_budget_approved INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX tasks_run ON tasks(run_id);
+  CREATE TABLE pipeline_runs (
+    id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, definition TEXT NOT NULL, project_id TEXT, inputs TEXT NOT NULL,
+    status TEXT NOT NULL, error TEXT, created_by TEXT, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL,
+    finished_at BIGINT);
+  CREATE INDEX pipeline_runs_status ON pipeline_runs(status);
+  CREATE TABLE pipeline_steps (
+    run_id TEXT NOT NULL, step_id TEXT NOT NULL, phase TEXT NOT NULL, status TEXT NOT NULL, task_id TEXT,
+    output TEXT, attempts INTEGER NOT NULL DEFAULT 0, error TEXT, started_at BIGINT, finished_at BIGINT,
+    PRIMARY KEY (run_id, step_id, phase));
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -159,6 +185,60 @@ function toTask(r: Row): Task {
     dispatchedAt: numOrNull(r.dispatched_at),
     createdAt: num(r.created_at),
     updatedAt: num(r.updated_at),
+    startedAt: numOrNull(r.started_at),
+    finishedAt: numOrNull(r.finished_at),
+    runId: strOrNull(r.run_id),
+    stepId: strOrNull(r.step_id),
+    overBudgetApproved: num(r.over_budget_approved) === 1,
+  };
+}
+
+function toApproval(r: Row): Approval {
+  return {
+    id: str(r.id),
+    kind: str(r.kind) as Approval['kind'],
+    taskId: strOrNull(r.task_id),
+    runId: strOrNull(r.run_id),
+    stepId: strOrNull(r.step_id),
+    role: str(r.role) as Role,
+    action: str(r.action),
+    details: (parseJson(r.details) ?? {}) as Record<string, unknown>,
+    status: str(r.status) as ApprovalStatus,
+    requestedBy: strOrNull(r.requested_by),
+    requestedAt: num(r.requested_at),
+    expiresAt: numOrNull(r.expires_at),
+    decidedBy: strOrNull(r.decided_by),
+    decidedAt: numOrNull(r.decided_at),
+    reason: strOrNull(r.reason),
+  };
+}
+
+function toRun(r: Row): PipelineRun {
+  return {
+    id: str(r.id),
+    pipeline: str(r.pipeline),
+    definition: parseJson(r.definition),
+    projectId: strOrNull(r.project_id),
+    inputs: (parseJson(r.inputs) ?? {}) as Record<string, unknown>,
+    status: str(r.status) as RunStatus,
+    error: strOrNull(r.error),
+    createdBy: strOrNull(r.created_by),
+    createdAt: num(r.created_at),
+    updatedAt: num(r.updated_at),
+    finishedAt: numOrNull(r.finished_at),
+  };
+}
+
+function toStep(r: Row): StepState {
+  return {
+    runId: str(r.run_id),
+    stepId: str(r.step_id),
+    phase: str(r.phase) as StepState['phase'],
+    status: str(r.status) as StepState['status'],
+    taskId: strOrNull(r.task_id),
+    output: parseJson(r.output),
+    attempts: num(r.attempts),
+    error: strOrNull(r.error),
     startedAt: numOrNull(r.started_at),
     finishedAt: numOrNull(r.finished_at),
   };
@@ -262,6 +342,9 @@ const TASK_COLUMNS: Record<string, [string, (v: unknown) => unknown]> = {
   updatedAt: ['updated_at', (v) => v],
   startedAt: ['started_at', (v) => v],
   finishedAt: ['finished_at', (v) => v],
+  runId: ['run_id', (v) => v],
+  stepId: ['step_id', (v) => v],
+  overBudgetApproved: ['over_budget_approved', (v) => (v ? 1 : 0)],
 };
 
 const AGENT_COLUMNS: Record<string, string> = {
@@ -789,6 +872,135 @@ export class SqlStore implements Store {
     });
   }
 
+  // ---- approvals ----
+
+  async createApproval(a: Approval): Promise<void> {
+    await this.db.run(
+      `INSERT INTO approvals (id, kind, task_id, run_id, step_id, role, action, details, status, requested_by,
+         requested_at, expires_at, decided_by, decided_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        a.id,
+        a.kind,
+        a.taskId,
+        a.runId,
+        a.stepId,
+        a.role,
+        a.action,
+        JSON.stringify(a.details),
+        a.status,
+        a.requestedBy,
+        a.requestedAt,
+        a.expiresAt,
+        a.decidedBy,
+        a.decidedAt,
+        a.reason,
+      ],
+    );
+  }
+
+  async getApproval(id: string): Promise<Approval | undefined> {
+    const r = await this.db.get('SELECT * FROM approvals WHERE id = ?', [id]);
+    return r ? toApproval(r) : undefined;
+  }
+
+  async listApprovals(f: { status?: ApprovalStatus; taskId?: string; runId?: string } = {}): Promise<Approval[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (f.status) where.push('status = ?') && params.push(f.status);
+    if (f.taskId) where.push('task_id = ?') && params.push(f.taskId);
+    if (f.runId) where.push('run_id = ?') && params.push(f.runId);
+    const sql = `SELECT * FROM approvals${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY requested_at, id`;
+    return (await this.db.all(sql, params)).map(toApproval);
+  }
+
+  async decideApproval(
+    id: string,
+    d: { status: Exclude<ApprovalStatus, 'pending'>; decidedBy: string | null; reason: string | null; now: number },
+  ): Promise<Approval | undefined> {
+    const n = await this.db.run(
+      `UPDATE approvals SET status = ?, decided_by = ?, decided_at = ?, reason = ? WHERE id = ? AND status = 'pending'`,
+      [d.status, d.decidedBy, d.now, d.reason, id],
+    );
+    return n ? this.getApproval(id) : undefined;
+  }
+
+  // ---- pipelines ----
+
+  async createRun(run: PipelineRun, steps: StepState[]): Promise<void> {
+    await this.db.tx(async (q) => {
+      await q.run(
+        `INSERT INTO pipeline_runs (id, pipeline, definition, project_id, inputs, status, error, created_by, created_at,
+           updated_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          run.id,
+          run.pipeline,
+          JSON.stringify(run.definition),
+          run.projectId,
+          JSON.stringify(run.inputs),
+          run.status,
+          run.error,
+          run.createdBy,
+          run.createdAt,
+          run.updatedAt,
+          run.finishedAt,
+        ],
+      );
+      for (const s of steps) await putStepIn(q, s);
+    });
+  }
+
+  async getRun(id: string): Promise<PipelineRun | undefined> {
+    const r = await this.db.get('SELECT * FROM pipeline_runs WHERE id = ?', [id]);
+    return r ? toRun(r) : undefined;
+  }
+
+  async listRuns(f: { status?: RunStatus[]; limit?: number } = {}): Promise<PipelineRun[]> {
+    const where = f.status?.length ? ` WHERE status IN (${f.status.map(() => '?').join(', ')})` : '';
+    const rows = await this.db.all(`SELECT * FROM pipeline_runs${where} ORDER BY created_at DESC, id LIMIT ?`, [
+      ...(f.status ?? []),
+      f.limit ?? 1000,
+    ]);
+    return rows.map(toRun);
+  }
+
+  async updateRun(
+    id: string,
+    patch: Partial<Pick<PipelineRun, 'status' | 'error' | 'updatedAt' | 'finishedAt'>>,
+    expect?: RunStatus[],
+  ): Promise<boolean> {
+    const cols: Record<string, string> = {
+      status: 'status',
+      error: 'error',
+      updatedAt: 'updated_at',
+      finishedAt: 'finished_at',
+    };
+    const sets: string[] = [];
+    const params: unknown[] = [];
+    for (const [k, v] of Object.entries(patch)) {
+      if (v === undefined || !cols[k]) continue;
+      sets.push(`${cols[k]} = ?`);
+      params.push(v);
+    }
+    if (!sets.length) return true;
+    let where = 'id = ?';
+    params.push(id);
+    if (expect?.length) {
+      where += ` AND status IN (${expect.map(() => '?').join(', ')})`;
+      params.push(...expect);
+    }
+    return (await this.db.run(`UPDATE pipeline_runs SET ${sets.join(', ')} WHERE ${where}`, params)) > 0;
+  }
+
+  async listSteps(runId: string): Promise<StepState[]> {
+    return (await this.db.all('SELECT * FROM pipeline_steps WHERE run_id = ? ORDER BY phase, step_id', [runId])).map(
+      toStep,
+    );
+  }
+
+  async putStep(s: StepState): Promise<void> {
+    await putStepIn(this.db, s);
+  }
+
   // ---- API tokens ----
 
   async createToken(t: ApiToken & { secretHash: string }): Promise<void> {
@@ -979,6 +1191,28 @@ async function updateTaskIn(
     else where.push('assignment_id = ?') && params.push(expect.assignmentId);
   }
   return (await q.run(`UPDATE tasks SET ${sets.join(', ')} WHERE ${where.join(' AND ')}`, params)) > 0;
+}
+
+async function putStepIn(q: SqlQueryer, s: StepState): Promise<void> {
+  await q.run(
+    `INSERT INTO pipeline_steps (run_id, step_id, phase, status, task_id, output, attempts, error, started_at, finished_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (run_id, step_id, phase) DO UPDATE SET status = excluded.status, task_id = excluded.task_id,
+       output = excluded.output, attempts = excluded.attempts, error = excluded.error,
+       started_at = excluded.started_at, finished_at = excluded.finished_at`,
+    [
+      s.runId,
+      s.stepId,
+      s.phase,
+      s.status,
+      s.taskId,
+      s.output === undefined || s.output === null ? null : JSON.stringify(s.output),
+      s.attempts,
+      s.error,
+      s.startedAt,
+      s.finishedAt,
+    ],
+  );
 }
 
 /** Splits DDL on semicolons at line ends (the migrations hold no string literals with `;`). */

@@ -29,6 +29,9 @@ export type VaporaApi = Pick<
   | 'unsettledCosts'
   | 'reconcileCost'
   | 'swarmStatus'
+  | 'listApprovals'
+  | 'approve'
+  | 'reject'
   | 'createToken'
   | 'listTokens'
   | 'revokeToken'
@@ -189,6 +192,16 @@ export class VaporaClient implements VaporaApi {
   }
   swarmStatus(): Promise<R<'swarmStatus'>> {
     return this.request('GET', '/swarm/status');
+  }
+  async listApprovals(o: { all?: boolean } = {}): Promise<R<'listApprovals'>> {
+    const q = o.all ? '?all=true' : '';
+    return (await this.request<{ approvals: R<'listApprovals'> }>('GET', `/approvals${q}`)).approvals;
+  }
+  approve(ref: string, input: unknown): Promise<R<'approve'>> {
+    return this.request('POST', `/approvals/${enc(ref)}/approve`, input);
+  }
+  reject(ref: string, input: unknown): Promise<R<'reject'>> {
+    return this.request('POST', `/approvals/${enc(ref)}/reject`, input);
   }
   createToken(input: unknown): Promise<R<'createToken'>> {
     return this.request('POST', '/tokens', input);

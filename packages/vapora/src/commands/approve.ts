@@ -1,15 +1,22 @@
 import { Args, Flags } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../tool.js';
+import { VaporaCommand } from '../cli/base.js';
 
-export default planned(tool, {
-  summary: 'Approve pending DevOps or Security work',
-  spec: 'VP6',
-  args: {
-    id: Args.string({ description: 'task id', required: true }),
-  },
-  flags: {
-    comment: Flags.string({ description: 'note kept with the approval' }),
-  },
-  examples: ['<%= config.bin %> approve 42', '<%= config.bin %> approve 42 --comment "Change window ok"'],
-});
+export default class Approve extends VaporaCommand<typeof Approve> {
+  static override summary = 'Approve work that waits for a decision (it runs now)';
+  static override description =
+    'The reference is an approval id, a task id, or <run>/<step> for a pipeline gate. The decision is kept with who made it and why, and published on vapora.approvals.response.';
+  static override args = { ref: Args.string({ description: 'approval id, task id or <run>/<step>', required: true }) };
+  static override flags = {
+    reason: Flags.string({ description: 'why, kept with the decision', aliases: ['comment'] }),
+  };
+  static override examples = [
+    '<%= config.bin %> approve t-4k9x2m1p --reason "change window ok"',
+    '<%= config.bin %> approve r-1a2b3c4d/deploy',
+  ];
+
+  async run() {
+    const a = await (await this.api()).approve(this.args.ref, this.flags.reason ? { reason: this.flags.reason } : {});
+    this.log(`approved ${a.id}: ${a.action}`);
+    return a;
+  }
+}

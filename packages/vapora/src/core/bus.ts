@@ -34,6 +34,8 @@ export const taskAssignmentSchema = z.object({
   provider: z.enum(PROVIDERS),
   model: z.string().min(1),
   attempt: z.number().int().nonnegative().default(1),
+  /** A person approved spending past the role's budget for this task. */
+  over_budget_approved: z.boolean().default(false),
 });
 export type TaskAssignment = z.infer<typeof taskAssignmentSchema>;
 
@@ -58,6 +60,8 @@ export const taskResultSchema = z.object({
   fallbacks: z.array(z.object({ from: z.string(), to: z.string(), reason: z.string() })).default([]),
   budget_exceeded: z.boolean().default(false),
   deliveries: z.number().int().nonnegative().default(1),
+  /** The call would pass the budget and the role's policy asks a person first. */
+  needs_approval: z.boolean().default(false),
 });
 export type TaskResult = z.infer<typeof taskResultSchema>;
 
@@ -78,6 +82,23 @@ export const alertSchema = z.object({
   metadata: z.record(z.string(), z.unknown()).default({}),
 });
 export type Alert = z.infer<typeof alertSchema>;
+
+/** An approval asked for or decided, on `vapora.approvals.request` / `vapora.approvals.response`. */
+export const approvalEventSchema = z.object({
+  id: z.string(),
+  kind: z.string(),
+  status: z.string(),
+  role: role,
+  action: z.string(),
+  task_id: z.string().nullable(),
+  run_id: z.string().nullable(),
+  step_id: z.string().nullable(),
+  requested_by: z.string().nullable(),
+  decided_by: z.string().nullable(),
+  reason: z.string().nullable(),
+  at: z.number().int(),
+});
+export type ApprovalEvent = z.infer<typeof approvalEventSchema>;
 
 /** A task that could not be processed: after max_deliver, or terminated as malformed. */
 export interface DeadLetter {
@@ -128,6 +149,8 @@ export interface Bus {
   publishHeartbeat(h: Heartbeat): Promise<void>;
   /** Dedup id: the alert's id (`budget:<role>:<period>:<level>`). */
   publishAlert(a: Alert): Promise<PublishAck>;
+  /** Dedup id: `approval:<id>:<status>`. Requests go on vapora.approvals.request, decisions on .response. */
+  publishApproval(e: ApprovalEvent): Promise<PublishAck>;
   /** The last result published for a task, if any (a redelivered task whose result exists is not run again). */
   lastResult(taskId: string): Promise<TaskResult | undefined>;
   /** An agent's queue; `handler` settles each delivery. At most `concurrency` in flight. */

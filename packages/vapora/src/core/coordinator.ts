@@ -74,6 +74,8 @@ export class Coordinator {
     every(this.o.sweepMs ?? 5000, async () => {
       const s = await this.service.sweepStale();
       if (s.offline.length) this.o.log?.('warn', 'agents offline (stale heartbeat)', { ...s });
+      const expired = await this.service.approvals.expire();
+      if (expired.length) this.o.log?.('warn', 'approvals timed out', { ids: expired.map((a) => a.id) });
       const charged = await this.service.ledger.reapOrphans();
       if (charged.length)
         this.o.log?.('warn', 'charged reservations of dead processes as unsettled', { ids: charged.map((c) => c.id) });

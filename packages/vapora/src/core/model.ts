@@ -1,8 +1,11 @@
 import { z } from 'zod';
 import { ROLES, type Role } from './roles.js';
 
-/** Kanban columns. `failed` holds tasks whose work failed or was dead-lettered. */
-export const TASK_STATUSES = ['todo', 'doing', 'review', 'done', 'failed'] as const;
+/**
+ * Kanban columns. `awaiting_approval`: the work (or its spending past the budget) waits for a person's decision;
+ * `failed` holds tasks whose work failed, was rejected or was dead-lettered.
+ */
+export const TASK_STATUSES = ['todo', 'doing', 'awaiting_approval', 'review', 'done', 'failed'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 /** The seed's Priority: Low = 1 … Critical = 4. */
@@ -55,6 +58,79 @@ export interface Task {
   dispatchedAt: number | null;
   createdAt: number;
   updatedAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  /** The pipeline run and step this task does, if any. */
+  runId?: string | null;
+  stepId?: string | null;
+  /** A person approved spending past the role's budget for this task (budget policy `approval`). */
+  overBudgetApproved?: boolean;
+}
+
+export const APPROVAL_STATUSES = ['pending', 'approved', 'rejected', 'expired'] as const;
+export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
+/** run: the role's work needs approval before it runs; budget: the call would pass the budget; step: a pipeline gate. */
+export const APPROVAL_KINDS = ['run', 'budget', 'step'] as const;
+export type ApprovalKind = (typeof APPROVAL_KINDS)[number];
+
+export interface Approval {
+  id: string;
+  kind: ApprovalKind;
+  taskId: string | null;
+  runId: string | null;
+  stepId: string | null;
+  /** The role whose work waits. */
+  role: Role;
+  /** What will happen when approved, in words. */
+  action: string;
+  details: Record<string, unknown>;
+  status: ApprovalStatus;
+  /** The token (id) that caused the request, when one did: it may not decide it. */
+  requestedBy: string | null;
+  requestedAt: number;
+  expiresAt: number | null;
+  decidedBy: string | null;
+  decidedAt: number | null;
+  reason: string | null;
+}
+
+export const RUN_STATUSES = [
+  'running',
+  'succeeded',
+  'failed',
+  'rolling_back',
+  'rolled_back',
+  'rollback_failed',
+  'cancelled',
+] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export const STEP_STATUSES = ['pending', 'waiting', 'running', 'done', 'failed', 'skipped'] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+export interface PipelineRun {
+  id: string;
+  pipeline: string;
+  /** The definition as it was when the run started (editing the file does not change a running run). */
+  definition: unknown;
+  projectId: string | null;
+  inputs: Record<string, unknown>;
+  status: RunStatus;
+  error: string | null;
+  createdBy: string | null;
+  createdAt: number;
+  updatedAt: number;
+  finishedAt: number | null;
+}
+
+export interface StepState {
+  runId: string;
+  stepId: string;
+  phase: 'forward' | 'rollback';
+  status: StepStatus;
+  taskId: string | null;
+  output: unknown;
+  attempts: number;
+  error: string | null;
   startedAt: number | null;
   finishedAt: number | null;
 }

@@ -15,8 +15,4 @@ export const ROLES = [
 ] as const;
 export type Role = (typeof ROLES)[number];
 
-/** The seed: DevOps and Security work needs an approval (their results wait in `review`). */
-export const requiresApproval = (r: Role): boolean => r === 'devops' || r === 'security';
-/** The seed: only Security can block a pipeline. */
-export const canBlockPipeline = (r: Role): boolean => r === 'security';
 export const isRole = (s: string): s is Role => (ROLES as readonly string[]).includes(s);

@@ -133,6 +133,9 @@ const FREE_BUDGET = (role: Role): BudgetStatus => ({
 /** Why a target of the route was left out: no price entry, no API key, or no room in a budget period. */
 export type SkipKind = 'unpriced' | 'credentials' | 'budget';
 
+/** Limits as a person's approval leaves them for one call: none. */
+const UNLIMITED = { month: null, week: null, onExceeded: 'approval', source: 'store' } as const;
+
 export interface Decision {
   taskType: string;
   role: Role;
@@ -147,6 +150,8 @@ export interface Decision {
   reason: string;
   blocked?: 'block' | 'approval' | 'no_fit' | 'unpriced' | 'no_credentials' | undefined;
   budget: BudgetStatus;
+  /** Past the budget with a person's approval: reservations ignore the limits. */
+  overBudgetApproved?: boolean | undefined;
 }
 
 export interface DecideOptions {
@@ -154,6 +159,8 @@ export interface DecideOptions {
   maxOutputTokens: number;
   /** The agent's own provider/model, used when no rule matches the task type. */
   agentRoute?: Route | undefined;
+  /** A person approved spending past the budget (policy `approval`): the limits do not apply to this call. */
+  overBudgetApproved?: boolean | undefined;
 }
 
 /** Money as a person reads it: cents with 2 decimals or more (`1.23¢`, `0.000125¢`), never rounded away. */
@@ -240,6 +247,8 @@ export interface CallContext {
   taskType: string;
   taskId?: string | null | undefined;
   agentRoute?: Route | undefined;
+  /** A person approved spending past the budget for this task (policy `approval`). */
+  overBudgetApproved?: boolean | undefined;
 }
 
 export interface RoutedResponse extends ChatResponse {
@@ -342,6 +351,7 @@ export class LlmRouter {
     const route = this.route(taskType, role, d.agentRoute);
     const maxOut = route.maxOutputTokens ?? d.maxOutputTokens;
     const skipped: Decision['skipped'] = [];
+    const approvedPastLimit = d.overBudgetApproved === true && budget.onExceeded === 'approval';
     const usable = (ts: Target[]) => {
       const out: Decision['candidates'] = [];
       for (const t of ts) {
@@ -356,7 +366,7 @@ export class LlmRouter {
           continue;
         }
         const estimate = PriceTable.estimate(p, d.inputTokens, maxOut);
-        const noRoom = roomProblem(budget, estimate);
+        const noRoom = approvedPastLimit ? undefined : roomProblem(budget, estimate);
         if (noRoom) skipped.push({ target: t, reason: noRoom, kind: 'budget' });
         else out.push({ target: t, estimate });
       }
@@ -392,6 +402,13 @@ export class LlmRouter {
           : 'budget near threshold: no fallback, primary';
     } else {
       const policy: OnExceeded = budget.onExceeded;
+      if (approvedPastLimit) {
+        const approved = usable(chain).sort((x, y) => x.estimate - y.estimate);
+        return {
+          ...decision(approved, `budget exceeded (${pct}): spending approved by a person`),
+          overBudgetApproved: true,
+        };
+      }
       if (policy !== 'downgrade')
         return decision([], `budget exceeded (${pct}) and the role's policy is ${policy}`, policy);
       candidates = usable(chain).sort((x, y) => x.estimate - y.estimate);
@@ -435,6 +452,7 @@ export class LlmRouter {
       inputTokens: inputTokenBound(req),
       maxOutputTokens: req.maxTokens || this.o.defaultMaxOutputTokens,
       agentRoute: ctx.agentRoute,
+      overBudgetApproved: ctx.overBudgetApproved,
     });
   }
 
@@ -490,7 +508,7 @@ export class LlmRouter {
       const r: Reservation =
         estimate === 0
           ? { ok: true, id: '', keys: this.o.ledger.keys(), amount: 0 }
-          : await this.o.ledger.reserve(ctx.role, estimate, undefined, {
+          : await this.o.ledger.reserve(ctx.role, estimate, decision.overBudgetApproved ? UNLIMITED : undefined, {
               requestId,
               taskId: ctx.taskId ?? null,
               taskType: ctx.taskType,

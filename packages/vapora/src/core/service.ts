@@ -7,15 +7,18 @@ import {
   validationError,
 } from '@stratumiops/shared/errors';
 import { z } from 'zod';
+import { ApprovalDesk, type ApprovalSettings, DEFAULT_APPROVALS } from './approvals.js';
 import { type Candidate, confidence, RECENT_MS, rankAgents, weightedSuccess } from './assignment.js';
 import { type Caller, generateToken, inScope, parseToken, secretMatches, tokenInput } from './auth.js';
 import { type BudgetLedger, type BudgetStatus, NEAR } from './budget.js';
 import type { Bus, DeadLetter, Heartbeat, TaskAssignment, TaskResult } from './bus.js';
+import { parseCommandTemplate } from './exec-template.js';
 import { shortId, uuid } from './ids.js';
 import { type MetricsSink, noMetrics } from './metrics.js';
 import {
   AGENT_STATUSES,
   type Agent,
+  type Approval,
   agentInput,
   budgetInput,
   centsToMicro,
@@ -36,8 +39,8 @@ import {
   taskPatch,
 } from './model.js';
 import { dayKey } from './periods.js';
-import { ROLES, type Role, requiresApproval } from './roles.js';
-import { type Decision, type LlmRouter, type Route, roleDefaultRoute } from './router.js';
+import { ROLES, type Role } from './roles.js';
+import { type LlmRouter, type Route, roleDefaultRoute } from './router.js';
 import type { ApiToken, Store } from './store.js';
 import {
   type BudgetView,
@@ -47,6 +50,8 @@ import {
   type DecisionView,
   decisionView,
 } from './views.js';
+
+const decisionInput = z.strictObject({ reason: z.string().trim().min(1).max(2000).optional() });
 
 export function parse<T extends z.ZodType>(schema: T, input: unknown, what: string): z.infer<T> {
   const r = schema.safeParse(input);
@@ -63,6 +68,7 @@ export interface ServiceOptions {
   heartbeatTimeoutMs: number;
   metrics?: MetricsSink | undefined;
   now?: () => number;
+  approvals?: ApprovalSettings | undefined;
 }
 
 export interface AssignOutcome {
@@ -72,6 +78,8 @@ export interface AssignOutcome {
   dryRun: boolean;
   /** Handed to the bus now (false: waits in the outbox for `vapora serve`). */
   dispatched: boolean;
+  /** The role's work needs a person's approval first: the request made (the task waits in awaiting_approval). */
+  approval?: Approval;
 }
 
 export interface CostGroup {
@@ -117,6 +125,7 @@ export class VaporaService {
   readonly heartbeatTimeoutMs: number;
   readonly metrics: MetricsSink;
   readonly now: () => number;
+  readonly approvals: ApprovalDesk;
 
   constructor(o: ServiceOptions) {
     this.store = o.store;
@@ -126,6 +135,61 @@ export class VaporaService {
     this.heartbeatTimeoutMs = o.heartbeatTimeoutMs;
     this.metrics = o.metrics ?? noMetrics;
     this.now = o.now ?? Date.now;
+    this.approvals = new ApprovalDesk(this.store, o.approvals ?? DEFAULT_APPROVALS, {
+      bus: () => this.bus,
+      now: this.now,
+    });
+    this.approvals.on('run', (a, outcome, by) => this.onTaskDecision(a, outcome, by));
+    this.approvals.on('budget', async (a, outcome, by) => {
+      if (outcome === 'approved' && a.taskId) await this.store.updateTask(a.taskId, { overBudgetApproved: true });
+      await this.onTaskDecision(a, outcome, by);
+    });
+  }
+
+  /** An approved task runs now; a rejected (or timed out) one fails with who and why. */
+  private async onTaskDecision(a: Approval, outcome: 'approved' | 'rejected', by: string): Promise<void> {
+    if (!a.taskId) return;
+    if (outcome === 'approved') {
+      await this.assign(a.taskId, { approved: true });
+      return;
+    }
+    const why = a.status === 'expired' ? 'approval timed out' : `rejected by ${by}${a.reason ? `: ${a.reason}` : ''}`;
+    await this.store.updateTask(
+      a.taskId,
+      { status: 'failed', error: why, finishedAt: this.now(), updatedAt: this.now() },
+      { status: ['awaiting_approval'] },
+    );
+  }
+
+  // ---- approvals ----
+
+  /** What waits for a decision (pending), or every request with `all`. */
+  async listApprovals(o: { all?: boolean } = {}, caller?: Caller): Promise<Approval[]> {
+    const list = await this.approvals.list(o.all ? undefined : 'pending');
+    if (!caller || caller.projects === null) return list;
+    const visible: Approval[] = [];
+    for (const a of list) {
+      const t = a.taskId ? await this.store.getTask(a.taskId) : undefined;
+      if (t && inScope(caller, t.projectId)) visible.push(a);
+    }
+    return visible;
+  }
+
+  async approve(ref: string, input: unknown, caller?: Caller): Promise<Approval> {
+    const { reason } = parse(decisionInput, input, 'approval');
+    await this.visibleApproval(ref, caller);
+    return this.approvals.decide(ref, 'approved', reason ?? null, caller);
+  }
+
+  async reject(ref: string, input: unknown, caller?: Caller): Promise<Approval> {
+    const { reason } = parse(decisionInput, input, 'rejection');
+    await this.visibleApproval(ref, caller);
+    return this.approvals.decide(ref, 'rejected', reason ?? null, caller);
+  }
+
+  private async visibleApproval(ref: string, caller?: Caller): Promise<void> {
+    const a = await this.approvals.find(ref);
+    if (caller && caller.projects !== null && a.taskId) await this.getTask(a.taskId, caller);
   }
 
   // ---- projects ----
@@ -298,6 +362,8 @@ export class VaporaService {
       }
       model = def.model;
     }
+    // Split once, here: a template that would let task data become code is refused before it is stored.
+    if (provider === 'exec') parseCommandTemplate(model as string);
     if (provider !== 'exec' && !this.router.o.prices.get(provider, model)) {
       throw validationError(`model '${model}' of ${provider} has no price entry`, {
         hint: 'add [[prices]] to vapora.toml (input = 0, output = 0 for a local model): unpriced models are refused',
@@ -425,11 +491,18 @@ export class VaporaService {
    */
   async assign(
     taskId: string,
-    o: { agentId?: string | undefined; role?: string | undefined; dryRun?: boolean | undefined } = {},
+    o: {
+      agentId?: string | undefined;
+      role?: string | undefined;
+      dryRun?: boolean | undefined;
+      /** A person approved this run (internal: the approval desk calls back with it). */
+      approved?: boolean | undefined;
+    } = {},
     caller?: Caller,
   ): Promise<AssignOutcome> {
     const task = await this.getTask(taskId, caller);
-    if (!o.dryRun && task.status !== 'todo' && task.status !== 'failed') {
+    const from: TaskStatus[] = o.approved ? ['awaiting_approval'] : ['todo', 'failed'];
+    if (!o.dryRun && !from.includes(task.status)) {
       throw conflictError(`task '${taskId}' is ${task.status}${task.agentId ? ` (agent ${task.agentId})` : ''}`, {
         hint: "only todo or failed tasks are assigned; move it back with 'vapora task move'",
       });
@@ -457,11 +530,32 @@ export class VaporaService {
       );
     }
     if (o.dryRun) return { task, chosen, candidates: ranking.candidates, dryRun: true, dispatched: false };
+    const agentRole = role ?? (await this.getAgent(chosen.agentId)).role;
+    if (!o.approved && this.approvals.needsApproval(agentRole)) {
+      // The work of this role runs only once a person says so: the task waits in its own column.
+      const parked = await this.store.updateTask(
+        taskId,
+        { status: 'awaiting_approval', error: null, updatedAt: this.now() },
+        { status: from },
+      );
+      if (!parked) throw conflictError(`task '${taskId}' changed while it was being assigned; try again`);
+      const approval = await this.approvals.request({
+        kind: 'run',
+        role: agentRole,
+        action: `run ${agentRole} task '${task.title}' (${task.type})`,
+        taskId,
+        runId: task.runId ?? null,
+        stepId: task.stepId ?? null,
+        details: { agent: chosen.agentId, score: chosen.score, priority: task.priority },
+        requestedBy: caller?.tokenId ?? null,
+      });
+      return { task: parked, chosen, candidates: ranking.candidates, dryRun: false, dispatched: false, approval };
+    }
     const assigned = await this.store.assign({
       taskId,
       agentId: chosen.agentId,
       assignmentId: uuid(),
-      from: ['todo', 'failed'],
+      from,
       now: this.now(),
     });
     if (!assigned) throw conflictError(`task '${taskId}' changed while it was being assigned; try again`);
@@ -484,6 +578,7 @@ export class VaporaService {
       priority: task.priority,
       provider: agent.provider,
       model: agent.model,
+      over_budget_approved: task.overBudgetApproved === true,
       attempt: task.attempt,
     };
   }
@@ -536,8 +631,8 @@ export class VaporaService {
     const task = await this.store.getTask(r.task_id);
     if (!task) return { applied: false };
     const now = this.now();
-    let status = FINISHED[r.status];
-    if (status === 'done' && requiresApproval(r.agent_role)) status = 'review';
+    // Spending past the budget needs a person's approval (budget policy `approval`): the task waits for it.
+    const status: TaskStatus = r.needs_approval ? 'awaiting_approval' : FINISHED[r.status];
     const execution: Execution = {
       id: uuid(),
       taskId: r.task_id,
@@ -557,13 +652,24 @@ export class VaporaService {
     const applied = await this.store.applyResult({
       taskId: r.task_id,
       assignmentId: r.assignment_id,
-      status: status as 'done' | 'failed' | 'review',
+      status: status as 'done' | 'failed' | 'review' | 'awaiting_approval',
       result:
         r.output === null ? null : { output: r.output, provider: r.provider, model: r.model, deliveries: r.deliveries },
       error: r.error,
       execution,
       now,
     });
+    if (applied && r.needs_approval) {
+      await this.approvals.request({
+        kind: 'budget',
+        role: r.agent_role,
+        action: `spend past the ${r.agent_role} budget for task ${r.task_id} (${r.task_type})`,
+        taskId: r.task_id,
+        runId: task.runId ?? null,
+        stepId: task.stepId ?? null,
+        details: { reason: r.error },
+      });
+    }
     if (applied) {
       this.metrics.taskFinished(r.agent_role, r.status, r.duration_ms / 1000);
       if (r.provider) {
@@ -600,6 +706,7 @@ export class VaporaService {
       fallbacks: [],
       budget_exceeded: false,
       deliveries: d.deliveries,
+      needs_approval: false,
     });
     return r.applied;
   }

@@ -1,11 +1,16 @@
 import type {
   Agent,
   AgentStatus,
+  Approval,
+  ApprovalStatus,
   Budget,
   CostRecord,
   Execution,
+  PipelineRun,
   Project,
   ProviderName,
+  RunStatus,
+  StepState,
   Task,
   TaskStatus,
 } from './model.js';
@@ -115,7 +120,7 @@ export interface CostQuery {
 export interface ResultApply {
   taskId: string;
   assignmentId: string;
-  status: Extract<TaskStatus, 'done' | 'failed' | 'review'>;
+  status: Extract<TaskStatus, 'done' | 'failed' | 'review' | 'awaiting_approval'>;
   result: unknown;
   error: string | null;
   execution: Execution;
@@ -208,6 +213,27 @@ export interface Store {
   listOwners(): Promise<OwnerRow[]>;
   /** Replaces an unsettled record's amount with the provider's figure (spend moves by the difference). */
   reconcileCost(id: string, actualMicrocents: number, now: number): Promise<CostRecord | undefined>;
+
+  createApproval(a: Approval): Promise<void>;
+  getApproval(id: string): Promise<Approval | undefined>;
+  listApprovals(f?: { status?: ApprovalStatus; taskId?: string; runId?: string }): Promise<Approval[]>;
+  /** Decides a pending approval (compare-and-set on `pending`); undefined when it was no longer pending. */
+  decideApproval(
+    id: string,
+    d: { status: Exclude<ApprovalStatus, 'pending'>; decidedBy: string | null; reason: string | null; now: number },
+  ): Promise<Approval | undefined>;
+
+  createRun(run: PipelineRun, steps: StepState[]): Promise<void>;
+  getRun(id: string): Promise<PipelineRun | undefined>;
+  listRuns(f?: { status?: RunStatus[]; limit?: number }): Promise<PipelineRun[]>;
+  /** Compare-and-set on status when `expect` is given. */
+  updateRun(
+    id: string,
+    patch: Partial<Pick<PipelineRun, 'status' | 'error' | 'updatedAt' | 'finishedAt'>>,
+    expect?: RunStatus[],
+  ): Promise<boolean>;
+  listSteps(runId: string): Promise<StepState[]>;
+  putStep(s: StepState): Promise<void>;
 
   createToken(t: ApiToken & { secretHash: string }): Promise<void>;
   getToken(id: string): Promise<(ApiToken & { secretHash: string }) | undefined>;

@@ -121,7 +121,10 @@ export class Worker {
         ) {
           // A budget refusal says nothing about the agent: it does not count against its expertise.
           const outcome: Outcome = e instanceof BudgetExceededError ? 'refused' : 'failure';
-          await this.o.bus.publishResult(this.result(a, started, d, outcome, null, (e as Error).message));
+          const r = this.result(a, started, d, outcome, null, (e as Error).message);
+          // The role's policy at 100% is to ask a person: the task waits for that approval instead of failing.
+          r.needs_approval = e instanceof BudgetExceededError && e.decision.blocked === 'approval';
+          await this.o.bus.publishResult(r);
           this.stats.failed++;
           return await d.ack();
         }
@@ -165,7 +168,13 @@ export class Worker {
       .filter(Boolean)
       .join('\n\n');
     return this.o.router.call(
-      { role: a.agent_role, taskType: a.task_type, taskId: a.task_id, agentRoute: route },
+      {
+        role: a.agent_role,
+        taskType: a.task_type,
+        taskId: a.task_id,
+        agentRoute: route,
+        overBudgetApproved: a.over_budget_approved,
+      },
       {
         system: `You are the ${a.agent_role} agent of an operations team. Task type: ${a.task_type}. Answer with the result only.`,
         messages: [{ role: 'user', content: prompt }],
@@ -205,6 +214,7 @@ export class Worker {
       fallbacks: res?.fallbacks ?? [],
       budget_exceeded: res?.decision.state === 'exceeded',
       deliveries: d.deliveryCount,
+      needs_approval: false,
     };
   }
 }

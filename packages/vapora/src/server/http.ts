@@ -228,6 +228,17 @@ export function registerRoutes(app: FastifyInstance, o: ApiOptions): void {
   });
   app.get('/swarm/status', A('read', 'swarm'), async () => svc.swarmStatus());
 
+  // Approvals: `ref` is an approval id, a task id, or `<run>/<step>`.
+  app.get<Q>('/approvals', A('read', 'task'), async (req) => ({
+    approvals: await svc.listApprovals({ all: req.query.all === 'true' }, callerOf(req)),
+  }));
+  app.post<{ Params: { ref: string } }>('/approvals/:ref/approve', A('approve', 'task'), async (req) =>
+    svc.approve(req.params.ref, body(req.body), callerOf(req)),
+  );
+  app.post<{ Params: { ref: string } }>('/approvals/:ref/reject', A('approve', 'task'), async (req) =>
+    svc.reject(req.params.ref, body(req.body), callerOf(req)),
+  );
+
   // API tokens
   app.get('/tokens', A('manage', 'token'), async () => ({ tokens: await svc.listTokens() }));
   app.post('/tokens', A('manage', 'token'), async (req, reply) =>

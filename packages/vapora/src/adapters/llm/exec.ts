@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
+import { commandEnv, isCommandEnvName, parseCommandTemplate, renderCommand } from '../../core/exec-template.js';
 import { type ChatRequest, type ChatResponse, LlmError, type LlmProvider, zeroUsage } from '../../core/llm/types.js';
+
+export { splitWords } from '../../core/exec-template.js';
 
 export interface ExecOptions {
   timeoutMs?: number | undefined;
@@ -9,61 +12,25 @@ export interface ExecOptions {
   maxOutput?: number | undefined;
 }
 
-/** Splits a command template into words, shell-style quotes ('…', "…", \) but no shell: nothing is interpreted. */
-export function splitWords(template: string): string[] {
-  const words: string[] = [];
-  let cur = '';
-  let has = false;
-  let quote: '"' | "'" | undefined;
-  for (let i = 0; i < template.length; i++) {
-    const ch = template[i] as string;
-    if (quote) {
-      if (ch === quote) quote = undefined;
-      else if (ch === '\\' && quote === '"' && i + 1 < template.length) cur += template[++i];
-      else cur += ch;
-    } else if (ch === '"' || ch === "'") {
-      quote = ch;
-      has = true;
-    } else if (ch === '\\' && i + 1 < template.length) {
-      cur += template[++i];
-      has = true;
-    } else if (/\s/.test(ch)) {
-      if (has || cur) words.push(cur);
-      cur = '';
-      has = false;
-    } else {
-      cur += ch;
-      has = true;
-    }
-  }
-  if (quote) throw new Error(`unclosed ${quote} in command template`);
-  if (has || cur) words.push(cur);
-  return words;
-}
+/** Environment variables a command never inherits: the API token and the provider keys. */
+const SECRET_ENV = new Set(['VAPORA_TOKEN', 'ANTHROPIC_API_KEY', 'OPENAI_API_KEY', 'GEMINI_API_KEY', 'GOOGLE_API_KEY']);
 
-function lookup(vars: Record<string, unknown>, path: string): unknown {
-  let cur: unknown = vars;
-  for (const part of path.split('.')) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, unknown>)[part];
+/** The environment of one run: the base minus secrets and stale task variables, plus this run's variables. */
+function runEnv(base: NodeJS.ProcessEnv, vars: Record<string, unknown>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(base)) {
+    if (v !== undefined && !SECRET_ENV.has(k) && !isCommandEnvName(k)) env[k] = v;
   }
-  return cur;
-}
-
-/** `{{payload.host}}` → the value (objects as JSON); a missing variable is an error, never an empty string. */
-export function renderWord(word: string, vars: Record<string, unknown>): string {
-  return word.replace(/\{\{\s*([A-Za-z_][\w.]*)\s*\}\}/g, (_m, path: string) => {
-    const v = lookup(vars, path);
-    if (v === undefined || v === null) throw new Error(`template variable '${path}' is missing`);
-    return typeof v === 'object' ? JSON.stringify(v) : String(v);
-  });
+  return { ...env, ...commandEnv(vars) };
 }
 
 /**
- * The `exec` provider: the "model" is a command template, run without a shell, each word rendered from the
- * request's vars (`{{payload.x}}`, `{{task.id}}`, `{{prompt}}`). Stdin gets the vars as JSON. Exit 0 is
- * finishReason stop, any other exit code an answer with finishReason error (the work failed); a timeout or a
- * command that cannot start is an LlmError.
+ * The `exec` provider: the "model" is a command template (core/exec-template.ts), split into argv once and run
+ * without a shell; a `{{payload.x}}`, `{{task.id}}`, `{{prompt}}` value only ever fills argv entries. Templates
+ * that would turn a value into code (`sh -c "… {{x}}"`) are refused; shell code reads `$VAPORA_PAYLOAD_X` from the
+ * environment instead (the process env minus VAPORA_TOKEN and provider keys, plus the run's variables). Stdin
+ * gets the vars as JSON. Exit 0 is finishReason stop, any other exit code an answer with finishReason error (the
+ * work failed); a timeout, a command that cannot start, or a refused template or value is an LlmError.
  */
 export class ExecProvider implements LlmProvider {
   readonly name = 'exec';
@@ -73,19 +40,22 @@ export class ExecProvider implements LlmProvider {
     const vars = { prompt: req.messages.at(-1)?.content ?? '', ...req.vars };
     const info = { provider: this.name, model: req.model };
     let argv: string[];
+    let env: NodeJS.ProcessEnv;
     try {
-      argv = splitWords(req.model).map((w) => renderWord(w, vars));
+      // Checked again here, not only when the agent was defined: an agent may predate the check.
+      argv = renderCommand(parseCommandTemplate(req.model), vars);
+      env = runEnv(this.opts.env ?? process.env, vars);
     } catch (e) {
       return Promise.reject(new LlmError('invalid_request', `exec: ${(e as Error).message}`, info));
     }
-    const [cmd, ...args] = argv;
-    if (!cmd) return Promise.reject(new LlmError('invalid_request', 'exec: empty command', info));
+    const [cmd, ...args] = argv as [string, ...string[]];
     const timeoutMs = req.timeoutMs ?? this.opts.timeoutMs ?? 300_000;
     const max = this.opts.maxOutput ?? 1024 * 1024;
     return new Promise((resolve, reject) => {
       const child = spawn(cmd, args, {
         cwd: this.opts.cwd,
-        env: this.opts.env ?? process.env,
+        env,
+        shell: false, // never: values are argv entries and environment variables, not shell text
         stdio: ['pipe', 'pipe', 'pipe'],
         detached: true, // its own process group, so a timeout kills what it started too
       });

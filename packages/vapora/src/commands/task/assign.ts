@@ -10,7 +10,7 @@ export function renderAssign(
 ) {
   const c = r.chosen;
   if (c) {
-    const verb = r.dryRun ? 'would go to' : 'assigned to';
+    const verb = r.dryRun ? 'would go to' : r.approval ? 'will go to' : 'assigned to';
     log(`task ${r.task.id} ${verb} ${c.agentId} (score ${c.score.toFixed(3)})`);
   }
   table(
@@ -23,7 +23,11 @@ export function renderAssign(
       why: x.eligible ? x.explain : `excluded: ${x.reason}`,
     })),
   );
-  if (!r.dryRun) log(r.dispatched ? 'dispatched to the work queue' : 'queued: vapora serve dispatches it');
+  if (r.approval)
+    log(
+      `waits for approval ${r.approval.id} (${r.approval.role} work): vapora approve ${r.task.id} / vapora reject ${r.task.id}`,
+    );
+  else if (!r.dryRun) log(r.dispatched ? 'dispatched to the work queue' : 'queued: vapora serve dispatches it');
 }
 
 export default class TaskAssign extends VaporaCommand<typeof TaskAssign> {
