@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { NickelError } from './errors.js';
+import type { Pos } from './ast.js';
+import { DEFAULT_MAX_ERRORS, Recovery } from './diagnostics.js';
+import { NickelError, type Span } from './errors.js';
 import type { EvalOptions, ExportFormat } from './index.js';
 import { FUNCTION } from './index.js';
 import { type Num, NumError } from './number.js';
@@ -58,6 +60,107 @@ export async function exportSource(
     const plain = toPlain(prog.ev, v, opts.field ? opts.field.split('.') : []);
     return renderExport(plain, opts.format ?? 'json');
   });
+}
+
+/** An export that reports every independent error, and says where each exported value came from. */
+export interface DiagnosedExport {
+  /** The JSON export (as `exportSource` gives it) when there were no errors. */
+  json?: string;
+  /** With errors: the export with null where a value failed (for checks that can go on). */
+  partial?: string;
+  /** Every error, in the order met, up to the cap. */
+  errors: NickelError[];
+  /** Errors past the cap, only counted. */
+  omitted: number;
+  /**
+   * Where the exported value at `path` (`['taskservs', 1, 'depends_on', 0]`) was written: the deepest
+   * position in the root file (else in any file). With `literal`, the first enclosing expression that
+   * spells that string, narrowed to it (the `"db-1"` of `server "db-1" "primary"`); with `name`, the
+   * field's name rather than its definition.
+   */
+  locate(path: (string | number)[], opts?: { literal?: string; name?: boolean }): Span | undefined;
+}
+
+export async function exportDiagnosed(
+  source: string,
+  opts: { filename?: string; importPaths?: string[]; maxErrors?: number } = {},
+): Promise<DiagnosedExport> {
+  const { prog, filename } = program(opts);
+  const recover = new Recovery(opts.maxErrors ?? DEFAULT_MAX_ERRORS);
+  let root: Value | undefined;
+  let json: string | undefined;
+  let partial: string | undefined;
+  try {
+    guard(() => {
+      const node = prog.load(source, filename);
+      prog.ev.recover = recover;
+      root = prog.evaluate(node);
+      const plain = toPlain(prog.ev, root, [], recover);
+      if (recover.errors.length === 0) json = renderExport(plain, 'json');
+      else partial = renderExport(plain, 'json');
+    });
+  } catch (e) {
+    if (!(e instanceof NickelError)) throw e;
+    recover.add(e);
+  } finally {
+    prog.ev.recover = undefined;
+  }
+  return {
+    ...(json !== undefined ? { json } : {}),
+    ...(partial !== undefined ? { partial } : {}),
+    errors: recover.errors,
+    omitted: recover.omitted,
+    locate: (path, o = {}) => (root ? locate(prog, root, filename, path, o) : undefined),
+  };
+}
+
+function locate(
+  prog: Program,
+  root: Value,
+  rootFile: string,
+  path: (string | number)[],
+  o: { literal?: string; name?: boolean },
+): Span | undefined {
+  const found: { value?: Pos; name?: Pos }[] = [];
+  let v: Value | undefined = root;
+  try {
+    for (const seg of path) {
+      if (!v) break;
+      let t: Thunk | undefined;
+      let name: Pos | undefined;
+      if (v.k === 'array' && typeof seg === 'number') t = v.items[seg];
+      else if (v.k === 'record' && prog.ev.hasField(v, String(seg))) {
+        t = prog.ev.fieldThunk(v, String(seg));
+        name = v.template.get(String(seg))?.pieces.find((p) => p.namePos)?.namePos;
+      }
+      if (!t) break;
+      found.push({ ...(t.pos ? { value: t.pos } : {}), ...(name ? { name } : {}) });
+      v = t.force();
+    }
+  } catch {
+    // A part that does not evaluate: what was found so far is the answer.
+  }
+  const inRoot = (p: Pos | undefined) => p !== undefined && p.src.file === rootFile;
+  if (o.literal !== undefined) {
+    const quoted = JSON.stringify(o.literal);
+    for (let i = found.length - 1; i >= 0; i--) {
+      const p = found[i]?.value;
+      if (!p || !inRoot(p)) continue;
+      const at = p.src.text.slice(p.start, p.end).indexOf(quoted);
+      if (at >= 0) return p.src.span(p.start + at, p.start + at + quoted.length);
+    }
+  }
+  if (o.name && found.length === path.length) {
+    const n = found.at(-1)?.name;
+    if (n && inRoot(n)) return n.src.span(n.start, n.end);
+  }
+  for (const pick of [inRoot, (p: Pos | undefined) => p !== undefined]) {
+    for (let i = found.length - 1; i >= 0; i--) {
+      const p = found[i]?.value;
+      if (p && pick(p)) return p.src.span(p.start, p.end);
+    }
+  }
+  return undefined;
 }
 
 /** `servers.0.spec`: record fields by name, array elements by index; only that subtree is computed. */

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
+import type { DiagnosedExport } from './api.js';
 import { NickelError } from './errors.js';
 import type { ExportFormat } from './index.js';
 
@@ -17,6 +18,11 @@ export interface NickelEngine {
   exportFile(path: string, opts?: ExportOptions): Promise<string>;
   /** Applies the contract in `contractPath` to the data (or Nickel) file `dataPath`; returns the checked value as JSON. */
   checkFile(dataPath: string, contractPath: string, opts?: { importPaths?: string[] }): Promise<string>;
+  /**
+   * Exports as JSON and reports every independent error (up to `maxErrors`) with the positions of
+   * exported values; only the builtin evaluator can (the binary stops at its first error).
+   */
+  exportDiagnosed?(path: string, opts?: { importPaths?: string[]; maxErrors?: number }): Promise<DiagnosedExport>;
 }
 
 export type EngineChoice = 'builtin' | 'auto' | 'binary';
@@ -62,6 +68,14 @@ export class BuiltinEngine implements NickelEngine {
   async exportFile(path: string, opts: ExportOptions = {}): Promise<string> {
     const api = await import('./api.js');
     return api.exportSource(api.readSource(path), { ...opts, filename: resolve(path) });
+  }
+
+  async exportDiagnosed(
+    path: string,
+    opts: { importPaths?: string[]; maxErrors?: number } = {},
+  ): Promise<DiagnosedExport> {
+    const api = await import('./api.js');
+    return api.exportDiagnosed(api.readSource(path), { ...opts, filename: resolve(path) });
   }
 
   async checkFile(dataPath: string, contractPath: string, opts: { importPaths?: string[] } = {}): Promise<string> {

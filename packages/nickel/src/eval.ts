@@ -1,5 +1,6 @@
 import type { Annotation, BinOp, FieldName, Meta, Node, Pattern, Pos, Priority } from './ast.js';
 import { emptyMeta } from './ast.js';
+import { closestName, type Recovery } from './diagnostics.js';
 import { NickelError } from './errors.js';
 import { Num } from './number.js';
 import {
@@ -38,6 +39,9 @@ export function fn(name: string, call: (arg: Thunk) => Value): FnValue {
 }
 
 export class Evaluator {
+  /** When set, violations that leave the rest of the value usable are recorded here instead of thrown. */
+  recover: Recovery | undefined;
+
   constructor(readonly loader: Loader) {}
 
   // ------------------------------------------------------------------ terms
@@ -522,7 +526,7 @@ export class Evaluator {
       const names = f.path.map((p) => this.fieldName(p, env));
       const [head, ...rest] = names as [string, ...string[]];
       if (rest.length === 0) {
-        const piece: Piece = { meta: f.meta, pos: f.pos };
+        const piece: Piece = { meta: f.meta, pos: f.pos, namePos: (f.path[0] as FieldName).pos };
         const value = f.value;
         if (value) piece.build = (rec) => this.thunk(value, envFor(rec), [...path, head]);
         piece.env = env;
@@ -534,6 +538,7 @@ export class Evaluator {
         add(head, {
           meta: emptyMeta(),
           pos: f.pos,
+          namePos: (f.path[0] as FieldName).pos,
           build: (rec) => Thunk.of(this.nestedRecord(rest, f, envFor(rec), [...path, head]), f.pos),
         });
       }
@@ -553,21 +558,27 @@ export class Evaluator {
 
   private nestedRecord(
     names: string[],
-    f: { meta: Meta; value?: Node; pos: Pos },
+    f: { meta: Meta; value?: Node; pos: Pos; path: FieldName[] },
     scope: Env,
     path: string[],
   ): RecordValue {
     const [head, ...rest] = names as [string, ...string[]];
     const template = new Map<string, FieldTemplate>();
+    const namePos = f.path[f.path.length - 1 - rest.length]?.pos;
     if (rest.length === 0) {
-      const piece: Piece = { meta: f.meta, pos: f.pos, env: scope };
+      const piece: Piece = { meta: f.meta, pos: f.pos, env: scope, ...(namePos ? { namePos } : {}) };
       const value = f.value;
       if (value) piece.build = () => this.thunk(value, scope, [...path, head]);
       template.set(head, { pieces: [piece] });
     } else {
       template.set(head, {
         pieces: [
-          { meta: emptyMeta(), pos: f.pos, build: () => Thunk.of(this.nestedRecord(rest, f, scope, [...path, head])) },
+          {
+            meta: emptyMeta(),
+            pos: f.pos,
+            ...(namePos ? { namePos } : {}),
+            build: () => Thunk.of(this.nestedRecord(rest, f, scope, [...path, head])),
+          },
         ],
       });
     }
@@ -779,14 +790,37 @@ export class Evaluator {
       if (!c.open) {
         const extra = this.fieldNames(v).filter((n) => !c.template.has(n));
         if (extra.length > 0) {
-          return blame(
-            childLabel(label, { message: `extra field \`${extra[0]}\``, path: [...label.path, extra[0] as string] }),
-            value.pos,
-          );
+          const known = [...c.template.keys()];
+          const errors = extra.map((n) => this.extraField(label, v, n, known, value.pos));
+          // Recovering: each extra field is one error, and the record is still checked field by field.
+          if (!this.recover) throw errors[0];
+          for (const e of errors) this.recover.add(e);
         }
       }
       return mergeRecords(v, c, label.contractPos, label.path);
     }, value.pos);
+  }
+
+  /** The blame error of a field the record contract does not have: at the field's name, with the nearest known name. */
+  private extraField(label: Label, v: RecordValue, name: string, known: string[], fallback?: Pos): NickelError {
+    const close = closestName(name, known);
+    const at = v.template.get(name)?.pieces.find((p) => p.namePos)?.namePos ?? fallback;
+    try {
+      return blame(
+        childLabel(label, {
+          message: `extra field \`${name}\`${close ? ` (did you mean \`${close}\`?)` : ''}`,
+          path: [...label.path, name],
+          // The fields it has, rather than the source of a long record literal.
+          ...(!label.contractName || label.contractName.startsWith('{')
+            ? { contractName: `{ ${known.slice(0, 8).join(', ')}${known.length > 8 ? ', ..' : ''} }` }
+            : {}),
+        }),
+        at,
+      );
+    } catch (e) {
+      if (e instanceof NickelError) return e;
+      throw e;
+    }
   }
 
   /** Types in term position: record types, dictionaries, enum types, forall (erased). */
@@ -897,8 +931,13 @@ export class Evaluator {
             }
           }
           if (!open) {
-            const extra = names.find((n) => !fields.some((f) => f.name === n));
-            if (extra) return blame(childLabel(label, { message: `extra field \`${extra}\`` }), value);
+            const extra = names.filter((n) => !fields.some((f) => f.name === n));
+            if (extra.length > 0) {
+              const known = fields.map((f) => f.name);
+              const errors = extra.map((n) => this.extraField(label, v, n, known, value.pos));
+              if (!this.recover) throw errors[0];
+              for (const e of errors) this.recover.add(e);
+            }
           }
           const template = new Map<string, FieldTemplate>();
           for (const [n, f] of v.template) {

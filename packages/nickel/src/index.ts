@@ -56,7 +56,9 @@ export async function exportFile(
   return api.exportSource(api.readSource(path), { ...opts, filename: path });
 }
 
-export { formatFieldPath, formatNickelError, nickelErrorJson } from './report.js';
+export type { DiagnosedExport } from './api.js';
+export { closestName, DEFAULT_MAX_ERRORS, editDistance } from './diagnostics.js';
+export { displayPath, formatFieldPath, formatNickelError, nickelErrorJson } from './report.js';
 
 /**
  * Applies a contract to plain data: `contract` is Nickel source or the path of a .ncl file.

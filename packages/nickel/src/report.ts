@@ -1,8 +1,19 @@
-import { relative } from 'node:path';
+import { isAbsolute, relative, sep } from 'node:path';
 import type { NickelError, Span } from './errors.js';
 
-const where = (s: Span, cwd: string) =>
-  `${s.file.startsWith('/') ? relative(cwd, s.file) || s.file : s.file}:${s.line}:${s.column}`;
+/**
+ * A file as people should read it: relative to the working directory when it is inside; a schema
+ * outside it as `schemas/server.ncl` (not `../../../…/schemas/server.ncl`); anything else absolute.
+ */
+export function displayPath(file: string, cwd = process.cwd()): string {
+  if (!isAbsolute(file)) return file;
+  const rel = relative(cwd, file);
+  if (rel && !rel.startsWith('..') && !isAbsolute(rel)) return rel;
+  const at = file.lastIndexOf(`${sep}schemas${sep}`);
+  return at >= 0 ? file.slice(at + 1) : file;
+}
+
+const where = (s: Span, cwd: string) => `${displayPath(s.file, cwd)}:${s.line}:${s.column}`;
 
 /** `servers[2].spec.disk_gb` */
 export function formatFieldPath(path: string[]): string {

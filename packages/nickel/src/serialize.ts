@@ -1,5 +1,6 @@
 import { parse as parseToml } from 'smol-toml';
 import { type Document, isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Node as YamlNode } from 'yaml';
+import type { Recovery } from './diagnostics.js';
 import { NickelError } from './errors.js';
 import type { Evaluator } from './eval.js';
 import { Num } from './number.js';
@@ -10,12 +11,24 @@ import { fieldNotExported, formatPath, Thunk, typeName, type Value } from './val
 export type Plain = null | boolean | string | Num | Plain[] | { [k: string]: Plain };
 
 /** Deeply evaluates `v` into a Plain tree, skipping not_exported and undefined optional fields. */
-export function toPlain(ev: Evaluator, v: Value, path: string[] = []): Plain {
-  return plainAt(ev, v, [...path]);
+export function toPlain(ev: Evaluator, v: Value, path: string[] = [], recover?: Recovery): Plain {
+  return plainAt(ev, v, [...path], recover);
+}
+
+/** Forces one member; when recovering, an error is recorded and the member is left out (undefined). */
+function member(ev: Evaluator, t: Thunk, path: string[], recover: Recovery | undefined): Value | undefined {
+  if (!recover) return ev.forceAt(t, path);
+  try {
+    return ev.forceAt(t, path);
+  } catch (e) {
+    if (!(e instanceof NickelError)) throw e;
+    recover.add(e);
+    return undefined;
+  }
 }
 
 /** `path` is one mutable stack for the whole walk: it is copied only into an error. */
-function plainAt(ev: Evaluator, v: Value, path: string[]): Plain {
+function plainAt(ev: Evaluator, v: Value, path: string[], recover?: Recovery): Plain {
   switch (v.k) {
     case 'null':
       return null;
@@ -26,12 +39,13 @@ function plainAt(ev: Evaluator, v: Value, path: string[]): Plain {
       return v.v;
     case 'enum':
       if (!v.arg) return v.tag;
-      return nonSerializable(`the enum variant '${v.tag}`, [...path]);
+      return nonSerializable(`the enum variant '${v.tag}`, [...path], recover);
     case 'array': {
       const out: Plain[] = new Array(v.items.length);
       for (let i = 0; i < v.items.length; i++) {
         path.push(`[${i}]`);
-        out[i] = plainAt(ev, ev.forceAt(v.items[i] as Thunk, path), path);
+        const item = member(ev, v.items[i] as Thunk, path, recover);
+        out[i] = item === undefined ? null : plainAt(ev, item, path, recover);
         path.pop();
       }
       return out;
@@ -42,21 +56,25 @@ function plainAt(ev: Evaluator, v: Value, path: string[]): Plain {
         const f = v.template.get(n);
         if (f && fieldNotExported(f)) continue;
         path.push(n);
-        out[n] = plainAt(ev, ev.forceAt(ev.fieldThunk(v, n), path), path);
+        const field = member(ev, ev.fieldThunk(v, n), path, recover);
+        out[n] = field === undefined ? null : plainAt(ev, field, path, recover);
         path.pop();
       }
       return out;
     }
     default:
-      return nonSerializable(`a ${typeName(v)}`, [...path]);
+      return nonSerializable(`a ${typeName(v)}`, [...path], recover);
   }
 }
 
-function nonSerializable(what: string, path: string[]): never {
-  throw new NickelError('EvalError::NonSerializable', `non serializable term: ${what} cannot be exported`, {
+function nonSerializable(what: string, path: string[], recover?: Recovery): null {
+  const e = new NickelError('EvalError::NonSerializable', `non serializable term: ${what} cannot be exported`, {
     fieldPath: path,
     notes: path.length ? [`When exporting field \`${formatPath(path)}\``] : [],
   });
+  if (!recover) throw e;
+  recover.add(e);
+  return null;
 }
 
 export function serialize(ev: Evaluator, format: string, v: Value): string {

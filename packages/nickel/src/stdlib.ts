@@ -216,6 +216,9 @@ export function buildStd(ev: Evaluator): RecordValue {
   };
   /** Runs the immediate part of a contract: 'Ok value or 'Error { message, notes }. */
   const check = (c: Value, label: Label, value: Thunk): Value => {
+    // A check that catches blame must see it: no error recovery inside.
+    const recover = ev.recover;
+    ev.recover = undefined;
     try {
       const out = ev.applyContractValue(c, label, value);
       const forced = out.force();
@@ -228,6 +231,8 @@ export function buildStd(ev: Evaluator): RecordValue {
         return tag('Error', frozen(fields));
       }
       throw e;
+    } finally {
+      ev.recover = recover;
     }
   };
   const errorToLabel = (label: Label, err: Value | undefined): Label => {

@@ -118,6 +118,8 @@ export interface Piece {
   /** Contracts already evaluated (from applying a dictionary or record contract). */
   contracts?: PendingContract[];
   pos?: Pos;
+  /** The field's name in the source (`memroy_gb` of `spec.memroy_gb = 4`): where a caret points at the field. */
+  namePos?: Pos;
 }
 
 export interface PendingContract {

@@ -5,8 +5,17 @@ import { Flags } from '@oclif/core';
 import { StratumCommand } from '@stratumiops/shared/cli/command';
 import { usageError } from '@stratumiops/shared/errors';
 import type { RuntimeSettings } from './adapters/runtime.js';
+import type { CheckContext } from './core/check.js';
 import type { Desired, InfraConfig } from './core/desired.js';
-import { engineFor, importPaths, type NickelSettings, nickelFailure } from './core/nickel.js';
+import {
+  type ConfigReport,
+  checkConfig,
+  configFailure,
+  engineFor,
+  importPaths,
+  type NickelSettings,
+  nickelFailure,
+} from './core/nickel.js';
 import type { StateStore } from './core/state.js';
 import { readProviders, sha256 } from './core/workspace.js';
 import { tool } from './tool.js';
@@ -49,16 +58,30 @@ export abstract class ProvCommand<T extends typeof Command = typeof Command> ext
     return openStateStore((this.settings.values as { state: string }).state);
   }
 
-  /** Exports the config (contracts applied: a violation is exit 3 before any provider is touched). */
+  /** What the config checks need to know of the workspace: taskserv definitions, provider settings. */
+  async checkContext(): Promise<CheckContext> {
+    const { definitionDirs, listDefinitionFiles } = await import('./core/taskserv.js');
+    const v = this.settings.values as { taskservs: { dirs: string[] } };
+    const dirs = definitionDirs(v.taskservs.dirs.map((d) => resolve(d)));
+    const zone = readProviders().upcloud?.zone;
+    return { definitions: [...listDefinitionFiles(dirs).keys()], ...(zone ? { upcloudZone: zone } : {}) };
+  }
+
+  /**
+   * Exports the config with its contracts and runs every check plan makes on it: any violation is exit 3,
+   * with all the errors found, before any provider is touched.
+   */
   protected async loadInfra(path: string): Promise<LoadedInfra> {
     const engine = await engineFor(this.nickel);
-    let text: string;
+    let report: ConfigReport;
     try {
-      text = await engine.exportFile(path, { format: 'json', importPaths: this.importPaths([]) });
+      report = await checkConfig(engine, path, this.importPaths([]), await this.checkContext());
     } catch (e) {
       throw nickelFailure(e);
     }
-    const infra = JSON.parse(text) as InfraConfig;
+    if (!report.infra || report.json === undefined) throw configFailure(path, report);
+    const text = report.json;
+    const infra = report.infra;
     const { desiredResources } = await import('./core/desired.js');
     const keyFile = readProviders().aws?.ssh_keys[0];
     let awsLoginKey: string | undefined;

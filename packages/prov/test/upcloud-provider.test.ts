@@ -194,8 +194,10 @@ describe('upcloud provider against a local UpCloud API 1.3 server', () => {
 
     writeFileSync(join(ws.cwd, 'prov.ncl'), config('web "web-1" {}, web "web-2" {}', ''));
     const noZone = await prov(ws, ['apply', '-y', '--target', 'server.web-2']);
-    expect(noZone.code).toBe(1);
-    expect(noZone.stderr).toContain('server.web-2: no UpCloud zone');
+    // Caught with the config's checks (exit 3, with the position), before the API is asked anything.
+    expect(noZone.code).toBe(3);
+    expect(noZone.stderr).toContain('server web-2: no UpCloud zone');
+    expect(noZone.stderr).toMatch(/--> prov\.ncl:\d+:\d+/);
     expect(api.inventory()).toEqual(before);
   }, 120_000);
 

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   type EngineChoice,
@@ -8,9 +8,13 @@ import {
   type NickelEngine,
   NickelError,
   nickelErrorJson,
+  type Span,
   selectEngine,
 } from '@stratumiops/nickel';
 import { StratumError, usageError } from '@stratumiops/shared/errors';
+import { type CheckContext, checkInfra } from './check.js';
+import { desiredResources, type InfraConfig } from './desired.js';
+import { CycleError, topoSort } from './graph.js';
 
 export interface NickelSettings {
   engine: EngineChoice;
@@ -60,4 +64,135 @@ export function workspaceConfigs(cwd = process.cwd()): string[] {
     });
   }
   return files;
+}
+
+/** Errors of one config, all of them (capped), in the order of the file. */
+export interface ConfigReport {
+  /** The JSON export and the config it holds, when the config is valid. */
+  json?: string;
+  infra?: InfraConfig;
+  errors: NickelError[];
+  /** Errors past the cap, only counted. */
+  omitted: number;
+  /** What plan would warn about (parts of the config that are ignored). */
+  warnings: string[];
+}
+
+const MAX_ERRORS = 50;
+
+/**
+ * Everything `plan` checks before it touches state or a provider, in one run: the contracts (every
+ * independent violation), then the references between servers, hosts and taskservs, the taskserv
+ * definitions and versions, provider settings and dependency cycles. Each error has file:line:col when the
+ * builtin evaluator ran (a `nickel` binary stops at its first error and gives no positions of values).
+ */
+export async function checkConfig(
+  engine: NickelEngine,
+  file: string,
+  importPaths: string[],
+  ctx: CheckContext,
+): Promise<ConfigReport> {
+  let errors: NickelError[] = [];
+  let omitted = 0;
+  const warnings: string[] = [];
+  let json: string | undefined;
+  let partial: unknown;
+  let locate: ((path: (string | number)[], o?: { literal?: string }) => Span | undefined) | undefined;
+  if (engine.exportDiagnosed) {
+    const r = await engine.exportDiagnosed(file, { importPaths, maxErrors: MAX_ERRORS });
+    errors = r.errors;
+    omitted = r.omitted;
+    json = r.json;
+    partial = r.json !== undefined ? JSON.parse(r.json) : r.partial !== undefined ? JSON.parse(r.partial) : undefined;
+    locate = r.locate;
+  } else {
+    try {
+      json = await engine.exportFile(file, { format: 'json', importPaths });
+      partial = JSON.parse(json);
+    } catch (e) {
+      if (!(e instanceof NickelError)) throw e;
+      errors.push(e);
+    }
+  }
+  if (partial && typeof partial === 'object') {
+    const infra = partial as InfraConfig;
+    for (const issue of checkInfra(infra, ctx)) {
+      const span = locate?.(issue.path, issue.literal !== undefined ? { literal: issue.literal } : {});
+      errors.push(
+        new NickelError('ConfigError', issue.message, {
+          fieldPath: issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : p)),
+          ...(span ? { span } : {}),
+          ...(issue.hint ? { notes: [issue.hint] } : {}),
+        }),
+      );
+    }
+    if (errors.length === 0) {
+      try {
+        const { resources, warnings: w } = desiredResources(infra);
+        warnings.push(...w);
+        topoSort(resources.map((r) => ({ id: r.address, deps: r.deps })));
+      } catch (e) {
+        if (!(e instanceof StratumError)) throw e;
+        errors.push(
+          new NickelError(e instanceof CycleError ? 'ConfigError::Cycle' : 'ConfigError', e.message, {
+            ...(e.hint ? { notes: [e.hint] } : {}),
+          }),
+        );
+      }
+    }
+  }
+  errors = sortErrors(errors, file);
+  if (errors.length > MAX_ERRORS) {
+    omitted += errors.length - MAX_ERRORS;
+    errors = errors.slice(0, MAX_ERRORS);
+  }
+  if (errors.length > 0 || json === undefined) return { errors, omitted, warnings };
+  return { json, infra: JSON.parse(json) as InfraConfig, errors, omitted, warnings };
+}
+
+/** In the order of the config file; errors elsewhere (schemas, imports) and without a position after. */
+function sortErrors(errors: NickelError[], file: string): NickelError[] {
+  const rank = (e: NickelError) => (!e.span ? 2 : e.span.file === file ? 0 : 1);
+  return errors
+    .map((e, i) => ({ e, i }))
+    .sort((a, b) => {
+      const ra = rank(a.e);
+      const rb = rank(b.e);
+      if (ra !== rb) return ra - rb;
+      const sa = a.e.span;
+      const sb = b.e.span;
+      if (sa && sb && sa.file === sb.file && sa.offset !== sb.offset) return sa.offset - sb.offset;
+      return a.i - b.i;
+    })
+    .map((x) => x.e);
+}
+
+/** The readable report of a config's errors: one block each, then how many were left out. */
+export function formatConfigErrors(r: ConfigReport, cwd = process.cwd()): string {
+  const blocks = r.errors.map((e) => formatNickelError(e, cwd));
+  if (r.omitted > 0)
+    blocks.push(
+      `... and ${r.omitted} more error${r.omitted === 1 ? '' : 's'} (the first ${r.errors.length} are shown)`,
+    );
+  return blocks.join('\n\n');
+}
+
+/** A config's errors as the command error: exit 3, every error in the details and the display. */
+export function configFailure(file: string, r: ConfigReport, cwd = process.cwd()): StratumError {
+  if (r.errors.length === 1 && r.omitted === 0) return nickelFailure(r.errors[0]) as StratumError;
+  const total = r.errors.length + r.omitted;
+  const first = r.errors[0];
+  return new StratumError(
+    'validation',
+    `${total} errors in ${relativeTo(cwd, file)}${first ? `; the first: ${first.title}` : ''}`,
+    {
+      details: { errors: r.errors.map((e) => nickelErrorJson(e, cwd)), omitted: r.omitted },
+      display: `${formatConfigErrors(r, cwd)}\n\nprov: ${total} errors in ${relativeTo(cwd, file)}`,
+    },
+  );
+}
+
+function relativeTo(cwd: string, file: string): string {
+  const rel = relative(cwd, file);
+  return rel && !rel.startsWith('..') ? rel : file;
 }

@@ -1,0 +1,171 @@
+import { closestName } from '@stratumiops/nickel';
+import type { InfraConfig } from './desired.js';
+
+/**
+ * One problem of a configuration that its contracts cannot see: a reference to something that is not
+ * there, a duplicate, a setting a provider needs. `path` is the exported value at fault (for file:line:col),
+ * `literal` the string it spells (the caret goes under it).
+ */
+export interface ConfigIssue {
+  message: string;
+  path: (string | number)[];
+  literal?: string;
+  hint?: string;
+}
+
+export interface CheckContext {
+  /** Names of the taskserv definitions prov can find. */
+  definitions: string[];
+  /** Provider settings of the workspace (.prov/providers.json). */
+  upcloudZone?: string;
+}
+
+/** Providers prov can plan servers on; the others are warned about and ignored. */
+export const SERVER_PROVIDERS = ['local', 'aws', 'upcloud'];
+
+/** `3.5.16`, `15`, `v1.28.3`, `1.7.22-1`, `2.1~rc1`. */
+const VERSION = /^v?\d+(\.\d+)*([-+~][0-9A-Za-z.+~-]*)?$/;
+
+const str = (x: unknown): string | undefined => (typeof x === 'string' ? x : undefined);
+const didYouMean = (name: string, candidates: Iterable<string>) => {
+  const c = closestName(name, candidates);
+  return c ? ` (did you mean \`${c}\`?)` : '';
+};
+
+/**
+ * The checks `plan` would make on the references of a configuration, all of them at once. The config
+ * may be partial (null where a contract failed): whatever is missing is skipped, not reported twice.
+ */
+export function checkInfra(cfg: InfraConfig, ctx: CheckContext): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const servers = Array.isArray(cfg.servers) ? cfg.servers : [];
+  const hosts = cfg.hosts && typeof cfg.hosts === 'object' ? cfg.hosts : {};
+  const taskservs = Array.isArray(cfg.taskservs) ? cfg.taskservs : [];
+  const serverNames = servers.map((s) => str(s?.name)).filter((n): n is string => n !== undefined);
+  const machines = new Set([...serverNames, ...Object.keys(hosts)]);
+
+  const seen = new Map<string, number>();
+  servers.forEach((s, i) => {
+    const name = str(s?.name);
+    if (!s || name === undefined) return;
+    const first = seen.get(name);
+    if (first !== undefined) {
+      issues.push({
+        message: `server ${name} is declared twice (servers[${first}] and servers[${i}])`,
+        path: ['servers', i, 'name'],
+        literal: name,
+        hint: 'server names are unique: rename or remove one',
+      });
+    } else seen.set(name, i);
+    const provider = str(s.provider);
+    if (provider === 'local' && !hosts[name]) {
+      issues.push({
+        message: `server ${name} uses the local provider but hosts has no entry ${name}${didYouMean(name, Object.keys(hosts))}`,
+        path: ['servers', i, 'name'],
+        literal: name,
+        hint: `add hosts.${name} = { address = "..." } to the config`,
+      });
+    }
+    if (provider === 'upcloud' && !str(s.zone) && !str(cfg.region) && !ctx.upcloudZone) {
+      issues.push({
+        message: `server ${name}: no UpCloud zone`,
+        path: ['servers', i, 'provider'],
+        hint: 'set region (e.g. fi-hel1) in the config, zone on the server, or prov provider add upcloud --zone',
+      });
+    }
+    const deps = (s as { depends_on?: unknown }).depends_on;
+    if (Array.isArray(deps)) {
+      deps.forEach((d, j) => {
+        const dep = str(d);
+        if (dep === undefined) return;
+        if (dep === name)
+          issues.push({
+            message: `server ${name} depends on itself`,
+            path: ['servers', i, 'depends_on', j],
+            literal: dep,
+          });
+        else if (!serverNames.includes(dep))
+          issues.push({
+            message: `server ${name} depends on ${dep}, which is not in servers${didYouMean(dep, serverNames)}`,
+            path: ['servers', i, 'depends_on', j],
+            literal: dep,
+            hint: `servers: ${serverNames.join(', ') || 'none'}`,
+          });
+      });
+    }
+  });
+
+  const tsNames = taskservs.map((t) => str(t?.name)).filter((n): n is string => n !== undefined);
+  const placed = new Set<string>();
+  taskservs.forEach((t, i) => {
+    const name = str(t?.name);
+    if (!t || name === undefined) return;
+    if (Array.isArray(t.hosts)) {
+      t.hosts.forEach((h, j) => {
+        const host = str(h);
+        if (host === undefined) return;
+        if (placed.has(`${name}\0${host}`)) {
+          issues.push({
+            message: `taskserv ${name} is declared twice on ${host}`,
+            path: ['taskservs', i, 'hosts', j],
+            literal: host,
+            hint: 'a taskserv is installed once per host: remove the repeated host',
+          });
+        }
+        placed.add(`${name}\0${host}`);
+      });
+    }
+    if (ctx.definitions.length > 0 && !ctx.definitions.includes(name)) {
+      issues.push({
+        message: `no taskserv definition '${name}'${didYouMean(name, ctx.definitions)}`,
+        path: ['taskservs', i, 'name'],
+        literal: name,
+        hint: `have: ${[...ctx.definitions].sort().join(', ')} (or add <name>.ncl to a [taskservs] dirs folder)`,
+      });
+    }
+    const version = str(t.version);
+    if (version !== undefined && !VERSION.test(version)) {
+      issues.push({
+        message: `taskserv ${name}: "${version}" is not a version number`,
+        path: ['taskservs', i, 'version'],
+        literal: version,
+        hint: 'give a release such as "3.5.16" or "15", or leave version out for the definition\'s own',
+      });
+    }
+    if (Array.isArray(t.hosts)) {
+      t.hosts.forEach((h, j) => {
+        const host = str(h);
+        if (host === undefined || machines.has(host)) return;
+        issues.push({
+          message: `taskserv ${name} runs on ${host}, which is neither a server nor in hosts${didYouMean(host, machines)}`,
+          path: ['taskservs', i, 'hosts', j],
+          literal: host,
+          hint: `add hosts.${host} = { address = "..." }`,
+        });
+      });
+    }
+    if (Array.isArray(t.depends_on)) {
+      t.depends_on.forEach((d, j) => {
+        const dep = str(d);
+        if (dep === undefined || tsNames.includes(dep)) return;
+        issues.push({
+          message: `taskserv ${name} depends on ${dep}, which is not in taskservs${didYouMean(dep, tsNames)}`,
+          path: ['taskservs', i, 'depends_on', j],
+          literal: dep,
+          hint: `taskservs: ${tsNames.join(', ') || 'none'}`,
+        });
+      });
+    }
+    if (t.config && typeof t.config === 'object') {
+      for (const k of Object.keys(t.config)) {
+        if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) continue;
+        issues.push({
+          message: `taskserv ${name}: config key ${JSON.stringify(k)} is not a valid variable name`,
+          path: ['taskservs', i, 'config', k],
+          hint: 'config keys become environment variables of the steps: letters, digits and _',
+        });
+      }
+    }
+  });
+  return issues;
+}
