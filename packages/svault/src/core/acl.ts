@@ -205,6 +205,30 @@ export class PolicyStore {
     return allowed;
   }
 
+  /**
+   * Whether the token's policies could allow anything at `prefix` or below it (Vault's
+   * hasMountAccess, for the UI mount listings). Scope-only statements are looked at; a policy
+   * with conditions can only be decided per path, so it counts as access.
+   */
+  mayAccessUnder(principal: AclPrincipal, prefix: string): boolean {
+    for (const name of principal.policies) {
+      const c = this.compiled.get(name);
+      if (!c) continue;
+      if (c.scopes === undefined) return true;
+      for (const s of c.scopes) {
+        if (!s.permit || s.principal === 'none' || s.resource === 'none') continue;
+        if (s.principal !== undefined) {
+          const p = s.principal;
+          if ('token' in p ? p.token !== principal.accessor : !principal.policies.includes(p.policy)) continue;
+        }
+        if (s.resource === undefined) return true;
+        const target = 'eq' in s.resource ? s.resource.eq : s.resource.in;
+        if (target.startsWith(prefix) || ('in' in s.resource && prefix.startsWith(target))) return true;
+      }
+    }
+    return false;
+  }
+
   /** Frees Cedar's copy of the set (on seal). */
   close(): void {
     this.cedar.preparsePolicySet(this.setId, { staticPolicies: {} });

@@ -128,7 +128,7 @@ export interface MountEntry {
   description: string;
   uuid: string;
   accessor: string;
-  config: { default_lease_ttl: number; max_lease_ttl: number; force_no_cache: boolean };
+  config: { default_lease_ttl: number; max_lease_ttl: number; force_no_cache: boolean; listing_visibility?: string };
   options: Record<string, string> | null;
   local: boolean;
   seal_wrap: boolean;

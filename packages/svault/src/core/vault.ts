@@ -4,7 +4,13 @@ import { AuditBroker, type AuditRequest, type AuditSettings, type AuditTicket } 
 import { Barrier } from './barrier.js';
 import type { CryptoSuite } from './crypto.js';
 import { assertEngineType, engineFactory, isEngineType } from './engines/index.js';
-import { type MountConfigIn, SystemBackend } from './engines/system.js';
+import {
+  checkLeaseTtls,
+  type MountConfigIn,
+  type MountTune,
+  normalizeMountPath,
+  SystemBackend,
+} from './engines/system.js';
 import { TokenBackend } from './engines/token.js';
 import { denied, invalid, sealedError, VaultError } from './errors.js';
 import { LeaseManager } from './leases.js';
@@ -19,7 +25,7 @@ import {
   validateSealConfig,
   writeSealConfig,
 } from './seal.js';
-import type { Storage } from './storage.js';
+import { KeyedMutex, type Storage } from './storage.js';
 import { randomBase62, SYSTEM_MAX_TTL, type TokenEntry, TokenStore } from './tokens.js';
 
 export interface MountSpec {
@@ -93,6 +99,10 @@ export class Vault {
   /** HA standby: unsealed but not serving; the active node owns timers and writes. */
   private standbyMode = false;
   private initLock: Promise<unknown> = Promise.resolve();
+  /** Serializes changes of the mount table (read, change, write). */
+  private readonly mountLock = new KeyedMutex();
+  /** Mount moves done since start: `sys/remount/status/<id>`. */
+  private readonly migrations = new Map<string, { source_mount: string; target_mount: string; status: string }>();
 
   constructor(private readonly opts: VaultOptions) {
     this.barrier = new Barrier(opts.storage, opts.suite);
@@ -330,8 +340,12 @@ export class Vault {
         description: string,
         options: Record<string, string>,
         config: MountConfigIn,
-      ) => this.enableMount(path, type, description, options, config),
-      disableMount: (path: string) => this.disableMount(path),
+      ) => this.mountLock.run('mounts', () => this.enableMount(path, type, description, options, config)),
+      disableMount: (path: string) => this.mountLock.run('mounts', () => this.disableMount(path)),
+      tuneMount: (path: string, tune: MountTune) => this.mountLock.run('mounts', () => this.tuneMount(path, tune)),
+      remount: (from: string, to: string) => this.mountLock.run('mounts', () => this.remount(from, to)),
+      remountStatus: (id: string) => this.migrations.get(id),
+      mountAccess: (caller: Caller, path: string) => this.mountAccess(caller, path),
       rotate: () => {
         if (!this.rootKey) throw sealedError();
         return this.barrier.rotate(this.rootKey);
@@ -369,6 +383,90 @@ export class Vault {
       this.router.unmount(path);
       throw e;
     }
+  }
+
+  /**
+   * Changes a mount's TTLs, description, listing visibility or options. The live entry (which the
+   * engine and the lease manager read) changes only once the new table is stored.
+   */
+  private async tuneMount(path: string, tune: MountTune): Promise<void> {
+    if (path === 'sys/' || path.startsWith('auth/token/')) throw invalid(`cannot tune "${path}"`);
+    const existing = await this.loadMounts();
+    const stored = existing.find((x) => x.path === path);
+    const live = this.router.entries().find((x) => x.path === path);
+    if (!stored || !live) throw invalid(`tune of path "${path}" failed: no mount entry found`);
+    const config = { ...stored.config };
+    if (tune.default_lease_ttl !== undefined) config.default_lease_ttl = tune.default_lease_ttl;
+    if (tune.max_lease_ttl !== undefined) config.max_lease_ttl = tune.max_lease_ttl;
+    if (tune.listing_visibility !== undefined) config.listing_visibility = tune.listing_visibility;
+    checkLeaseTtls(config.default_lease_ttl, config.max_lease_ttl);
+    let options = stored.options;
+    if (tune.options && Object.keys(tune.options).length > 0) {
+      const version = tune.options.version;
+      if (version !== undefined && stored.type === 'kv' && version !== (stored.options?.version ?? '1')) {
+        throw invalid('changing the version of a KV mount is not supported: enable a new mount and copy the secrets');
+      }
+      options = { ...(stored.options ?? {}), ...tune.options };
+    }
+    const next: MountEntry = {
+      ...stored,
+      config,
+      options,
+      description: tune.description ?? stored.description,
+    };
+    await this.barrier.put(MOUNTS_PATH, enc.encode(JSON.stringify(existing.map((x) => (x === stored ? next : x)))));
+    live.config = config;
+    live.options = options;
+    live.description = next.description;
+  }
+
+  /**
+   * Moves a mount: its data stays where it is (stored by uuid), the table and the router get the
+   * new path, and its leases are revoked first (their ids name the old path), as in Vault.
+   */
+  private async remount(fromIn: string, toIn: string): Promise<string> {
+    const norm = (p: string, what: string) => {
+      if (p !== p.trim()) throw invalid(`'${what}' path cannot contain trailing whitespace`);
+      return normalizeMountPath(p.replace(/^\/+/, ''));
+    };
+    const from = norm(fromIn, 'from');
+    const to = norm(toIn, 'to');
+    const protectedPaths = ['sys/', 'cubbyhole/', 'identity/', 'auth/token/'];
+    if (from.startsWith('auth/') !== to.startsWith('auth/')) {
+      throw invalid(
+        from.startsWith('auth/')
+          ? `cannot remount auth mount to non-auth mount "${to}"`
+          : `cannot remount to destination "${to}"`,
+      );
+    }
+    if (protectedPaths.some((p) => from.startsWith(p))) throw invalid(`cannot remount "${from}"`);
+    if (protectedPaths.some((p) => to.startsWith(p))) throw invalid(`cannot remount to destination "${to}"`);
+    const existing = await this.loadMounts();
+    const stored = existing.find((x) => x.path === from);
+    const mounted = this.router.entries().find((x) => x.path === from);
+    if (!stored || !mounted) throw invalid(`no matching mount at "${from}"`);
+    const clash = [...existing.map((m) => m.path), ...RESERVED.filter((r) => !to.startsWith('auth/') || r !== 'auth/')]
+      .filter((p) => p !== from)
+      .find((p) => p.startsWith(to) || to.startsWith(p));
+    if (clash) throw invalid(`path already in use at "${clash}"`);
+    await this.requireLeases().revokeMount(mounted);
+    const backend = this.router.byUuid(stored.uuid)?.backend;
+    await this.barrier.put(
+      MOUNTS_PATH,
+      enc.encode(JSON.stringify(existing.map((x) => (x === stored ? { ...stored, path: to } : x)))),
+    );
+    this.router.unmount(from);
+    mounted.path = to;
+    if (backend) this.router.mount(mounted, backend);
+    const id = randomUUID();
+    this.migrations.set(id, { source_mount: from, target_mount: to, status: 'success' });
+    return id;
+  }
+
+  /** Vault's hasMountAccess: root, or a policy that may allow something at or under the mount. */
+  private mountAccess(caller: Caller, path: string): boolean {
+    if (caller.isRoot) return true;
+    return this.policies?.mayAccessUnder(caller, path) ?? false;
   }
 
   private async disableMount(path: string): Promise<void> {
@@ -438,7 +536,12 @@ export class Vault {
   /** As Vault, an engine's unauthenticated paths (pki/ca, pki/crl...) answer anyone: no token is looked up. */
   private async callerFor(req: LogicalRequest): Promise<{ caller: Caller; entry?: TokenEntry }> {
     if (this.sealed || !this.tokens) throw sealedError();
-    if (this.router.isUnauthenticated(req.path)) return { caller: ANONYMOUS };
+    if (this.router.isUnauthenticated(req.path)) {
+      // No token needed and no policy checked; a valid token still tells the handler who asks
+      // (sys/internal/ui/mounts lists what that token may use).
+      const entry = req.token ? await this.tokens.lookup(req.token) : undefined;
+      return { caller: entry ? callerOf(entry, req.token as string) : ANONYMOUS };
+    }
     return this.authenticateEntry(req.token);
   }
 
@@ -636,6 +739,7 @@ function newMountEntry(
       default_lease_ttl: config.default_lease_ttl ?? 0,
       max_lease_ttl: config.max_lease_ttl ?? 0,
       force_no_cache: false,
+      ...(config.listing_visibility ? { listing_visibility: config.listing_visibility } : {}),
     },
     options: Object.keys(options).length ? options : null,
     local: false,

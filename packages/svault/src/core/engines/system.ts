@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { PolicyStore } from '../acl.js';
 import type { AuditBroker } from '../audit.js';
 import { invalid, VaultError } from '../errors.js';
@@ -16,6 +17,12 @@ export interface SystemOps {
     config: MountConfigIn,
   ): Promise<void>;
   disableMount(path: string): Promise<void>;
+  tuneMount(path: string, tune: MountTune): Promise<void>;
+  /** Moves a mount (its data goes with it, its leases are revoked); returns the migration id. */
+  remount(from: string, to: string): Promise<string>;
+  remountStatus(id: string): { source_mount: string; target_mount: string; status: string } | undefined;
+  /** Whether the caller may do anything on the mount at `path` or below it (Vault's hasMountAccess). */
+  mountAccess(caller: Caller, path: string): boolean;
   rotate(): Promise<{ term: number; installed: string }>;
   keyStatus(): { term: number; install_time: string; terms: number };
   leases(): LeaseManager;
@@ -30,6 +37,34 @@ export interface SystemOps {
 export interface MountConfigIn {
   default_lease_ttl?: number;
   max_lease_ttl?: number;
+  listing_visibility?: string;
+}
+
+/** What `sys/mounts/<path>/tune` may change; absent fields stay as they are. */
+export interface MountTune {
+  default_lease_ttl?: number;
+  max_lease_ttl?: number;
+  description?: string;
+  listing_visibility?: string;
+  options?: Record<string, string>;
+}
+
+/** Vault's system default and max lease TTL (768h): what a mount's 0 means. */
+export const SYSTEM_DEFAULT_TTL = 768 * 3600;
+
+/** A TTL as tune and enable take it: seconds, a duration, or "system" (back to the system value: 0). */
+const fTtl = () => z.union([z.literal('system').transform(() => 0), fDuration()]).describe('a duration, or "system"');
+
+const LISTING_VISIBILITY = ['', 'unauth', 'hidden'];
+
+/** Checks a pair of lease TTLs as Vault's enable and tune do (0: the system's). */
+export function checkLeaseTtls(def: number, max: number): void {
+  if (def > 0 && max > 0 && max < def) {
+    throw invalid(`backend max lease TTL of ${max} would be less than backend default lease TTL of ${def}`);
+  }
+  if (def > SYSTEM_DEFAULT_TTL && max === 0) {
+    throw invalid(`given default lease TTL greater than system max lease TTL of ${SYSTEM_DEFAULT_TTL}`);
+  }
 }
 
 function mountView(m: MountEntry) {
@@ -52,6 +87,8 @@ function mountView(m: MountEntry) {
 export class SystemBackend implements Backend {
   readonly type = 'system';
   readonly paths: PathDef[];
+  /** As in Vault: the UI mount listings answer without a token (showing only "unauth" mounts). */
+  readonly unauthenticated = [/^internal\/ui\/mounts(?:\/.*)?$/];
 
   constructor(ops: SystemOps) {
     const enable = async (
@@ -69,7 +106,7 @@ export class SystemBackend implements Backend {
         options.version = '2';
       }
       const config = (f.config as Record<string, unknown> | undefined) ?? {};
-      const dur = fDuration();
+      const dur = fTtl();
       const parsedConfig: MountConfigIn = {};
       for (const k of ['default_lease_ttl', 'max_lease_ttl'] as const) {
         if (config[k] === undefined) continue;
@@ -77,10 +114,115 @@ export class SystemBackend implements Backend {
         if (!p.success) throw invalid(`error converting input for field "config.${k}": expected a duration`);
         parsedConfig[k] = p.data;
       }
+      checkLeaseTtls(parsedConfig.default_lease_ttl ?? 0, parsedConfig.max_lease_ttl ?? 0);
+      if (config.listing_visibility !== undefined) {
+        parsedConfig.listing_visibility = listingVisibility(config.listing_visibility);
+      }
       await ops.enableMount(path, type, (f.description as string | undefined) ?? '', options, parsedConfig);
       return undefined;
     };
+    const tuneRead = async (r: RoutedRequest): Promise<HandlerResult> => {
+      const path = normalizeMountPath(r.params.path as string);
+      const m = ops.mounts().find((x) => x.path === path);
+      if (!m) throw invalid(`cannot fetch mount entry for path "${path}"`);
+      return { data: tuneView(m) };
+    };
+    const tuneWrite = async (r: RoutedRequest, f: Record<string, unknown>): Promise<HandlerResult> => {
+      const path = normalizeMountPath(r.params.path as string);
+      const tune: MountTune = {};
+      if (f.default_lease_ttl !== undefined) tune.default_lease_ttl = f.default_lease_ttl as number;
+      if (f.max_lease_ttl !== undefined) tune.max_lease_ttl = f.max_lease_ttl as number;
+      if (f.description !== undefined) tune.description = f.description as string;
+      if (f.listing_visibility !== undefined) tune.listing_visibility = listingVisibility(f.listing_visibility);
+      if (f.options !== undefined) tune.options = stringOptions(f.options as Record<string, unknown>);
+      await ops.tuneMount(path, tune);
+      return undefined;
+    };
+    const tuneFields = {
+      default_lease_ttl: fTtl(),
+      max_lease_ttl: fTtl(),
+      description: fString(),
+      listing_visibility: fString(),
+      options: fMap(),
+    };
     this.paths = [
+      {
+        pattern: /^mounts\/(?<path>.+?)\/tune$/,
+        summary: "Read or tune a secrets engine's lease TTLs, description and listing visibility",
+        fields: tuneFields,
+        operations: { read: tuneRead, update: tuneWrite, create: tuneWrite },
+      },
+      {
+        pattern: /^remount$/,
+        summary: 'Move a secrets engine or auth method to another path (its leases are revoked)',
+        sudo: true,
+        fields: { from: fString(), to: fString() },
+        operations: {
+          update: async (_r, f) => {
+            const from = f.from as string | undefined;
+            const to = f.to as string | undefined;
+            if (!from || !to) throw invalid("both 'from' and 'to' path must be specified as a string");
+            const id = await ops.remount(from, to);
+            return {
+              data: { migration_id: id },
+              warnings: [
+                'Mount move has been queued. Progress will be reported in the server log, tagged with the returned migration_id',
+              ],
+            };
+          },
+        },
+      },
+      {
+        pattern: /^remount\/status\/(?<id>[^/]+)$/,
+        summary: 'The status of a mount move',
+        operations: {
+          read: async (r) => {
+            const info = ops.remountStatus(r.params.id as string);
+            return info ? { data: { migration_id: r.params.id, migration_info: info } } : null;
+          },
+        },
+      },
+      {
+        pattern: /^internal\/ui\/mounts\/?$/,
+        summary: 'The mounts a token may use (all mount details), or those listed as "unauth" (without a token)',
+        operations: {
+          read: async (r) => {
+            const authed = r.caller.tokenHash !== '';
+            const secret: Record<string, unknown> = {};
+            const auth: Record<string, unknown> = {};
+            for (const m of ops.mounts()) {
+              const isAuth = m.path.startsWith('auth/');
+              const full = m.path;
+              const visible = m.config.listing_visibility === 'unauth' || (authed && ops.mountAccess(r.caller, full));
+              if (!visible) continue;
+              const view = authed ? mountView(m) : { type: m.type, description: m.description, options: m.options };
+              if (isAuth) auth[m.path.slice('auth/'.length)] = view;
+              else secret[m.path] = view;
+            }
+            return { data: { secret, auth } };
+          },
+        },
+      },
+      {
+        pattern: /^internal\/ui\/mounts\/(?<path>.+)$/,
+        summary: 'The mount serving a path, if the token may use it (the vault CLI finds KV versions here)',
+        operations: {
+          read: async (r) => {
+            const path = (r.params.path as string).replace(/^\/+/, '');
+            const denied = new VaultError(
+              'denied',
+              `preflight capability check returned 403, please ensure client's policies grant access to path "${path}"`,
+            );
+            // No mount and no access look the same: this path cannot be used to probe for mounts.
+            if (r.caller.tokenHash === '') throw denied;
+            const m = [...ops.mounts()]
+              .sort((a, b) => b.path.length - a.path.length)
+              .find((x) => `${path}/`.startsWith(x.path));
+            if (!m || !ops.mountAccess(r.caller, m.path)) throw denied;
+            return { data: { ...mountView(m), path: m.path } };
+          },
+        },
+      },
       {
         pattern: /^mounts\/?$/,
         summary: 'List the mounted secrets engines',
@@ -256,6 +398,34 @@ function auditPaths(ops: SystemOps): PathDef[] {
       },
     },
   ];
+}
+
+function tuneView(m: MountEntry) {
+  return {
+    description: m.description,
+    default_lease_ttl: m.config.default_lease_ttl || SYSTEM_DEFAULT_TTL,
+    max_lease_ttl: m.config.max_lease_ttl || SYSTEM_DEFAULT_TTL,
+    force_no_cache: m.config.force_no_cache,
+    ...(m.config.listing_visibility ? { listing_visibility: m.config.listing_visibility } : {}),
+    ...(m.options && Object.keys(m.options).length > 0 ? { options: m.options } : {}),
+  };
+}
+
+function listingVisibility(v: unknown): string {
+  if (typeof v !== 'string' || !LISTING_VISIBILITY.includes(v)) {
+    throw invalid(`invalid listing_visibility ${JSON.stringify(v)}: use "unauth" or "hidden"`);
+  }
+  return v;
+}
+
+function stringOptions(o: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(o)) {
+    if (typeof v === 'object' && v !== null)
+      throw invalid(`error converting input for field "options.${k}": expected a string`);
+    out[k] = String(v);
+  }
+  return out;
 }
 
 function requiredString(v: unknown, name: string): string {
