@@ -384,6 +384,7 @@ export class LlmRouter {
       reason,
       ...(blocked ? { blocked } : {}),
       budget,
+      ...(approvedPastLimit ? { overBudgetApproved: true } : {}),
     });
     if (route.pinned)
       return decision(usable([route.primary]), `pinned to the agent's ${route.primary.provider} command`);
@@ -404,10 +405,7 @@ export class LlmRouter {
       const policy: OnExceeded = budget.onExceeded;
       if (approvedPastLimit) {
         const approved = usable(chain).sort((x, y) => x.estimate - y.estimate);
-        return {
-          ...decision(approved, `budget exceeded (${pct}): spending approved by a person`),
-          overBudgetApproved: true,
-        };
+        return decision(approved, `budget exceeded (${pct}): spending approved by a person`);
       }
       if (policy !== 'downgrade')
         return decision([], `budget exceeded (${pct}) and the role's policy is ${policy}`, policy);
@@ -422,6 +420,8 @@ export class LlmRouter {
     const kinds = new Set(skipped.map((x) => x.kind));
     if (kinds.size === 1 && kinds.has('credentials'))
       return decision(candidates, 'no target of the route has an API key', 'no_credentials');
+    if (kinds.has('budget') && budget.onExceeded === 'approval')
+      return decision(candidates, "no target fits the budget left and the role's policy is approval", 'approval');
     if (kinds.has('budget'))
       return decision(
         candidates,
