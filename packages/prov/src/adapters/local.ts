@@ -1,5 +1,5 @@
 import type { Executor, HostTarget } from '../core/executor.js';
-import { shq } from '../core/executor.js';
+import { installRoot, shq } from '../core/executor.js';
 import { type Provider, type ProviderCheck, type ProviderContext, ProviderError } from '../core/provider.js';
 import { readMarker, runTaskserv, type TaskservDefinition } from '../core/taskserv.js';
 import type { Attrs, DesiredResource, ResourceRecord } from '../core/types.js';
@@ -14,12 +14,15 @@ export function hostTarget(name: string, a: Attrs): HostTarget {
     user: String(a.user ?? 'root'),
     ...(a.key_path ? { keyPath: String(a.key_path) } : {}),
     sudo: Boolean(a.sudo),
-    ...(labels.sudo_password ? { sudoPassword: labels.sudo_password } : {}),
+    ...(a.sudo_password || labels.sudo_password
+      ? { sudoPassword: String(a.sudo_password ?? labels.sudo_password) }
+      : {}),
     labels,
+    ...(typeof a.root === 'string' ? { root: a.root } : {}),
   };
 }
 
-const rootOf = (h: HostTarget) => (h.labels.root ?? '').replace(/\/+$/, '');
+const rootOf = installRoot;
 
 /**
  * Hosts you already have, over SSH. A `server` is a host enrolled in prov (a marker file records what the
@@ -36,8 +39,9 @@ export class LocalProvider implements Provider {
   ) {}
 
   replaceOn(kind: string): string[] {
-    if (kind === 'taskserv') return ['service', 'version', 'host', 'ssh.address', 'ssh.port', 'ssh.labels.root'];
-    return ['host.address', 'host.port', 'host.labels.root'];
+    if (kind === 'taskserv')
+      return ['service', 'version', 'host', 'ssh.address', 'ssh.port', 'ssh.root', 'ssh.labels.root'];
+    return ['host.address', 'host.port', 'host.root', 'host.labels.root'];
   }
 
   private target(r: { kind: string; name: string; attrs: Attrs }): HostTarget {

@@ -1,5 +1,6 @@
 import { closestName } from '@stratumiops/nickel';
-import type { InfraConfig } from './desired.js';
+import type { InfraConfig, ServerConfig } from './desired.js';
+import { SECRET_REF } from './sensitive.js';
 
 /**
  * One problem of a configuration that its contracts cannot see: a reference to something that is not
@@ -94,6 +95,106 @@ export function checkInfra(cfg: InfraConfig, ctx: CheckContext): ConfigIssue[] {
       });
     }
   });
+
+  for (const [name, h] of Object.entries(hosts)) {
+    if (!h || typeof h !== 'object') continue;
+    const root = str(h.root);
+    const labelRoot = str(h.labels?.root);
+    if (root !== undefined && !root.startsWith('/')) {
+      issues.push({
+        message: `host ${name}: root ${JSON.stringify(root)} is not an absolute path`,
+        path: ['hosts', name, 'root'],
+        literal: root,
+        hint: 'root is the install prefix of taskservs on this host, e.g. "/opt/prov-root" ("/" for the real tree)',
+      });
+    }
+    if (root !== undefined && labelRoot !== undefined && root.replace(/\/+$/, '') !== labelRoot.replace(/\/+$/, '')) {
+      issues.push({
+        message: `host ${name}: root ${JSON.stringify(root)} and labels.root ${JSON.stringify(labelRoot)} disagree`,
+        path: ['hosts', name, 'root'],
+        literal: root,
+        hint: 'keep root (labels.root is its older spelling)',
+      });
+    }
+    for (const [path, ref] of [
+      [['hosts', name, 'sudo_password'], str(h.sudo_password)],
+      [['hosts', name, 'labels', 'sudo_password'], str(h.labels?.sudo_password)],
+    ] as const) {
+      if (ref === undefined || SECRET_REF.test(ref)) continue;
+      issues.push({
+        message: `host ${name}: sudo_password must be a reference (svault://path#field or env://VAR), never the password`,
+        path: [...path],
+        hint: 'store the password in svault (prov vault put) or an environment variable, and give its reference',
+      });
+    }
+  }
+
+  servers.forEach((s, i) => {
+    if (!s) return;
+    const provider = str(s.provider);
+    const net = (s.networking ?? {}) as NonNullable<ServerConfig['networking']>;
+    const unused: string[] = [];
+    if (provider === 'local') {
+      if (str(s.zone) !== undefined) unused.push('zone');
+      if (net.vpc !== undefined) unused.push('networking.vpc');
+      if (net.subnet !== undefined) unused.push('networking.subnet');
+      if (net.public_ip === true) unused.push('networking.public_ip');
+      if ((net.security_groups ?? []).length > 0) unused.push('networking.security_groups');
+    } else if (provider === 'upcloud') {
+      if (net.vpc !== undefined) unused.push('networking.vpc');
+      if (net.subnet !== undefined) unused.push('networking.subnet');
+      if ((net.security_groups ?? []).length > 0) unused.push('networking.security_groups');
+    } else if (provider === 'aws') {
+      if (str(s.zone) !== undefined) unused.push('zone');
+    }
+    for (const field of unused) {
+      issues.push({
+        message: `server ${str(s.name) ?? i}: ${field} has no effect on a ${provider} server`,
+        path: ['servers', i, ...field.split('.')],
+        hint:
+          provider === 'aws' && field === 'zone'
+            ? 'an aws server is placed by its subnet: set zone on the subnet (networking.subnets) and networking.subnet here'
+            : `remove ${field} (the ${provider} provider does not manage it)`,
+      });
+    }
+  });
+
+  const net = (cfg.networking ?? {}) as { pod_cidr?: unknown; service_cidr?: unknown };
+  for (const [field, dflt] of [
+    ['pod_cidr', '10.244.0.0/16'],
+    ['service_cidr', '10.96.0.0/12'],
+  ] as const) {
+    const v = str(net[field]);
+    if (v === undefined || v === dflt) continue;
+    issues.push({
+      message: `networking.${field} is not used by prov: the setting would be silently ignored`,
+      path: ['networking', field],
+      literal: v,
+      hint: `a Kubernetes cluster's networks are kubernetes.networking.${field}; remove networking.${field}`,
+    });
+  }
+
+  const security = (cfg as { security?: Record<string, unknown> }).security;
+  if (security && typeof security === 'object') {
+    const audit = (security.audit_logging ?? {}) as Record<string, unknown>;
+    const refused: [string[], boolean][] = [
+      [['security', 'encryption_at_rest'], security.encryption_at_rest === true],
+      [['security', 'kms_key_id'], security.kms_key_id !== undefined],
+      [['security', 'audit_logging', 'enabled'], audit.enabled === true],
+      [
+        ['security', 'audit_logging', 'retention_days'],
+        audit.retention_days !== undefined && audit.retention_days !== 2555,
+      ],
+    ];
+    for (const [path, set] of refused) {
+      if (!set) continue;
+      issues.push({
+        message: `${path.join('.')} is not applied by prov yet: the setting would be silently ignored`,
+        path,
+        hint: `remove ${path.join('.')} (prov compliance checks these settings on existing resources)`,
+      });
+    }
+  }
 
   const tsNames = taskservs.map((t) => str(t?.name)).filter((n): n is string => n !== undefined);
   const placed = new Set<string>();

@@ -25,6 +25,8 @@ export interface ServerConfig {
   spec: Attrs;
   networking?: { vpc?: string; subnet?: string; public_ip?: boolean; security_groups?: string[] };
   tags?: Record<string, string>;
+  /** Servers created first. */
+  depends_on?: string[];
 }
 
 export interface HostConfig {
@@ -33,6 +35,10 @@ export interface HostConfig {
   user?: string;
   key_path?: string;
   sudo?: boolean;
+  /** Reference to the sudo password (svault://… or env://…), never the password. */
+  sudo_password?: string;
+  /** Install prefix of taskservs on this host. */
+  root?: string;
   labels?: Record<string, string>;
 }
 
@@ -87,7 +93,7 @@ export function desiredResources(cfg: InfraConfig, opts: DesiredOptions = {}): D
   if (loginKey) add('key_pair', 'login', 'aws', { public_key: loginKey });
 
   for (const s of servers) {
-    const deps: string[] = [];
+    const deps: string[] = (s.depends_on ?? []).map((d) => `server.${d}`);
     const attrs: Attrs = { plan: s.plan, role: s.role, spec: s.spec, tags: s.tags ?? {} };
     if (s.provider === 'aws') {
       const n = s.networking ?? {};
@@ -170,6 +176,8 @@ export function hostAttrs(h: HostConfig): Attrs {
     user: h.user ?? 'root',
     key_path: h.key_path,
     sudo: h.sudo ?? false,
+    sudo_password: h.sudo_password,
+    root: h.root,
     labels: h.labels ?? {},
   });
 }

@@ -13,6 +13,16 @@ export interface HostTarget {
   /** A secret reference (svault://...#field or env://VAR) holding the sudo password. */
   sudoPassword?: string;
   labels: Record<string, string>;
+  /** Install prefix of taskservs on this host (hosts.<name>.root); none or "/" installs into the real tree. */
+  root?: string;
+}
+
+/**
+ * Where taskservs install on a host, without a trailing slash: "" for the real `/`. The `root` field wins;
+ * the label `root` is the older spelling of the same thing.
+ */
+export function installRoot(h: HostTarget): string {
+  return (h.root ?? h.labels.root ?? '').replace(/\/+$/, '');
 }
 
 export interface Step {

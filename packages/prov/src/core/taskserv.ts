@@ -9,6 +9,7 @@ import {
   type Facts,
   HostError,
   type HostTarget,
+  installRoot,
   type OutputSink,
   type Step,
   type StepResult,
@@ -113,7 +114,7 @@ export function stepEnv(
   }
   env.version = opts.version ?? def.version;
   env.service = def.name;
-  env.root = (opts.host.labels.root ?? '').replace(/\/+$/, '');
+  env.root = installRoot(opts.host);
   env.os_family = opts.facts.os_family;
   env.os_version = opts.facts.os_version;
   env.arch = opts.facts.arch;
@@ -334,7 +335,7 @@ async function resolveConfigSecrets(exec: Executor, config: Attrs): Promise<Attr
 
 /** The marker a successful install leaves: what refresh reads back (null when absent). */
 export async function readMarker(exec: Executor, host: HostTarget, service: string): Promise<Attrs | null> {
-  const root = (host.labels.root ?? '').replace(/\/+$/, '');
+  const root = installRoot(host);
   const r = await exec.run(host, {
     name: 'read',
     script: `cat ${shq(`${root}/var/lib/prov/taskservs/${service}.json`)} 2>/dev/null || true`,
