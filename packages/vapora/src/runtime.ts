@@ -50,6 +50,13 @@ export function sqlitePath(cfg: VaporaConfig, projectFile?: string, env: NodeJS.
   return projectFile ? join(dirname(projectFile), 'vapora.db') : join(dataDir('vapora', env), 'vapora.db');
 }
 
+/** Pipeline definitions: [pipelines_dir] (relative to the project file), else pipelines/ beside vapora.toml. */
+export function pipelinesDir(cfg: VaporaConfig, projectFile?: string): string | undefined {
+  const base = projectFile ? dirname(projectFile) : process.cwd();
+  if (cfg.pipelines_dir) return isAbsolute(cfg.pipelines_dir) ? cfg.pipelines_dir : resolve(base, cfg.pipelines_dir);
+  return projectFile ? join(dirname(projectFile), 'pipelines') : undefined;
+}
+
 export async function openStore(cfg: VaporaConfig, projectFile?: string, env?: NodeJS.ProcessEnv): Promise<Store> {
   const { SqlStore } = await import('./adapters/sql.js');
   let store: Store;
@@ -198,6 +205,7 @@ export async function openRuntime(o: RuntimeOptions): Promise<Runtime> {
     router,
     bus,
     heartbeatTimeoutMs: cfg.agents.heartbeat_timeout_s * 1000,
+    pipelinesDir: pipelinesDir(cfg, o.projectFile),
     approvals: {
       roles: cfg.approvals.roles,
       canBlock: cfg.approvals.can_block,

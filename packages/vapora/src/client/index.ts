@@ -29,6 +29,12 @@ export type VaporaApi = Pick<
   | 'unsettledCosts'
   | 'reconcileCost'
   | 'swarmStatus'
+  | 'listPipelines'
+  | 'showPipeline'
+  | 'startPipeline'
+  | 'pipelineStatus'
+  | 'cancelRun'
+  | 'resumeRun'
   | 'listApprovals'
   | 'approve'
   | 'reject'
@@ -192,6 +198,24 @@ export class VaporaClient implements VaporaApi {
   }
   swarmStatus(): Promise<R<'swarmStatus'>> {
     return this.request('GET', '/swarm/status');
+  }
+  listPipelines(): Promise<R<'listPipelines'>> {
+    return this.request('GET', '/pipelines');
+  }
+  showPipeline(name: string): Promise<R<'showPipeline'>> {
+    return this.request('GET', `/pipelines/${enc(name)}`);
+  }
+  startPipeline(name: string, input: unknown): Promise<R<'startPipeline'>> {
+    return this.request('POST', `/pipelines/${enc(name)}/runs`, input);
+  }
+  pipelineStatus(id: string): Promise<R<'pipelineStatus'>> {
+    return this.request('GET', `/runs/${enc(id)}`);
+  }
+  cancelRun(id: string): Promise<R<'cancelRun'>> {
+    return this.request('POST', `/runs/${enc(id)}/cancel`);
+  }
+  resumeRun(id: string): Promise<R<'resumeRun'>> {
+    return this.request('POST', `/runs/${enc(id)}/resume`);
   }
   async listApprovals(o: { all?: boolean } = {}): Promise<R<'listApprovals'>> {
     const q = o.all ? '?all=true' : '';

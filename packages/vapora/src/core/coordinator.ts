@@ -70,7 +70,10 @@ export class Coordinator {
       t.unref();
       this.timers.push(t);
     };
-    every(this.o.dispatchMs ?? 1000, () => this.service.dispatchPending());
+    every(this.o.dispatchMs ?? 1000, async () => {
+      await this.service.dispatchPending();
+      await this.service.pipelines.advanceActive();
+    });
     every(this.o.sweepMs ?? 5000, async () => {
       const s = await this.service.sweepStale();
       if (s.offline.length) this.o.log?.('warn', 'agents offline (stale heartbeat)', { ...s });

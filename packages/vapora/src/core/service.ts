@@ -39,6 +39,8 @@ import {
   taskPatch,
 } from './model.js';
 import { dayKey } from './periods.js';
+import { PipelineLibrary } from './pipeline.js';
+import { PipelineRunner } from './pipeline-runner.js';
 import { ROLES, type Role } from './roles.js';
 import { type LlmRouter, type Route, roleDefaultRoute } from './router.js';
 import type { ApiToken, Store } from './store.js';
@@ -51,6 +53,10 @@ import {
   decisionView,
 } from './views.js';
 
+const runInput = z.strictObject({
+  project: z.string().min(1).optional(),
+  inputs: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+});
 const decisionInput = z.strictObject({ reason: z.string().trim().min(1).max(2000).optional() });
 
 export function parse<T extends z.ZodType>(schema: T, input: unknown, what: string): z.infer<T> {
@@ -69,6 +75,8 @@ export interface ServiceOptions {
   metrics?: MetricsSink | undefined;
   now?: () => number;
   approvals?: ApprovalSettings | undefined;
+  /** Where pipeline definitions (`<name>.toml`) are. */
+  pipelinesDir?: string | undefined;
 }
 
 export interface AssignOutcome {
@@ -126,6 +134,7 @@ export class VaporaService {
   readonly metrics: MetricsSink;
   readonly now: () => number;
   readonly approvals: ApprovalDesk;
+  readonly pipelines: PipelineRunner;
 
   constructor(o: ServiceOptions) {
     this.store = o.store;
@@ -140,6 +149,7 @@ export class VaporaService {
       now: this.now,
     });
     this.approvals.on('run', (a, outcome, by) => this.onTaskDecision(a, outcome, by));
+    this.pipelines = new PipelineRunner(this, new PipelineLibrary(o.pipelinesDir));
     this.approvals.on('budget', async (a, outcome, by) => {
       if (outcome === 'approved' && a.taskId) await this.store.updateTask(a.taskId, { overBudgetApproved: true });
       await this.onTaskDecision(a, outcome, by);
@@ -159,6 +169,34 @@ export class VaporaService {
       { status: 'failed', error: why, finishedAt: this.now(), updatedAt: this.now() },
       { status: ['awaiting_approval'] },
     );
+  }
+
+  // ---- pipelines ----
+
+  /** `inputs` from `--input k=v` (strings) or a JSON body. */
+  startPipeline(name: string, input: unknown, caller?: Caller) {
+    const b = parse(runInput, input, 'pipeline run');
+    return this.pipelines.start(name, { project: b.project, inputs: b.inputs }, caller);
+  }
+
+  listPipelines(caller?: Caller) {
+    return this.pipelines.list(caller);
+  }
+
+  async showPipeline(name: string) {
+    return this.pipelines.show(name);
+  }
+
+  pipelineStatus(runId: string, caller?: Caller) {
+    return this.pipelines.view(runId, caller);
+  }
+
+  cancelRun(runId: string, caller?: Caller) {
+    return this.pipelines.cancel(runId, caller);
+  }
+
+  resumeRun(runId: string, caller?: Caller) {
+    return this.pipelines.resume(runId, caller);
   }
 
   // ---- approvals ----
@@ -670,6 +708,7 @@ export class VaporaService {
         details: { reason: r.error },
       });
     }
+    if (applied && task.runId) await this.pipelines.onTaskFinished(task);
     if (applied) {
       this.metrics.taskFinished(r.agent_role, r.status, r.duration_ms / 1000);
       if (r.provider) {

@@ -228,6 +228,17 @@ export function registerRoutes(app: FastifyInstance, o: ApiOptions): void {
   });
   app.get('/swarm/status', A('read', 'swarm'), async () => svc.swarmStatus());
 
+  // Pipelines: definitions on the server (.vapora/pipelines), runs in the store.
+  type N = { Params: { name: string } };
+  app.get('/pipelines', A('read', 'task'), async (req) => svc.listPipelines(callerOf(req)));
+  app.get<N>('/pipelines/:name', A('read', 'task'), async (req) => svc.showPipeline(req.params.name));
+  app.post<N>('/pipelines/:name/runs', A('write', 'task'), async (req, reply) =>
+    reply.code(201).send(await svc.startPipeline(req.params.name, body(req.body), callerOf(req))),
+  );
+  app.get<P>('/runs/:id', A('read', 'task'), async (req) => svc.pipelineStatus(req.params.id, callerOf(req)));
+  app.post<P>('/runs/:id/cancel', A('write', 'task'), async (req) => svc.cancelRun(req.params.id, callerOf(req)));
+  app.post<P>('/runs/:id/resume', A('write', 'task'), async (req) => svc.resumeRun(req.params.id, callerOf(req)));
+
   // Approvals: `ref` is an approval id, a task id, or `<run>/<step>`.
   app.get<Q>('/approvals', A('read', 'task'), async (req) => ({
     approvals: await svc.listApprovals({ all: req.query.all === 'true' }, callerOf(req)),

@@ -1,15 +1,74 @@
 import { Args, Flags } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../../tool.js';
+import { centsOf, VaporaCommand } from '../../cli/base.js';
+import type { RunView } from '../../core/pipeline-runner.js';
 
-export default planned(tool, {
-  summary: "Show a pipeline run's steps and outputs",
-  spec: 'VP7',
-  args: {
-    id: Args.string({ description: 'run id', required: true }),
-  },
-  flags: {
-    watch: Flags.boolean({ description: 'follow until it finishes' }),
-  },
-  examples: ['<%= config.bin %> pipeline status 7', '<%= config.bin %> pipeline status 7 --watch'],
-});
+const FINISHED = new Set(['succeeded', 'failed', 'rolled_back', 'rollback_failed', 'cancelled']);
+
+export function renderRun(v: RunView, log: (s: string) => void, table: (rows: Record<string, unknown>[]) => void) {
+  const r = v.run;
+  log(`run ${r.id} of ${r.pipeline}: ${r.status}${r.error ? ` (${r.error})` : ''}, ${centsOf(v.cost_cents)} ¢`);
+  const t0 = r.createdAt;
+  const at = (t: number | null) => (t === null ? '' : `+${((t - t0) / 1000).toFixed(1)}s`);
+  table(
+    v.steps.map((s) => ({
+      step: s.phase === 'rollback' ? `↩ ${s.step}` : s.step,
+      role: s.role,
+      status: s.status,
+      task: s.task_id ?? '',
+      agent: s.agent ?? '',
+      tries: s.attempts,
+      started: at(s.started_at),
+      finished: at(s.finished_at),
+      '¢': centsOf(s.cost_cents),
+      note:
+        s.error ??
+        (typeof s.output === 'string' ? s.output.slice(0, 40) : s.output ? JSON.stringify(s.output).slice(0, 40) : ''),
+    })),
+  );
+}
+
+export default class PipelineStatus extends VaporaCommand<typeof PipelineStatus> {
+  static override summary = "Show a run's timeline: each step's state, agent, timing and cost";
+  static override args = { run: Args.string({ description: 'run id', required: true }) };
+  static override flags = {
+    follow: Flags.boolean({ char: 'f', description: 'print again as it changes, until it ends' }),
+  };
+  static override examples = [
+    '<%= config.bin %> pipeline status r-1a2b3c4d',
+    '<%= config.bin %> pipeline status r-1a2b3c4d --follow',
+  ];
+
+  async run() {
+    const api = await this.api();
+    let v = await api.pipelineStatus(this.args.run);
+    if (!this.flags.follow || this.jsonEnabled()) {
+      if (this.flags.follow)
+        while (!FINISHED.has(v.run.status)) v = await this.wait(() => api.pipelineStatus(this.args.run));
+      renderRun(
+        v,
+        (s) => this.log(s),
+        (rows) => this.table(rows),
+      );
+      return v;
+    }
+    let last = '';
+    for (;;) {
+      const key = JSON.stringify(v.steps.map((s) => [s.status, s.task_status, s.attempts])) + v.run.status;
+      if (key !== last) {
+        renderRun(
+          v,
+          (s) => this.log(s),
+          (rows) => this.table(rows),
+        );
+        last = key;
+      }
+      if (FINISHED.has(v.run.status)) return v;
+      v = await this.wait(() => api.pipelineStatus(this.args.run));
+    }
+  }
+
+  private async wait<T>(fn: () => Promise<T>): Promise<T> {
+    await new Promise((r) => setTimeout(r, 1000));
+    return fn();
+  }
+}
