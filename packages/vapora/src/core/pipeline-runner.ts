@@ -229,7 +229,7 @@ export class PipelineRunner {
     if (run.status === 'running') {
       for (const st of states.filter((s) => s.phase === 'forward' && s.status === 'running')) {
         const step = def.steps.find((s) => s.id === st.stepId) as StepDef;
-        const problem = await this.follow(run, step, st, step);
+        const problem = await this.follow(step, st, step);
         if (problem) {
           await this.stop(run, problem);
           break;
@@ -271,7 +271,6 @@ export class PipelineRunner {
 
   /** Checks a running step's task; returns why the run must stop, if it must. */
   private async follow(
-    run: PipelineRun,
     step: StepDef,
     st: StepState,
     spec: StepDef | NonNullable<StepDef['rollback']>,
@@ -356,7 +355,7 @@ export class PipelineRunner {
         await this.launch(run, step, step.rollback, st, states);
         return;
       }
-      const problem = await this.follow(run, step, st, step.rollback);
+      const problem = await this.follow(step, st, step.rollback);
       const now = (await this.store.listSteps(run.id)).find((s) => s.phase === 'rollback' && s.stepId === step.id);
       if (problem) {
         await this.store.updateRun(
@@ -389,7 +388,7 @@ export class PipelineRunner {
   private async onGate(a: Approval, outcome: 'approved' | 'rejected', by: string): Promise<void> {
     if (!a.runId || !a.stepId) return;
     const run = await this.store.getRun(a.runId);
-    if (!run || run.status !== 'running') return;
+    if (run?.status !== 'running') return;
     const def = run.definition as PipelineDef;
     const states = await this.store.listSteps(a.runId);
     const st = states.find((s) => s.phase === 'forward' && s.stepId === a.stepId && s.status === 'waiting');
