@@ -5,8 +5,8 @@
  * stdout belongs to JSON-RPC: nothing else is ever written there.
  */
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { StratumError } from '@stratumiops/shared/errors';
+import { guard, READ_ONLY, serveStdio as serveMcp, toolResult, WRITES } from '@stratumiops/shared/mcp';
 import { z } from 'zod';
 import type { App } from '../app.js';
 import { executionFields } from '../core/execution.js';
@@ -98,30 +98,7 @@ export const schemas = {
   }),
 };
 
-type ToolResult = CallToolResult;
-
-function ok(text: string, structured?: Record<string, unknown>): ToolResult {
-  return { content: [{ type: 'text', text }], ...(structured ? { structuredContent: structured } : {}) };
-}
-
-/** Any failure as an MCP tool error: message and hint, never a stack or a crash. */
-function fail(e: unknown): ToolResult {
-  const msg =
-    e instanceof StratumError
-      ? `${e.message}${e.hint ? ` (${e.hint})` : ''}`
-      : `unexpected error: ${(e as Error)?.message ?? String(e)}`;
-  return { isError: true, content: [{ type: 'text', text: msg }] };
-}
-
-function guard<A>(fn: (args: A) => Promise<ToolResult>): (args: A) => Promise<ToolResult> {
-  return async (args: A) => {
-    try {
-      return await fn(args);
-    } catch (e) {
-      return fail(e);
-    }
-  };
-}
+const ok = toolResult;
 
 export function createMcpServer(app: App, version: string): McpServer {
   const server = new McpServer(
@@ -131,8 +108,8 @@ export function createMcpServer(app: App, version: string): McpServer {
         "Kogral is this team's knowledge graph: runbooks, ADRs (decisions), guidelines, patterns, journals and postmortems (executions). Search it before answering operational questions; record new decisions and incidents with the add_* tools.",
     },
   );
-  const ro = { readOnlyHint: true, openWorldHint: false };
-  const write = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false };
+  const ro = READ_ONLY;
+  const write = WRITES;
 
   server.registerTool(
     'search',
@@ -393,15 +370,6 @@ export function createMcpServer(app: App, version: string): McpServer {
 
 /** Serves on stdio until the client disconnects. */
 export async function serveStdio(app: App, version: string): Promise<void> {
-  const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
   await app.watch();
-  const server = createMcpServer(app, version);
-  const transport = new StdioServerTransport();
-  const closed = new Promise<void>((resolve) => {
-    transport.onclose = () => resolve();
-    process.stdin.on('end', () => resolve());
-  });
-  await server.connect(transport);
-  await closed;
-  await server.close().catch(() => {});
+  await serveMcp(createMcpServer(app, version));
 }

@@ -28,7 +28,7 @@ export abstract class VaporaCommand<T extends typeof Command> extends StratumCom
   }
 
   /** The token `vapora init` wrote beside vapora.toml (for a server started from the same project). */
-  private projectToken(): string {
+  protected projectToken(): string {
     const file = this.settings.files.project;
     if (!file) return '';
     try {
