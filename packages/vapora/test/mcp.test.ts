@@ -122,16 +122,7 @@ describe('vapora mcp (stdio) with the official SDK client and the MCP Inspector 
         (
           await run(
             process.execPath,
-            [
-              inspector,
-              '--cli',
-              '-e',
-              `VAPORA_TOKEN=${token}`,
-              process.execPath,
-              binPath('vapora'),
-              'mcp',
-              ...args,
-            ],
+            [inspector, '--cli', '-e', `VAPORA_TOKEN=${token}`, process.execPath, binPath('vapora'), 'mcp', ...args],
             { cwd: work, env: { ...process.env, ...env } },
           )
         ).stdout,
