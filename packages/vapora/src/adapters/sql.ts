@@ -997,6 +997,19 @@ export class SqlStore implements Store {
     );
   }
 
+  async changeStamp(): Promise<string> {
+    const r = await this.db.get(
+      `SELECT (SELECT COUNT(*) FROM tasks) AS tn, (SELECT MAX(updated_at) FROM tasks) AS tu,
+         (SELECT COUNT(*) FROM approvals) AS an, (SELECT MAX(COALESCE(decided_at, requested_at)) FROM approvals) AS au,
+         (SELECT MAX(updated_at) FROM pipeline_runs) AS ru, (SELECT COUNT(*) FROM pipeline_steps) AS sn,
+         (SELECT MAX(COALESCE(finished_at, started_at)) FROM pipeline_steps) AS su,
+         (SELECT SUM(spent + reserved) FROM budget_spend) AS bs, (SELECT MAX(updated_at) FROM budgets) AS bu`,
+    );
+    return Object.values(r ?? {})
+      .map((v) => String(v ?? 0))
+      .join(':');
+  }
+
   async putStep(s: StepState): Promise<void> {
     await putStepIn(this.db, s);
   }

@@ -233,6 +233,8 @@ export interface Store {
     expect?: RunStatus[],
   ): Promise<boolean>;
   listSteps(runId: string): Promise<StepState[]>;
+  /** Changes whenever tasks, approvals, runs, steps or spend change (for pushing live updates). */
+  changeStamp(): Promise<string>;
   putStep(s: StepState): Promise<void>;
 
   createToken(t: ApiToken & { secretHash: string }): Promise<void>;

@@ -5,6 +5,7 @@ import type { Action, Caller, Kind, PolicySet } from '../core/auth.js';
 import { LlmError } from '../core/llm/types.js';
 import { parseSince } from '../core/periods.js';
 import { parse, type VaporaService } from '../core/service.js';
+import { BOARD_PATHS, registerBoard } from './board.js';
 
 const STATUS: Record<number, number> = {
   [ExitCode.usage]: 400,
@@ -75,7 +76,7 @@ interface Access {
   kind: Kind;
 }
 
-const PUBLIC = new Set(['/health']);
+const PUBLIC = new Set(['/health', ...BOARD_PATHS]);
 const callers = new WeakMap<FastifyRequest, Caller>();
 
 /** The caller of a request that passed authentication (every route but /health, and /metrics when open). */
@@ -249,6 +250,9 @@ export function registerRoutes(app: FastifyInstance, o: ApiOptions): void {
   app.post<{ Params: { ref: string } }>('/approvals/:ref/reject', A('approve', 'task'), async (req) =>
     svc.reject(req.params.ref, body(req.body), callerOf(req)),
   );
+
+  // The Kanban board (the page is public; its data is not).
+  registerBoard(app, { svc, policy, callerOf });
 
   // API tokens
   app.get('/tokens', A('manage', 'token'), async () => ({ tokens: await svc.listTokens() }));
