@@ -44,6 +44,27 @@ export interface LogicalResponse {
   secret?: LeaseSecret;
   /** Set by the core once a `secret` is leased; transports copy it to the envelope. */
   lease?: { id: string; duration: number; renewable: boolean };
+  /**
+   * A successful login of an auth method: the core issues the token (an orphan, with these
+   * policies, TTLs and metadata, TTLs within the auth mount's) and answers with it in `auth`.
+   */
+  login?: LoginSpec;
+}
+
+/** The token a login issues, as the auth method's role or user says. Seconds; 0: the mount's or system's. */
+export interface LoginSpec {
+  policies: string[];
+  metadata: Record<string, string>;
+  /** Shown on the token as is ("userpass-alice", "approle"). */
+  displayName: string;
+  ttl: number;
+  maxTtl: number;
+  explicitMaxTtl: number;
+  period: number;
+  numUses: number;
+  noDefaultPolicy: boolean;
+  /** The token works only from these addresses. */
+  boundCidrs: string[];
 }
 
 /** What an engine hands the lease manager with a dynamic secret. */

@@ -35,6 +35,8 @@ export interface TokenEntry {
   orphan: boolean;
   renewable: boolean;
   period: number;
+  /** The token works only from these addresses (logins with token_bound_cidrs). */
+  bound_cidrs?: string[];
 }
 
 export interface CreateTokenOptions {
@@ -52,6 +54,9 @@ export interface CreateTokenOptions {
   path: string;
   /** A caller-chosen token string (root only). */
   id?: string;
+  /** The display name as is (auth method logins: "userpass-alice"), instead of "token-<displayName>". */
+  rawDisplayName?: string;
+  boundCidrs?: string[];
 }
 
 /** Vault's system max_lease_ttl default: 768h. */
@@ -155,7 +160,7 @@ export class TokenStore {
       parent: opts.parent,
       policies,
       meta: opts.meta && Object.keys(opts.meta).length > 0 ? opts.meta : null,
-      display_name: opts.displayName ? `token-${opts.displayName}` : 'token',
+      display_name: opts.rawDisplayName ?? (opts.displayName ? `token-${opts.displayName}` : 'token'),
       path: opts.path,
       creation_time: Math.floor(nowMs / 1000),
       created_ms: nowMs,
@@ -167,6 +172,7 @@ export class TokenStore {
       orphan: opts.parent === '',
       renewable: ttl > 0 && (opts.renewable ?? true),
       period: opts.period ?? 0,
+      ...(opts.boundCidrs?.length ? { bound_cidrs: opts.boundCidrs } : {}),
     };
     await this.putEntry(entry);
     await this.store.put(this.accessorKey(entry.accessor), enc.encode(hash));
@@ -266,6 +272,19 @@ export class TokenStore {
     }
   }
 
+  /** Revokes every token created through a path under `prefix` (an auth mount being disabled). */
+  async revokeByPathPrefix(prefix: string): Promise<number> {
+    let n = 0;
+    for (const h of await this.store.list('id/')) {
+      const e = await this.getEntry(h);
+      if (e?.path.startsWith(prefix)) {
+        await this.revokeTree(h);
+        n++;
+      }
+    }
+    return n;
+  }
+
   /** Accessors of every token (root only): hashes are listed, entries give the accessors. */
   async accessors(): Promise<string[]> {
     const out: string[] = [];
@@ -338,5 +357,6 @@ export function lookupData(e: TokenEntry, token?: string): Record<string, unknow
     renewable: e.renewable,
     ttl: ttlLeft(e),
     type: 'service',
+    ...(e.bound_cidrs ? { bound_cidrs: e.bound_cidrs } : {}),
   };
 }

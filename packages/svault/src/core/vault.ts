@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { ACL_ACTIONS, type AclAction, PolicyStore } from './acl.js';
 import { AuditBroker, type AuditRequest, type AuditSettings, type AuditTicket } from './audit.js';
 import { Barrier } from './barrier.js';
+import { addressInCidrs } from './cidr.js';
 import type { CryptoSuite } from './crypto.js';
+import { assertAuthType, authFactory, isAuthType } from './engines/auth/index.js';
 import { assertEngineType, engineFactory, isEngineType } from './engines/index.js';
 import {
   checkLeaseTtls,
@@ -14,7 +16,7 @@ import {
 import { TokenBackend } from './engines/token.js';
 import { denied, invalid, sealedError, VaultError } from './errors.js';
 import { LeaseManager } from './leases.js';
-import type { Caller, HandlerResult, LogicalRequest, MountEntry } from './logical.js';
+import type { Caller, HandlerResult, LogicalRequest, LoginSpec, MountEntry } from './logical.js';
 import { type Match, Router, validatePath } from './router.js';
 import {
   generateShares,
@@ -26,7 +28,7 @@ import {
   writeSealConfig,
 } from './seal.js';
 import { KeyedMutex, type Storage } from './storage.js';
-import { randomBase62, SYSTEM_MAX_TTL, type TokenEntry, TokenStore } from './tokens.js';
+import { authInfo, randomBase62, SYSTEM_MAX_TTL, type TokenEntry, TokenStore } from './tokens.js';
 
 export interface MountSpec {
   path: string;
@@ -74,6 +76,9 @@ export interface InitResult {
 export const VERSION = '0.1.0';
 const BUILD_DATE = '2026-11-22T00:00:00Z';
 const MOUNTS_PATH = 'core/mounts';
+/** Auth method mounts: their own table, as in Vault; entries' paths start with 'auth/'. */
+const AUTH_PATH = 'core/auth';
+const tableOf = (path: string) => (path.startsWith('auth/') ? AUTH_PATH : MOUNTS_PATH);
 const CLUSTER_PATH = 'core/cluster';
 const RESERVED = ['sys/', 'auth/', 'cubbyhole/', 'identity/'];
 const enc = new TextEncoder();
@@ -224,6 +229,7 @@ export class Vault {
         new TokenBackend(this.tokens, (name) => policies.has(name)),
       );
       for (const m of await this.loadMounts()) await this.mountBackend(m);
+      for (const m of await this.loadMounts(AUTH_PATH)) await this.mountBackend(m);
       this.leases = await LeaseManager.open({
         store: this.barrier.view('sys/expire/'),
         mountByUuid: (uuid) => this.router.byUuid(uuid),
@@ -315,17 +321,20 @@ export class Vault {
     this.seal();
   }
 
-  private async loadMounts(): Promise<MountEntry[]> {
-    const raw = await this.barrier.get(MOUNTS_PATH);
+  private async loadMounts(table = MOUNTS_PATH): Promise<MountEntry[]> {
+    const raw = await this.barrier.get(table);
     return raw ? (JSON.parse(dec.decode(raw)) as MountEntry[]) : [];
   }
 
   private async mountBackend(m: MountEntry): Promise<void> {
-    if (!isEngineType(m.type)) throw new VaultError('internal', `unknown engine type ${m.type} at ${m.path}`);
-    const factory = await engineFactory(m.type);
+    const auth = m.path.startsWith('auth/');
+    if (!(auth ? isAuthType(m.type) : isEngineType(m.type))) {
+      throw new VaultError('internal', `unknown ${auth ? 'auth method' : 'engine'} type ${m.type} at ${m.path}`);
+    }
+    const factory = await (auth ? authFactory(m.type) : engineFactory(m.type));
     const backend = await factory({
       entry: m,
-      store: this.barrier.view(`mounts/${m.uuid}/`),
+      store: this.barrier.view(`${auth ? 'auth' : 'mounts'}/${m.uuid}/`),
       warn: (msg) => this.warn(`${m.path}: ${msg}`),
     });
     this.router.mount(m, backend);
@@ -333,7 +342,16 @@ export class Vault {
 
   private systemOps() {
     return {
-      mounts: () => this.router.entries().filter((m) => m.type !== 'token'),
+      mounts: () => this.router.entries().filter((m) => !m.path.startsWith('auth/')),
+      authMounts: () => this.router.entries().filter((m) => m.path.startsWith('auth/')),
+      enableAuth: (
+        path: string,
+        type: string,
+        description: string,
+        options: Record<string, string>,
+        config: MountConfigIn,
+      ) => this.mountLock.run('mounts', () => this.enableAuth(path, type, description, options, config)),
+      disableAuth: (path: string) => this.mountLock.run('mounts', () => this.disableAuth(path)),
       enableMount: (
         path: string,
         type: string,
@@ -385,13 +403,51 @@ export class Vault {
     }
   }
 
+  private async enableAuth(
+    path: string,
+    type: string,
+    description: string,
+    options: Record<string, string>,
+    config: MountConfigIn,
+  ): Promise<void> {
+    if (type === 'token') throw invalid('token credential backend cannot be instantiated');
+    assertAuthType(type);
+    const existing = await this.loadMounts(AUTH_PATH);
+    const clash = [...existing.map((m) => m.path), 'auth/token/'].find((p) => p.startsWith(path) || path.startsWith(p));
+    if (clash) throw invalid(`path is already in use at ${clash.slice('auth/'.length)}`);
+    const entry = newMountEntry(path, type, description, options, config);
+    entry.accessor = `auth_${type}_${randomBase62(8).toLowerCase()}`;
+    await this.mountBackend(entry);
+    try {
+      await this.barrier.put(AUTH_PATH, enc.encode(JSON.stringify([...existing, entry])));
+    } catch (e) {
+      this.router.unmount(path);
+      throw e;
+    }
+  }
+
+  /** Disables an auth method: the tokens its logins issued are revoked, its data removed. */
+  private async disableAuth(path: string): Promise<void> {
+    if (path === 'auth/token/') throw invalid('token credential backend cannot be disabled');
+    const existing = await this.loadMounts(AUTH_PATH);
+    const m = existing.find((x) => x.path === path);
+    if (!m) return;
+    const backend = this.router.byUuid(m.uuid)?.backend;
+    this.router.unmount(path);
+    await this.tokens?.revokeByPathPrefix(path);
+    await backend?.close?.();
+    await this.barrier.put(AUTH_PATH, enc.encode(JSON.stringify(existing.filter((x) => x !== m))));
+    await this.deleteTree(`auth/${m.uuid}/`);
+  }
+
   /**
    * Changes a mount's TTLs, description, listing visibility or options. The live entry (which the
    * engine and the lease manager read) changes only once the new table is stored.
    */
   private async tuneMount(path: string, tune: MountTune): Promise<void> {
     if (path === 'sys/' || path.startsWith('auth/token/')) throw invalid(`cannot tune "${path}"`);
-    const existing = await this.loadMounts();
+    const table = tableOf(path);
+    const existing = await this.loadMounts(table);
     const stored = existing.find((x) => x.path === path);
     const live = this.router.entries().find((x) => x.path === path);
     if (!stored || !live) throw invalid(`tune of path "${path}" failed: no mount entry found`);
@@ -414,7 +470,7 @@ export class Vault {
       options,
       description: tune.description ?? stored.description,
     };
-    await this.barrier.put(MOUNTS_PATH, enc.encode(JSON.stringify(existing.map((x) => (x === stored ? next : x)))));
+    await this.barrier.put(table, enc.encode(JSON.stringify(existing.map((x) => (x === stored ? next : x)))));
     live.config = config;
     live.options = options;
     live.description = next.description;
@@ -441,18 +497,22 @@ export class Vault {
     }
     if (protectedPaths.some((p) => from.startsWith(p))) throw invalid(`cannot remount "${from}"`);
     if (protectedPaths.some((p) => to.startsWith(p))) throw invalid(`cannot remount to destination "${to}"`);
-    const existing = await this.loadMounts();
+    const table = tableOf(from);
+    const existing = await this.loadMounts(table);
     const stored = existing.find((x) => x.path === from);
     const mounted = this.router.entries().find((x) => x.path === from);
     if (!stored || !mounted) throw invalid(`no matching mount at "${from}"`);
-    const clash = [...existing.map((m) => m.path), ...RESERVED.filter((r) => !to.startsWith('auth/') || r !== 'auth/')]
+    const inUse = table === AUTH_PATH ? ['auth/token/'] : RESERVED;
+    const clash = [...existing.map((m) => m.path), ...inUse]
       .filter((p) => p !== from)
       .find((p) => p.startsWith(to) || to.startsWith(p));
     if (clash) throw invalid(`path already in use at "${clash}"`);
     await this.requireLeases().revokeMount(mounted);
+    // An auth method's tokens name its old path: revoked, as Vault does on a move.
+    if (table === AUTH_PATH) await this.tokens?.revokeByPathPrefix(from);
     const backend = this.router.byUuid(stored.uuid)?.backend;
     await this.barrier.put(
-      MOUNTS_PATH,
+      table,
       enc.encode(JSON.stringify(existing.map((x) => (x === stored ? { ...stored, path: to } : x)))),
     );
     this.router.unmount(from);
@@ -540,16 +600,22 @@ export class Vault {
       // No token needed and no policy checked; a valid token still tells the handler who asks
       // (sys/internal/ui/mounts lists what that token may use).
       const entry = req.token ? await this.tokens.lookup(req.token) : undefined;
-      return { caller: entry ? callerOf(entry, req.token as string) : ANONYMOUS };
+      const usable = entry && (!entry.bound_cidrs || addressInCidrs(req.remoteAddress ?? '', entry.bound_cidrs));
+      return { caller: entry && usable ? callerOf(entry, req.token as string) : ANONYMOUS };
     }
-    return this.authenticateEntry(req.token);
+    return this.authenticateEntry(req.token, req.remoteAddress);
   }
 
-  private async authenticateEntry(token: string | undefined): Promise<{ caller: Caller; entry: TokenEntry }> {
+  private async authenticateEntry(
+    token: string | undefined,
+    remoteAddress?: string,
+  ): Promise<{ caller: Caller; entry: TokenEntry }> {
     if (this.sealed || !this.tokens) throw sealedError();
     if (!token) throw denied();
     const entry = await this.tokens.lookup(token);
     if (!entry) throw denied();
+    // A token bound to addresses (token_bound_cidrs) is worth nothing elsewhere.
+    if (entry.bound_cidrs && !addressInCidrs(remoteAddress ?? '', entry.bound_cidrs)) throw denied();
     return { caller: callerOf(entry, token), entry };
   }
 
@@ -661,6 +727,10 @@ export class Vault {
     if (!match) throw routeError;
     try {
       const result = await this.router.dispatch(req, match, caller);
+      if (result?.login) {
+        const { login, ...rest } = result;
+        return { ...rest, auth: await this.issueLoginToken(req.path, match.mount.entry, login) };
+      }
       if (result?.secret) {
         const { secret, ...rest } = result;
         try {
@@ -679,6 +749,34 @@ export class Vault {
       // A limited-use token is spent by the attempt, as in Vault.
       if (entry && entry.num_uses > 0) await this.tokens?.use(entry);
     }
+  }
+
+  /**
+   * The token of a login: an orphan with the role's or user's settings, its TTL within the auth
+   * mount's (tuned) default and max, as Vault's core does with an auth method's response.
+   */
+  private async issueLoginToken(path: string, mount: MountEntry, spec: LoginSpec) {
+    const tokens = this.tokens;
+    if (!tokens) throw sealedError();
+    const mountMax = mount.config.max_lease_ttl || SYSTEM_MAX_TTL;
+    const max = spec.maxTtl > 0 ? Math.min(spec.maxTtl, mountMax) : mountMax;
+    const ttl = Math.min(spec.ttl || mount.config.default_lease_ttl || max, max);
+    // The max bounds renewals too: it becomes the token's explicit max unless a smaller one is set.
+    const explicitMax = max < SYSTEM_MAX_TTL ? Math.min(spec.explicitMaxTtl || max, max) : spec.explicitMaxTtl;
+    const { token, entry } = await tokens.create({
+      policies: spec.policies,
+      meta: spec.metadata,
+      rawDisplayName: spec.displayName,
+      ttl,
+      explicitMaxTtl: explicitMax,
+      period: spec.period,
+      numUses: spec.numUses,
+      noDefaultPolicy: spec.noDefaultPolicy,
+      parent: '',
+      path,
+      ...(spec.boundCidrs.length ? { boundCidrs: spec.boundCidrs } : {}),
+    });
+    return authInfo(token, entry);
   }
 
   mountTypeOf(path: string): string | undefined {

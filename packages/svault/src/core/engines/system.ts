@@ -8,7 +8,18 @@ import type { Backend, Caller, HandlerResult, MountEntry, PathDef, RoutedRequest
 
 /** What the system backend needs from the core; keeps this file free of core internals. */
 export interface SystemOps {
+  /** Secrets engines (and sys/). */
   mounts(): MountEntry[];
+  /** Auth methods, paths starting with 'auth/' (the built-in token method too). */
+  authMounts(): MountEntry[];
+  enableAuth(
+    path: string,
+    type: string,
+    description: string,
+    options: Record<string, string>,
+    config: MountConfigIn,
+  ): Promise<void>;
+  disableAuth(path: string): Promise<void>;
   enableMount(
     path: string,
     type: string,
@@ -94,8 +105,9 @@ export class SystemBackend implements Backend {
     const enable = async (
       r: { params: Record<string, string> },
       f: Record<string, unknown>,
+      auth = false,
     ): Promise<HandlerResult> => {
-      const path = normalizeMountPath(r.params.path as string);
+      const path = (auth ? 'auth/' : '') + normalizeMountPath(r.params.path as string);
       let type = f.type as string | undefined;
       if (!type) throw invalid('missing type');
       const options: Record<string, string> = {};
@@ -118,26 +130,33 @@ export class SystemBackend implements Backend {
       if (config.listing_visibility !== undefined) {
         parsedConfig.listing_visibility = listingVisibility(config.listing_visibility);
       }
-      await ops.enableMount(path, type, (f.description as string | undefined) ?? '', options, parsedConfig);
+      const description = (f.description as string | undefined) ?? '';
+      if (auth) await ops.enableAuth(path, type, description, options, parsedConfig);
+      else await ops.enableMount(path, type, description, options, parsedConfig);
       return undefined;
     };
-    const tuneRead = async (r: RoutedRequest): Promise<HandlerResult> => {
-      const path = normalizeMountPath(r.params.path as string);
-      const m = ops.mounts().find((x) => x.path === path);
-      if (!m) throw invalid(`cannot fetch mount entry for path "${path}"`);
-      return { data: tuneView(m) };
-    };
-    const tuneWrite = async (r: RoutedRequest, f: Record<string, unknown>): Promise<HandlerResult> => {
-      const path = normalizeMountPath(r.params.path as string);
-      const tune: MountTune = {};
-      if (f.default_lease_ttl !== undefined) tune.default_lease_ttl = f.default_lease_ttl as number;
-      if (f.max_lease_ttl !== undefined) tune.max_lease_ttl = f.max_lease_ttl as number;
-      if (f.description !== undefined) tune.description = f.description as string;
-      if (f.listing_visibility !== undefined) tune.listing_visibility = listingVisibility(f.listing_visibility);
-      if (f.options !== undefined) tune.options = stringOptions(f.options as Record<string, unknown>);
-      await ops.tuneMount(path, tune);
-      return undefined;
-    };
+    const all = () => [...ops.mounts(), ...ops.authMounts()];
+    const tuneRead =
+      (prefix: string) =>
+      async (r: RoutedRequest): Promise<HandlerResult> => {
+        const path = prefix + normalizeMountPath(r.params.path as string);
+        const m = all().find((x) => x.path === path);
+        if (!m) throw invalid(`cannot fetch mount entry for path "${path}"`);
+        return { data: tuneView(m) };
+      };
+    const tuneWrite =
+      (prefix: string) =>
+      async (r: RoutedRequest, f: Record<string, unknown>): Promise<HandlerResult> => {
+        const path = prefix + normalizeMountPath(r.params.path as string);
+        const tune: MountTune = {};
+        if (f.default_lease_ttl !== undefined) tune.default_lease_ttl = f.default_lease_ttl as number;
+        if (f.max_lease_ttl !== undefined) tune.max_lease_ttl = f.max_lease_ttl as number;
+        if (f.description !== undefined) tune.description = f.description as string;
+        if (f.listing_visibility !== undefined) tune.listing_visibility = listingVisibility(f.listing_visibility);
+        if (f.options !== undefined) tune.options = stringOptions(f.options as Record<string, unknown>);
+        await ops.tuneMount(path, tune);
+        return undefined;
+      };
     const tuneFields = {
       default_lease_ttl: fTtl(),
       max_lease_ttl: fTtl(),
@@ -150,7 +169,42 @@ export class SystemBackend implements Backend {
         pattern: /^mounts\/(?<path>.+?)\/tune$/,
         summary: "Read or tune a secrets engine's lease TTLs, description and listing visibility",
         fields: tuneFields,
-        operations: { read: tuneRead, update: tuneWrite, create: tuneWrite },
+        operations: { read: tuneRead(''), update: tuneWrite(''), create: tuneWrite('') },
+      },
+      {
+        pattern: /^auth\/?$/,
+        summary: 'List the enabled auth methods',
+        operations: {
+          read: async () => ({
+            data: Object.fromEntries(ops.authMounts().map((m) => [m.path.slice('auth/'.length), authView(m)])),
+          }),
+        },
+      },
+      {
+        pattern: /^auth\/(?<path>.+?)\/tune$/,
+        summary: "Read or tune an auth method's token TTLs, description and listing visibility",
+        sudo: true,
+        fields: tuneFields,
+        operations: { read: tuneRead('auth/'), update: tuneWrite('auth/'), create: tuneWrite('auth/') },
+      },
+      {
+        pattern: /^auth\/(?<path>.+)$/,
+        summary: 'Enable, read or disable an auth method (userpass, approle)',
+        sudo: true,
+        fields: { type: fString(), description: fString(), options: fMap(), config: fMap(), local: fBool() },
+        operations: {
+          read: async (r) => {
+            const path = `auth/${normalizeMountPath(r.params.path as string)}`;
+            const m = ops.authMounts().find((x) => x.path === path);
+            return m ? { data: authView(m) } : null;
+          },
+          create: (r, f) => enable(r, f, true),
+          update: (r, f) => enable(r, f, true),
+          delete: async (r) => {
+            await ops.disableAuth(`auth/${normalizeMountPath(r.params.path as string)}`);
+            return undefined;
+          },
+        },
       },
       {
         pattern: /^remount$/,
@@ -190,7 +244,7 @@ export class SystemBackend implements Backend {
             const authed = r.caller.tokenHash !== '';
             const secret: Record<string, unknown> = {};
             const auth: Record<string, unknown> = {};
-            for (const m of ops.mounts()) {
+            for (const m of all()) {
               const isAuth = m.path.startsWith('auth/');
               const full = m.path;
               const visible = m.config.listing_visibility === 'unauth' || (authed && ops.mountAccess(r.caller, full));
@@ -215,7 +269,7 @@ export class SystemBackend implements Backend {
             );
             // No mount and no access look the same: this path cannot be used to probe for mounts.
             if (r.caller.tokenHash === '') throw denied;
-            const m = [...ops.mounts()]
+            const m = all()
               .sort((a, b) => b.path.length - a.path.length)
               .find((x) => `${path}/`.startsWith(x.path));
             if (!m || !ops.mountAccess(r.caller, m.path)) throw denied;
@@ -400,6 +454,11 @@ function auditPaths(ops: SystemOps): PathDef[] {
   ];
 }
 
+function authView(m: MountEntry) {
+  const v = mountView(m);
+  return { ...v, config: { ...v.config, token_type: 'default-service' } };
+}
+
 function tuneView(m: MountEntry) {
   return {
     description: m.description,
@@ -408,6 +467,7 @@ function tuneView(m: MountEntry) {
     force_no_cache: m.config.force_no_cache,
     ...(m.config.listing_visibility ? { listing_visibility: m.config.listing_visibility } : {}),
     ...(m.options && Object.keys(m.options).length > 0 ? { options: m.options } : {}),
+    ...(m.path.startsWith('auth/') ? { token_type: 'default-service' } : {}),
   };
 }
 
