@@ -97,7 +97,7 @@ describe('vapora mcp (stdio) with the official SDK client and the MCP Inspector 
     expect([forged.code, forged.stderr]).toEqual([5, expect.stringMatching(/not a valid token/)]);
   });
 
-  it('the MCP Inspector CLI lists the tools and calls one', async () => {
+  it('the MCP Inspector CLI lists the tools, creates a task and runs a pipeline', async () => {
     const inspector = join(
       import.meta.dirname,
       '..',
@@ -113,6 +113,8 @@ describe('vapora mcp (stdio) with the official SDK client and the MCP Inspector 
     const { cwd, env } = sandbox();
     expect((await runBin('vapora', ['init'], { cwd, env })).code).toBe(0);
     const token = readFileSync(join(cwd, '.vapora', 'token'), 'utf8').trim();
+    mkdirSync(join(cwd, '.vapora', 'pipelines'));
+    writeFileSync(join(cwd, '.vapora', 'pipelines', 'ship.toml'), '[[steps]]\nid = "design"\nrole = "architect"\n');
     // inspector-cli checks for ../package.json relative to its working directory; vapora finds .vapora/ upwards.
     writeFileSync(join(cwd, 'package.json'), '{}\n');
     const work = join(cwd, 'client');
@@ -140,5 +142,17 @@ describe('vapora mcp (stdio) with the official SDK client and the MCP Inspector 
     );
     expect(created.isError).toBeFalsy();
     expect(created.structuredContent.title).toBe('From the inspector');
+    const started = await call('--method', 'tools/call', '--tool-name', 'run_pipeline', '--tool-arg', 'name=ship');
+    expect(started.isError).toBeFalsy();
+    expect(started.structuredContent.run).toMatchObject({ pipeline: 'ship', status: 'running' });
+    const status = await call(
+      '--method',
+      'tools/call',
+      '--tool-name',
+      'pipeline_status',
+      '--tool-arg',
+      `run_id=${started.structuredContent.run.id}`,
+    );
+    expect(status.structuredContent.steps.map((x: { step: string }) => x.step)).toEqual(['design']);
   });
 });
