@@ -1,7 +1,7 @@
 // `npm run quickstart`: a short tour of the five binaries on embedded defaults, no servers needed.
 // Uses a throwaway data dir so it leaves nothing behind.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -89,6 +89,15 @@ try {
   step('vapora', ['budget', 'set', 'security', '--weekly', '6000'], { cwd: team, expect: 3 });
   step('vapora', ['token', 'create', '--name', 'ci', '--role', 'viewer'], { cwd: team });
   step('vapora', ['token', 'list'], { cwd: team });
+  mkdirSync(join(team, '.vapora', 'pipelines'));
+  writeFileSync(
+    join(team, '.vapora', 'pipelines', 'ship.toml'),
+    '[inputs.service]\nrequired = true\n[[steps]]\nid = "design"\nrole = "architect"\ntitle = "Design {{inputs.service}}"\n' +
+      '[[steps]]\nid = "deploy"\nrole = "devops"\napproval = true\npayload = { spec = "{{steps.design.output}}" }\n',
+  );
+  step('vapora', ['pipeline', 'show', 'ship'], { cwd: team });
+  step('vapora', ['pipeline', 'run', 'ship', '--input', 'colour=red'], { cwd: team, expect: 3 });
+  step('vapora', ['pipeline', 'run', 'ship', '--input', 'service=api'], { cwd: team });
 
   console.log('\n===== a daemon, started on demand and stopped');
   step('vapora', ['daemon', 'start']);

@@ -18,9 +18,9 @@ export default class PipelineShow extends VaporaCommand<typeof PipelineShow> {
         step: s.id,
         role: s.role,
         after: s.depends_on.join(', ') || '-',
-        gate: s.approval ? 'approval' : '',
+        gate: s.approval ? 'approval' : '-',
         retries: s.retries,
-        rollback: s.rollback ? `${s.rollback.role}: ${s.rollback.title ?? s.rollback.type ?? ''}` : '',
+        rollback: s.rollback ? `${s.rollback.role}: ${s.rollback.title ?? s.rollback.type ?? s.id}` : '-',
       })),
     );
     return p;

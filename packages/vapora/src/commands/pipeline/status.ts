@@ -8,7 +8,7 @@ export function renderRun(v: RunView, log: (s: string) => void, table: (rows: Re
   const r = v.run;
   log(`run ${r.id} of ${r.pipeline}: ${r.status}${r.error ? ` (${r.error})` : ''}, ${centsOf(v.cost_cents)} ¢`);
   const t0 = r.createdAt;
-  const at = (t: number | null) => (t === null ? '' : `+${((t - t0) / 1000).toFixed(1)}s`);
+  const at = (t: number | null) => (t === null ? '-' : `+${((t - t0) / 1000).toFixed(1)}s`);
   table(
     v.steps.map((s) => ({
       step: s.phase === 'rollback' ? `↩ ${s.step}` : s.step,
