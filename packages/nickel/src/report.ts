@@ -26,12 +26,26 @@ export function formatFieldPath(path: string[]): string {
   return out;
 }
 
+/** Source lines longer than this are shown as a window around the caret. */
+export const MAX_EXCERPT = 120;
+
 function excerpt(s: Span): string[] {
   if (s.lineText === undefined) return [];
   const num = String(s.line);
   const pad = ' '.repeat(num.length);
-  const width = Math.max(1, Math.min(s.end - s.offset, s.lineText.length - s.column + 1));
-  return [`${pad} |`, `${num} | ${s.lineText}`, `${pad} | ${' '.repeat(s.column - 1)}${'^'.repeat(width)}`];
+  let text = s.lineText;
+  let col = s.column - 1;
+  let width = Math.max(1, Math.min(s.end - s.offset, text.length - col));
+  if (text.length > MAX_EXCERPT) {
+    // A window of MAX_EXCERPT characters with the caret a third in; … marks what was cut.
+    width = Math.min(width, MAX_EXCERPT - 40);
+    const start = Math.max(0, Math.min(col - 40, text.length - MAX_EXCERPT));
+    const end = Math.min(text.length, start + MAX_EXCERPT);
+    const head = start > 0 ? '…' : '';
+    text = `${head}${text.slice(start, end)}${end < s.lineText.length ? '…' : ''}`;
+    col = col - start + head.length;
+  }
+  return [`${pad} |`, `${num} | ${text}`, `${pad} | ${' '.repeat(col)}${'^'.repeat(width)}`];
 }
 
 /**

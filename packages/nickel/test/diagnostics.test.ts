@@ -84,6 +84,23 @@ describe('exportDiagnosed: every independent error in one run', () => {
   });
 });
 
+describe('long source lines', () => {
+  it('are shortened around the caret, with … where they were cut', async () => {
+    const pad = Array.from({ length: 20_000 }, (_, i) => `a${i} = ${i}`).join(', ');
+    const r = await exportDiagnosed(`{ ${pad}, port | std.number.Nat = -1, ${pad.replaceAll('a', 'b')} }`, {
+      filename: 'long.ncl',
+    });
+    expect(r.errors).toHaveLength(1);
+    const text = formatNickelError(r.errors[0]!);
+    expect(text.length).toBeLessThan(1000);
+    const [line, caret] = text.split('\n').filter((l) => /^\s+(1 \||\s+\|\s+\^)/.test(l));
+    expect(line).toMatch(/^ {2}1 \| ….*port \| std\.number\.Nat = -1.*…$/);
+    // The caret still points at the value.
+    const at = (caret ?? '').indexOf('^');
+    expect(line?.slice(at, at + 2)).toBe('-1');
+  });
+});
+
 describe('names and paths for people', () => {
   it('suggests the nearest name only when it is a likely typo', () => {
     expect(editDistance('memroy_gb', 'memory_gb')).toBe(1);

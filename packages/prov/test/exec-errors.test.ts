@@ -139,9 +139,10 @@ describe.skipIf(skipUnless('sshd'))('prov exec and bad input: per-host errors, c
       hosts,
     );
     const r = await prov(ws, ['apply', '-y', '--json']);
-    expect(r.code).toBe(1);
+    // Every failure was a host that could not be reached: exit 7 (unavailable).
+    expect(r.code).toBe(7);
     const d = JSON.parse(r.stdout).error.details;
-    expect(d.failed[0]).toMatchObject({ address: 'server.down' });
+    expect(d.failed[0]).toMatchObject({ address: 'server.down', code: 'unavailable' });
     expect(d.failed[0].error).toMatch(/down: connection refused by 127\.0\.0\.1/);
     expect(d.status).toBe('rolled_back');
     expect(JSON.parse((await prov(ws, ['state', 'list', '--json'])).stdout).resources).toEqual([]);

@@ -95,17 +95,17 @@ describe('prov validate reports all errors at once', () => {
     expect(r.stderr).toContain('FAIL  broken/many-errors.ncl: 5 errors');
     const at = [...r.stderr.matchAll(/--> (broken\/many-errors\.ncl:\d+:\d+)/g)].map((m) => m[1]);
     expect(at).toEqual([
-      'broken/many-errors.ncl:12:56',
-      'broken/many-errors.ncl:12:71',
-      'broken/many-errors.ncl:13:50',
-      'broken/many-errors.ncl:13:75',
-      'broken/many-errors.ncl:17:59',
+      'broken/many-errors.ncl:13:56',
+      'broken/many-errors.ncl:13:71',
+      'broken/many-errors.ncl:14:50',
+      'broken/many-errors.ncl:14:75',
+      'broken/many-errors.ncl:18:59',
     ]);
     expect(r.stderr).toContain('field:    servers[0].spec.cpu');
     expect(r.stderr).toContain('field:    servers[0].spec.disk_gb');
     expect(r.stderr).toContain('field:    servers[1].spec.disk_gb');
     expect(r.stderr).toContain('extra field `memroy_gb` (did you mean `memory_gb`?)');
-    expect(r.stderr).toMatch(/13 \| .*spec = \{ memroy_gb = 8,.*\n\s+\| {50}\^{9}\n/);
+    expect(r.stderr).toMatch(/14 \| .*spec = \{ memroy_gb = 8,.*\n\s+\| {50}\^{9}\n/);
     expect(r.stderr).toContain(
       'taskserv postgresql depends on etcdd, which is not in taskservs (did you mean `etcd`?)',
     );
@@ -123,11 +123,11 @@ describe('prov validate reports all errors at once', () => {
     expect(
       file.errors.map((e: { field_path: string; position: { line: number } }) => [e.field_path, e.position.line]),
     ).toEqual([
-      ['servers[0].spec.cpu', 12],
-      ['servers[0].spec.disk_gb', 12],
-      ['servers[1].spec.memroy_gb', 13],
-      ['servers[1].spec.disk_gb', 13],
-      ['taskservs[1].depends_on[0]', 17],
+      ['servers[0].spec.cpu', 13],
+      ['servers[0].spec.disk_gb', 13],
+      ['servers[1].spec.memroy_gb', 14],
+      ['servers[1].spec.disk_gb', 14],
+      ['taskservs[1].depends_on[0]', 18],
     ]);
     expect(file.errors[4]).toMatchObject({ kind: 'ConfigError', notes: ['taskservs: etcd, postgresql'] });
   });

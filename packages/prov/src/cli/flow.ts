@@ -128,14 +128,25 @@ export async function executeWithUi(x: ExecuteInput): Promise<RunResult | undefi
   }
 }
 
-/** The final report; a failed run becomes an error (exit 1) carrying the report for --json. */
+/**
+ * The exit code of a failed run: 7 when every failure was a host or API that could not be reached (refused,
+ * unreachable, timed out), 5 when every one was refused access, else 1.
+ */
+function failureCode(r: RunResult): 'failure' | 'unavailable' | 'denied' {
+  if (r.failed.length === 0 || r.status === 'interrupted') return 'failure';
+  if (r.failed.every((f) => f.code === 'unavailable')) return 'unavailable';
+  if (r.failed.every((f) => f.code === 'denied')) return 'denied';
+  return 'failure';
+}
+
+/** The final report; a failed run becomes an error (exit 1, or 7/5, see failureCode) carrying the report for --json. */
 export function finish(r: RunResult | undefined, kind: RunKind, io: FlowIO): RunResult | { status: 'no-changes' } {
   if (!r) return { status: 'no-changes' };
   if (!io.json) io.log(`\n${summaryText(r, kind)}`);
   if (r.status === 'succeeded') return r;
   const display = io.json ? undefined : runReport(r);
   throw new StratumError(
-    'failure',
+    failureCode(r),
     `${kind} ${r.status}: ${r.failed.map((f) => `${f.address}: ${f.error}`).join('; ') || 'stopped'}`,
     {
       details: r as unknown as Record<string, unknown>,

@@ -53,7 +53,8 @@ export interface RunResult {
   added: number;
   changed: number;
   destroyed: number;
-  failed: { address: string; error: string; details?: Record<string, unknown> }[];
+  /** `code`: the failure's kind as an exit code name (unavailable: the host or API could not be reached). */
+  failed: { address: string; error: string; details?: Record<string, unknown>; code?: string }[];
   rolled_back: string[];
   rollback_failed: { address: string; error: string }[];
   skipped: string[];
@@ -524,6 +525,7 @@ export async function executePlan(
       address: f.id,
       error: errText(f.error),
       ...(f.error instanceof StratumError && f.error.details ? { details: f.error.details } : {}),
+      ...(f.error instanceof StratumError ? { code: f.error.code } : {}),
     })),
     rolled_back: report.rolledBack,
     rollback_failed: report.rollbackFailed.map((f) => ({ address: f.id, error: errText(f.error) })),

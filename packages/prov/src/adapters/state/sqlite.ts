@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { notFoundError } from '@stratumiops/shared/errors';
+import { notFoundError, StratumError } from '@stratumiops/shared/errors';
 import Database from 'better-sqlite3';
 import { isStale, type LockRequest, lockConflict, newLockInfo, type StateStore } from '../../core/state.js';
 import type {
@@ -93,6 +93,92 @@ function lockFromRow(r: Row): LockInfo {
   };
 }
 
+const SQLITE_MAGIC = 'SQLite format 3\0';
+
+/**
+ * Refuses a state file that exists but cannot be a prov state, before SQLite touches it: empty (a 0-byte
+ * file would otherwise read as a new, empty state, and the next apply would create everything again),
+ * shorter than its own header says (truncated), or not SQLite at all. True when the file exists.
+ */
+function inspectStateFile(location: string): boolean {
+  let size: number;
+  try {
+    size = statSync(location).size;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw unusableState(location, `cannot be read: ${(e as Error).message}`);
+  }
+  if (size === 0) {
+    // Pages still in the write-ahead log after a crash: SQLite reads them from there.
+    if (fileSize(`${location}-wal`) > 0) return true;
+    throw unusableState(location, 'is empty (0 bytes)');
+  }
+  const head = Buffer.alloc(100);
+  const fd = openSync(location, 'r');
+  let got: number;
+  try {
+    got = readSync(fd, head, 0, 100, 0);
+  } finally {
+    closeSync(fd);
+  }
+  const magic = head.subarray(0, Math.min(got, 16)).toString('latin1');
+  if (magic !== SQLITE_MAGIC) {
+    throw unusableState(
+      location,
+      got < 16 && SQLITE_MAGIC.startsWith(magic) ? `is truncated (${size} bytes)` : 'is not a SQLite database',
+    );
+  }
+  if (got < 100) throw unusableState(location, `is truncated (${size} bytes, shorter than its header)`);
+  const raw = head.readUInt16BE(16);
+  const pageSize = raw === 1 ? 65536 : raw;
+  const pages = head.readUInt32BE(28);
+  // The page count in the header is valid when its version number matches the change counter.
+  const countValid = head.readUInt32BE(92) === head.readUInt32BE(24);
+  if (countValid && pages > 0 && size < pages * pageSize) {
+    throw unusableState(location, `is truncated (${size} of ${pages * pageSize} bytes)`);
+  }
+  return true;
+}
+
+function fileSize(f: string): number {
+  try {
+    return statSync(f).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** After opening an existing file: it must be intact and hold prov's tables (a lineage), else the problem. */
+function verifyOpenedState(db: Database.Database): string | undefined {
+  try {
+    const check = db.pragma('quick_check(1)', { simple: true });
+    if (check !== 'ok') return `is corrupt (${String(check)})`;
+    const tables = new Set(
+      (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map(
+        (r) => r.name,
+      ),
+    );
+    if (!tables.has('meta') || !tables.has('resources')) {
+      return tables.size === 0
+        ? 'holds no tables (an empty database, not a prov state)'
+        : `is a SQLite database but not a prov state (tables: ${[...tables].sort().join(', ')})`;
+    }
+    const lineage = db.prepare("SELECT v FROM meta WHERE k = 'lineage'").get() as { v: string } | undefined;
+    if (!lineage) return 'has no lineage (not a prov state, or a damaged one)';
+    return undefined;
+  } catch (e) {
+    return `is not a readable SQLite database (${(e as Error).message})`;
+  }
+}
+
+/** Exit 1, naming the file and what to do; never a silent new state. */
+function unusableState(location: string, problem: string): StratumError {
+  return new StratumError('failure', `state file ${location} ${problem}: refusing to use it as the state`, {
+    hint: `restore ${location} from a backup (with its -wal file if there is one); only if this workspace never applied anything, move the file away to start a new, empty state`,
+    details: { state: location, problem },
+  });
+}
+
 /** The default store: one SQLite file (WAL), one transaction per state change. */
 export class SqliteStateStore implements StateStore {
   readonly backend = 'sqlite' as const;
@@ -101,7 +187,20 @@ export class SqliteStateStore implements StateStore {
 
   constructor(readonly location: string) {
     mkdirSync(dirname(location), { recursive: true });
-    this.db = new Database(location);
+    const existing = inspectStateFile(location);
+    try {
+      this.db = new Database(location);
+    } catch (e) {
+      throw unusableState(location, `cannot be opened: ${(e as Error).message}`);
+    }
+    if (existing) {
+      // Checked before anything is written: a file that is not a prov state is left exactly as it was.
+      const problem = verifyOpenedState(this.db);
+      if (problem) {
+        this.db.close();
+        throw unusableState(location, problem);
+      }
+    }
     this.db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode: durable across a process crash (kill -9), ~35 µs per checkpoint (notes §6).
     this.db.pragma('synchronous = NORMAL');
