@@ -9,6 +9,7 @@
  * refuses a value that would become an option (argument injection: `tar {{payload.f}}` with `--to-command=…`).
  */
 import { validationError } from '@stratumiops/shared/errors';
+import { lookupPath as lookup } from './vars.js';
 
 export interface CommandTemplate {
   /** The words, split once (shell-style quotes, nothing interpreted); placeholders are still in them. */
@@ -74,15 +75,6 @@ function envFor(path: string): string {
 /** True for the names `commandEnv` produces: an inherited one must not reach a command as if it were the task's. */
 export function isCommandEnvName(name: string): boolean {
   return /^VAPORA_(PAYLOAD|TASK_|AGENT_|PROMPT$|OMITTED$)/.test(name);
-}
-
-function lookup(vars: Record<string, unknown>, path: string): unknown {
-  let cur: unknown = vars;
-  for (const part of path.split('.')) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, unknown>)[part];
-  }
-  return cur;
 }
 
 const text = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));

@@ -4,6 +4,7 @@ import { notFoundError, validationError } from '@stratumiops/shared/errors';
 import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
 import { describeZodError, PRIORITIES, roleSchema, taskTypeSchema } from './model.js';
+import { lookupPath as lookup } from './vars.js';
 
 /**
  * Pipelines: steps by role, each a task run by the agents like any other, passing outputs on. Defined as TOML
@@ -157,15 +158,6 @@ function placeholders(v: unknown, out: string[] = []): string[] {
   else if (Array.isArray(v)) for (const x of v) placeholders(x, out);
   else if (v && typeof v === 'object') for (const x of Object.values(v)) placeholders(x, out);
   return out;
-}
-
-function lookup(vars: Record<string, unknown>, path: string): unknown {
-  let cur: unknown = vars;
-  for (const part of path.split('.')) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, unknown>)[part];
-  }
-  return cur;
 }
 
 /**
