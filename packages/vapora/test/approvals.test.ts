@@ -8,7 +8,7 @@ afterAll(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => {});
 });
 
-describe('budget policy approval', () => {
+describe('budget policy approval', { timeout: 60_000 }, () => {
   it('a call that would pass the budget parks the task; approved, it runs once past the limit; rejected, it fails', async () => {
     const fake = await fakeServer(() => ({ json: wire.openai('written', { model: 'm', prompt: 10, completion: 10 }) }));
     cleanups.push(() => fake.close());

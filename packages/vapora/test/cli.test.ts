@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBin, sandbox } from '../../../test/run-bin.js';
 
-describe('vapora CLI', () => {
+describe('vapora CLI', { timeout: 120_000 }, () => {
+  // each step is a whole Node process
   it('init → agents → project → task → scored assign → list/show, all with --json', async () => {
     const { cwd, env } = sandbox();
     const v = (...args: string[]) => runBin('vapora', args, { cwd, env });

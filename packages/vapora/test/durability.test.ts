@@ -24,7 +24,7 @@ async function openStore(file: string) {
 
 const PRICE = { provider: 'openai' as const, model: 'm', input: 1000, output: 1000 };
 
-describe('in-process bus: as durable as JetStream', () => {
+describe('in-process bus: as durable as JetStream', { timeout: 60_000 }, () => {
   it('a call four times longer than the ack deadline reaches the provider once (the worker keeps it alive)', async () => {
     const fake = await fakeServer(() => ({
       json: wire.openai('done', { model: 'm', prompt: 5, completion: 5 }),
