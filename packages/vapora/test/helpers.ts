@@ -191,7 +191,7 @@ export const wire = {
 
 export async function waitFor<T>(
   fn: () => Promise<T | undefined | false> | T | undefined | false,
-  ms = 10_000,
+  ms = 30_000, // an upper bound for a loaded machine, not an expectation
   what = 'condition',
 ): Promise<T> {
   const deadline = Date.now() + ms;
