@@ -5,6 +5,7 @@ import type { BackendFactory } from '../../logical.js';
 const METHODS: Record<string, () => Promise<BackendFactory>> = {
   userpass: async () => (await import('./userpass.js')).userpassFactory,
   approle: async () => (await import('./approle.js')).approleFactory,
+  jwt: async () => (await import('./jwt.js')).jwtFactory,
 };
 
 export const AUTH_TYPES = Object.keys(METHODS);

@@ -1,0 +1,386 @@
+import { constants, createPublicKey, type KeyObject, verify } from 'node:crypto';
+import type { LogicalStore } from '../../barrier.js';
+import { invalid } from '../../errors.js';
+import { fInt, fMap, fString, fStringList, fStringMap, isPlainObject } from '../../fields.js';
+import type { Backend, BackendFactory, HandlerResult, PathDef, RoutedRequest } from '../../logical.js';
+import { KeyedMutex } from '../../storage.js';
+import {
+  applyTokenFields,
+  defaultTokenParams,
+  loginSpec,
+  type TokenParams,
+  tokenFields,
+  tokenParamsView,
+} from './tokenutil.js';
+
+interface JwtConfig {
+  jwt_validation_pubkeys: string[];
+  bound_issuer: string;
+  jwt_supported_algs: string[];
+  default_role: string;
+}
+
+interface JwtRole extends TokenParams {
+  role_type: 'jwt';
+  bound_audiences: string[];
+  bound_subject: string;
+  bound_claims: Record<string, string | string[]>;
+  bound_claims_type: 'string' | 'glob';
+  claim_mappings: Record<string, string>;
+  user_claim: string;
+  /** Seconds; -1 turns a check's leeway off, 0 takes the default. */
+  clock_skew_leeway: number;
+  expiration_leeway: number;
+  not_before_leeway: number;
+}
+
+const ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+const DEFAULT_CLOCK_SKEW = 60;
+const DEFAULT_EXP_LEEWAY = 150;
+const DEFAULT_NBF_LEEWAY = 150;
+const NAME = '(?<name>\\w(?:[\\w.@-]*\\w)?)';
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/**
+ * JWT login, as Vault's jwt auth method in its `jwt` role type: a CI system (GitHub Actions,
+ * GitLab CI) presents a JWT it signed; the signature is checked with the configured public keys
+ * (`jwt_validation_pubkeys`), then issuer, audience, subject, bound claims and times (with
+ * leeway), and the role's token is issued with metadata from `claim_mappings`.
+ */
+export class JwtBackend implements Backend {
+  readonly type = 'jwt';
+  readonly paths: PathDef[];
+  readonly unauthenticated = [/^login$/];
+  private readonly locks = new KeyedMutex();
+  /** The configured keys, parsed once per configuration. */
+  private keys: { pems: string; keys: KeyObject[] } | undefined;
+
+  constructor(private readonly store: LogicalStore) {
+    const name = (r: RoutedRequest) => (r.params.name as string).toLowerCase();
+    this.paths = [
+      {
+        pattern: /^config$/,
+        summary: 'The public keys JWTs are checked with, the bound issuer, the allowed algorithms',
+        fields: {
+          jwt_validation_pubkeys: fStringList(),
+          bound_issuer: fString(),
+          jwt_supported_algs: fStringList(),
+          default_role: fString(),
+          jwks_url: fString(),
+          oidc_discovery_url: fString(),
+        },
+        operations: {
+          read: async () => {
+            const c = await this.config();
+            return c ? { data: { ...c, jwks_url: '', oidc_discovery_url: '' } } : null;
+          },
+          update: (_r, f) => this.writeConfig(f),
+          create: (_r, f) => this.writeConfig(f),
+        },
+      },
+      {
+        pattern: /^role\/?$/,
+        summary: 'List the roles',
+        operations: {
+          list: async () => {
+            const keys = (await this.store.list('role/')).filter((k) => !k.endsWith('/'));
+            return keys.length ? { data: { keys } } : null;
+          },
+        },
+      },
+      {
+        pattern: new RegExp(`^role/${NAME}$`),
+        summary:
+          'Create, read, update or delete a role: bound audiences, subject and claims, user claim, token settings',
+        fields: {
+          role_type: fString(),
+          bound_audiences: fStringList(),
+          bound_subject: fString(),
+          bound_claims: fMap(),
+          bound_claims_type: fString(),
+          claim_mappings: fStringMap(),
+          user_claim: fString(),
+          clock_skew_leeway: fInt(),
+          expiration_leeway: fInt(),
+          not_before_leeway: fInt(),
+          ...tokenFields,
+        },
+        existence: async (p) => (await this.role((p.name as string).toLowerCase())) !== undefined,
+        operations: {
+          read: async (r) => {
+            const x = await this.role(name(r));
+            return x ? { data: tokenParamsView(x) } : null;
+          },
+          create: (r, f) => this.writeRole(name(r), f),
+          update: (r, f) => this.writeRole(name(r), f),
+          delete: async (r) => {
+            await this.store.delete(`role/${name(r)}`);
+            return undefined;
+          },
+        },
+      },
+      {
+        pattern: /^login$/,
+        summary: 'Log in with a signed JWT and a role',
+        fields: { role: fString(), jwt: fString() },
+        operations: { update: (_r, f) => this.login(f), create: (_r, f) => this.login(f) },
+      },
+    ];
+  }
+
+  private async config(): Promise<JwtConfig | undefined> {
+    const raw = await this.store.get('config');
+    return raw ? (JSON.parse(dec.decode(raw)) as JwtConfig) : undefined;
+  }
+
+  private async role(name: string): Promise<JwtRole | undefined> {
+    const raw = await this.store.get(`role/${name}`);
+    return raw ? (JSON.parse(dec.decode(raw)) as JwtRole) : undefined;
+  }
+
+  private async writeConfig(f: Record<string, unknown>): Promise<HandlerResult> {
+    if (f.jwks_url || f.oidc_discovery_url) {
+      throw invalid('only jwt_validation_pubkeys is supported here: jwks_url and oidc_discovery_url are not');
+    }
+    const pems = (f.jwt_validation_pubkeys as string[] | undefined) ?? [];
+    if (pems.length === 0) {
+      throw invalid("exactly one of 'jwt_validation_pubkeys', 'jwks_url' or 'oidc_discovery_url' must be set");
+    }
+    parseKeys(pems);
+    const algs = (f.jwt_supported_algs as string[] | undefined) ?? [];
+    for (const a of algs)
+      if (!ALGS.includes(a)) throw invalid(`unsupported signing algorithm "${a}" (use ${ALGS.join(', ')})`);
+    const config: JwtConfig = {
+      jwt_validation_pubkeys: pems,
+      bound_issuer: (f.bound_issuer as string | undefined) ?? '',
+      jwt_supported_algs: algs,
+      default_role: ((f.default_role as string | undefined) ?? '').toLowerCase(),
+    };
+    await this.store.put('config', enc.encode(JSON.stringify(config)));
+    this.keys = undefined;
+    return undefined;
+  }
+
+  private writeRole(name: string, f: Record<string, unknown>): Promise<HandlerResult> {
+    return this.locks.run(name, async () => {
+      const cur = await this.role(name);
+      const base: JwtRole = cur ?? {
+        ...defaultTokenParams(),
+        role_type: 'jwt',
+        bound_audiences: [],
+        bound_subject: '',
+        bound_claims: {},
+        bound_claims_type: 'string',
+        claim_mappings: {},
+        user_claim: '',
+        clock_skew_leeway: 0,
+        expiration_leeway: 0,
+        not_before_leeway: 0,
+      };
+      const next: JwtRole = { ...base, ...applyTokenFields(base, f) };
+      if (f.role_type !== undefined && f.role_type !== 'jwt') {
+        throw invalid(`invalid 'role_type': "${f.role_type}" (only "jwt" roles: no OIDC browser flow here)`);
+      }
+      if (f.bound_audiences !== undefined) next.bound_audiences = f.bound_audiences as string[];
+      if (f.bound_subject !== undefined) next.bound_subject = f.bound_subject as string;
+      if (f.user_claim !== undefined) next.user_claim = f.user_claim as string;
+      if (f.claim_mappings !== undefined) next.claim_mappings = f.claim_mappings as Record<string, string>;
+      if (f.bound_claims_type !== undefined) {
+        if (f.bound_claims_type !== 'string' && f.bound_claims_type !== 'glob') {
+          throw invalid(`invalid 'bound_claims_type': "${f.bound_claims_type}" (use "string" or "glob")`);
+        }
+        next.bound_claims_type = f.bound_claims_type;
+      }
+      if (f.bound_claims !== undefined) {
+        const claims: Record<string, string | string[]> = {};
+        for (const [k, v] of Object.entries(f.bound_claims as Record<string, unknown>)) {
+          if (typeof v === 'string') claims[k] = v;
+          else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) claims[k] = v as string[];
+          else throw invalid(`bound claim "${k}" must be a string or a list of strings`);
+        }
+        next.bound_claims = claims;
+      }
+      for (const k of ['clock_skew_leeway', 'expiration_leeway', 'not_before_leeway'] as const) {
+        if (f[k] === undefined) continue;
+        const v = f[k] as number;
+        if (v < -1) throw invalid(`'${k}' must be -1 (off), 0 (default) or a number of seconds`);
+        next[k] = v;
+      }
+      if (!next.user_claim) throw invalid('a user claim must be defined on the role');
+      if (
+        next.bound_audiences.length === 0 &&
+        next.bound_subject === '' &&
+        Object.keys(next.bound_claims).length === 0 &&
+        next.token_bound_cidrs.length === 0
+      ) {
+        throw invalid('must have at least one bound constraint when creating/updating a role');
+      }
+      await this.store.put(`role/${name}`, enc.encode(JSON.stringify(next)));
+      return undefined;
+    });
+  }
+
+  private publicKeys(config: JwtConfig): KeyObject[] {
+    const pems = config.jwt_validation_pubkeys.join('\n');
+    if (this.keys?.pems !== pems) this.keys = { pems, keys: parseKeys(config.jwt_validation_pubkeys) };
+    return this.keys.keys;
+  }
+
+  private async login(f: Record<string, unknown>): Promise<HandlerResult> {
+    const config = await this.config();
+    if (!config) throw invalid('could not load configuration');
+    const roleName = ((f.role as string | undefined) || config.default_role).toLowerCase();
+    if (!roleName) throw invalid('missing role');
+    const role = await this.role(roleName);
+    if (!role) throw invalid(`role "${roleName}" could not be found`);
+    const token = typeof f.jwt === 'string' ? f.jwt : '';
+    if (!token) throw invalid('missing token');
+
+    const claims = verifyJwt(token, this.publicKeys(config), config.jwt_supported_algs);
+    checkTimes(claims, role);
+    if (config.bound_issuer && claims.iss !== config.bound_issuer) throw invalid('invalid issuer (iss) claim');
+    const aud = claims.aud === undefined ? [] : Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+    if (role.bound_audiences.length > 0) {
+      if (!aud.some((a) => role.bound_audiences.includes(String(a)))) {
+        throw invalid('invalid audience (aud) claim: audience claim does not match any expected audience');
+      }
+    } else if (aud.length > 0) {
+      throw invalid('audience claim found in JWT but no audiences bound to the role');
+    }
+    if (role.bound_subject && claims.sub !== role.bound_subject)
+      throw invalid('sub claim does not match bound subject');
+    for (const [claim, allowed] of Object.entries(role.bound_claims)) {
+      const values = claimValues(claims, claim);
+      const want = Array.isArray(allowed) ? allowed : [allowed];
+      const ok = values.some((v) => want.some((w) => (role.bound_claims_type === 'glob' ? globMatch(w, v) : w === v)));
+      if (!ok) throw invalid(`claim "${claim}" does not match any associated bound claim values`);
+    }
+    const user = claimValues(claims, role.user_claim)[0];
+    if (user === undefined) throw invalid(`claim "${role.user_claim}" not found in token`);
+    const metadata: Record<string, string> = { role: roleName };
+    for (const [claim, key] of Object.entries(role.claim_mappings)) {
+      const v = claimValues(claims, claim);
+      if (v.length > 0) metadata[key] = v.join(',');
+    }
+    return { login: loginSpec(role, { metadata, displayName: `jwt-${user}` }) };
+  }
+}
+
+/** PEM public keys (SPKI or PKCS#1 RSA), each checked. */
+function parseKeys(pems: string[]): KeyObject[] {
+  return pems.map((pem, i) => {
+    try {
+      const k = createPublicKey(pem);
+      if (!['rsa', 'rsa-pss', 'ec', 'ed25519'].includes(k.asymmetricKeyType ?? '')) {
+        throw new Error(`unsupported key type ${k.asymmetricKeyType}`);
+      }
+      return k;
+    } catch (e) {
+      throw invalid(`error parsing public key ${i + 1}: ${(e as Error).message}`);
+    }
+  });
+}
+
+const b64url = (s: string) => Buffer.from(s, 'base64url');
+
+/** The claims of a JWT whose signature one of `keys` verifies; anything else is a 400. */
+function verifyJwt(token: string, keys: KeyObject[], allowedAlgs: string[]): Record<string, unknown> {
+  const parts = token.split('.');
+  if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]*$/.test(p))) {
+    throw invalid('error validating token: malformed JWT (expected three base64url parts)');
+  }
+  let header: Record<string, unknown>;
+  let claims: unknown;
+  try {
+    header = JSON.parse(b64url(parts[0] as string).toString('utf8'));
+    claims = JSON.parse(b64url(parts[1] as string).toString('utf8'));
+  } catch {
+    throw invalid('error validating token: malformed JWT (header or claims are not JSON)');
+  }
+  if (!isPlainObject(header) || !isPlainObject(claims)) throw invalid('error validating token: malformed JWT');
+  const alg = String(header.alg);
+  if (!ALGS.includes(alg) || (allowedAlgs.length > 0 && !allowedAlgs.includes(alg))) {
+    throw invalid(`error validating token: unsupported signing algorithm "${alg}"`);
+  }
+  const data = Buffer.from(`${parts[0]}.${parts[1]}`);
+  const sig = b64url(parts[2] as string);
+  const ok = keys.some((k) => verifyWith(alg, k, data, sig));
+  if (!ok) throw invalid('error validating token: no known key successfully validated the token signature');
+  return claims;
+}
+
+function verifyWith(alg: string, key: KeyObject, data: Buffer, sig: Buffer): boolean {
+  const type = key.asymmetricKeyType;
+  const hash = `sha${alg.slice(2)}`;
+  try {
+    if (alg === 'EdDSA') return type === 'ed25519' && verify(null, data, key, sig);
+    if (alg.startsWith('ES')) {
+      const curve = { ES256: 'prime256v1', ES384: 'secp384r1', ES512: 'secp521r1' }[alg];
+      if (type !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== curve) return false;
+      return verify(hash, data, { key, dsaEncoding: 'ieee-p1363' }, sig);
+    }
+    if (type !== 'rsa' && type !== 'rsa-pss') return false;
+    if (alg.startsWith('PS')) {
+      return verify(
+        hash,
+        data,
+        { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST },
+        sig,
+      );
+    }
+    return type === 'rsa' && verify(hash, data, key, sig);
+  } catch {
+    return false;
+  }
+}
+
+/** exp, nbf and iat against now, with the role's leeways (-1: none, 0: the default). */
+function checkTimes(claims: Record<string, unknown>, role: JwtRole): void {
+  const leeway = (v: number, dflt: number) => (v === -1 ? 0 : v || dflt);
+  const skew = leeway(role.clock_skew_leeway, DEFAULT_CLOCK_SKEW);
+  const now = Date.now() / 1000;
+  const num = (name: string): number | undefined => {
+    const v = claims[name];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw invalid(`invalid ${name} claim: not a number`);
+    return v;
+  };
+  const exp = num('exp');
+  if (exp === undefined) throw invalid('invalid expiration time (exp) claim: the token has none');
+  if (now > exp + leeway(role.expiration_leeway, DEFAULT_EXP_LEEWAY) + skew) {
+    throw invalid('invalid expiration time (exp) claim: token is expired');
+  }
+  const nbf = num('nbf');
+  if (nbf !== undefined && now < nbf - leeway(role.not_before_leeway, DEFAULT_NBF_LEEWAY) - skew) {
+    throw invalid('invalid not before (nbf) claim: token not yet valid');
+  }
+  const iat = num('iat');
+  if (iat !== undefined && now < iat - skew) throw invalid('invalid issued at (iat) claim: token issued in the future');
+}
+
+/** A claim's values as strings: a top-level name, or a JSON pointer ("/a/b") into nested claims. */
+function claimValues(claims: Record<string, unknown>, name: string): string[] {
+  let v: unknown = claims;
+  if (name.startsWith('/')) {
+    for (const seg of name.slice(1).split('/')) {
+      const key = seg.replaceAll('~1', '/').replaceAll('~0', '~');
+      v = isPlainObject(v) && Object.hasOwn(v, key) ? v[key] : undefined;
+    }
+  } else v = Object.hasOwn(claims, name) ? claims[name] : undefined;
+  const list = Array.isArray(v) ? v : v === undefined || v === null ? [] : [v];
+  return list.filter((x) => ['string', 'number', 'boolean'].includes(typeof x)).map(String);
+}
+
+/** `*` matches any run of characters (Vault's bound_claims_type "glob"). */
+function globMatch(pattern: string, value: string): boolean {
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
+  return re.test(value);
+}
+
+export const jwtFactory: BackendFactory = ({ store }) => new JwtBackend(store);
