@@ -46,7 +46,7 @@ describe('kogral serve (MCP over stdio) with the official SDK client', { timeout
     await client?.close();
   });
 
-  it('lists the nine tools with the parameter names of seed 003', async () => {
+  it('lists the tools (seed 003 and the editing tools) with their parameter names', async () => {
     const { tools } = await client.listTools();
     const params = Object.fromEntries(tools.map((t) => [t.name, Object.keys(t.inputSchema.properties ?? {})]));
     expect(Object.keys(params).sort()).toEqual(
@@ -54,11 +54,14 @@ describe('kogral serve (MCP over stdio) with the official SDK client', { timeout
         'add_decision',
         'add_execution',
         'add_note',
+        'delete_node',
+        'edit_node',
         'export',
         'get_guidelines',
         'get_node',
         'link',
         'list_graphs',
+        'move_node',
         'search',
       ].sort(),
     );

@@ -1,9 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { type Command, Flags } from '@oclif/core';
 import { StratumCommand, type ToolSpec } from '@stratumiops/shared/cli/command';
 import { type LoadedConfig, loadConfig } from '@stratumiops/shared/config';
-import { usageError } from '@stratumiops/shared/errors';
+import { usageError, validationError } from '@stratumiops/shared/errors';
 import { paint, readStdinSync } from '@stratumiops/shared/output';
 import { App, findGraphDir } from '../app.js';
 import { formatProblem, NODE_TYPES, type Problem } from '../core/model.js';
@@ -53,6 +53,39 @@ export function graphSettings(settings: LoadedConfig, spec: ToolSpec, flags: Glo
   });
 }
 
+/** Reads a file of at most `max` bytes, never more than max+1 (so /dev/zero stops at once). */
+export function readCapped(file: string, max: number): string {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (e) {
+    throw usageError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const buf = Buffer.alloc(1 << 16);
+    for (;;) {
+      let n: number;
+      try {
+        n = readSync(fd, buf, 0, buf.length, null);
+      } catch (e) {
+        throw usageError(`cannot read ${file}: ${(e as Error).message}`);
+      }
+      if (n === 0) break;
+      total += n;
+      if (total > max)
+        throw validationError(`${file} is over the ${(max / 1048576).toFixed(1)} MB limit of a node: nothing written`, {
+          hint: 'split it, or raise import.max_bytes',
+        });
+      chunks.push(Buffer.from(buf.subarray(0, n)));
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export abstract class KogralCommand<T extends typeof Command> extends StratumCommand<T> {
   static override tool = tool;
   private appCache?: App;
@@ -94,17 +127,22 @@ export abstract class KogralCommand<T extends typeof Command> extends StratumCom
     return r.startsWith('..') ? path : r;
   }
 
-  /** `--body -` reads stdin; `--body-file f` reads a file. */
+  /**
+   * `--body -` reads stdin; `--body-file f` reads a file, at most import.max_bytes (the limit a
+   * node file has): a bigger file (or /dev/zero) is refused before anything is written.
+   */
   protected readBody(body: string | undefined, bodyFile: string | undefined): string | undefined {
     if (body !== undefined && bodyFile !== undefined) throw usageError('pass --body or --body-file, not both');
-    if (bodyFile !== undefined) {
-      try {
-        return bodyFile === '-' ? readStdinSync() : readFileSync(bodyFile, 'utf8');
-      } catch (e) {
-        throw usageError(`cannot read ${bodyFile}: ${(e as Error).message}`);
-      }
-    }
-    if (body === '-') return readStdinSync();
+    const max = this.config_.import.max_bytes;
+    const check = (text: string, from: string) => {
+      if (Buffer.byteLength(text, 'utf8') > max)
+        throw validationError(`${from} is over the ${(max / 1048576).toFixed(1)} MB limit of a node: nothing written`, {
+          hint: 'split it, or raise import.max_bytes',
+        });
+      return text;
+    };
+    if (bodyFile !== undefined && bodyFile !== '-') return readCapped(bodyFile, max);
+    if (bodyFile === '-' || body === '-') return check(readStdinSync(), 'stdin');
     return body;
   }
 

@@ -1,13 +1,16 @@
 import { conflictError, notFoundError, usageError, validationError } from '@stratumiops/shared/errors';
 import type { NodeLookup } from './catalog.js';
+import { applyEdit, type EditOp, renameWikilinks } from './edit.js';
 import { Graph } from './graph.js';
 import { makeId } from './ids.js';
-import { isProblem, wikilinks } from './markdown.js';
+import { isProblem, serializeNode, wikilinks } from './markdown.js';
 import {
   DEFAULT_STATUS,
   formatProblem,
+  isNodeType,
   isRelationType,
   type KNode,
+  NODE_TYPES,
   type NodeType,
   type Problem,
   RELATION_TYPES,
@@ -55,6 +58,24 @@ export interface DeleteResult {
   path: string;
   /** Nodes that still point at the deleted one (or did, before --force removed the links). */
   dangling: { from: string; via: 'frontmatter' | 'wikilink'; type: RelationType; removed: boolean }[];
+}
+
+export interface EditResult extends WriteResult {
+  /** False when the edit left the body as it was (nothing written). */
+  changed: boolean;
+}
+
+export interface MoveInput {
+  /** The new title (the id stays: relations by id keep working). */
+  title?: string;
+  /** The new type: the file moves to that type's folder. */
+  type?: NodeType;
+}
+
+export interface MoveResult extends WriteResult {
+  from: { title: string; type: NodeType; path: string };
+  /** Nodes whose [[wikilinks]] or relations were rewritten to keep pointing at the node. */
+  relinked: { id: string; links: number }[];
 }
 
 /** What resolving a reference needs: the whole graph, or the index (catalog.ts). */
@@ -309,6 +330,7 @@ export class Kogral {
     return this.store.lock(async () => {
       const g = this.graph();
       const target = this.get(ref, g);
+      this.owned(target, 'delete');
       const id = target.node.id;
       const inbound = g.backlinks(id);
       const dangling: DeleteResult['dangling'] = inbound.map((e) => ({
@@ -326,13 +348,13 @@ export class Kogral {
         ]);
         for (const from of new Set(inbound.map((e) => e.from))) {
           const s = g.byId.get(from);
-          if (!s) continue;
+          if (!s || this.store.isForeign(s.path)) continue;
           s.node.relations = s.node.relations.filter((r) => g.resolveName(r.target)?.node.id !== id);
           s.node.body = s.node.body.replace(/(!?)\[\[([^[\]\n]+?)\]\]/g, (all, _bang: string, inner: string) => {
             const [targetPart, label] = inner.split('|');
             const t = (targetPart ?? '').split('#')[0]?.trim() ?? '';
             const hit = g.resolveName(t)?.node.id === id || names.has(t.toLowerCase());
-            return hit ? (label ?? targetPart ?? '').trim() : all;
+            return hit ? (label ?? t).trim() : all;
           });
           s.node.updated = this.stamp();
           changed.push(s);
@@ -343,6 +365,131 @@ export class Kogral {
       this.written(paths, [target.path]);
       await this.commit([target.path, ...paths], `kogral: delete ${target.node.type} '${target.node.title}' (${id})`);
       return { node: target.node, path: target.path, dangling };
+    });
+  }
+
+  /** Refuses writes to files kogral does not own (watched folders are read-only). */
+  private owned(s: StoredNode, what: string): void {
+    if (this.store.isForeign(s.path))
+      throw validationError(
+        `cannot ${what} ${s.node.id}: ${s.path} is in a watched folder, which kogral never writes`,
+        {
+          hint: 'edit the file itself; the index follows',
+        },
+      );
+  }
+
+  /** Refuses a node file bigger than the store's limit, before anything is written. */
+  private checkSize(node: KNode): void {
+    const bytes = Buffer.byteLength(serializeNode(node), 'utf8');
+    if (bytes > this.store.maxBytes)
+      throw validationError(
+        `the node would be ${(bytes / 1048576).toFixed(1)} MB, over the ${(this.store.maxBytes / 1048576).toFixed(1)} MB limit: nothing written`,
+        { hint: 'split it into several nodes, or raise import.max_bytes' },
+      );
+  }
+
+  /**
+   * Edits a node's body (append, prepend, find-replace, replace a section), atomically under the
+   * graph lock. `ifUpdated`: refuse (conflict) when the node changed since the caller read it.
+   */
+  async edit(ref: string, op: EditOp, opts: { ifUpdated?: string } = {}): Promise<EditResult> {
+    return this.store.lock(async () => {
+      const target = this.get(ref, this.lazyGraph());
+      this.owned(target, 'edit');
+      const n = target.node;
+      if (opts.ifUpdated !== undefined && opts.ifUpdated !== n.updated)
+        throw conflictError(`${n.id} changed since ${opts.ifUpdated} (now updated ${n.updated}): nothing edited`, {
+          hint: 'read it again and redo the edit',
+        });
+      const body = applyEdit(n.body, op);
+      if (body === n.body) return { node: n, path: target.path, also: [], changed: false };
+      const node: KNode = { ...n, body, updated: this.stamp() };
+      this.checkSize(node);
+      const path = this.store.write(node, target.path);
+      this.written([path]);
+      await this.commit([path], `kogral: edit ${node.type} '${node.title}' (${op.op}, ${node.id})`);
+      return { node, path, also: [], changed: true };
+    });
+  }
+
+  /**
+   * Renames a node (new title) and/or moves it to another type's folder. Its id stays, so
+   * relations keep working; [[wikilinks]] naming its old title are rewritten to the new one.
+   */
+  async move(ref: string, input: MoveInput): Promise<MoveResult> {
+    const title = input.title?.trim();
+    if (input.title !== undefined && !title) throw usageError('the new title is empty');
+    if (input.type !== undefined && !isNodeType(input.type))
+      throw usageError(`unknown type '${input.type}'`, { hint: `use one of ${NODE_TYPES.join(', ')}` });
+    if (title === undefined && input.type === undefined)
+      throw usageError('nothing to move: give a new title or a type', {
+        hint: "e.g. kogral move <id> 'New title' or --type decision",
+      });
+    return this.store.lock(async () => {
+      const g = this.graph();
+      const target = this.get(ref, g);
+      this.owned(target, 'move');
+      const old = target.node;
+      const newTitle = title ?? old.title;
+      const newType = input.type ?? old.type;
+      if (newTitle === old.title && newType === old.type)
+        throw usageError(`${old.id} is already the ${old.type} '${old.title}'`);
+      if (newTitle.toLowerCase() !== old.title.toLowerCase()) {
+        const other = g.resolveName(newTitle);
+        if (other && other.node.id !== old.id)
+          throw conflictError(`another node is already called '${newTitle}': ${other.node.id}`, {
+            hint: 'choose another title, so that [[links]] stay unambiguous',
+          });
+      }
+      const newPath = newType === old.type ? target.path : this.store.fileFor(newType, old.id);
+      if (newPath !== target.path && this.store.exists(newPath))
+        throw conflictError(`${this.store.rel(newPath)} already exists: nothing moved`);
+      const at = this.stamp();
+      let body = old.body;
+      if (newTitle !== old.title) {
+        // The title heading follows the title.
+        body = body.replace(/^(\s*#[ \t]+)([^\n]*)/, (all, h: string, t: string) =>
+          t.trim() === old.title ? `${h}${newTitle}` : all,
+        );
+      }
+      const node: KNode = { ...old, title: newTitle, type: newType, body, updated: at };
+      this.checkSize(node);
+      const relinked: MoveResult['relinked'] = [];
+      const changed: StoredNode[] = [];
+      if (newTitle !== old.title) {
+        for (const from of new Set(g.backlinks(old.id).map((e) => e.from))) {
+          const s = g.byId.get(from);
+          if (!s || this.store.isForeign(s.path)) continue;
+          const r = renameWikilinks(s.node.body, old.title, newTitle);
+          let links = r.count;
+          // Relations that named the node by title or alias now name it by id.
+          const relations = s.node.relations.map((rel) => {
+            if (rel.target === old.id || g.resolveName(rel.target)?.node.id !== old.id) return rel;
+            links++;
+            return { ...rel, target: old.id };
+          });
+          if (links === 0) continue;
+          changed.push({ node: { ...s.node, body: r.body, relations, updated: at }, path: s.path });
+          relinked.push({ id: s.node.id, links });
+        }
+      }
+      const path = this.store.write(node, newPath);
+      if (newPath !== target.path) this.store.remove(target.path);
+      const paths = [path, ...changed.map((c) => this.store.write(c.node, c.path))];
+      const removed = newPath !== target.path ? [target.path] : [];
+      this.written(paths, removed);
+      await this.commit(
+        [...paths, ...removed],
+        `kogral: move ${old.type} '${old.title}' to ${newType} '${newTitle}' (${old.id})`,
+      );
+      return {
+        node,
+        path,
+        also: changed,
+        from: { title: old.title, type: old.type, path: target.path },
+        relinked,
+      };
     });
   }
 

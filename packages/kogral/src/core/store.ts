@@ -162,6 +162,15 @@ export class Store {
     return removed;
   }
 
+  exists(path: string): boolean {
+    return existsSync(path);
+  }
+
+  /** Whether a file is outside the graph's own folders (a watched source folder): never written. */
+  isForeign(_path: string): boolean {
+    return false;
+  }
+
   remove(path: string): void {
     unlinkSync(path);
   }

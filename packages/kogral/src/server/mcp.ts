@@ -5,10 +5,11 @@
  * stdout belongs to JSON-RPC: nothing else is ever written there.
  */
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StratumError } from '@stratumiops/shared/errors';
+import { StratumError, usageError } from '@stratumiops/shared/errors';
 import { guard, READ_ONLY, serveStdio as serveMcp, toolResult, WRITES } from '@stratumiops/shared/mcp';
 import { z } from 'zod';
 import type { App } from '../app.js';
+import { EDIT_OPERATIONS, type EditOp } from '../core/edit.js';
 import { executionFields } from '../core/execution.js';
 import { nodeObject, selectNodes, toJson, toYaml } from '../core/exporters.js';
 import { mergeGuidelines } from '../core/guidelines.js';
@@ -82,6 +83,39 @@ export const schemas = {
       .default(true)
       .describe("Include the org graph's guidelines (the project's version wins on the same id)"),
     limit: z.number().int().min(1).max(100).optional().describe('At most this many'),
+  }),
+  edit_node: z.strictObject({
+    id: z.string().min(1).describe('Node id (or its exact title or an alias)'),
+    operation: z
+      .enum(EDIT_OPERATIONS)
+      .describe('append / prepend content; find_replace find_text with content; replace_section section with content'),
+    content: z.string().describe('The markdown to add, the replacement text, or the new section content'),
+    find_text: z.string().optional().describe('find_replace: the exact text to replace'),
+    section: z.string().optional().describe('replace_section: the heading, e.g. "Root Cause"'),
+    expected_replacements: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe('find_replace: how many times find_text must occur (default 1); otherwise nothing changes'),
+    if_updated: z
+      .string()
+      .optional()
+      .describe(
+        "Refuse unless the node's updated time is still this (from get_node), so concurrent edits are not lost",
+      ),
+  }),
+  delete_node: z.strictObject({
+    id: z.string().min(1).describe('Node id (or its exact title or an alias)'),
+    force: z
+      .boolean()
+      .default(false)
+      .describe('Also remove the links other nodes have to it; without it they are reported as dangling'),
+  }),
+  move_node: z.strictObject({
+    id: z.string().min(1).describe('Node id (or its exact title or an alias)'),
+    new_title: z.string().min(1).optional().describe('Rename: [[links]] to the old title are rewritten'),
+    node_type: z.enum(NODE_TYPES).optional().describe("Move to this type's folder"),
   }),
   list_graphs: z.strictObject({}),
   export: z.strictObject({
@@ -256,6 +290,84 @@ export function createMcpServer(app: App, version: string): McpServer {
       return ok(
         `${r.node.id} -[${r.relation.type}]-> ${r.relation.target}${r.also.map((x) => `; ${x.node.id} is now ${x.node.status}`).join('')}`,
         { source_id: r.node.id, target_id: r.relation.target, relation: r.relation.type, weight: r.relation.weight },
+      );
+    }),
+  );
+
+  server.registerTool(
+    'edit_node',
+    {
+      title: 'Edit a node',
+      description:
+        'Edit an existing node in place: append or prepend markdown, replace exact text (find_replace), or replace the content under a heading (replace_section). An edit that cannot apply exactly changes nothing and says why.',
+      inputSchema: schemas.edit_node,
+      annotations: write,
+    },
+    guard(async (a: z.infer<typeof schemas.edit_node>) => {
+      let op: EditOp;
+      if (a.operation === 'find_replace') {
+        if (a.find_text === undefined) throw usageError('find_replace needs find_text');
+        op = {
+          op: 'find_replace',
+          find: a.find_text,
+          replace: a.content,
+          ...(a.expected_replacements ? { expected: a.expected_replacements } : {}),
+        };
+      } else if (a.operation === 'replace_section') {
+        if (a.section === undefined) throw usageError('replace_section needs section');
+        op = { op: 'replace_section', section: a.section, text: a.content };
+      } else op = { op: a.operation, text: a.content };
+      if (a.operation !== 'find_replace' && (a.find_text !== undefined || a.expected_replacements !== undefined))
+        throw usageError('find_text and expected_replacements go with operation find_replace');
+      if (a.operation !== 'replace_section' && a.section !== undefined)
+        throw usageError('section goes with operation replace_section');
+      const r = await app.kg.edit(a.id, op, a.if_updated ? { ifUpdated: a.if_updated } : {});
+      return ok(r.changed ? `edited ${r.node.id} (${a.operation})` : `${r.node.id} unchanged`, {
+        id: r.node.id,
+        operation: a.operation,
+        changed: r.changed,
+        updated: r.node.updated,
+        path: r.path,
+      });
+    }),
+  );
+
+  server.registerTool(
+    'delete_node',
+    {
+      title: 'Delete a node',
+      description:
+        'Delete a node. Nodes that link to it are reported; with force their relations to it are removed and their [[wikilinks]] become plain text.',
+      inputSchema: schemas.delete_node,
+      annotations: { ...write, destructiveHint: true },
+    },
+    guard(async (a: z.infer<typeof schemas.delete_node>) => {
+      const r = await app.kg.remove(a.id, a.force);
+      const from = [...new Set(r.dangling.map((d) => d.from))];
+      return ok(
+        `deleted ${r.node.type} ${r.node.id}${from.length ? (a.force ? `; links removed from ${from.join(', ')}` : `; links now dangling in ${from.join(', ')}`) : ''}`,
+        { id: r.node.id, type: r.node.type, dangling: r.dangling },
+      );
+    }),
+  );
+
+  server.registerTool(
+    'move_node',
+    {
+      title: 'Rename or move a node',
+      description:
+        'Give a node a new title and/or move it to another type. Its id stays, so relations keep working; [[wikilinks]] naming the old title are rewritten in the nodes that have them.',
+      inputSchema: schemas.move_node,
+      annotations: write,
+    },
+    guard(async (a: z.infer<typeof schemas.move_node>) => {
+      const r = await app.kg.move(a.id, {
+        ...(a.new_title !== undefined ? { title: a.new_title } : {}),
+        ...(a.node_type ? { type: a.node_type } : {}),
+      });
+      return ok(
+        `moved ${r.from.type} '${r.from.title}' to ${r.node.type} '${r.node.title}'${r.relinked.length ? `; links updated in ${r.relinked.map((x) => x.id).join(', ')}` : ''}`,
+        { id: r.node.id, type: r.node.type, title: r.node.title, path: r.path, from: r.from, relinked: r.relinked },
       );
     }),
   );
