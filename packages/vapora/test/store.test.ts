@@ -4,7 +4,7 @@ import { type PostgresServer, skipUnless, startPostgres } from '../../shared/src
 import { createProvider } from '../src/adapters/llm/index.js';
 import { PostgresDriver } from '../src/adapters/postgres.js';
 import { SCHEMA_VERSION, SqlStore } from '../src/adapters/sql.js';
-import { type BudgetAlert, BudgetLedger } from '../src/core/budget.js';
+import { type BudgetAlert, BudgetLedger, noRoom } from '../src/core/budget.js';
 import type { Agent, CostRecord, Task } from '../src/core/model.js';
 import { periodKeys } from '../src/core/periods.js';
 import { PriceTable } from '../src/core/prices.js';
@@ -247,6 +247,7 @@ describe.each(backends)('store on %s', (_name, open, skip) => {
           keys,
           amount,
           limits,
+          fits: noRoom,
           now,
           ttlMs: 60_000,
           owner,

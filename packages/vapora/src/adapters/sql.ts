@@ -737,13 +737,8 @@ export class SqlStore implements Store {
         [req.role, ...periods],
       );
       const spend = spendOf(rows, req.keys);
-      for (const which of ['week', 'month'] as const) {
-        const limit = req.limits[which];
-        const row = spend[which];
-        if (limit !== null && row.spent + row.reserved + req.amount > limit) {
-          return { ok: false, period: which, limit, spent: row.spent, reserved: row.reserved };
-        }
-      }
+      const refused = req.fits(spend, req.limits, req.amount);
+      if (refused) return { ok: false, ...refused };
       await q.run('UPDATE budget_spend SET reserved = reserved + ? WHERE role = ? AND period IN (?, ?)', [
         req.amount,
         req.role,

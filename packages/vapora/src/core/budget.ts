@@ -141,6 +141,32 @@ export const remaining = (s: BudgetStatus): number | null =>
       ? s.month.remaining
       : Math.min(s.month.remaining, s.week.remaining);
 
+/** Why `amount` does not fit: the first limited period (the week first) where spent + reserved + amount > limit. */
+export interface NoRoom {
+  period: 'month' | 'week';
+  limit: number;
+  spent: number;
+  reserved: number;
+}
+
+/**
+ * The one fit rule of every reservation: it is checked by the store inside the reserving transaction (so
+ * concurrent calls cannot both pass) and by dry runs on a snapshot (so they decide as a real call would).
+ */
+export function noRoom(
+  spend: { week: Pick<SpendRow, 'spent' | 'reserved'>; month: Pick<SpendRow, 'spent' | 'reserved'> },
+  limits: { month: number | null; week: number | null },
+  amount: number,
+): NoRoom | undefined {
+  if (amount <= 0) return undefined;
+  for (const period of ['week', 'month'] as const) {
+    const limit = limits[period];
+    const { spent, reserved } = spend[period];
+    if (limit !== null && spent + reserved + amount > limit) return { period, limit, spent, reserved };
+  }
+  return undefined;
+}
+
 export type Reservation =
   | { ok: true; id: string; keys: PeriodKeys; amount: number }
   | { ok: false; period: 'month' | 'week'; limit: number; spent: number; reserved: number };
@@ -244,6 +270,7 @@ export class BudgetLedger {
         keys,
         amount,
         limits: { month: l.month, week: l.week },
+        fits: noRoom,
         now,
         ttlMs: this.settings.reservationTtlMs,
         owner: this.owner.id,

@@ -1,5 +1,12 @@
 import { StratumError, validationError } from '@stratumiops/shared/errors';
-import type { BudgetLedger, BudgetState, BudgetStatus, Reservation } from './budget.js';
+import {
+  type BudgetLedger,
+  type BudgetState,
+  type BudgetStatus,
+  type NoRoom,
+  noRoom,
+  type Reservation,
+} from './budget.js';
 import { uuid } from './ids.js';
 import { type Attempt, type ChatRequest, type ChatResponse, LlmError, type LlmProvider } from './llm/types.js';
 import { type CostRecord, MICROCENTS_PER_CENT, type OnExceeded, type ProviderName } from './model.js';
@@ -309,17 +316,12 @@ export function backoff(
  * estimate against `limit − spent − reserved` of each limited period, week first. Free targets always fit.
  */
 export function roomProblem(budget: BudgetStatus, estimate: number): string | undefined {
-  if (estimate <= 0) return undefined;
-  for (const p of [budget.week, budget.month]) {
-    if (p.limit === null) continue;
-    const left = p.limit - p.spent - p.reserved;
-    if (estimate > left) {
-      const which = p.period === 'month' ? 'monthly' : 'weekly';
-      return `no room in the ${which} budget (estimate ${formatCents(estimate)}, ${formatCents(Math.max(0, left))} left)`;
-    }
-  }
-  return undefined;
+  const r = noRoom(budget, { month: budget.month.limit, week: budget.week.limit }, estimate);
+  return r ? noRoomText(r, estimate) : undefined;
 }
+
+export const noRoomText = (r: NoRoom, estimate: number): string =>
+  `no room in the ${r.period === 'month' ? 'monthly' : 'weekly'} budget (estimate ${formatCents(estimate)}, ${formatCents(Math.max(0, r.limit - r.spent - r.reserved))} left)`;
 
 export class LlmRouter {
   private readonly sleep: (ms: number) => Promise<void>;
@@ -516,9 +518,7 @@ export class LlmRouter {
             });
       if (!r.ok) {
         // Spent or reserved by someone else since the decision (a concurrent call).
-        const which = r.period === 'month' ? 'monthly' : 'weekly';
-        const left = Math.max(0, r.limit - r.spent - r.reserved);
-        const reason = `no room in the ${which} budget (estimate ${formatCents(estimate)}, ${formatCents(left)} left)`;
+        const reason = noRoomText(r, estimate);
         attempts.push({ target: key, outcome: 'budget', reason, message: reason, skipped: true, costMicrocents: 0 });
         lastError = new BudgetExceededError({ ...decision, reason: `${key}: ${reason}`, blocked: 'no_fit' });
         hop('budget');

@@ -1,3 +1,4 @@
+import type { NoRoom } from './budget.js';
 import type {
   Agent,
   AgentStatus,
@@ -63,6 +64,8 @@ export interface ReserveRequest {
   amount: number;
   /** micro-cents; null = unlimited */
   limits: { month: number | null; week: number | null };
+  /** The fit rule (core/budget.ts noRoom), run inside the reserving transaction on the fresh spend rows. */
+  fits: (spend: Spend, limits: { month: number | null; week: number | null }, amount: number) => NoRoom | undefined;
   now: number;
   /** A reservation not settled by then is treated as orphaned (see `owner`). */
   ttlMs: number;
