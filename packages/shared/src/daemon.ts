@@ -15,6 +15,7 @@ import { request } from 'node:http';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { conflictError, notFoundError, StratumError, unavailableError } from './errors.js';
+import { processAlive } from './fs.js';
 import { createHttpServer, installGracefulShutdown } from './http.js';
 import { createLogger, type LogFormat, type Logger, type LogLevel } from './log.js';
 
@@ -41,19 +42,7 @@ export function daemonPaths(tool: string, env: NodeJS.ProcessEnv = process.env):
   return { dir, pid: join(dir, `${tool}d.pid`), socket: join(dir, `${tool}d.sock`), log: join(dir, `${tool}d.log`) };
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  // A killed daemon whose parent never reaps it (no init in containers) stays a zombie: dead.
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true;
-  }
-}
+const alive = processAlive;
 
 function readPid(file: string): number | undefined {
   try {

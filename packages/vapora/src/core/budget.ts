@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { processAlive } from '@stratumiops/shared/fs';
 import { uuid } from './ids.js';
 import { type Budget, type CostRecord, centsToMicro, type OnExceeded } from './model.js';
 import { type PeriodKeys, periodKeys } from './periods.js';
@@ -10,16 +11,6 @@ const defaultOwner = (): OwnerIdentity => ({
   host: hostname(),
   pid: process.pid,
 });
-
-/** kill(pid, 0): ESRCH means no such process; EPERM means it exists (another user's). */
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Budgets per role, monthly and weekly (SPEC VP4), built so that LiteLLM's known failures cannot happen here:
@@ -294,7 +285,7 @@ export class BudgetLedger {
    */
   async reapOrphans(): Promise<CostRecord[]> {
     const now = this.now();
-    const alive = this.opts.isAlive ?? pidAlive;
+    const alive = this.opts.isAlive ?? processAlive;
     const dead = (await this.store.listOwners())
       .filter((o) => o.id !== this.owner.id && o.host === this.owner.host && !alive(o.pid))
       .map((o) => o.id);
