@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { Command } from '@oclif/core';
 import { Flags } from '@oclif/core';
 import { StratumCommand } from '@stratumiops/shared/cli/command';
-import { usageError } from '@stratumiops/shared/errors';
+import { StratumError, usageError } from '@stratumiops/shared/errors';
 import type { RuntimeSettings } from './adapters/runtime.js';
 import type { CheckContext } from './core/check.js';
 import type { Desired, InfraConfig } from './core/desired.js';
@@ -41,12 +41,17 @@ export abstract class ProvCommand<T extends typeof Command = typeof Command> ext
 
   protected runtimeSettings(): RuntimeSettings {
     const v = this.settings.values as unknown as Omit<RuntimeSettings, 'cwd' | 'importPaths'>;
+    const acceptNew = (this.flags as { 'accept-new-host-keys'?: boolean })['accept-new-host-keys'];
+    const ssh =
+      acceptNew && v.ssh.host_key_checking === 'strict'
+        ? { ...v.ssh, host_key_checking: 'accept-new' as const }
+        : v.ssh;
     return {
       cwd: process.cwd(),
       nickel: this.nickel,
       importPaths: this.importPaths([]),
       apply: v.apply,
-      ssh: v.ssh,
+      ssh,
       taskservs: v.taskservs,
       aws: v.aws,
       upcloud: v.upcloud,
@@ -108,6 +113,25 @@ export const importPathFlag = Flags.string({
   char: 'I',
   helpValue: '<dir>',
 });
+
+/** Trust on first use for this run: host keys seen for the first time are recorded (a changed key is still refused). */
+export const acceptNewHostKeysFlag = Flags.boolean({
+  description: 'record SSH host keys seen for the first time (trust on first use; a changed key is still refused)',
+});
+
+/** `-y/--auto-approve`: every command that changes state or hosts takes it (a TTY asks without it). */
+export const autoApproveFlag = Flags.boolean({
+  char: 'y',
+  description: 'go ahead without asking (needed without a terminal)',
+});
+
+/** Asks on a TTY unless approved; without a TTY (or with --json) the flag is required: exit 2 naming it. */
+export async function approve(question: string, approved: boolean, json: boolean): Promise<void> {
+  if (approved) return;
+  if (json) throw usageError('this needs approval and --json cannot ask', { hint: 'pass --auto-approve' });
+  const { confirm } = await import('./cli/flow.js');
+  if (!(await confirm(question, '--auto-approve'))) throw new StratumError('failure', 'cancelled: nothing was changed');
+}
 
 export const targetFlag = Flags.string({
   description: 'only this resource and what it depends on (repeatable)',

@@ -121,14 +121,14 @@ describe('aws provider against a local EC2 Query API server (real SDK)', () => {
 
     // state rm forgets without touching EC2; import records the existing instance again; mv renames.
     const id = JSON.parse((await prov(ws, ['state', 'show', 'server.web-1', '--json'])).stdout).outputs.id;
-    expect((await prov(ws, ['state', 'rm', 'server.web-1'])).code).toBe(0);
+    expect((await prov(ws, ['state', 'rm', 'server.web-1', '-y'])).code).toBe(0);
     expect(ec2.instances.get(id)?.state).toBe('running');
     const missing = await prov(ws, ['state', 'import', 'server.web-1', 'i-doesnotexist']);
     expect(missing.code).toBe(4);
     const imp = await prov(ws, ['state', 'import', 'server.web-1', id]);
     expect(imp.code, imp.stderr).toBe(0);
     expect((await prov(ws, ['plan'])).stdout).toContain('No changes.');
-    expect((await prov(ws, ['state', 'mv', 'server.web-2', 'server.web-3'])).code).toBe(0);
+    expect((await prov(ws, ['state', 'mv', 'server.web-2', 'server.web-3', '-y'])).code).toBe(0);
     const moved = await prov(ws, ['plan', '--json']);
     const acts = JSON.parse(moved.stdout).changes.filter((c: { action: string }) => c.action !== 'noop');
     expect(acts.map((c: { address: string; action: string }) => `${c.action} ${c.address}`)).toEqual([

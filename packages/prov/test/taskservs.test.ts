@@ -66,6 +66,7 @@ describe.skipIf(skipUnless('sshd'))('taskservs over SSH: service install, status
     const pgi = await prov(ws, [
       'service',
       'install',
+      '-y',
       'postgresql',
       '--servers',
       'ts-1',
@@ -101,6 +102,7 @@ describe.skipIf(skipUnless('sshd'))('taskservs over SSH: service install, status
     const prom = await prov(ws, [
       'service',
       'install',
+      '-y',
       'prometheus',
       '--servers',
       'ts-1,ts-2',
@@ -125,6 +127,7 @@ describe.skipIf(skipUnless('sshd'))('taskservs over SSH: service install, status
     const ctd = await prov(ws, [
       'service',
       'install',
+      '-y',
       'containerd',
       '--servers',
       'ts-2',
@@ -146,6 +149,7 @@ describe.skipIf(skipUnless('sshd'))('taskservs over SSH: service install, status
     const again = await prov(ws, [
       'service',
       'install',
+      '-y',
       'prometheus',
       '--servers',
       'ts-1,ts-2',
@@ -165,7 +169,7 @@ describe.skipIf(skipUnless('sshd'))('taskservs over SSH: service install, status
       ['prometheus', 'ts-1,ts-2'],
       ['containerd', 'ts-2'],
     ] as const) {
-      const u = await prov(ws, ['service', 'uninstall', svc, '--servers', servers]);
+      const u = await prov(ws, ['service', 'uninstall', '-y', svc, '--servers', servers]);
       expect(u.code, u.stderr + u.stdout).toBe(0);
     }
     expect(hosts.map((h) => inventory(h.root))).toEqual(before);
@@ -191,7 +195,7 @@ describe.skipIf(skipUnless('sshd'))('taskservs over SSH: service install, status
       '--set',
       'pod_cidr=10.42.0.0/16',
     ];
-    const cp = await prov(ws, ['service', 'install', 'kubernetes', '--servers', 'ts-1', ...k8s]);
+    const cp = await prov(ws, ['service', 'install', '-y', 'kubernetes', '--servers', 'ts-1', ...k8s]);
     expect(cp.code, cp.stderr + cp.stdout).toBe(0);
     const r1 = hosts[0]!.root;
     const kubeadm = readFileSync(join(r1, 'etc/kubernetes/prov-kubeadm.yaml'), 'utf8');
@@ -207,6 +211,7 @@ describe.skipIf(skipUnless('sshd'))('taskservs over SSH: service install, status
     const cil = await prov(ws, [
       'service',
       'install',
+      '-y',
       'cilium',
       '--servers',
       'ts-1',
@@ -225,6 +230,7 @@ describe.skipIf(skipUnless('sshd'))('taskservs over SSH: service install, status
     const worker = await prov(ws, [
       'service',
       'install',
+      '-y',
       'kubernetes',
       '--servers',
       'ts-2',
@@ -240,7 +246,7 @@ describe.skipIf(skipUnless('sshd'))('taskservs over SSH: service install, status
     expect(inventory(hosts[1]!.root)).toEqual(r2before);
 
     for (const svc of ['cilium', 'kubernetes']) {
-      const u = await prov(ws, ['service', 'uninstall', svc, '--servers', 'ts-1']);
+      const u = await prov(ws, ['service', 'uninstall', '-y', svc, '--servers', 'ts-1']);
       expect(u.code, u.stderr + u.stdout).toBe(0);
     }
     expect(hosts.map((h) => inventory(h.root))).toEqual(before);

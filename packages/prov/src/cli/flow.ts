@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import { StratumError } from '@stratumiops/shared/errors';
-import { assertInteractive } from '@stratumiops/shared/output';
+import { assertInteractive, useColor } from '@stratumiops/shared/output';
 import type { Runtime } from '../adapters/runtime.js';
 import { retryPolicy } from '../adapters/runtime.js';
 import {
@@ -92,7 +92,7 @@ export interface ExecuteInput {
 /** Shows the plan, asks (unless --auto-approve), runs it with live progress; SIGINT stops starting new tasks. */
 export async function executeWithUi(x: ExecuteInput): Promise<RunResult | undefined> {
   const { io } = x;
-  if (!io.json) io.log(renderPlan(x.plan));
+  if (!io.json) io.log(renderPlan(x.plan, { color: useColor(process.stdout) }));
   if (!hasChanges(x.plan)) return undefined;
   if (!x.autoApprove && !io.json) {
     const what = x.kind === 'destroy' ? 'destroy these resources' : 'perform these actions';
@@ -102,7 +102,7 @@ export async function executeWithUi(x: ExecuteInput): Promise<RunResult | undefi
     throw new StratumError('usage', 'applying needs approval and --json cannot ask', { hint: 'pass --auto-approve' });
   }
   const total = x.plan.changes.filter((c) => c.action !== 'noop' || c.gone).length;
-  const ui = applyProgress(total, x.verbose && !io.json);
+  const ui = applyProgress(total, { verbose: x.verbose, json: io.json });
   const abort = new AbortController();
   const onSigint = () => {
     if (!io.json) process.stderr.write('\nInterrupted: waiting for running tasks, then stopping (resume later).\n');
@@ -151,7 +151,11 @@ export function finish(r: RunResult | undefined, kind: RunKind, io: FlowIO): Run
     {
       details: r as unknown as Record<string, unknown>,
       ...(display ? { display } : {}),
-      hint: r.status === 'interrupted' ? `prov resume ${r.run_id}` : `see prov history ${r.run_id}`,
+      hint: [
+        // What the failures themselves say to do (an unknown host key: --accept-new-host-keys), then the run.
+        ...new Set(r.failed.map((f) => f.hint).filter((h): h is string => Boolean(h))),
+        r.status === 'interrupted' ? `prov resume ${r.run_id}` : `see prov history ${r.run_id}`,
+      ].join('; '),
     },
   );
 }
@@ -165,7 +169,7 @@ export async function resumeRun(
   opts: { verbose: boolean; io: FlowIO; parallelism?: number },
 ): Promise<RunResult> {
   const { run, tasks } = await loadResumable(store, runId);
-  const ui = applyProgress(run.plan.changes.length, opts.verbose && !opts.io.json);
+  const ui = applyProgress(run.plan.changes.length, { verbose: opts.verbose, json: opts.io.json });
   try {
     return await executePlan(
       { store, provider: runtime.provider, retry: retryPolicy(runtime.s.apply), onEvent: ui.onEvent },

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { ProvCommand } from '../base.js';
+import { acceptNewHostKeysFlag, ProvCommand } from '../base.js';
 
 /**
  * `service install` and `service uninstall`: the same hosts, flags, lock and rollback; they differ only in
@@ -35,6 +35,11 @@ export abstract class ServiceRunCommand extends ProvCommand<typeof ServiceRunCom
       description: 'Nickel config with hosts and taskserv settings (default: prov.ncl when present)',
     }),
     verbose: Flags.boolean({ char: 'v', description: 'print the steps’ output, host-prefixed, on stderr' }),
+    'accept-new-host-keys': acceptNewHostKeysFlag,
+    'auto-approve': Flags.boolean({
+      char: 'y',
+      description: 'run without asking (needed without a terminal: a TTY shows the plan and asks)',
+    }),
   };
 
   protected abstract readonly operation: 'install' | 'uninstall';
@@ -58,7 +63,7 @@ export abstract class ServiceRunCommand extends ProvCommand<typeof ServiceRunCom
         report: 'service',
         parallelism: this.flags.parallelism,
         rollback: !this.flags['no-rollback'],
-        autoApprove: true,
+        autoApprove: this.flags['auto-approve'],
         verbose: this.flags.verbose,
         prepare: async () => {
           const resources = await serviceResources(runtime, this.args.service, this.flags.servers, {

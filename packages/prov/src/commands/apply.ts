@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import { conflictError, usageError } from '@stratumiops/shared/errors';
-import { ProvCommand, targetFlag } from '../base.js';
+import { acceptNewHostKeysFlag, ProvCommand, targetFlag } from '../base.js';
 import type { PlanDoc } from '../core/types.js';
 
 export default class Apply extends ProvCommand<typeof Apply> {
@@ -19,6 +19,7 @@ export default class Apply extends ProvCommand<typeof Apply> {
     refresh: Flags.boolean({ description: 'refresh real state before planning', default: true, allowNo: true }),
     resume: Flags.boolean({ description: 'first continue an unfinished run, then apply', exclusive: ['abandon'] }),
     abandon: Flags.boolean({ description: 'mark an unfinished run abandoned and apply anyway' }),
+    'accept-new-host-keys': acceptNewHostKeysFlag,
     verbose: Flags.boolean({
       char: 'v',
       description: 'print each task and the commands’ output (host-prefixed) on stderr',
@@ -63,7 +64,8 @@ export default class Apply extends ProvCommand<typeof Apply> {
         unfinished: { abandon: this.flags.abandon, resume: this.flags.resume },
         parallelism: this.flags.parallelism ?? runtime.s.apply.parallelism,
         rollback: !this.flags['no-rollback'],
-        autoApprove: this.flags['auto-approve'],
+        // A saved plan was reviewed when it was made: it applies without asking (as Terraform's does).
+        autoApprove: this.flags['auto-approve'] || saved !== undefined,
         verbose: this.flags.verbose,
         prepare: async ({ resumable }) => {
           for (const id of resumable) {

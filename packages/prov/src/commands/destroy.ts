@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { ProvCommand, targetFlag } from '../base.js';
+import { acceptNewHostKeysFlag, ProvCommand, targetFlag } from '../base.js';
 
 export default class Destroy extends ProvCommand<typeof Destroy> {
   static override summary = 'Delete the resources in state (all, or the targets and what depends on them)';
@@ -11,6 +11,7 @@ export default class Destroy extends ProvCommand<typeof Destroy> {
   static override flags = {
     'auto-approve': Flags.boolean({ description: 'destroy without asking', char: 'y' }),
     target: targetFlag,
+    'accept-new-host-keys': acceptNewHostKeysFlag,
     parallelism: Flags.integer({ description: 'tasks run at the same time', min: 1 }),
     'no-rollback': Flags.boolean({ description: 'on failure, keep what was deleted deleted' }),
     refresh: Flags.boolean({ description: 'refresh real state first', default: true, allowNo: true }),

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { ProvCommand, targetFlag } from '../base.js';
+import { acceptNewHostKeysFlag, ProvCommand, targetFlag } from '../base.js';
 
 export default class Plan extends ProvCommand<typeof Plan> {
   static override summary = 'Show what apply would change: config vs recorded state vs real resources';
@@ -16,6 +16,7 @@ export default class Plan extends ProvCommand<typeof Plan> {
     destroy: Flags.boolean({ description: 'plan destroying everything in state (or the targets)' }),
     target: targetFlag,
     'detailed-exitcode': Flags.boolean({ description: 'exit 2 when the plan has changes' }),
+    'accept-new-host-keys': acceptNewHostKeysFlag,
   };
   static override examples = [
     '<%= config.bin %> plan',
@@ -27,6 +28,7 @@ export default class Plan extends ProvCommand<typeof Plan> {
     const { configFile, writeAtomic } = await import('../core/workspace.js');
     const { makePlan } = await import('../core/engine.js');
     const { renderPlan, hasChanges } = await import('../core/plan.js');
+    const { useColor } = await import('@stratumiops/shared/output');
     const { Runtime } = await import('../adapters/runtime.js');
     const loaded = await this.loadInfra(configFile(this.args.config));
     const store = await this.openStore();
@@ -45,7 +47,7 @@ export default class Plan extends ProvCommand<typeof Plan> {
       );
       if (this.flags.out) writeAtomic(this.flags.out, `${JSON.stringify(plan, null, 2)}\n`, 0o600);
       if (!this.jsonEnabled()) {
-        this.log(renderPlan(plan));
+        this.log(renderPlan(plan, { color: useColor(process.stdout) }));
         if (this.flags.out)
           this.log(`\nSaved the plan to ${this.flags.out}: apply it with 'prov apply ${this.flags.out}'.`);
       }

@@ -10,6 +10,10 @@ export default class Resume extends ProvCommand<typeof Resume> {
   static override flags = {
     parallelism: Flags.integer({ description: 'tasks at the same time (default: as the run had)', min: 1 }),
     verbose: Flags.boolean({ char: 'v', description: 'print each task on stderr' }),
+    'auto-approve': Flags.boolean({
+      char: 'y',
+      description: 'accepted for scripts: resume continues a run that was approved when it started, without asking',
+    }),
   };
   static override examples = ['<%= config.bin %> resume 20261122-101500-a1b2c3'];
 

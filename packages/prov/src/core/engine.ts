@@ -54,7 +54,7 @@ export interface RunResult {
   changed: number;
   destroyed: number;
   /** `code`: the failure's kind as an exit code name (unavailable: the host or API could not be reached). */
-  failed: { address: string; error: string; details?: Record<string, unknown>; code?: string }[];
+  failed: { address: string; error: string; details?: Record<string, unknown>; code?: string; hint?: string }[];
   rolled_back: string[];
   rollback_failed: { address: string; error: string }[];
   skipped: string[];
@@ -526,6 +526,7 @@ export async function executePlan(
       error: errText(f.error),
       ...(f.error instanceof StratumError && f.error.details ? { details: f.error.details } : {}),
       ...(f.error instanceof StratumError ? { code: f.error.code } : {}),
+      ...(f.error instanceof StratumError && f.error.hint ? { hint: f.error.hint } : {}),
     })),
     rolled_back: report.rolledBack,
     rollback_failed: report.rollbackFailed.map((f) => ({ address: f.id, error: errText(f.error) })),

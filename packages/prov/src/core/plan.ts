@@ -220,7 +220,26 @@ const verb: Record<Action, string> = {
 };
 
 /** Terraform-like text: legend, one block per change with attribute lines, drift, the summary line. */
-export function renderPlan(plan: PlanDoc): string {
+const ANSI = { green: [32, 39], yellow: [33, 39], red: [31, 39], bold: [1, 22] } as const;
+const styleOf: Record<string, keyof typeof ANSI> = { '+': 'green', '~': 'yellow', '-': 'red' };
+
+/** Colours the change symbols of plan lines (`+` green, `~` yellow, `-` red, `-/+` both) and the summary in bold. */
+function colourPlan(line: string): string {
+  const c = (text: string, s: keyof typeof ANSI) => `\u001b[${ANSI[s][0]}m${text}\u001b[${ANSI[s][1]}m`;
+  if (line.startsWith('-/+ ')) return `${c('-', 'red')}/${c('+', 'green')}${line.slice(3)}`;
+  const m = /^(\s*)([+~-])( .*)$/.exec(line);
+  if (m) return `${m[1]}${c(m[2] as string, styleOf[m[2] as string] as keyof typeof ANSI)}${m[3]}`;
+  if (line.startsWith('Plan: ') || line.startsWith('No changes.')) return c(line, 'bold');
+  return line;
+}
+
+/** The plan for people; `color` (a TTY or FORCE_COLOR, never with --json) marks each change by its kind. */
+export function renderPlan(plan: PlanDoc, opts: { color?: boolean } = {}): string {
+  const text = renderPlanText(plan);
+  return opts.color ? text.split('\n').map(colourPlan).join('\n') : text;
+}
+
+function renderPlanText(plan: PlanDoc): string {
   const lines: string[] = [];
   const drifted = plan.changes.filter((c) => c.drift.length > 0);
   if (drifted.length > 0) {

@@ -1,5 +1,5 @@
 import { Args } from '@oclif/core';
-import { ProvCommand } from '../../base.js';
+import { approve, autoApproveFlag, ProvCommand } from '../../base.js';
 
 export default class StateMv extends ProvCommand<typeof StateMv> {
   static override summary = 'Rename a resource in state (after renaming it in the config)';
@@ -7,9 +7,15 @@ export default class StateMv extends ProvCommand<typeof StateMv> {
     from: Args.string({ description: 'current address', required: true }),
     to: Args.string({ description: 'new address', required: true }),
   };
-  static override examples = ['<%= config.bin %> state mv server.web-1 server.web-01'];
+  static override flags = { 'auto-approve': autoApproveFlag };
+  static override examples = ['<%= config.bin %> state mv server.web-1 server.web-01 -y'];
 
   async run() {
+    await approve(
+      `Rename ${this.args.from} to ${this.args.to} in state?`,
+      this.flags['auto-approve'],
+      this.jsonEnabled(),
+    );
     const store = await this.openStore();
     try {
       const { lockState } = await import('../../core/engine.js');

@@ -1,12 +1,18 @@
 import { Args } from '@oclif/core';
-import { ProvCommand } from '../../base.js';
+import { approve, autoApproveFlag, ProvCommand } from '../../base.js';
 
 export default class StateRm extends ProvCommand<typeof StateRm> {
   static override summary = 'Forget a resource (the real object is left alone)';
   static override args = { address: Args.string({ description: 'resource address', required: true }) };
-  static override examples = ['<%= config.bin %> state rm server.web-01'];
+  static override flags = { 'auto-approve': autoApproveFlag };
+  static override examples = ['<%= config.bin %> state rm server.web-01 -y'];
 
   async run() {
+    await approve(
+      `Forget ${this.args.address}? The real object stays, and prov will plan to create it again.`,
+      this.flags['auto-approve'],
+      this.jsonEnabled(),
+    );
     const store = await this.openStore();
     try {
       const { lockState } = await import('../../core/engine.js');

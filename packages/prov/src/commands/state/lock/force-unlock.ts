@@ -9,7 +9,9 @@ export default class ForceUnlock extends ProvCommand<typeof ForceUnlock> {
   static override args = {
     'lock-id': Args.string({ description: 'lock id, as shown by lock status or the refused command', required: true }),
   };
-  static override flags = { yes: Flags.boolean({ description: 'release without asking', char: 'y' }) };
+  static override flags = {
+    yes: Flags.boolean({ description: 'release without asking', char: 'y', aliases: ['auto-approve'] }),
+  };
   static override aliases = ['state:force-unlock'];
   static override examples = ['<%= config.bin %> state lock force-unlock 6f1d2c4e --yes'];
 
