@@ -3,7 +3,7 @@
  * the core to its adapters (SQLite index, git, embedders), loading each heavy module only
  * when it is first needed so that `kogral --help` and simple commands stay fast.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { notFoundError } from '@stratumiops/shared/errors';
@@ -14,6 +14,7 @@ import type { Graph } from './core/graph.js';
 import { Kogral } from './core/kogral.js';
 import type { Embedder } from './core/search/embedder.js';
 import { SearchEngine } from './core/search/engine.js';
+import type { Source } from './core/sources.js';
 import { Store, type StoredNode } from './core/store.js';
 import type { KogralConfig } from './tool.js';
 
@@ -63,7 +64,7 @@ export class App {
     this.env = opts.env ?? process.env;
     this.warn = opts.warn ?? ((m) => process.stderr.write(`kogral: warning: ${m}\n`));
     this.debug = opts.debug ?? (() => {});
-    this.store = new Store(dir, { maxBytes: opts.config.import.max_bytes });
+    this.store = new Store(dir, { maxBytes: opts.config.import.max_bytes, sources: this.resolveSources() });
     const author = opts.config.author || this.env.GIT_AUTHOR_NAME || this.env.USER || undefined;
     this.kg = new Kogral(this.store, {
       ...(author ? { author } : {}),
@@ -76,6 +77,23 @@ export class App {
         }
       },
     });
+  }
+
+  /** The configured watched folders that exist, as absolute real paths (a missing one is a warning). */
+  private resolveSources(): Source[] {
+    const out: Source[] = [];
+    for (const s of this.config.sources ?? []) {
+      const abs = resolve(this.projectRoot, s.path);
+      let real: string;
+      try {
+        real = realpathSync(abs);
+      } catch {
+        this.warn(`watched folder ${abs} does not exist: skipped (kogral watch remove ${s.path})`);
+        continue;
+      }
+      out.push({ dir: real, type: s.type, name: s.name || basename(real) });
+    }
+    return out;
   }
 
   /** The graph for this working directory; exit 4 with a hint when there is none. */
@@ -155,7 +173,10 @@ export class App {
   async watch(): Promise<void> {
     if (this.watcher) return;
     const { GraphWatcher } = await import('./adapters/watch.js');
-    this.watcher = new GraphWatcher(this.dir);
+    this.watcher = new GraphWatcher(
+      this.dir,
+      this.store.sources.map((s) => s.dir),
+    );
   }
 
   async engine(semantic: boolean): Promise<SearchEngine> {

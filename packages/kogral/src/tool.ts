@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import type { ToolSpec } from '@stratumiops/shared/cli/command';
 import { toolConfigSchema } from '@stratumiops/shared/config';
 import { z } from 'zod';
+import { NODE_TYPES } from './core/model.js';
 
 export const configSchema = toolConfigSchema({
   /** The graph folder; empty means .kogral/ found from the working directory upwards. */
@@ -30,6 +31,19 @@ export const configSchema = toolConfigSchema({
       api_key: z.string().default(''),
     })
     .prefault({}),
+  /** Watched folders (`kogral watch add`): markdown indexed where it lives, never written. */
+  sources: z
+    .array(
+      z.strictObject({
+        /** The folder, relative to the project (the folder holding .kogral/) or absolute. */
+        path: z.string().min(1),
+        /** Node type of its files, unless their frontmatter says otherwise. */
+        type: z.enum(NODE_TYPES).default('note'),
+        /** Its name in results; empty means the folder's name. */
+        name: z.string().default(''),
+      }),
+    )
+    .default([]),
   import: z
     .strictObject({
       /** Files bigger than this (bytes) are skipped with a message. */

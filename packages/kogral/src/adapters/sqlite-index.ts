@@ -310,8 +310,9 @@ export class SqliteIndex implements SearchIndex, Catalog {
           if (r !== undefined) this.deleteRow(r);
         }
         for (const p of written) {
+          const src = this.store.sourceOf(p);
           const dir = basename(dirname(p));
-          const type = NODE_TYPES.find((t) => `${t}s` === dir);
+          const type = src ? src.type : NODE_TYPES.find((t) => `${t}s` === dir);
           if (type) this.indexFile(p, type, this.rowidOf(p));
         }
       })

@@ -13,9 +13,36 @@ export class GraphWatcher {
   private dirty = new Set<string>();
   private needFull = true;
 
-  constructor(private readonly dir: string) {
+  constructor(
+    private readonly dir: string,
+    /** Watched folders (absolute): watched recursively. */
+    sources: string[] = [],
+  ) {
     this.watchFolder(dir, true);
     for (const t of NODE_TYPES) this.watchFolder(join(dir, typeDir(t)), false);
+    for (const s of sources) this.watchTree(s);
+  }
+
+  /** A watched folder and everything under it (recursive fs.watch: inotify per folder on Linux). */
+  private watchTree(path: string): void {
+    if (this.watchers.has(path) || !existsSync(path)) return;
+    try {
+      const w = watch(path, { persistent: false, recursive: true }, (_event, name) => {
+        const file = name ? String(name) : '';
+        if (/\.(md|markdown)$/i.test(file) && !file.split('/').some((p) => p.startsWith('.')))
+          this.dirty.add(join(path, file));
+        // A folder renamed or removed, or an event without a name: only a full scan is safe.
+        else if (!file?.split('/').pop()?.startsWith('.')) this.needFull = true;
+      });
+      w.on('error', () => {
+        this.needFull = true;
+        this.watchers.delete(path);
+        w.close();
+      });
+      this.watchers.set(path, w);
+    } catch {
+      this.needFull = true;
+    }
   }
 
   private watchFolder(path: string, isRoot: boolean): void {

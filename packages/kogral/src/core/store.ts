@@ -1,9 +1,11 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
+import { validationError } from '@stratumiops/shared/errors';
 import { atomicWrite, checkText, pidAlive, withLock } from './fsutil.js';
 import { slugify } from './ids.js';
-import { isProblem, serializeNode, tryParseNode } from './markdown.js';
+import { FrontmatterError, isProblem, serializeNode, tryParseNode } from './markdown.js';
 import { type KNode, NODE_TYPES, type NodeType, type Problem, typeDir } from './model.js';
+import { foreignNode, type Source, sourceFiles, within } from './sources.js';
 
 export interface StoredNode {
   node: KNode;
@@ -28,13 +30,22 @@ export const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
  */
 export class Store {
   readonly maxBytes: number;
+  /** Watched folders: indexed in place, never written. */
+  readonly sources: Source[];
 
   constructor(
     /** The graph folder (`.kogral/`). */
     readonly dir: string,
-    opts: { maxBytes?: number } = {},
+    opts: { maxBytes?: number; sources?: Source[] } = {},
   ) {
     this.maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+    this.sources = opts.sources ?? [];
+  }
+
+  /** The watched folder a file is in, if any. */
+  sourceOf(path: string): Source | undefined {
+    const p = resolve(path);
+    return this.sources.find((s) => within(s.dir, p));
   }
 
   get lockPath(): string {
@@ -80,6 +91,7 @@ export class Store {
       // Concatenation, not path.join: the folder is already normal, and this runs for every file.
       for (const name of names) if (name.endsWith('.md') && !name.startsWith('.')) fn(`${d}/${name}`, type);
     }
+    for (const src of this.sources) for (const path of sourceFiles(src)) fn(path, src.type);
   }
 
   /** Reads one node file. */
@@ -96,6 +108,16 @@ export class Store {
   parse(buf: Buffer, path: string, type: NodeType): KNode | Problem {
     const check = checkText(buf, this.maxBytes);
     if (check.error) return { path, ...check.error };
+    const src = this.sources.length > 0 ? this.sourceOf(path) : undefined;
+    if (src) {
+      try {
+        const mtime = statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+        return foreignNode((check.text as string).replace(/\r\n/g, '\n'), path, src, mtime);
+      } catch (e) {
+        if (e instanceof FrontmatterError) return { path, message: e.message, ...(e.line ? { line: e.line } : {}) };
+        return { path, message: (e as Error).message };
+      }
+    }
     return tryParseNode(check.text as string, {
       path,
       fallbackType: type,
@@ -136,6 +158,10 @@ export class Store {
   /** Writes a node atomically; `path` keeps a hand-named file where it is. */
   write(node: KNode, path?: string): string {
     const target = path ?? this.fileFor(node.type, node.id);
+    if (this.isForeign(target))
+      throw validationError(`${target} is not in the graph folder: kogral does not write it`, {
+        hint: 'files in watched folders are read-only; edit them directly',
+      });
     mkdirSync(join(this.dir, typeDir(node.type)), { recursive: true });
     atomicWrite(target, serializeNode(node));
     return target;
@@ -167,11 +193,13 @@ export class Store {
   }
 
   /** Whether a file is outside the graph's own folders (a watched source folder): never written. */
-  isForeign(_path: string): boolean {
-    return false;
+  isForeign(path: string): boolean {
+    const p = resolve(path);
+    return !within(resolve(this.dir), p) || this.sourceOf(p) !== undefined;
   }
 
   remove(path: string): void {
+    if (this.isForeign(path)) throw validationError(`${path} is not in the graph folder: kogral does not delete it`);
     unlinkSync(path);
   }
 
