@@ -65,6 +65,10 @@ describe('prov validate makes the checks plan makes', () => {
     expect(json.code).toBe(3);
     const err = JSON.parse(json.stdout).error;
     expect(err.details.errors).toHaveLength(7);
+    expect(err.hint).toBe('fix them at the positions shown (prov validate prov.ncl lists them all)');
+    const missing = await runBin('prov', ['plan', 'nope.ncl', '--json'], { cwd, env });
+    expect(missing.code).toBe(4);
+    expect(JSON.parse(missing.stdout).error.hint).toContain('check the path of the config');
     expect(err.details.errors[0]).toMatchObject({ kind: 'ConfigError', position: { file: 'prov.ncl', line: 7 } });
   });
 

@@ -46,7 +46,13 @@ export function nickelFailure(e: unknown): unknown {
   const missingRoot = e.kind === 'ImportError::IoError' && !e.span;
   const where = e.span ? ` (${e.span.file}:${e.span.line}:${e.span.column})` : '';
   const path = e.fieldPath.length ? ` at ${formatFieldPath(e.fieldPath)}` : '';
+  const hint = missingRoot
+    ? 'check the path of the config (prov validate FILE.ncl)'
+    : e.notes.length && e.kind.startsWith('ConfigError')
+      ? e.notes.join('; ')
+      : 'fix the config at the position shown, then run prov validate';
   return new StratumError(missingRoot ? 'notFound' : 'validation', `${e.title}${path}${where}`, {
+    hint,
     details: nickelErrorJson(e),
     display: formatNickelError(e),
   });
@@ -186,6 +192,7 @@ export function configFailure(file: string, r: ConfigReport, cwd = process.cwd()
     'validation',
     `${total} errors in ${relativeTo(cwd, file)}${first ? `; the first: ${first.title}` : ''}`,
     {
+      hint: `fix them at the positions shown (prov validate ${relativeTo(cwd, file)} lists them all)`,
       details: { errors: r.errors.map((e) => nickelErrorJson(e, cwd)), omitted: r.omitted },
       display: `${formatConfigErrors(r, cwd)}\n\nprov: ${total} errors in ${relativeTo(cwd, file)}`,
     },
