@@ -3,9 +3,53 @@ import type { ToolSpec } from '@stratumiops/shared/cli/command';
 import { toolConfigSchema } from '@stratumiops/shared/config';
 import { z } from 'zod';
 
+/** `[providers.<name>]`, as in vapora.toml: where agents and the ai backend call a provider, and with which key. */
+const provider = (timeoutMs: number) =>
+  z
+    .strictObject({
+      /** Base URL of the API (a gateway or a local server); empty means the provider's own. */
+      base_url: z.string().default(''),
+      /** The key itself (prefer api_key_env). */
+      api_key: z.string().default(''),
+      /** The environment variable holding the key (default ANTHROPIC_API_KEY, OPENAI_API_KEY, GEMINI_API_KEY). */
+      api_key_env: z.string().default(''),
+      timeout_ms: z.number().int().positive().default(timeoutMs),
+    })
+    .prefault({});
+
+/** `[[prices]]`, as in vapora.toml: USD per 1M tokens, for models the built-in table does not know. */
+export const priceSchema = z.strictObject({
+  provider: z.enum(['anthropic', 'openai', 'gemini', 'ollama']),
+  model: z.string().min(1),
+  input: z.number().nonnegative(),
+  output: z.number().nonnegative(),
+  cache_read: z.number().nonnegative().optional(),
+  cache_write: z.number().nonnegative().optional(),
+  max_input_tokens: z.number().int().positive().optional(),
+});
+
 export const configSchema = toolConfigSchema({
   locale: z.string().default(''),
+  providers: z
+    .strictObject({
+      anthropic: provider(120_000),
+      openai: provider(120_000),
+      gemini: provider(120_000),
+      ollama: provider(300_000),
+    })
+    .prefault({}),
+  prices: z.array(priceSchema).default([]),
+  /** Retries of one call on rate limits, overload, 5xx and timeouts (backoff with jitter, Retry-After honoured). */
+  llm: z
+    .strictObject({
+      retries: z.number().int().nonnegative().default(2),
+      backoff_ms: z.number().int().nonnegative().default(500),
+      max_backoff_ms: z.number().int().nonnegative().default(20_000),
+    })
+    .prefault({}),
 });
+
+export type TypedialogConfig = z.infer<typeof configSchema>;
 
 export const tool: ToolSpec = {
   name: 'typedialog',

@@ -224,6 +224,7 @@ describe('typedialog validate, check, form, locales', () => {
     expect(list.code, list.stderr).toBe(0);
     expect(JSON.parse(list.stdout).forms.map((f: { id: string; valid: boolean }) => [f.id, f.valid])).toEqual([
       ['cluster', true],
+      ['code_review', true],
       ['employee_onboarding', true],
     ]);
     const show = await typedialog(['form', 'show', onboarding, '--locale', 'es']);

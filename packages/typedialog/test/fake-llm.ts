@@ -1,0 +1,102 @@
+/**
+ * A local HTTP server speaking the real wire formats of Anthropic Messages (POST /v1/messages) and OpenAI Chat
+ * Completions (POST /v1/chat/completions): each request is recorded and answered by the script, in order.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface Recorded {
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: Record<string, unknown>;
+}
+
+/** What to answer: a text in the wire format of the endpoint asked, or a raw status and body. */
+export type Reply =
+  | { text: string; input?: number; output?: number; model?: string }
+  | { status: number; body: unknown };
+
+export interface FakeLlm {
+  url: string;
+  requests: Recorded[];
+  close(): Promise<void>;
+}
+
+export const wire = {
+  anthropic: (text: string, o: { model?: string; input?: number; output?: number } = {}) => ({
+    id: 'msg_01XFDUDYJgAACzvnptvVoYEL',
+    type: 'message',
+    role: 'assistant',
+    model: o.model ?? 'claude-sonnet-4-6',
+    content: [{ type: 'text', text }],
+    stop_reason: 'end_turn',
+    stop_sequence: null,
+    usage: {
+      input_tokens: o.input ?? 120,
+      output_tokens: o.output ?? 40,
+      cache_creation_input_tokens: 0,
+      cache_read_input_tokens: 0,
+    },
+  }),
+  openai: (text: string, o: { model?: string; input?: number; output?: number } = {}) => ({
+    id: 'chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT',
+    object: 'chat.completion',
+    created: 1_764_000_000,
+    model: o.model ?? 'gpt-4o-mini-2024-07-18',
+    choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, finish_reason: 'stop' }],
+    usage: {
+      prompt_tokens: o.input ?? 120,
+      completion_tokens: o.output ?? 40,
+      total_tokens: (o.input ?? 120) + (o.output ?? 40),
+      prompt_tokens_details: { cached_tokens: 0 },
+      completion_tokens_details: { reasoning_tokens: 0 },
+    },
+  }),
+  anthropicError: (type: string, message: string) => ({ type: 'error', error: { type, message } }),
+  openaiError: (message: string, type = 'invalid_request_error') => ({
+    error: { message, type, param: null, code: null },
+  }),
+};
+
+export async function fakeLlm(script: (n: number, req: Recorded) => Reply): Promise<FakeLlm> {
+  const requests: Recorded[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      let body: Record<string, unknown> = {};
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+      } catch {
+        body = {};
+      }
+      const rec = { path: req.url ?? '', headers: req.headers, body };
+      requests.push(rec);
+      const r = script(requests.length - 1, rec);
+      let status = 200;
+      let payload: unknown;
+      if ('status' in r) {
+        status = r.status;
+        payload = r.body;
+      } else if (rec.path.endsWith('/v1/messages')) payload = wire.anthropic(r.text, r);
+      else if (rec.path.endsWith('/v1/chat/completions')) payload = wire.openai(r.text, r);
+      else {
+        status = 404;
+        payload = { error: { message: `no route ${rec.path}`, type: 'not_found_error' } };
+      }
+      res.writeHead(status, { 'content-type': 'application/json', 'request-id': `req_${requests.length}` });
+      res.end(JSON.stringify(payload));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
