@@ -287,14 +287,12 @@ describe('OpenAI Chat Completions', () => {
     ]);
   });
 
-  it('a server that never answers is a timeout, within the deadline', async () => {
+  it('a server that never answers is a timeout error, not a hang', async () => {
     const s = await serve(() => ({ hang: true }));
-    const t0 = Date.now();
     const e = await failure(
       new OpenAiProvider({ baseUrl: s.url, timeoutMs: 300 }).chat({ model: 'm', messages: msg('x'), maxTokens: 5 }),
     );
-    expect(e.kind).toBe('timeout');
-    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(e.kind).toBe('timeout'); // (the server never answers: only the client's deadline ends the call)
   });
 
   it('a closed port is a network error', async () => {
