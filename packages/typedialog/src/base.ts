@@ -7,7 +7,7 @@ import { Flags } from '@oclif/core';
 import { StratumCommand } from '@stratumiops/shared/cli/command';
 import { usageError } from '@stratumiops/shared/errors';
 import { loadAnswers } from './core/answers.js';
-import { type BackendOptions, CancelledError } from './core/backend.js';
+import { type AiOptions, type BackendOptions, CancelledError } from './core/backend.js';
 import { checkAnswers, createContext, type FormContext, invalidAnswers } from './core/context.js';
 import type { Answers } from './core/engine.js';
 import { type Form, loadForm } from './core/form.js';
@@ -80,6 +80,7 @@ export abstract class TypedialogCommand<T extends typeof Command = typeof Comman
       defaults?: boolean;
       web?: BackendOptions['web'];
       override?: Answers;
+      ai?: AiOptions;
     },
   ): Promise<Collected> {
     const file = opts.answers ? loadAnswers(opts.answers) : undefined;
@@ -106,6 +107,7 @@ export abstract class TypedialogCommand<T extends typeof Command = typeof Comman
     try {
       const values = await backend.execute(ctx, {
         ...(initial ? { initial } : {}),
+        ...(opts.ai ? { ai: opts.ai } : {}),
         web: {
           ...opts.web,
           onListening: (url) => process.stderr.write(`${ctx.messages.t('web-open', { url })}\n`),

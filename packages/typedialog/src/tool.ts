@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import type { ToolSpec } from '@stratumiops/shared/cli/command';
 import { toolConfigSchema } from '@stratumiops/shared/config';
 import { z } from 'zod';
+import { AGENT_ROLES } from './core/agent/roles.js';
 
 /** `[providers.<name>]`, as in vapora.toml: where agents and the ai backend call a provider, and with which key. */
 const provider = (timeoutMs: number) =>
@@ -39,6 +40,18 @@ export const configSchema = toolConfigSchema({
     })
     .prefault({}),
   prices: z.array(priceSchema).default([]),
+  /** The ai backend of `typedialog run`: the model that drafts answers, and the vapora role its budget is. */
+  ai: z
+    .strictObject({
+      model: z
+        .string()
+        .regex(/^(anthropic|openai|gemini|ollama):.+$/, { message: 'expected <provider>:<model>' })
+        .default('anthropic:claude-sonnet-4-6'),
+      role: z.enum(AGENT_ROLES).default('developer'),
+      /** Drafts refused by the form are sent back this many times. */
+      repairs: z.number().int().min(0).max(5).default(1),
+    })
+    .prefault({}),
   /** Retries of one call on rate limits, overload, 5xx and timeouts (backoff with jitter, Retry-After honoured). */
   llm: z
     .strictObject({

@@ -20,10 +20,13 @@ export const BackendFactory = {
         const { WebBackend } = await import('./web/server.js');
         return new WebBackend();
       }
+      case 'ai': {
+        const { AiBackend } = await import('./ai.js');
+        return new AiBackend();
+      }
       case 'agent':
-      case 'ai':
-        throw usageError(`the ${type} backend is not implemented yet (planned as TD6 in SPEC.md)`, {
-          hint: `use one of ${BACKEND_TYPES.join(', ')}`,
+        throw usageError('an agent is run with its own command', {
+          hint: "run 'typedialog agent run AGENT.agent.mdx --form FORM' to fill an agent's variables with a form",
         });
       case 'prov-gen':
         throw usageError('prov-gen generates infrastructure files from a form: it has its own command', {

@@ -1,10 +1,13 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
+import { StratumError, usageError } from '@stratumiops/shared/errors';
 import { answersFlag, defaultsFlag, formatFlag, localeFlag, TypedialogCommand, webFlags } from '../base.js';
 import type { FormContext } from '../core/context.js';
 import type { Answers } from '../core/engine.js';
 import { writeAtomic } from '../core/files.js';
 import type { OutputFormat } from '../core/form.js';
 import { hasSecrets, serialize } from '../core/output.js';
+import type { TypedialogConfig } from '../tool.js';
 
 export default class Run extends TypedialogCommand<typeof Run> {
   static override summary = 'Fill in a form with one of the backends';
@@ -16,8 +19,28 @@ export default class Run extends TypedialogCommand<typeof Run> {
   static override args = { form: Args.string({ description: 'form file (TOML)', required: true }) };
   static override flags = {
     backend: Flags.string({
-      description: 'how to ask: tui (on a terminal), cli or web; agent/ai are planned (TD6)',
-      options: ['cli', 'tui', 'web', 'agent', 'ai', 'prov-gen'],
+      description: 'how to ask: tui (on a terminal), cli, web, or ai (an LLM drafts the answers from --describe)',
+      options: ['cli', 'tui', 'web', 'ai', 'agent', 'prov-gen'],
+    }),
+    describe: Flags.string({
+      description: 'ai: what to fill the form for, in your words (@file reads a file)',
+      helpValue: '<text>',
+      helpGroup: 'AI',
+    }),
+    yes: Flags.boolean({
+      description: 'ai: accept valid drafts without review (CI); invalid drafts are exit 3',
+      helpGroup: 'AI',
+    }),
+    review: Flags.string({
+      description: 'ai: review and edit the drafts in this backend (on a terminal)',
+      options: ['tui', 'cli'],
+      default: 'tui',
+      helpGroup: 'AI',
+    }),
+    model: Flags.string({
+      description: 'ai: the model, as provider:model (default: [ai] model in typedialog.toml)',
+      helpValue: '<provider:model>',
+      helpGroup: 'AI',
     }),
     answers: answersFlag,
     defaults: defaultsFlag,
@@ -37,23 +60,92 @@ export default class Run extends TypedialogCommand<typeof Run> {
     '<%= config.bin %> run onboarding.toml --answers answers.yaml --out result.json',
     '<%= config.bin %> run onboarding.toml --defaults --format nickel',
     'printf "Ada\\nada@example.com\\n..." | <%= config.bin %> run onboarding.toml --backend cli',
+    '<%= config.bin %> run examples/forms/cluster.toml --backend ai --describe "3-node staging cluster in eu-west with postgres"',
+    '<%= config.bin %> run cluster.toml --backend ai --describe @request.txt --yes --format nickel',
   ];
 
   async run() {
     const form = this.loadForm(this.args.form);
     const ctx = this.context(form, this.flags.locale);
-    const got = await this.collect(ctx, {
-      ...(this.flags.backend ? { backend: this.flags.backend } : {}),
-      ...(this.flags.answers ? { answers: this.flags.answers } : {}),
-      defaults: this.flags.defaults,
-      web: { host: this.flags.host, port: this.flags.port, open: this.flags.open, timeoutSec: this.flags.timeout },
-    });
+    const ai = this.flags.backend === 'ai';
+    if (!ai) {
+      for (const f of ['describe', 'yes', 'model'] as const) {
+        if (this.flags[f]) throw usageError(`--${f} is for the ai backend`, { hint: 'add --backend ai' });
+      }
+    }
+    const session = ai ? await this.aiSession() : undefined;
+    let got: Awaited<ReturnType<typeof this.collect>>;
+    try {
+      got = await this.collect(ctx, {
+        ...(this.flags.backend ? { backend: this.flags.backend } : {}),
+        ...(this.flags.answers ? { answers: this.flags.answers } : {}),
+        defaults: this.flags.defaults,
+        web: { host: this.flags.host, port: this.flags.port, open: this.flags.open, timeoutSec: this.flags.timeout },
+        ...(session ? { ai: session.options } : {}),
+      });
+    } finally {
+      await session?.close();
+    }
     return emitResult(this, ctx, got.values, {
       format: (this.flags.format ?? form.output.format) as OutputFormat,
       out: this.flags.out,
       via: got.via,
       ignored: got.ignored,
     });
+  }
+
+  /** The ai backend's model call, and what it prints about each draft. */
+  private async aiSession() {
+    const describe = this.flags.describe;
+    if (!describe?.trim()) {
+      throw usageError('the ai backend drafts answers from a description: pass --describe TEXT (or --describe @file)');
+    }
+    let text = describe;
+    if (describe.startsWith('@')) {
+      const path = describe.slice(1);
+      if (!existsSync(path)) throw new StratumError('notFound', `--describe ${describe}: file ${path} does not exist`);
+      text = readFileSync(path, 'utf8');
+    }
+    const cfg = this.settings.values as unknown as TypedialogConfig;
+    const model = this.flags.model ?? cfg.ai.model;
+    const m = /^(anthropic|openai|gemini|ollama):(.+)$/.exec(model);
+    if (!m) throw usageError(`--model ${model}: expected provider:model, e.g. openai:gpt-4o-mini`);
+    const { openLlm, RouterCaller } = await import('../adapters/llm.js');
+    const { formatCents } = await import('@stratumiops/vapora/llm');
+    const session = await openLlm({ values: cfg, file: this.settings.files.project });
+    const caller = new RouterCaller(session, {
+      name: 'ai',
+      role: cfg.ai.role,
+      provider: m[1] as 'anthropic',
+      model: m[2] as string,
+      taskType: `typedialog:ai:${this.args.form}`,
+    });
+    const json = this.jsonEnabled();
+    return {
+      close: () => session.close(),
+      options: {
+        describe: text,
+        caller,
+        yes: this.flags.yes,
+        repairs: cfg.ai.repairs,
+        review: this.flags.review as 'tui' | 'cli',
+        onDraft: (d: import('../core/ai.js').Draft) => {
+          if (json) return;
+          const cost = d.calls.reduce((n, c) => n + c.costMicrocents, 0);
+          const n = d.calls.length;
+          const lines = [
+            `typedialog: ai drafted ${Object.keys(d.answers).length} answers with ${d.calls.at(-1)?.target} ` +
+              `(${n} call${n === 1 ? '' : 's'}, ${formatCents(cost)}, recorded in ${session.costs})` +
+              (d.errors.length > 0 ? `; ${d.errors.length} refused by the form` : ''),
+          ];
+          if (d.dropped.length > 0)
+            lines.push(
+              `typedialog: ai answers left out (not fields of the form, or passwords): ${d.dropped.join(', ')}`,
+            );
+          process.stderr.write(`${lines.join('\n')}\n`);
+        },
+      },
+    };
   }
 }
 

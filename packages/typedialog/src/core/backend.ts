@@ -1,8 +1,10 @@
 /** The interface every interactive backend implements; adapters/factory.ts creates them. */
+import type { Caller } from './agent/run.js';
+import type { Draft } from './ai.js';
 import type { FormContext } from './context.js';
 import type { Answers } from './engine.js';
 
-export const BACKEND_TYPES = ['cli', 'tui', 'web'] as const;
+export const BACKEND_TYPES = ['cli', 'tui', 'web', 'ai'] as const;
 export type BackendType = (typeof BACKEND_TYPES)[number];
 
 export interface WebOptions {
@@ -15,6 +17,19 @@ export interface WebOptions {
   onListening?: (url: string) => void;
 }
 
+/** The ai backend: what to draft from, through which model, and how the drafts are accepted. */
+export interface AiOptions {
+  describe: string;
+  caller: Caller;
+  /** Accept valid drafts without review (CI); invalid ones are exit 3. */
+  yes: boolean;
+  /** Drafts refused by the form are sent back this many times. */
+  repairs?: number;
+  /** The backend the drafts are reviewed and edited in, on a terminal. */
+  review?: 'tui' | 'cli';
+  onDraft?: (d: Draft) => void;
+}
+
 export interface BackendOptions {
   /** Answers shown as the starting values (from --answers), instead of the defaults. */
   initial?: Answers;
@@ -22,6 +37,7 @@ export interface BackendOptions {
   /** Prompts and screens go here (stderr by default: stdout carries the result). */
   output?: NodeJS.WritableStream;
   web?: Partial<WebOptions>;
+  ai?: AiOptions;
 }
 
 export interface Backend {

@@ -10,28 +10,15 @@ import { StratumError } from '@stratumiops/shared/errors';
 import nunjucks from 'nunjucks';
 import YAML from 'yaml';
 import { z } from 'zod';
+import { AGENT_ROLES, type AgentRole } from './roles.js';
 import { parseSchema, type SchemaNode, SchemaSyntaxError, toJsonSchema, toZod } from './schema.js';
 
 export const AGENT_PROVIDERS = ['anthropic', 'openai', 'gemini', 'ollama'] as const;
 export type AgentProvider = (typeof AGENT_PROVIDERS)[number];
 /** Other names people write for a provider (the seed says `claude`). */
 const PROVIDER_ALIASES: Record<string, AgentProvider> = { claude: 'anthropic', google: 'gemini' };
-/** Vapora's roles (its budgets are per role). */
-export const AGENT_ROLES = [
-  'architect',
-  'developer',
-  'code-reviewer',
-  'tester',
-  'documenter',
-  'marketer',
-  'presenter',
-  'devops',
-  'monitor',
-  'security',
-  'project-manager',
-  'decision-maker',
-] as const;
-export type AgentRole = (typeof AGENT_ROLES)[number];
+
+export { AGENT_ROLES, type AgentRole };
 export const OUTPUT_FORMATS = ['json', 'text', 'markdown'] as const;
 
 const SECTIONS = {

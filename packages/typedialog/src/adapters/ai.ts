@@ -1,0 +1,38 @@
+/**
+ * The ai backend: the model drafts the answers (core/ai.ts), then on a terminal a person reviews and edits them in
+ * the tui (or cli) backend before submitting; with --yes (CI) valid drafts are accepted and invalid ones are exit 3.
+ */
+import { usageError } from '@stratumiops/shared/errors';
+import { draftAnswers } from '../core/ai.js';
+import type { Backend, BackendOptions } from '../core/backend.js';
+import { type FormContext, invalidAnswers } from '../core/context.js';
+import type { Answers } from '../core/engine.js';
+
+export class AiBackend implements Backend {
+  readonly name = 'ai' as const;
+
+  async execute(ctx: FormContext, opts: BackendOptions = {}): Promise<Answers> {
+    const ai = opts.ai;
+    if (!ai) throw usageError('the ai backend drafts answers from a description: pass --describe TEXT (or @file)');
+    const input = opts.input ?? process.stdin;
+    // Checked before the model is called: nothing is spent on drafts nobody can review.
+    if (!ai.yes && (!input.isTTY || process.env.CI)) {
+      throw usageError('the ai backend shows its drafts for review on a terminal, and this is not one', {
+        hint: 'pass --yes to accept valid drafts without review (invalid ones are then exit 3)',
+      });
+    }
+    const draft = await draftAnswers(ctx, ai.describe, ai.caller, {
+      ...(opts.initial ? { given: opts.initial } : {}),
+      ...(ai.repairs !== undefined ? { repairs: ai.repairs } : {}),
+    });
+    ai.onDraft?.(draft);
+    if (ai.yes) {
+      if (draft.errors.length > 0) throw invalidAnswers(ctx, draft.errors, 'the ai draft');
+      return draft.values;
+    }
+    const { BackendFactory } = await import('./factory.js');
+    const review = await BackendFactory.create(ai.review ?? 'tui');
+    const { ai: _ai, ...rest } = opts;
+    return review.execute(ctx, { ...rest, initial: draft.answers });
+  }
+}

@@ -1,0 +1,202 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { stripVTControlCharacters } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AiBackend } from '../src/adapters/ai.js';
+import type { AgentRequest, Caller } from '../src/core/agent/run.js';
+import { draftAnswers, draftPrompts } from '../src/core/ai.js';
+import { createContext } from '../src/core/context.js';
+import { loadForm } from '../src/core/form.js';
+import { type FakeLlm, fakeLlm, type Reply } from './fake-llm.js';
+import { cluster, ctxFor, now, onboarding, tmp, typedialog } from './helpers.js';
+
+function scripted(answers: unknown[]): Caller & { requests: AgentRequest[] } {
+  const requests: AgentRequest[] = [];
+  return {
+    requests,
+    async call(req) {
+      requests.push(req);
+      const a = answers[requests.length - 1];
+      return {
+        text: typeof a === 'string' ? a : (JSON.stringify(a) ?? ''),
+        target: 'openai:gpt-4o-mini',
+        inputTokens: 10,
+        outputTokens: 5,
+        costMicrocents: 7,
+      };
+    },
+  };
+}
+
+const STAGING = { name: 'staging', provider: 'aws', region: 'eu-west-1', environment: 'staging', worker_count: 3 };
+
+describe('the ai backend core', () => {
+  it('describes every field but passwords to the model, with rules, options, conditions and defaults', () => {
+    const ctx = createContext(loadForm(onboarding), { now });
+    const p = draftPrompts(ctx, 'Ada, an engineer starting next month');
+    expect(p.user).toBe('Description:\nAda, an engineer starting next month');
+    expect(p.system).toContain('Today is 2026-03-15.');
+    expect(p.system).toContain('- full_name (string, required): Full Name');
+    expect(p.system).toMatch(/- skills \(array of option values, optional\): .*\n {2}options: rust \(Rust\)/);
+    expect(p.system).toMatch(/only when: department == 'engineering'/);
+    expect(p.system).not.toMatch(/- password \(/);
+  });
+
+  it('drafts go through the form check; a refused draft is sent back once with the errors; passwords are never taken', async () => {
+    const ctx = createContext(loadForm(cluster), { now });
+    const caller = scripted([{ ...STAGING, name: 'Staging Cluster!' }, STAGING]);
+    const d = await draftAnswers(ctx, '3-node staging cluster in eu-west', caller);
+    expect(d.errors).toEqual([]);
+    expect(d.values).toMatchObject({ name: 'staging', environment: 'staging', control_plane_count: 3 });
+    expect(d.calls).toHaveLength(2);
+    const repair = caller.requests[1]?.messages[2]?.content ?? '';
+    expect(repair).toContain('These answers are refused by the form:');
+    expect(repair).toContain('- name: use lowercase letters, digits and dashes (2-42 characters)');
+
+    const onb = createContext(loadForm(onboarding), { now });
+    const d2 = await draftAnswers(onb, 'x', scripted([{ full_name: 'Ada', password: 'hunter2', colour: 'red' }]), {
+      repairs: 0,
+      given: { full_name: 'Ada Lovelace' },
+    });
+    expect(d2.dropped).toEqual(['password', 'colour']);
+    expect(d2.answers.full_name).toBe('Ada Lovelace');
+    expect(d2.errors.map((e) => e.field)).toContain('password');
+  });
+});
+
+describe('the ai backend on a terminal', () => {
+  it('shows the drafts for review in the cli backend: Enter keeps a draft, the password is asked, edits win', async () => {
+    const ci = process.env.CI;
+    delete process.env.CI;
+    try {
+      const ctx = ctxFor(`
+[form]
+id = "p"
+title = "P"
+[[sections]]
+id = "s"
+[[sections.fields]]
+id = "name"
+type = "text"
+label = "Name"
+required = true
+[[sections.fields]]
+id = "pin"
+type = "password"
+label = "PIN"
+required = true
+[[sections.fields]]
+id = "plan"
+type = "select"
+label = "Plan"
+options = ["free", "pro"]
+`);
+      const input = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => {} });
+      const output = new PassThrough();
+      let screen = '';
+      output.on('data', (d: Buffer) => {
+        screen += d.toString();
+      });
+      const seen = (s: string) => stripVTControlCharacters(screen).includes(s);
+      const until = async (s: string) => {
+        for (let i = 0; i < 150 && !seen(s); i++) await new Promise((r) => setTimeout(r, 20));
+      };
+      const caller = scripted([{ name: 'ada', plan: 'pro', pin: 'from-the-model' }]);
+      const run = new AiBackend().execute(ctx, {
+        input,
+        output,
+        ai: { describe: 'Ada on the pro plan', caller, yes: false, review: 'cli' },
+      });
+      await until('Name');
+      expect(stripVTControlCharacters(screen)).toContain('ada');
+      input.write('\r');
+      await until('PIN');
+      input.write('1234\r');
+      await until('Plan');
+      input.write('\r');
+      expect(await run).toEqual({ name: 'ada', pin: '1234', plan: 'pro' });
+      expect(caller.requests).toHaveLength(1);
+    } finally {
+      if (ci !== undefined) process.env.CI = ci;
+    }
+  });
+});
+
+describe('typedialog run --backend ai (the real binary, against a local OpenAI-wire server)', () => {
+  let server: FakeLlm | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  async function project(script: (n: number) => Reply) {
+    server = await fakeLlm((n) => script(n));
+    const dir = tmp();
+    writeFileSync(
+      join(dir, 'typedialog.toml'),
+      `[providers.openai]\nbase_url = "${server.url}"\n\n[ai]\nmodel = "openai:gpt-4o-mini"\n\n[llm]\nbackoff_ms = 0\n`,
+    );
+    return { dir, env: { TYPEDIALOG_DATA_DIR: join(dir, 'data') }, srv: server };
+  }
+
+  it('fills examples/forms/cluster.toml from a description (--yes): valid drafts accepted, the rest from defaults', async () => {
+    const p = await project(() => ({ text: JSON.stringify(STAGING) }));
+    const r = await typedialog(
+      ['run', cluster, '--backend', 'ai', '--describe', '3-node staging cluster in eu-west with postgres', '--yes'],
+      { cwd: p.dir, env: p.env },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      ...STAGING,
+      control_plane_count: 3,
+      vpc_cidr: '10.0.0.0/16',
+      kubernetes: true,
+    });
+    expect(r.stderr).toMatch(
+      /^typedialog: ai drafted 5 answers with openai:gpt-4o-mini-2024-07-18 \(1 call, .*¢, recorded in .*costs\.jsonl\)\n$/,
+    );
+    const body = p.srv.requests[0]?.body as { messages: { role: string; content: string }[]; response_format: unknown };
+    expect(body.response_format).toEqual({ type: 'json_object' });
+    expect(body.messages[0]?.content).toContain('- vpc_cidr (string, optional)');
+    expect(body.messages[1]?.content).toBe('Description:\n3-node staging cluster in eu-west with postgres');
+    const costs = readFileSync(join(p.dir, 'data', 'costs.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
+    expect(JSON.parse(costs[0] as string)).toMatchObject({ taskType: `typedialog:ai:${cluster}`, role: 'developer' });
+  });
+
+  it('a draft that breaks a field rule is caught: exit 3 naming the field, after one repair', async () => {
+    const p = await project(() => ({
+      text: JSON.stringify({ ...STAGING, name: 'Staging Cluster!', worker_count: -2 }),
+    }));
+    const r = await typedialog(
+      ['run', cluster, '--backend', 'ai', '--describe', 'staging', '--yes', '--out', 'x.json'],
+      {
+        cwd: p.dir,
+        env: p.env,
+      },
+    );
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('typedialog: 2 answers are invalid (the ai draft)');
+    expect(r.stderr).toContain('  - Cluster name (name): use lowercase letters, digits and dashes (2-42 characters)');
+    expect(r.stderr).toMatch(/worker_count\): must be at least/);
+    expect(p.srv.requests).toHaveLength(2);
+  });
+
+  it('off a terminal without --yes, or without --describe: exit 2 and no call', async () => {
+    const p = await project(() => ({ text: '{}' }));
+    const r = await typedialog(['run', cluster, '--backend', 'ai', '--describe', 'x'], { cwd: p.dir, env: p.env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('the ai backend shows its drafts for review on a terminal, and this is not one');
+    expect(r.stderr).toContain('pass --yes');
+    const d = await typedialog(['run', cluster, '--backend', 'ai', '--yes'], { cwd: p.dir, env: p.env });
+    expect(d.code).toBe(2);
+    expect(d.stderr).toContain('pass --describe TEXT');
+    const y = await typedialog(['run', cluster, '--yes', '--defaults'], { cwd: p.dir, env: p.env });
+    expect(y.code).toBe(2);
+    expect(y.stderr).toContain('--yes is for the ai backend');
+    expect(p.srv.requests).toHaveLength(0);
+  });
+});
