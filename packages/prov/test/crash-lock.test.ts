@@ -106,6 +106,13 @@ describe.skipIf(skipUnless('sshd'))('crash, resume and locking', () => {
     const status = JSON.parse((await prov(ws, ['state', 'lock', 'status', '--json'])).stdout);
     expect(status).toMatchObject({ locked: true, stale: true, lock: { run_id: task.run_id, operation: 'apply' } });
 
+    // The dead run is shown as interrupted, not running, with the command that continues it.
+    const dead = await prov(ws, ['history', task.run_id]);
+    expect(dead.stdout).toContain(`run ${task.run_id}: apply interrupted`);
+    expect(dead.stdout).toContain(`continue it with: prov resume ${task.run_id}`);
+    const listed = JSON.parse((await prov(ws, ['history', '--json'])).stdout);
+    expect(listed.runs.find((r: { id: string }) => r.id === task.run_id).status).toBe('interrupted');
+
     const resumed = await prov(ws, ['resume', task.run_id]);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stdout).toContain('Apply complete! Resources: 4 added, 0 changed, 0 destroyed.');

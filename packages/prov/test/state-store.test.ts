@@ -174,6 +174,8 @@ describe.skipIf(skipUnless('postgres'))('PostgreSQL state (advisory locks) on a 
       await admin.connect();
       await admin.query("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted");
       await admin.end();
+      // pg_terminate_backend only signals the backend: wait (bounded) until its session and lock are gone.
+      for (let i = 0; i < 200 && (await b.lockStatus()) !== undefined; i++) await new Promise((r) => setTimeout(r, 25));
       expect(await b.lockStatus()).toBeUndefined();
       const l2 = await b.lock({ operation: 'apply' });
       await l.release().catch(() => {});

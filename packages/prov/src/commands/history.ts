@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { notFoundError } from '@stratumiops/shared/errors';
 import { renderTable } from '@stratumiops/shared/output';
 import { ProvCommand } from '../base.js';
+import type { RunRecord } from '../core/types.js';
 
 export default class History extends ProvCommand<typeof History> {
   static override summary = 'Every run: what it planned, who ran it, when, and how it ended';
@@ -12,16 +13,22 @@ export default class History extends ProvCommand<typeof History> {
 
   async run() {
     const store = await this.openStore();
+    const { effectiveStatus } = await import('../core/engine.js');
+    // A run whose process died shows as interrupted (with the command that continues it).
+    const live = <R extends RunRecord>(r: R): R => ({ ...r, status: effectiveStatus(r) });
     try {
       if (this.args['run-id']) {
-        const run = await store.getRun(this.args['run-id']);
-        if (!run) throw notFoundError(`no run ${this.args['run-id']}`, { hint: 'see prov history' });
+        const found = await store.getRun(this.args['run-id']);
+        if (!found) throw notFoundError(`no run ${this.args['run-id']}`, { hint: 'see prov history' });
+        const run = live(found);
         const tasks = await store.tasks(run.id);
         if (!this.jsonEnabled()) {
           this.log(
             `run ${run.id}: ${run.kind} ${run.status}, by ${run.who}@${run.host} (pid ${run.pid}), ${run.started_at} → ${run.finished_at ?? '-'}`,
           );
           if (run.error) this.log(`error: ${run.error}`);
+          if (run.status === 'interrupted' || run.status === 'rollback_failed')
+            this.log(`continue it with: prov resume ${run.id}`);
           this.log(
             renderTable(
               tasks.map((t) => ({
@@ -37,7 +44,7 @@ export default class History extends ProvCommand<typeof History> {
         }
         return { run, tasks };
       }
-      const runs = await store.listRuns(this.flags.limit);
+      const runs = (await store.listRuns(this.flags.limit)).map(live);
       if (!this.jsonEnabled()) {
         if (runs.length === 0) this.log('no runs yet');
         else

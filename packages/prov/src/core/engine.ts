@@ -2,7 +2,14 @@ import { hostname } from 'node:os';
 import { conflictError, notFoundError, StratumError } from '@stratumiops/shared/errors';
 import type { OutputSink } from './executor.js';
 import { topoSort } from './graph.js';
-import { type OrchEvent, type OrchTask, type RetryPolicy, runDag } from './orchestrator.js';
+import {
+  defaultRetry,
+  type OrchEvent,
+  type OrchTask,
+  type RetryPolicy,
+  rollbackWithRetry,
+  runDag,
+} from './orchestrator.js';
 import { computePlan } from './plan.js';
 import type { Provider, ProviderContext } from './provider.js';
 import { maskSensitive } from './sensitive.js';
@@ -428,11 +435,19 @@ export async function executePlan(
 
   const done = new Map<string, TaskResult>();
   let failedBefore: TaskRecord[] = [];
+  const pendingRollback = new Map<string, TaskResult>();
   if (resume) {
     for (const t of [...resume.tasks].sort((a, b) => a.seq - b.seq)) {
       if (t.status === 'done') done.set(t.address, { before: t.before, after: t.after });
     }
-    failedBefore = resume.tasks.filter((t) => t.status === 'failed' || t.status === 'rollback_failed');
+    failedBefore = resume.tasks.filter((t) => t.status === 'failed');
+    // A rollback that failed is finished now: those tasks are undone again (retried like any step).
+    for (const t of [...resume.tasks].sort((a, b) => a.seq - b.seq)) {
+      if (t.status === 'rollback_failed') {
+        pendingRollback.set(t.address, { before: t.before, after: t.after });
+        if (failedBefore.length === 0) failedBefore = [t];
+      }
+    }
   }
 
   const emit = (e: EngineEvent) => deps.onEvent?.(e);
@@ -473,12 +488,18 @@ export async function executePlan(
     // The crash came after a failure: finish what the run was doing then, the rollback.
     const rolledBack: string[] = [];
     const rollbackFailed: { id: string; error: unknown }[] = [];
-    if (opts.rollback) {
-      for (const [id, r] of [...done.entries()].reverse()) {
-        const t = tasks.find((x) => x.id === id)!;
+    if (opts.rollback || pendingRollback.size > 0) {
+      // In the order the tasks completed, undone last first.
+      const seqOf = new Map((resume?.tasks ?? []).map((t) => [t.address, t.seq]));
+      const undo = [...pendingRollback, ...(opts.rollback ? done : [])].sort(
+        (a, b) => (seqOf.get(a[0]) ?? 0) - (seqOf.get(b[0]) ?? 0),
+      );
+      for (const [id, r] of undo.reverse()) {
+        const t = tasks.find((x) => x.id === id);
+        if (!t?.rollback) continue;
         onEvent({ type: 'rollback-start', id });
         try {
-          await t.rollback!(r);
+          await rollbackWithRetry(t, r, { ...defaultRetry, ...deps.retry }, onEvent);
           rolledBack.push(id);
           onEvent({ type: 'rolled-back', id });
         } catch (error) {
@@ -549,6 +570,16 @@ export async function executePlan(
   return result;
 }
 
+/**
+ * A run as it is: one recorded as running whose process is gone (same host, pid dead) is interrupted
+ * (prov resume continues it), not running.
+ */
+export function effectiveStatus(run: RunRecord): RunStatus {
+  if (run.status !== 'running') return run.status;
+  const holder = { ...run, owner: run.who, operation: run.kind, run_id: run.id, created_at: run.started_at };
+  return isStale(holder) ? 'interrupted' : 'running';
+}
+
 /** The run and its checkpoints, checked to be resumable. */
 export async function loadResumable(
   store: StateStore,
@@ -556,8 +587,10 @@ export async function loadResumable(
 ): Promise<{ run: RunRecord; tasks: TaskRecord[] }> {
   const run = await store.getRun(runId);
   if (!run) throw notFoundError(`no run ${runId}`, { hint: 'see prov history' });
-  if (run.status !== 'running' && run.status !== 'interrupted') {
-    throw conflictError(`run ${runId} is ${run.status}; only an unfinished run can be resumed`);
+  if (run.status !== 'running' && run.status !== 'interrupted' && run.status !== 'rollback_failed') {
+    throw conflictError(`run ${runId} is ${run.status}; only an unfinished run or a failed rollback can be resumed`, {
+      hint: 'see prov history',
+    });
   }
   if (
     run.status === 'running' &&

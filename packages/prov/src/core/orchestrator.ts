@@ -168,7 +168,7 @@ export async function runDag<R>(tasks: OrchTask<R>[], opts: OrchOptions): Promis
       if (!t?.rollback) continue;
       await emit({ type: 'rollback-start', id });
       try {
-        await t.rollback(results.get(id) as R);
+        await rollbackWithRetry(t, results.get(id) as R, policy, emit, sleep);
         rolledBack.push(id);
         await emit({ type: 'rolled-back', id });
       } catch (error) {
@@ -186,6 +186,31 @@ export async function runDag<R>(tasks: OrchTask<R>[], opts: OrchOptions): Promis
     rollbackFailed,
     interrupted,
   };
+}
+
+/**
+ * Undoes one task, retrying a transient failure with the same backoff as its forward step (a host that
+ * drops during a rollback is tried again, not given up on at once).
+ */
+export async function rollbackWithRetry<R>(
+  t: OrchTask<R>,
+  result: R,
+  policy: RetryPolicy,
+  emit: (e: OrchEvent) => void | Promise<void>,
+  sleep: (ms: number) => Promise<void> = (ms) => delay(ms),
+): Promise<void> {
+  const p = { ...policy, ...t.retry };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await t.rollback?.(result);
+      return;
+    } catch (error) {
+      if (!((t.retryable ?? isRetryable)(error) && attempt <= p.retries)) throw error;
+      const waitMs = backoffMs(p, attempt);
+      await emit({ type: 'retry', id: t.id, attempt, waitMs, error });
+      await sleep(waitMs);
+    }
+  }
 }
 
 function insertByRank(queue: string[], id: string, rank: Map<string, number>) {
