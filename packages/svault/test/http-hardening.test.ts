@@ -5,7 +5,7 @@ import { createLogger } from '@stratumiops/shared/log';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBin, sandbox } from '../../../test/run-bin.js';
 import { MAX_JSON_DEPTH } from '../src/server/http.js';
-import { call, initAndUnseal, startTestServer } from './helpers.js';
+import { call, initAndUnseal, startTestServer, tempDir } from './helpers.js';
 import { spawnServer } from './proc.js';
 
 /** A logger whose lines are kept, to check what reached the log. */
@@ -133,6 +133,41 @@ describe('Vault-shaped answers to malformed requests', () => {
     });
     expect(bad.status).toBe(400);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe('an entry changed on disk', () => {
+  it('is answered 500 and logged, without the value or its path', async () => {
+    const dir = tempDir();
+    const first = await startTestServer({ dir });
+    const { keys, root } = await initAndUnseal(first.address, 1, 1);
+    await first.close();
+    const before = new Set(Object.keys(snapshot(dir)));
+    const second = await startTestServer({ dir });
+    await call(second.address, 'PUT', '/v1/sys/unseal', { body: { key: keys[0] } });
+    await call(second.address, 'POST', '/v1/secret/data/tampered', { token: root, body: { data: { v: 'precious' } } });
+    await second.close();
+    const added = Object.keys(snapshot(dir)).filter((f) => !before.has(f) && !f.startsWith('journal-'));
+    expect(added.length).toBeGreaterThan(0);
+    for (const f of added) {
+      const bytes = readFileSync(join(dir, f));
+      bytes[bytes.length - 5] = (bytes[bytes.length - 5] as number) ^ 0xff;
+      writeFileSync(join(dir, f), bytes);
+    }
+    const log = capturingLogger();
+    const third = await startTestServer({ dir, logger: log.logger });
+    try {
+      await call(third.address, 'PUT', '/v1/sys/unseal', { body: { key: keys[0] } });
+      const r = await call(third.address, 'GET', '/v1/secret/data/tampered', { token: root });
+      expect(r.status).toBe(500);
+      expect(r.body.errors[0]).toMatch(/failed authentication/);
+      const lines = log.lines.filter((l) => l.includes('internal error'));
+      expect(lines.length).toBe(1);
+      expect(lines[0]).toMatch(/entry failed authentication/);
+      expect(lines[0]).not.toMatch(/precious|tampered/);
+    } finally {
+      await third.close();
+    }
   });
 });
 

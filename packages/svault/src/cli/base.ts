@@ -4,7 +4,7 @@ import { StratumCommand } from '@stratumiops/shared/cli/command';
 import { usageError } from '@stratumiops/shared/errors';
 import { readStdinSync, renderTable } from '@stratumiops/shared/output';
 import { type ClientTls, SvaultClient, type VaultResponse } from '../client/index.js';
-import { formatDuration } from '../core/fields.js';
+import { formatDuration, setOwn } from '../core/fields.js';
 import { type SvaultConfig, tool } from '../tool.js';
 import { localDaemonSocket } from './local.js';
 
@@ -100,7 +100,7 @@ export function parsePairs(pairs: string[], stdin: () => string = readStdinSync)
         throw usageError(`stdin is not valid JSON: ${(e as Error).message}`);
       }
       if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw usageError('stdin must hold a JSON object');
-      Object.assign(out, obj);
+      for (const [k, v] of Object.entries(obj)) setOwn(out, k, v);
       continue;
     }
     const eq = p.indexOf('=');
@@ -133,6 +133,19 @@ export function responseRows(r: VaultResponse | undefined): Record<string, unkno
     rows.lease_id = r.lease_id;
     rows.lease_duration = formatDuration(r.lease_duration ?? 0);
     rows.lease_renewable = r.renewable ?? false;
+  }
+  // A login (`write auth/userpass/login/alice password=...`) answers with a token, as Vault's CLI shows it.
+  const a = r?.auth as Record<string, unknown> | null | undefined;
+  if (a) {
+    rows.token = a.client_token;
+    rows.token_accessor = a.accessor;
+    rows.token_duration = a.lease_duration === 0 ? '∞' : formatDuration(Number(a.lease_duration ?? 0));
+    rows.token_renewable = a.renewable;
+    rows.token_policies = show(a.token_policies ?? a.policies);
+    rows.policies = show(a.policies);
+    for (const [k, v] of Object.entries((a.metadata as Record<string, unknown> | null) ?? {})) {
+      rows[`token_meta_${k}`] = show(v);
+    }
   }
   for (const [k, v] of Object.entries(r?.data ?? {})) rows[k] = show(v);
   return rows;

@@ -18,13 +18,14 @@ export default class SecretWrite extends ClientCommand<typeof SecretWrite> {
     '<%= config.bin %> secret write kv/tls cert=@server.pem',
     '<%= config.bin %> secret write sys/mounts/kv type=kv',
     '<%= config.bin %> write transit/encrypt/payments plaintext=$(base64 <<< hello)',
+    '<%= config.bin %> write auth/userpass/login/alice password=@password.txt',
   ];
 
   async run() {
     const body = parsePairs(await this.rest(1));
     const r = await this.client().write(this.args.path.replace(/^\/+/, ''), body);
     if (!this.jsonEnabled()) {
-      if (r?.data || r?.lease_id) this.table(responseRows(r));
+      if (r?.data || r?.lease_id || r?.auth) this.table(responseRows(r));
       else this.log(`Success! Data written to: ${this.args.path}`);
     }
     return r ?? { path: this.args.path, written: true };
