@@ -60,7 +60,10 @@ export class LocalProvider implements Provider {
       const m = await readMarker(this.exec, h, String(rec.attrs.service));
       if (!m) return null;
       // Compare only what the config pins: an unpinned version is the definition's default.
-      return { ...(rec.attrs.version !== undefined ? { version: m.version } : {}), config: m.config };
+      const observed: Attrs = { ...(rec.attrs.version !== undefined ? { version: m.version } : {}), config: m.config };
+      // A service that should run but is stopped is drift: apply starts it again (the update phase starts it).
+      if (await this.stoppedButExpected(rec, h)) observed.running = false;
+      return observed;
     }
     const r = await this.exec.run(h, {
       name: 'read',
@@ -74,6 +77,22 @@ export class LocalProvider implements Provider {
     } catch {
       return null;
     }
+  }
+
+  /** True when the definition can tell, the config does not say start = false, and the service is stopped. */
+  private async stoppedButExpected(rec: ResourceRecord, h: HostTarget): Promise<boolean> {
+    const config = (rec.attrs.config ?? {}) as Attrs;
+    if (config.start === false || config.start === 'false') return false;
+    const def = await this.definition(String(rec.attrs.service));
+    if (!def.status || def.variables.start === false) return false;
+    const rep = await runTaskserv('status', {
+      exec: this.exec,
+      host: h,
+      def,
+      ...(rec.attrs.version ? { version: String(rec.attrs.version) } : {}),
+      config,
+    });
+    return rep.status === 'stopped';
   }
 
   private async writeServer(res: DesiredResource, h: HostTarget): Promise<Attrs> {

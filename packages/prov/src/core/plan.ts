@@ -246,7 +246,12 @@ function renderPlanText(plan: PlanDoc): string {
     lines.push('Objects changed outside prov (drift found on refresh):', '');
     for (const c of drifted) {
       lines.push(`  # ${c.address} has drifted`);
-      for (const d of c.drift) lines.push(`      ~ ${d.path}: ${fmt(d.before)} → ${fmt(d.after)}`);
+      for (const d of c.drift)
+        lines.push(
+          d.path === 'running' && d.after === false
+            ? '      ~ service: running → stopped'
+            : `      ~ ${d.path}: ${fmt(d.before)} → ${fmt(d.after)}`,
+        );
     }
     lines.push('');
   }
@@ -264,10 +269,13 @@ function renderPlanText(plan: PlanDoc): string {
     lines.push('');
     for (const c of acting) {
       const why = c.gone ? ' (it was deleted outside prov)' : '';
-      lines.push(`  # ${c.address} ${verb[c.action]}${why}`);
+      // A stopped service that should run: the update starts it.
+      const starts = c.action === 'update' && c.changes.some((a) => a.path === 'running' && a.before === false);
+      lines.push(`  # ${c.address} ${starts ? 'will be started' : verb[c.action]}${why}`);
       lines.push(`${symbol[c.action]} ${c.address} (${c.provider})`);
       for (const a of c.changes) {
-        if (c.action === 'create') lines.push(`      + ${a.path} = ${fmt(a.after)}`);
+        if (a.path === 'running' && a.before === false) lines.push('      ~ service: stopped → running  # drift');
+        else if (c.action === 'create') lines.push(`      + ${a.path} = ${fmt(a.after)}`);
         else if (c.action === 'delete') lines.push(`      - ${a.path} = ${fmt(a.before)}`);
         else {
           const notes = [a.forcesReplace ? 'forces replacement' : '', a.drift ? 'drift' : ''].filter(Boolean);
