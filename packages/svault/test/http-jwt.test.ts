@@ -1,6 +1,9 @@
 import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, initAndUnseal, startTestServer } from './helpers.js';
 
@@ -21,8 +24,8 @@ const pem = (k: KeyObject) => k.export({ type: 'spki', format: 'pem' }).toString
 
 const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
 /** A JWT signed with node:crypto, as a CI system issues one. */
-function jwt(claims: Record<string, unknown>, key: KeyObject = ec.privateKey, alg = 'ES256'): string {
-  const head = `${b64({ alg, typ: 'JWT', kid: 'ci-1' })}.${b64(claims)}`;
+function jwt(claims: Record<string, unknown>, key: KeyObject = ec.privateKey, alg = 'ES256', kid = 'ci-1'): string {
+  const head = `${b64({ alg, typ: 'JWT', kid })}.${b64(claims)}`;
   const data = Buffer.from(head);
   const sig =
     alg === 'EdDSA'
@@ -199,5 +202,72 @@ describe('jwt auth: a CI job logs in with a JWT signed by its CI system', () => 
     expect((await api('GET', 'auth/jwt/role/deploy')).body.data).toEqual(role);
     expect((await api('GET', 'auth/jwt/role/loose')).status).toBe(404);
     expect((await login({ role: 'deploy', jwt: jwt(ciClaims()) })).status).toBe(200);
+  });
+});
+
+describe('jwt auth with the keys from a JWKS URL', () => {
+  // The CI system's key endpoint: a real HTTP server on loopback, serving what `jwks` holds.
+  let jwks: unknown = {};
+  let keyServer: Server;
+  let jwksUrl: string;
+  const rotated = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const asJwk = (k: KeyObject, kid: string) => ({ ...k.export({ format: 'jwk' }), kid, use: 'sig', alg: 'ES256' });
+  beforeAll(async () => {
+    keyServer = createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(typeof jwks === 'string' ? jwks : JSON.stringify(jwks));
+    });
+    await new Promise<void>((r) => keyServer.listen(0, '127.0.0.1', r));
+    jwksUrl = `http://127.0.0.1:${(keyServer.address() as AddressInfo).port}/.well-known/jwks.json`;
+    expect((await api('POST', 'sys/auth/ci', { type: 'jwt' })).status).toBe(204);
+  });
+  afterAll(async () => {
+    await new Promise((r) => keyServer.close(r));
+  });
+  const ciLogin = (token: string) => call(base, 'POST', '/v1/auth/ci/login', { body: { role: 'deploy', jwt: token } });
+
+  it('logs in with a key from the set, and follows a key rotation', async () => {
+    jwks = { keys: [asJwk(ec.publicKey, 'k1'), { kty: 'oct', k: 'c2VjcmV0', kid: 'hmac' }] };
+    const cfg = await api('POST', 'auth/ci/config', { jwks_url: jwksUrl, bound_issuer: 'https://ci.example.com' });
+    expect(cfg.status, cfg.text).toBe(204);
+    expect((await api('GET', 'auth/ci/config')).body.data.jwks_url).toBe(jwksUrl);
+    await api('POST', 'auth/ci/role/deploy', {
+      bound_audiences: 'svault',
+      bound_claims: { project_path: 'group/app' },
+      user_claim: 'sub',
+      token_policies: 'ci-deploy',
+    });
+    const r = await ciLogin(jwt(ciClaims(), ec.privateKey, 'ES256', 'k1'));
+    expect(r.status, r.text).toBe(200);
+    expect((await api('GET', 'secret/data/ci/app/deploy-key', undefined, r.body.auth.client_token)).status).toBe(200);
+    // The CI system rotates to k2 and drops k1: a k2 token fetches the set again.
+    jwks = { keys: [asJwk(rotated.publicKey, 'k2')] };
+    await sleep(1100); // past the minimum interval between fetches
+    expect((await ciLogin(jwt(ciClaims(), rotated.privateKey, 'ES256', 'k2'))).status).toBe(200);
+    const old = await ciLogin(jwt(ciClaims(), ec.privateKey, 'ES256', 'k1'));
+    expect(old.status).toBe(400);
+    expect(old.body.errors[0]).toMatch(/no known key successfully validated the token signature/);
+  });
+
+  it('refuses a JWKS URL it cannot use, and keeps the configuration it has', async () => {
+    const before = (await api('GET', 'auth/ci/config')).body.data;
+    const dead = createServer();
+    await new Promise<void>((r) => dead.listen(0, '127.0.0.1', r));
+    const deadUrl = `http://127.0.0.1:${(dead.address() as AddressInfo).port}/jwks`;
+    await new Promise((r) => dead.close(r));
+    const bad: [unknown, RegExp, unknown?][] = [
+      [{ jwks_url: deadUrl }, /^error checking jwks URL: /],
+      [{ jwks_url: jwksUrl }, /error checking jwks URL: .* did not answer JSON/, 'not json'],
+      [{ jwks_url: jwksUrl }, /has no usable signing keys/, { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] }],
+      [{ jwks_url: 'file:///etc/passwd' }, /invalid jwks_url/],
+      [{ jwks_url: jwksUrl, jwt_validation_pubkeys: [pem(ec.publicKey)] }, /exactly one of/],
+    ];
+    for (const [body, msg, served] of bad) {
+      if (served !== undefined) jwks = served;
+      const r = await api('POST', 'auth/ci/config', body);
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(r.body.errors[0]).toMatch(msg);
+    }
+    expect((await api('GET', 'auth/ci/config')).body.data).toEqual(before);
   });
 });

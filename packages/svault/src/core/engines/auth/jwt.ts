@@ -1,6 +1,6 @@
 import { constants, createPublicKey, type KeyObject, verify } from 'node:crypto';
 import type { LogicalStore } from '../../barrier.js';
-import { invalid } from '../../errors.js';
+import { invalid, VaultError } from '../../errors.js';
 import { fInt, fMap, fString, fStringList, fStringMap, isPlainObject } from '../../fields.js';
 import type { Backend, BackendFactory, HandlerResult, PathDef, RoutedRequest } from '../../logical.js';
 import { KeyedMutex } from '../../storage.js';
@@ -15,6 +15,8 @@ import {
 
 interface JwtConfig {
   jwt_validation_pubkeys: string[];
+  /** Where the CI system publishes its keys (a JWK set); instead of jwt_validation_pubkeys. */
+  jwks_url?: string;
   bound_issuer: string;
   jwt_supported_algs: string[];
   default_role: string;
@@ -55,6 +57,8 @@ export class JwtBackend implements Backend {
   private readonly locks = new KeyedMutex();
   /** The configured keys, parsed once per configuration. */
   private keys: { pems: string; keys: KeyObject[] } | undefined;
+  /** The JWK set from jwks_url, with when it was fetched. */
+  private jwks: { url: string; at: number; keys: Jwk[] } | undefined;
 
   constructor(private readonly store: LogicalStore) {
     const name = (r: RoutedRequest) => (r.params.name as string).toLowerCase();
@@ -73,7 +77,7 @@ export class JwtBackend implements Backend {
         operations: {
           read: async () => {
             const c = await this.config();
-            return c ? { data: { ...c, jwks_url: '', oidc_discovery_url: '' } } : null;
+            return c ? { data: { ...c, jwks_url: c.jwks_url ?? '', oidc_discovery_url: '' } } : null;
           },
           update: (_r, f) => this.writeConfig(f),
           create: (_r, f) => this.writeConfig(f),
@@ -140,25 +144,34 @@ export class JwtBackend implements Backend {
   }
 
   private async writeConfig(f: Record<string, unknown>): Promise<HandlerResult> {
-    if (f.jwks_url || f.oidc_discovery_url) {
-      throw invalid('only jwt_validation_pubkeys is supported here: jwks_url and oidc_discovery_url are not');
-    }
+    if (f.oidc_discovery_url)
+      throw invalid('oidc_discovery_url is not supported: use jwks_url or jwt_validation_pubkeys');
     const pems = (f.jwt_validation_pubkeys as string[] | undefined) ?? [];
-    if (pems.length === 0) {
+    const jwksUrl = (f.jwks_url as string | undefined) ?? '';
+    if ((pems.length === 0) === (jwksUrl === '')) {
       throw invalid("exactly one of 'jwt_validation_pubkeys', 'jwks_url' or 'oidc_discovery_url' must be set");
     }
-    parseKeys(pems);
+    if (jwksUrl) {
+      if (!/^https?:\/\/[^/]/.test(jwksUrl)) throw invalid(`invalid jwks_url "${jwksUrl}": expected an http(s) URL`);
+      try {
+        await fetchJwks(jwksUrl);
+      } catch (e) {
+        throw invalid(`error checking jwks URL: ${(e as Error).message}`);
+      }
+    } else parseKeys(pems);
     const algs = (f.jwt_supported_algs as string[] | undefined) ?? [];
     for (const a of algs)
       if (!ALGS.includes(a)) throw invalid(`unsupported signing algorithm "${a}" (use ${ALGS.join(', ')})`);
     const config: JwtConfig = {
       jwt_validation_pubkeys: pems,
+      ...(jwksUrl ? { jwks_url: jwksUrl } : {}),
       bound_issuer: (f.bound_issuer as string | undefined) ?? '',
       jwt_supported_algs: algs,
       default_role: ((f.default_role as string | undefined) ?? '').toLowerCase(),
     };
     await this.store.put('config', enc.encode(JSON.stringify(config)));
     this.keys = undefined;
+    this.jwks = undefined;
     return undefined;
   }
 
@@ -221,6 +234,21 @@ export class JwtBackend implements Backend {
     });
   }
 
+  /** The keys of the JWK set that may have signed a token with `kid` (all of them without one). */
+  private async jwksKeys(url: string, kid: string | undefined, refresh: boolean): Promise<KeyObject[]> {
+    const fresh = this.jwks?.url === url && Date.now() - this.jwks.at < JWKS_MAX_AGE_MS;
+    const recent = this.jwks?.url === url && Date.now() - this.jwks.at < JWKS_MIN_REFETCH_MS;
+    if (!fresh || (refresh && !recent)) {
+      try {
+        this.jwks = { url, at: Date.now(), keys: await fetchJwks(url) };
+      } catch (e) {
+        throw new VaultError('internal', `error fetching the JWK set from jwks_url: ${(e as Error).message}`);
+      }
+    }
+    const keys = this.jwks?.keys ?? [];
+    return keys.filter((k) => kid === undefined || k.kid === undefined || k.kid === kid).map((k) => k.key);
+  }
+
   private publicKeys(config: JwtConfig): KeyObject[] {
     const pems = config.jwt_validation_pubkeys.join('\n');
     if (this.keys?.pems !== pems) this.keys = { pems, keys: parseKeys(config.jwt_validation_pubkeys) };
@@ -237,7 +265,15 @@ export class JwtBackend implements Backend {
     const token = typeof f.jwt === 'string' ? f.jwt : '';
     if (!token) throw invalid('missing token');
 
-    const claims = verifyJwt(token, this.publicKeys(config), config.jwt_supported_algs);
+    const jwt = decodeJwt(token, config.jwt_supported_algs);
+    let verified = config.jwks_url
+      ? verifySignature(jwt, await this.jwksKeys(config.jwks_url, jwt.kid, false))
+      : verifySignature(jwt, this.publicKeys(config));
+    // A key the cached set does not have (the CI system rotated): fetch the set again, once.
+    if (!verified && config.jwks_url)
+      verified = verifySignature(jwt, await this.jwksKeys(config.jwks_url, jwt.kid, true));
+    if (!verified) throw invalid('error validating token: no known key successfully validated the token signature');
+    const claims = jwt.claims;
     checkTimes(claims, role);
     if (config.bound_issuer && claims.iss !== config.bound_issuer) throw invalid('invalid issuer (iss) claim');
     const aud = claims.aud === undefined ? [] : Array.isArray(claims.aud) ? claims.aud : [claims.aud];
@@ -284,8 +320,16 @@ function parseKeys(pems: string[]): KeyObject[] {
 
 const b64url = (s: string) => Buffer.from(s, 'base64url');
 
-/** The claims of a JWT whose signature one of `keys` verifies; anything else is a 400. */
-function verifyJwt(token: string, keys: KeyObject[], allowedAlgs: string[]): Record<string, unknown> {
+interface DecodedJwt {
+  alg: string;
+  kid: string | undefined;
+  claims: Record<string, unknown>;
+  data: Buffer;
+  sig: Buffer;
+}
+
+/** A JWT's parts, with an allowed algorithm; anything else is a 400. The signature is not checked yet. */
+function decodeJwt(token: string, allowedAlgs: string[]): DecodedJwt {
   const parts = token.split('.');
   if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]*$/.test(p))) {
     throw invalid('error validating token: malformed JWT (expected three base64url parts)');
@@ -303,11 +347,61 @@ function verifyJwt(token: string, keys: KeyObject[], allowedAlgs: string[]): Rec
   if (!ALGS.includes(alg) || (allowedAlgs.length > 0 && !allowedAlgs.includes(alg))) {
     throw invalid(`error validating token: unsupported signing algorithm "${alg}"`);
   }
-  const data = Buffer.from(`${parts[0]}.${parts[1]}`);
-  const sig = b64url(parts[2] as string);
-  const ok = keys.some((k) => verifyWith(alg, k, data, sig));
-  if (!ok) throw invalid('error validating token: no known key successfully validated the token signature');
-  return claims;
+  return {
+    alg,
+    kid: typeof header.kid === 'string' ? header.kid : undefined,
+    claims,
+    data: Buffer.from(`${parts[0]}.${parts[1]}`),
+    sig: b64url(parts[2] as string),
+  };
+}
+
+function verifySignature(jwt: DecodedJwt, keys: KeyObject[]): boolean {
+  return keys.some((k) => verifyWith(jwt.alg, k, jwt.data, jwt.sig));
+}
+
+interface Jwk {
+  kid: string | undefined;
+  key: KeyObject;
+}
+
+const JWKS_MAX_AGE_MS = 5 * 60_000;
+/** An unknown kid fetches the set again, at most this often (a flood of made-up kids costs the issuer little). */
+const JWKS_MIN_REFETCH_MS = 1000;
+const JWKS_MAX_BYTES = 1024 * 1024;
+
+/** The signing keys of a JWK set (RSA, EC, OKP); others (symmetric, encryption-only) are skipped. */
+async function fetchJwks(url: string): Promise<Jwk[]> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(10_000), redirect: 'error' });
+  if (!res.ok) throw new Error(`${url} answered ${res.status}`);
+  const text = await res.text();
+  if (text.length > JWKS_MAX_BYTES) throw new Error(`${url} answered more than ${JWKS_MAX_BYTES} bytes`);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    throw new Error(`${url} did not answer JSON`);
+  }
+  const list = isPlainObject(doc) && Array.isArray(doc.keys) ? (doc.keys as unknown[]) : undefined;
+  if (!list) throw new Error(`${url} did not answer a JWK set ({"keys": [...]})`);
+  const out: Jwk[] = [];
+  for (const k of list) {
+    if (
+      !isPlainObject(k) ||
+      !['RSA', 'EC', 'OKP'].includes(String(k.kty)) ||
+      (k.use !== undefined && k.use !== 'sig')
+    ) {
+      continue;
+    }
+    try {
+      const key = createPublicKey({ key: k as import('node:crypto').JsonWebKey, format: 'jwk' });
+      out.push({ kid: typeof k.kid === 'string' ? k.kid : undefined, key });
+    } catch {
+      // A key node cannot read is not one that signed anything we can check.
+    }
+  }
+  if (out.length === 0) throw new Error(`${url} has no usable signing keys`);
+  return out;
 }
 
 function verifyWith(alg: string, key: KeyObject, data: Buffer, sig: Buffer): boolean {
