@@ -116,7 +116,8 @@ export abstract class TypedialogCommand<T extends typeof Command = typeof Comman
       return { values, ignored: [], via: backend.name };
     } catch (e) {
       if (e instanceof CancelledError) {
-        process.stderr.write(`typedialog: ${ctx.messages.t('cancelled')}\n`);
+        // The prompt left the cursor at the end of its line: the message starts on a line of its own.
+        process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}typedialog: ${ctx.messages.t('cancelled')}\n`);
         this.exit(130);
       }
       throw e;

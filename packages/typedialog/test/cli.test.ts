@@ -25,10 +25,12 @@ const PIPED = [
 ].join('\n');
 
 describe('typedialog run (the real binary)', () => {
-  it('reads piped answers line by line (cli backend off a terminal) and prints only the result on stdout', async () => {
+  it('reads piped answers line by line (cli backend off a terminal): questions on stderr, only the result on stdout', async () => {
     const r = await typedialog(['run', onboarding], { input: `${PIPED}\n` });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toBe('');
+    expect(r.stderr).toMatch(/^\? Full Name \* \(full_name\)\n\? Work email \* \(email\)\n/);
+    expect(r.stderr.split('\n').every((l) => l === '' || l.startsWith('? '))).toBe(true);
+    expect(r.stderr).not.toContain('correct horse battery');
     const today = JSON.parse(r.stdout);
     expect(today).toEqual({
       full_name: 'Ada Lovelace',
@@ -46,22 +48,18 @@ describe('typedialog run (the real binary)', () => {
     });
   });
 
-  it('lists every refused line (exit 3); exit 2 naming --answers and --defaults when stdin is empty', async () => {
-    const bad = await typedialog(['run', onboarding, '--backend', 'cli'], {
-      input: 'A\nADA@example.com\n17\nmarketing\n2026-04-01\nyes\nroot\nshort\n\n\n',
+  it('stops at the first refused line with its number (exit 3); exit 2 naming --answers and --defaults when stdin is empty', async () => {
+    const bad = await typedialog(['run', onboarding, '--backend', 'cli', '--json'], {
+      input: 'Ada Lovelace\nada@example.com\n17\nEngineering\n2026-04-01\nyes\nroot\nshort\n\n\n',
     });
     expect(bad.code).toBe(3);
-    expect(bad.stdout).toBe('');
-    expect(bad.stderr).toBe(
-      [
-        'typedialog: 5 answers are invalid (stdin)',
-        '  - Full Name (full_name): must be at least 2 characters',
-        '  - Work email (email): must be an @example.com address in lowercase',
-        '  - Age (age): must be at least 18',
-        '  - Department (department): must be one of: engineering, product, design',
-        '  - Initial password (password): must be at least 12 characters',
-        '',
-      ].join('\n'),
+    expect(JSON.parse(bad.stdout).error).toMatchObject({
+      message: 'stdin line 3: Age (age): must be at least 18',
+      hint: 'each line answers the next question, so the lines after 3 were not read: fix line 3 and run again',
+      details: { line: 3 },
+    });
+    expect(bad.stderr).toMatch(
+      /^\? Full Name \* \(full_name\)\n\? Work email \* \(email\)\n\? Age \(age\)\ntypedialog: stdin line 3: /,
     );
     const empty = await typedialog(['run', onboarding]);
     expect(empty.code).toBe(2);
@@ -116,7 +114,7 @@ describe('typedialog run (the real binary)', () => {
         email: 'ada@example.com',
         age: '36',
         department: 'design',
-        remote: 'no',
+        remote: 'maybe',
         username: 'ada',
         password: 'correct horse battery',
         shoe_size: 44,

@@ -35,7 +35,7 @@ describe('the engine, field type by field type', () => {
     ['number: above max', { count: 11 }, 'count:max'],
     ['number: off step', { count: 1.25 }, 'count:step'],
     ['number: a string', { count: '3' }, 'count:type'],
-    ['confirm: a string', { agree: 'yes' }, 'agree:type'],
+    ['confirm: a string', { agree: 'maybe' }, 'agree:type'],
     ['confirm: required', { agree: undefined }, 'agree:required'],
     ['select: unknown option', { color: 'purple' }, 'color:option'],
     ['multi-select: unknown option', { tags: ['a', 'z'] }, 'tags:option'],

@@ -101,7 +101,7 @@ const rows: Row[] = [
   { field: 'name', text: '', value: '', message: 'is required' },
   { field: 'name', text: 'root', value: 'root', message: 'root is reserved' },
   { field: 'age', text: '17', value: 17, message: 'must be at least 18' },
-  { field: 'age', text: '30.5', value: 30.5, message: 'must be a multiple of 1 counted from 18' },
+  { field: 'age', text: '30.5', value: 30.5, message: 'must be a whole number' },
   { field: 'age', text: 'abc', value: 'abc', message: 'must be a number' },
   { field: 'age', text: '', value: undefined, message: null },
   { field: 'start', text: '2019-12-31', value: '2019-12-31', message: 'must be at least 2020-01-01' },

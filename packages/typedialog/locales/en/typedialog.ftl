@@ -14,7 +14,13 @@ error-max-length = must be at most { $limit } characters
 error-pattern = does not match the expected format ({ $pattern })
 error-min = must be at least { $limit }
 error-max = must be at most { $limit }
-error-step = must be a multiple of { $step } counted from { $base }
+error-step = { $whole ->
+    [yes] must be a whole number
+   *[no] { $counted ->
+        [yes] must be { $base } plus a multiple of { $step }
+       *[no] must be a multiple of { $step }
+    }
+  }
 error-option = must be one of: { $options }
 error-duplicate = lists the same option twice
 error-min-items = needs at least { $limit } { $limit ->

@@ -14,7 +14,13 @@ error-max-length = debe tener como máximo { $limit } caracteres
 error-pattern = no tiene el formato esperado ({ $pattern })
 error-min = debe ser como mínimo { $limit }
 error-max = debe ser como máximo { $limit }
-error-step = debe ser múltiplo de { $step } contando desde { $base }
+error-step = { $whole ->
+    [yes] debe ser un número entero
+   *[no] { $counted ->
+        [yes] debe ser { $base } más un múltiplo de { $step }
+       *[no] debe ser múltiplo de { $step }
+    }
+  }
 error-option = debe ser una de: { $options }
 error-duplicate = repite una opción
 error-min-items = necesita al menos { $limit } { $limit ->

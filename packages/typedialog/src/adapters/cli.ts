@@ -9,8 +9,8 @@ import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
 import { StratumError, usageError } from '@stratumiops/shared/errors';
 import { type Backend, type BackendOptions, CancelledError } from '../core/backend.js';
-import { checkAnswers, errorLine, type FormContext, invalidAnswers } from '../core/context.js';
-import { type Answers, type FieldError, isEmpty } from '../core/engine.js';
+import { checkAnswers, describeErrors, errorLine, type FormContext, invalidAnswers } from '../core/context.js';
+import { type Answers, isEmpty } from '../core/engine.js';
 import type { Field } from '../core/form.js';
 import { answerFromText, valueText } from '../core/input.js';
 
@@ -23,12 +23,21 @@ export class CliBackend implements Backend {
     const input = opts.input ?? process.stdin;
     const output = opts.output ?? process.stderr;
     if (input.isTTY && !process.env.CI) return promptAll(ctx, opts.initial ?? {}, input, output);
-    return readLines(ctx, input, opts.initial ?? {});
+    return readLines(ctx, input, opts.initial ?? {}, output);
   }
 }
 
-/** Piped answers: one line per asked field. Every bad line is reported (exit 3), a short input is exit 2. */
-async function readLines(ctx: FormContext, input: NodeJS.ReadableStream, initial: Answers): Promise<Answers> {
+/**
+ * Piped answers: one line per asked field, each question printed (on stderr) as it is answered. The first bad
+ * line stops the run (exit 3, with its line number): later lines would answer the wrong questions. A short input
+ * is exit 2.
+ */
+async function readLines(
+  ctx: FormContext,
+  input: NodeJS.ReadableStream,
+  initial: Answers,
+  output: NodeJS.WritableStream,
+): Promise<Answers> {
   const rl = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY, terminal: false });
   const lines = rl[Symbol.asyncIterator]();
   let lineNo = 0;
@@ -40,20 +49,12 @@ async function readLines(ctx: FormContext, input: NodeJS.ReadableStream, initial
   };
   const { engine } = ctx;
   const values: Answers = {};
-  const errors: FieldError[] = [];
   try {
     for (const field of ctx.form.fields) {
       if (!engine.isActive(field, values)) continue;
+      const { messages: m } = ctx;
       let text = await next();
       if (text === undefined) {
-        if (errors.length > 0) {
-          const err = invalidAnswers(ctx, errors, 'stdin');
-          const tail = `  stdin ended after ${lineNo} line(s), before '${field.id}' was answered`;
-          throw new StratumError(err.code, err.message, {
-            ...(err.details ? { details: err.details } : {}),
-            display: `${err.display}\n${tail}`,
-          });
-        }
         throw usageError(
           lineNo === 0
             ? 'stdin is not a terminal and gave no answers'
@@ -61,6 +62,8 @@ async function readLines(ctx: FormContext, input: NodeJS.ReadableStream, initial
           { hint: NO_ANSWERS_HINT },
         );
       }
+      // The question this line answers (after reading it: an empty stdin prints nothing but the error).
+      output.write(`? ${m.label(field)}${field.required ? ' *' : ''} (${field.id})\n`);
       const heredoc = field.type === 'editor' ? /^<<([A-Za-z_]+)$/.exec(text.trim()) : null;
       if (heredoc) {
         const body: string[] = [];
@@ -70,13 +73,17 @@ async function readLines(ctx: FormContext, input: NodeJS.ReadableStream, initial
       if (text.trim() === '' && initial[field.id] !== undefined) text = valueText(field, initial[field.id]);
       const r = answerFromText(engine, field, text, true);
       if (r.error) {
-        errors.push(r.error);
-      } else if (!isEmpty(r.value)) values[field.id] = r.value;
+        const line = lineNo;
+        throw new StratumError('validation', `stdin line ${line}: ${errorLine(ctx, r.error)}`, {
+          hint: `each line answers the next question, so the lines after ${line} were not read: fix line ${line} and run again`,
+          details: { line, errors: describeErrors(ctx, [r.error]) },
+        });
+      }
+      if (!isEmpty(r.value)) values[field.id] = r.value;
     }
   } finally {
     rl.close();
   }
-  if (errors.length > 0) throw invalidAnswers(ctx, errors, 'stdin');
   const result = await checkAnswers(ctx, values);
   if (result.errors.length > 0) throw invalidAnswers(ctx, result.errors, 'stdin');
   return result.values;

@@ -20,8 +20,10 @@ export function createContext(form: Form, opts: { locale?: string; now?: () => D
 }
 
 /**
- * The check every submit goes through: the engine, then the Nickel contract when the form has one
- * (only for answers the engine accepted, so one problem is not reported twice).
+ * The check every submit goes through: the engine and the Nickel contract together, so that one round shows
+ * every problem. The contract sees the answers the engine accepted; what it says about a field the engine
+ * already refused is left out (one problem is not reported twice), and while fields are refused a contract
+ * that cannot evaluate the partial answers is not an error of its own.
  */
 export async function checkAnswers(
   ctx: FormContext,
@@ -29,9 +31,17 @@ export async function checkAnswers(
   opts: { defaults?: boolean } = {},
 ): Promise<ValidationResult> {
   const result = ctx.engine.validate(answers, opts);
-  if (result.errors.length > 0) return result;
-  const contract = await checkContract(ctx.form, result.values);
-  return contract.length > 0 ? { ...result, errors: contract } : result;
+  if (!ctx.form.output.contractPath) return result;
+  let contract: FieldError[];
+  try {
+    contract = await checkContract(ctx.form, result.values);
+  } catch (e) {
+    if (result.errors.length > 0 && e instanceof StratumError) return result;
+    throw e;
+  }
+  const refused = new Set(result.errors.map((e) => e.field));
+  const more = contract.filter((e) => !refused.has(e.field) && !(result.errors.length > 0 && e.field === ''));
+  return more.length > 0 ? { ...result, errors: [...result.errors, ...more] } : result;
 }
 
 export interface ErrorEntry {

@@ -105,7 +105,10 @@ export class Engine {
     if (!c) return { field: field.id, code: 'unknown_field', params: {} };
     const r = c.schema.safeParse(value);
     if (r.success) return undefined;
-    return toFieldError(field, r.error.issues[0] as z.core.$ZodIssue);
+    const err = toFieldError(field, r.error.issues[0] as z.core.$ZodIssue);
+    // A date bound of `today` is named with the date it means.
+    if (field.type === 'date' && err.params.limit === 'today') err.params.limit = `${this.today()} (today)`;
+    return err;
   }
 
   /**
@@ -125,6 +128,7 @@ export class Engine {
       }
       let v = given ? answers[field.id] : undefined;
       if (v === undefined && opts.defaults) v = this.defaultOf(field);
+      if (field.type === 'confirm') v = yesNo(v);
       const err = this.checkValue(field, v);
       if (err) errors.push(err);
       else if (!isEmpty(v)) values[field.id] = v;
@@ -164,7 +168,10 @@ export class Engine {
         const step = v.step;
         if (step === undefined) return n;
         const base = typeof v.min === 'number' ? v.min : 0;
-        return n.refine((x) => onStep(x, base, step), { params: { code: 'step', step, base } });
+        // "a whole number" for step 1 from a whole number; "base plus a multiple" only when that differs.
+        const whole = step === 1 && Number.isInteger(base) ? 'yes' : 'no';
+        const counted = onStep(base, 0, step) ? 'no' : 'yes';
+        return n.refine((x) => onStep(x, base, step), { params: { code: 'step', step, base, whole, counted } });
       }
       case 'confirm':
         return z.boolean();
@@ -187,6 +194,16 @@ export class Engine {
       }
     }
   }
+}
+
+const YES = new Set(['yes', 'y', 'true', 'on']);
+const NO = new Set(['no', 'n', 'false', 'off']);
+
+/** yes/no fields take what people write in answers files: "yes"/"no", "y"/"n", "true"/"false", "on"/"off". */
+export function yesNo(v: unknown): unknown {
+  if (typeof v !== 'string') return v;
+  const t = v.trim().toLowerCase();
+  return YES.has(t) ? true : NO.has(t) ? false : v;
 }
 
 /** No answer: undefined, null, an empty string or an empty list (a web page cannot tell them apart). */
