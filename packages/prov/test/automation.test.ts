@@ -113,4 +113,27 @@ describe.skipIf(skipUnless('sshd'))('prov in automation: CI logs, colours, promp
     }
     expect((await prov(ws, ['destroy', '-y'])).code).toBe(0);
   });
+
+  it('--json-stream: one JSON object per line, the plan, each task event, then the result', async () => {
+    const ws = workspace(config(), hosts);
+    const r = await prov(ws, ['apply', '-y', '--json-stream']);
+    expect(r.code, r.stderr).toBe(0);
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(events[0]).toMatchObject({ type: 'plan', operation: 'apply', summary: { add: 2 } });
+    for (const h of hosts) {
+      const types = events.filter((e) => e.address === `server.${h.name}`).map((e) => e.type);
+      expect(types).toEqual(['start', 'done']);
+    }
+    expect(events.at(-1)).toMatchObject({ type: 'result', status: 'succeeded', added: 2 });
+    expect(events.every((e) => typeof e.at === 'string')).toBe(true);
+    const d = await prov(ws, ['destroy', '-y', '--json-stream']);
+    expect(d.code, d.stderr).toBe(0);
+    const last = JSON.parse(d.stdout.trim().split('\n').at(-1) as string);
+    expect(last).toMatchObject({ type: 'result', status: 'succeeded', destroyed: 2 });
+    const both = await prov(ws, ['apply', '-y', '--json-stream', '--json']);
+    expect(both.code).toBe(2);
+  });
 });

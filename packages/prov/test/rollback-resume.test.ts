@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SqliteStateStore } from '../src/adapters/state/sqlite.js';
-import { type EngineEvent, executePlan, loadResumable, makePlan } from '../src/core/engine.js';
+import { type EngineEvent, executePlan, loadResumable, makePlan, summaryText } from '../src/core/engine.js';
 import { type Provider, ProviderError } from '../src/core/provider.js';
 import type { DesiredResource, ResourceRecord } from '../src/core/types.js';
 
@@ -97,6 +97,9 @@ describe('rollback steps are retried, and a failed rollback can be finished with
     const r = await run();
     expect(r.status).toBe('rollback_failed');
     expect(r.rollback_failed.map((f) => f.address)).toEqual(['thing.b']);
+    expect(summaryText(r, 'apply')).toBe(
+      `Apply failed and the rollback failed for thing.b.\nIn an unknown state (could not be reached or undone): thing.b. When they are reachable: prov plan (refreshes and shows what is there), then prov apply or prov resume ${r.run_id} (finishes the rollback).`,
+    );
     expect([...provider.objects]).toEqual(['thing.b']);
 
     // The cause is gone (no more scripted failures): resume undoes what is left.
@@ -114,6 +117,19 @@ describe('rollback steps are retried, and a failed rollback can be finished with
     expect(await store.list()).toEqual([]);
     expect((await store.getRun(r.run_id))?.status).toBe('rolled_back');
     await expect(loadResumable(store, r.run_id)).rejects.toThrow(/is rolled_back/);
+    await store.close();
+  });
+
+  it('a step cut off by an unreachable host is reported as unknown, never as "everything is as it was"', async () => {
+    const { provider, run, store } = await setup();
+    provider.fail.set('create:thing.b', [transient(), transient(), transient(), transient()]);
+    const r = await run();
+    expect(r.status).toBe('rolled_back');
+    expect(r.failed).toMatchObject([{ address: 'thing.b', code: 'unavailable' }]);
+    expect(provider.calls.filter((c) => c === 'create thing.b')).toHaveLength(4);
+    const text = summaryText(r, 'apply');
+    expect(text).not.toContain('everything is as it was');
+    expect(text).toContain('In an unknown state (could not be reached or undone): thing.b.');
     await store.close();
   });
 });

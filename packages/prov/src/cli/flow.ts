@@ -4,6 +4,7 @@ import { assertInteractive, useColor } from '@stratumiops/shared/output';
 import type { Runtime } from '../adapters/runtime.js';
 import { retryPolicy } from '../adapters/runtime.js';
 import {
+  type EngineEvent,
   executePlan,
   type LockedRun,
   loadResumable,
@@ -20,6 +21,13 @@ import { applyProgress, hostPrinter, runReport } from './render.js';
 export interface FlowIO {
   json: boolean;
   log(s: string): void;
+  /** --json-stream: one JSON object per line (the plan, each task event, the result), like `terraform apply -json`. */
+  stream?(event: Record<string, unknown>): void;
+}
+
+/** The --json-stream writer: one object per line on stdout, each with its time. */
+export function jsonLines(out: NodeJS.WritableStream = process.stdout): (e: Record<string, unknown>) => void {
+  return (e) => out.write(`${JSON.stringify({ ...e, at: new Date().toISOString() })}\n`);
 }
 
 export async function confirm(question: string, flag: string): Promise<boolean> {
@@ -103,6 +111,18 @@ export async function executeWithUi(x: ExecuteInput): Promise<RunResult | undefi
   }
   const total = x.plan.changes.filter((c) => c.action !== 'noop' || c.gone).length;
   const ui = applyProgress(total, { verbose: x.verbose, json: io.json });
+  io.stream?.({
+    type: 'plan',
+    operation: x.plan.operation,
+    summary: x.plan.summary,
+    changes: x.plan.changes
+      .filter((c) => c.action !== 'noop' || c.gone)
+      .map((c) => ({ address: c.address, action: c.action })),
+  });
+  const onEvent = (e: EngineEvent) => {
+    ui.onEvent(e);
+    io.stream?.({ ...e });
+  };
   const abort = new AbortController();
   const onSigint = () => {
     if (!io.json) process.stderr.write('\nInterrupted: waiting for running tasks, then stopping (resume later).\n');
@@ -115,7 +135,7 @@ export async function executeWithUi(x: ExecuteInput): Promise<RunResult | undefi
         store: x.store,
         provider: x.runtime.provider,
         retry: retryPolicy(x.runtime.s.apply),
-        onEvent: ui.onEvent,
+        onEvent,
         ...(x.verbose && !io.json ? { output: hostPrinter(process.stderr) } : {}),
       },
       x.plan,
@@ -141,7 +161,11 @@ function failureCode(r: RunResult): 'failure' | 'unavailable' | 'denied' {
 
 /** The final report; a failed run becomes an error (exit 1, or 7/5, see failureCode) carrying the report for --json. */
 export function finish(r: RunResult | undefined, kind: RunKind, io: FlowIO): RunResult | { status: 'no-changes' } {
-  if (!r) return { status: 'no-changes' };
+  if (!r) {
+    io.stream?.({ type: 'result', status: 'no-changes' });
+    return { status: 'no-changes' };
+  }
+  io.stream?.({ type: 'result', ...r, summary: summaryText(r, kind) });
   if (!io.json) io.log(`\n${summaryText(r, kind)}`);
   if (r.status === 'succeeded') return r;
   const display = io.json ? undefined : runReport(r);

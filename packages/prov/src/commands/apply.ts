@@ -13,6 +13,11 @@ export default class Apply extends ProvCommand<typeof Apply> {
   };
   static override flags = {
     'auto-approve': Flags.boolean({ description: 'apply without asking', char: 'y' }),
+    'json-stream': Flags.boolean({
+      description:
+        'one JSON object per line on stdout: the plan, each task start/end/retry/rollback, then the result (needs --auto-approve unless a saved plan)',
+      exclusive: ['json'],
+    }),
     parallelism: Flags.integer({ description: 'tasks run at the same time (default: apply.parallelism, 10)', min: 1 }),
     'no-rollback': Flags.boolean({ description: 'on failure, keep what was completed' }),
     target: targetFlag,
@@ -37,7 +42,9 @@ export default class Apply extends ProvCommand<typeof Apply> {
     const { makePlan, assertPlanCurrent, summaryText } = await import('../core/engine.js');
     const { Runtime } = await import('../adapters/runtime.js');
     const flow = await import('../cli/flow.js');
-    const io = { json: this.jsonEnabled(), log: (s: string) => this.log(s) };
+    const io = this.flags['json-stream']
+      ? { json: true, log: () => {}, stream: (await import('../cli/flow.js')).jsonLines() }
+      : { json: this.jsonEnabled(), log: (s: string) => this.log(s) };
     const source = this.args.source;
     let saved: PlanDoc | undefined;
     if (source?.endsWith('.json')) {

@@ -10,6 +10,11 @@ export default class Destroy extends ProvCommand<typeof Destroy> {
   };
   static override flags = {
     'auto-approve': Flags.boolean({ description: 'destroy without asking', char: 'y' }),
+    'json-stream': Flags.boolean({
+      description:
+        'one JSON object per line on stdout: the plan, each task start/end/retry/rollback, then the result (needs --auto-approve unless a saved plan)',
+      exclusive: ['json'],
+    }),
     target: targetFlag,
     'accept-new-host-keys': acceptNewHostKeysFlag,
     parallelism: Flags.integer({ description: 'tasks run at the same time', min: 1 }),
@@ -29,7 +34,9 @@ export default class Destroy extends ProvCommand<typeof Destroy> {
     const { makePlan } = await import('../core/engine.js');
     const { Runtime } = await import('../adapters/runtime.js');
     const flow = await import('../cli/flow.js');
-    const io = { json: this.jsonEnabled(), log: (s: string) => this.log(s) };
+    const io = this.flags['json-stream']
+      ? { json: true, log: () => {}, stream: (await import('../cli/flow.js')).jsonLines() }
+      : { json: this.jsonEnabled(), log: (s: string) => this.log(s) };
     const cfg = this.args.config ?? (existsSync('prov.ncl') ? 'prov.ncl' : undefined);
     const loaded = cfg ? await this.loadInfra(cfg) : undefined;
     const store = await this.openStore();

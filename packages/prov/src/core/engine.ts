@@ -602,14 +602,34 @@ export async function loadResumable(
   return { run, tasks: await store.tasks(runId) };
 }
 
+/**
+ * Resources whose real state nobody knows after the run: a step cut off because its host or API could not be
+ * reached (it may have done part of its work), and rollbacks that failed.
+ */
+export function unknownResources(r: RunResult): string[] {
+  return [
+    ...r.failed.filter((f) => f.code === 'unavailable').map((f) => f.address),
+    ...r.rollback_failed.map((f) => f.address),
+  ];
+}
+
 export function summaryText(r: RunResult, kind: RunKind): string {
+  const text = summaryLine(r, kind);
+  const unknown = unknownResources(r);
+  if (unknown.length === 0 || r.status === 'succeeded') return text;
+  return `${text}\nIn an unknown state (could not be reached or undone): ${unknown.join(', ')}. When they are reachable: prov plan (refreshes and shows what is there), then prov apply${r.status === 'rollback_failed' ? ` or prov resume ${r.run_id} (finishes the rollback)` : ''}.`;
+}
+
+function summaryLine(r: RunResult, kind: RunKind): string {
   const verb = kind === 'destroy' ? 'Destroy' : 'Apply';
   if (r.status === 'succeeded')
     return `${verb} complete! Resources: ${r.added} added, ${r.changed} changed, ${r.destroyed} destroyed.`;
-  if (r.status === 'rolled_back')
-    return `${verb} failed and was rolled back: ${r.rolled_back.length} task(s) undone; everything is as it was.`;
+  if (r.status === 'rolled_back') {
+    const unknown = unknownResources(r).length > 0;
+    return `${verb} failed and was rolled back: ${r.rolled_back.length} task(s) undone${unknown ? '' : '; everything is as it was'}.`;
+  }
   if (r.status === 'rollback_failed')
-    return `${verb} failed and the rollback failed for ${r.rollback_failed.map((f) => f.address).join(', ')}: check them by hand.`;
+    return `${verb} failed and the rollback failed for ${r.rollback_failed.map((f) => f.address).join(', ')}.`;
   if (r.status === 'interrupted') return `${verb} interrupted: continue with prov resume ${r.run_id}.`;
   return `${verb} failed: ${r.added} added, ${r.changed} changed, ${r.destroyed} destroyed before the failure (kept: --no-rollback).`;
 }
