@@ -108,6 +108,22 @@ describe.skipIf(skipUnless('chromium'))('web backend in headless chromium', () =
     await page.waitForSelector('.summary');
     expect(await page.textContent('#e-email')).toBe('must be an @example.com address in lowercase');
     expect(await page.textContent('#e-password')).toBe('must be at least 12 characters');
+    // The invalid border shows on text inputs too (it used to lose to input[type=text]'s own border).
+    const border = (sel: string) =>
+      page.$eval(sel, (el) => getComputedStyle(el as Element).getPropertyValue('border-top-color'));
+    expect(await page.getAttribute('#f-email', 'type')).toBe('text');
+    expect(await border('#f-email')).toBe('rgb(204, 0, 0)');
+    expect(await border('#f-password')).toBe('rgb(204, 0, 0)');
+    expect(await border('#f-username')).toBe('rgb(153, 153, 170)');
+    // A styled submit button, and links to each section.
+    expect(await page.$eval('button[type=submit]', (el) => getComputedStyle(el as Element).backgroundColor)).toBe(
+      'rgb(11, 87, 208)',
+    );
+    expect(await page.$$eval('nav.sections a', (as) => as.map((a) => a.getAttribute('href')))).toEqual(
+      expect.arrayContaining(['#s-personal']),
+    );
+    // A list field's help names one way to write items.
+    expect(await page.textContent('#h-ssh_keys')).toBe('Paste the public keys · one item per line');
     expect(await page.inputValue('#f-full_name')).toBe('<script>alert("pwned")</script>');
     expect(await page.inputValue('#f-password')).toBe(''); // never sent back
     expect(dialogs).toEqual([]);

@@ -30,6 +30,6 @@ field-username = Usuario
     .help = Minúsculas, dígitos y guiones
 field-password = Contraseña inicial
 field-ssh_keys = Claves SSH públicas
-    .help = Pega las claves públicas separadas por comas
+    .help = Pega las claves públicas
     .message = debe ser una clave pública OpenSSH (ssh-ed25519 AAAA...)
 field-notes = Notas para IT

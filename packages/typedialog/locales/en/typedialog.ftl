@@ -70,6 +70,7 @@ web-done = Your answers were received. You can close this tab.
 web-closed = This form was already submitted.
 web-required = required
 web-open = Open { $url } in a browser to fill in the form
+web-sections = Sections
 web-list-hint = one item per line
 
 ## Command output

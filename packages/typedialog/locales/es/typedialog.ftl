@@ -70,6 +70,7 @@ web-done = Hemos recibido tus respuestas. Ya puedes cerrar esta pestaña.
 web-closed = Este formulario ya se envió.
 web-required = obligatorio
 web-open = Abre { $url } en un navegador para rellenar el formulario
+web-sections = Secciones
 web-list-hint = un elemento por línea
 
 ## Salida de los comandos

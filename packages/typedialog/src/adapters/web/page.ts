@@ -31,11 +31,16 @@ legend{font-weight:600;padding:0 .4rem}
 .field{margin:0 0 1rem}.field>label,.field>.label{display:block;font-weight:500;margin-bottom:.25rem}
 input[type=text],input[type=password],input[type=number],input[type=date],select,textarea{width:100%;
 box-sizing:border-box;padding:.45rem;border:1px solid #99a;border-radius:4px;font:inherit}
-[aria-invalid=true]{border-color:#c00}.help{color:#555;font-size:.9em;margin:.2rem 0}
+.field [aria-invalid=true]{border-color:#c00;box-shadow:0 0 0 1px #c00}.help{color:#555;font-size:.9em;margin:.2rem 0}
 .error{color:#b00;font-size:.9em;margin:.2rem 0}.req{color:#b00}
 .summary{border:1px solid #c00;background:#fff0f0;padding:.75rem 1rem;border-radius:6px;margin-bottom:1rem}
 .choices.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(10rem,1fr))}
-.choices label{display:block;font-weight:400}button{font:inherit;padding:.5rem 1.25rem}`;
+.choices label{display:block;font-weight:400}
+button[type=submit]{font:inherit;font-weight:600;padding:.6rem 1.6rem;border:0;border-radius:6px;background:#0b57d0;
+color:#fff;cursor:pointer}button[type=submit]:hover{background:#0842a0}
+button[type=submit]:focus-visible{outline:3px solid #a8c7fa;outline-offset:2px}
+nav.sections{position:sticky;top:0;background:#fff;padding:.5rem 0;margin:0 0 1rem;border-bottom:1px solid #dde;z-index:1}
+nav.sections a{margin-right:1rem;color:#0b57d0;text-decoration:none}nav.sections a:hover{text-decoration:underline}`;
 
 /** An HTML tag: every attribute value escaped; `true` writes a bare attribute, false/undefined none. */
 function tag(name: string, attrs: Record<string, string | number | boolean | undefined>, body?: string): string {
@@ -173,6 +178,15 @@ export function renderPage(ctx: FormContext, state: PageState): string {
   const head = `<strong>${escapeHtml(m.t('web-errors', { count: errors.length }))}</strong>`;
   const summary =
     errors.length > 0 ? tag('div', { class: 'summary', role: 'alert' }, `${head}<ul>${items.join('')}</ul>`) : '';
+  // A form of several sections gets links to each, kept at the top while scrolling.
+  const nav =
+    form.sections.length > 1
+      ? tag(
+          'nav',
+          { class: 'sections', 'aria-label': m.t('web-sections') },
+          form.sections.map((s) => tag('a', { href: `#s-${s.id}` }, escapeHtml(m.sectionTitle(s)))).join(''),
+        )
+      : '';
   const sections = form.sections.map((s) => {
     const sd = m.sectionDescription(s);
     return `<fieldset id="s-${escapeHtml(s.id)}"><legend>${escapeHtml(m.sectionTitle(s))}</legend>
@@ -187,6 +201,7 @@ ${s.fields.map((f) => fieldBlock(ctx, f, state)).join('\n')}
 <style nonce="${state.nonce}">${STYLE}</style></head>
 <body><h1>${escapeHtml(m.formTitle(form))}</h1>
 ${desc ? `<p>${escapeHtml(desc)}</p>` : ''}
+${nav}
 ${summary}
 <form method="post" action="${escapeHtml(state.action)}" novalidate>
 <input type="hidden" name="_csrf" value="${escapeHtml(state.csrf)}">
