@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { VaporaCommand } from '../cli/base.js';
 import { PROVIDERS } from '../core/model.js';
 import { parseSince } from '../core/periods.js';
-import { COST_GROUPS } from '../core/service.js';
+import { COST_GROUPS } from '../core/spend.js';
 import { roleFlag } from '../flags.js';
 
 export default class Costs extends VaporaCommand<typeof Costs> {

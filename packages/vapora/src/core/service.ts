@@ -2,15 +2,14 @@ import {
   conflictError,
   deniedError,
   notFoundError,
-  StratumError,
   unavailableError,
   validationError,
 } from '@stratumiops/shared/errors';
 import { z } from 'zod';
 import { ApprovalDesk, type ApprovalSettings, DEFAULT_APPROVALS } from './approvals.js';
 import { type Candidate, confidence, RECENT_MS, rankAgents, weightedSuccess } from './assignment.js';
-import { type Caller, generateToken, inScope, parseToken, secretMatches, tokenInput } from './auth.js';
-import { type BudgetLedger, type BudgetStatus, NEAR } from './budget.js';
+import { type Caller, inScope } from './auth.js';
+import type { BudgetLedger } from './budget.js';
 import type { Bus, DeadLetter, Heartbeat, TaskAssignment, TaskResult } from './bus.js';
 import { parseCommandTemplate } from './exec-template.js';
 import { shortId, uuid } from './ids.js';
@@ -20,9 +19,6 @@ import {
   type Agent,
   type Approval,
   agentInput,
-  budgetInput,
-  centsToMicro,
-  describeZodError,
   type Execution,
   heartbeatInput,
   microToCents,
@@ -38,33 +34,20 @@ import {
   taskInput,
   taskPatch,
 } from './model.js';
-import { dayKey } from './periods.js';
+import { parse } from './parse.js';
 import { PipelineLibrary } from './pipeline.js';
 import { PipelineRunner } from './pipeline-runner.js';
 import { ROLES, type Role } from './roles.js';
 import { type LlmRouter, type Route, roleDefaultRoute } from './router.js';
-import type { ApiToken, Store } from './store.js';
-import {
-  type BudgetView,
-  budgetView,
-  type CostRecordView,
-  costRecordView,
-  type DecisionView,
-  decisionView,
-} from './views.js';
+import { Spending } from './spend.js';
+import type { Store } from './store.js';
+import { TokenRegistry } from './tokens.js';
 
 const runInput = z.strictObject({
   project: z.string().min(1).optional(),
   inputs: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
 });
 const decisionInput = z.strictObject({ reason: z.string().trim().min(1).max(2000).optional() });
-
-export function parse<T extends z.ZodType>(schema: T, input: unknown, what: string): z.infer<T> {
-  const r = schema.safeParse(input);
-  if (!r.success)
-    throw validationError(`invalid ${what}: ${describeZodError(r.error)}`, { details: { issues: r.error.issues } });
-  return r.data;
-}
 
 export interface ServiceOptions {
   store: Store;
@@ -89,19 +72,6 @@ export interface AssignOutcome {
   /** The role's work needs a person's approval first: the request made (the task waits in awaiting_approval). */
   approval?: Approval;
 }
-
-export interface CostGroup {
-  key: string;
-  calls: number;
-  failed_calls: number;
-  input_tokens: number;
-  output_tokens: number;
-  cost_microcents: number;
-  cost_cents: number;
-}
-
-export const COST_GROUPS = ['role', 'provider', 'model', 'day', 'task-type'] as const;
-export type CostGroupBy = (typeof COST_GROUPS)[number];
 
 const FINISHED: Record<Outcome, TaskStatus> = {
   success: 'done',
@@ -135,6 +105,8 @@ export class VaporaService {
   readonly now: () => number;
   readonly approvals: ApprovalDesk;
   readonly pipelines: PipelineRunner;
+  readonly tokens: TokenRegistry;
+  readonly spending: Spending;
 
   constructor(o: ServiceOptions) {
     this.store = o.store;
@@ -150,6 +122,8 @@ export class VaporaService {
     });
     this.approvals.on('run', (a, outcome, by) => this.onTaskDecision(a, outcome, by));
     this.pipelines = new PipelineRunner(this, new PipelineLibrary(o.pipelinesDir));
+    this.tokens = new TokenRegistry(this.store, this.now, async (p) => (await this.getProject(p)).id);
+    this.spending = new Spending(this.store, this.ledger, this.router, this.metrics, this.now);
     this.approvals.on('budget', async (a, outcome, by) => {
       if (outcome === 'approved' && a.taskId) await this.store.updateTask(a.taskId, { overBudgetApproved: true });
       await this.onTaskDecision(a, outcome, by);
@@ -750,173 +724,6 @@ export class VaporaService {
     return r.applied;
   }
 
-  // ---- API tokens ----
-
-  /** A new token; the secret is in the answer once and stored only as a hash. */
-  async createToken(input: unknown): Promise<ApiToken & { token: string }> {
-    const t = parse(tokenInput, input, 'token');
-    const projects = t.projects ? await Promise.all(t.projects.map(async (p) => (await this.getProject(p)).id)) : null;
-    const { token, id, secretHash } = generateToken();
-    const now = this.now();
-    const row: ApiToken = {
-      id,
-      name: t.name,
-      role: t.role,
-      projects,
-      createdAt: now,
-      expiresAt: t.ttl_s ? now + t.ttl_s * 1000 : null,
-      revokedAt: null,
-    };
-    await this.store.createToken({ ...row, secretHash });
-    return { ...row, token };
-  }
-
-  listTokens(): Promise<ApiToken[]> {
-    return this.store.listTokens();
-  }
-
-  async revokeToken(id: string): Promise<ApiToken> {
-    const t = await this.store.getToken(id);
-    if (!t) throw notFoundError(`no token '${id}'`, { hint: "see 'vapora token list'" });
-    if (!(await this.store.revokeToken(id, this.now()))) throw conflictError(`token '${id}' is already revoked`);
-    const { secretHash: _, ...info } = t;
-    return { ...info, revokedAt: this.now() };
-  }
-
-  /** The caller a bearer token stands for, or undefined (unknown, wrong secret, revoked, expired). */
-  async authenticate(bearer: string): Promise<Caller | undefined> {
-    const p = parseToken(bearer);
-    if (!p) return undefined;
-    const t = await this.store.getToken(p.id);
-    if (!t || !secretMatches(p.secret, t.secretHash)) return undefined;
-    if (t.revokedAt !== null || (t.expiresAt !== null && t.expiresAt <= this.now())) return undefined;
-    return { tokenId: t.id, name: t.name, role: t.role, projects: t.projects };
-  }
-
-  // ---- routing, budgets, costs ----
-
-  /** What a call would do (a dry run): the same decision, reservations included, with money in cents. */
-  async route(
-    taskType: string,
-    roleIn: string,
-    o: { maxTokens?: number; prompt?: string } = {},
-  ): Promise<DecisionView> {
-    const role = parse(roleSchema, roleIn, 'role');
-    const messages = o.prompt ? [{ role: 'user' as const, content: o.prompt }] : [];
-    await this.ledger.reapOrphans();
-    return decisionView(await this.router.plan({ role, taskType }, { messages, maxTokens: o.maxTokens ?? 0 }));
-  }
-
-  /** Sends a prompt through the router: a real, budgeted call (retries, fallbacks, a cost record per attempt). */
-  async callLlm(taskType: string, roleIn: string, o: { prompt: string; maxTokens?: number | undefined }) {
-    const role = parse(roleSchema, roleIn, 'role');
-    const r = await this.router.call(
-      { role, taskType },
-      { messages: [{ role: 'user', content: o.prompt }], ...(o.maxTokens ? { maxTokens: o.maxTokens } : {}) },
-    );
-    for (const f of r.fallbacks) this.metrics.fallback(role, f.to.split(':')[0] ?? '', f.reason);
-    const cost_cents = microToCents(r.costMicrocents);
-    this.metrics.llmUsage(role, r.target.provider, cost_cents, r.usage.inputTokens, r.usage.outputTokens);
-    return {
-      text: r.text,
-      provider: r.target.provider,
-      model: r.model,
-      usage: r.usage,
-      cost_cents,
-      attempts: r.attempts,
-      fallbacks: r.fallbacks,
-    };
-  }
-
-  async setBudget(roleIn: string, input: unknown): Promise<BudgetView> {
-    const role = parse(roleSchema, roleIn, 'role');
-    const b = parse(budgetInput, input, 'budget');
-    const [old, cur] = await Promise.all([this.store.getBudget(role), this.ledger.limits(role)]);
-    const micro = (v: number | null | undefined, prev: number | null) =>
-      v === undefined ? prev : v === null ? null : centsToMicro(v);
-    const monthly = micro(b.monthly, cur.month);
-    const weekly = micro(b.weekly, cur.week);
-    if (monthly !== null && weekly !== null && weekly > monthly) {
-      throw validationError(
-        `the weekly limit (${microToCents(weekly)}¢) is above the monthly one (${microToCents(monthly)}¢)`,
-        { hint: 'a week is part of a month: lower --weekly or raise --monthly' },
-      );
-    }
-    await this.store.setBudget({
-      role,
-      monthlyMicrocents: monthly,
-      weeklyMicrocents: weekly,
-      onExceeded: b.on_exceeded === undefined ? (old?.onExceeded ?? null) : b.on_exceeded,
-      updatedAt: this.now(),
-    });
-    return budgetView(await this.ledger.status(role));
-  }
-
-  /** Budget and spend per role (all twelve, or one), in cents. Reservations of dead processes are charged first. */
-  async budgets(roleIn?: string): Promise<BudgetView[]> {
-    const roles = roleIn ? [parse(roleSchema, roleIn, 'role')] : [...ROLES];
-    await this.ledger.reapOrphans();
-    return (await Promise.all(roles.map((r) => this.ledger.status(r)))).map(budgetView);
-  }
-
-  /** Replaces an unsettled charge (a call whose process died) with the provider's real figure, in cents. */
-  async reconcileCost(id: string, input: unknown): Promise<CostRecordView> {
-    const { actual_cents } = parse(z.strictObject({ actual_cents: z.number().nonnegative() }), input, 'reconcile');
-    const out = await this.ledger.reconcile(id, centsToMicro(actual_cents));
-    if (!out) {
-      const known = (await this.store.listCosts({})).find((c) => c.id === id);
-      if (!known) throw notFoundError(`no cost record '${id}'`, { hint: "see 'vapora costs --unsettled'" });
-      throw conflictError(`cost record '${id}' is ${known.outcome}, not unsettled: nothing to reconcile`);
-    }
-    return costRecordView(out);
-  }
-
-  /** Charges left by processes that died mid-call, to be reconciled. */
-  async unsettledCosts(): Promise<CostRecordView[]> {
-    await this.ledger.reapOrphans();
-    return (await this.store.listCosts({ outcome: 'unsettled' })).map(costRecordView);
-  }
-
-  async costs(o: { by?: string; since?: number; role?: string; provider?: string } = {}): Promise<CostGroup[]> {
-    const by = (o.by ?? 'provider') as CostGroupBy;
-    if (!COST_GROUPS.includes(by))
-      throw validationError(`cannot group costs by '${o.by}' (one of ${COST_GROUPS.join(', ')})`);
-    const role = o.role === undefined ? undefined : (parse(roleSchema, o.role, 'role') as Role);
-    const rows = await this.store.listCosts({ since: o.since, role, provider: o.provider as ProviderName | undefined });
-    const tz = this.ledger.settings.timezone;
-    const keyOf = (c: (typeof rows)[number]) =>
-      by === 'role'
-        ? c.role
-        : by === 'provider'
-          ? c.provider
-          : by === 'model'
-            ? `${c.provider}:${c.servedModel}`
-            : by === 'day'
-              ? dayKey(c.createdAt, tz)
-              : c.taskType;
-    const groups = new Map<string, CostGroup>();
-    for (const c of rows) {
-      const key = keyOf(c);
-      const g = groups.get(key) ?? {
-        key,
-        calls: 0,
-        failed_calls: 0,
-        input_tokens: 0,
-        output_tokens: 0,
-        cost_microcents: 0,
-        cost_cents: 0,
-      };
-      g.calls++;
-      if (c.outcome !== 'ok') g.failed_calls++;
-      g.input_tokens += c.inputTokens + c.cacheReadTokens + c.cacheWriteTokens;
-      g.output_tokens += c.outputTokens;
-      g.cost_microcents += c.costMicrocents;
-      g.cost_cents = microToCents(g.cost_microcents);
-      groups.set(key, g);
-    }
-    return [...groups.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
-  }
-
   async swarmStatus() {
     const [agents, todo, doing] = await Promise.all([
       this.store.listAgents(),
@@ -944,11 +751,20 @@ export class VaporaService {
     };
   }
 
-  /** For the utilisation gauge: the status of every role with a limit. */
-  async limitedBudgets(): Promise<BudgetStatus[]> {
-    const all = await Promise.all(ROLES.map((r) => this.ledger.status(r)));
-    return all.filter((b) => b.month.limit !== null || b.week.limit !== null);
-  }
-}
+  // ---- API tokens, spending: their own modules, reached through the same object ----
 
-export { NEAR, StratumError };
+  createToken = (input: unknown) => this.tokens.create(input);
+  listTokens = () => this.tokens.list();
+  revokeToken = (id: string) => this.tokens.revoke(id);
+  authenticate = (bearer: string) => this.tokens.authenticate(bearer);
+  route = (taskType: string, role: string, o: { maxTokens?: number; prompt?: string } = {}) =>
+    this.spending.route(taskType, role, o);
+  callLlm = (taskType: string, role: string, o: { prompt: string; maxTokens?: number | undefined }) =>
+    this.spending.callLlm(taskType, role, o);
+  setBudget = (role: string, input: unknown) => this.spending.setBudget(role, input);
+  budgets = (role?: string) => this.spending.budgets(role);
+  reconcileCost = (id: string, input: unknown) => this.spending.reconcileCost(id, input);
+  unsettledCosts = () => this.spending.unsettledCosts();
+  costs = (o: { by?: string; since?: number; role?: string; provider?: string } = {}) => this.spending.costs(o);
+  limitedBudgets = () => this.spending.limitedBudgets();
+}

@@ -3,8 +3,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Action, Caller, Kind, PolicySet } from '../core/auth.js';
 import { LlmError } from '../core/llm/types.js';
+import { parse } from '../core/parse.js';
 import { parseSince } from '../core/periods.js';
-import { parse, type VaporaService } from '../core/service.js';
+import type { VaporaService } from '../core/service.js';
 import { BOARD_PATHS, registerBoard } from './board.js';
 
 const STATUS: Record<number, number> = {
