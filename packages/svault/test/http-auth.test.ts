@@ -336,4 +336,23 @@ describe('approle', () => {
     expect((await login('approle/login', { role_id: 'ci-role-id', secret_id: other })).status).toBe(400);
     expect((await api('GET', 'auth/approle/role?list=true')).body.data.keys).toEqual(['short']);
   });
+
+  it('moves with sys/remount: logins work at the new path, tokens of the old one are revoked', async () => {
+    await api('POST', 'auth/approle/role/mover', { token_policies: 'app' });
+    const rid = (await api('GET', 'auth/approle/role/mover/role-id')).body.data.role_id;
+    const sid = (await api('POST', 'auth/approle/role/mover/secret-id')).body.data.secret_id;
+    const before = (await login('approle/login', { role_id: rid, secret_id: sid })).body.auth.client_token;
+    const bad = await api('POST', 'sys/remount', { from: 'auth/approle', to: 'kv-approle' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors[0]).toBe('cannot remount auth mount to non-auth mount "kv-approle/"');
+    const r = await api('POST', 'sys/remount', { from: 'auth/approle', to: 'auth/apps' });
+    expect(r.status, r.text).toBe(200);
+    const list = (await api('GET', 'sys/auth')).body.data;
+    expect(list['apps/']?.type).toBe('approle');
+    expect(list['approle/']).toBeUndefined();
+    expect((await api('GET', 'auth/token/lookup-self', undefined, before)).status).toBe(403);
+    const after = await login('apps/login', { role_id: rid, secret_id: sid });
+    expect(after.status, after.text).toBe(200);
+    expect((await api('GET', 'secret/data/app/db', undefined, after.body.auth.client_token)).status).toBe(200);
+  });
 });

@@ -103,6 +103,26 @@ describe('Vault-shaped answers to malformed requests', () => {
     expect((await call(base, 'GET', '/v1/secret/data/sp%20ace', { token: root })).body.data.data).toEqual({ a: '1' });
   });
 
+  it('a request for a wrapped response is refused, never answered in the clear, and runs nothing', async () => {
+    await call(base, 'POST', '/v1/secret/data/wrapme', { token: root, body: { data: { v: 'clear-text-secret' } } });
+    const r = await call(base, 'GET', '/v1/secret/data/wrapme', {
+      token: root,
+      headers: { 'X-Vault-Wrap-TTL': '60s' },
+    });
+    expect(r.status).toBe(400);
+    expect(r.body.errors[0]).toMatch(/response wrapping \(X-Vault-Wrap-TTL\) is not supported/);
+    expect(r.text).not.toContain('clear-text-secret');
+    const before = snapshot(srv.dir);
+    const w = await call(base, 'POST', '/v1/auth/token/create', {
+      token: root,
+      body: {},
+      headers: { 'X-Vault-Wrap-TTL': '5m' },
+    });
+    expect(w.status).toBe(400);
+    expect(w.text).not.toMatch(/hvs\./);
+    expect(snapshot(srv.dir)).toEqual(before);
+  });
+
   it('a __proto__ key inside KV data is stored and returned, by write, patch and custom metadata', async () => {
     const raw = '{"data":{"__proto__":{"polluted":"yes"},"plain":"v"}}';
     expect((await call(base, 'POST', '/v1/secret/data/proto', { token: root, raw })).status).toBe(200);

@@ -306,6 +306,15 @@ export function registerVaultApi(app: FastifyInstance, opts: ApiOptions): void {
     if ((req.raw as unknown as Record<symbol, boolean>)[BAD_URL]) {
       throw new VaultError('invalid', 'invalid URL escape in the request path');
     }
+    // A client that asks for a wrapped response must never get the secret in the clear: until
+    // response wrapping exists, such a request is refused before anything runs (nothing created).
+    const wrapTtl = req.headers['x-vault-wrap-ttl'];
+    if (typeof wrapTtl === 'string' ? wrapTtl.trim() !== '' : wrapTtl !== undefined) {
+      throw new VaultError(
+        'invalid',
+        'response wrapping (X-Vault-Wrap-TTL) is not supported yet: request refused rather than answered unwrapped',
+      );
+    }
     const { path: rawPath, query } = logicalPath(req.raw.url ?? '');
     let operation: Operation;
     let data: Record<string, unknown> = {};
