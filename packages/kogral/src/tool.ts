@@ -31,6 +31,14 @@ export const configSchema = toolConfigSchema({
       api_key: z.string().default(''),
     })
     .prefault({}),
+  sync: z
+    .strictObject({
+      /** A team PostgreSQL (planned); empty means sync through the repo's git remote. */
+      url: z.string().default(''),
+      /** The git remote `kogral sync` pushes to and pulls from. */
+      remote: z.string().default('origin'),
+    })
+    .prefault({}),
   /** Watched folders (`kogral watch add`): markdown indexed where it lives, never written. */
   sources: z
     .array(
