@@ -3,8 +3,9 @@
  * (Enter next, Esc back), inline messages from the engine, and a review screen where any answer can be
  * reopened before the submit, which runs the same `checkAnswers` as every backend.
  */
-import { Box, type Key, Text, useInput } from 'ink';
+import { Box, type Key, Text, useInput, useStdout } from 'ink';
 import { useReducer, useRef } from 'react';
+import { conditionFields, evalCondition } from '../../core/condition.js';
 import type { FormContext } from '../../core/context.js';
 import type { Answers, FieldError, ValidationResult } from '../../core/engine.js';
 import { isEmpty } from '../../core/engine.js';
@@ -21,6 +22,8 @@ export interface AppProps {
 
 interface Draft {
   text: string;
+  /** Where typing goes in `text` (←/→ move it). */
+  caret: number;
   cursor: number;
   chosen: string[];
   yes?: boolean;
@@ -43,8 +46,10 @@ const GRID_COLUMNS = 3;
 function startDraft(field: Field, v: unknown): Draft {
   const chosen = Array.isArray(v) ? v.map(String) : [];
   const index = field.options.findIndex((o) => o.value === v);
+  const text = field.type === 'password' ? '' : valueText(field, v);
   return {
-    text: field.type === 'password' ? '' : valueText(field, v),
+    text,
+    caret: text.length,
     cursor: Math.max(0, index),
     chosen,
     ...(typeof v === 'boolean' ? { yes: v } : {}),
@@ -147,13 +152,18 @@ export function FormApp({ ctx, initial = {}, check, onDone, onCancel }: AppProps
   };
 
   useInput((input, key) => {
-    // Text that arrives in one chunk with its Enter (a paste, a fast terminal): one key at a time.
-    if (input.length > 1 && input.includes('\r') && !key.ctrl && !key.meta) {
-      const parts = input.split('\r');
-      parts.forEach((part, i) => {
-        if (part) handle(part, { ...key, return: false });
-        if (i < parts.length - 1) handle('', { ...key, return: true });
-      });
+    // Keys that arrive in one chunk (a paste, a fast terminal, several backspaces in one read): one at a time.
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: Enter, Backspace (DEL, BS) and Ctrl+U are split out
+    if (input.length > 1 && /[\r\u007f\b\u0015]/.test(input) && !key.ctrl && !key.meta) {
+      const none = { ...key, return: false, backspace: false, delete: false, ctrl: false };
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: same split as the test above
+      for (const part of input.split(/([\r\u007f\b\u0015])/)) {
+        if (part === '') continue;
+        if (part === '\r') handle('', { ...none, return: true });
+        else if (part === '\u007f' || part === '\b') handle('', { ...none, backspace: true });
+        else if (part === '\u0015') handle('u', { ...none, ctrl: true });
+        else handle(part, none);
+      }
       return;
     }
     handle(input, key);
@@ -222,14 +232,29 @@ export function FormApp({ ctx, initial = {}, check, onDone, onCancel }: AppProps
       default: {
         const editor = field.type === 'editor';
         if (editor && key.ctrl && input === 'd') return submitField(field);
+        const caret = Math.min(d.caret, d.text.length);
+        const insert = (t: string) => {
+          d.text = d.text.slice(0, caret) + t + d.text.slice(caret);
+          d.caret = caret + t.length;
+        };
         if (key.return) {
           if (!editor) return submitField(field);
-          d.text += '\n';
-        } else if (key.backspace || key.delete) d.text = d.text.slice(0, -1);
-        else if (key.ctrl && input === 'u') d.text = '';
-        else if (!key.ctrl && !key.meta && !key.tab && !key.upArrow && !key.downArrow && input) {
+          insert('\n');
+        } else if (key.backspace || key.delete) {
+          if (caret > 0) {
+            d.text = d.text.slice(0, caret - 1) + d.text.slice(caret);
+            d.caret = caret - 1;
+          }
+        } else if (key.leftArrow) d.caret = Math.max(0, caret - 1);
+        else if (key.rightArrow) d.caret = Math.min(d.text.length, caret + 1);
+        else if ((key.ctrl && input === 'a') || key.home) d.caret = 0;
+        else if ((key.ctrl && input === 'e') || key.end) d.caret = d.text.length;
+        else if (key.ctrl && input === 'u') {
+          d.text = '';
+          d.caret = 0;
+        } else if (!key.ctrl && !key.meta && !key.tab && !key.upArrow && !key.downArrow && input) {
           // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is dropped
-          d.text += input.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '').replace(/\r/g, editor ? '\n' : '');
+          insert(input.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '').replace(/\r/g, editor ? '\n' : ''));
         }
       }
     }
@@ -238,6 +263,22 @@ export function FormApp({ ctx, initial = {}, check, onDone, onCancel }: AppProps
 
   const fields = active();
   const title = <Text bold>{m.formTitle(form)}</Text>;
+  const { stdout } = useStdout();
+
+  /**
+   * "question N of M" without M growing as conditions open fields: M counts the active fields up to this one, and
+   * every later field unless its condition reads only earlier answers and is false.
+   */
+  const questionCount = (current: Field): number => {
+    const at = form.fields.indexOf(current);
+    const order = new Map(form.fields.map((f, i) => [f.id, i]));
+    return form.fields.filter((f, i) => {
+      if (!f.condition) return true;
+      if (i <= at) return engine.isActive(f, st.values);
+      const decided = conditionFields(f.condition).every((n) => (order.get(n) ?? 0) < at);
+      return decided ? evalCondition(f.condition, st.values) : true;
+    }).length;
+  };
 
   if (st.pos < 0) {
     const errorOf = (f: Field) => st.reviewErrors.find((e) => e.field === f.id);
@@ -254,30 +295,50 @@ export function FormApp({ ctx, initial = {}, check, onDone, onCancel }: AppProps
             ✖ {m.error(e)}
           </Text>
         ))}
-        {form.sections.map((s) => {
-          const rows = fields.filter((f) => f.section === s.id);
-          if (rows.length === 0) return null;
-          return (
-            <Box key={s.id} flexDirection="column" marginTop={1}>
-              <Text underline>{m.sectionTitle(s)}</Text>
-              {rows.map((f) => {
-                const i = fields.indexOf(f);
-                const err = errorOf(f);
-                const v = st.values[f.id];
-                const shown = v === undefined ? m.t('review-empty') : reviewText(ctx, f, v);
-                return (
-                  <Box key={f.id} flexDirection="column">
-                    <Text inverse={st.reviewCursor === i}>
-                      {st.reviewCursor === i ? '❯ ' : '  '}
-                      {m.label(f)}: {shown}
-                    </Text>
-                    {err ? <Text color="red"> ✖ {m.error(err, f)}</Text> : null}
-                  </Box>
-                );
-              })}
-            </Box>
-          );
-        })}
+        {(() => {
+          // Every line of the review, then a window of them around the cursor: a long form scrolls on a short terminal.
+          const lines: { key: string; node: React.ReactNode; row?: number }[] = [];
+          for (const s of form.sections) {
+            const rows = fields.filter((f) => f.section === s.id);
+            if (rows.length === 0) continue;
+            lines.push({ key: `gap-${s.id}`, node: <Text> </Text> });
+            lines.push({ key: `s-${s.id}`, node: <Text underline>{m.sectionTitle(s)}</Text> });
+            for (const f of rows) {
+              const i = fields.indexOf(f);
+              const err = errorOf(f);
+              const v = st.values[f.id];
+              const shown = v === undefined ? m.t('review-empty') : reviewText(ctx, f, v);
+              lines.push({
+                key: `f-${f.id}`,
+                row: i,
+                node: (
+                  <Text inverse={st.reviewCursor === i}>
+                    {st.reviewCursor === i ? '❯ ' : '  '}
+                    {m.label(f)}: {shown}
+                  </Text>
+                ),
+              });
+              if (err) lines.push({ key: `e-${f.id}`, node: <Text color="red"> ✖ {m.error(err, f)}</Text> });
+            }
+          }
+          const fixed = 6 + (st.reviewErrors.length > 0 ? 1 : 0) + formLevel.length;
+          const height = Math.max(3, (stdout?.rows || 24) - fixed - 2);
+          if (lines.length <= height) return lines.map((l) => <Box key={l.key}>{l.node}</Box>);
+          const at =
+            st.reviewCursor >= fields.length ? lines.length - 1 : lines.findIndex((l) => l.row === st.reviewCursor);
+          const first = Math.max(0, Math.min(at - Math.floor(height / 2), lines.length - height));
+          const shown = lines.slice(first, first + height);
+          const below = lines.length - first - height;
+          return [
+            <Text key="above" dimColor>
+              {first > 0 ? m.t('review-more-above', { count: first }) : ' '}
+            </Text>,
+            ...shown.map((l) => <Box key={l.key}>{l.node}</Box>),
+            <Text key="below" dimColor>
+              {below > 0 ? m.t('review-more-below', { count: below }) : ' '}
+            </Text>,
+          ];
+        })()}
         <Box marginTop={1}>
           <Text inverse={st.reviewCursor >= fields.length} bold>
             {st.reviewCursor >= fields.length ? '❯ ' : '  '}
@@ -300,7 +361,7 @@ export function FormApp({ ctx, initial = {}, check, onDone, onCancel }: AppProps
       <Text dimColor>
         {section ? m.sectionTitle(section) : ''} ·{' '}
         {m.t('section-progress', { index: sectionIndex + 1, count: form.sections.length })} ·{' '}
-        {m.t('field-progress', { index: st.pos + 1, count: fields.length })}
+        {m.t('field-progress', { index: st.pos + 1, count: questionCount(field) })}
       </Text>
       <Box marginTop={1} flexDirection="column">
         <Text bold>
@@ -384,14 +445,18 @@ function FieldView({ ctx, field, draft }: { ctx: FormContext; field: Field; draf
     }
     default: {
       const shown = field.type === 'password' ? '*'.repeat(draft.text.length) : draft.text;
+      const caret = Math.min(draft.caret, shown.length);
+      const at = shown[caret];
       const ph = m.placeholder(field);
       const hint = field.type === 'editor' ? m.t('editor-hint') : field.type === 'list' ? m.t('list-hint') : undefined;
       return (
         <Box flexDirection="column">
           <Text>
             <Text color="cyan">› </Text>
-            {shown === '' && ph ? <Text dimColor>{ph}</Text> : shown}
-            <Text inverse> </Text>
+            {shown === '' && ph ? <Text dimColor>{ph}</Text> : shown.slice(0, caret)}
+            <Text inverse>{at === undefined || at === '\n' ? ' ' : at}</Text>
+            {at === '\n' ? '\n' : ''}
+            {shown.slice(caret + 1)}
           </Text>
           {hint ? <Text dimColor>{hint}</Text> : null}
         </Box>
