@@ -1,0 +1,94 @@
+/**
+ * The tui in a real terminal: the binary runs inside a private tmux server (its own socket, 80×20), keys are sent
+ * with send-keys and the screen is read with capture-pane.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { bin, cluster, tmp } from './helpers.js';
+
+const hasTmux = (() => {
+  try {
+    execFileSync('tmux', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+const socket = `td-test-${process.pid}`;
+const tmux = (...args: string[]) =>
+  execFileSync('tmux', ['-L', socket, '-f', '/dev/null', ...args], { encoding: 'utf8' });
+const tick = (ms = 50) => new Promise((r) => setTimeout(r, ms));
+
+async function screenShows(session: string, text: string | RegExp): Promise<string> {
+  let screen = '';
+  for (let i = 0; i < 200; i++) {
+    screen = tmux('capture-pane', '-p', '-t', session);
+    if (typeof text === 'string' ? screen.includes(text) : text.test(screen)) return screen;
+    await tick();
+  }
+  throw new Error(`the screen never showed ${text}:\n${screen}`);
+}
+
+function run(session: string, args: string[]): void {
+  const home = tmp('typedialog-tmux-home-');
+  const env = `env -u CI HOME=${home} XDG_CONFIG_HOME=${home}/c XDG_DATA_HOME=${home}/d TERM=xterm-256color`;
+  const cmd = `${env} ${process.execPath} ${bin} ${args.map((a) => `'${a}'`).join(' ')}; sleep 30`;
+  tmux('new-session', '-d', '-s', session, '-x', '80', '-y', '20', cmd);
+}
+
+describe.skipIf(!hasTmux)('tui in a real terminal (tmux)', () => {
+  afterAll(() => {
+    try {
+      tmux('kill-server');
+    } catch {
+      // already gone
+    }
+  });
+
+  it('edits with several backspaces at once, ←/→ and Ctrl+U; the review of a long form scrolls in 20 rows', async () => {
+    const dir = tmp();
+    const form = join(dir, 'k.toml');
+    writeFileSync(
+      form,
+      '[form]\nid = "k"\ntitle = "Keys"\n[[sections]]\nid = "s"\n[[sections.fields]]\nid = "name"\ntype = "text"\nlabel = "Name"\n',
+    );
+    const out = join(dir, 'out.json');
+    run('keys', ['run', form, '--backend', 'tui', '--out', out]);
+    await screenShows('keys', 'Name');
+    tmux('send-keys', '-t', 'keys', '-l', 'abcdef');
+    await screenShows('keys', '› abcdef');
+    tmux('send-keys', '-t', 'keys', 'BSpace', 'BSpace', 'BSpace');
+    await screenShows('keys', /› abc\s*$/m);
+    tmux('send-keys', '-t', 'keys', 'Left', 'Left', 'X');
+    await screenShows('keys', '› aXbc');
+    tmux('send-keys', '-t', 'keys', 'C-u');
+    await screenShows('keys', /^›\s*$/m);
+    tmux('send-keys', '-t', 'keys', '-l', 'grace');
+    await screenShows('keys', '› grace');
+    tmux('send-keys', '-t', 'keys', 'Enter');
+    await screenShows('keys', 'Submit');
+    tmux('send-keys', '-t', 'keys', 'Enter');
+    for (let i = 0; i < 100 && !existsSync(out); i++) await tick();
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual({ name: 'grace' });
+
+    const out2 = join(dir, 'cluster.json');
+    run('review', ['run', cluster, '--backend', 'tui', '--out', out2]);
+    await screenShows('review', 'Cluster name');
+    for (let i = 0; i < 40; i++) {
+      if (tmux('capture-pane', '-p', '-t', 'review').includes('Submit')) break;
+      tmux('send-keys', '-t', 'review', 'Enter');
+      await tick(150);
+    }
+    const bottom = await screenShows('review', /↑ \d+ more/);
+    expect(bottom).toContain('Submit');
+    tmux('send-keys', '-t', 'review', 'Down');
+    const top = await screenShows('review', /❯ Cluster name: demo/);
+    expect(top).toMatch(/↓ \d+ more/);
+    tmux('send-keys', '-t', 'review', 'Up', 'Enter');
+    for (let i = 0; i < 100 && !existsSync(out2); i++) await tick();
+    expect(JSON.parse(readFileSync(out2, 'utf8'))).toMatchObject({ name: 'demo', provider: 'aws' });
+  });
+});
