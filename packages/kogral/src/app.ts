@@ -64,7 +64,11 @@ export class App {
     this.env = opts.env ?? process.env;
     this.warn = opts.warn ?? ((m) => process.stderr.write(`kogral: warning: ${m}\n`));
     this.debug = opts.debug ?? (() => {});
-    this.store = new Store(dir, { maxBytes: opts.config.import.max_bytes, sources: this.resolveSources() });
+    this.store = new Store(dir, {
+      maxBytes: opts.config.import.max_bytes,
+      sources: this.resolveSources(),
+      followSymlinks: opts.config.symlinks === 'follow',
+    });
     const author = opts.config.author || this.env.GIT_AUTHOR_NAME || this.env.USER || undefined;
     this.kg = new Kogral(this.store, {
       ...(author ? { author } : {}),

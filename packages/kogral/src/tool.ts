@@ -31,6 +31,8 @@ export const configSchema = toolConfigSchema({
       api_key: z.string().default(''),
     })
     .prefault({}),
+  /** Node files that are symlinks out of the graph folder: refused ("inside") or read ("follow"). */
+  symlinks: z.enum(['inside', 'follow']).default('inside'),
   sync: z
     .strictObject({
       /** A team PostgreSQL (planned); empty means sync through the repo's git remote. */

@@ -1,4 +1,13 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  statSync,
+  unlinkSync,
+} from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { validationError } from '@stratumiops/shared/errors';
 import { atomicWrite, checkText, pidAlive, withLock } from './fsutil.js';
@@ -36,10 +45,37 @@ export class Store {
   constructor(
     /** The graph folder (`.kogral/`). */
     readonly dir: string,
-    opts: { maxBytes?: number; sources?: Source[] } = {},
+    opts: { maxBytes?: number; sources?: Source[]; followSymlinks?: boolean } = {},
   ) {
     this.maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
     this.sources = opts.sources ?? [];
+    this.followSymlinks = opts.followSymlinks ?? false;
+  }
+
+  /** Whether node files that are symlinks to places outside the graph folder are read (off by default). */
+  readonly followSymlinks: boolean;
+  private realDir?: string;
+
+  /** Why a node file is not read: a symlink leaving the graph folder (undefined: fine). Checked only for files being read. */
+  private escapes(path: string): string | undefined {
+    if (this.followSymlinks) return undefined;
+    let st: import('node:fs').Stats | undefined;
+    try {
+      st = lstatSync(path);
+    } catch {
+      return undefined;
+    }
+    if (!st.isSymbolicLink()) return undefined;
+    let real: string;
+    try {
+      real = realpathSync(path);
+      this.realDir ??= realpathSync(this.dir);
+    } catch (e) {
+      return `a broken symlink (${(e as Error).message})`;
+    }
+    return within(this.realDir, real)
+      ? undefined
+      : `a symlink to ${real}, outside the graph folder: not read (to allow: symlinks = "follow" in .kogral/config.toml, then kogral reindex)`;
   }
 
   /** The watched folder a file is in, if any. */
@@ -109,6 +145,10 @@ export class Store {
     const check = checkText(buf, this.maxBytes);
     if (check.error) return { path, ...check.error };
     const src = this.sources.length > 0 ? this.sourceOf(path) : undefined;
+    if (!src) {
+      const why = this.escapes(path);
+      if (why) return { path, message: why };
+    }
     if (src) {
       try {
         const mtime = statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0;
