@@ -84,6 +84,35 @@ export async function fakeLlm(script: (n: number, req: Recorded) => Reply): Prom
         status = 404;
         payload = { error: { message: `no route ${rec.path}`, type: 'not_found_error' } };
       }
+      if (status === 200 && body.stream === true && rec.path.endsWith('/v1/messages') && !('status' in r)) {
+        // Anthropic's SSE stream: the text in a few deltas, usage at the start and in message_delta.
+        const m = wire.anthropic(r.text, r);
+        const events: [string, unknown][] = [
+          [
+            'message_start',
+            { type: 'message_start', message: { ...m, content: [], usage: { ...m.usage, output_tokens: 1 } } },
+          ],
+          ['content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }],
+          ['ping', { type: 'ping' }],
+          ...(r.text.match(/[\s\S]{1,8}/g) ?? []).map((t): [string, unknown] => [
+            'content_block_delta',
+            { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: t } },
+          ]),
+          ['content_block_stop', { type: 'content_block_stop', index: 0 }],
+          [
+            'message_delta',
+            {
+              type: 'message_delta',
+              delta: { stop_reason: 'end_turn', stop_sequence: null },
+              usage: { output_tokens: m.usage.output_tokens },
+            },
+          ],
+          ['message_stop', { type: 'message_stop' }],
+        ];
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'request-id': `req_${requests.length}` });
+        res.end(events.map(([e, d]) => `event: ${e}\ndata: ${JSON.stringify(d)}\n\n`).join(''));
+        return;
+      }
       res.writeHead(status, { 'content-type': 'application/json', 'request-id': `req_${requests.length}` });
       res.end(JSON.stringify(payload));
     });

@@ -6,7 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bin, cluster, tmp } from './helpers.js';
+import { fakeLlm } from './fake-llm.js';
+import { bin, cluster, repo, tmp } from './helpers.js';
 
 const hasTmux = (() => {
   try {
@@ -32,10 +33,10 @@ async function screenShows(session: string, text: string | RegExp): Promise<stri
   throw new Error(`the screen never showed ${text}:\n${screen}`);
 }
 
-function run(session: string, args: string[]): void {
+function run(session: string, args: string[], cwd?: string): void {
   const home = tmp('typedialog-tmux-home-');
   const env = `env -u CI HOME=${home} XDG_CONFIG_HOME=${home}/c XDG_DATA_HOME=${home}/d TERM=xterm-256color`;
-  const cmd = `${env} ${process.execPath} ${bin} ${args.map((a) => `'${a}'`).join(' ')}; sleep 30`;
+  const cmd = `${cwd ? `cd '${cwd}' && ` : ''}${env} ${process.execPath} ${bin} ${args.map((a) => `'${a}'`).join(' ')}; sleep 30`;
   tmux('new-session', '-d', '-s', session, '-x', '80', '-y', '20', cmd);
 }
 
@@ -90,5 +91,21 @@ describe.skipIf(!hasTmux)('tui in a real terminal (tmux)', () => {
     tmux('send-keys', '-t', 'review', 'Up', 'Enter');
     for (let i = 0; i < 100 && !existsSync(out2); i++) await tick();
     expect(JSON.parse(readFileSync(out2, 'utf8'))).toMatchObject({ name: 'demo', provider: 'aws' });
+  });
+
+  it('agent run on a terminal streams the answer as it arrives (Anthropic SSE), then prints the validated output', async () => {
+    const answer = JSON.stringify({ issues: [], summary: 'looks fine' });
+    const server = await fakeLlm(() => ({ text: answer }));
+    try {
+      const dir = tmp();
+      writeFileSync(join(dir, 'typedialog.toml'), `[providers.anthropic]\nbase_url = "${server.url}"\n`);
+      const agent = join(repo, 'examples', 'agents', 'code_reviewer.agent.mdx');
+      run('stream', ['agent', 'run', agent, '--var', 'language=ts', '--var', 'code=let a = 1'], dir);
+      const screen = await screenShows('stream', /recorded in/);
+      expect(screen).toContain('"summary": "looks fine"');
+      expect(server.requests[0]?.body.stream).toBe(true);
+    } finally {
+      await server.close();
+    }
   });
 });
