@@ -196,7 +196,30 @@ describe('typedialog run --backend ai (the real binary, against a local OpenAI-w
     expect(d.stderr).toContain('pass --describe TEXT');
     const y = await typedialog(['run', cluster, '--yes', '--defaults'], { cwd: p.dir, env: p.env });
     expect(y.code).toBe(2);
-    expect(y.stderr).toContain('--yes is for the ai backend');
+    expect(y.stderr).toContain('--yes is for the ai and agent backends');
     expect(p.srv.requests).toHaveLength(0);
+  });
+
+  it('--backend agent: the JSON output of an agent of yours drafts the answers, checked by the form', async () => {
+    const p = await project(() => ({ text: JSON.stringify({ ...STAGING, kubernetes: false }) }));
+    const agent = join(cluster, '..', '..', 'agents', 'cluster_drafter.agent.mdx');
+    const args = ['run', cluster, '--backend', 'agent', '--agent', agent, '--model', 'openai:gpt-4o-mini', '--yes'];
+    const r = await typedialog([...args, '--var', 'request=3-node staging cluster in eu-west'], {
+      cwd: p.dir,
+      env: p.env,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ...STAGING, kubernetes: false });
+    expect(JSON.parse(r.stdout)).not.toHaveProperty('pod_cidr');
+    expect(r.stderr).toMatch(/^typedialog: agent drafted 6 answers with openai:/);
+    const body = p.srv.requests[0]?.body as { messages: { role: string; content: string }[] };
+    expect(body.messages[1]?.content).toBe('Draft the cluster for this request: 3-node staging cluster in eu-west');
+    const missing = await typedialog(args, { cwd: p.dir, env: p.env });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("variable 'request' is missing");
+    const stray = await typedialog(['run', cluster, '--agent', agent, '--defaults'], { cwd: p.dir, env: p.env });
+    expect(stray.code).toBe(2);
+    expect(stray.stderr).toContain('--agent is for the agent backend');
+    expect(p.srv.requests).toHaveLength(1);
   });
 });

@@ -162,14 +162,14 @@ describe('typedialog run (the real binary)', () => {
     expect(fr.stderr).toContain("no messages for locale 'fr' (available: en, es)");
   });
 
-  it('refuses the tui off a terminal, and points --backend agent to the agent command (exit 2)', async () => {
+  it('refuses the tui off a terminal, and the agent backend without --agent (exit 2)', async () => {
     const tui = await typedialog(['run', onboarding, '--backend', 'tui']);
     expect(tui.code).toBe(2);
     expect(tui.stderr).toContain('the tui backend needs an interactive terminal');
     expect(tui.stderr).toContain('--answers');
     const agent = await typedialog(['run', onboarding, '--backend', 'agent']);
     expect(agent.code).toBe(2);
-    expect(agent.stderr).toContain("run 'typedialog agent run AGENT.agent.mdx --form FORM'");
+    expect(agent.stderr).toContain('the agent backend drafts answers with an agent: pass --agent FILE.agent.mdx');
   });
 });
 

@@ -9,25 +9,33 @@ import { type FormContext, invalidAnswers } from '../core/context.js';
 import type { Answers } from '../core/engine.js';
 
 export class AiBackend implements Backend {
-  readonly name = 'ai' as const;
+  constructor(readonly name: 'ai' | 'agent' = 'ai') {}
 
   async execute(ctx: FormContext, opts: BackendOptions = {}): Promise<Answers> {
     const ai = opts.ai;
-    if (!ai) throw usageError('the ai backend drafts answers from a description: pass --describe TEXT (or @file)');
+    if (!ai) {
+      throw usageError(
+        this.name === 'ai'
+          ? 'the ai backend drafts answers from a description: pass --describe TEXT (or @file)'
+          : 'the agent backend drafts answers with an agent: pass --agent FILE.agent.mdx',
+      );
+    }
     const input = opts.input ?? process.stdin;
     // Checked before the model is called: nothing is spent on drafts nobody can review.
     if (!ai.yes && (!input.isTTY || process.env.CI)) {
-      throw usageError('the ai backend shows its drafts for review on a terminal, and this is not one', {
+      throw usageError(`the ${this.name} backend shows its drafts for review on a terminal, and this is not one`, {
         hint: 'pass --yes to accept valid drafts without review (invalid ones are then exit 3)',
       });
     }
-    const draft = await draftAnswers(ctx, ai.describe, ai.caller, {
-      ...(opts.initial ? { given: opts.initial } : {}),
-      ...(ai.repairs !== undefined ? { repairs: ai.repairs } : {}),
-    });
+    const draft = ai.draft
+      ? await ai.draft(opts.initial)
+      : await draftAnswers(ctx, ai.describe, ai.caller, {
+          ...(opts.initial ? { given: opts.initial } : {}),
+          ...(ai.repairs !== undefined ? { repairs: ai.repairs } : {}),
+        });
     ai.onDraft?.(draft);
     if (ai.yes) {
-      if (draft.errors.length > 0) throw invalidAnswers(ctx, draft.errors, 'the ai draft');
+      if (draft.errors.length > 0) throw invalidAnswers(ctx, draft.errors, `the ${this.name} draft`);
       return draft.values;
     }
     const { BackendFactory } = await import('./factory.js');

@@ -24,10 +24,10 @@ export const BackendFactory = {
         const { AiBackend } = await import('./ai.js');
         return new AiBackend();
       }
-      case 'agent':
-        throw usageError('an agent is run with its own command', {
-          hint: "run 'typedialog agent run AGENT.agent.mdx --form FORM' to fill an agent's variables with a form",
-        });
+      case 'agent': {
+        const { AiBackend } = await import('./ai.js');
+        return new AiBackend('agent');
+      }
       case 'prov-gen':
         throw usageError('prov-gen generates infrastructure files from a form: it has its own command', {
           hint: "run 'typedialog prov-gen FORM --provider NAME'",

@@ -19,7 +19,9 @@ export default class Run extends TypedialogCommand<typeof Run> {
   static override args = { form: Args.string({ description: 'form file (TOML)', required: true }) };
   static override flags = {
     backend: Flags.string({
-      description: 'how to ask: tui (on a terminal), cli, web, or ai (an LLM drafts the answers from --describe)',
+      description:
+        'how to ask: tui (on a terminal), cli, web, ai (an LLM drafts the answers from --describe) or agent (the ' +
+        'JSON output of --agent drafts them)',
       options: ['cli', 'tui', 'web', 'ai', 'agent', 'prov-gen'],
     }),
     describe: Flags.string({
@@ -40,6 +42,18 @@ export default class Run extends TypedialogCommand<typeof Run> {
     model: Flags.string({
       description: 'ai: the model, as provider:model (default: [ai] model in typedialog.toml)',
       helpValue: '<provider:model>',
+      helpGroup: 'AI',
+    }),
+    agent: Flags.string({
+      description: 'agent: the agent (.agent.mdx, format: json) whose output answers the form',
+      helpValue: '<file>',
+      helpGroup: 'AI',
+    }),
+    var: Flags.string({
+      description: "agent: the agent's variable KEY=VALUE (KEY=@file reads a file; repeatable)",
+      multiple: true,
+      multipleNonGreedy: true,
+      helpValue: '<key=value>',
       helpGroup: 'AI',
     }),
     answers: answersFlag,
@@ -67,13 +81,20 @@ export default class Run extends TypedialogCommand<typeof Run> {
   async run() {
     const form = this.loadForm(this.args.form);
     const ctx = this.context(form, this.flags.locale);
-    const ai = this.flags.backend === 'ai';
+    const backend = this.flags.backend;
+    const ai = backend === 'ai' || backend === 'agent';
     if (!ai) {
       for (const f of ['describe', 'yes', 'model'] as const) {
-        if (this.flags[f]) throw usageError(`--${f} is for the ai backend`, { hint: 'add --backend ai' });
+        if (this.flags[f]) throw usageError(`--${f} is for the ai and agent backends`, { hint: 'add --backend ai' });
       }
     }
-    const session = ai ? await this.aiSession() : undefined;
+    if (backend !== 'agent' && (this.flags.agent || this.flags.var)) {
+      throw usageError(`--${this.flags.agent ? 'agent' : 'var'} is for the agent backend`, {
+        hint: 'add --backend agent',
+      });
+    }
+    const session =
+      backend === 'ai' ? await this.aiSession() : backend === 'agent' ? await this.agentSession(ctx) : undefined;
     let got: Awaited<ReturnType<typeof this.collect>>;
     try {
       got = await this.collect(ctx, {
@@ -94,6 +115,75 @@ export default class Run extends TypedialogCommand<typeof Run> {
     });
   }
 
+  /** The agent backend: the agent's JSON output (checked by its own schema, with its repairs) drafts the answers. */
+  private async agentSession(ctx: FormContext) {
+    if (!this.flags.agent)
+      throw usageError('the agent backend drafts answers with an agent: pass --agent FILE.agent.mdx');
+    const { loadAgent } = await import('../core/agent/parse.js');
+    const { renderPrompts, runAgent } = await import('../core/agent/run.js');
+    const { parseVarFlags, resolveVars } = await import('../core/agent/vars.js');
+    const { draftFromOutput } = await import('../core/ai.js');
+    const agent = loadAgent(this.flags.agent);
+    if (agent.output.format !== 'json') {
+      throw usageError(`${this.flags.agent} answers ${agent.output.format}: the agent backend needs format: json`, {
+        hint: 'set format: json (and a schema of the form fields) under ## Output Validation',
+      });
+    }
+    if (this.flags.model) {
+      const m = /^(anthropic|openai|gemini|ollama):(.+)$/.exec(this.flags.model);
+      if (m) agent.provider = m[1] as typeof agent.provider;
+      agent.model = m ? (m[2] as string) : this.flags.model;
+    }
+    const prompts = renderPrompts(agent, resolveVars(agent, parseVarFlags(this.flags.var ?? [])));
+    const cfg = this.settings.values as unknown as TypedialogConfig;
+    const { openLlm, RouterCaller } = await import('../adapters/llm.js');
+    const session = await openLlm({ values: cfg, file: this.settings.files.project });
+    const caller = new RouterCaller(session, {
+      name: agent.name,
+      role: agent.role,
+      provider: agent.provider,
+      model: agent.model,
+      taskType: `typedialog:agent:${agent.name}`,
+    });
+    const base = await this.draftReporter(session.costs, 'agent');
+    return {
+      close: () => session.close(),
+      options: {
+        describe: '',
+        caller,
+        yes: this.flags.yes,
+        review: this.flags.review as 'tui' | 'cli',
+        draft: async (given: Answers | undefined) => {
+          const r = await runAgent(agent, prompts, caller);
+          return draftFromOutput(ctx, r.output, r.calls, given);
+        },
+        onDraft: base,
+      },
+    };
+  }
+
+  /** What is printed about a draft: how many answers, by which model, at what cost. */
+  private async draftReporter(costs: string, who: string) {
+    const { formatCents } = await import('@stratumiops/vapora/llm');
+    const json = this.jsonEnabled();
+    return (d: import('../core/ai.js').Draft) => {
+      if (json) return;
+      const cost = d.calls.reduce((n, c) => n + c.costMicrocents, 0);
+      const n = d.calls.length;
+      const lines = [
+        `typedialog: ${who} drafted ${Object.keys(d.answers).length} answers with ${d.calls.at(-1)?.target} ` +
+          `(${n} call${n === 1 ? '' : 's'}, ${formatCents(cost)}, recorded in ${costs})` +
+          (d.errors.length > 0 ? `; ${d.errors.length} refused by the form` : ''),
+      ];
+      if (d.dropped.length > 0) {
+        lines.push(
+          `typedialog: ${who} answers left out (not fields of the form, or passwords): ${d.dropped.join(', ')}`,
+        );
+      }
+      process.stderr.write(`${lines.join('\n')}\n`);
+    };
+  }
+
   /** The ai backend's model call, and what it prints about each draft. */
   private async aiSession() {
     const describe = this.flags.describe;
@@ -111,7 +201,6 @@ export default class Run extends TypedialogCommand<typeof Run> {
     const m = /^(anthropic|openai|gemini|ollama):(.+)$/.exec(model);
     if (!m) throw usageError(`--model ${model}: expected provider:model, e.g. openai:gpt-4o-mini`);
     const { openLlm, RouterCaller } = await import('../adapters/llm.js');
-    const { formatCents } = await import('@stratumiops/vapora/llm');
     const session = await openLlm({ values: cfg, file: this.settings.files.project });
     const caller = new RouterCaller(session, {
       name: 'ai',
@@ -120,7 +209,6 @@ export default class Run extends TypedialogCommand<typeof Run> {
       model: m[2] as string,
       taskType: `typedialog:ai:${this.args.form}`,
     });
-    const json = this.jsonEnabled();
     return {
       close: () => session.close(),
       options: {
@@ -129,21 +217,7 @@ export default class Run extends TypedialogCommand<typeof Run> {
         yes: this.flags.yes,
         repairs: cfg.ai.repairs,
         review: this.flags.review as 'tui' | 'cli',
-        onDraft: (d: import('../core/ai.js').Draft) => {
-          if (json) return;
-          const cost = d.calls.reduce((n, c) => n + c.costMicrocents, 0);
-          const n = d.calls.length;
-          const lines = [
-            `typedialog: ai drafted ${Object.keys(d.answers).length} answers with ${d.calls.at(-1)?.target} ` +
-              `(${n} call${n === 1 ? '' : 's'}, ${formatCents(cost)}, recorded in ${session.costs})` +
-              (d.errors.length > 0 ? `; ${d.errors.length} refused by the form` : ''),
-          ];
-          if (d.dropped.length > 0)
-            lines.push(
-              `typedialog: ai answers left out (not fields of the form, or passwords): ${d.dropped.join(', ')}`,
-            );
-          process.stderr.write(`${lines.join('\n')}\n`);
-        },
+        onDraft: await this.draftReporter(session.costs, 'ai'),
       },
     };
   }

@@ -64,6 +64,30 @@ export function draftPrompts(ctx: FormContext, description: string): { system: s
   return { system, user: `Description:\n${description.trim()}` };
 }
 
+/**
+ * An agent's output as a draft of the form: an object of field id to answer, checked like typed answers (`given`
+ * wins). The agent's own output validation and repairs have run already.
+ */
+export async function draftFromOutput(
+  ctx: FormContext,
+  output: unknown,
+  calls: AgentReply[],
+  given: Answers = {},
+): Promise<Draft> {
+  const allowed = new Set(draftable(ctx).map((f) => f.id));
+  const answers: Answers = {};
+  const dropped: string[] = [];
+  if (output && typeof output === 'object' && !Array.isArray(output)) {
+    for (const [k, v] of Object.entries(output as Answers)) {
+      if (allowed.has(k)) answers[k] = v;
+      else dropped.push(k);
+    }
+  }
+  const merged = { ...answers, ...given };
+  const r = await checkAnswers(ctx, merged, { defaults: true });
+  return { answers: merged, values: r.values, errors: r.errors, ignored: r.ignored, calls, dropped };
+}
+
 export interface Draft {
   /** The model's answers (password fields dropped), merged under `given`. */
   answers: Answers;

@@ -4,7 +4,7 @@ import type { Draft } from './ai.js';
 import type { FormContext } from './context.js';
 import type { Answers } from './engine.js';
 
-export const BACKEND_TYPES = ['cli', 'tui', 'web', 'ai'] as const;
+export const BACKEND_TYPES = ['cli', 'tui', 'web', 'ai', 'agent'] as const;
 export type BackendType = (typeof BACKEND_TYPES)[number];
 
 export interface WebOptions {
@@ -21,6 +21,8 @@ export interface WebOptions {
 export interface AiOptions {
   describe: string;
   caller: Caller;
+  /** The agent backend: an agent of the user's drafts the answers instead of the built-in prompt. */
+  draft?: (given: Answers | undefined) => Promise<Draft>;
   /** Accept valid drafts without review (CI); invalid ones are exit 3. */
   yes: boolean;
   /** Drafts refused by the form are sent back this many times. */
