@@ -6,17 +6,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { skipUnless } from '../../shared/src/testing/index.js';
 import { fakeLlm } from './fake-llm.js';
 import { bin, cluster, repo, tmp } from './helpers.js';
 
-const hasTmux = (() => {
-  try {
-    execFileSync('tmux', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasTmux = !skipUnless('tmux'); // under CI a missing tmux fails instead of skipping
 
 const socket = `td-test-${process.pid}`;
 const tmux = (...args: string[]) =>

@@ -5,7 +5,7 @@ import { userInfo } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { StratumError } from '../errors.js';
 
-export type ServerName = 'postgres' | 'nats' | 'etcd' | 'sshd' | 'chromium';
+export type ServerName = 'postgres' | 'nats' | 'etcd' | 'sshd' | 'chromium' | 'tmux';
 
 /** The Debian package that provides each server (CI images are Debian 12). */
 export const INSTALL_HINTS: Record<ServerName, string> = {
@@ -14,6 +14,7 @@ export const INSTALL_HINTS: Record<ServerName, string> = {
   etcd: 'apt-get install -y etcd-server',
   sshd: 'apt-get install -y openssh-server',
   chromium: 'apt-get install -y chromium',
+  tmux: 'apt-get install -y tmux',
 };
 
 /** The user sshd tests log in as when the tests run as root. */
@@ -159,6 +160,8 @@ export function serverAvailability(name: ServerName): Availability {
       }
       return { available: true };
     }
+    case 'tmux':
+      return findExecutable('tmux') ? { available: true } : missing(name, 'tmux not found');
     case 'chromium':
       if (!findChromium()) return missing(name, 'chromium not found');
       if (!canResolve('playwright-core')) {
