@@ -64,7 +64,11 @@ class PersistentShell {
     channel.stderr.on('data', (d: Buffer) => this.onData('err', d.toString('utf8')));
     channel.on('close', () => {
       this.closed = true;
-      this.current?.reject(new HostError(this.host, 'protocol', 'the remote shell closed unexpectedly'));
+      // The connection dropped mid-step (a host rebooting, a network cut): retried like a failed connection,
+      // on a new connection (steps are idempotent: their checks skip what is done).
+      this.current?.reject(
+        new HostError(this.host, 'protocol', 'the connection closed in the middle of a step', { retryable: true }),
+      );
       this.current = undefined;
     });
   }
