@@ -23,6 +23,7 @@ export {
   type ProviderKind,
   type ProviderOptions,
 } from './adapters/llm/index.js';
+export { BudgetLedger, type BudgetStatus, type LedgerPort } from './core/budget.js';
 export {
   type Attempt,
   type ChatMessage,
@@ -39,6 +40,7 @@ export {
   zeroUsage,
 } from './core/llm/types.js';
 export { BUILTIN_PRICES, type Price, type PriceEntry, PriceTable, tokenCost } from './core/prices.js';
+export { ROLES, type Role } from './core/roles.js';
 export {
   BudgetExceededError,
   backoff,

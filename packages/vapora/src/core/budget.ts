@@ -162,6 +162,9 @@ export type Reservation =
   | { ok: true; id: string; keys: PeriodKeys; amount: number }
   | { ok: false; period: 'month' | 'week'; limit: number; spent: number; reserved: number };
 
+/** The part of a ledger the router uses: another implementation (a file, a remote service) can stand in. */
+export type LedgerPort = Pick<BudgetLedger, 'status' | 'keys' | 'reserve' | 'settle' | 'release'>;
+
 export class BudgetLedger {
   private readonly now: () => number;
   private readonly live = new Set<string>();

@@ -271,7 +271,8 @@ export interface RoutedResponse extends ChatResponse {
 export interface RouterOptions {
   rules: CompiledRule[];
   prices: PriceTable;
-  ledger: BudgetLedger;
+  /** What the router needs of a budget ledger (typedialog passes its own, file-backed one). */
+  ledger: LedgerPort;
   provider: (name: ProviderName) => LlmProvider;
   retries: number;
   backoffMs: number;
