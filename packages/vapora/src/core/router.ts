@@ -1,8 +1,8 @@
 import { StratumError, validationError } from '@stratumiops/shared/errors';
 import {
-  type BudgetLedger,
   type BudgetState,
   type BudgetStatus,
+  type LedgerPort,
   type NoRoom,
   noRoom,
   type Reservation,
