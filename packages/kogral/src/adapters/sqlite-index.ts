@@ -478,7 +478,9 @@ export class SqliteIndex implements SearchIndex, Catalog {
     if (rowids.length === 0) return [];
     const q = rowids.map(() => '?').join(',');
     const rows = this.st(
-      `SELECT rowid, id, type, status, title, tags, path, source, source_root FROM docs WHERE rowid IN (${q})`,
+      // Of two files with one id, only the first by path (the rule list and show follow; the other is a problem).
+      `SELECT rowid, id, type, status, title, tags, path, source, source_root FROM docs WHERE rowid IN (${q})
+         AND NOT EXISTS (SELECT 1 FROM docs d2 WHERE d2.id = docs.id AND d2.path < docs.path)`,
     ).all(...rowids) as {
       rowid: number;
       id: string;
