@@ -4,6 +4,7 @@ import { chown, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { processAlive } from '../fs.js';
 
 /** Default readiness deadline: servers start in a few seconds here, 30 s leaves room for a loaded CI box. */
 export const READY_TIMEOUT_MS = 30_000;
@@ -227,15 +228,8 @@ export function listDescendants(pid: number): ProcEntry[] {
   return out;
 }
 
-/** True while a process with this pid exists. */
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+/** True while a process with this pid exists (and is not a zombie). */
+export const isProcessAlive = processAlive;
 
 export interface WaitReadyOptions {
   /** What is being waited for, for the error message. */

@@ -4,6 +4,7 @@ import { type FileHandle, mkdir, open, readdir, readFile, rename, unlink } from 
 import { join, resolve, sep } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
+import { processAlive } from '@stratumiops/shared/fs';
 import { assertValidKey, KeyedMutex, type Storage, type StorageOp } from '../core/storage.js';
 
 export interface FilesystemOptions {
@@ -665,15 +666,6 @@ export function decodeRecords(buf: Buffer): { ops: { key: string; value: Uint8Ar
     o = end;
   }
   return { ops: out };
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function fsyncPath(p: string): Promise<void> {
