@@ -72,6 +72,23 @@ export abstract class ProvCommand<T extends typeof Command = typeof Command> ext
     return { definitions: [...listDefinitionFiles(dirs).keys()], ...(zone ? { upcloudZone: zone } : {}) };
   }
 
+  /** What prov's MCP tools and their CLI shortcuts stand on: validation, state and the configured model. */
+  protected async assistBackend(): Promise<import('./server/mcp.js').ProvMcpBackend> {
+    const llm = (this.settings.values as { llm: import('./adapters/llm.js').LlmSettings }).llm;
+    const { drafterFor } = await import('./adapters/llm.js');
+    return {
+      validation: async () => ({
+        engine: await engineFor(this.nickel),
+        importPaths: this.importPaths([]),
+        ctx: await this.checkContext(),
+        workspace: process.cwd(),
+      }),
+      openStore: () => this.openStore(),
+      drafter: () => drafterFor(llm),
+      maxRounds: llm.max_rounds,
+    };
+  }
+
   /**
    * Exports the config with its contracts and runs every check plan makes on it: any violation is exit 3,
    * with all the errors found, before any provider is touched.

@@ -55,6 +55,19 @@ export const configSchema = toolConfigSchema({
       poll_ms: z.number().int().min(1).default(2000),
     })
     .prefault({}),
+  llm: z
+    .strictObject({
+      /** The model behind prov mcp generate / generate_config (vapora's provider layer); empty: none. */
+      provider: z.enum(['', 'anthropic', 'openai', 'gemini', 'ollama']).default(''),
+      model: z.string().default(''),
+      /** Another endpoint speaking the provider's API (a gateway, a local server). */
+      base_url: z.string().default(''),
+      /** Drafts the model may make for one config, the first included: each rejected one goes back with its errors. */
+      max_rounds: z.number().int().min(1).max(10).default(3),
+      max_tokens: z.number().int().min(256).default(4096),
+      timeout_ms: z.number().int().min(1).default(120_000),
+    })
+    .prefault({}),
 });
 
 export const tool: ToolSpec = {
@@ -74,6 +87,10 @@ export const tool: ToolSpec = {
       PROV_SSH_KEY: 'ssh.key',
       PROV_AWS_POLL_MS: 'aws.poll_ms',
       PROV_UPCLOUD_POLL_MS: 'upcloud.poll_ms',
+      PROV_LLM_PROVIDER: 'llm.provider',
+      PROV_LLM_MODEL: 'llm.model',
+      PROV_LLM_BASE_URL: 'llm.base_url',
+      PROV_LLM_MAX_ROUNDS: 'llm.max_rounds',
     },
   },
   daemonEntry: fileURLToPath(new URL('./server/daemon.js', import.meta.url)),

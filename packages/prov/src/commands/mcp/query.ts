@@ -1,15 +1,34 @@
 import { Args, Flags } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../../tool.js';
+import { ProvCommand } from '../../base.js';
 
-export default planned(tool, {
-  summary: 'Ask about the infrastructure in plain language',
-  spec: 'PV11',
-  args: {
+export default class McpQuery extends ProvCommand<typeof McpQuery> {
+  static override summary = 'Ask about the infrastructure in plain language';
+  static override description =
+    "Answered exactly from the recorded state, not by a model: the question's words become filters (kind, provider, zone or region, status, service, server name, from the values state holds), and every resource listed cites its state row (state:<address>). The query_infrastructure tool of prov mcp serve.";
+  static override args = {
     question: Args.string({ description: 'question', required: true }),
-  },
-  flags: {
+  };
+  static override flags = {
     provider: Flags.string({ description: 'only this provider', options: ['aws', 'upcloud', 'local'] }),
-  },
-  examples: ['<%= config.bin %> mcp query "Show me all AWS servers in us-east-1"'],
-});
+  };
+  static override examples = [
+    '<%= config.bin %> mcp query "Show me all AWS servers in us-east-1"',
+    '<%= config.bin %> mcp query "which servers run etcd" --json',
+  ];
+
+  async run() {
+    const b = await this.assistBackend();
+    const { queryInfrastructure } = await import('../../server/mcp.js');
+    const store = await b.openStore();
+    try {
+      const r = await queryInfrastructure(store, {
+        query: this.args.question,
+        ...(this.flags.provider ? { provider: this.flags.provider as 'aws' } : {}),
+      });
+      if (!this.jsonEnabled()) this.log(r.text);
+      return r;
+    } finally {
+      await store.close();
+    }
+  }
+}

@@ -1,0 +1,407 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { binPath, runBin, sandbox } from '../../../test/run-bin.js';
+import { openStateStore } from '../src/adapters/state/index.js';
+import type { ResourceRecord } from '../src/core/types.js';
+import { type FakeOpenAi, fakeOpenAi } from './support/fake-openai.js';
+
+const run = promisify(execFile);
+const text = (r: unknown) => ((r as CallToolResult).content[0] as { text: string }).text;
+const TOOLS = ['generate_config', 'query_infrastructure', 'validate_config'];
+
+/** A config with a contract violation (disk_gb 10 < 20) and its fixed version. */
+const config = (disk: number) => `let Infrastructure = import "infrastructure.ncl" in
+{
+  provider = 'aws,
+  region = "us-east-1",
+  servers = [
+    { name = "app-1", provider = 'aws, spec = { disk_gb = ${disk}, os = { family = 'ubuntu, version = "22.04" } } },
+  ],
+} | Infrastructure
+`;
+const INVALID = config(10);
+const VALID = config(40);
+const fenced = (c: string) => `Here is the config:\n\`\`\`nickel\n${c}\`\`\`\n`;
+
+/** One error per referential kind (the validate-checks corpus, shortened). */
+const REFS = `let Infrastructure = import "infrastructure.ncl" in
+{
+  provider = 'local,
+  hosts = { db-1 = { address = "192.0.2.21" }, db-2 = { address = "192.0.2.22" } },
+  servers = [
+    { name = "db-1", provider = 'local, spec.os = { family = 'debian, version = "12" } },
+    { name = "db-2", provider = 'local, depends_on = ["db-01"], spec.os = { family = 'debian, version = "12" } },
+  ],
+  taskservs = [
+    { name = 'etcd, hosts = ["db-1", "db-02"] },
+  ],
+} | Infrastructure
+`;
+
+const rec = (kind: string, name: string, provider: string, attrs: Record<string, unknown>, outputs = {}) =>
+  ({
+    address: `${kind}.${name}`,
+    kind,
+    name,
+    provider,
+    attrs,
+    outputs,
+    deps: [],
+    sensitive: [],
+    updated_at: '2026-12-01T10:00:00.000Z',
+  }) as ResourceRecord;
+
+/** A workspace whose state records servers on three providers and taskservs on some of them. */
+async function workspace(): Promise<{ cwd: string; env: NodeJS.ProcessEnv }> {
+  const sb = sandbox();
+  const store = await openStateStore(join(sb.cwd, '.prov', 'state.db'), sb.cwd);
+  try {
+    const rows = [
+      rec('server', 'api-1', 'aws', { region: 'us-east-1' }, { id: 'i-0aaa', zone: 'us-east-1a', state: 'running' }),
+      rec('server', 'api-2', 'aws', { region: 'us-east-1' }, { id: 'i-0bbb', zone: 'us-east-1b', state: 'stopped' }),
+      rec('server', 'eu-1', 'aws', { region: 'eu-west-1' }, { id: 'i-0ccc', zone: 'eu-west-1a', state: 'running' }),
+      rec('server', 'web-1', 'upcloud', { zone: 'de-fra1' }, { id: '00a1-uuid', status: 'started' }),
+      rec('server', 'db-1', 'local', { host: { address: '192.0.2.21' } }, { id: 'db-1' }),
+      rec('taskserv', 'etcd.api-1', 'local', { service: 'etcd', version: '3.5.17', host: 'api-1' }),
+      rec('taskserv', 'etcd.db-1', 'local', { service: 'etcd', version: '3.5.17', host: 'db-1' }),
+      rec('taskserv', 'postgresql.db-1', 'local', { service: 'postgresql', version: '16', host: 'db-1' }),
+    ];
+    for (const r of rows) await store.put(r);
+  } finally {
+    await store.close();
+  }
+  return sb;
+}
+
+const llmEnv = (env: NodeJS.ProcessEnv, llm: FakeOpenAi, rounds = 3): NodeJS.ProcessEnv => ({
+  ...env,
+  PROV_LLM_PROVIDER: 'openai',
+  PROV_LLM_MODEL: 'gpt-4o-mini',
+  PROV_LLM_BASE_URL: llm.url,
+  PROV_LLM_MAX_ROUNDS: String(rounds),
+  OPENAI_API_KEY: 'sk-test-not-a-real-key',
+});
+
+const clients: Client[] = [];
+const servers: FakeOpenAi[] = [];
+afterAll(async () => {
+  for (const c of clients) await c.close().catch(() => {});
+  for (const s of servers) await s.close();
+});
+
+async function connect(cwd: string, env: NodeJS.ProcessEnv): Promise<Client> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [binPath('prov'), 'mcp', 'serve'],
+    cwd,
+    env: env as Record<string, string>,
+    stderr: 'pipe',
+  });
+  const client = new Client({ name: 'prov-test', version: '1.0.0' });
+  await client.connect(transport);
+  clients.push(client);
+  return client;
+}
+
+async function llm(script: (n: number) => string): Promise<FakeOpenAi> {
+  const s = await fakeOpenAi(script);
+  servers.push(s);
+  return s;
+}
+
+/** The files of the workspace, but the state database (which SQLite may touch). */
+const files = (cwd: string) =>
+  readdirSync(cwd)
+    .filter((f) => f !== '.prov')
+    .sort();
+
+describe('prov mcp serve (stdio) with the official SDK client', { timeout: 120_000 }, () => {
+  it('serves the three tools that stand on prov today, and none of the planned ones', async () => {
+    const { cwd, env } = await workspace();
+    const client = await connect(cwd, env);
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name).sort()).toEqual(TOOLS);
+    for (const t of tools) expect(t.inputSchema.type).toBe('object');
+    const help = await runBin('prov', ['mcp', 'serve', '--help'], { cwd, env });
+    for (const planned of ['estimate_cost', 'check_compliance', 'plan_migration', 'execute_workflow']) {
+      expect(tools.map((t) => t.name)).not.toContain(planned);
+      expect(help.stdout).toContain(planned);
+    }
+    expect(help.stdout).toMatch(/Not served yet/);
+  });
+
+  it('validate_config reports every error with its line and the nearest name, for a text or a workspace file', async () => {
+    const { cwd, env } = await workspace();
+    const client = await connect(cwd, env);
+    const before = files(cwd);
+    const r = await client.callTool({ name: 'validate_config', arguments: { config: REFS } });
+    expect(r.isError, text(r)).toBeFalsy();
+    const report = r.structuredContent as {
+      ok: boolean;
+      source: string;
+      errors: { message: string; line?: number; column?: number; did_you_mean?: string }[];
+    };
+    expect(report.ok).toBe(false);
+    expect(report.source).toBe('<input>');
+    expect(report.errors).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          message: expect.stringContaining('server db-2 depends on db-01, which is not in servers'),
+          line: 7,
+          did_you_mean: 'db-1',
+        }),
+        expect.objectContaining({
+          message: expect.stringContaining('taskserv etcd runs on db-02'),
+          line: 10,
+          did_you_mean: 'db-2',
+        }),
+      ]),
+    );
+    expect(text(r)).toContain('<input>:7:');
+    expect(text(r)).not.toMatch(/\.prov-check-/); // the scratch file's name never shows
+    expect(files(cwd)).toEqual(before); // and it is gone
+
+    // The same errors as prov validate, for a file of the workspace.
+    writeFileSync(join(cwd, 'refs.ncl'), REFS);
+    const cli = await runBin('prov', ['validate', 'refs.ncl', '--json'], { cwd, env });
+    expect(cli.code).toBe(3);
+    const cliErrors = (
+      JSON.parse(cli.stdout).error.details.files[0].errors as { message: string; position?: { line: number } }[]
+    ).map((e) => [e.message, e.position?.line]);
+    const byPath = await client.callTool({ name: 'validate_config', arguments: { path: 'refs.ncl' } });
+    const pathErrors = (byPath.structuredContent as { errors: { message: string; line?: number }[] }).errors.map(
+      (e) => [e.message, e.line],
+    );
+    expect(pathErrors).toEqual(cliErrors);
+
+    writeFileSync(join(cwd, 'good.ncl'), VALID);
+    const ok = await client.callTool({ name: 'validate_config', arguments: { path: 'good.ncl' } });
+    expect([ok.isError, (ok.structuredContent as { ok: boolean }).ok]).toEqual([undefined, true]);
+    expect(text(ok)).toBe('ok: good.ncl validates');
+  });
+
+  it('refuses a path outside the workspace, and bad arguments, with isError and nothing read', async () => {
+    const { cwd, env } = await workspace();
+    const outside = join(cwd, '..', `outside-${process.pid}.ncl`);
+    writeFileSync(outside, VALID);
+    const client = await connect(cwd, env);
+    for (const path of [outside, `../outside-${process.pid}.ncl`, '/etc/passwd', 'sub/../../x.ncl']) {
+      const r = await client.callTool({ name: 'validate_config', arguments: { path } });
+      expect([r.isError, text(r)]).toEqual([true, expect.stringMatching(/is outside the workspace/)]);
+    }
+    const both = await client.callTool({ name: 'validate_config', arguments: { config: VALID, path: 'x.ncl' } });
+    expect([both.isError, text(both)]).toEqual([true, expect.stringMatching(/either config .* or path/)]);
+    const unknown = await client.callTool({ name: 'query_infrastructure', arguments: { provider: 'gcp' } });
+    expect(unknown.isError).toBe(true);
+    expect(text(unknown)).toMatch(/provider/);
+    const extra = await client.callTool({ name: 'generate_config', arguments: { description: 'x', nope: 1 } });
+    expect(extra.isError).toBe(true);
+  });
+
+  it('query_infrastructure answers exactly from state and cites every row', async () => {
+    const { cwd, env } = await workspace();
+    const client = await connect(cwd, env);
+    const q = async (args: Record<string, unknown>) => {
+      const r = await client.callTool({ name: 'query_infrastructure', arguments: args });
+      expect(r.isError, text(r)).toBeFalsy();
+      return r as CallToolResult & {
+        structuredContent: { rows: { address: string; zone: string; status: string }[]; sources: string[] };
+      };
+    };
+    const aws = await q({ query: 'Show me all AWS servers in us-east-1' });
+    expect(aws.structuredContent.rows.map((r) => [r.address, r.zone, r.status])).toEqual([
+      ['server.api-1', 'us-east-1a', 'running'],
+      ['server.api-2', 'us-east-1b', 'stopped'],
+    ]);
+    expect(aws.structuredContent.sources).toEqual(['state:server.api-1', 'state:server.api-2']);
+    expect(text(aws)).toContain('[state:server.api-1]');
+
+    const etcd = await q({ query: 'which servers run etcd' });
+    expect(etcd.structuredContent.rows.map((r) => r.address)).toEqual(['server.api-1', 'server.db-1']);
+    const pg = await q({ kind: 'taskserv', service: 'postgresql' });
+    expect(pg.structuredContent.sources).toEqual(['state:taskserv.postgresql.db-1']);
+    const running = await q({ kind: 'server', provider: 'aws', status: 'running' });
+    expect(running.structuredContent.sources).toEqual(['state:server.api-1', 'state:server.eu-1']);
+    const none = await q({ provider: 'upcloud', zone: 'us-east-1' });
+    expect([none.structuredContent.rows, text(none)]).toEqual([[], expect.stringMatching(/^0 resources in state/)]);
+  });
+});
+
+describe('generate_config against a local server speaking the OpenAI wire format', { timeout: 120_000 }, () => {
+  it('sends the contract violation back and returns only the repaired config', async () => {
+    const { cwd, env } = await workspace();
+    const fake = await llm((n) => fenced(n === 0 ? INVALID : VALID));
+    const client = await connect(cwd, llmEnv(env, fake));
+    const before = files(cwd);
+    const r = await client.callTool({
+      name: 'generate_config',
+      arguments: { description: 'one AWS app server in us-east-1', provider: 'aws' },
+    });
+    expect(r.isError, text(r)).toBeFalsy();
+    expect(text(r)).toBe(VALID);
+    expect(JSON.stringify(r)).not.toContain('disk_gb = 10'); // the rejected draft never reaches the caller
+    expect(r.structuredContent).toMatchObject({ config: VALID, rounds: 2 });
+    expect(fake.requests).toHaveLength(2);
+    const [first, second] = fake.requests;
+    expect(first!.headers.authorization).toBe('Bearer sk-test-not-a-real-key');
+    expect(first!.body.model).toBe('gpt-4o-mini');
+    expect(JSON.stringify(first!.body.messages)).toContain('one AWS app server in us-east-1');
+    // The repair turn: the draft, then prov validate's error for it, with its line.
+    const msgs = second!.body.messages!;
+    expect(msgs.at(-2)).toMatchObject({ role: 'assistant', content: INVALID });
+    expect(msgs.at(-1)!.content).toMatch(/line 6:\d+: contract broken by the value of `disk_gb`: must be at least 20/);
+    expect(files(cwd)).toEqual(before); // nothing written in the workspace
+  });
+
+  it('a model that never produces a valid config: isError naming the last problems after N drafts', async () => {
+    const { cwd, env } = await workspace();
+    const fake = await llm(() => fenced(INVALID));
+    const client = await connect(cwd, llmEnv(env, fake, 3));
+    const r = await client.callTool({ name: 'generate_config', arguments: { description: 'an app server' } });
+    expect(r.isError).toBe(true);
+    expect(text(r)).toMatch(/^no valid config after 3 attempts; the last problems: line 6:\d+: .*disk_gb.*at least 20/);
+    expect(text(r)).not.toContain('let Infrastructure');
+    expect(fake.requests).toHaveLength(3);
+    const two = await client.callTool({ name: 'generate_config', arguments: { description: 'x', max_rounds: 1 } });
+    expect(text(two)).toMatch(/^no valid config after 1 attempt;/);
+    expect(fake.requests).toHaveLength(4);
+  });
+
+  it('without a configured model: a clear error and no request', async () => {
+    const { cwd, env } = await workspace();
+    const client = await connect(cwd, env);
+    const r = await client.callTool({ name: 'generate_config', arguments: { description: 'an app server' } });
+    expect([r.isError, text(r)]).toEqual([true, expect.stringMatching(/needs an LLM provider .*PROV_LLM_PROVIDER/)]);
+    const nokey = await runBin('prov', ['mcp', 'generate', 'x'], {
+      cwd,
+      env: { ...env, PROV_LLM_PROVIDER: 'openai', PROV_LLM_MODEL: 'gpt-4o-mini' },
+    });
+    expect([nokey.code, nokey.stderr]).toEqual([2, expect.stringMatching(/no API key for openai: set OPENAI_API_KEY/)]);
+  });
+});
+
+describe('prov mcp generate and prov mcp query (the CLI shortcuts)', { timeout: 120_000 }, () => {
+  it('generate -o writes the repaired config atomically, and nothing when no draft validates', async () => {
+    const { cwd, env } = await workspace();
+    const fake = await llm((n) => fenced(n === 0 ? INVALID : VALID));
+    const r = await runBin('prov', ['mcp', 'generate', 'one app server on AWS', '-o', 'app.ncl'], {
+      cwd,
+      env: llmEnv(env, fake),
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('wrote app.ncl (valid after 2 drafts)\n');
+    expect(readFileSync(join(cwd, 'app.ncl'), 'utf8')).toBe(VALID);
+    expect(files(cwd)).toEqual(['app.ncl']); // no temporary file left
+    expect((await runBin('prov', ['validate', 'app.ncl'], { cwd, env })).code).toBe(0);
+
+    const again = await runBin('prov', ['mcp', 'generate', 'x', '-o', 'app.ncl'], { cwd, env: llmEnv(env, fake) });
+    expect([again.code, again.stderr]).toEqual([6, expect.stringMatching(/app\.ncl exists.*--force/)]);
+    expect(fake.requests).toHaveLength(2); // refused before asking the model
+
+    const never = await llm(() => fenced(INVALID));
+    const bad = await runBin('prov', ['mcp', 'generate', 'x', '-o', 'never.ncl', '--json'], {
+      cwd,
+      env: llmEnv(env, never, 2),
+    });
+    expect(bad.code).toBe(3);
+    const err = JSON.parse(bad.stdout).error;
+    expect(err.message).toMatch(/^no valid config after 2 attempts; the last problems: .*disk_gb/);
+    expect(existsSync(join(cwd, 'never.ncl'))).toBe(false);
+    expect(files(cwd)).toEqual(['app.ncl']);
+
+    const toStdout = await llm(() => VALID);
+    const plain = await runBin('prov', ['mcp', 'generate', 'x'], { cwd, env: llmEnv(env, toStdout) });
+    expect([plain.code, plain.stdout]).toEqual([0, VALID]);
+  });
+
+  it('query answers from state with its sources, as text and as --json', async () => {
+    const { cwd, env } = await workspace();
+    const r = await runBin('prov', ['mcp', 'query', 'Show me all AWS servers in us-east-1'], { cwd, env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('2 resources in state');
+    expect(r.stdout).toContain('server.api-1 (aws, us-east-1a, running, runs etcd) [state:server.api-1]');
+    const j = await runBin('prov', ['mcp', 'query', 'servers running etcd', '--json'], { cwd, env });
+    expect(JSON.parse(j.stdout)).toMatchObject({
+      filter: { kind: 'server', service: 'etcd' },
+      sources: ['state:server.api-1', 'state:server.db-1'],
+    });
+    const up = await runBin('prov', ['mcp', 'query', 'which aws servers are running', '--json'], { cwd, env });
+    expect(JSON.parse(up.stdout).sources).toEqual(['state:server.api-1', 'state:server.eu-1']);
+    const local = await runBin('prov', ['mcp', 'query', 'servers', '--provider', 'local', '--json'], { cwd, env });
+    expect(JSON.parse(local.stdout).sources).toEqual(['state:server.db-1']);
+  });
+});
+
+describe('the MCP Inspector CLI', { timeout: 120_000 }, () => {
+  it('lists the tools and calls validate_config and query_infrastructure', async () => {
+    const inspector = join(
+      import.meta.dirname,
+      '..',
+      '..',
+      '..',
+      'node_modules',
+      '@modelcontextprotocol',
+      'inspector-cli',
+      'build',
+      'cli.js',
+    );
+    expect(existsSync(inspector), `${inspector} is missing: npm ci installs it`).toBe(true);
+    const { cwd, env } = await workspace();
+    writeFileSync(join(cwd, 'good.ncl'), VALID);
+    // inspector-cli checks for ../package.json relative to its working directory.
+    writeFileSync(join(cwd, 'package.json'), '{}\n');
+    const work = join(cwd, 'client');
+    mkdirSync(work);
+    // The server's workspace is where it runs: the inspector starts it in its own working directory.
+    const call = async (...args: string[]) =>
+      JSON.parse(
+        (
+          await run(
+            process.execPath,
+            [
+              inspector,
+              '--cli',
+              '-e',
+              `PROV_STATE=${join(cwd, '.prov', 'state.db')}`,
+              process.execPath,
+              binPath('prov'),
+              'mcp',
+              'serve',
+              ...args,
+            ],
+            { cwd: work, env: { ...process.env, ...env } },
+          )
+        ).stdout,
+      );
+    const list = await call('--method', 'tools/list');
+    expect(list.tools.map((t: { name: string }) => t.name).sort()).toEqual(TOOLS);
+    const q = await call(
+      '--method',
+      'tools/call',
+      '--tool-name',
+      'query_infrastructure',
+      '--tool-arg',
+      'query=AWS servers in us-east-1',
+    );
+    expect(q.isError).toBeFalsy();
+    expect(q.structuredContent.sources).toEqual(['state:server.api-1', 'state:server.api-2']);
+    const v = await call('--method', 'tools/call', '--tool-name', 'validate_config', '--tool-arg', `config=${INVALID}`);
+    expect(v.isError).toBeFalsy();
+    expect(v.structuredContent.errors[0]).toMatchObject({ line: 6, field_path: 'servers[0].spec.disk_gb' });
+    const out = await call(
+      '--method',
+      'tools/call',
+      '--tool-name',
+      'validate_config',
+      '--tool-arg',
+      'path=../good.ncl',
+    );
+    expect([out.isError, out.content[0].text]).toEqual([true, expect.stringMatching(/outside the workspace/)]);
+  });
+});
