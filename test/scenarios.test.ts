@@ -1,0 +1,200 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+// The scenarios of issue 24, through the real script as `npm run scenario -- ...` runs it (after the
+// build `npm test` does first). Wall-clock time is printed by the script, never asserted here.
+
+const SCRIPT = join(import.meta.dirname, '..', 'scripts', 'scenario.mjs');
+const NAMES = ['zero-touch', 'incident-response', 'pqc-migration', 'disaster-recovery'];
+const home = mkdtempSync(join(tmpdir(), 'stratum-scenarios-'));
+const dirs: string[] = [home];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function scenario(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [SCRIPT, ...args], {
+      env: { PATH: process.env.PATH, HOME: home, TMPDIR: home, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Alive and not a zombie: a reaped or defunct server counts as stopped. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return true;
+  }
+}
+
+interface Listed {
+  name: string;
+  runnable: boolean;
+  needs: string[];
+  missing: string[];
+  not_yet: string[];
+}
+
+describe('npm run scenario', () => {
+  it('list names the four scenarios, what each needs and what is missing', async () => {
+    const r = await scenario(['list', '--json']);
+    expect(r.code).toBe(0);
+    const { scenarios } = JSON.parse(r.stdout) as { scenarios: Listed[] };
+    expect(scenarios.map((s) => s.name)).toEqual(NAMES);
+    const ir = scenarios.find((s) => s.name === 'incident-response')!;
+    expect(ir).toMatchObject({ runnable: true, missing: [] });
+    expect(ir.needs).toEqual(expect.arrayContaining(['svault server', 'vapora pipeline run', 'kogral search']));
+    expect(ir.not_yet.length).toBeGreaterThan(0);
+    for (const s of scenarios.filter((x) => x.name !== 'incident-response')) {
+      expect(s.runnable).toBe(false);
+      expect(s.missing.length).toBeGreaterThan(0);
+      for (const m of s.missing) expect(m).toMatch(/^needs .+ \(.+\)$/);
+    }
+
+    const text = await scenario(['list']);
+    expect(text.code).toBe(0);
+    for (const n of NAMES) expect(text.stdout).toContain(n);
+    expect(text.stdout).toMatch(/incident-response\s+runs here/);
+  });
+
+  it('an unknown scenario or flag is a usage error (exit 2) with the list', async () => {
+    for (const args of [['nope'], [], ['list', '--frobnicate']]) {
+      const r = await scenario(args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('usage: npm run scenario');
+      for (const n of NAMES) expect(r.stderr).toContain(n);
+    }
+    expect((await scenario(['nope'])).stderr).toContain("unknown scenario 'nope'");
+  });
+
+  it('a scenario that cannot run yet exits 1 naming every missing piece, never a fake success', async () => {
+    const { scenarios } = JSON.parse((await scenario(['list', '--json'])).stdout) as { scenarios: Listed[] };
+    for (const s of scenarios.filter((x) => !x.runnable)) {
+      const r = await scenario([s.name, '--json']);
+      expect(r.code).toBe(1);
+      const out = JSON.parse(r.stdout);
+      expect(out).toMatchObject({ scenario: s.name, ok: false, runnable: false, missing: s.missing });
+      for (const m of s.missing) expect(r.stderr).toContain(m);
+    }
+  }, 60_000);
+
+  it('incident-response runs end to end on the real binaries and stops its servers', async () => {
+    const r = await scenario(['incident-response', '--json']);
+    const report = JSON.parse(r.stdout);
+    expect(report.error, r.stderr).toBeNull();
+    expect(r.code).toBe(0);
+    expect(report).toMatchObject({ scenario: 'incident-response', ok: true });
+    dirs.push(report.artifacts);
+
+    // The timeline on stderr names the artifacts folder at the start; the JSON repeats every step.
+    expect(r.stderr.split('\n')[0]).toBe(`scenario incident-response: artifacts in ${report.artifacts}`);
+    const steps = report.steps as { n: number; step: string; tool: string; ok: boolean; detail: string }[];
+    expect(steps.every((s) => s.ok)).toBe(true);
+    expect(new Set(steps.map((s) => s.tool))).toEqual(new Set(['svault', 'kogral', 'vapora']));
+    const detail = (re: RegExp) => steps.find((s) => re.test(s.step))?.detail ?? '';
+    expect(detail(/dev server/)).toMatch(/^http:\/\/127\.0\.0\.1:\d+ \(pid \d+\)$/);
+    expect(detail(/encrypted with transit/)).toMatch(/^vault:v1:/);
+    expect(detail(/closest postmortems/)).toMatch(/postgresql-connection-refused/);
+    expect(detail(/the restart waits/)).toMatch(
+      /connection refused.*audit chain \d+ lines intact.*approval ap-\S+ pending/,
+    );
+    expect(detail(/cannot approve its own/)).toMatch(/cannot decide it/);
+    expect(detail(/oncall-lead approves/)).toMatch(/^run succeeded; restart by devops-\S+: postgresql active$/);
+    expect(detail(/approval decision/)).toMatch(/approved by .*oncall-lead/);
+    expect(detail(/audit chain verified/)).toMatch(/no secret in clear/);
+    for (const line of steps.map((s) => `${s.n}. ${s.tool}`)) expect(r.stderr).toContain(line);
+
+    // Artifacts: the audit log, the pipeline run, the postmortem as a kogral node, the timeline.
+    const a = report.artifacts as string;
+    for (const f of [
+      'svault-audit.log',
+      'pipeline-run.json',
+      'kogral-search.json',
+      'timeline.json',
+      'evidence.ciphertext',
+    ])
+      expect(existsSync(join(a, f)), f).toBe(true);
+    const run = JSON.parse(readFileSync(join(a, 'pipeline-run.json'), 'utf8'));
+    expect(run.run.status).toBe('succeeded');
+    expect(run.steps.map((s: { step: string; status: string }) => [s.step, s.status])).toEqual([
+      ['detect', 'done'],
+      ['audit', 'done'],
+      ['restart', 'done'],
+    ]);
+    const nodes = readdirSync(join(a, 'kogral', '.kogral', 'executions'));
+    const pm = nodes.find((n) => n.startsWith(`incident-${run.run.id}`));
+    expect(pm, nodes.join(', ')).toBeDefined();
+    const body = readFileSync(join(a, 'kogral', '.kogral', 'executions', pm!), 'utf8');
+    for (const h of ['## Root Cause', '## Resolution', '## Action Items', 'Timeline']) expect(body).toContain(h);
+    expect(
+      readFileSync(join(a, 'agent-calls.log'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' ')[0]),
+    ).toEqual(['monitor', 'security', 'devops']);
+
+    // Both servers it started are reported, stopped, and gone.
+    expect(report.servers.map((s: { name: string }) => s.name).sort()).toEqual(['svault', 'vapora']);
+    for (const s of report.servers as { pid: number; stopped: boolean }[]) {
+      expect(s.stopped).toBe(true);
+      expect(alive(s.pid), `pid ${s.pid}`).toBe(false);
+    }
+  }, 180_000);
+
+  it('Ctrl-C stops the servers it started, reports where it stopped, and exits 130', async () => {
+    const child = spawn(process.execPath, [SCRIPT, 'incident-response', '--json'], {
+      env: { PATH: process.env.PATH, HOME: home, TMPDIR: home, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    const code = await new Promise<number | null>((resolve) => {
+      child.on('close', (c) => resolve(c));
+      child.stderr.on('data', (d) => {
+        const before = stderr;
+        stderr += d;
+        // Interrupt once both servers are up (the vapora serve step is done).
+        if (!/serve on a free loopback port/.test(before) && /serve on a free loopback port/.test(stderr))
+          child.kill('SIGINT');
+      });
+    });
+    expect(code, stderr).toBe(130);
+    const report = JSON.parse(stdout);
+    dirs.push(report.artifacts);
+    expect(report).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^interrupted by SIGINT during step \d+$/),
+    });
+    expect(stderr).toContain('SIGINT: stopping the servers this scenario started');
+    expect(report.servers).toHaveLength(2);
+    for (const s of report.servers as { pid: number; stopped: boolean }[]) {
+      expect(s.stopped).toBe(true);
+      expect(alive(s.pid), `pid ${s.pid}`).toBe(false);
+    }
+  }, 120_000);
+});
