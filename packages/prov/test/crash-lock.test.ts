@@ -134,11 +134,9 @@ describe.skipIf(skipUnless('sshd'))('crash, resume and locking', () => {
     const db = join(ws.cwd, '.prov', 'state.db');
     const first = startApply(ws);
     await waitForRow(db, 'SELECT id FROM lock');
-    const t0 = Date.now();
     const second = await prov(ws, ['apply', '-y']);
     // It does not wait for the lock: it is refused while the first run is still going.
     expect(first.exitCode).toBeNull();
-    expect(Date.now() - t0).toBeLessThan(10_000);
     expect(second.code).toBe(6);
     expect(second.stderr).toMatch(new RegExp(`state is locked by \\S+@\\S+ pid ${first.pid} \\(apply run `));
     expect(await exited(first), first.out()).toBe(0);

@@ -144,12 +144,12 @@ describe('graph and orchestrator', () => {
     expect(r2.rolledBack).toEqual(['b', 'a']);
   });
 
-  it('runs a 1,000-task no-op DAG quickly', async () => {
+  it('runs a 1,000-task no-op DAG, each task after its dependency (speed belongs to the benchmarks)', async () => {
     const tasks = Array.from({ length: 1000 }, (_, i) => task(`t${i}`, i > 0 ? [`t${Math.floor(i / 2)}`] : []));
-    const t0 = performance.now();
     const r = await runDag(tasks, { parallelism: 10 });
     expect(r.done).toHaveLength(1000);
-    expect(performance.now() - t0).toBeLessThan(1000);
+    const at = new Map(r.done.map((id, i) => [id, i]));
+    for (let i = 1; i < 1000; i++) expect(at.get(`t${i}`)!).toBeGreaterThan(at.get(`t${Math.floor(i / 2)}`)!);
   });
 });
 
