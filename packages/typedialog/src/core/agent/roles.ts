@@ -1,16 +1,2 @@
-/** Vapora's roles (its budgets are per role). */
-export const AGENT_ROLES = [
-  'architect',
-  'developer',
-  'code-reviewer',
-  'tester',
-  'documenter',
-  'marketer',
-  'presenter',
-  'devops',
-  'monitor',
-  'security',
-  'project-manager',
-  'decision-maker',
-] as const;
-export type AgentRole = (typeof AGENT_ROLES)[number];
+/** Vapora's roles (its budgets are per role), from its small public entry (not the whole LLM layer). */
+export { ROLES as AGENT_ROLES, type Role as AgentRole } from '@stratumiops/vapora/roles';
