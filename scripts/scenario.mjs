@@ -55,6 +55,10 @@ const SCENARIOS = {
     title:
       'Incident response: Monitor finds PostgreSQL down → kogral finds past postmortems → DevOps restart waits for approval → Security verifies the svault audit chain → kogral postmortem',
     run: incidentResponse,
+    twins: {
+      'rejected-approval':
+        'oncall-lead rejects the restart: the run stops, the devops agent never runs, the postmortem stays open',
+    },
     needs: [
       cmd('svault', 'server'),
       cmd('svault', 'transit', 'encrypt'),
@@ -71,7 +75,7 @@ const SCENARIOS = {
       'kogral search through MCP (`kogral serve`) from inside the pipeline (the scenario calls `kogral search --json`)',
       'the DevOps runbook through `prov exec` on an sshd host: status, logs, restart (the devops agent answers a scripted restart)',
       'svault dynamic PostgreSQL credentials rotated (new lease, old revoked, old password refused, new accepted) (a KV secret stands in)',
-      'a failure twin (a rejected approval or a broken audit chain shown blocking the run)',
+      'failure twins beyond the rejected approval: a failing health check, a broken audit chain, a revoked credential',
     ],
   },
   'pqc-migration': {
@@ -166,6 +170,7 @@ async function readiness(name) {
     needs: s.needs.map((p) => p.label),
     runnable: missing.length === 0,
     missing,
+    twins: s.twins ?? {},
     not_yet: s.notYet ?? [],
   };
 }
@@ -330,7 +335,7 @@ function expect(cond, why) {
 // ---------------------------------------------------------------------------------------------
 // Incident response (SPEC X2), with what works today.
 
-async function incidentResponse(run) {
+async function incidentResponse(run, twin) {
   const src = join(EXAMPLES, 'incident-response');
   const a = run.dir;
   const audit = join(a, 'svault-audit.log');
@@ -512,28 +517,49 @@ async function incidentResponse(run) {
     return r.error.message;
   });
 
-  await run.step('vapora', 'oncall-lead approves; the restart runs; the run succeeds', async () => {
-    await vap(['approve', approval.id, '--reason', 'incident: restart postgresql'], { token: lead });
-    const st = await until('the run to finish', async () => {
+  const ended = () =>
+    until('the run to finish', async () => {
       const r = await vap(['pipeline', 'status', runId]);
       return ['succeeded', 'failed', 'rolled_back', 'rollback_failed', 'cancelled'].includes(r.run.status) ? r : null;
     });
-    writeFileSync(join(a, 'pipeline-run.json'), JSON.stringify(st, null, 2));
-    expect(st.run.status === 'succeeded', `run ${runId} ended ${st.run.status}: ${st.run.error}`);
-    const restart = st.steps.find((s) => s.step === 'restart');
-    expect(restart.output?.status === 'active', `restart output ${JSON.stringify(restart.output)}`);
-    return `run ${st.run.status}; restart by ${restart.agent}: ${restart.output.service} ${restart.output.status}`;
-  });
+  const rejected = twin === 'rejected-approval';
+  if (rejected)
+    await run.step(
+      'vapora',
+      'oncall-lead rejects the restart; the run stops; the devops agent never runs',
+      async () => {
+        await vap(['reject', approval.id, '--reason', 'no rollback plan'], { token: lead });
+        const st = await ended();
+        writeFileSync(join(a, 'pipeline-run.json'), JSON.stringify(st, null, 2));
+        expect(st.run.status !== 'succeeded', `run ${runId} succeeded although its restart was rejected`);
+        expect(/rejected by .*no rollback plan/.test(st.run.error ?? ''), `run error: ${st.run.error}`);
+        const restart = st.steps.find((s) => s.step === 'restart' && s.phase === 'forward');
+        expect(restart.status !== 'done', `restart step is ${restart.status}`);
+        expect(!readFileSync(calls, 'utf8').includes('devops restart'), 'the devops agent ran a rejected restart');
+        return `run ${st.run.status}: ${st.run.error}`;
+      },
+    );
+  else
+    await run.step('vapora', 'oncall-lead approves; the restart runs; the run succeeds', async () => {
+      await vap(['approve', approval.id, '--reason', 'incident: restart postgresql'], { token: lead });
+      const st = await ended();
+      writeFileSync(join(a, 'pipeline-run.json'), JSON.stringify(st, null, 2));
+      expect(st.run.status === 'succeeded', `run ${runId} ended ${st.run.status}: ${st.run.error}`);
+      const restart = st.steps.find((s) => s.step === 'restart');
+      expect(restart.output?.status === 'active', `restart output ${JSON.stringify(restart.output)}`);
+      return `run ${st.run.status}; restart by ${restart.agent}: ${restart.output.service} ${restart.output.status}`;
+    });
 
+  const decision = rejected ? 'rejected' : 'approved';
   await run.step('vapora', 'approval decision and costs shown', async () => {
     const ap = await vap(['approvals', '--all']);
     const costs = await vap(['costs']);
     const st = await vap(['pipeline', 'status', runId]);
     writeFileSync(join(a, 'vapora-approvals-costs.json'), JSON.stringify({ approvals: ap, costs }, null, 2));
     const mine = ap.approvals.find((x) => x.id === approval.id);
-    expect(mine?.status === 'approved', `approval ${approval.id} is ${mine?.status ?? 'missing'}`);
+    expect(mine?.status === decision, `approval ${approval.id} is ${mine?.status ?? 'missing'}, not ${decision}`);
     expect(/oncall-lead/.test(mine.decidedBy ?? ''), `approval decided by ${mine.decidedBy}, not oncall-lead`);
-    return `${mine.id} approved by ${mine.decidedBy} ("${mine.reason}"); run cost ${st.cost_cents} cents, ${costs.costs.length} priced calls (exec agents are free)`;
+    return `${mine.id} ${decision} by ${mine.decidedBy} ("${mine.reason}"); run cost ${st.cost_cents} cents, ${costs.costs.length} priced calls (exec agents are free)`;
   });
 
   await run.step('svault', 'audit chain verified after the incident', async () => {
@@ -554,16 +580,21 @@ async function incidentResponse(run) {
     postmortem = await kog([
       'add',
       'execution',
-      `Incident ${runId}: PostgreSQL down, restarted after approval`,
+      rejected
+        ? `Incident ${runId}: PostgreSQL down, restart rejected`
+        : `Incident ${runId}: PostgreSQL down, restarted after approval`,
       '--context',
       `Timeline (vapora run ${runId}): ${timeline}. Evidence (svault transit): ${ciphertext}`,
       '--root-cause',
       'postgresql refused connections on 127.0.0.1:5432 (scripted finding)',
       '--resolution',
-      `restarted postgresql after approval ${approval.id} by oncall-lead`,
+      rejected
+        ? `not resolved: the restart was rejected (${approval.id}, "no rollback plan"); postgresql still down`
+        : `restarted postgresql after approval ${approval.id} by oncall-lead`,
       '--action-items',
       'replace the scripted health check with a real one,run the restart through prov exec',
       ...previous.flatMap((h) => ['--related', h.id]),
+      ...(rejected ? ['--status', 'open'] : []),
       '--tags',
       'incident,postgresql,scenario',
     ]);
@@ -585,7 +616,7 @@ async function incidentResponse(run) {
 // The command line.
 
 function usage() {
-  return 'usage: npm run scenario -- list [--json] | npm run scenario -- <name> [--json] [--out DIR]';
+  return 'usage: npm run scenario -- list [--json] | npm run scenario -- <name> [--twin NAME] [--json] [--out DIR]';
 }
 
 async function list(json, stream = process.stdout) {
@@ -599,6 +630,7 @@ async function list(json, stream = process.stdout) {
     stream.write(`  ${s.title}\n`);
     stream.write(`  needs: ${s.needs.join(', ')}\n`);
     for (const m of s.missing) stream.write(`  missing: ${m}\n`);
+    for (const [t, what] of Object.entries(s.twins)) stream.write(`  failure twin --twin ${t}: ${what}\n`);
     for (const m of s.not_yet) stream.write(`  not covered yet: ${m}\n`);
   }
   return all;
@@ -607,12 +639,22 @@ async function list(json, stream = process.stdout) {
 async function main() {
   const argv = process.argv.slice(2);
   const json = argv.includes('--json');
-  const outAt = argv.indexOf('--out');
-  const out = outAt >= 0 ? argv[outAt + 1] : undefined;
-  const rest = argv.filter((x, i) => x !== '--json' && (outAt < 0 || (i !== outAt && i !== outAt + 1)));
+  const valued = {};
+  const skip = new Set();
+  for (const f of ['--out', '--twin']) {
+    const at = argv.indexOf(f);
+    if (at < 0) continue;
+    valued[f] = argv[at + 1];
+    skip.add(at).add(at + 1);
+  }
+  const out = valued['--out'];
+  const twin = valued['--twin'];
+  const rest = argv.filter((x, i) => x !== '--json' && !skip.has(i));
   const bad = rest.find((x) => x.startsWith('-'));
-  if (rest.length !== 1 || bad || (outAt >= 0 && !out)) {
-    process.stderr.write(`${bad ? `unknown flag '${bad}'\n` : ''}${usage()}\n\n`);
+  const missingValue = Object.entries(valued).find(([, v]) => !v || v.startsWith('-'));
+  if (rest.length !== 1 || bad || missingValue) {
+    const why = bad ? `unknown flag '${bad}'\n` : missingValue ? `${missingValue[0]} needs a value\n` : '';
+    process.stderr.write(`${why}${usage()}\n\n`);
     await list(false, process.stderr);
     return 2;
   }
@@ -624,6 +666,14 @@ async function main() {
   if (!(name in SCENARIOS)) {
     process.stderr.write(`unknown scenario '${name}'\n${usage()}\n\n`);
     await list(false, process.stderr);
+    return 2;
+  }
+  const twins = SCENARIOS[name].twins ?? {};
+  if (twin !== undefined && !(twin in twins)) {
+    const known = Object.keys(twins);
+    process.stderr.write(
+      `${name} has no failure twin '${twin}'${known.length ? ` (it has: ${known.join(', ')})` : ' (it has none yet)'}\n${usage()}\n`,
+    );
     return 2;
   }
   const ready = await readiness(name);
@@ -640,12 +690,13 @@ async function main() {
   const dir = out ? resolve(out) : mkdtempSync(join(tmpdir(), `stratumiops-${name}-`));
   mkdirSync(dir, { recursive: true });
   const run = makeRun(dir, json);
-  run.say(`scenario ${name}: artifacts in ${dir}`);
+  run.say(`scenario ${name}${twin ? ` (twin ${twin}: ${twins[twin]})` : ''}: artifacts in ${dir}`);
   for (const m of ready.not_yet) run.say(`  (not covered yet: ${m})`);
 
   const finish = (failure) => {
     const report = {
       scenario: name,
+      twin: twin ?? null,
       ok: failure === null,
       artifacts: dir,
       steps: run.steps.map(({ n, step, tool, ok, detail, elapsed_ms }) => ({ n, step, tool, ok, detail, elapsed_ms })),
@@ -673,7 +724,7 @@ async function main() {
 
   let failure = null;
   try {
-    await SCENARIOS[name].run(run);
+    await SCENARIOS[name].run(run, twin);
   } catch (e) {
     failure = e instanceof Broken ? e.message : `step ${run.current()?.n ?? '?'} crashed: ${e?.stack ?? e}`;
   }

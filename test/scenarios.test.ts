@@ -87,6 +87,10 @@ describe('npm run scenario', () => {
       for (const n of NAMES) expect(r.stderr).toContain(n);
     }
     expect((await scenario(['nope'])).stderr).toContain("unknown scenario 'nope'");
+    const twin = await scenario(['incident-response', '--twin', 'nope']);
+    expect(twin.code).toBe(2);
+    expect(twin.stderr).toContain("incident-response has no failure twin 'nope' (it has: rejected-approval)");
+    expect((await scenario(['incident-response', '--twin'])).code).toBe(2);
   });
 
   it('a scenario that cannot run yet exits 1 naming every missing piece, never a fake success', async () => {
@@ -197,4 +201,28 @@ describe('npm run scenario', () => {
       expect(alive(s.pid), `pid ${s.pid}`).toBe(false);
     }
   }, 120_000);
+
+  it('the rejected-approval twin: the run stops, the restart never runs, the postmortem stays open', async () => {
+    const r = await scenario(['incident-response', '--twin', 'rejected-approval', '--json']);
+    const report = JSON.parse(r.stdout);
+    dirs.push(report.artifacts);
+    expect(report.error, r.stderr).toBeNull();
+    expect(r.code).toBe(0);
+    expect(report).toMatchObject({ ok: true, twin: 'rejected-approval' });
+    const steps = report.steps as { step: string; ok: boolean; detail: string }[];
+    expect(steps.find((s) => /rejects the restart/.test(s.step))?.detail).toMatch(
+      /^run (rolled_back|failed): step 'restart' rejected by oncall-lead.*no rollback plan$/,
+    );
+    expect(steps.find((s) => /approval decision/.test(s.step))?.detail).toMatch(/rejected by .*oncall-lead/);
+    expect(steps.some((s) => /oncall-lead approves/.test(s.step))).toBe(false);
+    const a = report.artifacts as string;
+    expect(readFileSync(join(a, 'agent-calls.log'), 'utf8')).not.toContain('devops');
+    const run = JSON.parse(readFileSync(join(a, 'pipeline-run.json'), 'utf8'));
+    const dir = join(a, 'kogral', '.kogral', 'executions');
+    const pm = readdirSync(dir).find((n) => n.startsWith(`incident-${run.run.id}`));
+    const body = readFileSync(join(dir, pm!), 'utf8');
+    expect(body).toMatch(/^status: open$/m);
+    expect(body).toContain('the restart was rejected');
+    for (const s of report.servers as { pid: number }[]) expect(alive(s.pid), `pid ${s.pid}`).toBe(false);
+  }, 180_000);
 });
