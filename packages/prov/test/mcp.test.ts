@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -191,7 +191,8 @@ describe('prov mcp serve (stdio) with the official SDK client', { timeout: 120_0
     const outside = join(cwd, '..', `outside-${process.pid}.ncl`);
     writeFileSync(outside, VALID);
     const client = await connect(cwd, env);
-    for (const path of [outside, `../outside-${process.pid}.ncl`, '/etc/passwd', 'sub/../../x.ncl']) {
+    symlinkSync(outside, join(cwd, 'link.ncl')); // a link inside that points outside
+    for (const path of [outside, `../outside-${process.pid}.ncl`, '/etc/passwd', 'sub/../../x.ncl', 'link.ncl']) {
       const r = await client.callTool({ name: 'validate_config', arguments: { path } });
       expect([r.isError, text(r)]).toEqual([true, expect.stringMatching(/is outside the workspace/)]);
     }
@@ -247,6 +248,14 @@ describe('generate_config against a local server speaking the OpenAI wire format
     expect(text(r)).toBe(VALID);
     expect(JSON.stringify(r)).not.toContain('disk_gb = 10'); // the rejected draft never reaches the caller
     expect(r.structuredContent).toMatchObject({ config: VALID, rounds: 2 });
+    // Both calls counted and priced with vapora's table (gpt-4o-mini: USD 0.15 / 0.60 per 1M tokens).
+    expect((r.structuredContent as { usage: unknown }).usage).toEqual({
+      calls: 2,
+      model: 'gpt-4o-mini-2024-07-18',
+      input_tokens: 840,
+      output_tokens: 180,
+      cost_microcents: 840 * 15 + 180 * 60,
+    });
     expect(fake.requests).toHaveLength(2);
     const [first, second] = fake.requests;
     expect(first!.headers.authorization).toBe('Bearer sk-test-not-a-real-key');

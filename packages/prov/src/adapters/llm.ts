@@ -1,6 +1,13 @@
 /** The model behind generate_config: vapora's provider layer, configured by prov's [llm] settings. */
 import { StratumError, usageError } from '@stratumiops/shared/errors';
-import { apiKeyProblem, createProvider, isLlmError, KEY_ENV, type ProviderKind } from '@stratumiops/vapora/llm';
+import {
+  apiKeyProblem,
+  createProvider,
+  isLlmError,
+  KEY_ENV,
+  PriceTable,
+  type ProviderKind,
+} from '@stratumiops/vapora/llm';
 import type { Drafter } from '../core/assist.js';
 
 export interface LlmSettings {
@@ -31,11 +38,20 @@ export function drafterFor(s: LlmSettings, env: NodeJS.ProcessEnv = process.env)
   const problem = apiKeyProblem(kind, { apiKey, baseUrl });
   if (problem) throw usageError(problem, { hint: keyEnv ? `export ${keyEnv}=<key>` : undefined });
   const provider = createProvider(kind, { apiKey, baseUrl, timeoutMs: s.timeout_ms });
+  const prices = PriceTable.withOverrides();
   return {
     async chat(messages, system) {
       try {
         const r = await provider.chat({ model: s.model, maxTokens: s.max_tokens, system, messages, temperature: 0 });
-        return r.text;
+        // Priced as the served model, else as the one asked for (a dated snapshot of it); unknown: null, never 0.
+        const price = prices.get(kind, r.model) ?? prices.get(kind, s.model);
+        return {
+          text: r.text,
+          model: r.model || s.model,
+          inputTokens: r.usage.inputTokens + r.usage.cacheReadTokens + r.usage.cacheWriteTokens,
+          outputTokens: r.usage.outputTokens,
+          costMicroCents: price ? PriceTable.cost(price, r.usage) : null,
+        };
       } catch (e) {
         if (!isLlmError(e)) throw e;
         const code = e.kind === 'auth' ? 'denied' : e.kind === 'invalid_request' ? 'usage' : 'unavailable';

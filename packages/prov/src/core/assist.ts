@@ -126,7 +126,7 @@ async function checkFile(deps: ValidationDeps, file: string, shown: string, rena
 
 /** prov validate's checks on a config text: evaluated as a file of the workspace (relative imports work). */
 export async function validateText(deps: ValidationDeps, text: string): Promise<ValidationReport & { json?: string }> {
-  const name = `.prov-check-${process.pid}-${randomBytes(6).toString('hex')}.ncl`;
+  const name = `.prov-check-${process.pid}-${randomBytes(6).toString('hex')}.ncl-check`;
   const file = join(deps.workspace, name);
   writeFileSync(file, text, { mode: 0o600 });
   try {
@@ -288,9 +288,29 @@ export function answer(records: ResourceRecord[], filter: InfraFilter, serial: n
 // ---------------------------------------------------------------------------------------------------------------
 // generate_config
 
+/** One answer of the model, with what it cost. */
+export interface Draft {
+  text: string;
+  /** The model that served (as the provider reported it). */
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+  /** Micro-cents (USD 1 = 100,000,000), from vapora's price table; null when the model has no price. */
+  costMicroCents: number | null;
+}
+
 /** The model's side: one chat turn (vapora's provider layer in production, anything in between in tests). */
 export interface Drafter {
-  chat(messages: { role: 'user' | 'assistant'; content: string }[], system: string): Promise<string>;
+  chat(messages: { role: 'user' | 'assistant'; content: string }[], system: string): Promise<Draft>;
+}
+
+export interface GenerationUsage {
+  calls: number;
+  model: string | null;
+  input_tokens: number;
+  output_tokens: number;
+  /** Micro-cents over every call; null when any call had no price. */
+  cost_microcents: number | null;
 }
 
 export interface GenerateRequest {
@@ -307,6 +327,7 @@ export interface GenerateResult {
   /** The problems of each rejected draft, in order (the drafts themselves never leave). */
   repaired: string[][];
   warnings: string[];
+  usage: GenerationUsage;
 }
 
 export const SYSTEM_PROMPT = `You write infrastructure configurations for prov, in the Nickel language, checked against prov's schemas.
@@ -349,10 +370,20 @@ export async function generateConfig(
   const messages: { role: 'user' | 'assistant'; content: string }[] = [{ role: 'user', content: ask }];
   const repaired: string[][] = [];
   let last: ConfigProblem[] = [];
+  const usage: GenerationUsage = { calls: 0, model: null, input_tokens: 0, output_tokens: 0, cost_microcents: 0 };
   for (let round = 1; round <= rounds; round++) {
-    const draft = extractNickel(await drafter.chat(messages, SYSTEM_PROMPT));
+    const answer = await drafter.chat(messages, SYSTEM_PROMPT);
+    usage.calls++;
+    usage.model = answer.model;
+    usage.input_tokens += answer.inputTokens;
+    usage.output_tokens += answer.outputTokens;
+    usage.cost_microcents =
+      usage.cost_microcents === null || answer.costMicroCents === null
+        ? null
+        : usage.cost_microcents + answer.costMicroCents;
+    const draft = extractNickel(answer.text);
     const report = await validate(draft);
-    if (report.ok) return { config: draft, rounds: round, repaired, warnings: report.warnings };
+    if (report.ok) return { config: draft, rounds: round, repaired, warnings: report.warnings, usage };
     last = report.errors.length ? report.errors : [{ message: 'the config did not evaluate' }];
     repaired.push(last.map(problemLine));
     messages.push(
@@ -367,7 +398,7 @@ export async function generateConfig(
     `no valid config after ${rounds} attempt${rounds === 1 ? '' : 's'}; the last problems: ${last.map(problemLine).join('; ')}`,
     {
       hint: 'describe the infrastructure more precisely, allow more rounds (llm.max_rounds), or use another model',
-      details: { rounds, problems: last },
+      details: { rounds, problems: last, usage },
     },
   );
 }
