@@ -220,6 +220,45 @@ describe('pipelines', () => {
     });
   });
 
+  it('role approvals in a run: its starter cannot approve a step; a passed gate is not asked again', async () => {
+    const p = project();
+    writeFileSync(
+      join(p.pipelines, 'ops.toml'),
+      '[[steps]]\nid = "restart"\nrole = "devops"\ntype = "design"\npayload = { service = "db" }\n' +
+        '[[steps]]\nid = "announce"\nrole = "devops"\ntype = "design"\napproval = true\npayload = { service = "all" }\n',
+    );
+    const s = await serve({
+      config: config({ storage: { path: join(p.dir, 'vapora.db') }, pipelines_dir: p.pipelines }), // devops gated
+      host: '127.0.0.1',
+      port: 0,
+      coordinatorMs: { dispatch: 50, sweep: 60_000 },
+    });
+    cleanups.push(() => s.close());
+    const svc = s.runtime.service;
+    await svc.addAgent({
+      role: 'devops',
+      id: 'dev-1',
+      provider: 'exec',
+      command: `sh ${join(p.dir, 'agent.sh')} devops`,
+    });
+    const alice = (await svc.authenticate((await svc.createToken({ name: 'alice', role: 'operator' })).token))!;
+    const bob = (await svc.authenticate((await svc.createToken({ name: 'bob', role: 'operator' })).token))!;
+    const run = await svc.startPipeline('ops', {}, alice);
+    // The devops step waits for its role's approval, asked for by alice: she may not decide it.
+    const [role] = await waitFor(async () => {
+      const a = await svc.listApprovals();
+      return a.length ? a : undefined;
+    });
+    expect(role).toMatchObject({ kind: 'run', role: 'devops', requestedBy: alice.tokenId });
+    await expect(svc.approve(role!.id, {}, alice)).rejects.toMatchObject({ code: 'denied' });
+    await svc.approve(role!.id, {}, bob);
+    // The gated step: one approval (its gate), not a second one for its role.
+    const gate = await waitFor(async () => (await svc.listApprovals()).find((a) => a.kind === 'step'));
+    await svc.approve(gate.id, {}, bob);
+    expect((await finished(s, run.run.id)).run.status).toBe('succeeded');
+    expect((await svc.listApprovals({ all: true })).map((a) => a.kind)).toEqual(['run', 'step']);
+  });
+
   it('kill -9 of vapora serve mid-pipeline: after a restart the run resumes and completes once', async () => {
     const p = project();
     const { cwd, env } = sandbox();

@@ -229,7 +229,7 @@ export class PipelineRunner {
     if (run.status === 'running') {
       for (const st of states.filter((s) => s.phase === 'forward' && s.status === 'running')) {
         const step = def.steps.find((s) => s.id === st.stepId) as StepDef;
-        const problem = await this.follow(step, st, step);
+        const problem = await this.follow(run, step, st, step);
         if (problem) {
           await this.stop(run, problem);
           break;
@@ -269,8 +269,17 @@ export class PipelineRunner {
     await this.rollBack(run, def);
   }
 
+  /**
+   * A step's task is asked for by whoever started the run (so they cannot approve it themselves), and a step
+   * whose own gate a person passed is not gated again by its role.
+   */
+  private assignOptions(run: PipelineRun, step: StepDef, st: StepState) {
+    return { requestedBy: run.createdBy, gatePassed: st.phase === 'forward' && step.approval };
+  }
+
   /** Checks a running step's task; returns why the run must stop, if it must. */
   private async follow(
+    run: PipelineRun,
     step: StepDef,
     st: StepState,
     spec: StepDef | NonNullable<StepDef['rollback']>,
@@ -279,7 +288,7 @@ export class PipelineRunner {
     if (!task) return `step '${st.stepId}': its task is gone`;
     if (task.status === 'todo') {
       // Nobody could take it yet (no agent of the role): try again.
-      await this.svc.assign(task.id).catch(() => {});
+      await this.svc.assign(task.id, this.assignOptions(run, step, st)).catch(() => {});
       return undefined;
     }
     if (task.status === 'done' || task.status === 'review') {
@@ -301,7 +310,7 @@ export class PipelineRunner {
       const retries = st.phase === 'forward' ? step.retries : 0;
       if (st.attempts <= retries && !/^rejected by|approval timed out/.test(task.error ?? '')) {
         await this.store.putStep({ ...st, attempts: st.attempts + 1, error: task.error });
-        await this.svc.assign(task.id).catch(() => {});
+        await this.svc.assign(task.id, this.assignOptions(run, step, st)).catch(() => {});
         return undefined;
       }
       await this.store.putStep({ ...st, status: 'failed', error: task.error, finishedAt: this.svc.now() });
@@ -332,7 +341,7 @@ export class PipelineRunner {
     await this.store.updateTask(task.id, { runId: run.id, stepId: step.id });
     await this.store.putStep({ ...st, status: 'running', taskId: task.id, attempts: 1, startedAt: this.svc.now() });
     try {
-      await this.svc.assign(task.id);
+      await this.svc.assign(task.id, this.assignOptions(run, step, st));
     } catch (e) {
       // No agent yet: the task waits in todo and the next tick assigns it. Anything else is the step's failure.
       if (!(e instanceof StratumError) || e.code !== 'unavailable') throw e;
@@ -355,7 +364,7 @@ export class PipelineRunner {
         await this.launch(run, step, step.rollback, st, states);
         return;
       }
-      const problem = await this.follow(step, st, step.rollback);
+      const problem = await this.follow(run, step, st, step.rollback);
       const now = (await this.store.listSteps(run.id)).find((s) => s.phase === 'rollback' && s.stepId === step.id);
       if (problem) {
         await this.store.updateRun(

@@ -509,6 +509,10 @@ export class VaporaService {
       dryRun?: boolean | undefined;
       /** A person approved this run (internal: the approval desk calls back with it). */
       approved?: boolean | undefined;
+      /** A person already approved this work (a pipeline gate): the role's approval is not asked again. */
+      gatePassed?: boolean | undefined;
+      /** Who asked for it when not the caller (a pipeline's starter): they may not approve it. */
+      requestedBy?: string | null | undefined;
     } = {},
     caller?: Caller,
   ): Promise<AssignOutcome> {
@@ -543,7 +547,7 @@ export class VaporaService {
     }
     if (o.dryRun) return { task, chosen, candidates: ranking.candidates, dryRun: true, dispatched: false };
     const agentRole = role ?? (await this.getAgent(chosen.agentId)).role;
-    if (!o.approved && this.approvals.needsApproval(agentRole)) {
+    if (!o.approved && !o.gatePassed && this.approvals.needsApproval(agentRole)) {
       // The work of this role runs only once a person says so: the task waits in its own column.
       const parked = await this.store.updateTask(
         taskId,
@@ -559,7 +563,7 @@ export class VaporaService {
         runId: task.runId ?? null,
         stepId: task.stepId ?? null,
         details: { agent: chosen.agentId, score: chosen.score, priority: task.priority },
-        requestedBy: caller?.tokenId ?? null,
+        requestedBy: caller?.tokenId ?? o.requestedBy ?? null,
       });
       return { task: parked, chosen, candidates: ranking.candidates, dryRun: false, dispatched: false, approval };
     }
