@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { binPath, runBin, sandbox } from '../../../test/run-bin.js';
 import { openStateStore } from '../src/adapters/state/index.js';
 import type { ResourceRecord } from '../src/core/types.js';
-import { type FakeOpenAi, fakeOpenAi } from './support/fake-openai.js';
+import { type FakeOpenAi, fakeOpenAi, type Reply } from './support/fake-openai.js';
 
 const run = promisify(execFile);
 const text = (r: unknown) => ((r as CallToolResult).content[0] as { text: string }).text;
@@ -109,7 +109,7 @@ async function connect(cwd: string, env: NodeJS.ProcessEnv): Promise<Client> {
   return client;
 }
 
-async function llm(script: (n: number) => string): Promise<FakeOpenAi> {
+async function llm(script: (n: number) => Reply): Promise<FakeOpenAi> {
   const s = await fakeOpenAi(script);
   servers.push(s);
   return s;
@@ -134,6 +134,10 @@ describe('prov mcp serve (stdio) with the official SDK client', { timeout: 120_0
       expect(help.stdout).toContain(planned);
     }
     expect(help.stdout).toMatch(/Not served yet/);
+    const topic = await runBin('prov', ['mcp', '--help'], { cwd, env });
+    expect(topic.stdout).toMatch(
+      /estimate_cost, check_compliance, plan_migration and execute_workflow are not served yet/,
+    );
   });
 
   it('validate_config reports every error with its line and the nearest name, for a text or a workspace file', async () => {
@@ -280,6 +284,26 @@ describe('generate_config against a local server speaking the OpenAI wire format
     const two = await client.callTool({ name: 'generate_config', arguments: { description: 'x', max_rounds: 1 } });
     expect(text(two)).toMatch(/^no valid config after 1 attempt;/);
     expect(fake.requests).toHaveLength(4);
+  });
+
+  it("the provider's errors come back as isError with what to do, and nothing is returned", async () => {
+    const { cwd, env } = await workspace();
+    const fake = await llm(() => ({
+      status: 401,
+      body: {
+        error: {
+          message: 'Incorrect API key provided',
+          type: 'invalid_request_error',
+          param: null,
+          code: 'invalid_api_key',
+        },
+      },
+    }));
+    const client = await connect(cwd, llmEnv(env, fake));
+    const r = await client.callTool({ name: 'generate_config', arguments: { description: 'an app server' } });
+    expect(r.isError).toBe(true);
+    expect(text(r)).toMatch(/^openai \(gpt-4o-mini\): .*\(check OPENAI_API_KEY\)$/);
+    expect(fake.requests).toHaveLength(1);
   });
 
   it('without a configured model: a clear error and no request', async () => {

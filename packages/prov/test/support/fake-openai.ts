@@ -32,7 +32,10 @@ export const completion = (text: string) => ({
   },
 });
 
-export async function fakeOpenAi(script: (n: number, req: Recorded) => string): Promise<FakeOpenAi> {
+/** A text answered as a completion, or a raw status and body (an API error). */
+export type Reply = string | { status: number; body: unknown };
+
+export async function fakeOpenAi(script: (n: number, req: Recorded) => Reply): Promise<FakeOpenAi> {
   const requests: Recorded[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -49,8 +52,9 @@ export async function fakeOpenAi(script: (n: number, req: Recorded) => string): 
         res.end(JSON.stringify({ error: { message: `no route ${rec.path}`, type: 'invalid_request_error' } }));
         return;
       }
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(completion(script(requests.length - 1, rec))));
+      const reply = script(requests.length - 1, rec);
+      res.writeHead(typeof reply === 'string' ? 200 : reply.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(typeof reply === 'string' ? completion(reply) : reply.body));
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
