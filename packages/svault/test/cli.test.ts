@@ -48,6 +48,8 @@ describe('svault CLI against a server (SVAULT_ADDR)', { timeout: 90_000 }, () =>
     expect(JSON.parse(v1.stdout).data.data).toEqual({ user: 'admin', password: 's3cr3t' });
     const field = await sv(['kv', 'get', 'secret/myapp', '--field', 'password']);
     expect(field.stdout.trim()).toBe('n3w');
+    const fieldJson = await sv(['kv', 'get', 'secret/myapp', '--field', 'password', '--json']);
+    expect([fieldJson.code, JSON.parse(fieldJson.stdout)]).toEqual([0, 'n3w']); // one JSON string, as vault -format=json
     const cas = await sv(['kv', 'put', 'secret/myapp', 'password=x', '--cas', '1']);
     expect(cas.code).toBe(6);
     expect(cas.stderr).toMatch(/check-and-set parameter did not match the current version/);

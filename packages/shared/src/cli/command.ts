@@ -91,6 +91,11 @@ export abstract class StratumCommand<T extends typeof Command = typeof Command> 
   }
 
   /** Everything goes to the single handler in entry.ts (one line, exit code by kind). */
+  /** A bare string result is one JSON string on stdout (oclif would parse it as JSON text and fail). */
+  protected override toSuccessJson(result: unknown): unknown {
+    return typeof result === 'string' ? JSON.stringify(result) : result;
+  }
+
   override async catch(err: Error & { exitCode?: number }): Promise<never> {
     throw err;
   }
