@@ -200,6 +200,11 @@ describe('prov mcp serve (stdio) with the official SDK client', { timeout: 120_0
       const r = await client.callTool({ name: 'validate_config', arguments: { path } });
       expect([r.isError, text(r)]).toEqual([true, expect.stringMatching(/is outside the workspace/)]);
     }
+    const missing = await client.callTool({ name: 'validate_config', arguments: { path: 'missing.ncl' } });
+    expect([missing.isError, text(missing)]).toEqual([true, expect.stringMatching(/^missing\.ncl: no such file/)]);
+    mkdirSync(join(cwd, 'dir.ncl'));
+    const dir = await client.callTool({ name: 'validate_config', arguments: { path: 'dir.ncl' } });
+    expect([dir.isError, text(dir)]).toEqual([true, expect.stringMatching(/^dir\.ncl: no such file/)]);
     const both = await client.callTool({ name: 'validate_config', arguments: { config: VALID, path: 'x.ncl' } });
     expect([both.isError, text(both)]).toEqual([true, expect.stringMatching(/either config .* or path/)]);
     const unknown = await client.callTool({ name: 'query_infrastructure', arguments: { provider: 'gcp' } });

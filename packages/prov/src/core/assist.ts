@@ -5,10 +5,10 @@
  * (bounded), so the only config that ever leaves is one that passed every check.
  */
 import { randomBytes } from 'node:crypto';
-import { realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { type NickelEngine, nickelErrorJson } from '@stratumiops/nickel';
-import { StratumError, usageError, validationError } from '@stratumiops/shared/errors';
+import { notFoundError, StratumError, usageError, validationError } from '@stratumiops/shared/errors';
 import type { CheckContext } from './check.js';
 import { checkConfig, formatConfigErrors, nickelFailure } from './nickel.js';
 import type { ResourceRecord } from './types.js';
@@ -140,6 +140,11 @@ export async function validateText(deps: ValidationDeps, text: string): Promise<
 /** prov validate's checks on a file of the workspace; a path outside it is refused. */
 export async function validatePath(deps: ValidationDeps, path: string): Promise<ValidationReport> {
   const file = workspacePath(deps.workspace, path);
+  if (!existsSync(file) || !statSync(file).isFile()) {
+    throw notFoundError(`${path}: no such file in the workspace`, {
+      hint: 'give the path of a .ncl file relative to the workspace, or the config text',
+    });
+  }
   return (await checkFile(deps, file, path)).report;
 }
 
