@@ -14,6 +14,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { conflictError } from '@stratumiops/shared/errors';
+import { processAlive } from '@stratumiops/shared/fs';
 
 /**
  * Writes a file so that a reader (or a crash) sees the old content or the new one, never a
@@ -93,18 +94,7 @@ const mb = (n: number) => (n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} M
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true;
-  }
-}
+export const pidAlive = processAlive;
 
 function readLock(path: string): { pid: number; raw: string } | undefined {
   try {
