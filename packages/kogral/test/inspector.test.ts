@@ -1,48 +1,16 @@
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { binPath, runBin, sandbox } from '../../../test/run-bin.js';
-
-const run = promisify(execFile);
-const inspector = join(
-  import.meta.dirname,
-  '..',
-  '..',
-  '..',
-  'node_modules',
-  '@modelcontextprotocol',
-  'inspector-cli',
-  'build',
-  'cli.js',
-);
+import { inspector } from '../../../test/mcp-inspector.js';
+import { runBin, sandbox } from '../../../test/run-bin.js';
 
 /** The MCP Inspector CLI (a devDependency) as an outside client of `kogral serve` (KG7). */
 describe('kogral serve with the MCP Inspector CLI', { timeout: 180_000 }, () => {
   it('lists the tools, calls them, and gets invalid calls back as tool errors that change nothing', async () => {
-    expect(existsSync(inspector), `${inspector} is missing: npm ci installs it`).toBe(true);
     const { cwd, env } = sandbox();
     expect((await runBin('kogral', ['init'], { cwd, env })).code).toBe(0);
-    // inspector-cli 0.17 checks for "../package.json" relative to the working directory before
-    // importing its own: run it from a folder whose parent has one.
-    writeFileSync(join(cwd, 'package.json'), '{}\n');
-    const work = join(cwd, 'client');
-    mkdirSync(work);
     const graph = join(cwd, '.kogral');
-    const call = async (...args: string[]) => {
-      const r = await run(
-        process.execPath,
-        [inspector, '--cli', '-e', `KOGRAL_DIR=${graph}`, process.execPath, binPath('kogral'), 'serve', ...args],
-        { cwd: work, env: { ...process.env, ...env } },
-      );
-      return JSON.parse(r.stdout) as Record<string, unknown> & {
-        isError?: boolean;
-        content?: { text: string }[];
-        structuredContent?: Record<string, unknown>;
-      };
-    };
-
+    const call = inspector('kogral', ['serve'], { dir: cwd, env, serverEnv: { KOGRAL_DIR: graph } });
     const list = (await call('--method', 'tools/list')) as { tools: { name: string; inputSchema: unknown }[] };
     const names = list.tools.map((t) => t.name);
     for (const t of ['search', 'get_node', 'add_note', 'add_decision', 'add_execution', 'link', 'get_guidelines'])

@@ -1,17 +1,15 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, describe, expect, it } from 'vitest';
+import { inspector } from '../../../test/mcp-inspector.js';
 import { binPath, runBin, sandbox } from '../../../test/run-bin.js';
 import { openStateStore } from '../src/adapters/state/index.js';
 import type { ResourceRecord } from '../src/core/types.js';
 import { type FakeOpenAi, fakeOpenAi, type Reply } from './support/fake-openai.js';
 
-const run = promisify(execFile);
 const text = (r: unknown) => ((r as CallToolResult).content[0] as { text: string }).text;
 const TOOLS = ['generate_config', 'query_infrastructure', 'validate_config'];
 
@@ -378,45 +376,14 @@ describe('prov mcp generate and prov mcp query (the CLI shortcuts)', { timeout: 
 
 describe('the MCP Inspector CLI', { timeout: 120_000 }, () => {
   it('lists the tools and calls validate_config and query_infrastructure', async () => {
-    const inspector = join(
-      import.meta.dirname,
-      '..',
-      '..',
-      '..',
-      'node_modules',
-      '@modelcontextprotocol',
-      'inspector-cli',
-      'build',
-      'cli.js',
-    );
-    expect(existsSync(inspector), `${inspector} is missing: npm ci installs it`).toBe(true);
     const { cwd, env } = await workspace();
     writeFileSync(join(cwd, 'good.ncl'), VALID);
-    // inspector-cli checks for ../package.json relative to its working directory.
-    writeFileSync(join(cwd, 'package.json'), '{}\n');
-    const work = join(cwd, 'client');
-    mkdirSync(work);
     // The server's workspace is where it runs: the inspector starts it in its own working directory.
-    const call = async (...args: string[]) =>
-      JSON.parse(
-        (
-          await run(
-            process.execPath,
-            [
-              inspector,
-              '--cli',
-              '-e',
-              `PROV_STATE=${join(cwd, '.prov', 'state.db')}`,
-              process.execPath,
-              binPath('prov'),
-              'mcp',
-              'serve',
-              ...args,
-            ],
-            { cwd: work, env: { ...process.env, ...env } },
-          )
-        ).stdout,
-      );
+    const call = inspector('prov', ['mcp', 'serve'], {
+      dir: cwd,
+      env,
+      serverEnv: { PROV_STATE: join(cwd, '.prov', 'state.db') },
+    });
     const list = await call('--method', 'tools/list');
     expect(list.tools.map((t: { name: string }) => t.name).sort()).toEqual(TOOLS);
     const q = await call(

@@ -1,14 +1,12 @@
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, describe, expect, it } from 'vitest';
+import { inspector } from '../../../test/mcp-inspector.js';
 import { binPath, runBin, sandbox } from '../../../test/run-bin.js';
 
-const run = promisify(execFile);
 const text = (r: unknown) => ((r as CallToolResult).content[0] as { text: string }).text;
 const TOOLS = [
   'approve',
@@ -98,37 +96,13 @@ describe('vapora mcp (stdio) with the official SDK client and the MCP Inspector 
   });
 
   it('the MCP Inspector CLI lists the tools, creates a task and runs a pipeline', async () => {
-    const inspector = join(
-      import.meta.dirname,
-      '..',
-      '..',
-      '..',
-      'node_modules',
-      '@modelcontextprotocol',
-      'inspector-cli',
-      'build',
-      'cli.js',
-    );
-    expect(existsSync(inspector), `${inspector} is missing: npm ci installs it`).toBe(true);
     const { cwd, env } = sandbox();
     expect((await runBin('vapora', ['init'], { cwd, env })).code).toBe(0);
     const token = readFileSync(join(cwd, '.vapora', 'token'), 'utf8').trim();
     mkdirSync(join(cwd, '.vapora', 'pipelines'));
     writeFileSync(join(cwd, '.vapora', 'pipelines', 'ship.toml'), '[[steps]]\nid = "design"\nrole = "architect"\n');
-    // inspector-cli checks for ../package.json relative to its working directory; vapora finds .vapora/ upwards.
-    writeFileSync(join(cwd, 'package.json'), '{}\n');
-    const work = join(cwd, 'client');
-    mkdirSync(work);
-    const call = async (...args: string[]) =>
-      JSON.parse(
-        (
-          await run(
-            process.execPath,
-            [inspector, '--cli', '-e', `VAPORA_TOKEN=${token}`, process.execPath, binPath('vapora'), 'mcp', ...args],
-            { cwd: work, env: { ...process.env, ...env } },
-          )
-        ).stdout,
-      );
+    // vapora finds .vapora/ upwards from the inspector's working directory.
+    const call = inspector('vapora', ['mcp'], { dir: cwd, env, serverEnv: { VAPORA_TOKEN: token } });
     const list = await call('--method', 'tools/list');
     expect(list.tools.map((t: { name: string }) => t.name).sort()).toEqual(TOOLS);
     const created = await call(
