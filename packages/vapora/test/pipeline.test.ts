@@ -254,6 +254,14 @@ describe('pipelines', () => {
     await svc.approve(role!.id, {}, bob);
     // The gated step: one approval (its gate), not a second one for its role.
     const gate = await waitFor(async () => (await svc.listApprovals()).find((a) => a.kind === 'step'));
+    // A token scoped to another project cannot see (nor decide) this run's gate.
+    await svc.createProject({ name: 'other' });
+    const carol = (await svc.authenticate(
+      (
+        await svc.createToken({ name: 'carol', role: 'operator', projects: ['other'] })
+      ).token,
+    ))!;
+    await expect(svc.approve(gate.id, {}, carol)).rejects.toMatchObject({ code: 'notFound' });
     await svc.approve(gate.id, {}, bob);
     expect((await finished(s, run.run.id)).run.status).toBe('succeeded');
     expect((await svc.listApprovals({ all: true })).map((a) => a.kind)).toEqual(['run', 'step']);

@@ -201,7 +201,11 @@ export class VaporaService {
 
   private async visibleApproval(ref: string, caller?: Caller): Promise<void> {
     const a = await this.approvals.find(ref);
-    if (caller && caller.projects !== null && a.taskId) await this.getTask(a.taskId, caller);
+    if (!caller || caller.projects === null) return;
+    // A project-scoped token decides only what belongs to its projects (a pipeline gate through its run).
+    if (a.taskId) await this.getTask(a.taskId, caller);
+    else if (a.runId) await this.pipelines.getRun(a.runId, caller);
+    else throw notFoundError(`nothing waits for approval under '${ref}'`);
   }
 
   // ---- projects ----

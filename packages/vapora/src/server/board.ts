@@ -30,13 +30,14 @@ export function registerBoard(app: FastifyInstance, o: BoardOptions): void {
 
   app.get('/api/board', A, async (req) => {
     const caller = o.callerOf(req);
-    const can = async (action: 'write' | 'approve' | 'assign', kind: 'task') =>
+    const can = async (action: 'read' | 'write' | 'approve' | 'assign', kind: 'task' | 'budget') =>
       (await o.policy.authorize(caller, action, kind)).allowed;
     const [tasks, approvals, runs, budgets, costs] = await Promise.all([
       svc.listTasks({}, caller),
       svc.listApprovals({}, caller),
       svc.listPipelines(caller),
-      svc.limitedBudgets(),
+      // The page shows budgets only to tokens the policies let read them, as GET /llm/budget does.
+      can('read', 'budget').then((ok) => (ok ? svc.limitedBudgets() : [])),
       svc.store.listCosts({}),
     ]);
     const spent = new Map<string, number>();
