@@ -5,7 +5,16 @@ import { userInfo } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { StratumError } from '../errors.js';
 
-export type ServerName = 'postgres' | 'nats' | 'etcd' | 'sshd' | 'chromium' | 'tmux';
+export type ServerName =
+  | 'postgres'
+  | 'nats'
+  | 'etcd'
+  | 'sshd'
+  | 'chromium'
+  | 'tmux'
+  | 'prometheus'
+  | 'node_exporter'
+  | 'patroni';
 
 /** The Debian package that provides each server (CI images are Debian 12). */
 export const INSTALL_HINTS: Record<ServerName, string> = {
@@ -15,6 +24,9 @@ export const INSTALL_HINTS: Record<ServerName, string> = {
   sshd: 'apt-get install -y openssh-server',
   chromium: 'apt-get install -y chromium',
   tmux: 'apt-get install -y tmux',
+  prometheus: 'apt-get install -y prometheus',
+  node_exporter: 'apt-get install -y prometheus-node-exporter',
+  patroni: 'apt-get install -y patroni',
 };
 
 /** The user sshd tests log in as when the tests run as root. */
@@ -112,6 +124,16 @@ export function findChromium(): string | undefined {
   return findExecutable('/usr/bin/chromium') ?? findExecutable('chromium') ?? findExecutable('chromium-browser');
 }
 
+/** Debian's prometheus is /usr/bin/prometheus; a release tarball's is `prometheus` on PATH. */
+export function findPrometheus(): string | undefined {
+  return findExecutable('prometheus');
+}
+
+/** Debian names the exporter prometheus-node-exporter; the upstream release calls it node_exporter. */
+export function findNodeExporter(): string | undefined {
+  return findExecutable('prometheus-node-exporter') ?? findExecutable('node_exporter');
+}
+
 function canResolve(pkg: string): boolean {
   try {
     createRequire(import.meta.url).resolve(pkg);
@@ -162,6 +184,14 @@ export function serverAvailability(name: ServerName): Availability {
     }
     case 'tmux':
       return findExecutable('tmux') ? { available: true } : missing(name, 'tmux not found');
+    case 'prometheus':
+      return findPrometheus() ? { available: true } : missing(name, 'prometheus not found');
+    case 'node_exporter':
+      return findNodeExporter()
+        ? { available: true }
+        : missing(name, 'node_exporter (prometheus-node-exporter) not found');
+    case 'patroni':
+      return findExecutable('patroni') ? { available: true } : missing(name, 'patroni not found');
     case 'chromium':
       if (!findChromium()) return missing(name, 'chromium not found');
       if (!canResolve('playwright-core')) {

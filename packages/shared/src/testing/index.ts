@@ -19,4 +19,5 @@ export * from './nats.js';
 export * from './ports.js';
 export * from './postgres.js';
 export * from './process.js';
+export * from './prometheus.js';
 export * from './sshd.js';
