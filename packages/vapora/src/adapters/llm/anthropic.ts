@@ -11,7 +11,7 @@ import {
   readJson,
   sse,
 } from './http.js';
-import { DEFAULT_BASE_URL, finish, keyCheck, noKeyError, partial, truncated } from './shared.js';
+import { collectText, DEFAULT_BASE_URL, finish, keyCheck, noKeyError } from './shared.js';
 
 const STOP: Record<string, string> = {
   end_turn: 'stop',
@@ -104,15 +104,15 @@ export class AnthropicProvider implements LlmProvider {
   /** SSE: message_start (input usage) … content_block_delta … message_delta (cumulative output) … message_stop. */
   private async stream(req: ChatRequest, call: HttpCall, onDelta: (t: string) => void): Promise<ChatResponse> {
     const live = await post(call);
-    let text = '';
     let model = req.model;
     let id: string | undefined;
     let usage: AnthropicUsage = {};
     let stop = '';
     let ended = false;
-    let emitted = false;
-    try {
-      for await (const ev of sse(live, call)) {
+    const text = await collectText(
+      sse(live, call),
+      { provider: this.name, req, marker: 'message_stop', onDelta, complete: () => ended },
+      (ev, emit) => {
         const d = parseChunk(ev.data, call) as {
           type?: string;
           message?: { id?: string; model?: string; usage?: AnthropicUsage };
@@ -126,9 +126,7 @@ export class AnthropicProvider implements LlmProvider {
           id = d.message?.id;
           usage = { ...usage, ...d.message?.usage };
         } else if (type === 'content_block_delta' && d.delta?.type === 'text_delta' && d.delta.text) {
-          text += d.delta.text;
-          emitted = true;
-          onDelta(d.delta.text);
+          emit(d.delta.text);
         } else if (type === 'message_delta') {
           if (d.delta?.stop_reason) stop = d.delta.stop_reason;
           if (d.usage) usage = { ...usage, ...d.usage }; // output_tokens is cumulative: the last one wins
@@ -142,13 +140,9 @@ export class AnthropicProvider implements LlmProvider {
             model: req.model,
           });
         }
-      }
-    } catch (e) {
-      throw partial(e, emitted);
-    }
-    if (!ended) {
-      throw truncated(this.name, req, 'message_stop', emitted);
-    }
+        return false;
+      },
+    );
     return finish(this.name, req, {
       text,
       model,

@@ -11,7 +11,7 @@ import {
   readJson,
   sse,
 } from './http.js';
-import { DEFAULT_BASE_URL, finish, keyCheck, noKeyError, partial, truncated } from './shared.js';
+import { collectText, DEFAULT_BASE_URL, finish, keyCheck, noKeyError } from './shared.js';
 
 const FINISH: Record<string, string> = {
   STOP: 'stop',
@@ -113,14 +113,14 @@ export class GeminiProvider implements LlmProvider {
   /** SSE of partial responses; usageMetadata and finishReason arrive on the last chunks. */
   private async stream(req: ChatRequest, call: HttpCall, onDelta: (t: string) => void): Promise<ChatResponse> {
     const live = await post(call);
-    let text = '';
     let model = req.model;
     let id: string | undefined;
     let usage: GeminiUsage | undefined;
     let raw = '';
-    let emitted = false;
-    try {
-      for await (const ev of sse(live, call)) {
+    const text = await collectText(
+      sse(live, call),
+      { provider: this.name, req, marker: 'a finishReason', onDelta, complete: () => raw !== '' },
+      (ev, emit) => {
         const d = parseChunk(ev.data, call) as GeminiBody & { error?: { message?: string; status?: string } };
         if (d.error) {
           const kind = d.error.status === 'RESOURCE_EXHAUSTED' ? 'rate_limit' : 'server';
@@ -134,20 +134,10 @@ export class GeminiProvider implements LlmProvider {
         if (d.usageMetadata) usage = d.usageMetadata;
         const c = d.candidates?.[0];
         if (c?.finishReason) raw = c.finishReason;
-        for (const p of c?.content?.parts ?? []) {
-          if (p.text) {
-            text += p.text;
-            emitted = true;
-            onDelta(p.text);
-          }
-        }
-      }
-    } catch (e) {
-      throw partial(e, emitted);
-    }
-    if (!raw) {
-      throw truncated(this.name, req, 'a finishReason', emitted);
-    }
+        for (const p of c?.content?.parts ?? []) emit(p.text ?? '');
+        return false;
+      },
+    );
     return finish(this.name, req, {
       text,
       model,

@@ -1,6 +1,6 @@
 import { type ChatRequest, type ChatResponse, LlmError, type LlmProvider, zeroUsage } from '../../core/llm/types.js';
 import { apiBase, expect, type HttpCall, int, lines, locate, type ProviderOptions, parseChunk, post } from './http.js';
-import { DEFAULT_BASE_URL, partial, truncated } from './shared.js';
+import { collectText, DEFAULT_BASE_URL } from './shared.js';
 
 interface OllamaChunk {
   model?: string;
@@ -53,40 +53,29 @@ export class OllamaProvider implements LlmProvider {
 
   private async stream(req: ChatRequest, call: HttpCall): Promise<ChatResponse> {
     const live = await post(call);
-    let text = '';
     let last: OllamaChunk | undefined;
-    let emitted = false;
-    try {
-      for await (const line of lines(live, call)) {
-        if (!line.trim()) continue;
+    const text = await collectText(
+      lines(live, call),
+      { provider: this.name, req, marker: 'done:true', onDelta: req.onDelta },
+      (line, emit) => {
+        if (!line.trim()) return false;
         const d = parseChunk(line, call) as OllamaChunk;
         expect(d && typeof d === 'object', call, 'stream line is not an object');
         if (d.error) throw new LlmError('server', `ollama: ${d.error}`, { provider: this.name, model: req.model });
-        const t = d.message?.content;
-        if (t) {
-          text += t;
-          if (req.onDelta) {
-            emitted = true;
-            req.onDelta(t);
-          }
-        }
-        if (d.done) {
-          last = d;
-          break;
-        }
-      }
-    } catch (e) {
-      throw partial(e, emitted);
-    }
-    if (!last) {
-      throw truncated(this.name, req, 'done:true', emitted);
-    }
-    const raw = last.done_reason ?? 'stop';
+        emit(d.message?.content ?? '');
+        if (!d.done) return false;
+        last = d;
+        return true;
+      },
+    );
+    // collectText returned, so the done chunk was read.
+    const end: OllamaChunk = last ?? {};
+    const raw = end.done_reason ?? 'stop';
     return {
       text,
-      model: last.model || req.model,
+      model: end.model || req.model,
       // prompt_eval_count is absent when the prompt came from the cache: that is 0, not unknown.
-      usage: { ...zeroUsage(), inputTokens: int(last.prompt_eval_count), outputTokens: int(last.eval_count) },
+      usage: { ...zeroUsage(), inputTokens: int(end.prompt_eval_count), outputTokens: int(end.eval_count) },
       finishRaw: raw,
       finishReason: raw === 'length' ? 'length' : raw === 'stop' ? 'stop' : 'other',
     };

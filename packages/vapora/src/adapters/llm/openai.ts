@@ -11,7 +11,7 @@ import {
   readJson,
   sse,
 } from './http.js';
-import { DEFAULT_BASE_URL, finish, keyCheck, noKeyError, partial, truncated } from './shared.js';
+import { collectText, DEFAULT_BASE_URL, finish, keyCheck, noKeyError } from './shared.js';
 
 const FINISH: Record<string, string> = {
   stop: 'stop',
@@ -106,19 +106,15 @@ export class OpenAiProvider implements LlmProvider {
   /** `data: {chunk}` lines, then one chunk with `choices: []` and the usage, then `data: [DONE]`. */
   private async stream(req: ChatRequest, call: HttpCall, onDelta: (t: string) => void): Promise<ChatResponse> {
     const live = await post(call);
-    let text = '';
     let model = req.model;
     let id: string | undefined;
     let usage: OpenAiUsage | undefined;
     let raw = '';
-    let done = false;
-    let emitted = false;
-    try {
-      for await (const ev of sse(live, call)) {
-        if (ev.data === '[DONE]') {
-          done = true;
-          break;
-        }
+    const text = await collectText(
+      sse(live, call),
+      { provider: this.name, req, marker: '[DONE]', onDelta },
+      (ev, emit) => {
+        if (ev.data === '[DONE]') return true;
         const d = parseChunk(ev.data, call) as {
           id?: string;
           model?: string;
@@ -137,20 +133,11 @@ export class OpenAiProvider implements LlmProvider {
         if (d.usage) usage = d.usage;
         for (const c of d.choices ?? []) {
           if (c.finish_reason) raw = c.finish_reason;
-          const t = c.delta?.content;
-          if (t) {
-            text += t;
-            emitted = true;
-            onDelta(t);
-          }
+          emit(c.delta?.content ?? '');
         }
-      }
-    } catch (e) {
-      throw partial(e, emitted);
-    }
-    if (!done) {
-      throw truncated(this.name, req, '[DONE]', emitted);
-    }
+        return false;
+      },
+    );
     return finish(this.name, req, {
       text,
       model,

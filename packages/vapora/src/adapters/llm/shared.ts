@@ -101,3 +101,46 @@ export function finish(provider: string, req: ChatRequest, r: ChatResponse): Cha
   }
   return r;
 }
+
+/**
+ * Reads a streamed answer: `step` looks at each chunk, hands out the text it carries through `emit` (passed on to
+ * `onDelta` at once) and returns true at the end marker (reading stops). An error after text went out is partial
+ * (the router neither retries nor falls back); a stream that stops before it is `complete` (default: the end marker
+ * was seen) is truncated. Returns the whole text.
+ */
+export async function collectText<C>(
+  chunks: AsyncIterable<C>,
+  o: {
+    provider: string;
+    req: ChatRequest;
+    /** What a complete stream ends with, for the truncation error. */
+    marker: string;
+    onDelta?: ((t: string) => void) | undefined;
+    complete?: () => boolean;
+  },
+  step: (chunk: C, emit: (t: string) => void) => boolean | undefined,
+): Promise<string> {
+  let text = '';
+  let emitted = false;
+  let done = false;
+  const emit = (t: string): void => {
+    if (!t) return;
+    text += t;
+    if (o.onDelta) {
+      emitted = true;
+      o.onDelta(t);
+    }
+  };
+  try {
+    for await (const c of chunks) {
+      if (step(c, emit)) {
+        done = true;
+        break;
+      }
+    }
+  } catch (e) {
+    throw partial(e, emitted);
+  }
+  if (!(o.complete ? o.complete() : done)) throw truncated(o.provider, o.req, o.marker, emitted);
+  return text;
+}

@@ -1,4 +1,0 @@
-import { serveDaemon } from '@stratumiops/shared/daemon';
-import pkg from '../../package.json' with { type: 'json' };
-
-await serveDaemon({ tool: 'typedialog', version: pkg.version });
