@@ -66,10 +66,10 @@ export async function openStore(cfg: VaporaConfig, projectFile?: string, env?: N
         hint: 'set [storage] url = "postgres://…" or VAPORA_DATABASE_URL',
       });
     }
-    const { PostgresDriver } = await import('./adapters/postgres.js');
+    const { PostgresDriver } = await import('@stratumiops/shared/sql/postgres');
     store = new SqlStore(new PostgresDriver(cfg.storage.url, cfg.storage.pool_size));
   } else {
-    const { SqliteDriver } = await import('./adapters/sqlite.js');
+    const { SqliteDriver } = await import('@stratumiops/shared/sql/sqlite');
     store = new SqlStore(new SqliteDriver(sqlitePath(cfg, projectFile, env)));
   }
   try {

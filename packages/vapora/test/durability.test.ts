@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SqliteDriver } from '@stratumiops/shared/sql/sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runBin, sandbox } from '../../../test/run-bin.js';
 import { SqlStore } from '../src/adapters/sql.js';
-import { SqliteDriver } from '../src/adapters/sqlite.js';
 import { BudgetLedger } from '../src/core/budget.js';
 import { PriceTable } from '../src/core/prices.js';
 import { serve } from '../src/server/main.js';

@@ -4,9 +4,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SqliteDriver } from '@stratumiops/shared/sql/sqlite';
 import { binPath } from '../../../test/run-bin.js';
 import { SqlStore } from '../src/adapters/sql.js';
-import { SqliteDriver } from '../src/adapters/sqlite.js';
 import type { Store } from '../src/core/store.js';
 import { configSchema, type VaporaConfig } from '../src/tool.js';
 

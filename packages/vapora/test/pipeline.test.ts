@@ -1,9 +1,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SqliteDriver } from '@stratumiops/shared/sql/sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runBin, sandbox } from '../../../test/run-bin.js';
 import { SqlStore } from '../src/adapters/sql.js';
-import { SqliteDriver } from '../src/adapters/sqlite.js';
 import { checkPipeline } from '../src/core/pipeline.js';
 import { type Served, serve } from '../src/server/main.js';
 import { config, startServe, tempDir, waitFor } from './helpers.js';

@@ -1,8 +1,8 @@
+import { PostgresDriver } from '@stratumiops/shared/sql/postgres';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PostgresServer, skipUnless, startPostgres } from '../../shared/src/testing/index.js';
 import { createProvider } from '../src/adapters/llm/index.js';
-import { PostgresDriver } from '../src/adapters/postgres.js';
 import { SCHEMA_VERSION, SqlStore } from '../src/adapters/sql.js';
 import { type BudgetAlert, BudgetLedger, noRoom } from '../src/core/budget.js';
 import type { Agent, CostRecord, Task } from '../src/core/model.js';

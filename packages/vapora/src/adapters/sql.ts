@@ -1,4 +1,5 @@
 import { conflictError } from '@stratumiops/shared/errors';
+import { migrate, type Row, type SqlDriver, type SqlQueryer } from '@stratumiops/shared/sql/driver';
 import type {
   Agent,
   AgentStatus,
@@ -35,29 +36,6 @@ import type {
   Store,
   TaskFilter,
 } from '../core/store.js';
-
-/** The few calls SqlStore needs; `?` placeholders (the PostgreSQL driver numbers them). */
-export interface SqlQueryer {
-  all<T = Row>(sql: string, params?: unknown[]): Promise<T[]>;
-  get<T = Row>(sql: string, params?: unknown[]): Promise<T | undefined>;
-  /** Returns the number of rows changed. */
-  run(sql: string, params?: unknown[]): Promise<number>;
-}
-
-export interface SqlDriver extends SqlQueryer {
-  readonly dialect: 'sqlite' | 'postgresql';
-  /** One transaction (SQLite: BEGIN IMMEDIATE; PostgreSQL: one pooled client, retried on deadlock). */
-  tx<T>(fn: (q: SqlQueryer) => Promise<T>): Promise<T>;
-  /** Several DDL statements. */
-  exec(sql: string): Promise<void>;
-  /** Runs inside the migration transaction first (PostgreSQL: an advisory lock against concurrent migrators). */
-  lockForMigration(q: SqlQueryer): Promise<void>;
-  /** Unique-violation test for this driver's errors. */
-  isUniqueViolation(e: unknown): boolean;
-  close(): Promise<void>;
-}
-
-export type Row = Record<string, unknown>;
 
 /** Same DDL on both: TEXT ids, BIGINT epoch milliseconds and micro-cents, JSON as TEXT. */
 const MIGRATIONS: string[] = [
@@ -369,20 +347,8 @@ export class SqlStore implements Store {
     this.forUpdate = db.dialect === 'postgresql' ? ' FOR UPDATE' : '';
   }
 
-  async migrate(): Promise<number> {
-    await this.db.exec(
-      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)',
-    );
-    return this.db.tx(async (q) => {
-      await this.db.lockForMigration(q);
-      const row = await q.get<{ v: unknown }>('SELECT MAX(version) AS v FROM schema_migrations');
-      const current = num(row?.v);
-      for (let v = current + 1; v <= MIGRATIONS.length; v++) {
-        for (const stmt of splitStatements(MIGRATIONS[v - 1] as string)) await q.run(stmt);
-        await q.run('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)', [v, Date.now()]);
-      }
-      return MIGRATIONS.length;
-    });
+  migrate(): Promise<number> {
+    return migrate(this.db, MIGRATIONS);
   }
 
   close(): Promise<void> {
@@ -1221,12 +1187,4 @@ async function putStepIn(q: SqlQueryer, s: StepState): Promise<void> {
       s.finishedAt,
     ],
   );
-}
-
-/** Splits DDL on semicolons at line ends (the migrations hold no string literals with `;`). */
-export function splitStatements(sql: string): string[] {
-  return sql
-    .split(/;\s*$/m)
-    .map((s) => s.trim())
-    .filter(Boolean);
 }

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { SqlDriver, SqlQueryer } from './sql.js';
+import type { SqlDriver, SqlQueryer } from './driver.js';
 
 /** `?` → `$1, $2, …` (our SQL has no `?` inside string literals). */
 function numbered(sql: string): string {

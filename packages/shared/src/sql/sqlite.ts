@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { SqlDriver, SqlQueryer } from './sql.js';
+import type { SqlDriver, SqlQueryer } from './driver.js';
 
 type Db = Database.Database;
 type Stmt = Database.Statement;
