@@ -129,8 +129,8 @@ function removeStale(p: DaemonPaths): void {
 
 export interface StartOptions {
   tool: string;
-  /** The daemon's entry module (a file that calls `serveDaemon`). */
-  entry: string;
+  /** The daemon's entry module (a file that calls `serveDaemon`); undefined for a tool without a daemon. */
+  entry: string | undefined;
   args?: string[];
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
@@ -138,6 +138,7 @@ export interface StartOptions {
 
 /** Starts the tool's daemon detached and waits until it answers on its socket. */
 export async function startDaemon(opts: StartOptions): Promise<{ pid: number; socket: string }> {
+  if (!opts.entry) throw new StratumError('usage', `${opts.tool} has no daemon`);
   const env = opts.env ?? process.env;
   const p = daemonPaths(opts.tool, env);
   const status = await daemonStatus(opts.tool, env);

@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import type { ToolSpec } from '@stratumiops/shared/cli/command';
 import { toolConfigSchema } from '@stratumiops/shared/config';
 import { z } from 'zod';
@@ -72,5 +71,4 @@ export const tool: ToolSpec = {
     projectFile: 'typedialog.toml',
     env: { TYPEDIALOG_LOCALE: 'locale' },
   },
-  daemonEntry: fileURLToPath(new URL('./server/daemon.js', import.meta.url)),
 };

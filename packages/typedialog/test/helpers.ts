@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { binPath, type RunResult, runBin, sandbox } from '../../../test/run-bin.js';
 import { createContext, type FormContext } from '../src/core/context.js';
 import { parseForm } from '../src/core/form.js';
 
@@ -9,7 +9,7 @@ export const repo = join(import.meta.dirname, '..', '..', '..');
 export const forms = join(repo, 'examples', 'forms');
 export const onboarding = join(forms, 'employee_onboarding.toml');
 export const cluster = join(forms, 'cluster.toml');
-export const bin = join(repo, 'packages', 'typedialog', 'bin', 'run.js');
+export const bin = binPath('typedialog');
 
 /** A fixed clock: `today` is 2026-03-15 in every test. */
 export const now = () => new Date(2026, 2, 15, 12, 0, 0);
@@ -22,46 +22,16 @@ export function ctxFor(toml: string, locale = 'en'): FormContext {
   return createContext(parseForm(toml), { locale, now });
 }
 
-export interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the real binary as a user would, with `input` piped to stdin (closed stdin when undefined). */
+/** Runs the real binary as a user would (test/run-bin.ts) in its own HOME, from the repo root unless `cwd`. */
 export function typedialog(
   args: string[],
   opts: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
-): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const home = tmp('typedialog-home-');
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd: opts.cwd ?? repo,
-      env: {
-        PATH: process.env.PATH,
-        HOME: home,
-        XDG_CONFIG_HOME: join(home, 'config'),
-        XDG_DATA_HOME: join(home, 'data'),
-        NO_COLOR: '1',
-        ...opts.env,
-      },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 20_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(opts.input ?? '');
+): Promise<RunResult> {
+  return runBin('typedialog', args, {
+    cwd: opts.cwd ?? repo,
+    env: { ...sandbox().env, ...opts.env },
+    ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+    ...(opts.input !== undefined ? { input: opts.input } : {}),
   });
 }
 

@@ -17,8 +17,8 @@ export interface ToolSpec {
   /** The binary's name: svault, kogral, prov, typedialog, vapora. */
   name: string;
   config: ConfigSpec;
-  /** The daemon's entry module (absolute path), for `daemon start` and on-demand starts. */
-  daemonEntry: string;
+  /** The daemon's entry module (absolute path), for `daemon start` and on-demand starts; absent without a daemon. */
+  daemonEntry?: string;
 }
 
 export type FlagsOf<T extends typeof Command> = Interfaces.InferredFlags<
