@@ -42,7 +42,7 @@ function issuesOf(text: string): AgentIssue[] {
 }
 
 describe('the compact schema notation', () => {
-  it("reads the seed's schema: objects, arrays, enums in quotes, bare types", () => {
+  it('reads the compact schema: objects, arrays, enums in quotes, bare types', () => {
     const node = parseSchema(`{
       "issues": [{ "severity": "critical | warning | info", "line": number, "message": string }],
       "summary": string,
@@ -109,7 +109,7 @@ describe('the compact schema notation', () => {
 });
 
 describe('parseAgent', () => {
-  it("parses the seed's format: frontmatter, the four sections, variables, output schema", () => {
+  it('parses the agent format: frontmatter, the four sections, variables, output schema', () => {
     const a = parseAgent(GOOD, 'a.agent.mdx');
     expect(a).toMatchObject({
       name: 'summarizer',
@@ -125,7 +125,7 @@ describe('parseAgent', () => {
     expect(a.userLine).toBe(10);
   });
 
-  it('accepts the seed\'s provider name "claude" as anthropic, and headings inside code blocks are prompt text', () => {
+  it('accepts the provider name "claude" as anthropic, and headings inside code blocks are prompt text', () => {
     const text = GOOD.replace('provider: openai', 'provider: claude').replace(
       'Summarise {{text}}.',
       'Summarise {{text}}.\n\n```md\n## Not a section\n```',

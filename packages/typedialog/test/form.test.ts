@@ -18,7 +18,7 @@ function issues(toml: string): { line: number; message: string }[] {
 const HEAD = '[form]\nid = "f"\ntitle = "F"\n\n[[sections]]\nid = "s"\n\n';
 
 describe('form model', () => {
-  it('reads the seed form (employee_onboarding) with every section, field and line', () => {
+  it('reads the example form (employee_onboarding) with every section, field and line', () => {
     const form = loadForm(onboarding);
     expect(form.id).toBe('employee_onboarding');
     expect(form.sections.map((s) => s.id)).toEqual(['personal', 'role', 'access']);

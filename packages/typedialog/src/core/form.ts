@@ -1,5 +1,5 @@
 /**
- * The form model: the TOML format of the seed (`[form]`, `[[sections]]`, `[[sections.fields]]`, `[output]`),
+ * The form model: the TOML form format (`[form]`, `[[sections]]`, `[[sections.fields]]`, `[output]`),
  * checked by zod and then by rules that need the whole form (unique ids, defaults of the right type, `when`
  * conditions that only read earlier fields). Every problem carries the TOML line it comes from.
  */

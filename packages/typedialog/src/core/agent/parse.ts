@@ -1,5 +1,5 @@
 /**
- * The agent format of seed 003: an `.agent.mdx` file with YAML frontmatter (name, version, provider, model,
+ * The agent format: an `.agent.mdx` file with YAML frontmatter (name, version, provider, model,
  * temperature, max_tokens) and markdown sections `## System Prompt`, `## Template Variables`, `## User Prompt`,
  * `## Output Validation`. Parsed strictly: every problem is collected with its line, then reported at once.
  * No MDX compiler: the prompts are nunjucks templates (`{{var}}`, `{% if %}`); JSX is not supported.
@@ -15,7 +15,7 @@ import { parseSchema, type SchemaNode, SchemaSyntaxError, toJsonSchema, toZod } 
 
 export const AGENT_PROVIDERS = ['anthropic', 'openai', 'gemini', 'ollama'] as const;
 export type AgentProvider = (typeof AGENT_PROVIDERS)[number];
-/** Other names people write for a provider (the seed says `claude`). */
+/** Other names people write for a provider (`claude` for anthropic, `google` for gemini). */
 const PROVIDER_ALIASES: Record<string, AgentProvider> = { claude: 'anthropic', google: 'gemini' };
 
 export { AGENT_ROLES, type AgentRole };

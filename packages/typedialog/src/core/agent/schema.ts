@@ -1,5 +1,5 @@
 /**
- * The compact schema notation of an agent's `## Output Validation` (seed 003), turned into a zod schema
+ * The compact schema notation of an agent's `## Output Validation`, turned into a zod schema
  * (what the model's output is checked with) and a JSON Schema (what the model is shown when asked to repair).
  *
  *   {
