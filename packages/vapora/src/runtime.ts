@@ -58,7 +58,7 @@ export function pipelinesDir(cfg: VaporaConfig, projectFile?: string): string | 
 }
 
 export async function openStore(cfg: VaporaConfig, projectFile?: string, env?: NodeJS.ProcessEnv): Promise<Store> {
-  const { SqlStore } = await import('./adapters/sql.js');
+  const { sqlStore } = await import('./adapters/sql/index.js');
   let store: Store;
   if (cfg.storage.backend === 'postgresql') {
     if (!cfg.storage.url) {
@@ -67,10 +67,10 @@ export async function openStore(cfg: VaporaConfig, projectFile?: string, env?: N
       });
     }
     const { PostgresDriver } = await import('@stratumiops/shared/sql/postgres');
-    store = new SqlStore(new PostgresDriver(cfg.storage.url, cfg.storage.pool_size));
+    store = sqlStore(new PostgresDriver(cfg.storage.url, cfg.storage.pool_size));
   } else {
     const { SqliteDriver } = await import('@stratumiops/shared/sql/sqlite');
-    store = new SqlStore(new SqliteDriver(sqlitePath(cfg, projectFile, env)));
+    store = sqlStore(new SqliteDriver(sqlitePath(cfg, projectFile, env)));
   }
   try {
     await store.migrate();

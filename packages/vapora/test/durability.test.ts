@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { SqliteDriver } from '@stratumiops/shared/sql/sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runBin, sandbox } from '../../../test/run-bin.js';
-import { SqlStore } from '../src/adapters/sql.js';
+import { sqlStore } from '../src/adapters/sql/index.js';
 import { BudgetLedger } from '../src/core/budget.js';
 import { PriceTable } from '../src/core/prices.js';
 import { serve } from '../src/server/main.js';
@@ -16,7 +16,7 @@ afterAll(async () => {
 });
 
 async function openStore(file: string) {
-  const s = new SqlStore(new SqliteDriver(file));
+  const s = sqlStore(new SqliteDriver(file));
   await s.migrate();
   cleanups.push(() => s.close());
   return s;

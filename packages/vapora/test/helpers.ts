@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteDriver } from '@stratumiops/shared/sql/sqlite';
 import { binPath } from '../../../test/run-bin.js';
-import { SqlStore } from '../src/adapters/sql.js';
+import { sqlStore } from '../src/adapters/sql/index.js';
 import type { Store } from '../src/core/store.js';
 import { configSchema, type VaporaConfig } from '../src/tool.js';
 
@@ -23,7 +23,7 @@ export function config(partial: DeepPartial<VaporaConfig> = {}): VaporaConfig {
 }
 
 export async function sqliteStore(dir = tempDir()): Promise<Store> {
-  const s = new SqlStore(new SqliteDriver(join(dir, 'vapora.db')));
+  const s = sqlStore(new SqliteDriver(join(dir, 'vapora.db')));
   await s.migrate();
   return s;
 }

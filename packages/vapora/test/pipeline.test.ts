@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { SqliteDriver } from '@stratumiops/shared/sql/sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runBin, sandbox } from '../../../test/run-bin.js';
-import { SqlStore } from '../src/adapters/sql.js';
+import { sqlStore } from '../src/adapters/sql/index.js';
 import { checkPipeline } from '../src/core/pipeline.js';
 import { type Served, serve } from '../src/server/main.js';
 import { config, startServe, tempDir, waitFor } from './helpers.js';
@@ -301,7 +301,7 @@ describe('pipelines', () => {
     await first.stop('SIGKILL');
     const second = await startServe(cwd, env);
     cleanups.push(() => second.stop());
-    const store = new SqlStore(new SqliteDriver(join(cwd, '.vapora', 'vapora.db')));
+    const store = sqlStore(new SqliteDriver(join(cwd, '.vapora', 'vapora.db')));
     cleanups.push(() => store.close());
     await waitFor(async () => (await store.getRun(run.run.id))?.status === 'succeeded', 40_000, 'the run to succeed');
     const calls = readFileSync(p.log, 'utf8').trim().split('\n');

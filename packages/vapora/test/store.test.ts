@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PostgresServer, skipUnless, startPostgres } from '../../shared/src/testing/index.js';
 import { createProvider } from '../src/adapters/llm/index.js';
-import { SCHEMA_VERSION, SqlStore } from '../src/adapters/sql.js';
+import { SCHEMA_VERSION, sqlStore } from '../src/adapters/sql/index.js';
 import { type BudgetAlert, BudgetLedger, noRoom } from '../src/core/budget.js';
 import type { Agent, CostRecord, Task } from '../src/core/model.js';
 import { periodKeys } from '../src/core/periods.js';
@@ -82,7 +82,7 @@ async function newPgStore(): Promise<Store> {
   const name = `vapora_t${++dbCount}`;
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
-  const s = new SqlStore(new PostgresDriver(pgServer!.url.replace(/\/postgres$/, `/${name}`), 10));
+  const s = sqlStore(new PostgresDriver(pgServer!.url.replace(/\/postgres$/, `/${name}`), 10));
   await s.migrate();
   pgStores.push(s);
   return s;

@@ -139,16 +139,9 @@ export interface AssignRequest {
   now: number;
 }
 
-/**
- * Persistence for vapora, one implementation per backend (SQLite, PostgreSQL), same tests against both.
- * Every method that changes more than one row is one transaction.
- */
-export interface Store {
-  readonly backend: 'sqlite' | 'postgresql';
-  /** Applies pending migrations; returns the schema version. */
-  migrate(): Promise<number>;
-  close(): Promise<void>;
+// One interface per aggregate, so a module asks only for the part it uses; `Store` is all of them over one database.
 
+export interface ProjectStore {
   createProject(p: Project): Promise<void>;
   getProject(idOrName: string): Promise<Project | undefined>;
   listProjects(): Promise<Project[]>;
@@ -158,7 +151,9 @@ export interface Store {
     now: number,
   ): Promise<Project | undefined>;
   deleteProject(id: string): Promise<boolean>;
+}
 
+export interface TaskStore {
   createTask(t: Task): Promise<void>;
   getTask(id: string): Promise<Task | undefined>;
   listTasks(f?: TaskFilter): Promise<Task[]>;
@@ -178,7 +173,9 @@ export interface Store {
   requeueDispatched(): Promise<number>;
   /** Tasks in `doing` held by an agent (for reassignment when it goes offline). */
   tasksOfAgent(agentId: string, status: TaskStatus): Promise<Task[]>;
+}
 
+export interface AgentStore {
   createAgent(a: Agent): Promise<void>;
   getAgent(id: string): Promise<Agent | undefined>;
   listAgents(f?: AgentFilter): Promise<Agent[]>;
@@ -186,7 +183,10 @@ export interface Store {
   deleteAgent(id: string): Promise<boolean>;
   /** Agents not offline whose last heartbeat is older than `before` become offline; returns their ids. */
   markStaleOffline(before: number): Promise<string[]>;
+}
 
+/** Assignment and results: the moves that change a task and its agent together, and the execution history. */
+export interface AssignmentStore {
   /** Atomically: the task (in one of `from`) goes to `doing` for the agent, whose load grows by 1/capacity. */
   assign(req: AssignRequest): Promise<Task | undefined>;
   /**
@@ -198,7 +198,10 @@ export interface Store {
   executionStats(taskType: string, recentSince: number): Promise<ExecStats[]>;
   /** Every (agent, task type) pair's counts, for expertise listings. */
   allExecutionStats(recentSince: number): Promise<(ExecStats & { taskType: string })[]>;
+}
 
+/** Budgets, spend, reservations (with the processes holding them) and cost records. */
+export interface BudgetStore {
   getBudget(role: Role): Promise<Budget | undefined>;
   listBudgets(): Promise<Budget[]>;
   setBudget(b: Budget): Promise<void>;
@@ -217,6 +220,18 @@ export interface Store {
   /** Replaces an unsettled record's amount with the provider's figure (spend moves by the difference). */
   reconcileCost(id: string, actualMicrocents: number, now: number): Promise<CostRecord | undefined>;
 
+  /** True the first time an alert id is seen (one alert per threshold crossing per period). */
+  insertAlert(a: {
+    id: string;
+    role: Role;
+    period: string;
+    level: string;
+    ratio: number;
+    now: number;
+  }): Promise<boolean>;
+}
+
+export interface ApprovalStore {
   createApproval(a: Approval): Promise<void>;
   getApproval(id: string): Promise<Approval | undefined>;
   listApprovals(f?: { status?: ApprovalStatus; taskId?: string; runId?: string }): Promise<Approval[]>;
@@ -225,7 +240,9 @@ export interface Store {
     id: string,
     d: { status: Exclude<ApprovalStatus, 'pending'>; decidedBy: string | null; reason: string | null; now: number },
   ): Promise<Approval | undefined>;
+}
 
+export interface PipelineStore {
   createRun(run: PipelineRun, steps: StepState[]): Promise<void>;
   getRun(id: string): Promise<PipelineRun | undefined>;
   listRuns(f?: { status?: RunStatus[]; limit?: number }): Promise<PipelineRun[]>;
@@ -236,22 +253,33 @@ export interface Store {
     expect?: RunStatus[],
   ): Promise<boolean>;
   listSteps(runId: string): Promise<StepState[]>;
-  /** Changes whenever tasks, approvals, runs, steps or spend change (for pushing live updates). */
-  changeStamp(): Promise<string>;
   putStep(s: StepState): Promise<void>;
+}
 
+export interface TokenStore {
   createToken(t: ApiToken & { secretHash: string }): Promise<void>;
   getToken(id: string): Promise<(ApiToken & { secretHash: string }) | undefined>;
   listTokens(): Promise<ApiToken[]>;
   revokeToken(id: string, now: number): Promise<boolean>;
+}
 
-  /** True the first time an alert id is seen (one alert per threshold crossing per period). */
-  insertAlert(a: {
-    id: string;
-    role: Role;
-    period: string;
-    level: string;
-    ratio: number;
-    now: number;
-  }): Promise<boolean>;
+/**
+ * Persistence for vapora, one implementation over SQL (SQLite, PostgreSQL), same tests against both.
+ * Every method that changes more than one row is one transaction.
+ */
+export interface Store
+  extends ProjectStore,
+    TaskStore,
+    AgentStore,
+    AssignmentStore,
+    BudgetStore,
+    ApprovalStore,
+    PipelineStore,
+    TokenStore {
+  readonly backend: 'sqlite' | 'postgresql';
+  /** Applies pending migrations; returns the schema version. */
+  migrate(): Promise<number>;
+  close(): Promise<void>;
+  /** Changes whenever tasks, approvals, runs, steps or spend change (for pushing live updates). */
+  changeStamp(): Promise<string>;
 }
