@@ -113,6 +113,33 @@ export async function fakeLlm(script: (n: number, req: Recorded) => Reply): Prom
         res.end(events.map(([e, d]) => `event: ${e}\ndata: ${JSON.stringify(d)}\n\n`).join(''));
         return;
       }
+      if (status === 200 && body.stream === true && rec.path.endsWith('/v1/chat/completions') && !('status' in r)) {
+        // OpenAI's SSE stream: chunks with `delta.content`, a finish chunk, the usage chunk (`choices: []`, sent
+        // because the request asks `stream_options.include_usage`), then `data: [DONE]`.
+        const m = wire.openai(r.text, r);
+        const chunk = (choices: unknown[], usage: unknown = null) =>
+          JSON.stringify({
+            id: m.id,
+            object: 'chat.completion.chunk',
+            created: m.created,
+            model: m.model,
+            choices,
+            usage,
+          });
+        const wantsUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
+        const lines = [
+          chunk([{ index: 0, delta: { role: 'assistant', content: '', refusal: null }, finish_reason: null }]),
+          ...(r.text.match(/[\s\S]{1,8}/g) ?? []).map((t) =>
+            chunk([{ index: 0, delta: { content: t }, finish_reason: null }]),
+          ),
+          chunk([{ index: 0, delta: {}, finish_reason: 'stop' }]),
+          ...(wantsUsage ? [chunk([], m.usage)] : []),
+          '[DONE]',
+        ];
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'x-request-id': `req_${requests.length}` });
+        res.end(lines.map((l) => `data: ${l}\n\n`).join(''));
+        return;
+      }
       res.writeHead(status, { 'content-type': 'application/json', 'request-id': `req_${requests.length}` });
       res.end(JSON.stringify(payload));
     });

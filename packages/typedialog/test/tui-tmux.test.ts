@@ -17,10 +17,11 @@ const tmux = (...args: string[]) =>
   execFileSync('tmux', ['-L', socket, '-f', '/dev/null', ...args], { encoding: 'utf8' });
 const tick = (ms = 50) => new Promise((r) => setTimeout(r, ms));
 
-async function screenShows(session: string, text: string | RegExp): Promise<string> {
+/** Waits until the screen shows `text`; `joined` reads lines the terminal wrapped as one. */
+async function screenShows(session: string, text: string | RegExp, joined = false): Promise<string> {
   let screen = '';
   for (let i = 0; i < 200; i++) {
-    screen = tmux('capture-pane', '-p', '-t', session);
+    screen = tmux('capture-pane', '-p', ...(joined ? ['-J'] : []), '-t', session);
     if (typeof text === 'string' ? screen.includes(text) : text.test(screen)) return screen;
     await tick();
   }
@@ -98,6 +99,74 @@ describe.skipIf(!hasTmux)('tui in a real terminal (tmux)', () => {
       const screen = await screenShows('stream', /recorded in/);
       expect(screen).toContain('"summary": "looks fine"');
       expect(server.requests[0]?.body.stream).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('agent run on a terminal streams the OpenAI Chat Completions answer (SSE chunks, usage chunk, [DONE])', async () => {
+    const answer = JSON.stringify({ issues: [], summary: 'nothing to flag' });
+    const server = await fakeLlm(() => ({ text: answer, input: 321, output: 54 }));
+    try {
+      const dir = tmp();
+      writeFileSync(join(dir, 'typedialog.toml'), `[providers.openai]\nbase_url = "${server.url}/v1"\n`);
+      const agent = join(repo, 'examples', 'agents', 'code_reviewer.agent.mdx');
+      const args = ['agent', 'run', agent, '--model', 'openai:gpt-4o-mini', '--var', 'language=ts', '--var', 'code=x'];
+      run('stream-openai', args, dir);
+      const screen = await screenShows('stream-openai', /recorded in/, true);
+      // The model's own compact text, as it streamed in, then the validated output pretty-printed.
+      expect(screen).toContain(answer);
+      expect(screen).toContain('"summary": "nothing to flag"');
+      // The usage arrives only in the stream's last chunk: the tokens shown come from it.
+      expect(screen).toMatch(/code_reviewer: openai:gpt-4o-mini-2024-07-18, 1 call, 321 tokens in \/ 54 out/);
+      expect(server.requests).toHaveLength(1);
+      expect(server.requests[0]?.path).toBe('/v1/chat/completions');
+      expect(server.requests[0]?.body).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('run --backend ai on a terminal: the drafts open on the review screen, a refused one is fixed there, then submitted', async () => {
+    const draft = {
+      name: 'Staging Cluster!',
+      provider: 'aws',
+      region: 'eu-west-1',
+      environment: 'staging',
+      worker_count: 3,
+    };
+    const server = await fakeLlm(() => ({ text: JSON.stringify(draft) }));
+    try {
+      const dir = tmp();
+      writeFileSync(
+        join(dir, 'typedialog.toml'),
+        `[providers.openai]\nbase_url = "${server.url}"\n\n[ai]\nmodel = "openai:gpt-4o-mini"\nrepairs = 0\n`,
+      );
+      const out = join(dir, 'cluster.json');
+      run('ai-review', ['run', cluster, '--backend', 'ai', '--describe', '3-node staging in eu-west', '-o', out], dir);
+      const first = await screenShows('ai-review', 'Review the drafted answers');
+      // The cursor waits on the draft the form refused, with the reason under it.
+      expect(first).toMatch(/❯ Cluster name: Staging Cluster!/);
+      expect(first).toContain('✖ use lowercase letters, digits and dashes (2-42 characters)');
+      expect(first).toContain('One answer needs fixing');
+      tmux('send-keys', '-t', 'ai-review', 'Enter');
+      await screenShows('ai-review', '› Staging Cluster!');
+      tmux('send-keys', '-t', 'ai-review', 'C-u');
+      tmux('send-keys', '-t', 'ai-review', '-l', 'staging');
+      tmux('send-keys', '-t', 'ai-review', 'Enter');
+      const fixed = await screenShows('ai-review', /❯ Submit/);
+      expect(fixed).not.toContain('✖');
+      tmux('send-keys', '-t', 'ai-review', 'Up');
+      await screenShows('ai-review', /❯ .*: /);
+      tmux('send-keys', '-t', 'ai-review', 'Down', 'Enter');
+      for (let i = 0; i < 100 && !existsSync(out); i++) await tick();
+      expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({
+        ...draft,
+        name: 'staging',
+        control_plane_count: 3,
+        vpc_cidr: '10.0.0.0/16',
+      });
+      expect(server.requests).toHaveLength(1);
     } finally {
       await server.close();
     }

@@ -48,6 +48,7 @@ editor-hint = Enter adds a line, Ctrl+D finishes
 list-hint = separate the items with commas
 nav-hint = Enter: next · Esc: back · Ctrl+C: cancel
 review-title = Review your answers
+review-drafts-title = Review the drafted answers: Enter opens one to edit it
 review-more-above = ↑ { $count } more
 review-more-below = ↓ { $count } more
 review-hint = ↑/↓ to choose, Enter to edit a field or submit

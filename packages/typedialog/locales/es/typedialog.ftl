@@ -48,6 +48,7 @@ editor-hint = Intro añade una línea, Ctrl+D termina
 list-hint = separa los elementos con comas
 nav-hint = Intro: siguiente · Esc: atrás · Ctrl+C: cancelar
 review-title = Revisa tus respuestas
+review-drafts-title = Revisa las respuestas propuestas: Intro abre una para editarla
 review-more-above = ↑ { $count } más
 review-more-below = ↓ { $count } más
 review-hint = ↑/↓ para elegir, Intro para editar un campo o enviar

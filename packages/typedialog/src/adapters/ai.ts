@@ -41,6 +41,7 @@ export class AiBackend implements Backend {
     const { BackendFactory } = await import('./factory.js');
     const review = await BackendFactory.create(ai.review ?? 'tui');
     const { ai: _ai, ...rest } = opts;
-    return review.execute(ctx, { ...rest, initial: draft.answers });
+    // The checked (normalised) values where the check took them, the model's own where it refused them.
+    return review.execute(ctx, { ...rest, initial: { ...draft.answers, ...draft.values }, reviewFirst: true });
   }
 }

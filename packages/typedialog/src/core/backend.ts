@@ -35,6 +35,8 @@ export interface AiOptions {
 export interface BackendOptions {
   /** Answers shown as the starting values (from --answers), instead of the defaults. */
   initial?: Answers;
+  /** The tui opens on its review screen with `initial` as the answers (the ai backend's drafts to check). */
+  reviewFirst?: boolean;
   input?: NodeJS.ReadableStream & { isTTY?: boolean };
   /** Prompts and screens go here (stderr by default: stdout carries the result). */
   output?: NodeJS.WritableStream;

@@ -4,7 +4,7 @@
  * reopened before the submit, which runs the same `checkAnswers` as every backend.
  */
 import { Box, type Key, Text, useInput, useStdout } from 'ink';
-import { useReducer, useRef } from 'react';
+import { useEffect, useReducer, useRef } from 'react';
 import { conditionFields, evalCondition } from '../../core/condition.js';
 import type { FormContext } from '../../core/context.js';
 import type { Answers, FieldError, ValidationResult } from '../../core/engine.js';
@@ -15,6 +15,8 @@ import { answerFromText, valueText } from '../../core/input.js';
 export interface AppProps {
   ctx: FormContext;
   initial?: Answers;
+  /** Open on the review screen with `initial` as the answers (drafts to check), instead of the first question. */
+  reviewFirst?: boolean;
   check: (values: Answers) => Promise<ValidationResult>;
   onDone: (values: Answers) => void;
   onCancel: () => void;
@@ -56,7 +58,7 @@ function startDraft(field: Field, v: unknown): Draft {
   };
 }
 
-export function FormApp({ ctx, initial = {}, check, onDone, onCancel }: AppProps) {
+export function FormApp({ ctx, initial = {}, reviewFirst = false, check, onDone, onCancel }: AppProps) {
   const { form, engine, messages: m } = ctx;
   const [, render] = useReducer((n: number) => n + 1, 0);
   const st = useRef<State>({
@@ -79,6 +81,24 @@ export function FormApp({ ctx, initial = {}, check, onDone, onCancel }: AppProps
     }
     return d;
   };
+
+  // Drafts under review: every active field takes its draft (or its default), in form order, so that a condition
+  // opened by an earlier draft counts; then the review screen shows them with what the check refuses.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs once, when the app opens
+  useEffect(() => {
+    if (!reviewFirst) return;
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const f of active()) {
+        if (f.id in st.values) continue;
+        const v = f.id in initial ? initial[f.id] : engine.defaultOf(f);
+        if (isEmpty(v)) continue;
+        st.values[f.id] = v;
+        grew = true;
+      }
+    }
+    void review();
+  }, []);
 
   const review = async () => {
     st.pos = -1;
@@ -286,7 +306,7 @@ export function FormApp({ ctx, initial = {}, check, onDone, onCancel }: AppProps
     return (
       <Box flexDirection="column">
         {title}
-        <Text>{m.t('review-title')}</Text>
+        <Text>{m.t(reviewFirst ? 'review-drafts-title' : 'review-title')}</Text>
         {st.reviewErrors.length > 0 ? (
           <Text color="red">{m.t('review-errors', { count: st.reviewErrors.length })}</Text>
         ) : null}

@@ -33,6 +33,7 @@ export class TuiBackend implements Backend {
         <FormApp
           ctx={ctx}
           initial={opts.initial ?? {}}
+          reviewFirst={opts.reviewFirst === true}
           check={(values) => checkAnswers(ctx, values)}
           onDone={(values) => finish(() => resolve(values))}
           onCancel={() => finish(() => reject(new CancelledError()))}
