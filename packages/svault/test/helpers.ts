@@ -1,3 +1,4 @@
+import { type KeyObject, sign } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -111,4 +112,18 @@ export async function initAndUnseal(base: string, shares = 5, threshold = 3) {
   const keys = init.body.keys as string[];
   for (const k of keys.slice(0, threshold)) await call(base, 'PUT', '/v1/sys/unseal', { body: { key: k } });
   return { keys, keysB64: init.body.keys_base64 as string[], root: init.body.root_token as string };
+}
+
+const b64url = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+/** A JWT signed with node:crypto, as a CI system signs its job tokens (ES*, RS*, EdDSA). */
+export function signJwt(claims: Record<string, unknown>, key: KeyObject, alg = 'ES256', kid = 'ci-1'): string {
+  const head = `${b64url({ alg, typ: 'JWT', kid })}.${b64url(claims)}`;
+  const data = Buffer.from(head);
+  const sig =
+    alg === 'EdDSA'
+      ? sign(null, data, key)
+      : alg.startsWith('ES')
+        ? sign('sha256', data, { key, dsaEncoding: 'ieee-p1363' })
+        : sign('sha256', data, key);
+  return `${head}.${sig.toString('base64url')}`;
 }

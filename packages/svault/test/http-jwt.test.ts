@@ -1,11 +1,11 @@
-import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, initAndUnseal, startTestServer } from './helpers.js';
+import { call, initAndUnseal, signJwt, startTestServer } from './helpers.js';
 
 let srv: Awaited<ReturnType<typeof startTestServer>>;
 let base: string;
@@ -24,17 +24,8 @@ const pem = (k: KeyObject) => k.export({ type: 'spki', format: 'pem' }).toString
 
 const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
 /** A JWT signed with node:crypto, as a CI system issues one. */
-function jwt(claims: Record<string, unknown>, key: KeyObject = ec.privateKey, alg = 'ES256', kid = 'ci-1'): string {
-  const head = `${b64({ alg, typ: 'JWT', kid })}.${b64(claims)}`;
-  const data = Buffer.from(head);
-  const sig =
-    alg === 'EdDSA'
-      ? sign(null, data, key)
-      : alg.startsWith('ES')
-        ? sign('sha256', data, { key, dsaEncoding: 'ieee-p1363' })
-        : sign('sha256', data, key);
-  return `${head}.${sig.toString('base64url')}`;
-}
+const jwt = (claims: Record<string, unknown>, key: KeyObject = ec.privateKey, alg = 'ES256', kid = 'ci-1') =>
+  signJwt(claims, key, alg, kid);
 
 const now = () => Math.floor(Date.now() / 1000);
 /** Claims of a GitLab-CI-like job token, valid for the next 5 minutes. */

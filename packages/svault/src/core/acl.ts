@@ -2,9 +2,21 @@ import { randomUUID } from 'node:crypto';
 import type * as CedarNs from '@cedar-policy/cedar-wasm/nodejs';
 import type { LogicalStore } from './barrier.js';
 import { invalid } from './errors.js';
+import {
+  type AclVerdict,
+  looksLikeVaultPolicy,
+  type PathRule,
+  parseVaultPolicy,
+  renderRules,
+  type TemplateInput,
+  VaultAcl,
+} from './vault-acl.js';
 
 /**
- * Authorization with Cedar. Deny by default; root bypasses (the caller checks that).
+ * Authorization with Cedar and with Vault's own ACL language (HCL or JSON, see vault-acl.ts), each
+ * policy in either. Deny by default; root bypasses (the caller checks that). A request is allowed
+ * when some policy of the token allows it and none denies it (a Cedar `forbid`, a Vault `deny`
+ * capability or a denied parameter), whichever language each is written in.
  *
  * - Principal: `Svault::Token::"<accessor>"` (the accessor, never the token), with attributes
  *   `id` (= accessor), `accessor`, `display_name`, `policies` (a set) and `metadata` (a record),
@@ -56,6 +68,16 @@ export interface AclPrincipal {
   displayName: string;
   policies: string[];
   metadata: Record<string, string> | null;
+  /** The login that issued the token: Vault policies' templated paths use it. */
+  alias?: TemplateInput['alias'];
+}
+
+/** What the request carries beyond its path, for Vault policies' parameter and wrapping rules. */
+export interface AclRequestExtras {
+  data?: Record<string, unknown>;
+  /** A PATCH: Vault policies need the `patch` capability for it (Cedar sees an update). */
+  patch?: boolean;
+  wrapTtl?: number;
 }
 
 export interface AclResource {
@@ -89,7 +111,11 @@ export class PolicyStore {
   private readonly setId = `svault-${randomUUID()}`;
   private texts = new Map<string, string>();
   private compiled = new Map<string, Compiled>();
-  private decisions = new Map<string, boolean>();
+  /** Policies in Vault's language: their parsed rules. */
+  private vaultRules = new Map<string, PathRule[]>();
+  /** Each token's merged Vault rules, by its (cached, frozen) policy list; replaced on any change. */
+  private vaultAcls = new WeakMap<readonly string[], VaultAcl | null>();
+  private decisions = new Map<string, AclVerdict>();
 
   private constructor(
     private readonly cedar: Cedar,
@@ -109,9 +135,10 @@ export class PolicyStore {
     }
     for (const [name, text] of ps.texts) {
       try {
-        ps.compiled.set(name, ps.compile(name, text));
+        if (looksLikeVaultPolicy(text)) ps.vaultRules.set(name, parseVaultPolicy(text));
+        else ps.compiled.set(name, ps.compile(name, text));
       } catch {
-        // A policy that no longer parses (written by a newer Cedar?) grants nothing.
+        // A policy that no longer parses (written by a newer version?) grants nothing.
         ps.compiled.set(name, { json: {}, scopes: [] });
       }
     }
@@ -134,19 +161,26 @@ export class PolicyStore {
     return text === undefined ? undefined : { name: n, policy: text };
   }
 
-  /** Validates, stores and activates a policy; a Cedar parse error is a 400 with the parser's message. */
+  /**
+   * Validates, stores and activates a policy, Cedar or Vault's HCL/JSON (told apart by how it
+   * starts); a parse error is a 400 with the parser's message and position.
+   */
   async write(name: string, text: string): Promise<void> {
     const n = normalizePolicyName(name);
     if (n === 'root') throw invalid('cannot update "root" policy');
     if (enc.encode(text).length > MAX_POLICY_BYTES) throw invalid(`policy larger than ${MAX_POLICY_BYTES} bytes`);
-    const compiled = this.compile(n, text);
+    const vault = looksLikeVaultPolicy(text) ? parseVaultPolicy(text) : undefined;
     // Parse the whole set before storing anything, so a rejected policy changes nothing.
     const next = new Map(this.compiled);
-    next.set(n, compiled);
+    if (vault) next.delete(n);
+    else next.set(n, this.compile(n, text));
     this.prepare(next);
     await this.store.put(n, enc.encode(JSON.stringify({ name: n, policy: text } satisfies StoredPolicy)));
     this.texts.set(n, text);
     this.compiled = next;
+    if (vault) this.vaultRules.set(n, vault);
+    else this.vaultRules.delete(n);
+    this.vaultAcls = new WeakMap();
     this.decisions.clear();
   }
 
@@ -157,24 +191,46 @@ export class PolicyStore {
     await this.store.delete(n);
     this.texts.delete(n);
     this.compiled.delete(n);
+    this.vaultRules.delete(n);
+    this.vaultAcls = new WeakMap();
     this.install();
   }
 
   /**
-   * One decision. When every statement of the token's policies is scope-only (no `when`/`unless`,
-   * no `is`, no slots), it is decided here without a call into Cedar: deny if a forbid matches,
-   * allow if a permit matches (Cedar's semantics for these forms; a test holds the two equal).
-   * Otherwise Cedar decides, and the decision is cached per token, action, path and address
-   * until a policy changes.
+   * One decision: allowed when a policy of the token allows and none denies, Vault's and Cedar's
+   * alike. Vault policies: the token's merged rules, built once per token and matched with a
+   * cache. Cedar: when every statement of the token's policies is scope-only (no `when`/`unless`,
+   * no `is`, no slots), it is decided here without a call into Cedar (a forbid that matches
+   * denies, a permit allows: Cedar's semantics for these forms; a test holds the two equal).
+   * Otherwise Cedar decides, and the verdict is cached per token, action, path and address until a
+   * policy changes.
    */
   isAllowed(
     principal: AclPrincipal,
     action: AclAction,
     resource: AclResource,
     remoteAddress = '',
-    opts: { viaCedar?: boolean } = {},
+    opts: { viaCedar?: boolean } & AclRequestExtras = {},
   ): boolean {
-    if (!opts.viaCedar) {
+    const acl = this.vaultRules.size > 0 ? this.vaultAclOf(principal) : undefined;
+    let vault: AclVerdict = 'none';
+    if (acl) {
+      const capability = opts.patch && action === 'update' ? 'patch' : action;
+      vault = acl.check(resource.path, { capability, data: opts.data, wrapTtl: opts.wrapTtl });
+      if (vault === 'deny') return false;
+    }
+    const cedar = this.cedarVerdict(principal, action, resource, remoteAddress, opts.viaCedar === true);
+    return cedar !== 'deny' && (cedar === 'allow' || vault === 'allow');
+  }
+
+  private cedarVerdict(
+    principal: AclPrincipal,
+    action: AclAction,
+    resource: AclResource,
+    remoteAddress: string,
+    viaCedar: boolean,
+  ): AclVerdict {
+    if (!viaCedar) {
       const scopes: Scope[] = [];
       let simple = true;
       for (const name of principal.policies) {
@@ -189,7 +245,7 @@ export class PolicyStore {
       if (simple) return decideScopes(scopes, principal, action, resource.path);
     }
     const key = `${principal.accessor}\0${action}\0${resource.path}\0${remoteAddress}`;
-    const hit = opts.viaCedar ? undefined : this.decisions.get(key);
+    const hit = viaCedar ? undefined : this.decisions.get(key);
     if (hit !== undefined) return hit;
     const ans = this.cedar.statefulIsAuthorized({
       principal: { type: 'Svault::Token', id: principal.accessor },
@@ -199,10 +255,35 @@ export class PolicyStore {
       entities: [principalEntity(principal), ...pathEntities(resource)],
       preparsedPolicySetId: this.setId,
     });
-    const allowed = ans.type === 'success' && ans.response.decision === 'allow';
+    let verdict: AclVerdict = 'none';
+    if (ans.type === 'success') {
+      // A deny with determining policies is a forbid that matched; without, nothing permitted.
+      if (ans.response.decision === 'allow') verdict = 'allow';
+      else if (ans.response.diagnostics.reason.length > 0) verdict = 'deny';
+    }
     if (this.decisions.size >= DECISION_CACHE_MAX) this.decisions.clear();
-    this.decisions.set(key, allowed);
-    return allowed;
+    this.decisions.set(key, verdict);
+    return verdict;
+  }
+
+  /** The token's Vault policies merged (templates filled in from its login); undefined when it has none. */
+  private vaultAclOf(principal: AclPrincipal): VaultAcl | undefined {
+    const cached = this.vaultAcls.get(principal.policies);
+    if (cached !== undefined) return cached ?? undefined;
+    const rules: PathRule[] = [];
+    for (const name of principal.policies) {
+      const r = this.vaultRules.get(name);
+      if (r) rules.push(...renderRules(r, { alias: principal.alias }));
+    }
+    const acl = rules.length > 0 ? new VaultAcl(rules) : null;
+    // Cached token entries hand the same array to every request of the token.
+    this.vaultAcls.set(principal.policies, acl);
+    return acl ?? undefined;
+  }
+
+  /** Vault capability names a token's Vault policies grant on a path (for sys/capabilities). */
+  vaultCapabilities(principal: AclPrincipal, path: string): string[] {
+    return this.vaultAclOf(principal)?.capabilities(path) ?? [];
   }
 
   /**
@@ -211,6 +292,7 @@ export class PolicyStore {
    * with conditions can only be decided per path, so it counts as access.
    */
   mayAccessUnder(principal: AclPrincipal, prefix: string): boolean {
+    if (this.vaultAclOf(principal)?.mayAccessUnder(prefix)) return true;
     for (const name of principal.policies) {
       const c = this.compiled.get(name);
       if (!c) continue;
@@ -350,14 +432,14 @@ function scopeMatches(s: Scope, p: AclPrincipal, action: string, path: string): 
   return true;
 }
 
-function decideScopes(scopes: Scope[], p: AclPrincipal, action: string, path: string): boolean {
+function decideScopes(scopes: Scope[], p: AclPrincipal, action: string, path: string): AclVerdict {
   let permitted = false;
   for (const s of scopes) {
     if (!scopeMatches(s, p, action, path)) continue;
-    if (!s.permit) return false;
+    if (!s.permit) return 'deny';
     permitted = true;
   }
-  return permitted;
+  return permitted ? 'allow' : 'none';
 }
 
 /** Unknown entity types and actions are typos that would silently never match: refuse them. */

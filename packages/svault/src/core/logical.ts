@@ -65,6 +65,8 @@ export interface LoginSpec {
   noDefaultPolicy: boolean;
   /** The token works only from these addresses. */
   boundCidrs: string[];
+  /** Who logged in, by the method's own name (username, role_id, the JWT's user claim). */
+  aliasName?: string;
 }
 
 /** What an engine hands the lease manager with a dynamic secret. */
@@ -98,6 +100,8 @@ export interface Caller {
   isRoot: boolean;
   displayName: string;
   metadata: Record<string, string> | null;
+  /** The login that issued the token (auth mount accessor and name there), if any. */
+  alias?: { mount_accessor: string; name: string };
 }
 
 export interface RoutedRequest extends LogicalRequest {

@@ -37,6 +37,8 @@ export interface TokenEntry {
   period: number;
   /** The token works only from these addresses (logins with token_bound_cidrs). */
   bound_cidrs?: string[];
+  /** The login that issued it: Vault policies' templated paths name it. */
+  alias?: { mount_accessor: string; name: string };
 }
 
 export interface CreateTokenOptions {
@@ -57,6 +59,7 @@ export interface CreateTokenOptions {
   /** The display name as is (auth method logins: "userpass-alice"), instead of "token-<displayName>". */
   rawDisplayName?: string;
   boundCidrs?: string[];
+  alias?: { mount_accessor: string; name: string };
 }
 
 /** Vault's system max_lease_ttl default: 768h. */
@@ -173,6 +176,7 @@ export class TokenStore {
       renewable: ttl > 0 && (opts.renewable ?? true),
       period: opts.period ?? 0,
       ...(opts.boundCidrs?.length ? { bound_cidrs: opts.boundCidrs } : {}),
+      ...(opts.alias ? { alias: opts.alias } : {}),
     };
     await this.putEntry(entry);
     await this.store.put(this.accessorKey(entry.accessor), enc.encode(hash));

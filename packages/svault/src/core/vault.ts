@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ACL_ACTIONS, type AclAction, PolicyStore } from './acl.js';
+import { ACL_ACTIONS, type AclAction, type AclRequestExtras, PolicyStore } from './acl.js';
 import { AuditBroker, type AuditRequest, type AuditSettings, type AuditTicket } from './audit.js';
 import { Barrier } from './barrier.js';
 import { addressInCidrs } from './cidr.js';
@@ -619,8 +619,14 @@ export class Vault {
     return { caller: callerOf(entry, token), entry };
   }
 
-  /** One Cedar decision (root may do anything). `path` keeps its trailing '/' for lists. */
-  private allowed(caller: Caller, action: AclAction, path: string, remoteAddress = ''): boolean {
+  /** One decision over the token's policies (root may do anything). `path` keeps its trailing '/' for lists. */
+  private allowed(
+    caller: Caller,
+    action: AclAction,
+    path: string,
+    remoteAddress = '',
+    extras: AclRequestExtras = {},
+  ): boolean {
     if (caller.isRoot) return true;
     const policies = this.policies;
     if (!policies) return false;
@@ -630,6 +636,7 @@ export class Vault {
       action,
       { path, mount: m?.entry.path ?? '', mountType: m?.entry.type ?? '' },
       remoteAddress,
+      extras,
     );
   }
 
@@ -642,7 +649,8 @@ export class Vault {
     const path = req.operation === 'list' ? req.path : req.path.replace(/\/$/, '');
     let action: AclAction = req.operation === 'patch' ? 'update' : req.operation;
     if (action === 'update' && match?.def.existence && !(await match.def.existence(match.params))) action = 'create';
-    if (!this.allowed(caller, action, path, req.remoteAddress)) throw denied();
+    const extras = { data: req.data, patch: req.operation === 'patch' };
+    if (!this.allowed(caller, action, path, req.remoteAddress, extras)) throw denied();
     if (match?.def.sudo && !this.allowed(caller, 'sudo', path, req.remoteAddress)) throw denied();
   }
 
@@ -775,6 +783,7 @@ export class Vault {
       parent: '',
       path,
       ...(spec.boundCidrs.length ? { boundCidrs: spec.boundCidrs } : {}),
+      ...(spec.aliasName ? { alias: { mount_accessor: mount.accessor, name: spec.aliasName } } : {}),
     });
     return authInfo(token, entry);
   }
@@ -813,6 +822,7 @@ function callerOf(entry: TokenEntry, token: string): Caller {
     isRoot: entry.policies.includes('root'),
     displayName: entry.display_name,
     metadata: entry.meta,
+    ...(entry.alias ? { alias: entry.alias } : {}),
   };
 }
 

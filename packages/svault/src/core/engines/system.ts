@@ -325,7 +325,15 @@ export class SystemBackend implements Backend {
   }
 }
 
-/** `sys/policies/acl/*` (current API) and `sys/policy/*` (legacy), over Cedar documents. */
+/** As Vault, a policy may come base64-encoded (no escaping needed); anything else is taken as is. */
+function decodeIfBase64(text: string): string {
+  const t = text.trim();
+  if (t.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(t)) return text;
+  const decoded = Buffer.from(t, 'base64').toString('utf8');
+  return decoded.includes('\uFFFD') ? text : decoded;
+}
+
+/** `sys/policies/acl/*` (current API) and `sys/policy/*` (legacy): Cedar, or Vault's HCL or JSON. */
 function policyPaths(ops: SystemOps): PathDef[] {
   const list = async (): Promise<HandlerResult> => ({ data: { keys: ops.policies().names() } });
   const read = (rulesKey: 'policy' | 'rules') => async (r: RoutedRequest) => {
@@ -333,9 +341,9 @@ function policyPaths(ops: SystemOps): PathDef[] {
     return p ? { data: { name: p.name, [rulesKey]: p.policy } } : null;
   };
   const write = async (r: RoutedRequest, f: Record<string, unknown>): Promise<HandlerResult> => {
-    const text = (f.policy ?? f.rules) as string | undefined;
-    if (text === undefined || text.trim() === '') throw invalid("'policy' parameter not supplied or empty");
-    await ops.policies().write(r.params.name as string, text);
+    const given = (f.policy ?? f.rules) as string | undefined;
+    if (given === undefined || given.trim() === '') throw invalid("'policy' parameter not supplied or empty");
+    await ops.policies().write(r.params.name as string, decodeIfBase64(given));
     return undefined;
   };
   const del = async (r: RoutedRequest): Promise<HandlerResult> => {
@@ -363,12 +371,12 @@ function policyPaths(ops: SystemOps): PathDef[] {
   return [
     {
       pattern: /^policies\/acl\/?$/,
-      summary: 'List the Cedar policies',
+      summary: 'List the policies',
       operations: { list, read: list },
     },
     {
       pattern: /^policies\/acl\/(?<name>[^/]+)$/,
-      summary: 'Read, write or delete a Cedar policy',
+      summary: 'Read, write or delete a policy (Cedar, or Vault HCL/JSON)',
       fields,
       operations: { read: read('policy'), update: write, create: write, delete: del },
     },

@@ -390,7 +390,9 @@ export class AppRoleBackend implements Backend {
         throw invalid(`source address "${source}" unauthorized by CIDR restrictions on the role`);
       }
       metadata.role_name = name;
-      return { login: loginSpec(role, { metadata, displayName: 'approle', boundCidrs: tokenCidrs }) };
+      return {
+        login: loginSpec(role, { metadata, displayName: 'approle', boundCidrs: tokenCidrs, aliasName: roleId }),
+      };
     });
   }
 }

@@ -299,7 +299,7 @@ export class JwtBackend implements Backend {
       const v = claimValues(claims, claim);
       if (v.length > 0) metadata[key] = v.join(',');
     }
-    return { login: loginSpec(role, { metadata, displayName: `jwt-${user}` }) };
+    return { login: loginSpec(role, { metadata, displayName: `jwt-${user}`, aliasName: user }) };
   }
 }
 

@@ -76,7 +76,7 @@ export function tokenParamsView(p: TokenParams): Record<string, unknown> {
 /** What the core needs to issue the token of a login through these settings. */
 export function loginSpec(
   p: TokenParams,
-  extra: { metadata: Record<string, string>; displayName: string; boundCidrs?: string[] },
+  extra: { metadata: Record<string, string>; displayName: string; boundCidrs?: string[]; aliasName?: string },
 ): LoginSpec {
   return {
     policies: p.token_policies,
@@ -89,5 +89,6 @@ export function loginSpec(
     numUses: p.token_num_uses,
     noDefaultPolicy: p.token_no_default_policy,
     boundCidrs: extra.boundCidrs ?? p.token_bound_cidrs,
+    ...(extra.aliasName ? { aliasName: extra.aliasName } : {}),
   };
 }

@@ -134,7 +134,7 @@ export class UserpassBackend implements Backend {
     const ok = await verifyPassword(password, u?.password_hash);
     if (!ok || !u) throw invalid('invalid credentials');
     return {
-      login: loginSpec(u, { metadata: { username: name }, displayName: `userpass-${name}` }),
+      login: loginSpec(u, { metadata: { username: name }, displayName: `userpass-${name}`, aliasName: name }),
     };
   }
 }
