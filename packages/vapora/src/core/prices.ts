@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import defaults from './defaults.json' with { type: 'json' };
 import type { ProviderName } from './model.js';
 
 /** A price entry as configured: USD per 1M tokens. */
@@ -24,26 +25,13 @@ export interface Price {
 }
 
 /**
- * The built-in table: data, versioned. Only models that answer today; the seed's retired ids
- * (claude-opus-4-20250514, claude-sonnet-4-20250514, gemini-2.0-flash) live in test fixtures and can be
- * added back through `[[prices]]` in vapora.toml. Local models are priced 0 explicitly.
+ * The built-in table, versioned, from defaults.json (shipped with the package): only models that answer today;
+ * retired ids live in test fixtures and can be added back through `[[prices]]` in vapora.toml. Local models are
+ * priced 0 explicitly.
  */
-export const BUILTIN_PRICES: { version: string; entries: PriceEntry[] } = {
-  version: '2026-11-22',
-  entries: [
-    { provider: 'anthropic', model: 'claude-opus-4-5', input: 5, output: 25, cache_read: 0.5, cache_write: 6.25 },
-    { provider: 'anthropic', model: 'claude-sonnet-4-6', input: 3, output: 15, cache_read: 0.3, cache_write: 3.75 },
-    { provider: 'anthropic', model: 'claude-sonnet-4-5', input: 3, output: 15, cache_read: 0.3, cache_write: 3.75 },
-    { provider: 'anthropic', model: 'claude-haiku-4-5', input: 1, output: 5, cache_read: 0.1, cache_write: 1.25 },
-    { provider: 'openai', model: 'gpt-4o-mini', input: 0.15, output: 0.6, cache_read: 0.075 },
-    { provider: 'openai', model: 'gpt-4.1-mini', input: 0.4, output: 1.6, cache_read: 0.1 },
-    { provider: 'openai', model: 'gpt-4.1', input: 2, output: 8, cache_read: 0.5 },
-    { provider: 'gemini', model: 'gemini-2.5-flash', input: 0.3, output: 2.5, cache_read: 0.075 },
-    { provider: 'gemini', model: 'gemini-2.5-flash-lite', input: 0.1, output: 0.4, cache_read: 0.025 },
-    { provider: 'gemini', model: 'gemini-2.5-pro', input: 1.25, output: 10, cache_read: 0.31 },
-    { provider: 'ollama', model: 'llama3.1:8b', input: 0, output: 0 },
-    { provider: 'ollama', model: 'qwen2.5:7b', input: 0, output: 0 },
-  ],
+export const BUILTIN_PRICES: { version: string; entries: PriceEntry[] } = defaults.prices as {
+  version: string;
+  entries: PriceEntry[];
 };
 
 const micro = (usdPerM: number | undefined): number => Math.round((usdPerM ?? 0) * 100_000_000);

@@ -7,6 +7,7 @@ import {
   noRoom,
   type Reservation,
 } from './budget.js';
+import defaults from './defaults.json' with { type: 'json' };
 import { uuid } from './ids.js';
 import { type Attempt, type ChatRequest, type ChatResponse, LlmError, type LlmProvider } from './llm/types.js';
 import { type CostRecord, MICROCENTS_PER_CENT, type OnExceeded, type ProviderName } from './model.js';
@@ -80,44 +81,22 @@ export function compileRules(rules: RuleInput[]): CompiledRule[] {
   });
 }
 
-const SONNET: Target = { provider: 'anthropic', model: 'claude-sonnet-4-6' };
-const HAIKU: Target = { provider: 'anthropic', model: 'claude-haiku-4-5' };
-const LOCAL: Target = { provider: 'ollama', model: 'llama3.1:8b' };
-
 /**
- * Per-role defaults when no rule matches: the seed's choices (Opus for security and decisions, Gemini Flash for
- * monitoring, Sonnet otherwise) moved to models that still answer, with a cheaper hop and a local last resort.
+ * Per-role defaults when no rule matches, from defaults.json (shipped with the package): Opus for security and
+ * decisions, Gemini Flash for monitoring, Sonnet otherwise, each with a cheaper hop and a local last resort.
  */
 export function roleDefaultRoute(role: Role): Route {
   let r = ROLE_ROUTES.get(role);
   if (!r) {
-    r = defaultRouteOf(role);
+    const spec =
+      (defaults.routes as Record<string, { primary: string; fallback: string[] }>)[role] ?? defaults.routes.default;
+    r = { source: 'role default', primary: parseTarget(spec.primary), fallback: spec.fallback.map(parseTarget) };
     ROLE_ROUTES.set(role, r);
   }
   return r;
 }
 
 const ROLE_ROUTES = new Map<Role, Route>();
-
-function defaultRouteOf(role: Role): Route {
-  switch (role) {
-    case 'security':
-    case 'decision-maker':
-      return {
-        source: 'role default',
-        primary: { provider: 'anthropic', model: 'claude-opus-4-5' },
-        fallback: [SONNET, LOCAL],
-      };
-    case 'monitor':
-      return {
-        source: 'role default',
-        primary: { provider: 'gemini', model: 'gemini-2.5-flash' },
-        fallback: [{ provider: 'gemini', model: 'gemini-2.5-flash-lite' }, LOCAL],
-      };
-    default:
-      return { source: 'role default', primary: SONNET, fallback: [HAIKU, LOCAL] };
-  }
-}
 
 const FREE_PERIOD = {
   limit: null,
@@ -324,6 +303,22 @@ export function roomProblem(budget: BudgetStatus, estimate: number): string | un
 export const noRoomText = (r: NoRoom, estimate: number): string =>
   `no room in the ${r.period === 'month' ? 'monthly' : 'weekly'} budget (estimate ${formatCents(estimate)}, ${formatCents(Math.max(0, r.limit - r.spent - r.reserved))} left)`;
 
+/** One `call` in progress: what every target's attempt reads, and the attempts and hops it adds to. */
+interface CallRun {
+  ctx: CallContext;
+  req: Omit<ChatRequest, 'model' | 'maxTokens'>;
+  decision: Decision;
+  maxTokens: number;
+  requestId: string;
+  /** An exec agent's command: no cost records. */
+  pinned: boolean;
+  attempts: Attempt[];
+  fallbacks: RoutedResponse['fallbacks'];
+  /** The target the current one fell back from (for its cost records). */
+  from: string | null;
+  emit: (e: RouterEvent) => void;
+}
+
 export class LlmRouter {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
@@ -484,104 +479,142 @@ export class LlmRouter {
       throw new LlmError('auth', `${ctx.role} cannot call an LLM: ${decision.reason}${tried(attempts)}`, {}, attempts);
     }
     if (decision.blocked) throw new BudgetExceededError(decision, attempts);
-    const requestId = uuid();
-    const pinned = decision.route.pinned === true;
-    const fallbacks: RoutedResponse['fallbacks'] = [];
-    const primary = targetKey(decision.route.primary);
+    const run: CallRun = {
+      ctx,
+      req,
+      decision,
+      maxTokens,
+      requestId: uuid(),
+      pinned: decision.route.pinned === true,
+      attempts,
+      fallbacks: [],
+      from: null,
+      emit,
+    };
+    const primary = decision.route.primary;
     const first = decision.candidates[0];
-    if (first && targetKey(first.target) !== primary) {
-      const left = decision.skipped.find((x) => x.target === decision.route.primary);
-      const reason = left ? (left.kind === 'credentials' ? 'auth' : left.kind) : `budget_${decision.state}`;
-      fallbacks.push({ from: primary, to: targetKey(first.target), reason });
-      emit({ type: 'fallback', role: ctx.role, provider: first.target.provider, model: first.target.model, reason });
+    if (first && targetKey(first.target) !== targetKey(primary)) {
+      const left = decision.skipped.find((x) => x.target === primary);
+      this.hop(
+        run,
+        primary,
+        first.target,
+        left ? (left.kind === 'credentials' ? 'auth' : left.kind) : `budget_${decision.state}`,
+      );
+      run.from = targetKey(primary);
     }
     let lastError: unknown;
-    let from: string | null = fallbacks.length > 0 ? primary : null;
-    for (let i = 0; i < decision.candidates.length; i++) {
-      const { target, estimate } = decision.candidates[i]!;
-      const key = targetKey(target);
+    for (const [i, candidate] of decision.candidates.entries()) {
+      const out = await this.attemptTarget(run, candidate);
+      if ('response' in out) return out.response;
+      lastError = out.error;
       const next = decision.candidates[i + 1];
-      const hop = (reason: string) => {
-        if (!next) return;
-        fallbacks.push({ from: key, to: targetKey(next.target), reason });
-        emit({ type: 'fallback', role: ctx.role, provider: next.target.provider, model: next.target.model, reason });
-      };
-      const price = this.o.prices.get(target.provider, target.model)!;
-      // Free targets (local models, commands) hold nothing: they fit any budget, even an exceeded one.
-      const r: Reservation =
-        estimate === 0
-          ? { ok: true, id: '', keys: this.o.ledger.keys(), amount: 0 }
-          : await this.o.ledger.reserve(ctx.role, estimate, decision.overBudgetApproved ? UNLIMITED : undefined, {
-              requestId,
-              taskId: ctx.taskId ?? null,
-              taskType: ctx.taskType,
-              target: key,
-            });
-      if (!r.ok) {
-        // Spent or reserved by someone else since the decision (a concurrent call).
-        const reason = noRoomText(r, estimate);
-        attempts.push({ target: key, outcome: 'budget', reason, message: reason, skipped: true, costMicrocents: 0 });
-        lastError = new BudgetExceededError({ ...decision, reason: `${key}: ${reason}`, blocked: 'no_fit' });
-        hop('budget');
-        continue;
-      }
-      const provider = this.o.provider(target.provider);
-      let done = false;
-      for (let attempt = 0; !done; attempt++) {
-        let res: ChatResponse;
-        try {
-          emit({ type: 'attempt', role: ctx.role, provider: target.provider, model: target.model });
-          res = await provider.chat({ ...req, model: target.model, maxTokens });
-        } catch (e) {
-          const err =
-            e instanceof LlmError
-              ? e
-              : new LlmError('server', (e as Error)?.message ?? String(e), { provider: target.provider });
-          lastError = err;
-          attempts.push({
-            target: key,
-            outcome: err.kind,
-            method: err.info.method,
-            url: err.info.url,
-            status: err.info.status,
-            reason: err.info.reason ?? err.message,
-            message: err.message,
-            costMicrocents: 0,
-          });
-          if (!pinned) {
-            await this.o.ledger.settle(null, this.record(ctx, requestId, target, undefined, 0, err.kind, from, r.keys));
-          }
-          const action = err.info.partial ? 'fail' : err.action;
-          const wait =
-            action === 'retry' && attempt < this.o.retries
-              ? backoff(attempt, this.o.backoffMs, this.o.maxBackoffMs, this.random, err.info.retryAfterMs)
-              : undefined;
-          // A Retry-After longer than we are willing to wait: the next target instead.
-          if (wait !== undefined && wait <= this.o.maxBackoffMs) {
-            await this.sleep(wait);
-            continue;
-          }
-          if (r.id) await this.o.ledger.release(r.id);
-          if (action === 'fail') throw withAttempts(err, attempts);
-          hop(err.kind);
-          from = key;
-          done = true;
-          continue;
-        }
-        // The call succeeded: settle outside the error path (a storage error must never trigger a retry).
-        const servedPrice = this.o.prices.get(target.provider, res.model) ?? price;
-        const cost = PriceTable.cost(servedPrice, res.usage);
-        // Commands (exec) are not LLM calls: no cost record, no budget.
-        if (!pinned)
-          await this.o.ledger.settle(r.id || null, this.record(ctx, requestId, target, res, cost, 'ok', from, r.keys));
-        attempts.push({ target: key, outcome: 'ok', costMicrocents: cost });
-        return { ...res, target, costMicrocents: cost, requestId, decision, attempts, fallbacks };
-      }
+      if (next) this.hop(run, candidate.target, next.target, out.hop);
+      // After a called target failed, the next one's cost record says what it fell back from.
+      if (out.called) run.from = targetKey(candidate.target);
     }
     throw withAttempts(
       lastError ?? new BudgetExceededError({ ...decision, reason: 'no target left', blocked: 'no_fit' }),
       attempts,
     );
+  }
+
+  private hop(run: CallRun, from: Target, to: Target, reason: string): void {
+    run.fallbacks.push({ from: targetKey(from), to: targetKey(to), reason });
+    run.emit({ type: 'fallback', role: run.ctx.role, provider: to.provider, model: to.model, reason });
+  }
+
+  /**
+   * One target of the chain: reserve its estimate, call it with retries (backoff, Retry-After), settle. Returns the
+   * response, or why to go on to the next target; throws when the error must not fall back (a partial answer, a
+   * request the next target would refuse too).
+   */
+  private async attemptTarget(
+    run: CallRun,
+    { target, estimate }: Decision['candidates'][number],
+  ): Promise<{ response: RoutedResponse } | { error: unknown; hop: string; called: boolean }> {
+    const { ctx, decision, requestId, attempts } = run;
+    const key = targetKey(target);
+    const price = this.o.prices.get(target.provider, target.model)!;
+    // Free targets (local models, commands) hold nothing: they fit any budget, even an exceeded one.
+    const r: Reservation =
+      estimate === 0
+        ? { ok: true, id: '', keys: this.o.ledger.keys(), amount: 0 }
+        : await this.o.ledger.reserve(ctx.role, estimate, decision.overBudgetApproved ? UNLIMITED : undefined, {
+            requestId,
+            taskId: ctx.taskId ?? null,
+            taskType: ctx.taskType,
+            target: key,
+          });
+    if (!r.ok) {
+      // Spent or reserved by someone else since the decision (a concurrent call).
+      const reason = noRoomText(r, estimate);
+      attempts.push({ target: key, outcome: 'budget', reason, message: reason, skipped: true, costMicrocents: 0 });
+      const error = new BudgetExceededError({ ...decision, reason: `${key}: ${reason}`, blocked: 'no_fit' });
+      return { error, hop: 'budget', called: false };
+    }
+    const provider = this.o.provider(target.provider);
+    for (let attempt = 0; ; attempt++) {
+      let res: ChatResponse;
+      try {
+        run.emit({ type: 'attempt', role: ctx.role, provider: target.provider, model: target.model });
+        res = await provider.chat({ ...run.req, model: target.model, maxTokens: run.maxTokens });
+      } catch (e) {
+        const err =
+          e instanceof LlmError
+            ? e
+            : new LlmError('server', (e as Error)?.message ?? String(e), { provider: target.provider });
+        attempts.push({
+          target: key,
+          outcome: err.kind,
+          method: err.info.method,
+          url: err.info.url,
+          status: err.info.status,
+          reason: err.info.reason ?? err.message,
+          message: err.message,
+          costMicrocents: 0,
+        });
+        if (!run.pinned) {
+          await this.o.ledger.settle(
+            null,
+            this.record(ctx, requestId, target, undefined, 0, err.kind, run.from, r.keys),
+          );
+        }
+        const action = err.info.partial ? 'fail' : err.action;
+        const wait =
+          action === 'retry' && attempt < this.o.retries
+            ? backoff(attempt, this.o.backoffMs, this.o.maxBackoffMs, this.random, err.info.retryAfterMs)
+            : undefined;
+        // A Retry-After longer than we are willing to wait: the next target instead.
+        if (wait !== undefined && wait <= this.o.maxBackoffMs) {
+          await this.sleep(wait);
+          continue;
+        }
+        if (r.id) await this.o.ledger.release(r.id);
+        if (action === 'fail') throw withAttempts(err, attempts);
+        return { error: err, hop: err.kind, called: true };
+      }
+      // The call succeeded: settle outside the error path (a storage error must never trigger a retry).
+      const servedPrice = this.o.prices.get(target.provider, res.model) ?? price;
+      const cost = PriceTable.cost(servedPrice, res.usage);
+      // Commands (exec) are not LLM calls: no cost record, no budget.
+      if (!run.pinned)
+        await this.o.ledger.settle(
+          r.id || null,
+          this.record(ctx, requestId, target, res, cost, 'ok', run.from, r.keys),
+        );
+      attempts.push({ target: key, outcome: 'ok', costMicrocents: cost });
+      const response = {
+        ...res,
+        target,
+        costMicrocents: cost,
+        requestId,
+        decision,
+        attempts,
+        fallbacks: run.fallbacks,
+      };
+      return { response };
+    }
   }
 
   private record(
