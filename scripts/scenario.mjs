@@ -8,7 +8,17 @@
 // exits 1 naming them: never a fake success. Bad input exits 2 with the list.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,29 +63,32 @@ const SCENARIOS = {
   },
   'incident-response': {
     title:
-      'Incident response: Monitor finds PostgreSQL down → kogral finds past postmortems → DevOps restart waits for approval → Security verifies the svault audit chain → kogral postmortem',
+      'Incident response: PostgreSQL (installed by prov on an sshd host) crashes → Monitor detects it with the app login → DevOps finds postmortems through kogral MCP and diagnoses through prov → Security verifies the svault audit chain → a human approves → prov restarts it → svault rotates the database credentials → kogral postmortem',
     run: incidentResponse,
     twins: {
       'rejected-approval':
-        'oncall-lead rejects the restart: the run stops, the devops agent never runs, the postmortem stays open',
+        'oncall-lead rejects the restart: the run stops, nothing is restarted, the postmortem stays open',
+      'failed-restart':
+        'a hand-broken setting keeps PostgreSQL from starting: the approved restart fails, credentials are not rotated, the postmortem stays open',
     },
     needs: [
+      cmd('prov', 'apply'),
+      cmd('prov', 'exec'),
+      cmd('prov', 'service', 'status'),
       cmd('svault', 'server'),
-      cmd('svault', 'transit', 'encrypt'),
+      cmd('svault', 'database', 'creds'),
+      cmd('svault', 'lease', 'revoke'),
       cmd('svault', 'audit', 'verify'),
       cmd('vapora', 'pipeline', 'run'),
       cmd('vapora', 'approve'),
+      cmd('kogral', 'serve'),
       cmd('kogral', 'add', 'execution'),
-      cmd('kogral', 'search'),
+      SSHD,
+      PG,
     ],
-    // What issue 24 asks of this scenario that today's run does not do yet (printed, and in --json).
+    // What the scenario's story has that this run does not do yet (printed, and in --json).
     notYet: [
-      'a real health check against a throwaway PostgreSQL that is stopped (the monitor agent reports a scripted finding)',
       "the Monitor agent's alert on vapora.alerts starting the pipeline (the scenario starts it with `vapora pipeline run`)",
-      'kogral search through MCP (`kogral serve`) from inside the pipeline (the scenario calls `kogral search --json`)',
-      'the DevOps runbook through `prov exec` on an sshd host: status, logs, restart (the devops agent answers a scripted restart)',
-      'svault dynamic PostgreSQL credentials rotated (new lease, old revoked, old password refused, new accepted) (a KV secret stands in)',
-      'failure twins beyond the rejected approval: a failing health check, a broken audit chain, a revoked credential',
     ],
   },
   'pqc-migration': {
@@ -294,10 +307,20 @@ function makeRun(dir, json) {
         });
       });
     },
+    /** Something started outside `server` (a test sshd, a database): stopped with the servers, in reverse. */
+    resource(name, pid, stop) {
+      servers.push({ name, tool: 'harness', pid, stop, stopped: false });
+    },
     async stopServers() {
       for (const s of [...servers].reverse()) {
         if (s.stopping) continue;
         s.stopping = true;
+        if (s.stop) {
+          await s.stop().catch((e) => say(`        -- stopping ${s.name} failed: ${e.message}`));
+          s.stopped = true;
+          say(`        -- stopped ${s.name} (pid ${s.pid})`);
+          continue;
+        }
         if (s.child.exitCode !== null || s.child.signalCode !== null) {
           s.stopped = true;
           continue;
@@ -333,19 +356,97 @@ function expect(cond, why) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Incident response (SPEC X2), with what works today.
+// Incident response: a real PostgreSQL installed by prov on an sshd host goes down; vapora's agents
+// detect it with the application's own login, look up postmortems through kogral's MCP server,
+// diagnose and (after a human approves) restart it through prov, rotate the svault-issued database
+// credentials; Security verifies the audit chain; kogral keeps the postmortem.
+
+const PG_BIN = () => onPath('/usr/lib/postgresql/*/bin/postgres')?.replace(/\/postgres$/, '');
 
 async function incidentResponse(run, twin) {
   const src = join(EXAMPLES, 'incident-response');
   const a = run.dir;
   const audit = join(a, 'svault-audit.log');
   const calls = join(a, 'agent-calls.log');
+  const appCredentials = join(a, 'app-credentials.json');
   writeFileSync(calls, '');
-  let vault;
-  const sv = (args, o = {}) =>
-    run.cli('svault', [...args, '--json'], { ...o, env: { SVAULT_ADDR: vault.addr, SVAULT_TOKEN: vault.token } });
+  const testing = await import(join(ROOT, 'packages/shared/dist/testing/index.js'));
+  const pgBin = PG_BIN();
+  const pgVersion = pgBin.split('/').at(-2);
 
-  await run.step('svault', 'dev server on a free loopback port', async () => {
+  // The database host: a real sshd on loopback; prov installs PostgreSQL into a tree the SSH user owns.
+  let host;
+  let root;
+  await run.step('sshd', 'database host db-1 (a throwaway sshd on loopback)', async () => {
+    host = await testing.startSshd();
+    run.resource('sshd db-1', host.pid, () => host.stop());
+    root = join(host.workDir, 'root');
+    mkdirSync(root);
+    const owner = statSync(host.workDir);
+    chownSync(root, owner.uid, owner.gid);
+    return `${host.username}@${host.host}:${host.port} (pid ${host.pid})`;
+  });
+
+  const ws = join(a, 'prov');
+  const port = await testing.getFreePort();
+  const dataDir = `${root}/var/lib/prov-postgresql/main`;
+  const pgLog = `${dataDir}/server.log`;
+  const prov = (args, o = {}) => run.cli('prov', withJson(args), { cwd: ws, ...o });
+  await run.step('prov', 'PostgreSQL installed on db-1 by prov apply', async () => {
+    mkdirSync(join(ws, '.prov'), { recursive: true });
+    writeFileSync(join(ws, '.prov', 'known_hosts'), `[${host.host}]:${host.port} ${host.hostKey}\n`);
+    writeFileSync(join(ws, 'prov.toml'), '[apply]\nretries = 1\nbackoff_initial_ms = 50\nbackoff_max_ms = 200\n');
+    writeFileSync(
+      join(ws, 'prov.ncl'),
+      `let Infrastructure = import "${join(ROOT, 'schemas', 'infrastructure.ncl')}" in
+{
+  provider = 'local,
+  hosts = {
+    db-1 = { address = "${host.host}", port = ${host.port}, user = "${host.username}", key_path = "${host.privateKeyPath}", root = "${root}" },
+  },
+  taskservs = [
+    {
+      name = 'postgresql,
+      version = "${pgVersion}",
+      hosts = ["db-1"],
+      config = { run_as = "${host.username}", init = "none", port = ${port}, listen_addresses = "127.0.0.1" },
+    },
+  ],
+} | Infrastructure
+`,
+    );
+    const r = await prov(['apply', '-y']);
+    const st = await prov(['service', 'status', 'postgresql']);
+    const on = st.hosts.map((h) => `${h.host}: ${h.status}`).join(', ');
+    expect(st.hosts[0]?.status === 'running', `service status after apply: ${on}`);
+    return `run ${r.run_id} ${r.status}, ${r.added} added; ${on}; port ${port}`;
+  });
+
+  // The DBA's one-time setup over SSH: a password for the superuser svault connects as, TCP logins by password.
+  const superPassword = randomBytes(18).toString('base64url');
+  await run.step('prov', 'password logins enabled on db-1 (prov exec --script)', async () => {
+    const sql = join(host.workDir, 'setup.sql');
+    writeFileSync(sql, `ALTER ROLE "${host.username}" PASSWORD '${superPassword}';\n`, { mode: 0o600 });
+    chownSync(sql, statSync(host.workDir).uid, statSync(host.workDir).gid);
+    const script = join(a, 'db-setup.sh');
+    writeFileSync(
+      script,
+      [
+        `sed -i '1i host all all 127.0.0.1/32 scram-sha-256' ${dataDir}/pg_hba.conf`,
+        `${pgBin}/psql -X -q -h ${root}/run/postgresql -p ${port} -d postgres -f ${sql}`,
+        `rm ${sql}`,
+        `${pgBin}/pg_ctl -D ${dataDir} reload`,
+      ].join('\n'),
+    );
+    const r = await prov(['exec', '--hosts', 'db-1', '--script', script]);
+    expect(r.hosts[0]?.ok, `setup script: ${JSON.stringify(r.hosts[0])}`);
+    return `${r.hosts[0].steps.length} steps ok on db-1 (${script})`;
+  });
+
+  let vault;
+  const svEnv = () => ({ SVAULT_ADDR: vault.addr, SVAULT_TOKEN: vault.token });
+  const sv = (args, o = {}) => run.cli('svault', [...args, '--json'], { ...o, env: svEnv() });
+  await run.step('svault', 'dev server on a free loopback port, file audit device on', async () => {
     vault = await run.server('svault', 'svault', ['server', '--dev', '--address', '127.0.0.1:0'], {
       ready: (out) => {
         const addr = /svault server listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
@@ -353,25 +454,45 @@ async function incidentResponse(run, twin) {
         return addr && token ? { addr: addr[1], token: token[1] } : null;
       },
     });
-    return `${vault.addr} (pid ${vault.pid})`;
-  });
-
-  await run.step('svault', 'file audit device on', async () => {
     const r = await sv(['audit', 'enable', 'file', `path=${audit}`]);
     expect(r.path === 'file/', `audit enable answered ${JSON.stringify(r)}`);
-    return `audit log ${audit}`;
+    return `${vault.addr} (pid ${vault.pid}); audit log ${audit}`;
   });
 
-  const password = randomBytes(12).toString('base64url');
-  await run.step('svault', 'database credentials stored and read back', async () => {
-    const put = await sv(['kv', 'put', 'secret/incident/pg-app', 'user=app', `password=${password}`]);
-    const got = await sv(['kv', 'get', 'secret/incident/pg-app']);
-    expect(got.data?.data?.password === password, 'kv get did not return the password just written');
-    return `secret/incident/pg-app version ${put.data.version}`;
+  let lease;
+  await run.step('svault', 'dynamic PostgreSQL credentials for the app (TTL 1h)', async () => {
+    await sv(['secrets', 'enable', 'database']);
+    await sv([
+      'database',
+      'config',
+      'write',
+      'pg',
+      'plugin=postgresql',
+      `connection_url=postgresql://{{username}}:{{password}}@127.0.0.1:${port}/postgres`,
+      `username=${host.username}`,
+      `password=${superPassword}`,
+    ]);
+    await sv([
+      'database',
+      'role',
+      'write',
+      'app',
+      'db=pg',
+      `creation_statements=CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`,
+      'default_ttl=1h',
+      'max_ttl=24h',
+    ]);
+    const c = await sv(['database', 'creds', 'app']);
+    lease = { lease_id: c.lease_id, username: c.data.username, password: c.data.password };
+    expect(c.lease_duration === 3600, `lease duration ${c.lease_duration}, not 3600`);
+    writeFileSync(appCredentials, JSON.stringify(lease), { mode: 0o600 });
+    const ok = await pgLogin(port, lease.username, lease.password);
+    expect(ok.ok, `the app cannot log in with its new credentials: ${ok.error}`);
+    return `${lease.username} under ${lease.lease_id}; the app logs in`;
   });
 
   let ciphertext;
-  const evidence = 'FATAL: could not connect to server: Connection refused (127.0.0.1:5432)';
+  const evidence = `FATAL: could not connect to server: Connection refused (127.0.0.1:${port})`;
   await run.step('svault', 'incident evidence encrypted with transit', async () => {
     await sv(['secrets', 'enable', 'transit']);
     await sv(['transit', 'key', 'create', 'incident', '--type', 'aes256-gcm96']);
@@ -408,24 +529,24 @@ async function incidentResponse(run, twin) {
     return `${past.length} postmortems in ${join(kg, '.kogral')}`;
   });
 
-  let previous;
-  await run.step('kogral', 'closest postmortems found for "postgresql connection refused"', async () => {
-    const r = await kog(['search', 'postgresql connection refused', '--type', 'execution', '--limit', '3']);
-    expect(r.count >= 1, 'kogral search found no postmortem');
-    previous = r.hits;
-    expect(/OOM/.test(r.hits[0].title), `the closest hit is "${r.hits[0].title}", not the OOM postmortem`);
-    writeFileSync(join(a, 'kogral-search.json'), JSON.stringify(r, null, 2));
-    return r.hits.map((h) => h.id).join(', ');
-  });
-
-  // vapora: a project with exec agents and the incident pipeline.
+  // vapora: a project whose monitor, security and devops agents run agent.mjs with the real tools.
   const vp = join(a, 'vapora');
   mkdirSync(join(vp, '.vapora', 'pipelines'), { recursive: true });
-  const agentEnv = {
-    SCENARIO_CALLS: calls,
-    SCENARIO_NODE: process.execPath,
-    SCENARIO_SVAULT_BIN: bin('svault'),
-  };
+  const context = join(a, 'agent-context.json');
+  writeFileSync(
+    context,
+    JSON.stringify({
+      repo: ROOT,
+      calls,
+      app_credentials: appCredentials,
+      prov_ws: ws,
+      host: 'db-1',
+      pg: { port, log: pgLog },
+      kogral_dir: kg,
+      svault: { addr: vault.addr, token: vault.token },
+    }),
+    { mode: 0o600 },
+  );
   let vapora;
   let admin;
   let lead;
@@ -437,7 +558,7 @@ async function incidentResponse(run, twin) {
     await vap(['init', '--dir', vp]);
     appendFileSync(
       join(vp, '.vapora', 'vapora.toml'),
-      '\n[approvals]\n# The pipeline gates the DevOps step (approval = true); a role here would ask a second time.\nroles = []\n',
+      '\n[approvals]\n# The pipeline gates the restart (approval = true); a role here would ask a second time.\nroles = []\n',
     );
     copyFileSync(join(src, 'pipelines', 'incident.toml'), join(vp, '.vapora', 'pipelines', 'incident.toml'));
     admin = readFileSync(join(vp, '.vapora', 'token'), 'utf8').trim();
@@ -451,7 +572,7 @@ async function incidentResponse(run, twin) {
         '--provider',
         'exec',
         '--command',
-        `sh ${join(src, 'agent.sh')} ${role}`,
+        `${process.execPath} ${join(src, 'agent.mjs')} ${role}`,
       ]);
       ids.push(ag.id);
     }
@@ -462,7 +583,7 @@ async function incidentResponse(run, twin) {
   await run.step('vapora', 'serve on a free loopback port', async () => {
     vapora = await run.server('vapora', 'vapora', ['serve', '--port', '0'], {
       cwd: vp,
-      env: agentEnv,
+      env: { SCENARIO_CONTEXT: context },
       ready: (out) => {
         const m = /vapora serving on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
         return m ? { url: m[1] } : null;
@@ -471,6 +592,18 @@ async function incidentResponse(run, twin) {
     const t = await vap(['token', 'create', '--name', 'oncall-lead', '--role', 'operator']);
     lead = t.token;
     return `${vapora.url} (pid ${vapora.pid}); second operator token oncall-lead`;
+  });
+
+  const failedRestart = twin === 'failed-restart';
+  await run.step('prov', 'the outage: PostgreSQL on db-1 crashes', async () => {
+    await prov(['exec', '--hosts', 'db-1', '--', `${pgBin}/pg_ctl`, '-D', dataDir, '-m', 'immediate', 'stop']);
+    if (failedRestart) {
+      // A setting prov does not manage, broken by hand: PostgreSQL will refuse to start.
+      appendFileSync(join(dataDir, 'postgresql.auto.conf'), "shared_buffers = 'plenty'\n");
+    }
+    const down = await pgLogin(port, lease.username, lease.password);
+    expect(!down.ok, 'the app can still log in after the crash');
+    return `pg_ctl stop -m immediate${failedRestart ? '; postgresql.auto.conf broken by hand' : ''}; app login: ${down.error}`;
   });
 
   let runId;
@@ -485,30 +618,45 @@ async function incidentResponse(run, twin) {
       'service=postgresql',
       '--input',
       `audit_log=${audit}`,
+      '--input',
+      'db_role=app',
     ]);
     runId = r.run.id;
     return `run ${runId}: ${r.steps.map((s) => s.step).join(' → ')}`;
   });
 
   let approval;
+  let previous;
   await run.step(
     'vapora',
-    'Monitor finds postgresql down, Security verifies the audit chain, the restart waits',
+    'Monitor finds postgresql down; DevOps finds postmortems (kogral MCP) and diagnoses (prov); Security verifies the audit chain; the restart waits',
     async () => {
-      approval = await until('the restart step to ask for approval', async () => {
-        const r = await vap(['approvals']);
-        return r.approvals.find((x) => x.runId === runId && x.stepId === 'restart' && x.status === 'pending');
-      });
+      approval = await until(
+        'the restart step to ask for approval',
+        async () => {
+          const r = await vap(['approvals']);
+          return r.approvals.find((x) => x.runId === runId && x.stepId === 'restart' && x.status === 'pending');
+        },
+        90_000,
+      );
       const st = await vap(['pipeline', 'status', runId]);
       const by = Object.fromEntries(st.steps.filter((s) => s.phase === 'forward').map((s) => [s.step, s]));
       expect(
         by.detect?.status === 'done' && by.detect.output?.healthy === false,
         `detect: ${JSON.stringify(by.detect)}`,
       );
+      expect(by.lookup?.status === 'done' && by.lookup.output?.count >= 1, `lookup: ${JSON.stringify(by.lookup)}`);
+      expect(/OOM/.test(by.lookup.output.titles[0]), `closest postmortem: "${by.lookup.output.titles[0]}"`);
+      previous = by.lookup.output.ids;
+      expect(
+        by.diagnose?.status === 'done' && /db-1: stopped/.test(by.diagnose.output?.status ?? ''),
+        `diagnose: ${JSON.stringify(by.diagnose)}`,
+      );
       expect(by.audit?.status === 'done' && by.audit.output?.block === false, `audit: ${JSON.stringify(by.audit)}`);
       expect(by.restart?.status !== 'done', 'the restart ran before anyone approved it');
       expect(!readFileSync(calls, 'utf8').includes('devops restart'), 'the devops agent was called before approval');
-      return `"${by.detect.output.error}"; audit chain ${by.audit.output.lines} lines intact; approval ${approval.id} pending`;
+      writeFileSync(join(a, 'kogral-search.json'), JSON.stringify(by.lookup.output, null, 2));
+      return `"${by.detect.output.error}"; postmortems ${previous.join(', ')}; prov: ${by.diagnose.output.status}; audit chain ${by.audit.output.lines} lines intact; approval ${approval.id} pending`;
     },
   );
 
@@ -518,37 +666,79 @@ async function incidentResponse(run, twin) {
   });
 
   const ended = () =>
-    until('the run to finish', async () => {
-      const r = await vap(['pipeline', 'status', runId]);
-      return ['succeeded', 'failed', 'rolled_back', 'rollback_failed', 'cancelled'].includes(r.run.status) ? r : null;
-    });
+    until(
+      'the run to finish',
+      async () => {
+        const r = await vap(['pipeline', 'status', runId]);
+        return ['succeeded', 'failed', 'rolled_back', 'rollback_failed', 'cancelled'].includes(r.run.status) ? r : null;
+      },
+      120_000,
+    );
+  const stepOf = (st, id) => st.steps.find((s) => s.step === id && s.phase === 'forward');
   const rejected = twin === 'rejected-approval';
+  let outcome;
   if (rejected)
+    await run.step('vapora', 'oncall-lead rejects the restart; the run stops; nothing is restarted', async () => {
+      await vap(['reject', approval.id, '--reason', 'no rollback plan'], { token: lead });
+      const st = await ended();
+      writeFileSync(join(a, 'pipeline-run.json'), JSON.stringify(st, null, 2));
+      expect(st.run.status !== 'succeeded', `run ${runId} succeeded although its restart was rejected`);
+      expect(/rejected by .*no rollback plan/.test(st.run.error ?? ''), `run error: ${st.run.error}`);
+      expect(stepOf(st, 'restart').status !== 'done', `restart step is ${stepOf(st, 'restart').status}`);
+      expect(!readFileSync(calls, 'utf8').includes('devops restart'), 'the devops agent ran a rejected restart');
+      const still = await pgLogin(port, lease.username, lease.password);
+      expect(!still.ok, 'postgresql is up although nobody restarted it');
+      outcome = `not resolved: the restart was rejected (${approval.id}, "no rollback plan"); postgresql still down`;
+      return `run ${st.run.status}: ${st.run.error}`;
+    });
+  else if (failedRestart)
     await run.step(
       'vapora',
-      'oncall-lead rejects the restart; the run stops; the devops agent never runs',
+      'oncall-lead approves; the restart fails; the run stops before rotating credentials',
       async () => {
-        await vap(['reject', approval.id, '--reason', 'no rollback plan'], { token: lead });
+        await vap(['approve', approval.id, '--reason', 'incident: restart postgresql'], { token: lead });
         const st = await ended();
         writeFileSync(join(a, 'pipeline-run.json'), JSON.stringify(st, null, 2));
-        expect(st.run.status !== 'succeeded', `run ${runId} succeeded although its restart was rejected`);
-        expect(/rejected by .*no rollback plan/.test(st.run.error ?? ''), `run error: ${st.run.error}`);
-        const restart = st.steps.find((s) => s.step === 'restart' && s.phase === 'forward');
-        expect(restart.status !== 'done', `restart step is ${restart.status}`);
-        expect(!readFileSync(calls, 'utf8').includes('devops restart'), 'the devops agent ran a rejected restart');
-        return `run ${st.run.status}: ${st.run.error}`;
+        expect(st.run.status !== 'succeeded', `run ${runId} succeeded although PostgreSQL cannot start`);
+        const restart = stepOf(st, 'restart');
+        expect(restart.status === 'failed', `restart step is ${restart.status}`);
+        expect(
+          !readFileSync(calls, 'utf8').includes('security rotate_credentials'),
+          'credentials rotated after a failed restart',
+        );
+        const lk = await sv(['lease', 'lookup', lease.lease_id]);
+        expect(
+          lk.id === lease.lease_id || lk.data?.id === lease.lease_id,
+          `the app's lease is gone: ${JSON.stringify(lk)}`,
+        );
+        outcome = `not resolved: the restart failed (${(restart.error ?? st.run.error ?? '').slice(0, 200)}); escalated, credentials untouched`;
+        return `run ${st.run.status}; restart: ${(restart.error ?? st.run.error ?? '').slice(0, 160)}`;
       },
     );
   else
-    await run.step('vapora', 'oncall-lead approves; the restart runs; the run succeeds', async () => {
-      await vap(['approve', approval.id, '--reason', 'incident: restart postgresql'], { token: lead });
-      const st = await ended();
-      writeFileSync(join(a, 'pipeline-run.json'), JSON.stringify(st, null, 2));
-      expect(st.run.status === 'succeeded', `run ${runId} ended ${st.run.status}: ${st.run.error}`);
-      const restart = st.steps.find((s) => s.step === 'restart');
-      expect(restart.output?.status === 'active', `restart output ${JSON.stringify(restart.output)}`);
-      return `run ${st.run.status}; restart by ${restart.agent}: ${restart.output.service} ${restart.output.status}`;
-    });
+    await run.step(
+      'vapora',
+      'oncall-lead approves; prov restarts PostgreSQL; svault rotates the credentials',
+      async () => {
+        await vap(['approve', approval.id, '--reason', 'incident: restart postgresql'], { token: lead });
+        const st = await ended();
+        writeFileSync(join(a, 'pipeline-run.json'), JSON.stringify(st, null, 2));
+        expect(st.run.status === 'succeeded', `run ${runId} ended ${st.run.status}: ${st.run.error}`);
+        const restart = stepOf(st, 'restart').output;
+        expect(restart?.status === 'active', `restart output ${JSON.stringify(restart)}`);
+        const rotate = stepOf(st, 'rotate').output;
+        expect(rotate?.revoked_lease === lease.lease_id, `rotate output ${JSON.stringify(rotate)}`);
+        expect(stepOf(st, 'verify').output?.healthy === true, `verify: ${JSON.stringify(stepOf(st, 'verify'))}`);
+        // Checked here again, outside the agents: the old login is refused, the new one works.
+        const fresh = JSON.parse(readFileSync(appCredentials, 'utf8'));
+        const oldLogin = await pgLogin(port, lease.username, lease.password);
+        const newLogin = await pgLogin(port, fresh.username, fresh.password);
+        expect(!oldLogin.ok, `the revoked login ${lease.username} still works`);
+        expect(newLogin.ok, `the new login ${fresh.username} fails: ${newLogin.error}`);
+        outcome = `prov restarted postgresql (${restart.plan.join('; ') || 'no plan lines'}) after approval ${approval.id} by oncall-lead; svault rotated the app's credentials (${rotate.revoked_lease} revoked, ${rotate.new_lease} issued)`;
+        return `run ${st.run.status}; plan: ${restart.plan.join('; ')}; ${lease.username} refused, ${fresh.username} logs in`;
+      },
+    );
 
   const decision = rejected ? 'rejected' : 'approved';
   await run.step('vapora', 'approval decision and costs shown', async () => {
@@ -562,39 +752,43 @@ async function incidentResponse(run, twin) {
     return `${mine.id} ${decision} by ${mine.decidedBy} ("${mine.reason}"); run cost ${st.cost_cents} cents, ${costs.costs.length} priced calls (exec agents are free)`;
   });
 
-  await run.step('svault', 'audit chain verified after the incident', async () => {
+  await run.step('svault', 'audit chain verified after the incident; no secret in clear', async () => {
     const r = await run.cli('svault', ['audit', 'verify', audit, '--json']);
     expect(r.ok === true, `audit verify: ${JSON.stringify(r)}`);
     const text = readFileSync(audit, 'utf8');
-    expect(!text.includes(password), 'the database password appears in clear in the audit log');
-    return `${r.lines} lines, head ${r.head.slice(0, 19)}…; no secret in clear`;
+    for (const secret of [superPassword, lease.password])
+      expect(!text.includes(secret), 'a database password appears in clear in the audit log');
+    return `${r.lines} lines, head ${r.head.slice(0, 19)}…`;
   });
 
   let postmortem;
+  const resolved = !rejected && !failedRestart;
   await run.step('kogral', 'postmortem recorded', async () => {
-    const timeline = readFileSync(calls, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => l.split(' ').slice(0, 2).join(' '))
+    const st = await vap(['pipeline', 'status', runId]);
+    const timeline = st.steps
+      .filter((s) => s.phase === 'forward')
+      .map((s) => `${s.step} ${s.status}${s.agent ? ` (${s.agent})` : ''}`)
       .join('; ');
     postmortem = await kog([
       'add',
       'execution',
-      rejected
-        ? `Incident ${runId}: PostgreSQL down, restart rejected`
-        : `Incident ${runId}: PostgreSQL down, restarted after approval`,
+      resolved
+        ? `Incident ${runId}: PostgreSQL down, restarted after approval`
+        : `Incident ${runId}: PostgreSQL down, ${rejected ? 'restart rejected' : 'restart failed'}`,
       '--context',
       `Timeline (vapora run ${runId}): ${timeline}. Evidence (svault transit): ${ciphertext}`,
       '--root-cause',
-      'postgresql refused connections on 127.0.0.1:5432 (scripted finding)',
+      failedRestart
+        ? 'postgresql crashed; a hand-edited postgresql.auto.conf keeps it from starting'
+        : 'postgresql crashed (stopped with -m immediate on db-1)',
       '--resolution',
-      rejected
-        ? `not resolved: the restart was rejected (${approval.id}, "no rollback plan"); postgresql still down`
-        : `restarted postgresql after approval ${approval.id} by oncall-lead`,
+      outcome,
       '--action-items',
-      'replace the scripted health check with a real one,run the restart through prov exec',
-      ...previous.flatMap((h) => ['--related', h.id]),
-      ...(rejected ? ['--status', 'open'] : []),
+      resolved
+        ? 'alert on app login failures,keep database credential TTLs at 1h'
+        : 'fix the database host by hand,re-run the incident pipeline',
+      ...previous.flatMap((id) => ['--related', id]),
+      ...(resolved ? [] : ['--status', 'open']),
       '--tags',
       'incident,postgresql,scenario',
     ]);
@@ -610,6 +804,34 @@ async function incidentResponse(run, twin) {
     );
     return `search "${runId}" → ${r.hits[0].id}`;
   });
+}
+
+/** `--json` before a `--` (after it, the flag would go to the remote command). */
+const withJson = (args) => {
+  const at = args.indexOf('--');
+  return at < 0 ? [...args, '--json'] : [...args.slice(0, at), '--json', ...args.slice(at)];
+};
+
+/** One login as the application makes it (TCP, password): { ok } or { ok: false, error }. */
+async function pgLogin(port, user, password) {
+  const { default: pg } = await import('pg');
+  const c = new pg.Client({
+    host: '127.0.0.1',
+    port,
+    user,
+    password,
+    database: 'postgres',
+    connectionTimeoutMillis: 5000,
+  });
+  try {
+    await c.connect();
+    await c.query('SELECT 1');
+    return { ok: true };
+  } catch (e) {
+    return { ok: false, error: e.message };
+  } finally {
+    await c.end().catch(() => {});
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

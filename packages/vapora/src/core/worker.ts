@@ -201,7 +201,7 @@ export class Worker {
       task_type: a.task_type,
       status,
       output: res?.text ?? null,
-      error: error ?? (status === 'failure' ? `exit: ${res?.finishRaw ?? 'failure'}` : null),
+      error: error ?? (status === 'failure' ? failureReason(res) : null),
       started_at: started,
       duration_ms: Math.max(0, this.now() - started),
       tokens_used: input + output,
@@ -217,4 +217,11 @@ export class Worker {
       needs_approval: false,
     };
   }
+}
+
+/** Why a call that answered ended in failure: how it finished, and the last line it printed (an exec agent's error). */
+function failureReason(res: RoutedResponse | null): string {
+  const last = res?.text?.trim().split('\n').at(-1)?.trim() ?? '';
+  const how = res?.finishRaw ?? 'failure';
+  return last ? `${how}: ${last.slice(0, 500)}` : how;
 }
