@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StratumError } from '@stratumiops/shared/errors';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runBin, sandbox } from '../../../test/run-bin.js';
 import { parseAgent } from '../src/core/agent/parse.js';
 import { type AgentRequest, type Caller, renderPrompts, runAgent } from '../src/core/agent/run.js';
 import { parseVarFlags, resolveVars } from '../src/core/agent/vars.js';
@@ -397,6 +398,45 @@ describe('typedialog agent run (the real binary, against local servers speaking 
     expect(dry.stdout).toMatch(/budget {4}code-reviewer: exceeded; month 0\.60¢ of 0\.00¢/);
     expect(dry.stdout).toContain(`settings  ${join(dir, '.vapora', 'vapora.toml')} (vapora)`);
     expect(server.requests).toHaveLength(1);
+  });
+});
+
+describe('typedialog agent run with a vapora routing rule', () => {
+  it('a [[routing.rules]] entry matching typedialog:agent:<name> wins over the frontmatter; vapora costs shows the call', async () => {
+    const server = await fakeLlm(() => ({ text: VALID, input: 300, output: 100 }));
+    try {
+      const dir = tmp();
+      mkdirSync(join(dir, '.vapora'));
+      writeFileSync(
+        join(dir, '.vapora', 'vapora.toml'),
+        `[providers.openai]\nbase_url = "${server.url}/v1"\n\n[routing]\nbackoff_ms = 0\n\n` +
+          '[[routing.rules]]\npattern = "^typedialog:agent:code_"\nprovider = "openai"\nmodel = "gpt-4o-mini"\n',
+      );
+      const env = { VAPORA_DATA_DIR: join(dir, 'vd'), TYPEDIALOG_DATA_DIR: join(dir, 'td') };
+      const args = ['agent', 'run', reviewer, '--var', 'language=ts', '--var', 'code=x'];
+      const dry = await typedialog([...args, '--dry-run'], { cwd: dir, env });
+      expect(dry.stdout).toContain('model     openai:gpt-4o-mini (rule 1 /^typedialog:agent:code_/)');
+      expect(server.requests).toHaveLength(0);
+      const r = await typedialog(args, { cwd: dir, env });
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toEqual(JSON.parse(VALID));
+      expect(server.requests.map((q) => [q.path, q.body.model])).toEqual([['/v1/chat/completions', 'gpt-4o-mini']]);
+      const costs = await runBin('vapora', ['costs', '--by', 'task-type', '--json'], {
+        cwd: dir,
+        env: { ...sandbox().env, ...env },
+      });
+      expect(costs.code, costs.stderr).toBe(0);
+      expect(JSON.parse(costs.stdout).costs).toEqual([
+        expect.objectContaining({
+          key: 'typedialog:agent:code_reviewer',
+          calls: 1,
+          input_tokens: 300,
+          output_tokens: 100,
+        }),
+      ]);
+    } finally {
+      await server.close();
+    }
   });
 });
 
