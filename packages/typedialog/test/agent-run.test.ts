@@ -64,8 +64,10 @@ describe('variables', () => {
       at: '@home',
       e: '',
     });
+    writeFileSync(join(dir, 'logo.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff]));
+    mkdirSync(join(dir, 'src'));
     try {
-      parseVarFlags(['novalue', 'f=@missing.ts', 'g=@'], dir);
+      parseVarFlags(['novalue', 'f=@missing.ts', 'g=@', 'img=@logo.png', 'd=@src'], dir);
       expect.unreachable();
     } catch (e) {
       expect((e as StratumError).code).toBe('usage');
@@ -74,6 +76,8 @@ describe('variables', () => {
           '--var novalue: expected KEY=VALUE (or KEY=@file)',
           '--var f=@missing.ts: file missing.ts does not exist',
           '--var g=@: name the file to read after the @',
+          '--var img=@logo.png: logo.png is not UTF-8 text (a binary file?): a variable is text in a prompt',
+          '--var d=@src: src is a folder: name a file',
         ],
       });
     }

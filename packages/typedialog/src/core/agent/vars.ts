@@ -9,6 +9,18 @@ import type { Agent } from './parse.js';
 
 export type Vars = Record<string, unknown>;
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The file's text, or undefined when it is not text: invalid UTF-8 or a NUL byte (an image, an archive). */
+function utf8(bytes: Buffer): string | undefined {
+  if (bytes.includes(0)) return undefined;
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
 /** `--var` values in order (a later one wins); every malformed one is reported at once (exit 2). */
 export function parseVarFlags(flags: readonly string[], cwd = process.cwd()): Vars {
   const vars: Vars = {};
@@ -28,12 +40,24 @@ export function parseVarFlags(flags: readonly string[], cwd = process.cwd()): Va
         problems.push(`--var ${key}=@: name the file to read after the @`);
         continue;
       }
-      if (!existsSync(path) || !statSync(path).isFile()) {
-        problems.push(`--var ${key}=${value}: file ${value.slice(1)} does not exist`);
+      const name = value.slice(1);
+      if (!existsSync(path)) {
+        problems.push(`--var ${key}=${value}: file ${name} does not exist`);
+        continue;
+      }
+      if (!statSync(path).isFile()) {
+        problems.push(`--var ${key}=${value}: ${name} is a folder: name a file`);
+        continue;
+      }
+      const text = utf8(readFileSync(path));
+      if (text === undefined) {
+        problems.push(
+          `--var ${key}=${value}: ${name} is not UTF-8 text (a binary file?): a variable is text in a prompt`,
+        );
         continue;
       }
       // A file's last newline is not part of the value (as with $(cat file)).
-      value = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+      value = text.replace(/\r?\n$/, '');
     }
     vars[key] = value;
   }
