@@ -108,6 +108,10 @@ const cases: Record<string, Record<string, Case>> = {
       'security.audit_logging.enabled',
       (c) => (c.security = { audit_logging: { enabled: true } }),
     ),
+    backups: refused('backups.enabled', (c) => (c.backups = { enabled: true })),
+    'backups.enabled': refused('backups.enabled', (c) => (c.backups = { enabled: true })),
+    'backups.schedule': refused('backups.schedule', (c) => (c.backups = { schedule: '0 3 * * *' })),
+    'backups.retention_days': refused('backups.retention_days', (c) => (c.backups = { retention_days: 30 })),
     'security.audit_logging.retention_days': refused(
       'security.audit_logging.retention_days',
       (c) => (c.security = { audit_logging: { retention_days: 30 } }),

@@ -1,16 +1,115 @@
+import { relative } from 'node:path';
 import { Args, Flags } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../tool.js';
+import { ProvCommand } from '../base.js';
+import type { Evaluated } from '../core/compliance.js';
 
-export default planned(tool, {
-  summary: 'Check a config against a compliance framework',
-  spec: 'PV10',
-  description: 'Each finding has a rule id and a fix.',
-  args: {
-    config: Args.string({ description: 'Nickel config file, e.g. cluster.ncl', required: true }),
-  },
-  flags: {
-    framework: Flags.string({ description: 'framework', options: ['soc2', 'hipaa', 'gdpr', 'pci'], required: true }),
-  },
-  examples: ['<%= config.bin %> compliance cluster.ncl --framework soc2'],
-});
+export default class Compliance extends ProvCommand<typeof Compliance> {
+  static override summary = 'Check a config against a compliance framework (SOC 2, HIPAA, GDPR, PCI DSS)';
+  static override description =
+    `Runs the rules mapped to the framework (data/compliance: stable rule ids, severities, the fields they read, a fix, and the framework's requirement ids in the manner of Prowler's compliance files) on the evaluated config. Each finding names the rule, the severity, the field and its file:line (its nearest written parent when it is not set) and how to fix it.
+
+Suppress a finding with a comment on its line or the line above, with a reason: # prov:skip=PROV-NET-001 bastion, reviewed 2026-11. Suppressions are listed in every report; one without a reason is ignored.
+
+Formats: text, json, sarif (SARIF 2.1.0 for GitHub code scanning), junit (JUnit XML for other CI systems); --out writes the report to a file and prints the summary. Exit 3 when a finding at or above --fail-on remains.`;
+  static override args = { config: Args.string({ description: 'Nickel config file (default: prov.ncl)' }) };
+  static override flags = {
+    framework: Flags.string({
+      description: 'framework whose rules run',
+      options: ['soc2', 'hipaa', 'gdpr', 'pci'],
+      required: true,
+      char: 'f',
+    }),
+    format: Flags.string({
+      description: 'report format',
+      options: ['text', 'json', 'sarif', 'junit'],
+      default: 'text',
+    }),
+    out: Flags.string({
+      description: 'write the report to this file (stdout shows the summary)',
+      char: 'o',
+      helpValue: '<file>',
+    }),
+    'fail-on': Flags.string({
+      description: 'exit 3 when a finding of this severity or higher remains (none: never)',
+      options: ['info', 'low', 'medium', 'high', 'critical', 'none'],
+      default: 'low',
+    }),
+  };
+  static override aliases = ['mcp:compliance'];
+  static override examples = [
+    '<%= config.bin %> compliance cluster.ncl --framework soc2',
+    '<%= config.bin %> compliance --framework pci --format sarif --out prov.sarif',
+    '<%= config.bin %> compliance --framework hipaa --format junit -o compliance.xml --fail-on high',
+  ];
+
+  async run() {
+    const c = await import('../core/compliance.js');
+    const { configFile } = await import('../core/workspace.js');
+    const framework = this.flags.framework as (typeof c.FRAMEWORKS)[number];
+    const { rules, frameworks } = c.loadRules();
+    const ev = await this.evaluate(configFile(this.args.config));
+    const report = c.checkCompliance(ev, rules, frameworks[framework], framework);
+    const rel = (f: string) => {
+      const r = relative(process.cwd(), f);
+      return r && !r.startsWith('..') ? r : f;
+    };
+    const format = this.jsonEnabled() ? 'json' : this.flags.format;
+    let body: string;
+    if (format === 'sarif')
+      body = `${JSON.stringify(c.renderSarif(report, rules, rel, this.config.version), null, 2)}\n`;
+    else if (format === 'junit') body = c.renderJunit(report, rules, rel);
+    else if (format === 'json') body = `${JSON.stringify(report, null, 2)}\n`;
+    else body = `${c.renderText(report, rel)}\n`;
+    if (this.flags.out) {
+      const { writeAtomic } = await import('../core/workspace.js');
+      writeAtomic(this.flags.out, body);
+      if (this.jsonEnabled()) process.stdout.write(body);
+      else
+        this.log(
+          `${c.renderText(report, rel).split('\n').slice(-2).join('\n')}\nWrote the ${format} report to ${this.flags.out}.`,
+        );
+    } else process.stdout.write(body);
+    const floor = this.flags['fail-on'];
+    const failing = floor === 'none' ? [] : report.findings.filter((f) => c.atOrAbove(f.severity, floor as never));
+    if (failing.length) {
+      process.stderr.write(
+        `prov: ${failing.length} finding${failing.length === 1 ? '' : 's'} at or above ${floor} (${report.framework.name})\n`,
+      );
+      this.exit(3);
+    }
+  }
+
+  /** The exported config (contract errors are exit 3 with their positions) and where each value was written. */
+  private async evaluate(file: string): Promise<Evaluated> {
+    const { readFileSync } = await import('node:fs');
+    const { engineFor, nickelFailure, configFailure } = await import('../core/nickel.js');
+    const { StratumError } = await import('@stratumiops/shared/errors');
+    let source: string;
+    try {
+      source = readFileSync(file, 'utf8');
+    } catch {
+      throw new StratumError('notFound', `no such config: ${file}`, { hint: 'pass the config file (.ncl)' });
+    }
+    const engine = await engineFor(this.nickel);
+    const importPaths = this.importPaths([]);
+    if (!engine.exportDiagnosed) {
+      // A `nickel` binary gives no positions of values: findings point at the file.
+      let json: string;
+      try {
+        json = await engine.exportFile(file, { format: 'json', importPaths });
+      } catch (e) {
+        throw nickelFailure(e);
+      }
+      return { config: JSON.parse(json), file, source, locate: () => undefined };
+    }
+    const r = await engine.exportDiagnosed(file, { importPaths });
+    if (r.json === undefined || r.errors.length)
+      throw configFailure(file, { errors: r.errors, omitted: r.omitted, warnings: [] });
+    return {
+      config: JSON.parse(r.json),
+      file,
+      source,
+      locate: (path) => r.locate(path),
+    };
+  }
+}

@@ -196,6 +196,22 @@ export function checkInfra(cfg: InfraConfig, ctx: CheckContext): ConfigIssue[] {
     }
   }
 
+  const backups = (cfg as { backups?: Record<string, unknown> }).backups;
+  if (backups && typeof backups === 'object') {
+    const set: [string[], boolean][] = [
+      [['backups', 'enabled'], backups.enabled === true],
+      [['backups', 'schedule'], backups.schedule !== undefined],
+      [['backups', 'retention_days'], backups.retention_days !== undefined && backups.retention_days !== 7],
+    ];
+    for (const [path] of set.filter(([, on]) => on)) {
+      issues.push({
+        message: `${path.join('.')} is not applied by prov yet: no backup would run`,
+        path,
+        hint: `remove ${path.join('.')} and run backups with prov workflow run backup (prov compliance reads this setting)`,
+      });
+    }
+  }
+
   const tsNames = taskservs.map((t) => str(t?.name)).filter((n): n is string => n !== undefined);
   const placed = new Set<string>();
   taskservs.forEach((t, i) => {
