@@ -21,11 +21,12 @@ const KEY = {
   ctrlD: '\u0004',
 };
 
-function start(ctx: FormContext) {
+function start(ctx: FormContext, drafts?: Record<string, unknown>) {
   const out: { done?: Record<string, unknown>; cancelled?: boolean } = {};
   const app = render(
     createElement(FormApp, {
       ctx,
+      ...(drafts ? { initial: drafts, reviewFirst: true } : {}),
       check: (v) => checkAnswers(ctx, v),
       onDone: (v) => {
         out.done = v;
@@ -139,6 +140,34 @@ describe('tui (ink)', () => {
     await t.finished();
     expect(t.out.done).toMatchObject({ full_name: 'Ada', department: 'product', remote: true, username: 'ada' });
     t.app.unmount();
+  });
+
+  it('drafts open on the review screen as the model wrote them, wrong types too, each refused one with its reason', async () => {
+    const t = start(ctxFor(ALL_TYPES), {
+      name: 'ada',
+      count: 'three',
+      color: { pick: 'green' },
+      agree: true,
+      hosts: ['a.example', 'b.example'],
+    });
+    await t.see('Review the drafted answers');
+    expect(t.frame()).toContain('name: ada');
+    expect(t.frame()).toContain('count: three');
+    expect(t.frame()).toContain('color: {"pick":"green"}');
+    expect(t.frame()).toMatch(/❯ count: three\n.*✖ /);
+    await t.press(KEY.enter);
+    await t.see('› three');
+    await t.press(...Array(5).fill(KEY.bs), '4', KEY.enter);
+    await t.see(/❯ color: \{"pick":"green"\}/);
+    await t.press(KEY.enter);
+    await t.press(KEY.down, KEY.enter);
+    // Green opens a required field the draft did not answer: the review waits on it.
+    await t.see(/❯ shade: \(empty\)\n.*✖ is required/);
+    await t.press(KEY.enter, KEY.enter);
+    await t.see('❯ Submit');
+    await t.press(KEY.enter);
+    await t.finished();
+    expect(t.out.done).toMatchObject({ name: 'ada', count: 4, color: 'green', agree: true, shade: 'light' });
   });
 
   it('cancels on Ctrl+C', async () => {

@@ -71,7 +71,8 @@ export function valueText(field: Field, value: unknown): string {
   if (value === undefined || value === null) return '';
   if (Array.isArray(value)) return value.join(field.type === 'list' || field.type === 'multi-select' ? ', ' : ',');
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
-  return String(value);
+  // A draft of the wrong shape (an object from a model) shows as written, not as [object Object].
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
 /**

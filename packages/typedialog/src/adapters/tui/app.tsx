@@ -405,7 +405,7 @@ function reviewText(ctx: FormContext, f: Field, v: unknown): string {
   if (typeof v === 'boolean') return m.yesNo(v);
   const label = (x: unknown) => {
     const o = f.options.find((op) => op.value === x);
-    return o ? m.optionLabel(f, o) : String(x);
+    return o ? m.optionLabel(f, o) : valueText(f, x);
   };
   if (Array.isArray(v)) return v.map(label).join(', ');
   if (f.type === 'editor') return String(v).split('\n')[0] + (String(v).includes('\n') ? ' …' : '');
