@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,8 @@ import { skipUnless } from '../packages/shared/src/testing/index.js';
 const SCRIPT = join(import.meta.dirname, '..', 'scripts', 'scenario.mjs');
 const NAMES = ['zero-touch', 'incident-response', 'pqc-migration', 'disaster-recovery'];
 const home = mkdtempSync(join(tmpdir(), 'stratum-scenarios-'));
+// Throwaway sshd hosts live under TMPDIR (= home) and log in as another user, who must traverse it.
+chmodSync(home, 0o711);
 const dirs: string[] = [home];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
