@@ -1,10 +1,10 @@
+import { agentRoute } from './agents.js';
 import type { Bus, Delivery, Subscription, TaskAssignment, TaskResult } from './bus.js';
 import { decodeJson, taskAssignmentSchema } from './bus.js';
 import { LlmError } from './llm/types.js';
 import { describeZodError, microToCents, type Outcome } from './model.js';
 import type { Role } from './roles.js';
 import { BudgetExceededError, type LlmRouter, type RoutedResponse } from './router.js';
-import { agentRoute } from './service.js';
 
 export interface WorkerOptions {
   bus: Bus;
