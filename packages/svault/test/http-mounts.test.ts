@@ -185,8 +185,9 @@ describe('sys/internal/ui/mounts', () => {
     expect(all.body.data.secret['pki/']).toMatchObject({ type: 'pki', accessor: expect.any(String) });
 
     const app = await api('GET', 'sys/internal/ui/mounts', undefined, appToken);
-    // sys/ through the default policy (capabilities-self...), as in Vault; not pki/ nor pki2/.
-    expect(Object.keys(app.body.data.secret).sort()).toEqual(['kv-moved/', 'sys/']);
+    // sys/ and cubbyhole/ through the default policy (capabilities-self, the token's own
+    // cubbyhole), as in Vault; not pki/ nor pki2/.
+    expect(Object.keys(app.body.data.secret).sort()).toEqual(['cubbyhole/', 'kv-moved/', 'sys/']);
     expect(app.body.data.secret['kv-moved/'].uuid).toEqual(expect.any(String));
   });
 

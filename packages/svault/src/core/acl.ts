@@ -11,6 +11,7 @@ import {
   type TemplateInput,
   VaultAcl,
 } from './vault-acl.js';
+import { RESPONSE_WRAPPING_POLICY, RESPONSE_WRAPPING_POLICY_NAME } from './wrapping.js';
 
 /**
  * Authorization with Cedar and with Vault's own ACL language (HCL or JSON, see vault-acl.ts), each
@@ -53,6 +54,16 @@ permit (
 permit (principal, action == Svault::Action::"update", resource == Svault::Path::"auth/token/renew-self");
 permit (principal, action == Svault::Action::"update", resource == Svault::Path::"auth/token/revoke-self");
 permit (principal, action == Svault::Action::"update", resource == Svault::Path::"sys/capabilities-self");
+// Response wrapping: wrap data, look up and unwrap a wrapping token.
+permit (principal, action == Svault::Action::"update", resource == Svault::Path::"sys/wrapping/wrap");
+permit (principal, action == Svault::Action::"update", resource == Svault::Path::"sys/wrapping/lookup");
+permit (principal, action == Svault::Action::"update", resource == Svault::Path::"sys/wrapping/unwrap");
+// The token's own cubbyhole.
+permit (
+  principal,
+  action in [Svault::Action::"read", Svault::Action::"create", Svault::Action::"update", Svault::Action::"delete", Svault::Action::"list"],
+  resource in Svault::Path::"cubbyhole/"
+);
 `;
 const ROOT_POLICY = '// Built in: the root policy allows everything. It cannot be changed or deleted.\n';
 
@@ -126,6 +137,7 @@ export class PolicyStore {
   static async open(store: LogicalStore): Promise<PolicyStore> {
     const ps = new PolicyStore(await loadCedar(), store);
     ps.texts.set('default', DEFAULT_POLICY);
+    ps.vaultRules.set(RESPONSE_WRAPPING_POLICY_NAME, parseVaultPolicy(RESPONSE_WRAPPING_POLICY));
     for (const key of await store.list('')) {
       if (key.endsWith('/')) continue;
       const raw = await store.get(key);
@@ -167,7 +179,7 @@ export class PolicyStore {
    */
   async write(name: string, text: string): Promise<void> {
     const n = normalizePolicyName(name);
-    if (n === 'root') throw invalid('cannot update "root" policy');
+    if (n === 'root' || n === RESPONSE_WRAPPING_POLICY_NAME) throw invalid(`cannot update "${n}" policy`);
     if (enc.encode(text).length > MAX_POLICY_BYTES) throw invalid(`policy larger than ${MAX_POLICY_BYTES} bytes`);
     const vault = looksLikeVaultPolicy(text) ? parseVaultPolicy(text) : undefined;
     // Parse the whole set before storing anything, so a rejected policy changes nothing.

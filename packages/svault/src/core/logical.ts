@@ -16,6 +16,8 @@ export interface LogicalRequest {
   remoteAddress?: string;
   /** Request id (the envelope's request_id and the audit log's); made up when missing. */
   id?: string;
+  /** Seconds: the response is to be wrapped (X-Vault-Wrap-TTL) and handed back as a wrapping token. */
+  wrapTtl?: number;
 }
 
 export interface AuthInfo {
@@ -49,6 +51,17 @@ export interface LogicalResponse {
    * policies, TTLs and metadata, TTLs within the auth mount's) and answers with it in `auth`.
    */
   login?: LoginSpec;
+  /** The response was wrapped: only this goes back to the client (Vault's wrap_info). */
+  wrapInfo?: WrapInfo;
+}
+
+export interface WrapInfo {
+  token: string;
+  accessor: string;
+  ttl: number;
+  creation_time: string;
+  creation_path: string;
+  wrapped_accessor: string;
 }
 
 /** The token a login issues, as the auth method's role or user says. Seconds; 0: the mount's or system's. */

@@ -111,6 +111,7 @@ export class Router {
     if (req.token !== undefined) routed.token = req.token;
     if (req.remoteAddress !== undefined) routed.remoteAddress = req.remoteAddress;
     if (req.id !== undefined) routed.id = req.id;
+    if (req.wrapTtl !== undefined) routed.wrapTtl = req.wrapTtl;
     return handler(routed, fields);
   }
 }

@@ -94,6 +94,9 @@ export class TokenStore {
     private readonly hashKey: Uint8Array,
   ) {}
 
+  /** Called for each token removed (revoked, expired), before its entry goes: its cubbyhole is emptied. */
+  onRemove: ((hash: string) => Promise<void>) | undefined;
+
   /** Token → its hash, for the tokens in use (every request hashes its token). */
   private readonly hashes = new Map<string, string>();
 
@@ -265,6 +268,7 @@ export class TokenStore {
     if (e) {
       await this.store.delete(this.accessorKey(e.accessor));
       if (e.parent) await this.store.delete(`parent/${e.parent}/${hash}`);
+      await this.onRemove?.(hash);
     }
     this.mutations++;
     this.entries.delete(hash);

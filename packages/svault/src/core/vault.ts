@@ -5,6 +5,7 @@ import { Barrier } from './barrier.js';
 import { addressInCidrs } from './cidr.js';
 import type { CryptoSuite } from './crypto.js';
 import { assertAuthType, authFactory, isAuthType } from './engines/auth/index.js';
+import { CubbyholeBackend, Cubbyholes } from './engines/cubbyhole.js';
 import { assertEngineType, engineFactory, isEngineType } from './engines/index.js';
 import {
   checkLeaseTtls,
@@ -29,6 +30,7 @@ import {
 } from './seal.js';
 import { KeyedMutex, type Storage } from './storage.js';
 import { authInfo, randomBase62, SYSTEM_MAX_TTL, type TokenEntry, TokenStore } from './tokens.js';
+import { ResponseWrapper } from './wrapping.js';
 
 export interface MountSpec {
   path: string;
@@ -96,6 +98,7 @@ export class Vault {
   private rootKey: Uint8Array | undefined;
   private tokens: TokenStore | undefined;
   private policies: PolicyStore | undefined;
+  private wrapper: ResponseWrapper | undefined;
   private audit: AuditBroker | undefined;
   private sealConfig: SealConfig | undefined;
   private cluster: { name: string; id: string } | undefined;
@@ -213,6 +216,9 @@ export class Vault {
   private async postUnseal(): Promise<void> {
     try {
       this.tokens = new TokenStore(this.barrier.view('sys/token/'), this.barrier.derivedKey('token'));
+      const holes = new Cubbyholes(this.barrier.view('sys/cubbyhole/'));
+      this.tokens.onRemove = (hash) => holes.destroy(hash);
+      this.wrapper = new ResponseWrapper(this.tokens, holes);
       this.policies = await PolicyStore.open(this.barrier.view('sys/policy/'));
       this.audit = await AuditBroker.open(
         this.barrier.view('sys/audit/'),
@@ -228,6 +234,7 @@ export class Vault {
         builtinEntry('auth/token/', 'token'),
         new TokenBackend(this.tokens, (name) => policies.has(name)),
       );
+      this.router.mount(builtinEntry('cubbyhole/', 'cubbyhole'), new CubbyholeBackend(holes));
       for (const m of await this.loadMounts()) await this.mountBackend(m);
       for (const m of await this.loadMounts(AUTH_PATH)) await this.mountBackend(m);
       this.leases = await LeaseManager.open({
@@ -307,6 +314,7 @@ export class Vault {
     this.rootKey?.fill(0);
     this.rootKey = undefined;
     this.tokens = undefined;
+    this.wrapper = undefined;
     this.policies?.close();
     this.policies = undefined;
     void this.audit?.close();
@@ -371,6 +379,10 @@ export class Vault {
       keyStatus: () => this.barrier.keyStatus(),
       leases: () => this.requireLeases(),
       policies: () => this.requirePolicies(),
+      wrapping: () => {
+        if (!this.wrapper) throw sealedError();
+        return this.wrapper;
+      },
       audit: () => {
         if (!this.audit) throw sealedError();
         return this.audit;
@@ -649,7 +661,7 @@ export class Vault {
     const path = req.operation === 'list' ? req.path : req.path.replace(/\/$/, '');
     let action: AclAction = req.operation === 'patch' ? 'update' : req.operation;
     if (action === 'update' && match?.def.existence && !(await match.def.existence(match.params))) action = 'create';
-    const extras = { data: req.data, patch: req.operation === 'patch' };
+    const extras = { data: req.data, patch: req.operation === 'patch', wrapTtl: req.wrapTtl ?? 0 };
     if (!this.allowed(caller, action, path, req.remoteAddress, extras)) throw denied();
     if (match?.def.sudo && !this.allowed(caller, 'sudo', path, req.remoteAddress)) throw denied();
   }
@@ -717,7 +729,25 @@ export class Vault {
     return result;
   }
 
-  private async process(
+  /**
+   * Runs the request; a request for wrapping gets its response (a secret, a login's token, a
+   * list) only inside a wrapping token's cubbyhole. If wrapping fails, the response is not handed
+   * out in the clear: the error is, and a token the login issued is revoked.
+   */
+  private async process(req: LogicalRequest, who: { caller: Caller; entry?: TokenEntry }): Promise<HandlerResult> {
+    const result = await this.execute(req, who);
+    if (!req.wrapTtl || !result || result.wrapInfo) return result;
+    try {
+      if (!this.wrapper) throw sealedError();
+      return { wrapInfo: await this.wrapper.wrap(result, req.wrapTtl, req.path) };
+    } catch (e) {
+      const issued = result.auth?.client_token;
+      if (issued && this.tokens) await this.tokens.revokeTree(this.tokens.hash(issued)).catch(() => {});
+      throw e;
+    }
+  }
+
+  private async execute(
     req: LogicalRequest,
     { caller, entry }: { caller: Caller; entry?: TokenEntry },
   ): Promise<HandlerResult> {

@@ -3,10 +3,11 @@ import { createHttpServer } from '@stratumiops/shared/http';
 import type { Logger } from '@stratumiops/shared/log';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { VaultError } from '../core/errors.js';
-import { fBool, fInt, parseFields } from '../core/fields.js';
+import { fBool, fInt, parseDuration, parseFields } from '../core/fields.js';
 import type { HaStatus } from '../core/ha.js';
 import type { HandlerResult, LogicalResponse, Operation } from '../core/logical.js';
 import type { Vault } from '../core/vault.js';
+import { ResponseWrapper } from '../core/wrapping.js';
 import { clientErrorHandler } from './list-verb.js';
 
 export interface HttpOptions {
@@ -82,7 +83,7 @@ function envelope(path: string, res: LogicalResponse, mountType: string | undefi
     renewable: res.lease?.renewable ?? false,
     lease_duration: res.lease?.duration ?? 0,
     data: res.data ?? null,
-    wrap_info: null,
+    wrap_info: res.wrapInfo ?? null,
     warnings: res.warnings?.length ? res.warnings : null,
     auth: res.auth ?? null,
     mount_type: mountType ?? '',
@@ -123,6 +124,19 @@ function logicalPath(rawUrl: string): { path: string; query: URLSearchParams } {
     }
   });
   return { path: segs.join('/'), query };
+}
+
+/**
+ * X-Vault-Wrap-TTL: seconds or a duration ("5m"). A bad value is a 400 before anything runs: a
+ * client that asked for wrapping never gets the response in the clear.
+ */
+function wrapTtlOf(req: FastifyRequest): number | undefined {
+  const h = req.headers['x-vault-wrap-ttl'];
+  const text = Array.isArray(h) ? h.join(',') : h;
+  if (text === undefined || text.trim() === '') return undefined;
+  const secs = parseDuration(text);
+  if (secs === undefined) throw new VaultError('invalid', `error parsing wrap TTL "${text.slice(0, 64)}"`);
+  return ResponseWrapper.parseTtl(secs);
 }
 
 class BodyError extends Error {}
@@ -306,15 +320,7 @@ export function registerVaultApi(app: FastifyInstance, opts: ApiOptions): void {
     if ((req.raw as unknown as Record<symbol, boolean>)[BAD_URL]) {
       throw new VaultError('invalid', 'invalid URL escape in the request path');
     }
-    // A client that asks for a wrapped response must never get the secret in the clear: until
-    // response wrapping exists, such a request is refused before anything runs (nothing created).
-    const wrapTtl = req.headers['x-vault-wrap-ttl'];
-    if (typeof wrapTtl === 'string' ? wrapTtl.trim() !== '' : wrapTtl !== undefined) {
-      throw new VaultError(
-        'invalid',
-        'response wrapping (X-Vault-Wrap-TTL) is not supported yet: request refused rather than answered unwrapped',
-      );
-    }
+    const wrapTtl = wrapTtlOf(req);
     const { path: rawPath, query } = logicalPath(req.raw.url ?? '');
     let operation: Operation;
     let data: Record<string, unknown> = {};
@@ -351,12 +357,18 @@ export function registerVaultApi(app: FastifyInstance, opts: ApiOptions): void {
       token: tokenOf(req),
       remoteAddress: req.ip,
       id,
+      ...(wrapTtl ? { wrapTtl } : {}),
     });
     if (result === null) return sendJson(reply, 404, errorBody([]));
     if (result === undefined) return reply.code(204).send();
     const mountType = vault.mountTypeOf(path);
     const raw = result.data;
-    if (mountType === 'pki' && typeof raw?.http_content_type === 'string' && typeof raw.http_raw_body === 'string') {
+    if (
+      !result.wrapInfo &&
+      mountType === 'pki' &&
+      typeof raw?.http_content_type === 'string' &&
+      typeof raw.http_raw_body === 'string'
+    ) {
       // Vault's raw responses (pki/ca, pki/crl...): the body as is (base64 in the logical response).
       const status = Number(raw.http_status_code ?? 200);
       reply.code(status).header('content-type', raw.http_content_type);

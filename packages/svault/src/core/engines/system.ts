@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import type { PolicyStore } from '../acl.js';
 import type { AuditBroker } from '../audit.js';
-import { invalid, VaultError } from '../errors.js';
+import { denied, invalid, VaultError } from '../errors.js';
 import { fBool, fDuration, fMap, fString, fStringList } from '../fields.js';
 import type { LeaseEntry, LeaseManager } from '../leases.js';
 import type { Backend, Caller, HandlerResult, MountEntry, PathDef, RoutedRequest } from '../logical.js';
+import type { ResponseWrapper } from '../wrapping.js';
 
 /** What the system backend needs from the core; keeps this file free of core internals. */
 export interface SystemOps {
@@ -38,6 +39,7 @@ export interface SystemOps {
   keyStatus(): { term: number; install_time: string; terms: number };
   leases(): LeaseManager;
   policies(): PolicyStore;
+  wrapping(): ResponseWrapper;
   audit(): AuditBroker;
   capabilities(
     who: { caller?: Caller; token?: string; accessor?: string },
@@ -99,7 +101,8 @@ export class SystemBackend implements Backend {
   readonly type = 'system';
   readonly paths: PathDef[];
   /** As in Vault: the UI mount listings answer without a token (showing only "unauth" mounts). */
-  readonly unauthenticated = [/^internal\/ui\/mounts(?:\/.*)?$/];
+  // The wrapping token is its own credential: lookup needs no token, unwrap takes it as the token.
+  readonly unauthenticated = [/^internal\/ui\/mounts(?:\/.*)?$/, /^wrapping\/lookup$/, /^wrapping\/unwrap$/];
 
   constructor(ops: SystemOps) {
     const enable = async (
@@ -320,9 +323,59 @@ export class SystemBackend implements Backend {
       },
       ...leasePaths(ops),
       ...policyPaths(ops),
+      ...wrappingPaths(ops),
       ...auditPaths(ops),
     ];
   }
+}
+
+/** `sys/wrapping/*`: wrap data, and look up, unwrap or rewrap a wrapping token. */
+function wrappingPaths(ops: SystemOps): PathDef[] {
+  const fields = { token: fString() };
+  const tokenOf = (r: RoutedRequest, f: Record<string, unknown>, ownTokenForBody = false) => {
+    const given = typeof f.token === 'string' && f.token !== '' ? f.token : undefined;
+    // Unwrapping a wrapping token passed in the body takes a valid token of one's own, as in Vault.
+    if (given && ownTokenForBody && !r.caller.tokenHash) throw denied();
+    return given ?? r.token ?? '';
+  };
+  const wrap = async (r: RoutedRequest): Promise<HandlerResult> => {
+    if (!r.wrapTtl) throw invalid('must specify a wrapping TTL via the X-Vault-Wrap-TTL header');
+    if (Object.keys(r.data).length === 0) throw invalid('empty wrapping data');
+    return { data: { ...r.data } };
+  };
+  const unwrap = async (r: RoutedRequest, f: Record<string, unknown>): Promise<HandlerResult> =>
+    ops.wrapping().unwrap(tokenOf(r, f, true));
+  const lookup = async (r: RoutedRequest, f: Record<string, unknown>): Promise<HandlerResult> => ({
+    data: await ops.wrapping().lookup(tokenOf(r, f)),
+  });
+  const rewrap = async (r: RoutedRequest, f: Record<string, unknown>): Promise<HandlerResult> => ({
+    wrapInfo: await ops.wrapping().rewrap(tokenOf(r, f)),
+  });
+  return [
+    {
+      pattern: /^wrapping\/wrap$/,
+      summary: 'Wrap the request body in a wrapping token (needs X-Vault-Wrap-TTL)',
+      operations: { update: wrap, create: wrap },
+    },
+    {
+      pattern: /^wrapping\/unwrap$/,
+      summary: 'Return a wrapped response once (the wrapping token in the body or as the token)',
+      fields,
+      operations: { update: unwrap, create: unwrap },
+    },
+    {
+      pattern: /^wrapping\/lookup$/,
+      summary: "A wrapping token's creation path, time and TTL (no token needed)",
+      fields,
+      operations: { update: lookup, create: lookup, read: lookup },
+    },
+    {
+      pattern: /^wrapping\/rewrap$/,
+      summary: 'Move a wrapped response to a new wrapping token with the same TTL',
+      fields,
+      operations: { update: rewrap, create: rewrap },
+    },
+  ];
 }
 
 /** As Vault, a policy may come base64-encoded (no escaping needed); anything else is taken as is. */
