@@ -2,9 +2,11 @@
 // (target < 1 s); (2) SSH fan-out: 10 commands on each of 20 throwaway sshd on loopback, parallelism 20,
 // against Ansible (10 `command` tasks, forks 20, pipelining, ControlPersist) on the same hosts in the same run
 // (target ≥ 15×). Ansible is optional: without `ansible-playbook` on PATH that comparison is skipped with a
-// notice. A naive ssh2 executor (one exec channel per command) is measured too, for scale.
+// notice. A naive ssh2 executor (one exec channel per command) is measured too, for scale. (3) `prov validate` and
+// `prov plan --no-refresh` on 50 servers against `terraform validate` / `terraform plan` on 50 terraform_data
+// resources, whole processes, when terraform is on PATH (goal: prov at most Terraform's time).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -150,6 +152,124 @@ function ansible(hosts, dir) {
   return ms;
 }
 
+const SERVERS = 50;
+
+/** Whole-process median over `n` runs (after one warm-up), failing loudly when the command fails. */
+function timeProcess(cmd, args, cwd, n = 5) {
+  const once = () => {
+    const t0 = performance.now();
+    const r = spawnSync(cmd, args, {
+      cwd,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1', TF_IN_AUTOMATION: '1' },
+    });
+    const ms = performance.now() - t0;
+    if (r.status !== 0)
+      throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${(r.stderr || r.stdout).slice(-400)}`);
+    return ms;
+  };
+  once();
+  return median(Array.from({ length: n }, once));
+}
+
+/**
+ * `prov validate` and `prov plan --no-refresh` on a 50-server config against `terraform validate` and
+ * `terraform plan -refresh=false` on 50 `terraform_data` resources (no provider download), same run.
+ */
+function versusTerraform(dir, rows, summary) {
+  const ws = join(dir, 'prov-50');
+  const tf = join(dir, 'tf-50');
+  mkdirSync(ws, { recursive: true });
+  mkdirSync(tf, { recursive: true });
+  writeFileSync(
+    join(ws, 'prov.ncl'),
+    `let Infrastructure = import "${join(root, 'schemas', 'infrastructure.ncl')}" in
+{
+  provider = 'aws,
+  region = "us-east-1",
+  servers = std.array.map
+    (fun n => {
+      name = "app-%{std.to_string n}",
+      provider = 'aws,
+      plan = "t3.medium",
+      role = "app",
+      spec = { cpu = 2, memory_gb = 4, disk_gb = 40, os = { family = 'ubuntu, version = "24.04" } },
+      tags = { environment = "bench", index = std.to_string n },
+    })
+    (std.array.range 0 ${SERVERS}),
+} | Infrastructure
+`,
+  );
+  writeFileSync(
+    join(tf, 'main.tf'),
+    `${Array.from(
+      { length: SERVERS },
+      (_, n) => `resource "terraform_data" "app_${n}" {
+  input = {
+    name   = "app-${n}"
+    plan   = "t3.medium"
+    role   = "app"
+    cpu    = 2
+    memory = 4
+    disk   = 40
+    os     = "ubuntu-24.04"
+    tags   = { environment = "bench", index = "${n}" }
+  }
+}
+`,
+    ).join('\n')}`,
+  );
+  const prov = (args) => timeProcess(process.execPath, [join(root, 'packages', 'prov', 'bin', 'run.js'), ...args], ws);
+  const provValidate = prov(['validate', 'prov.ncl']);
+  const provPlan = prov(['plan', 'prov.ncl', '--no-refresh']);
+  rows.push({
+    measure: `prov validate: ${SERVERS} servers (whole process, median of 5)`,
+    'time (ms)': provValidate.toFixed(0),
+    'per task': '-',
+    target: '-',
+    result: '(info)',
+  });
+  rows.push({
+    measure: `prov plan --no-refresh: ${SERVERS} servers to create (whole process, median of 5)`,
+    'time (ms)': provPlan.toFixed(0),
+    'per task': '-',
+    target: '-',
+    result: '(info)',
+  });
+  const terraform = spawnSync('terraform', ['version'], { encoding: 'utf8' });
+  if (terraform.status !== 0) {
+    console.log('NOTICE: terraform not found: the Terraform comparison is skipped');
+    return true;
+  }
+  const init = spawnSync('terraform', ['init', '-input=false', '-no-color'], { cwd: tf, encoding: 'utf8' });
+  if (init.status !== 0) {
+    console.log(`NOTICE: terraform init failed offline, the comparison is skipped: ${init.stderr.slice(-300)}`);
+    return true;
+  }
+  const tfValidate = timeProcess('terraform', ['validate', '-no-color'], tf);
+  const tfPlan = timeProcess('terraform', ['plan', '-refresh=false', '-input=false', '-no-color', '-lock=false'], tf);
+  let ok = true;
+  for (const [what, ours, theirs] of [
+    ['validate', provValidate, tfValidate],
+    ['plan', provPlan, tfPlan],
+  ]) {
+    const ratio = ours / theirs;
+    const pass = ratio <= 1;
+    ok &&= pass;
+    rows.push({
+      measure: `terraform ${what}: ${SERVERS} terraform_data resources (median of 5)`,
+      'time (ms)': theirs.toFixed(0),
+      'per task': '-',
+      target: `prov ≤ terraform`,
+      result: `prov ×${ratio.toFixed(2)} ${pass ? 'ok' : 'MISSED'}`,
+    });
+    summary.push(
+      `prov ${what} ${ours.toFixed(0)} ms vs terraform ${what} ${theirs.toFixed(0)} ms on ${SERVERS} resources: ×${ratio.toFixed(2)} (goal ≤ 1)`,
+    );
+  }
+  return ok;
+}
+
 export default async function provBench() {
   const dir = mkdtempSync(join(tmpdir(), 'bench-prov-'));
   const rows = [];
@@ -175,6 +295,8 @@ export default async function provBench() {
       target: '< 1000 ms',
       result: pass ? 'ok' : 'MISSED',
     });
+
+    ok = versusTerraform(dir, rows, summary) && ok;
 
     const { skipUnless, startSshd } = await import(dist('shared/dist/testing/index.js'));
     const skip = skipUnless('sshd');
