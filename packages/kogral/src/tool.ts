@@ -35,8 +35,10 @@ export const configSchema = toolConfigSchema({
   symlinks: z.enum(['inside', 'follow']).default('inside'),
   sync: z
     .strictObject({
-      /** A team PostgreSQL (planned); empty means sync through the repo's git remote. */
+      /** A team PostgreSQL (postgresql://user@host/db, the password in KOGRAL_SYNC_PASSWORD or PGPASSWORD); empty means sync through the repo's git remote. */
       url: z.string().default(''),
+      /** The graph's name on that server (several graphs can share one database); default: the graph's name. */
+      graph: z.string().default(''),
       /** The git remote `kogral sync` pushes to and pulls from. */
       remote: z.string().default('origin'),
     })

@@ -238,8 +238,8 @@ describe('kogral sync / conflicts / resolve from the CLI', { timeout: 300_000 },
     expect(JSON.parse((await k(ann, ['conflicts', '--json'])).stdout).conflicts).toEqual([]);
     expect(JSON.parse((await k(ann, ['show', add.id, '--json'])).stdout).body).toContain('v2-ann');
 
-    const pg = await k(ann, ['sync', '--url', 'postgresql://127.0.0.1/kogral']);
-    expect(pg.code).toBe(1);
-    expect(pg.stderr).toMatch(/not implemented yet/);
+    const both = await k(ann, ['sync', '--git', '--url', 'postgresql://127.0.0.1/kogral']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--git or --url, not both/);
   });
 });

@@ -10,7 +10,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { conflictError, StratumError, unavailableError, usageError } from '@stratumiops/shared/errors';
 import { type SimpleGit, simpleGit } from 'simple-git';
-import { keepTheirs } from '../core/conflicts.js';
+import { keepTheirs, type SyncConflict } from '../core/conflicts.js';
 import type { Store } from '../core/store.js';
 
 export interface GitSyncOptions {
@@ -21,14 +21,6 @@ export interface GitSyncOptions {
   dryRun?: boolean;
   /** Attempts when the push loses a race with another writer (default 50). */
   attempts?: number;
-}
-
-export interface SyncConflict {
-  /** Path relative to the graph folder. */
-  path: string;
-  kind: 'both_changed' | 'deleted_here' | 'deleted_there' | 'both_added';
-  /** Where the other side's version was kept (relative to the graph folder), when it was. */
-  theirs?: string;
 }
 
 export interface GitSyncResult {

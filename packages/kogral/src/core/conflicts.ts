@@ -23,6 +23,15 @@ export interface ConflictFile {
   of?: string;
 }
 
+/** One conflict a sync met (git or PostgreSQL); both versions kept. */
+export interface SyncConflict {
+  /** Path relative to the graph folder. */
+  path: string;
+  kind: 'both_changed' | 'deleted_here' | 'deleted_there' | 'both_added';
+  /** Where the other side's version was kept (relative to the graph folder), when it was. */
+  theirs?: string;
+}
+
 export const conflictsDir = (store: Store) => join(store.dir, 'conflicts');
 
 const compactStamp = (d: Date) =>

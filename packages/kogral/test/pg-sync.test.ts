@@ -1,0 +1,238 @@
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBin, sandbox } from '../../../test/run-bin.js';
+import { type PostgresServer, skipUnless, startPostgres } from '../../shared/src/testing/index.js';
+import { pgSync } from '../src/adapters/pg-sync.js';
+import { listConflicts, resolveConflict } from '../src/core/conflicts.js';
+import { Kogral } from '../src/core/kogral.js';
+import { Store } from '../src/core/store.js';
+
+const ids = (store: Store) =>
+  store
+    .loadAll()
+    .nodes.map((n) => n.node.id)
+    .sort();
+
+describe.skipIf(skipUnless('postgres'))('kogral sync through a throwaway PostgreSQL', { timeout: 600_000 }, () => {
+  let server: PostgresServer;
+  let graphs = 0;
+  beforeAll(async () => {
+    server = await startPostgres();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  /** A team of clones sharing one graph name on the server (each test its own graph). */
+  const team = (...names: string[]) => {
+    const graph = `g${++graphs}`;
+    return names.map((name) => {
+      const dir = join(mkdtempSync(join(tmpdir(), `kogral-pg-${name}-`)), '.kogral');
+      mkdirSync(dir);
+      const store = new Store(dir);
+      const kg = new Kogral(store, { author: name });
+      const sync = (url = server.url) => store.lock(() => pgSync(store, { url, graph, author: name }));
+      return { dir, store, kg, sync, name };
+    });
+  };
+
+  it('creates its schema; add on A is on B; delete on B is gone on A; offline work syncs later', async () => {
+    const [a, b] = team('alice', 'bob');
+    if (!a || !b) throw new Error('team');
+    const n = await a.kg.add({ type: 'note', title: 'Nginx 502', fields: { body: 'Check upstreams.' } });
+    expect(await a.sync()).toMatchObject({ pushed: [`notes/${n.node.id}.md`], pulled: [], conflicts: [] });
+    const c = new pg.Client({ connectionString: server.url });
+    await c.connect();
+    const meta = await c.query("SELECT value FROM kogral_meta WHERE key = 'schema_version'");
+    await c.end();
+    expect(meta.rows).toEqual([{ value: '1' }]);
+
+    const rb = await b.sync();
+    expect(rb.pulled).toEqual([`notes/${n.node.id}.md`]);
+    expect(readFileSync(join(b.dir, 'notes', `${n.node.id}.md`), 'utf8')).toBe(readFileSync(n.path, 'utf8'));
+    // Incremental: nothing changed, nothing moves.
+    expect(await b.sync()).toMatchObject({ pulled: [], pushed: [], removed: [] });
+
+    await b.kg.remove(n.node.id);
+    expect((await b.sync()).pushed).toEqual([`notes/${n.node.id}.md`]);
+    expect((await a.sync()).removed).toEqual([`notes/${n.node.id}.md`]);
+    expect(existsSync(n.path)).toBe(false);
+
+    // Offline: the server is unreachable; nothing changes locally, the work goes out later.
+    const m = await a.kg.add({ type: 'note', title: 'Written offline', fields: { body: 'x' } });
+    const down = `postgres://postgres@127.0.0.1:1/postgres`;
+    await expect(a.sync(down)).rejects.toThrow(/cannot reach postgres:\/\/postgres@127\.0\.0\.1:1/);
+    expect(readFileSync(m.path, 'utf8')).toContain('Written offline');
+    expect((await a.sync()).pushed).toEqual([`notes/${m.node.id}.md`]);
+    await b.sync();
+    expect(ids(b.store)).toEqual([m.node.id]);
+  });
+
+  it('a node edited on both sides: a conflict, both versions kept on both clones, resolved', async () => {
+    const [a, b] = team('alice', 'bob');
+    if (!a || !b) throw new Error('team');
+    const n = await a.kg.add({ type: 'execution', title: 'PG pool', fields: { root_cause: 'unknown' } });
+    await a.sync();
+    await b.sync();
+    await a.kg.edit(n.node.id, { op: 'append', text: 'Alice: PgBouncer added.' });
+    await b.kg.edit(n.node.id, { op: 'append', text: 'Bob: leak fixed in the app.' });
+    await a.sync();
+    const rb = await b.sync();
+    const rel = `executions/${n.node.id}.md`;
+    expect(rb.conflicts).toEqual([{ path: rel, kind: 'both_changed', theirs: expect.stringMatching(/^conflicts\//) }]);
+    const mine = readFileSync(join(b.dir, rel), 'utf8');
+    expect(mine).toContain('Bob: leak fixed');
+    const [c] = listConflicts(b.store);
+    expect(c).toMatchObject({ id: n.node.id, who: 'alice', of: rel });
+    expect(readFileSync(c?.path as string, 'utf8')).toContain('Alice: PgBouncer added.');
+    expect(b.store.loadAll().problems).toEqual([]);
+
+    // A sees the conflict too after its next sync: nothing lost on either side.
+    await a.sync();
+    expect(listConflicts(a.store).map((x) => x.id)).toEqual([n.node.id]);
+    expect(readFileSync(join(a.dir, rel), 'utf8')).toContain('Bob: leak fixed');
+    expect(readFileSync(listConflicts(a.store)[0]?.path as string, 'utf8')).toContain('Alice: PgBouncer added.');
+
+    const merged = mine.replace(
+      'Bob: leak fixed in the app.',
+      'Bob: leak fixed in the app.\n\nAlice: PgBouncer added.',
+    );
+    resolveConflict(b.store, n.node.id, 'merged', { merged });
+    await b.sync();
+    await a.sync();
+    for (const m of [a, b]) {
+      expect(listConflicts(m.store)).toEqual([]);
+      const text = readFileSync(join(m.dir, rel), 'utf8');
+      expect(text).toContain('Alice: PgBouncer added.');
+      expect(text).toContain('Bob: leak fixed');
+    }
+  });
+
+  it('deleted on one side, changed on the other: the change is kept; the same new title on both: both kept', async () => {
+    const [a, b] = team('alice', 'bob');
+    if (!a || !b) throw new Error('team');
+    const n = await a.kg.add({ type: 'note', title: 'Old runbook', fields: { body: 'v1' } });
+    await a.sync();
+    await b.sync();
+    await a.kg.remove(n.node.id);
+    await b.kg.edit(n.node.id, { op: 'append', text: 'still needed' });
+    await a.sync();
+    expect((await b.sync()).conflicts).toEqual([{ path: `notes/${n.node.id}.md`, kind: 'deleted_there' }]);
+    await a.sync();
+    expect(readFileSync(n.path, 'utf8')).toContain('still needed');
+
+    // Changed here, deleted there, the other way round.
+    await b.kg.remove(n.node.id);
+    await a.kg.edit(n.node.id, { op: 'append', text: 'alice again' });
+    await b.sync();
+    expect((await a.sync()).conflicts).toEqual([{ path: `notes/${n.node.id}.md`, kind: 'deleted_there' }]);
+    expect((await b.sync()).pulled).toEqual([`notes/${n.node.id}.md`]);
+    expect(readFileSync(join(b.dir, 'notes', `${n.node.id}.md`), 'utf8')).toContain('alice again');
+
+    const x = await a.kg.add({ type: 'note', title: 'Same title', fields: { body: 'from alice' } });
+    await b.kg.add({ type: 'note', title: 'Same title', fields: { body: 'from bob' } });
+    await a.sync();
+    const r2 = await b.sync();
+    expect(r2.conflicts).toMatchObject([{ path: `notes/${x.node.id}.md`, kind: 'both_added' }]);
+    expect(readFileSync(join(b.dir, r2.conflicts[0]?.theirs as string), 'utf8')).toContain('from alice');
+    expect(readFileSync(join(b.dir, 'notes', `${x.node.id}.md`), 'utf8')).toContain('from bob');
+  });
+
+  it('a moved node follows its id: the old file goes, the new one comes', async () => {
+    const [a, b] = team('alice', 'bob');
+    if (!a || !b) throw new Error('team');
+    const n = await a.kg.add({ type: 'note', title: 'Draft decision', fields: { body: 'x' } });
+    await a.sync();
+    await b.sync();
+    await a.kg.move(n.node.id, { type: 'decision' });
+    await a.sync();
+    await b.sync();
+    expect(existsSync(join(b.dir, 'notes', `${n.node.id}.md`))).toBe(false);
+    expect(existsSync(join(b.dir, 'decisions', `${n.node.id}.md`))).toBe(true);
+    expect(b.store.loadAll().problems).toEqual([]);
+  });
+
+  it('3 writers syncing concurrently 50 times each lose nothing (count and content)', async () => {
+    const members = team('ann', 'ben', 'cat');
+    const rounds = 50;
+    const expected = new Map<string, string>();
+    await Promise.all(
+      members.map(async (m) => {
+        for (let i = 0; i < rounds; i++) {
+          const body = `${m.name} wrote note ${i}`;
+          const r = await m.kg.add({ type: 'note', title: `${m.name} ${i}`, fields: { body } });
+          expected.set(r.node.id, body);
+          await m.sync();
+        }
+      }),
+    );
+    for (const m of members) await m.sync();
+    for (const m of members) {
+      const { nodes, problems } = m.store.loadAll();
+      expect(problems).toEqual([]);
+      expect(nodes).toHaveLength(3 * rounds);
+      for (const s of nodes) expect(s.node.body).toContain(expected.get(s.node.id) as string);
+      expect(listConflicts(m.store)).toEqual([]);
+    }
+  });
+
+  it('kogral sync --url, conflicts and resolve from the CLI; the password from the environment', async () => {
+    const { cwd, env } = sandbox();
+    const k = (dir: string, args: string[], extra: NodeJS.ProcessEnv = {}) =>
+      runBin('kogral', args, { cwd: dir, env: { ...env, ...extra }, timeoutMs: 60_000 });
+    const [ann, ben] = [join(cwd, 'ann'), join(cwd, 'ben')];
+    for (const d of [ann, ben]) {
+      mkdirSync(d);
+      expect((await k(d, ['init'])).code).toBe(0);
+    }
+    const url = server.url;
+    const add = await k(ann, ['add', 'note', 'Disk full', '--body', 'rotate logs', '--json']);
+    const id = (JSON.parse(add.stdout) as { id: string }).id;
+    const s1 = await k(ann, ['sync', '--url', url, '--graph', 'cli']);
+    expect(s1.code, s1.stderr).toBe(0);
+    expect(s1.stdout).toMatch(/graph 'cli': pull 0, remove 0, push 1 file/);
+    expect((await k(ben, ['sync', '--url', url, '--graph', 'cli'])).stdout).toMatch(/pull 1,/);
+    expect((await k(ben, ['show', id])).stdout).toContain('rotate logs');
+
+    await k(ann, ['edit', id, '--append', '--body', 'ann: also the WAL']);
+    await k(ben, ['edit', id, '--append', '--body', 'ben: bigger disk']);
+    await k(ann, ['sync', '--url', url, '--graph', 'cli']);
+    const s2 = await k(ben, ['sync', '--url', url, '--graph', 'cli']);
+    expect(s2.code).toBe(0);
+    expect(s2.stderr).toMatch(/1 conflict\(s\), both versions kept/);
+    const listed = await k(ben, ['conflicts']);
+    expect(listed.stdout).toContain(id);
+    const r = await k(ben, ['resolve', id, '--keep', 'theirs']);
+    expect(r.code, r.stderr).toBe(0);
+    expect((await k(ben, ['show', id])).stdout).toContain('ann: also the WAL');
+    expect((await k(ben, ['conflicts'])).stdout).toMatch(/no conflicts/);
+
+    // Bad input changes nothing: not a PostgreSQL URL (2), a server that is down (7), a wrong password (7).
+    expect((await k(ann, ['sync', '--url', 'mysql://x/y'])).code).toBe(2);
+    const down = await k(ann, ['sync', '--url', 'postgresql://postgres@127.0.0.1:1/postgres']);
+    expect(down.code).toBe(7);
+    expect(down.stderr).toMatch(/cannot reach/);
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query("CREATE ROLE sre LOGIN PASSWORD 's3cret'");
+    await c.query('GRANT ALL ON ALL TABLES IN SCHEMA public TO sre');
+    await c.query('GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO sre');
+    await c.end();
+    const sreUrl = url.replace('postgres@', 'sre@');
+    const ok = await k(ann, ['sync', '--url', sreUrl, '--graph', 'cli'], { KOGRAL_SYNC_PASSWORD: 's3cret' });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/graph 'cli': pull 2, remove 0, push 0 file/); // another role, the same graph: ben's version and the conflict
+
+    // [sync] url and graph in the config: a plain `kogral sync` goes to PostgreSQL.
+    await k(ann, ['add', 'note', 'From the config', '--body', 'y']);
+    await k(ann, ['sync', '--url', url, '--graph', 'cli']);
+    appendFileSync(join(ben, '.kogral', 'config.toml'), `\n[sync]\nurl = "${url}"\ngraph = "cli"\n`);
+    const plain = await k(ben, ['sync']);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).toMatch(/graph 'cli': pull 1, remove 0, push 2 file/); // ann's note in; ben's resolution and the conflict's tombstone out
+    expect((await k(ben, ['list'])).stdout).toContain('From the config');
+  });
+});
