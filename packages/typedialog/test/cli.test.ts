@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluate } from '@stratumiops/nickel';
 import { describe, expect, it } from 'vitest';
@@ -218,12 +218,25 @@ describe('typedialog validate, check, form, locales', () => {
   });
 
   it('form list, form show and locales', async () => {
+    // Every example form is valid (other examples may join the folder).
     const list = await typedialog(['form', 'list', forms, '--json']);
     expect(list.code, list.stderr).toBe(0);
-    expect(JSON.parse(list.stdout).forms.map((f: { id: string; valid: boolean }) => [f.id, f.valid])).toEqual([
-      ['cluster', true],
-      ['code_review', true],
-      ['employee_onboarding', true],
+    const rows = JSON.parse(list.stdout).forms.map((f: { id: string; valid: boolean }) => [f.id, f.valid]);
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        ['cluster', true],
+        ['code_review', true],
+        ['employee_onboarding', true],
+      ]),
+    );
+    expect(rows.filter(([, valid]: [string, boolean]) => !valid)).toEqual([]);
+    const dir = tmp();
+    copyFileSync(join(forms, 'code_review.toml'), join(dir, 'code_review.toml'));
+    writeFileSync(join(dir, 'broken.toml'), '[form]\nid = "broken"\ntitle = 3\n');
+    const mixed = await typedialog(['form', 'list', dir, '--json']);
+    expect(JSON.parse(mixed.stdout).forms).toMatchObject([
+      { file: join(dir, 'broken.toml'), id: 'broken', title: '', valid: false, problems: 2 },
+      { id: 'code_review', valid: true },
     ]);
     const show = await typedialog(['form', 'show', onboarding, '--locale', 'es']);
     expect(show.code).toBe(0);

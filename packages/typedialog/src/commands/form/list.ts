@@ -49,11 +49,17 @@ export default class FormList extends TypedialogCommand<typeof FormList> {
         });
       } catch (e) {
         const issues = ((e as StratumError).details?.issues as unknown[] | undefined)?.length ?? 1;
+        // What the [form] table says of itself, where it says it as text: enough to tell the broken form apart.
+        const head = (raw as { form: unknown }).form;
+        const said = (k: string) => {
+          const v = head && typeof head === 'object' ? (head as Record<string, unknown>)[k] : undefined;
+          return typeof v === 'string' ? v : '';
+        };
         forms.push({
           file: path,
-          id: '',
-          version: '',
-          title: '',
+          id: said('id'),
+          version: said('version'),
+          title: said('title'),
           sections: 0,
           fields: 0,
           valid: false,
@@ -65,7 +71,12 @@ export default class FormList extends TypedialogCommand<typeof FormList> {
     else {
       this.log(
         renderTable(
-          forms.map((x) => ({ ...x, status: x.valid ? 'ok' : `invalid (${x.problems} problems)` })),
+          forms.map((x) => ({
+            ...x,
+            status: x.valid
+              ? 'ok'
+              : `invalid (${x.problems} problem${x.problems === 1 ? '' : 's'}: typedialog validate FILE)`,
+          })),
           ['file', 'id', 'version', 'title', 'fields', 'status'],
         ),
       );
