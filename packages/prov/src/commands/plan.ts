@@ -17,6 +17,11 @@ export default class Plan extends ProvCommand<typeof Plan> {
     target: targetFlag,
     'detailed-exitcode': Flags.boolean({ description: 'exit 2 when the plan has changes' }),
     'accept-new-host-keys': acceptNewHostKeysFlag,
+    'cert-expiry-days': Flags.integer({
+      description: 'warn about recorded certificates (prov cert) expiring within this many days',
+      default: 30,
+      min: 0,
+    }),
   };
   static override examples = [
     '<%= config.bin %> plan',
@@ -45,6 +50,7 @@ export default class Plan extends ProvCommand<typeof Plan> {
           ...(this.flags.target ? { targets: this.flags.target } : {}),
         },
       );
+      plan.warnings.push(...(await this.expiringCerts(store)));
       if (this.flags.out) writeAtomic(this.flags.out, `${JSON.stringify(plan, null, 2)}\n`, 0o600);
       if (!this.jsonEnabled()) {
         this.log(renderPlan(plan, { color: useColor(process.stdout) }));
@@ -60,5 +66,14 @@ export default class Plan extends ProvCommand<typeof Plan> {
       await runtime.close();
       await store.close();
     }
+  }
+
+  /** Certificates that prov cert installed and that expire soon: drift of time, not of config. */
+  private async expiringCerts(store: import('../core/state.js').StateStore): Promise<string[]> {
+    const { certInventory, expiringCerts } = await import('../core/certs.js');
+    return expiringCerts(await certInventory(store), this.flags['cert-expiry-days']).map(
+      (c) =>
+        `certificate ${c.domain} on ${c.host} expires in ${c.days_left} days (${c.not_after}, serial ${c.serial}): prov cert rotate --domain ${c.domain}`,
+    );
   }
 }

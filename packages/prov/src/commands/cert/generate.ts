@@ -1,16 +1,95 @@
+import { chmodSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { Flags } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../../tool.js';
+import { usageError } from '@stratumiops/shared/errors';
+import { CertCommand, installFlags } from '../../cli/certs.js';
 
-export default planned(tool, {
-  summary: 'Issue a certificate from svault PKI',
-  spec: 'PV12',
-  flags: {
-    domain: Flags.string({ description: 'common name, e.g. example.com', required: true }),
-    engine: Flags.string({ description: 'svault PKI mount', default: 'pki' }),
-    role: Flags.string({ description: 'PKI role (default: from config)' }),
-    ttl: Flags.string({ description: 'validity, e.g. 720h', helpValue: '<duration>' }),
-    out: Flags.string({ description: 'folder to write the certificate and key to', helpValue: '<dir>' }),
-  },
-  examples: ['<%= config.bin %> cert generate --domain example.com --engine pki'],
-});
+export default class CertGenerate extends CertCommand<typeof CertGenerate> {
+  static override summary = 'Issue certificates from svault PKI and install them on servers over SSH';
+  static override description =
+    `Issues one certificate per server from a PKI role of svault (through its client: SVAULT_ADDR, SVAULT_TOKEN; RSA, EC, Ed25519 or ML-DSA-65 as the role says), installs cert.pem, key.pem (0600) and ca.pem on the server, runs --reload, and checks the installed serial, that the key matches and --health, one server at a time: the first that fails gets its previous files back and the rest are left alone.
+
+State records each certificate's serial and expiry (never the key); prov plan warns about those expiring soon and prov cert rotate reissues them. With --out instead of --servers, the files are written to a local folder.`;
+  static override flags = {
+    domain: Flags.string({ description: 'common name, e.g. api.example.com', required: true, helpValue: '<name>' }),
+    engine: Flags.string({
+      description: 'svault PKI mount (default: from prov vault init, else pki)',
+      helpValue: '<mount>',
+    }),
+    role: Flags.string({ description: 'PKI role to issue from', required: true, helpValue: '<role>' }),
+    ttl: Flags.string({ description: 'validity, e.g. 720h (default: the role’s)', helpValue: '<duration>' }),
+    'alt-names': Flags.string({ description: 'more DNS names, comma-separated', helpValue: '<names>' }),
+    servers: Flags.string({ description: 'servers to install on, comma-separated', helpValue: '<names>' }),
+    cluster: Flags.string({ description: 'name the group, for prov cert rotate --cluster', helpValue: '<name>' }),
+    out: Flags.string({ description: 'write the files to this local folder instead', helpValue: '<dir>' }),
+    ...installFlags,
+  };
+  static override examples = [
+    '<%= config.bin %> cert generate --domain api.example.com --role web --servers web-1,web-2 --reload "systemctl reload nginx"',
+    '<%= config.bin %> cert generate --domain db.internal --role pg --servers db-1,db-2 --cluster pg-prod --owner postgres',
+    '<%= config.bin %> cert generate --domain api.example.com --role web --out ./tls',
+  ];
+
+  async run() {
+    const f = this.flags;
+    if (!f.servers && !f.out)
+      throw usageError('where should the certificate go?', { hint: 'pass --servers a,b or --out DIR' });
+    const { vaultClient, issueCert, readVaultSettings } = await import('../../adapters/vault.js');
+    const client = await vaultClient();
+    const pki = f.engine ?? readVaultSettings().pki ?? 'pki';
+    const altNames =
+      f['alt-names']
+        ?.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean) ?? [];
+    const issue = () => issueCert(client, pki, f.role, f.domain, { ...(f.ttl ? { ttl: f.ttl } : {}), altNames });
+    if (f.out) {
+      const cert = await issue();
+      const { writeAtomic } = await import('../../core/workspace.js');
+      mkdirSync(f.out, { recursive: true, mode: 0o700 });
+      writeAtomic(join(f.out, 'key.pem'), cert.privateKey, 0o600);
+      chmodSync(join(f.out, 'key.pem'), 0o600);
+      writeAtomic(join(f.out, 'cert.pem'), cert.certificate);
+      writeAtomic(join(f.out, 'ca.pem'), cert.issuingCa);
+      const doc = {
+        domain: f.domain,
+        serial: cert.serial,
+        not_after: cert.notAfter,
+        key_type: cert.keyType,
+        out: f.out,
+      };
+      if (!this.jsonEnabled())
+        this.log(`Issued ${f.domain} serial ${cert.serial}, expires ${cert.notAfter}: ${f.out}/{cert,key,ca}.pem`);
+      return doc;
+    }
+    const names = (f.servers as string)
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    return this.deploy({
+      operation: 'cert generate',
+      targets: names.map((host) => ({
+        host,
+        install: {
+          domain: f.domain,
+          ...(f.dir ? { dir: f.dir } : {}),
+          ...(f.owner ? { owner: f.owner } : {}),
+          ...(f.reload ? { reload: f.reload } : {}),
+          ...(f.health ? { health: f.health } : {}),
+        },
+        issue,
+        record: {
+          domain: f.domain,
+          ...(f.cluster ? { group: f.cluster } : {}),
+          pki,
+          role: f.role,
+          ...(f.ttl ? { ttl: f.ttl } : {}),
+          ...(f.owner ? { owner: f.owner } : {}),
+          ...(f.reload ? { reload: f.reload } : {}),
+          ...(f.health ? { health: f.health } : {}),
+        },
+      })),
+      file: f.file,
+    });
+  }
+}

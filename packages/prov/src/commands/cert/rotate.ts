@@ -1,12 +1,95 @@
 import { Flags } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../../tool.js';
+import { StratumError, usageError } from '@stratumiops/shared/errors';
+import { CertCommand, installFlags } from '../../cli/certs.js';
 
-export default planned(tool, {
-  summary: "Reissue and deploy a cluster's certificates",
-  spec: 'PV12',
-  flags: {
-    cluster: Flags.string({ description: 'cluster whose certificates to rotate', helpValue: '<name>', required: true }),
-  },
-  examples: ['<%= config.bin %> cert rotate --cluster k8s-prod'],
-});
+export default class CertRotate extends CertCommand<typeof CertRotate> {
+  static override summary = 'Reissue and redeploy certificates, one server at a time, health-gated';
+  static override description =
+    'Takes the certificates state recorded for a cluster (the name given to prov cert generate --cluster) or a domain, issues a new one for each server from the same PKI role, installs it, reloads and waits for the checks (serial, key, mode, the recorded --health command) before the next server. The first server that fails gets its previous certificate back and the rotation stops: the others keep theirs. --within N only rotates those expiring in fewer than N days.';
+  static override flags = {
+    cluster: Flags.string({ description: 'rotate the certificates of this group', helpValue: '<name>' }),
+    domain: Flags.string({ description: 'rotate the certificates of this domain', helpValue: '<name>' }),
+    servers: Flags.string({ description: 'only on these servers (comma-separated)', helpValue: '<names>' }),
+    within: Flags.integer({ description: 'only certificates expiring in fewer than this many days', min: 1 }),
+    ttl: Flags.string({
+      description: 'validity of the new certificates (default: as recorded)',
+      helpValue: '<duration>',
+    }),
+    health: installFlags.health,
+    file: installFlags.file,
+    'accept-new-host-keys': installFlags['accept-new-host-keys'],
+  };
+  static override examples = [
+    '<%= config.bin %> cert rotate --cluster pg-prod',
+    '<%= config.bin %> cert rotate --domain api.example.com --within 30',
+  ];
+
+  async run() {
+    const f = this.flags;
+    if (!f.cluster && !f.domain)
+      throw usageError('which certificates?', { hint: 'pass --cluster NAME or --domain NAME' });
+    const { certInventory, expiringCerts } = await import('../../core/certs.js');
+    const store = await this.openStore();
+    let records: Awaited<ReturnType<typeof certInventory>>;
+    try {
+      records = await certInventory(store);
+    } finally {
+      await store.close();
+    }
+    const only = f.servers?.split(',').map((s) => s.trim());
+    let chosen = records.filter(
+      (r) =>
+        (!f.cluster || r.group === f.cluster) &&
+        (!f.domain || r.domain === f.domain) &&
+        (!only || only.includes(r.host)),
+    );
+    if (chosen.length === 0)
+      throw new StratumError(
+        'notFound',
+        `no certificates recorded for ${f.cluster ? `cluster ${f.cluster}` : `domain ${f.domain}`}`,
+        {
+          hint: 'prov cert generate --cluster NAME ... records them',
+        },
+      );
+    if (f.within !== undefined) {
+      const due = new Set(expiringCerts(chosen, f.within).map((c) => `${c.domain}\0${c.host}`));
+      chosen = chosen.filter((c) => due.has(`${c.domain}\0${c.host}`));
+      if (chosen.length === 0) {
+        if (!this.jsonEnabled()) this.log(`Nothing expires within ${f.within} days.`);
+        return { run: null, installed: [], skipped: [] };
+      }
+    }
+    chosen.sort((a, b) => a.host.localeCompare(b.host) || a.domain.localeCompare(b.domain));
+    const { vaultClient, issueCert } = await import('../../adapters/vault.js');
+    const client = await vaultClient();
+    return this.deploy({
+      operation: 'cert rotate',
+      file: f.file,
+      targets: chosen.map((r) => {
+        const ttl = f.ttl ?? r.ttl;
+        const health = f.health ?? r.health;
+        return {
+          host: r.host,
+          install: {
+            domain: r.domain,
+            dir: r.dir,
+            ...(r.owner ? { owner: r.owner } : {}),
+            ...(r.reload ? { reload: r.reload } : {}),
+            ...(health ? { health } : {}),
+          },
+          issue: () => issueCert(client, r.pki, r.role, r.domain, ttl ? { ttl } : {}),
+          record: {
+            domain: r.domain,
+            ...(r.group ? { group: r.group } : {}),
+            pki: r.pki,
+            role: r.role,
+            ...(ttl ? { ttl } : {}),
+            ...(r.owner ? { owner: r.owner } : {}),
+            ...(r.reload ? { reload: r.reload } : {}),
+            ...(health ? { health } : {}),
+          },
+        };
+      }),
+    });
+  }
+}
