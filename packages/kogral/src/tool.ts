@@ -56,6 +56,17 @@ export const configSchema = toolConfigSchema({
       }),
     )
     .default([]),
+  /** Other graphs `kogral serve` offers besides this one (the `graph` argument of every MCP tool, list_graphs, switch). */
+  graphs: z
+    .array(
+      z.strictObject({
+        /** The name clients use. */
+        name: z.string().min(1),
+        /** A `.kogral` folder, or a folder holding one; relative to the project or absolute. */
+        path: z.string().min(1),
+      }),
+    )
+    .default([]),
   import: z
     .strictObject({
       /** Files bigger than this (bytes) are skipped with a message. */

@@ -54,6 +54,7 @@ describe('kogral serve (MCP over stdio) with the official SDK client', { timeout
         'add_decision',
         'add_execution',
         'add_note',
+        'build_context',
         'delete_node',
         'edit_node',
         'export',
@@ -62,18 +63,22 @@ describe('kogral serve (MCP over stdio) with the official SDK client', { timeout
         'link',
         'list_graphs',
         'move_node',
+        'recent_activity',
         'search',
+        'switch',
       ].sort(),
     );
     expect(params.search).toEqual(expect.arrayContaining(['query', 'node_type', 'limit']));
-    expect(params.add_note).toEqual(['title', 'content', 'tags']);
+    expect(params.add_note).toEqual(['graph', 'title', 'content', 'tags']);
+    for (const t of tools)
+      if (t.name !== 'list_graphs') expect(Object.keys(t.inputSchema.properties ?? {}), t.name).toContain('graph');
     expect(params.add_decision).toEqual(expect.arrayContaining(['title', 'context', 'decision', 'consequences']));
     expect(params.add_execution).toEqual(
       expect.arrayContaining(['title', 'context', 'root_cause', 'resolution', 'action_items', 'tags']),
     );
     expect(params.link).toEqual(expect.arrayContaining(['source_id', 'target_id', 'relation']));
     expect(params.get_guidelines).toEqual(expect.arrayContaining(['topic', 'include_shared']));
-    expect(params.export).toEqual(['format', 'filter']);
+    expect(params.export).toEqual(['graph', 'format', 'filter']);
     for (const t of tools) expect(t.description, t.name).toBeTruthy();
   });
 

@@ -5,7 +5,7 @@ import { KogralCommand } from '../cli/base.js';
 export default class Serve extends KogralCommand<typeof Serve> {
   static override summary = 'Run the MCP server (stdio, or Streamable HTTP with --http)';
   static override description =
-    'Tools: search, get_node, add_note, add_decision, add_execution, link, edit_node, move_node, delete_node, get_guidelines, list_graphs, export; nodes are also resources (kogral://node/<id>). Logs go to stderr; on stdio, stdout carries only JSON-RPC. With --http the server listens on loopback by default and every request needs "Authorization: Bearer $KOGRAL_MCP_TOKEN".';
+    'Tools: search, get_node, add_note, add_decision, add_execution, link, edit_node, move_node, delete_node, get_guidelines, recent_activity, build_context, list_graphs, switch, export, each with an optional graph argument (other graphs come from [[graphs]] in .kogral/config.toml); prompts postmortem, adr, runbook; resources: the usage guide (kogral://guide) and every node (kogral://node/<id>). Logs go to stderr; on stdio, stdout carries only JSON-RPC. With --http the server listens on loopback by default and every request needs "Authorization: Bearer $KOGRAL_MCP_TOKEN".';
   static override examples = [
     '<%= config.bin %> serve',
     'KOGRAL_MCP_TOKEN=$(openssl rand -hex 24) <%= config.bin %> serve --http 8765',
@@ -26,7 +26,10 @@ export default class Serve extends KogralCommand<typeof Serve> {
 
   async run() {
     const app = await this.app();
-    const { createMcpServer, serveStdio } = await import('../server/mcp.js');
+    const [{ createMcpServer, serveStdio }, { GraphSet }] = await Promise.all([
+      import('../server/mcp.js'),
+      import('../server/graphs.js'),
+    ]);
     if (!this.flags.http) {
       this.logger.info({ graph: app.dir }, 'MCP server on stdio');
       await serveStdio(app, this.config.version);
@@ -44,7 +47,8 @@ export default class Serve extends KogralCommand<typeof Serve> {
       });
     const { serveHttp } = await import('@stratumiops/shared/mcp');
     await app.watch();
-    const server = await serveHttp(() => createMcpServer(app, this.config.version), { host, port, token });
+    const graphs = new GraphSet(app); // shared by every session; each session has its own current graph
+    const server = await serveHttp(() => createMcpServer(app, this.config.version, graphs), { host, port, token });
     this.logger.info({ graph: app.dir, url: server.url }, 'MCP server on Streamable HTTP');
     process.stdout.write(`${server.url}\n`);
     await new Promise<void>((resolve) => {

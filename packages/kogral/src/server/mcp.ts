@@ -6,9 +6,10 @@
  */
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StratumError, usageError } from '@stratumiops/shared/errors';
-import { guard, READ_ONLY, serveStdio as serveMcp, toolResult, WRITES } from '@stratumiops/shared/mcp';
+import { guard, READ_ONLY, serveStdio as serveMcp, type ToolResult, toolResult, WRITES } from '@stratumiops/shared/mcp';
 import { z } from 'zod';
 import type { App } from '../app.js';
+import { buildContext, parseSince, recentActivity } from '../core/context.js';
 import { EDIT_OPERATIONS, type EditOp } from '../core/edit.js';
 import { executionFields } from '../core/execution.js';
 import { nodeObject, selectNodes, toJson, toYaml } from '../core/exporters.js';
@@ -16,6 +17,8 @@ import { mergeGuidelines } from '../core/guidelines.js';
 import { serializeNode } from '../core/markdown.js';
 import { DECISION_STATUSES, NODE_TYPES, RELATION_TYPES } from '../core/model.js';
 import { markSnippet } from '../core/search/types.js';
+import { GraphSet } from './graphs.js';
+import { adrPrompt, GUIDE, postmortemPrompt, runbookPrompt } from './guide.js';
 
 /** A comma-separated string or a list: seed 000 passes `--tags "a,b"`, MCP clients pass arrays. */
 const listArg = (what: string) =>
@@ -27,8 +30,17 @@ const asList = (v: string[] | string | undefined): string[] => [
   ...new Set((Array.isArray(v) ? v : (v ?? '').split(',')).map((s) => s.trim().replace(/^#/, '')).filter(Boolean)),
 ];
 
+const graphArg = z
+  .string()
+  .min(1)
+  .optional()
+  .describe('Which graph (see list_graphs); default: the current one (see switch)');
+const dateArg = (what: string) =>
+  z.string().min(1).optional().describe(`${what}: an ISO date/time, or a span back from now such as 24h, 7d, 2w`);
+
 export const schemas = {
   search: z.strictObject({
+    graph: graphArg,
     query: z.string().min(1).describe('What to look for: keywords or a natural-language question'),
     node_type: z.enum(NODE_TYPES).optional().describe('Only nodes of this type'),
     limit: z.number().int().min(1).max(100).default(10).describe('At most this many results (1-100, default 10)'),
@@ -39,14 +51,17 @@ export const schemas = {
     tags: z.array(z.string()).optional().describe('Only nodes with all of these tags'),
   }),
   get_node: z.strictObject({
+    graph: graphArg,
     id: z.string().min(1).describe('Node id (as returned by search), or its exact title or an alias'),
   }),
   add_note: z.strictObject({
+    graph: graphArg,
     title: z.string().min(1).describe('Title of the note'),
     content: z.string().describe('Markdown body; [[Other note]] links become relates_to relations'),
     tags: listArg('Tags'),
   }),
   add_decision: z.strictObject({
+    graph: graphArg,
     title: z.string().min(1).describe('Title of the decision, e.g. "Choose Cilium over Calico for CNI"'),
     context: z.string().describe('Why a decision is needed: the forces and the problem'),
     decision: z.string().describe('What was decided'),
@@ -56,6 +71,7 @@ export const schemas = {
     supersedes: z.string().optional().describe('Id of an older decision this one replaces; it becomes superseded'),
   }),
   add_execution: z.strictObject({
+    graph: graphArg,
     title: z.string().min(1).describe('Title, e.g. "2026-01-22 PostgreSQL connection pool exhaustion"'),
     context: z.string().optional().describe('What happened and what was affected'),
     root_cause: z.string().describe('Why it happened'),
@@ -68,6 +84,7 @@ export const schemas = {
     related_resources: listArg('Links to dashboards, tickets, runbooks'),
   }),
   link: z.strictObject({
+    graph: graphArg,
     source_id: z.string().min(1).describe('Id of the node the relation starts from'),
     target_id: z.string().min(1).describe('Id of the node it points to'),
     relation: z
@@ -77,6 +94,7 @@ export const schemas = {
     weight: z.number().min(0).max(1).default(1).describe('Strength of the relation, 0 to 1 (default 1)'),
   }),
   get_guidelines: z.strictObject({
+    graph: graphArg,
     topic: z.string().describe('Topic, e.g. "kubernetes deployment"; empty for all guidelines'),
     include_shared: z
       .boolean()
@@ -85,6 +103,7 @@ export const schemas = {
     limit: z.number().int().min(1).max(100).optional().describe('At most this many'),
   }),
   edit_node: z.strictObject({
+    graph: graphArg,
     id: z.string().min(1).describe('Node id (or its exact title or an alias)'),
     operation: z
       .enum(EDIT_OPERATIONS)
@@ -106,6 +125,7 @@ export const schemas = {
       ),
   }),
   delete_node: z.strictObject({
+    graph: graphArg,
     id: z.string().min(1).describe('Node id (or its exact title or an alias)'),
     force: z
       .boolean()
@@ -113,12 +133,38 @@ export const schemas = {
       .describe('Also remove the links other nodes have to it; without it they are reported as dangling'),
   }),
   move_node: z.strictObject({
+    graph: graphArg,
     id: z.string().min(1).describe('Node id (or its exact title or an alias)'),
     new_title: z.string().min(1).optional().describe('Rename: [[links]] to the old title are rewritten'),
     node_type: z.enum(NODE_TYPES).optional().describe("Move to this type's folder"),
   }),
   list_graphs: z.strictObject({}),
+  switch: z.strictObject({
+    graph: z.string().min(1).describe('The graph the following calls use by default (a name from list_graphs)'),
+  }),
+  recent_activity: z.strictObject({
+    graph: graphArg,
+    since: dateArg('Only nodes created or changed since then (default 7d)'),
+    until: dateArg('Only up to then'),
+    types: z.array(z.enum(NODE_TYPES)).optional().describe('Only nodes of these types, e.g. ["execution","decision"]'),
+    limit: z.number().int().min(1).max(200).default(20).describe('At most this many (1-200, default 20)'),
+  }),
+  build_context: z.strictObject({
+    graph: graphArg,
+    id: z.string().min(1).describe('The node to start from: id, exact title or alias'),
+    depth: z
+      .number()
+      .int()
+      .min(1)
+      .max(5)
+      .default(2)
+      .describe('How many relation hops to follow, both ways (1-5, default 2)'),
+    since: dateArg('Only related nodes created or changed since then'),
+    until: dateArg('Only related nodes up to then'),
+    limit: z.number().int().min(1).max(100).default(20).describe('At most this many related nodes (default 20)'),
+  }),
   export: z.strictObject({
+    graph: graphArg,
     format: z.enum(['markdown', 'json', 'yaml']).describe('markdown: node files; json/yaml: one document'),
     filter: z
       .strictObject({
@@ -134,7 +180,10 @@ export const schemas = {
 
 const ok = toolResult;
 
-export function createMcpServer(app: App, version: string): McpServer {
+export function createMcpServer(home: App, version: string, graphs = new GraphSet(home)): McpServer {
+  let current = graphs.homeName; // per session: switch changes it
+  const onGraph = <A extends { graph?: string | undefined }>(fn: (a: A, app: App) => Promise<ToolResult>) =>
+    guard(async (a: A) => fn(a, graphs.get(a.graph ?? current)));
   const server = new McpServer(
     { name: 'kogral', version },
     {
@@ -154,7 +203,7 @@ export function createMcpServer(app: App, version: string): McpServer {
       inputSchema: schemas.search,
       annotations: ro,
     },
-    guard(async (a: z.infer<typeof schemas.search>) => {
+    onGraph(async (a: z.infer<typeof schemas.search>, app) => {
       const engine = await app.engine(a.semantic);
       const r = await engine.search(a.query, {
         limit: a.limit,
@@ -184,7 +233,7 @@ export function createMcpServer(app: App, version: string): McpServer {
       inputSchema: schemas.get_node,
       annotations: ro,
     },
-    guard(async (a: z.infer<typeof schemas.get_node>) => {
+    onGraph(async (a: z.infer<typeof schemas.get_node>, app) => {
       const g = await app.currentGraph();
       const s = app.kg.get(a.id, g);
       const doc = { ...nodeObject(s.node), path: s.path, links: g.outgoing(s.node), backlinks: g.backlinks(s.node.id) };
@@ -214,7 +263,7 @@ export function createMcpServer(app: App, version: string): McpServer {
       inputSchema: schemas.add_note,
       annotations: write,
     },
-    guard(async (a: z.infer<typeof schemas.add_note>) =>
+    onGraph(async (a: z.infer<typeof schemas.add_note>, app) =>
       created(await app.kg.add({ type: 'note', title: a.title, fields: { body: a.content }, tags: asList(a.tags) })),
     ),
   );
@@ -228,7 +277,7 @@ export function createMcpServer(app: App, version: string): McpServer {
       inputSchema: schemas.add_decision,
       annotations: write,
     },
-    guard(async (a: z.infer<typeof schemas.add_decision>) =>
+    onGraph(async (a: z.infer<typeof schemas.add_decision>, app) =>
       created(
         await app.kg.add({
           type: 'decision',
@@ -251,7 +300,7 @@ export function createMcpServer(app: App, version: string): McpServer {
       inputSchema: schemas.add_execution,
       annotations: write,
     },
-    guard(async (a: z.infer<typeof schemas.add_execution>) => {
+    onGraph(async (a: z.infer<typeof schemas.add_execution>, app) => {
       for (const k of ['started', 'detected', 'resolved'] as const) {
         const v = a[k];
         if (v !== undefined && Number.isNaN(Date.parse(v)))
@@ -285,7 +334,7 @@ export function createMcpServer(app: App, version: string): McpServer {
       inputSchema: schemas.link,
       annotations: { ...write, idempotentHint: true },
     },
-    guard(async (a: z.infer<typeof schemas.link>) => {
+    onGraph(async (a: z.infer<typeof schemas.link>, app) => {
       const r = await app.kg.link(a.source_id, a.target_id, a.relation, a.weight);
       return ok(
         `${r.node.id} -[${r.relation.type}]-> ${r.relation.target}${r.also.map((x) => `; ${x.node.id} is now ${x.node.status}`).join('')}`,
@@ -303,7 +352,7 @@ export function createMcpServer(app: App, version: string): McpServer {
       inputSchema: schemas.edit_node,
       annotations: write,
     },
-    guard(async (a: z.infer<typeof schemas.edit_node>) => {
+    onGraph(async (a: z.infer<typeof schemas.edit_node>, app) => {
       let op: EditOp;
       if (a.operation === 'find_replace') {
         if (a.find_text === undefined) throw usageError('find_replace needs find_text');
@@ -341,7 +390,7 @@ export function createMcpServer(app: App, version: string): McpServer {
       inputSchema: schemas.delete_node,
       annotations: { ...write, destructiveHint: true },
     },
-    guard(async (a: z.infer<typeof schemas.delete_node>) => {
+    onGraph(async (a: z.infer<typeof schemas.delete_node>, app) => {
       const r = await app.kg.remove(a.id, a.force);
       const from = [...new Set(r.dangling.map((d) => d.from))];
       return ok(
@@ -360,7 +409,7 @@ export function createMcpServer(app: App, version: string): McpServer {
       inputSchema: schemas.move_node,
       annotations: write,
     },
-    guard(async (a: z.infer<typeof schemas.move_node>) => {
+    onGraph(async (a: z.infer<typeof schemas.move_node>, app) => {
       const r = await app.kg.move(a.id, {
         ...(a.new_title !== undefined ? { title: a.new_title } : {}),
         ...(a.node_type ? { type: a.node_type } : {}),
@@ -381,7 +430,7 @@ export function createMcpServer(app: App, version: string): McpServer {
       inputSchema: schemas.get_guidelines,
       annotations: ro,
     },
-    guard(async (a: z.infer<typeof schemas.get_guidelines>) => {
+    onGraph(async (a: z.infer<typeof schemas.get_guidelines>, app) => {
       const org = a.include_shared ? await app.orgNodes() : undefined;
       const hits = mergeGuidelines((await app.currentGraph()).nodes, org?.nodes ?? [], a.topic, {
         includeShared: a.include_shared,
@@ -400,39 +449,152 @@ export function createMcpServer(app: App, version: string): McpServer {
     }),
   );
 
+  const countTypes = (nodes: { node: { type: string } }[]) => {
+    const by: Record<string, number> = {};
+    for (const n of nodes) by[n.node.type] = (by[n.node.type] ?? 0) + 1;
+    return by;
+  };
+
   server.registerTool(
     'list_graphs',
     {
       title: 'List knowledge graphs',
-      description: "The graphs this server reads: the project's, and the org graph it inherits guidelines from.",
+      description:
+        "The graphs this server offers (the project's and those in [[graphs]]; pass one as `graph` to any tool, or `switch`), and the org graph guidelines are inherited from.",
       inputSchema: schemas.list_graphs,
       annotations: ro,
     },
     guard(async () => {
-      const count = (nodes: { node: { type: string } }[]) => {
-        const by: Record<string, number> = {};
-        for (const n of nodes) by[n.node.type] = (by[n.node.type] ?? 0) + 1;
-        return by;
-      };
-      const g = await app.currentGraph();
-      const graphs: Record<string, unknown>[] = [
-        { name: app.name, kind: 'project', path: app.dir, nodes: g.size, types: count(g.nodes) },
-      ];
-      const org = await app.orgNodes().catch((e: unknown) => ({ error: (e as Error).message }));
-      if (org && 'error' in org) graphs.push({ name: 'org', kind: 'org', error: org.error });
+      const graphsOut: Record<string, unknown>[] = [];
+      for (const e of graphs.entries) {
+        try {
+          const g = await graphs.get(e.name).currentGraph();
+          graphsOut.push({
+            name: e.name,
+            kind: e.kind,
+            path: e.dir,
+            current: e.name === current,
+            nodes: g.size,
+            types: countTypes(g.nodes),
+          });
+        } catch (err) {
+          graphsOut.push({
+            name: e.name,
+            kind: e.kind,
+            path: e.dir,
+            current: e.name === current,
+            error: (err as Error).message,
+          });
+        }
+      }
+      const org = await home.orgNodes().catch((e: unknown) => ({ error: (e as Error).message }));
+      if (org && 'error' in org) graphsOut.push({ name: 'org', kind: 'org', error: org.error });
       else if (org)
-        graphs.push({
+        graphsOut.push({
           name: 'org',
           kind: 'org',
           path: org.dir,
           ...(org.url ? { url: org.url } : {}),
           nodes: org.nodes.length,
-          types: count(org.nodes),
+          types: countTypes(org.nodes),
         });
       return ok(
-        graphs.map((x) => `${x.name} (${x.kind}): ${x.nodes ?? '?'} nodes at ${x.path ?? x.error}`).join('\n'),
-        { graphs },
+        graphsOut
+          .map(
+            (x) =>
+              `${x.current ? '* ' : ''}${x.name} (${x.kind}): ${x.nodes ?? '?'} nodes at ${x.path ?? ''}${x.error ? ` (${x.error})` : ''}`,
+          )
+          .join('\n'),
+        { current, graphs: graphsOut },
       );
+    }),
+  );
+
+  server.registerTool(
+    'switch',
+    {
+      title: 'Switch the current graph',
+      description: 'Make another graph (a name from list_graphs) the default for the following calls of this session.',
+      inputSchema: schemas.switch,
+      annotations: { ...ro, idempotentHint: true },
+    },
+    guard(async (a: z.infer<typeof schemas.switch>) => {
+      const g = await graphs.get(a.graph).currentGraph();
+      const previous = current;
+      current = a.graph;
+      return ok(`current graph: ${a.graph} (${g.size} nodes); was ${previous}`, { current, previous, nodes: g.size });
+    }),
+  );
+
+  server.registerTool(
+    'recent_activity',
+    {
+      title: 'Recent activity',
+      description:
+        'Nodes created or changed in a time window (default the last 7 days), newest first, optionally only some types: what the team recorded lately.',
+      inputSchema: schemas.recent_activity,
+      annotations: ro,
+    },
+    onGraph(async (a: z.infer<typeof schemas.recent_activity>, app) => {
+      const since = parseSince(a.since ?? '7d');
+      const until = a.until ? parseSince(a.until) : undefined;
+      const items = recentActivity(await app.currentGraph(), {
+        since,
+        ...(until ? { until } : {}),
+        ...(a.types ? { types: a.types } : {}),
+        limit: a.limit,
+      });
+      const text =
+        items.length === 0
+          ? `nothing created or changed since ${since.toISOString()}`
+          : items.map((i) => `${i.updated} ${i.change} ${i.type} ${i.title} (id: ${i.id}, ${i.status})`).join('\n');
+      return ok(text, {
+        since: since.toISOString(),
+        ...(until ? { until: until.toISOString() } : {}),
+        count: items.length,
+        items: items.map(({ path, ...rest }) => ({ ...rest, path: app.store.rel(path) })),
+      });
+    }),
+  );
+
+  server.registerTool(
+    'build_context',
+    {
+      title: 'Build context around a node',
+      description:
+        'A node and the nodes around it: relations and [[links]] followed both ways up to `depth` hops, ranked (closer and stronger relations first, then newer), optionally only those changed in a time window. Each comes with a short summary; use get_node for the full text.',
+      inputSchema: schemas.build_context,
+      annotations: ro,
+    },
+    onGraph(async (a: z.infer<typeof schemas.build_context>, app) => {
+      const g = await app.currentGraph();
+      const root = app.kg.get(a.id, g);
+      const since = a.since ? parseSince(a.since) : undefined;
+      const until = a.until ? parseSince(a.until) : undefined;
+      const related = buildContext(g, root.node.id, {
+        depth: a.depth,
+        limit: a.limit,
+        ...(since ? { since } : {}),
+        ...(until ? { until } : {}),
+      });
+      const text = [
+        `# ${root.node.title} (id: ${root.node.id}, ${root.node.type}, ${root.node.status}, updated ${root.node.updated})`,
+        '',
+        root.node.body.trim(),
+        '',
+        related.length === 0 ? 'No related nodes.' : `## Related (${related.length})`,
+        ...related.map(
+          (r) =>
+            `- ${r.title} (id: ${r.id}, ${r.type}, ${r.depth} hop(s), ${r.direction === 'out' ? `${r.from} ${r.relation} it` : `it ${r.relation} ${r.from}`}, score ${r.score})\n  ${r.summary}`,
+        ),
+      ].join('\n');
+      return ok(text, {
+        root: { ...nodeObject(root.node), path: app.store.rel(root.path) },
+        depth: a.depth,
+        ...(since ? { since: since.toISOString() } : {}),
+        ...(until ? { until: until.toISOString() } : {}),
+        related,
+      });
     }),
   );
 
@@ -445,7 +607,7 @@ export function createMcpServer(app: App, version: string): McpServer {
       inputSchema: schemas.export,
       annotations: ro,
     },
-    guard(async (a: z.infer<typeof schemas.export>) => {
+    onGraph(async (a: z.infer<typeof schemas.export>, app) => {
       const nodes = selectNodes(await app.currentGraph(), a.filter ?? {});
       const text =
         a.format === 'json'
@@ -461,7 +623,7 @@ export function createMcpServer(app: App, version: string): McpServer {
     'node',
     new ResourceTemplate('kogral://node/{id}', {
       list: async () => ({
-        resources: (await app.currentGraph()).nodes.map((s) => ({
+        resources: (await graphs.get(current).currentGraph()).nodes.map((s) => ({
           uri: `kogral://node/${s.node.id}`,
           name: s.node.id,
           title: s.node.title,
@@ -473,9 +635,59 @@ export function createMcpServer(app: App, version: string): McpServer {
     { title: 'Knowledge graph node', description: 'A node as its markdown file', mimeType: 'text/markdown' },
     async (uri, vars) => {
       const id = decodeURIComponent(String(vars.id ?? ''));
-      const s = app.kg.get(id);
+      const s = graphs.get(current).kg.get(id);
       return { contents: [{ uri: uri.href, mimeType: 'text/markdown', text: serializeNode(s.node) }] };
     },
+  );
+  server.registerResource(
+    'guide',
+    'kogral://guide',
+    {
+      title: 'How to use this knowledge graph',
+      description: 'When to search, how to record incidents and decisions, editing, graphs and prompts',
+      mimeType: 'text/markdown',
+    },
+    async (uri) => ({ contents: [{ uri: uri.href, mimeType: 'text/markdown', text: GUIDE }] }),
+  );
+
+  const prompt = (text: string) => ({
+    messages: [{ role: 'user' as const, content: { type: 'text' as const, text } }],
+  });
+  server.registerPrompt(
+    'postmortem',
+    {
+      title: 'Write a postmortem',
+      description: 'Search for what is known, then record a blameless postmortem with add_execution and link it',
+      argsSchema: {
+        incident: z.string().min(1).describe('What happened, in a line'),
+        notes: z.string().optional().describe('Timeline, symptoms, fixes: whatever is known so far'),
+      },
+    },
+    (a) => prompt(postmortemPrompt(a)),
+  );
+  server.registerPrompt(
+    'adr',
+    {
+      title: 'Record a decision (ADR)',
+      description: 'Check earlier decisions and guidelines, then record the decision with add_decision',
+      argsSchema: {
+        decision: z.string().min(1).describe('The decision, e.g. "Use Cilium for the cluster network"'),
+        context: z.string().optional().describe('Why it came up: the problem and the forces'),
+      },
+    },
+    (a) => prompt(adrPrompt(a)),
+  );
+  server.registerPrompt(
+    'runbook',
+    {
+      title: 'Write a runbook',
+      description: 'Learn from past incidents, then write a step-by-step runbook with add_note',
+      argsSchema: {
+        task: z.string().min(1).describe('What the runbook does, e.g. "fail over the primary database"'),
+        service: z.string().optional().describe('The service or component'),
+      },
+    },
+    (a) => prompt(runbookPrompt(a)),
   );
   return server;
 }
@@ -483,5 +695,7 @@ export function createMcpServer(app: App, version: string): McpServer {
 /** Serves on stdio until the client disconnects. */
 export async function serveStdio(app: App, version: string): Promise<void> {
   await app.watch();
-  await serveMcp(createMcpServer(app, version));
+  const graphs = new GraphSet(app);
+  await serveMcp(createMcpServer(app, version, graphs));
+  graphs.close();
 }
