@@ -1,4 +1,4 @@
-/** The tui's editing keys, its counter and its scrolling review (issue 21's rough edges), through ink-testing-library. */
+/** The tui's editing keys, its counter and its scrolling review, through ink-testing-library. */
 import { render } from 'ink-testing-library';
 import { createElement } from 'react';
 import { describe, expect, it } from 'vitest';
@@ -83,6 +83,18 @@ describe('tui keys', () => {
     await t.press(KEY.left, KEY.left, 'n', KEY.enter);
     await t.see('Cloud');
     expect(t.frame()).toContain('question 2 of 4');
+  });
+
+  it('a line feed is Enter: Ctrl+J, and an Enter typed before the tui took the terminal (it arrives as \\n)', async () => {
+    const t = start(ctxFor(FORM));
+    await t.see('Name');
+    await t.press('ada', '\n');
+    await t.see('Cloud');
+    await t.press('\n', '\n');
+    await t.see('Review your answers');
+    await t.press('\n');
+    await t.finished();
+    expect(t.out.done).toEqual({ name: 'ada', cloud: false });
   });
 
   it('"question N of M" never grows: fields a condition may still open are counted until it is decided', async () => {

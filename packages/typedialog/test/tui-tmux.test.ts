@@ -20,7 +20,8 @@ const tick = (ms = 50) => new Promise((r) => setTimeout(r, ms));
 /** Waits until the screen shows `text`; `joined` reads lines the terminal wrapped as one. */
 async function screenShows(session: string, text: string | RegExp, joined = false): Promise<string> {
   let screen = '';
-  for (let i = 0; i < 200; i++) {
+  // Patient (up to ~40 s): on a loaded machine the binary can take seconds to start and to redraw.
+  for (let i = 0; i < 800; i++) {
     screen = tmux('capture-pane', '-p', ...(joined ? ['-J'] : []), '-t', session);
     if (typeof text === 'string' ? screen.includes(text) : text.test(screen)) return screen;
     await tick();
@@ -35,7 +36,7 @@ function run(session: string, args: string[], cwd?: string): void {
   tmux('new-session', '-d', '-s', session, '-x', '80', '-y', '20', cmd);
 }
 
-describe.skipIf(!hasTmux)('tui in a real terminal (tmux)', () => {
+describe.skipIf(!hasTmux)('tui in a real terminal (tmux)', { timeout: 180_000 }, () => {
   afterAll(() => {
     try {
       tmux('kill-server');
@@ -67,16 +68,19 @@ describe.skipIf(!hasTmux)('tui in a real terminal (tmux)', () => {
     tmux('send-keys', '-t', 'keys', 'Enter');
     await screenShows('keys', 'Submit');
     tmux('send-keys', '-t', 'keys', 'Enter');
-    for (let i = 0; i < 100 && !existsSync(out); i++) await tick();
+    for (let i = 0; i < 600 && !existsSync(out); i++) await tick();
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual({ name: 'grace' });
 
     const out2 = join(dir, 'cluster.json');
     run('review', ['run', cluster, '--backend', 'tui', '--out', out2]);
     await screenShows('review', 'Cluster name');
+    // One Enter per question, each after the screen moved on: an Enter queued ahead would submit the review.
     for (let i = 0; i < 40; i++) {
-      if (tmux('capture-pane', '-p', '-t', 'review').includes('Submit')) break;
+      const screen = tmux('capture-pane', '-p', '-t', 'review');
+      if (screen.includes('Submit')) break;
+      const n = /question (\d+) of/.exec(screen)?.[1] ?? '0';
       tmux('send-keys', '-t', 'review', 'Enter');
-      await tick(150);
+      await screenShows('review', new RegExp(`question (?!${n} of)\\d+ of|Submit`));
     }
     const bottom = await screenShows('review', /↑ \d+ more/);
     expect(bottom).toContain('Submit');
@@ -84,7 +88,7 @@ describe.skipIf(!hasTmux)('tui in a real terminal (tmux)', () => {
     const top = await screenShows('review', /❯ Cluster name: demo/);
     expect(top).toMatch(/↓ \d+ more/);
     tmux('send-keys', '-t', 'review', 'Up', 'Enter');
-    for (let i = 0; i < 100 && !existsSync(out2); i++) await tick();
+    for (let i = 0; i < 600 && !existsSync(out2); i++) await tick();
     expect(JSON.parse(readFileSync(out2, 'utf8'))).toMatchObject({ name: 'demo', provider: 'aws' });
   });
 
@@ -159,7 +163,7 @@ describe.skipIf(!hasTmux)('tui in a real terminal (tmux)', () => {
       tmux('send-keys', '-t', 'ai-review', 'Up');
       await screenShows('ai-review', /❯ .*: /);
       tmux('send-keys', '-t', 'ai-review', 'Down', 'Enter');
-      for (let i = 0; i < 100 && !existsSync(out); i++) await tick();
+      for (let i = 0; i < 600 && !existsSync(out); i++) await tick();
       expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({
         ...draft,
         name: 'staging',

@@ -186,6 +186,12 @@ export function FormApp({ ctx, initial = {}, reviewFirst = false, check, onDone,
       }
       return;
     }
+    // A line feed is Enter: Ctrl+J, or an Enter typed before the tui put the terminal in raw mode (the terminal
+    // turned its \r into \n), which would otherwise be typed into the answer.
+    if (input === '\n') {
+      handle('', { ...key, return: true });
+      return;
+    }
     handle(input, key);
   });
 
