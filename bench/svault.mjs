@@ -26,7 +26,10 @@ const load = (makeRequest, seconds = SECONDS) => loadFor(makeRequest, seconds);
 export default async function svault() {
   const dir = mkdtempSync(join(tmpdir(), 'svault-bench-'));
   const cfg = join(dir, 'svault.toml');
-  writeFileSync(cfg, `[server]\naddress = "127.0.0.1:0"\n[storage.filesystem]\npath = "${join(dir, 'data')}"\n`);
+  writeFileSync(
+    cfg,
+    `[server]\naddress = "127.0.0.1:0"\n[storage.filesystem]\npath = "${join(dir, 'data')}"\n[engines]\nkv = { path = "secret", version = 2 }\n`,
+  );
   const env = { ...process.env, HOME: dir, XDG_CONFIG_HOME: join(dir, 'config'), XDG_DATA_HOME: join(dir, 'share') };
   delete env.SVAULT_ADDR;
   delete env.SVAULT_TOKEN;

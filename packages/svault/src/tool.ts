@@ -93,6 +93,26 @@ export const configSchema = toolConfigSchema({
       timeout: z.string().default('3s'),
     })
     .prefault({}),
+  /**
+   * Secrets engines mounted at init, the seed's `[engines]` table: `kv = { path = "secret", version = 2 }`,
+   * `pki = { path = "pki", max_lease_ttl = "87600h" }`. The key is the engine type unless `type` names
+   * it (two KV mounts: `team_kv = { type = "kv", path = "team" }`). Without the table nothing is
+   * mounted, as in Vault (only `--dev` mounts secret/).
+   */
+  engines: z
+    .record(
+      z.string(),
+      z.strictObject({
+        type: z.string().optional(),
+        path: z.string().min(1),
+        /** KV only: 1 or 2 (default 2). */
+        version: z.union([z.literal(1), z.literal(2)]).optional(),
+        description: z.string().default(''),
+        default_lease_ttl: z.string().optional(),
+        max_lease_ttl: z.string().optional(),
+      }),
+    )
+    .default({}),
   vault: z
     .strictObject({
       /** openssl = node:crypto (default, fast); noble = pure JS; pqc = keyring wrapped with ML-KEM-768 + X25519. */

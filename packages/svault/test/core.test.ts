@@ -11,7 +11,7 @@ import { generateShares, UnsealProgress } from '../src/core/seal.js';
 import type { Storage } from '../src/core/storage.js';
 import { TokenStore } from '../src/core/tokens.js';
 import { Vault } from '../src/core/vault.js';
-import { tempDir } from './helpers.js';
+import { SECRET, tempDir } from './helpers.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -237,7 +237,12 @@ describe('shamir seal', () => {
 
 describe('core: KV and tokens through logical requests', () => {
   async function vault() {
-    const v = new Vault({ storage: new MemoryStorage(), suite: await CryptoSuite.create(), tidyIntervalMs: 0 });
+    const v = new Vault({
+      storage: new MemoryStorage(),
+      suite: await CryptoSuite.create(),
+      tidyIntervalMs: 0,
+      mounts: [SECRET],
+    });
     const init = await v.init(3, 2);
     for (const k of init.keys.slice(0, 2)) await v.unseal(k);
     return { v, root: init.root_token };
@@ -264,7 +269,7 @@ describe('core: KV and tokens through logical requests', () => {
 
   it('tokens are stored only as hashes', async () => {
     const storage = new MemoryStorage();
-    const v = new Vault({ storage, suite: await CryptoSuite.create(), tidyIntervalMs: 0 });
+    const v = new Vault({ storage, suite: await CryptoSuite.create(), tidyIntervalMs: 0, mounts: [SECRET] });
     const init = await v.init(1, 1);
     await v.unseal(init.keys[0] as string);
     const store = new TokenStore(v.barrier.view('sys/token/'), v.barrier.derivedKey('token'));

@@ -3,6 +3,7 @@ import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sandbox } from '../../../test/run-bin.js';
+import { SECRET_KV_TOML } from './helpers.js';
 import { type ServerProcess, spawnServer } from './proc.js';
 
 const agent = new Agent({ keepAlive: true, maxSockets: 16 });
@@ -62,7 +63,10 @@ describe('durability', () => {
     const { cwd, env } = sandbox();
     const storage = join(cwd, 'data');
     const cfg = join(cwd, 'svault.toml');
-    writeFileSync(cfg, `[server]\naddress = "127.0.0.1:0"\n[storage.filesystem]\npath = "${storage}"\n`);
+    writeFileSync(
+      cfg,
+      `[server]\naddress = "127.0.0.1:0"\n[storage.filesystem]\npath = "${storage}"\n${SECRET_KV_TOML}`,
+    );
     let srv: ServerProcess = await spawnServer(['--config', cfg], { cwd, env });
     const init = await call(srv.address, 'PUT', '/v1/sys/init', undefined, { secret_shares: 3, secret_threshold: 2 });
     const { keys, root_token: root } = init.body as { keys: string[]; root_token: string };

@@ -13,7 +13,7 @@ import {
 } from '../../shared/src/testing/index.js';
 import { type RunningServer, startServer } from '../src/server/main.js';
 import { configSchema } from '../src/tool.js';
-import { call, initAndUnseal } from './helpers.js';
+import { call, initAndUnseal, SECRET_KV, SECRET_KV_TOML } from './helpers.js';
 import { type ServerProcess, spawnServer } from './proc.js';
 
 /**
@@ -116,7 +116,7 @@ for (const setup of setups) {
       store = await setup.start();
       box = sandbox();
       cfg = join(box.cwd, 'svault.toml');
-      writeFileSync(cfg, `[server]\naddress = "127.0.0.1:0"\n${store.toml}`);
+      writeFileSync(cfg, `[server]\naddress = "127.0.0.1:0"\n${store.toml}\n${SECRET_KV_TOML}`);
     });
     afterAll(async () => {
       for (const n of nodes) await n.stop('SIGKILL');
@@ -237,7 +237,11 @@ for (const setup of setups) {
     it('an active node that loses its lock steps down at once; a sealed one hands over', {
       timeout: 60_000,
     }, async () => {
-      const config = configSchema.parse({ storage: store.storage, server: { address: '127.0.0.1:0' } });
+      const config = configSchema.parse({
+        storage: store.storage,
+        server: { address: '127.0.0.1:0' },
+        engines: SECRET_KV,
+      });
       const servers: RunningServer[] = [];
       try {
         const a = await startServer({ config, tidyIntervalMs: 0 });

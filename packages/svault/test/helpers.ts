@@ -9,7 +9,15 @@ import type { SvaultConfig } from '../src/tool.js';
 
 export const tempDir = (prefix = 'svault-test-') => mkdtempSync(join(tmpdir(), prefix));
 
+/** The example config's `[engines]`: KV v2 at secret/, which most tests use. */
+export const SECRET_KV = { kv: { path: 'secret', version: 2 as const, description: '' } };
+/** The same mount for a Vault made in-process. */
+export const SECRET = { path: 'secret/', type: 'kv', options: { version: '2' } };
+export const SECRET_KV_TOML = '[engines]\nkv = { path = "secret", version = 2 }\n';
+
 export interface TestServerOptions {
+  /** Engines mounted at init (default: SECRET_KV). */
+  engines?: SvaultConfig['engines'];
   dir?: string;
   dev?: boolean;
   bodyLimit?: number;
@@ -34,6 +42,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Run
         ...opts.server,
       },
       vault: { crypto_backend: 'openssl', cipher: 'aes-256-gcm' },
+      engines: opts.engines ?? SECRET_KV,
       ...(opts.audit
         ? {
             audit: {

@@ -5,7 +5,7 @@ import { createLogger } from '@stratumiops/shared/log';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBin, sandbox } from '../../../test/run-bin.js';
 import { MAX_JSON_DEPTH } from '../src/server/http.js';
-import { call, initAndUnseal, startTestServer, tempDir } from './helpers.js';
+import { call, initAndUnseal, SECRET_KV_TOML, startTestServer, tempDir } from './helpers.js';
 import { spawnServer } from './proc.js';
 
 /** A logger whose lines are kept, to check what reached the log. */
@@ -201,7 +201,10 @@ describe('one process per data directory, and a damaged journal', () => {
     const { cwd, env } = sandbox();
     const storage = join(cwd, 'data');
     const cfg = join(cwd, 'svault.toml');
-    writeFileSync(cfg, `[server]\naddress = "127.0.0.1:0"\n[storage.filesystem]\npath = "${storage}"\n`);
+    writeFileSync(
+      cfg,
+      `[server]\naddress = "127.0.0.1:0"\n[storage.filesystem]\npath = "${storage}"\n${SECRET_KV_TOML}`,
+    );
     const first = await spawnServer(['--config', cfg], { cwd, env });
     const second = await runBin('svault', ['server', '--config', cfg], { cwd, env, timeoutMs: 20_000 });
     expect(second.code).toBe(7);

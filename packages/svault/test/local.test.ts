@@ -2,6 +2,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runBin, sandbox } from '../../../test/run-bin.js';
+import { SECRET_KV_TOML } from './helpers.js';
 
 // Local mode: no SVAULT_ADDR, a file-backed vault in the sandbox's data dir, the real CLI.
 const box = sandbox();
@@ -16,6 +17,8 @@ afterAll(async () => {
 
 describe('local mode: the daemon holds the keys between commands', { timeout: 120_000 }, () => {
   it('init starts the daemon, unseal K of N, KV works, seal, stop, unseal again: data kept', async () => {
+    // The engines to mount at init come from the project file, as the example config has them.
+    writeFileSync(join(box.cwd, 'svault.toml'), SECRET_KV_TOML);
     const st0 = await sv(['operator', 'status', '--json']);
     expect(st0.code).toBe(5);
     expect(JSON.parse(st0.stdout)).toMatchObject({ initialized: false, sealed: true });

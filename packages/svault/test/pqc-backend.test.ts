@@ -3,13 +3,14 @@ import { MemoryStorage } from '../src/adapters/memory.js';
 import { type CryptoBackendName, CryptoSuite } from '../src/core/crypto.js';
 import type { HandlerResult } from '../src/core/logical.js';
 import { Vault } from '../src/core/vault.js';
+import { SECRET } from './helpers.js';
 
 const KEYRING = 'core/keyring';
 /** A KV v2 read's data, or {} (so a failed read fails the assertion, not the test code). */
 const dataOf = (r: HandlerResult) => (r?.data?.data ?? {}) as Record<string, string>;
 
 async function vaultOver(storage: MemoryStorage, backend: CryptoBackendName) {
-  return new Vault({ storage, suite: await CryptoSuite.create(backend), tidyIntervalMs: 0 });
+  return new Vault({ storage, suite: await CryptoSuite.create(backend), tidyIntervalMs: 0, mounts: [SECRET] });
 }
 
 async function unsealWith(v: Vault, keys: string[]) {

@@ -17,7 +17,7 @@ import type { HaLockBackend, HaStorage } from '../src/core/ha.js';
 import type { Storage } from '../src/core/storage.js';
 import { startServer } from '../src/server/main.js';
 import { configSchema, type SvaultConfig } from '../src/tool.js';
-import { call, initAndUnseal, tempDir } from './helpers.js';
+import { call, initAndUnseal, SECRET_KV, tempDir } from './helpers.js';
 
 type Opened = Storage & HaStorage & { open?(): Promise<void> };
 
@@ -263,7 +263,7 @@ for (const b of backends) {
 
     it('runs a vault: init, unseal, KV write, restart, unseal, read back', { timeout: 60_000 }, async () => {
       const storage = b.config(b.space());
-      const config = configSchema.parse({ storage, server: { address: '127.0.0.1:0' } });
+      const config = configSchema.parse({ storage, server: { address: '127.0.0.1:0' }, engines: SECRET_KV });
       let srv = await startServer({ config, tidyIntervalMs: 0 });
       const { keys, root } = await initAndUnseal(srv.address, 3, 2);
       const w = await call(srv.address, 'POST', '/v1/secret/data/app', {

@@ -17,7 +17,7 @@ export async function localDaemonSocket(cfg: SvaultConfig, start: boolean): Prom
   const want = storagePath(cfg.storage);
   let socket: string;
   if (start) {
-    const config = { storage: cfg.storage, vault: cfg.vault, audit: cfg.audit };
+    const config = { storage: cfg.storage, vault: cfg.vault, audit: cfg.audit, engines: cfg.engines };
     config.storage = { ...cfg.storage, filesystem: { path: want } };
     if (config.audit.path) config.audit = { ...config.audit, path: resolve(config.audit.path) };
     ({ socket } = await ensureDaemon({

@@ -37,12 +37,26 @@ export interface MountSpec {
   type: string;
   options?: Record<string, string>;
   description?: string;
+  config?: MountConfigIn;
+}
+
+/** Checks the mounts init is to create: known types, no reserved or overlapping paths, sane TTLs. */
+export function validateMountSpecs(specs: MountSpec[]): void {
+  const seen: string[] = [];
+  for (const m of specs) {
+    assertEngineType(m.type);
+    if (RESERVED.some((r) => m.path.startsWith(r))) throw invalid(`cannot mount at reserved path "${m.path}"`);
+    const clash = seen.find((p) => p.startsWith(m.path) || m.path.startsWith(p));
+    if (clash) throw invalid(`path "${m.path}" overlaps "${clash}"`);
+    checkLeaseTtls(m.config?.default_lease_ttl ?? 0, m.config?.max_lease_ttl ?? 0);
+    seen.push(m.path);
+  }
 }
 
 export interface VaultOptions {
   storage: Storage;
   suite: CryptoSuite;
-  /** Engines mounted at init (default: KV v2 at secret/). */
+  /** Engines mounted at init (default: none, as Vault outside dev mode). */
   mounts?: MountSpec[];
   /** How often expired tokens are swept while unsealed; 0 disables. */
   tidyIntervalMs?: number;
@@ -113,6 +127,7 @@ export class Vault {
   private readonly migrations = new Map<string, { source_mount: string; target_mount: string; status: string }>();
 
   constructor(private readonly opts: VaultOptions) {
+    validateMountSpecs(opts.mounts ?? []);
     this.barrier = new Barrier(opts.storage, opts.suite);
   }
 
@@ -161,8 +176,8 @@ export class Vault {
     try {
       const cluster = { name: `vault-cluster-${randomBase62(8).toLowerCase()}`, id: randomUUID() };
       await this.barrier.put(CLUSTER_PATH, enc.encode(JSON.stringify(cluster)));
-      const mounts = (this.opts.mounts ?? [{ path: 'secret/', type: 'kv', options: { version: '2' } }]).map((m) =>
-        newMountEntry(m.path, m.type, m.description ?? '', m.options ?? {}, {}),
+      const mounts = (this.opts.mounts ?? []).map((m) =>
+        newMountEntry(m.path, m.type, m.description ?? '', m.options ?? {}, m.config ?? {}),
       );
       await this.barrier.put(MOUNTS_PATH, enc.encode(JSON.stringify(mounts)));
       const store = new TokenStore(this.barrier.view('sys/token/'), this.barrier.derivedKey('token'));

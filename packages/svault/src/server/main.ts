@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { validationError } from '@stratumiops/shared/errors';
 import type { Logger } from '@stratumiops/shared/log';
 import type { FastifyInstance } from 'fastify';
 import { FileAuditSink } from '../adapters/audit-file.js';
@@ -12,11 +13,12 @@ import { storagePath } from '../cli/local.js';
 import type { AuditSettings } from '../core/audit.js';
 import { CachedStorage } from '../core/cache.js';
 import { CryptoSuite } from '../core/crypto.js';
+import { type MountConfigIn, normalizeMountPath } from '../core/engines/system.js';
 import { invalid } from '../core/errors.js';
-import { parseDurationMs } from '../core/fields.js';
+import { parseDuration, parseDurationMs } from '../core/fields.js';
 import { HaCoordinator, type HaStorage } from '../core/ha.js';
 import type { Storage } from '../core/storage.js';
-import { Vault } from '../core/vault.js';
+import { type MountSpec, Vault, validateMountSpecs } from '../core/vault.js';
 import type { SvaultConfig } from '../tool.js';
 
 export { storagePath };
@@ -96,7 +98,51 @@ export async function openStorage(cfg: SvaultConfig['storage'], logger?: Logger)
   }
 }
 
-export type VaultConfig = Pick<SvaultConfig, 'storage' | 'vault'> & Partial<Pick<SvaultConfig, 'audit' | 'api_addr'>>;
+export type VaultConfig = Pick<SvaultConfig, 'storage' | 'vault'> &
+  Partial<Pick<SvaultConfig, 'audit' | 'api_addr' | 'engines'>>;
+
+/**
+ * What init mounts: the `[engines]` table, exactly; `--dev` adds KV v2 at secret/ as Vault's dev
+ * mode does. A bad entry stops the server at start (before anything is stored).
+ */
+export function engineMounts(engines: SvaultConfig['engines'] | undefined, dev: boolean): MountSpec[] {
+  const out: MountSpec[] = dev
+    ? [{ path: 'secret/', type: 'kv', options: { version: '2' }, description: 'key/value secret storage' }]
+    : [];
+  for (const [name, e] of Object.entries(engines ?? {})) {
+    const where = `[engines] ${name}`;
+    const type = e.type ?? name;
+    if (e.version !== undefined && type !== 'kv') throw validationError(`${where}: version applies to kv only`);
+    const config: MountConfigIn = {};
+    for (const k of ['default_lease_ttl', 'max_lease_ttl'] as const) {
+      const v = e[k];
+      if (v === undefined) continue;
+      const secs = parseDuration(v);
+      if (secs === undefined) throw validationError(`${where}: invalid ${k} "${v}" (a duration like "87600h")`);
+      config[k] = secs;
+    }
+    let path: string;
+    try {
+      path = normalizeMountPath(e.path.replace(/^\/+/, ''));
+    } catch (err) {
+      throw validationError(`${where}: ${(err as Error).message}`);
+    }
+    if (dev && path === 'secret/') continue;
+    out.push({
+      path,
+      type,
+      description: e.description,
+      options: type === 'kv' ? { version: String(e.version ?? 2) } : {},
+      config,
+    });
+  }
+  try {
+    validateMountSpecs(out);
+  } catch (err) {
+    throw validationError(`[engines]: ${(err as Error).message}`);
+  }
+  return out;
+}
 
 /**
  * The vault over its storage, as the config says (the HTTP server and the local daemon share this).
@@ -107,6 +153,8 @@ export async function createVault(
   config: VaultConfig,
   opts: { dev?: boolean; logger?: Logger; tidyIntervalMs?: number } = {},
 ): Promise<{ vault: Vault; storage: Storage; ha?: HaCoordinator }> {
+  // Checked before the storage is opened: a bad [engines] table leaves nothing behind.
+  const mounts = engineMounts(config.engines, opts.dev === true);
   const backend = opts.dev ? undefined : await openStorage(config.storage, opts.logger);
   const cache = backend ? new CachedStorage(backend) : undefined;
   const storage: Storage = cache ?? new MemoryStorage();
@@ -115,6 +163,7 @@ export async function createVault(
   const vault = new Vault({
     storage,
     suite,
+    mounts,
     tidyIntervalMs: opts.tidyIntervalMs ?? 60_000,
     audit: auditSettings(config.audit),
     ...(logger ? { onWarning: (m: string) => logger.warn(m) } : {}),

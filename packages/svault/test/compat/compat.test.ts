@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandbox } from '../../../../test/run-bin.js';
+import { SECRET_KV_TOML } from '../helpers.js';
 import { type ServerProcess, spawnServer } from '../proc.js';
 import { type Json, VaultApi, VaultApiError } from './vault-api.js';
 
@@ -14,7 +15,10 @@ let root: string;
 beforeAll(async () => {
   const { cwd, env } = sandbox();
   const cfg = join(cwd, 'svault.toml');
-  writeFileSync(cfg, `[server]\naddress = "127.0.0.1:0"\n[storage.filesystem]\npath = "${join(cwd, 'data')}"\n`);
+  writeFileSync(
+    cfg,
+    `[server]\naddress = "127.0.0.1:0"\n[storage.filesystem]\npath = "${join(cwd, 'data')}"\n${SECRET_KV_TOML}`,
+  );
   srv = await spawnServer(['--config', cfg], { cwd, env });
   vault = new VaultApi(srv.address);
 });
