@@ -3,14 +3,12 @@ import { relative, resolve } from 'node:path';
 import type { Pos } from './ast.js';
 import { DEFAULT_MAX_ERRORS, Recovery } from './diagnostics.js';
 import { NickelError, type Span } from './errors.js';
-import type { EvalOptions, ExportFormat } from './index.js';
-import { FUNCTION } from './index.js';
 import { type Num, NumError } from './number.js';
+import { type EvalOptions, type ExportFormat, FUNCTION } from './options.js';
 import { Program } from './program.js';
 import { fromJs, type Plain, toJson, toPlain, toToml, toYaml } from './serialize.js';
 import { Source } from './source.js';
-import { byteOrder } from './stdlib.js';
-import { Thunk, type Value } from './values.js';
+import { byteOrder, Thunk, type Value } from './values.js';
 
 /** Turns engine failures that are not Nickel errors (a JS stack overflow) into NickelErrors. */
 function guard<T>(run: () => T): T {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import type { DiagnosedExport } from './api.js';
 import { NickelError } from './errors.js';
-import type { ExportFormat } from './index.js';
+import type { ExportFormat } from './options.js';
 
 export interface ExportOptions {
   format?: ExportFormat;

@@ -268,4 +268,19 @@ export function typeName(v: Value): string {
   }
 }
 
+/** `std.typeof`: the type names of typeName, and 'Other' for null. */
+export function typeTag(v: Value): string {
+  return v.k === 'null' ? 'Other' : typeName(v);
+}
+
+/** Byte-wise UTF-8 order, which is how Nickel sorts field names (not JS's UTF-16 order). */
+export function byteOrder(a: string, b: string): number {
+  if (a === b) return 0;
+  // Below U+D800, UTF-16 code unit order is code point order, which is UTF-8 byte order.
+  if (!/[\ud800-\udfff]/.test(a) && !/[\ud800-\udfff]/.test(b)) return a < b ? -1 : 1;
+  const ba = Buffer.from(a, 'utf8');
+  const bb = Buffer.from(b, 'utf8');
+  return Buffer.compare(ba, bb);
+}
+
 export type { Node };
