@@ -44,6 +44,16 @@ try {
   });
   step('prov', ['validate', 'broken/small-disk.ncl'], { cwd: examples, expect: 3 });
 
+  console.log('\n===== typedialog: one TOML form for every backend; MDX agents checked before any call');
+  step('typedialog', ['validate', 'examples/forms/cluster.toml'], { cwd: root });
+  step('typedialog', ['run', 'examples/forms/cluster.toml', '--defaults', '--format', 'nickel'], {
+    cwd: root,
+    head: 6,
+  });
+  step('typedialog', ['agent', 'validate', 'examples/agents/code_reviewer.agent.mdx'], { cwd: root });
+  const review = ['examples/agents/code_reviewer.agent.mdx', '--var', 'language=ts', '--var', 'code=eval(input)'];
+  step('typedialog', ['agent', 'run', ...review, '--dry-run'], { cwd: root, head: 7 });
+
   console.log('\n===== svault: a dev server (in memory, unsealed), KV v2 like Vault');
   const port = await freePort();
   const server = spawn(
