@@ -68,6 +68,9 @@ for (const tool of tools) {
   const pjson = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
   if (!pjson.oclif) continue;
   const { manifest } = await loadManifest(dir, true);
+  // oclif copies every static property into the manifest; the tool spec (config schema and
+  // defaults, tens of KB) rode along on each command, and oclif parses this file on every run.
+  for (const c of Object.values(manifest.commands)) delete c.tool;
   writeFileSync(join(dir, 'oclif.manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 
   const commands = {};

@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { main } from '@stratumiops/shared/cli/entry';
+import { start } from '@stratumiops/shared/cli/start';
 
-await main(new URL('..', import.meta.url));
+await start(new URL('..', import.meta.url));

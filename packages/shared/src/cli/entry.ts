@@ -5,6 +5,9 @@
  * Keep imports here to node builtins and tiny local modules.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command, Interfaces } from '@oclif/core';
 import { ExitCode, formatErrorLine, StratumError, toErrorReport } from '../errors.js';
 import { childNames, type HelpIndex, resolve } from './help-index.js';
 
@@ -33,7 +36,20 @@ function singleDashLongFlags(argv: string[], flags: readonly { name: string }[])
   });
 }
 
-export async function main(root: URL, argv: string[] = process.argv.slice(2)): Promise<void> {
+/**
+ * The tool's own command modules by id, when the binary runs from its build-time bundle
+ * (scripts/build-bundles.mjs): a command then loads one chunk of the bundle instead of hundreds
+ * of files. Commands not in it (plugins' commands) run through the installed oclif as before.
+ */
+export type CommandModules = Record<string, () => Promise<Record<string, unknown>>>;
+
+const OCLIF = '@oclif/core';
+
+export async function main(
+  root: URL,
+  argv: string[] = process.argv.slice(2),
+  bundled: CommandModules = {},
+): Promise<void> {
   let index: HelpIndex;
   try {
     index = JSON.parse(readFileSync(new URL('help-index.json', root), 'utf8')) as HelpIndex;
@@ -67,13 +83,40 @@ export async function main(root: URL, argv: string[] = process.argv.slice(2)): P
     return;
   }
   try {
-    const oclif = await import('@oclif/core');
-    await oclif.run(argv, root.href);
+    // Bundled, '@oclif/core' is the bundle's copy (CommonJS: its default export). Plugins' commands
+    // (autocomplete) need the installed oclif, which a specifier in a variable keeps out of the bundle.
+    const fromBundle = target.command.id in bundled;
+    const oclif = fromBundle
+      ? (await import('@oclif/core')).default
+      : ((await import(OCLIF)) as { default: typeof import('@oclif/core') }).default;
+    await oclif.run(argv, fromBundle ? await bundledConfig(oclif, root, bundled) : root.href);
     await oclif.flush();
   } catch (err) {
     const usageHint = `see '${bin} ${target.command.id.replaceAll(':', ' ')} --help'`;
     fail(err, bin, { json, debug: pre.includes('--debug'), usageHint });
   }
+}
+
+/**
+ * oclif's load options for a bundled binary: the root plugin finds command classes in the bundle
+ * (by the same ids as its manifest) instead of importing dist/commands/**; no other plugin is loaded.
+ */
+async function bundledConfig(oclif: typeof import('@oclif/core'), root: URL, bundled: CommandModules) {
+  const dir = fileURLToPath(root);
+  const pjson = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  const plugin = new oclif.Plugin({ root: dir, isRoot: true, pjson, type: 'core' });
+  await plugin.load();
+  const fromFiles = plugin.findCommand.bind(plugin);
+  plugin.findCommand = (async (id: string, opts?: { must: boolean }) => {
+    const load = bundled[id];
+    if (!load) return fromFiles(id, opts);
+    const mod = await load();
+    const cmd = (mod.default ?? Object.values(mod).find((v) => typeof v === 'function')) as Command.Class;
+    cmd.id = id;
+    cmd.plugin = plugin;
+    return cmd;
+  }) as typeof plugin.findCommand;
+  return { root: dir, pjson, plugins: new Map<string, Interfaces.Plugin>([[plugin.name, plugin]]) };
 }
 
 /** The one top-level error handler: one line on stderr (a JSON document on stdout with --json). */

@@ -1,0 +1,219 @@
+// Bundles each tool binary with esbuild (after `tsc -b` and build-manifests), so that a command
+// loads a few chunks instead of ~300 files: the start-up cost of a command (bench/startup.mjs).
+// Output: packages/<tool>/dist/bundle/main.js (the shared entry plus one lazy import per command,
+// read from oclif.manifest.json: new commands are picked up by the next build) and its chunks,
+// plus stamp.json, which bin/run.js checks (packages/shared/src/cli/start.ts): after a `tsc -b`
+// that the bundle has not seen, the binary runs from dist/ as before.
+// Left out of the bundle (loaded from node_modules as usual): node builtins, dev-only packages
+// (never installed for users), packages with native addons or .wasm files, optional packages
+// that are not installed.
+import { existsSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { dirname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const packagesDir = join(root, 'packages');
+const force = process.argv.includes('--force');
+const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')).packages ?? {};
+const builtins = new Set(builtinModules);
+
+const posix = (p) => p.split(sep).join('/');
+const packageName = (spec) =>
+  spec
+    .split('/')
+    .slice(0, spec.startsWith('@') ? 2 : 1)
+    .join('/');
+
+/** A package with compiled or WebAssembly parts: it must load its files from where npm put them. */
+const nativeCache = new Map();
+function hasNativeParts(dir) {
+  if (nativeCache.has(dir)) return nativeCache.get(dir);
+  let found = false;
+  const walk = (d, depth) => {
+    if (found || depth > 5) return;
+    let entries = [];
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (e.name === 'node_modules') continue;
+      if (e.isDirectory()) walk(join(d, e.name), depth + 1);
+      else if (/\.(node|wasm)$/.test(e.name) || e.name === 'binding.gyp') found = true;
+    }
+  };
+  walk(dir, 0);
+  nativeCache.set(dir, found);
+  return found;
+}
+
+/** Why a bare import stays outside the bundle, or undefined to bundle it. */
+function externalReason(spec, importer) {
+  if (spec.startsWith('node:') || builtins.has(spec) || builtins.has(packageName(spec))) return 'builtin';
+  const name = packageName(spec);
+  if (name.startsWith('@stratumiops/')) return undefined;
+  // The nearest node_modules copy from the importer, as node would find it.
+  for (let d = dirname(importer); d !== dirname(d); d = dirname(d)) {
+    const dir = join(d, 'node_modules', name);
+    if (!existsSync(join(dir, 'package.json'))) continue;
+    const entry = lock[posix(relative(root, realpathSync(dir)))] ?? lock[posix(relative(root, dir))];
+    if (!entry) return 'not in package-lock.json';
+    if (entry.dev || entry.devOptional) return 'dev-only';
+    if (hasNativeParts(dir)) return 'native or wasm parts';
+    return undefined;
+  }
+  return 'not installed';
+}
+
+/**
+ * Bundled code that finds files next to itself (`import.meta.url`, `__dirname`) must still find
+ * them where they were built or installed. Our packages sit next to each other in both layouts
+ * (packages/<name>, node_modules/@stratumiops/<name>), so a path relative to the bundle works;
+ * a third-party package's folder is looked up at run time, as node's resolution would find it.
+ */
+function locatorPlugin(outdir) {
+  return {
+    name: 'file-locations',
+    setup(b) {
+      b.onResolve({ filter: /^[^./]/ }, (args) => {
+        if (!args.importer) return undefined;
+        return externalReason(args.path, args.importer) ? { external: true } : undefined;
+      });
+      b.onLoad({ filter: /\.(c|m)?js$/ }, (args) => {
+        const src = readFileSync(args.path, 'utf8');
+        if (!/import\.meta\.(url|dirname|filename)|__dirname|__filename/.test(src)) return undefined;
+        const nm = posix(args.path).lastIndexOf('/node_modules/');
+        let fileExpr;
+        if (nm < 0) {
+          fileExpr = `__bundleFile(import.meta.url, ${JSON.stringify(posix(relative(outdir, args.path)))})`;
+        } else {
+          const inside = posix(args.path).slice(nm + '/node_modules/'.length);
+          const name = packageName(inside);
+          fileExpr = `__packageFile(${JSON.stringify(name)}, ${JSON.stringify(inside.slice(name.length + 1))})`;
+        }
+        const out = src
+          .replace(/import\.meta\.url/g, `__fileUrl(${fileExpr})`)
+          .replace(/import\.meta\.filename/g, fileExpr)
+          .replace(/import\.meta\.dirname/g, `__dirOf(${fileExpr})`)
+          .replace(/(?<![\w$.])__filename(?![\w$])/g, fileExpr)
+          .replace(/(?<![\w$.])__dirname(?![\w$])/g, `__dirOf(${fileExpr})`);
+        return { contents: out, loader: 'js', resolveDir: dirname(args.path) };
+      });
+    },
+  };
+}
+
+// Prepended to every output file: `require` for bundled CommonJS code, and the locators above.
+const banner = `import { createRequire as __createRequire } from 'node:module';
+import { existsSync as __exists, realpathSync as __realpath } from 'node:fs';
+import { dirname as __dirOf, join as __join } from 'node:path';
+import { fileURLToPath as __toPath, pathToFileURL as __toUrl } from 'node:url';
+const require = __createRequire(import.meta.url);
+const __fileUrl = (f) => __toUrl(f).href;
+const __bundleFile = (base, rel) => __toPath(new URL(rel, base));
+const __packageDirs = globalThis.__stratumPackageDirs ??= new Map();
+const __packageFile = (name, rel) => {
+  let dir = __packageDirs.get(name);
+  if (dir === undefined) {
+    for (let d = __dirOf(__toPath(import.meta.url)); ; d = __dirOf(d)) {
+      const c = __join(d, 'node_modules', name);
+      if (__exists(c)) { dir = __realpath(c); break; }
+      if (d === __dirOf(d)) throw new Error('cannot find the installed package ' + name);
+    }
+    __packageDirs.set(name, dir);
+  }
+  return __join(dir, rel);
+};`;
+
+function mtime(file) {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The files whose change makes a bundle stale: each workspace package's build info, the manifest. */
+function stampSources(dir, outdir) {
+  const files = readdirSync(packagesDir).map((p) => join(packagesDir, p, 'tsconfig.tsbuildinfo'));
+  files.push(join(dir, 'oclif.manifest.json'), join(dir, 'package.json'));
+  return files.filter((f) => existsSync(f)).map((f) => ({ file: posix(relative(outdir, f)), mtimeMs: mtime(f) }));
+}
+
+function isFresh(outdir) {
+  try {
+    const stamp = JSON.parse(readFileSync(join(outdir, 'stamp.json'), 'utf8'));
+    return stamp.sources.every((s) => mtime(join(outdir, s.file)) === s.mtimeMs) && existsSync(join(outdir, 'main.js'));
+  } catch {
+    return false;
+  }
+}
+
+let failed = false;
+for (const tool of readdirSync(packagesDir)) {
+  const dir = join(packagesDir, tool);
+  const pjson = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  if (!pjson.oclif || !pjson.bin) continue;
+  const outdir = join(dir, 'dist', 'bundle');
+  if (!force && isFresh(outdir)) {
+    console.error(`${tool}: bundle up to date`);
+    continue;
+  }
+  const manifest = JSON.parse(readFileSync(join(dir, 'oclif.manifest.json'), 'utf8'));
+  const commands = Object.values(manifest.commands)
+    .filter((c) => c.pluginName === pjson.name && Array.isArray(c.relativePath))
+    .map((c) => `  ${JSON.stringify(c.id)}: () => import(${JSON.stringify(`./${c.relativePath.join('/')}`)}),`);
+  const entry = [
+    "export { main } from '@stratumiops/shared/cli/entry';",
+    'export const commands = {',
+    ...commands,
+    '};',
+    '',
+  ].join('\n');
+  rmSync(outdir, { recursive: true, force: true });
+  const sources = stampSources(dir, outdir);
+  const t0 = Date.now();
+  try {
+    const result = await build({
+      stdin: { contents: entry, resolveDir: dir, sourcefile: 'bundle-entry.js', loader: 'js' },
+      bundle: true,
+      splitting: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      outdir,
+      entryNames: 'main',
+      chunkNames: 'chunk-[hash]',
+      banner: { js: banner },
+      plugins: [locatorPlugin(outdir)],
+      logLevel: 'error',
+      legalComments: 'none',
+      metafile: true,
+    });
+    // Only the packages compiled into this bundle (and the tool's own manifest and package.json).
+    const used = new Set(
+      Object.keys(result.metafile.inputs)
+        .map((f) => /^packages\/([^/]+)\/dist\//.exec(posix(f))?.[1])
+        .filter(Boolean),
+    );
+    const own = sources.filter((s) => {
+      const m = /^\.\.\/\.\.\/\.\.\/([^/]+)\/tsconfig\.tsbuildinfo$/.exec(s.file);
+      return m ? used.has(m[1]) : true;
+    });
+    writeFileSync(join(outdir, 'stamp.json'), `${JSON.stringify({ sources: own }, null, 1)}\n`);
+    const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
+    const files = Object.keys(result.metafile.outputs).length;
+    console.error(
+      `${tool}: bundled ${commands.length} commands, ${files} files, ${(bytes / 1e6).toFixed(1)} MB in ${Date.now() - t0} ms`,
+    );
+  } catch (err) {
+    // The binary still runs from dist/ without a bundle (start.ts): report, fail the build.
+    rmSync(outdir, { recursive: true, force: true });
+    console.error(`${tool}: bundling failed: ${err.message}`);
+    failed = true;
+  }
+}
+if (failed) process.exit(1);
