@@ -597,7 +597,12 @@ export class SqliteIndex implements SearchIndex, Catalog {
   }
 
   problems(): Problem[] {
-    const out = this.fileProblems();
+    return [...this.fileProblems(), ...this.duplicateProblems()];
+  }
+
+  /** The files whose id an earlier file (by path) already has: never nodes, reported by every command that reads nodes. */
+  duplicateProblems(): Problem[] {
+    const out: Problem[] = [];
     for (const [id, rows] of this.duplicates())
       for (const r of rows.slice(1))
         out.push({ path: r.path, message: `duplicate id '${id}' (also in ${rows[0]?.path})` });

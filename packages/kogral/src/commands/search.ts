@@ -36,6 +36,9 @@ export default class Search extends KogralCommand<typeof Search> {
       tags: splitList(this.flags.tag),
       ...(this.flags.status ? { status: this.flags.status } : {}),
     });
+    // Of two files with one id the first by path is the node (as in list and show); the others are reported.
+    const problems = (await app.index(false)).duplicateProblems();
+    this.reportProblems(problems);
     const color = useColor();
     if (r.hits.length === 0) this.log('no matches');
     r.hits.forEach((h, i) => {
@@ -50,6 +53,7 @@ export default class Search extends KogralCommand<typeof Search> {
       count: r.hits.length,
       hits: r.hits.map((h) => ({ ...h, snippet: highlight(h.snippet, false) })),
       ...(r.expanded ? { expanded: r.expanded } : {}),
+      ...(problems.length ? { problems } : {}),
       ms: Math.round(r.ms * 10) / 10,
     };
   }

@@ -19,6 +19,9 @@ export default class Show extends KogralCommand<typeof Show> {
     const g = await app.lookup();
     const s = app.kg.get(this.args.id, g);
     const n = s.node;
+    // Another file with the same id is not shown (the first by path is the node, everywhere): say so.
+    const duplicates = g.problems.filter((p) => p.message.startsWith(`duplicate id '${n.id}'`));
+    this.reportProblems(duplicates);
     const out = g.outgoing(n);
     const back = g.backlinks(n.id);
     const title = (id: string) => g.title(id);
@@ -53,6 +56,7 @@ export default class Show extends KogralCommand<typeof Show> {
       path: s.path,
       links: out,
       backlinks: back,
+      ...(duplicates.length ? { problems: duplicates } : {}),
     };
   }
 }

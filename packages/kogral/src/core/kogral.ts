@@ -3,7 +3,7 @@ import type { NodeLookup } from './catalog.js';
 import { applyEdit, type EditOp, renameWikilinks } from './edit.js';
 import { Graph } from './graph.js';
 import { makeId } from './ids.js';
-import { isProblem, serializeNode, wikilinks } from './markdown.js';
+import { isProblem, wikilinks } from './markdown.js';
 import {
   DEFAULT_STATUS,
   formatProblem,
@@ -379,16 +379,6 @@ export class Kogral {
       );
   }
 
-  /** Refuses a node file bigger than the store's limit, before anything is written. */
-  private checkSize(node: KNode): void {
-    const bytes = Buffer.byteLength(serializeNode(node), 'utf8');
-    if (bytes > this.store.maxBytes)
-      throw validationError(
-        `the node would be ${(bytes / 1048576).toFixed(1)} MB, over the ${(this.store.maxBytes / 1048576).toFixed(1)} MB limit: nothing written`,
-        { hint: 'split it into several nodes, or raise import.max_bytes' },
-      );
-  }
-
   /**
    * Edits a node's body (append, prepend, find-replace, replace a section), atomically under the
    * graph lock. `ifUpdated`: refuse (conflict) when the node changed since the caller read it.
@@ -405,7 +395,7 @@ export class Kogral {
       const body = applyEdit(n.body, op);
       if (body === n.body) return { node: n, path: target.path, also: [], changed: false };
       const node: KNode = { ...n, body, updated: this.stamp() };
-      this.checkSize(node);
+      this.store.serialize(node); // refuses an oversized node before anything is written
       const path = this.store.write(node, target.path);
       this.written([path]);
       await this.commit([path], `kogral: edit ${node.type} '${node.title}' (${op.op}, ${node.id})`);
@@ -454,7 +444,7 @@ export class Kogral {
         );
       }
       const node: KNode = { ...old, title: newTitle, type: newType, body, updated: at };
-      this.checkSize(node);
+      this.store.serialize(node); // refuses an oversized node before anything is written
       const relinked: MoveResult['relinked'] = [];
       const changed: StoredNode[] = [];
       if (newTitle !== old.title) {

@@ -195,6 +195,21 @@ export class Store {
     return undefined;
   }
 
+  /**
+   * The node's file text, refused (nothing written) when it is over the limit every read applies:
+   * the one size check of every write, so that no command writes a node that list would refuse.
+   */
+  serialize(node: KNode): string {
+    const text = serializeNode(node);
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (bytes > this.maxBytes)
+      throw validationError(
+        `the node would be ${(bytes / 1048576).toFixed(1)} MB, over the ${(this.maxBytes / 1048576).toFixed(1)} MB limit: nothing written`,
+        { hint: 'split it into several nodes, or raise import.max_bytes' },
+      );
+    return text;
+  }
+
   /** Writes a node atomically; `path` keeps a hand-named file where it is. */
   write(node: KNode, path?: string): string {
     const target = path ?? this.fileFor(node.type, node.id);
@@ -202,8 +217,9 @@ export class Store {
       throw validationError(`${target} is not in the graph folder: kogral does not write it`, {
         hint: 'files in watched folders are read-only; edit them directly',
       });
+    const text = this.serialize(node);
     mkdirSync(join(this.dir, typeDir(node.type)), { recursive: true });
-    atomicWrite(target, serializeNode(node));
+    atomicWrite(target, text);
     return target;
   }
 

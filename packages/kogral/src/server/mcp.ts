@@ -212,6 +212,10 @@ export function createMcpServer(home: App, version: string, graphs = new GraphSe
         ...(a.tags ? { tags: a.tags } : {}),
       });
       const hits = r.hits.map((h) => ({ ...h, snippet: markSnippet(h.snippet, (t) => `**${t}**`) }));
+      const problems = (await app.index(false)).duplicateProblems().map((p) => ({
+        path: app.store.rel(p.path),
+        message: p.message,
+      }));
       const text =
         hits.length === 0
           ? `no matches for "${a.query}"`
@@ -221,7 +225,13 @@ export function createMcpServer(home: App, version: string, graphs = new GraphSe
                   `${i + 1}. ${h.title} (id: ${h.id}, ${h.type}, ${h.status})${h.source ? ` source: ${h.source}` : ''}\n   ${h.snippet.replace(/\s+/g, ' ')}`,
               )
               .join('\n');
-      return ok(text, { query: a.query, mode: r.mode, count: hits.length, hits });
+      return ok(text + problems.map((p) => `\nwarning: ${p.path}: ${p.message}`).join(''), {
+        query: a.query,
+        mode: r.mode,
+        count: hits.length,
+        hits,
+        ...(problems.length ? { problems } : {}),
+      });
     }),
   );
 
@@ -236,8 +246,20 @@ export function createMcpServer(home: App, version: string, graphs = new GraphSe
     onGraph(async (a: z.infer<typeof schemas.get_node>, app) => {
       const g = await app.currentGraph();
       const s = app.kg.get(a.id, g);
-      const doc = { ...nodeObject(s.node), path: s.path, links: g.outgoing(s.node), backlinks: g.backlinks(s.node.id) };
-      return ok(serializeNode(s.node), doc);
+      const problems = g.problems
+        .filter((p) => p.message.startsWith(`duplicate id '${s.node.id}'`))
+        .map((p) => ({ path: app.store.rel(p.path), message: p.message }));
+      const doc = {
+        ...nodeObject(s.node),
+        path: s.path,
+        links: g.outgoing(s.node),
+        backlinks: g.backlinks(s.node.id),
+        ...(problems.length ? { problems } : {}),
+      };
+      return ok(
+        serializeNode(s.node) + problems.map((p) => `\n<!-- warning: ${p.path}: ${p.message} -->`).join(''),
+        doc,
+      );
     }),
   );
 
