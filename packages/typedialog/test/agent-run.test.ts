@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StratumError } from '@stratumiops/shared/errors';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -224,7 +224,8 @@ describe('typedialog agent run (the real binary, against local servers speaking 
   });
 
   it('--model: another model of the same provider, or provider:model; an unpriced model is refused before any call', async () => {
-    const p = await project(() => ({ text: VALID }));
+    // The third call is served by claude-9 itself (a reply names the model that served it; the cost follows it).
+    const p = await project((n) => ({ text: VALID, ...(n === 2 ? { model: 'claude-9' } : {}) }));
     const args = ['agent', 'run', reviewer, '--var', 'language=ts', '--var', 'code=x', '--json'];
     const r = await typedialog([...args, '--model', 'openai:gpt-4o-mini'], { cwd: p.dir, env: p.env });
     expect(r.code, r.stderr).toBe(0);
@@ -245,6 +246,19 @@ describe('typedialog agent run (the real binary, against local servers speaking 
     expect(u.stderr).toContain('no target of the route has a price entry');
     expect(u.stderr).toContain('add a [[prices]] entry for anthropic:claude-9 to typedialog.toml');
     expect(p.srv.requests).toHaveLength(2);
+    // Priced in typedialog.toml, as in vapora.toml: callable, and the cost follows that price.
+    appendFileSync(
+      join(p.dir, 'typedialog.toml'),
+      '\n[[prices]]\nprovider = "anthropic"\nmodel = "claude-9"\ninput = 10\noutput = 20\n',
+    );
+    const priced = await typedialog(
+      ['agent', 'run', reviewer, '--var', 'language=ts', '--var', 'code=x', '--model', 'claude-9'],
+      { cwd: p.dir, env: p.env },
+    );
+    expect(priced.code, priced.stderr).toBe(0);
+    expect(p.srv.requests[2]?.body.model).toBe('claude-9');
+    // 120 tokens in at $10/M and 40 out at $20/M: $0.002, 0.2¢.
+    expect(costsOf(p.costs).at(-1)).toMatchObject({ model: 'claude-9', costMicrocents: 200_000 });
   });
 
   it('an OpenAI agent: json mode asked, invalid then repaired, both calls recorded', async () => {
