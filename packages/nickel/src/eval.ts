@@ -18,6 +18,7 @@ import {
   type RecordValue,
   span,
   Thunk,
+  textOf,
   typeName,
   type Value,
 } from './values.js';
@@ -154,19 +155,8 @@ export class Evaluator {
   }
 
   private toInterpolated(v: Value, pos: Pos): string {
-    switch (v.k) {
-      case 'str':
-        return v.v;
-      case 'num':
-        return v.v.toNickelString();
-      case 'bool':
-        return String(v.v);
-      case 'null':
-        return 'null';
-      case 'enum':
-        if (!v.arg) return v.tag;
-        break;
-    }
+    const text = textOf(v);
+    if (text !== undefined) return text;
     return this.typeError(`cannot interpolate a ${typeName(v)} into a string`, pos);
   }
 
@@ -1068,6 +1058,14 @@ export function makeRecord(
   const r: RecordValue = { k: 'record', template, self: new Map(), open, path };
   if (pos) r.pos = pos;
   return r;
+}
+
+/** A frozen record from a plain map of thunks (std results and modules, deserialized data). */
+export function frozen(fields: Map<string, Thunk> | Record<string, Thunk>, path: string[] = []): RecordValue {
+  const entries = fields instanceof Map ? [...fields] : Object.entries(fields);
+  const template = new Map<string, FieldTemplate>();
+  for (const [n, t] of entries) template.set(n, { pieces: [{ meta: emptyMeta(), build: () => t }] });
+  return makeRecord(template, true, path);
 }
 
 /** Merges two records: the pieces of common fields accumulate; a new fixed point is taken. */

@@ -1,9 +1,8 @@
 import type { Pos } from './ast.js';
-import { bool, type Evaluator, num, str } from './eval.js';
+import { bool, type Evaluator, frozen, num, str } from './eval.js';
 import { Num } from './number.js';
 import { deserialize, serialize } from './serialize.js';
-import { byteOrder, frozen, typeTag } from './stdlib.js';
-import { blame, evalError, type RecordValue, Thunk, typeName, type Value } from './values.js';
+import { blame, byteOrder, evalError, type RecordValue, Thunk, typeName, typeTag, type Value } from './values.js';
 
 type Primop = (args: Thunk[], pos: Pos) => Value;
 

@@ -2,10 +2,9 @@ import { parse as parseToml } from 'smol-toml';
 import { type Document, isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Node as YamlNode } from 'yaml';
 import type { Recovery } from './diagnostics.js';
 import { NickelError } from './errors.js';
-import type { Evaluator } from './eval.js';
+import { type Evaluator, frozen } from './eval.js';
 import { Num } from './number.js';
-import { byteOrder, frozen } from './stdlib.js';
-import { fieldNotExported, formatPath, Thunk, typeName, type Value } from './values.js';
+import { byteOrder, fieldNotExported, formatPath, Thunk, typeName, type Value } from './values.js';
 
 /** A JSON-like tree with exact numbers, after deep evaluation: what every export format starts from. */
 export type Plain = null | boolean | string | Num | Plain[] | { [k: string]: Plain };

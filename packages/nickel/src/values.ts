@@ -268,6 +268,23 @@ export function typeName(v: Value): string {
   }
 }
 
+/** The text of a value that has one (string, number, bool, null, bare enum tag): interpolation, std.to_string. */
+export function textOf(v: Value): string | undefined {
+  switch (v.k) {
+    case 'str':
+      return v.v;
+    case 'num':
+      return v.v.toNickelString();
+    case 'bool':
+      return String(v.v);
+    case 'null':
+      return 'null';
+    case 'enum':
+      return v.arg ? undefined : v.tag;
+  }
+  return undefined;
+}
+
 /** `std.typeof`: the type names of typeName, and 'Other' for null. */
 export function typeTag(v: Value): string {
   return v.k === 'null' ? 'Other' : typeName(v);
