@@ -194,6 +194,19 @@ describe('typedialog run --backend ai (the real binary, against a local OpenAI-w
     const d = await typedialog(['run', cluster, '--backend', 'ai', '--yes'], { cwd: p.dir, env: p.env });
     expect(d.code).toBe(2);
     expect(d.stderr).toContain('pass --describe TEXT');
+    writeFileSync(join(p.dir, 'photo.jpg'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10]));
+    writeFileSync(join(p.dir, 'empty.txt'), '\n');
+    for (const [file, says] of [
+      ['photo.jpg', 'photo.jpg is not UTF-8 text'],
+      ['empty.txt', 'empty.txt is empty'],
+    ] as const) {
+      const b = await typedialog(['run', cluster, '--backend', 'ai', '--describe', `@${file}`, '--yes'], {
+        cwd: p.dir,
+        env: p.env,
+      });
+      expect(b.code).toBe(2);
+      expect(b.stderr).toContain(`--describe @${file}: ${says}`);
+    }
     const y = await typedialog(['run', cluster, '--yes', '--defaults'], { cwd: p.dir, env: p.env });
     expect(y.code).toBe(2);
     expect(y.stderr).toContain('--yes is for the ai and agent backends');

@@ -1,10 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import { StratumError, usageError } from '@stratumiops/shared/errors';
 import { answersFlag, defaultsFlag, formatFlag, localeFlag, TypedialogCommand, webFlags } from '../base.js';
 import type { FormContext } from '../core/context.js';
 import type { Answers } from '../core/engine.js';
-import { writeAtomic } from '../core/files.js';
+import { readText, writeAtomic } from '../core/files.js';
 import type { OutputFormat } from '../core/form.js';
 import { hasSecrets, serialize } from '../core/output.js';
 import type { TypedialogConfig } from '../tool.js';
@@ -194,7 +194,14 @@ export default class Run extends TypedialogCommand<typeof Run> {
     if (describe.startsWith('@')) {
       const path = describe.slice(1);
       if (!existsSync(path)) throw new StratumError('notFound', `--describe ${describe}: file ${path} does not exist`);
-      text = readFileSync(path, 'utf8');
+      if (!statSync(path).isFile()) throw usageError(`--describe ${describe}: ${path} is a folder: name a file`);
+      const read = readText(path);
+      if (read === undefined || !read.trim()) {
+        throw usageError(`--describe ${describe}: ${path} ${read === undefined ? 'is not UTF-8 text' : 'is empty'}`, {
+          hint: 'describe what to fill the form for, in words',
+        });
+      }
+      text = read;
     }
     const cfg = this.settings.values as unknown as TypedialogConfig;
     const model = this.flags.model ?? cfg.ai.model;

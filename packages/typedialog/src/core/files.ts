@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /** Writes a file atomically (a temp file in the same folder, then rename): a reader sees old or new. */
@@ -12,5 +12,18 @@ export function writeAtomic(path: string, text: string, mode = 0o644): void {
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
+  }
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A file's text, or undefined when it is not text: invalid UTF-8 or a NUL byte (an image, an archive). */
+export function readText(path: string): string | undefined {
+  const bytes = readFileSync(path);
+  if (bytes.includes(0)) return undefined;
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return undefined;
   }
 }

@@ -2,24 +2,13 @@
  * An agent's variables: from `--var key=value` (`key=@file` reads a file, `key=@@text` is the literal `@text`),
  * from a form's answers, or from an answers file; checked against what the agent declares before any call.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { StratumError, usageError } from '@stratumiops/shared/errors';
+import { readText } from '../files.js';
 import type { Agent } from './parse.js';
 
 export type Vars = Record<string, unknown>;
-
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** The file's text, or undefined when it is not text: invalid UTF-8 or a NUL byte (an image, an archive). */
-function utf8(bytes: Buffer): string | undefined {
-  if (bytes.includes(0)) return undefined;
-  try {
-    return strictUtf8.decode(bytes);
-  } catch {
-    return undefined;
-  }
-}
 
 /** `--var` values in order (a later one wins); every malformed one is reported at once (exit 2). */
 export function parseVarFlags(flags: readonly string[], cwd = process.cwd()): Vars {
@@ -49,7 +38,7 @@ export function parseVarFlags(flags: readonly string[], cwd = process.cwd()): Va
         problems.push(`--var ${key}=${value}: ${name} is a folder: name a file`);
         continue;
       }
-      const text = utf8(readFileSync(path));
+      const text = readText(path);
       if (text === undefined) {
         problems.push(
           `--var ${key}=${value}: ${name} is not UTF-8 text (a binary file?): a variable is text in a prompt`,
