@@ -51,6 +51,7 @@ export default class Plan extends ProvCommand<typeof Plan> {
         },
       );
       plan.warnings.push(...(await this.expiringCerts(store)));
+      await this.recordDrift(plan);
       if (this.flags.out) writeAtomic(this.flags.out, `${JSON.stringify(plan, null, 2)}\n`, 0o600);
       if (!this.jsonEnabled()) {
         this.log(renderPlan(plan, { color: useColor(process.stdout) }));
@@ -66,6 +67,17 @@ export default class Plan extends ProvCommand<typeof Plan> {
       await runtime.close();
       await store.close();
     }
+  }
+
+  /** Drift found on refresh goes to the events file (prov events shows it with runs and state changes). */
+  private async recordDrift(plan: import('../core/types.js').PlanDoc) {
+    const { driftEvents, EVENTS_FILE } = await import('../core/observe.js');
+    const events = driftEvents(plan);
+    if (events.length === 0) return;
+    const { appendFileSync, mkdirSync } = await import('node:fs');
+    const { dirname } = await import('node:path');
+    mkdirSync(dirname(EVENTS_FILE), { recursive: true });
+    appendFileSync(EVENTS_FILE, events.map((e) => `${JSON.stringify(e)}\n`).join(''));
   }
 
   /** Certificates that prov cert installed and that expire soon: drift of time, not of config. */

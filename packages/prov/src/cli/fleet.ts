@@ -1,0 +1,52 @@
+import type { Command } from '@oclif/core';
+import { Flags } from '@oclif/core';
+import { usageError } from '@stratumiops/shared/errors';
+import type { Runtime } from '../adapters/runtime.js';
+import { acceptNewHostKeysFlag, type LoadedInfra, ProvCommand } from '../base.js';
+import type { Placement } from '../core/observe.js';
+
+export const fleetFlags = {
+  file: Flags.string({ description: 'Nickel config (default: prov.ncl)', helpValue: '<file>' }),
+  cluster: Flags.string({
+    description: 'only hosts labelled cluster=NAME (hosts.<name>.labels.cluster or the server tag)',
+    helpValue: '<name>',
+  }),
+  'accept-new-host-keys': acceptNewHostKeysFlag,
+};
+
+/** Commands that look at the running fleet: the config's hosts and taskservs, over prov's SSH connections. */
+export abstract class FleetCommand<T extends typeof Command> extends ProvCommand<T> {
+  protected async fleet(file: string | undefined): Promise<{ loaded: LoadedInfra; runtime: Runtime }> {
+    const { configFile } = await import('../core/workspace.js');
+    const { Runtime } = await import('../adapters/runtime.js');
+    const loaded = await this.loadInfra(configFile(file));
+    return { loaded, runtime: new Runtime(this.runtimeSettings(), loaded.infra) };
+  }
+
+  /** Host names of the config (hosts, then servers with an SSH entry), narrowed to --cluster. */
+  protected hostNames(loaded: LoadedInfra, cluster: string | undefined): string[] {
+    const hosts = loaded.infra.hosts ?? {};
+    const servers = loaded.infra.servers ?? [];
+    const names = Object.keys(hosts).sort();
+    if (!cluster) return names;
+    const chosen = names.filter(
+      (n) => hosts[n]?.labels?.cluster === cluster || servers.find((s) => s.name === n)?.tags?.cluster === cluster,
+    );
+    if (chosen.length === 0)
+      throw usageError(`no host is labelled cluster=${cluster}`, {
+        hint: 'label hosts with labels.cluster, or tag servers with tags.cluster',
+      });
+    return chosen;
+  }
+
+  protected placementsOn(loaded: LoadedInfra, hosts: string[]): Placement[] {
+    return (loaded.desired.resources ?? [])
+      .filter((r) => r.kind === 'taskserv' && hosts.includes(String(r.attrs.host)))
+      .map((r) => ({
+        service: String(r.attrs.service),
+        host: String(r.attrs.host),
+        ...(typeof r.attrs.version === 'string' ? { version: r.attrs.version } : {}),
+        config: (r.attrs.config ?? {}) as Record<string, unknown>,
+      }));
+  }
+}
