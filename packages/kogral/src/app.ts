@@ -7,6 +7,7 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { notFoundError } from '@stratumiops/shared/errors';
+import pkg from '../package.json' with { type: 'json' };
 import type { SqliteIndex } from './adapters/sqlite-index.js';
 import type { GraphWatcher } from './adapters/watch.js';
 import { graphLookup, IndexedLookup, type NodeLookup } from './core/catalog.js';
@@ -16,7 +17,7 @@ import type { Embedder } from './core/search/embedder.js';
 import { SearchEngine } from './core/search/engine.js';
 import type { Source } from './core/sources.js';
 import { Store, type StoredNode } from './core/store.js';
-import type { KogralConfig } from './tool.js';
+import { type KogralConfig, tool } from './tool.js';
 
 /** `dir` as configured (a `.kogral` folder, or a folder holding one), else `.kogral/` found upwards. */
 export function findGraphDir(config: Pick<KogralConfig, 'dir'>, cwd: string): string | undefined {
@@ -143,7 +144,7 @@ export class App {
       const d = this.watcher.takeDirty();
       if (d.full) this.idx.refresh();
       else if (d.paths.length > 0) this.idx.update(d.paths, []);
-    } else {
+    } else if (!(await this.vouchedByDaemon())) {
       const cpu = process.cpuUsage();
       const { problems, ...s } = this.idx.refresh();
       const used = process.cpuUsage(cpu);
@@ -154,6 +155,56 @@ export class App {
       );
     }
     return this.idx;
+  }
+
+  /**
+   * Whether the kogral daemon, which watches this graph, brought its index up to date (so this
+   * process need not stat every file). False whenever it cannot say: not running (and not to be
+   * started), another version, an error, no answer in time; the caller then checks the files itself.
+   */
+  private async vouchedByDaemon(): Promise<boolean> {
+    const mode = this.config.daemon ?? 'use';
+    if (mode === 'off') return false;
+    const { daemonPaths, ensureDaemon, socketRequest } = await import('@stratumiops/shared/daemon');
+    const { socket } = daemonPaths('kogral', this.env);
+    if (!existsSync(socket)) {
+      if (mode !== 'start') return false;
+      try {
+        await ensureDaemon({ tool: 'kogral', entry: tool.daemonEntry, env: this.env });
+      } catch (e) {
+        this.warn(`could not start the kogral daemon (${(e as Error).message}); checking the files instead`);
+        return false;
+      }
+    }
+    const t0 = performance.now();
+    try {
+      const res = await socketRequest(
+        socket,
+        'POST',
+        '/index/vouch',
+        {
+          version: pkg.version,
+          dir: this.dir,
+          maxBytes: this.store.maxBytes,
+          followSymlinks: this.store.followSymlinks,
+          sources: this.store.sources,
+        },
+        15_000,
+      );
+      const body = res.body as { vouched?: boolean; full?: boolean; updated?: number };
+      if (res.status !== 200 || body.vouched !== true) {
+        this.debug({ status: res.status, body }, 'the daemon did not vouch for the index');
+        return false;
+      }
+      this.debug(
+        { full: body.full, updated: body.updated, ms: Math.round((performance.now() - t0) * 10) / 10 },
+        'index vouched by the daemon',
+      );
+      return true;
+    } catch (e) {
+      this.debug({ error: (e as Error).message }, 'the daemon did not answer');
+      return false;
+    }
   }
 
   /**

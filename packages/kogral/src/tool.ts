@@ -31,6 +31,11 @@ export const configSchema = toolConfigSchema({
       api_key: z.string().default(''),
     })
     .prefault({}),
+  /**
+   * The kogral daemon watches graphs so that a CLI search or list need not stat every file first:
+   * "use" asks it when it runs, "start" also starts it on demand, "off" never asks (each command checks the files).
+   */
+  daemon: z.enum(['use', 'start', 'off']).default('use'),
   /** Node files that are symlinks out of the graph folder: refused ("inside") or read ("follow"). */
   symlinks: z.enum(['inside', 'follow']).default('inside'),
   sync: z
@@ -87,7 +92,13 @@ export const tool: ToolSpec = {
     tool: 'kogral',
     schema: configSchema,
     projectFile: '.kogral/config.toml',
-    env: { KOGRAL_DIR: 'dir', KOGRAL_ORG: 'org', KOGRAL_AUTHOR: 'author', KOGRAL_AUTO_COMMIT: 'git.auto_commit' },
+    env: {
+      KOGRAL_DIR: 'dir',
+      KOGRAL_ORG: 'org',
+      KOGRAL_AUTHOR: 'author',
+      KOGRAL_AUTO_COMMIT: 'git.auto_commit',
+      KOGRAL_DAEMON: 'daemon',
+    },
   },
   daemonEntry: fileURLToPath(new URL('./server/daemon.js', import.meta.url)),
 };
