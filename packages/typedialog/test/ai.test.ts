@@ -185,6 +185,20 @@ describe('typedialog run --backend ai (the real binary, against a local OpenAI-w
     expect(p.srv.requests).toHaveLength(2);
   });
 
+  it('a model that never answers a JSON object fails with --yes (exit 3), instead of passing on the defaults', async () => {
+    const p = await project(() => ({ text: 'Sure! A staging cluster named staging, 3 workers.' }));
+    const r = await typedialog(['run', cluster, '--backend', 'ai', '--describe', 'staging', '--yes'], {
+      cwd: p.dir,
+      env: p.env,
+    });
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('typedialog: the ai draft cannot be used after 2 calls: the answer contains no JSON object');
+    expect(p.srv.requests).toHaveLength(2);
+    const repair = (p.srv.requests[1]?.body.messages as { content: string }[]).at(-1)?.content;
+    expect(repair).toContain('These answers are refused by the form:');
+  });
+
   it('off a terminal without --yes, or without --describe: exit 2 and no call', async () => {
     const p = await project(() => ({ text: '{}' }));
     const r = await typedialog(['run', cluster, '--backend', 'ai', '--describe', 'x'], { cwd: p.dir, env: p.env });

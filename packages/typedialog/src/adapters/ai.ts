@@ -2,7 +2,7 @@
  * The ai backend: the model drafts the answers (core/ai.ts), then on a terminal a person reviews and edits them in
  * the tui (or cli) backend before submitting; with --yes (CI) valid drafts are accepted and invalid ones are exit 3.
  */
-import { usageError } from '@stratumiops/shared/errors';
+import { StratumError, usageError } from '@stratumiops/shared/errors';
 import { draftAnswers } from '../core/ai.js';
 import type { Backend, BackendOptions } from '../core/backend.js';
 import { type FormContext, invalidAnswers } from '../core/context.js';
@@ -34,6 +34,15 @@ export class AiBackend implements Backend {
           ...(ai.repairs !== undefined ? { repairs: ai.repairs } : {}),
         });
     ai.onDraft?.(draft);
+    if (ai.yes && draft.unreadable) {
+      // Taking the defaults for a draft would pass a form the model never filled in.
+      const n = draft.calls.length;
+      throw new StratumError(
+        'validation',
+        `the ${this.name} draft cannot be used after ${n} call${n === 1 ? '' : 's'}: ${draft.unreadable}`,
+        { hint: 'run it on a terminal to review it, or try another --model' },
+      );
+    }
     if (ai.yes) {
       if (draft.errors.length > 0) throw invalidAnswers(ctx, draft.errors, `the ${this.name} draft`);
       return draft.values;

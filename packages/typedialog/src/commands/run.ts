@@ -175,6 +175,7 @@ export default class Run extends TypedialogCommand<typeof Run> {
           `(${n} call${n === 1 ? '' : 's'}, ${formatCents(cost)}, recorded in ${costs})` +
           (d.errors.length > 0 ? `; ${d.errors.length} refused by the form` : ''),
       ];
+      if (d.unreadable) lines.push(`typedialog: ${who}: ${d.unreadable}: no answer was drafted`);
       if (d.dropped.length > 0) {
         lines.push(
           `typedialog: ${who} answers left out (not fields of the form, or passwords): ${d.dropped.join(', ')}`,

@@ -77,7 +77,8 @@ export async function draftFromOutput(
   const allowed = new Set(draftable(ctx).map((f) => f.id));
   const answers: Answers = {};
   const dropped: string[] = [];
-  if (output && typeof output === 'object' && !Array.isArray(output)) {
+  const usable = output !== null && typeof output === 'object' && !Array.isArray(output);
+  if (usable) {
     for (const [k, v] of Object.entries(output as Answers)) {
       if (allowed.has(k)) answers[k] = v;
       else dropped.push(k);
@@ -85,7 +86,15 @@ export async function draftFromOutput(
   }
   const merged = { ...answers, ...given };
   const r = await checkAnswers(ctx, merged, { defaults: true });
-  return { answers: merged, values: r.values, errors: r.errors, ignored: r.ignored, calls, dropped };
+  return {
+    answers: merged,
+    values: r.values,
+    errors: r.errors,
+    ignored: r.ignored,
+    calls,
+    dropped,
+    ...(usable ? {} : { unreadable: "the agent's output is not a JSON object of field id to value" }),
+  };
 }
 
 export interface Draft {
@@ -98,6 +107,8 @@ export interface Draft {
   calls: AgentReply[];
   /** Fields the model answered that the form does not have, or passwords it should not have drafted. */
   dropped: string[];
+  /** Why the last answer gave no draft at all (not a JSON object): the "valid" answers are only the defaults. */
+  unreadable?: string;
 }
 
 /**
@@ -138,13 +149,26 @@ export async function draftAnswers(
     }
     const merged = { ...answers, ...opts.given };
     const r = await checkAnswers(ctx, merged, { defaults: true });
-    last = { answers: merged, values: r.values, errors: r.errors, ignored: r.ignored, calls, dropped };
+    const unreadable = raw
+      ? undefined
+      : found.ok
+        ? 'the answer is not a JSON object of field id to value'
+        : found.problem;
+    last = {
+      answers: merged,
+      values: r.values,
+      errors: r.errors,
+      ignored: r.ignored,
+      calls,
+      dropped,
+      ...(unreadable ? { unreadable } : {}),
+    };
     // What only a person can fix (a password the model is never asked for) is not sent back.
     const fixable = r.errors.filter((e) => e.field === '' || allowed.has(e.field));
     if (raw && fixable.length === 0) return last;
-    const problems = raw
-      ? describeErrors(ctx, fixable).map((e) => `- ${e.field || 'contract'}: ${e.message}`)
-      : [`- ${found.ok ? 'the answer must be a JSON object of field id to value' : found.problem}`];
+    const problems = unreadable
+      ? [`- ${unreadable}`]
+      : describeErrors(ctx, fixable).map((e) => `- ${e.field || 'contract'}: ${e.message}`);
     messages.push(
       { role: 'assistant', content: reply.text },
       {
