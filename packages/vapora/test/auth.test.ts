@@ -59,6 +59,7 @@ const ROUTES: [string, string, unknown?][] = [
   ['POST', '/llm/costs/c-1/reconcile', { actual_cents: 1 }],
   ['POST', '/swarm/assign', { task_id: 't-1' }],
   ['GET', '/swarm/status'],
+  ['POST', '/alerts', { source: 'ci', message: 'x' }],
   ['GET', '/tokens'],
   ['POST', '/tokens', { name: 'x', role: 'viewer' }],
   ['DELETE', '/tokens/abc'],

@@ -35,6 +35,7 @@ export type VaporaApi = Pick<
   | 'pipelineStatus'
   | 'cancelRun'
   | 'resumeRun'
+  | 'raiseAlert'
   | 'listApprovals'
   | 'approve'
   | 'reject'
@@ -216,6 +217,9 @@ export class VaporaClient implements VaporaApi {
   }
   resumeRun(id: string): Promise<R<'resumeRun'>> {
     return this.request('POST', `/runs/${enc(id)}/resume`);
+  }
+  raiseAlert(input: unknown): Promise<R<'raiseAlert'>> {
+    return this.request('POST', '/alerts', input);
   }
   async listApprovals(o: { all?: boolean } = {}): Promise<R<'listApprovals'>> {
     const q = o.all ? '?all=true' : '';

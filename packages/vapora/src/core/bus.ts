@@ -74,9 +74,12 @@ export const heartbeatSchema = z.object({
 });
 export type Heartbeat = z.infer<typeof heartbeatSchema>;
 
+/** Least to most severe: a trigger's `severity` is the least it reacts to. */
+export const ALERT_SEVERITIES = ['info', 'warning', 'error', 'critical'] as const;
+
 export const alertSchema = z.object({
   id: z.string(),
-  severity: z.enum(['info', 'warning', 'error', 'critical']),
+  severity: z.enum(ALERT_SEVERITIES),
   source: z.string(),
   message: z.string(),
   metadata: z.record(z.string(), z.unknown()).default({}),

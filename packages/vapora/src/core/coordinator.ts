@@ -1,3 +1,4 @@
+import { alertFromOutput } from './alerts.js';
 import { type Bus, decodeJson, type Subscription, taskResultSchema } from './bus.js';
 import type { VaporaService } from './service.js';
 
@@ -41,10 +42,23 @@ export class Coordinator {
             status: r.status,
           });
           await d.ack();
+          // An agent's output may raise an alert (a monitor finding a service down): pipelines react to it.
+          const alert = r.applied ? alertFromOutput(parsed.data, parsed.data.output) : undefined;
+          if (alert)
+            await this.service.alerts
+              .raise(alert)
+              .catch((e) => this.o.log?.('warn', 'cannot raise the alert', { error: (e as Error).message }));
         } catch (e) {
           this.o.log?.('warn', 'cannot apply result, will retry', { error: (e as Error).message });
           d.nak(1000);
         }
+      }),
+      await this.bus.consumeAlerts(async (a) => {
+        const r = await this.service.alerts.handle(a);
+        for (const run of r.runs.filter((x) => x.status === 'started'))
+          this.o.log?.('info', 'pipeline started by an alert', { alert: a.id, ...run });
+        for (const s of r.skipped)
+          this.o.log?.('warn', 'alert matched a pipeline that cannot start', { alert: a.id, ...s });
       }),
       await this.bus.consumeHeartbeats((h) => this.service.applyHeartbeat(h)),
       await this.bus.consumeDeadLetters(async (dl) => {

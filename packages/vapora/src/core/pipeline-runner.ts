@@ -59,9 +59,18 @@ export class PipelineRunner {
     return this.svc.store;
   }
 
+  /**
+   * A new run. `runId` and `createdBy` are given when an alert starts it (the id derived from the alert, the
+   * alert as its creator); otherwise a fresh id and the caller's token.
+   */
   async start(
     name: string,
-    o: { project?: string | undefined; inputs?: Record<string, unknown> },
+    o: {
+      project?: string | undefined;
+      inputs?: Record<string, unknown>;
+      runId?: string | undefined;
+      createdBy?: string | undefined;
+    },
     caller?: Caller,
   ): Promise<RunView> {
     const def = this.library.load(name);
@@ -72,14 +81,14 @@ export class PipelineRunner {
     }
     const now = this.svc.now();
     const run: PipelineRun = {
-      id: shortId('r'),
+      id: o.runId ?? shortId('r'),
       pipeline: def.name,
       definition: def,
       projectId: project?.id ?? null,
       inputs,
       status: 'running',
       error: null,
-      createdBy: caller?.tokenId ?? null,
+      createdBy: o.createdBy ?? caller?.tokenId ?? null,
       createdAt: now,
       updatedAt: now,
       finishedAt: null,
@@ -103,6 +112,10 @@ export class PipelineRunner {
       startedAt: null,
       finishedAt: null,
     };
+  }
+
+  async exists(id: string): Promise<boolean> {
+    return (await this.store.getRun(id)) !== undefined;
   }
 
   async getRun(id: string, caller?: Caller): Promise<PipelineRun> {

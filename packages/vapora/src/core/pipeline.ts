@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import { notFoundError, validationError } from '@stratumiops/shared/errors';
 import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
+import { ALERT_SEVERITIES } from './bus.js';
 import { describeZodError, PRIORITIES, roleSchema, taskTypeSchema } from './model.js';
 import { lookupPath as lookup } from './vars.js';
 
@@ -27,6 +28,15 @@ import { lookupPath as lookup } from './vars.js';
  *   title = "Undo the build of {{inputs.service}}"
  *
  * `{{steps.<id>.output}}` is the step's output; when it is JSON, `{{steps.<id>.output.field}}` reaches into it.
+ *
+ * An alert can start a run (see alerts.ts):
+ *
+ *   [[triggers]]
+ *   source = "monitor"                  # who raised it: an agent role, "budget", or a name given to `alert raise`
+ *   severity = "error"                  # the least severe alert it reacts to (info, warning, error, critical)
+ *   project = "incidents"               # the run's project (name or id)
+ *   match = { service = "postgresql" }  # alert metadata values that must be equal
+ *   inputs = { service = "{{alert.metadata.service}}" }   # {{alert.id|source|severity|message|metadata.<k>}}
  */
 const ID = /^[a-z][a-z0-9_-]{0,62}$/;
 
@@ -52,6 +62,17 @@ const stepSchema = z.strictObject({
   rollback: z.strictObject(taskSpec).optional(),
 });
 
+const scalar = z.union([z.string(), z.number(), z.boolean()]);
+
+const triggerSchema = z.strictObject({
+  source: z.string().trim().min(1).max(100),
+  severity: z.enum(ALERT_SEVERITIES).default('warning'),
+  project: z.string().min(1),
+  match: z.record(z.string(), scalar).default({}),
+  inputs: z.record(z.string(), scalar).default({}),
+});
+export type AlertTrigger = z.infer<typeof triggerSchema>;
+
 const inputSchema = z.strictObject({
   description: z.string().default(''),
   required: z.boolean().default(false),
@@ -63,6 +84,7 @@ export const pipelineSchema = z.strictObject({
   description: z.string().default(''),
   inputs: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'input name'), inputSchema).default({}),
   steps: z.array(stepSchema).min(1, 'a pipeline needs at least one step').max(100),
+  triggers: z.array(triggerSchema).max(20).default([]),
 });
 
 export type StepDef = z.infer<typeof stepSchema> & { depends_on: string[] };
@@ -116,6 +138,21 @@ export function checkPipeline(raw: unknown, name: string, where = name): Pipelin
       }
     }
   }
+  const ALERT_FIELDS = ['id', 'source', 'severity', 'message'];
+  p.triggers.forEach((t, i) => {
+    for (const k of Object.keys(t.inputs)) {
+      if (!(k in p.inputs))
+        throw validationError(`pipeline ${where}: triggers[${i}] sets '${k}', which is not an input`);
+    }
+    for (const path of placeholders(t.inputs)) {
+      const [head, field, key] = path.split('.');
+      const ok = head === 'alert' && (ALERT_FIELDS.includes(field ?? '') || (field === 'metadata' && key));
+      if (!ok)
+        throw validationError(
+          `pipeline ${where}: triggers[${i}]: {{${path}}}: a trigger's inputs use alert.id, alert.source, alert.severity, alert.message or alert.metadata.<key>`,
+        );
+    }
+  });
   return { ...p, name: p.name ?? name, steps };
 }
 

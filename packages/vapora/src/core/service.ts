@@ -1,6 +1,7 @@
 import { notFoundError } from '@stratumiops/shared/errors';
 import { z } from 'zod';
 import { Agents } from './agents.js';
+import { type AlertOutcome, AlertTriggers, alertInput } from './alerts.js';
 import { ApprovalDesk, type ApprovalSettings, DEFAULT_APPROVALS } from './approvals.js';
 import { type Caller, inScope } from './auth.js';
 import type { BudgetLedger } from './budget.js';
@@ -55,6 +56,7 @@ export class VaporaService {
   readonly now: () => number;
   readonly approvals: ApprovalDesk;
   readonly pipelines: PipelineRunner;
+  readonly alerts: AlertTriggers;
   readonly tokens: TokenRegistry;
   readonly spending: Spending;
   readonly projects: Projects;
@@ -84,7 +86,9 @@ export class VaporaService {
       onRunTaskFinished: (task) => this.pipelines.onTaskFinished(task),
     });
     this.approvals.on('run', (a, outcome, by) => this.onTaskDecision(a, outcome, by));
-    this.pipelines = new PipelineRunner(this, new PipelineLibrary(o.pipelinesDir));
+    const library = new PipelineLibrary(o.pipelinesDir);
+    this.pipelines = new PipelineRunner(this, library);
+    this.alerts = new AlertTriggers(this.pipelines, library, () => this.bus);
     this.tokens = new TokenRegistry(this.store, this.now, async (p) => (await this.projects.getProject(p)).id);
     this.spending = new Spending(this.store, this.ledger, this.router, this.metrics, this.now);
     this.approvals.on('budget', async (a, outcome, by) => {
@@ -114,6 +118,11 @@ export class VaporaService {
   startPipeline(name: string, input: unknown, caller?: Caller) {
     const b = parse(runInput, input, 'pipeline run');
     return this.pipelines.start(name, { project: b.project, inputs: b.inputs }, caller);
+  }
+
+  /** An alert from a person or a script: published, and the pipelines it triggers started. */
+  raiseAlert(input: unknown, caller?: Caller): Promise<AlertOutcome> {
+    return this.alerts.raise(parse(alertInput, input, 'alert'), caller);
   }
 
   listPipelines(caller?: Caller) {

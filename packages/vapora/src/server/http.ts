@@ -237,6 +237,10 @@ export function registerRoutes(app: FastifyInstance, o: ApiOptions): void {
   app.post<N>('/pipelines/:name/runs', A('write', 'task'), async (req, reply) =>
     reply.code(201).send(await svc.startPipeline(req.params.name, body(req.body), callerOf(req))),
   );
+  // Alerts start the pipelines whose triggers match (raising one needs what starting a run needs).
+  app.post('/alerts', A('write', 'task'), async (req, reply) =>
+    reply.code(201).send(await svc.raiseAlert(body(req.body), callerOf(req))),
+  );
   app.get<P>('/runs/:id', A('read', 'task'), async (req) => svc.pipelineStatus(req.params.id, callerOf(req)));
   app.post<P>('/runs/:id/cancel', A('write', 'task'), async (req) => svc.cancelRun(req.params.id, callerOf(req)));
   app.post<P>('/runs/:id/resume', A('write', 'task'), async (req) => svc.resumeRun(req.params.id, callerOf(req)));

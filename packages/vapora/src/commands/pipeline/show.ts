@@ -2,7 +2,8 @@ import { Args } from '@oclif/core';
 import { VaporaCommand } from '../../cli/base.js';
 
 export default class PipelineShow extends VaporaCommand<typeof PipelineShow> {
-  static override summary = 'Show a pipeline: inputs, steps by role, dependencies, gates, retries and rollbacks';
+  static override summary =
+    'Show a pipeline: inputs, the alerts that start it, steps by role, dependencies, gates, retries and rollbacks';
   static override args = { name: Args.string({ description: 'pipeline name', required: true }) };
   static override examples = ['<%= config.bin %> pipeline show deploy'];
 
@@ -13,6 +14,14 @@ export default class PipelineShow extends VaporaCommand<typeof PipelineShow> {
       this.log(
         `  input ${k}${i.required ? ' (required)' : i.default !== undefined ? ` = ${i.default}` : ''}${i.description ? `  ${i.description}` : ''}`,
       );
+    for (const t of p.triggers ?? []) {
+      const when = Object.entries(t.match)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ');
+      this.log(
+        `  started by alerts from ${t.source}, ${t.severity} or worse${when ? `, ${when}` : ''} (project ${t.project})`,
+      );
+    }
     this.table(
       p.steps.map((s) => ({
         step: s.id,
