@@ -193,10 +193,14 @@ describe('typedialog run --backend ai (the real binary, against a local OpenAI-w
     });
     expect(r.code).toBe(3);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toContain('typedialog: the ai draft cannot be used after 2 calls: the answer contains no JSON object');
+    expect(r.stderr).toContain(
+      'typedialog: the ai draft cannot be used after 2 calls: the answer contains no JSON object',
+    );
     expect(p.srv.requests).toHaveLength(2);
-    const repair = (p.srv.requests[1]?.body.messages as { content: string }[]).at(-1)?.content;
-    expect(repair).toContain('These answers are refused by the form:');
+    const sent = p.srv.requests[1]?.body.messages as { content: string }[] | undefined;
+    expect(sent?.at(-1)?.content).toContain(
+      'These answers are refused by the form:\n- the answer contains no JSON object',
+    );
   });
 
   it('off a terminal without --yes, or without --describe: exit 2 and no call', async () => {
