@@ -4,7 +4,7 @@ import type { ApprovalEvent, Bus } from './bus.js';
 import { uuid } from './ids.js';
 import type { Approval, ApprovalKind } from './model.js';
 import type { Role } from './roles.js';
-import type { Store } from './store.js';
+import type { ApprovalStore } from './store.js';
 
 export interface ApprovalSettings {
   /** Roles whose work waits for approval before it runs. */
@@ -34,7 +34,7 @@ export class ApprovalDesk {
   private readonly handlers = new Map<ApprovalKind, DecisionHandler>();
 
   constructor(
-    private readonly store: Store,
+    private readonly store: ApprovalStore,
     readonly settings: ApprovalSettings,
     private readonly o: { bus?: () => Bus | undefined; now: () => number },
   ) {}

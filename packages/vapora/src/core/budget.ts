@@ -4,7 +4,7 @@ import { uuid } from './ids.js';
 import { type Budget, type CostRecord, centsToMicro, type OnExceeded } from './model.js';
 import { type PeriodKeys, periodKeys } from './periods.js';
 import type { Role } from './roles.js';
-import type { ReservationMeta, Spend, SpendRow, Store } from './store.js';
+import type { BudgetStore, ReservationMeta, Spend, SpendRow } from './store.js';
 
 const defaultOwner = (): OwnerIdentity => ({
   id: `${hostname()}:${process.pid}:${uuid().slice(0, 8)}`,
@@ -172,7 +172,7 @@ export class BudgetLedger {
   private lastBeat = 0;
 
   constructor(
-    readonly store: Store,
+    readonly store: BudgetStore,
     readonly settings: BudgetSettings,
     private readonly opts: {
       now?: () => number;

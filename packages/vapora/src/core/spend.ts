@@ -7,7 +7,7 @@ import { parse } from './parse.js';
 import { dayKey } from './periods.js';
 import { ROLES, type Role } from './roles.js';
 import type { LlmRouter } from './router.js';
-import type { Store } from './store.js';
+import type { BudgetStore } from './store.js';
 import {
   type BudgetView,
   budgetView,
@@ -33,7 +33,7 @@ export type CostGroupBy = (typeof COST_GROUPS)[number];
 /** Money: routing decisions and calls through the router, budgets per role, cost reports, reconciliation. */
 export class Spending {
   constructor(
-    private readonly store: Store,
+    private readonly store: BudgetStore,
     private readonly ledger: BudgetLedger,
     private readonly router: LlmRouter,
     private readonly metrics: MetricsSink,

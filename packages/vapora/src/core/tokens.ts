@@ -1,12 +1,12 @@
 import { conflictError, notFoundError } from '@stratumiops/shared/errors';
 import { type Caller, generateToken, parseToken, secretMatches, tokenInput } from './auth.js';
 import { parse } from './parse.js';
-import type { ApiToken, Store } from './store.js';
+import type { ApiToken, TokenStore } from './store.js';
 
 /** API tokens: made (the secret shown once, stored as a hash), listed, revoked, and checked on every request. */
 export class TokenRegistry {
   constructor(
-    private readonly store: Store,
+    private readonly store: TokenStore,
     private readonly now: () => number,
     /** A project's id from its id or name (404 when absent). */
     private readonly projectId: (idOrName: string) => Promise<string>,
