@@ -1,19 +1,70 @@
 import { Args, Flags } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../../tool.js';
+import { ProvCommand } from '../../base.js';
 
-export default planned(tool, {
-  summary: 'Plan the migration from one config to another',
-  spec: 'PV10',
-  args: {
+export default class MigratePlan extends ProvCommand<typeof MigratePlan> {
+  static override summary = 'Plan the migration from one config to another (another provider, region or plan)';
+  static override description =
+    'Compares the two configurations and writes the ordered steps that take you from the first to the second without downtime for data: rename the servers that move (they keep serving), create the target servers and their taskservs, freeze writes, move the data (PostgreSQL dump and restore, etcd snapshot), reissue the certificates prov recorded for moved hosts, check the svault references, switch, and destroy the source last. Every step has its undo; destroying the source is marked irreversible. The plan also gives the monthly cost change. It is a plan: nothing is changed.';
+  static override args = {
     current: Args.string({ description: 'current Nickel config', required: true }),
     target: Args.string({ description: 'target Nickel config', required: true }),
-  },
-  flags: {
-    out: Flags.string({ description: 'save the plan to this file', char: 'o', helpValue: '<file>' }),
-  },
-  examples: [
+  };
+  static override flags = {
+    out: Flags.string({ description: 'save the plan (JSON) to this file', char: 'o', helpValue: '<file>' }),
+  };
+  static override examples = [
     '<%= config.bin %> migrate plan current.ncl target.ncl',
     '<%= config.bin %> migrate plan aws.ncl upcloud.ncl -o migration.json',
-  ],
-});
+  ];
+
+  async run() {
+    const { dec, fixed } = await import('../../core/decimal.js');
+    const money = (v: string) => fixed(dec(v));
+    const { planMigration, renderMigration } = await import('../../core/migrate.js');
+    const { certInventory } = await import('../../core/certs.js');
+    const from = await this.loadInfra(this.args.current);
+    const to = await this.loadInfra(this.args.target);
+    let certs: Awaited<ReturnType<typeof certInventory>> = [];
+    const store = await this.openStore();
+    try {
+      certs = await certInventory(store);
+    } finally {
+      await store.close();
+    }
+    const secretRefs = [
+      ...new Set([...JSON.stringify(to.infra).matchAll(/svault:\/\/[^"#]+#[A-Za-z0-9_.-]+/g)].map((m) => m[0])),
+    ];
+    const plan = planMigration(
+      { path: this.args.current, resources: from.desired.resources },
+      { path: this.args.target, resources: to.desired.resources },
+      { certs, secretRefs },
+    );
+    const cost = await this.costChange(from.desired.resources, to.desired.resources);
+    const doc = { ...plan, cost };
+    if (this.flags.out) {
+      const { writeAtomic } = await import('../../core/workspace.js');
+      writeAtomic(this.flags.out, `${JSON.stringify(doc, null, 2)}\n`);
+    }
+    if (!this.jsonEnabled()) {
+      const line = Object.entries(cost)
+        .map(
+          ([c, t]) =>
+            `Monthly cost (${c}): ${money(t.before)} → ${money(t.after)} (${t.delta.startsWith('-') ? '' : '+'}${money(t.delta)})`,
+        )
+        .join('\n');
+      this.log(renderMigration(plan, line || undefined));
+      if (this.flags.out) this.log(`\nSaved the plan to ${this.flags.out}.`);
+    }
+    return doc;
+  }
+
+  /** The monthly cost before and after, from prov estimate's price tables. */
+  private async costChange(
+    a: import('../../core/types.js').DesiredResource[],
+    b: import('../../core/types.js').DesiredResource[],
+  ) {
+    const { estimate, diffEstimates, loadPriceTables } = await import('../../core/estimate.js');
+    const tables = loadPriceTables(['.prov/prices']);
+    return diffEstimates(estimate(a, tables, this.args.current), estimate(b, tables, this.args.target)).totals;
+  }
+}

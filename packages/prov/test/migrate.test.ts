@@ -1,0 +1,125 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runBin, sandbox } from '../../../test/run-bin.js';
+
+const os = `spec.os = { family = 'ubuntu, version = "24.04" }`;
+const CURRENT = `let Infrastructure = import "infrastructure.ncl" in
+{
+  provider = 'aws,
+  region = "us-east-1",
+  servers = [
+    { name = "db-1", provider = 'aws, plan = "t3.medium", ${os} },
+    { name = "web-1", provider = 'aws, plan = "t3.small", ${os} },
+    { name = "cache-1", provider = 'aws, plan = "t3.micro", ${os} },
+  ],
+  hosts = { db-1 = { address = "192.0.2.10" }, web-1 = { address = "192.0.2.11" } },
+  taskservs = [{ name = 'postgresql, hosts = ["db-1"] }],
+} | Infrastructure
+`;
+const TARGET = `let Infrastructure = import "infrastructure.ncl" in
+{
+  provider = 'upcloud,
+  region = "de-fra1",
+  servers = [
+    { name = "db-1", provider = 'upcloud, plan = "2xCPU-4GB", ${os} },
+    { name = "web-1", provider = 'upcloud, plan = "1xCPU-2GB", ${os} },
+    { name = "web-2", provider = 'upcloud, plan = "1xCPU-2GB", ${os} },
+  ],
+  hosts = { db-1 = { address = "198.51.100.10" }, web-1 = { address = "198.51.100.11" }, web-2 = { address = "198.51.100.12" } },
+  taskservs = [{ name = 'postgresql, hosts = ["db-1"], config.password = "svault://secret/data/db#password" }],
+} | Infrastructure
+`;
+
+interface Step {
+  n: number;
+  phase: string;
+  title: string;
+  commands: string[];
+  undo: { title: string; commands: string[] };
+  irreversible?: boolean;
+}
+
+function ws() {
+  const sb = sandbox();
+  writeFileSync(join(sb.cwd, 'aws.ncl'), CURRENT);
+  writeFileSync(join(sb.cwd, 'upcloud.ncl'), TARGET);
+  return sb;
+}
+const prov = (sb: { cwd: string; env: NodeJS.ProcessEnv }, args: string[]) =>
+  runBin('prov', args, { cwd: sb.cwd, env: sb.env, timeoutMs: 60_000 });
+
+describe('prov migrate plan', () => {
+  it('orders an aws → upcloud move: rename, create, freeze, move data, switch, destroy last; every step with its undo', async () => {
+    const sb = ws();
+    const r = await prov(sb, ['migrate', 'plan', 'aws.ncl', 'upcloud.ncl', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const plan = JSON.parse(r.stdout) as {
+      summary: Record<string, number>;
+      steps: Step[];
+      cost: Record<string, { before: string; after: string }>;
+    };
+    expect(plan.summary).toEqual({ create: 1, move: 2, keep: 0, destroy: 1, data: 1 });
+    const phases = plan.steps.map((s) => s.phase);
+    // Phases never go back: prepare < create < data < secrets < switch < destroy.
+    const order = ['prepare', 'create', 'data', 'certs', 'secrets', 'switch', 'destroy'];
+    expect(phases.map((p) => order.indexOf(p))).toEqual([...phases.map((p) => order.indexOf(p))].sort((a, b) => a - b));
+    expect(plan.steps.map((s) => s.n)).toEqual(plan.steps.map((_, i) => i + 1));
+    const titles = plan.steps.map((s) => s.title);
+    const at = (re: RegExp) => titles.findIndex((t) => re.test(t));
+    expect(at(/^Rename db-1 \(aws us-east-1 t3\.medium.*\) to db-1-old/)).toBeGreaterThan(-1);
+    expect(at(/^Create server db-1 \(upcloud de-fra1 2xCPU-4GB/)).toBeGreaterThan(at(/^Rename db-1/));
+    expect(at(/^Install taskserv postgresql on db-1/)).toBeGreaterThan(at(/^Create server db-1/));
+    expect(at(/^Freeze writes on db-1-old/)).toBeGreaterThan(at(/^Install taskserv postgresql/));
+    const data = plan.steps[at(/^Move PostgreSQL databases/)] as Step;
+    expect(data.title).toBe('Move PostgreSQL databases (dump and restore) from db-1-old to db-1');
+    expect(data.commands[0]).toMatch(/^db-1-old: pg_dumpall/);
+    expect(data.commands.some((c) => /^db-1: psql .*prov-migrate\.sql/.test(c))).toBe(true);
+    expect(at(/^Check the 1 svault reference/)).toBeGreaterThan(at(/^Move PostgreSQL/));
+    expect(plan.steps[at(/^Check the 1 svault/)]?.commands[0]).toMatch(
+      /prov vault read secret\/data\/db --field password/,
+    );
+    expect(at(/^Switch/)).toBeGreaterThan(at(/^Move PostgreSQL/));
+    const destroys = plan.steps.filter((s) => s.phase === 'destroy');
+    expect(destroys.map((s) => s.commands[0])).toEqual([
+      'prov destroy --target server.db-1-old -y',
+      'prov destroy --target server.web-1-old -y',
+      'prov destroy --target server.cache-1 -y',
+    ]);
+    expect(destroys.every((s) => s.irreversible && s.undo.commands.length > 0)).toBe(true);
+    expect(destroys[0]?.undo.title).toMatch(/restore its data/);
+    expect(destroys[2]?.undo.title).toBe('Recreate cache-1 from aws.ncl');
+    for (const s of plan.steps) expect(s.undo.title.length).toBeGreaterThan(0);
+    // Create steps undo by destroying exactly what they made.
+    const create = plan.steps[at(/^Create server web-2/)] as Step;
+    expect(create.undo.commands).toEqual(['prov destroy --target server.web-2 -y']);
+    // Renames undo by renaming back, resource by resource.
+    expect(plan.steps[at(/^Rename db-1/)]?.undo.commands).toEqual([
+      'prov state mv server.db-1-old server.db-1',
+      'prov state mv taskserv.postgresql.db-1-old taskserv.postgresql.db-1',
+    ]);
+    // Cost before and after, in each provider's currency.
+    expect(plan.cost.USD?.after).toBe('0');
+    expect(Number(plan.cost.EUR?.after)).toBeGreaterThan(0);
+
+    const text = await prov(sb, ['migrate', 'plan', 'aws.ncl', 'upcloud.ncl', '-o', 'migration.json']);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/ 1\. \[prepare\] Check both configurations/);
+    expect(text.stdout).toMatch(/undo: Destroy the new server web-2/);
+    expect(text.stdout).toMatch(/\(irreversible once done\)/);
+    expect(text.stdout).toMatch(/Migration: 1 to create, 2 to move, 1 data move\(s\), 1 to destroy, 0 unchanged/);
+    expect(text.stdout).toMatch(/Monthly cost \(USD\): 65\.14 → 0\.00 \(-65\.14\)/);
+    expect(text.stdout).toMatch(/Saved the plan to migration\.json/);
+  });
+
+  it('says when there is nothing to migrate, and refuses an invalid config', async () => {
+    const sb = ws();
+    const same = await prov(sb, ['migrate', 'plan', 'aws.ncl', 'aws.ncl']);
+    expect(same.code, same.stderr).toBe(0);
+    expect(same.stdout).toMatch(/No migration needed/);
+    writeFileSync(join(sb.cwd, 'bad.ncl'), '{ provider = 42 } | (import "infrastructure.ncl")');
+    expect((await prov(sb, ['migrate', 'plan', 'aws.ncl', 'bad.ncl'])).code).toBe(3);
+    expect((await prov(sb, ['migrate', 'plan', 'aws.ncl'])).code).toBe(2);
+    expect((await prov(sb, ['migrate', 'plan', 'aws.ncl', 'missing.ncl'])).code).toBe(4);
+  });
+});
