@@ -43,6 +43,14 @@ export const configSchema = toolConfigSchema({
       dirs: z.array(z.string()).default([]),
     })
     .prefault({}),
+  clusters: z
+    .strictObject({
+      /** Extra folders of cluster templates (<name>/template.ncl), searched before the shipped ones. */
+      template_dirs: z.array(z.string()).default([]),
+      /** Extra folders of workflows (<name>.ncl), searched before the shipped ones. */
+      workflow_dirs: z.array(z.string()).default([]),
+    })
+    .prefault({}),
   aws: z
     .strictObject({
       /** Poll interval while waiting for an instance (ms). */

@@ -60,6 +60,8 @@ export interface Facts {
 export interface Executor {
   run(host: HostTarget, step: Step, onOutput?: OutputSink): Promise<StepResult>;
   upload(host: HostTarget, content: Buffer | string, remotePath: string, mode?: number): Promise<void>;
+  /** Copies a remote file to this machine (backups). */
+  download?(host: HostTarget, remotePath: string, localPath: string): Promise<void>;
   facts(host: HostTarget): Promise<Facts>;
   /** Resolves a secret reference (svault://..., env://...); the value is redacted from all output from then on. */
   secret?(ref: string): Promise<string>;

@@ -146,7 +146,7 @@ export interface TaskservRunOptions {
   output?: OutputSink;
 }
 
-export type Phase = 'install' | 'update' | 'uninstall' | 'status';
+export type Phase = 'install' | 'update' | 'uninstall' | 'status' | 'stop' | 'start';
 
 /** What one phase did on one host: each step's result (or that it was skipped as already done). */
 export interface PhaseReport {
@@ -157,11 +157,14 @@ export interface PhaseReport {
   status?: string;
 }
 
-/** Runs a taskserv phase on one host: install = install, files, configure, start, health; update skips install. */
+/**
+ * Runs a taskserv phase on one host: install = install, files, configure, start, health; update skips install;
+ * stop and start (with health) leave files and data alone, for rolling operations on a cluster member.
+ */
 export async function runTaskserv(phase: Phase, o: TaskservRunOptions): Promise<PhaseReport> {
   const facts = await o.exec.facts(o.host);
   const { def } = o;
-  if (phase !== 'uninstall' && phase !== 'status') checkRequirements(def, facts, o.host.name);
+  if (phase === 'install' || phase === 'update') checkRequirements(def, facts, o.host.name);
   const config = await resolveConfigSecrets(o.exec, o.config);
   const env = stepEnv(def, { ...(o.version ? { version: o.version } : {}), config, facts, host: o.host });
   const report: PhaseReport = { host: o.host.name, phase, steps: [], facts };
@@ -281,6 +284,11 @@ export async function runTaskserv(phase: Phase, o: TaskservRunOptions): Promise<
     for (const s of def.start) await run(s, 'start');
     for (const s of def.health) await run(s, 'health');
     await writeMarker();
+  } else if (phase === 'stop') {
+    for (const s of def.stop) await run(s, 'stop');
+  } else if (phase === 'start') {
+    for (const s of def.start) await run(s, 'start');
+    for (const s of def.health) await run(s, 'health');
   } else if (phase === 'uninstall') {
     for (const s of def.stop) await run(s, 'stop');
     for (const s of def.uninstall) await run(s, 'uninstall');

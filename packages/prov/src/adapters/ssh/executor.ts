@@ -379,7 +379,8 @@ export class SshExecutor implements Executor {
     return `${cmd} </dev/null`;
   }
 
-  async upload(h: HostTarget, content: Buffer | string, remotePath: string, mode = 0o644): Promise<void> {
+  /** The host's sftp session, opened once per connection. */
+  private async sftp(h: HostTarget): Promise<SFTPWrapper> {
     const c = await this.connection(h);
     if (!c.sftp) {
       c.sftp = (async () => {
@@ -401,7 +402,11 @@ export class SshExecutor implements Executor {
         );
       })();
     }
-    const sftp = await c.sftp;
+    return c.sftp;
+  }
+
+  async upload(h: HostTarget, content: Buffer | string, remotePath: string, mode = 0o644): Promise<void> {
+    const sftp = await this.sftp(h);
     const tmp = `${remotePath}.prov-${randomBytes(4).toString('hex')}`;
     await new Promise<void>((resolve, reject) =>
       sftp.writeFile(tmp, content, { mode }, (err) => (err ? reject(err) : resolve())),
@@ -412,6 +417,16 @@ export class SshExecutor implements Executor {
       sftp.ext_openssh_rename(tmp, remotePath, (err) => (err ? reject(err) : resolve())),
     ).catch((e: Error) => {
       throw new HostError(h.name, 'command', `upload to ${remotePath} failed: ${e.message}`);
+    });
+  }
+
+  /** Copies a remote file to a local path over sftp (binary-safe, streamed). */
+  async download(h: HostTarget, remotePath: string, localPath: string): Promise<void> {
+    const sftp = await this.sftp(h);
+    await new Promise<void>((resolve, reject) =>
+      sftp.fastGet(remotePath, localPath, (err) => (err ? reject(err) : resolve())),
+    ).catch((e: Error) => {
+      throw new HostError(h.name, 'command', `download of ${remotePath} failed: ${e.message}`);
     });
   }
 

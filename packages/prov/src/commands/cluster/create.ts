@@ -1,24 +1,122 @@
 import { Args, Flags } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../../tool.js';
+import { ClusterCommand, clusterFlags } from '../../cli/cluster.js';
+import { runOperation } from '../../cli/flow.js';
+import {
+  assertClusterName,
+  clusterResources,
+  evaluateTemplate,
+  findTemplate,
+  generatedSecrets,
+  membersOf,
+  parseSettings,
+} from '../../core/cluster.js';
+import { makePlan } from '../../core/engine.js';
+import { engineFor } from '../../core/nickel.js';
 
-export default planned(tool, {
-  summary: 'Create a cluster from a template',
-  spec: 'PV8',
-  args: {
-    name: Args.string({ description: 'cluster name', required: true }),
-  },
-  flags: {
+export default class ClusterCreate extends ClusterCommand<typeof ClusterCreate> {
+  static override summary = 'Create a cluster from a template on your servers';
+  static override description =
+    'Calls the template (a Nickel function of the members, version and settings), checks the result against schemas/cluster.ncl, then installs its services on the members in the template’s order as one run: checkpointed, resumable with prov resume, and rolled back (every member uninstalled in reverse) if a step fails. Generated passwords go only to the members.';
+  static override args = { name: Args.string({ description: 'cluster name', required: true }) };
+  static override flags = {
+    ...clusterFlags,
     template: Flags.string({
-      description: 'template: k8s-ha, k8s-dev, db-cluster, or a template folder',
+      description: 'db-cluster, k8s-ha, k8s-dev, or a folder with template.ncl',
       required: true,
     }),
-    provider: Flags.string({ description: 'provider', options: ['aws', 'upcloud', 'local'] }),
-    workers: Flags.integer({ description: 'worker nodes', min: 0 }),
-    version: Flags.string({ description: 'Kubernetes or PostgreSQL version' }),
-  },
-  examples: [
-    '<%= config.bin %> cluster create k8s-prod --template k8s-ha --provider upcloud',
-    '<%= config.bin %> cluster create dev --template k8s-dev',
-  ],
-});
+    servers: Flags.string({
+      description: 'member hosts, in order (the first bootstraps)',
+      required: true,
+      delimiter: ',',
+      multiple: true,
+      multipleNonGreedy: true,
+      helpValue: '<name,...>',
+    }),
+    version: Flags.string({ description: 'main version (PostgreSQL major, Kubernetes)' }),
+    set: Flags.string({
+      description: 'a template setting, key=value (repeatable), e.g. init=none, port_stride=10',
+      multiple: true,
+      multipleNonGreedy: true,
+      helpValue: '<key=value>',
+    }),
+    parallelism: Flags.integer({ description: 'hosts at the same time', default: 10, min: 1 }),
+    'no-rollback': Flags.boolean({ description: 'on failure, keep what completed' }),
+    'dry-run': Flags.boolean({ description: 'print what the template makes and change nothing' }),
+    'auto-approve': Flags.boolean({ char: 'y', description: 'run without asking' }),
+  };
+  static override examples = [
+    '<%= config.bin %> cluster create pg-prod --template db-cluster --servers db-1,db-2,db-3 -y',
+    '<%= config.bin %> cluster create pg-dev --template db-cluster --servers db-1 --set init=none --dry-run',
+    '<%= config.bin %> cluster create k8s-prod --template k8s-ha --servers cp-1,cp-2,cp-3,w-1 --set control_planes=3',
+  ];
+
+  async run() {
+    const name = this.args.name;
+    assertClusterName(name);
+    const template = findTemplate(this.flags.template, this.templateDirs());
+    const settings = parseSettings(this.flags.set);
+    const ctx = await this.clusterContext();
+    ctx.clusters.assertAbsent(name);
+    const targets = await ctx.runtime.targets(this.flags.servers);
+    const params = {
+      name,
+      members: membersOf(targets),
+      ...(this.flags.version ? { version: this.flags.version } : {}),
+      settings,
+    };
+    const spec = await evaluateTemplate(await engineFor(this.nickel), template, params, this.importPaths([]));
+    if (this.flags['dry-run']) {
+      await ctx.runtime.close();
+      if (!this.jsonEnabled()) {
+        this.log(`${spec.name}: ${spec.description}`);
+        for (const s of spec.services)
+          this.log(`  ${s.service} on ${s.host}${s.depends_on.length ? ` (after ${s.depends_on.join(', ')})` : ''}`);
+      }
+      return { dry_run: true, spec };
+    }
+    const hosts = Object.fromEntries(targets.map((t) => [t.name, t]));
+    const desired = clusterResources(spec, hosts, generatedSecrets(spec));
+    const store = await this.openStore();
+    const io = { json: this.jsonEnabled(), log: (s: string) => this.log(s) };
+    const result = await runOperation(
+      store,
+      ctx.runtime,
+      {
+        lockName: `cluster create ${name}`,
+        report: 'service',
+        parallelism: this.flags.parallelism,
+        rollback: !this.flags['no-rollback'],
+        autoApprove: this.flags['auto-approve'],
+        verbose: this.flags.verbose,
+        prepare: async () => ({
+          desired,
+          plan: await makePlan(
+            { store, provider: ctx.runtime.provider },
+            {
+              desired,
+              warnings: [],
+              config: null,
+              operation: 'apply',
+              refresh: true,
+              targets: desired.map((d) => d.address),
+            },
+          ),
+        }),
+      },
+      io,
+    );
+    const now = new Date().toISOString();
+    ctx.clusters.save({
+      name,
+      template: template.name,
+      ...(this.flags.version ? { version: this.flags.version } : {}),
+      settings,
+      spec,
+      created_at: now,
+      updated_at: now,
+      former_members: [],
+    });
+    if (!io.json) this.log(`Cluster ${name} created (${spec.description}). See: prov cluster show ${name}`);
+    return { cluster: name, spec, run: result };
+  }
+}

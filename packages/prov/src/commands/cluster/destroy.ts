@@ -1,0 +1,48 @@
+import { Args, Flags } from '@oclif/core';
+import { ClusterCommand, clusterFlags } from '../../cli/cluster.js';
+import { runOperation } from '../../cli/flow.js';
+import { makePlan } from '../../core/engine.js';
+
+export default class ClusterDestroy extends ClusterCommand<typeof ClusterDestroy> {
+  static override summary = 'Uninstall every service of a cluster from its members and forget the cluster';
+  static override description =
+    'One run, in reverse dependency order (Patroni before etcd), checkpointed like any apply. Data folders are removed with the services: take a backup first (prov cluster backup).';
+  static override args = { name: Args.string({ description: 'cluster name', required: true }) };
+  static override flags = {
+    ...clusterFlags,
+    parallelism: Flags.integer({ description: 'hosts at the same time', default: 10, min: 1 }),
+    'auto-approve': Flags.boolean({ char: 'y', description: 'run without asking' }),
+  };
+  static override examples = ['<%= config.bin %> cluster destroy pg-dev -y'];
+
+  async run() {
+    const ctx = await this.clusterContext();
+    const rec = ctx.clusters.get(this.args.name);
+    const addresses = rec.spec.services.map((s) => `taskserv.${s.service}.${s.host}`);
+    const store = await this.openStore();
+    const io = { json: this.jsonEnabled(), log: (s: string) => this.log(s) };
+    const result = await runOperation(
+      store,
+      ctx.runtime,
+      {
+        lockName: `cluster destroy ${rec.name}`,
+        report: 'service',
+        parallelism: this.flags.parallelism,
+        rollback: false,
+        autoApprove: this.flags['auto-approve'],
+        verbose: this.flags.verbose,
+        prepare: async () => ({
+          desired: [],
+          plan: await makePlan(
+            { store, provider: ctx.runtime.provider },
+            { desired: [], warnings: [], config: null, operation: 'apply', refresh: true, targets: addresses },
+          ),
+        }),
+      },
+      io,
+    );
+    ctx.clusters.remove(rec.name);
+    if (!io.json) this.log(`Cluster ${rec.name} destroyed.`);
+    return { cluster: rec.name, run: result };
+  }
+}

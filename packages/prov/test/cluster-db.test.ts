@@ -1,0 +1,237 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { skipUnless } from '../../shared/src/testing/index.js';
+import { hostEntry, prov, startHosts, stopHosts, type TestHost, workspace } from './support/hosts.js';
+
+/**
+ * A real PostgreSQL HA cluster made by `prov cluster create --template db-cluster`: Debian's Patroni and
+ * PostgreSQL 15, a 3-member etcd installed by the etcd taskserv, on three throwaway sshd hosts. The hosts
+ * share this machine, so members get distinct ports (port_stride) and each installs into its own tree
+ * (the host's root); nothing needs systemd or root (init = none, run as the SSH user).
+ */
+const skip = skipUnless('sshd') || skipUnless('patroni') || skipUnless('etcd') || skipUnless('postgres');
+
+interface Member {
+  host: string;
+  role: string;
+  state: string;
+  pg_port: number;
+  lag_mb: number | null;
+}
+
+describe.skipIf(skip)('db-cluster: PostgreSQL HA with Patroni over SSH', () => {
+  let hosts: TestHost[];
+  let ws: { cwd: string; env: NodeJS.ProcessEnv };
+  const base = 20000 + Math.floor(Math.random() * 2000) * 10;
+  const settings = [
+    'init=none',
+    'port_stride=10',
+    `pg_port=${base}`,
+    `rest_port=${base + 1}`,
+    `etcd_client_port=${base + 2}`,
+    `etcd_peer_port=${base + 3}`,
+    'ttl=20',
+    'loop_wait=2',
+    'retry_timeout=5',
+    'data_dir=/var/lib/pg/data',
+  ].flatMap((s) => ['--set', s]);
+
+  const show = async () => {
+    const r = await prov(ws, ['cluster', 'show', 'pg', '--json']);
+    const out = JSON.parse(r.stdout || r.stderr) as { leader: string | null; healthy: boolean; members: Member[] };
+    return {
+      ...(out.members ? out : ((out as unknown as { error: { details: typeof out } }).error?.details ?? out)),
+      code: r.code,
+    };
+  };
+  const until = async <T>(what: string, f: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 90_000) => {
+    const end = Date.now() + timeoutMs;
+    let last: T | undefined;
+    while (Date.now() < end) {
+      last = await f();
+      if (ok(last)) return last;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    throw new Error(`${what}: never happened; last: ${JSON.stringify(last)}`);
+  };
+  const password = (h: TestHost) => {
+    const yml = readFileSync(join(h.root, 'etc/patroni/pg.yml'), 'utf8');
+    return /superuser: \{username: '[^']*', password: '([^']*)'\}/.exec(yml)![1]!;
+  };
+  const client = async (port: number) => {
+    const c = new pg.Client({
+      host: '127.0.0.1',
+      port,
+      user: hosts[0]!.sshd.username,
+      password: password(hosts[0]!),
+      database: 'postgres',
+    });
+    await c.connect();
+    return c;
+  };
+  const query = async (port: number, text: string) => {
+    const c = await client(port);
+    try {
+      return (await c.query(text)).rows;
+    } finally {
+      await c.end();
+    }
+  };
+  const portOf = (host: string) => base + (Number(host.split('-')[1]) - 1) * 10;
+
+  beforeAll(async () => {
+    hosts = await startHosts(3, 'db');
+    const cfg = `let Infrastructure = import "infrastructure.ncl" in
+{ provider = 'local, hosts = { ${hosts.map((h) => hostEntry(h)).join(', ')} } } | Infrastructure
+`;
+    ws = workspace(cfg, hosts);
+    settings.push('--set', `run_as=${hosts[0]!.sshd.username}`);
+  }, 60_000);
+  afterAll(async () => {
+    // Stop every Patroni (it stops its PostgreSQL) and etcd the cluster started, then the hosts.
+    if (ws) await prov(ws, ['cluster', 'destroy', 'pg', '-y'], 180_000).catch(() => {});
+    for (const h of hosts ?? []) {
+      for (const f of ['run/patroni-pg.pid', 'run/etcd.pid']) {
+        const p = join(h.root, f);
+        if (existsSync(p)) {
+          try {
+            process.kill(Number(readFileSync(p, 'utf8').trim()), 'SIGKILL');
+          } catch {}
+        }
+      }
+      const pm = join(h.root, 'var/lib/pg/data/postmaster.pid');
+      if (existsSync(pm)) {
+        try {
+          process.kill(Number(readFileSync(pm, 'utf8').split('\n')[0]), 'SIGKILL');
+        } catch {}
+      }
+    }
+    await stopHosts(hosts);
+  }, 240_000);
+
+  it('lists the template, and a dry run shows what it would install without touching a host', async () => {
+    const list = JSON.parse((await prov(ws, ['cluster', 'list', '--json'])).stdout);
+    expect(list.templates.map((t: { name: string }) => t.name)).toContain('db-cluster');
+    const dry = await prov(ws, [
+      'cluster',
+      'create',
+      'pg',
+      '--template',
+      'db-cluster',
+      '--servers',
+      'db-1,db-2,db-3',
+      ...settings,
+      '--dry-run',
+      '--json',
+    ]);
+    expect(dry.code, dry.stderr).toBe(0);
+    const spec = JSON.parse(dry.stdout).spec;
+    expect(spec.services.map((s: { service: string; host: string }) => `${s.service}@${s.host}`)).toEqual([
+      'etcd@db-1',
+      'etcd@db-2',
+      'etcd@db-3',
+      'patroni@db-1',
+      'patroni@db-2',
+      'patroni@db-3',
+    ]);
+    expect(readdirSync(hosts[0]!.root)).toEqual([]);
+  });
+
+  it('refuses bad input with a clear error and changes nothing', async () => {
+    const badName = await prov(ws, ['cluster', 'create', 'Bad_Name', '--template', 'db-cluster', '--servers', 'db-1']);
+    expect(badName.code).toBe(2);
+    const badSetting = await prov(ws, [
+      'cluster',
+      'create',
+      'pg',
+      '--template',
+      'db-cluster',
+      '--servers',
+      'db-1',
+      '--set',
+      'port_stride=ten',
+    ]);
+    expect(badSetting.code, badSetting.stderr).toBe(3);
+    const noTemplate = await prov(ws, ['cluster', 'create', 'pg', '--template', 'nope', '--servers', 'db-1']);
+    expect(noTemplate.code).toBe(4);
+    expect(noTemplate.stderr).toContain('db-cluster');
+    const twice = await prov(ws, [
+      'cluster',
+      'create',
+      'pg',
+      '--template',
+      'db-cluster',
+      '--servers',
+      'db-1,db-1',
+      '--dry-run',
+    ]);
+    expect(twice.code).toBe(2);
+    expect(readdirSync(hosts[0]!.root)).toEqual([]);
+  });
+
+  it('creates 3 members: one leader, two streaming replicas; rows written on the leader are read on both replicas', async () => {
+    const r = await prov(
+      ws,
+      ['cluster', 'create', 'pg', '--template', 'db-cluster', '--servers', 'db-1,db-2,db-3', ...settings, '-y'],
+      300_000,
+    );
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    // Generated passwords reach the members only: never the state database or the cluster record.
+    const pw = password(hosts[0]!);
+    for (const f of ['.prov/state.db', '.prov/state.db-wal', '.prov/clusters/pg.json']) {
+      const p = join(ws.cwd, f);
+      if (existsSync(p)) expect(readFileSync(p).includes(pw), f).toBe(false);
+    }
+    const s = await until(
+      'all members running',
+      show,
+      (x) => x.healthy && x.members.every((m) => m.state === 'running' || m.state === 'streaming'),
+    );
+    expect(s.members.filter((m) => m.role === 'leader').map((m) => m.host)).toHaveLength(1);
+    const leader = s.leader!;
+    const replicas = s.members.filter((m) => m.host !== leader);
+    expect(replicas.map((m) => m.role)).toEqual(['replica', 'replica']);
+
+    await query(portOf(leader), 'CREATE TABLE items (id int primary key, name text)');
+    await query(portOf(leader), "INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 100) g");
+    for (const m of replicas) {
+      const rows = await until(
+        `rows on ${m.host}`,
+        () => query(portOf(m.host), 'SELECT count(*)::int AS n FROM items').catch(() => [{ n: -1 }]),
+        (x) => x[0]?.n === 100,
+      );
+      expect(rows[0].n).toBe(100);
+      await expect(query(portOf(m.host), 'INSERT INTO items VALUES (999, $$x$$)')).rejects.toThrow(/read-only/);
+    }
+  }, 360_000);
+
+  it("kill the leader's PostgreSQL: a replica is promoted, show reports it, and it accepts writes", async () => {
+    const before = await show();
+    const old = before.leader!;
+    const h = hosts.find((x) => x.name === old)!;
+    const pid = Number(readFileSync(join(h.root, 'var/lib/pg/data/postmaster.pid'), 'utf8').split('\n')[0]);
+    process.kill(pid, 'SIGKILL');
+    const after = await until('a new leader', show, (x) => Boolean(x.leader) && x.leader !== old, 120_000);
+    const leader = after.leader!;
+    await query(portOf(leader), "INSERT INTO items VALUES (101, 'after failover')");
+    const rows = await query(portOf(leader), 'SELECT count(*)::int AS n FROM items');
+    expect(rows[0].n).toBe(101);
+    // The old leader comes back as a replica of the new one (pg_rewind) and catches up.
+    const healed = await until(
+      'old leader back as replica',
+      show,
+      (x) => x.healthy && x.members.find((m) => m.host === old)?.role === 'replica',
+      120_000,
+    );
+    expect(healed.leader).toBe(leader);
+    await until(
+      `row on ${old}`,
+      () => query(portOf(old), 'SELECT count(*)::int AS n FROM items').catch(() => [{ n: -1 }]),
+      (x) => x[0]?.n === 101,
+    );
+  }, 300_000);
+});
