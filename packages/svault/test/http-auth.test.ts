@@ -169,7 +169,7 @@ describe('userpass', () => {
       ['users/alice', { token_ttl: '3h', token_max_ttl: '1h' }, /'token_ttl' cannot be greater than 'token_max_ttl'/],
       ['users/alice', { token_num_uses: -1 }, /'token_num_uses' cannot be negative/],
       ['users/alice', { token_bound_cidrs: ['10.0.0.0/33'] }, /invalid CIDR block/],
-      ['users/alice', { token_type: 'batch' }, /only service tokens/],
+      ['users/alice', { token_type: 'bulk' }, /invalid 'token_type' value "bulk"/],
       ['users/alice/password', { password: '' }, /missing password/],
       ['users/nobody/password', { password: 'x' }, /username does not exist/],
     ];
@@ -304,7 +304,7 @@ describe('approle', () => {
       ['role/ci/secret-id', { metadata: 'not json' }, /failed to parse metadata/],
       ['role/ci/secret-id', { cidr_list: 'nonsense' }, /invalid CIDR block/],
       ['role/ci', { bind_secret_id: false }, /at least one constraint should be enabled on the role/],
-      ['role/ci', { token_type: 'batch' }, /only service tokens/],
+      ['role/ci', { token_type: 'bulk' }, /invalid 'token_type' value "bulk"/],
       ['role/nope/secret-id', {}, /role "nope" does not exist/],
     ];
     for (const [path, body, msg] of bad) {

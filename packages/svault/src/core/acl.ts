@@ -75,7 +75,9 @@ export async function loadCedar(): Promise<Cedar> {
 }
 
 export interface AclPrincipal {
+  /** '' for batch tokens (they have none): `tokenHash` then tells tokens apart. */
   accessor: string;
+  tokenHash?: string;
   displayName: string;
   policies: string[];
   metadata: Record<string, string> | null;
@@ -256,7 +258,8 @@ export class PolicyStore {
       }
       if (simple) return decideScopes(scopes, principal, action, resource.path);
     }
-    const key = `${principal.accessor}\0${action}\0${resource.path}\0${remoteAddress}`;
+    const who = principal.accessor || `batch:${principal.tokenHash ?? ''}`;
+    const key = `${who}\0${action}\0${resource.path}\0${remoteAddress}`;
     const hit = viaCedar ? undefined : this.decisions.get(key);
     if (hit !== undefined) return hit;
     const ans = this.cedar.statefulIsAuthorized({

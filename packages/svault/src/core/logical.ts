@@ -29,7 +29,7 @@ export interface AuthInfo {
   lease_duration: number;
   renewable: boolean;
   entity_id: string;
-  token_type: 'service';
+  token_type: 'service' | 'batch';
   orphan: boolean;
   mfa_requirement: null;
   num_uses: number;
@@ -80,6 +80,7 @@ export interface LoginSpec {
   boundCidrs: string[];
   /** Who logged in, by the method's own name (username, role_id, the JWT's user claim). */
   aliasName?: string;
+  tokenType?: 'service' | 'batch';
 }
 
 /** What an engine hands the lease manager with a dynamic secret. */

@@ -1,6 +1,6 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { LogicalStore } from './barrier.js';
-import { hmacSha256 } from './crypto.js';
+import { deriveKey, hmacSha256 } from './crypto.js';
 import { invalid } from './errors.js';
 import type { AuthInfo } from './logical.js';
 
@@ -12,6 +12,10 @@ import type { AuthInfo } from './logical.js';
  *   id/<hash>                  the entry
  *   accessor/<hmac(accessor)>  → the token hash (revoke or look up by accessor)
  *   parent/<hash>/<childHash>  children, for revoking a tree
+ *
+ * Batch tokens (`hvb.`) are not stored at all: the token is its entry, sealed with a key derived
+ * from the keyring (AES-256-GCM). They have no accessor, cannot be renewed, revoked or used to
+ * create tokens, and stop working at their TTL or when their parent goes.
  */
 export interface TokenEntry {
   hash: string;
@@ -39,6 +43,8 @@ export interface TokenEntry {
   bound_cidrs?: string[];
   /** The login that issued it: Vault policies' templated paths name it. */
   alias?: { mount_accessor: string; name: string };
+  /** Absent: a service token. */
+  type?: 'batch';
 }
 
 export interface CreateTokenOptions {
@@ -60,6 +66,7 @@ export interface CreateTokenOptions {
   rawDisplayName?: string;
   boundCidrs?: string[];
   alias?: { mount_accessor: string; name: string };
+  type?: 'service' | 'batch';
 }
 
 /** Vault's system max_lease_ttl default: 768h. */
@@ -79,6 +86,11 @@ export function randomBase62(n: number): string {
 }
 
 const ENTRY_CACHE_MAX = 50_000;
+/** Longest batch token accepted (they carry their policies and metadata). */
+const MAX_BATCH_TOKEN = 4096;
+const BATCH_PREFIX = 'hvb.';
+
+export const isBatchToken = (token: string) => token.startsWith(BATCH_PREFIX);
 
 export class TokenStore {
   /**
@@ -89,10 +101,16 @@ export class TokenStore {
   /** Bumped around every write: a read that overlapped one is not cached (it may be stale). */
   private mutations = 0;
 
+  private readonly batchKey: Uint8Array;
+  /** Opened batch tokens (their sealed entry never changes). */
+  private readonly batches = new Map<string, TokenEntry | null>();
+
   constructor(
     private readonly store: LogicalStore,
     private readonly hashKey: Uint8Array,
-  ) {}
+  ) {
+    this.batchKey = deriveKey(hashKey, 'svault batch tokens');
+  }
 
   /** Called for each token removed (revoked, expired), before its entry goes: its cubbyhole is emptied. */
   onRemove: ((hash: string) => Promise<void>) | undefined;
@@ -147,44 +165,53 @@ export class TokenStore {
   }
 
   async create(opts: CreateTokenOptions): Promise<{ token: string; entry: TokenEntry }> {
+    if (opts.type === 'batch') return this.createBatch(opts);
     const token = opts.id ?? `hvs.${randomBase62(32)}`;
     const hash = this.hash(token);
     if (opts.id && (await this.getEntry(hash))) throw invalid('cannot create a token with a duplicate ID');
-    const policies = normalizePolicies(opts.policies ?? [], !opts.noDefaultPolicy);
-    const isRoot = policies.includes('root');
-    let ttl = opts.period || opts.ttl || 0;
-    const explicitMax = opts.explicitMaxTtl ?? 0;
-    if (!isRoot || ttl > 0 || explicitMax > 0) {
-      if (ttl === 0) ttl = SYSTEM_MAX_TTL;
-      ttl = Math.min(ttl, SYSTEM_MAX_TTL);
-      if (explicitMax > 0) ttl = Math.min(ttl, explicitMax);
-    }
-    const nowMs = Date.now();
-    const entry: TokenEntry = {
-      hash,
-      accessor: randomBase62(24),
-      parent: opts.parent,
-      policies,
-      meta: opts.meta && Object.keys(opts.meta).length > 0 ? opts.meta : null,
-      display_name: opts.rawDisplayName ?? (opts.displayName ? `token-${opts.displayName}` : 'token'),
-      path: opts.path,
-      creation_time: Math.floor(nowMs / 1000),
-      created_ms: nowMs,
-      creation_ttl: ttl,
-      explicit_max_ttl: explicitMax,
-      expire_time: ttl > 0 ? nowMs + ttl * 1000 : null,
-      issue_time: nowMs,
-      num_uses: opts.numUses ?? 0,
-      orphan: opts.parent === '',
-      renewable: ttl > 0 && (opts.renewable ?? true),
-      period: opts.period ?? 0,
-      ...(opts.boundCidrs?.length ? { bound_cidrs: opts.boundCidrs } : {}),
-      ...(opts.alias ? { alias: opts.alias } : {}),
-    };
+    const entry: TokenEntry = { hash, ...newEntry(opts, randomBase62(24)) };
     await this.putEntry(entry);
     await this.store.put(this.accessorKey(entry.accessor), enc.encode(hash));
     if (entry.parent) await this.store.put(`parent/${entry.parent}/${hash}`, enc.encode(''));
     return { token, entry };
+  }
+
+  private createBatch(opts: CreateTokenOptions): { token: string; entry: TokenEntry } {
+    if (opts.id) throw invalid('batch tokens cannot have a custom ID');
+    if (opts.period) throw invalid('batch tokens cannot be periodic');
+    if (opts.numUses) throw invalid('batch tokens cannot have a use limit');
+    const sealed = newEntry({ ...opts, renewable: false }, '');
+    if (sealed.policies.includes('root')) throw invalid('batch tokens cannot be root tokens');
+    const nonce = randomBytes(12);
+    const c = createCipheriv('aes-256-gcm', this.batchKey, nonce);
+    const body = Buffer.concat([nonce, c.update(JSON.stringify(sealed)), c.final(), c.getAuthTag()]);
+    const token = `${BATCH_PREFIX}${body.toString('base64url')}`;
+    if (token.length > MAX_BATCH_TOKEN) throw invalid('too many policies or too much metadata for a batch token');
+    return { token, entry: { ...sealed, hash: this.hash(token) } };
+  }
+
+  /** A batch token's entry when it opens with this vault's key (cached), else undefined. */
+  private openBatch(token: string): TokenEntry | undefined {
+    const hit = this.batches.get(token);
+    if (hit !== undefined) return hit ?? undefined;
+    let entry: TokenEntry | null = null;
+    try {
+      const body = Buffer.from(token.slice(BATCH_PREFIX.length), 'base64url');
+      if (body.length > 12 + 16) {
+        const d = createDecipheriv('aes-256-gcm', this.batchKey, body.subarray(0, 12));
+        d.setAuthTag(body.subarray(body.length - 16));
+        const plain = Buffer.concat([d.update(body.subarray(12, body.length - 16)), d.final()]);
+        entry = Object.freeze({ ...(JSON.parse(plain.toString('utf8')) as TokenEntry), hash: this.hash(token) });
+      }
+    } catch {
+      entry = null;
+    }
+    // Only tokens this vault sealed are remembered: random strings must not fill the cache.
+    if (entry) {
+      if (this.batches.size >= 10_000) this.batches.clear();
+      this.batches.set(token, entry);
+    }
+    return entry ?? undefined;
   }
 
   /**
@@ -192,7 +219,15 @@ export class TokenStore {
    * it, is missing or expired: a child never outlives its parent. Dead trees are revoked.
    */
   async lookup(token: string): Promise<TokenEntry | undefined> {
-    if (!token || token.length > 512) return undefined;
+    if (!token) return undefined;
+    if (isBatchToken(token)) {
+      if (token.length > MAX_BATCH_TOKEN) return undefined;
+      const e = this.openBatch(token);
+      if (!e || (e.expire_time !== null && Date.now() >= e.expire_time)) return undefined;
+      if (e.parent && !(await this.lookupByHash(e.parent))) return undefined;
+      return e;
+    }
+    if (token.length > 512) return undefined;
     return this.lookupByHash(this.hash(token));
   }
 
@@ -229,15 +264,17 @@ export class TokenStore {
   }
 
   async renew(entry: TokenEntry, increment?: number): Promise<TokenEntry> {
+    if (entry.type === 'batch') throw invalid('batch tokens cannot be renewed');
     if (entry.expire_time === null) return entry;
     if (!entry.renewable) throw invalid('lease is not renewable');
     const nowMs = Date.now();
+    // A periodic token renews to its period whatever the increment, with no max but an explicit one.
     const ttl = entry.period || increment || entry.creation_ttl;
     // Neither the explicit max nor the system max count from the renewal: both from creation.
     const created = entry.created_ms;
-    const limits = [created + SYSTEM_MAX_TTL * 1000];
+    const limits = entry.period > 0 ? [] : [created + SYSTEM_MAX_TTL * 1000];
     if (entry.explicit_max_ttl > 0) limits.push(created + entry.explicit_max_ttl * 1000);
-    const maxExpire = Math.min(...limits);
+    const maxExpire = limits.length > 0 ? Math.min(...limits) : Number.POSITIVE_INFINITY;
     if (nowMs >= maxExpire) throw invalid('past the max TTL, cannot renew');
     const next = { ...entry, expire_time: Math.min(nowMs + ttl * 1000, maxExpire), issue_time: nowMs };
     await this.putEntry(next);
@@ -317,6 +354,44 @@ export class TokenStore {
   }
 }
 
+/**
+ * A token's entry (without its hash) as `opts` asks: policies with default, the TTL within the
+ * system max and the explicit max (a root token without a TTL never expires), a batch token marked.
+ */
+function newEntry(opts: CreateTokenOptions, accessor: string): Omit<TokenEntry, 'hash'> {
+  const policies = normalizePolicies(opts.policies ?? [], !opts.noDefaultPolicy);
+  const isRoot = policies.includes('root');
+  let ttl = opts.period || opts.ttl || 0;
+  const explicitMax = opts.explicitMaxTtl ?? 0;
+  if (!isRoot || ttl > 0 || explicitMax > 0) {
+    if (ttl === 0) ttl = SYSTEM_MAX_TTL;
+    ttl = Math.min(ttl, SYSTEM_MAX_TTL);
+    if (explicitMax > 0) ttl = Math.min(ttl, explicitMax);
+  }
+  const nowMs = Date.now();
+  return {
+    accessor,
+    parent: opts.parent,
+    policies,
+    meta: opts.meta && Object.keys(opts.meta).length > 0 ? opts.meta : null,
+    display_name: opts.rawDisplayName ?? (opts.displayName ? `token-${opts.displayName}` : 'token'),
+    path: opts.path,
+    creation_time: Math.floor(nowMs / 1000),
+    created_ms: nowMs,
+    creation_ttl: ttl,
+    explicit_max_ttl: explicitMax,
+    expire_time: ttl > 0 ? nowMs + ttl * 1000 : null,
+    issue_time: nowMs,
+    num_uses: opts.numUses ?? 0,
+    orphan: opts.parent === '',
+    renewable: ttl > 0 && (opts.renewable ?? true),
+    period: opts.period ?? 0,
+    ...(opts.type === 'batch' ? { type: 'batch' as const } : {}),
+    ...(opts.boundCidrs?.length ? { bound_cidrs: opts.boundCidrs } : {}),
+    ...(opts.alias ? { alias: opts.alias } : {}),
+  };
+}
+
 export function normalizePolicies(policies: string[], addDefault: boolean): string[] {
   const set = new Set(policies.map((p) => p.trim().toLowerCase()).filter(Boolean));
   if (set.has('root')) return ['root'];
@@ -338,7 +413,7 @@ export function authInfo(token: string, e: TokenEntry): AuthInfo {
     lease_duration: ttlLeft(e),
     renewable: e.renewable,
     entity_id: '',
-    token_type: 'service',
+    token_type: e.type ?? 'service',
     orphan: e.orphan,
     mfa_requirement: null,
     num_uses: e.num_uses,
@@ -364,7 +439,8 @@ export function lookupData(e: TokenEntry, token?: string): Record<string, unknow
     policies: e.policies,
     renewable: e.renewable,
     ttl: ttlLeft(e),
-    type: 'service',
+    type: e.type ?? 'service',
+    ...(e.period > 0 ? { period: e.period } : {}),
     ...(e.bound_cidrs ? { bound_cidrs: e.bound_cidrs } : {}),
   };
 }

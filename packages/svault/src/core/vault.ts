@@ -247,7 +247,7 @@ export class Vault {
       const policies = this.policies;
       this.router.mount(
         builtinEntry('auth/token/', 'token'),
-        new TokenBackend(this.tokens, (name) => policies.has(name)),
+        new TokenBackend(this.tokens, (name) => policies.has(name), this.barrier.view('sys/token-roles/')),
       );
       this.router.mount(builtinEntry('cubbyhole/', 'cubbyhole'), new CubbyholeBackend(holes));
       for (const m of await this.loadMounts()) await this.mountBackend(m);
@@ -829,6 +829,7 @@ export class Vault {
       path,
       ...(spec.boundCidrs.length ? { boundCidrs: spec.boundCidrs } : {}),
       ...(spec.aliasName ? { alias: { mount_accessor: mount.accessor, name: spec.aliasName } } : {}),
+      ...(spec.tokenType === 'batch' ? { type: 'batch' as const } : {}),
     });
     return authInfo(token, entry);
   }

@@ -1,6 +1,7 @@
 import type { LogicalStore } from '../barrier.js';
 import { invalid } from '../errors.js';
 import type { Backend, HandlerResult, PathDef, RoutedRequest } from '../logical.js';
+import { isBatchToken } from '../tokens.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -46,6 +47,8 @@ export class CubbyholeBackend implements Backend {
   constructor(holes: Cubbyholes) {
     const owner = (r: RoutedRequest) => {
       if (!r.caller.tokenHash) throw invalid('client token empty');
+      // Nothing is stored for a batch token, so nothing could clean its cubbyhole up: none, as in Vault.
+      if (isBatchToken(r.caller.token)) throw invalid('batch tokens have no cubbyhole');
       return r.caller.tokenHash;
     };
     const key = (r: RoutedRequest) => {

@@ -56,8 +56,8 @@ export function applyTokenFields(cur: TokenParams, f: Record<string, unknown>): 
   if (f.token_bound_cidrs !== undefined) next.token_bound_cidrs = validateCidrs(f.token_bound_cidrs as string[]);
   if (f.token_type !== undefined) {
     const t = f.token_type as string;
-    if (!['default', 'service', 'default-service'].includes(t)) {
-      throw invalid(`invalid 'token_type' value "${t}": only service tokens are supported`);
+    if (!['default', 'service', 'default-service', 'batch', 'default-batch'].includes(t)) {
+      throw invalid(`invalid 'token_type' value "${t}" (use service, batch, default-service or default-batch)`);
     }
     next.token_type = t === 'default' ? 'default-service' : t;
   }
@@ -90,5 +90,6 @@ export function loginSpec(
     noDefaultPolicy: p.token_no_default_policy,
     boundCidrs: extra.boundCidrs ?? p.token_bound_cidrs,
     ...(extra.aliasName ? { aliasName: extra.aliasName } : {}),
+    tokenType: p.token_type === 'batch' || p.token_type === 'default-batch' ? 'batch' : 'service',
   };
 }
