@@ -87,9 +87,6 @@ const SCENARIOS = {
       PG,
     ],
     // What the scenario's story has that this run does not do yet (printed, and in --json).
-    notYet: [
-      "the Monitor agent's alert on vapora.alerts starting the pipeline (the scenario starts it with `vapora pipeline run`)",
-    ],
   },
   'pqc-migration': {
     title:
@@ -558,6 +555,7 @@ async function incidentResponse(run, twin) {
       repo: ROOT,
       calls,
       app_credentials: appCredentials,
+      audit_log: audit,
       prov_ws: ws,
       host: 'db-1',
       pg: { port, log: pgLog },
@@ -569,6 +567,7 @@ async function incidentResponse(run, twin) {
   let vapora;
   let admin;
   let lead;
+  let viewer;
   const vap = (args, o = {}) => {
     const env = vapora ? { VAPORA_URL: vapora.url, VAPORA_TOKEN: o.token ?? admin } : {};
     return run.cli('vapora', [...args, '--json'], { cwd: vp, ...o, env });
@@ -610,7 +609,8 @@ async function incidentResponse(run, twin) {
     });
     const t = await vap(['token', 'create', '--name', 'oncall-lead', '--role', 'operator']);
     lead = t.token;
-    return `${vapora.url} (pid ${vapora.pid}); second operator token oncall-lead`;
+    viewer = (await vap(['token', 'create', '--name', 'status-page', '--role', 'viewer'])).token;
+    return `${vapora.url} (pid ${vapora.pid}); operator token oncall-lead, viewer token status-page`;
   });
 
   const failedRestart = twin === 'failed-restart';
@@ -626,23 +626,38 @@ async function incidentResponse(run, twin) {
   });
 
   let runId;
-  await run.step('vapora', 'incident pipeline started for postgresql', async () => {
-    const r = await vap([
-      'pipeline',
-      'run',
-      'incident',
-      '--project',
-      'incidents',
-      '--input',
-      'service=postgresql',
-      '--input',
-      `audit_log=${audit}`,
-      '--input',
-      'db_role=app',
-    ]);
-    runId = r.run.id;
-    return `run ${runId}: ${r.steps.map((s) => s.step).join(' → ')}`;
-  });
+  await run.step(
+    'vapora',
+    "the Monitor's check finds postgresql down; its alert starts the incident pipeline",
+    async () => {
+      const t = await vap([
+        'task',
+        'create',
+        'Health check postgresql',
+        '--project',
+        'incidents',
+        '--role',
+        'monitor',
+        '--type',
+        'health_check',
+        '--payload',
+        JSON.stringify({ service: 'postgresql', raise_alert: true }),
+      ]);
+      await vap(['task', 'assign', t.id]);
+      const started = await until(
+        'the alert to start the incident pipeline',
+        async () => (await vap(['pipeline', 'list'])).runs.find((r) => r.createdBy === `task:${t.id}`),
+        60_000,
+      );
+      runId = started.id;
+      expect(started.pipeline === 'incident', `the alert started ${started.pipeline}`);
+      const st = await vap(['pipeline', 'status', runId]);
+      return `check ${t.id} → alert task:${t.id} ("${st.run.inputs.finding}") → run ${runId}: ${st.steps
+        .filter((s) => s.phase === 'forward')
+        .map((s) => s.step)
+        .join(' → ')}`;
+    },
+  );
 
   let approval;
   let previous;
@@ -679,8 +694,8 @@ async function incidentResponse(run, twin) {
     },
   );
 
-  await run.step('vapora', 'the requester cannot approve its own request', async () => {
-    const r = await vap(['approve', approval.id, '--reason', 'self'], { expectExit: 5 });
+  await run.step('vapora', 'a viewer cannot approve the restart', async () => {
+    const r = await vap(['approve', approval.id, '--reason', 'looks fine'], { token: viewer, expectExit: 5 });
     return r.error.message;
   });
 

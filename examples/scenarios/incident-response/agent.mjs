@@ -73,7 +73,18 @@ const agents = {
   async health_check() {
     const c = appCreds();
     const r = await login(c.username, c.password);
-    return { service: payload.service, healthy: r.ok, ...(r.ok ? {} : { error: r.error }) };
+    if (r.ok) return { service: payload.service, healthy: true };
+    // Down: an alert on vapora.alerts (the incident pipeline's trigger), unless this check runs inside it.
+    const alert = payload.raise_alert
+      ? {
+          alert: {
+            severity: 'critical',
+            message: `${payload.service}: ${r.error}`,
+            metadata: { service: payload.service, host: ctx.host },
+          },
+        }
+      : {};
+    return { service: payload.service, healthy: false, error: r.error, ...alert };
   },
 
   /** DevOps: the team's past postmortems, through kogral's MCP server as any assistant would ask. */
@@ -157,7 +168,7 @@ const agents = {
 
   /** Security: the svault audit chain, verified by the real binary; a broken chain blocks the run. */
   async audit_verify() {
-    const r = await cli('svault', ['audit', 'verify', payload.audit_log]);
+    const r = await cli('svault', ['audit', 'verify', ctx.audit_log]);
     return r.code === 0 && r.json?.ok
       ? { block: false, reason: 'audit chain intact', lines: r.json.lines }
       : { block: true, reason: `svault audit verify failed: ${r.json?.error?.message ?? r.stderr.trim()}` };
