@@ -203,6 +203,18 @@ describe('typedialog run --backend ai (the real binary, against a local OpenAI-w
     );
   });
 
+  it('an answer that names no field of the form (all nested under one key) is sent back, not taken as "all defaults"', async () => {
+    const p = await project((n) => ({ text: JSON.stringify(n === 0 ? { cluster: STAGING } : STAGING) }));
+    const r = await typedialog(['run', cluster, '--backend', 'ai', '--describe', 'staging', '--yes'], {
+      cwd: p.dir,
+      env: p.env,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject(STAGING);
+    const sent = p.srv.requests[1]?.body.messages as { content: string }[] | undefined;
+    expect(sent?.at(-1)?.content).toContain('- the answer names no field of the form (it has: cluster)');
+  });
+
   it('off a terminal without --yes, or without --describe: exit 2 and no call', async () => {
     const p = await project(() => ({ text: '{}' }));
     const r = await typedialog(['run', cluster, '--backend', 'ai', '--describe', 'x'], { cwd: p.dir, env: p.env });

@@ -74,16 +74,35 @@ export async function draftFromOutput(
   calls: AgentReply[],
   given: Answers = {},
 ): Promise<Draft> {
+  const notObject = "the agent's output is not a JSON object of field id to value";
+  return checkDraft(ctx, output, given, calls, notObject);
+}
+
+/**
+ * A model's JSON as a draft: the form's fields taken (passwords never), the rest `dropped`, merged under `given`
+ * and checked like typed answers. `unreadable` says why nothing could be taken, so that the defaults alone never
+ * pass for a draft.
+ */
+async function checkDraft(
+  ctx: FormContext,
+  raw: unknown,
+  given: Answers,
+  calls: AgentReply[],
+  notObject: string,
+): Promise<Draft> {
   const allowed = new Set(draftable(ctx).map((f) => f.id));
+  const isObject = raw !== null && typeof raw === 'object' && !Array.isArray(raw);
   const answers: Answers = {};
   const dropped: string[] = [];
-  const usable = output !== null && typeof output === 'object' && !Array.isArray(output);
-  if (usable) {
-    for (const [k, v] of Object.entries(output as Answers)) {
-      if (allowed.has(k)) answers[k] = v;
-      else dropped.push(k);
-    }
+  for (const [k, v] of Object.entries(isObject ? (raw as Answers) : {})) {
+    if (allowed.has(k)) answers[k] = v;
+    else dropped.push(k);
   }
+  const unreadable = !isObject
+    ? notObject
+    : Object.keys(answers).length === 0 && dropped.length > 0
+      ? `the answer names no field of the form (it has: ${dropped.join(', ')})`
+      : undefined;
   const merged = { ...answers, ...given };
   const r = await checkAnswers(ctx, merged, { defaults: true });
   return {
@@ -93,7 +112,7 @@ export async function draftFromOutput(
     ignored: r.ignored,
     calls,
     dropped,
-    ...(usable ? {} : { unreadable: "the agent's output is not a JSON object of field id to value" }),
+    ...(unreadable ? { unreadable } : {}),
   };
 }
 
@@ -137,35 +156,12 @@ export async function draftAnswers(
     });
     calls.push(reply);
     const found = extractJson(reply.text);
-    const raw =
-      found.ok && found.value && typeof found.value === 'object' && !Array.isArray(found.value)
-        ? found.value
-        : undefined;
-    const answers: Answers = {};
-    const dropped: string[] = [];
-    for (const [k, v] of Object.entries((raw ?? {}) as Answers)) {
-      if (allowed.has(k)) answers[k] = v;
-      else dropped.push(k);
-    }
-    const merged = { ...answers, ...opts.given };
-    const r = await checkAnswers(ctx, merged, { defaults: true });
-    const unreadable = raw
-      ? undefined
-      : found.ok
-        ? 'the answer is not a JSON object of field id to value'
-        : found.problem;
-    last = {
-      answers: merged,
-      values: r.values,
-      errors: r.errors,
-      ignored: r.ignored,
-      calls,
-      dropped,
-      ...(unreadable ? { unreadable } : {}),
-    };
+    const notObject = found.ok ? 'the answer is not a JSON object of field id to value' : found.problem;
+    last = await checkDraft(ctx, found.ok ? found.value : undefined, opts.given ?? {}, calls, notObject);
+    const unreadable = last.unreadable;
     // What only a person can fix (a password the model is never asked for) is not sent back.
-    const fixable = r.errors.filter((e) => e.field === '' || allowed.has(e.field));
-    if (raw && fixable.length === 0) return last;
+    const fixable = last.errors.filter((e) => e.field === '' || allowed.has(e.field));
+    if (!unreadable && fixable.length === 0) return last;
     const problems = unreadable
       ? [`- ${unreadable}`]
       : describeErrors(ctx, fixable).map((e) => `- ${e.field || 'contract'}: ${e.message}`);
