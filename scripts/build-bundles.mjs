@@ -10,7 +10,7 @@
 import { existsSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -59,13 +59,27 @@ function externalReason(spec, importer) {
   for (let d = dirname(importer); d !== dirname(d); d = dirname(d)) {
     const dir = join(d, 'node_modules', name);
     if (!existsSync(join(dir, 'package.json'))) continue;
-    const entry = lock[posix(relative(root, realpathSync(dir)))] ?? lock[posix(relative(root, dir))];
+    const rel = posix(relative(root, realpathSync(dir)));
+    // package-lock.json keys are paths from the repository root (node_modules/a/node_modules/b).
+    const entry = lock[rel.startsWith('..') ? rel.slice(rel.indexOf('node_modules/')) : rel];
     if (!entry) return 'not in package-lock.json';
     if (entry.dev || entry.devOptional) return 'dev-only';
     if (hasNativeParts(dir)) return 'native or wasm parts';
     return undefined;
   }
   return 'not installed';
+}
+
+/** Whether this file is CommonJS (by node's rules, and not ESM syntax a bundler picked by `module`). */
+function isCommonJs(file) {
+  if (file.endsWith('.cjs')) return true;
+  if (file.endsWith('.mjs') || /^\s*(import|export)\s/m.test(readFileSync(file, 'utf8'))) return false;
+  for (let d = dirname(file); d !== dirname(d); d = dirname(d)) {
+    try {
+      return JSON.parse(readFileSync(join(d, 'package.json'), 'utf8')).type !== 'module';
+    } catch {}
+  }
+  return true;
 }
 
 /**
@@ -78,9 +92,27 @@ function locatorPlugin(outdir) {
   return {
     name: 'file-locations',
     setup(b) {
-      b.onResolve({ filter: /^[^./]/ }, (args) => {
-        if (!args.importer) return undefined;
-        return externalReason(args.path, args.importer) ? { external: true } : undefined;
+      // Bare specifiers only: '#name' is a package's own import map, resolved inside the bundle.
+      b.onResolve({ filter: /^[^./#]/ }, async (args) => {
+        if (!args.importer || args.pluginData === 'plain') return undefined;
+        if (externalReason(args.path, args.importer)) return { external: true };
+        if (args.kind !== 'dynamic-import') return undefined;
+        const r = await b.resolve(args.path, {
+          kind: 'import-statement',
+          resolveDir: args.resolveDir,
+          pluginData: 'plain',
+        });
+        return r.errors.length === 0 && isCommonJs(r.path) ? { path: r.path, namespace: 'cjs-import' } : undefined;
+      });
+      // `await import('a-commonjs-package')` gives node's named exports (cjs-module-lexer); a split
+      // bundle would give only `default`. Re-export what node's own import finds, read at build time.
+      b.onLoad({ filter: /.*/, namespace: 'cjs-import' }, async (args) => {
+        const names = Object.keys(await import(pathToFileURL(args.path).href)).filter((n) => n !== 'default');
+        const lines = [`const m = require(${JSON.stringify(args.path)});`, 'export default m;'];
+        names.forEach((n, i) => lines.push(`const e${i} = m[${JSON.stringify(n)}];`));
+        if (names.length > 0)
+          lines.push(`export { ${names.map((n, i) => `e${i} as ${JSON.stringify(n)}`).join(', ')} };`);
+        return { contents: lines.join('\n'), loader: 'js', resolveDir: dirname(args.path) };
       });
       b.onLoad({ filter: /\.(c|m)?js$/ }, (args) => {
         const src = readFileSync(args.path, 'utf8');
@@ -146,7 +178,11 @@ function stampSources(dir, outdir) {
 function isFresh(outdir) {
   try {
     const stamp = JSON.parse(readFileSync(join(outdir, 'stamp.json'), 'utf8'));
-    return stamp.sources.every((s) => mtime(join(outdir, s.file)) === s.mtimeMs) && existsSync(join(outdir, 'main.js'));
+    return (
+      stamp.bundler === mtime(fileURLToPath(import.meta.url)) &&
+      stamp.sources.every((s) => mtime(join(outdir, s.file)) === s.mtimeMs) &&
+      existsSync(join(outdir, 'main.js'))
+    );
   } catch {
     return false;
   }
@@ -203,7 +239,9 @@ for (const tool of readdirSync(packagesDir)) {
       const m = /^\.\.\/\.\.\/\.\.\/([^/]+)\/tsconfig\.tsbuildinfo$/.exec(s.file);
       return m ? used.has(m[1]) : true;
     });
-    writeFileSync(join(outdir, 'stamp.json'), `${JSON.stringify({ sources: own }, null, 1)}\n`);
+    // `bundler`: this script's mtime, so that a change here rebuilds (only the build checks it).
+    const stamp = { sources: own, bundler: mtime(fileURLToPath(import.meta.url)) };
+    writeFileSync(join(outdir, 'stamp.json'), `${JSON.stringify(stamp, null, 1)}\n`);
     const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
     const files = Object.keys(result.metafile.outputs).length;
     console.error(
