@@ -7,7 +7,16 @@
 // Left out of the bundle (loaded from node_modules as usual): node builtins, dev-only packages
 // (never installed for users), packages with native addons or .wasm files, optional packages
 // that are not installed.
-import { existsSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -209,7 +218,10 @@ for (const tool of readdirSync(packagesDir)) {
     '};',
     '',
   ].join('\n');
-  rmSync(outdir, { recursive: true, force: true });
+  // Built next to its place (same depth: relative paths hold) and swapped in whole, so that a
+  // binary started meanwhile, or another build, never sees half a bundle.
+  const staging = `${outdir}.tmp-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
   const sources = stampSources(dir, outdir);
   const t0 = Date.now();
   try {
@@ -220,7 +232,8 @@ for (const tool of readdirSync(packagesDir)) {
       format: 'esm',
       platform: 'node',
       target: 'node20',
-      outdir,
+      outdir: staging,
+      absWorkingDir: root,
       entryNames: 'main',
       chunkNames: 'chunk-[hash]',
       banner: { js: banner },
@@ -241,7 +254,11 @@ for (const tool of readdirSync(packagesDir)) {
     });
     // `bundler`: this script's mtime, so that a change here rebuilds (only the build checks it).
     const stamp = { sources: own, bundler: mtime(fileURLToPath(import.meta.url)) };
-    writeFileSync(join(outdir, 'stamp.json'), `${JSON.stringify(stamp, null, 1)}\n`);
+    writeFileSync(join(staging, 'stamp.json'), `${JSON.stringify(stamp, null, 1)}\n`);
+    const old = `${outdir}.old-${process.pid}`;
+    if (existsSync(outdir)) renameSync(outdir, old);
+    renameSync(staging, outdir);
+    rmSync(old, { recursive: true, force: true });
     const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
     const files = Object.keys(result.metafile.outputs).length;
     console.error(
@@ -249,6 +266,7 @@ for (const tool of readdirSync(packagesDir)) {
     );
   } catch (err) {
     // The binary still runs from dist/ without a bundle (start.ts): report, fail the build.
+    rmSync(staging, { recursive: true, force: true });
     rmSync(outdir, { recursive: true, force: true });
     console.error(`${tool}: bundling failed: ${err.message}`);
     failed = true;
