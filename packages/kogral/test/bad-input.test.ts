@@ -1,29 +1,16 @@
 import { appendFileSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
-import { binPath, runBin, sandbox } from '../../../test/run-bin.js';
+import { runBin, sandbox } from '../../../test/run-bin.js';
+import { mcpClient } from './helpers.js';
 
 async function setup(config = '') {
   const { cwd, env } = sandbox();
   const kg = (args: string[]) => runBin('kogral', args, { cwd, env, timeoutMs: 30_000 });
   expect((await kg(['init'])).code).toBe(0);
   if (config) appendFileSync(join(cwd, '.kogral', 'config.toml'), config);
-  const mcp = async () => {
-    const client = new Client({ name: 'bad-input', version: '1.0.0' });
-    await client.connect(
-      new StdioClientTransport({
-        command: process.execPath,
-        args: [binPath('kogral'), 'serve'],
-        cwd,
-        env: env as Record<string, string>,
-        stderr: 'pipe',
-      }),
-    );
-    return client;
-  };
+  const mcp = () => mcpClient(cwd, env);
   return { cwd, kg, mcp };
 }
 

@@ -1,10 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
-import { binPath, runBin, sandbox } from '../../../test/run-bin.js';
+import { runBin, sandbox } from '../../../test/run-bin.js';
+import { mcpClient } from './helpers.js';
 
 function graph() {
   const { cwd, env } = sandbox();
@@ -92,16 +91,7 @@ describe('edit_node / move_node / delete_node over MCP (SDK client)', { timeout:
   it('edits, moves with links kept, deletes; bad calls are tool errors and change nothing', async () => {
     const { cwd, env } = sandbox();
     expect((await runBin('kogral', ['init'], { cwd, env })).code).toBe(0);
-    const client = new Client({ name: 'kogral-test', version: '1.0.0' });
-    await client.connect(
-      new StdioClientTransport({
-        command: process.execPath,
-        args: [binPath('kogral'), 'serve'],
-        cwd,
-        env: env as Record<string, string>,
-        stderr: 'pipe',
-      }),
-    );
+    const client = await mcpClient(cwd, env);
     try {
       const call = (name: string, args: Record<string, unknown>) => client.callTool({ name, arguments: args });
       const id = async (r: Promise<unknown>) =>

@@ -1,6 +1,9 @@
 import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { binPath } from '../../../test/run-bin.js';
 import { SqliteIndex } from '../src/adapters/sqlite-index.js';
 import { applyImport, planImport } from '../src/core/importers/plan.js';
 import { Kogral } from '../src/core/kogral.js';
@@ -48,4 +51,23 @@ export async function corpusGraph(): Promise<ReturnType<typeof tempGraph> & { in
   const index = new SqliteIndex(g.store);
   index.refresh();
   return { ...g, index };
+}
+
+/** The official SDK client talking to `kogral serve` over stdio in `cwd`, as an assistant would. */
+export async function mcpClient(
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  onStderr?: (text: string) => void,
+): Promise<Client> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [binPath('kogral'), 'serve'],
+    cwd,
+    env: env as Record<string, string>,
+    stderr: 'pipe',
+  });
+  if (onStderr) transport.stderr?.on('data', (d: Buffer) => onStderr(d.toString()));
+  const client = new Client({ name: 'kogral-test', version: '1.0.0' });
+  await client.connect(transport);
+  return client;
 }

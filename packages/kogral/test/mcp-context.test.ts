@@ -1,10 +1,10 @@
 import { appendFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { binPath, runBin, sandbox } from '../../../test/run-bin.js';
+import { runBin, sandbox } from '../../../test/run-bin.js';
+import { mcpClient } from './helpers.js';
 
 const promptText = (r: { messages: unknown[] }) => (r.messages[0] as { content: { text: string } }).content.text;
 const text = (r: unknown) => ((r as CallToolResult).content[0] as { text: string }).text;
@@ -57,15 +57,7 @@ describe('kogral MCP: recent activity, context, several graphs, prompts, guide (
     );
     oldNode(dir, 'pool-runbook', 'Pool exhaustion runbook', '2026-12-01T00:00:00Z', 'Check [[PgBouncer setup]] first.');
     oldNode(dir, 'unrelated', 'Unrelated', '2019-06-01T00:00:00Z', 'Nothing to do with pools.');
-    const transport = new StdioClientTransport({
-      command: process.execPath,
-      args: [binPath('kogral'), 'serve'],
-      cwd,
-      env: env as Record<string, string>,
-      stderr: 'pipe',
-    });
-    client = new Client({ name: 'kogral-context-test', version: '1.0.0' });
-    await client.connect(transport);
+    client = await mcpClient(cwd, env);
   });
   afterAll(async () => {
     await client?.close();

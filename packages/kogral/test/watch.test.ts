@@ -11,16 +11,14 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { describe, expect, it } from 'vitest';
-import { binPath, runBin, sandbox } from '../../../test/run-bin.js';
+import { runBin, sandbox } from '../../../test/run-bin.js';
 import { SqliteIndex } from '../src/adapters/sqlite-index.js';
 import { Kogral } from '../src/core/kogral.js';
 import { SearchEngine } from '../src/core/search/engine.js';
 import { sourceFiles } from '../src/core/sources.js';
 import { Store } from '../src/core/store.js';
-import { corporaDir, haveCorpora } from './helpers.js';
+import { corporaDir, haveCorpora, mcpClient } from './helpers.js';
 
 /** Every file under a folder with its sha256: proof that nothing was rewritten. */
 function hashes(dir: string): Map<string, string> {
@@ -176,16 +174,7 @@ describe('kogral watch from the CLI and under kogral serve', { timeout: 120_000 
     mkdirSync(join(cwd, 'runbooks', 'db'), { recursive: true });
     writeFileSync(join(cwd, 'runbooks', 'db', 'pg.md'), '# PG failover\n\nPromote the replica.\n');
     expect((await runBin('kogral', ['watch', 'add', 'runbooks'], { cwd, env })).code).toBe(0);
-    const client = new Client({ name: 't', version: '1' });
-    await client.connect(
-      new StdioClientTransport({
-        command: process.execPath,
-        args: [binPath('kogral'), 'serve'],
-        cwd,
-        env: env as Record<string, string>,
-        stderr: 'pipe',
-      }),
-    );
+    const client = await mcpClient(cwd, env);
     try {
       const search = async (q: string) =>
         (
