@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { LogicalStore } from '../barrier.js';
 import { invalid, VaultError } from '../errors.js';
@@ -7,6 +7,7 @@ import type { Backend, BackendFactory, HandlerResult, PathDef, RoutedRequest } f
 import { KeyedMutex } from '../storage.js';
 import {
   base64ErrorAt,
+  checkKeyMaterial,
   decodeBase64,
   HASHES,
   isKeyType,
@@ -92,6 +93,7 @@ export class TransitBackend implements Backend {
       marshaling_algorithm: fString(),
       prehashed: fBool(),
       signature_algorithm: fString(),
+      salt_length: fString(),
       batch_input: fList(),
     };
     // The operations first: the router tries patterns in order, and they are the hot paths.
@@ -151,6 +153,32 @@ export class TransitBackend implements Backend {
         summary: 'HMAC base64 input with the key',
         fields: { input: fString(), key_version: fInt(), algorithm: fString(), batch_input: fList() },
         operations: { create: hmac, update: hmac },
+      },
+      {
+        pattern: /^random(?:\/(?<source>platform|seal|all))?(?:\/(?<urlbytes>[^/]+))?$/,
+        summary: 'Random bytes from the platform RNG (bytes, format base64|hex)',
+        fields: { bytes: fInt(), format: fString(), source: fString() },
+        operations: { create: (r, f) => randomData(r, f), update: (r, f) => randomData(r, f) },
+      },
+      {
+        pattern: /^hash(?:\/(?<urlalgorithm>[^/]+))?$/,
+        summary: 'Hash base64 input (algorithm, format hex|base64)',
+        fields: { input: fString(), algorithm: fString(), format: fString() },
+        operations: { create: (r, f) => hashData(r, f), update: (r, f) => hashData(r, f) },
+      },
+      {
+        pattern: new RegExp(`^backup/${NAME}$`),
+        summary: 'A backup of a key, every version (keys created exportable with allow_plaintext_backup)',
+        operations: { read: (r) => this.backupKey(r.params.name as string) },
+      },
+      {
+        pattern: new RegExp(`^restore(?:/${NAME})?$`),
+        summary: 'Restore a key from a backup (force to replace an existing one)',
+        fields: { backup: fString(), name: fString(), force: fBool() },
+        operations: {
+          create: (r, f) => this.restoreKey(r.params.name, f),
+          update: (r, f) => this.restoreKey(r.params.name, f),
+        },
       },
       {
         pattern: /^keys\/?$/,
@@ -258,9 +286,10 @@ export class TransitBackend implements Backend {
     return this.locks.run(name, async () => {
       const existing = await this.key(name);
       if (existing) return { data: existing.describe(), warnings: [`key ${name} already existed`] };
-      const k = TransitKey.create(name, {
+      const k = await TransitKey.create(name, {
         type,
         exportable: f.exportable === true,
+        allowPlaintextBackup: f.allow_plaintext_backup === true,
         ...(keySize ? { keySize } : {}),
       });
       await this.save(k);
@@ -308,11 +337,15 @@ export class TransitBackend implements Backend {
         );
       }
       if (p.exportable && f.exportable === false) throw invalid('exportability cannot be disabled after enabled');
+      if (p.allow_plaintext_backup && f.allow_plaintext_backup === false) {
+        throw invalid('allow_plaintext_backup cannot be disabled after enabled');
+      }
       const next = k.with({
         min_decryption_version: minDec,
         min_encryption_version: minEnc,
         deletion_allowed: (f.deletion_allowed as boolean | undefined) ?? p.deletion_allowed,
         exportable: p.exportable || f.exportable === true,
+        ...(p.allow_plaintext_backup || f.allow_plaintext_backup === true ? { allow_plaintext_backup: true } : {}),
       });
       await this.save(next);
       return { data: next.describe(), ...(warnings.length ? { warnings } : {}) };
@@ -323,7 +356,7 @@ export class TransitBackend implements Backend {
     return this.locks.run(name, async () => {
       const k = await this.key(name);
       if (!k) throw invalid('key not found');
-      const next = k.rotated();
+      const next = await k.rotated();
       await this.save(next);
       return { data: next.describe() };
     });
@@ -347,6 +380,47 @@ export class TransitBackend implements Backend {
       keys[String(v)] = material;
     }
     return { data: { name: k.name, type: k.type, keys } };
+  }
+
+  private async backupKey(name: string): Promise<HandlerResult> {
+    const k = await this.key(name);
+    if (!k) throw invalid(`no key named "${name}" found`);
+    if (!k.policy.allow_plaintext_backup || !k.policy.exportable) {
+      throw invalid(
+        'plaintext backup is disallowed on the policy: create it with exportable and allow_plaintext_backup',
+      );
+    }
+    const doc = { format: BACKUP_FORMAT, policy: k.policy };
+    return { data: { backup: Buffer.from(JSON.stringify(doc)).toString('base64') } };
+  }
+
+  private async restoreKey(urlName: string | undefined, f: Record<string, unknown>): Promise<HandlerResult> {
+    const text = (f.backup as string | undefined) ?? '';
+    if (!text) throw invalid("'backup' must be supplied");
+    const raw = decodeBase64(text);
+    let doc: { format?: unknown; policy?: StoredKey } | undefined;
+    try {
+      doc = raw ? (JSON.parse(raw.toString('utf8')) as typeof doc) : undefined;
+    } catch {
+      doc = undefined;
+    }
+    const p = doc?.policy;
+    if (doc?.format !== BACKUP_FORMAT || !p || typeof p !== 'object' || !isKeyType(p.type) || !p.versions) {
+      throw invalid('failed to restore the key: not a backup made by svault transit');
+    }
+    const name = urlName ?? ((f.name as string | undefined) || p.name);
+    checkName(name);
+    if (!Number.isInteger(p.latest_version) || !p.versions[String(p.latest_version)]) {
+      throw invalid('failed to restore the key: the backup has no latest version');
+    }
+    checkKeyMaterial(p);
+    return this.locks.run(name, async () => {
+      if ((await this.key(name)) && f.force !== true) {
+        throw invalid(`key "${name}" already exists: restore with force=true to replace it`);
+      }
+      await this.save(new TransitKey({ ...p, name }));
+      return undefined;
+    });
   }
 
   private async mountConfig(): Promise<MountConfig> {
@@ -413,7 +487,7 @@ export class TransitBackend implements Backend {
     return this.locks.run(name, async () => {
       const existing = await this.key(name);
       if (existing) return existing;
-      const k = TransitKey.create(name, { type, exportable: false });
+      const k = await TransitKey.create(name, { type, exportable: false });
       await this.save(k);
       return k;
     });
@@ -629,7 +703,14 @@ function signOptions(r: RoutedRequest, f: Record<string, unknown>): SignOptions 
   const hash = hashOf(r, f);
   const marshaling = (f.marshaling_algorithm as string | undefined) ?? 'asn1';
   if (marshaling !== 'asn1' && marshaling !== 'jws') throw invalid(`invalid marshaling type "${marshaling}"`);
-  return { hash, marshaling, prehashed: f.prehashed === true };
+  const algo = (f.signature_algorithm as string | undefined) || 'pss';
+  if (algo !== 'pss' && algo !== 'pkcs1v15') throw invalid(`unsupported rsa signature algorithm ${algo}`);
+  const salt = (f.salt_length as string | undefined) || 'auto';
+  let saltLength: SignOptions['saltLength'];
+  if (salt === 'auto' || salt === 'hash') saltLength = salt;
+  else if (/^\d{1,4}$/.test(salt)) saltLength = Number(salt);
+  else throw invalid(`salt length must be "auto", "hash", or an integer: got "${salt}"`);
+  return { hash, marshaling, prehashed: f.prehashed === true, signatureAlgorithm: algo, saltLength };
 }
 
 interface Outcome {
@@ -680,6 +761,39 @@ function batchResponse(
   }
   if (status === 200) return { data: { batch_results } };
   throw new BatchError(status, { data: { batch_results }, ...(warnings.length ? { warnings } : {}) });
+}
+
+const BACKUP_FORMAT = 'svault-transit-backup-v1';
+const MAX_RANDOM_BYTES = 128 * 1024;
+
+/** `random`: bytes from node:crypto's CSPRNG (every source is the platform's here). */
+async function randomData(r: RoutedRequest, f: Record<string, unknown>): Promise<HandlerResult> {
+  let bytes = (f.bytes as number | undefined) ?? 32;
+  const url = r.params.urlbytes;
+  if (url !== undefined) {
+    if (!/^\d+$/.test(url)) throw invalid(`error parsing bytes in url: "${url}"`);
+    bytes = Number(url);
+  }
+  if (bytes < 1) throw invalid('bytes must be greater than 0');
+  if (bytes > MAX_RANDOM_BYTES) throw invalid(`exceeded maximum allowed bytes (${MAX_RANDOM_BYTES})`);
+  const format = (f.format as string | undefined) ?? 'base64';
+  if (format !== 'base64' && format !== 'hex')
+    throw invalid(`unsupported encoding format ${format}; must be "hex" or "base64"`);
+  const source = r.params.source ?? (f.source as string | undefined) ?? 'platform';
+  if (!['platform', 'seal', 'all'].includes(source)) throw invalid(`unsupported entropy source ${source}`);
+  return { data: { random_bytes: randomBytes(bytes).toString(format) } };
+}
+
+/** `hash`: a digest of base64 input, hex or base64. */
+async function hashData(r: RoutedRequest, f: Record<string, unknown>): Promise<HandlerResult> {
+  const name = r.params.urlalgorithm || (f.algorithm as string | undefined) || 'sha2-256';
+  const hash = HASHES[name];
+  if (!hash) throw invalid(`unsupported hash algorithm ${name}`);
+  const format = (f.format as string | undefined) ?? 'hex';
+  if (format !== 'hex' && format !== 'base64')
+    throw invalid(`unsupported encoding format ${format}; must be "hex" or "base64"`);
+  const input = decodeBase64Field(f.input, 'unable to decode input as base64: ');
+  return { data: { sum: createHash(hash).update(input).digest(format) } };
 }
 
 export const transitFactory: BackendFactory = ({ store }) => new TransitBackend(store);

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { ClientCommand, parsePairs } from '../../../cli/base.js';
+import { KEY_TYPES } from '../../../core/engines/transit/keys.js';
 import { mountFlag } from '../encrypt.js';
 import { keyRows } from './read.js';
 
@@ -17,7 +18,7 @@ export default class TransitKeyCreate extends ClientCommand<typeof TransitKeyCre
   static override flags = {
     type: Flags.string({
       description: 'key type',
-      options: ['aes256-gcm96', 'chacha20-poly1305', 'ed25519', 'ecdsa-p256', 'ml-dsa-65', 'ml-kem-768', 'hmac'],
+      options: [...KEY_TYPES],
     }),
     exportable: Flags.boolean({ description: 'allow the key material to be exported (cannot be undone)' }),
     mount: mountFlag,

@@ -1,16 +1,21 @@
 import {
+  constants,
   createCipheriv,
   createDecipheriv,
   createHmac,
   createPrivateKey,
   createPublicKey,
+  generateKeyPair,
   generateKeyPairSync,
   type KeyObject,
   sign as nodeSign,
   verify as nodeVerify,
+  privateDecrypt,
+  publicEncrypt,
   randomBytes,
   timingSafeEqual,
 } from 'node:crypto';
+import { promisify } from 'node:util';
 import { p256 } from '@noble/curves/nist.js';
 import { ml_dsa65 } from '@noble/post-quantum/ml-dsa.js';
 import { randomNonce } from '../../crypto.js';
@@ -35,6 +40,9 @@ export const KEY_TYPES = [
   'ecdsa-p256',
   'ml-dsa-65',
   'ml-kem-768',
+  'rsa-2048',
+  'rsa-3072',
+  'rsa-4096',
   'hmac',
 ] as const;
 export type KeyType = (typeof KEY_TYPES)[number];
@@ -64,15 +72,21 @@ export interface StoredKey {
   exportable: boolean;
   /** Bytes of an `hmac` key's material. */
   key_size?: number;
+  /** `backup/<name>` may hand the key out (set once, never unset; needs exportable too). */
+  allow_plaintext_backup?: boolean;
   versions: Record<string, KeyVersion>;
 }
 
 export interface SignOptions {
-  /** node:crypto's name of the hash (ecdsa only). */
+  /** node:crypto's name of the hash (ecdsa and rsa). */
   hash: string;
   marshaling: 'asn1' | 'jws';
   /** The input is already a digest (ecdsa only): sign it as it is. */
   prehashed: boolean;
+  /** RSA: PSS (Vault's default) or PKCS#1 v1.5. */
+  signatureAlgorithm: 'pss' | 'pkcs1v15';
+  /** RSA PSS: 'auto' (the largest on signing, any on verifying, as Go's), 'hash' (the hash's length) or bytes. */
+  saltLength: 'auto' | 'hash' | number;
 }
 
 /** One version's material, decoded once and kept in memory. */
@@ -93,7 +107,7 @@ interface Algorithm {
   aead: boolean;
   /** Name shown for each version of an asymmetric key (Vault: the curve's name). */
   publicName?: string;
-  generate(size: number): Uint8Array;
+  generate(size: number): Uint8Array | Promise<Uint8Array>;
   load(secret: Uint8Array): Material;
 }
 
@@ -182,6 +196,90 @@ function ecdsaSigner(privateKey: KeyObject, publicKey: KeyObject) {
       } catch {
         return false;
       }
+    },
+  };
+}
+
+const generateKeyPairAsync = promisify(generateKeyPair);
+const HASH_LEN: Record<string, number> = {
+  sha1: 20,
+  sha224: 28,
+  sha256: 32,
+  sha384: 48,
+  sha512: 64,
+  'sha3-224': 28,
+  'sha3-256': 32,
+  'sha3-384': 48,
+  'sha3-512': 64,
+};
+
+/**
+ * RSA as Vault's transit: OAEP with SHA-256 for encryption, PSS or PKCS#1 v1.5 signatures. Key
+ * generation runs off the event loop (a 4096-bit key takes seconds). Material: PKCS#8 DER.
+ */
+function rsaAlgorithm(bits: 2048 | 3072 | 4096): Algorithm {
+  return {
+    encryption: true,
+    signing: true,
+    aead: false,
+    publicName: `rsa-${bits}`,
+    generate: async () => {
+      const { privateKey } = await generateKeyPairAsync('rsa', { modulusLength: bits });
+      return privateKey.export({ format: 'der', type: 'pkcs8' });
+    },
+    load(der) {
+      const priv = createPrivateKey({ key: Buffer.from(der), format: 'der', type: 'pkcs8' });
+      const pub = createPublicKey(priv);
+      const pss = (o: SignOptions, signing: boolean) => {
+        if (o.signatureAlgorithm !== 'pss') return { padding: constants.RSA_PKCS1_PADDING };
+        const saltLength =
+          o.saltLength === 'hash'
+            ? (HASH_LEN[o.hash] ?? 32)
+            : o.saltLength === 'auto'
+              ? signing
+                ? constants.RSA_PSS_SALTLEN_MAX_SIGN
+                : constants.RSA_PSS_SALTLEN_AUTO
+              : o.saltLength;
+        return { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength };
+      };
+      return {
+        publicKey: pub.export({ format: 'pem', type: 'spki' }) as string,
+        encrypt(plaintext) {
+          try {
+            return publicEncrypt(
+              { key: pub, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
+              plaintext,
+            );
+          } catch {
+            throw invalid(`failed to RSA encrypt the plaintext: message too long for RSA key size (${bits} bits)`);
+          }
+        },
+        decrypt(sealed) {
+          try {
+            return privateDecrypt({ key: priv, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, sealed);
+          } catch {
+            throw invalid('failed to RSA decrypt the ciphertext: crypto/rsa: decryption error');
+          }
+        },
+        sign: (input, o) => {
+          try {
+            return nodeSign(o.hash, input, { key: priv, ...pss(o, true) });
+          } catch (e) {
+            throw invalid(`failed to sign: ${(e as Error).message}`);
+          }
+        },
+        verify: (input, signature, o) => {
+          try {
+            return nodeVerify(o.hash, input, { key: pub, ...pss(o, false) }, signature);
+          } catch {
+            return false;
+          }
+        },
+        exportSecret: (kind) =>
+          kind === 'signing-key' || kind === 'encryption-key'
+            ? (priv.export({ format: 'pem', type: 'pkcs1' }) as string)
+            : undefined,
+      };
     },
   };
 }
@@ -301,6 +399,9 @@ const ALGORITHMS: Record<KeyType, Algorithm> = {
       };
     },
   },
+  'rsa-2048': rsaAlgorithm(2048),
+  'rsa-3072': rsaAlgorithm(3072),
+  'rsa-4096': rsaAlgorithm(4096),
   hmac: {
     encryption: false,
     signing: false,
@@ -365,6 +466,7 @@ export interface KeyInfoOptions {
   type: KeyType;
   exportable: boolean;
   keySize?: number;
+  allowPlaintextBackup?: boolean;
 }
 
 /**
@@ -385,7 +487,7 @@ export class TransitKey {
     this.hmacKeys = new Map(inherited?.hmacKeys);
   }
 
-  static create(name: string, opts: KeyInfoOptions): TransitKey {
+  static async create(name: string, opts: KeyInfoOptions): Promise<TransitKey> {
     return new TransitKey({
       name,
       type: opts.type,
@@ -395,7 +497,8 @@ export class TransitKey {
       deletion_allowed: false,
       exportable: opts.exportable,
       ...(opts.type === 'hmac' ? { key_size: opts.keySize ?? 32 } : {}),
-      versions: { '1': newVersion(opts.type, opts.keySize ?? 32) },
+      ...(opts.allowPlaintextBackup ? { allow_plaintext_backup: true } : {}),
+      versions: { '1': await newVersion(opts.type, opts.keySize ?? 32) },
     });
   }
 
@@ -406,14 +509,11 @@ export class TransitKey {
     return this.policy.type;
   }
 
-  rotated(): TransitKey {
+  async rotated(): Promise<TransitKey> {
     const v = this.policy.latest_version + 1;
+    const version = await newVersion(this.type, this.policy.key_size ?? 32);
     return new TransitKey(
-      {
-        ...this.policy,
-        latest_version: v,
-        versions: { ...this.policy.versions, [String(v)]: newVersion(this.type, this.policy.key_size ?? 32) },
-      },
+      { ...this.policy, latest_version: v, versions: { ...this.policy.versions, [String(v)]: version } },
       this,
     );
   }
@@ -548,7 +648,7 @@ export class TransitKey {
       min_encryption_version: p.min_encryption_version,
       deletion_allowed: p.deletion_allowed,
       exportable: p.exportable,
-      allow_plaintext_backup: false,
+      allow_plaintext_backup: p.allow_plaintext_backup === true,
       derived: false,
       supports_encryption: this.algorithm.encryption,
       supports_decryption: this.algorithm.encryption,
@@ -561,12 +661,26 @@ export class TransitKey {
   }
 }
 
-function newVersion(type: KeyType, size: number): KeyVersion {
+async function newVersion(type: KeyType, size: number): Promise<KeyVersion> {
   return {
     creation_time: new Date().toISOString(),
-    key: Buffer.from(ALGORITHMS[type].generate(size)).toString('base64'),
+    key: Buffer.from(await ALGORITHMS[type].generate(size)).toString('base64'),
     hmac_key: randomBytes(32).toString('base64'),
   };
+}
+
+/** Whether stored material parses as a key of its type (a restored backup is checked with it). */
+export function checkKeyMaterial(p: StoredKey): void {
+  for (const [v, kv] of Object.entries(p.versions)) {
+    if (!/^\d+$/.test(v) || typeof kv?.key !== 'string' || typeof kv.hmac_key !== 'string') {
+      throw invalid(`backup: version ${v} is malformed`);
+    }
+    try {
+      ALGORITHMS[p.type].load(Buffer.from(kv.key, 'base64'));
+    } catch {
+      throw invalid(`backup: version ${v} does not hold a ${p.type} key`);
+    }
+  }
 }
 
 export const supportsAssociatedData = (type: KeyType) => ALGORITHMS[type].aead;
