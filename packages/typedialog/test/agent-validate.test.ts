@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StratumError } from '@stratumiops/shared/errors';
 import { describe, expect, it } from 'vitest';
@@ -257,5 +257,35 @@ describe('typedialog agent validate (the real binary)', () => {
     expect(JSON.parse(j.stdout).error.details.issues).toHaveLength(2);
     const missing = await typedialog(['agent', 'validate', join(dir, 'nope.agent.mdx')]);
     expect(missing.code).toBe(4);
+  });
+
+  it('several files and folders (every .agent.mdx below a folder): a line each, exit 3 naming the wrong ones', async () => {
+    const examples = await typedialog(['agent', 'validate', join(repo, 'examples', 'agents')]);
+    expect(examples.code, examples.stderr).toBe(0);
+    expect(examples.stdout.match(/^ok {4}/gm)).toHaveLength(2);
+    expect(examples.stdout).toContain('cluster_drafter.agent.mdx: cluster_drafter');
+
+    const dir = tmp();
+    mkdirSync(join(dir, 'team'));
+    writeFileSync(join(dir, 'good.agent.mdx'), GOOD);
+    writeFileSync(join(dir, 'team', 'bad.agent.mdx'), GOOD.replace('model: gpt-4o-mini\n', ''));
+    writeFileSync(join(dir, 'notes.md'), '# not an agent\n');
+    const r = await typedialog(['agent', 'validate', dir, reviewer]);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toContain(`ok    ${join(dir, 'good.agent.mdx')}: summarizer 1.0`);
+    expect(r.stdout).toContain(`ok    ${reviewer}: code_reviewer 1.0`);
+    expect(r.stderr).toContain('typedialog: 1 of 3 agents is invalid');
+    expect(r.stderr).toContain(`  ${join(dir, 'team', 'bad.agent.mdx')}:1: frontmatter: 'model' is missing`);
+    expect(r.stderr).not.toContain('notes.md');
+    const j = await typedialog(['agent', 'validate', dir, '--json']);
+    expect(j.code).toBe(3);
+    expect(JSON.parse(j.stdout).error.details.agents).toMatchObject([
+      { file: join(dir, 'good.agent.mdx'), valid: true, name: 'summarizer' },
+      { file: join(dir, 'team', 'bad.agent.mdx'), valid: false, issues: [{ line: 1 }] },
+    ]);
+    const empty = tmp();
+    const none = await typedialog(['agent', 'validate', empty]);
+    expect(none.code).toBe(4);
+    expect(none.stderr).toContain(`no .agent.mdx files in ${empty}`);
   });
 });
