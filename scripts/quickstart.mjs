@@ -43,6 +43,8 @@ try {
     cwd: examples,
   });
   step('prov', ['validate', 'broken/small-disk.ncl'], { cwd: examples, expect: 3 });
+  step('prov', ['estimate', 'web-tier.ncl'], { cwd: examples, head: 12 });
+  step('prov', ['compliance', 'web-tier.ncl', '--framework', 'soc2', '--fail-on', 'none'], { cwd: examples, head: 12 });
 
   console.log('\n===== typedialog: one TOML form for every backend; MDX agents checked before any call');
   step('typedialog', ['validate', 'examples/forms/cluster.toml'], { cwd: root });
@@ -117,7 +119,7 @@ try {
   console.log('\n===== errors: one line, a stable exit code');
   step('svault', ['kv', 'gte'], { expect: 2 });
   step('prov', ['config', '--no-such-flag'], { expect: 2 });
-  step('prov', ['estimate', 'cluster.ncl'], { expect: 1 });
+  step('prov', ['estimate', 'no-such.ncl'], { expect: 4 });
 } finally {
   spawnSync(process.execPath, [join(root, 'packages/vapora/bin/run.js'), 'daemon', 'stop'], { env });
   rmSync(data, { recursive: true, force: true });

@@ -30,7 +30,12 @@ export default class Estimate extends ProvCommand<typeof Estimate> {
   async run() {
     const core = await import('../core/estimate.js');
     const tables = core.loadPriceTables([this.flags.prices ?? '.prov/prices']);
-    const priced = async (file: string) => core.estimate(await this.resources(file), tables, file);
+    const { relative } = await import('node:path');
+    const shown = (file: string) => {
+      const r = relative(process.cwd(), file);
+      return r && !r.startsWith('..') ? r : file;
+    };
+    const priced = async (file: string) => core.estimate(await this.resources(file), tables, shown(file));
     if (this.flags.diff) {
       if (!this.args.config || !this.args.other)
         throw usageError('--diff needs two files: the old and the new config or plan', {

@@ -264,7 +264,12 @@ export function checkCompliance(ev: Evaluated, rules: Rule[], fw: FrameworkFile,
     if (s) s.suppressed++;
     return !s;
   });
-  kept.sort((a, b) => a.location.line - b.location.line || a.location.column - b.location.column);
+  kept.sort(
+    (a, b) =>
+      a.location.line - b.location.line ||
+      a.location.column - b.location.column ||
+      SEVERITIES.indexOf(b.severity) - SEVERITIES.indexOf(a.severity),
+  );
   const summary = Object.fromEntries(SEVERITIES.map((s) => [s, kept.filter((f) => f.severity === s).length])) as Record<
     Severity,
     number
