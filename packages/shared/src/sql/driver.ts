@@ -33,9 +33,10 @@ export async function migrate(
   migrations: readonly string[],
   table = 'schema_migrations',
 ): Promise<number> {
-  await db.exec(`CREATE TABLE IF NOT EXISTS ${table} (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`);
   return db.tx(async (q) => {
     await db.lockForMigration(q);
+    // Under the lock: two migrators creating the table at once on PostgreSQL collide in its catalog otherwise.
+    await q.run(`CREATE TABLE IF NOT EXISTS ${table} (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`);
     const row = await q.get<{ v: unknown }>(`SELECT MAX(version) AS v FROM ${table}`);
     const current = row?.v === null || row?.v === undefined ? 0 : Number(row.v);
     for (let v = current + 1; v <= migrations.length; v++) {
