@@ -203,3 +203,66 @@ describe('transit backup and restore', () => {
     expect((await get('keys/forged')).status).toBe(404);
   });
 });
+
+describe('transit derived and convergent keys', () => {
+  it('derive a key per context: a context is required and another context cannot decrypt', async () => {
+    expect((await post('keys/tenant', { derived: true })).status).toBe(200);
+    expect((await get('keys/tenant')).body.data).toMatchObject({
+      derived: true,
+      kdf: 'hkdf_sha256',
+      supports_derivation: true,
+    });
+    const plaintext = b64('ssn 123-45-6789');
+    const missing = await post('encrypt/tenant', { plaintext });
+    expect(missing.status).toBe(400);
+    expect(missing.body.errors[0]).toMatch(/missing 'context' for key derivation/);
+    const a = (await post('encrypt/tenant', { plaintext, context: b64('tenant-a') })).body.data.ciphertext;
+    const a2 = (await post('encrypt/tenant', { plaintext, context: b64('tenant-a') })).body.data.ciphertext;
+    expect(a2).not.toBe(a); // random nonces: not convergent
+    expect((await post('decrypt/tenant', { ciphertext: a, context: b64('tenant-a') })).body.data.plaintext).toBe(
+      plaintext,
+    );
+    const other = await post('decrypt/tenant', { ciphertext: a, context: b64('tenant-b') });
+    expect(other.status).toBe(400);
+    expect((await post('decrypt/tenant', { ciphertext: a })).status).toBe(400);
+    const batch = await post('encrypt/tenant', {
+      batch_input: [
+        { plaintext, context: b64('t1') },
+        { plaintext, context: b64('t2') },
+      ],
+    });
+    expect(batch.status).toBe(200);
+    const [c1, c2] = batch.body.data.batch_results.map((x: { ciphertext: string }) => x.ciphertext);
+    expect((await post('decrypt/tenant', { ciphertext: c2, context: b64('t2') })).body.data.plaintext).toBe(plaintext);
+    expect((await post('decrypt/tenant', { ciphertext: c1, context: b64('t2') })).status).toBe(400);
+  });
+
+  it('convergent encryption: equal plaintext and context give equal ciphertexts (searchable), nothing else does', async () => {
+    expect((await post('keys/search', { derived: true, convergent_encryption: true })).status).toBe(200);
+    const enc = async (text: string, ctx: string) =>
+      (await post('encrypt/search', { plaintext: b64(text), context: b64(ctx) })).body.data.ciphertext as string;
+    const x = await enc('alice@example.com', 'emails');
+    expect(await enc('alice@example.com', 'emails')).toBe(x);
+    expect(await enc('alice@example.com', 'phones')).not.toBe(x);
+    expect(await enc('bob@example.com', 'emails')).not.toBe(x);
+    const back = await post('decrypt/search', { ciphertext: x, context: b64('emails') });
+    expect(Buffer.from(back.body.data.plaintext, 'base64').toString()).toBe('alice@example.com');
+    // After a rotation the new version converges on its own.
+    await post('keys/search/rotate');
+    const y = await enc('alice@example.com', 'emails');
+    expect(y).toMatch(/^vault:v2:/);
+    expect(await enc('alice@example.com', 'emails')).toBe(y);
+
+    const bad: [string, unknown, RegExp][] = [
+      ['keys/c1', { convergent_encryption: true }, /convergent encryption requires derivation/],
+      ['keys/c2', { type: 'ed25519', derived: true }, /not supported for keys of type ed25519/],
+      ['keys/c3', { type: 'rsa-2048', derived: true }, /not supported for keys of type rsa-2048/],
+    ];
+    for (const [path, body, message] of bad) {
+      const r = await post(path, body);
+      expect(r.status, path).toBe(400);
+      expect(r.body.errors[0]).toMatch(message);
+      expect((await get(path)).status).toBe(404);
+    }
+  });
+});

@@ -276,7 +276,6 @@ export class TransitBackend implements Backend {
     checkName(name);
     const type = (f.type as string | undefined) ?? 'aes256-gcm96';
     if (!isKeyType(type)) throw invalid(`unknown key type ${type} (supported: ${KEY_TYPES.join(', ')})`);
-    if (f.derived || f.convergent_encryption) throw invalid('derived keys and convergent encryption are not supported');
     if (f.auto_rotate_period) throw invalid('auto_rotate_period is not supported: rotate with keys/<name>/rotate');
     const keySize = f.key_size as number | undefined;
     if (keySize !== undefined && keySize !== 0) {
@@ -290,6 +289,8 @@ export class TransitBackend implements Backend {
         type,
         exportable: f.exportable === true,
         allowPlaintextBackup: f.allow_plaintext_backup === true,
+        derived: f.derived === true,
+        convergent: f.convergent_encryption === true,
         ...(keySize ? { keySize } : {}),
       });
       await this.save(k);
@@ -454,7 +455,12 @@ export class TransitBackend implements Backend {
   private async encrypt(r: RoutedRequest, f: Record<string, unknown>): Promise<HandlerResult> {
     const name = r.params.name as string;
     const one = (k: TransitKey, it: Item, i: number) =>
-      k.encrypt(decodePlaintext(it.plaintext), aadOf(k.type, it, i), (it.key_version as number | undefined) ?? 0);
+      k.encrypt(
+        decodePlaintext(it.plaintext),
+        aadOf(k.type, it, i),
+        (it.key_version as number | undefined) ?? 0,
+        contextOf(k, it),
+      );
     if (f.batch_input === undefined) {
       if (f.plaintext === undefined) throw invalid('missing plaintext to encrypt');
       const k = this.cache.get(name) ?? (await this.key(name));
@@ -495,16 +501,17 @@ export class TransitBackend implements Backend {
 
   private decrypt(r: RoutedRequest, f: Record<string, unknown>): Promise<HandlerResult> {
     return this.onCiphertexts(r, f, (k, it, i) => ({
-      plaintext: k.decrypt(it.ciphertext as string, aadOf(k.type, it, i)).toString('base64'),
+      plaintext: k.decrypt(it.ciphertext as string, aadOf(k.type, it, i), contextOf(k, it)).toString('base64'),
     }));
   }
 
   private rewrap(r: RoutedRequest, f: Record<string, unknown>): Promise<HandlerResult> {
     return this.onCiphertexts(r, f, (k, it, i) => {
       const aad = aadOf(k.type, it, i);
-      const plaintext = k.decrypt(it.ciphertext as string, aad);
+      const context = contextOf(k, it);
+      const plaintext = k.decrypt(it.ciphertext as string, aad, context);
       try {
-        return k.encrypt(plaintext, aad, (it.key_version as number | undefined) ?? 0);
+        return k.encrypt(plaintext, aad, (it.key_version as number | undefined) ?? 0, context);
       } finally {
         plaintext.fill(0);
       }
@@ -546,7 +553,12 @@ export class TransitBackend implements Backend {
     const k = this.cache.get(name) ?? (await this.requireKey(name, 'encryption key not found'));
     const dataKey = randomBytes(bits / 8);
     try {
-      const wrapped = k.encrypt(dataKey, aadOf(k.type, f, 0), (f.key_version as number | undefined) ?? 0);
+      const wrapped = k.encrypt(
+        dataKey,
+        aadOf(k.type, f, 0),
+        (f.key_version as number | undefined) ?? 0,
+        contextOf(k, f),
+      );
       return { data: { ...wrapped, ...(kind === 'plaintext' ? { plaintext: dataKey.toString('base64') } : {}) } };
     } finally {
       dataKey.fill(0);
@@ -680,6 +692,16 @@ function aadOf(type: KeyType, item: Item, i: number): Uint8Array {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** The decoded `context` of a derived key's request (undefined for other keys: they bind it as AAD). */
+function contextOf(k: TransitKey, item: Item): Uint8Array | undefined {
+  if (!k.policy.derived) return undefined;
+  const ctx = item.context as string | undefined;
+  if (!ctx) return undefined;
+  const bytes = decodeBase64(ctx);
+  if (!bytes) throw invalid('failed to base64-decode context');
+  return bytes;
+}
 
 /** Base64 from a request field; `what` prefixes the error as Vault words it for that field. */
 function decodeBase64Field(value: unknown, what = ''): Buffer {

@@ -7,6 +7,7 @@ import {
   createPublicKey,
   generateKeyPair,
   generateKeyPairSync,
+  hkdfSync,
   type KeyObject,
   sign as nodeSign,
   verify as nodeVerify,
@@ -74,6 +75,10 @@ export interface StoredKey {
   key_size?: number;
   /** `backup/<name>` may hand the key out (set once, never unset; needs exportable too). */
   allow_plaintext_backup?: boolean;
+  /** Every operation derives a key from the request's `context` (HKDF-SHA256). */
+  derived?: boolean;
+  /** With `derived`: the nonce comes from the plaintext, so equal plaintexts (same context) give equal ciphertexts. */
+  convergent_encryption?: boolean;
   versions: Record<string, KeyVersion>;
 }
 
@@ -92,7 +97,7 @@ export interface SignOptions {
 /** One version's material, decoded once and kept in memory. */
 interface Material {
   publicKey?: string;
-  encrypt?(plaintext: Uint8Array, aad: Uint8Array): Buffer;
+  encrypt?(plaintext: Uint8Array, aad: Uint8Array, nonce?: Uint8Array): Buffer;
   decrypt?(sealed: Buffer, aad: Uint8Array): Buffer;
   sign?(input: Uint8Array, opts: SignOptions): Buffer;
   verify?(input: Uint8Array, signature: Buffer, opts: SignOptions): boolean;
@@ -118,8 +123,13 @@ const authFailed = () => invalid('cipher: message authentication failed');
 type AeadCipher = 'aes-256-gcm' | 'chacha20-poly1305';
 
 /** Vault's layout for AEAD ciphertexts: nonce || ciphertext || tag. */
-function seal(cipher: AeadCipher, key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Buffer {
-  const nonce = randomNonce();
+function seal(
+  cipher: AeadCipher,
+  key: Uint8Array,
+  plaintext: Uint8Array,
+  aad: Uint8Array,
+  nonce: Uint8Array = randomNonce(),
+): Buffer {
   const c = createCipheriv(cipher as 'aes-256-gcm', key, nonce, { authTagLength: TAG_LEN });
   if (aad.length) c.setAAD(aad);
   const body = c.update(plaintext);
@@ -148,7 +158,7 @@ function open(cipher: AeadCipher, key: Uint8Array, sealed: Uint8Array, aad: Uint
 function aead(cipher: AeadCipher, secret: Uint8Array): Material {
   const key = Buffer.from(secret);
   return {
-    encrypt: (plaintext, aad) => seal(cipher, key, plaintext, aad),
+    encrypt: (plaintext, aad, nonce) => seal(cipher, key, plaintext, aad, nonce),
     decrypt: (sealed, aad) => open(cipher, key, sealed, aad),
     exportSecret: (kind) => (kind === 'encryption-key' ? key.toString('base64') : undefined),
   };
@@ -467,7 +477,13 @@ export interface KeyInfoOptions {
   exportable: boolean;
   keySize?: number;
   allowPlaintextBackup?: boolean;
+  derived?: boolean;
+  convergent?: boolean;
 }
+
+const DERIVABLE: readonly KeyType[] = ['aes256-gcm96', 'chacha20-poly1305'];
+const MISSING_CONTEXT =
+  "missing 'context' for key derivation; the key was created using a derived key, which means additional, per-request information must be included in order to perform operations with the key";
 
 /**
  * A loaded key. Immutable once built: a change (rotate, config) makes a new TransitKey that
@@ -488,6 +504,12 @@ export class TransitKey {
   }
 
   static async create(name: string, opts: KeyInfoOptions): Promise<TransitKey> {
+    if (opts.convergent && !opts.derived) {
+      throw invalid('convergent encryption requires derivation to be enabled, so context is required');
+    }
+    if (opts.derived && !DERIVABLE.includes(opts.type)) {
+      throw invalid(`key derivation and convergent encryption not supported for keys of type ${opts.type}`);
+    }
     return new TransitKey({
       name,
       type: opts.type,
@@ -498,6 +520,8 @@ export class TransitKey {
       exportable: opts.exportable,
       ...(opts.type === 'hmac' ? { key_size: opts.keySize ?? 32 } : {}),
       ...(opts.allowPlaintextBackup ? { allow_plaintext_backup: true } : {}),
+      ...(opts.derived ? { derived: true } : {}),
+      ...(opts.convergent ? { convergent_encryption: true } : {}),
       versions: { '1': await newVersion(opts.type, opts.keySize ?? 32) },
     });
   }
@@ -561,20 +585,45 @@ export class TransitKey {
     return requested;
   }
 
-  encrypt(plaintext: Uint8Array, aad: Uint8Array, requested = 0): { ciphertext: string; key_version: number } {
+  encrypt(
+    plaintext: Uint8Array,
+    aad: Uint8Array,
+    requested = 0,
+    context?: Uint8Array,
+  ): { ciphertext: string; key_version: number } {
     if (!this.algorithm.encryption) throw invalid(`message encryption not supported for key type ${this.type}`);
     const v = this.writeVersion(requested, 'encryption');
-    const sealed = this.material(v).encrypt?.(plaintext, aad) as Buffer;
+    let sealed: Buffer;
+    if (this.policy.derived) {
+      const { material, nonceKey } = this.derived(v, context);
+      // Convergent: the nonce is a MAC of the plaintext, so the same input gives the same output.
+      const nonce = this.policy.convergent_encryption
+        ? createHmac('sha256', nonceKey).update(plaintext).digest().subarray(0, NONCE_LEN)
+        : undefined;
+      sealed = material.encrypt?.(plaintext, aad, nonce) as Buffer;
+    } else {
+      sealed = this.material(v).encrypt?.(plaintext, aad) as Buffer;
+    }
     return { ciphertext: `vault:v${v}:${sealed.toString('base64')}`, key_version: v };
   }
 
-  decrypt(ciphertext: string, aad: Uint8Array): Buffer {
+  decrypt(ciphertext: string, aad: Uint8Array, context?: Uint8Array): Buffer {
     if (!this.algorithm.encryption) throw invalid(`message decryption not supported for key type ${this.type}`);
     const p = this.policy;
     const { version, body } = splitVersioned(ciphertext, 'ciphertext', p.latest_version, p.min_decryption_version);
     const sealed = decodeBase64(body);
     if (!sealed) throw invalid('invalid ciphertext: could not decode base64');
-    return this.material(version).decrypt?.(sealed, aad) as Buffer;
+    const material = p.derived ? this.derived(version, context).material : this.material(version);
+    return material.decrypt?.(sealed, aad) as Buffer;
+  }
+
+  /** A derived key's material for one context (HKDF-SHA256 of the version's key, info = context). */
+  private derived(v: number, context: Uint8Array | undefined): { material: Material; nonceKey: Buffer } {
+    if (!context || context.length === 0) throw invalid(MISSING_CONTEXT);
+    const root = Buffer.from(this.version(v).key, 'base64');
+    const key = Buffer.from(hkdfSync('sha256', root, Buffer.alloc(0), context, 32));
+    const nonceKey = Buffer.from(hkdfSync('sha256', root, Buffer.from('convergent nonce'), context, 32));
+    return { material: this.algorithm.load(key), nonceKey };
   }
 
   sign(input: Uint8Array, opts: SignOptions, requested = 0): { signature: string; key_version: number } {
@@ -649,11 +698,12 @@ export class TransitKey {
       deletion_allowed: p.deletion_allowed,
       exportable: p.exportable,
       allow_plaintext_backup: p.allow_plaintext_backup === true,
-      derived: false,
+      derived: p.derived === true,
+      ...(p.derived ? { kdf: 'hkdf_sha256', convergent_encryption: p.convergent_encryption === true } : {}),
       supports_encryption: this.algorithm.encryption,
       supports_decryption: this.algorithm.encryption,
       supports_signing: this.algorithm.signing,
-      supports_derivation: false,
+      supports_derivation: DERIVABLE.includes(p.type),
       auto_rotate_period: 0,
       imported_key: false,
       ...(p.key_size !== undefined ? { key_size: p.key_size } : {}),
