@@ -141,6 +141,31 @@ describe.skipIf(skipUnless('postgres'))('kogral sync through a throwaway Postgre
     expect(readFileSync(join(b.dir, 'notes', `${x.node.id}.md`), 'utf8')).toContain('from bob');
   });
 
+  it("a row over this graph's size limit, or a path leaving the graph folder, is never written here", async () => {
+    const [a] = team('alice');
+    if (!a) throw new Error('team');
+    await a.sync(); // creates the schema
+    const graph = `g${graphs}`;
+    const c = new pg.Client({ connectionString: server.url });
+    await c.connect();
+    const insert = (key: string, path: string, content: Buffer) =>
+      c.query(
+        `INSERT INTO kogral_nodes (graph, key, path, content, hash, updated_at, author, seq)
+         VALUES ($1, $2, $3, $4, 'x', now(), 'mallory', nextval('kogral_seq'))`,
+        [graph, key, path, content],
+      );
+    await insert('huge', 'notes/huge.md', Buffer.alloc(11 * 1024 * 1024, 'a'));
+    const r = await a.sync();
+    expect(r.skipped).toEqual([
+      expect.stringMatching(/^notes\/huge\.md \(from the server: .* over this graph's limit\)/),
+    ]);
+    expect(existsSync(join(a.dir, 'notes', 'huge.md'))).toBe(false);
+    await insert('evil', '../../evil.md', Buffer.from('x'));
+    expect((await a.sync()).skipped).toEqual(['"../../evil.md" (from the server: outside the graph folder, refused)']);
+    await c.end();
+    expect(existsSync(join(a.dir, '..', '..', 'evil.md'))).toBe(false);
+  });
+
   it('a moved node follows its id: the old file goes, the new one comes', async () => {
     const [a, b] = team('alice', 'bob');
     if (!a || !b) throw new Error('team');
@@ -194,8 +219,12 @@ describe.skipIf(skipUnless('postgres'))('kogral sync through a throwaway Postgre
     const s1 = await k(ann, ['sync', '--url', url, '--graph', 'cli']);
     expect(s1.code, s1.stderr).toBe(0);
     expect(s1.stdout).toMatch(/graph 'cli': pull 0, remove 0, push 1 file/);
+    const dry = await k(ben, ['sync', '--url', url, '--graph', 'cli', '--dry-run']);
+    expect(dry.stdout).toMatch(/would pull 1, would remove 0, would push 0/);
+    expect((await k(ben, ['show', id])).code).toBe(4); // a dry run changes nothing
     expect((await k(ben, ['sync', '--url', url, '--graph', 'cli'])).stdout).toMatch(/pull 1,/);
     expect((await k(ben, ['show', id])).stdout).toContain('rotate logs');
+    expect((await k(ben, ['search', 'rotate', '--json'])).stdout).toContain(id);
 
     await k(ann, ['edit', id, '--append', '--body', 'ann: also the WAL']);
     await k(ben, ['edit', id, '--append', '--body', 'ben: bigger disk']);

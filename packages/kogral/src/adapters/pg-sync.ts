@@ -250,12 +250,13 @@ export async function pgSync(store: Store, opts: PgSyncOptions): Promise<PgSyncR
     );
     let lastSeq = state.lastSeq;
     const abs = (rel: string) => join(store.dir, rel);
-    const safeRel = (rel: string) => {
-      const p = abs(rel);
-      if (rel.includes('\0') || !rel.endsWith('.md') || store.isForeign(p) || rel.split('/').includes('..'))
-        throw validationError(`the server sent a file outside the graph folder: ${rel}`);
-      return rel;
-    };
+    /** Only a markdown file under the graph folder is ever written from a row (never ../, never a watched folder). */
+    const insideGraph = (rel: string) =>
+      !rel.includes('\0') &&
+      rel.endsWith('.md') &&
+      !rel.startsWith('/') &&
+      !rel.split('/').includes('..') &&
+      !store.isForeign(abs(rel));
 
     // 1. What changed on the server since the last sync.
     for (const r of rows.rows) {
@@ -265,7 +266,16 @@ export async function pgSync(store: Store, opts: PgSyncOptions): Promise<PgSyncR
       const local = locals.get(r.key);
       const baseHash = base?.hash ?? null;
       const localHash = local?.hash ?? null;
-      const rel = safeRel(r.path);
+      const rel = r.path;
+      if (!insideGraph(rel)) {
+        result.skipped.push(`${JSON.stringify(rel)} (from the server: outside the graph folder, refused)`);
+        continue;
+      }
+      if (r.content && r.content.length > store.maxBytes) {
+        // Another writer's limit may be higher: never write here what every read would refuse.
+        result.skipped.push(`${rel} (from the server: ${r.content.length} bytes, over this graph's limit)`);
+        continue;
+      }
       const agree = () => {
         state.files[r.key] = { path: local?.path ?? rel, hash: r.hash, seq, ...stamp(local) };
       };

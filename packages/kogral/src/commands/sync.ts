@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Flags } from '@oclif/core';
 import { usageError } from '@stratumiops/shared/errors';
 import type { App } from '../app.js';
@@ -58,16 +59,24 @@ export default class Sync extends KogralCommand<typeof Sync> {
     const { pgSync, redactUrl } = await import('../adapters/pg-sync.js');
     const graph = this.flags.graph || this.config_.sync.graph || this.config_.name || 'default';
     const password = process.env.KOGRAL_SYNC_PASSWORD;
-    const r = await app.store.lock(() =>
-      pgSync(app.store, {
+    const r = await app.store.lock(async () => {
+      const res = await pgSync(app.store, {
         url,
         graph,
         ...(password ? { password } : {}),
         ...(app.kg.opts.author ? { author: app.kg.opts.author } : {}),
         dryRun: this.flags['dry-run'],
-      }),
-    );
-    if (!r.dryRun) await app.index().catch(() => undefined);
+      });
+      if (res.dryRun) return res;
+      // What came in: into the search index, and a commit when git.auto_commit is on.
+      const abs = (rel: string) => join(app.store.dir, rel);
+      const theirs = res.conflicts.flatMap((c) => (c.theirs ? [c.theirs] : []));
+      const written = [...res.pulled, ...theirs].map(abs);
+      const removed = res.removed.map(abs);
+      if (written.length + removed.length > 0)
+        await app.kg.commitPaths([...written, ...removed], `kogral sync: ${graph} from ${redactUrl(url)}`, removed);
+      return res;
+    });
     const verb = r.dryRun ? 'would ' : '';
     this.log(
       `${redactUrl(url)} graph '${graph}': ${verb}pull ${r.pulled.length}, ${verb}remove ${r.removed.length}, ${verb}push ${r.pushed.length} file(s)`,
