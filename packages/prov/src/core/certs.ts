@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { StratumError } from '@stratumiops/shared/errors';
 import { type Executor, type HostTarget, installRoot, shq } from './executor.js';
@@ -49,14 +50,6 @@ export interface InstallOptions {
 export const certDir = (h: HostTarget, o: Pick<InstallOptions, 'dir' | 'domain'>) =>
   o.dir ?? `${installRoot(h)}/etc/prov/certs/${o.domain}`;
 
-/** `38:c8:...` (svault, Vault) and `serial=38C8...` (openssl) as one spelling. */
-export const normalSerial = (s: string) =>
-  s
-    .replace(/^serial=/, '')
-    .replace(/[:\s-]/g, '')
-    .toUpperCase()
-    .replace(/^0+(?=.)/, '');
-
 const FILES = ['cert.pem', 'key.pem', 'ca.pem'];
 
 async function step(exec: Executor, h: HostTarget, name: string, script: string) {
@@ -97,24 +90,30 @@ export async function installCert(exec: Executor, h: HostTarget, cert: IssuedCer
   return dir;
 }
 
-/** The checks a rotation waits for on each host: the right serial, a key matching it, mode 0600, then the health command. */
+/**
+ * The checks a rotation waits for on each host: the installed files are byte for byte the certificate and
+ * key just issued (compared by SHA-256, so it works for every key type, ML-DSA-65 included, whatever the
+ * host's openssl knows), the key is 0600, then the health command.
+ */
 export async function checkInstalled(
   exec: Executor,
   h: HostTarget,
   dir: string,
-  serial: string,
+  cert: Pick<IssuedCert, 'certificate' | 'privateKey' | 'serial'>,
   health?: string,
 ): Promise<string | undefined> {
   const q = shq(dir);
   const r = await exec.run(h, {
     name: 'verify',
-    script: `cd ${q} && openssl x509 -noout -serial -in cert.pem && stat -c %a key.pem && a=$(openssl x509 -noout -pubkey -in cert.pem) && b=$(openssl pkey -pubout -in key.pem) && [ "$a" = "$b" ] && echo key-matches`,
+    script: `cd ${q} && sha256sum cert.pem key.pem && stat -c %a key.pem`,
   });
-  const out = r.stdout.trim().split('\n');
-  if (r.exitCode !== 0) return `verification failed: ${r.stderr.trim() || 'key does not match the certificate'}`;
-  if (normalSerial(out[0] ?? '') !== normalSerial(serial)) return `installed serial ${out[0]} is not ${serial}`;
-  if (out[1] !== '600') return `key.pem has mode ${out[1]}, not 600`;
-  if (out[2] !== 'key-matches') return 'key does not match the certificate';
+  if (r.exitCode !== 0) return `verification failed: ${r.stderr.trim() || r.stdout.trim()}`;
+  const [certLine, keyLine, mode] = r.stdout.trim().split('\n');
+  const digest = (text: string) => createHash('sha256').update(text).digest('hex');
+  if (certLine?.split(/\s+/)[0] !== digest(cert.certificate))
+    return `cert.pem is not the certificate just issued (serial ${cert.serial})`;
+  if (keyLine?.split(/\s+/)[0] !== digest(cert.privateKey)) return 'key.pem is not the key issued with the certificate';
+  if (mode !== '600') return `key.pem has mode ${mode}, not 600`;
   if (health) {
     const hr = await exec.run(h, { name: 'health', script: `cd ${q} && ${health}` });
     if (hr.exitCode !== 0) return `health check failed (exit ${hr.exitCode}): ${(hr.stderr || hr.stdout).trim()}`;
@@ -231,7 +230,7 @@ export async function rollOut(
       const cert = await t.issue();
       onHost?.(h.name, `issued serial ${cert.serial}, expires ${cert.notAfter}`);
       dir = await installCert(exec, h, cert, t.install);
-      const problem = await checkInstalled(exec, h, dir, cert.serial, t.install.health);
+      const problem = await checkInstalled(exec, h, dir, cert, t.install.health);
       if (problem) throw new StratumError('failure', problem);
       onHost?.(h.name, `installed in ${dir}, healthy`);
       installed.push({
