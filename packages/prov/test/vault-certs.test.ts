@@ -53,7 +53,7 @@ describe.skipIf(skipUnless('sshd'))('prov vault and prov cert against a real sva
   const norm = (s: string) => s.replace(/:/g, '').toUpperCase().replace(/^0+/, '');
 
   it('vault init checks svault and records it; store and read go through svault', async () => {
-    const init = await prov(ws, ['vault', 'init', '--json']);
+    const init = await prov(ws, ['vault', 'init', '--role', 'web', '--json']);
     expect(init.code, init.stderr).toBe(0);
     expect(JSON.parse(init.stdout)).toMatchObject({
       addr: vault.addr,
@@ -93,8 +93,7 @@ describe.skipIf(skipUnless('sshd'))('prov vault and prov cert against a real sva
       'generate',
       '--domain',
       DOMAIN,
-      '--role',
-      'web',
+      // The role saved by prov vault init --role web.
       '--ttl',
       '24h',
       '--servers',

@@ -12,6 +12,8 @@ export interface VaultSettings {
   mount: string;
   /** PKI mount for certificates. */
   pki: string;
+  /** PKI role prov cert issues from when given none. */
+  role?: string;
 }
 
 const settingsFile = (cwd: string) => join(cwd, '.prov', 'vault.json');

@@ -7,7 +7,7 @@ import { CertCommand, installFlags } from '../../cli/certs.js';
 export default class CertGenerate extends CertCommand<typeof CertGenerate> {
   static override summary = 'Issue certificates from svault PKI and install them on servers over SSH';
   static override description =
-    `Issues one certificate per server from a PKI role of svault (through its client: SVAULT_ADDR, SVAULT_TOKEN; RSA, EC, Ed25519 or ML-DSA-65 as the role says), installs cert.pem, key.pem (0600) and ca.pem on the server, runs --reload, and checks the installed serial, that the key matches and --health, one server at a time: the first that fails gets its previous files back and the rest are left alone.
+    `Issues one certificate per server from a PKI role of svault (through its client: SVAULT_ADDR, SVAULT_TOKEN; RSA, EC, Ed25519 or ML-DSA-65 as the role says), installs cert.pem, key.pem (0600) and ca.pem on the server, runs --reload, and checks that the installed files are byte for byte the ones issued, the key's mode and --health, one server at a time: the first that fails gets its previous files back and the rest are left alone.
 
 State records each certificate's serial and expiry (never the key); prov plan warns about those expiring soon and prov cert rotate reissues them. With --out instead of --servers, the files are written to a local folder.`;
   static override flags = {
@@ -16,7 +16,10 @@ State records each certificate's serial and expiry (never the key); prov plan wa
       description: 'svault PKI mount (default: from prov vault init, else pki)',
       helpValue: '<mount>',
     }),
-    role: Flags.string({ description: 'PKI role to issue from', required: true, helpValue: '<role>' }),
+    role: Flags.string({
+      description: 'PKI role to issue from (default: from prov vault init --role)',
+      helpValue: '<role>',
+    }),
     ttl: Flags.string({ description: 'validity, e.g. 720h (default: the role’s)', helpValue: '<duration>' }),
     'alt-names': Flags.string({ description: 'more DNS names, comma-separated', helpValue: '<names>' }),
     servers: Flags.string({ description: 'servers to install on, comma-separated', helpValue: '<names>' }),
@@ -36,13 +39,17 @@ State records each certificate's serial and expiry (never the key); prov plan wa
       throw usageError('where should the certificate go?', { hint: 'pass --servers a,b or --out DIR' });
     const { vaultClient, issueCert, readVaultSettings } = await import('../../adapters/vault.js');
     const client = await vaultClient();
-    const pki = f.engine ?? readVaultSettings().pki ?? 'pki';
+    const saved = readVaultSettings();
+    const pki = f.engine ?? saved.pki ?? 'pki';
+    const role = f.role ?? saved.role;
+    if (!role)
+      throw usageError('which PKI role?', { hint: 'pass --role NAME, or save one with prov vault init --role NAME' });
     const altNames =
       f['alt-names']
         ?.split(',')
         .map((s) => s.trim())
         .filter(Boolean) ?? [];
-    const issue = () => issueCert(client, pki, f.role, f.domain, { ...(f.ttl ? { ttl: f.ttl } : {}), altNames });
+    const issue = () => issueCert(client, pki, role, f.domain, { ...(f.ttl ? { ttl: f.ttl } : {}), altNames });
     if (f.out) {
       const cert = await issue();
       const { writeAtomic } = await import('../../core/workspace.js');
@@ -82,7 +89,7 @@ State records each certificate's serial and expiry (never the key); prov plan wa
           domain: f.domain,
           ...(f.cluster ? { group: f.cluster } : {}),
           pki,
-          role: f.role,
+          role,
           ...(f.ttl ? { ttl: f.ttl } : {}),
           ...(f.owner ? { owner: f.owner } : {}),
           ...(f.reload ? { reload: f.reload } : {}),

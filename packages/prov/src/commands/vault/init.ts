@@ -10,6 +10,7 @@ export default class VaultInit extends ProvCommand<typeof VaultInit> {
     addr: Flags.string({ description: 'svault address (default: SVAULT_ADDR)', helpValue: '<url>' }),
     mount: Flags.string({ description: 'KV mount for prov secrets', default: 'secret' }),
     pki: Flags.string({ description: 'PKI mount for certificates', default: 'pki' }),
+    role: Flags.string({ description: 'PKI role prov cert issues from by default', helpValue: '<role>' }),
     create: Flags.boolean({ description: 'create the KV mount (kv version 2) when it is missing' }),
   };
   static override examples = [
@@ -49,7 +50,12 @@ export default class VaultInit extends ProvCommand<typeof VaultInit> {
       );
     }
     const pki = mounts[`${this.flags.pki}/`];
-    const settings = { addr: client.addr, mount: this.flags.mount, pki: this.flags.pki };
+    const settings = {
+      addr: client.addr,
+      mount: this.flags.mount,
+      pki: this.flags.pki,
+      ...(this.flags.role ? { role: this.flags.role } : {}),
+    };
     writeVaultSettings(settings);
     const policies = ((self?.data as { policies?: string[] } | null)?.policies ?? []) as string[];
     const doc = {
