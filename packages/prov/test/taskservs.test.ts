@@ -58,6 +58,7 @@ describe.skipIf(skipUnless('sshd'))('taskservs over SSH: service install, status
       'etcd',
       'kubernetes',
       'node_exporter',
+      'patroni',
       'postgresql',
       'prometheus',
     ]);

@@ -1,25 +1,87 @@
 import { Args, Flags } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../../tool.js';
+import { clusterFlags } from '../../cli/cluster.js';
+import { runTable, WorkflowCommand } from '../../cli/workflow.js';
+import { parseSettings } from '../../core/cluster.js';
+import { engineFor } from '../../core/nickel.js';
+import {
+  evaluateWorkflow,
+  executeWorkflow,
+  expandWorkflow,
+  findWorkflow,
+  newWorkflowRun,
+  WorkflowRuns,
+} from '../../core/workflow.js';
 
-export default planned(tool, {
-  summary: 'Run a workflow',
-  spec: 'PV8',
-  args: {
-    workflow: Args.string({
-      description: 'backup, monitoring, security-hardening, or a workflow file',
-      required: true,
+export default class WorkflowRun extends WorkflowCommand<typeof WorkflowRun> {
+  static override summary = 'Run a workflow on a cluster or on hosts';
+  static override description =
+    'The workflow’s steps run as a DAG (a step starts when the steps it depends on are done on every host), each checkpointed in .prov/workflows/<run>.json; failures are retried, and when a step still fails the completed steps are undone in reverse (unless --no-rollback). Scripts run on the hosts under a guard, so prov workflow resume after a crash never starts a step that is still running.';
+  static override args = {
+    workflow: Args.string({ description: 'backup, monitoring, security, or a workflow .ncl file', required: true }),
+  };
+  static override flags = {
+    file: clusterFlags.file,
+    'accept-new-host-keys': clusterFlags['accept-new-host-keys'],
+    cluster: Flags.string({ description: 'a cluster of this workspace (prov cluster list)', helpValue: '<name>' }),
+    servers: Flags.string({
+      description: 'hosts, comma-separated (instead of --cluster)',
+      delimiter: ',',
+      multiple: true,
+      multipleNonGreedy: true,
+      helpValue: '<name,...>',
     }),
-  },
-  flags: {
-    cluster: Flags.string({ description: 'a cluster from state', helpValue: '<name>' }),
-    'dry-run': Flags.boolean({ description: 'show the tasks in order without running them' }),
-    parallelism: Flags.integer({ description: 'tasks run at the same time', default: 10, min: 1 }),
+    set: Flags.string({
+      description: 'a workflow parameter, key=value (repeatable)',
+      multiple: true,
+      multipleNonGreedy: true,
+      helpValue: '<key=value>',
+    }),
+    'dry-run': Flags.boolean({ description: 'show the steps in order without running them' }),
+    parallelism: Flags.integer({ description: 'steps run at the same time', default: 10, min: 1 }),
     'no-rollback': Flags.boolean({ description: 'on failure, keep what was completed' }),
-    detach: Flags.boolean({ description: 'run in the daemon and return the run id at once' }),
-  },
-  examples: [
-    '<%= config.bin %> workflow run backup --cluster k8s-prod',
-    '<%= config.bin %> workflow run monitoring --cluster k8s-prod --detach',
-  ],
-});
+  };
+  static override examples = [
+    '<%= config.bin %> workflow run backup --cluster pg-prod --set output=/srv/backups --set keep=14',
+    '<%= config.bin %> workflow run monitoring --cluster pg-prod',
+    '<%= config.bin %> workflow run security --servers web-1,web-2',
+    '<%= config.bin %> workflow run ./deploy.ncl --servers web-1 --dry-run',
+  ];
+
+  async run() {
+    const ctxRuntime = (await this.clusterContext()).runtime;
+    try {
+      const wf = findWorkflow(this.args.workflow, this.workflowDirs());
+      const place = await this.place(ctxRuntime, {
+        ...(this.flags.cluster ? { cluster: this.flags.cluster } : {}),
+        ...(this.flags.servers ? { servers: this.flags.servers } : {}),
+        params: parseSettings(this.flags.set),
+      });
+      const def = await evaluateWorkflow(await engineFor(this.nickel), wf.path, place.ctx, this.importPaths([]));
+      const needsLeader = def.steps.some((s) => s.on === 'leader');
+      const tasks = expandWorkflow(def, place.ctx, needsLeader ? await this.leaderOf(ctxRuntime, place) : undefined);
+      const runs = WorkflowRuns.forWorkspace();
+      const run = newWorkflowRun(def, wf.path, place.ctx, tasks, {
+        parallelism: this.flags.parallelism,
+        rollback: !this.flags['no-rollback'],
+      });
+      if (this.flags['dry-run']) {
+        if (!this.jsonEnabled()) {
+          this.log(`${def.name}: ${def.description}`);
+          for (const t of tasks) this.log(`  ${t.id} (${t.kind})${t.deps.length ? ` after ${t.deps.join(', ')}` : ''}`);
+        }
+        return { dry_run: true, workflow: def.name, tasks };
+      }
+      if (!this.jsonEnabled()) this.log(`Workflow ${def.name}, run ${run.id}: ${def.description}`);
+      const stop = this.interruptible();
+      try {
+        const out = await executeWorkflow(runs, run, await this.deps(ctxRuntime, place, stop.signal));
+        if (!this.jsonEnabled() && out.status !== 'succeeded') this.log(runTable(out));
+        return this.finishRun(out);
+      } finally {
+        stop.done();
+      }
+    } finally {
+      await ctxRuntime.close();
+    }
+  }
+}
