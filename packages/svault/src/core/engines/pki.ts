@@ -11,6 +11,7 @@ import {
   buildCertificate,
   buildCrl,
   buildCsr,
+  type CertUrls,
   CRL_LABEL,
   colonSerial,
   newSerial,
@@ -81,6 +82,15 @@ interface CrlRecord {
 }
 
 const CRL_LIFETIME_SECS = 72 * 3600;
+
+function isHttpUrl(u: string): boolean {
+  try {
+    const url = new URL(u);
+    return (url.protocol === 'http:' || url.protocol === 'https:' || url.protocol === 'ldap:') && url.host !== '';
+  } catch {
+    return false;
+  }
+}
 const SAN_OID = '2.5.29.17';
 const FORMATS = ['pem', 'der', 'pem_bundle'] as const;
 type Format = (typeof FORMATS)[number];
@@ -306,6 +316,36 @@ export class PkiBackend implements Backend {
         },
       },
       {
+        pattern: /^config\/urls$/,
+        summary: 'URLs put into issued certificates: issuing certificate and OCSP (AIA), CRL distribution points',
+        fields: {
+          issuing_certificates: fStringList(),
+          crl_distribution_points: fStringList(),
+          ocsp_servers: fStringList(),
+          enable_templating: fBool(),
+        },
+        operations: {
+          read: async () => ({ data: { ...(await this.urls()), enable_templating: false } }),
+          create: (_r, f) => this.writeUrls(f),
+          update: (_r, f) => this.writeUrls(f),
+        },
+      },
+      {
+        pattern: /^tidy$/,
+        summary: 'Remove expired certificates (and their revocation entries) older than safety_buffer',
+        fields: { tidy_cert_store: fBool(), tidy_revoked_certs: fBool(), safety_buffer: fDuration() },
+        operations: { create: (_r, f) => this.tidy(f), update: (_r, f) => this.tidy(f) },
+      },
+      {
+        pattern: /^tidy-status$/,
+        summary: 'What the last tidy did',
+        operations: {
+          read: async () => ({
+            data: (await this.getJson<Record<string, unknown>>('tidy-status')) ?? { state: 'Inactive' },
+          }),
+        },
+      },
+      {
         pattern: /^crl\/rotate$/,
         summary: 'Rebuild the CRL now',
         operations: {
@@ -333,6 +373,79 @@ export class PkiBackend implements Backend {
   private async listKeys(prefix: string): Promise<HandlerResult> {
     const keys = await this.store.list(prefix);
     return keys.length ? { data: { keys } } : null;
+  }
+
+  private urlsCache: CertUrls | undefined;
+
+  /** config/urls (empty lists when never written); kept in memory once read. */
+  private async urls(): Promise<CertUrls> {
+    this.urlsCache ??= (await this.getJson<CertUrls>('config/urls')) ?? {
+      issuing_certificates: [],
+      crl_distribution_points: [],
+      ocsp_servers: [],
+    };
+    return this.urlsCache;
+  }
+
+  private async writeUrls(f: Record<string, unknown>): Promise<HandlerResult> {
+    const next = { ...(await this.urls()) };
+    const labels = {
+      issuing_certificates: 'Authority Information Access (AIA) parameter issuing_certificates',
+      crl_distribution_points: 'CRL distribution points',
+      ocsp_servers: 'Authority Information Access (AIA) parameter ocsp_servers',
+    };
+    for (const k of ['issuing_certificates', 'crl_distribution_points', 'ocsp_servers'] as const) {
+      const v = f[k] as string[] | undefined;
+      if (v === undefined) continue;
+      const bad = v.find((u) => !isHttpUrl(u));
+      if (bad !== undefined) throw invalid(`invalid URL found in ${labels[k]}: ${bad}`);
+      next[k] = v;
+    }
+    if (f.enable_templating === true) throw invalid('enable_templating is not supported: give the URLs in full');
+    await this.putJson('config/urls', next);
+    this.urlsCache = next;
+    return undefined;
+  }
+
+  /**
+   * Removes issued certificates that expired more than `safety_buffer` ago, and their revocation
+   * entries (a CRL need not list what no one can use any more); the CRL is rebuilt after.
+   */
+  private async tidy(f: Record<string, unknown>): Promise<HandlerResult> {
+    const certStore = f.tidy_cert_store === true;
+    const revoked = f.tidy_revoked_certs === true;
+    if (!certStore && !revoked) {
+      throw invalid('at least one operation must be enabled: tidy_cert_store or tidy_revoked_certs');
+    }
+    const buffer = (f.safety_buffer as number | undefined) ?? 72 * 3600;
+    if (buffer < 1) throw invalid('safety_buffer must be greater than zero');
+    const cutoff = Date.now() - buffer * 1000;
+    const counts = { cert_store_deleted_count: 0, revoked_cert_deleted_count: 0 };
+    await this.locks.run('crl', async () => {
+      for (const serial of await this.store.list('certs/')) {
+        const stored = await this.getJson<{ certificate: string }>(`certs/${serial}`);
+        let expired = true;
+        try {
+          expired = !stored || new x509.X509Certificate(stored.certificate).notAfter.getTime() < cutoff;
+        } catch {
+          expired = true; // unreadable: nothing could use it
+        }
+        if (!expired) continue;
+        const isRevoked = (await this.store.get(`revoked/${serial}`)) !== undefined;
+        if (revoked && isRevoked) {
+          await this.store.delete(`revoked/${serial}`);
+          counts.revoked_cert_deleted_count++;
+        }
+        if (certStore && (!isRevoked || revoked)) {
+          await this.store.delete(`certs/${serial}`);
+          counts.cert_store_deleted_count++;
+        }
+      }
+      if (counts.revoked_cert_deleted_count > 0 && (await this.ca())) await this.rebuildCrl();
+    });
+    const status = { state: 'Finished', time_finished: new Date().toISOString(), ...counts };
+    await this.putJson('tidy-status', status);
+    return { data: status, warnings: ['Tidy operation finished.'] };
   }
 
   private ca(): Promise<CaRecord | undefined> {
@@ -382,6 +495,7 @@ export class PkiBackend implements Backend {
           keyUsage: x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
           extKeyUsage: [],
           ...sans,
+          urls: await this.urls(),
         },
         { self: pair },
       );
@@ -477,6 +591,7 @@ export class PkiBackend implements Backend {
         keyUsage: x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
         extKeyUsage: [],
         ...sans,
+        urls: await this.urls(),
       },
       { signer },
     );
@@ -707,6 +822,7 @@ export class PkiBackend implements Backend {
         extKeyUsage: extKeyUsageOids(role),
         dns: names.dns,
         ips: names.ips,
+        urls: await this.urls(),
       },
       { signer },
     );

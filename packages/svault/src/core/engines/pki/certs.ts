@@ -56,6 +56,14 @@ export interface CertRequest {
   extKeyUsage: string[];
   dns: string[];
   ips: string[];
+  /** config/urls: the issuer's certificate (AIA), OCSP responders (AIA) and CRL distribution points. */
+  urls?: CertUrls;
+}
+
+export interface CertUrls {
+  issuing_certificates: string[];
+  crl_distribution_points: string[];
+  ocsp_servers: string[];
 }
 
 /** Signed by `signer`, or self-signed by `self` (a root). */
@@ -83,6 +91,15 @@ export async function buildCertificate(
     ...req.ips.map((value) => ({ type: 'ip' as const, value })),
   ];
   if (names.length) extensions.push(new x509.SubjectAlternativeNameExtension(names, false));
+  const urls = req.urls;
+  if (urls && (urls.issuing_certificates.length || urls.ocsp_servers.length)) {
+    extensions.push(
+      new x509.AuthorityInfoAccessExtension({ caIssuers: urls.issuing_certificates, ocsp: urls.ocsp_servers }, false),
+    );
+  }
+  if (urls?.crl_distribution_points.length) {
+    extensions.push(new x509.CRLDistributionPointsExtension(urls.crl_distribution_points, false));
+  }
   const signer =
     'signer' in by
       ? {

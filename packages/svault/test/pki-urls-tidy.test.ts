@@ -1,0 +1,105 @@
+import 'reflect-metadata';
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as x509 from '@peculiar/x509';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningServer } from '../src/server/main.js';
+import { call, initAndUnseal, startTestServer } from './helpers.js';
+
+let srv: RunningServer & { dir: string };
+let base: string;
+let root: string;
+beforeAll(async () => {
+  srv = await startTestServer({ engines: { pki: { path: 'pki', max_lease_ttl: '87600h', description: '' } } });
+  base = srv.address;
+  ({ root } = await initAndUnseal(base));
+  const gen = await api('POST', 'pki/root/generate/internal', {
+    common_name: 'example.com',
+    ttl: '8760h',
+    key_type: 'ec',
+  });
+  expect(gen.status, gen.text).toBe(200);
+  const role = await api('POST', 'pki/roles/web', {
+    allowed_domains: 'example.com',
+    allow_subdomains: true,
+    max_ttl: '72h',
+    key_type: 'ec',
+  });
+  expect(role.status, role.text).toBe(204);
+});
+afterAll(async () => {
+  await srv.close();
+});
+
+const api = (method: string, path: string, body?: unknown) =>
+  call(base, method, `/v1/${path}`, { token: root, ...(body === undefined ? {} : { body }) });
+const issue = async (cn: string, ttl = '24h') => {
+  const r = await api('POST', 'pki/issue/web', { common_name: cn, ttl });
+  expect(r.status, r.text).toBe(200);
+  return r.body.data as { certificate: string; serial_number: string };
+};
+
+describe('pki config/urls', () => {
+  it('puts the issuing certificate, OCSP and CRL URLs into issued certificates', async () => {
+    const urls = {
+      issuing_certificates: ['http://127.0.0.1:8200/v1/pki/ca'],
+      crl_distribution_points: ['http://127.0.0.1:8200/v1/pki/crl'],
+      ocsp_servers: ['http://ocsp.example.com'],
+    };
+    expect((await api('POST', 'pki/config/urls', urls)).status).toBe(204);
+    expect((await api('GET', 'pki/config/urls')).body.data).toEqual({ ...urls, enable_templating: false });
+    const cert = new x509.X509Certificate((await issue('api.example.com')).certificate);
+    const aia = cert.getExtension(x509.AuthorityInfoAccessExtension);
+    expect(aia?.caIssuers.map((n) => n.value)).toEqual(urls.issuing_certificates);
+    expect(aia?.ocsp.map((n) => n.value)).toEqual(urls.ocsp_servers);
+    const cdp = cert.getExtension(x509.CRLDistributionPointsExtension);
+    const cdpUrls = cdp?.distributionPoints.flatMap(
+      (d) => d.distributionPoint?.fullName?.map((n) => n.uniformResourceIdentifier) ?? [],
+    );
+    expect(cdpUrls).toEqual(urls.crl_distribution_points);
+  });
+
+  it('refuses a bad URL and keeps what it had', async () => {
+    const r = await api('POST', 'pki/config/urls', { crl_distribution_points: ['not a url'] });
+    expect(r.status).toBe(400);
+    expect(r.body.errors[0]).toBe('invalid URL found in CRL distribution points: not a url');
+    expect((await api('POST', 'pki/config/urls', { issuing_certificates: ['javascript:alert(1)'] })).status).toBe(400);
+    expect((await api('GET', 'pki/config/urls')).body.data.crl_distribution_points).toEqual([
+      'http://127.0.0.1:8200/v1/pki/crl',
+    ]);
+  });
+});
+
+describe('pki tidy', () => {
+  it('removes expired certificates and their revocations past the safety buffer, and keeps live ones', {
+    timeout: 60_000,
+  }, async () => {
+    const none = await api('POST', 'pki/tidy', {});
+    expect(none.status).toBe(400);
+    const shortLived = await issue('short.example.com', '2s');
+    const revokedShort = await issue('revoked.example.com', '2s');
+    expect((await api('POST', 'pki/revoke', { serial_number: revokedShort.serial_number })).status).toBe(200);
+    const live = await issue('live.example.com', '24h');
+    const hex = (s: string) => s.replaceAll(':', '');
+    const crlSerials = async () =>
+      new x509.X509Crl((await api('GET', 'pki/cert/crl')).body.data.certificate as string).entries.map((e) =>
+        e.serialNumber.toLowerCase(),
+      );
+    expect(await crlSerials()).toContain(hex(revokedShort.serial_number));
+    await sleep(3500);
+    const t = await api('POST', 'pki/tidy', { tidy_cert_store: true, tidy_revoked_certs: true, safety_buffer: '1s' });
+    expect(t.status, t.text).toBe(200);
+    expect(t.body.data).toMatchObject({ state: 'Finished', revoked_cert_deleted_count: 1 });
+    expect(t.body.data.cert_store_deleted_count).toBeGreaterThanOrEqual(2);
+    const keys = (await api('LIST', 'pki/certs')).body.data.keys as string[];
+    const listed = keys.map((k) => k.replaceAll(':', '').replaceAll('-', '').toLowerCase());
+    expect(listed).toContain(hex(live.serial_number));
+    expect(listed).not.toContain(hex(shortLived.serial_number));
+    expect(listed).not.toContain(hex(revokedShort.serial_number));
+    expect((await api('GET', 'pki/tidy-status')).body.data).toMatchObject({
+      state: 'Finished',
+      revoked_cert_deleted_count: 1,
+    });
+    // The rebuilt CRL no longer lists the expired revoked certificate.
+    expect(await crlSerials()).not.toContain(hex(revokedShort.serial_number));
+  });
+});
