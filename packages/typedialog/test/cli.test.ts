@@ -174,6 +174,26 @@ describe('typedialog run (the real binary)', () => {
 });
 
 describe('typedialog validate, check, form, locales', () => {
+  it('a folder where a form, an agent or an answers file goes: exit 2 naming the command that takes folders', async () => {
+    const agents = join(forms, '..', 'agents');
+    for (const [args, says] of [
+      [
+        ['validate', forms],
+        `${forms} is a folder, not a form file ('typedialog form list ${forms}' checks every form in it)`,
+      ],
+      [['run', forms, '--defaults'], `${forms} is a folder, not a form file`],
+      [
+        ['agent', 'run', agents],
+        `${agents} is a folder, not an agent file ('typedialog agent validate ${agents}' checks every agent in it)`,
+      ],
+      [['check', cluster, forms], `answers file ${forms} is a folder`],
+    ] as const) {
+      const r = await typedialog([...args]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(says);
+    }
+  });
+
   it('validate: a good form, and a malformed one with every problem and its line (exit 3)', async () => {
     const good = await typedialog(['validate', onboarding, '--json']);
     expect(good.code, good.stderr).toBe(0);

@@ -6,6 +6,7 @@ import { readStdinSync } from '@stratumiops/shared/output';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import YAML from 'yaml';
 import type { Answers } from './engine.js';
+import { refuseFolder } from './files.js';
 
 function malformed(file: string, line: number | undefined, column: number | undefined, message: string) {
   const where = line ? `${file}:${line}${column ? `:${column}` : ''}` : file;
@@ -61,6 +62,7 @@ export function answersFormat(path: string): 'json' | 'yaml' | 'toml' {
 /** Reads an answers file; `-` reads stdin (JSON or YAML). */
 export function loadAnswers(path: string): Answers {
   if (path === '-') return parseAnswers(readStdinSync(), '<stdin>', 'yaml');
+  refuseFolder(path, `answers file ${path} is a folder: name a .json, .yaml or .toml file`);
   const format = answersFormat(path);
   if (!existsSync(path)) throw new StratumError('notFound', `answers file ${path} does not exist`);
   return parseAnswers(readFileSync(path, 'utf8'), path, format);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { usageError } from '@stratumiops/shared/errors';
 
 /** Writes a file atomically (a temp file in the same folder, then rename): a reader sees old or new. */
 export function writeAtomic(path: string, text: string, mode = 0o644): void {
@@ -26,4 +27,9 @@ export function readText(path: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A folder where a file goes is exit 2 with `message` (naming what takes a folder), not a raw EISDIR. */
+export function refuseFolder(path: string, message: string): void {
+  if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw usageError(message);
 }

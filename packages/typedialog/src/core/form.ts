@@ -9,6 +9,7 @@ import { StratumError } from '@stratumiops/shared/errors';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
 import { type Condition, ConditionError, conditionFields, parseCondition } from './condition.js';
+import { refuseFolder } from './files.js';
 import { TomlLines } from './toml-lines.js';
 
 export const FIELD_TYPES = [
@@ -210,6 +211,7 @@ export function loadForm(path: string): Form {
       hint: "'typedialog form list DIR' lists the forms in a folder",
     });
   }
+  refuseFolder(file, `${path} is a folder, not a form file ('typedialog form list ${path}' checks every form in it)`);
   return parseForm(readFileSync(file, 'utf8'), file);
 }
 

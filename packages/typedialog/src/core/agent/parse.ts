@@ -10,6 +10,7 @@ import { StratumError } from '@stratumiops/shared/errors';
 import nunjucks from 'nunjucks';
 import YAML from 'yaml';
 import { z } from 'zod';
+import { refuseFolder } from '../files.js';
 import { AGENT_ROLES, type AgentRole } from './roles.js';
 import { parseSchema, type SchemaNode, SchemaSyntaxError, toJsonSchema, toZod } from './schema.js';
 
@@ -146,6 +147,10 @@ export function loadAgent(path: string): Agent {
       hint: 'agent files are markdown with YAML frontmatter, e.g. examples/agents/code_reviewer.agent.mdx',
     });
   }
+  refuseFolder(
+    file,
+    `${path} is a folder, not an agent file ('typedialog agent validate ${path}' checks every agent in it)`,
+  );
   return parseAgent(readFileSync(file, 'utf8'), path);
 }
 
