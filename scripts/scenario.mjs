@@ -7,7 +7,7 @@
 // promise stops the run with the step and why (exit 1). A scenario whose pieces are not built yet
 // exits 1 naming them: never a fake success. Bad input exits 2 with the list.
 import { spawn, spawnSync } from 'node:child_process';
-import { createCipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, randomBytes, X509Certificate } from 'node:crypto';
 import {
   appendFileSync,
   chownSync,
@@ -90,7 +90,7 @@ const SCENARIOS = {
   },
   'pqc-migration': {
     title:
-      'Post-quantum migration: kogral ADR → svault keyring to hybrid ML-KEM-768 (crypto_backend = "pqc", old data still opens) → data keys rewrapped to an ML-KEM-768 transit key → ML-DSA-65 certificates → typedialog migrate-service form → vapora validation pipeline (latency, Security checks every record) → kogral execution node',
+      'Post-quantum migration: kogral ADR → svault keyring to hybrid ML-KEM-768 (crypto_backend = "pqc", old data still opens) → data keys rewrapped to an ML-KEM-768 transit key → typedialog migrate-service form → ML-DSA-65 certificates deployed by prov host by host and rotated → vapora validation pipeline (latency, Security checks every record and certificate) → kogral execution node',
     run: pqcMigration,
     twins: {
       'corrupt-rewrap':
@@ -101,11 +101,11 @@ const SCENARIOS = {
       cmd('svault', 'server'),
       cmd('svault', 'transit', 'datakey'),
       cmd('svault', 'pki', 'verify'),
+      cmd('prov', 'cert', 'generate'),
+      cmd('prov', 'cert', 'rotate'),
       cmd('typedialog', 'run'),
       cmd('vapora', 'pipeline', 'run'),
-    ],
-    notYet: [
-      '`prov cert rotate` deploying the ML-DSA-65 certificates host by host with health checks (the certificates are issued and verified, not deployed)',
+      SSHD,
     ],
   },
   'disaster-recovery': {
@@ -391,46 +391,38 @@ async function incidentResponse(run, twin) {
   const pgVersion = pgBin.split('/').at(-2);
 
   // The database host: a real sshd on loopback; prov installs PostgreSQL into a tree the SSH user owns.
+  const port = await testing.getFreePort();
   let host;
   let root;
-  await run.step('sshd', 'database host db-1 (a throwaway sshd on loopback)', async () => {
-    host = await testing.startSshd();
-    run.resource('sshd db-1', host.pid, () => host.stop());
-    root = join(host.workDir, 'root');
-    mkdirSync(root);
-    const owner = statSync(host.workDir);
-    chownSync(root, owner.uid, owner.gid);
-    return `${host.username}@${host.host}:${host.port} (pid ${host.pid})`;
-  });
-
-  const ws = join(a, 'prov');
-  const port = await testing.getFreePort();
-  const dataDir = `${root}/var/lib/prov-postgresql/main`;
-  const pgLog = `${dataDir}/server.log`;
-  const prov = (args, o = {}) => run.cli('prov', withJson(args), { cwd: ws, ...o });
-  await run.step('prov', 'PostgreSQL installed on db-1 by prov apply', async () => {
-    mkdirSync(join(ws, '.prov'), { recursive: true });
-    writeFileSync(join(ws, '.prov', 'known_hosts'), `[${host.host}]:${host.port} ${host.hostKey}\n`);
-    writeFileSync(join(ws, 'prov.toml'), '[apply]\nretries = 1\nbackoff_initial_ms = 50\nbackoff_max_ms = 200\n');
-    writeFileSync(
-      join(ws, 'prov.ncl'),
-      `let Infrastructure = import "${join(ROOT, 'schemas', 'infrastructure.ncl')}" in
+  let ws;
+  let prov;
+  await run.step('sshd', 'database host db-1 (a throwaway sshd on loopback) in a prov workspace', async () => {
+    const w = await provHosts(
+      run,
+      ['db-1'],
+      (block, hosts) => `let Infrastructure = import "${join(ROOT, 'schemas', 'infrastructure.ncl')}" in
 {
   provider = 'local,
-  hosts = {
-    db-1 = { address = "${host.host}", port = ${host.port}, user = "${host.username}", key_path = "${host.privateKeyPath}", root = "${root}" },
-  },
+  hosts = ${block},
   taskservs = [
     {
       name = 'postgresql,
       version = "${pgVersion}",
       hosts = ["db-1"],
-      config = { run_as = "${host.username}", init = "none", port = ${port}, listen_addresses = "127.0.0.1" },
+      config = { run_as = "${hosts['db-1'].username}", init = "none", port = ${port}, listen_addresses = "127.0.0.1" },
     },
   ],
 } | Infrastructure
 `,
     );
+    ({ ws, prov } = w);
+    host = w.hosts['db-1'];
+    root = host.root;
+    return `${host.username}@${host.host}:${host.port} (pid ${host.pid})`;
+  });
+  const dataDir = `${root}/var/lib/prov-postgresql/main`;
+  const pgLog = `${dataDir}/server.log`;
+  await run.step('prov', 'PostgreSQL installed on db-1 by prov apply', async () => {
     const r = await prov(['apply', '-y']);
     const st = await prov(['service', 'status', 'postgresql']);
     const on = st.hosts.map((h) => `${h.host}: ${h.status}`).join(', ');
@@ -840,6 +832,43 @@ async function incidentResponse(run, twin) {
   });
 }
 
+/**
+ * Throwaway hosts (one sshd each on loopback, stopped with the run) and a prov workspace that knows them:
+ * host keys pinned, each host installing into a tree its SSH user owns (`root`), the config written by
+ * `config(hostsBlock)`. Returns the hosts by name and a `prov` runner (--json) in that workspace.
+ */
+async function provHosts(run, names, config) {
+  const testing = await import(join(ROOT, 'packages/shared/dist/testing/index.js'));
+  const hosts = {};
+  for (const name of names) {
+    const sshd = await testing.startSshd();
+    run.resource(`sshd ${name}`, sshd.pid, () => sshd.stop());
+    const root = join(sshd.workDir, 'root');
+    mkdirSync(root);
+    const owner = statSync(sshd.workDir);
+    chownSync(root, owner.uid, owner.gid);
+    hosts[name] = { ...sshd, name, root, sshd };
+  }
+  const ws = join(run.dir, 'prov');
+  mkdirSync(join(ws, '.prov'), { recursive: true });
+  writeFileSync(
+    join(ws, '.prov', 'known_hosts'),
+    Object.values(hosts)
+      .map((h) => `[${h.host}]:${h.port} ${h.hostKey}\n`)
+      .join(''),
+  );
+  writeFileSync(join(ws, 'prov.toml'), '[apply]\nretries = 1\nbackoff_initial_ms = 50\nbackoff_max_ms = 200\n');
+  const block = Object.values(hosts)
+    .map(
+      (h) =>
+        `    ${h.name} = { address = "${h.host}", port = ${h.port}, user = "${h.username}", key_path = "${h.privateKeyPath}", root = "${h.root}" },`,
+    )
+    .join('\n');
+  writeFileSync(join(ws, 'prov.ncl'), config(`{\n${block}\n  }`, hosts));
+  const prov = (args, o = {}) => run.cli('prov', withJson(args), { cwd: ws, ...o });
+  return { hosts, ws, prov, testing };
+}
+
 /** `--json` before a `--` (after it, the flag would go to the remote command). */
 const withJson = (args) => {
   const at = args.indexOf('--');
@@ -945,6 +974,47 @@ async function pqcMigration(run, twin) {
     return `${vault.addr} (pid ${vault.pid}), crypto_backend openssl`;
   });
 
+  // The billing service's two hosts, with today's classical certificates deployed by prov.
+  let prov;
+  let hosts;
+  const domain = 'billing.internal';
+  const health = "grep -q 'BEGIN CERTIFICATE' cert.pem";
+  const svEnv = () => ({ SVAULT_ADDR: vault.addr, SVAULT_TOKEN: rootToken });
+  const hostCert = (name) => join(hosts[name].root, 'etc', 'prov', 'certs', domain, 'cert.pem');
+  await run.step(
+    'prov',
+    'app-1, app-2 serve billing.internal with classical (ECDSA) certificates from prov cert generate',
+    async () => {
+      const w = await provHosts(
+        run,
+        ['app-1', 'app-2'],
+        (block) => `let Infrastructure = import "${join(ROOT, 'schemas', 'infrastructure.ncl')}" in
+{ provider = 'local, hosts = ${block} } | Infrastructure
+`,
+      );
+      ({ prov, hosts } = w);
+      await sv(['secrets', 'enable', 'pki']);
+      await sv(['pki', 'root', 'generate', 'common_name=Internal Root', 'key_type=ec', 'ttl=87600h']);
+      await sv([
+        'pki',
+        'role',
+        'write',
+        'services',
+        'allowed_domains=internal',
+        'allow_subdomains=true',
+        'key_type=ec',
+        'max_ttl=720h',
+      ]);
+      const r = await prov(
+        ['cert', 'generate', '--domain', domain, '--role', 'services', '--servers', 'app-1,app-2', '--health', health],
+        { env: svEnv() },
+      );
+      const v = await sv(['pki', 'verify', hostCert('app-2')]);
+      expect(v.valid !== false, `the classical certificate on app-2 does not verify: ${JSON.stringify(v)}`);
+      return `${JSON.stringify(r).match(/[0-9a-f]{2}(:[0-9a-f]{2}){7,}/g)?.length ?? 0} serials recorded; ${Object.keys(hosts).join(', ')}`;
+    },
+  );
+
   const records = [];
   await run.step('svault', 'billing records encrypted with data keys wrapped by a classical transit key', async () => {
     await sv(['secrets', 'enable', 'transit']);
@@ -1045,52 +1115,68 @@ async function pqcMigration(run, twin) {
   });
 
   const certificates = [];
-  await run.step('svault', 'ML-DSA-65 CA and certificate for billing.internal', async () => {
-    await sv(['secrets', 'enable', 'pki', '--path', 'pki_pq']);
-    await sv([
-      'pki',
-      'root',
-      'generate',
-      'common_name=Internal PQ Root',
-      'key_type=ml-dsa-65',
-      'ttl=87600h',
-      '--mount',
-      'pki_pq',
-    ]);
-    await sv([
-      'pki',
-      'role',
-      'write',
-      'services',
-      'allowed_domains=internal',
-      'allow_subdomains=true',
-      `key_type=${migration.certificate_key_type}`,
-      'max_ttl=720h',
-      '--mount',
-      'pki_pq',
-    ]);
-    const cert = join(a, `${migration.domain}.pem`);
-    const key = join(a, `${migration.domain}-key.pem`);
-    const r = await sv([
-      'pki',
-      'issue',
-      'services',
-      `common_name=${migration.domain}`,
-      'ttl=720h',
-      '--cert-file',
-      cert,
-      '--key-file',
-      key,
-      '--mount',
-      'pki_pq',
-    ]);
-    const serial = r.data?.serial_number ?? r.serial_number;
-    const v = await sv(['pki', 'verify', cert, '--mount', 'pki_pq']);
-    expect(v.valid !== false, `pki verify: ${JSON.stringify(v)}`);
-    expect((statSync(key).mode & 0o777) === 0o600, 'the private key file is not 0600');
-    certificates.push({ domain: migration.domain, file: cert, serial, mount: 'pki_pq' });
-    return `${migration.domain} serial ${serial}, ML-DSA-65, verified against the pki_pq root`;
-  });
+  await run.step(
+    'prov',
+    'ML-DSA-65 certificates deployed host by host (prov cert generate, health-gated), then rotated (prov cert rotate)',
+    async () => {
+      await sv(['secrets', 'enable', 'pki', '--path', 'pki_pq']);
+      await sv([
+        'pki',
+        'root',
+        'generate',
+        'common_name=Internal PQ Root',
+        'key_type=ml-dsa-65',
+        'ttl=87600h',
+        '--mount',
+        'pki_pq',
+      ]);
+      await sv([
+        'pki',
+        'role',
+        'write',
+        'services',
+        'allowed_domains=internal',
+        'allow_subdomains=true',
+        `key_type=${migration.certificate_key_type}`,
+        'max_ttl=720h',
+        '--mount',
+        'pki_pq',
+      ]);
+      const servers = migration.servers.join(',');
+      await prov(
+        [
+          'cert',
+          'generate',
+          '--engine',
+          'pki_pq',
+          '--domain',
+          migration.domain,
+          '--role',
+          'services',
+          '--servers',
+          servers,
+          '--health',
+          health,
+        ],
+        { env: svEnv() },
+      );
+      const before = migration.servers.map((h) => readFileSync(hostCert(h), 'utf8'));
+      await prov(['cert', 'rotate', '--domain', migration.domain], { env: svEnv() });
+      const serials = [];
+      for (const [i, h] of migration.servers.entries()) {
+        const pem = readFileSync(hostCert(h), 'utf8');
+        expect(pem !== before[i], `prov cert rotate left the certificate on ${h} unchanged`);
+        const v = await sv(['pki', 'verify', hostCert(h), '--mount', 'pki_pq']);
+        expect(v.valid !== false, `the certificate on ${h} does not verify against the ML-DSA-65 root`);
+        const key = join(dirname(hostCert(h)), 'key.pem');
+        expect((statSync(key).mode & 0o777) === 0o600, `the key on ${h} is not 0600`);
+        const serial = new X509Certificate(pem).serialNumber.toLowerCase();
+        serials.push(`${h} ${serial.slice(0, 11)}…`);
+        certificates.push({ domain: migration.domain, host: h, file: hostCert(h), serial, mount: 'pki_pq' });
+      }
+      return `${serials.join(', ')}; each verified against the pki_pq root; keys 0600`;
+    },
+  );
 
   // vapora: the validation pipeline, run by tester and security exec agents.
   const vp = join(a, 'vapora');

@@ -92,10 +92,10 @@ const agents = {
     for (const c of ctx.certificates) {
       try {
         const v = await svault(['pki', 'verify', c.file, '--mount', c.mount]);
-        certs.push(`${c.domain}: ${v.valid === false ? 'INVALID' : 'verified'}`);
-        if (v.valid === false) failures.push(`${c.domain}: certificate does not verify`);
+        certs.push(`${c.host}: ${v.valid === false ? 'INVALID' : 'verified'}`);
+        if (v.valid === false) failures.push(`${c.host}: its certificate does not verify`);
       } catch (e) {
-        failures.push(`${c.domain}: ${e.message.split('\n')[0]}`);
+        failures.push(`${c.host}: ${e.message.split('\n')[0]}`);
       }
     }
     return failures.length
