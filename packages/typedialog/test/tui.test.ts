@@ -1,59 +1,12 @@
 import { PassThrough } from 'node:stream';
 import { StratumError } from '@stratumiops/shared/errors';
-import { render } from 'ink-testing-library';
-import { createElement } from 'react';
 import { describe, expect, it } from 'vitest';
-import { FormApp } from '../src/adapters/tui/app.js';
 import { TuiBackend } from '../src/adapters/tui/index.js';
 import { CancelledError } from '../src/core/backend.js';
-import { checkAnswers, createContext, type FormContext } from '../src/core/context.js';
+import { createContext } from '../src/core/context.js';
 import { loadForm } from '../src/core/form.js';
 import { ALL_TYPES, ctxFor, now, onboarding } from './helpers.js';
-
-const tick = (ms = 25) => new Promise((r) => setTimeout(r, ms));
-const KEY = {
-  up: '\u001B[A',
-  down: '\u001B[B',
-  right: '\u001B[C',
-  esc: '\u001B',
-  enter: '\r',
-  bs: '\u007F',
-  ctrlD: '\u0004',
-};
-
-function start(ctx: FormContext, drafts?: Record<string, unknown>) {
-  const out: { done?: Record<string, unknown>; cancelled?: boolean } = {};
-  const app = render(
-    createElement(FormApp, {
-      ctx,
-      ...(drafts ? { initial: drafts, reviewFirst: true } : {}),
-      check: (v) => checkAnswers(ctx, v),
-      onDone: (v) => {
-        out.done = v;
-      },
-      onCancel: () => {
-        out.cancelled = true;
-      },
-    }),
-  );
-  const press = async (...keys: string[]) => {
-    for (const k of keys) {
-      app.stdin.write(k);
-      await tick();
-    }
-  };
-  const frame = () => app.lastFrame() ?? '';
-  /** Waits until the screen shows `text` (renders lag behind keys on a busy machine). */
-  const see = async (text: string | RegExp) => {
-    const has = () => (typeof text === 'string' ? frame().includes(text) : text.test(frame()));
-    for (let i = 0; i < 150 && !has(); i++) await tick(20);
-    expect(frame()).toMatch(typeof text === 'string' ? new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : text);
-  };
-  const finished = async () => {
-    for (let i = 0; i < 150 && !out.done; i++) await tick(20);
-  };
-  return { app, out, press, frame, see, finished };
-}
+import { KEY, startTui as start, tick } from './tui-harness.js';
 
 describe('tui (ink)', () => {
   it('walks the sections with every field type, shows inline errors, and submits from the review screen', async () => {
@@ -144,11 +97,13 @@ describe('tui (ink)', () => {
 
   it('drafts open on the review screen as the model wrote them, wrong types too, each refused one with its reason', async () => {
     const t = start(ctxFor(ALL_TYPES), {
-      name: 'ada',
-      count: 'three',
-      color: { pick: 'green' },
-      agree: true,
-      hosts: ['a.example', 'b.example'],
+      drafts: {
+        name: 'ada',
+        count: 'three',
+        color: { pick: 'green' },
+        agree: true,
+        hosts: ['a.example', 'b.example'],
+      },
     });
     await t.see('Review the drafted answers');
     expect(t.frame()).toContain('name: ada');
