@@ -4,9 +4,9 @@ import { StratumError } from '@stratumiops/shared/errors';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runBin, sandbox } from '../../../test/run-bin.js';
 import { parseAgent } from '../src/core/agent/parse.js';
-import { type AgentRequest, type Caller, renderPrompts, runAgent } from '../src/core/agent/run.js';
+import { renderPrompts, runAgent } from '../src/core/agent/run.js';
 import { parseVarFlags, resolveVars } from '../src/core/agent/vars.js';
-import { type FakeLlm, fakeLlm, type Reply, wire } from './fake-llm.js';
+import { type FakeLlm, fakeLlm, type Reply, scripted, wire } from './fake-llm.js';
 import { forms, repo, tmp, typedialog } from './helpers.js';
 
 const reviewer = join(repo, 'examples', 'agents', 'code_reviewer.agent.mdx');
@@ -17,19 +17,6 @@ const VALID = JSON.stringify({
   summary: 'one critical issue',
 });
 const INVALID = JSON.stringify({ issues: [{ severity: 'fatal', line: '1', message: 'eval' }], summary: 'x' });
-
-/** A Caller answering from a list, recording each request. */
-function scripted(answers: string[]): Caller & { requests: AgentRequest[] } {
-  const requests: AgentRequest[] = [];
-  return {
-    requests,
-    async call(req) {
-      requests.push(req);
-      const text = answers[requests.length - 1] ?? '';
-      return { text, target: 'openai:gpt-4o-mini', inputTokens: 10, outputTokens: 5, costMicrocents: 42 };
-    },
-  };
-}
 
 function agentWith(output: string, extra = '') {
   return parseAgent(`---

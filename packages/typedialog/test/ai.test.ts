@@ -4,30 +4,11 @@ import { PassThrough } from 'node:stream';
 import { stripVTControlCharacters } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AiBackend } from '../src/adapters/ai.js';
-import type { AgentRequest, Caller } from '../src/core/agent/run.js';
 import { draftAnswers, draftPrompts } from '../src/core/ai.js';
 import { createContext } from '../src/core/context.js';
 import { loadForm } from '../src/core/form.js';
-import { type FakeLlm, fakeLlm, type Reply } from './fake-llm.js';
+import { type FakeLlm, fakeLlm, type Reply, scripted } from './fake-llm.js';
 import { cluster, ctxFor, now, onboarding, tmp, typedialog } from './helpers.js';
-
-function scripted(answers: unknown[]): Caller & { requests: AgentRequest[] } {
-  const requests: AgentRequest[] = [];
-  return {
-    requests,
-    async call(req) {
-      requests.push(req);
-      const a = answers[requests.length - 1];
-      return {
-        text: typeof a === 'string' ? a : (JSON.stringify(a) ?? ''),
-        target: 'openai:gpt-4o-mini',
-        inputTokens: 10,
-        outputTokens: 5,
-        costMicrocents: 7,
-      };
-    },
-  };
-}
 
 const STAGING = { name: 'staging', provider: 'aws', region: 'eu-west-1', environment: 'staging', worker_count: 3 };
 

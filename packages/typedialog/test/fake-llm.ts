@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { AgentRequest, Caller } from '../src/core/agent/run.js';
 
 export interface Recorded {
   path: string;
@@ -154,5 +155,27 @@ export async function fakeLlm(script: (n: number, req: Recorded) => Reply): Prom
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/**
+ * A Caller (the agent core's port to an LLM) answering from a list, in order, recording each request: for the
+ * core's repair loops without a server. A non-string answer is sent as its JSON.
+ */
+export function scripted(answers: unknown[]): Caller & { requests: AgentRequest[] } {
+  const requests: AgentRequest[] = [];
+  return {
+    requests,
+    async call(req) {
+      requests.push(req);
+      const a = answers[requests.length - 1];
+      return {
+        text: typeof a === 'string' ? a : (JSON.stringify(a) ?? ''),
+        target: 'openai:gpt-4o-mini',
+        inputTokens: 10,
+        outputTokens: 5,
+        costMicrocents: 7,
+      };
+    },
   };
 }
