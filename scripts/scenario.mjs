@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm run scenario -- list | <name> [--json] [--out DIR]
 //
-// Seed 004's ops scenarios (issue 24, SPEC X1–X4), run against the real binaries as a user runs them:
+// The platform's ops scenarios, run against the real binaries as a user runs them:
 // child processes, --json outputs parsed, throwaway state in a folder printed at the start, servers
 // stopped at the end (also on failure and Ctrl-C). Each step prints a timeline line; the first broken
 // promise stops the run with the step and why (exit 1). A scenario whose pieces are not built yet

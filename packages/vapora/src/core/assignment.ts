@@ -3,7 +3,7 @@ import type { Role } from './roles.js';
 import type { ExecStats } from './store.js';
 
 /**
- * Learning-based assignment (SPEC VP2):
+ * Learning-based assignment:
  *
  *   score = 0.3·(1 − load) + 0.5·expertise + 0.2·confidence
  *

@@ -13,7 +13,7 @@ const defaultOwner = (): OwnerIdentity => ({
 });
 
 /**
- * Budgets per role, monthly and weekly (SPEC VP4), built so that LiteLLM's known failures cannot happen here:
+ * Budgets per role, monthly and weekly, built so that LiteLLM's known failures cannot happen here:
  * - the estimate (every input token + every allowed output token) is reserved atomically before a call and
  *   settled with the real usage after (released on error): concurrent calls cannot overspend;
  * - spend is keyed by calendar period (`2026-11`, `2026-W47`) in a configurable time zone: no reset job;

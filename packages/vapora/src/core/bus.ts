@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { AGENT_STATUSES, OUTCOMES, PRIORITIES, PROVIDERS } from './model.js';
 import { ROLES, type Role } from './roles.js';
 
-/** The seed's subjects. Assignments and results carry more tokens: `.<role>.<agent>` and `.<task>`. */
+/** The subjects. Assignments and results carry more tokens: `.<role>.<agent>` and `.<task>`. */
 export const SUBJECTS = {
   taskAssignment: 'vapora.tasks.assign',
   taskResults: 'vapora.tasks.results',
@@ -10,7 +10,7 @@ export const SUBJECTS = {
   alerts: 'vapora.alerts',
   approvalsRequest: 'vapora.approvals.request',
   approvalsResponse: 'vapora.approvals.response',
-  /** Not in the seed: where tasks go after max_deliver or a term. */
+  /** Where tasks go after max_deliver or a term. */
   deadLetters: 'vapora.tasks.dead',
 } as const;
 
@@ -20,7 +20,7 @@ export const deadSubject = (role: Role) => `${SUBJECTS.deadLetters}.${role}`;
 
 const role = z.enum(ROLES);
 
-/** The seed's TaskAssignment, plus what a worker needs to run it alone. */
+/** A TaskAssignment, plus what a worker needs to run it alone. */
 export const taskAssignmentSchema = z.object({
   task_id: z.string().min(1),
   assignment_id: z.string().min(1),

@@ -1,6 +1,6 @@
 import type { Role } from './roles.js';
 
-/** What core reports; the server turns it into Prometheus metrics with the seed's names. */
+/** What core reports; the server turns it into Prometheus metrics with the vapora_* names. */
 export interface MetricsSink {
   taskFinished(role: Role, status: string, durationSeconds: number): void;
   llmUsage(role: Role, provider: string, costCents: number, inputTokens: number, outputTokens: number): void;

@@ -8,7 +8,7 @@ import { ROLES, type Role } from './roles.js';
 export const TASK_STATUSES = ['todo', 'doing', 'awaiting_approval', 'review', 'done', 'failed'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
-/** The seed's Priority: Low = 1 … Critical = 4. */
+/** Task priority: Low = 1 … Critical = 4. */
 export const PRIORITIES = ['low', 'normal', 'high', 'critical'] as const;
 export type Priority = (typeof PRIORITIES)[number];
 export const priorityValue = (p: Priority): number => PRIORITIES.indexOf(p) + 1;

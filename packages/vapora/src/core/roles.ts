@@ -1,4 +1,4 @@
-/** The twelve agent roles of the seed (SPEC.md VP1). */
+/** The twelve agent roles. */
 export const ROLES = [
   'architect',
   'developer',

@@ -202,7 +202,7 @@ export class BudgetExceededError extends StratumError {
     super('denied', `${decision.role} cannot call an LLM: ${decision.reason}${tried(attempts)}`, {
       hint:
         decision.blocked === 'approval'
-          ? 'the role requires an approval past its budget (vapora approve, planned as VP6)'
+          ? "the role's budget policy asks a person first: see 'vapora approvals', then 'vapora approve <task>'"
           : decision.blocked === 'unpriced'
             ? 'add a [[prices]] entry (price 0 for local models) to vapora.toml'
             : `raise it with 'vapora budget set ${decision.role}' or wait for the next period`,

@@ -189,7 +189,7 @@ export function registerRoutes(app: FastifyInstance, o: ApiOptions): void {
   });
   app.get<P>('/agents/:id', A('read', 'agent'), async (req) => svc.getAgent(req.params.id));
   app.get<P>('/agents/:id/health', A('read', 'agent'), async (req) => svc.agentHealth(req.params.id));
-  // The seed's /agents/:role/expertise: a role name or an agent id.
+  // /agents/:role/expertise: a role name or an agent id.
   app.get<P>('/agents/:id/expertise', A('read', 'agent'), async (req) => ({
     expertise: await svc.expertise(req.params.id),
   }));

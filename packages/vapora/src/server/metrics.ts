@@ -3,7 +3,7 @@ import type { MetricsSink } from '../core/metrics.js';
 import { microToCents } from '../core/model.js';
 import type { VaporaService } from '../core/service.js';
 
-/** The seed's metric names (vapora-telemetry), with role/provider/status labels of bounded cardinality. */
+/** The vapora_* metric names dashboards use, with role/provider/status labels of bounded cardinality. */
 export async function registerMetrics(
   registry: Registry,
   service: () => VaporaService | undefined,
