@@ -110,6 +110,24 @@ describe.each(backends)('sql driver on %s', (_name, open, skip) => {
     expect(Number((await db.get<{ n: number }>('SELECT n FROM counters WHERE id = ?', ['c']))?.n)).toBe(20);
   });
 
+  it.skipIf(skip)('a session keeps connection state until released (an advisory lock on PostgreSQL)', async () => {
+    const db = await open();
+    await migrate(db, MIGRATIONS);
+    const a = await db.session();
+    await a.run('INSERT INTO counters (id, n) VALUES (?, ?)', ['s', 1]);
+    expect(await db.get('SELECT n FROM counters WHERE id = ?', ['s'])).toEqual({ n: 1 });
+    if (db.dialect === 'postgresql') {
+      const b = await db.session();
+      const tryLock = async (s: typeof a) =>
+        (await s.get<{ ok: boolean }>('SELECT pg_try_advisory_lock(?, 1) AS ok', [4242]))?.ok;
+      expect(await tryLock(a)).toBe(true);
+      expect(await tryLock(b)).toBe(false); // held by the other session
+      await a.release();
+      expect(await tryLock(b)).toBe(true); // released with its connection
+      await b.release();
+    } else await a.release();
+  });
+
   it.skipIf(skip)('LEAST/GREATEST spelled for the dialect', async () => {
     const db = await open();
     const r = await db.get<{ lo: number; hi: number }>(`SELECT ${least(db)}(3, 5) AS lo, ${greatest(db)}(3, 5) AS hi`);

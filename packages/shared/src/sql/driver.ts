@@ -21,7 +21,17 @@ export interface SqlDriver extends SqlQueryer {
   lockForMigration(q: SqlQueryer): Promise<void>;
   /** Unique-violation test for this driver's errors. */
   isUniqueViolation(e: unknown): boolean;
+  /**
+   * One connection of its own until released, outside any transaction: for state that lives as long as a
+   * connection, such as a PostgreSQL advisory lock held through a long operation. Released, the connection is
+   * closed (never handed to another caller with that state). SQLite has one connection: the session is the driver.
+   */
+  session(): Promise<SqlSession>;
   close(): Promise<void>;
+}
+
+export interface SqlSession extends SqlQueryer {
+  release(): Promise<void>;
 }
 
 /**

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { SqlDriver, SqlQueryer } from './driver.js';
+import type { SqlDriver, SqlQueryer, SqlSession } from './driver.js';
 
 /** `?` → `$1, $2, …` (our SQL has no `?` inside string literals). */
 function numbered(sql: string): string {
@@ -79,6 +79,20 @@ export class PostgresDriver implements SqlDriver {
 
   isUniqueViolation(e: unknown): boolean {
     return (e as { code?: string })?.code === '23505';
+  }
+
+  async session(): Promise<SqlSession> {
+    const client = await this.pool.connect();
+    let released = false;
+    return {
+      ...queryer(client),
+      release: async () => {
+        if (released) return;
+        released = true;
+        // Destroyed, not returned to the pool: session state (advisory locks, settings) ends with it.
+        client.release(true);
+      },
+    };
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { SqlDriver, SqlQueryer } from './driver.js';
+import type { SqlDriver, SqlQueryer, SqlSession } from './driver.js';
 
 type Db = Database.Database;
 type Stmt = Database.Statement;
@@ -95,6 +95,15 @@ export class SqliteDriver implements SqlDriver {
       (e as { code?: string })?.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
       (e as { code?: string })?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY'
     );
+  }
+
+  async session(): Promise<SqlSession> {
+    return {
+      all: <T>(sql: string, params?: unknown[]) => this.all<T>(sql, params),
+      get: <T>(sql: string, params?: unknown[]) => this.get<T>(sql, params),
+      run: (sql: string, params?: unknown[]) => this.run(sql, params),
+      release: async () => {},
+    };
   }
 
   async close(): Promise<void> {
