@@ -1,11 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChromiumBrowser, launchChromium, skipUnless } from '../../shared/src/testing/index.js';
 import { startWebForm } from '../src/adapters/web/server.js';
 import { createContext } from '../src/core/context.js';
 import { loadForm } from '../src/core/form.js';
-import { bin, now, onboarding, repo } from './helpers.js';
+import { fakeLlm } from './fake-llm.js';
+import { bin, now, onboarding, repo, tmp } from './helpers.js';
 
 function raw(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string }) {
   return new Promise<{ status: number; body: string }>((resolve, reject) => {
@@ -52,6 +55,30 @@ describe('web backend: the server side', () => {
   });
 });
 
+/** Runs the binary serving a web form; resolves the page's address once it prints it. */
+function serve(args: string[], cwd: string, env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, [bin, ...args], {
+    cwd,
+    env: { PATH: process.env.PATH, NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  const url = new Promise<string>((resolve, reject) => {
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      const m = /Open (http:\/\/127\.0\.0\.1:\d+\/form\/\S+) in a browser/.exec(stderr);
+      if (m) resolve(m[1] as string);
+    });
+    child.on('exit', () => reject(new Error(`exited early: ${stderr}`)));
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, url, exited, stdout: () => stdout, stderr: () => stderr };
+}
+
 describe.skipIf(skipUnless('chromium'))('web backend in headless chromium', () => {
   let chromium: ChromiumBrowser;
   let child: ChildProcess | undefined;
@@ -64,25 +91,12 @@ describe.skipIf(skipUnless('chromium'))('web backend in headless chromium', () =
   });
 
   it('fill, submit, see the errors (a <script> stays text), fix, submit: the binary prints the result', async () => {
-    child = spawn(process.execPath, [bin, 'run', onboarding, '--backend', 'web', '--port', '0', '--timeout', '60'], {
-      cwd: repo,
-      env: { PATH: process.env.PATH, NO_COLOR: '1', HOME: repo },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const started = serve(['run', onboarding, '--backend', 'web', '--port', '0', '--timeout', '60'], repo, {
+      HOME: repo,
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    const url = await new Promise<string>((resolve, reject) => {
-      child?.stderr?.on('data', (d: Buffer) => {
-        stderr += d.toString();
-        const m = /Open (http:\/\/127\.0\.0\.1:\d+\/form\/\S+) in a browser/.exec(stderr);
-        if (m) resolve(m[1] as string);
-      });
-      child?.on('exit', () => reject(new Error(`exited early: ${stderr}`)));
-    });
-    const exited = new Promise<number | null>((resolve) => child?.on('exit', (code) => resolve(code)));
+    child = started.child;
+    const url = await started.url;
+    const exited = started.exited;
 
     const page = await chromium.browser.newPage();
     const dialogs: string[] = [];
@@ -139,7 +153,7 @@ describe.skipIf(skipUnless('chromium'))('web backend in headless chromium', () =
     expect(await page.textContent('h1')).toBe('Thank you');
 
     expect(await exited).toBe(0);
-    expect(JSON.parse(stdout)).toEqual({
+    expect(JSON.parse(started.stdout())).toEqual({
       full_name: 'Ada Lovelace',
       email: 'ada@example.com',
       department: 'engineering',
@@ -150,5 +164,31 @@ describe.skipIf(skipUnless('chromium'))('web backend in headless chromium', () =
       password: 'correct horse battery',
     });
     await page.close();
+  });
+
+  it("agent run --form --backend web: the agent's variables asked on the page, then the call and its validated output", async () => {
+    const server = await fakeLlm(() => ({ text: JSON.stringify({ issues: [], summary: 'clean' }) }));
+    try {
+      const dir = tmp();
+      writeFileSync(join(dir, 'typedialog.toml'), `[providers.anthropic]\nbase_url = "${server.url}"\n`);
+      const agent = join(repo, 'examples', 'agents', 'code_reviewer.agent.mdx');
+      const form = join(repo, 'examples', 'forms', 'code_review.toml');
+      const args = ['agent', 'run', agent, '--form', form, '--backend', 'web', '--port', '0', '--timeout', '60'];
+      const started = serve(args, dir, { HOME: dir, TYPEDIALOG_DATA_DIR: join(dir, 'data') });
+      child = started.child;
+      const page = await chromium.browser.newPage();
+      await page.goto(await started.url);
+      await page.selectOption('#f-language', 'go');
+      await page.fill('#f-code', 'func main() {}');
+      await page.click('button[type=submit]');
+      await page.waitForSelector('#done');
+      expect(await started.exited).toBe(0);
+      expect(JSON.parse(started.stdout())).toEqual({ issues: [], summary: 'clean' });
+      const sent = server.requests[0]?.body.messages as { content: string }[] | undefined;
+      expect(sent?.[0]?.content).toContain('```go\nfunc main() {}\n```');
+      await page.close();
+    } finally {
+      await server.close();
+    }
   });
 });
