@@ -167,6 +167,11 @@ export class Barrier implements LogicalStore {
     return { term, installed: entry.installed };
   }
 
+  /** Stores the keyring under a new root key (rekey): the old root key no longer opens it. */
+  async rewrapKeyring(rootKey: Uint8Array): Promise<void> {
+    await this.writeKeyring(rootKey, this.requireKeyring());
+  }
+
   keyStatus(): { term: number; install_time: string; terms: number } {
     const kr = this.requireKeyring();
     const t = kr.terms.get(kr.activeTerm) as KeyringTerm;

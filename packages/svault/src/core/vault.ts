@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ACL_ACTIONS, type AclAction, type AclRequestExtras, PolicyStore } from './acl.js';
 import { AuditBroker, type AuditRequest, type AuditSettings, type AuditTicket } from './audit.js';
 import { Barrier } from './barrier.js';
+import { checkRekeyConfig, encodeRootToken, KeyCeremony, newOtp, ROOT_TOKEN_LENGTH } from './ceremony.js';
 import { addressInCidrs } from './cidr.js';
 import type { CryptoSuite } from './crypto.js';
 import { assertAuthType, authFactory, isAuthType } from './engines/auth/index.js';
@@ -123,6 +124,10 @@ export class Vault {
   private initLock: Promise<unknown> = Promise.resolve();
   /** Serializes changes of the mount table (read, change, write). */
   private readonly mountLock = new KeyedMutex();
+  /** sys/generate-root: the attempt under way and its one-time password. */
+  private rootGeneration: { ceremony: KeyCeremony; otp: string } | undefined;
+  /** sys/rekey: the attempt under way and the seal configuration it will install. */
+  private rekeying: { ceremony: KeyCeremony; next: SealConfig } | undefined;
   /** Mount moves done since start: `sys/remount/status/<id>`. */
   private readonly migrations = new Map<string, { source_mount: string; target_mount: string; status: string }>();
 
@@ -328,12 +333,141 @@ export class Vault {
     this.progress.reset();
     this.rootKey?.fill(0);
     this.rootKey = undefined;
+    this.generateRootCancel();
+    this.rekeyCancel();
     this.tokens = undefined;
     this.wrapper = undefined;
     this.policies?.close();
     this.policies = undefined;
     void this.audit?.close();
     this.audit = undefined;
+  }
+
+  private unsealedRoot(): { root: Uint8Array; cfg: SealConfig } {
+    if (this.sealed || !this.rootKey || !this.sealConfig) throw sealedError();
+    if (this.standbyMode) throw new VaultError('sealed', 'this node is a standby: send requests to the active node');
+    return { root: this.rootKey, cfg: this.sealConfig };
+  }
+
+  generateRootStatus(): Record<string, unknown> {
+    const g = this.rootGeneration;
+    return {
+      started: g !== undefined,
+      nonce: g?.ceremony.nonce ?? '',
+      progress: g?.ceremony.count ?? 0,
+      required: this.sealConfig?.secret_threshold ?? 0,
+      encoded_token: '',
+      encoded_root_token: '',
+      pgp_fingerprint: '',
+      otp_length: ROOT_TOKEN_LENGTH,
+      complete: false,
+    };
+  }
+
+  /** Starts a root token generation; without an OTP of its own the caller gets one made here. */
+  generateRootStart(body: Record<string, unknown>): Record<string, unknown> {
+    const { cfg } = this.unsealedRoot();
+    if (this.rootGeneration) throw invalid('root generation already in progress');
+    if (body.pgp_key) throw invalid('pgp_key is not supported: use the one-time password');
+    const given = body.otp;
+    if (given !== undefined && given !== '' && (typeof given !== 'string' || given.length !== ROOT_TOKEN_LENGTH)) {
+      throw invalid(`OTP string is wrong length: ${ROOT_TOKEN_LENGTH} characters expected`);
+    }
+    const otp = typeof given === 'string' && given !== '' ? given : newOtp();
+    this.rootGeneration = { ceremony: new KeyCeremony(cfg), otp };
+    return { ...this.generateRootStatus(), otp: otp === given ? '' : otp };
+  }
+
+  generateRootCancel(): void {
+    this.rootGeneration?.ceremony.cancel();
+    this.rootGeneration = undefined;
+  }
+
+  /** One unseal key towards the new root token; the last one returns it, XORed with the OTP. */
+  async generateRootUpdate(key: unknown, nonce: unknown): Promise<Record<string, unknown>> {
+    return this.mountLock.run('ceremony', async () => {
+      const { root, cfg } = this.unsealedRoot();
+      const g = this.rootGeneration;
+      if (!g) throw invalid('no root generation in progress');
+      if (!(await g.ceremony.add(key, nonce, root))) return this.generateRootStatus();
+      this.rootGeneration = undefined;
+      const tokens = this.tokens;
+      if (!tokens) throw sealedError();
+      const { token } = await tokens.create({ policies: ['root'], parent: '', path: 'auth/token/root' });
+      const encoded = encodeRootToken(token, g.otp);
+      return {
+        ...this.generateRootStatus(),
+        started: true,
+        nonce: g.ceremony.nonce,
+        progress: cfg.secret_threshold,
+        encoded_token: encoded,
+        encoded_root_token: encoded,
+        complete: true,
+      };
+    });
+  }
+
+  rekeyStatus(): Record<string, unknown> {
+    const r = this.rekeying;
+    return {
+      started: r !== undefined,
+      nonce: r?.ceremony.nonce ?? '',
+      t: r?.next.secret_threshold ?? 0,
+      n: r?.next.secret_shares ?? 0,
+      progress: r?.ceremony.count ?? 0,
+      required: this.sealConfig?.secret_threshold ?? 0,
+      pgp_fingerprints: null,
+      backup: false,
+      verification_required: false,
+    };
+  }
+
+  rekeyStart(body: Record<string, unknown>): Record<string, unknown> {
+    const { cfg } = this.unsealedRoot();
+    if (this.rekeying) throw invalid('rekey already in progress');
+    if (Array.isArray(body.pgp_keys) && body.pgp_keys.length > 0) throw invalid('pgp_keys are not supported');
+    if (body.backup === true) throw invalid('backup of PGP-encrypted keys is not supported');
+    if (body.require_verification === true) throw invalid('require_verification is not supported');
+    this.rekeying = {
+      ceremony: new KeyCeremony(cfg),
+      next: checkRekeyConfig(body.secret_shares, body.secret_threshold),
+    };
+    return this.rekeyStatus();
+  }
+
+  rekeyCancel(): void {
+    this.rekeying?.ceremony.cancel();
+    this.rekeying = undefined;
+  }
+
+  /**
+   * One current unseal key towards a rekey; the last one makes a new root key, stores the keyring
+   * under it and returns the new unseal keys (once). The old keys no longer unseal.
+   */
+  async rekeyUpdate(key: unknown, nonce: unknown): Promise<Record<string, unknown>> {
+    return this.mountLock.run('ceremony', async () => {
+      const { root } = this.unsealedRoot();
+      const r = this.rekeying;
+      if (!r) throw invalid('no rekey in progress');
+      if (!(await r.ceremony.add(key, nonce, root))) return this.rekeyStatus();
+      this.rekeying = undefined;
+      const { rootKey, keys } = await generateShares(r.next.secret_shares, r.next.secret_threshold);
+      await this.barrier.rewrapKeyring(rootKey);
+      await writeSealConfig(this.opts.storage, r.next);
+      this.sealConfig = r.next;
+      root.fill(0);
+      this.rootKey = rootKey;
+      return {
+        nonce: r.ceremony.nonce,
+        complete: true,
+        keys: keys.map((k) => Buffer.from(k).toString('hex')),
+        keys_base64: keys.map((k) => Buffer.from(k).toString('base64')),
+        pgp_fingerprints: null,
+        backup: false,
+        verification_required: false,
+        verification_nonce: '',
+      };
+    });
   }
 
   /** Seal on request of a token: root, or update and sudo on sys/seal. */

@@ -253,6 +253,40 @@ export function registerVaultApi(app: FastifyInstance, opts: ApiOptions): void {
   app.put('/v1/sys/seal', seal);
   app.post('/v1/sys/seal', seal);
 
+  // Operator procedures with unseal keys (no token, as in Vault): a new root token, new unseal keys.
+  const noContent = (fn: () => void) => async (_req: FastifyRequest, reply: FastifyReply) => {
+    fn();
+    return reply.code(204).send();
+  };
+  app.get('/v1/sys/generate-root/attempt', async () => {
+    if (vault.sealed) throw new VaultError('sealed', 'Vault is sealed');
+    return vault.generateRootStatus();
+  });
+  const rootStart = async (req: FastifyRequest) => vault.generateRootStart(bodyOf(req));
+  app.put('/v1/sys/generate-root/attempt', rootStart);
+  app.post('/v1/sys/generate-root/attempt', rootStart);
+  app.delete(
+    '/v1/sys/generate-root/attempt',
+    noContent(() => vault.generateRootCancel()),
+  );
+  const rootUpdate = async (req: FastifyRequest) => vault.generateRootUpdate(bodyOf(req).key, bodyOf(req).nonce);
+  app.put('/v1/sys/generate-root/update', rootUpdate);
+  app.post('/v1/sys/generate-root/update', rootUpdate);
+  app.get('/v1/sys/rekey/init', async () => {
+    if (vault.sealed) throw new VaultError('sealed', 'Vault is sealed');
+    return vault.rekeyStatus();
+  });
+  const rekeyStart = async (req: FastifyRequest) => vault.rekeyStart(bodyOf(req));
+  app.put('/v1/sys/rekey/init', rekeyStart);
+  app.post('/v1/sys/rekey/init', rekeyStart);
+  app.delete(
+    '/v1/sys/rekey/init',
+    noContent(() => vault.rekeyCancel()),
+  );
+  const rekeyUpdate = async (req: FastifyRequest) => vault.rekeyUpdate(bodyOf(req).key, bodyOf(req).nonce);
+  app.put('/v1/sys/rekey/update', rekeyUpdate);
+  app.post('/v1/sys/rekey/update', rekeyUpdate);
+
   const health = async (req: FastifyRequest, reply: FastifyReply) => {
     const q = req.query as Record<string, string | undefined>;
     const st = await vault.status();
