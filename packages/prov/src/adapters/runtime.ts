@@ -162,8 +162,14 @@ export class Runtime {
         pollMs: this.s.upcloud.poll_ms,
       });
     }
+    if (name === 'lxd') {
+      const { ProvidersFile } = await import('../core/workspace.js');
+      const s = readProviders(this.s.cwd).lxd ?? ProvidersFile.shape.lxd.unwrap().parse({});
+      const { LxdProvider } = await import('./lxd.js');
+      return new LxdProvider(s);
+    }
     throw new StratumError('usage', `provider ${name} is not available yet`, {
-      hint: 'implemented: local, aws, upcloud',
+      hint: 'implemented: local, aws, upcloud, lxd',
     });
   }
 

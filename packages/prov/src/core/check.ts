@@ -22,7 +22,7 @@ export interface CheckContext {
 }
 
 /** Providers prov can plan servers on; the others are warned about and ignored. */
-export const SERVER_PROVIDERS = ['local', 'aws', 'upcloud'];
+export const SERVER_PROVIDERS = ['local', 'aws', 'upcloud', 'lxd'];
 
 /** `3.5.16`, `15`, `v1.28.3`, `1.7.22-1`, `2.1~rc1`. */
 const VERSION = /^v?\d+(\.\d+)*([-+~][0-9A-Za-z.+~-]*)?$/;
@@ -146,6 +146,13 @@ export function checkInfra(cfg: InfraConfig, ctx: CheckContext): ConfigIssue[] {
       if ((net.security_groups ?? []).length > 0) unused.push('networking.security_groups');
     } else if (provider === 'aws') {
       if (str(s.zone) !== undefined) unused.push('zone');
+    } else if (provider === 'lxd') {
+      // Containers on this LXD, with no cloud network: placement and addresses are not theirs to set.
+      if (str(s.zone) !== undefined) unused.push('zone');
+      if (net.vpc !== undefined) unused.push('networking.vpc');
+      if (net.subnet !== undefined) unused.push('networking.subnet');
+      if (net.public_ip === true) unused.push('networking.public_ip');
+      if ((net.security_groups ?? []).length > 0) unused.push('networking.security_groups');
     }
     for (const field of unused) {
       issues.push({

@@ -48,7 +48,7 @@ export interface Desired {
 }
 
 /** Providers whose servers prov creates or enrolls (a taskserv on one of them waits for it). */
-const MANAGED_SERVERS = ['local', 'aws', 'upcloud'];
+const MANAGED_SERVERS = ['local', 'aws', 'upcloud', 'lxd'];
 
 const clean = (o: Attrs): Attrs => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 
@@ -117,6 +117,9 @@ export function desiredResources(cfg: InfraConfig, opts: DesiredOptions = {}): D
     } else if (s.provider === 'upcloud') {
       attrs.zone = s.zone ?? cfg.region;
       attrs.networking = { public_ip: s.networking?.public_ip ?? false };
+    } else if (s.provider === 'lxd') {
+      // A stopped container is drift: apply starts it again.
+      attrs.running = true;
     } else {
       warnings.push(`server ${s.name}: provider ${s.provider} is not implemented yet; ignored`);
       continue;

@@ -37,6 +37,17 @@ export const ProvidersFile = z.strictObject({
       key: z.string().optional(),
     })
     .optional(),
+  lxd: z
+    .strictObject({
+      /** LXD's unix socket (Debian's lxd: /var/lib/lxd/unix.socket). */
+      socket: z.string().default('/var/lib/lxd/unix.socket'),
+      /** Image alias servers are created from. */
+      image: z.string().default('debian/12'),
+      /** PID 1 for images without an init system, e.g. "/bin/sleep infinity". */
+      init_cmd: z.string().optional(),
+      profiles: z.array(z.string()).default(['default']),
+    })
+    .optional(),
 });
 export type ProvidersFile = z.infer<typeof ProvidersFile>;
 

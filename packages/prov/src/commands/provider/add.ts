@@ -5,11 +5,11 @@ import { ProvCommand } from '../../base.js';
 export default class ProviderAdd extends ProvCommand<typeof ProviderAdd> {
   static override summary = 'Configure a provider and where its credentials come from';
   static override description =
-    'Writes .prov/providers.json. Credentials are never written: aws reads them from the environment/profile (the SDK chain) or from an svault path holding access_key and secret_key; upcloud from UPCLOUD_TOKEN (or UPCLOUD_USERNAME and UPCLOUD_PASSWORD) or an svault path holding token (or username and password).';
+    'Writes .prov/providers.json. lxd: containers on this machine’s LXD, over its unix socket (no credentials). Credentials are never written: aws reads them from the environment/profile (the SDK chain) or from an svault path holding access_key and secret_key; upcloud from UPCLOUD_TOKEN (or UPCLOUD_USERNAME and UPCLOUD_PASSWORD) or an svault path holding token (or username and password).';
   static override args = {
     name: Args.string({
-      description: 'provider: aws, upcloud or local',
-      options: ['aws', 'upcloud', 'local'],
+      description: 'provider: aws, upcloud, local or lxd',
+      options: ['aws', 'upcloud', 'local', 'lxd'],
       required: true,
     }),
   };
@@ -44,12 +44,30 @@ export default class ProviderAdd extends ProvCommand<typeof ProviderAdd> {
       helpValue: '<name=user@host>',
     }),
     'ssh-key': Flags.string({ description: 'local: private key for hosts that name none', helpValue: '<file>' }),
+    socket: Flags.string({
+      description: 'lxd: LXD unix socket (default /var/lib/lxd/unix.socket)',
+      helpValue: '<path>',
+    }),
+    image: Flags.string({
+      description: 'lxd: image alias servers are created from (lxc image list)',
+      helpValue: '<alias>',
+    }),
+    'init-cmd': Flags.string({
+      description: 'lxd: PID 1 for images without an init system, e.g. "/bin/sleep infinity"',
+      helpValue: '<command>',
+    }),
+    profile: Flags.string({
+      description: 'lxd: profiles of new containers (repeatable)',
+      multiple: true,
+      helpValue: '<name>',
+    }),
   };
   static override examples = [
     '<%= config.bin %> provider add aws --region eu-west-1',
     '<%= config.bin %> provider add aws --from-vault svault://secret/data/aws --ssh-public-key ~/.ssh/id_ed25519.pub',
     '<%= config.bin %> provider add upcloud --zone fi-hel1 --ssh-public-key ~/.ssh/id_ed25519.pub',
     '<%= config.bin %> provider add local --hosts hosts.ncl --ssh-key ~/.ssh/id_ed25519',
+    '<%= config.bin %> provider add lxd --image debian/12',
   ];
 
   async run() {
@@ -82,6 +100,15 @@ export default class ProviderAdd extends ProvCommand<typeof ProviderAdd> {
         ...(from ? { credentials: from } : {}),
         ...(keys ? { ssh_keys: keys } : {}),
       };
+    } else if (this.args.name === 'lxd') {
+      const { ProvidersFile } = await import('../../core/workspace.js');
+      p.lxd = ProvidersFile.shape.lxd.unwrap().parse({
+        ...(p.lxd ?? {}),
+        ...(this.flags.socket ? { socket: this.flags.socket } : {}),
+        ...(this.flags.image ? { image: this.flags.image } : {}),
+        ...(this.flags.profile ? { profiles: this.flags.profile } : {}),
+        ...(this.flags['init-cmd'] ? { init_cmd: this.flags['init-cmd'] } : {}),
+      });
     } else {
       const hosts = { ...(p.local?.hosts ?? {}) };
       for (const h of this.flags.host ?? []) {
@@ -100,6 +127,6 @@ export default class ProviderAdd extends ProvCommand<typeof ProviderAdd> {
       this.log(
         `Provider ${this.args.name} configured in .prov/providers.json; check it with prov provider test ${this.args.name}.`,
       );
-    return { provider: this.args.name, settings: p[this.args.name as 'aws' | 'upcloud' | 'local'] };
+    return { provider: this.args.name, settings: p[this.args.name as 'aws' | 'upcloud' | 'local' | 'lxd'] };
   }
 }

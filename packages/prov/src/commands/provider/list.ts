@@ -28,6 +28,15 @@ export default class ProviderList extends ProvCommand<typeof ProviderList> {
             },
           ]
         : []),
+      ...(p.lxd
+        ? [
+            {
+              provider: 'lxd',
+              settings: `socket ${p.lxd.socket}, image ${p.lxd.image}, profiles ${p.lxd.profiles.join(', ')}${p.lxd.init_cmd ? `, init ${p.lxd.init_cmd}` : ''}`,
+              credentials: 'the socket (lxd group)',
+            },
+          ]
+        : []),
       ...(p.local
         ? [
             {
@@ -39,7 +48,7 @@ export default class ProviderList extends ProvCommand<typeof ProviderList> {
         : []),
     ];
     if (!this.jsonEnabled())
-      this.log(rows.length ? renderTable(rows) : 'no providers configured: prov provider add aws|upcloud|local');
+      this.log(rows.length ? renderTable(rows) : 'no providers configured: prov provider add aws|upcloud|local|lxd');
     return { providers: p };
   }
 }

@@ -6,11 +6,11 @@ import { ProvCommand } from '../../base.js';
 export default class ProviderTest extends ProvCommand<typeof ProviderTest> {
   static override summary = "Check a provider's credentials and connectivity";
   static override description =
-    'aws, upcloud: one read-only API call. local: connects to every known host and gathers facts (OS, arch). Exit 7 when any check fails.';
+    'aws, upcloud: one read-only API call. lxd: its API and the image alias. local: connects to every known host and gathers facts (OS, arch). Exit 7 when any check fails.';
   static override args = {
     name: Args.string({
-      description: 'provider: aws, upcloud or local',
-      options: ['aws', 'upcloud', 'local'],
+      description: 'provider: aws, upcloud, local or lxd',
+      options: ['aws', 'upcloud', 'local', 'lxd'],
       required: true,
     }),
   };

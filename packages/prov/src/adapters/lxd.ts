@@ -1,0 +1,235 @@
+import { request } from 'node:http';
+import type { Provider, ProviderCheck, ProviderContext } from '../core/provider.js';
+import { ProviderError } from '../core/provider.js';
+import type { Attrs, DesiredResource, ResourceRecord } from '../core/types.js';
+
+/** Where Debian's lxd (5.0) listens; the snap's is /var/snap/lxd/common/lxd/unix.socket. */
+export const DEFAULT_LXD_SOCKET = '/var/lib/lxd/unix.socket';
+
+export interface LxdSettings {
+  socket: string;
+  /** Image alias servers are created from (lxc image list). */
+  image: string;
+  /** For images without an init system: the command the container runs as PID 1 (raw.lxc lxc.init.cmd). */
+  init_cmd?: string;
+  /** Storage pool and profiles of new containers. */
+  profiles: string[];
+}
+
+interface LxdResponse {
+  type: 'sync' | 'async' | 'error';
+  status_code?: number;
+  error_code?: number;
+  error?: string;
+  operation?: string;
+  metadata?: unknown;
+}
+
+/** LXD's REST API on its unix socket: one JSON request, async operations waited for. */
+export class LxdClient {
+  constructor(readonly socket: string) {}
+
+  call(method: string, path: string, body?: unknown): Promise<{ status: number; body: LxdResponse }> {
+    return new Promise((resolve, reject) => {
+      const data = body === undefined ? undefined : JSON.stringify(body);
+      const req = request(
+        {
+          socketPath: this.socket,
+          method,
+          path,
+          headers: { Host: 'lxd', ...(data ? { 'Content-Type': 'application/json' } : {}) },
+          timeout: 120_000,
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => {
+            text += c;
+          });
+          res.on('end', () => {
+            try {
+              resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as LxdResponse });
+            } catch {
+              reject(new ProviderError(`LXD answered ${method} ${path} with ${res.statusCode} and no JSON`));
+            }
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('timed out')));
+      req.on('error', (e: NodeJS.ErrnoException) =>
+        reject(
+          new ProviderError(`cannot reach LXD at ${this.socket}: ${e.code ?? e.message}`, {
+            code: e.code === 'EACCES' ? 'denied' : 'unavailable',
+            retryable: e.code !== 'EACCES' && e.code !== 'ENOENT',
+            hint:
+              e.code === 'EACCES'
+                ? 'add your user to the lxd group (or run as root)'
+                : 'is lxd running? (lxd init; the socket is set with prov provider add lxd --socket)',
+          }),
+        ),
+      );
+      if (data) req.write(data);
+      req.end();
+    });
+  }
+
+  /** A plain-text resource (an exec's recorded output). */
+  text(path: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const req = request({ socketPath: this.socket, path, headers: { Host: 'lxd' } }, (res) => {
+        let t = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          t += c;
+        });
+        res.on('end', () => resolve(t));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  /** A call that must succeed; an async one is waited for until its operation ends. */
+  async must(method: string, path: string, body?: unknown): Promise<unknown> {
+    const r = await this.call(method, path, body);
+    if (r.body.type === 'error' || r.status >= 400)
+      throw new ProviderError(`LXD ${method} ${path}: ${r.body.error || `status ${r.status}`}`, {
+        retryable: r.status >= 500,
+      });
+    if (r.body.type !== 'async' || !r.body.operation) return r.body.metadata;
+    const op = await this.call('GET', `${r.body.operation}/wait?timeout=120`);
+    const meta = op.body.metadata as { status?: string; err?: string } | undefined;
+    if (op.body.type === 'error' || meta?.status !== 'Success')
+      throw new ProviderError(
+        `LXD ${method} ${path}: ${meta?.err || op.body.error || meta?.status || 'operation failed'}`,
+      );
+    return meta;
+  }
+}
+
+/** `c2-m4` (the prov-gen LXD plans): 2 CPUs, 4 GiB. */
+function limits(res: DesiredResource | ResourceRecord): Record<string, string> {
+  const a = res.attrs as { plan?: string; spec?: { cpu?: number; memory_gb?: number } };
+  const m = /^c(\d+)-m(\d+)$/.exec(a.plan ?? '');
+  const cpu = m ? Number(m[1]) : a.spec?.cpu;
+  const mem = m ? Number(m[2]) : a.spec?.memory_gb;
+  return {
+    ...(cpu ? { 'limits.cpu': String(cpu) } : {}),
+    ...(mem ? { 'limits.memory': `${Math.round(mem * 1024)}MiB` } : {}),
+  };
+}
+
+/** Servers as LXD containers: created from an image, started, stopped and deleted over LXD's REST API. */
+export class LxdProvider implements Provider {
+  readonly name = 'lxd';
+  readonly kinds = ['server'] as const;
+  private readonly client: LxdClient;
+
+  constructor(private readonly s: LxdSettings) {
+    this.client = new LxdClient(s.socket);
+  }
+
+  replaceOn(): string[] {
+    return ['spec.os', 'spec.disk_gb'];
+  }
+
+  private path(name: string) {
+    return `/1.0/instances/${encodeURIComponent(name)}`;
+  }
+
+  async read(rec: ResourceRecord): Promise<Attrs | null> {
+    const r = await this.client.call('GET', this.path(rec.name));
+    if (r.status === 404) return null;
+    if (r.body.type === 'error') throw new ProviderError(`LXD GET ${rec.name}: ${r.body.error}`, { retryable: true });
+    const meta = r.body.metadata as { status?: string; config?: Record<string, string> };
+    // Only what prov manages: a stopped container is drift (started again by apply).
+    return { ...rec.attrs, running: meta.status === 'Running' };
+  }
+
+  async create(res: DesiredResource, _ctx: ProviderContext): Promise<Attrs> {
+    const existing = await this.client.call('GET', this.path(res.name));
+    if (existing.status === 200) {
+      const cfg = (existing.body.metadata as { config?: Record<string, string> }).config ?? {};
+      // Adopt only our own (a resumed create); anything else with that name is a conflict.
+      if (cfg['user.prov.address'] !== res.address)
+        throw new ProviderError(`an LXD instance ${res.name} exists and was not made by prov for ${res.address}`, {
+          code: 'conflict',
+          hint: 'rename the server or remove that instance (lxc delete)',
+        });
+    } else {
+      await this.client.must('POST', '/1.0/instances', {
+        name: res.name,
+        type: 'container',
+        profiles: this.s.profiles,
+        source: { type: 'image', alias: this.s.image },
+        config: {
+          'user.prov.address': res.address,
+          ...limits(res),
+          ...(this.s.init_cmd ? { 'raw.lxc': `lxc.init.cmd = ${this.s.init_cmd}` } : {}),
+        },
+      });
+    }
+    await this.start(res.name);
+    return { instance: res.name, socket: this.s.socket };
+  }
+
+  private async start(name: string) {
+    const r = await this.client.call('GET', `${this.path(name)}/state`);
+    if ((r.body.metadata as { status?: string } | undefined)?.status === 'Running') return;
+    await this.client.must('PUT', `${this.path(name)}/state`, { action: 'start', timeout: 30 });
+  }
+
+  async update(res: DesiredResource, prev: ResourceRecord, _ctx: ProviderContext): Promise<Attrs> {
+    await this.client.must('PATCH', this.path(res.name), { config: limits(res) });
+    await this.start(res.name);
+    return prev.outputs;
+  }
+
+  async delete(rec: ResourceRecord): Promise<void> {
+    const r = await this.client.call('GET', `${this.path(rec.name)}/state`);
+    if (r.status === 404) return;
+    if ((r.body.metadata as { status?: string } | undefined)?.status === 'Running')
+      await this.client.must('PUT', `${this.path(rec.name)}/state`, { action: 'stop', force: true, timeout: 30 });
+    await this.client.must('DELETE', this.path(rec.name));
+  }
+
+  /** Runs a command in a container (LXD exec), for checks; the exit code and output. */
+  async exec(name: string, command: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+    const meta = (await this.client.must('POST', `${this.path(name)}/exec`, {
+      command,
+      'record-output': true,
+      'wait-for-websocket': false,
+      interactive: false,
+    })) as { metadata?: { return?: number; output?: Record<string, string> } };
+    const out = meta.metadata?.output ?? {};
+    const log = (p?: string) => (p ? this.client.text(p) : Promise.resolve(''));
+    return { exitCode: meta.metadata?.return ?? -1, stdout: await log(out['1']), stderr: await log(out['2']) };
+  }
+
+  async test(): Promise<ProviderCheck[]> {
+    try {
+      const meta = (await this.client.must('GET', '/1.0')) as {
+        api_status?: string;
+        environment?: { server_version?: string; driver?: string };
+      };
+      const alias = await this.client.call('GET', `/1.0/images/aliases/${encodeURIComponent(this.s.image)}`);
+      return [
+        {
+          target: this.s.socket,
+          ok: true,
+          detail: `LXD ${meta.environment?.server_version ?? '?'} (${meta.environment?.driver ?? '?'}), API ${meta.api_status ?? '?'}`,
+        },
+        {
+          target: `image ${this.s.image}`,
+          ok: alias.status === 200,
+          detail:
+            alias.status === 200 ? 'found' : 'no such image alias: lxc image list; prov provider add lxd --image ALIAS',
+        },
+      ];
+    } catch (e) {
+      return [{ target: this.s.socket, ok: false, detail: (e as Error).message }];
+    }
+  }
+
+  async close(): Promise<void> {}
+}
