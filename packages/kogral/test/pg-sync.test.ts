@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -164,6 +164,28 @@ describe.skipIf(skipUnless('postgres'))('kogral sync through a throwaway Postgre
     expect((await a.sync()).skipped).toEqual(['"../../evil.md" (from the server: outside the graph folder, refused)']);
     await c.end();
     expect(existsSync(join(a.dir, '..', '..', 'evil.md'))).toBe(false);
+  });
+
+  it('a node file broken by hand is never synced as a deletion nor overwritten: theirs is kept beside it', async () => {
+    const [a, b] = team('alice', 'bob');
+    if (!a || !b) throw new Error('team');
+    const n = await a.kg.add({ type: 'note', title: 'Fragile', fields: { body: 'v1' } });
+    await a.sync();
+    await b.sync();
+    const file = join(b.dir, 'notes', `${n.node.id}.md`);
+    writeFileSync(file, '---\nid: [unclosed\n---\nhalf-typed edit\n');
+    await a.kg.edit(n.node.id, { op: 'append', text: 'alice v2' });
+    await a.sync();
+    const rb = await b.sync();
+    expect(rb.skipped).toEqual([`notes/${n.node.id}.md`]);
+    expect(rb.conflicts).toEqual([
+      { path: `notes/${n.node.id}.md`, kind: 'both_changed', theirs: expect.stringMatching(/^conflicts\//) },
+    ]);
+    expect(readFileSync(file, 'utf8')).toContain('half-typed edit');
+    expect(readFileSync(join(b.dir, rb.conflicts[0]?.theirs as string), 'utf8')).toContain('alice v2');
+    await b.sync();
+    await a.sync();
+    expect(readFileSync(n.path, 'utf8')).toContain('alice v2'); // no tombstone went out
   });
 
   it('a moved node follows its id: the old file goes, the new one comes', async () => {

@@ -244,6 +244,9 @@ export async function pgSync(store: Store, opts: PgSyncOptions): Promise<PgSyncR
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`kogral-graph:${opts.graph}`]);
     const locals = scan(store, state, result.skipped);
+    // Files here that cannot be read as nodes (a broken edit, a duplicate id): never taken for
+    // deletions, never overwritten by the server's version (that one is kept as a conflict).
+    const unreadable = new Set(result.skipped);
     const rows = await client.query<Row>(
       'SELECT key, path, content, hash, author, seq FROM kogral_nodes WHERE graph = $1 AND seq > $2 ORDER BY seq',
       [opts.graph, state.lastSeq],
@@ -281,6 +284,18 @@ export async function pgSync(store: Store, opts: PgSyncOptions): Promise<PgSyncR
       };
       if (localHash === r.hash) {
         agree();
+        continue;
+      }
+      const blocked = [rel, base?.path].find((p) => p !== undefined && unreadable.has(p));
+      if (blocked && r.content) {
+        if (!opts.dryRun) {
+          const kept = keepTheirs(store, blocked, r.content, r.author, now());
+          const st = statSync(kept);
+          const key = `conflicts/${kept.split('/').pop()}`;
+          locals.set(key, { key, path: store.rel(kept), hash: sha256(r.content), mtimeMs: st.mtimeMs, size: st.size });
+          result.conflicts.push({ path: blocked, kind: 'both_changed', theirs: store.rel(kept) });
+        } else result.conflicts.push({ path: blocked, kind: 'both_changed' });
+        state.files[r.key] = { path: blocked, hash: r.hash, seq };
         continue;
       }
       if (opts.dryRun) {
@@ -359,7 +374,7 @@ export async function pgSync(store: Store, opts: PgSyncOptions): Promise<PgSyncR
       if (seq !== undefined) state.files[l.key] = { path: l.path, hash, seq, ...stamp(l) };
     }
     for (const [key, base] of Object.entries(state.files)) {
-      if (base.hash === null || locals.has(key)) continue;
+      if (base.hash === null || locals.has(key) || unreadable.has(base.path)) continue;
       const seq = await push(key, base.path, null, null);
       if (seq !== undefined) state.files[key] = { path: base.path, hash: null, seq };
     }
