@@ -1,0 +1,50 @@
+// The start-up bundle (scripts/build-bundles.mjs) must not change what a user sees: the same
+// output, errors and exit codes as the binary run from dist/ (STRATUM_NO_BUNDLE=1).
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { freshBundle } from '../packages/shared/src/cli/start.js';
+import { runBin, sandbox, type Tool } from './run-bin.js';
+
+const isFresh = (tool: Tool) =>
+  freshBundle(pathToFileURL(join(import.meta.dirname, '..', 'packages', tool, '/')), {}) !== undefined;
+
+/** Each command once from the bundle and once from dist/, in sandboxes of their own. */
+async function both(tool: Tool, args: string[]) {
+  const run = async (extra: NodeJS.ProcessEnv) => {
+    const { cwd, env } = sandbox();
+    const r = await runBin(tool, args, { cwd, env: { ...env, ...extra }, timeoutMs: 60_000 });
+    // Paths of the sandbox differ between the two runs.
+    const clean = (s: string) => s.replaceAll(cwd, '<sandbox>');
+    return { code: r.code, stdout: clean(r.stdout), stderr: clean(r.stderr) };
+  };
+  const [bundled, plain] = await Promise.all([run({}), run({ STRATUM_NO_BUNDLE: '1' })]);
+  return { bundled, plain };
+}
+
+const cases: [Tool, string[]][] = [
+  ['svault', ['kv', 'get']],
+  ['svault', ['kv', 'get', 'secret/x', '--nope']],
+  ['svault', ['config', '--json']],
+  ['svault', ['autocomplete', 'bash']],
+  ['kogral', ['list']],
+  ['kogral', ['search', 'x', '--json']],
+  ['prov', ['validate', 'missing.ncl']],
+  ['prov', ['config', 'log.level']],
+  ['typedialog', ['validate', 'missing.toml', '--json']],
+  ['vapora', ['task', 'list', '--status', 'nope']],
+  ['vapora', ['config', 'nope.key']],
+];
+
+describe('a binary from its bundle and from dist/', { timeout: 180_000 }, () => {
+  const named = cases.map(([tool, args]) => ({ tool, args, name: `${tool} ${args.join(' ')}` }));
+  it.for(named)('$name: same output, errors and exit code', async ({ tool, args }, { skip }) => {
+    if (!isFresh(tool)) {
+      const why = `no up-to-date bundle for ${tool}: run 'npm run build'`;
+      if (process.env.CI) throw new Error(why);
+      skip(why);
+    }
+    const { bundled, plain } = await both(tool, args);
+    expect(bundled).toEqual(plain);
+  });
+});
