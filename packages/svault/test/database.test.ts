@@ -453,6 +453,58 @@ describe.skipIf(skipUnless('postgres'))('database engine with PostgreSQL', { tim
     await third.close?.();
   });
 
+  it('static roles: svault takes over an existing user, rotates its password on schedule and on demand', async () => {
+    await admin.query(`CREATE ROLE app_static WITH LOGIN PASSWORD 'initial-pw-1'`);
+    const w = await api('POST', 'database/static-roles/app', {
+      db_name: 'pg',
+      username: 'app_static',
+      rotation_period: '5s',
+    });
+    expect(w.status, w.text).toBe(204);
+    expect(await login('app_static', 'initial-pw-1')).toMatch(/password authentication failed/);
+    const read = await api('GET', 'database/static-roles/app');
+    expect(read.body.data).toMatchObject({ db_name: 'pg', username: 'app_static', rotation_period: 5 });
+    expect(Object.keys(read.body.data)).not.toContain('password');
+    const first = (await api('GET', 'database/static-creds/app')).body.data;
+    expect(first).toMatchObject({ username: 'app_static', rotation_period: 5 });
+    expect(first.ttl).toBeLessThanOrEqual(5);
+    expect(await login('app_static', first.password)).toBe(true);
+
+    expect((await api('POST', 'database/rotate-role/app', {})).status).toBe(204);
+    const second = (await api('GET', 'database/static-creds/app')).body.data;
+    expect(second.password).not.toBe(first.password);
+    expect(await login('app_static', first.password)).toMatch(/password authentication failed/);
+    expect(await login('app_static', second.password)).toBe(true);
+
+    await sleep(5500);
+    const third = (await api('GET', 'database/static-creds/app')).body.data;
+    expect(third.password).not.toBe(second.password); // the period passed: rotated before it was read
+    expect(await login('app_static', third.password)).toBe(true);
+    expect((await api('LIST', 'database/static-roles')).body.data.keys).toEqual(['app']);
+
+    const bad: [string, Record<string, unknown>, RegExp][] = [
+      ['fast', { db_name: 'pg', username: 'app_static', rotation_period: '2s' }, /5 seconds or more/],
+      ['nouser', { db_name: 'pg', rotation_period: '1h' }, /username is a required field/],
+      ['nodb', { db_name: 'nope', username: 'x', rotation_period: '1h' }, /does not exist/],
+      ['app', { username: 'someone_else' }, /cannot update static account username/],
+    ];
+    for (const [name, body, message] of bad) {
+      const r = await api('POST', `database/static-roles/${name}`, body);
+      expect(r.status, name).toBe(400);
+      expect(r.body.errors[0]).toMatch(message);
+    }
+    const ghost = await api('POST', 'database/static-roles/ghost', {
+      db_name: 'pg',
+      username: 'no_such_user',
+      rotation_period: '1h',
+    });
+    expect(ghost.status).toBeGreaterThanOrEqual(400);
+    expect((await api('GET', 'database/static-roles/ghost')).status).toBe(404);
+    expect((await api('POST', 'database/rotate-role/ghost', {})).status).toBe(400);
+    expect((await api('DELETE', 'database/static-roles/app')).status).toBe(204);
+    expect(await roleRow('app_static')).toBeDefined(); // the user stays: it was never svault's to drop
+  });
+
   it('revokes on start the leases that expired while svault was down', async () => {
     await writeRole('restart', { default_ttl: '3s' });
     const c = await creds('restart');

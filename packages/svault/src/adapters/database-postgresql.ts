@@ -132,8 +132,8 @@ export class PostgresPlugin {
     await this.transaction(sql);
   }
 
-  /** Sets the connection user's own password (root_rotation_statements, or ALTER ROLE). */
-  async rotateRoot(statements: string[], username: string, password: string): Promise<void> {
+  /** Sets a user's password (root_rotation_statements or a static role's rotation_statements, else ALTER ROLE). */
+  async setPassword(statements: string[], username: string, password: string): Promise<void> {
     const sql = statements.length
       ? statements.map((s) => renderStatement(s, userVars(username, { password })))
       : [`ALTER ROLE ${quoteIdentifier(username)} WITH PASSWORD ${quoteLiteral(password)}`];

@@ -54,6 +54,24 @@ interface DbRole {
   max_ttl: number;
 }
 
+/**
+ * A static role: an existing database user whose password svault owns and rotates every
+ * `rotation_period` (when its credentials are read after that, or on rotate-role).
+ */
+interface StaticRole {
+  db_name: string;
+  username: string;
+  rotation_period: number;
+  rotation_statements: string[];
+  password: string;
+  /** RFC 3339. */
+  last_vault_rotation: string;
+  /** Set while a rotation runs: settled on next use if the process died in between. */
+  pending_password?: string;
+}
+
+const MIN_ROTATION_PERIOD = 5;
+
 /** What a lease keeps to revoke or renew the login later. */
 interface CredsInternal {
   username: string;
@@ -204,6 +222,45 @@ export class DatabaseBackend implements Backend {
         },
       },
       {
+        pattern: /^static-roles\/?$/,
+        summary: 'List the static roles',
+        operations: { list: list('static-role/') },
+      },
+      {
+        pattern: /^static-roles\/(?<name>[^/]+)$/,
+        summary: 'Read, write or delete a static role (an existing user whose password svault rotates)',
+        fields: {
+          db_name: fString(),
+          username: fString(),
+          rotation_period: fDuration(),
+          rotation_statements: fStatements(),
+          credential_type: fString(),
+        },
+        existence: exists('static-role/'),
+        operations: {
+          read: (r) => this.readStatic(nameOf(r, 'role')),
+          create: (r, f) => this.writeStatic(nameOf(r, 'role'), f),
+          update: (r, f) => this.writeStatic(nameOf(r, 'role'), f),
+          delete: async (r) => {
+            await this.store.delete(`static-role/${nameOf(r, 'role')}`);
+            return undefined;
+          },
+        },
+      },
+      {
+        pattern: /^static-creds\/(?<name>[^/]+)$/,
+        summary: "A static role's current password (rotated first when its period has passed)",
+        operations: { read: (r) => this.staticCreds(nameOf(r, 'role')) },
+      },
+      {
+        pattern: /^rotate-role\/(?<name>[^/]+)$/,
+        summary: "Rotate a static role's password now",
+        operations: {
+          create: (r) => this.rotateStatic(nameOf(r, 'role'), true),
+          update: (r) => this.rotateStatic(nameOf(r, 'role'), true),
+        },
+      },
+      {
         pattern: /^creds\/(?<name>[^/]+)$/,
         summary: 'Create a database login for a role, under a lease',
         operations: { read: (r) => this.creds(nameOf(r, 'role'), r) },
@@ -310,7 +367,7 @@ export class DatabaseBackend implements Backend {
       const next = generatePassword();
       await this.saveConfig(name, { ...cfg, pending_password: next });
       try {
-        await plugin.rotateRoot(cfg.root_rotation_statements, cfg.username, next);
+        await plugin.setPassword(cfg.root_rotation_statements, cfg.username, next);
       } catch (e) {
         await this.saveConfig(name, cfg);
         throw e;
@@ -410,6 +467,131 @@ export class DatabaseBackend implements Backend {
     return undefined;
   }
 
+  // --- static roles ---
+
+  private staticRole(name: string): Promise<StaticRole | undefined> {
+    return getJson<StaticRole>(this.store, `static-role/${name}`);
+  }
+
+  private async readStatic(name: string): Promise<HandlerResult> {
+    const s = await this.staticRole(name);
+    if (!s) return null;
+    return {
+      data: {
+        db_name: s.db_name,
+        username: s.username,
+        rotation_period: s.rotation_period,
+        rotation_statements: s.rotation_statements,
+        last_vault_rotation: s.last_vault_rotation,
+        credential_type: 'password',
+      },
+    };
+  }
+
+  /** Creates (and rotates at once, as Vault does: svault then knows the password) or updates a static role. */
+  private async writeStatic(name: string, f: Record<string, unknown>): Promise<HandlerResult> {
+    return this.locks.run(`static/${name}`, async () => {
+      const old = await this.staticRole(name);
+      const username = (f.username as string | undefined) ?? old?.username ?? '';
+      if (!username) throw invalid('username is a required field to create a static account');
+      if (old && username !== old.username) throw invalid('cannot update static account username');
+      const dbName = (f.db_name as string | undefined) ?? old?.db_name ?? '';
+      if (!dbName) throw invalid('db_name must be set: the connection this role uses');
+      checkName(dbName, 'connection');
+      const cfg = await this.config(dbName);
+      if (!cfg) throw invalid(`database configuration "${dbName}" does not exist`);
+      if (!roleAllowed(cfg.allowed_roles, name)) throw invalid(`"${name}" is not an allowed role`);
+      const period = (f.rotation_period as number | undefined) ?? old?.rotation_period;
+      if (period === undefined) throw invalid('rotation_period is required to create static accounts');
+      if (period < MIN_ROTATION_PERIOD) throw invalid(`rotation_period must be ${MIN_ROTATION_PERIOD} seconds or more`);
+      if (f.credential_type !== undefined && f.credential_type !== 'password') {
+        throw invalid(`unsupported credential_type "${f.credential_type}": svault issues passwords`);
+      }
+      const next: StaticRole = {
+        db_name: dbName,
+        username,
+        rotation_period: period,
+        rotation_statements: (f.rotation_statements as string[] | undefined) ?? old?.rotation_statements ?? [],
+        password: old?.password ?? '',
+        last_vault_rotation: old?.last_vault_rotation ?? '',
+      };
+      if (old) {
+        await this.store.put(`static-role/${name}`, enc.encode(JSON.stringify(next)));
+        return undefined;
+      }
+      // A new role takes the user over: a fresh password set now, stored only once the database took it.
+      const password = generatePassword();
+      await (await this.plugin(dbName)).setPassword(next.rotation_statements, username, password);
+      next.password = password;
+      next.last_vault_rotation = new Date().toISOString();
+      await this.store.put(`static-role/${name}`, enc.encode(JSON.stringify(next)));
+      return undefined;
+    });
+  }
+
+  /**
+   * A new password for a static role. The new one is stored as pending before the database changes
+   * and made current after: a crash in between leaves both, and the next use keeps the one that logs in.
+   */
+  private async rotateStatic(name: string, now: boolean): Promise<HandlerResult> {
+    await this.locks.run(`static/${name}`, async () => {
+      let s = await this.staticRole(name);
+      if (!s) throw invalid(`unknown static role "${name}"`);
+      if (s.pending_password) s = await this.settleStatic(name, s);
+      if (!now && !rotationDue(s)) return;
+      const password = generatePassword();
+      await this.store.put(`static-role/${name}`, enc.encode(JSON.stringify({ ...s, pending_password: password })));
+      try {
+        await (await this.plugin(s.db_name)).setPassword(s.rotation_statements, s.username, password);
+      } catch (e) {
+        await this.store.put(`static-role/${name}`, enc.encode(JSON.stringify(s)));
+        throw e;
+      }
+      const done: StaticRole = { ...s, password, last_vault_rotation: new Date().toISOString() };
+      await this.store.put(`static-role/${name}`, enc.encode(JSON.stringify(done)));
+    });
+    return undefined;
+  }
+
+  private async settleStatic(name: string, s: StaticRole): Promise<StaticRole> {
+    const { pending_password: pending, ...rest } = s;
+    const cfg = await this.config(s.db_name);
+    if (!cfg) throw invalid(`database configuration "${s.db_name}" does not exist`);
+    const trial = new PostgresPlugin(
+      `${s.db_name}/${name}`,
+      { ...cfg, username: s.username, password: pending ?? '' },
+      this.warn,
+    );
+    let settled: StaticRole = rest;
+    try {
+      await trial.verify();
+      settled = { ...rest, password: pending ?? '', last_vault_rotation: new Date().toISOString() };
+    } catch (e) {
+      if (!isAuthFailure(e)) throw e;
+    } finally {
+      await trial.close();
+    }
+    await this.store.put(`static-role/${name}`, enc.encode(JSON.stringify(settled)));
+    return settled;
+  }
+
+  private async staticCreds(name: string): Promise<HandlerResult> {
+    const before = await this.staticRole(name);
+    if (!before) throw invalid(`unknown static role "${name}"`);
+    if (before.pending_password || rotationDue(before)) await this.rotateStatic(name, false);
+    const s = (await this.staticRole(name)) as StaticRole;
+    const last = Date.parse(s.last_vault_rotation);
+    return {
+      data: {
+        username: s.username,
+        password: s.password,
+        last_vault_rotation: s.last_vault_rotation,
+        rotation_period: s.rotation_period,
+        ttl: Math.max(0, Math.round((last + s.rotation_period * 1000 - Date.now()) / 1000)),
+      },
+    };
+  }
+
   // --- credentials and their leases ---
 
   private async creds(name: string, r: RoutedRequest): Promise<HandlerResult> {
@@ -460,6 +642,11 @@ export class DatabaseBackend implements Backend {
     this.plugins.clear();
     await Promise.all(open.map((p) => p.close().catch(() => {})));
   }
+}
+
+function rotationDue(s: StaticRole): boolean {
+  const last = Date.parse(s.last_vault_rotation);
+  return !Number.isFinite(last) || Date.now() >= last + s.rotation_period * 1000;
 }
 
 export const databaseFactory: BackendFactory = (ctx) => new DatabaseBackend(ctx);
