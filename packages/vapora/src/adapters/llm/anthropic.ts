@@ -1,17 +1,7 @@
-import { type ChatRequest, type ChatResponse, LlmError, type LlmProvider, zeroUsage } from '../../core/llm/types.js';
-import {
-  apiBase,
-  expect,
-  type HttpCall,
-  int,
-  locate,
-  type ProviderOptions,
-  parseChunk,
-  post,
-  readJson,
-  sse,
-} from './http.js';
-import { collectText, DEFAULT_BASE_URL, finish, keyCheck, noKeyError } from './shared.js';
+import { type ChatRequest, type ChatResponse, LlmError, zeroUsage } from '../../core/llm/types.js';
+import { KeyedHttpProvider } from './base.js';
+import { apiBase, expect, type HttpCall, int, type ProviderOptions, parseChunk, post, readJson, sse } from './http.js';
+import { collectText, DEFAULT_BASE_URL, finish } from './shared.js';
 
 const STOP: Record<string, string> = {
   end_turn: 'stop',
@@ -30,11 +20,10 @@ interface AnthropicUsage {
 }
 
 /** Anthropic Messages API: POST /v1/messages with x-api-key and anthropic-version. */
-export class AnthropicProvider implements LlmProvider {
+export class AnthropicProvider extends KeyedHttpProvider {
   readonly name = 'anthropic';
-  private readonly key: { problem?: string; missing?: string };
-  constructor(private readonly opts: ProviderOptions = {}) {
-    this.key = keyCheck('anthropic', opts);
+  constructor(opts: ProviderOptions = {}) {
+    super(opts, 'anthropic');
   }
 
   /** The endpoint for a base_url: `https://host`, `https://host/v1`, `…/v1/` or `…/v1/messages`. */
@@ -42,7 +31,7 @@ export class AnthropicProvider implements LlmProvider {
     return `${apiBase(baseUrl, DEFAULT_BASE_URL.anthropic, ['/v1/messages', '/v1'])}/v1/messages`;
   }
 
-  private call(req: ChatRequest, stream: boolean): HttpCall {
+  protected request(req: ChatRequest, stream: boolean): HttpCall {
     return {
       provider: this.name,
       model: req.model,
@@ -68,14 +57,7 @@ export class AnthropicProvider implements LlmProvider {
     };
   }
 
-  async chat(req: ChatRequest): Promise<ChatResponse> {
-    if (this.key.problem) throw noKeyError(this.name, req, this.key.problem);
-    const onDelta = req.onDelta;
-    const call = this.call(req, onDelta !== undefined);
-    return locate(call, () => (onDelta ? this.stream(req, call, onDelta) : this.once(req, call)));
-  }
-
-  private async once(req: ChatRequest, call: HttpCall): Promise<ChatResponse> {
+  protected async once(req: ChatRequest, call: HttpCall): Promise<ChatResponse> {
     const live = await post(call);
     const body = (await readJson(live, call)) as {
       id?: string;
@@ -102,7 +84,7 @@ export class AnthropicProvider implements LlmProvider {
   }
 
   /** SSE: message_start (input usage) … content_block_delta … message_delta (cumulative output) … message_stop. */
-  private async stream(req: ChatRequest, call: HttpCall, onDelta: (t: string) => void): Promise<ChatResponse> {
+  protected async stream(req: ChatRequest, call: HttpCall, onDelta: (t: string) => void): Promise<ChatResponse> {
     const live = await post(call);
     let model = req.model;
     let id: string | undefined;

@@ -1,17 +1,7 @@
-import { type ChatRequest, type ChatResponse, LlmError, type LlmProvider, zeroUsage } from '../../core/llm/types.js';
-import {
-  apiBase,
-  expect,
-  type HttpCall,
-  int,
-  locate,
-  type ProviderOptions,
-  parseChunk,
-  post,
-  readJson,
-  sse,
-} from './http.js';
-import { collectText, DEFAULT_BASE_URL, finish, keyCheck, noKeyError } from './shared.js';
+import { type ChatRequest, type ChatResponse, LlmError, zeroUsage } from '../../core/llm/types.js';
+import { KeyedHttpProvider } from './base.js';
+import { apiBase, expect, type HttpCall, int, type ProviderOptions, parseChunk, post, readJson, sse } from './http.js';
+import { collectText, DEFAULT_BASE_URL, finish } from './shared.js';
 
 const FINISH: Record<string, string> = {
   STOP: 'stop',
@@ -39,14 +29,13 @@ interface GeminiBody {
 }
 
 /** Google Gemini generateContent: POST /v1beta/models/{model}:generateContent with x-goog-api-key. */
-export class GeminiProvider implements LlmProvider {
+export class GeminiProvider extends KeyedHttpProvider {
   readonly name = 'gemini';
-  private readonly key: { problem?: string; missing?: string };
-  constructor(private readonly opts: ProviderOptions = {}) {
-    this.key = keyCheck('gemini', opts);
+  constructor(opts: ProviderOptions = {}) {
+    super(opts, 'gemini');
   }
 
-  private call(req: ChatRequest, stream: boolean): HttpCall {
+  protected request(req: ChatRequest, stream: boolean): HttpCall {
     // `https://host`, `…/v1beta` or `…/v1beta/models` all mean the same API.
     const base = apiBase(this.opts.baseUrl, DEFAULT_BASE_URL.gemini, ['/v1beta/models', '/v1beta', '/v1']);
     const method = stream ? 'streamGenerateContent?alt=sse' : 'generateContent';
@@ -75,14 +64,7 @@ export class GeminiProvider implements LlmProvider {
     };
   }
 
-  async chat(req: ChatRequest): Promise<ChatResponse> {
-    if (this.key.problem) throw noKeyError(this.name, req, this.key.problem);
-    const onDelta = req.onDelta;
-    const call = this.call(req, onDelta !== undefined);
-    return locate(call, () => (onDelta ? this.stream(req, call, onDelta) : this.once(req, call)));
-  }
-
-  private async once(req: ChatRequest, call: HttpCall): Promise<ChatResponse> {
+  protected async once(req: ChatRequest, call: HttpCall): Promise<ChatResponse> {
     const live = await post(call);
     const body = (await readJson(live, call)) as GeminiBody;
     expect(body && typeof body === 'object', call, 'not a generateContent response');
@@ -111,7 +93,7 @@ export class GeminiProvider implements LlmProvider {
   }
 
   /** SSE of partial responses; usageMetadata and finishReason arrive on the last chunks. */
-  private async stream(req: ChatRequest, call: HttpCall, onDelta: (t: string) => void): Promise<ChatResponse> {
+  protected async stream(req: ChatRequest, call: HttpCall, onDelta: (t: string) => void): Promise<ChatResponse> {
     const live = await post(call);
     let model = req.model;
     let id: string | undefined;

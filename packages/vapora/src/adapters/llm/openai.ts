@@ -1,17 +1,7 @@
-import { type ChatRequest, type ChatResponse, LlmError, type LlmProvider, zeroUsage } from '../../core/llm/types.js';
-import {
-  apiBase,
-  expect,
-  type HttpCall,
-  int,
-  locate,
-  type ProviderOptions,
-  parseChunk,
-  post,
-  readJson,
-  sse,
-} from './http.js';
-import { collectText, DEFAULT_BASE_URL, finish, keyCheck, noKeyError } from './shared.js';
+import { type ChatRequest, type ChatResponse, LlmError, zeroUsage } from '../../core/llm/types.js';
+import { KeyedHttpProvider } from './base.js';
+import { apiBase, expect, type HttpCall, int, type ProviderOptions, parseChunk, post, readJson, sse } from './http.js';
+import { collectText, DEFAULT_BASE_URL, finish } from './shared.js';
 
 const FINISH: Record<string, string> = {
   stop: 'stop',
@@ -32,11 +22,10 @@ interface OpenAiUsage {
  * OpenAI Chat Completions: POST /v1/chat/completions with a bearer key. The same shape is served by OpenRouter,
  * Ollama's /v1 and most gateways (set base_url; with or without its `/v1`, or the whole endpoint URL).
  */
-export class OpenAiProvider implements LlmProvider {
+export class OpenAiProvider extends KeyedHttpProvider {
   readonly name: string = 'openai';
-  private readonly key: { problem?: string; missing?: string };
-  constructor(private readonly opts: ProviderOptions = {}) {
-    this.key = keyCheck('openai', opts);
+  constructor(opts: ProviderOptions = {}) {
+    super(opts, 'openai');
   }
 
   /** The endpoint for a base_url: `https://host`, `https://host/v1`, `…/v1/` or `…/v1/chat/completions`. */
@@ -45,7 +34,7 @@ export class OpenAiProvider implements LlmProvider {
     return `${base}/v1/chat/completions`;
   }
 
-  private call(req: ChatRequest, stream: boolean): HttpCall {
+  protected request(req: ChatRequest, stream: boolean): HttpCall {
     const messages = [
       ...(req.system ? [{ role: 'system', content: req.system }] : []),
       ...req.messages.map((m) => ({ role: m.role, content: m.content })),
@@ -74,14 +63,7 @@ export class OpenAiProvider implements LlmProvider {
     };
   }
 
-  async chat(req: ChatRequest): Promise<ChatResponse> {
-    if (this.key.problem) throw noKeyError(this.name, req, this.key.problem);
-    const onDelta = req.onDelta;
-    const call = this.call(req, onDelta !== undefined);
-    return locate(call, () => (onDelta ? this.stream(req, call, onDelta) : this.once(req, call)));
-  }
-
-  private async once(req: ChatRequest, call: HttpCall): Promise<ChatResponse> {
+  protected async once(req: ChatRequest, call: HttpCall): Promise<ChatResponse> {
     const live = await post(call);
     const body = (await readJson(live, call)) as {
       id?: string;
@@ -104,7 +86,7 @@ export class OpenAiProvider implements LlmProvider {
   }
 
   /** `data: {chunk}` lines, then one chunk with `choices: []` and the usage, then `data: [DONE]`. */
-  private async stream(req: ChatRequest, call: HttpCall, onDelta: (t: string) => void): Promise<ChatResponse> {
+  protected async stream(req: ChatRequest, call: HttpCall, onDelta: (t: string) => void): Promise<ChatResponse> {
     const live = await post(call);
     let model = req.model;
     let id: string | undefined;
