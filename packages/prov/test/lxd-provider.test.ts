@@ -24,16 +24,35 @@ const lxc = (...args: string[]) =>
   execFileSync('lxc', args, { encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] });
 
 /**
- * A tiny image from this machine's own binaries (sh, sleep, cat, uname and their libraries): no image server
+ * A tiny image from this machine's own binaries (sh and a few coreutils, with their libraries): no image server
  * or debootstrap needed; it has no init, so containers run `sleep` as PID 1.
  */
 function buildImage(alias: string) {
   const dir = mkdtempSync(join(tmpdir(), 'prov-lxd-image-'));
   const root = join(dir, 'rootfs');
   for (const d of ['bin', 'etc', 'tmp', 'root', 'proc', 'sys', 'dev']) mkdirSync(join(root, d), { recursive: true });
-  for (const bin of ['/bin/sh', '/bin/sleep', '/bin/cat', '/bin/uname']) {
-    copyFileSync(bin, join(root, bin));
-    execFileSync('chmod', ['755', join(root, bin)]);
+  const bins = [
+    'sh',
+    'sleep',
+    'cat',
+    'uname',
+    'mkdir',
+    'touch',
+    'rm',
+    'rmdir',
+    'timeout',
+    'sha256sum',
+    'cut',
+    'install',
+    'dirname',
+    'test',
+  ];
+  for (const bin of bins
+    .map((b) => `/usr/bin/${b}`)
+    .map((b) => (existsSync(b) ? b : b.replace('/usr/bin/', '/bin/')))) {
+    const dest = join(root, 'bin', bin.split('/').pop() as string);
+    copyFileSync(bin, dest);
+    execFileSync('chmod', ['755', dest]);
     for (const lib of execFileSync('ldd', [bin], { encoding: 'utf8' }).match(/\/\S+/g) ?? []) {
       mkdirSync(join(root, dirname(lib)), { recursive: true });
       if (!existsSync(join(root, lib))) copyFileSync(lib, join(root, lib));
@@ -81,7 +100,7 @@ describe.skipIf(notReady !== undefined)('the lxd provider: servers as LXD contai
   }, 180_000);
 
   afterAll(() => {
-    for (const n of [...names, `${tag}-foreign`]) {
+    for (const n of [...names, `${tag}-foreign`, `${tag}-svc`]) {
       try {
         lxc('delete', '--force', n);
       } catch {
@@ -123,6 +142,55 @@ describe.skipIf(notReady !== undefined)('the lxd provider: servers as LXD contai
     expect(r).toMatchObject({ exitCode: 0, stdout: 'Linux\n' });
     expect((await p.exec(names[0] as string, ['/bin/sh', '-c', 'exit 7'])).exitCode).toBe(7);
     expect((await prov(['plan', '--detailed-exitcode'])).code).toBe(0);
+  });
+
+  it('a taskserv on a container is installed, checked and removed through LXD exec (no SSH)', {
+    timeout: 300_000,
+  }, async () => {
+    const def = `{
+  name = "svc",
+  description = "runs while its file exists",
+  version = "1.0",
+  install = [{ name = "dir", run = m%"mkdir -p /opt/svc"% }],
+  start = [{ name = "run", run = m%"touch /opt/svc/running; echo "started on $host ($os_family)" > /opt/svc/log"% }],
+  health = [{ name = "running", run = m%"test -f /opt/svc/running"% }],
+  status = { name = "status", run = m%"if [ -f /opt/svc/running ]; then echo running; else echo stopped; fi"% },
+  uninstall = [{ name = "rm", run = m%"rm -rf /opt/svc"% }],
+}
+`;
+    // Its own workspace and state: the other tests' containers are not in this config.
+    const svc = `${tag}-svc`;
+    const sb = sandbox();
+    mkdirSync(join(sb.cwd, 'defs'), { recursive: true });
+    mkdirSync(join(sb.cwd, '.prov'), { recursive: true });
+    writeFileSync(join(sb.cwd, 'defs', 'svc.ncl'), def);
+    writeFileSync(join(sb.cwd, 'prov.toml'), '[taskservs]\ndirs = ["defs"]\n');
+    copyFileSync(join(ws.cwd, '.prov', 'providers.json'), join(sb.cwd, '.prov', 'providers.json'));
+    writeFileSync(
+      join(sb.cwd, 'prov.ncl'),
+      `let Infrastructure = import "infrastructure.ncl" in
+{
+  provider = 'lxd,
+  servers = [{ name = "${svc}", provider = 'lxd, plan = "c1-m1", spec.os = { family = 'debian, version = "12" } }],
+  taskservs = [{ name = "svc", hosts = ["${svc}"] }],
+} | Infrastructure
+`,
+    );
+    const run = (args: string[]) => runBin('prov', args, { cwd: sb.cwd, env: sb.env, timeoutMs: 180_000 });
+    const apply = await run(['apply', '-y']);
+    expect(apply.code, apply.stderr + apply.stdout).toBe(0);
+    const p = new LxdProvider({ socket: DEFAULT_LXD_SOCKET, image: alias, profiles: ['default'] });
+    const log = await p.exec(svc, ['/bin/cat', '/opt/svc/log']);
+    expect(log.stdout).toBe(`started on ${svc} (debian)\n`);
+    expect((await run(['plan', '--detailed-exitcode'])).code).toBe(0);
+    // Stopped behind prov's back: drift, and apply starts it again through LXD exec.
+    await p.exec(svc, ['/bin/rm', '/opt/svc/running']);
+    expect((await run(['plan'])).stdout).toMatch(/taskserv\.svc\.\S+ will be started/);
+    expect((await run(['apply', '-y'])).code).toBe(0);
+    expect((await p.exec(svc, ['/bin/test', '-f', '/opt/svc/running'])).exitCode).toBe(0);
+    const destroy = await run(['destroy', '-y']);
+    expect(destroy.code, destroy.stderr).toBe(0);
+    expect(instances().some((i) => i.name === svc)).toBe(false);
   });
 
   it('a stopped container is drift that apply starts; destroy deletes them; a foreign instance is never adopted', {

@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import type { Executor, Facts, HostTarget, OutputSink, Step, StepResult } from '../core/executor.js';
 import type { Provider, ProviderCheck, ProviderContext } from '../core/provider.js';
 import { ProviderError } from '../core/provider.js';
 import type { Attrs, DesiredResource, ResourceRecord } from '../core/types.js';
@@ -70,6 +71,44 @@ export class LxdClient {
       );
       if (data) req.write(data);
       req.end();
+    });
+  }
+
+  /** Writes a file into an instance (LXD's files API), owned by root with `mode`. */
+  push(instance: string, path: string, content: Buffer | string, mode: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const body = typeof content === 'string' ? Buffer.from(content) : content;
+      const req = request(
+        {
+          socketPath: this.socket,
+          method: 'POST',
+          path: `/1.0/instances/${encodeURIComponent(instance)}/files?path=${encodeURIComponent(path)}`,
+          headers: {
+            Host: 'lxd',
+            'Content-Type': 'application/octet-stream',
+            'Content-Length': body.length,
+            'X-LXD-type': 'file',
+            'X-LXD-uid': '0',
+            'X-LXD-gid': '0',
+            'X-LXD-mode': `0${(mode & 0o7777).toString(8)}`,
+            'X-LXD-write': 'overwrite',
+          },
+        },
+        (res) => {
+          let t = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => {
+            t += c;
+          });
+          res.on('end', () =>
+            (res.statusCode ?? 500) < 300
+              ? resolve()
+              : reject(new ProviderError(`LXD file push to ${instance}:${path} failed: ${t.slice(0, 200)}`)),
+          );
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
     });
   }
 
@@ -193,17 +232,9 @@ export class LxdProvider implements Provider {
     await this.client.must('DELETE', this.path(rec.name));
   }
 
-  /** Runs a command in a container (LXD exec), for checks; the exit code and output. */
-  async exec(name: string, command: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-    const meta = (await this.client.must('POST', `${this.path(name)}/exec`, {
-      command,
-      'record-output': true,
-      'wait-for-websocket': false,
-      interactive: false,
-    })) as { metadata?: { return?: number; output?: Record<string, string> } };
-    const out = meta.metadata?.output ?? {};
-    const log = (p?: string) => (p ? this.client.text(p) : Promise.resolve(''));
-    return { exitCode: meta.metadata?.return ?? -1, stdout: await log(out['1']), stderr: await log(out['2']) };
+  /** Runs a command in a container (LXD exec): the exit code and output. */
+  exec(name: string, command: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+    return execIn(this.client, name, command, {});
   }
 
   async test(): Promise<ProviderCheck[]> {
@@ -232,4 +263,99 @@ export class LxdProvider implements Provider {
   }
 
   async close(): Promise<void> {}
+}
+
+async function execIn(
+  client: LxdClient,
+  instance: string,
+  command: string[],
+  environment: Record<string, string>,
+): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const meta = (await client.must('POST', `/1.0/instances/${encodeURIComponent(instance)}/exec`, {
+    command,
+    environment,
+    'record-output': true,
+    'wait-for-websocket': false,
+    interactive: false,
+  })) as { metadata?: { return?: number; output?: Record<string, string> } };
+  const out = meta.metadata?.output ?? {};
+  const log = (p?: string) => (p ? client.text(p) : Promise.resolve(''));
+  return { exitCode: meta.metadata?.return ?? -1, stdout: await log(out['1']), stderr: await log(out['2']) };
+}
+
+/** A taskserv's host that is an LXD container of this config: its steps go through LXD exec, not SSH. */
+export const isLxdTarget = (h: HostTarget) => h.labels.transport === 'lxd';
+
+/**
+ * Steps in LXD containers: each one `sh -c` through LXD exec (as root, so sudo is moot), files through
+ * LXD's files API. Output is recorded by LXD and handed on line by line when the step ends.
+ */
+export class LxdExecutor implements Executor {
+  private readonly client: LxdClient;
+  private readonly factsCache = new Map<string, Facts>();
+
+  constructor(socket: string) {
+    this.client = new LxdClient(socket);
+  }
+
+  async run(h: HostTarget, step: Step, onOutput?: OutputSink): Promise<StepResult> {
+    const t0 = performance.now();
+    let argv = [step.shell === 'bash' ? 'bash' : 'sh', '-c', step.script];
+    if (step.timeoutS) argv = ['timeout', '-k', '5', String(step.timeoutS), ...argv];
+    // LXD gives an exec only the environment it is handed: the usual PATH and HOME first.
+    const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', ...(step.env ?? {}) };
+    const r = await execIn(this.client, h.name, argv, env);
+    if (onOutput) {
+      for (const [stream, text] of [
+        ['stdout', r.stdout],
+        ['stderr', r.stderr],
+      ] as const)
+        for (const line of text.split('\n').filter((l, i, all) => l !== '' || i < all.length - 1))
+          onOutput(h.name, stream, line);
+    }
+    return {
+      host: h.name,
+      step: step.name,
+      exitCode: r.exitCode,
+      stdout: r.stdout,
+      stderr: r.stderr,
+      durationMs: Math.round(performance.now() - t0),
+      timedOut: Boolean(step.timeoutS) && (r.exitCode === 124 || r.exitCode === 137),
+    };
+  }
+
+  upload(h: HostTarget, content: Buffer | string, remotePath: string, mode = 0o644): Promise<void> {
+    return this.client.push(h.name, remotePath, content, mode);
+  }
+
+  async facts(h: HostTarget): Promise<Facts> {
+    const cached = this.factsCache.get(h.name);
+    if (cached) return cached;
+    const r = await this.run(h, {
+      name: 'facts',
+      script:
+        'ID=unknown; VERSION_ID=; uname -s; uname -m; uname -n; echo root; if [ -r /etc/os-release ]; then . /etc/os-release; fi; echo "$ID"; echo "$VERSION_ID"',
+    });
+    if (r.exitCode !== 0) throw new ProviderError(`${h.name}: gathering facts failed: ${r.stderr.trim()}`);
+    const [os = '', arch = '', hostname = '', user = '', id = '', version = ''] = r.stdout.split('\n');
+    const facts = { os: os.toLowerCase(), arch, hostname, user, os_family: id, os_version: version };
+    this.factsCache.set(h.name, facts);
+    return facts;
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** One executor for a config with both kinds of hosts: LXD containers through LXD, the rest through `ssh`. */
+export function routeLxd(ssh: Executor, lxd: LxdExecutor): Executor {
+  const pick = (h: HostTarget) => (isLxdTarget(h) ? lxd : ssh);
+  return {
+    run: (h, step, onOutput) => pick(h).run(h, step, onOutput),
+    upload: (h, content, path, mode) => pick(h).upload(h, content, path, mode),
+    facts: (h) => pick(h).facts(h),
+    ...(ssh.download ? { download: (h: HostTarget, r: string, l: string) => ssh.download!(h, r, l) } : {}),
+    ...(ssh.secret ? { secret: (ref: string) => ssh.secret!(ref) } : {}),
+    ...(ssh.redact ? { redact: (v: string[]) => ssh.redact!(v) } : {}),
+    close: () => ssh.close(),
+  };
 }

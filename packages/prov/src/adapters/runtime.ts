@@ -126,7 +126,13 @@ export class Runtime {
   private async makeProvider(name: string): Promise<Provider> {
     if (name === 'local') {
       const { LocalProvider } = await import('./local.js');
-      return new LocalProvider(await this.executor(), (n) => this.definition(n));
+      let exec: import('../core/executor.js').Executor = await this.executor();
+      if (this.infra?.servers?.some((s) => s.provider === 'lxd')) {
+        // Taskservs on the config's LXD containers run through LXD exec.
+        const { LxdExecutor, routeLxd } = await import('./lxd.js');
+        exec = routeLxd(exec, new LxdExecutor((await this.lxdSettings()).socket));
+      }
+      return new LocalProvider(exec, (n) => this.definition(n));
     }
     if (name === 'aws') {
       const settings = readProviders(this.s.cwd).aws ?? { credentials: 'env', ssh_keys: [] };
@@ -163,14 +169,17 @@ export class Runtime {
       });
     }
     if (name === 'lxd') {
-      const { ProvidersFile } = await import('../core/workspace.js');
-      const s = readProviders(this.s.cwd).lxd ?? ProvidersFile.shape.lxd.unwrap().parse({});
       const { LxdProvider } = await import('./lxd.js');
-      return new LxdProvider(s);
+      return new LxdProvider(await this.lxdSettings());
     }
     throw new StratumError('usage', `provider ${name} is not available yet`, {
       hint: 'implemented: local, aws, upcloud, lxd',
     });
+  }
+
+  private async lxdSettings() {
+    const { ProvidersFile } = await import('../core/workspace.js');
+    return readProviders(this.s.cwd).lxd ?? ProvidersFile.shape.lxd.unwrap().parse({});
   }
 
   /** Every known host: the config's hosts, registered hosts files, hosts added on the command line. */

@@ -137,7 +137,9 @@ export function desiredResources(cfg: InfraConfig, opts: DesiredOptions = {}): D
   for (const t of taskservs) {
     for (const host of t.hosts) {
       const server = servers.find((s) => s.name === host);
-      const h = hosts[host];
+      // An LXD container of this config needs no SSH entry: its steps go through LXD exec.
+      const h =
+        hosts[host] ?? (server?.provider === 'lxd' ? { address: host, labels: { transport: 'lxd' } } : undefined);
       if (!h) {
         if (server) {
           warnings.push(
