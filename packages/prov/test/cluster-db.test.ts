@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -26,6 +26,8 @@ interface Member {
 describe.skipIf(skip)('db-cluster: PostgreSQL HA with Patroni over SSH', () => {
   let hosts: TestHost[];
   let ws: { cwd: string; env: NodeJS.ProcessEnv };
+  let backupDir = '';
+  let backupRows = -1;
   const base = 20000 + Math.floor(Math.random() * 2000) * 10;
   const settings = [
     'init=none',
@@ -234,4 +236,106 @@ describe.skipIf(skip)('db-cluster: PostgreSQL HA with Patroni over SSH', () => {
       (x) => x[0]?.n === 101,
     );
   }, 300_000);
+
+  it('backup: a folder with the base backup, WAL and a manifest (cluster, time, versions, checksums)', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'prov-backups-'));
+    backupRows = (await query(portOf((await show()).leader!), 'SELECT count(*)::int AS n FROM items'))[0].n;
+    const r = await prov(ws, ['cluster', 'backup', 'pg', '--output', out, '--json'], 180_000);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const b = JSON.parse(r.stdout);
+    const m = JSON.parse(readFileSync(join(b.dir, 'manifest.json'), 'utf8'));
+    expect(m).toMatchObject({ format: 'prov-backup/1', cluster: 'pg', kind: 'postgresql-ha', method: 'pg_basebackup' });
+    expect(m.versions.postgresql_major).toBe('15');
+    // WAL is fetched into base.tar.gz; backup_manifest is PostgreSQL's own list of the backup's files.
+    expect(m.files.map((f: { name: string }) => f.name).sort()).toEqual(['backup_manifest', 'base.tar.gz']);
+    for (const f of m.files) {
+      const sum = execFileSync('sha256sum', [join(b.dir, f.name)], { encoding: 'utf8' }).split(' ')[0];
+      expect(sum).toBe(f.sha256);
+    }
+    backupDir = b.dir;
+  }, 240_000);
+
+  it('scale 3 → 2: a replica leaves the cluster before its data is removed; 2 → 3: it comes back and streams', async () => {
+    const before = await show();
+    const down = await prov(ws, ['cluster', 'scale', 'pg', '--members', '2', '-y', '--json'], 240_000);
+    expect(down.code, down.stderr + down.stdout).toBe(0);
+    const removed = JSON.parse(down.stdout).removed as string[];
+    expect(removed).toHaveLength(1);
+    expect(removed[0]).not.toBe(before.leader);
+    const gone = hosts.find((h) => h.name === removed[0])!;
+    expect(existsSync(join(gone.root, 'var/lib/pg/data'))).toBe(false);
+    const two = await show();
+    expect(two.healthy).toBe(true);
+    expect(two.members.map((m) => m.host).sort()).toEqual(hosts.map((h) => h.name).filter((n) => n !== removed[0]));
+    await query(portOf(two.leader!), "INSERT INTO items VALUES (102, 'two members')");
+
+    const up = await prov(ws, ['cluster', 'scale', 'pg', '--members', '3', '-y', '--json'], 300_000);
+    expect(up.code, up.stderr + up.stdout).toBe(0);
+    expect(JSON.parse(up.stdout).added).toEqual(removed);
+    const three = await until('3 members', show, (x) => x.healthy && x.members.length === 3);
+    expect(three.members.filter((m) => m.role === 'replica')).toHaveLength(2);
+    await until(
+      `rows on ${removed[0]}`,
+      () => query(portOf(removed[0]!), 'SELECT count(*)::int AS n FROM items').catch(() => [{ n: -1 }]),
+      (x) => x[0]?.n === 102,
+    );
+  }, 600_000);
+
+  it('upgrade with a failing health check stops at the first member, rolls it back, never touches the next', async () => {
+    const ymls = () => hosts.map((h) => readFileSync(join(h.root, 'etc/patroni/pg.yml'), 'utf8'));
+    const before = ymls();
+    const status = await show();
+    const r = await prov(
+      ws,
+      [
+        'cluster',
+        'upgrade',
+        'pg',
+        '--set',
+        'max_connections=150',
+        '--check',
+        'echo "not ready on $host" >&2; exit 1',
+        '-y',
+        '--json',
+      ],
+      300_000,
+    );
+    expect(r.code).toBe(1);
+    const err = JSON.parse(r.stdout || r.stderr).error;
+    const first = err.details.failed as string;
+    // Replicas go first: the failed member is a replica, and it is back on what it had.
+    expect(first).not.toBe(status.leader);
+    expect(err.details.rolled_back).toBe(true);
+    expect(err.details.upgraded).toEqual([]);
+    expect(err.details.untouched).toHaveLength(2);
+    expect(err.message).toContain('not ready on');
+    expect(ymls()).toEqual(before);
+    const after = await until('healthy after the rollback', show, (x) => x.healthy);
+    expect(after.members).toHaveLength(3);
+  }, 400_000);
+
+  it('restore: rows dropped after the backup come back, checksums verified first; a damaged backup changes nothing', async () => {
+    const s = await show();
+    await query(portOf(s.leader!), 'DROP TABLE items');
+    // A damaged copy is refused before any member is touched.
+    const bad = mkdtempSync(join(tmpdir(), 'prov-bad-backup-'));
+    for (const f of ['manifest.json', 'base.tar.gz', 'backup_manifest']) copyFileSync(join(backupDir, f), join(bad, f));
+    writeFileSync(join(bad, 'base.tar.gz'), 'garbage');
+    const refused = await prov(ws, ['cluster', 'restore', 'pg', '--from', bad, '-y']);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain('damaged');
+    expect((await show()).healthy).toBe(true);
+
+    const r = await prov(ws, ['cluster', 'restore', 'pg', '--from', backupDir, '-y', '--json'], 400_000);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const after = await until('healthy after restore', show, (x) => x.healthy && x.members.length === 3);
+    const rows = await query(portOf(after.leader!), 'SELECT count(*)::int AS n FROM items');
+    expect(rows[0].n).toBe(backupRows);
+    for (const m of after.members.filter((x) => x.host !== after.leader))
+      await until(
+        `restored rows on ${m.host}`,
+        () => query(portOf(m.host), 'SELECT count(*)::int AS n FROM items').catch(() => [{ n: -1 }]),
+        (x) => x[0]?.n === backupRows,
+      );
+  }, 600_000);
 });

@@ -34,6 +34,8 @@ export interface ClusterStatus {
   leader: string | null;
   healthy: boolean;
   members: MemberStatus[];
+  /** Member names the cluster itself lists (Patroni's /cluster): a removed member is gone from here. */
+  listed: string[];
 }
 
 export interface PgMember {
@@ -100,7 +102,7 @@ export async function clusterStatus(exec: Executor, name: string, members: PgMem
   const leaders = out.filter((m) => m.role === 'leader' && m.state === 'running');
   const healthy =
     leaders.length === 1 && out.every((m) => m.state === 'running' || m.state === 'streaming') && out.length > 0;
-  return { name, leader: leaders[0]?.host ?? null, healthy, members: out };
+  return { name, leader: leaders[0]?.host ?? null, healthy, members: out, listed: view.map((v) => str(v.name)) };
 }
 
 /** Polls until `ok` holds for the cluster's status; the last status is in the error when it never does. */
@@ -465,4 +467,34 @@ export async function readSecrets(exec: Executor, m: PgMember): Promise<Attrs> {
     if (!out[k]) throw new HostError(m.host.name, 'command', `the Patroni config has no ${k.replace('_', ' ')}`);
   exec.redact?.(Object.values(out).map(String));
   return out;
+}
+
+/**
+ * Hands the leader role to a healthy replica through Patroni's REST API (authenticated: changes need the
+ * API password), then waits until the new leader runs; a rolling change does the leader last this way.
+ */
+export async function switchover(
+  exec: Executor,
+  name: string,
+  members: PgMember[],
+  from: PgMember,
+  to: string,
+  restPassword: string,
+): Promise<void> {
+  const url = `http://${str(from.config.member_address)}:${num(from.config.rest_port)}/switchover`;
+  const body = JSON.stringify({ leader: from.host.name, candidate: to });
+  const r = await exec.run(from.host, {
+    name: 'switchover',
+    script: `curl -sS --max-time 60 -u "prov:$REST_PASSWORD" -H 'Content-Type: application/json' -X POST ${shq(url)} -d ${shq(body)} -w '\n%{http_code}'`,
+    env: { REST_PASSWORD: restPassword },
+    timeoutS: 90,
+  });
+  const code = r.stdout.trim().split('\n').pop();
+  if (r.exitCode !== 0 || code !== '200')
+    throw new HostError(
+      from.host.name,
+      'command',
+      `switchover to ${to} refused: ${r.stdout.trim()} ${r.stderr.trim()}`,
+    );
+  await waitForStatus(exec, name, members, (s) => s.leader === to && s.healthy, `${to} leading`);
 }

@@ -1,16 +1,180 @@
 import { Args, Flags } from '@oclif/core';
-import { planned } from '@stratumiops/shared/cli/command';
-import { tool } from '../../tool.js';
+import { usageError } from '@stratumiops/shared/errors';
+import { ClusterCommand, clusterFlags } from '../../cli/cluster.js';
+import { runOperation } from '../../cli/flow.js';
+import { clusterResources, evaluateTemplate, findTemplate } from '../../core/cluster.js';
+import { clusterStatus, readSecrets, waitForStatus } from '../../core/cluster-pg.js';
+import { lockState, makePlan } from '../../core/engine.js';
+import { engineFor } from '../../core/nickel.js';
+import { runTaskserv } from '../../core/taskserv.js';
 
-export default planned(tool, {
-  summary: 'Change the number of nodes of a cluster',
-  spec: 'PV8',
-  args: {
-    name: Args.string({ description: 'cluster name', required: true }),
-  },
-  flags: {
-    workers: Flags.integer({ description: 'worker nodes', min: 0 }),
-    'control-plane': Flags.integer({ description: 'control-plane nodes', min: 1 }),
-  },
-  examples: ['<%= config.bin %> cluster scale k8s-prod --workers 10'],
-});
+export default class ClusterScale extends ClusterCommand<typeof ClusterScale> {
+  static override summary = 'Add or remove members of a PostgreSQL cluster';
+  static override description =
+    'Growing: new members (from --servers, else hosts that were members before) get Patroni from the template and clone from the leader; done when they stream. Shrinking: replicas go first, never the leader; each is stopped, and only once the cluster no longer lists it is it uninstalled and its data removed. etcd members stay where they are (the DCS keeps its quorum).';
+  static override args = { name: Args.string({ description: 'cluster name', required: true }) };
+  static override flags = {
+    ...clusterFlags,
+    members: Flags.integer({
+      description: 'members wanted in total (leader included)',
+      min: 1,
+      exclusive: ['replicas'],
+    }),
+    replicas: Flags.integer({ description: 'replicas wanted besides the leader', min: 0, exclusive: ['members'] }),
+    servers: Flags.string({
+      description: 'hosts to add when growing',
+      delimiter: ',',
+      multiple: true,
+      multipleNonGreedy: true,
+      helpValue: '<name,...>',
+    }),
+    'auto-approve': Flags.boolean({ char: 'y', description: 'run without asking' }),
+  };
+  static override examples = [
+    '<%= config.bin %> cluster scale pg-prod --replicas 2 -y',
+    '<%= config.bin %> cluster scale pg-prod --members 4 --servers db-4 -y',
+  ];
+
+  async run() {
+    const want = this.flags.members ?? (this.flags.replicas !== undefined ? this.flags.replicas + 1 : undefined);
+    if (want === undefined) throw usageError('how many?', { hint: 'pass --members N or --replicas N' });
+    const ctx = await this.clusterContext();
+    const rec = ctx.clusters.get(this.args.name);
+    if (rec.spec.kind !== 'postgresql-ha') {
+      await ctx.runtime.close();
+      throw usageError(`scaling ${rec.spec.kind} clusters is not supported yet; PostgreSQL clusters scale`);
+    }
+    const exec = await ctx.runtime.executor();
+    const members = await this.pgMembers(ctx, rec);
+    const log = (s: string) => {
+      if (!this.jsonEnabled()) this.log(s);
+    };
+    if (want === members.length) {
+      await ctx.runtime.close();
+      log(`${rec.name} already has ${want} member(s).`);
+      return { cluster: rec.name, members: members.map((m) => m.host.name), added: [], removed: [] };
+    }
+
+    if (want < members.length) {
+      const status = await clusterStatus(exec, rec.name, members);
+      if (!status.leader) throw usageError(`${rec.name} has no leader now: fix it before removing members`);
+      const removable = [...members].reverse().filter((m) => m.host.name !== status.leader);
+      const remove = removable.slice(0, members.length - want);
+      const store = await this.openStore();
+      const lock = await lockState(store, `cluster scale ${rec.name}`, null);
+      try {
+        for (const m of remove) {
+          const left = members.filter((x) => !remove.slice(0, remove.indexOf(m) + 1).includes(x));
+          log(`removing ${m.host.name}: stopping Patroni`);
+          const def = await ctx.runtime.definition('patroni');
+          await runTaskserv('stop', { exec, host: m.host, def, version: m.version, config: m.config });
+          await waitForStatus(
+            exec,
+            rec.name,
+            left,
+            (s) => !s.listed.includes(m.host.name) && s.healthy,
+            `${m.host.name} leaving the cluster`,
+          );
+          log(`${m.host.name} is out of the cluster: removing its data`);
+          await runTaskserv('uninstall', { exec, host: m.host, def, version: m.version, config: m.config });
+          await store.remove(`taskserv.patroni.${m.host.name}`);
+          rec.spec.services = rec.spec.services.filter((s) => !(s.service === 'patroni' && s.host === m.host.name));
+          rec.former_members = [...new Set([...rec.former_members, m.host.name])];
+          rec.updated_at = new Date().toISOString();
+          ctx.clusters.save(rec);
+        }
+      } finally {
+        await lock.release();
+        await store.close();
+        await ctx.runtime.close();
+      }
+      const removed = remove.map((m) => m.host.name);
+      log(`${rec.name}: removed ${removed.join(', ')}; ${want} member(s) left.`);
+      return { cluster: rec.name, removed, added: [] };
+    }
+
+    // Growing.
+    const current = new Set(members.map((m) => m.host.name));
+    const candidates = (this.flags.servers ?? rec.former_members).filter((h) => !current.has(h));
+    const add = candidates.slice(0, want - members.length);
+    if (add.length < want - members.length) {
+      await ctx.runtime.close();
+      throw usageError(`${want - members.length} new member(s) needed, ${add.length} host(s) available`, {
+        hint: 'name them with --servers',
+      });
+    }
+    const secrets = await readSecrets(exec, members[0]!);
+    const newTargets = await ctx.runtime.targets(add);
+    const byName = { ...(await ctx.targets(rec)), ...Object.fromEntries(newTargets.map((t) => [t.name, t])) };
+    let next = Math.max(...rec.spec.members.map((m) => m.index)) + 1;
+    const known = new Map(rec.spec.members.map((m) => [m.host, m]));
+    const allMembers = [
+      ...rec.spec.members.filter((m) => current.has(m.host)),
+      ...newTargets.map((t) => known.get(t.name) ?? { host: t.name, address: t.address, index: next++ }),
+    ].sort((a, b) => a.index - b.index);
+    const spec = await evaluateTemplate(
+      await engineFor(this.nickel),
+      findTemplate(rec.template, this.templateDirs()),
+      { name: rec.name, members: allMembers, ...(rec.version ? { version: rec.version } : {}), settings: rec.settings },
+      this.importPaths([]),
+    );
+    const newServices = spec.services.filter((s) => s.service === 'patroni' && add.includes(s.host));
+    const desired = clusterResources(
+      { ...spec, services: newServices.map((s) => ({ ...s, depends_on: [] })) },
+      byName,
+      {
+        patroni: secrets,
+      },
+    );
+    const store = await this.openStore();
+    const io = { json: this.jsonEnabled(), log: (s: string) => this.log(s) };
+    await runOperation(
+      store,
+      ctx.runtime,
+      {
+        lockName: `cluster scale ${rec.name}`,
+        report: 'service',
+        parallelism: 10,
+        rollback: true,
+        autoApprove: this.flags['auto-approve'],
+        verbose: this.flags.verbose,
+        prepare: async () => ({
+          desired,
+          plan: await makePlan(
+            { store, provider: ctx.runtime.provider },
+            {
+              desired,
+              warnings: [],
+              config: null,
+              operation: 'apply',
+              refresh: true,
+              targets: desired.map((d) => d.address),
+            },
+          ),
+        }),
+      },
+      io,
+    );
+    rec.spec.services = [...rec.spec.services, ...newServices];
+    for (const m of allMembers) if (!rec.spec.members.some((x) => x.host === m.host)) rec.spec.members.push(m);
+    rec.former_members = rec.former_members.filter((h) => !add.includes(h));
+    rec.updated_at = new Date().toISOString();
+    ctx.clusters.save(rec);
+    // The new members stream from the leader before the cluster counts as scaled.
+    const after = await this.clusterContext();
+    try {
+      const all = await this.pgMembers(after, rec);
+      await waitForStatus(
+        await after.runtime.executor(),
+        rec.name,
+        all,
+        (s) => s.healthy && add.every((h) => s.listed.includes(h)),
+        `${add.join(', ')} streaming`,
+      );
+    } finally {
+      await after.runtime.close();
+    }
+    log(`${rec.name}: added ${add.join(', ')}; ${want} member(s).`);
+    return { cluster: rec.name, added: add, removed: [] };
+  }
+}
