@@ -103,3 +103,42 @@ describe('pki tidy', () => {
     expect(await crlSerials()).not.toContain(hex(revokedShort.serial_number));
   });
 });
+
+describe('pki issuers API', () => {
+  it("lists the mount's issuer, reads it by id, name or default (also without a token), renames it", async () => {
+    const list = await api('LIST', 'pki/issuers');
+    expect(list.status).toBe(200);
+    const [id] = list.body.data.keys as string[];
+    expect(list.body.data.key_info[id as string]).toEqual({ issuer_name: '', is_default: true });
+    const ca = (await api('GET', 'pki/cert/ca')).body.data.certificate as string;
+    const byDefault = await api('GET', 'pki/issuer/default');
+    expect(byDefault.body.data).toMatchObject({ issuer_id: id, certificate: ca });
+    expect((await api('GET', `pki/issuer/${id}`)).body.data.issuer_id).toBe(id);
+    const pem = await call(base, 'GET', `/v1/pki/issuer/${id}/pem`);
+    expect(pem.status).toBe(200);
+    expect(pem.text.trim()).toBe(ca.trim());
+    expect((await call(base, 'GET', `/v1/pki/issuer/${id}/json`)).body.data.issuer_id).toBe(id);
+    expect((await call(base, 'GET', `/v1/pki/issuer/${id}`)).status).toBe(403); // the full read needs a token
+
+    expect((await api('POST', 'pki/issuer/default', { issuer_name: 'root-2026' })).status).toBe(200);
+    expect((await api('GET', 'pki/issuer/root-2026')).body.data.issuer_id).toBe(id);
+    expect((await api('GET', 'pki/config/issuers')).body.data).toEqual({
+      default: id,
+      default_follows_latest_issuer: false,
+    });
+    expect((await api('POST', 'pki/config/issuers', { default: 'root-2026' })).status).toBe(200);
+
+    const bad: [string, string, unknown, RegExp][] = [
+      ['GET', 'pki/issuer/nope', undefined, /unable to resolve issuer id for reference: nope/],
+      ['POST', 'pki/issuer/default', { issuer_name: 'default' }, /reserved keyword/],
+      ['POST', 'pki/issuer/default', { issuer_name: 'bad name!' }, /invalid characters/],
+      ['POST', 'pki/config/issuers', { default: 'other' }, /unable to resolve/],
+    ];
+    for (const [method, path, body, message] of bad) {
+      const r = await api(method, path, body);
+      expect(r.status, path).toBe(400);
+      expect(r.body.errors[0]).toMatch(message);
+    }
+    expect((await api('GET', 'pki/issuer/default')).body.data.issuer_name).toBe('root-2026');
+  });
+});

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import 'reflect-metadata';
 import { isIP } from 'node:net';
 import * as x509 from '@peculiar/x509';
@@ -66,6 +67,9 @@ interface CaRecord {
   key_bits: number;
   /** PKCS#8 DER, base64. */
   private_key: string;
+  /** The issuers API's handle on this CA (assigned at install; older records get one on first use). */
+  issuer_id?: string;
+  issuer_name?: string;
 }
 
 interface PendingKey {
@@ -142,7 +146,13 @@ const CA_FIELDS = { ...SUBJECT_FIELDS, key_type: fString(), key_bits: fInt(), ma
 export class PkiBackend implements Backend {
   readonly type = 'pki';
   readonly paths: PathDef[];
-  readonly unauthenticated = [/^cert\/[^/]+(\/raw(\/pem)?)?$/, /^ca(\/pem)?$/, /^ca_chain$/, /^crl(\/pem)?$/];
+  readonly unauthenticated = [
+    /^cert\/[^/]+(\/raw(\/pem)?)?$/,
+    /^ca(\/pem)?$/,
+    /^ca_chain$/,
+    /^crl(\/pem)?$/,
+    /^issuer\/[^/]+\/(json|der|pem)$/,
+  ];
   /** Serializes changes of the CA, and of the revocation list with its CRL. */
   private readonly locks = new KeyedMutex();
   /** The imported CA key, by CA serial: importing it costs more than signing. */
@@ -316,6 +326,34 @@ export class PkiBackend implements Backend {
         },
       },
       {
+        pattern: /^issuers\/?$/,
+        summary: "List the mount's issuers (its CA)",
+        operations: { list: () => this.listIssuers() },
+      },
+      {
+        pattern: /^issuer\/(?<ref>[^/]+)(?:\/(?<fmt>json|der|pem))?$/,
+        summary: "An issuer by id, name or 'default': its certificate and chain; rename it",
+        fields: { issuer_name: fString() },
+        operations: {
+          read: (r) => this.readIssuer(r.params.ref as string, r.params.fmt),
+          update: (r, f) => this.renameIssuer(r.params.ref as string, f),
+          create: (r, f) => this.renameIssuer(r.params.ref as string, f),
+        },
+      },
+      {
+        pattern: /^config\/issuers$/,
+        summary: 'The default issuer',
+        fields: { default: fString(), default_follows_latest_issuer: fBool() },
+        operations: {
+          read: async () => {
+            const ca = await this.issuer();
+            return { data: { default: ca?.issuer_id ?? '', default_follows_latest_issuer: false } };
+          },
+          update: (_r, f) => this.setDefaultIssuer(f),
+          create: (_r, f) => this.setDefaultIssuer(f),
+        },
+      },
+      {
         pattern: /^config\/urls$/,
         summary: 'URLs put into issued certificates: issuing certificate and OCSP (AIA), CRL distribution points',
         fields: {
@@ -448,6 +486,74 @@ export class PkiBackend implements Backend {
     return { data: status, warnings: ['Tidy operation finished.'] };
   }
 
+  /** The CA with its issuer id (given one now if it was installed before issuers had ids). */
+  private async issuer(): Promise<CaRecord | undefined> {
+    const ca = await this.ca();
+    if (!ca || ca.issuer_id) return ca;
+    return this.locks.run('ca', async () => {
+      const again = await this.ca();
+      if (!again || again.issuer_id) return again;
+      const withId = { ...again, issuer_id: randomUUID() };
+      await this.putJson('ca', withId);
+      return withId;
+    });
+  }
+
+  /** The issuer a reference names ('default', its id or its name); svault keeps one per mount. */
+  private async resolveIssuer(ref: string): Promise<CaRecord> {
+    const ca = await this.issuer();
+    if (ca && (ref === 'default' || ref === ca.issuer_id || (ca.issuer_name && ref === ca.issuer_name))) return ca;
+    throw invalid(`unable to resolve issuer id for reference: ${ref}`);
+  }
+
+  private async listIssuers(): Promise<HandlerResult> {
+    const ca = await this.issuer();
+    if (!ca?.issuer_id) return null;
+    return {
+      data: {
+        keys: [ca.issuer_id],
+        key_info: { [ca.issuer_id]: { issuer_name: ca.issuer_name ?? '', is_default: true } },
+      },
+    };
+  }
+
+  private async readIssuer(ref: string, fmt: string | undefined): Promise<HandlerResult> {
+    const ca = await this.resolveIssuer(ref);
+    if (fmt === 'pem') return raw('application/pem-certificate-chain', ca.certificate);
+    if (fmt === 'der')
+      return raw('application/pkix-cert', new Uint8Array(new x509.X509Certificate(ca.certificate).rawData));
+    return {
+      data: {
+        issuer_id: ca.issuer_id,
+        issuer_name: ca.issuer_name ?? '',
+        key_id: '',
+        certificate: ca.certificate,
+        ca_chain: chainOf(ca),
+        leaf_not_after_behavior: 'err',
+        manual_chain: null,
+        usage: 'read-only,issuing-certificates,crl-signing',
+        revocation_signature_algorithm: '',
+      },
+    };
+  }
+
+  private async renameIssuer(ref: string, f: Record<string, unknown>): Promise<HandlerResult> {
+    const name = (f.issuer_name as string | undefined) ?? '';
+    if (name === 'default') throw invalid('reserved keyword "default" can not be used as issuer name');
+    if (!/^[A-Za-z0-9_-]{0,128}$/.test(name)) throw invalid('issuer name contained invalid characters');
+    return this.locks.run('ca', async () => {
+      const ca = await this.resolveIssuer(ref);
+      await this.putJson('ca', { ...ca, issuer_name: name || undefined });
+      return this.readIssuer('default', undefined);
+    });
+  }
+
+  private async setDefaultIssuer(f: Record<string, unknown>): Promise<HandlerResult> {
+    if (f.default_follows_latest_issuer === true) throw invalid('svault keeps one issuer per mount: nothing to follow');
+    const ca = await this.resolveIssuer((f.default as string | undefined) ?? '');
+    return { data: { default: ca.issuer_id, default_follows_latest_issuer: false } };
+  }
+
   private ca(): Promise<CaRecord | undefined> {
     return this.getJson<CaRecord>('ca');
   }
@@ -521,7 +627,7 @@ export class PkiBackend implements Backend {
 
   /** Stores a new CA (and its own certificate), then its first, empty CRL. */
   private async installCa(record: CaRecord, cert: x509.X509Certificate): Promise<void> {
-    await this.putJson('ca', record);
+    await this.putJson('ca', { ...record, issuer_id: record.issuer_id ?? randomUUID() });
     await this.putJson(`certs/${cert.serialNumber}`, { certificate: record.certificate });
     await this.locks.run('crl', () => this.rebuildCrl());
   }
