@@ -46,6 +46,7 @@ function buildImage(alias: string) {
     'install',
     'dirname',
     'test',
+    'tail',
   ];
   for (const bin of bins
     .map((b) => `/usr/bin/${b}`)
@@ -141,6 +142,8 @@ describe.skipIf(notReady !== undefined)('the lxd provider: servers as LXD contai
     const r = await p.exec(names[0] as string, ['/bin/uname', '-s']);
     expect(r).toMatchObject({ exitCode: 0, stdout: 'Linux\n' });
     expect((await p.exec(names[0] as string, ['/bin/sh', '-c', 'exit 7'])).exitCode).toBe(7);
+    // LXD reports 127 as a failed operation; it comes back as the exit code.
+    expect((await p.exec(names[0] as string, ['/bin/sh', '-c', 'no-such-command'])).exitCode).toBe(127);
     expect((await prov(['plan', '--detailed-exitcode'])).code).toBe(0);
   });
 
@@ -152,7 +155,7 @@ describe.skipIf(notReady !== undefined)('the lxd provider: servers as LXD contai
   description = "runs while its file exists",
   version = "1.0",
   install = [{ name = "dir", run = m%"mkdir -p /opt/svc"% }],
-  start = [{ name = "run", run = m%"touch /opt/svc/running; echo "started on $host ($os_family)" > /opt/svc/log"% }],
+  start = [{ name = "run", run = m%"touch /opt/svc/running; echo "started on $host ($os_family)" > /opt/svc/log; mkdir -p /var/log; echo "svc up" >> /var/log/svc.log"% }],
   health = [{ name = "running", run = m%"test -f /opt/svc/running"% }],
   status = { name = "status", run = m%"if [ -f /opt/svc/running ]; then echo running; else echo stopped; fi"% },
   uninstall = [{ name = "rm", run = m%"rm -rf /opt/svc"% }],
@@ -188,6 +191,16 @@ describe.skipIf(notReady !== undefined)('the lxd provider: servers as LXD contai
     expect((await run(['plan'])).stdout).toMatch(/taskserv\.svc\.\S+ will be started/);
     expect((await run(['apply', '-y'])).code).toBe(0);
     expect((await p.exec(svc, ['/bin/test', '-f', '/opt/svc/running'])).exitCode).toBe(0);
+    // The fleet commands reach the container the same way.
+    const health = await run(['health', '--json']);
+    expect(health.code, health.stderr).toBe(0);
+    expect(JSON.parse(health.stdout).checks).toEqual([
+      expect.objectContaining({ service: 'svc', host: svc, status: 'healthy' }),
+    ]);
+    const logs = await run(['logs', 'svc']);
+    expect(logs.code, logs.stderr).toBe(0);
+    expect(logs.stdout).toContain(`${svc} | svc up`);
+    expect((await run(['logs', 'svc', '-f'])).code).toBe(2);
     const destroy = await run(['destroy', '-y']);
     expect(destroy.code, destroy.stderr).toBe(0);
     expect(instances().some((i) => i.name === svc)).toBe(false);

@@ -271,13 +271,26 @@ async function execIn(
   command: string[],
   environment: Record<string, string>,
 ): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  const meta = (await client.must('POST', `/1.0/instances/${encodeURIComponent(instance)}/exec`, {
-    command,
-    environment,
-    'record-output': true,
-    'wait-for-websocket': false,
-    interactive: false,
-  })) as { metadata?: { return?: number; output?: Record<string, string> } };
+  let meta: { metadata?: { return?: number; output?: Record<string, string> } };
+  try {
+    meta = (await client.must('POST', `/1.0/instances/${encodeURIComponent(instance)}/exec`, {
+      command,
+      environment,
+      'record-output': true,
+      'wait-for-websocket': false,
+      interactive: false,
+    })) as typeof meta;
+  } catch (e) {
+    // LXD turns an exit code of 127 (126) into a failed operation: give it back as that exit code.
+    const m = /: (Command not found|Permission denied)$/.exec((e as Error).message);
+    if (!m) throw e;
+    const code = m[1] === 'Command not found' ? 127 : 126;
+    return {
+      exitCode: code,
+      stdout: '',
+      stderr: `exit ${code}: ${m[1]?.toLowerCase()} (LXD keeps no output of such a run)\n`,
+    };
+  }
   const out = meta.metadata?.output ?? {};
   const log = (p?: string) => (p ? client.text(p) : Promise.resolve(''));
   return { exitCode: meta.metadata?.return ?? -1, stdout: await log(out['1']), stderr: await log(out['2']) };
@@ -303,7 +316,11 @@ export class LxdExecutor implements Executor {
     let argv = [step.shell === 'bash' ? 'bash' : 'sh', '-c', step.script];
     if (step.timeoutS) argv = ['timeout', '-k', '5', String(step.timeoutS), ...argv];
     // LXD gives an exec only the environment it is handed: the usual PATH and HOME first.
-    const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', ...(step.env ?? {}) };
+    const env = {
+      PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      HOME: '/root',
+      ...(step.env ?? {}),
+    };
     const r = await execIn(this.client, h.name, argv, env);
     if (onOutput) {
       for (const [stream, text] of [

@@ -3,6 +3,7 @@ import { Flags } from '@oclif/core';
 import { usageError } from '@stratumiops/shared/errors';
 import type { Runtime } from '../adapters/runtime.js';
 import { acceptNewHostKeysFlag, type LoadedInfra, ProvCommand } from '../base.js';
+import type { Executor } from '../core/executor.js';
 import type { Placement } from '../core/observe.js';
 
 export const fleetFlags = {
@@ -23,11 +24,11 @@ export abstract class FleetCommand<T extends typeof Command> extends ProvCommand
     return { loaded, runtime: new Runtime(this.runtimeSettings(), loaded.infra) };
   }
 
-  /** Host names of the config (hosts, then servers with an SSH entry), narrowed to --cluster. */
+  /** Host names of the config (its hosts and its LXD containers), narrowed to --cluster. */
   protected hostNames(loaded: LoadedInfra, cluster: string | undefined): string[] {
     const hosts = loaded.infra.hosts ?? {};
     const servers = loaded.infra.servers ?? [];
-    const names = Object.keys(hosts).sort();
+    const names = [...new Set([...Object.keys(hosts), ...lxdServers(loaded)])].sort();
     if (!cluster) return names;
     const chosen = names.filter(
       (n) => hosts[n]?.labels?.cluster === cluster || servers.find((s) => s.name === n)?.tags?.cluster === cluster,
@@ -37,6 +38,24 @@ export abstract class FleetCommand<T extends typeof Command> extends ProvCommand
         hint: 'label hosts with labels.cluster, or tag servers with tags.cluster',
       });
     return chosen;
+  }
+
+  /** Targets and one executor for them: SSH for hosts, LXD exec for the config's containers. */
+  protected async reach(runtime: Runtime, loaded: LoadedInfra, names: string[]) {
+    const containers = new Set(lxdServers(loaded).filter((n) => !loaded.infra.hosts?.[n]));
+    const { hostTarget } = await import('../adapters/local.js');
+    const ssh = await runtime.targets(names.filter((n) => !containers.has(n)));
+    const targets = names.map(
+      (n) => ssh.find((t) => t.name === n) ?? hostTarget(n, { address: n, labels: { transport: 'lxd' } }),
+    );
+    let exec: Executor = await runtime.executor();
+    if (containers.size) {
+      const { LxdExecutor, routeLxd } = await import('../adapters/lxd.js');
+      const { readProviders, ProvidersFile } = await import('../core/workspace.js');
+      const s = readProviders().lxd ?? ProvidersFile.shape.lxd.unwrap().parse({});
+      exec = routeLxd(exec, new LxdExecutor(s.socket));
+    }
+    return { targets, exec };
   }
 
   protected placementsOn(loaded: LoadedInfra, hosts: string[]): Placement[] {
@@ -50,3 +69,6 @@ export abstract class FleetCommand<T extends typeof Command> extends ProvCommand
       }));
   }
 }
+
+const lxdServers = (loaded: LoadedInfra) =>
+  (loaded.infra.servers ?? []).filter((s) => s.provider === 'lxd').map((s) => s.name);

@@ -29,8 +29,7 @@ export default class Health extends FleetCommand<typeof Health> {
         if (!this.jsonEnabled()) this.log('No taskservs to check.');
         return { checks: [], healthy: 0, unhealthy: 0 };
       }
-      const hosts = await runtime.targets([...new Set(placed.map((p) => p.host))]);
-      const exec = await runtime.executor();
+      const { targets: hosts, exec } = await this.reach(runtime, loaded, [...new Set(placed.map((p) => p.host))]);
       const rows = await inParallel(placed, this.flags.parallelism, async (p) =>
         checkHealth(
           exec,

@@ -38,8 +38,15 @@ export default class Logs extends FleetCommand<typeof Logs> {
         throw usageError(`${name} is neither a host nor a taskserv of the config`, {
           hint: `hosts: ${hostNames.join(', ') || 'none'}; taskservs: ${[...new Set(this.placementsOn(loaded, hostNames).map((p) => p.service))].join(', ') || 'none'}`,
         });
-      const hosts = await runtime.targets(where);
-      const exec = await runtime.executor();
+      const { targets: hosts, exec } = await this.reach(runtime, loaded, where);
+      const containers = hosts.filter((h) => h.labels.transport === 'lxd').map((h) => h.name);
+      if (this.flags.follow && containers.length)
+        throw usageError(
+          `-f cannot follow LXD containers yet (${containers.join(', ')}): LXD records exec output, it does not stream it`,
+          {
+            hint: 'read the last lines without -f',
+          },
+        );
       const json = this.jsonEnabled();
       const lines: { host: string; stream: string; line: string }[] = [];
       const print = hostPrinter(process.stdout);

@@ -66,8 +66,7 @@ export default class Metrics extends FleetCommand<typeof Metrics> {
     try {
       const names = this.hostNames(loaded, this.flags.cluster);
       const placed = this.placementsOn(loaded, names).filter((p) => p.service === 'node_exporter');
-      const hosts = await runtime.targets(names);
-      const exec = await runtime.executor();
+      const { targets: hosts, exec } = await this.reach(runtime, loaded, names);
       return await inParallel(hosts, 10, async (h) => {
         const port = Number(placed.find((p) => p.host === h.name)?.config.port ?? this.flags.port);
         const url = `http://127.0.0.1:${port}/metrics`;
