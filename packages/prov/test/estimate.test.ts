@@ -184,6 +184,14 @@ describe('prov estimate', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/1 not supported/);
     expect(r.stdout).toMatch(/server\.web-1: no aws prices for region ap-south-9/);
+    // Your own hosts and LXD containers cost nothing more: free, not unpriced.
+    writeFileSync(
+      join(sb.cwd, 'own.ncl'),
+      `{ provider = 'lxd, servers = [{ name = "c1", provider = 'lxd, spec.os = { family = 'debian, version = "12" } }] } | (import "infrastructure.ncl")\n`,
+    );
+    const own = JSON.parse((await prov(sb, ['estimate', 'own.ncl', '--json'])).stdout);
+    expect(own.summary).toMatchObject({ totalResources: 1, free: 1, notSupported: 0 });
+    expect(own.totalMonthlyCost).toEqual({ USD: '0' });
     expect((await prov(sb, ['estimate', 'bad.json'])).code).toBe(3);
     expect((await prov(sb, ['estimate', 'garbage.json'])).code).toBe(3);
     expect((await prov(sb, ['estimate', 'missing.json'])).code).toBe(4);
