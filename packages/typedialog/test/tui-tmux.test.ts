@@ -131,6 +131,25 @@ describe.skipIf(!hasTmux)('tui in a real terminal (tmux)', { timeout: 180_000 },
     }
   });
 
+  it('a text agent on a terminal streams its answer to stdout once (no second copy after the stream)', async () => {
+    const prose = 'Tides follow the moon. Twice a day the sea comes in and goes out again.';
+    const server = await fakeLlm(() => ({ text: prose }));
+    try {
+      const dir = tmp();
+      writeFileSync(join(dir, 'typedialog.toml'), `[providers.openai]\nbase_url = "${server.url}/v1"\n`);
+      writeFileSync(
+        join(dir, 'tides.agent.mdx'),
+        '---\nname: tides\nversion: "1"\nprovider: openai\nmodel: gpt-4o-mini\n---\n\n## User Prompt\n\nExplain tides.\n',
+      );
+      run('text', ['agent', 'run', 'tides.agent.mdx'], dir);
+      const screen = await screenShows('text', /recorded in/, true);
+      expect(screen.split(prose)).toHaveLength(2);
+      expect(server.requests[0]?.body.stream).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('run --backend ai on a terminal: the drafts open on the review screen, a refused one is fixed there, then submitted', async () => {
     const draft = {
       name: 'Staging Cluster!',
