@@ -21,7 +21,7 @@ interface Result {
 
 function exec(file: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<Result> {
   return new Promise((resolve) => {
-    execFile(file, args, { ...opts, maxBuffer: 64 * 1024 * 1024, timeout: 900_000 }, (err, stdout, stderr) => {
+    execFile(file, args, { ...opts, maxBuffer: 64 * 1024 * 1024, timeout: 2_400_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) });
     });
@@ -35,6 +35,9 @@ let skipped = '';
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'stratum-pack-'));
   const tarballs = join(work, 'tarballs');
+  // A bundle older than dist/ would be packed and, without build inputs to compare, used.
+  const bundles = await exec(process.execPath, [join(root, 'scripts', 'build-bundles.mjs')], { cwd: root });
+  expect(bundles.code, bundles.stderr).toBe(0);
   const pack = await exec(
     'npm',
     ['pack', '--silent', '--pack-destination', tarballs, ...workspaces.flatMap((w) => ['-w', `packages/${w}`])],
@@ -63,7 +66,7 @@ beforeAll(async () => {
     return;
   }
   expect(r.code, r.stderr).toBe(0);
-}, 1_200_000);
+}, 2_400_000);
 
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
