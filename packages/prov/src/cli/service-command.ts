@@ -15,11 +15,15 @@ export abstract class ServiceRunCommand extends ProvCommand<typeof ServiceRunCom
   static override flags = {
     servers: Flags.string({
       description: 'hosts, comma-separated',
-      required: true,
+      exactlyOne: ['servers', 'cluster'],
       delimiter: ',',
       multiple: true,
       multipleNonGreedy: true,
       helpValue: '<name,...>',
+    }),
+    cluster: Flags.string({
+      description: "a cluster's members, with the template's per-member settings and order (instead of --servers)",
+      helpValue: '<name>',
     }),
     version: Flags.string({ description: "service version (default: the definition's)" }),
     set: Flags.string({
@@ -48,7 +52,7 @@ export abstract class ServiceRunCommand extends ProvCommand<typeof ServiceRunCom
     const { existsSync } = await import('node:fs');
     const { makePlan } = await import('../core/engine.js');
     const { Runtime } = await import('../adapters/runtime.js');
-    const { serviceResources } = await import('./service.js');
+    const { clusterServiceResources, serviceResources } = await import('./service.js');
     const flow = await import('./flow.js');
     const io = { json: this.jsonEnabled(), log: (s: string) => this.log(s) };
     const cfg = this.flags.file ?? (existsSync('prov.ncl') ? 'prov.ncl' : undefined);
@@ -66,10 +70,13 @@ export abstract class ServiceRunCommand extends ProvCommand<typeof ServiceRunCom
         autoApprove: this.flags['auto-approve'],
         verbose: this.flags.verbose,
         prepare: async () => {
-          const resources = await serviceResources(runtime, this.args.service, this.flags.servers, {
+          const opts = {
             ...(this.flags.version ? { version: this.flags.version } : {}),
             ...(this.flags.set ? { set: this.flags.set } : {}),
-          });
+          };
+          const resources = this.flags.cluster
+            ? await clusterServiceResources(runtime, this.flags.cluster, this.args.service, opts)
+            : await serviceResources(runtime, this.args.service, this.flags.servers ?? [], opts);
           // Targeting the resources limits the plan to these hosts; leaving them out of desired deletes them.
           const desired = this.operation === 'install' ? resources : [];
           const plan = await makePlan(

@@ -1,4 +1,7 @@
+import { usageError } from '@stratumiops/shared/errors';
 import type { Runtime } from '../adapters/runtime.js';
+import { ClusterStore, clusterResources, parseSettings } from '../core/cluster.js';
+import { pgMembers, readSecrets } from '../core/cluster-pg.js';
 import { hostAttrs } from '../core/desired.js';
 import type { Attrs, DesiredResource } from '../core/types.js';
 
@@ -30,4 +33,42 @@ export async function serviceResources(
       deps: [],
     };
   });
+}
+
+/**
+ * taskserv.<service>.<member> resources of a cluster's service, with the template's per-member config (roles,
+ * ports) and order (kubeadm init before the joins), plus the secrets the cluster was made with.
+ */
+export async function clusterServiceResources(
+  runtime: Runtime,
+  clusterName: string,
+  service: string,
+  opts: { version?: string; set?: string[] },
+): Promise<DesiredResource[]> {
+  const clusters = ClusterStore.forWorkspace();
+  const rec = clusters.get(clusterName);
+  const services = rec.spec.services.filter((s) => s.service === service);
+  if (services.length === 0)
+    throw usageError(`cluster ${rec.name} has no ${service}`, {
+      hint: `its services, in order: ${rec.spec.order.join(', ')}`,
+    });
+  await runtime.definition(service);
+  const hostNames = [...new Set(services.map((s) => s.host))];
+  const targets = Object.fromEntries((await runtime.targets(hostNames)).map((t) => [t.name, t]));
+  let secrets = clusters.secrets(rec.name);
+  if (rec.spec.kind === 'postgresql-ha' && service === 'patroni') {
+    const members = pgMembers(rec, targets);
+    secrets = { patroni: await readSecrets(await runtime.executor(), members[0]!) };
+  }
+  const set = parseSettings(opts.set);
+  const spec = {
+    ...rec.spec,
+    services: services.map((s) => ({
+      ...s,
+      ...(opts.version ? { version: opts.version } : {}),
+      config: { ...s.config, ...set },
+      depends_on: [],
+    })),
+  };
+  return clusterResources(spec, targets, secrets);
 }

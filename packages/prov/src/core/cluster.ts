@@ -1,10 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NickelEngine } from '@stratumiops/nickel';
-import { conflictError, notFoundError, usageError, validationError } from '@stratumiops/shared/errors';
+import { conflictError, notFoundError, StratumError, usageError, validationError } from '@stratumiops/shared/errors';
 import { z } from 'zod';
 import { hostAttrs } from './desired.js';
 import type { HostTarget } from './executor.js';
@@ -20,6 +21,7 @@ const Service = z.object({
   version: z.string().optional(),
   config: z.record(z.string(), z.unknown()).default({}),
   depends_on: z.array(z.string()).default([]),
+  after: z.array(z.string()).default([]),
 });
 export const ClusterSpec = z.object({
   name: z.string(),
@@ -213,18 +215,84 @@ export function clusterResources(
         config: { ...s.config, ...(secretConfig[s.service] ?? {}) },
         cluster: spec.name,
       },
-      deps: s.depends_on.flatMap(addressesOf),
+      deps: [...s.depends_on.flatMap(addressesOf), ...s.after.map((h) => `taskserv.${s.service}.${h}`)],
     };
   });
 }
 
 /** Secrets a template's services need that nobody should type: generated once per cluster. */
 export function generatedSecrets(spec: ClusterSpec): Record<string, Attrs> {
-  if (spec.kind !== 'postgresql-ha') return {};
   const pw = () => randomBytes(18).toString('base64url');
-  return {
-    patroni: { superuser_password: pw(), replication_password: pw(), rewind_password: pw(), rest_password: pw() },
-  };
+  if (spec.kind === 'postgresql-ha')
+    return {
+      patroni: { superuser_password: pw(), replication_password: pw(), rewind_password: pw(), rest_password: pw() },
+    };
+  if (spec.kind === 'kubernetes') {
+    const ca = clusterCa();
+    const alnum = (n: number) =>
+      [...randomBytes(n)].map((b) => 'abcdefghijklmnopqrstuvwxyz0123456789'[b % 36]).join('');
+    return {
+      kubernetes: {
+        token: `${alnum(6)}.${alnum(16)}`,
+        certificate_key_secret: randomBytes(32).toString('hex'),
+        ca_cert: ca.cert,
+        ca_private_key: ca.key,
+        ca_cert_hash: ca.hash,
+      },
+    };
+  }
+  return {};
+}
+
+/**
+ * A new self-signed cluster CA (openssl on this machine) and the hash kubeadm pins it by: sha256 of its
+ * DER SubjectPublicKeyInfo, as `kubeadm join --discovery-token-ca-cert-hash sha256:...` wants it.
+ */
+function clusterCa(): { cert: string; key: string; hash: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'prov-ca-'));
+  try {
+    const r = spawnSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-sha256',
+        '-days',
+        '3650',
+        '-subj',
+        '/CN=kubernetes',
+        '-addext',
+        'basicConstraints=critical,CA:TRUE',
+        '-addext',
+        'keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign',
+        '-keyout',
+        join(dir, 'ca.key'),
+        '-out',
+        join(dir, 'ca.crt'),
+      ],
+      { encoding: 'utf8' },
+    );
+    if (r.status !== 0)
+      throw new StratumError(
+        'unavailable',
+        `cannot make the cluster CA with openssl: ${r.error?.message ?? r.stderr.trim()}`,
+        {
+          hint: 'install openssl on the machine running prov',
+        },
+      );
+    const cert = readFileSync(join(dir, 'ca.crt'), 'utf8').trim();
+    const der = new X509Certificate(cert).publicKey.export({ type: 'spki', format: 'der' });
+    return {
+      cert,
+      key: readFileSync(join(dir, 'ca.key'), 'utf8').trim(),
+      hash: `sha256:${createHash('sha256').update(der).digest('hex')}`,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Cluster records: one JSON file per cluster under .prov/clusters, written atomically. */
@@ -243,7 +311,7 @@ export class ClusterStore {
   list(): ClusterRecord[] {
     if (!existsSync(this.dir)) return [];
     return readdirSync(this.dir)
-      .filter((f) => f.endsWith('.json'))
+      .filter((f) => f.endsWith('.json') && !f.endsWith('.secrets.json'))
       .map((f) => this.read(join(this.dir, f)))
       .sort((a, b) => a.name.localeCompare(b.name));
   }
@@ -286,7 +354,21 @@ export class ClusterStore {
     writeAtomic(this.file(rec.name), `${JSON.stringify(rec, null, 2)}\n`, 0o600);
   }
 
+  /**
+   * Generated secrets a later `service install --cluster` must reuse (a Kubernetes cluster's CA and token):
+   * kept beside the record, readable by the owner only, like a kubeconfig.
+   */
+  saveSecrets(name: string, secrets: Record<string, Attrs>): void {
+    writeAtomic(this.file(name).replace(/\.json$/, '.secrets.json'), `${JSON.stringify(secrets)}\n`, 0o600);
+  }
+
+  secrets(name: string): Record<string, Attrs> {
+    const f = this.file(name).replace(/\.json$/, '.secrets.json');
+    return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as Record<string, Attrs>) : {};
+  }
+
   remove(name: string): void {
+    rmSync(this.file(name).replace(/\.json$/, '.secrets.json'), { force: true });
     rmSync(this.file(name), { force: true });
   }
 }

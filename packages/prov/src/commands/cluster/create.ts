@@ -75,7 +75,8 @@ export default class ClusterCreate extends ClusterCommand<typeof ClusterCreate> 
       return { dry_run: true, spec };
     }
     const hosts = Object.fromEntries(targets.map((t) => [t.name, t]));
-    const desired = clusterResources(spec, hosts, generatedSecrets(spec));
+    const secrets = generatedSecrets(spec);
+    const desired = clusterResources(spec, hosts, secrets);
     const store = await this.openStore();
     const io = { json: this.jsonEnabled(), log: (s: string) => this.log(s) };
     const result = await runOperation(
@@ -116,6 +117,8 @@ export default class ClusterCreate extends ClusterCommand<typeof ClusterCreate> 
       updated_at: now,
       former_members: [],
     });
+    // Patroni's passwords are read back from the members when needed; a Kubernetes CA has no such home.
+    if (spec.kind === 'kubernetes') ctx.clusters.saveSecrets(name, secrets);
     if (!io.json) this.log(`Cluster ${name} created (${spec.description}). See: prov cluster show ${name}`);
     return { cluster: name, spec, run: result };
   }

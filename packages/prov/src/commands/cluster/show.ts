@@ -54,10 +54,14 @@ export default class ClusterShow extends ClusterCommand<typeof ClusterShow> {
               ...(sv.version ? { version: sv.version } : {}),
               config: sv.config,
             }).catch(() => ({ status: 'unreachable' }));
-            return { member: sv.host, service: sv.service, status: rep.status ?? 'unknown', version: sv.version ?? '' };
+            const status = rep.status ?? 'unknown';
+            // A service set not to start (start = false) is as it should be when installed and stopped.
+            const ok =
+              status === 'running' || status === 'installed' || (sv.config.start === false && status === 'stopped');
+            return { member: sv.host, service: sv.service, status, ok, version: sv.version ?? '' };
           }),
         );
-        const healthy = rows.every((r) => r.status === 'running' || r.status === 'installed');
+        const healthy = rows.every((r) => r.ok);
         out = { name: rec.name, template: rec.template, kind: rec.spec.kind, healthy, services: rows };
         if (!this.jsonEnabled()) {
           this.log(`${rec.name}: ${rec.spec.description}; ${healthy ? 'healthy' : 'NOT healthy'}`);

@@ -7,6 +7,8 @@ export default class ServiceInstall extends ServiceRunCommand {
   static override examples = [
     '<%= config.bin %> service install containerd --servers web-01,web-02',
     '<%= config.bin %> service install node_exporter --servers db-1 --set port=9101',
+    '<%= config.bin %> service install kubernetes --cluster k8s-prod',
+    '<%= config.bin %> service install cilium --cluster k8s-prod --set cli_version=0.16.16',
   ];
   protected readonly operation = 'install';
 }
