@@ -89,7 +89,9 @@ export class PostgresDriver implements SqlDriver {
       release: async () => {
         if (released) return;
         released = true;
-        // Destroyed, not returned to the pool: session state (advisory locks, settings) ends with it.
+        // Session state (advisory locks, settings) is dropped before release() resolves, and the connection is
+        // destroyed, not returned to the pool. DISCARD fails inside an open transaction: the close ends it then.
+        await client.query('DISCARD ALL').catch(() => {});
         client.release(true);
       },
     };
