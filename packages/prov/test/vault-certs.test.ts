@@ -100,6 +100,8 @@ describe.skipIf(skipUnless('sshd'))('prov vault and prov cert against a real sva
       'web-1,web-2',
       '--cluster',
       'web',
+      '--alt-names',
+      'www.example.com',
       '--reload',
       'date +%s%N >> reloads.log',
       '--health',
@@ -168,6 +170,15 @@ describe.skipIf(skipUnless('sshd'))('prov vault and prov cert against a real sva
     expect(doc.installed.map((c) => c.host)).toEqual(['web-1', 'web-2']);
     expect(serialOf(hosts[1]!)).not.toBe(before[1]);
     expect(norm(serialOf(hosts[1]!))).toBe(norm(doc.installed[1]?.serial as string));
+    // The rotated certificate names the same DNS names as the first one.
+    const san = execFileSync(
+      'openssl',
+      ['x509', '-noout', '-ext', 'subjectAltName', '-in', join(certDir(hosts[1]!), 'cert.pem')],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(san).toContain('DNS:www.example.com');
     expect(existsSync(join(certDir(hosts[1]!), 'key.pem.new'))).toBe(false);
 
     expect((await prov(ws, ['cert', 'rotate', '--cluster', 'nope'])).code).toBe(4);

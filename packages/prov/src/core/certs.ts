@@ -25,6 +25,8 @@ export interface CertRecord {
   pki: string;
   role: string;
   ttl?: string;
+  /** More DNS names than the domain (rotate asks for them again). */
+  alt_names?: string[];
   serial: string;
   not_after: string;
   key_type: string;

@@ -91,6 +91,7 @@ State records each certificate's serial and expiry (never the key); prov plan wa
           pki,
           role,
           ...(f.ttl ? { ttl: f.ttl } : {}),
+          ...(altNames.length ? { alt_names: altNames } : {}),
           ...(f.owner ? { owner: f.owner } : {}),
           ...(f.reload ? { reload: f.reload } : {}),
           ...(f.health ? { health: f.health } : {}),

@@ -77,13 +77,18 @@ export default class CertRotate extends CertCommand<typeof CertRotate> {
             ...(r.reload ? { reload: r.reload } : {}),
             ...(health ? { health } : {}),
           },
-          issue: () => issueCert(client, r.pki, r.role, r.domain, ttl ? { ttl } : {}),
+          issue: () =>
+            issueCert(client, r.pki, r.role, r.domain, {
+              ...(ttl ? { ttl } : {}),
+              ...(r.alt_names ? { altNames: r.alt_names } : {}),
+            }),
           record: {
             domain: r.domain,
             ...(r.group ? { group: r.group } : {}),
             pki: r.pki,
             role: r.role,
             ...(ttl ? { ttl } : {}),
+            ...(r.alt_names ? { alt_names: r.alt_names } : {}),
             ...(r.owner ? { owner: r.owner } : {}),
             ...(r.reload ? { reload: r.reload } : {}),
             ...(health ? { health } : {}),
