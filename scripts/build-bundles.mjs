@@ -118,7 +118,7 @@ function locatorPlugin(outdir) {
       b.onLoad({ filter: /.*/, namespace: 'cjs-import' }, async (args) => {
         const names = Object.keys(await import(pathToFileURL(args.path).href)).filter((n) => n !== 'default');
         const lines = [`const m = require(${JSON.stringify(args.path)});`, 'export default m;'];
-        names.forEach((n, i) => lines.push(`const e${i} = m[${JSON.stringify(n)}];`));
+        for (const [i, n] of names.entries()) lines.push(`const e${i} = m[${JSON.stringify(n)}];`);
         if (names.length > 0)
           lines.push(`export { ${names.map((n, i) => `e${i} as ${JSON.stringify(n)}`).join(', ')} };`);
         return { contents: lines.join('\n'), loader: 'js', resolveDir: dirname(args.path) };
