@@ -181,6 +181,20 @@ describe.skipIf(skipUnless('sshd'))('prov vault and prov cert against a real sva
     expect(san).toContain('DNS:www.example.com');
     expect(existsSync(join(certDir(hosts[1]!), 'key.pem.new'))).toBe(false);
 
+    // While another operation holds the state lock, a rotation waits its turn: exit 6, no host touched.
+    const { openStateStore } = await import('../src/adapters/state/index.js');
+    const store = await openStateStore(join(ws.cwd, '.prov/state.db'));
+    const lock = await store.lock({ operation: 'apply' });
+    try {
+      const serials = hosts.map((h) => serialOf(h));
+      const locked = await prov(ws, ['cert', 'rotate', '--cluster', 'web']);
+      expect(locked.code).toBe(6);
+      expect(locked.stderr).toMatch(/state is locked/);
+      expect(hosts.map((h) => serialOf(h))).toEqual(serials);
+    } finally {
+      await lock.release();
+      await store.close();
+    }
     expect((await prov(ws, ['cert', 'rotate', '--cluster', 'nope'])).code).toBe(4);
     expect((await prov(ws, ['cert', 'rotate'])).code).toBe(2);
   });

@@ -42,7 +42,10 @@ export abstract class CertCommand<T extends typeof Command> extends ProvCommand<
     const loaded = cfg ? await this.loadInfra(cfg) : undefined;
     const runtime = new Runtime(this.runtimeSettings(), loaded?.infra);
     const store = await this.openStore();
+    // Under the state lock: two rotations (or a rotation and an apply) never touch the hosts at once.
+    let lock: Awaited<ReturnType<typeof store.lock>> | undefined;
     try {
+      lock = await store.lock({ operation: d.operation });
       const hosts = await runtime.targets(d.targets.map((t) => t.host));
       const exec = await runtime.executor();
       const result = await rollOut(
@@ -74,6 +77,7 @@ export abstract class CertCommand<T extends typeof Command> extends ProvCommand<
         this.log(`\n${result.installed.length} certificate(s) installed and recorded in state (run ${runId}).`);
       return doc;
     } finally {
+      await lock?.release();
       await runtime.close();
       await store.close();
     }
