@@ -16,6 +16,7 @@ export * from './availability.js';
 export * from './chromium.js';
 export * from './etcd.js';
 export * from './nats.js';
+export * from './patroni.js';
 export * from './ports.js';
 export * from './postgres.js';
 export * from './process.js';
