@@ -253,6 +253,12 @@ describe('transit derived and convergent keys', () => {
     expect(y).toMatch(/^vault:v2:/);
     expect(await enc('alice@example.com', 'emails')).toBe(y);
 
+    // Encrypt creating a missing key with a context creates a derived key, as Vault does.
+    const up = await post('encrypt/upserted-derived', { plaintext: b64('x'), context: b64('c') });
+    expect(up.status).toBe(200);
+    expect((await get('keys/upserted-derived')).body.data.derived).toBe(true);
+    expect((await post('encrypt/upserted-derived', { plaintext: b64('x') })).status).toBe(400);
+
     const bad: [string, unknown, RegExp][] = [
       ['keys/c1', { convergent_encryption: true }, /convergent encryption requires derivation/],
       ['keys/c2', { type: 'ed25519', derived: true }, /not supported for keys of type ed25519/],

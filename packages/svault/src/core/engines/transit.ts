@@ -16,6 +16,7 @@ import {
   type SignOptions,
   type StoredKey,
   supportsAssociatedData,
+  supportsDerivation,
   supportsEncryption,
   TransitKey,
 } from './transit/keys.js';
@@ -466,7 +467,7 @@ export class TransitBackend implements Backend {
       const k = this.cache.get(name) ?? (await this.key(name));
       if (k) return { data: one(k, f, 0) };
       decodePlaintext(f.plaintext); // bad input must not create the key either
-      return { data: one(await this.upsert(name, f.type as string | undefined), f, 0) };
+      return { data: one(await this.upsert(name, f.type as string | undefined, Boolean(f.context)), f, 0) };
     }
     const items = batchItems(f, ['plaintext', 'context', 'associated_data', 'reference']);
     sameContext(items);
@@ -475,7 +476,7 @@ export class TransitBackend implements Backend {
       if (!items.some((it) => decodeBase64((it.plaintext as string | undefined) ?? '') !== undefined)) {
         decodePlaintext(items[0]?.plaintext);
       }
-      k = await this.upsert(name, f.type as string | undefined);
+      k = await this.upsert(name, f.type as string | undefined, Boolean(items[0]?.context));
     }
     const key = k;
     return batchResponse(
@@ -485,7 +486,8 @@ export class TransitBackend implements Backend {
     );
   }
 
-  private async upsert(name: string, type = 'aes256-gcm96'): Promise<TransitKey> {
+  /** Encrypt's key creation, as Vault's: a request with a context creates a derived key. */
+  private async upsert(name: string, type = 'aes256-gcm96', derived = false): Promise<TransitKey> {
     if ((await this.mountConfig()).disable_upsert) throw invalid('encryption key not found');
     checkName(name);
     if (!isKeyType(type)) throw invalid(`unknown key type ${type}`);
@@ -493,7 +495,11 @@ export class TransitBackend implements Backend {
     return this.locks.run(name, async () => {
       const existing = await this.key(name);
       if (existing) return existing;
-      const k = await TransitKey.create(name, { type, exportable: false });
+      const k = await TransitKey.create(name, {
+        type,
+        exportable: false,
+        derived: derived && supportsDerivation(type),
+      });
       await this.save(k);
       return k;
     });

@@ -735,3 +735,4 @@ export function checkKeyMaterial(p: StoredKey): void {
 
 export const supportsAssociatedData = (type: KeyType) => ALGORITHMS[type].aead;
 export const supportsEncryption = (type: KeyType) => ALGORITHMS[type].encryption;
+export const supportsDerivation = (type: KeyType) => DERIVABLE.includes(type);
