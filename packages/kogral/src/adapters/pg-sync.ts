@@ -17,9 +17,12 @@ import { dirname, join } from 'node:path';
 import { StratumError, unavailableError, validationError } from '@stratumiops/shared/errors';
 import type pg from 'pg';
 import { conflictsDir, keepTheirs, type SyncConflict } from '../core/conflicts.js';
-import { atomicWrite } from '../core/fsutil.js';
+import { atomicWrite, atomicWriteMany } from '../core/fsutil.js';
 import { isProblem } from '../core/markdown.js';
 import type { Store } from '../core/store.js';
+
+/** Files sent in one statement. */
+const PUSH_BATCH = 500;
 
 /** Bumped with each migration below; a server with a newer schema is refused. */
 export const SCHEMA_VERSION = 1;
@@ -261,7 +264,10 @@ export async function pgSync(store: Store, opts: PgSyncOptions): Promise<PgSyncR
       !rel.split('/').includes('..') &&
       !store.isForeign(abs(rel));
 
-    // 1. What changed on the server since the last sync.
+    // 1. What changed on the server since the last sync. Files come in together (written durably
+    // first, then the files they replace removed), so a crash never leaves one missing.
+    const writes: { key: string; rel: string; content: Buffer }[] = [];
+    const unlinks: string[] = [];
     for (const r of rows.rows) {
       const seq = Number(r.seq);
       lastSeq = Math.max(lastSeq, seq);
@@ -304,14 +310,11 @@ export async function pgSync(store: Store, opts: PgSyncOptions): Promise<PgSyncR
         continue;
       }
       const take = () => {
-        if (local && (local.path !== rel || !r.content) && existsSync(abs(local.path))) unlinkSync(abs(local.path));
+        if (local && (local.path !== rel || !r.content)) unlinks.push(local.path);
         if (r.content) {
-          mkdirSync(dirname(abs(rel)), { recursive: true });
-          atomicWrite(abs(rel), r.content);
-          const st = statSync(abs(rel));
-          const l: Local = { key: r.key, path: rel, hash: r.hash as string, mtimeMs: st.mtimeMs, size: st.size };
-          locals.set(r.key, l);
-          state.files[r.key] = { path: rel, hash: r.hash, seq, ...stamp(l) };
+          writes.push({ key: r.key, rel, content: r.content });
+          locals.set(r.key, { key: r.key, path: rel, hash: r.hash as string, mtimeMs: 0, size: r.content.length });
+          state.files[r.key] = { path: rel, hash: r.hash, seq };
         } else {
           locals.delete(r.key);
           state.files[r.key] = { path: rel, hash: null, seq };
@@ -345,38 +348,66 @@ export async function pgSync(store: Store, opts: PgSyncOptions): Promise<PgSyncR
       }
     }
 
-    // 2. What changed here since the last sync.
-    const push = async (key: string, path: string, content: Buffer | null, hash: string | null, updated?: string) => {
-      result.pushed.push(path);
-      if (opts.dryRun) return;
-      const at = updated && !Number.isNaN(Date.parse(updated)) ? new Date(updated) : now();
-      const r = await client.query<{ seq: string }>(
-        `INSERT INTO kogral_nodes (graph, key, path, content, hash, updated_at, author, seq)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, nextval('kogral_seq'))
-         ON CONFLICT (graph, key) DO UPDATE SET path = $3, content = $4, hash = $5, updated_at = $6, author = $7,
-           seq = nextval('kogral_seq')
-         RETURNING seq`,
-        [opts.graph, key, path, content, hash, at, author],
-      );
-      const seq = Number(r.rows[0]?.seq);
-      lastSeq = Math.max(lastSeq, seq);
-      return seq;
-    };
+    if (writes.length > 0) {
+      for (const dir of new Set(writes.map((w) => dirname(abs(w.rel))))) mkdirSync(dir, { recursive: true });
+      await atomicWriteMany(writes.map((w) => ({ path: abs(w.rel), data: w.content })));
+      for (const w of writes) {
+        const st = statSync(abs(w.rel));
+        const l = locals.get(w.key);
+        if (l) Object.assign(l, { mtimeMs: st.mtimeMs, size: st.size });
+        const b = state.files[w.key];
+        if (b) Object.assign(b, { mtimeMs: st.mtimeMs, size: st.size });
+      }
+    }
+    const written = new Set(writes.map((w) => w.rel));
+    for (const rel of unlinks) if (!written.has(rel) && existsSync(abs(rel))) unlinkSync(abs(rel));
+
+    // 2. What changed here since the last sync: sent in batches (one statement per 500 files).
+    const pending: { key: string; path: string; local?: Local }[] = [];
     for (const l of locals.values()) {
       const base = state.files[l.key];
-      if (base?.hash === l.hash && base.path === l.path) {
-        Object.assign(base, stamp(l));
-        continue;
-      }
-      const content = readFileSync(abs(l.path));
-      const hash = sha256(content);
-      const seq = await push(l.key, l.path, content, hash, l.updated);
-      if (seq !== undefined) state.files[l.key] = { path: l.path, hash, seq, ...stamp(l) };
+      if (base?.hash === l.hash && base.path === l.path) Object.assign(base, stamp(l));
+      else pending.push({ key: l.key, path: l.path, local: l });
     }
-    for (const [key, base] of Object.entries(state.files)) {
-      if (base.hash === null || locals.has(key) || unreadable.has(base.path)) continue;
-      const seq = await push(key, base.path, null, null);
-      if (seq !== undefined) state.files[key] = { path: base.path, hash: null, seq };
+    for (const [key, base] of Object.entries(state.files))
+      if (base.hash !== null && !locals.has(key) && !unreadable.has(base.path)) pending.push({ key, path: base.path });
+    result.pushed = pending.map((p) => p.path);
+    for (let i = 0; i < pending.length && !opts.dryRun; i += PUSH_BATCH) {
+      const batch = pending.slice(i, i + PUSH_BATCH).map((p) => {
+        // Read now, not at scan time: what is sent is what the base will say was sent.
+        const content = p.local ? readFileSync(abs(p.path)) : null;
+        const updated = p.local?.updated;
+        return {
+          ...p,
+          content,
+          hash: content ? sha256(content) : null,
+          at: updated && !Number.isNaN(Date.parse(updated)) ? new Date(updated) : now(),
+        };
+      });
+      const r = await client.query<{ key: string; seq: string }>(
+        `INSERT INTO kogral_nodes (graph, key, path, content, hash, updated_at, author, seq)
+         SELECT $1, t.key, t.path, t.content, t.hash, t.at, $2, nextval('kogral_seq')
+           FROM unnest($3::text[], $4::text[], $5::bytea[], $6::text[], $7::timestamptz[]) AS t(key, path, content, hash, at)
+         ON CONFLICT (graph, key) DO UPDATE SET path = EXCLUDED.path, content = EXCLUDED.content, hash = EXCLUDED.hash,
+           updated_at = EXCLUDED.updated_at, author = EXCLUDED.author, seq = EXCLUDED.seq
+         RETURNING key, seq`,
+        [
+          opts.graph,
+          author,
+          batch.map((b) => b.key),
+          batch.map((b) => b.path),
+          batch.map((b) => b.content),
+          batch.map((b) => b.hash),
+          batch.map((b) => b.at),
+        ],
+      );
+      const seqs = new Map(r.rows.map((row) => [row.key, Number(row.seq)]));
+      for (const b of batch) {
+        const seq = seqs.get(b.key);
+        if (seq === undefined) throw new Error(`the server did not store ${b.path}`);
+        lastSeq = Math.max(lastSeq, seq);
+        state.files[b.key] = { path: b.path, hash: b.hash, seq, ...stamp(b.local) };
+      }
     }
     if (opts.dryRun) {
       await client.query('ROLLBACK');
