@@ -201,5 +201,8 @@ describe('batch tokens', () => {
     expect(login.status).toBe(200);
     expect(login.body.auth.client_token).toMatch(/^hvb\./);
     expect((await api('GET', 'secret/data/app/db', undefined, login.body.auth.client_token)).status).toBe(200);
+    // Disabling the method ends its batch tokens too (nothing stored to revoke, the mount is checked).
+    expect((await api('DELETE', 'sys/auth/userpass')).status).toBe(204);
+    expect((await api('GET', 'secret/data/app/db', undefined, login.body.auth.client_token)).status).toBe(403);
   });
 });

@@ -761,7 +761,10 @@ export class Vault {
       // No token needed and no policy checked; a valid token still tells the handler who asks
       // (sys/internal/ui/mounts lists what that token may use).
       const entry = req.token ? await this.tokens.lookup(req.token) : undefined;
-      const usable = entry && (!entry.bound_cidrs || addressInCidrs(req.remoteAddress ?? '', entry.bound_cidrs));
+      const usable =
+        entry &&
+        !this.batchOfGoneMount(entry) &&
+        (!entry.bound_cidrs || addressInCidrs(req.remoteAddress ?? '', entry.bound_cidrs));
       return { caller: entry && usable ? callerOf(entry, req.token as string) : ANONYMOUS };
     }
     return this.authenticateEntry(req.token, req.remoteAddress);
@@ -777,7 +780,18 @@ export class Vault {
     if (!entry) throw denied();
     // A token bound to addresses (token_bound_cidrs) is worth nothing elsewhere.
     if (entry.bound_cidrs && !addressInCidrs(remoteAddress ?? '', entry.bound_cidrs)) throw denied();
+    if (this.batchOfGoneMount(entry)) throw denied();
     return { caller: callerOf(entry, token), entry };
+  }
+
+  /**
+   * A batch token a login issued ends with its auth method: nothing was stored that disabling the
+   * method could revoke, so the mount it names (by accessor) must still be there.
+   */
+  private batchOfGoneMount(e: TokenEntry): boolean {
+    if (e.type !== 'batch' || !e.path.startsWith('auth/') || e.path.startsWith('auth/token/')) return false;
+    const accessor = e.alias?.mount_accessor;
+    return !this.router.entries().some((m) => m.accessor === accessor);
   }
 
   /** One decision over the token's policies (root may do anything). `path` keeps its trailing '/' for lists. */
