@@ -254,38 +254,44 @@ export function registerVaultApi(app: FastifyInstance, opts: ApiOptions): void {
   app.post('/v1/sys/seal', seal);
 
   // Operator procedures with unseal keys (no token, as in Vault): a new root token, new unseal keys.
-  const noContent = (fn: () => void) => async (_req: FastifyRequest, reply: FastifyReply) => {
-    fn();
-    return reply.code(204).send();
+  // Each: GET the status, PUT/POST to start, DELETE to cancel, PUT/POST an unseal key with the nonce.
+  const ceremony = (
+    attemptUrl: string,
+    updateUrl: string,
+    ops: {
+      status(): Record<string, unknown>;
+      start(body: Record<string, unknown>): Record<string, unknown>;
+      cancel(): void;
+      update(key: unknown, nonce: unknown): Promise<Record<string, unknown>>;
+    },
+  ) => {
+    app.get(attemptUrl, async () => {
+      if (vault.sealed) throw new VaultError('sealed', 'Vault is sealed');
+      return ops.status();
+    });
+    const start = async (req: FastifyRequest) => ops.start(bodyOf(req));
+    app.put(attemptUrl, start);
+    app.post(attemptUrl, start);
+    app.delete(attemptUrl, async (_req, reply) => {
+      ops.cancel();
+      return reply.code(204).send();
+    });
+    const update = async (req: FastifyRequest) => ops.update(bodyOf(req).key, bodyOf(req).nonce);
+    app.put(updateUrl, update);
+    app.post(updateUrl, update);
   };
-  app.get('/v1/sys/generate-root/attempt', async () => {
-    if (vault.sealed) throw new VaultError('sealed', 'Vault is sealed');
-    return vault.generateRootStatus();
+  ceremony('/v1/sys/generate-root/attempt', '/v1/sys/generate-root/update', {
+    status: () => vault.generateRootStatus(),
+    start: (b) => vault.generateRootStart(b),
+    cancel: () => vault.generateRootCancel(),
+    update: (k, n) => vault.generateRootUpdate(k, n),
   });
-  const rootStart = async (req: FastifyRequest) => vault.generateRootStart(bodyOf(req));
-  app.put('/v1/sys/generate-root/attempt', rootStart);
-  app.post('/v1/sys/generate-root/attempt', rootStart);
-  app.delete(
-    '/v1/sys/generate-root/attempt',
-    noContent(() => vault.generateRootCancel()),
-  );
-  const rootUpdate = async (req: FastifyRequest) => vault.generateRootUpdate(bodyOf(req).key, bodyOf(req).nonce);
-  app.put('/v1/sys/generate-root/update', rootUpdate);
-  app.post('/v1/sys/generate-root/update', rootUpdate);
-  app.get('/v1/sys/rekey/init', async () => {
-    if (vault.sealed) throw new VaultError('sealed', 'Vault is sealed');
-    return vault.rekeyStatus();
+  ceremony('/v1/sys/rekey/init', '/v1/sys/rekey/update', {
+    status: () => vault.rekeyStatus(),
+    start: (b) => vault.rekeyStart(b),
+    cancel: () => vault.rekeyCancel(),
+    update: (k, n) => vault.rekeyUpdate(k, n),
   });
-  const rekeyStart = async (req: FastifyRequest) => vault.rekeyStart(bodyOf(req));
-  app.put('/v1/sys/rekey/init', rekeyStart);
-  app.post('/v1/sys/rekey/init', rekeyStart);
-  app.delete(
-    '/v1/sys/rekey/init',
-    noContent(() => vault.rekeyCancel()),
-  );
-  const rekeyUpdate = async (req: FastifyRequest) => vault.rekeyUpdate(bodyOf(req).key, bodyOf(req).nonce);
-  app.put('/v1/sys/rekey/update', rekeyUpdate);
-  app.post('/v1/sys/rekey/update', rekeyUpdate);
 
   const health = async (req: FastifyRequest, reply: FastifyReply) => {
     const q = req.query as Record<string, string | undefined>;
