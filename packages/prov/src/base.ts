@@ -83,9 +83,16 @@ export abstract class ProvCommand<T extends typeof Command = typeof Command> ext
         ctx: await this.checkContext(),
         workspace: process.cwd(),
       }),
+      workspace: process.cwd(),
       openStore: () => this.openStore(),
       drafter: () => drafterFor(llm),
       maxRounds: llm.max_rounds,
+      loadInfra: (file) => this.loadInfra(file),
+      evaluate: async (file) => {
+        const { evaluateConfig } = await import('./core/compliance.js');
+        return evaluateConfig(await engineFor(this.nickel), file, this.importPaths([]));
+      },
+      priceTables: async () => (await import('./core/estimate.js')).loadPriceTables(['.prov/prices']),
     };
   }
 

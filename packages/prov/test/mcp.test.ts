@@ -11,7 +11,14 @@ import type { ResourceRecord } from '../src/core/types.js';
 import { type FakeOpenAi, fakeOpenAi, type Reply } from './support/fake-openai.js';
 
 const text = (r: unknown) => ((r as CallToolResult).content[0] as { text: string }).text;
-const TOOLS = ['generate_config', 'query_infrastructure', 'validate_config'];
+const TOOLS = [
+  'check_compliance',
+  'estimate_cost',
+  'generate_config',
+  'plan_migration',
+  'query_infrastructure',
+  'validate_config',
+];
 
 /** A config with a contract violation (disk_gb 10 < 20) and its fixed version. */
 const config = (disk: number) => `let Infrastructure = import "infrastructure.ncl" in
@@ -120,18 +127,12 @@ const files = (cwd: string) =>
     .sort();
 
 describe('prov mcp serve (stdio) with the official SDK client', { timeout: 120_000 }, () => {
-  it('serves the three tools that stand on prov today, and none of the planned ones', async () => {
+  it('serves validation, state queries, generation, cost, compliance and migration plans', async () => {
     const { cwd, env } = await workspace();
     const client = await connect(cwd, env);
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(TOOLS);
     for (const t of tools) expect(t.inputSchema.type).toBe('object');
-    const help = await runBin('prov', ['mcp', 'serve', '--help'], { cwd, env });
-    for (const planned of ['estimate_cost', 'check_compliance', 'plan_migration', 'execute_workflow']) {
-      expect(tools.map((t) => t.name)).not.toContain(planned);
-      expect(help.stdout).toContain(planned);
-    }
-    expect(help.stdout).toMatch(/Not served yet/);
     const topic = await runBin('prov', ['mcp', '--help'], { cwd, env });
     expect(topic.stdout).toMatch(
       /estimate_cost, check_compliance, plan_migration and execute_workflow are not served yet/,
@@ -408,5 +409,111 @@ describe('the MCP Inspector CLI', { timeout: 120_000 }, () => {
       'path=../good.ncl',
     );
     expect([out.isError, out.content[0].text]).toEqual([true, expect.stringMatching(/outside the workspace/)]);
+  });
+});
+
+const os = `spec.os = { family = 'ubuntu, version = "24.04" }`;
+const AWS = `let Infrastructure = import "infrastructure.ncl" in
+{
+  provider = 'aws,
+  region = "us-east-1",
+  servers = [{ name = "web-1", provider = 'aws, plan = "t3.micro", ${os} }],
+  networking.security_groups.admin.ingress = [{ port = 22, from = "0.0.0.0/0" }],
+} | Infrastructure
+`;
+const UPCLOUD = `let Infrastructure = import "infrastructure.ncl" in
+{
+  provider = 'upcloud,
+  region = "de-fra1",
+  servers = [{ name = "web-1", provider = 'upcloud, plan = "1xCPU-2GB", ${os} }],
+} | Infrastructure
+`;
+
+describe('estimate_cost, check_compliance and plan_migration over MCP', { timeout: 120_000 }, () => {
+  it('answer as the CLI does, from config text or workspace files, and refuse bad arguments', async () => {
+    const { cwd, env } = await workspace();
+    writeFileSync(join(cwd, 'aws.ncl'), AWS);
+    writeFileSync(join(cwd, 'upcloud.ncl'), UPCLOUD);
+    const client = await connect(cwd, env);
+    const call = async (name: string, args: Record<string, unknown>) =>
+      (await client.callTool({ name, arguments: args })) as CallToolResult & {
+        structuredContent: Record<string, never>;
+      };
+
+    const cost = await call('estimate_cost', { config: AWS });
+    expect(cost.isError).toBeFalsy();
+    const cli = JSON.parse((await runBin('prov', ['estimate', 'aws.ncl', '--json'], { cwd, env })).stdout);
+    expect(cost.structuredContent.totalMonthlyCost).toEqual(cli.totalMonthlyCost);
+    expect(JSON.stringify(cost.structuredContent)).toContain('7.592');
+
+    const soc2 = await call('check_compliance', { path: 'aws.ncl', framework: 'soc2' });
+    expect(soc2.isError).toBeFalsy();
+    expect(soc2.structuredContent.passed).toBe(false);
+    expect(soc2.structuredContent.findings).toContainEqual(
+      expect.objectContaining({ rule: 'PROV-NET-001', location: expect.objectContaining({ line: 6 }) }),
+    );
+    expect(text(soc2)).toContain('aws.ncl:6');
+
+    const move = await call('plan_migration', { current: 'aws.ncl', target: 'upcloud.ncl' });
+    expect(move.isError).toBeFalsy();
+    const steps = move.structuredContent.steps as { title: string; undo: unknown }[];
+    expect(steps.length).toBeGreaterThan(2);
+    for (const st of steps) expect(st.undo).toBeDefined();
+    expect(Object.keys(move.structuredContent.cost).sort()).toEqual(
+      ['USD', 'EUR'].sort().filter((c) => c in move.structuredContent.cost),
+    );
+
+    for (const [name, args, why] of [
+      ['estimate_cost', {}, /either config .* or path/],
+      ['estimate_cost', { path: '../aws.ncl' }, /outside the workspace/],
+      ['check_compliance', { path: 'aws.ncl', framework: 'iso27001' }, /framework/],
+      ['plan_migration', { current: 'aws.ncl', target: 'nope.ncl' }, /no such file/],
+      ['estimate_cost', { config: INVALID }, /disk_gb/],
+    ] as const) {
+      const r = await call(name, args);
+      expect([name, r.isError, text(r)]).toEqual([name, true, expect.stringMatching(why)]);
+      expect(text(r).split('\n')[0]!.length).toBeLessThan(400);
+    }
+  });
+
+  it('--http: Streamable HTTP behind a bearer token, the same tools', async () => {
+    const { cwd, env } = await workspace();
+    const { spawn } = await import('node:child_process');
+    const { StreamableHTTPClientTransport } = await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
+    const refused = await runBin('prov', ['mcp', 'serve', '--http', '0'], { cwd, env: { ...env, PROV_MCP_TOKEN: '' } });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--http needs a bearer token in $PROV_MCP_TOKEN');
+    const token = 'prov-mcp-test-token-1234567890';
+    const proc = spawn(process.execPath, [binPath('prov'), 'mcp', 'serve', '--http', '0'], {
+      cwd,
+      env: { ...env, PROV_MCP_TOKEN: token },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        proc.stdout.on('data', (d) => {
+          out += d;
+          const m = /(http:\/\/\S+)\n/.exec(out);
+          if (m) resolve(m[1] as string);
+        });
+        proc.on('exit', (c) => reject(new Error(`prov mcp serve --http exited ${c}`)));
+      });
+      expect((await fetch(url, { method: 'POST', body: '{}' })).status).toBe(401);
+      const client = new Client({ name: 'prov-http-test', version: '1.0.0' });
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(url), {
+          requestInit: { headers: { authorization: `Bearer ${token}` } },
+        }),
+      );
+      clients.push(client);
+      expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(TOOLS);
+      const q = (await client.callTool({ name: 'query_infrastructure', arguments: { service: 'postgresql' } })) as {
+        structuredContent: { sources: string[] };
+      };
+      expect(q.structuredContent.sources).toContain('state:taskserv.postgresql.db-1');
+    } finally {
+      proc.kill('SIGTERM');
+    }
   });
 });

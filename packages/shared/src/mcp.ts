@@ -16,7 +16,7 @@ import {
   type JSONRPCMessage,
   JSONRPCMessageSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import { StratumError } from './errors.js';
+import { StratumError, usageError } from './errors.js';
 
 export type ToolResult = CallToolResult;
 
@@ -270,7 +270,7 @@ export interface McpHttpOptions {
   token: string;
   /** Endpoint path (default /mcp). */
   path?: string;
-  /** Most sessions at once (default 64); more are answered 503. */
+  /** Most sessions at once (default 64); a new one then closes the one left unused longest. */
   maxSessions?: number;
 }
 
@@ -310,7 +310,7 @@ export async function serveHttp(createServer: () => McpServer, opts: McpHttpOpti
       )
     );
   };
-  type Session = { transport: InstanceType<typeof StreamableHTTPServerTransport>; server: McpServer };
+  type Session = { transport: InstanceType<typeof StreamableHTTPServerTransport>; server: McpServer; used: number };
   const sessions = new Map<string, Session>();
   let port = opts.port;
 
@@ -330,7 +330,7 @@ export async function serveHttp(createServer: () => McpServer, opts: McpHttpOpti
         : {}),
     });
     const server = createServer();
-    const session: Session = { transport, server };
+    const session: Session = { transport, server, used: Date.now() };
     transport.onclose = () => {
       if (transport.sessionId) sessions.delete(transport.sessionId);
     };
@@ -356,6 +356,7 @@ export async function serveHttp(createServer: () => McpServer, opts: McpHttpOpti
     if (req.method !== 'POST') {
       if (!existing)
         return json(res, 400, errorReply(null, ErrorCode.InvalidRequest, 'Bad Request: no session; initialize first'));
+      existing.used = Date.now();
       return existing.transport.handleRequest(req, res);
     }
     const body = await readBody(req, MAX_MESSAGE_BYTES);
@@ -375,10 +376,15 @@ export async function serveHttp(createServer: () => McpServer, opts: McpHttpOpti
           400,
           errorReply(readId(c.message), ErrorCode.InvalidRequest, 'Bad Request: no session; initialize first'),
         );
-      if (sessions.size >= maxSessions)
-        return json(res, 503, errorReply(readId(c.message), -32000, 'too many sessions'));
+      // Clients that never close their session must not lock others out: the longest unused one goes.
+      while (sessions.size >= maxSessions) {
+        const [sid, oldest] = [...sessions.entries()].reduce((a, b) => (b[1].used < a[1].used ? b : a));
+        sessions.delete(sid);
+        await oldest.server.close().catch(() => {});
+      }
       session = await openSession();
     }
+    session.used = Date.now();
     await session.transport.handleRequest(req, res, c.message);
   };
 
@@ -403,6 +409,32 @@ export async function serveHttp(createServer: () => McpServer, opts: McpHttpOpti
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },
   };
+}
+
+/** What an `--http [host:]port` flag asks for: host 127.0.0.1 unless given (IPv6 in brackets), port 0 picks one. */
+export function parseListen(value: string): { host: string; port: number } {
+  const m = /^(?:(\[[^\]]+\]|[^:]+):)?(\d{1,5})$/.exec(value);
+  const port = Number(m?.[2]);
+  if (!m || port > 65535) throw usageError(`--http '${value}' is not [host:]port`, { hint: 'e.g. --http 8765' });
+  return { host: m[1]?.replace(/^\[|\]$/g, '') ?? '127.0.0.1', port };
+}
+
+/** The bearer token for `--http` from an environment variable: a usage error naming it when unset (fail closed). */
+export function tokenFromEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const token = env[name];
+  if (!token)
+    throw usageError(`--http needs a bearer token in $${name}`, { hint: `export ${name}=$(openssl rand -hex 24)` });
+  return token;
+}
+
+/** Serves MCP over HTTP until SIGINT or SIGTERM; the URL is printed on stdout once listening. */
+export async function serveHttpUntilSignal(createServer: () => McpServer, opts: McpHttpOptions): Promise<void> {
+  const server = await serveHttp(createServer, opts);
+  process.stdout.write(`${server.url}\n`);
+  await new Promise<void>((resolve) => {
+    for (const s of ['SIGINT', 'SIGTERM'] as const) process.once(s, () => resolve());
+  });
+  await server.close();
 }
 
 /** The request body as text, or undefined when it is over `limit` bytes (the rest is read and dropped). */

@@ -1,5 +1,4 @@
 import { Flags } from '@oclif/core';
-import { usageError } from '@stratumiops/shared/errors';
 import { KogralCommand } from '../cli/base.js';
 
 export default class Serve extends KogralCommand<typeof Serve> {
@@ -35,26 +34,13 @@ export default class Serve extends KogralCommand<typeof Serve> {
       await serveStdio(app, this.config.version);
       return;
     }
-    const m = /^(?:(\[[^\]]+\]|[^:]+):)?(\d{1,5})$/.exec(this.flags.http);
-    const port = Number(m?.[2]);
-    if (!m || port > 65535)
-      throw usageError(`--http '${this.flags.http}' is not [host:]port`, { hint: 'e.g. --http 8765' });
-    const host = m[1]?.replace(/^\[|\]$/g, '') ?? '127.0.0.1';
-    const token = process.env[this.flags['token-env']];
-    if (!token)
-      throw usageError(`--http needs a bearer token in $${this.flags['token-env']}`, {
-        hint: `export ${this.flags['token-env']}=$(openssl rand -hex 24)`,
-      });
-    const { serveHttp } = await import('@stratumiops/shared/mcp');
+    const { parseListen, serveHttpUntilSignal, tokenFromEnv } = await import('@stratumiops/shared/mcp');
+    const { host, port } = parseListen(this.flags.http);
+    const token = tokenFromEnv(this.flags['token-env']);
     await app.watch();
     const graphs = new GraphSet(app); // shared by every session; each session has its own current graph
-    const server = await serveHttp(() => createMcpServer(app, this.config.version, graphs), { host, port, token });
-    this.logger.info({ graph: app.dir, url: server.url }, 'MCP server on Streamable HTTP');
-    process.stdout.write(`${server.url}\n`);
-    await new Promise<void>((resolve) => {
-      for (const s of ['SIGINT', 'SIGTERM'] as const) process.once(s, () => resolve());
-    });
-    await server.close();
+    this.logger.info({ graph: app.dir, host, port }, 'MCP server on Streamable HTTP');
+    await serveHttpUntilSignal(() => createMcpServer(app, this.config.version, graphs), { host, port, token });
     process.exit(0); // the graph watcher would keep the process alive
   }
 }

@@ -1,7 +1,6 @@
 import { relative } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { ProvCommand } from '../base.js';
-import type { Evaluated } from '../core/compliance.js';
 
 export default class Compliance extends ProvCommand<typeof Compliance> {
   static override summary = 'Check a config against a compliance framework (SOC 2, HIPAA, GDPR, PCI DSS)';
@@ -47,7 +46,8 @@ Formats: text, json, sarif (SARIF 2.1.0 for GitHub code scanning), junit (JUnit 
     const { configFile } = await import('../core/workspace.js');
     const framework = this.flags.framework as (typeof c.FRAMEWORKS)[number];
     const { rules, frameworks } = c.loadRules();
-    const ev = await this.evaluate(configFile(this.args.config));
+    const { engineFor } = await import('../core/nickel.js');
+    const ev = await c.evaluateConfig(await engineFor(this.nickel), configFile(this.args.config), this.importPaths([]));
     const report = c.checkCompliance(ev, rules, frameworks[framework], framework);
     const rel = (f: string) => {
       const r = relative(process.cwd(), f);
@@ -77,39 +77,5 @@ Formats: text, json, sarif (SARIF 2.1.0 for GitHub code scanning), junit (JUnit 
       );
       this.exit(3);
     }
-  }
-
-  /** The exported config (contract errors are exit 3 with their positions) and where each value was written. */
-  private async evaluate(file: string): Promise<Evaluated> {
-    const { readFileSync } = await import('node:fs');
-    const { engineFor, nickelFailure, configFailure } = await import('../core/nickel.js');
-    const { StratumError } = await import('@stratumiops/shared/errors');
-    let source: string;
-    try {
-      source = readFileSync(file, 'utf8');
-    } catch {
-      throw new StratumError('notFound', `no such config: ${file}`, { hint: 'pass the config file (.ncl)' });
-    }
-    const engine = await engineFor(this.nickel);
-    const importPaths = this.importPaths([]);
-    if (!engine.exportDiagnosed) {
-      // A `nickel` binary gives no positions of values: findings point at the file.
-      let json: string;
-      try {
-        json = await engine.exportFile(file, { format: 'json', importPaths });
-      } catch (e) {
-        throw nickelFailure(e);
-      }
-      return { config: JSON.parse(json), file, source, locate: () => undefined };
-    }
-    const r = await engine.exportDiagnosed(file, { importPaths });
-    if (r.json === undefined || r.errors.length)
-      throw configFailure(file, { errors: r.errors, omitted: r.omitted, warnings: [] });
-    return {
-      config: JSON.parse(r.json),
-      file,
-      source,
-      locate: (path) => r.locate(path),
-    };
   }
 }

@@ -124,28 +124,49 @@ async function checkFile(deps: ValidationDeps, file: string, shown: string, rena
   }
 }
 
-/** prov validate's checks on a config text: evaluated as a file of the workspace (relative imports work). */
-export async function validateText(deps: ValidationDeps, text: string): Promise<ValidationReport & { json?: string }> {
-  const name = `.prov-check-${process.pid}-${randomBytes(6).toString('hex')}.ncl-check`;
-  const file = join(deps.workspace, name);
-  writeFileSync(file, text, { mode: 0o600 });
-  try {
-    const { report, json } = await checkFile(deps, file, INPUT, name);
-    return json !== undefined && report.ok ? { ...report, json } : report;
-  } finally {
-    rmSync(file, { force: true });
+/**
+ * Runs `fn` on a config given as text (written beside the workspace's files for the call, so relative imports
+ * work, then removed) or as a path inside the workspace (a path outside it, or no such file, is refused).
+ * `shown` is how messages name it: `<input>` for text, the path as given otherwise.
+ */
+export async function withConfig<T>(
+  workspace: string,
+  given: { config?: string | undefined; path?: string | undefined },
+  fn: (file: string, shown: string, tempName?: string) => Promise<T>,
+): Promise<T> {
+  if ((given.config === undefined) === (given.path === undefined))
+    throw usageError('give either config (the text) or path (a file in the workspace), not both or neither');
+  if (given.config !== undefined) {
+    const name = `.prov-check-${process.pid}-${randomBytes(6).toString('hex')}.ncl-check`;
+    const file = join(workspace, name);
+    writeFileSync(file, given.config, { mode: 0o600 });
+    try {
+      return await fn(file, INPUT, name);
+    } finally {
+      rmSync(file, { force: true });
+    }
   }
-}
-
-/** prov validate's checks on a file of the workspace; a path outside it is refused. */
-export async function validatePath(deps: ValidationDeps, path: string): Promise<ValidationReport> {
-  const file = workspacePath(deps.workspace, path);
+  const path = given.path as string;
+  const file = workspacePath(workspace, path);
   if (!existsSync(file) || !statSync(file).isFile()) {
     throw notFoundError(`${path}: no such file in the workspace`, {
       hint: 'give the path of a .ncl file relative to the workspace, or the config text',
     });
   }
-  return (await checkFile(deps, file, path)).report;
+  return fn(file, path);
+}
+
+/** prov validate's checks on a config text: evaluated as a file of the workspace (relative imports work). */
+export async function validateText(deps: ValidationDeps, text: string): Promise<ValidationReport & { json?: string }> {
+  return withConfig(deps.workspace, { config: text }, async (file, shown, name) => {
+    const { report, json } = await checkFile(deps, file, shown, name);
+    return json !== undefined && report.ok ? { ...report, json } : report;
+  });
+}
+
+/** prov validate's checks on a file of the workspace; a path outside it is refused. */
+export async function validatePath(deps: ValidationDeps, path: string): Promise<ValidationReport> {
+  return withConfig(deps.workspace, { path }, async (file, shown) => (await checkFile(deps, file, shown)).report);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { validationError } from '@stratumiops/shared/errors';
+import type { NickelEngine } from '@stratumiops/nickel';
+import { StratumError, validationError } from '@stratumiops/shared/errors';
 import { z } from 'zod';
+import { configFailure, nickelFailure } from './nickel.js';
 
 export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -215,6 +217,30 @@ export interface Evaluated {
   source: string;
   /** Where the value at a path was written (its nearest written parent for a default), or undefined. */
   locate(path: Path): (Location & { offset: number; end: number }) | undefined;
+}
+
+/** The exported config (contract errors are exit 3 with their positions) and where each value was written. */
+export async function evaluateConfig(engine: NickelEngine, file: string, importPaths: string[]): Promise<Evaluated> {
+  let source: string;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch {
+    throw new StratumError('notFound', `no such config: ${file}`, { hint: 'pass the config file (.ncl)' });
+  }
+  if (!engine.exportDiagnosed) {
+    // A `nickel` binary gives no positions of values: findings point at the file.
+    let json: string;
+    try {
+      json = await engine.exportFile(file, { format: 'json', importPaths });
+    } catch (e) {
+      throw nickelFailure(e);
+    }
+    return { config: JSON.parse(json), file, source, locate: () => undefined };
+  }
+  const r = await engine.exportDiagnosed(file, { importPaths });
+  if (r.json === undefined || r.errors.length)
+    throw configFailure(file, { errors: r.errors, omitted: r.omitted, warnings: [] });
+  return { config: JSON.parse(r.json), file, source, locate: (path) => r.locate(path) };
 }
 
 /**

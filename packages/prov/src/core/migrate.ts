@@ -1,4 +1,7 @@
+import { certInventory } from './certs.js';
+import { diffEstimates, estimate, type PriceTable } from './estimate.js';
 import { shq } from './executor.js';
+import type { StateStore } from './state.js';
 import type { DesiredResource } from './types.js';
 
 /** One step of a migration: what it does, the commands that do it, and how to undo it. */
@@ -299,4 +302,36 @@ export function renderMigration(p: MigrationPlan, costLine?: string): string {
   if (costLine) out.push(costLine);
   for (const w of p.warnings) out.push(`note: ${w}`);
   return out.join('\n');
+}
+
+/** A config as loaded for planning: its path, the evaluated value, and the resources it asks for. */
+export interface LoadedConfig {
+  path: string;
+  infra: unknown;
+  desired: { resources: DesiredResource[] };
+}
+
+/**
+ * The migration plan between two loaded configs with what it needs from the workspace: the certificates prov
+ * recorded (reissued for moved hosts), the svault references of the target, and the monthly cost before and after.
+ */
+export async function migrationDocument(
+  from: LoadedConfig,
+  to: LoadedConfig,
+  deps: { store: StateStore; tables: Map<string, PriceTable> },
+) {
+  const certs = await certInventory(deps.store);
+  const secretRefs = [
+    ...new Set([...JSON.stringify(to.infra).matchAll(/svault:\/\/[^"#]+#[A-Za-z0-9_.-]+/g)].map((m) => m[0])),
+  ];
+  const plan = planMigration(
+    { path: from.path, resources: from.desired.resources },
+    { path: to.path, resources: to.desired.resources },
+    { certs, secretRefs },
+  );
+  const cost = diffEstimates(
+    estimate(from.desired.resources, deps.tables, from.path),
+    estimate(to.desired.resources, deps.tables, to.path),
+  ).totals;
+  return { ...plan, cost };
 }

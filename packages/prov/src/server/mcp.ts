@@ -1,7 +1,7 @@
 /**
- * prov's MCP server: the tools that stand on what prov does today. validate_config runs prov validate's checks,
- * query_infrastructure answers exactly from state rows and cites them, generate_config returns only a config
- * that validated. Thin: the logic is in core/assist.ts.
+ * prov's MCP server. validate_config runs prov validate's checks, query_infrastructure answers exactly from state
+ * rows and cites them, generate_config returns only a config that validated, estimate_cost, check_compliance and
+ * plan_migration are prov estimate, compliance and migrate plan. Thin: the logic is in core/.
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { usageError } from '@stratumiops/shared/errors';
@@ -17,20 +17,44 @@ import {
   type ValidationDeps,
   validatePath,
   validateText,
+  withConfig,
 } from '../core/assist.js';
+import {
+  atOrAbove,
+  checkCompliance,
+  type Evaluated,
+  FRAMEWORKS,
+  loadRules,
+  renderText,
+  SEVERITIES,
+} from '../core/compliance.js';
+import { estimate, type PriceTable, renderEstimate } from '../core/estimate.js';
+import { type LoadedConfig, migrationDocument, renderMigration } from '../core/migrate.js';
 import type { StateStore } from '../core/state.js';
 
 export interface ProvMcpBackend {
+  /** The folder whose files the tools may read (paths outside it are refused). */
+  workspace: string;
   validation(): Promise<ValidationDeps>;
   openStore(): Promise<StateStore>;
   /** The configured model; throws a usage error naming the setting when there is none. */
   drafter(): Drafter;
   maxRounds: number;
+  /** A config checked as plan checks it (contract or reference errors throw, with every error). */
+  loadInfra(file: string): Promise<LoadedConfig>;
+  /** A config exported with the positions of its values, for compliance findings. */
+  evaluate(file: string): Promise<Evaluated>;
+  priceTables(): Promise<Map<string, PriceTable>>;
 }
 
-/** The seed's tools not built yet: not registered (no stubs), named in `prov mcp serve --help`. */
-export const PLANNED_TOOLS = ['estimate_cost', 'check_compliance', 'plan_migration', 'execute_workflow'] as const;
-export const TOOLS = ['validate_config', 'query_infrastructure', 'generate_config'] as const;
+export const TOOLS = [
+  'validate_config',
+  'query_infrastructure',
+  'generate_config',
+  'estimate_cost',
+  'check_compliance',
+  'plan_migration',
+] as const;
 
 const PROVIDERS = ['aws', 'upcloud', 'local'] as const;
 
@@ -55,6 +79,29 @@ export const schemas = {
     status: z.string().min(1).optional(),
     service: z.string().min(1).optional().describe('Taskservs of this service, and the servers running it'),
     host: z.string().min(1).optional().describe('One server and the taskservs on it'),
+  }),
+  estimate_cost: z.strictObject({
+    config: z
+      .string()
+      .max(1_000_000)
+      .optional()
+      .describe('The Nickel config text (evaluated as a file of the workspace)'),
+    path: z.string().min(1).optional().describe('Or a .ncl file inside the workspace'),
+    region: z.string().min(1).max(64).optional().describe('Price every server in this region instead of its own'),
+  }),
+  check_compliance: z.strictObject({
+    config: z
+      .string()
+      .max(1_000_000)
+      .optional()
+      .describe('The Nickel config text (evaluated as a file of the workspace)'),
+    path: z.string().min(1).optional().describe('Or a .ncl file inside the workspace'),
+    framework: z.enum(FRAMEWORKS).describe('Whose rules run: soc2, hipaa, gdpr or pci'),
+    fail_on: z.enum(SEVERITIES).optional().describe('Severity from which a finding fails the check (default low)'),
+  }),
+  plan_migration: z.strictObject({
+    current: z.string().min(1).describe('The current config: a .ncl file inside the workspace'),
+    target: z.string().min(1).describe('The target config: a .ncl file inside the workspace'),
   }),
   generate_config: z.strictObject({
     description: z.string().min(1).max(20_000).describe('What to build, in plain language'),
@@ -156,6 +203,78 @@ export function createMcpServer(b: ProvMcpBackend, version: string): McpServer {
       );
       return toolResult(r.config, r as unknown as Record<string, unknown>);
     }) as never,
+  );
+  server.registerTool(
+    'estimate_cost',
+    {
+      title: 'Estimate the monthly cost',
+      description:
+        "prov estimate on a config (its text or a workspace file): each server's monthly price from the dated price tables (hourly × 730, disks, addresses) in exact decimals, parts billed by use listed apart, and the total. The JSON follows infracost's breakdown.",
+      inputSchema: schemas.estimate_cost.shape,
+      annotations: READ_ONLY,
+    },
+    guard(async (a: z.infer<typeof schemas.estimate_cost>) =>
+      withConfig(b.workspace, a, async (file, shown) => {
+        const loaded = await b.loadInfra(file);
+        const resources = a.region
+          ? loaded.desired.resources.map((r) =>
+              r.kind === 'server' ? { ...r, attrs: { ...r.attrs, region: a.region, zone: a.region } } : r,
+            )
+          : loaded.desired.resources;
+        const e = estimate(resources, await b.priceTables(), shown);
+        return toolResult(renderEstimate(e), e as unknown as Record<string, unknown>);
+      }),
+    ) as never,
+  );
+
+  server.registerTool(
+    'check_compliance',
+    {
+      title: 'Check compliance',
+      description:
+        "prov compliance on a config: the framework's rules (stable ids, severities, fixes, requirement ids) run on the evaluated config; each finding names the field and its file:line. Suppressions written in the config (# prov:skip=ID reason) are honoured and listed. passed is false when a finding at or above fail_on remains.",
+      inputSchema: schemas.check_compliance.shape,
+      annotations: READ_ONLY,
+    },
+    guard(async (a: z.infer<typeof schemas.check_compliance>) =>
+      withConfig(b.workspace, a, async (file, shown) => {
+        const { rules, frameworks } = loadRules();
+        const report = checkCompliance(await b.evaluate(file), rules, frameworks[a.framework], a.framework);
+        const floor = a.fail_on ?? 'low';
+        const failing = report.findings.filter((f) => atOrAbove(f.severity, floor)).length;
+        const named = (f: string) => (f === file ? shown : f);
+        return toolResult(renderText(report, named), {
+          ...(report as unknown as Record<string, unknown>),
+          passed: failing === 0,
+          failing,
+        });
+      }),
+    ) as never,
+  );
+
+  server.registerTool(
+    'plan_migration',
+    {
+      title: 'Plan a migration',
+      description:
+        'prov migrate plan between two workspace configs (another provider, region or plan): ordered steps (create the target, freeze writes, move the data, reissue certificates, check secrets, switch, destroy the source last), each with its undo, and the monthly cost before and after. Nothing is changed.',
+      inputSchema: schemas.plan_migration.shape,
+      annotations: READ_ONLY,
+    },
+    guard(async (a: z.infer<typeof schemas.plan_migration>) =>
+      withConfig(b.workspace, { path: a.current }, (current) =>
+        withConfig(b.workspace, { path: a.target }, async (target) => {
+          const [from, to] = [await b.loadInfra(current), await b.loadInfra(target)];
+          const store = await b.openStore();
+          try {
+            const doc = await migrationDocument(from, to, { store, tables: await b.priceTables() });
+            return toolResult(renderMigration(doc), doc as unknown as Record<string, unknown>);
+          } finally {
+            await store.close();
+          }
+        }),
+      ),
+    ) as never,
   );
   return server;
 }

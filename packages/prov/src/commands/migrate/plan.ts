@@ -20,51 +20,31 @@ export default class MigratePlan extends ProvCommand<typeof MigratePlan> {
   async run() {
     const { dec, fixed } = await import('../../core/decimal.js');
     const money = (v: string) => fixed(dec(v));
-    const { planMigration, renderMigration } = await import('../../core/migrate.js');
-    const { certInventory } = await import('../../core/certs.js');
+    const { migrationDocument, renderMigration } = await import('../../core/migrate.js');
+    const { loadPriceTables } = await import('../../core/estimate.js');
     const from = await this.loadInfra(this.args.current);
     const to = await this.loadInfra(this.args.target);
-    let certs: Awaited<ReturnType<typeof certInventory>> = [];
     const store = await this.openStore();
+    let doc: Awaited<ReturnType<typeof migrationDocument>>;
     try {
-      certs = await certInventory(store);
+      doc = await migrationDocument(from, to, { store, tables: loadPriceTables(['.prov/prices']) });
     } finally {
       await store.close();
     }
-    const secretRefs = [
-      ...new Set([...JSON.stringify(to.infra).matchAll(/svault:\/\/[^"#]+#[A-Za-z0-9_.-]+/g)].map((m) => m[0])),
-    ];
-    const plan = planMigration(
-      { path: this.args.current, resources: from.desired.resources },
-      { path: this.args.target, resources: to.desired.resources },
-      { certs, secretRefs },
-    );
-    const cost = await this.costChange(from.desired.resources, to.desired.resources);
-    const doc = { ...plan, cost };
     if (this.flags.out) {
       const { writeAtomic } = await import('../../core/workspace.js');
       writeAtomic(this.flags.out, `${JSON.stringify(doc, null, 2)}\n`);
     }
     if (!this.jsonEnabled()) {
-      const line = Object.entries(cost)
+      const line = Object.entries(doc.cost)
         .map(
           ([c, t]) =>
             `Monthly cost (${c}): ${money(t.before)} → ${money(t.after)} (${t.delta.startsWith('-') ? '' : '+'}${money(t.delta)})`,
         )
         .join('\n');
-      this.log(renderMigration(plan, line || undefined));
+      this.log(renderMigration(doc, line || undefined));
       if (this.flags.out) this.log(`\nSaved the plan to ${this.flags.out}.`);
     }
     return doc;
-  }
-
-  /** The monthly cost before and after, from prov estimate's price tables. */
-  private async costChange(
-    a: import('../../core/types.js').DesiredResource[],
-    b: import('../../core/types.js').DesiredResource[],
-  ) {
-    const { estimate, diffEstimates, loadPriceTables } = await import('../../core/estimate.js');
-    const tables = loadPriceTables(['.prov/prices']);
-    return diffEstimates(estimate(a, tables, this.args.current), estimate(b, tables, this.args.target)).totals;
   }
 }
