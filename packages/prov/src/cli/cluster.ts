@@ -5,8 +5,11 @@ import { Runtime } from '../adapters/runtime.js';
 import { acceptNewHostKeysFlag, ProvCommand } from '../base.js';
 import { type ClusterRecord, ClusterStore, templateDirs } from '../core/cluster.js';
 import { type PgMember, pgMembers } from '../core/cluster-pg.js';
+import { makePlan } from '../core/engine.js';
 import type { Executor, HostTarget } from '../core/executor.js';
 import { runTaskserv } from '../core/taskserv.js';
+import type { DesiredResource } from '../core/types.js';
+import { runOperation } from './flow.js';
 
 /** What every cluster command works with: the workspace's clusters, hosts from the config, SSH. */
 export interface ClusterContext {
@@ -59,5 +62,39 @@ export abstract class ClusterCommand<T extends typeof Command> extends ProvComma
   /** The Patroni members of a cluster with their hosts. */
   protected async pgMembers(ctx: ClusterContext, rec: ClusterRecord): Promise<PgMember[]> {
     return pgMembers(rec, await ctx.targets(rec));
+  }
+
+  /**
+   * One locked, planned, checkpointed run over a cluster's resources, like apply: `install` makes `addresses`
+   * exactly `desired`; with an empty desired it uninstalls them. Closes the runtime and the store.
+   */
+  protected async runClusterResources(
+    runtime: Runtime,
+    what: string,
+    desired: DesiredResource[],
+    opts: { addresses?: string[]; parallelism?: number; rollback?: boolean; autoApprove: boolean },
+  ) {
+    const store = await this.openStore();
+    const targets = opts.addresses ?? desired.map((d) => d.address);
+    return runOperation(
+      store,
+      runtime,
+      {
+        lockName: what,
+        report: 'service',
+        parallelism: opts.parallelism ?? 10,
+        rollback: opts.rollback ?? true,
+        autoApprove: opts.autoApprove,
+        verbose: Boolean((this.flags as { verbose?: boolean }).verbose),
+        prepare: async () => ({
+          desired,
+          plan: await makePlan(
+            { store, provider: runtime.provider },
+            { desired, warnings: [], config: null, operation: 'apply', refresh: true, targets },
+          ),
+        }),
+      },
+      { json: this.jsonEnabled(), log: (s: string) => this.log(s) },
+    );
   }
 }

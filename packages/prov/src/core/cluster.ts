@@ -73,8 +73,8 @@ export function templateDirs(extra: string[] = []): string[] {
   return [...extra, shipped].filter((d) => existsSync(d));
 }
 
-/** The description of a template: its leading comment lines. */
-function leadingComment(file: string): string {
+/** The description of a template or workflow: the first sentence of its leading comment. */
+export function leadingComment(file: string): string {
   const lines: string[] = [];
   for (const l of readFileSync(file, 'utf8').split('\n')) {
     if (!l.startsWith('#')) break;
@@ -138,32 +138,44 @@ export async function evaluateTemplate(
   params: { name: string; members: ClusterMember[]; version?: string; settings: Attrs },
   importPaths: string[],
 ): Promise<ClusterSpec> {
-  const dir = mkdtempSync(join(tmpdir(), 'prov-cluster-'));
+  const json = await callNickelFunction(engine, template.path, params, importPaths);
+  const r = ClusterSpec.safeParse(json);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw validationError(
+      `template ${template.name} returned a cluster prov cannot use: ${i.path.join('.')}: ${i.message}`,
+    );
+  }
+  const hosts = new Set(r.data.members.map((m) => m.host));
+  for (const s of r.data.services) {
+    if (!hosts.has(s.host))
+      throw validationError(`template ${template.name}: service ${s.service} on ${s.host}, which is not a member`);
+    for (const d of s.depends_on)
+      if (!r.data.order.includes(d))
+        throw validationError(`template ${template.name}: ${s.service} depends on ${d}, which is not in order`);
+  }
+  return r.data;
+}
+
+/**
+ * Calls a Nickel file that is a function with one argument and exports the result as JSON. The argument goes
+ * in as a JSON file the wrapper imports, so no value is ever spliced into code.
+ */
+export async function callNickelFunction(
+  engine: NickelEngine,
+  file: string,
+  arg: unknown,
+  importPaths: string[],
+): Promise<unknown> {
+  const dir = mkdtempSync(join(tmpdir(), 'prov-call-'));
   try {
-    writeFileSync(join(dir, 'params.json'), JSON.stringify(params));
-    writeFileSync(join(dir, 'cluster.ncl'), `(import ${JSON.stringify(template.path)}) (import "params.json")\n`);
-    let text: string;
+    writeFileSync(join(dir, 'arg.json'), JSON.stringify(arg));
+    writeFileSync(join(dir, 'call.ncl'), `(import ${JSON.stringify(file)}) (import "arg.json")\n`);
     try {
-      text = await engine.exportFile(join(dir, 'cluster.ncl'), { format: 'json', importPaths });
+      return JSON.parse(await engine.exportFile(join(dir, 'call.ncl'), { format: 'json', importPaths }));
     } catch (e) {
       throw nickelFailure(e);
     }
-    const r = ClusterSpec.safeParse(JSON.parse(text));
-    if (!r.success) {
-      const i = r.error.issues[0]!;
-      throw validationError(
-        `template ${template.name} returned a cluster prov cannot use: ${i.path.join('.')}: ${i.message}`,
-      );
-    }
-    const hosts = new Set(r.data.members.map((m) => m.host));
-    for (const s of r.data.services) {
-      if (!hosts.has(s.host))
-        throw validationError(`template ${template.name}: service ${s.service} on ${s.host}, which is not a member`);
-      for (const d of s.depends_on)
-        if (!r.data.order.includes(d))
-          throw validationError(`template ${template.name}: ${s.service} depends on ${d}, which is not in order`);
-    }
-    return r.data;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,5 +1,5 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -7,8 +7,8 @@ import type { NickelEngine } from '@stratumiops/nickel';
 import { conflictError, notFoundError, StratumError, usageError, validationError } from '@stratumiops/shared/errors';
 import { processAlive } from '@stratumiops/shared/fs';
 import { z } from 'zod';
+import { callNickelFunction, leadingComment } from './cluster.js';
 import { type Executor, HostError, type HostTarget, installRoot, shq } from './executor.js';
-import { nickelFailure } from './nickel.js';
 import { type OrchEvent, type OrchTask, type RetryPolicy, rollbackWithRetry, runDag } from './orchestrator.js';
 import { newRunId } from './state.js';
 import { runTaskserv, type TaskservDefinition } from './taskserv.js';
@@ -105,15 +105,6 @@ export function workflowDirs(extra: string[] = []): string[] {
   return [...extra, shipped].filter((d) => existsSync(d));
 }
 
-function leadingComment(file: string): string {
-  const lines: string[] = [];
-  for (const l of readFileSync(file, 'utf8').split('\n')) {
-    if (!l.startsWith('#')) break;
-    lines.push(l.replace(/^#\s?/, ''));
-  }
-  return lines.join(' ').split(/(?<=\.)\s/)[0] ?? '';
-}
-
 export function listWorkflows(dirs: string[]): { name: string; path: string; description: string }[] {
   const out = new Map<string, { name: string; path: string; description: string }>();
   for (const d of [...dirs].reverse()) {
@@ -145,32 +136,19 @@ export function findWorkflow(name: string, dirs: string[], cwd = process.cwd()):
   return w;
 }
 
-/** Calls the workflow function with the context (as an imported JSON file, never spliced into code). */
+/** Calls the workflow function with the context and checks what it returns. */
 export async function evaluateWorkflow(
   engine: NickelEngine,
   file: string,
   ctx: WorkflowContext,
   importPaths: string[],
 ): Promise<WorkflowDef> {
-  const dir = mkdtempSync(join(tmpdir(), 'prov-workflow-'));
-  try {
-    writeFileSync(join(dir, 'context.json'), JSON.stringify(ctx));
-    writeFileSync(join(dir, 'workflow.ncl'), `(import ${JSON.stringify(file)}) (import "context.json")\n`);
-    let text: string;
-    try {
-      text = await engine.exportFile(join(dir, 'workflow.ncl'), { format: 'json', importPaths });
-    } catch (e) {
-      throw nickelFailure(e);
-    }
-    const r = Workflow.safeParse(JSON.parse(text));
-    if (!r.success) {
-      const i = r.error.issues[0]!;
-      throw validationError(`workflow ${file}: ${i.path.join('.')}: ${i.message}`);
-    }
-    return r.data;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  const r = Workflow.safeParse(await callNickelFunction(engine, file, ctx, importPaths));
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw validationError(`workflow ${file}: ${i.path.join('.')}: ${i.message}`);
   }
+  return r.data;
 }
 
 /**

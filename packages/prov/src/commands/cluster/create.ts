@@ -1,6 +1,5 @@
 import { Args, Flags } from '@oclif/core';
 import { ClusterCommand, clusterFlags } from '../../cli/cluster.js';
-import { runOperation } from '../../cli/flow.js';
 import {
   assertClusterName,
   clusterResources,
@@ -10,7 +9,6 @@ import {
   membersOf,
   parseSettings,
 } from '../../core/cluster.js';
-import { makePlan } from '../../core/engine.js';
 import { engineFor } from '../../core/nickel.js';
 
 export default class ClusterCreate extends ClusterCommand<typeof ClusterCreate> {
@@ -77,35 +75,11 @@ export default class ClusterCreate extends ClusterCommand<typeof ClusterCreate> 
     const hosts = Object.fromEntries(targets.map((t) => [t.name, t]));
     const secrets = generatedSecrets(spec);
     const desired = clusterResources(spec, hosts, secrets);
-    const store = await this.openStore();
-    const io = { json: this.jsonEnabled(), log: (s: string) => this.log(s) };
-    const result = await runOperation(
-      store,
-      ctx.runtime,
-      {
-        lockName: `cluster create ${name}`,
-        report: 'service',
-        parallelism: this.flags.parallelism,
-        rollback: !this.flags['no-rollback'],
-        autoApprove: this.flags['auto-approve'],
-        verbose: this.flags.verbose,
-        prepare: async () => ({
-          desired,
-          plan: await makePlan(
-            { store, provider: ctx.runtime.provider },
-            {
-              desired,
-              warnings: [],
-              config: null,
-              operation: 'apply',
-              refresh: true,
-              targets: desired.map((d) => d.address),
-            },
-          ),
-        }),
-      },
-      io,
-    );
+    const result = await this.runClusterResources(ctx.runtime, `cluster create ${name}`, desired, {
+      parallelism: this.flags.parallelism,
+      rollback: !this.flags['no-rollback'],
+      autoApprove: this.flags['auto-approve'],
+    });
     const now = new Date().toISOString();
     ctx.clusters.save({
       name,
@@ -119,7 +93,7 @@ export default class ClusterCreate extends ClusterCommand<typeof ClusterCreate> 
     });
     // Patroni's passwords are read back from the members when needed; a Kubernetes CA has no such home.
     if (spec.kind === 'kubernetes') ctx.clusters.saveSecrets(name, secrets);
-    if (!io.json) this.log(`Cluster ${name} created (${spec.description}). See: prov cluster show ${name}`);
+    if (!this.jsonEnabled()) this.log(`Cluster ${name} created (${spec.description}). See: prov cluster show ${name}`);
     return { cluster: name, spec, run: result };
   }
 }

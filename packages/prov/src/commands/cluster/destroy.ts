@@ -1,7 +1,5 @@
 import { Args, Flags } from '@oclif/core';
 import { ClusterCommand, clusterFlags } from '../../cli/cluster.js';
-import { runOperation } from '../../cli/flow.js';
-import { makePlan } from '../../core/engine.js';
 
 export default class ClusterDestroy extends ClusterCommand<typeof ClusterDestroy> {
   static override summary = 'Uninstall every service of a cluster from its members and forget the cluster';
@@ -19,30 +17,14 @@ export default class ClusterDestroy extends ClusterCommand<typeof ClusterDestroy
     const ctx = await this.clusterContext();
     const rec = ctx.clusters.get(this.args.name);
     const addresses = rec.spec.services.map((s) => `taskserv.${s.service}.${s.host}`);
-    const store = await this.openStore();
-    const io = { json: this.jsonEnabled(), log: (s: string) => this.log(s) };
-    const result = await runOperation(
-      store,
-      ctx.runtime,
-      {
-        lockName: `cluster destroy ${rec.name}`,
-        report: 'service',
-        parallelism: this.flags.parallelism,
-        rollback: false,
-        autoApprove: this.flags['auto-approve'],
-        verbose: this.flags.verbose,
-        prepare: async () => ({
-          desired: [],
-          plan: await makePlan(
-            { store, provider: ctx.runtime.provider },
-            { desired: [], warnings: [], config: null, operation: 'apply', refresh: true, targets: addresses },
-          ),
-        }),
-      },
-      io,
-    );
+    const result = await this.runClusterResources(ctx.runtime, `cluster destroy ${rec.name}`, [], {
+      addresses,
+      parallelism: this.flags.parallelism,
+      rollback: false,
+      autoApprove: this.flags['auto-approve'],
+    });
     ctx.clusters.remove(rec.name);
-    if (!io.json) this.log(`Cluster ${rec.name} destroyed.`);
+    if (!this.jsonEnabled()) this.log(`Cluster ${rec.name} destroyed.`);
     return { cluster: rec.name, run: result };
   }
 }

@@ -1,10 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 import { usageError } from '@stratumiops/shared/errors';
 import { ClusterCommand, clusterFlags } from '../../cli/cluster.js';
-import { runOperation } from '../../cli/flow.js';
 import { clusterResources, evaluateTemplate, findTemplate } from '../../core/cluster.js';
 import { clusterStatus, readSecrets, waitForStatus } from '../../core/cluster-pg.js';
-import { lockState, makePlan } from '../../core/engine.js';
+import { lockState } from '../../core/engine.js';
 import { engineFor } from '../../core/nickel.js';
 import { runTaskserv } from '../../core/taskserv.js';
 
@@ -126,35 +125,9 @@ export default class ClusterScale extends ClusterCommand<typeof ClusterScale> {
         patroni: secrets,
       },
     );
-    const store = await this.openStore();
-    const io = { json: this.jsonEnabled(), log: (s: string) => this.log(s) };
-    await runOperation(
-      store,
-      ctx.runtime,
-      {
-        lockName: `cluster scale ${rec.name}`,
-        report: 'service',
-        parallelism: 10,
-        rollback: true,
-        autoApprove: this.flags['auto-approve'],
-        verbose: this.flags.verbose,
-        prepare: async () => ({
-          desired,
-          plan: await makePlan(
-            { store, provider: ctx.runtime.provider },
-            {
-              desired,
-              warnings: [],
-              config: null,
-              operation: 'apply',
-              refresh: true,
-              targets: desired.map((d) => d.address),
-            },
-          ),
-        }),
-      },
-      io,
-    );
+    await this.runClusterResources(ctx.runtime, `cluster scale ${rec.name}`, desired, {
+      autoApprove: this.flags['auto-approve'],
+    });
     rec.spec.services = [...rec.spec.services, ...newServices];
     for (const m of allMembers) if (!rec.spec.members.some((x) => x.host === m.host)) rec.spec.members.push(m);
     rec.former_members = rec.former_members.filter((h) => !add.includes(h));
