@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -104,5 +105,36 @@ describe('kogral serve --http (Streamable HTTP, bearer token) with the SDK clien
     const r = await runBin('kogral', ['serve', '--http', '0'], { cwd, env });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/KOGRAL_MCP_TOKEN/);
+  });
+
+  it('at the session limit, a new client closes the session left unused longest (none is locked out)', async () => {
+    const { serveHttp } = await import('../../shared/src/mcp.js');
+    const { loadConfig } = await import('../../shared/src/config.js');
+    const { App } = await import('../src/app.js');
+    const { createMcpServer } = await import('../src/server/mcp.js');
+    const { tool } = await import('../src/tool.js');
+    const config = loadConfig(tool.config, { cwd, file: join(cwd, '.kogral', 'config.toml') }).values as never;
+    const app = new App(join(cwd, '.kogral'), { config, env: { ...env, KOGRAL_DAEMON: 'off' } });
+    const server = await serveHttp(() => createMcpServer(app, 'test'), { port: 0, token: TOKEN, maxSessions: 1 });
+    try {
+      const open = async () => {
+        const c = new Client({ name: 'limit', version: '1' });
+        await c.connect(
+          new StreamableHTTPClientTransport(new URL(server.url), {
+            requestInit: { headers: { authorization: `Bearer ${TOKEN}` } },
+          }),
+        );
+        return c;
+      };
+      const first = await open();
+      expect((await first.listTools()).tools.length).toBeGreaterThan(0);
+      const second = await open();
+      expect((await second.listTools()).tools.length).toBeGreaterThan(0);
+      await expect(first.listTools()).rejects.toThrow(/404|Session not found/);
+      await second.close();
+    } finally {
+      await server.close();
+      app.close();
+    }
   });
 });
