@@ -368,11 +368,12 @@ describe.skipIf(skipOpenssl)('PKI engine over HTTP', { timeout: 60_000 }, () => 
     expect(left).toBeLessThanOrEqual(hours(72));
   });
 
-  it('a second root on the same mount is refused; exported returns the key once; the key is never stored in clear', async () => {
+  it('a second root on the same mount is another issuer, not the default; exported returns the key once; the key is never stored in clear', async () => {
     const again = await api('POST', 'pki/root/generate/internal', { common_name: 'other' });
-    expect(again.status).toBe(400);
-    expect(again.body.errors[0]).toMatch(/already configured/);
+    expect(again.status).toBe(200);
+    expect(again.body.data.issuer_id).toMatch(/^[0-9a-f-]{36}$/);
     expect((await api('GET', 'pki/cert/ca')).body.data.certificate).toBe(rootPem);
+    expect((await api('DELETE', `pki/issuer/${again.body.data.issuer_id}`)).status).toBe(204);
 
     expect((await api('POST', 'sys/mounts/pki_exp', { type: 'pki' })).status).toBe(204);
     const gen = await api('POST', 'pki_exp/root/generate/exported', {

@@ -142,3 +142,42 @@ describe('pki issuers API', () => {
     expect((await api('GET', 'pki/issuer/default')).body.data.issuer_name).toBe('root-2026');
   });
 });
+
+describe('pki: several issuers on one mount', () => {
+  it('a second root is another issuer: issue through it by reference, make it the default, delete the old one', async () => {
+    const first = (await api('GET', 'pki/issuer/default')).body.data.issuer_id as string;
+    const gen = await api('POST', 'pki/root/generate/internal', {
+      common_name: 'Root 2027',
+      issuer_name: 'root-2027',
+      key_type: 'ec',
+    });
+    expect(gen.status, gen.text).toBe(200);
+    const second = gen.body.data.issuer_id as string;
+    const root2 = gen.body.data.certificate as string;
+    const list = await api('LIST', 'pki/issuers');
+    expect((list.body.data.keys as string[]).sort()).toEqual([first, second].sort());
+    expect(list.body.data.key_info[second]).toEqual({ issuer_name: 'root-2027', is_default: false });
+    // The default still issues; the named issuer issues when asked by name.
+    const byDefault = new x509.X509Certificate((await issue('a.example.com')).certificate);
+    expect(byDefault.issuer).not.toContain('Root 2027');
+    const r = await api('POST', 'pki/issuer/root-2027/issue/web', { common_name: 'b.example.com', ttl: '1h' });
+    expect(r.status, r.text).toBe(200);
+    expect(r.body.data.issuing_ca).toBe(root2);
+    const viaSecond = new x509.X509Certificate(r.body.data.certificate);
+    expect(await viaSecond.verify({ publicKey: new x509.X509Certificate(root2).publicKey, signatureOnly: true })).toBe(
+      true,
+    );
+
+    expect((await api('POST', 'pki/config/issuers', { default: 'root-2027' })).body.data.default).toBe(second);
+    expect((await api('GET', 'pki/cert/ca')).body.data.certificate).toBe(root2);
+    expect(new x509.X509Certificate((await issue('c.example.com')).certificate).issuer).toContain('Root 2027');
+    // The old default is an ordinary issuer now; the default cannot be deleted.
+    expect((await api('DELETE', 'pki/issuer/default')).status).toBe(400);
+    expect((await api('DELETE', `pki/issuer/${first}`)).status).toBe(204);
+    expect((await api('LIST', 'pki/issuers')).body.data.keys).toEqual([second]);
+    const dup = await api('POST', 'pki/root/generate/internal', { common_name: 'x', issuer_name: 'root-2027' });
+    expect(dup.status).toBe(400);
+    expect(dup.body.errors[0]).toMatch(/issuer name already in use/);
+    expect((await api('POST', 'pki/issuer/nope/issue/web', { common_name: 'd.example.com' })).status).toBe(400);
+  });
+});

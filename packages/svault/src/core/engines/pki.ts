@@ -141,7 +141,13 @@ const SUBJECT_FIELDS = {
   street_address: fStringList(),
   postal_code: fStringList(),
 };
-const CA_FIELDS = { ...SUBJECT_FIELDS, key_type: fString(), key_bits: fInt(), max_path_length: fInt() };
+const CA_FIELDS = {
+  ...SUBJECT_FIELDS,
+  key_type: fString(),
+  key_bits: fInt(),
+  max_path_length: fInt(),
+  issuer_name: fString(),
+};
 
 export class PkiBackend implements Backend {
   readonly type = 'pki';
@@ -224,16 +230,22 @@ export class PkiBackend implements Backend {
         },
       },
       {
-        pattern: /^issue\/(?<role>[^/]+)$/,
-        summary: 'Issue a certificate and its private key from a role',
+        pattern: /^(?:issuer\/(?<ref>[^/]+)\/)?issue\/(?<role>[^/]+)$/,
+        summary: 'Issue a certificate and its private key from a role (by the default issuer, or the one named)',
         fields: SUBJECT_FIELDS,
-        operations: { update: (r, f) => this.issue(role(r), f), create: (r, f) => this.issue(role(r), f) },
+        operations: {
+          update: (r, f) => this.issue(role(r), f, r.params.ref),
+          create: (r, f) => this.issue(role(r), f, r.params.ref),
+        },
       },
       {
-        pattern: /^sign\/(?<role>[^/]+)$/,
-        summary: 'Sign a CSR with a role',
+        pattern: /^(?:issuer\/(?<ref>[^/]+)\/)?sign\/(?<role>[^/]+)$/,
+        summary: 'Sign a CSR with a role (by the default issuer, or the one named)',
         fields: { ...SUBJECT_FIELDS, csr: fString() },
-        operations: { update: (r, f) => this.sign(role(r), f), create: (r, f) => this.sign(role(r), f) },
+        operations: {
+          update: (r, f) => this.sign(role(r), f, r.params.ref),
+          create: (r, f) => this.sign(role(r), f, r.params.ref),
+        },
       },
       {
         pattern: /^revoke$/,
@@ -338,6 +350,7 @@ export class PkiBackend implements Backend {
           read: (r) => this.readIssuer(r.params.ref as string, r.params.fmt),
           update: (r, f) => this.renameIssuer(r.params.ref as string, f),
           create: (r, f) => this.renameIssuer(r.params.ref as string, f),
+          delete: (r) => this.deleteIssuer(r.params.ref as string),
         },
       },
       {
@@ -499,22 +512,41 @@ export class PkiBackend implements Backend {
     });
   }
 
-  /** The issuer a reference names ('default', its id or its name); svault keeps one per mount. */
+  /** Issuers other than the default one (which is the mount's CA record). */
+  private async otherIssuers(): Promise<CaRecord[]> {
+    const out: CaRecord[] = [];
+    for (const id of await this.store.list('issuers/')) {
+      const rec = await this.getJson<CaRecord>(`issuers/${id}`);
+      if (rec) out.push(rec);
+    }
+    return out;
+  }
+
+  /** The issuer a reference names: 'default', an issuer id or an issuer name. */
   private async resolveIssuer(ref: string): Promise<CaRecord> {
     const ca = await this.issuer();
-    if (ca && (ref === 'default' || ref === ca.issuer_id || (ca.issuer_name && ref === ca.issuer_name))) return ca;
-    throw invalid(`unable to resolve issuer id for reference: ${ref}`);
+    const all = ca ? [ca, ...(await this.otherIssuers())] : [];
+    const found =
+      ref === 'default' ? ca : all.find((i) => i.issuer_id === ref || (i.issuer_name && i.issuer_name === ref));
+    if (!found) throw invalid(`unable to resolve issuer id for reference: ${ref}`);
+    return found;
+  }
+
+  private async checkIssuerName(name: string): Promise<void> {
+    if (name === 'default') throw invalid('reserved keyword "default" can not be used as issuer name');
+    if (!/^[A-Za-z0-9_-]{0,128}$/.test(name)) throw invalid('issuer name contained invalid characters');
+    const ca = await this.issuer();
+    const all = ca ? [ca, ...(await this.otherIssuers())] : [];
+    if (name && all.some((i) => i.issuer_name === name)) throw invalid('issuer name already in use');
   }
 
   private async listIssuers(): Promise<HandlerResult> {
     const ca = await this.issuer();
     if (!ca?.issuer_id) return null;
-    return {
-      data: {
-        keys: [ca.issuer_id],
-        key_info: { [ca.issuer_id]: { issuer_name: ca.issuer_name ?? '', is_default: true } },
-      },
-    };
+    const all = [ca, ...(await this.otherIssuers())];
+    const key_info: Record<string, unknown> = {};
+    for (const i of all) key_info[i.issuer_id as string] = { issuer_name: i.issuer_name ?? '', is_default: i === ca };
+    return { data: { keys: all.map((i) => i.issuer_id), key_info } };
   }
 
   private async readIssuer(ref: string, fmt: string | undefined): Promise<HandlerResult> {
@@ -539,19 +571,47 @@ export class PkiBackend implements Backend {
 
   private async renameIssuer(ref: string, f: Record<string, unknown>): Promise<HandlerResult> {
     const name = (f.issuer_name as string | undefined) ?? '';
-    if (name === 'default') throw invalid('reserved keyword "default" can not be used as issuer name');
-    if (!/^[A-Za-z0-9_-]{0,128}$/.test(name)) throw invalid('issuer name contained invalid characters');
     return this.locks.run('ca', async () => {
-      const ca = await this.resolveIssuer(ref);
-      await this.putJson('ca', { ...ca, issuer_name: name || undefined });
-      return this.readIssuer('default', undefined);
+      const target = await this.resolveIssuer(ref);
+      if (name !== (target.issuer_name ?? '')) await this.checkIssuerName(name);
+      const next = { ...target, issuer_name: name || undefined };
+      const isDefault = target.issuer_id === (await this.issuer())?.issuer_id;
+      await this.putJson(isDefault ? 'ca' : `issuers/${target.issuer_id}`, next);
+      return this.readIssuer(target.issuer_id as string, undefined);
     });
   }
 
+  /**
+   * Makes another issuer the default: it becomes the mount's CA record (issue, sign, ca, crl use it)
+   * and the old default joins the other issuers. The CRL is rebuilt for the new default.
+   */
   private async setDefaultIssuer(f: Record<string, unknown>): Promise<HandlerResult> {
-    if (f.default_follows_latest_issuer === true) throw invalid('svault keeps one issuer per mount: nothing to follow');
-    const ca = await this.resolveIssuer((f.default as string | undefined) ?? '');
-    return { data: { default: ca.issuer_id, default_follows_latest_issuer: false } };
+    if (f.default_follows_latest_issuer === true) {
+      throw invalid('default_follows_latest_issuer is not supported: set the default issuer explicitly');
+    }
+    return this.locks.run('ca', async () => {
+      const chosen = await this.resolveIssuer((f.default as string | undefined) ?? '');
+      const current = (await this.issuer()) as CaRecord;
+      if (chosen.issuer_id !== current.issuer_id) {
+        await this.putJson(`issuers/${current.issuer_id}`, current);
+        await this.putJson('ca', chosen);
+        await this.store.delete(`issuers/${chosen.issuer_id}`);
+        this.signerCache = undefined;
+        await this.locks.run('crl', () => this.rebuildCrl());
+      }
+      return { data: { default: chosen.issuer_id, default_follows_latest_issuer: false } };
+    });
+  }
+
+  private async deleteIssuer(ref: string): Promise<HandlerResult> {
+    return this.locks.run('ca', async () => {
+      const target = await this.resolveIssuer(ref);
+      if (target.issuer_id === (await this.issuer())?.issuer_id) {
+        throw invalid('cannot delete the default issuer: make another issuer the default first (config/issuers)');
+      }
+      await this.store.delete(`issuers/${target.issuer_id}`);
+      return undefined;
+    });
   }
 
   private ca(): Promise<CaRecord | undefined> {
@@ -582,12 +642,14 @@ export class PkiBackend implements Backend {
     const warnings: string[] = [];
     const ttl = this.caTtl(f.ttl as number | undefined, warnings);
     return this.locks.run('ca', async () => {
-      if (await this.ca()) throw caExists();
-      if (await this.store.get('pending')) {
+      // With a CA in place, a new root becomes another issuer of the mount (Vault's multi-issuer PKI).
+      const existing = await this.ca();
+      if (!existing && (await this.store.get('pending'))) {
         throw invalid(
           'an intermediate key is pending on this mount: install its certificate with intermediate/set-signed, or delete it (DELETE <mount>/root)',
         );
       }
+      if (existing && f.issuer_name !== undefined) await this.checkIssuerName(f.issuer_name as string);
       const pair = await generateKeyPair(type, bits);
       const notBefore = new Date(Date.now() - 30_000);
       const cert = await buildCertificate(
@@ -611,9 +673,18 @@ export class PkiBackend implements Backend {
         key_type: type,
         key_bits: bits,
         private_key: b64(pair.pkcs8),
+        issuer_id: randomUUID(),
+        ...(typeof f.issuer_name === 'string' && f.issuer_name ? { issuer_name: f.issuer_name } : {}),
       };
-      await this.installCa(record, cert);
+      if (existing) {
+        await this.putJson(`issuers/${record.issuer_id}`, record);
+        await this.putJson(`certs/${cert.serialNumber}`, { certificate: record.certificate });
+      } else {
+        await this.installCa(record, cert);
+      }
       const data: Record<string, unknown> = {
+        issuer_id: record.issuer_id,
+        issuer_name: record.issuer_name ?? '',
         certificate: renderCert(record.certificate, format),
         issuing_ca: renderCert(record.certificate, format),
         serial_number: colonSerial(cert.serialNumber),
@@ -787,10 +858,10 @@ export class PkiBackend implements Backend {
 
   // --- issue and sign ---
 
-  private async issue(roleName: string, f: Record<string, unknown>): Promise<HandlerResult> {
+  private async issue(roleName: string, f: Record<string, unknown>, issuerRef?: string): Promise<HandlerResult> {
     const format = formatOf(f);
     const keyFormat = keyFormatOf(f);
-    const { role, ca, signer } = await this.issuing(roleName);
+    const { role, ca, signer } = await this.issuing(roleName, issuerRef);
     if (role.key_type === 'any')
       throw invalid('role key type "any" not allowed for issuing certificates, only signing');
     checkFamily(role.key_type, ca.key_type);
@@ -806,10 +877,10 @@ export class PkiBackend implements Backend {
     return { data: issued.data, ...(warnings.length ? { warnings } : {}) };
   }
 
-  private async sign(roleName: string, f: Record<string, unknown>): Promise<HandlerResult> {
+  private async sign(roleName: string, f: Record<string, unknown>, issuerRef?: string): Promise<HandlerResult> {
     const format = formatOf(f);
     if (!f.csr) throw invalid('the "csr" field is required');
-    const { role, ca, signer } = await this.issuing(roleName);
+    const { role, ca, signer } = await this.issuing(roleName, issuerRef);
     const csr = await parseCsr(f.csr as string);
     const csrKey = keyTypeOf(csr.publicKey);
     if (!csrKey) throw invalid('the CSR has a key type this engine does not sign (rsa, ec, ed25519 or ml-dsa-65)');
@@ -843,10 +914,10 @@ export class PkiBackend implements Backend {
     return { data: issued.data, ...(warnings.length ? { warnings } : {}) };
   }
 
-  private async issuing(roleName: string) {
+  private async issuing(roleName: string, issuerRef?: string) {
     const role = await this.role(roleName);
     if (!role) throw invalid(`unknown role: ${roleName}`);
-    const ca = await this.ca();
+    const ca = issuerRef === undefined ? await this.ca() : await this.resolveIssuer(issuerRef);
     if (!ca) throw noCa();
     return { role, ca, signer: await this.signer(ca) };
   }
