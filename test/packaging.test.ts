@@ -105,21 +105,24 @@ describe('installed from npm pack tarballs', { timeout: 300_000 }, () => {
     expect(r.stdout).toMatch(new RegExp(`^${tool}/0\\.1\\.0 `));
   });
 
-  it('svault: initializes a local vault and stops its daemon', async ({ skip }) => {
+  it('svault: initializes and unseals a local vault (its daemon holds the keys), then stops it', async ({ skip }) => {
     if (skipped) skip(skipped);
     const env = userEnv();
-    const init = await exec(bin('svault'), ['operator', 'init', '--shares', '1', '--threshold', '1', '--json'], {
-      cwd: work,
-      env,
-    });
+    const svault = (args: string[]) => exec(bin('svault'), args, { cwd: work, env });
+    const init = await svault(['operator', 'init', '--shares', '1', '--threshold', '1', '--json']);
     try {
       expect(init.code, init.stderr).toBe(0);
-      expect(JSON.parse(init.stdout).keys_base64).toHaveLength(1);
-      const status = await exec(bin('svault'), ['operator', 'status', '--json'], { cwd: work, env });
+      const keys = JSON.parse(init.stdout).keys_base64 as string[];
+      expect(keys).toHaveLength(1);
+      const sealed = await svault(['operator', 'status', '--json']);
+      expect(JSON.parse(sealed.stdout)).toMatchObject({ initialized: true, sealed: true });
+      const unseal = await svault(['operator', 'unseal', keys[0] as string]);
+      expect(unseal.code, unseal.stderr).toBe(0);
+      const status = await svault(['operator', 'status', '--json']);
       expect(status.code, status.stderr).toBe(0);
-      expect(JSON.parse(status.stdout)).toMatchObject({ initialized: true });
+      expect(JSON.parse(status.stdout)).toMatchObject({ initialized: true, sealed: false });
     } finally {
-      await exec(bin('svault'), ['daemon', 'stop'], { cwd: work, env });
+      await svault(['daemon', 'stop']);
     }
   });
 
