@@ -428,15 +428,3 @@ export async function generateConfig(
     },
   );
 }
-
-/** Writes a file atomically: a temporary file in the same folder, then a rename. */
-export function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-}

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { usageError, validationError } from '@stratumiops/shared/errors';
+import { writeFileAtomic } from '@stratumiops/shared/fs';
 import { z } from 'zod';
 
 /** Provider settings of a workspace (.prov/providers.json): never credentials, only where they come from. */
@@ -63,13 +64,8 @@ export function readProviders(cwd = process.cwd()): ProvidersFile {
   return r.data;
 }
 
-/** Atomic write: temp file + rename. */
-export function writeAtomic(file: string, text: string, mode = 0o644) {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text, { mode });
-  renameSync(tmp, file);
-}
+/** Atomic, durable write (temp file, fsync, rename, fsync of the folder): shared/fs's. */
+export const writeAtomic = writeFileAtomic;
 
 export function writeProviders(p: ProvidersFile, cwd = process.cwd()) {
   writeAtomic(providersPath(cwd), `${JSON.stringify(p, null, 2)}\n`);

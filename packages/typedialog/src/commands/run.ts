@@ -1,10 +1,11 @@
 import { existsSync, statSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import { StratumError, usageError } from '@stratumiops/shared/errors';
+import { writeFileAtomic } from '@stratumiops/shared/fs';
 import { answersFlag, defaultsFlag, formatFlag, localeFlag, TypedialogCommand, webFlags } from '../base.js';
 import type { FormContext } from '../core/context.js';
 import type { Answers } from '../core/engine.js';
-import { readText, writeAtomic } from '../core/files.js';
+import { readText } from '../core/files.js';
 import type { OutputFormat } from '../core/form.js';
 import { hasSecrets, serialize } from '../core/output.js';
 import type { TypedialogConfig } from '../tool.js';
@@ -244,7 +245,7 @@ export function emitResult(
     process.stderr.write(`typedialog: ${ctx.messages.t('answers-ignored', { fields: opts.ignored.join(', ') })}\n`);
   }
   if (opts.out) {
-    writeAtomic(opts.out, text, hasSecrets(ctx.form, values) ? 0o600 : 0o644);
+    writeFileAtomic(opts.out, text, hasSecrets(ctx.form, values) ? 0o600 : 0o644);
     if (!json) process.stderr.write(`typedialog: wrote ${opts.out} (${opts.format})\n`);
   } else if (!json) process.stdout.write(text);
   return {

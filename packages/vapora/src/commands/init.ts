@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import { loadConfig } from '@stratumiops/shared/config';
 import { conflictError, usageError } from '@stratumiops/shared/errors';
+import { writeFileAtomic } from '@stratumiops/shared/fs';
 import { VaporaCommand } from '../cli/base.js';
 import { tool, type VaporaConfig } from '../tool.js';
 
@@ -75,11 +76,11 @@ export default class Init extends VaporaCommand<typeof Init> {
       throw conflictError(`${file} already exists`, { hint: 'pass --force to overwrite it' });
     }
     mkdirSync(dir, { recursive: true });
-    const tmp = `${file}.tmp-${process.pid}`;
-    writeFileSync(tmp, configText({ storage: f.storage, databaseUrl: f['database-url'], natsUrl: f['nats-url'] }), {
-      mode: 0o600,
-    });
-    renameSync(tmp, file);
+    writeFileAtomic(
+      file,
+      configText({ storage: f.storage, databaseUrl: f['database-url'], natsUrl: f['nats-url'] }),
+      0o600,
+    );
     const loaded = loadConfig<VaporaConfig>(tool.config, { file });
     const { openStore, sqlitePath } = await import('../runtime.js');
     const store = await openStore(loaded.values, file);
@@ -101,8 +102,7 @@ export default class Init extends VaporaCommand<typeof Init> {
       await store.close();
     }
     const tokenFile = join(dir, 'token');
-    writeFileSync(`${tokenFile}.tmp-${process.pid}`, `${admin.token}\n`, { mode: 0o600 });
-    renameSync(`${tokenFile}.tmp-${process.pid}`, tokenFile);
+    writeFileAtomic(tokenFile, `${admin.token}\n`, 0o600);
     const ignore = join(dir, '.gitignore');
     if (!existsSync(ignore)) writeFileSync(ignore, '# secrets and local state: never commit\ntoken\nvapora.db*\n');
     const where = loaded.values.storage.backend === 'sqlite' ? sqlitePath(loaded.values, file) : 'postgresql';

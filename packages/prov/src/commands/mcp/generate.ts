@@ -35,7 +35,8 @@ export default class McpGenerate extends ProvCommand<typeof McpGenerate> {
       throw conflictError(`${this.flags.out} exists`, { hint: 'pass --force to replace it, or another -o file' });
     }
     const b = await this.assistBackend();
-    const { generateConfig, validateText, writeAtomic } = await import('../../core/assist.js');
+    const { generateConfig, validateText } = await import('../../core/assist.js');
+    const { writeAtomic } = await import('../../core/workspace.js');
     const drafter = b.drafter();
     const deps = await b.validation();
     const r = await generateConfig(

@@ -1,6 +1,7 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import { usageError } from '@stratumiops/shared/errors';
+import { writeFileAtomic } from '@stratumiops/shared/fs';
 import { ClientCommand, parsePairs } from '../../cli/base.js';
 
 /** A PEM input given as a file, or `-` for stdin. */
@@ -39,9 +40,7 @@ export function writeIssued(data: IssuedData, files: { cert?: string; key?: stri
   const written: string[] = [];
   for (const [path, text, mode] of out) {
     if (!path || text === undefined) continue;
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${text.trim()}\n`, { mode });
-    renameSync(tmp, path);
+    writeFileAtomic(path, `${text.trim()}\n`, mode);
     written.push(path);
   }
   return written;

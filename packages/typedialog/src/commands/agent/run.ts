@@ -1,11 +1,11 @@
 import { Args, Flags } from '@oclif/core';
 import { usageError } from '@stratumiops/shared/errors';
+import { writeFileAtomic } from '@stratumiops/shared/fs';
 import { answersFlag, TypedialogCommand, webFlags } from '../../base.js';
 import { loadAgent } from '../../core/agent/parse.js';
 import { renderPrompts, runAgent } from '../../core/agent/run.js';
 import { parseVarFlags, resolveVars, type Vars } from '../../core/agent/vars.js';
 import { loadAnswers } from '../../core/answers.js';
-import { writeAtomic } from '../../core/files.js';
 import type { TypedialogConfig } from '../../tool.js';
 
 export default class AgentRun extends TypedialogCommand<typeof AgentRun> {
@@ -181,7 +181,7 @@ export default class AgentRun extends TypedialogCommand<typeof AgentRun> {
       const text =
         agent.output.format === 'json' ? `${JSON.stringify(result.output, null, 2)}\n` : `${String(result.output)}\n`;
       if (this.flags.output) {
-        writeAtomic(this.flags.output, text);
+        writeFileAtomic(this.flags.output, text);
         if (!this.jsonEnabled()) process.stderr.write(`typedialog: wrote ${this.flags.output}\n`);
       } else if (!this.jsonEnabled() && !(stream && agent.output.format !== 'json')) process.stdout.write(text);
       else if (stream) process.stdout.write('\n');

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StratumError } from '@stratumiops/shared/errors';
-import { writeAtomic } from '../files.js';
+import { writeFileAtomic } from '@stratumiops/shared/fs';
 import { nickelKey, nickelString, nickelTag, toNickel } from '../nickel-text.js';
 import type { InfrastructureConfig, Provider } from './config.js';
 
@@ -220,7 +220,7 @@ export interface WrittenFile {
 export function writeFiles(files: GeneratedFile[], outDir: string): WrittenFile[] {
   return files.map((f) => {
     const path = join(outDir, f.name);
-    writeAtomic(path, f.text);
+    writeFileAtomic(path, f.text);
     return describe(f, path);
   });
 }
