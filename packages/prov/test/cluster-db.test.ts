@@ -255,6 +255,28 @@ describe.skipIf(skip)('db-cluster: PostgreSQL HA with Patroni over SSH', () => {
     backupDir = b.dir;
   }, 240_000);
 
+  it('the backup workflow: a backup per run, only the newest `keep` left; status shows the timeline', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'prov-wf-backups-'));
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const r = await prov(
+        ws,
+        ['workflow', 'run', 'backup', '--cluster', 'pg', '--set', `output=${out}`, '--set', 'keep=1', '--json'],
+        180_000,
+      );
+      expect(r.code, r.stderr + r.stdout).toBe(0);
+      ids.push(JSON.parse(r.stdout).id);
+      // Backups are named by the second they were taken.
+      await new Promise((res) => setTimeout(res, 1100));
+    }
+    const left = readdirSync(out);
+    expect(left).toHaveLength(1);
+    const last = JSON.parse((await prov(ws, ['workflow', 'status', ids[1]!, '--json'])).stdout);
+    expect(last.status).toBe('succeeded');
+    expect(last.done[0].result.dir).toBe(join(out, left[0]!));
+    expect(last.timeline.map((e: { type: string }) => e.type)).toEqual(['run-start', 'start', 'done', 'run-end']);
+  }, 400_000);
+
   it('scale 3 → 2: a replica leaves the cluster before its data is removed; 2 → 3: it comes back and streams', async () => {
     const before = await show();
     const down = await prov(ws, ['cluster', 'scale', 'pg', '--members', '2', '-y', '--json'], 240_000);

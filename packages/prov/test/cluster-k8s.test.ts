@@ -130,6 +130,8 @@ describe.skipIf(skipUnless('sshd'))('k8s-ha / k8s-dev clusters (stand-in binarie
 
     expect((await prov(ws, ['service', 'uninstall', 'cilium', '--servers', 'k-1', '-y'], 120_000)).code).toBe(0);
     expect(existsSync(join(hosts[0]!.root, 'usr/local/bin/cilium'))).toBe(false);
+    // Uninstalling a service leaves what it depends on (kubeadm on the control plane) in place.
+    expect(readFileSync(join(hosts[0]!.root, 'usr/local/bin/kubeadm'), 'utf8')).toContain('version 1.31.1');
     const cil = await prov(ws, ['service', 'install', 'cilium', '--cluster', 'k8s', '-y'], 120_000);
     expect(cil.code, cil.stderr + cil.stdout).toBe(0);
     expect(cil.stdout).toContain('Resources: 1 added');
@@ -165,6 +167,29 @@ describe.skipIf(skipUnless('sshd'))('k8s-ha / k8s-dev clusters (stand-in binarie
     ]);
     expect(spec.services[1].config.role).toBe('control-plane');
   });
+
+  it('scale --workers: the worker goes (kubeadm files, containerd) and comes back as a worker, after the init', async () => {
+    const down = await prov(ws, ['cluster', 'scale', 'k8s', '--workers', '0', '-y', '--json'], 240_000);
+    expect(down.code, down.stderr + down.stdout).toBe(0);
+    expect(JSON.parse(down.stdout).removed).toEqual(['k-3']);
+    expect(existsSync(join(hosts[2]!.root, 'usr/local/bin/kubeadm'))).toBe(false);
+    expect(existsSync(join(hosts[2]!.root, 'usr/local/bin/containerd'))).toBe(false);
+    const shown = await prov(ws, ['cluster', 'show', 'k8s', '--json']);
+    expect(shown.code, shown.stdout + shown.stderr).toBe(0);
+    expect(JSON.parse(shown.stdout).services).toHaveLength(5);
+
+    const up = await prov(ws, ['cluster', 'scale', 'k8s', '--workers', '1', '-y', '--json'], 240_000);
+    expect(up.code, up.stderr + up.stdout).toBe(0);
+    expect(JSON.parse(up.stdout).added).toEqual(['k-3']);
+    expect(readFileSync(join(hosts[2]!.root, 'usr/local/bin/kubeadm'), 'utf8')).toContain('version 1.31.1');
+    const st = JSON.parse((await prov(ws, ['state', 'show', 'taskserv.kubernetes.k-3', '--json'])).stdout);
+    expect(st.attrs.config.role).toBe('worker');
+    expect(st.deps).toContain('taskserv.kubernetes.k-1');
+    const dep = JSON.parse((await prov(ws, ['state', 'show', 'taskserv.kubernetes.k-2', '--json'])).stdout);
+    // The worker joins with the same CA the cluster was made with.
+    expect(st.attrs.config.ca_cert_hash).toBe(dep.attrs.config.ca_cert_hash);
+    expect((await prov(ws, ['cluster', 'scale', 'k8s', '--members', '2', '-y'])).code).toBe(2);
+  }, 600_000);
 
   it('destroy uninstalls every member back to its original tree', async () => {
     const r = await prov(ws, ['cluster', 'destroy', 'k8s', '-y'], 240_000);

@@ -85,7 +85,12 @@ export function computePlan(input: PlanInput): PlanDoc {
           }
         }
       }
-    } else selected = withDependencies(nodes, targets);
+    } else {
+      // A target's dependencies are brought along to be created or updated first, never deleted: a resource
+      // leaving the config is deleted only when it is itself a target.
+      const wanted = new Set(targets);
+      selected = new Set([...withDependencies(nodes, targets)].filter((id) => wanted.has(id) || desiredBy.has(id)));
+    }
   }
   const changes: PlannedChange[] = [];
   for (const d of desired) {

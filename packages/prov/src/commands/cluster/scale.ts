@@ -1,25 +1,30 @@
 import { Args, Flags } from '@oclif/core';
 import { usageError } from '@stratumiops/shared/errors';
-import { ClusterCommand, clusterFlags } from '../../cli/cluster.js';
-import { clusterResources, evaluateTemplate, findTemplate } from '../../core/cluster.js';
+import { ClusterCommand, type ClusterContext, clusterFlags } from '../../cli/cluster.js';
+import { type ClusterRecord, clusterResources, evaluateTemplate, findTemplate } from '../../core/cluster.js';
 import { clusterStatus, readSecrets, waitForStatus } from '../../core/cluster-pg.js';
 import { lockState } from '../../core/engine.js';
 import { engineFor } from '../../core/nickel.js';
 import { runTaskserv } from '../../core/taskserv.js';
 
 export default class ClusterScale extends ClusterCommand<typeof ClusterScale> {
-  static override summary = 'Add or remove members of a PostgreSQL cluster';
+  static override summary = 'Add or remove members: PostgreSQL replicas, Kubernetes workers';
   static override description =
-    'Growing: new members (from --servers, else hosts that were members before) get Patroni from the template and clone from the leader; done when they stream. Shrinking: replicas go first, never the leader; each is stopped, and only once the cluster no longer lists it is it uninstalled and its data removed. etcd members stay where they are (the DCS keeps its quorum).';
+    'Growing: new members (from --servers, else hosts that were members before) get Patroni from the template and clone from the leader; done when they stream. Shrinking: replicas go first, never the leader; each is stopped, and only once the cluster no longer lists it is it uninstalled and its data removed. etcd members stay where they are (the DCS keeps its quorum). Kubernetes clusters: --workers N adds workers (containerd, kubeadm join with the cluster’s CA and token) or removes the newest (kubeadm reset, uninstall); control planes stay.';
   static override args = { name: Args.string({ description: 'cluster name', required: true }) };
   static override flags = {
     ...clusterFlags,
     members: Flags.integer({
       description: 'members wanted in total (leader included)',
       min: 1,
-      exclusive: ['replicas'],
+      exclusive: ['replicas', 'workers'],
     }),
-    replicas: Flags.integer({ description: 'replicas wanted besides the leader', min: 0, exclusive: ['members'] }),
+    replicas: Flags.integer({
+      description: 'replicas wanted besides the leader',
+      min: 0,
+      exclusive: ['members', 'workers'],
+    }),
+    workers: Flags.integer({ description: 'Kubernetes workers wanted', min: 0, exclusive: ['members', 'replicas'] }),
     servers: Flags.string({
       description: 'hosts to add when growing',
       delimiter: ',',
@@ -32,16 +37,20 @@ export default class ClusterScale extends ClusterCommand<typeof ClusterScale> {
   static override examples = [
     '<%= config.bin %> cluster scale pg-prod --replicas 2 -y',
     '<%= config.bin %> cluster scale pg-prod --members 4 --servers db-4 -y',
+    '<%= config.bin %> cluster scale k8s-prod --workers 10 --servers w-4,w-5 -y',
   ];
 
   async run() {
-    const want = this.flags.members ?? (this.flags.replicas !== undefined ? this.flags.replicas + 1 : undefined);
-    if (want === undefined) throw usageError('how many?', { hint: 'pass --members N or --replicas N' });
     const ctx = await this.clusterContext();
     const rec = ctx.clusters.get(this.args.name);
-    if (rec.spec.kind !== 'postgresql-ha') {
+    if (rec.spec.kind === 'kubernetes') return this.scaleWorkers(ctx, rec);
+    const want = this.flags.members ?? (this.flags.replicas !== undefined ? this.flags.replicas + 1 : undefined);
+    if (want === undefined || rec.spec.kind !== 'postgresql-ha') {
       await ctx.runtime.close();
-      throw usageError(`scaling ${rec.spec.kind} clusters is not supported yet; PostgreSQL clusters scale`);
+      throw usageError(
+        rec.spec.kind === 'postgresql-ha' ? 'how many?' : `scaling ${rec.spec.kind} clusters is not supported yet`,
+        { hint: 'PostgreSQL clusters: --members N or --replicas N; Kubernetes clusters: --workers N' },
+      );
     }
     const exec = await ctx.runtime.executor();
     const members = await this.pgMembers(ctx, rec);
@@ -148,6 +157,80 @@ export default class ClusterScale extends ClusterCommand<typeof ClusterScale> {
       await after.runtime.close();
     }
     log(`${rec.name}: added ${add.join(', ')}; ${want} member(s).`);
+    return { cluster: rec.name, added: add, removed: [] };
+  }
+
+  /**
+   * Kubernetes: workers are added with containerd and kubeadm join (after the first control plane, with the
+   * cluster's CA and token), or removed newest first (kubeadm reset, uninstall). Control planes stay.
+   */
+  private async scaleWorkers(ctx: ClusterContext, rec: ClusterRecord) {
+    const want = this.flags.workers;
+    if (want === undefined) {
+      await ctx.runtime.close();
+      throw usageError('how many workers?', { hint: 'pass --workers N' });
+    }
+    const isWorker = (h: string) =>
+      rec.spec.services.some((s) => s.service === 'kubernetes' && s.host === h && s.config.role === 'worker');
+    const hosts = [...new Set(rec.spec.services.map((s) => s.host))];
+    const workers = hosts.filter(isWorker);
+    const log = (s: string) => {
+      if (!this.jsonEnabled()) this.log(s);
+    };
+    if (want < workers.length) {
+      const remove = workers.slice(want);
+      const addresses = rec.spec.services
+        .filter((s) => remove.includes(s.host))
+        .map((s) => `taskserv.${s.service}.${s.host}`);
+      await this.runClusterResources(ctx.runtime, `cluster scale ${rec.name}`, [], {
+        addresses,
+        rollback: false,
+        autoApprove: this.flags['auto-approve'],
+      });
+      rec.spec.services = rec.spec.services.filter((s) => !remove.includes(s.host));
+      rec.former_members = [...new Set([...rec.former_members, ...remove])];
+      rec.updated_at = new Date().toISOString();
+      ctx.clusters.save(rec);
+      log(`${rec.name}: removed worker(s) ${remove.join(', ')}; ${want} left.`);
+      return { cluster: rec.name, removed: remove, added: [] };
+    }
+    const need = want - workers.length;
+    const add = (this.flags.servers ?? rec.former_members).filter((h) => !hosts.includes(h)).slice(0, need);
+    if (need === 0 || add.length < need) {
+      await ctx.runtime.close();
+      if (need === 0) {
+        log(`${rec.name} already has ${want} worker(s).`);
+        return { cluster: rec.name, added: [], removed: [] };
+      }
+      throw usageError(`${need} new worker(s) needed, ${add.length} host(s) available`, {
+        hint: 'name them with --servers',
+      });
+    }
+    const newTargets = await ctx.runtime.targets(add);
+    const known = new Map(rec.spec.members.map((m) => [m.host, m]));
+    let next = Math.max(...rec.spec.members.map((m) => m.index)) + 1;
+    const members = [
+      ...rec.spec.members.filter((m) => hosts.includes(m.host)),
+      ...newTargets.map((t) => known.get(t.name) ?? { host: t.name, address: t.address, index: next++ }),
+    ].sort((a, b) => a.index - b.index);
+    const spec = await evaluateTemplate(
+      await engineFor(this.nickel),
+      findTemplate(rec.template, this.templateDirs()),
+      { name: rec.name, members, ...(rec.version ? { version: rec.version } : {}), settings: rec.settings },
+      this.importPaths([]),
+    );
+    const added = spec.services.filter((s) => add.includes(s.host));
+    const byName = { ...(await ctx.targets(rec)), ...Object.fromEntries(newTargets.map((t) => [t.name, t])) };
+    const desired = clusterResources({ ...spec, services: added }, byName, ctx.clusters.secrets(rec.name));
+    await this.runClusterResources(ctx.runtime, `cluster scale ${rec.name}`, desired, {
+      autoApprove: this.flags['auto-approve'],
+    });
+    rec.spec.services = [...rec.spec.services, ...added];
+    for (const m of members) if (!rec.spec.members.some((x) => x.host === m.host)) rec.spec.members.push(m);
+    rec.former_members = rec.former_members.filter((h) => !add.includes(h));
+    rec.updated_at = new Date().toISOString();
+    ctx.clusters.save(rec);
+    log(`${rec.name}: added worker(s) ${add.join(', ')}; ${want} worker(s).`);
     return { cluster: rec.name, added: add, removed: [] };
   }
 }
