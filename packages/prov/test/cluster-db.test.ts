@@ -336,6 +336,34 @@ describe.skipIf(skip)('db-cluster: PostgreSQL HA with Patroni over SSH', () => {
     expect(after.members).toHaveLength(3);
   }, 400_000);
 
+  it('a passing rolling upgrade: replicas first, the leader last after a switchover; every member healthy', async () => {
+    const before = await show();
+    const r = await prov(
+      ws,
+      [
+        'cluster',
+        'upgrade',
+        'pg',
+        '--set',
+        'max_connections=120',
+        '--check',
+        'test -S "$socket_dir/.s.PGSQL.$pg_port"',
+        '-y',
+        '--json',
+      ],
+      600_000,
+    );
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.upgraded).toHaveLength(3);
+    expect(out.order.at(-1)).toBe(before.leader);
+    for (const h of hosts)
+      expect(readFileSync(join(h.root, 'etc/patroni/pg.yml'), 'utf8')).toContain('max_connections: 120');
+    const after = await until('healthy after the upgrade', show, (x) => x.healthy);
+    // The old leader handed over before its restart.
+    expect(after.leader).not.toBe(before.leader);
+  }, 700_000);
+
   it('restore: rows dropped after the backup come back, checksums verified first; a damaged backup changes nothing', async () => {
     const s = await show();
     await query(portOf(s.leader!), 'DROP TABLE items');
