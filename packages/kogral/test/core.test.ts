@@ -2,9 +2,10 @@ import * as fs from 'node:fs';
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StratumError } from '@stratumiops/shared/errors';
+import { writeFileAtomic } from '@stratumiops/shared/fs';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { atomicWrite, checkText, invalidUtf8At, withLock } from '../src/core/fsutil.js';
+import { checkText, invalidUtf8At, withLock } from '../src/core/fsutil.js';
 import { makeId, slugify, splitCamel } from '../src/core/ids.js';
 import { Kogral } from '../src/core/kogral.js';
 import {
@@ -202,13 +203,13 @@ describe('store', () => {
   it('writes atomically: a failed rename leaves what was there and no temporary file', () => {
     const g = tempGraph();
     const p = join(g.dir, 'f.md');
-    atomicWrite(p, 'old');
-    atomicWrite(p, 'new');
+    writeFileAtomic(p, 'old');
+    writeFileAtomic(p, 'new');
     expect(readFileSync(p, 'utf8')).toBe('new');
     // Renaming over a non-empty folder fails: the folder stays, the temporary file is cleaned up.
     const d = join(g.dir, 'occupied');
     fs.mkdirSync(join(d, 'inner'), { recursive: true });
-    expect(() => atomicWrite(d, 'x')).toThrow();
+    expect(() => writeFileAtomic(d, 'x')).toThrow();
     expect(existsSync(join(d, 'inner'))).toBe(true);
     expect(readdirSync(g.dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });

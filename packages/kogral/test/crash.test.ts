@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { isProblem, serializeNode } from '../src/core/markdown.js';
 import { tempGraph } from './helpers.js';
 
-const dist = (f: string) => pathToFileURL(join(import.meta.dirname, '..', 'dist', f)).href;
+/** The writer kogral uses (shared/fs), as built. */
+const sharedFs = pathToFileURL(join(import.meta.dirname, '..', '..', 'shared', 'dist', 'fs.js')).href;
 
 describe('a crash in the middle of a write', { timeout: 60_000 }, () => {
   it('leaves the old file or the new one, never a mix; leftovers are ignored', async () => {
@@ -15,11 +16,11 @@ describe('a crash in the middle of a write', { timeout: 60_000 }, () => {
     const versions = ['A', 'B'].map((v) => serializeNode({ ...base.node, body: `${v.repeat(4 * 1024 * 1024)}\n` }));
     // A writer that alternates two 4 MB versions of the node as fast as it can, killed at random.
     const script = `
-      const { atomicWrite } = await import(${JSON.stringify(dist('core/fsutil.js'))});
+      const { writeFileAtomic } = await import(${JSON.stringify(sharedFs)});
       const { readFileSync } = await import('node:fs');
       const [a, b] = JSON.parse(readFileSync(0, 'utf8'));
       process.stdout.write('go\\n');
-      for (let i = 0; ; i++) atomicWrite(${JSON.stringify(base.path)}, i % 2 ? b : a);`;
+      for (let i = 0; ; i++) writeFileAtomic(${JSON.stringify(base.path)}, i % 2 ? b : a);`;
     for (let round = 0; round < 4; round++) {
       const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
         stdio: ['pipe', 'pipe', 'inherit'],

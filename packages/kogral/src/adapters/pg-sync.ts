@@ -11,13 +11,15 @@
  * Deletions travel as tombstones (rows without content). Without the server nothing changes
  * locally and work goes on; the next sync catches up.
  */
+
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { StratumError, unavailableError, validationError } from '@stratumiops/shared/errors';
+import { writeFileAtomic } from '@stratumiops/shared/fs';
 import type pg from 'pg';
 import { conflictsDir, keepTheirs, type SyncConflict } from '../core/conflicts.js';
-import { atomicWrite, atomicWriteMany } from '../core/fsutil.js';
+import { atomicWriteMany } from '../core/fsutil.js';
 import { isProblem } from '../core/markdown.js';
 import type { Store } from '../core/store.js';
 
@@ -132,7 +134,7 @@ function saveState(file: string, state: SyncState): void {
   mkdirSync(dir, { recursive: true });
   // Per clone, never shared: keep it out of git.
   if (!existsSync(join(dir, '.gitignore'))) writeFileSync(join(dir, '.gitignore'), '*\n');
-  atomicWrite(file, JSON.stringify(state));
+  writeFileAtomic(file, JSON.stringify(state));
 }
 
 /**

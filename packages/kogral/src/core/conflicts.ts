@@ -4,10 +4,12 @@
  * `conflicts/<id>.conflict-<who>-<when>.md` (not a node: never indexed, never a duplicate id),
  * reported by `kogral sync` and `kogral conflicts`, and resolved with `kogral resolve`.
  */
+
 import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { notFoundError, usageError, validationError } from '@stratumiops/shared/errors';
-import { atomicWrite, checkText } from './fsutil.js';
+import { writeFileAtomic } from '@stratumiops/shared/fs';
+import { checkText } from './fsutil.js';
 import { slugify } from './ids.js';
 import { isProblem, tryParseNode } from './markdown.js';
 import { formatProblem, type NodeType } from './model.js';
@@ -48,7 +50,7 @@ export function keepTheirs(store: Store, rel: string, content: Buffer | string, 
   const base = `${id}.conflict-${slugify(who || 'remote', 40)}-${compactStamp(at)}`;
   let path = join(dir, `${base}.md`);
   for (let n = 2; existsSync(path); n++) path = join(dir, `${base}-${n}.md`);
-  atomicWrite(path, content);
+  writeFileAtomic(path, content);
   return path;
 }
 
@@ -129,7 +131,7 @@ export function resolveConflict(
       throw validationError(`the ${keep} version has id '${parsed.id}', not '${id}': nothing changed`);
     const dest = path ?? store.fileFor(parsed.type, id);
     mkdirSync(join(dest, '..'), { recursive: true });
-    atomicWrite(dest, text);
+    writeFileAtomic(dest, text);
     for (const c of all) unlinkSync(c.path);
     return { id, keep, path: dest, removed: all.map((c) => c.path) };
   }

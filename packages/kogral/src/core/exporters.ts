@@ -1,7 +1,8 @@
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { usageError } from '@stratumiops/shared/errors';
-import { atomicWrite } from './fsutil.js';
+import { writeFileAtomic } from '@stratumiops/shared/fs';
+
 import type { Graph } from './graph.js';
 import { serializeNode } from './markdown.js';
 import { type KNode, type NodeType, typeDir } from './model.js';
@@ -77,7 +78,7 @@ export function toMarkdownFolder(dir: string, nodes: KNode[]): string[] {
     const d = join(dir, typeDir(n.type));
     mkdirSync(d, { recursive: true });
     const p = join(d, `${n.id}.md`);
-    atomicWrite(p, serializeNode(n));
+    writeFileAtomic(p, serializeNode(n));
     written.push(p);
   }
   return written;

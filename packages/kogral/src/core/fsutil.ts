@@ -2,7 +2,6 @@ import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
-  fsyncSync,
   linkSync,
   openSync,
   readFileSync,
@@ -15,29 +14,6 @@ import {
 import { basename, dirname, join } from 'node:path';
 import { conflictError } from '@stratumiops/shared/errors';
 import { processAlive } from '@stratumiops/shared/fs';
-
-/**
- * Writes a file so that a reader (or a crash) sees the old content or the new one, never a
- * mix: a temporary file in the same folder, fsync, rename over the target.
- */
-export function atomicWrite(path: string, data: string | Buffer): void {
-  const tmp = tempFor(path);
-  let fd: number | undefined;
-  try {
-    fd = openSync(tmp, 'wx', 0o644);
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(tmp, path);
-  } catch (e) {
-    if (fd !== undefined) closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {}
-    throw e;
-  }
-}
 
 const tempFor = (path: string) =>
   join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);

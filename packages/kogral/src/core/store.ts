@@ -10,7 +10,8 @@ import {
 } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { validationError } from '@stratumiops/shared/errors';
-import { atomicWrite, checkText, pidAlive, withLock } from './fsutil.js';
+import { writeFileAtomic } from '@stratumiops/shared/fs';
+import { checkText, pidAlive, withLock } from './fsutil.js';
 import { slugify } from './ids.js';
 import { FrontmatterError, isProblem, serializeNode, tryParseNode } from './markdown.js';
 import { type KNode, NODE_TYPES, type NodeType, type Problem, typeDir } from './model.js';
@@ -219,7 +220,7 @@ export class Store {
       });
     const text = this.serialize(node);
     mkdirSync(join(this.dir, typeDir(node.type)), { recursive: true });
-    atomicWrite(target, text);
+    writeFileAtomic(target, text);
     return target;
   }
 

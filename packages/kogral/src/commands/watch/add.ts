@@ -2,8 +2,9 @@ import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { conflictError, notFoundError, usageError } from '@stratumiops/shared/errors';
+import { writeFileAtomic } from '@stratumiops/shared/fs';
 import { KogralCommand } from '../../cli/base.js';
-import { atomicWrite } from '../../core/fsutil.js';
+
 import { NODE_TYPES } from '../../core/model.js';
 import { within } from '../../core/sources.js';
 import { addSourceBlock } from '../../core/sources-config.js';
@@ -50,7 +51,7 @@ export default class WatchAdd extends KogralCommand<typeof WatchAdd> {
     const type = this.flags.type ?? 'note';
     const file = join(app.dir, 'config.toml');
     await app.store.lock(() => {
-      atomicWrite(file, addSourceBlock(readFileSync(file, 'utf8'), { path, type, name }));
+      writeFileAtomic(file, addSourceBlock(readFileSync(file, 'utf8'), { path, type, name }));
     });
     app.store.sources.push({ dir: real, type: type as (typeof NODE_TYPES)[number], name });
     const stats = (await app.index()).refresh();

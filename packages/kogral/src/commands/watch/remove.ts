@@ -2,8 +2,9 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Args } from '@oclif/core';
 import { notFoundError } from '@stratumiops/shared/errors';
+import { writeFileAtomic } from '@stratumiops/shared/fs';
 import { KogralCommand } from '../../cli/base.js';
-import { atomicWrite } from '../../core/fsutil.js';
+
 import { removeSourceBlocks } from '../../core/sources-config.js';
 
 export default class WatchRemove extends KogralCommand<typeof WatchRemove> {
@@ -29,7 +30,7 @@ export default class WatchRemove extends KogralCommand<typeof WatchRemove> {
         (v) =>
           v.name === arg || v.path === arg || (v.path !== undefined && real(resolve(app.projectRoot, v.path)) === want),
       );
-      if (res.removed > 0) atomicWrite(file, res.text);
+      if (res.removed > 0) writeFileAtomic(file, res.text);
       return res;
     });
     if (r.removed === 0)
