@@ -11,7 +11,7 @@ export const configSchema = toolConfigSchema({
   name: z.string().default(''),
   /** Written as `author` on new nodes; empty means git's user.name, then $USER. */
   author: z.string().default(''),
-  /** Org graph whose guidelines this project inherits (KG8): a folder or a git URL. */
+  /** Org graph whose guidelines this project inherits: a folder or a git URL. */
   org: z.string().default(''),
   git: z
     .strictObject({

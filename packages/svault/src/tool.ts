@@ -15,7 +15,7 @@ export const configSchema = toolConfigSchema({
   client_cert: z.string().default(''),
   client_key: z.string().default(''),
   skip_verify: z.boolean().default(false),
-  /** The seed's shape: `[storage] backend = "filesystem"`, then one table per backend. */
+  /** `[storage] backend = "filesystem"`, then one table per backend. */
   storage: z
     .strictObject({
       backend: z.enum(['filesystem', 'postgresql', 'etcd', 'surrealdb']).default('filesystem'),
@@ -83,18 +83,18 @@ export const configSchema = toolConfigSchema({
     .prefault({}),
   audit: z
     .strictObject({
-      /** Enable a file audit device at `file/` after unseal, writing to `path` (the seed's [audit]). */
+      /** Enable a file audit device at `file/` after unseal, writing to `path` (the [audit] table). */
       enabled: z.boolean().default(false),
       backend: z.enum(['file']).default('file'),
       path: z.string().default(''),
-      /** Days a rotated audit file is kept (seed: 7 years); 0 keeps them forever. */
+      /** Days a rotated audit file is kept (default: 7 years); 0 keeps them forever. */
       retention_days: z.number().int().nonnegative().default(2555),
       /** How long a request waits for an audit device before counting it as failed. */
       timeout: z.string().default('3s'),
     })
     .prefault({}),
   /**
-   * Secrets engines mounted at init, the seed's `[engines]` table: `kv = { path = "secret", version = 2 }`,
+   * Secrets engines mounted at init, the `[engines]` table: `kv = { path = "secret", version = 2 }`,
    * `pki = { path = "pki", max_lease_ttl = "87600h" }`. The key is the engine type unless `type` names
    * it (two KV mounts: `team_kv = { type = "kv", path = "team" }`). Without the table nothing is
    * mounted, as in Vault (only `--dev` mounts secret/).

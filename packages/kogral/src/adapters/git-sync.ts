@@ -1,5 +1,5 @@
 /**
- * `kogral sync --git` (KG11 without a database): the graph folder shared through the repo's git
+ * `kogral sync --git` (for teams without a database): the graph folder shared through the repo's git
  * remote. Local changes under the graph folder are committed, the remote's are fetched and
  * rebased onto (merged when the rebase conflicts), then pushed; a push that loses a race is
  * retried from the fetch. A file changed on both sides keeps our version in place and theirs in

@@ -1,5 +1,5 @@
 /**
- * Sync conflicts (KG11): when one node changed on both sides since the last sync, both versions
+ * Sync conflicts: when one node changed on both sides since the last sync, both versions
  * are kept. Ours stays in the node's file; theirs is written beside the graph as
  * `conflicts/<id>.conflict-<who>-<when>.md` (not a node: never indexed, never a duplicate id),
  * reported by `kogral sync` and `kogral conflicts`, and resolved with `kogral resolve`.

@@ -1,5 +1,5 @@
 /**
- * Editing a node's markdown body in place (KG4): append, prepend, find-replace and replace a
+ * Editing a node's markdown body in place: append, prepend, find-replace and replace a
  * section. Pure functions: the caller (Kogral.edit) reads and writes under the graph lock. Any
  * edit that cannot apply exactly as asked throws and changes nothing.
  */

@@ -19,7 +19,7 @@ function duration(from?: string, to?: string): string | undefined {
   return m >= 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${m} min`;
 }
 
-/** Template fields of an execution (incident/postmortem) node: the seed's Timeline and sections. */
+/** Template fields of an execution (incident/postmortem) node: its Timeline and sections. */
 export function executionFields(i: ExecutionInput): Record<string, string | undefined> {
   const timeline = [
     i.started ? `- **Started**: ${i.started}` : '',

@@ -1,4 +1,4 @@
-/** The node model (KG1–KG3): six node types, six relation types, frontmatter fields. */
+/** The node model: six node types, six relation types, frontmatter fields. */
 
 export const NODE_TYPES = ['note', 'decision', 'guideline', 'pattern', 'journal', 'execution'] as const;
 export type NodeType = (typeof NODE_TYPES)[number];

@@ -1,5 +1,5 @@
 /**
- * Watched folders (KG10): markdown that lives outside the graph (e.g. docs/runbooks) indexed
+ * Watched folders: markdown that lives outside the graph (e.g. docs/runbooks) indexed
  * where it is. Kogral never writes these files: their frontmatter (YAML, or Hugo's TOML) is read
  * into the node's fields and metadata, which live in the index only. Ids come from the file's
  * path inside its folder, so they stay the same when the text changes.

@@ -1,5 +1,5 @@
 /**
- * The MCP server (KG7): kogral's tools and nodes over the Model Context Protocol, stdio by
+ * The MCP server: kogral's tools and nodes over the Model Context Protocol, stdio by
  * default. Thin: every tool validates its arguments with zod, calls the core through App, and
  * turns any error into an `isError` result; nothing a client sends can crash the server.
  * stdout belongs to JSON-RPC: nothing else is ever written there.
@@ -20,7 +20,7 @@ import { markSnippet } from '../core/search/types.js';
 import { GraphSet } from './graphs.js';
 import { adrPrompt, GUIDE, postmortemPrompt, runbookPrompt } from './guide.js';
 
-/** A comma-separated string or a list: seed 000 passes `--tags "a,b"`, MCP clients pass arrays. */
+/** A comma-separated string or a list: the CLI passes `--tags "a,b"`, MCP clients pass arrays. */
 const listArg = (what: string) =>
   z
     .union([z.array(z.string()), z.string()])

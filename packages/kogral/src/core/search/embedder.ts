@@ -1,6 +1,6 @@
 import { STOPWORDS, stem, words } from './text.js';
 
-/** Turns text into vectors for semantic search (KG6). */
+/** Turns text into vectors for semantic search. */
 export interface Embedder {
   /** Names the model: vectors are cached per name and dimensions. */
   readonly name: string;
