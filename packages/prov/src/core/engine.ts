@@ -332,7 +332,11 @@ export async function executePlan(
         ? (dependents.get(c.address) ?? [])
         : c.deps.filter((d) => inRun.has(d) && !deleting.has(d));
     const want = () => {
-      const d = desired.get(c.address);
+      // Without the config (a service or cluster run being resumed) the plan's own copy serves, unless a secret
+      // in it was stored only as its hash.
+      const d =
+        desired.get(c.address) ??
+        (c.after && !JSON.stringify(c.after.attrs).includes('(sensitive sha256:') ? c.after : undefined);
       if (!d) throw new StratumError('failure', `no desired value for ${c.address} (was the config changed?)`);
       return d;
     };

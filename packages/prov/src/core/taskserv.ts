@@ -131,6 +131,32 @@ export function render(text: string, env: Record<string, string>): string {
   return text.replace(/\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g, (m, k: string) => env[k] ?? m);
 }
 
+/**
+ * A guard per step on the host: a step's shell records its pid while it runs, and a later attempt of the same
+ * step (a resume after prov was killed, when the step itself kept running on the host) waits for it before
+ * its check, so the check sees what the orphan did and the step never runs twice side by side (two apt-gets
+ * on one dpkg lock). The pid files live in a private folder in /tmp, so no install tree keeps a trace.
+ */
+function stepGuard(key: string): { wait: string; take: string } {
+  const name = key.replace(/[^A-Za-z0-9_.-]/g, '_');
+  const locate = `prov_g=""; prov_gd="/tmp/prov-guards-$(id -u)"; mkdir -m 700 "$prov_gd" 2>/dev/null || true
+if [ -d "$prov_gd" ] && [ -O "$prov_gd" ] && [ ! -L "$prov_gd" ]; then prov_g="$prov_gd/$(printf '%s' "\${root:-/}" | cksum | cut -d' ' -f1)-${name}.pid"; fi
+`;
+  return {
+    wait: `${locate}if [ -n "$prov_g" ] && [ -f "$prov_g" ]; then prov_o=$(cat "$prov_g" 2>/dev/null || true)
+  while [ -n "$prov_o" ] && [ "$prov_o" != "$$" ] && kill -0 "$prov_o" 2>/dev/null; do sleep 0.2; done
+fi
+`,
+    take: `if [ -n "$prov_g" ]; then echo $$ >"$prov_g" 2>/dev/null || true; trap 'rm -f "$prov_g"' EXIT; fi
+`,
+  };
+}
+
+function guardedRun(key: string, script: string): string {
+  const g = stepGuard(key);
+  return g.wait + g.take + script;
+}
+
 /** Shell helpers available to every step. */
 const PRELUDE = `set -eu
 prov_prune() { d="$1"; while [ -n "$d" ] && [ "$d" != "/" ] && [ "$d" != "\${root:-/}" ] && rmdir "$d" 2>/dev/null; do d=$(dirname "$d"); done; }
@@ -183,7 +209,7 @@ export async function runTaskserv(phase: Phase, o: TaskservRunOptions): Promise<
     if (s.check) {
       const c = await o.exec.run(o.host, {
         name: `${s.name}:check`,
-        script: PRELUDE + s.check,
+        script: PRELUDE + stepGuard(`${def.name}.${what}.${s.name}`).wait + s.check,
         env,
         sudo: sudo(s.sudo),
         timeoutS: s.timeout_s,
@@ -198,7 +224,7 @@ export async function runTaskserv(phase: Phase, o: TaskservRunOptions): Promise<
       if (attempt > 0) await new Promise((res) => setTimeout(res, s.delay_s * 1000));
       const step: Step = {
         name: `${what}/${s.name}`,
-        script: PRELUDE + s.run,
+        script: PRELUDE + guardedRun(`${def.name}.${what}.${s.name}`, s.run),
         env,
         sudo: sudo(s.sudo),
         timeoutS: s.timeout_s,
