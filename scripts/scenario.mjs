@@ -1057,8 +1057,8 @@ async function pqcMigration(run, twin) {
       expect(back.data?.plaintext, 'a data key wrapped before the switch does not decrypt');
       const ks = await sv(['read', 'sys/key-status']);
       const wrap = ks.data?.keyring_wrap ?? ks.keyring_wrap;
-      expect(!wrap || /ml-kem/i.test(wrap), `key-status says the keyring is wrapped with ${wrap}`);
-      return `${vault.addr} (pid ${vault.pid}); data written before the switch reads back${wrap ? `; keyring ${wrap}` : ''}`;
+      expect(/^ml-kem-768/.test(wrap ?? ''), `sys/key-status says the keyring is wrapped with ${wrap}`);
+      return `${vault.addr} (pid ${vault.pid}); keyring ${wrap}; data written before the switch reads back`;
     },
   );
 

@@ -306,7 +306,9 @@ describe('npm run scenario', () => {
       const steps = report.steps as { step: string; tool: string; detail: string }[];
       const detail = (re: RegExp) => steps.find((s) => re.test(s.step))?.detail ?? '';
       expect(new Set(steps.map((s) => s.tool))).toEqual(new Set(['kogral', 'svault', 'prov', 'typedialog', 'vapora']));
-      expect(detail(/keyring moved/)).toMatch(/data written before the switch reads back/);
+      expect(detail(/keyring moved/)).toMatch(
+        /keyring ml-kem-768\+x25519 \(aes-256-gcm\); data written before the switch reads back$/,
+      );
       expect(detail(/rewrapped under payments-pq/)).toMatch(/^6 data keys now under payments-pq/);
       expect(detail(/classical \(ECDSA\) certificates/)).toMatch(/^2 serials recorded; app-1, app-2$/);
       expect(detail(/ML-DSA-65 certificates deployed host by host/)).toMatch(

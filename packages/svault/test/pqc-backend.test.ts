@@ -55,6 +55,9 @@ describe('crypto_backend = "pqc": the keyring wrapped with hybrid ML-KEM-768 + X
     const pq = await vaultOver(storage, 'pqc');
     await unsealWith(pq, keys);
     expect((await storage.get(KEYRING))?.[0]).toBe(2);
+    // sys/key-status says so, for an operator checking the migration.
+    const ks = await pq.handle({ operation: 'read', path: 'sys/key-status', data: {}, token });
+    expect(ks?.data?.keyring_wrap).toBe('ml-kem-768+x25519 (aes-256-gcm)');
     const r = await pq.handle({ operation: 'read', path: 'secret/data/a', data: {}, token });
     expect(dataOf(r).n).toBe('1');
     // A keyring rotation under pqc stays hybrid-wrapped.

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { type CryptoSuite, deriveKey, hmacSha256, NONCE_LEN, randomKey, randomNonce } from './crypto.js';
+import { CIPHER, type CryptoSuite, deriveKey, hmacSha256, NONCE_LEN, randomKey, randomNonce } from './crypto.js';
 import { invalid, sealedError, VaultError } from './errors.js';
 import { HYBRID_VERSION, hybridUnwrap, hybridWrap } from './keywrap.js';
 import { applyBatch, type Storage, type StorageOp } from './storage.js';
@@ -172,10 +172,16 @@ export class Barrier implements LogicalStore {
     await this.writeKeyring(rootKey, this.requireKeyring());
   }
 
-  keyStatus(): { term: number; install_time: string; terms: number } {
+  /**
+   * The active term, and how the keyring is wrapped under the root key: it matches the configured backend once
+   * unsealed (a backend change re-wraps it at unseal), so operators can check a post-quantum migration.
+   */
+  keyStatus(): { term: number; install_time: string; terms: number; keyring_wrap: string } {
     const kr = this.requireKeyring();
     const t = kr.terms.get(kr.activeTerm) as KeyringTerm;
-    return { term: t.term, install_time: t.installed, terms: kr.terms.size };
+    const aead = this.suite.default.id === CIPHER['aes-256-gcm'] ? 'aes-256-gcm' : 'chacha20-poly1305';
+    const keyring_wrap = this.suite.backend === 'pqc' ? `ml-kem-768+x25519 (${aead})` : aead;
+    return { term: t.term, install_time: t.installed, terms: kr.terms.size, keyring_wrap };
   }
 
   /** A key for one purpose (token hashing, audit HMAC...), stable across rotations. */

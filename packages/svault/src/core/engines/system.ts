@@ -36,7 +36,7 @@ export interface SystemOps {
   /** Whether the caller may do anything on the mount at `path` or below it (Vault's hasMountAccess). */
   mountAccess(caller: Caller, path: string): boolean;
   rotate(): Promise<{ term: number; installed: string }>;
-  keyStatus(): { term: number; install_time: string; terms: number };
+  keyStatus(): { term: number; install_time: string; terms: number; keyring_wrap: string };
   leases(): LeaseManager;
   policies(): PolicyStore;
   wrapping(): ResponseWrapper;
@@ -307,7 +307,7 @@ export class SystemBackend implements Backend {
       },
       {
         pattern: /^key-status$/,
-        summary: "The keyring's active term",
+        summary: "The keyring's active term and how the keyring is wrapped (keyring_wrap)",
         operations: { read: async () => ({ data: ops.keyStatus() }) },
       },
       {
