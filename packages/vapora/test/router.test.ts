@@ -149,7 +149,7 @@ async function setup(
     ),
     prices: PriceTable.withOverrides(PRICES),
     ledger,
-    provider: (n) => createProvider(n, { baseUrl: urls[n] ?? 'http://127.0.0.1:1', timeoutMs: 500 }),
+    provider: (n) => createProvider(n, { baseUrl: urls[n] ?? 'http://127.0.0.1:1', timeoutMs: 5000 }),
     retries: o.retries ?? 2,
     backoffMs: 100,
     maxBackoffMs: 5000,
