@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBin, sandbox } from '../../../test/run-bin.js';
@@ -89,6 +89,26 @@ describe('prov validate makes the checks plan makes', () => {
     const r = await runBin('prov', ['validate', 'prov.ncl'], { cwd, env });
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/dependency cycle: taskserv\.(etcd|postgresql)\.h1 → /);
+  });
+
+  it('a folder stands for its .ncl files (as prov-gen writes them); an empty one is a usage error', async () => {
+    const { cwd, env } = sandbox();
+    mkdirSync(join(cwd, 'infra'));
+    mkdirSync(join(cwd, 'empty'));
+    writeFileSync(join(cwd, 'infra', 'a.ncl'), REFS);
+    writeFileSync(
+      join(cwd, 'infra', 'b.ncl'),
+      `{ provider = 'local, hosts.h1.address = "192.0.2.1" } | (import "infrastructure.ncl")\n`,
+    );
+    const r = await runBin('prov', ['validate', 'infra', '--json'], { cwd, env });
+    expect(r.code).toBe(3);
+    const files = JSON.parse(r.stdout).error.details.files as { file: string; ok: boolean }[];
+    expect(files.map((f) => [f.file, f.ok])).toEqual([
+      [join('infra', 'a.ncl'), false],
+      [join('infra', 'b.ncl'), true],
+    ]);
+    const none = await runBin('prov', ['validate', 'empty'], { cwd, env });
+    expect([none.code, none.stderr]).toEqual([2, expect.stringContaining('no .ncl configs in empty')]);
   });
 });
 

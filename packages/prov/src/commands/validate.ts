@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { Args } from '@oclif/core';
 import { nickelErrorJson } from '@stratumiops/nickel';
 import { StratumError } from '@stratumiops/shared/errors';
@@ -18,16 +19,24 @@ interface FileResult {
 export default class Validate extends ProvCommand<typeof Validate> {
   static override summary = 'Check configs against the schemas and everything plan checks, before anything runs';
   static override description =
-    "Evaluates each config completely, with every contract of schemas/ applied, then makes plan's checks: servers, hosts and taskservs that are referenced but not declared (with the nearest name), duplicates, depends_on, taskserv definitions and versions, provider settings and dependency cycles. Every error is reported in one run (the first 50, then a count): the contract, the field path, the value and file:line:col with a caret. Without files, checks the .ncl files of the working directory. Exit 3 when any config is invalid.";
+    "Evaluates each config completely, with every contract of schemas/ applied, then makes plan's checks: servers, hosts and taskservs that are referenced but not declared (with the nearest name), duplicates, depends_on, taskserv definitions and versions, provider settings and dependency cycles. Every error is reported in one run (the first 50, then a count): the contract, the field path, the value and file:line:col with a caret. Without files, checks the .ncl files of the working directory; a folder stands for its .ncl files. Exit 3 when any config is invalid.";
   static override strict = false;
-  static override args = { config: Args.string({ description: 'Nickel config files (default: ./*.ncl)' }) };
+  static override args = { config: Args.string({ description: 'Nickel config files or folders (default: ./*.ncl)' }) };
   static override flags = { 'import-path': importPathFlag };
   static override aliases = ['mcp:validate'];
-  static override examples = ['<%= config.bin %> validate', '<%= config.bin %> validate cluster.ncl db.ncl --json'];
+  static override examples = [
+    '<%= config.bin %> validate',
+    '<%= config.bin %> validate cluster.ncl db.ncl --json',
+    '<%= config.bin %> validate infra/',
+  ];
 
   async run() {
     const given = this.positional();
-    const files = given.length > 0 ? given : workspaceConfigs();
+    // A folder stands for its .ncl files (what prov-gen writes is a folder).
+    const files =
+      given.length > 0
+        ? given.flatMap((g) => (statSync(g, { throwIfNoEntry: false })?.isDirectory() ? workspaceConfigs(g) : [g]))
+        : workspaceConfigs();
     const engine = await engineFor(this.nickel);
     const paths = this.importPaths(this.flags['import-path']);
     const ctx = await this.checkContext();

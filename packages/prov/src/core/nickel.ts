@@ -65,7 +65,7 @@ export function workspaceConfigs(cwd = process.cwd()): string[] {
     .sort()
     .map((f) => join(cwd, f));
   if (files.length === 0) {
-    throw usageError('no .ncl configs in this folder', {
+    throw usageError(`no .ncl configs in ${cwd === process.cwd() ? 'this folder' : cwd}`, {
       hint: "pass the files to check: 'prov validate cluster.ncl'",
     });
   }
