@@ -84,6 +84,13 @@ describe.skipIf(skip)('db-cluster: PostgreSQL HA with Patroni over SSH', () => {
     }
   };
   const portOf = (host: string) => base + (Number(host.split('-')[1]) - 1) * 10;
+  /** Waits until a member (a replica catching up) has n rows in items. */
+  const rowsOn = (host: string, n: number) =>
+    until(
+      `${n} rows on ${host}`,
+      () => query(portOf(host), 'SELECT count(*)::int AS n FROM items').catch(() => [{ n: -1 }]),
+      (x) => x[0]?.n === n,
+    );
 
   beforeAll(async () => {
     hosts = await startHosts(3, 'db');
@@ -201,12 +208,7 @@ describe.skipIf(skip)('db-cluster: PostgreSQL HA with Patroni over SSH', () => {
     await query(portOf(leader), 'CREATE TABLE items (id int primary key, name text)');
     await query(portOf(leader), "INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 100) g");
     for (const m of replicas) {
-      const rows = await until(
-        `rows on ${m.host}`,
-        () => query(portOf(m.host), 'SELECT count(*)::int AS n FROM items').catch(() => [{ n: -1 }]),
-        (x) => x[0]?.n === 100,
-      );
-      expect(rows[0].n).toBe(100);
+      await rowsOn(m.host, 100);
       await expect(query(portOf(m.host), 'INSERT INTO items VALUES (999, $$x$$)')).rejects.toThrow(/read-only/);
     }
   }, 360_000);
@@ -230,11 +232,7 @@ describe.skipIf(skip)('db-cluster: PostgreSQL HA with Patroni over SSH', () => {
       120_000,
     );
     expect(healed.leader).toBe(leader);
-    await until(
-      `row on ${old}`,
-      () => query(portOf(old), 'SELECT count(*)::int AS n FROM items').catch(() => [{ n: -1 }]),
-      (x) => x[0]?.n === 101,
-    );
+    await rowsOn(old, 101);
   }, 300_000);
 
   it('backup: a folder with the base backup, WAL and a manifest (cluster, time, versions, checksums)', async () => {
@@ -296,11 +294,7 @@ describe.skipIf(skip)('db-cluster: PostgreSQL HA with Patroni over SSH', () => {
     expect(JSON.parse(up.stdout).added).toEqual(removed);
     const three = await until('3 members', show, (x) => x.healthy && x.members.length === 3);
     expect(three.members.filter((m) => m.role === 'replica')).toHaveLength(2);
-    await until(
-      `rows on ${removed[0]}`,
-      () => query(portOf(removed[0]!), 'SELECT count(*)::int AS n FROM items').catch(() => [{ n: -1 }]),
-      (x) => x[0]?.n === 102,
-    );
+    await rowsOn(removed[0]!, 102);
   }, 600_000);
 
   it('upgrade with a failing health check stops at the first member, rolls it back, never touches the next', async () => {
@@ -381,11 +375,6 @@ describe.skipIf(skip)('db-cluster: PostgreSQL HA with Patroni over SSH', () => {
     const after = await until('healthy after restore', show, (x) => x.healthy && x.members.length === 3);
     const rows = await query(portOf(after.leader!), 'SELECT count(*)::int AS n FROM items');
     expect(rows[0].n).toBe(backupRows);
-    for (const m of after.members.filter((x) => x.host !== after.leader))
-      await until(
-        `restored rows on ${m.host}`,
-        () => query(portOf(m.host), 'SELECT count(*)::int AS n FROM items').catch(() => [{ n: -1 }]),
-        (x) => x[0]?.n === backupRows,
-      );
+    for (const m of after.members.filter((x) => x.host !== after.leader)) await rowsOn(m.host, backupRows);
   }, 600_000);
 });
