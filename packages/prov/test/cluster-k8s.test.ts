@@ -114,6 +114,13 @@ describe.skipIf(skipUnless('sshd'))('k8s-ha / k8s-dev clusters (stand-in binarie
       'kubernetesVersion: v1.31.1',
     );
     expect(existsSync(join(hosts[1]!.root, 'etc/kubernetes/prov-kubeadm.yaml'))).toBe(false);
+    // kubeadm takes a config file or flags, not both: endpoint, address, token and certificate key are in the file.
+    const kubeadmFile = join(hosts[0]!.root, 'etc/kubernetes/prov-kubeadm.yaml');
+    const kubeadm = readFileSync(kubeadmFile, 'utf8');
+    expect(kubeadm).toContain('controlPlaneEndpoint: "10.0.0.10:6443"');
+    expect(kubeadm).toMatch(/- token: "[a-z0-9]{6}\.[a-z0-9]{16}"/);
+    expect(kubeadm).toMatch(/certificateKey: "[0-9a-f]{64}"/);
+    expect(statSync(kubeadmFile).mode & 0o077).toBe(0);
     const key = readFileSync(join(pki, 'ca.key'), 'utf8');
     for (const f of ['.prov/state.db', '.prov/clusters/k8s.json'])
       if (existsSync(join(ws.cwd, f)))
