@@ -23,7 +23,6 @@ function helpCommand(c) {
     description: c.summary ? c.description : c.description?.split('\n').slice(1).join('\n').trim() || undefined,
     aliases: c.aliases?.length ? c.aliases : undefined,
     hidden: c.hidden || undefined,
-    planned: c.planned,
     args: Object.values(c.args ?? {}).map((a) => ({
       name: a.name,
       description: a.description,
@@ -90,6 +89,5 @@ for (const tool of tools) {
     commands,
   };
   writeFileSync(join(dir, 'help-index.json'), `${JSON.stringify(index)}\n`);
-  const planned = Object.values(commands).filter((c) => c.planned).length;
-  console.error(`${tool}: ${Object.keys(commands).length} commands (${planned} planned)`);
+  console.error(`${tool}: ${Object.keys(commands).length} commands`);
 }

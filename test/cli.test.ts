@@ -182,30 +182,6 @@ describe('logging', () => {
   });
 });
 
-describe('planned commands', () => {
-  it('say they are not implemented yet, with their SPEC id, and exit 1', async () => {
-    // Whichever command is still planned (they land one by one); none left is fine too.
-    const planned = tools.flatMap((t) =>
-      Object.values(index(t).commands)
-        // One that needs no argument (a missing one is exit 2 first).
-        .filter(
-          (c) =>
-            c.planned &&
-            !c.args?.some((a) => a.required) &&
-            !c.flags?.some((f) => (f as { required?: boolean }).required),
-        )
-        .map((c) => ({ tool: t, id: c.id, spec: c.planned as string })),
-    )[0];
-    if (!planned) return;
-    const r = await runBin(planned.tool, planned.id.split(':'));
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain(
-      `'${planned.tool} ${planned.id.replaceAll(':', ' ')}' is not implemented yet (planned as ${planned.spec} in SPEC.md)`,
-    );
-    expect(r.stdout).toBe('');
-  });
-});
-
 describe('a missing argument', () => {
   it('is exit 2 and one readable line: which argument, what it is, where to look', async () => {
     const r = await runBin('svault', ['transit', 'key', 'create']);

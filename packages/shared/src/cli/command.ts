@@ -9,7 +9,7 @@ import {
   logLevels,
 } from '../config.js';
 import { daemonPaths, daemonStatus, lastLines, startDaemon, stopDaemon } from '../daemon.js';
-import { notFoundError, StratumError } from '../errors.js';
+import { notFoundError } from '../errors.js';
 import { createLogger, type LogFormat, type Logger, type LogLevel } from '../log.js';
 import { renderTable } from '../output.js';
 
@@ -99,37 +99,6 @@ export abstract class StratumCommand<T extends typeof Command = typeof Command> 
   override async catch(err: Error & { exitCode?: number }): Promise<never> {
     throw err;
   }
-}
-
-export interface PlannedMeta {
-  summary: string;
-  /** SPEC.md id, e.g. 'SV8'. */
-  spec: string;
-  description?: string;
-  examples?: string[];
-  args?: Interfaces.ArgInput;
-  flags?: Interfaces.FlagInput;
-  aliases?: string[];
-}
-
-/** A command that SPEC.md lists and that is not built yet: real help, exit 1 when run. */
-export function planned(tool: ToolSpec, meta: PlannedMeta): Command.Class {
-  return class PlannedCommand extends StratumCommand {
-    static override tool = tool;
-    static override summary = meta.summary;
-    static override description = meta.description;
-    static override examples = meta.examples ?? [];
-    static override args = meta.args ?? {};
-    static override flags = meta.flags ?? {};
-    static override aliases = meta.aliases ?? [];
-    static override strict = false;
-    static planned = meta.spec;
-    async run(): Promise<never> {
-      throw new StratumError('failure', `'${tool.name} ${this.id?.replaceAll(':', ' ')}' is not implemented yet`, {
-        hint: `planned as ${meta.spec} in SPEC.md`,
-      });
-    }
-  };
 }
 
 export abstract class ConfigCommand extends StratumCommand<typeof ConfigCommand> {

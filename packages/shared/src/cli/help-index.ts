@@ -24,8 +24,6 @@ export interface HelpCommand {
   description?: string;
   aliases?: string[];
   hidden?: boolean;
-  /** Set on commands that are declared but not built yet: the SPEC.md id they will implement. */
-  planned?: string;
   args: HelpArg[];
   flags: HelpFlag[];
   examples: string[];

@@ -20,10 +20,6 @@ function list(rows: [string, string][]): string {
   return rows.map(([a, b]) => `  ${a.padEnd(w)}  ${b}`.trimEnd()).join('\n');
 }
 
-function plannedMark(c: HelpCommand): string {
-  return c.planned ? dim(` (planned: ${c.planned})`) : '';
-}
-
 function topicHelp(index: HelpIndex, topic: string): string {
   const prefix = topic ? `${topic}:` : '';
   const depth = topic ? topic.split(':').length + 1 : 1;
@@ -47,7 +43,7 @@ function topicHelp(index: HelpIndex, topic: string): string {
   }
   if (commands.length > 0) {
     const rows = commands.sort((a, b) => a.id.localeCompare(b.id));
-    out.push('', bold('COMMANDS'), list(rows.map((c) => [spaced(c.id), `${c.summary ?? ''}${plannedMark(c)}`])));
+    out.push('', bold('COMMANDS'), list(rows.map((c) => [spaced(c.id), c.summary ?? ''])));
   }
   const next = topic ? `${index.bin} ${spaced(topic)} COMMAND --help` : `${index.bin} COMMAND --help`;
   out.push('', `Run '${next}' for a command's flags and examples.`);
@@ -75,7 +71,7 @@ function flagDesc(f: HelpFlag): string {
 
 function commandHelp(index: HelpIndex, c: HelpCommand): string {
   const out: string[] = [];
-  out.push(`${c.summary ?? ''}${plannedMark(c)}`);
+  out.push(c.summary ?? '');
   const argsUsage = c.args.map((a) => (a.required ? a.name.toUpperCase() : `[${a.name.toUpperCase()}]`));
   const flags = c.flags.filter((f) => !f.hidden);
   const own = flags.filter((f) => f.helpGroup !== 'GLOBAL');
@@ -116,9 +112,6 @@ function commandHelp(index: HelpIndex, c: HelpCommand): string {
         .join('\n'),
     );
     out.push('', bold('EXAMPLES'), ex.join('\n\n'));
-  }
-  if (c.planned) {
-    out.push('', dim(`Not implemented yet: running it exits 1. Tracked as ${c.planned} in SPEC.md.`));
   }
   return out.join('\n');
 }
