@@ -5,7 +5,7 @@
  * (bounded), so the only config that ever leaves is one that passed every check.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { type NickelEngine, nickelErrorJson } from '@stratumiops/nickel';
 import { notFoundError, StratumError, usageError, validationError } from '@stratumiops/shared/errors';
