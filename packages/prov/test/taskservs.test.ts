@@ -95,6 +95,9 @@ describe.skipIf(skipUnless('sshd'))('taskservs over SSH: service install, status
     }
     const shown = JSON.parse((await prov(ws, ['state', 'show', 'taskserv.postgresql.ts-1', '--json'])).stdout);
     expect(shown.attrs.config.admin_password).toMatch(/^\(sensitive sha256:[0-9a-f]{16}\)$/);
+    // The version the host runs, read back after the install (Debian's minor release, not the catalogue's "15").
+    const real = execFileSync('/usr/lib/postgresql/15/bin/postgres', ['--version'], { encoding: 'utf8' });
+    expect(shown.outputs.installed_version).toBe(/ (\d+\.\d+)/.exec(real)?.[1]);
     expect(shown.sensitive).toEqual(['config.admin_password']);
     expect((await prov(ws, ['history', '--json'])).stdout).not.toContain('hunter2-secret');
     const st = JSON.parse((await prov(ws, ['service', 'status', 'postgresql', '--json'])).stdout);

@@ -133,6 +133,7 @@ export class LocalProvider implements Provider {
     }
     return {
       version: String(res.attrs.version ?? def.version),
+      ...(rep.installed_version ? { installed_version: rep.installed_version } : {}),
       steps: rep.steps.length,
       skipped: rep.steps.filter((s) => s.skipped).length,
       arch: rep.facts.arch,
@@ -154,6 +155,7 @@ export class LocalProvider implements Provider {
     });
     return {
       version: String(res.attrs.version ?? def.version),
+      ...(rep.installed_version ? { installed_version: rep.installed_version } : {}),
       steps: rep.steps.length,
       skipped: rep.steps.filter((s) => s.skipped).length,
       arch: rep.facts.arch,

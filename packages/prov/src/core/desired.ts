@@ -167,7 +167,10 @@ export function desiredResources(cfg: InfraConfig, opts: DesiredOptions = {}): D
       );
     }
   }
-  if (cfg.kubernetes) warnings.push('kubernetes clusters are not planned yet (PV8): the kubernetes section is ignored');
+  if (cfg.kubernetes)
+    warnings.push(
+      'the kubernetes section is ignored: create Kubernetes clusters with prov cluster create --template k8s-ha (or k8s-dev)',
+    );
   // Drop dependencies on resources that were skipped with a warning.
   const have = new Set(out.map((r) => r.address));
   for (const r of out) r.deps = r.deps.filter((d) => have.has(d));

@@ -61,6 +61,8 @@ export const TaskservDefinition = z.strictObject({
   uninstall: z.array(StepDef).default([]),
   /** Prints one word: running, stopped or absent. */
   status: StepDef.optional(),
+  /** Prints the version actually installed (its last line), recorded in state after install and update. */
+  installed_version: StepDef.optional(),
 });
 export type TaskservDefinition = z.infer<typeof TaskservDefinition>;
 type StepDef = z.infer<typeof StepDef>;
@@ -181,6 +183,8 @@ export interface PhaseReport {
   steps: { name: string; skipped: boolean; exit_code: number | null; duration_ms: number }[];
   facts: Facts;
   status?: string;
+  /** What the definition's installed_version step printed (absent without one, or when it printed nothing usable). */
+  installed_version?: string;
 }
 
 /**
@@ -309,6 +313,8 @@ export async function runTaskserv(phase: Phase, o: TaskservRunOptions): Promise<
     for (const s of def.configure) await run(s, 'configure');
     for (const s of def.start) await run(s, 'start');
     for (const s of def.health) await run(s, 'health');
+    const installed = await readInstalledVersion(o.exec, o.host, def, env, sudo);
+    if (installed) report.installed_version = installed;
     await writeMarker();
   } else if (phase === 'stop') {
     for (const s of def.stop) await run(s, 'stop');
@@ -345,6 +351,30 @@ export async function runTaskserv(phase: Phase, o: TaskservRunOptions): Promise<
     report.status = m.exitCode !== 0 ? 'absent' : (r?.stdout.trim().split('\n').pop() ?? 'installed') || 'installed';
   }
   return report;
+}
+
+/**
+ * The version the host really runs (a distribution's package may differ from the definition's), read back by the
+ * definition's installed_version step. A failing or odd answer records nothing rather than failing the install.
+ */
+async function readInstalledVersion(
+  exec: Executor,
+  host: HostTarget,
+  def: TaskservDefinition,
+  env: Record<string, string>,
+  sudo: (wanted: boolean) => boolean,
+): Promise<string | undefined> {
+  const s = def.installed_version;
+  if (!s) return undefined;
+  const r = await exec.run(host, {
+    name: 'installed-version',
+    script: PRELUDE + s.run,
+    env,
+    sudo: sudo(s.sudo),
+    timeoutS: s.timeout_s,
+  });
+  const last = r.stdout.trim().split('\n').pop()?.trim() ?? '';
+  return r.exitCode === 0 && /^[\w.+~:-]{1,64}$/.test(last) ? last : undefined;
 }
 
 /**
