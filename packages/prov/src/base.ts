@@ -73,7 +73,7 @@ export abstract class ProvCommand<T extends typeof Command = typeof Command> ext
   }
 
   /** What prov's MCP tools and their CLI shortcuts stand on: validation, state and the configured model. */
-  protected async assistBackend(): Promise<import('./server/mcp.js').ProvMcpBackend> {
+  protected async assistBackend(): Promise<Omit<import('./server/mcp.js').ProvMcpBackend, 'allowExecute' | 'workflow'>> {
     const llm = (this.settings.values as { llm: import('./adapters/llm.js').LlmSettings }).llm;
     const { drafterFor } = await import('./adapters/llm.js');
     return {

@@ -14,6 +14,7 @@ const text = (r: unknown) => ((r as CallToolResult).content[0] as { text: string
 const TOOLS = [
   'check_compliance',
   'estimate_cost',
+  'execute_workflow',
   'generate_config',
   'plan_migration',
   'query_infrastructure',

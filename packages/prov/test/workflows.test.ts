@@ -11,6 +11,9 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { binPath } from '../../../test/run-bin.js';
 import {
@@ -144,6 +147,74 @@ describe.skipIf(skipUnless('sshd'))('workflows over SSH', () => {
       'undo-a',
     ]);
   }, 120_000);
+
+  it('over MCP: execute_workflow lists the steps by default, runs only with --allow-execute, rolls back like the CLI', async () => {
+    const log = join(hosts[0]!.root, 'mcp.log');
+    writeFileSync(
+      join(ws.cwd, 'mcpflow.ncl'),
+      `fun ctx => {
+  name = "mcpflow",
+  description = "two steps and one that fails",
+  steps = [
+    { id = "a", kind = "exec", on = "first", run = m%"echo run-a >> $root/mcp.log"%, undo = m%"echo undo-a >> $root/mcp.log"% },
+    { id = "b", kind = "exec", on = "first", depends_on = ["a"], run = m%"echo run-b >> $root/mcp.log"%, undo = m%"echo undo-b >> $root/mcp.log"% },
+    { id = "c", kind = "exec", on = "first", depends_on = ["b"], run = m%"echo try-c >> $root/mcp.log; exit 1"% },
+  ],
+}
+`,
+    );
+    const connect = async (args: string[]) => {
+      const client = new Client({ name: 'prov-workflow-test', version: '1.0.0' });
+      await client.connect(
+        new StdioClientTransport({
+          command: process.execPath,
+          args: [binPath('prov'), 'mcp', 'serve', ...args],
+          cwd: ws.cwd,
+          env: ws.env as Record<string, string>,
+          stderr: 'ignore',
+        }),
+      );
+      return client;
+    };
+    const call = { name: 'execute_workflow', arguments: { workflow: './mcpflow.ncl', servers: ['w-1'] } };
+    const planner = await connect([]);
+    try {
+      const dry = (await planner.callTool(call)) as CallToolResult;
+      expect(dry.isError).toBeFalsy();
+      expect((dry.structuredContent as { tasks: { id: string }[] }).tasks.map((t) => t.id)).toEqual([
+        'a@w-1',
+        'b@w-1',
+        'c@w-1',
+      ]);
+      const refused = (await planner.callTool({
+        ...call,
+        arguments: { ...call.arguments, dry_run: false },
+      })) as CallToolResult;
+      expect(refused.isError).toBe(true);
+      expect((refused.content[0] as { text: string }).text).toMatch(/--allow-execute/);
+      expect(existsSync(log)).toBe(false);
+    } finally {
+      await planner.close();
+    }
+
+    const runner = await connect(['--allow-execute']);
+    try {
+      const progress: string[] = [];
+      const r = (await runner.callTool({ ...call, arguments: { ...call.arguments, dry_run: false } }, undefined, {
+        onprogress: (p) => progress.push(String(p.message)),
+        timeout: 120_000,
+      })) as CallToolResult;
+      expect(r.isError).toBe(true);
+      expect((r.structuredContent as { run: { status: string } }).run.status).toBe('rolled_back');
+      expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual(['run-a', 'run-b', 'try-c', 'undo-b', 'undo-a']);
+      // Each step was reported while it ran: starts, the failure, the rollback.
+      expect(progress).toEqual(
+        expect.arrayContaining(['start a@w-1', 'done a@w-1', expect.stringMatching(/^failed c@w-1/)]),
+      );
+    } finally {
+      await runner.close();
+    }
+  }, 180_000);
 
   it('bad workflows are refused before anything runs', async () => {
     writeFileSync(

@@ -33,10 +33,13 @@ export function toolError(e: unknown): ToolResult {
   return { isError: true, content: [{ type: 'text', text: msg }] };
 }
 
-export function guard<A>(fn: (args: A) => Promise<ToolResult>): (args: A) => Promise<ToolResult> {
-  return async (args: A) => {
+/** A tool handler whose failures become tool errors; `extra` (progress token, notifications) is passed on. */
+export function guard<A, E = unknown>(
+  fn: (args: A, extra: E) => Promise<ToolResult>,
+): (args: A, extra: E) => Promise<ToolResult> {
+  return async (args: A, extra: E) => {
     try {
-      return await fn(args);
+      return await fn(args, extra);
     } catch (e) {
       return toolError(e);
     }

@@ -7,7 +7,12 @@ import type { ClusterRecord } from '../core/cluster.js';
 import { ClusterStore } from '../core/cluster.js';
 import { backupCluster, clusterStatus, pgMembers } from '../core/cluster-pg.js';
 import type { HostTarget } from '../core/executor.js';
+import { engineFor } from '../core/nickel.js';
 import {
+  evaluateWorkflow,
+  expandWorkflow,
+  findWorkflow,
+  newWorkflowRun,
   type TimelineEvent,
   type WorkflowContext,
   type WorkflowDeps,
@@ -15,6 +20,16 @@ import {
   workflowDirs,
 } from '../core/workflow.js';
 import { ClusterCommand } from './cluster.js';
+
+/** What to run and where: `prov workflow run` and the MCP tool execute_workflow ask the same. */
+export interface WorkflowRequest {
+  workflow: string;
+  cluster?: string | undefined;
+  servers?: string[] | undefined;
+  params: Record<string, unknown>;
+  parallelism?: number;
+  rollback?: boolean;
+}
 
 /** Where a workflow runs: a cluster's members, or hosts named on the command line. */
 export interface WorkflowPlace {
@@ -60,6 +75,24 @@ export abstract class WorkflowCommand<T extends typeof Command> extends ClusterC
         params: opts.params,
       },
     };
+  }
+
+  /** A run ready to start: the workflow found, evaluated for its place and expanded into tasks (nothing run yet). */
+  protected async prepareWorkflow(runtime: Runtime, req: WorkflowRequest) {
+    const wf = findWorkflow(req.workflow, this.workflowDirs());
+    const place = await this.place(runtime, {
+      ...(req.cluster ? { cluster: req.cluster } : {}),
+      ...(req.servers ? { servers: req.servers } : {}),
+      params: req.params,
+    });
+    const def = await evaluateWorkflow(await engineFor(this.nickel), wf.path, place.ctx, this.importPaths([]));
+    const needsLeader = def.steps.some((s) => s.on === 'leader');
+    const tasks = expandWorkflow(def, place.ctx, needsLeader ? await this.leaderOf(runtime, place) : undefined);
+    const run = newWorkflowRun(def, wf.path, place.ctx, tasks, {
+      parallelism: req.parallelism ?? 10,
+      rollback: req.rollback ?? true,
+    });
+    return { def, place, tasks, run };
   }
 
   /** The PostgreSQL leader, for steps that run `on = "leader"`. */

@@ -5,7 +5,7 @@
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { usageError } from '@stratumiops/shared/errors';
-import { guard, READ_ONLY, toolResult } from '@stratumiops/shared/mcp';
+import { guard, READ_ONLY, toolResult, WRITES } from '@stratumiops/shared/mcp';
 import { z } from 'zod';
 import {
   answer,
@@ -31,6 +31,7 @@ import {
 import { estimate, type PriceTable, renderEstimate } from '../core/estimate.js';
 import { type LoadedConfig, migrationDocument, renderMigration } from '../core/migrate.js';
 import type { StateStore } from '../core/state.js';
+import type { TimelineEvent, WorkflowRun, WorkflowTask } from '../core/workflow.js';
 
 export interface ProvMcpBackend {
   /** The folder whose files the tools may read (paths outside it are refused). */
@@ -45,6 +46,28 @@ export interface ProvMcpBackend {
   /** A config exported with the positions of its values, for compliance findings. */
   evaluate(file: string): Promise<Evaluated>;
   priceTables(): Promise<Map<string, PriceTable>>;
+  /** Whether execute_workflow may really run (the server was started with --allow-execute). */
+  allowExecute: boolean;
+  /** A workflow's steps (dry run) or its run through the orchestrator, events passed on as they happen. */
+  workflow(req: WorkflowCall, onEvent: (e: TimelineEvent, total: number) => void): Promise<WorkflowOutcome>;
+}
+
+export interface WorkflowCall {
+  workflow: string;
+  cluster?: string | undefined;
+  servers?: string[] | undefined;
+  params: Record<string, unknown>;
+  dryRun: boolean;
+}
+
+export type WorkflowOutcome =
+  | { dry_run: true; workflow: string; description: string; tasks: Pick<WorkflowTask, 'id' | 'kind' | 'deps'>[] }
+  | { dry_run: false; run: WorkflowRun };
+
+/** What an MCP client may send along with a call: a progress token, and the way to send notifications. */
+interface CallExtra {
+  _meta?: { progressToken?: string | number };
+  sendNotification?: (n: { method: string; params: Record<string, unknown> }) => Promise<void>;
 }
 
 export const TOOLS = [
@@ -54,6 +77,7 @@ export const TOOLS = [
   'estimate_cost',
   'check_compliance',
   'plan_migration',
+  'execute_workflow',
 ] as const;
 
 const PROVIDERS = ['aws', 'upcloud', 'local'] as const;
@@ -102,6 +126,16 @@ export const schemas = {
   plan_migration: z.strictObject({
     current: z.string().min(1).describe('The current config: a .ncl file inside the workspace'),
     target: z.string().min(1).describe('The target config: a .ncl file inside the workspace'),
+  }),
+  execute_workflow: z.strictObject({
+    workflow: z.string().min(1).describe('backup, monitoring, security, or a workflow .ncl file of the workspace'),
+    cluster: z.string().min(1).optional().describe('Run on this cluster of the workspace'),
+    servers: z.array(z.string().min(1)).min(1).max(1000).optional().describe('Or on these hosts'),
+    params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+    dry_run: z
+      .boolean()
+      .default(true)
+      .describe('true (default): list the steps only; false runs them, if the server allows it (--allow-execute)'),
   }),
   generate_config: z.strictObject({
     description: z.string().min(1).max(20_000).describe('What to build, in plain language'),
@@ -275,6 +309,54 @@ export function createMcpServer(b: ProvMcpBackend, version: string): McpServer {
         }),
       ),
     ) as never,
+  );
+  server.registerTool(
+    'execute_workflow',
+    {
+      title: 'Run a workflow',
+      description:
+        "prov workflow run: a workflow's steps (backup, monitoring, security, or a workspace file) on a cluster or hosts. A dry run (the default) lists the steps in order. A real run (dry_run false) is refused unless the server was started with --allow-execute; it goes through prov's orchestrator (checkpoints, retries, rollback of completed steps in reverse on failure, resumable with prov workflow resume) and reports each step as an MCP progress notification.",
+      inputSchema: schemas.execute_workflow.shape,
+      annotations: { ...WRITES, destructiveHint: true },
+    },
+    guard(async (a: z.infer<typeof schemas.execute_workflow>, extra: CallExtra) => {
+      if (!a.dry_run && !b.allowExecute)
+        throw usageError('refused: this server only plans workflows (dry_run true)', {
+          hint: 'start it with prov mcp serve --allow-execute to let assistants run them',
+        });
+      const token = extra?._meta?.progressToken;
+      let done = 0;
+      const out = await b.workflow(
+        { workflow: a.workflow, cluster: a.cluster, servers: a.servers, params: a.params, dryRun: a.dry_run },
+        (e, total) => {
+          if (token === undefined || !extra.sendNotification) return;
+          if (e.type === 'done' || e.type === 'failed') done++;
+          const what = `${e.type}${e.id ? ` ${e.id}` : ''}${e.error ? `: ${e.error}` : ''}${e.status ? ` (${e.status})` : ''}`;
+          void extra
+            .sendNotification({
+              method: 'notifications/progress',
+              params: { progressToken: token, progress: done, total, message: what },
+            })
+            .catch(() => {});
+        },
+      );
+      if (out.dry_run) {
+        const lines = out.tasks.map(
+          (t) => `  ${t.id} (${t.kind})${t.deps.length ? ` after ${t.deps.join(', ')}` : ''}`,
+        );
+        return toolResult(
+          `${out.workflow}: ${out.description}\n${lines.join('\n')}`,
+          out as unknown as Record<string, unknown>,
+        );
+      }
+      const r = out.run;
+      const text = `workflow ${r.workflow} run ${r.id}: ${r.status.replace('_', ' ')}${r.failed.length ? ` (${r.failed.map((f) => `${f.id}: ${f.error}`).join('; ')})` : ''}`;
+      const ok = r.status === 'succeeded';
+      return {
+        ...toolResult(text, { run: r } as unknown as Record<string, unknown>),
+        ...(ok ? {} : { isError: true }),
+      };
+    }) as never,
   );
   return server;
 }

@@ -2,15 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { clusterFlags } from '../../cli/cluster.js';
 import { runTable, WorkflowCommand } from '../../cli/workflow.js';
 import { parseSettings } from '../../core/cluster.js';
-import { engineFor } from '../../core/nickel.js';
-import {
-  evaluateWorkflow,
-  executeWorkflow,
-  expandWorkflow,
-  findWorkflow,
-  newWorkflowRun,
-  WorkflowRuns,
-} from '../../core/workflow.js';
+import { executeWorkflow, WorkflowRuns } from '../../core/workflow.js';
 
 export default class WorkflowRun extends WorkflowCommand<typeof WorkflowRun> {
   static override summary = 'Run a workflow on a cluster or on hosts';
@@ -50,20 +42,15 @@ export default class WorkflowRun extends WorkflowCommand<typeof WorkflowRun> {
   async run() {
     const ctxRuntime = (await this.clusterContext()).runtime;
     try {
-      const wf = findWorkflow(this.args.workflow, this.workflowDirs());
-      const place = await this.place(ctxRuntime, {
-        ...(this.flags.cluster ? { cluster: this.flags.cluster } : {}),
-        ...(this.flags.servers ? { servers: this.flags.servers } : {}),
+      const { def, place, tasks, run } = await this.prepareWorkflow(ctxRuntime, {
+        workflow: this.args.workflow,
+        cluster: this.flags.cluster,
+        servers: this.flags.servers,
         params: parseSettings(this.flags.set),
-      });
-      const def = await evaluateWorkflow(await engineFor(this.nickel), wf.path, place.ctx, this.importPaths([]));
-      const needsLeader = def.steps.some((s) => s.on === 'leader');
-      const tasks = expandWorkflow(def, place.ctx, needsLeader ? await this.leaderOf(ctxRuntime, place) : undefined);
-      const runs = WorkflowRuns.forWorkspace();
-      const run = newWorkflowRun(def, wf.path, place.ctx, tasks, {
         parallelism: this.flags.parallelism,
         rollback: !this.flags['no-rollback'],
       });
+      const runs = WorkflowRuns.forWorkspace();
       if (this.flags['dry-run']) {
         if (!this.jsonEnabled()) {
           this.log(`${def.name}: ${def.description}`);
