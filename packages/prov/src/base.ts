@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from '@oclif/core';
 import { Flags } from '@oclif/core';
@@ -73,9 +73,12 @@ export abstract class ProvCommand<T extends typeof Command = typeof Command> ext
   }
 
   /** What prov's MCP tools and their CLI shortcuts stand on: validation, state and the configured model. */
-  protected async assistBackend(): Promise<Omit<import('./server/mcp.js').ProvMcpBackend, 'allowExecute' | 'workflow'>> {
+  protected async assistBackend(): Promise<
+    Omit<import('./server/mcp.js').ProvMcpBackend, 'allowExecute' | 'workflow'>
+  > {
     const llm = (this.settings.values as { llm: import('./adapters/llm.js').LlmSettings }).llm;
     const { drafterFor } = await import('./adapters/llm.js');
+    const { kogralSearch } = await import('./adapters/knowledge.js');
     return {
       validation: async () => ({
         engine: await engineFor(this.nickel),
@@ -93,6 +96,14 @@ export abstract class ProvCommand<T extends typeof Command = typeof Command> ext
         return evaluateConfig(await engineFor(this.nickel), file, this.importPaths([]));
       },
       priceTables: async () => (await import('./core/estimate.js')).loadPriceTables(['.prov/prices']),
+      querySources: () => {
+        const k = (this.settings.values as { knowledge: import('./adapters/knowledge.js').KnowledgeSettings })
+          .knowledge;
+        const config = existsSync('prov.ncl')
+          ? { file: 'prov.ncl', text: readFileSync('prov.ncl', 'utf8') }
+          : undefined;
+        return { knowledge: kogralSearch(k), config };
+      },
     };
   }
 

@@ -76,6 +76,14 @@ export const configSchema = toolConfigSchema({
       timeout_ms: z.number().int().min(1).default(120_000),
     })
     .prefault({}),
+  knowledge: z
+    .strictObject({
+      /** The team's kogral graph (a folder holding .kogral/): runbooks, ADRs and postmortems cited by prov mcp query. */
+      kogral_dir: z.string().default(''),
+      /** How to start kogral's MCP server (default: the kogral installed beside prov, else `kogral` on PATH). */
+      kogral_command: z.array(z.string()).default([]),
+    })
+    .prefault({}),
 });
 
 export const tool: ToolSpec = {
@@ -99,6 +107,7 @@ export const tool: ToolSpec = {
       PROV_LLM_MODEL: 'llm.model',
       PROV_LLM_BASE_URL: 'llm.base_url',
       PROV_LLM_MAX_ROUNDS: 'llm.max_rounds',
+      PROV_KOGRAL_DIR: 'knowledge.kogral_dir',
     },
   },
   daemonEntry: fileURLToPath(new URL('./server/daemon.js', import.meta.url)),

@@ -518,3 +518,61 @@ describe('estimate_cost, check_compliance and plan_migration over MCP', { timeou
     }
   });
 });
+
+describe('query_infrastructure with the team knowledge in kogral', { timeout: 180_000 }, () => {
+  it('inventory questions stay exact; a troubleshooting question cites the runbook, the state rows and the config', async () => {
+    const { cwd, env } = await workspace();
+    writeFileSync(join(cwd, 'prov.ncl'), `# postgresql on db-1, with etcd\n${VALID}`);
+    const kb = join(cwd, 'team-kb');
+    mkdirSync(kb);
+    const kogral = (args: string[]) => runBin('kogral', [...args, '--json'], { cwd: kb, env });
+    expect((await kogral(['init'])).code).toBe(0);
+    const notes = [
+      [
+        'Runbook: PostgreSQL refuses connections after a failover',
+        'Check which member Patroni elected leader, then pg_hba.conf on it, then restart the connection pooler.',
+      ],
+      ['Runbook: etcd reports slow disk', 'Look at wal fsync durations; move the data dir to a faster disk.'],
+      ['Onboarding checklist for new SREs', 'Accounts, pager rotation, laptops.'],
+    ];
+    const ids: string[] = [];
+    for (const [title, body] of notes) {
+      const r = await kogral(['add', 'note', title!, '--body', body!, '--tags', 'runbook']);
+      expect(r.code, r.stderr).toBe(0);
+      ids.push(JSON.parse(r.stdout).id);
+    }
+    const kenv = { ...env, PROV_KOGRAL_DIR: kb };
+
+    const inventory = await runBin('prov', ['mcp', 'query', 'which servers run etcd', '--json'], { cwd, env: kenv });
+    expect(JSON.parse(inventory.stdout)).toMatchObject({
+      mode: 'exact',
+      sources: ['state:server.api-1', 'state:server.db-1'],
+    });
+
+    const why = await runBin('prov', ['mcp', 'query', 'postgresql refuses connections after a failover', '--json'], {
+      cwd,
+      env: kenv,
+    });
+    expect(why.code, why.stderr).toBe(0);
+    const facts = JSON.parse(why.stdout);
+    expect(facts.mode).toBe('facts');
+    expect(facts.sources[0]).toBe(`kogral:${ids[0]}`);
+    expect(facts.sources).toContain('state:taskserv.postgresql.db-1');
+    expect(facts.sources).toContain('prov.ncl:1');
+    expect(facts.sources).not.toContain(`kogral:${ids[2]}`);
+
+    // The same through the MCP tool; without a team graph the answer says so.
+    const client = await connect(cwd, kenv);
+    const r = (await client.callTool({
+      name: 'query_infrastructure',
+      arguments: { query: 'postgresql refuses connections after a failover' },
+    })) as CallToolResult & { structuredContent: { sources: string[] } };
+    expect(r.structuredContent.sources[0]).toBe(`kogral:${ids[0]}`);
+    expect(text(r)).toContain('Runbook: PostgreSQL refuses connections after a failover');
+    const bare = await runBin('prov', ['mcp', 'query', 'postgresql refuses connections after a failover', '--json'], {
+      cwd,
+      env,
+    });
+    expect(JSON.parse(bare.stdout).note).toMatch(/knowledge\.kogral_dir/);
+  });
+});

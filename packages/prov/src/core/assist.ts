@@ -291,6 +291,75 @@ export function parseQuestion(question: string, records: ResourceRecord[]): Infr
   return f;
 }
 
+/**
+ * A question about kinds of resources, providers or zones ("which servers run etcd", "AWS servers in us-east-1")
+ * is an inventory question, answered exactly from state; anything else (a troubleshooting question) gets the
+ * ranked facts of state, config and the team's knowledge.
+ */
+export function isInventoryQuestion(filter: InfraFilter): boolean {
+  return filter.kind !== undefined || filter.provider !== undefined || filter.zone !== undefined;
+}
+
+export interface KnowledgeHit {
+  id: string;
+  title: string;
+  type: string;
+  snippet: string;
+}
+/** The team's knowledge (kogral), searched by text: best first. */
+export type KnowledgeSearch = (query: string, limit: number) => Promise<KnowledgeHit[]>;
+
+export interface Fact {
+  /** `state:<address>`, `kogral:<node id>` or `<config file>:<line>`. */
+  source: string;
+  text: string;
+  /** Reciprocal rank fusion score: the sum of 1/(60 + rank) over the lists that hold it. */
+  score: number;
+}
+
+const STOP = new Set(
+  'the and for with what why how does did when after before from into that this are was were can not our its'.split(
+    ' ',
+  ),
+);
+
+/** The words of a question worth matching (3+ letters, not the common ones). */
+export function questionTerms(question: string): string[] {
+  return [...new Set((question.toLowerCase().match(/[a-z0-9][a-z0-9_-]{2,}/g) ?? []).filter((w) => !STOP.has(w)))];
+}
+
+/** Config lines that mention the question's words, most matches first: `<file>:<line>` facts. */
+export function configFacts(
+  file: string,
+  text: string,
+  question: string,
+  limit = 5,
+): { source: string; text: string }[] {
+  const terms = questionTerms(question);
+  if (!terms.length) return [];
+  return text
+    .split('\n')
+    .map((line, i) => ({ line, n: i + 1, hits: terms.filter((t) => line.toLowerCase().includes(t)).length }))
+    .filter((l) => l.hits > 0)
+    .sort((a, b) => b.hits - a.hits || a.n - b.n)
+    .slice(0, limit)
+    .map((l) => ({ source: `${file}:${l.n}`, text: l.line.trim() }));
+}
+
+/** Reciprocal rank fusion of ranked lists (k = 60, as in the original paper): one list per kind of source. */
+export function fuseRanked(lists: { source: string; text: string }[][], limit = 10, k = 60): Fact[] {
+  const by = new Map<string, Fact>();
+  for (const list of lists) {
+    list.forEach((f, rank) => {
+      const prev = by.get(f.source);
+      const add = 1 / (k + rank + 1);
+      if (prev) prev.score += add;
+      else by.set(f.source, { source: f.source, text: f.text, score: add });
+    });
+  }
+  return [...by.values()].sort((a, b) => b.score - a.score || a.source.localeCompare(b.source)).slice(0, limit);
+}
+
 export function answer(records: ResourceRecord[], filter: InfraFilter, serial: number): InfraAnswer {
   const rows = queryRows(records, filter);
   const what = Object.entries(filter)

@@ -9,10 +9,15 @@ import { guard, READ_ONLY, toolResult, WRITES } from '@stratumiops/shared/mcp';
 import { z } from 'zod';
 import {
   answer,
+  configFacts,
   type Drafter,
+  fuseRanked,
   generateConfig,
   type InfraFilter,
+  isInventoryQuestion,
+  type KnowledgeSearch,
   parseQuestion,
+  questionTerms,
   RESOURCE_KINDS,
   type ValidationDeps,
   validatePath,
@@ -46,6 +51,8 @@ export interface ProvMcpBackend {
   /** A config exported with the positions of its values, for compliance findings. */
   evaluate(file: string): Promise<Evaluated>;
   priceTables(): Promise<Map<string, PriceTable>>;
+  /** Beside state, what a question is answered from: the team's kogral graph and the workspace's config. */
+  querySources(): QuerySources;
   /** Whether execute_workflow may really run (the server was started with --allow-execute). */
   allowExecute: boolean;
   /** A workflow's steps (dry run) or its run through the orchestrator, events passed on as they happen. */
@@ -151,13 +158,53 @@ export const schemas = {
   }),
 };
 
-export async function queryInfrastructure(store: StateStore, a: z.infer<typeof schemas.query_infrastructure>) {
+/** Where a question's facts come from beside state: the team's knowledge (kogral) and the workspace's config. */
+export interface QuerySources {
+  knowledge?: KnowledgeSearch | undefined;
+  config?: { file: string; text: string } | undefined;
+}
+
+/**
+ * An inventory question, or filters, is answered exactly from state (every row citing its state row). Any other
+ * question gets the ranked facts of state, the team's runbooks and ADRs in kogral, and the config, fused by
+ * reciprocal rank fusion, each citing its source.
+ */
+export async function queryInfrastructure(
+  store: StateStore,
+  a: z.infer<typeof schemas.query_infrastructure>,
+  from: QuerySources = {},
+) {
   const records = await store.list();
   const { serial } = await store.meta();
   const { query, ...given } = a;
   const filter: InfraFilter = { ...(query ? parseQuestion(query, records) : {}) };
+  const filtered = Object.values(given).some((v) => v !== undefined);
   for (const [k, v] of Object.entries(given)) if (v !== undefined) (filter as Record<string, string>)[k] = v;
-  return answer(records, filter, serial);
+  const exact = answer(records, filter, serial);
+  if (!query || filtered || isInventoryQuestion(filter)) return { mode: 'exact' as const, ...exact };
+  // State rows for the services and servers the question names (the exact answer when it names any).
+  const named = filter.service || filter.host ? exact.rows : [];
+  const stateFacts = named.map((r) => ({ source: r.source, text: `${r.address} (${r.provider}, ${r.status})` }));
+  // kogral ranks by text relevance; a hit that shares no word with the question is noise here.
+  const terms = questionTerms(query);
+  const hits = (from.knowledge ? await from.knowledge(query, 5) : []).filter((h) =>
+    terms.some((t) => `${h.title} ${h.snippet}`.toLowerCase().includes(t)),
+  );
+  const knowledgeFacts = hits.map((h) => ({ source: `kogral:${h.id}`, text: `${h.title} (${h.type}): ${h.snippet}` }));
+  const configList = from.config ? configFacts(from.config.file, from.config.text, query) : [];
+  const facts = fuseRanked([knowledgeFacts, stateFacts, configList]);
+  const text = facts.length
+    ? facts.map((f, i) => `${i + 1}. ${f.text.replace(/\s+/g, ' ')}  [${f.source}]`).join('\n')
+    : `nothing in state${from.knowledge ? ', the team graph' : ''}${from.config ? ' or the config' : ''} matches "${query}"`;
+  return {
+    mode: 'facts' as const,
+    filter,
+    facts,
+    sources: facts.map((f) => f.source),
+    ...(from.knowledge ? {} : { note: 'no team knowledge graph configured (knowledge.kogral_dir in prov.toml)' }),
+    serial,
+    text,
+  };
 }
 
 export function createMcpServer(b: ProvMcpBackend, version: string): McpServer {
@@ -198,14 +245,14 @@ export function createMcpServer(b: ProvMcpBackend, version: string): McpServer {
     {
       title: 'Query the infrastructure',
       description:
-        'Resources recorded in state (servers, taskservs, networks) with their provider, zone, status and services, matched exactly by filters or by the words of a question. Every row cites the state row it came from (state:<address>).',
+        'Inventory questions and filters ("which servers run etcd", provider, zone, status, service) are answered exactly from the recorded state, every row citing its state row (state:<address>). Other questions (troubleshooting) get ranked facts from state, the team\'s runbooks, ADRs and postmortems in kogral (kogral:<id>) and the config (file:line), each citing its source.',
       inputSchema: schemas.query_infrastructure.shape,
       annotations: READ_ONLY,
     },
     guard(async (a: z.infer<typeof schemas.query_infrastructure>) => {
       const store = await b.openStore();
       try {
-        const r = await queryInfrastructure(store, a);
+        const r = await queryInfrastructure(store, a, b.querySources());
         return toolResult(r.text, r as unknown as Record<string, unknown>);
       } finally {
         await store.close();

@@ -4,7 +4,7 @@ import { ProvCommand } from '../../base.js';
 export default class McpQuery extends ProvCommand<typeof McpQuery> {
   static override summary = 'Ask about the infrastructure in plain language';
   static override description =
-    "Answered exactly from the recorded state, not by a model: the question's words become filters (kind, provider, zone or region, status, service, server name, from the values state holds), and every resource listed cites its state row (state:<address>). The query_infrastructure tool of prov mcp serve.";
+    'An inventory question is answered exactly from the recorded state, not by a model: its words become filters (kind, provider, zone or region, status, service, server name, from the values state holds), and every resource listed cites its state row (state:<address>). Any other question ("postgresql refuses connections after a failover") gets ranked facts from state, the team\'s runbooks, ADRs and postmortems in kogral (knowledge.kogral_dir in prov.toml, or PROV_KOGRAL_DIR) and prov.ncl, each citing its source. The query_infrastructure tool of prov mcp serve.';
   static override args = {
     question: Args.string({ description: 'question', required: true }),
   };
@@ -14,6 +14,7 @@ export default class McpQuery extends ProvCommand<typeof McpQuery> {
   static override examples = [
     '<%= config.bin %> mcp query "Show me all AWS servers in us-east-1"',
     '<%= config.bin %> mcp query "which servers run etcd" --json',
+    'PROV_KOGRAL_DIR=../team-kb <%= config.bin %> mcp query "postgresql refuses connections after a failover"',
   ];
 
   async run() {
@@ -21,10 +22,11 @@ export default class McpQuery extends ProvCommand<typeof McpQuery> {
     const { queryInfrastructure } = await import('../../server/mcp.js');
     const store = await b.openStore();
     try {
-      const r = await queryInfrastructure(store, {
-        query: this.args.question,
-        ...(this.flags.provider ? { provider: this.flags.provider as 'aws' } : {}),
-      });
+      const r = await queryInfrastructure(
+        store,
+        { query: this.args.question, ...(this.flags.provider ? { provider: this.flags.provider as 'aws' } : {}) },
+        b.querySources(),
+      );
       if (!this.jsonEnabled()) this.log(r.text);
       return r;
     } finally {
