@@ -102,7 +102,8 @@ export abstract class ProvCommand<T extends typeof Command = typeof Command> ext
         const config = existsSync('prov.ncl')
           ? { file: 'prov.ncl', text: readFileSync('prov.ncl', 'utf8') }
           : undefined;
-        return { knowledge: kogralSearch(k), config };
+        // A configured model answers from the facts (a misconfigured one is an error, as for generate).
+        return { knowledge: kogralSearch(k), config, model: llm.provider ? drafterFor(llm) : undefined };
       },
     };
   }

@@ -574,5 +574,22 @@ describe('query_infrastructure with the team knowledge in kogral', { timeout: 18
       env,
     });
     expect(JSON.parse(bare.stdout).note).toMatch(/knowledge\.kogral_dir/);
+
+    // With a model: it answers from the facts; what it cites is checked against them, never trusted.
+    const model = await llm(
+      () =>
+        `Follow the failover runbook [kogral:${ids[0]}]: find the leader of [state:taskserv.postgresql.db-1] first. See also [wiki:made-up].`,
+    );
+    const answered = await runBin(
+      'prov',
+      ['mcp', 'query', 'postgresql refuses connections after a failover', '--json'],
+      { cwd, env: llmEnv(kenv, model) },
+    );
+    expect(answered.code, answered.stderr).toBe(0);
+    const a = JSON.parse(answered.stdout).answer;
+    expect(a.cited).toEqual([`kogral:${ids[0]}`, 'state:taskserv.postgresql.db-1']);
+    expect(a.unknown_citations).toEqual(['wiki:made-up']);
+    const asked = JSON.stringify(model.requests[0]?.body);
+    expect(asked).toContain(`[kogral:${ids[0]}] Runbook: PostgreSQL refuses connections after a failover`);
   });
 });

@@ -162,6 +162,26 @@ export const schemas = {
 export interface QuerySources {
   knowledge?: KnowledgeSearch | undefined;
   config?: { file: string; text: string } | undefined;
+  /** The configured model, when there is one: it answers from the facts, citing them. */
+  model?: Drafter | undefined;
+}
+
+const ANSWER_SYSTEM =
+  'You answer questions about this infrastructure using only the numbered facts given. Cite every fact you use by its source in square brackets, exactly as given, e.g. [state:server.db-1]. If the facts do not answer the question, say so in one sentence. Be brief.';
+
+/** The model's answer from the facts: what it cited that exists, and what it cited that does not (never trusted). */
+async function modelAnswer(model: Drafter, question: string, facts: { source: string; text: string }[]) {
+  const list = facts.map((f, i) => `${i + 1}. [${f.source}] ${f.text}`).join('\n');
+  const d = await model.chat([{ role: 'user', content: `Question: ${question}\n\nFacts:\n${list}` }], ANSWER_SYSTEM);
+  const citedAll = [...new Set([...d.text.matchAll(/\[([^\]\s]+)\]/g)].map((m) => m[1] as string))];
+  const known = new Set(facts.map((f) => f.source));
+  return {
+    text: d.text.trim(),
+    cited: citedAll.filter((c) => known.has(c)),
+    unknown_citations: citedAll.filter((c) => !known.has(c)),
+    model: d.model,
+    cost_microcents: d.costMicroCents,
+  };
 }
 
 /**
@@ -196,14 +216,18 @@ export async function queryInfrastructure(
   const text = facts.length
     ? facts.map((f, i) => `${i + 1}. ${f.text.replace(/\s+/g, ' ')}  [${f.source}]`).join('\n')
     : `nothing in state${from.knowledge ? ', the team graph' : ''}${from.config ? ' or the config' : ''} matches "${query}"`;
+  const model = from.model && facts.length ? await modelAnswer(from.model, query, facts) : undefined;
   return {
     mode: 'facts' as const,
     filter,
     facts,
     sources: facts.map((f) => f.source),
+    ...(model ? { answer: model } : {}),
     ...(from.knowledge ? {} : { note: 'no team knowledge graph configured (knowledge.kogral_dir in prov.toml)' }),
     serial,
-    text,
+    text: model
+      ? `${model.text}${model.unknown_citations.length ? `\n(cited but not among the facts, ignored: ${model.unknown_citations.join(', ')})` : ''}\n\nFacts:\n${text}`
+      : text,
   };
 }
 
