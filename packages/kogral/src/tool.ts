@@ -46,6 +46,17 @@ export const configSchema = toolConfigSchema({
       graph: z.string().default(''),
       /** The git remote `kogral sync` pushes to and pulls from. */
       remote: z.string().default('origin'),
+      /**
+       * Where the PostgreSQL password is, never the password itself: svault://secret/data/<path>#<field> (read
+       * through svault, SVAULT_ADDR and SVAULT_TOKEN) or env://VAR. KOGRAL_SYNC_PASSWORD wins when set.
+       */
+      password: z
+        .string()
+        .regex(
+          /^(svault|env):\/\/\S+$/,
+          'a reference (svault://secret/data/<path>#<field> or env://VAR), never the password',
+        )
+        .optional(),
     })
     .prefault({}),
   /** Watched folders (`kogral watch add`): markdown indexed where it lives, never written. */

@@ -285,5 +285,18 @@ describe.skipIf(skipUnless('postgres'))('kogral sync through a throwaway Postgre
     expect(plain.code, plain.stderr).toBe(0);
     expect(plain.stdout).toMatch(/graph 'cli': pull 1, remove 0, push 2 file/); // ann's note in; ben's resolution and the conflict's tombstone out
     expect((await k(ben, ['list'])).stdout).toContain('From the config');
+
+    // The password by reference in the config ([sync] password = "env://…" or "svault://…"), never the password.
+    const cfg = join(ann, '.kogral', 'config.toml');
+    appendFileSync(cfg, `\n[sync]\nurl = "${sreUrl}"\ngraph = "cli"\npassword = "env://SRE_DB_PASSWORD"\n`);
+    const byRef = await k(ann, ['sync'], { SRE_DB_PASSWORD: 's3cret' });
+    expect(byRef.code, byRef.stderr).toBe(0);
+    expect(byRef.stdout).toMatch(/graph 'cli': pull/);
+    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace('"env://SRE_DB_PASSWORD"', '"s3cret"'));
+    const literal = await k(ann, ['sync']);
+    expect(literal.code).toBe(3);
+    expect(literal.stderr).toContain(
+      'a reference (svault://secret/data/<path>#<field> or env://VAR), never the password',
+    );
   });
 });

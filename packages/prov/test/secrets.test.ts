@@ -1,7 +1,7 @@
+import { resolveSecret } from '@stratumiops/svault/client/secret-ref';
 import { type RunningServer, startServer } from '@stratumiops/svault/server/main';
 import { configSchema } from '@stratumiops/svault/tool';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveSecret } from '../src/adapters/secrets.js';
 
 // A real svault dev server: prov reads provider credentials and sudo passwords through its client.
 let srv: RunningServer;

@@ -8,7 +8,7 @@ import type { SyncConflict } from '../core/conflicts.js';
 export default class Sync extends KogralCommand<typeof Sync> {
   static override summary = 'Share the graph with the team, both ways: through a PostgreSQL server or the git remote';
   static override description =
-    "With --url (or [sync] url in .kogral/config.toml) through a team PostgreSQL: kogral creates and migrates its tables, pulls only what changed since this clone's last sync and pushes only what changed here; writers take turns, and work goes on offline (the next sync catches up). The password comes from KOGRAL_SYNC_PASSWORD (or PGPASSWORD), never from the config file. Without a URL, through the repository's git remote: commits the graph folder's changes, fetches, rebases (merging when that conflicts) and pushes, retrying when another writer pushed first. Either way a node changed on both sides keeps your version in place and theirs in .kogral/conflicts/ (nothing is dropped), deletions travel too, and only the graph folder is shared (not watched folders). See conflicts with 'kogral conflicts', settle them with 'kogral resolve'.";
+    "With --url (or [sync] url in .kogral/config.toml) through a team PostgreSQL: kogral creates and migrates its tables, pulls only what changed since this clone's last sync and pushes only what changed here; writers take turns, and work goes on offline (the next sync catches up). The password comes from KOGRAL_SYNC_PASSWORD (or PGPASSWORD), or from the reference in [sync] password (svault://secret/data/<path>#<field>, read through svault; or env://VAR), never from the config file itself. Without a URL, through the repository's git remote: commits the graph folder's changes, fetches, rebases (merging when that conflicts) and pushes, retrying when another writer pushed first. Either way a node changed on both sides keeps your version in place and theirs in .kogral/conflicts/ (nothing is dropped), deletions travel too, and only the graph folder is shared (not watched folders). See conflicts with 'kogral conflicts', settle them with 'kogral resolve'.";
   static override flags = {
     git: Flags.boolean({ description: "through the repository's git remote (the default without [sync] url)" }),
     remote: Flags.string({ description: 'git remote (default: [sync] remote, origin)', helpValue: '<name>' }),
@@ -58,7 +58,10 @@ export default class Sync extends KogralCommand<typeof Sync> {
       throw usageError(`'${url}' is not a PostgreSQL URL`, { hint: 'postgresql://user@host:5432/db' });
     const { pgSync, redactUrl } = await import('../adapters/pg-sync.js');
     const graph = this.flags.graph || this.config_.sync.graph || this.config_.name || 'default';
-    const password = process.env.KOGRAL_SYNC_PASSWORD;
+    const ref = this.config_.sync.password;
+    const password =
+      process.env.KOGRAL_SYNC_PASSWORD ??
+      (ref ? await (await import('@stratumiops/svault/client/secret-ref')).resolveSecret(ref) : undefined);
     const r = await app.store.lock(async () => {
       const res = await pgSync(app.store, {
         url,

@@ -45,7 +45,7 @@ export function retryPolicy(s: RuntimeSettings['apply']): RetryPolicy {
  */
 async function upcloudCredentials(from: string): Promise<UpcloudCredentials> {
   if (from.startsWith('svault://')) {
-    const { resolveSecret } = await import('./secrets.js');
+    const { resolveSecret } = await import('@stratumiops/svault/client/secret-ref');
     const base = from.replace(/#.*$/, '');
     const token = await resolveSecret(`${base}#token`).catch(() => undefined);
     if (token) return { token };
@@ -76,7 +76,7 @@ export class Runtime {
       const [{ SshExecutor }, { KnownHosts }, { resolveSecret }] = await Promise.all([
         import('./ssh/executor.js'),
         import('./ssh/known-hosts.js'),
-        import('./secrets.js'),
+        import('@stratumiops/svault/client/secret-ref'),
       ]);
       const home = process.env.HOME ? [`${process.env.HOME}/.ssh/known_hosts`] : [];
       const knownHosts = new KnownHosts(
@@ -140,7 +140,7 @@ export class Runtime {
       const endpoint = process.env.PROV_AWS_ENDPOINT ?? settings.endpoint;
       let credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined;
       if (settings.credentials.startsWith('svault://')) {
-        const { resolveSecret } = await import('./secrets.js');
+        const { resolveSecret } = await import('@stratumiops/svault/client/secret-ref');
         const base = settings.credentials.replace(/#.*$/, '');
         credentials = {
           accessKeyId: await resolveSecret(`${base}#access_key`),

@@ -1,7 +1,8 @@
 import { StratumError } from '@stratumiops/shared/errors';
 
 /**
- * Resolves a secret reference: `env://VAR`, or `svault://<mount>/data/<path>#field` (also `svault://<mount>/<path>#field`)
+ * Resolves a secret reference, for the tools that keep references in their config instead of secrets (prov's
+ * sudo and provider credentials, kogral's sync password): `env://VAR`, or `svault://<mount>/data/<path>#field` (also `svault://<mount>/<path>#field`)
  * through svault's typed client (SVAULT_ADDR, SVAULT_TOKEN). Values are only ever held in memory.
  */
 export async function resolveSecret(ref: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
@@ -16,8 +17,8 @@ export async function resolveSecret(ref: string, env: NodeJS.ProcessEnv = proces
       hint: 'use svault://secret/data/<path>#<field> or env://VAR',
     });
   const [, mount, path, field] = m as unknown as [string, string, string, string];
-  // svault's public client, loaded only when a secret is referenced (keeps prov's startup lean).
-  const { SvaultClient } = await import('@stratumiops/svault/client/index');
+  // The client, loaded only when a secret is referenced (keeps the callers' start-up lean).
+  const { SvaultClient } = await import('./index.js');
   const client = new SvaultClient({
     addr: env.SVAULT_ADDR ?? 'http://127.0.0.1:8200',
     ...(env.SVAULT_TOKEN ? { token: env.SVAULT_TOKEN } : {}),
