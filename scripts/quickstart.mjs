@@ -105,11 +105,27 @@ try {
   writeFileSync(
     join(team, '.vapora', 'pipelines', 'ship.toml'),
     '[inputs.service]\nrequired = true\n[[steps]]\nid = "design"\nrole = "architect"\ntitle = "Design {{inputs.service}}"\n' +
-      '[[steps]]\nid = "deploy"\nrole = "devops"\napproval = true\npayload = { spec = "{{steps.design.output}}" }\n',
+      '[[steps]]\nid = "deploy"\nrole = "devops"\napproval = true\npayload = { spec = "{{steps.design.output}}" }\n' +
+      '[[triggers]]\nsource = "ci"\nseverity = "error"\nproject = "infra"\ninputs = { service = "{{alert.metadata.service}}" }\n',
   );
+  step('vapora', ['project', 'create', 'infra'], { cwd: team });
   step('vapora', ['pipeline', 'show', 'ship'], { cwd: team });
   step('vapora', ['pipeline', 'run', 'ship', '--input', 'colour=red'], { cwd: team, expect: 3 });
   step('vapora', ['pipeline', 'run', 'ship', '--input', 'service=api'], { cwd: team });
+  step(
+    'vapora',
+    ['alert', 'raise', '--source', 'ci', '-m', 'nightly build failed', '--meta', 'service=web', '--id', 'build-42'],
+    {
+      cwd: team,
+    },
+  );
+  step(
+    'vapora',
+    ['alert', 'raise', '--source', 'ci', '-m', 'the same alert again', '--meta', 'service=web', '--id', 'build-42'],
+    {
+      cwd: team,
+    },
+  );
 
   console.log('\n===== a daemon, started on demand and stopped');
   step('vapora', ['daemon', 'start']);
