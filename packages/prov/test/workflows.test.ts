@@ -192,6 +192,14 @@ describe.skipIf(skipUnless('sshd'))('workflows over SSH', () => {
       })) as CallToolResult;
       expect(refused.isError).toBe(true);
       expect((refused.content[0] as { text: string }).text).toMatch(/--allow-execute/);
+      const outside = (await planner.callTool({
+        name: 'execute_workflow',
+        arguments: { workflow: '/tmp/elsewhere.ncl', servers: ['w-1'] },
+      })) as CallToolResult;
+      expect([outside.isError, (outside.content[0] as { text: string }).text]).toEqual([
+        true,
+        expect.stringMatching(/outside the workspace/),
+      ]);
       expect(existsSync(log)).toBe(false);
     } finally {
       await planner.close();

@@ -23,6 +23,7 @@ import {
   validatePath,
   validateText,
   withConfig,
+  workspacePath,
 } from '../core/assist.js';
 import {
   atOrAbove,
@@ -89,14 +90,19 @@ export const TOOLS = [
 
 const PROVIDERS = ['aws', 'upcloud', 'local'] as const;
 
+/** A config given as text or as a workspace file (withConfig takes exactly one). */
+const configSource = {
+  config: z
+    .string()
+    .max(1_000_000)
+    .optional()
+    .describe('The Nickel config text (evaluated as a file of the workspace)'),
+  path: z.string().min(1).optional().describe('Or a .ncl file inside the workspace'),
+};
+
 export const schemas = {
   validate_config: z.strictObject({
-    config: z
-      .string()
-      .max(1_000_000)
-      .optional()
-      .describe('The Nickel config text (evaluated as a file of the workspace)'),
-    path: z.string().min(1).optional().describe('Or a .ncl file inside the workspace'),
+    ...configSource,
   }),
   query_infrastructure: z.strictObject({
     query: z
@@ -112,21 +118,11 @@ export const schemas = {
     host: z.string().min(1).optional().describe('One server and the taskservs on it'),
   }),
   estimate_cost: z.strictObject({
-    config: z
-      .string()
-      .max(1_000_000)
-      .optional()
-      .describe('The Nickel config text (evaluated as a file of the workspace)'),
-    path: z.string().min(1).optional().describe('Or a .ncl file inside the workspace'),
+    ...configSource,
     region: z.string().min(1).max(64).optional().describe('Price every server in this region instead of its own'),
   }),
   check_compliance: z.strictObject({
-    config: z
-      .string()
-      .max(1_000_000)
-      .optional()
-      .describe('The Nickel config text (evaluated as a file of the workspace)'),
-    path: z.string().min(1).optional().describe('Or a .ncl file inside the workspace'),
+    ...configSource,
     framework: z.enum(FRAMEWORKS).describe('Whose rules run: soc2, hipaa, gdpr or pci'),
     fail_on: z.enum(SEVERITIES).optional().describe('Severity from which a finding fails the check (default low)'),
   }),
@@ -395,6 +391,8 @@ export function createMcpServer(b: ProvMcpBackend, version: string): McpServer {
         throw usageError('refused: this server only plans workflows (dry_run true)', {
           hint: 'start it with prov mcp serve --allow-execute to let assistants run them',
         });
+      // A workflow file, as for every path a tool takes, must be inside the workspace (a name is a shipped one).
+      if (/[/\\]|\.ncl$/.test(a.workflow)) workspacePath(b.workspace, a.workflow);
       const token = extra?._meta?.progressToken;
       let done = 0;
       const out = await b.workflow(
