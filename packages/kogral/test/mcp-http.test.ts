@@ -110,7 +110,7 @@ describe('kogral serve --http (Streamable HTTP, bearer token) with the SDK clien
   it('at the session limit, a new client closes the session left unused longest (none is locked out)', async () => {
     const { serveHttp } = await import('../../shared/src/mcp.js');
     const { loadConfig } = await import('../../shared/src/config.js');
-    const { App } = await import('../src/app.js');
+    const { App } = await import('../src/runtime.js');
     const { createMcpServer } = await import('../src/server/mcp.js');
     const { tool } = await import('../src/tool.js');
     const config = loadConfig(tool.config, { cwd, file: join(cwd, '.kogral', 'config.toml') }).values as never;

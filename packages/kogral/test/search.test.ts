@@ -176,7 +176,7 @@ describe('search index (SQLite FTS5)', () => {
 
 describe('watching the graph (kogral serve)', () => {
   it('picks up hand edits, new files, new type folders and deletions without a full scan', async () => {
-    const { App } = await import('../src/app.js');
+    const { App } = await import('../src/runtime.js');
     const { configSchema } = await import('../src/tool.js');
     const g = tempGraph();
     const a = await g.kg.add({ type: 'note', title: 'Alpha', fields: { body: 'first words' } });

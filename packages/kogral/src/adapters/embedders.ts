@@ -1,3 +1,4 @@
+import { basename, dirname } from 'node:path';
 import { StratumError, unavailableError, usageError } from '@stratumiops/shared/errors';
 import { type Embedder, NgramEmbedder } from '../core/search/embedder.js';
 
@@ -117,7 +118,6 @@ class TransformersEmbedder implements Embedder {
         hint: 'install it with: ONNXRUNTIME_NODE_INSTALL=skip npm install @huggingface/transformers',
       });
     }
-    const { dirname, basename } = await import('node:path');
     mod.env.allowRemoteModels = false;
     mod.env.localModelPath = dirname(this.dir);
     try {

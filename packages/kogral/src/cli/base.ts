@@ -5,8 +5,8 @@ import { StratumCommand, type ToolSpec } from '@stratumiops/shared/cli/command';
 import { type LoadedConfig, loadConfig } from '@stratumiops/shared/config';
 import { usageError, validationError } from '@stratumiops/shared/errors';
 import { paint, readStdinSync } from '@stratumiops/shared/output';
-import { App, findGraphDir } from '../app.js';
 import { formatProblem, NODE_TYPES, type Problem } from '../core/model.js';
+import { App, findGraphDir } from '../runtime.js';
 import { type KogralConfig, tool } from '../tool.js';
 
 export const typeFlag = (description = 'only this node type') =>

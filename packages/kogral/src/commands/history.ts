@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import { StratumError } from '@stratumiops/shared/errors';
 import { renderTable } from '@stratumiops/shared/output';
+import { fileHistory, isGitRepo } from '../adapters/git.js';
 import { KogralCommand } from '../cli/base.js';
 import { NODE_TYPES } from '../core/model.js';
 
@@ -20,7 +21,6 @@ export default class History extends KogralCommand<typeof History> {
 
   async run() {
     const app = await this.app();
-    const { fileHistory, isGitRepo } = await import('../adapters/git.js');
     if (!(await isGitRepo(app.dir)))
       throw new StratumError('failure', `${this.rel(app.dir)} is not in a git repository: there is no history`, {
         hint: "run 'git init' and set git.auto_commit = true in .kogral/config.toml (or 'kogral init --git')",

@@ -1,5 +1,8 @@
 import { Flags } from '@oclif/core';
+import { parseListen, serveHttpUntilSignal, tokenFromEnv } from '@stratumiops/shared/mcp';
 import { KogralCommand } from '../cli/base.js';
+import { GraphSet } from '../server/graphs.js';
+import { createMcpServer, serveStdio } from '../server/mcp.js';
 
 export default class Serve extends KogralCommand<typeof Serve> {
   static override summary = 'Run the MCP server (stdio, or Streamable HTTP with --http)';
@@ -25,16 +28,11 @@ export default class Serve extends KogralCommand<typeof Serve> {
 
   async run() {
     const app = await this.app();
-    const [{ createMcpServer, serveStdio }, { GraphSet }] = await Promise.all([
-      import('../server/mcp.js'),
-      import('../server/graphs.js'),
-    ]);
     if (!this.flags.http) {
       this.logger.info({ graph: app.dir }, 'MCP server on stdio');
       await serveStdio(app, this.config.version);
       return;
     }
-    const { parseListen, serveHttpUntilSignal, tokenFromEnv } = await import('@stratumiops/shared/mcp');
     const { host, port } = parseListen(this.flags.http);
     const token = tokenFromEnv(this.flags['token-env']);
     await app.watch();

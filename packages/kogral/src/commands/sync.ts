@@ -1,9 +1,12 @@
 import { join } from 'node:path';
 import { Flags } from '@oclif/core';
 import { usageError } from '@stratumiops/shared/errors';
-import type { App } from '../app.js';
+import { resolveSecret } from '@stratumiops/svault/client/secret-ref';
+import { gitSync } from '../adapters/git-sync.js';
+import { pgSync, redactUrl } from '../adapters/pg-sync.js';
 import { KogralCommand } from '../cli/base.js';
 import type { SyncConflict } from '../core/conflicts.js';
+import type { App } from '../runtime.js';
 
 export default class Sync extends KogralCommand<typeof Sync> {
   static override summary = 'Share the graph with the team, both ways: through a PostgreSQL server or the git remote';
@@ -35,7 +38,6 @@ export default class Sync extends KogralCommand<typeof Sync> {
     const app = await this.app();
     if (url && !this.flags.git) return this.viaPostgres(app, url);
     if (this.flags.graph) throw usageError('--graph goes with --url (PostgreSQL)');
-    const { gitSync } = await import('../adapters/git-sync.js');
     const r = await app.store.lock(() =>
       gitSync(app.store, {
         remote: this.flags.remote ?? this.config_.sync.remote,
@@ -56,12 +58,9 @@ export default class Sync extends KogralCommand<typeof Sync> {
     if (this.flags.remote) throw usageError('--remote goes with --git');
     if (!/^postgres(ql)?:\/\//.test(url))
       throw usageError(`'${url}' is not a PostgreSQL URL`, { hint: 'postgresql://user@host:5432/db' });
-    const { pgSync, redactUrl } = await import('../adapters/pg-sync.js');
     const graph = this.flags.graph || this.config_.sync.graph || this.config_.name || 'default';
     const ref = this.config_.sync.password;
-    const password =
-      process.env.KOGRAL_SYNC_PASSWORD ??
-      (ref ? await (await import('@stratumiops/svault/client/secret-ref')).resolveSecret(ref) : undefined);
+    const password = process.env.KOGRAL_SYNC_PASSWORD ?? (ref ? await resolveSecret(ref) : undefined);
     const r = await app.store.lock(async () => {
       const res = await pgSync(app.store, {
         url,

@@ -11,6 +11,7 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { conflictError } from '@stratumiops/shared/errors';
 import { processAlive } from '@stratumiops/shared/fs';
@@ -25,7 +26,6 @@ const tempFor = (path: string) =>
  * is on disk; on an error the temporary files go and no target changed.
  */
 export async function atomicWriteMany(files: { path: string; data: Buffer }[], parallel = 8): Promise<void> {
-  const { open } = await import('node:fs/promises');
   const tmps = files.map((f) => tempFor(f.path));
   try {
     for (let i = 0; i < files.length; i += parallel)

@@ -7,7 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '@stratumiops/shared/config';
 import { notFoundError } from '@stratumiops/shared/errors';
-import { App, findGraphDir } from '../app.js';
+import { App, findGraphDir } from '../runtime.js';
 import { type KogralConfig, tool } from '../tool.js';
 
 export interface GraphEntry {

@@ -8,7 +8,6 @@ import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mc
 import { StratumError, usageError } from '@stratumiops/shared/errors';
 import { guard, READ_ONLY, serveStdio as serveMcp, type ToolResult, toolResult, WRITES } from '@stratumiops/shared/mcp';
 import { z } from 'zod';
-import type { App } from '../app.js';
 import { buildContext, parseSince, recentActivity } from '../core/context.js';
 import { EDIT_OPERATIONS, type EditOp } from '../core/edit.js';
 import { executionFields } from '../core/execution.js';
@@ -17,6 +16,7 @@ import { mergeGuidelines } from '../core/guidelines.js';
 import { serializeNode } from '../core/markdown.js';
 import { DECISION_STATUSES, NODE_TYPES, RELATION_TYPES } from '../core/model.js';
 import { markSnippet } from '../core/search/types.js';
+import type { App } from '../runtime.js';
 import { GraphSet } from './graphs.js';
 import { adrPrompt, GUIDE, postmortemPrompt, runbookPrompt } from './guide.js';
 

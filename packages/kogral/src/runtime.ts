@@ -1,15 +1,18 @@
 /**
  * The composition root shared by the CLI commands and the MCP server: finds the graph, wires
- * the core to its adapters (SQLite index, git, embedders), loading each heavy module only
- * when it is first needed so that `kogral --help` and simple commands stay fast.
+ * the core to its adapters (SQLite index, git, embedders), loading each heavy module (better-sqlite3,
+ * simple-git, an embedder) only when it is first needed so that `kogral --help` and simple commands
+ * stay fast.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { daemonPaths, ensureDaemon, socketRequest } from '@stratumiops/shared/daemon';
 import { notFoundError } from '@stratumiops/shared/errors';
 import pkg from '../package.json' with { type: 'json' };
 import type { SqliteIndex } from './adapters/sqlite-index.js';
-import type { GraphWatcher } from './adapters/watch.js';
+import { GraphWatcher } from './adapters/watch.js';
 import { graphLookup, IndexedLookup, type NodeLookup } from './core/catalog.js';
 import type { Graph } from './core/graph.js';
 import { Kogral } from './core/kogral.js';
@@ -165,7 +168,6 @@ export class App {
   private async vouchedByDaemon(): Promise<boolean> {
     const mode = this.config.daemon ?? 'use';
     if (mode === 'off') return false;
-    const { daemonPaths, ensureDaemon, socketRequest } = await import('@stratumiops/shared/daemon');
     const { socket } = daemonPaths('kogral', this.env);
     if (!existsSync(socket)) {
       if (mode !== 'start') return false;
@@ -227,7 +229,6 @@ export class App {
   /** For long-running processes: watch the graph so that each search updates the index in O(changes). */
   async watch(): Promise<void> {
     if (this.watcher) return;
-    const { GraphWatcher } = await import('./adapters/watch.js');
     this.watcher = new GraphWatcher(
       this.dir,
       this.store.sources.map((s) => s.dir),
@@ -277,7 +278,6 @@ export class App {
     if (!org) return undefined;
     if (isGitUrl(org)) {
       const { syncClone } = await import('./adapters/git.js');
-      const { createHash } = await import('node:crypto');
       const cache = join(
         this.env.XDG_CACHE_HOME || join(this.env.HOME || homedir(), '.cache'),
         'stratumiops',
