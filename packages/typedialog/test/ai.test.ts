@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { stripVTControlCharacters } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AiBackend } from '../src/adapters/ai.js';
 import { draftAnswers, draftPrompts } from '../src/core/ai.js';
 import { createContext } from '../src/core/context.js';
 import { loadForm } from '../src/core/form.js';
+import { createBackend } from '../src/runtime.js';
 import { type FakeLlm, fakeLlm, type Reply, scripted } from './fake-llm.js';
 import { cluster, ctxFor, now, onboarding, tmp, typedialog } from './helpers.js';
 
@@ -84,7 +84,7 @@ options = ["free", "pro"]
         for (let i = 0; i < 150 && !seen(s); i++) await new Promise((r) => setTimeout(r, 20));
       };
       const caller = scripted([{ name: 'ada', plan: 'pro', pin: 'from-the-model' }]);
-      const run = new AiBackend().execute(ctx, {
+      const run = (await createBackend('ai')).execute(ctx, {
         input,
         output,
         ai: { describe: 'Ada on the pro plan', caller, yes: false, review: 'cli' },

@@ -9,7 +9,11 @@ import { type FormContext, invalidAnswers } from '../core/context.js';
 import type { Answers } from '../core/engine.js';
 
 export class AiBackend implements Backend {
-  constructor(readonly name: 'ai' | 'agent' = 'ai') {}
+  /** `reviewer` makes the backend the drafts are reviewed in (tui or cli). */
+  constructor(
+    readonly name: 'ai' | 'agent',
+    private readonly reviewer: (type: 'tui' | 'cli') => Promise<Backend>,
+  ) {}
 
   async execute(ctx: FormContext, opts: BackendOptions = {}): Promise<Answers> {
     const ai = opts.ai;
@@ -47,8 +51,7 @@ export class AiBackend implements Backend {
       if (draft.errors.length > 0) throw invalidAnswers(ctx, draft.errors, `the ${this.name} draft`);
       return draft.values;
     }
-    const { BackendFactory } = await import('./factory.js');
-    const review = await BackendFactory.create(ai.review ?? 'tui');
+    const review = await this.reviewer(ai.review ?? 'tui');
     const { ai: _ai, ...rest } = opts;
     // The checked (normalised) values where the check took them, the model's own where it refused them.
     return review.execute(ctx, { ...rest, initial: { ...draft.answers, ...draft.values }, reviewFirst: true });

@@ -1,18 +1,19 @@
 /**
  * The base of typedialog's commands: locale choice, form loading, and how answers are collected
- * (answers file or --defaults without prompting; otherwise the backend the factory makes).
+ * (answers file or --defaults without prompting; otherwise the backend runtime.ts makes).
  */
 import type { Command } from '@oclif/core';
 import { Flags } from '@oclif/core';
 import { StratumCommand } from '@stratumiops/shared/cli/command';
 import { usageError } from '@stratumiops/shared/errors';
-import { loadAnswers } from './core/answers.js';
-import { type AiOptions, type BackendOptions, CancelledError } from './core/backend.js';
-import { checkAnswers, createContext, type FormContext, invalidAnswers } from './core/context.js';
-import type { Answers } from './core/engine.js';
-import { type Form, loadForm } from './core/form.js';
-import { chooseLocale, formLocales } from './core/i18n.js';
-import { tool } from './tool.js';
+import { loadAnswers } from '../core/answers.js';
+import { type AiOptions, type BackendOptions, CancelledError } from '../core/backend.js';
+import { checkAnswers, createContext, type FormContext, invalidAnswers } from '../core/context.js';
+import type { Answers } from '../core/engine.js';
+import { type Form, loadForm } from '../core/form.js';
+import { chooseLocale, formLocales } from '../core/i18n.js';
+import { createBackend } from '../runtime.js';
+import { tool } from '../tool.js';
 
 export const localeFlag = Flags.string({
   description: 'language of the messages, e.g. es or es-ES (default: TYPEDIALOG_LOCALE, then LANG)',
@@ -101,8 +102,7 @@ export abstract class TypedialogCommand<T extends typeof Command = typeof Comman
     if (type === 'web' && host && !/^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(host)) {
       this.note(`warning: listening on ${host}, not loopback: anyone who can reach it and has the URL can answer`);
     }
-    const { BackendFactory } = await import('./adapters/factory.js');
-    const backend = await BackendFactory.create(type);
+    const backend = await createBackend(type);
     const initial = Object.keys(given).length > 0 ? given : undefined;
     try {
       const values = await backend.execute(ctx, {

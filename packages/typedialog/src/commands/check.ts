@@ -1,5 +1,5 @@
 import { Args } from '@oclif/core';
-import { localeFlag, TypedialogCommand } from '../base.js';
+import { localeFlag, TypedialogCommand } from '../cli/base.js';
 import { loadAnswers } from '../core/answers.js';
 import { checkAnswers, invalidAnswers } from '../core/context.js';
 

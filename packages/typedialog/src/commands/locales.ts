@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { renderTable } from '@stratumiops/shared/output';
-import { TypedialogCommand } from '../base.js';
+import { TypedialogCommand } from '../cli/base.js';
 import { expectedFormIds, formLocales, ftlIds, negotiate, TOOL_LOCALES_DIR, toolLocales } from '../core/i18n.js';
 
 export default class Locales extends TypedialogCommand<typeof Locales> {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Args, Flags } from '@oclif/core';
-import { answersFlag, defaultsFlag, localeFlag, TypedialogCommand, webFlags } from '../base.js';
+import { answersFlag, defaultsFlag, localeFlag, TypedialogCommand, webFlags } from '../cli/base.js';
 import { checkAnswers, invalidAnswers } from '../core/context.js';
 import { PROVIDERS } from '../core/provgen/config.js';
 import {

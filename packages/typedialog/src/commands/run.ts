@@ -1,13 +1,14 @@
 import { existsSync, statSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import { StratumError, usageError } from '@stratumiops/shared/errors';
-import { writeFileAtomic } from '@stratumiops/shared/fs';
-import { answersFlag, defaultsFlag, formatFlag, localeFlag, TypedialogCommand, webFlags } from '../base.js';
+import { answersFlag, defaultsFlag, formatFlag, localeFlag, TypedialogCommand, webFlags } from '../cli/base.js';
+import { emitResult } from '../cli/result.js';
+import { parseVarFlags, resolveVars } from '../core/agent/vars.js';
+import { type Draft, draftFromOutput } from '../core/ai.js';
 import type { FormContext } from '../core/context.js';
 import type { Answers } from '../core/engine.js';
 import { readText } from '../core/files.js';
 import type { OutputFormat } from '../core/form.js';
-import { hasSecrets, serialize } from '../core/output.js';
 import type { TypedialogConfig } from '../tool.js';
 
 export default class Run extends TypedialogCommand<typeof Run> {
@@ -120,10 +121,9 @@ export default class Run extends TypedialogCommand<typeof Run> {
   private async agentSession(ctx: FormContext) {
     if (!this.flags.agent)
       throw usageError('the agent backend drafts answers with an agent: pass --agent FILE.agent.mdx');
+    // The agent parser and renderer (nunjucks) and the LLM layer load only for the ai and agent backends.
     const { loadAgent } = await import('../core/agent/parse.js');
     const { renderPrompts, runAgent } = await import('../core/agent/run.js');
-    const { parseVarFlags, resolveVars } = await import('../core/agent/vars.js');
-    const { draftFromOutput } = await import('../core/ai.js');
     const agent = loadAgent(this.flags.agent);
     if (agent.output.format !== 'json') {
       throw usageError(`${this.flags.agent} answers ${agent.output.format}: the agent backend needs format: json`, {
@@ -167,7 +167,7 @@ export default class Run extends TypedialogCommand<typeof Run> {
   private async draftReporter(costs: string, who: string) {
     const { formatCents } = await import('@stratumiops/vapora/llm');
     const json = this.jsonEnabled();
-    return (d: import('../core/ai.js').Draft) => {
+    return (d: Draft) => {
       if (json) return;
       const cost = d.calls.reduce((n, c) => n + c.costMicrocents, 0);
       const n = d.calls.length;
@@ -230,31 +230,4 @@ export default class Run extends TypedialogCommand<typeof Run> {
       },
     };
   }
-}
-
-/** Prints or writes the result; the --json document names what was done. */
-export function emitResult(
-  cmd: TypedialogCommand & { log(s: string): void },
-  ctx: FormContext,
-  values: Answers,
-  opts: { format: OutputFormat; out: string | undefined; via: string; ignored: string[] },
-) {
-  const json = (cmd as unknown as { jsonEnabled(): boolean }).jsonEnabled();
-  const text = serialize(values, opts.format);
-  if (opts.ignored.length > 0 && !json) {
-    process.stderr.write(`typedialog: ${ctx.messages.t('answers-ignored', { fields: opts.ignored.join(', ') })}\n`);
-  }
-  if (opts.out) {
-    writeFileAtomic(opts.out, text, hasSecrets(ctx.form, values) ? 0o600 : 0o644);
-    if (!json) process.stderr.write(`typedialog: wrote ${opts.out} (${opts.format})\n`);
-  } else if (!json) process.stdout.write(text);
-  return {
-    form: ctx.form.id,
-    version: ctx.form.version,
-    via: opts.via,
-    format: opts.format,
-    ...(opts.out ? { out: opts.out } : {}),
-    values,
-    ignored: opts.ignored,
-  };
 }

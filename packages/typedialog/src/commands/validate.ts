@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import { StratumError } from '@stratumiops/shared/errors';
-import { answersFlag, localeFlag, TypedialogCommand } from '../base.js';
+import { answersFlag, localeFlag, TypedialogCommand } from '../cli/base.js';
 import { loadAnswers } from '../core/answers.js';
 import { checkAnswers, invalidAnswers } from '../core/context.js';
 import { contractProblem } from '../core/contract.js';

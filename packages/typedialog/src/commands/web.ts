@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
-import { answersFlag, formatFlag, localeFlag, TypedialogCommand, webFlags } from '../base.js';
+import { answersFlag, formatFlag, localeFlag, TypedialogCommand, webFlags } from '../cli/base.js';
+import { emitResult } from '../cli/result.js';
 import type { OutputFormat } from '../core/form.js';
-import { emitResult } from './run.js';
 
 export default class Web extends TypedialogCommand<typeof Web> {
   static override summary = 'Serve a form as a local web page';

@@ -1,4 +1,4 @@
-/** The interface every interactive backend implements; adapters/factory.ts creates them. */
+/** The interface every interactive backend implements; runtime.ts creates them. */
 import type { Caller } from './agent/run.js';
 import type { Draft } from './ai.js';
 import type { FormContext } from './context.js';

@@ -1,7 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 import { usageError } from '@stratumiops/shared/errors';
 import { writeFileAtomic } from '@stratumiops/shared/fs';
-import { answersFlag, TypedialogCommand, webFlags } from '../../base.js';
+import { formatCents } from '@stratumiops/vapora/llm';
+import { openLlm, RouterCaller } from '../../adapters/llm.js';
+import { answersFlag, TypedialogCommand, webFlags } from '../../cli/base.js';
 import { loadAgent } from '../../core/agent/parse.js';
 import { renderPrompts, runAgent } from '../../core/agent/run.js';
 import { parseVarFlags, resolveVars, type Vars } from '../../core/agent/vars.js';
@@ -90,7 +92,6 @@ export default class AgentRun extends TypedialogCommand<typeof AgentRun> {
     const vars = resolveVars(agent, { ...given, ...fromFlags }, Object.keys(given).length > 0 ? source : '--var');
     const prompts = renderPrompts(agent, vars);
 
-    const { openLlm, RouterCaller } = await import('../../adapters/llm.js');
     const session = await openLlm({
       values: this.settings.values as unknown as TypedialogConfig,
       file: this.settings.files.project,
@@ -103,7 +104,6 @@ export default class AgentRun extends TypedialogCommand<typeof AgentRun> {
         model: agent.model,
         taskType: `typedialog:agent:${agent.name}`,
       });
-      const { formatCents } = await import('@stratumiops/vapora/llm');
       if (this.flags['dry-run']) {
         const d = await caller.plan({
           system: prompts.system,

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Args, type Command } from '@oclif/core';
 import { notFoundError, StratumError } from '@stratumiops/shared/errors';
-import { TypedialogCommand } from '../../base.js';
+import { TypedialogCommand } from '../../cli/base.js';
 import { contractProblemAt } from '../../core/agent/contract.js';
 import { type Agent, loadAgent } from '../../core/agent/parse.js';
 

@@ -4,7 +4,7 @@ import { Args } from '@oclif/core';
 import { StratumError } from '@stratumiops/shared/errors';
 import { renderTable } from '@stratumiops/shared/output';
 import { parse as parseToml } from 'smol-toml';
-import { TypedialogCommand } from '../../base.js';
+import { TypedialogCommand } from '../../cli/base.js';
 import { parseForm } from '../../core/form.js';
 
 export default class FormList extends TypedialogCommand<typeof FormList> {

@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import { renderTable } from '@stratumiops/shared/output';
-import { localeFlag, TypedialogCommand } from '../../base.js';
+import { localeFlag, TypedialogCommand } from '../../cli/base.js';
 
 export default class FormShow extends TypedialogCommand<typeof FormShow> {
   static override summary = "Show a form's sections and fields";
