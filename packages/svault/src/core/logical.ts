@@ -53,6 +53,8 @@ export interface LogicalResponse {
   login?: LoginSpec;
   /** The response was wrapped: only this goes back to the client (Vault's wrap_info). */
   wrapInfo?: WrapInfo;
+  /** An HTTP status other than 200 for a response with a body (Vault's RespondWithStatusCode: 202 Accepted). */
+  status?: number;
 }
 
 export interface WrapInfo {

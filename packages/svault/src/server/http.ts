@@ -414,7 +414,7 @@ export function registerVaultApi(app: FastifyInstance, opts: ApiOptions): void {
       reply.code(status).header('content-type', raw.http_content_type);
       return status === 204 ? reply.send() : reply.send(Buffer.from(raw.http_raw_body, 'base64'));
     }
-    return sendJson(reply, 200, envelope(path, result, mountType, id));
+    return sendJson(reply, result.wrapInfo ? 200 : (result.status ?? 200), envelope(path, result, mountType, id));
   };
   app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/v1/*', handler: logical });
 }

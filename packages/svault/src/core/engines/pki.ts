@@ -55,8 +55,10 @@ import { parseCertificates, verifyChain } from './pki/verify.js';
  *   pending          an intermediate's key waiting for its signed certificate
  *   roles/<name>     roles
  *   certs/<hex>      issued certificates by serial
+ *   issuers/<id>     the issuers other than the default one
  *   revoked/<hex>    revocation times
- *   crl              the current CRL (DER) and its number, rebuilt on every revocation
+ *   crls/<issuer id> each issuer's current CRL (DER) and its number, rebuilt when it revokes
+ *   crl              the default issuer's CRL as stored before CRLs were per issuer (its number carries on)
  */
 
 interface CaRecord {
@@ -158,11 +160,16 @@ export class PkiBackend implements Backend {
     /^ca_chain$/,
     /^crl(\/pem)?$/,
     /^issuer\/[^/]+\/(json|der|pem)$/,
+    /^issuer\/[^/]+\/crl(\/(der|pem))?$/,
   ];
   /** Serializes changes of the CA, and of the revocation list with its CRL. */
   private readonly locks = new KeyedMutex();
-  /** The imported CA key, by CA serial: importing it costs more than signing. */
-  private signerCache: { serial: string; signer: Signer } | undefined;
+  /** The imported issuer keys, by certificate serial: importing one costs more than signing. */
+  private readonly signers = new Map<string, Signer>();
+  /** What tidy is doing or last did (Vault keeps it in memory; the last finished one is also stored). */
+  private tidyState: Record<string, unknown> | undefined;
+  /** The tidy running in the background, if any: one at a time, and close() waits for it. */
+  private tidyRun: Promise<void> | undefined;
 
   constructor(
     readonly entry: MountEntry,
@@ -177,6 +184,25 @@ export class PkiBackend implements Backend {
         operations: {
           update: (r, f) => this.generateRoot(r.params.type === 'exported', f),
           create: (r, f) => this.generateRoot(r.params.type === 'exported', f),
+        },
+      },
+      {
+        pattern: /^root\/rotate\/(?<type>internal|exported)$/,
+        summary:
+          'Generate a new root as another issuer of the mount (named "next" unless named or taken); the default issuer stays until root/replace',
+        fields: CA_FIELDS,
+        operations: {
+          update: (r, f) => this.rotateRoot(r.params.type === 'exported', f),
+          create: (r, f) => this.rotateRoot(r.params.type === 'exported', f),
+        },
+      },
+      {
+        pattern: /^root\/replace$/,
+        summary: 'Make another issuer the default (by reference; "next" when none is given)',
+        fields: { default: fString() },
+        operations: {
+          update: (_r, f) => this.setDefaultIssuer({ default: (f.default as string | undefined) || 'next' }),
+          create: (_r, f) => this.setDefaultIssuer({ default: (f.default as string | undefined) || 'next' }),
         },
       },
       {
@@ -343,6 +369,11 @@ export class PkiBackend implements Backend {
         operations: { list: () => this.listIssuers() },
       },
       {
+        pattern: /^issuer\/(?<ref>[^/]+)\/crl(?:\/(?<fmt>der|pem))?$/,
+        summary: "An issuer's CRL: PEM in JSON, or DER or PEM as is",
+        operations: { read: (r) => this.issuerCrl(r.params.ref as string, r.params.fmt) },
+      },
+      {
         pattern: /^issuer\/(?<ref>[^/]+)(?:\/(?<fmt>json|der|pem))?$/,
         summary: "An issuer by id, name or 'default': its certificate and chain; rename it",
         fields: { issuer_name: fString() },
@@ -383,26 +414,28 @@ export class PkiBackend implements Backend {
       },
       {
         pattern: /^tidy$/,
-        summary: 'Remove expired certificates (and their revocation entries) older than safety_buffer',
+        summary:
+          'Start removing expired certificates (and their revocation entries) older than safety_buffer, in the background (202); tidy-status reports it',
         fields: { tidy_cert_store: fBool(), tidy_revoked_certs: fBool(), safety_buffer: fDuration() },
         operations: { create: (_r, f) => this.tidy(f), update: (_r, f) => this.tidy(f) },
       },
       {
         pattern: /^tidy-status$/,
-        summary: 'What the last tidy did',
+        summary: 'What the running tidy is doing, or what the last one did',
         operations: {
           read: async () => ({
-            data: (await this.getJson<Record<string, unknown>>('tidy-status')) ?? { state: 'Inactive' },
+            data: this.tidyState ??
+              (await this.getJson<Record<string, unknown>>('tidy-status')) ?? { state: 'Inactive' },
           }),
         },
       },
       {
         pattern: /^crl\/rotate$/,
-        summary: 'Rebuild the CRL now',
+        summary: "Rebuild every issuer's CRL now",
         operations: {
           read: async () => {
             if (!(await this.ca())) throw noCa();
-            await this.locks.run('crl', () => this.rebuildCrl());
+            await this.locks.run('crl', () => this.rebuildAllCrls());
             return { data: { success: true } };
           },
         },
@@ -459,21 +492,63 @@ export class PkiBackend implements Backend {
   }
 
   /**
-   * Removes issued certificates that expired more than `safety_buffer` ago, and their revocation
-   * entries (a CRL need not list what no one can use any more); the CRL is rebuilt after.
+   * Starts removing issued certificates that expired more than `safety_buffer` ago, and their
+   * revocation entries (a CRL need not list what no one can use any more), as Vault does: in the
+   * background, answering 202 at once; tidy-status reports progress and the outcome.
    */
   private async tidy(f: Record<string, unknown>): Promise<HandlerResult> {
     const certStore = f.tidy_cert_store === true;
     const revoked = f.tidy_revoked_certs === true;
-    if (!certStore && !revoked) {
-      throw invalid('at least one operation must be enabled: tidy_cert_store or tidy_revoked_certs');
-    }
     const buffer = (f.safety_buffer as number | undefined) ?? 72 * 3600;
     if (buffer < 1) throw invalid('safety_buffer must be greater than zero');
-    const cutoff = Date.now() - buffer * 1000;
-    const counts = { cert_store_deleted_count: 0, revoked_cert_deleted_count: 0 };
+    if (this.tidyRun) return { warnings: ['Tidy operation already in progress.'] };
+    if (!certStore && !revoked) {
+      return {
+        status: 202,
+        warnings: [
+          'Manual tidy requested but no tidy operations were set. Enable at least one tidy operation to be run (tidy_cert_store, tidy_revoked_certs).',
+        ],
+      };
+    }
+    const status: Record<string, unknown> = {
+      safety_buffer: buffer,
+      tidy_cert_store: certStore,
+      tidy_revoked_certs: revoked,
+      state: 'Running',
+      error: null,
+      time_started: new Date().toISOString(),
+      time_finished: null,
+      message: '',
+      cert_store_deleted_count: 0,
+      revoked_cert_deleted_count: 0,
+    };
+    this.tidyState = status;
+    this.tidyRun = this.runTidy(status, certStore, revoked, Date.now() - buffer * 1000)
+      .then(
+        () => Object.assign(status, { state: 'Finished', message: '' }),
+        (e: unknown) => Object.assign(status, { state: 'Error', error: e instanceof Error ? e.message : String(e) }),
+      )
+      .then(async () => {
+        status.time_finished = new Date().toISOString();
+        await this.putJson('tidy-status', status).catch(() => {});
+      })
+      .finally(() => {
+        this.tidyRun = undefined;
+      });
+    return {
+      status: 202,
+      warnings: [
+        "Tidy operation successfully started. Any information from the operation will be printed to svault's server logs.",
+      ],
+    };
+  }
+
+  private async runTidy(status: Record<string, unknown>, certStore: boolean, revoked: boolean, cutoff: number) {
     await this.locks.run('crl', async () => {
-      for (const serial of await this.store.list('certs/')) {
+      const serials = await this.store.list('certs/');
+      let n = 0;
+      for (const serial of serials) {
+        status.message = `Tidying certificate store: checking entry ${++n} of ${serials.length}`;
         const stored = await this.getJson<{ certificate: string }>(`certs/${serial}`);
         let expired = true;
         try {
@@ -485,18 +560,19 @@ export class PkiBackend implements Backend {
         const isRevoked = (await this.store.get(`revoked/${serial}`)) !== undefined;
         if (revoked && isRevoked) {
           await this.store.delete(`revoked/${serial}`);
-          counts.revoked_cert_deleted_count++;
+          (status.revoked_cert_deleted_count as number)++;
         }
         if (certStore && (!isRevoked || revoked)) {
           await this.store.delete(`certs/${serial}`);
-          counts.cert_store_deleted_count++;
+          (status.cert_store_deleted_count as number)++;
         }
       }
-      if (counts.revoked_cert_deleted_count > 0 && (await this.ca())) await this.rebuildCrl();
+      if ((status.revoked_cert_deleted_count as number) > 0) await this.rebuildAllCrls();
     });
-    const status = { state: 'Finished', time_finished: new Date().toISOString(), ...counts };
-    await this.putJson('tidy-status', status);
-    return { data: status, warnings: ['Tidy operation finished.'] };
+  }
+
+  async close(): Promise<void> {
+    await this.tidyRun;
   }
 
   /** The CA with its issuer id (given one now if it was installed before issuers had ids). */
@@ -583,7 +659,7 @@ export class PkiBackend implements Backend {
 
   /**
    * Makes another issuer the default: it becomes the mount's CA record (issue, sign, ca, crl use it)
-   * and the old default joins the other issuers. The CRL is rebuilt for the new default.
+   * and the old default joins the other issuers. Each keeps its own CRL.
    */
   private async setDefaultIssuer(f: Record<string, unknown>): Promise<HandlerResult> {
     if (f.default_follows_latest_issuer === true) {
@@ -596,8 +672,7 @@ export class PkiBackend implements Backend {
         await this.putJson(`issuers/${current.issuer_id}`, current);
         await this.putJson('ca', chosen);
         await this.store.delete(`issuers/${chosen.issuer_id}`);
-        this.signerCache = undefined;
-        await this.locks.run('crl', () => this.rebuildCrl());
+        this.signers.clear();
       }
       return { data: { default: chosen.issuer_id, default_follows_latest_issuer: false } };
     });
@@ -610,6 +685,7 @@ export class PkiBackend implements Backend {
         throw invalid('cannot delete the default issuer: make another issuer the default first (config/issuers)');
       }
       await this.store.delete(`issuers/${target.issuer_id}`);
+      await this.store.delete(`crls/${target.issuer_id}`);
       return undefined;
     });
   }
@@ -624,10 +700,11 @@ export class PkiBackend implements Backend {
 
   private async signer(ca: CaRecord): Promise<Signer> {
     const cert = new x509.X509Certificate(ca.certificate);
-    if (this.signerCache?.serial === cert.serialNumber) return this.signerCache.signer;
+    const cached = this.signers.get(cert.serialNumber);
+    if (cached) return cached;
     const key = await importSigningKey(ca.key_type, ca.key_bits, unb64(ca.private_key));
     const signer: Signer = { cert, key, type: ca.key_type, bits: ca.key_bits };
-    this.signerCache = { serial: cert.serialNumber, signer };
+    this.signers.set(cert.serialNumber, signer);
     return signer;
   }
 
@@ -679,6 +756,7 @@ export class PkiBackend implements Backend {
       if (existing) {
         await this.putJson(`issuers/${record.issuer_id}`, record);
         await this.putJson(`certs/${cert.serialNumber}`, { certificate: record.certificate });
+        await this.locks.run('crl', () => this.rebuildCrl(record));
       } else {
         await this.installCa(record, cert);
       }
@@ -696,6 +774,16 @@ export class PkiBackend implements Backend {
     });
   }
 
+  /** root/rotate: a new root beside the current default, named "next" unless named or that name is taken. */
+  private async rotateRoot(exported: boolean, f: Record<string, unknown>): Promise<HandlerResult> {
+    if (f.issuer_name || !(await this.ca())) return this.generateRoot(exported, f);
+    const taken = await this.resolveIssuer('next').then(
+      () => true,
+      () => false,
+    );
+    return this.generateRoot(exported, taken ? f : { ...f, issuer_name: 'next' });
+  }
+
   /** Stores a new CA (and its own certificate), then its first, empty CRL. */
   private async installCa(record: CaRecord, cert: x509.X509Certificate): Promise<void> {
     await this.putJson('ca', { ...record, issuer_id: record.issuer_id ?? randomUUID() });
@@ -705,10 +793,12 @@ export class PkiBackend implements Backend {
 
   private async deleteCa(): Promise<HandlerResult> {
     return this.locks.run('ca', async () => {
+      const ca = await this.ca();
       await this.store.delete('pending');
       await this.store.delete('ca');
       await this.store.delete('crl');
-      this.signerCache = undefined;
+      if (ca?.issuer_id) await this.store.delete(`crls/${ca.issuer_id}`);
+      this.signers.clear();
       return undefined;
     });
   }
@@ -852,8 +942,18 @@ export class PkiBackend implements Backend {
   private async writeRole(name: string, f: Record<string, unknown>, patch: boolean): Promise<HandlerResult> {
     const base = patch ? await this.role(name) : ROLE_DEFAULTS;
     if (!base) return null;
-    await this.putJson(`roles/${name}`, buildRole(base, f));
-    return undefined;
+    const role = buildRole(base, f);
+    await this.putJson(`roles/${name}`, role);
+    // As Vault: the reference is resolved at use, so a name may come later; say so now. (Unlike
+    // Vault, a role written before the mount has any CA gets no warning: that order is the usual setup.)
+    const ref = role.issuer_ref ?? 'default';
+    if (ref === 'default') return undefined;
+    const resolves = await this.resolveIssuer(ref).then(
+      () => true,
+      () => false,
+    );
+    if (resolves) return undefined;
+    return { warnings: [`Issuing Certificate was set to ${ref} but no issuing certificate currently has that name`] };
   }
 
   // --- issue and sign ---
@@ -917,7 +1017,9 @@ export class PkiBackend implements Backend {
   private async issuing(roleName: string, issuerRef?: string) {
     const role = await this.role(roleName);
     if (!role) throw invalid(`unknown role: ${roleName}`);
-    const ca = issuerRef === undefined ? await this.ca() : await this.resolveIssuer(issuerRef);
+    // The path's issuer wins over the role's issuer_ref; both resolve now, so names and 'default' follow changes.
+    const ref = issuerRef ?? role.issuer_ref ?? 'default';
+    const ca = ref === 'default' ? await this.ca() : await this.resolveIssuer(ref);
     if (!ca) throw noCa();
     return { role, ca, signer: await this.signer(ca) };
   }
@@ -1027,9 +1129,10 @@ export class PkiBackend implements Backend {
     if (!given) throw invalid('the "serial_number" field is required');
     const serial = normalizeSerial(given);
     if (!serial) throw invalid(`"${given}" is not a serial number (hex, colon- or hyphen-separated)`);
-    const ca = await this.ca();
+    const ca = await this.issuer();
     if (!ca) throw noCa();
-    if (new x509.X509Certificate(ca.certificate).serialNumber === serial)
+    const issuers = [ca, ...(await this.otherIssuers())];
+    if (issuers.some((i) => new x509.X509Certificate(i.certificate).serialNumber === serial))
       throw invalid('adding CA to CRL is not allowed');
     const stored = await this.getJson<{ certificate: string }>(`certs/${serial}`);
     if (!stored) throw invalid(`certificate with serial ${colonSerial(serial)} not found`);
@@ -1039,7 +1142,8 @@ export class PkiBackend implements Backend {
         const issuer = authorityKeyId(new x509.X509Certificate(stored.certificate));
         entry = { serial, revocation_time: unix(new Date()), ...(issuer ? { issuer } : {}) };
         await this.putJson(`revoked/${serial}`, entry);
-        await this.rebuildCrl();
+        // The CRL of the issuer that signed it (the default's when that is unknown).
+        await this.rebuildCrl(issuers.find((i) => issuer && subjectKeyId(i) === issuer) ?? ca);
       }
       return {
         data: {
@@ -1051,35 +1155,59 @@ export class PkiBackend implements Backend {
     });
   }
 
-  /** Runs under the 'crl' lock. */
-  private async rebuildCrl(): Promise<void> {
-    const ca = await this.ca();
-    if (!ca) return;
+  /** An issuer's CRL: the revocations of the certificates it signed. Runs under the 'crl' lock. */
+  private async rebuildCrl(issuer?: CaRecord): Promise<void> {
+    const ca = issuer ?? (await this.issuer());
+    if (!ca?.issuer_id) return;
+    const isDefault = ca.issuer_id === (await this.ca())?.issuer_id;
     const signer = await this.signer(ca);
-    const ownKeyId = signer.cert.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
+    const ownKeyId = subjectKeyId(ca);
     const entries: RevokedEntry[] = [];
     for (const key of await this.store.list('revoked/')) {
       const e = await this.getJson<RevokedEntry>(`revoked/${key}`);
-      // Only this CA's certificates: after `DELETE root`, the old CA's revocations are not the new one's.
-      if (e && (!e.issuer || e.issuer === ownKeyId)) entries.push(e);
+      // Only this issuer's certificates (an entry without an issuer is the default's, as before issuers).
+      if (e && (e.issuer ? e.issuer === ownKeyId : isDefault)) entries.push(e);
     }
-    const previous = await this.getJson<CrlRecord>('crl');
+    const previous =
+      (await this.getJson<CrlRecord>(`crls/${ca.issuer_id}`)) ??
+      (isDefault ? await this.getJson<CrlRecord>('crl') : undefined);
     const now = new Date();
     const nextUpdate = new Date(now.getTime() + CRL_LIFETIME_SECS * 1000);
     const number = (previous?.number ?? 0) + 1;
     const crl = await buildCrl(signer, entries, number, now, nextUpdate);
-    await this.putJson('crl', { der: b64(new Uint8Array(crl.rawData)), number, next_update: unix(nextUpdate) });
+    await this.putJson(`crls/${ca.issuer_id}`, {
+      der: b64(new Uint8Array(crl.rawData)),
+      number,
+      next_update: unix(nextUpdate),
+    });
   }
 
-  /** The current CRL (rebuilt when it is past its nextUpdate), or undefined without a CA. */
-  private async crlDer(): Promise<ArrayBuffer | undefined> {
-    if (!(await this.ca())) return undefined;
-    let rec = await this.getJson<CrlRecord>('crl');
+  /** Runs under the 'crl' lock. */
+  private async rebuildAllCrls(): Promise<void> {
+    const ca = await this.issuer();
+    if (!ca) return;
+    for (const i of [ca, ...(await this.otherIssuers())]) await this.rebuildCrl(i);
+  }
+
+  /** An issuer's current CRL (rebuilt when it is past its nextUpdate); the default's, or undefined without a CA. */
+  private async crlDer(issuer?: CaRecord): Promise<ArrayBuffer | undefined> {
+    const ca = issuer ?? (await this.issuer());
+    if (!ca?.issuer_id) return undefined;
+    const key = `crls/${ca.issuer_id}`;
+    let rec = await this.getJson<CrlRecord>(key);
     if (!rec || rec.next_update <= unix(new Date())) {
-      await this.locks.run('crl', () => this.rebuildCrl());
-      rec = await this.getJson<CrlRecord>('crl');
+      await this.locks.run('crl', () => this.rebuildCrl(ca));
+      rec = await this.getJson<CrlRecord>(key);
     }
     return rec ? unb64(rec.der).slice().buffer : undefined;
+  }
+
+  private async issuerCrl(ref: string, fmt: string | undefined): Promise<HandlerResult> {
+    const der = await this.crlDer(await this.resolveIssuer(ref));
+    if (fmt === 'der') return raw('application/pkix-crl', der ? new Uint8Array(der) : undefined);
+    const pem = der ? pemOf(der, CRL_LABEL) : '';
+    if (fmt === 'pem') return raw('application/x-pem-file', pem || undefined);
+    return { data: { crl: pem } };
   }
 
   // --- fetching ---
@@ -1114,6 +1242,10 @@ export class PkiBackend implements Backend {
     };
   }
 }
+
+/** An issuer's own key id, as certificates it signs carry it in their authority key id. */
+const subjectKeyId = (ca: CaRecord) =>
+  new x509.X509Certificate(ca.certificate).getExtension(x509.SubjectKeyIdentifierExtension)?.keyId;
 
 /** The key id of the CA that signed `cert` (svault sets it on everything it signs). */
 const authorityKeyId = (cert: x509.X509Certificate) => cert.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId;

@@ -40,6 +40,8 @@ export interface Role {
   use_csr_common_name: boolean;
   use_csr_sans: boolean;
   no_store: boolean;
+  /** The issuer certificates come from: 'default', an issuer id or name (resolved at use); the path's issuer wins. */
+  issuer_ref: string;
 }
 
 export const ROLE_DEFAULTS: Role = {
@@ -74,6 +76,7 @@ export const ROLE_DEFAULTS: Role = {
   use_csr_common_name: true,
   use_csr_sans: true,
   no_store: false,
+  issuer_ref: 'default',
 };
 
 const BOOLEANS = Object.keys(ROLE_DEFAULTS).filter(
@@ -86,6 +89,7 @@ export const ROLE_FIELDS = {
   ...Object.fromEntries(LISTS.map((k) => [k, fStringList()])),
   key_type: fString(),
   key_bits: fInt(),
+  issuer_ref: fString(),
   ttl: fDuration(),
   max_ttl: fDuration(),
   not_before_duration: fDuration(),
@@ -133,6 +137,7 @@ export function buildRole(base: Role, f: Record<string, unknown>): Role {
     if (EXT_KEY_USAGES[usageKey(u)] === undefined) throw invalid(`unknown ext_key_usage "${u}"`);
   }
   r.allowed_domains = r.allowed_domains.map((d) => d.toLowerCase());
+  if (!r.issuer_ref) r.issuer_ref = 'default';
   return r;
 }
 
