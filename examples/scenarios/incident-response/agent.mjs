@@ -4,66 +4,10 @@
 // tools (a PostgreSQL login, kogral over MCP, prov over SSH, svault's database engine) and prints one
 // JSON object, the step's output. Where things are (ports, folders, the svault address) is in the
 // scenario's context file ($SCENARIO_CONTEXT, 0600). Every call is logged to the context's `calls` file.
-import { execFile } from 'node:child_process';
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import pg from 'pg';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cli, ctx, kogralTool, login as loginAt, payload, serve } from '../lib/agent-kit.mjs';
 
-const role = process.argv[2];
-const type = process.env.VAPORA_TASK_TYPE;
-const payload = JSON.parse(process.env.VAPORA_PAYLOAD || '{}');
-const ctx = JSON.parse(readFileSync(process.env.SCENARIO_CONTEXT, 'utf8'));
-appendFileSync(ctx.calls, `${role} ${type} ${JSON.stringify(payload)}\n`);
-
-const bin = (tool) => join(ctx.repo, 'packages', tool, 'bin', 'run.js');
-
-/** `--json` before a `--` (after it, the flag would go to the remote command). */
-const withJson = (args) => {
-  const at = args.indexOf('--');
-  return at < 0 ? [...args, '--json'] : [...args.slice(0, at), '--json', ...args.slice(at)];
-};
-
-/** A tool's binary with --json; resolves to { code, json, stderr } (never throws on a non-zero exit). */
-function cli(tool, args, { cwd, env = {} } = {}) {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [bin(tool), ...withJson(args)],
-      { cwd, env: { ...process.env, NO_COLOR: '1', ...env }, maxBuffer: 16 << 20 },
-      (err, stdout, stderr) => {
-        let json = null;
-        try {
-          json = JSON.parse(stdout);
-        } catch {}
-        done({ code: err ? (err.code ?? 1) : 0, json, stderr: String(stderr) });
-      },
-    );
-  });
-}
-
-/** One login as the application would make it: user, password, the database's TCP port. */
-async function login(user, password) {
-  const c = new pg.Client({
-    host: '127.0.0.1',
-    port: ctx.pg.port,
-    user,
-    password,
-    database: 'postgres',
-    connectionTimeoutMillis: 5000,
-  });
-  try {
-    await c.connect();
-    await c.query('SELECT 1');
-    return { ok: true };
-  } catch (e) {
-    return { ok: false, error: e.message };
-  } finally {
-    await c.end().catch(() => {});
-  }
-}
-
+const login = (user, password) => loginAt(ctx.pg.port, user, password);
 const appCreds = () => JSON.parse(readFileSync(ctx.app_credentials, 'utf8'));
 const svault = (args) => cli('svault', args, { env: { SVAULT_ADDR: ctx.svault.addr, SVAULT_TOKEN: ctx.svault.token } });
 const prov = (args) => cli('prov', args, { cwd: ctx.prov_ws });
@@ -89,27 +33,12 @@ const agents = {
 
   /** DevOps: the team's past postmortems, through kogral's MCP server as any assistant would ask. */
   async find_postmortems() {
-    const client = new Client({ name: 'incident-devops-agent', version: '1.0.0' });
-    await client.connect(
-      new StdioClientTransport({
-        command: process.execPath,
-        args: [bin('kogral'), 'serve'],
-        cwd: ctx.kogral_dir,
-        env: { ...process.env, NO_COLOR: '1' },
-        stderr: 'ignore',
-      }),
-    );
-    try {
-      const r = await client.callTool({
-        name: 'search',
-        arguments: { query: payload.query, node_type: 'execution', limit: 3 },
-      });
-      if (r.isError) throw new Error(`kogral search: ${r.content?.[0]?.text}`);
-      const hits = r.structuredContent.hits;
-      return { count: hits.length, ids: hits.map((h) => h.id), titles: hits.map((h) => h.title) };
-    } finally {
-      await client.close();
-    }
+    const { hits } = await kogralTool(ctx.kogral_dir, 'search', {
+      query: payload.query,
+      node_type: 'execution',
+      limit: 3,
+    });
+    return { count: hits.length, ids: hits.map((h) => h.id), titles: hits.map((h) => h.title) };
   },
 
   /** DevOps runbook, step 1: what prov knows of the service, and the server log's last lines over SSH. */
@@ -175,15 +104,4 @@ const agents = {
   },
 };
 
-const agent = agents[type];
-if (!agent) {
-  process.stderr.write(`unknown task type ${type}\n`);
-  process.exit(1);
-}
-agent().then(
-  (out) => process.stdout.write(`${JSON.stringify(out)}\n`),
-  (e) => {
-    process.stderr.write(`${role} ${type}: ${e.message}\n`);
-    process.exit(1);
-  },
-);
+serve(agents);

@@ -2,27 +2,14 @@
 // The exec agents of the pqc-migration scenario (role as argv[2], task from $VAPORA_TASK_TYPE and
 // $VAPORA_PAYLOAD). They use svault over its HTTP API through the real binary; where things are is in
 // the scenario's context file ($SCENARIO_CONTEXT, 0600). Each prints one JSON object, the step's output.
-import { execFile } from 'node:child_process';
 import { createDecipheriv } from 'node:crypto';
-import { appendFileSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { cli, ctx, failure, payload, serve } from '../lib/agent-kit.mjs';
 
-const role = process.argv[2];
-const type = process.env.VAPORA_TASK_TYPE;
-const payload = JSON.parse(process.env.VAPORA_PAYLOAD || '{}');
-const ctx = JSON.parse(readFileSync(process.env.SCENARIO_CONTEXT, 'utf8'));
-appendFileSync(ctx.calls, `${role} ${type} ${JSON.stringify(payload)}\n`);
-
-function svault(args) {
-  return new Promise((done, fail) => {
-    execFile(
-      process.execPath,
-      [join(ctx.repo, 'packages', 'svault', 'bin', 'run.js'), ...args, '--json'],
-      { env: { ...process.env, SVAULT_ADDR: ctx.svault.addr, SVAULT_TOKEN: ctx.svault.token, NO_COLOR: '1' } },
-      (err, stdout, stderr) =>
-        err ? fail(new Error(`svault ${args[0]} ${args[1]}: ${stderr.trim()}`)) : done(JSON.parse(stdout)),
-    );
-  });
+async function svault(args) {
+  const r = await cli('svault', args, { env: { SVAULT_ADDR: ctx.svault.addr, SVAULT_TOKEN: ctx.svault.token } });
+  if (r.code !== 0) throw new Error(`svault ${args[0]} ${args[1]}: ${failure(r)}`);
+  return r.json;
 }
 
 /** The HTTP API directly, for the timing loop (no process start per call). */
@@ -104,15 +91,4 @@ const agents = {
   },
 };
 
-const agent = agents[type];
-if (!agent) {
-  process.stderr.write(`unknown task type ${type}\n`);
-  process.exit(1);
-}
-agent().then(
-  (out) => process.stdout.write(`${JSON.stringify(out)}\n`),
-  (e) => {
-    process.stderr.write(`${role} ${type}: ${e.message}\n`);
-    process.exit(1);
-  },
-);
+serve(agents);

@@ -1,0 +1,119 @@
+// Pieces more than one scenario sets up: throwaway sshd hosts in a prov workspace, an application's
+// PostgreSQL login, a vapora team of exec agents.
+import { appendFileSync, chownSync, copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, until, withJson } from './harness.mjs';
+
+/**
+ * Throwaway hosts (one sshd each on loopback, stopped with the run) and a prov workspace that knows them:
+ * host keys pinned, each host installing into a tree its SSH user owns (`root`), the config written by
+ * `config(hostsBlock)`. Returns the hosts by name and a `prov` runner (--json) in that workspace.
+ */
+export async function provHosts(run, names, config) {
+  const testing = await import(join(ROOT, 'packages/shared/dist/testing/index.js'));
+  const hosts = {};
+  for (const name of names) {
+    const sshd = await testing.startSshd();
+    run.resource(`sshd ${name}`, sshd.pid, () => sshd.stop());
+    const root = join(sshd.workDir, 'root');
+    mkdirSync(root);
+    const owner = statSync(sshd.workDir);
+    chownSync(root, owner.uid, owner.gid);
+    hosts[name] = { ...sshd, name, root, sshd };
+  }
+  const ws = join(run.dir, 'prov');
+  mkdirSync(join(ws, '.prov'), { recursive: true });
+  writeFileSync(
+    join(ws, '.prov', 'known_hosts'),
+    Object.values(hosts)
+      .map((h) => `[${h.host}]:${h.port} ${h.hostKey}\n`)
+      .join(''),
+  );
+  writeFileSync(join(ws, 'prov.toml'), '[apply]\nretries = 1\nbackoff_initial_ms = 50\nbackoff_max_ms = 200\n');
+  const block = Object.values(hosts)
+    .map(
+      (h) =>
+        `    ${h.name} = { address = "${h.host}", port = ${h.port}, user = "${h.username}", key_path = "${h.privateKeyPath}", root = "${h.root}" },`,
+    )
+    .join('\n');
+  writeFileSync(join(ws, 'prov.ncl'), config(`{\n${block}\n  }`, hosts));
+  const prov = (args, o = {}) => run.cli('prov', withJson(args), { cwd: ws, ...o });
+  return { hosts, ws, prov, testing };
+}
+
+/** One login as the application makes it (TCP, password): { ok } or { ok: false, error }. */
+export async function pgLogin(port, user, password) {
+  const { default: pg } = await import('pg');
+  const c = new pg.Client({
+    host: '127.0.0.1',
+    port,
+    user,
+    password,
+    database: 'postgres',
+    connectionTimeoutMillis: 5000,
+  });
+  try {
+    await c.connect();
+    await c.query('SELECT 1');
+    return { ok: true };
+  } catch (e) {
+    return { ok: false, error: e.message };
+  } finally {
+    await c.end().catch(() => {});
+  }
+}
+
+/**
+ * A vapora project in `<run.dir>/vapora`: the scenario's pipelines, one exec agent per role running
+ * `<src>/agent.mjs <role>`, a project, no approval roles beyond what the pipelines gate (`approvals`
+ * explains why in vapora.toml). `vap` runs the CLI (--json) locally, or against the server once `serve`
+ * has started it (with the scenario's context file for the agents).
+ */
+export function vaporaTeam(run, { src, pipelines, roles, project, context, approvals }) {
+  const dir = join(run.dir, 'vapora');
+  const team = { dir, url: null, admin: null, pid: null };
+  team.vap = (args, o = {}) =>
+    run.cli('vapora', [...args, '--json'], {
+      cwd: dir,
+      ...o,
+      env: team.url ? { VAPORA_URL: team.url, VAPORA_TOKEN: o.token ?? team.admin } : {},
+    });
+  team.setup = async () => {
+    mkdirSync(join(dir, '.vapora', 'pipelines'), { recursive: true });
+    await team.vap(['init', '--dir', dir]);
+    appendFileSync(join(dir, '.vapora', 'vapora.toml'), `\n[approvals]\n# ${approvals}\nroles = []\n`);
+    for (const p of pipelines) copyFileSync(join(src, 'pipelines', p), join(dir, '.vapora', 'pipelines', p));
+    team.admin = readFileSync(join(dir, '.vapora', 'token'), 'utf8').trim();
+    const ids = [];
+    for (const role of roles) {
+      const command = `${process.execPath} ${join(src, 'agent.mjs')} ${role}`;
+      ids.push((await team.vap(['agent', 'add', '--role', role, '--provider', 'exec', '--command', command])).id);
+    }
+    await team.vap(['project', 'create', project]);
+    return ids;
+  };
+  team.serve = async () => {
+    const s = await run.server('vapora', 'vapora', ['serve', '--port', '0'], {
+      cwd: dir,
+      env: { SCENARIO_CONTEXT: context },
+      ready: (out) => {
+        const m = /vapora serving on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+        return m ? { url: m[1] } : null;
+      },
+    });
+    team.url = s.url;
+    team.pid = s.pid;
+    return s;
+  };
+  /** Polls a pipeline run until it has ended; its status document. */
+  team.ended = (runId, ms = 120_000) =>
+    until(
+      `run ${runId} to finish`,
+      async () => {
+        const s = await team.vap(['pipeline', 'status', runId]);
+        return ['succeeded', 'failed', 'rolled_back', 'rollback_failed', 'cancelled'].includes(s.run.status) ? s : null;
+      },
+      ms,
+    );
+  return team;
+}
