@@ -66,6 +66,22 @@ describe('prov wizard with answers files', () => {
     expect(forced.code, forced.stderr).toBe(0);
     expect(readFileSync(join(sb.cwd, 'database/main.ncl'), 'utf8')).toContain("name = 'postgresql");
   });
+  it('database with high availability: the servers for the db-cluster template, no PostgreSQL per server; 3 or more', async () => {
+    const sb = ws({
+      'two.yaml': 'name: pg\nprovider: aws\nservers: 2\nha: true\n',
+      'three.yaml': 'name: pg\nprovider: aws\nservers: 3\nha: true\n',
+    });
+    const two = await prov(sb, ['wizard', 'database', '--answers', 'two.yaml']);
+    expect(two.code).toBe(3);
+    expect(two.stderr).toMatch(/high availability needs 3 or more servers/);
+    expect(existsSync(join(sb.cwd, 'database'))).toBe(false);
+    const three = await prov(sb, ['wizard', 'database', '--answers', 'three.yaml']);
+    expect(three.code, three.stderr).toBe(0);
+    const main = readFileSync(join(sb.cwd, 'database/main.ncl'), 'utf8');
+    expect(main).not.toContain("name = 'postgresql");
+    expect(main).toContain('prov cluster create pg --template db-cluster --servers pg-db-1,pg-db-2,pg-db-3');
+    expect(main.match(/role = "db-member"/g)).toHaveLength(3);
+  });
 });
 
 describe.skipIf(skipUnless('sshd'))('prov wizard database on real hosts', () => {

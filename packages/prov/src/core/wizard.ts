@@ -33,6 +33,7 @@ const databaseAnswers = z.object({
     .string()
     .regex(/^\d+(\.\d+)?$/)
     .default('15'),
+  ha: z.boolean().default(false),
 });
 
 const str = (s: string) => JSON.stringify(s);
@@ -51,6 +52,8 @@ export function databaseConfig(answers: unknown, form: string): string {
   const local = a.provider === 'local';
   if (local && !a.addresses) throw validationError('the local provider needs the addresses of the hosts');
   const count = local ? (a.addresses as string[]).length : a.servers;
+  if (a.ha && count < 3)
+    throw validationError(`high availability needs 3 or more servers (a leader and two replicas), not ${count}`);
   const names = Array.from({ length: count }, (_, i) => `${a.name}-db-${i + 1}`);
   const servers = names.map((n, i) =>
     [
@@ -58,7 +61,7 @@ export function databaseConfig(answers: unknown, form: string): string {
       `      name = ${str(n)},`,
       `      provider = '${a.provider},`,
       ...(local ? [] : [`      plan = ${str(PLANS[a.provider]?.[a.size] as string)},`]),
-      `      role = ${str(i === 0 ? 'db-primary' : 'db-replica')},`,
+      `      role = ${str(a.ha ? 'db-member' : i === 0 ? 'db-primary' : 'db-replica')},`,
       `      spec = { disk_gb = ${a.disk_gb}, os = { family = 'debian, version = "12" } },`,
       `      tags = { cluster = ${str(a.name)} },`,
       `    },`,
@@ -74,8 +77,22 @@ export function databaseConfig(answers: unknown, form: string): string {
         '  },',
       ]
     : [];
+  // HA: the servers only; Patroni, etcd and PostgreSQL come from the db-cluster template, which picks
+  // the leader and keeps the replicas streaming (a postgresql taskserv per server would be a second,
+  // unmanaged PostgreSQL on each).
+  const taskservs = a.ha
+    ? [
+        `  # PostgreSQL ${a.postgres_version} HA on these servers:`,
+        `  #   prov cluster create ${a.name} --template db-cluster --servers ${names.join(',')} --version ${a.postgres_version}`,
+        '  taskservs = [],',
+      ]
+    : [
+        '  taskservs = [',
+        `    { name = 'postgresql, version = ${str(a.postgres_version)}, hosts = [${names.map(str).join(', ')}] },`,
+        '  ],',
+      ];
   return [
-    `# ${a.name}: PostgreSQL ${a.postgres_version} on ${count} server(s) (${a.provider}${a.region && !local ? `, ${a.region}` : ''}).`,
+    `# ${a.name}: PostgreSQL ${a.postgres_version}${a.ha ? ' HA (Patroni)' : ''} on ${count} server(s) (${a.provider}${a.region && !local ? `, ${a.region}` : ''}).`,
     `# Written by prov wizard database from the form ${form}; prov validate checked it before it was written.`,
     'let Infrastructure = import "infrastructure.ncl" in',
     '{',
@@ -85,9 +102,7 @@ export function databaseConfig(answers: unknown, form: string): string {
     ...servers,
     '  ],',
     ...hosts,
-    '  taskservs = [',
-    `    { name = 'postgresql, version = ${str(a.postgres_version)}, hosts = [${names.map(str).join(', ')}] },`,
-    '  ],',
+    ...taskservs,
     '} | Infrastructure',
     '',
   ].join('\n');
