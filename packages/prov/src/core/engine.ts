@@ -15,6 +15,7 @@ import type { Provider, ProviderContext } from './provider.js';
 import { maskSensitive } from './sensitive.js';
 import { isStale, newRunId, type StateStore, whoami } from './state.js';
 import type {
+  Action,
   Attrs,
   DesiredResource,
   LockHandle,
@@ -24,6 +25,7 @@ import type {
   RunKind,
   RunRecord,
   RunStatus,
+  StateChange,
   TaskRecord,
 } from './types.js';
 
@@ -225,6 +227,8 @@ export async function assertPlanCurrent(store: StateStore, plan: PlanDoc): Promi
   }
 }
 
+const now = () => new Date().toISOString();
+
 function record(d: DesiredResource, outputs: Attrs): ResourceRecord {
   const { attrs, sensitive } = maskSensitive(d.attrs);
   return {
@@ -236,7 +240,7 @@ function record(d: DesiredResource, outputs: Attrs): ResourceRecord {
     outputs,
     deps: d.deps,
     sensitive,
-    updated_at: new Date().toISOString(),
+    updated_at: now(),
   };
 }
 
@@ -249,9 +253,101 @@ const asDesired = (r: ResourceRecord): DesiredResource => ({
   deps: r.deps,
 });
 
+/** What a task did: the resource before it and after it (null: none), as run() returned or a checkpoint kept. */
 interface TaskResult {
   before: ResourceRecord | null;
   after: ResourceRecord | null;
+}
+
+/** What an action works with: its planned change, the change's provider, and the real desired values. */
+interface ActionEnv {
+  change: PlannedChange;
+  provider: Provider;
+  ctx: ProviderContext;
+  /** The desired resource with its real (unmasked) values; throws when there is none. */
+  desired(): DesiredResource;
+}
+
+/**
+ * One kind of planned change: `run` makes it and returns the resource as it now is (null: no longer in state);
+ * `undo` reverses a completed run and returns the state change to record with it (null: none). The engine
+ * wraps both in checkpoints; the orchestrator decides when each is called.
+ */
+interface ChangeAction {
+  run(x: ActionEnv, progress: (change: StateChange) => Promise<void>): Promise<ResourceRecord | null>;
+  undo(x: ActionEnv, r: TaskResult): Promise<StateChange>;
+}
+
+/** The undo of create, replace and delete: delete what the task made, then create again what was there. */
+async function recreateBefore({ change, provider, ctx }: ActionEnv, r: TaskResult): Promise<StateChange> {
+  if (r.after) await provider.delete(r.after, ctx);
+  if (!r.before) return { remove: change.address };
+  return { put: { ...r.before, outputs: await provider.create(asDesired(r.before), ctx), updated_at: now() } };
+}
+
+/** One action per kind of planned change (as OpenTofu has one graph node type per action). */
+const changeActions: Record<Action, ChangeAction> = {
+  create: {
+    async run({ provider, ctx, desired }) {
+      const d = desired();
+      return record(d, await provider.create(d, ctx));
+    },
+    // A create of an object found gone has the old record as `before`: undo creates that again.
+    undo: recreateBefore,
+  },
+  update: {
+    async run({ change, provider, ctx, desired }) {
+      const d = desired();
+      return record(d, await provider.update(d, change.before!, ctx));
+    },
+    // In place, back to the old attributes: never delete + create.
+    async undo({ provider, ctx }, r) {
+      if (!r.before) return null;
+      if (!r.after) return { put: r.before };
+      return {
+        put: { ...r.before, outputs: await provider.update(asDesired(r.before), r.after, ctx), updated_at: now() },
+      };
+    },
+  },
+  replace: {
+    async run({ change, provider, ctx, desired }, progress) {
+      const d = desired();
+      const old = change.before!;
+      await provider.delete(old, ctx);
+      await progress({ remove: change.address });
+      try {
+        return record(d, await provider.create(d, ctx));
+      } catch (e) {
+        // Put the old object back before reporting, so the failed task leaves things as they were.
+        await progress({ put: record(asDesired(old), await provider.create(asDesired(old), ctx)) });
+        throw e;
+      }
+    },
+    undo: recreateBefore,
+  },
+  delete: {
+    async run({ change, provider, ctx }) {
+      await provider.delete(change.before!, ctx);
+      return null;
+    },
+    undo: recreateBefore,
+  },
+  // Only a noop whose object is gone runs: its record is dropped from state, and put back on undo.
+  noop: {
+    run: async () => null,
+    undo: async (_x, r) => (r.before ? { put: r.before } : null),
+  },
+};
+
+/** The desired value a change creates or updates to. */
+function desiredFor(c: PlannedChange, desired: Map<string, DesiredResource>): DesiredResource {
+  // Without the config (a service or cluster run being resumed) the plan's own copy serves, unless a secret
+  // in it was stored only as its hash.
+  const d =
+    desired.get(c.address) ??
+    (c.after && !JSON.stringify(c.after.attrs).includes('(sensitive sha256:') ? c.after : undefined);
+  if (!d) throw new StratumError('failure', `no desired value for ${c.address} (was the config changed?)`);
+  return d;
 }
 
 /**
@@ -276,7 +372,7 @@ export async function executePlan(
       who: whoami(),
       host: hostname(),
       pid: process.pid,
-      started_at: new Date().toISOString(),
+      started_at: now(),
       finished_at: null,
       plan,
       options: { parallelism: opts.parallelism, rollback: opts.rollback },
@@ -298,7 +394,7 @@ export async function executePlan(
     c: PlannedChange,
     status: TaskRecord['status'],
     patch: Partial<TaskRecord>,
-    change: Parameters<StateStore['checkpoint']>[1],
+    change: StateChange,
   ) => {
     const task: TaskRecord = {
       run_id: runId,
@@ -310,7 +406,7 @@ export async function executePlan(
       after: patch.after ?? null,
       error: patch.error ?? null,
       seq: patch.seq ?? ++seq,
-      updated_at: new Date().toISOString(),
+      updated_at: now(),
     };
     await store.checkpoint(task, change);
     if (change && 'put' in change) outputs.set(change.put.address, change.put.outputs);
@@ -326,116 +422,41 @@ export async function executePlan(
     for (const d of o.before?.deps ?? []) dependents.set(d, [...(dependents.get(d) ?? []), o.address]);
   }
   const inRun = new Set(changes.map((c) => c.address));
-  const tasks: OrchTask<TaskResult>[] = changes.map((c) => {
-    const depList =
-      c.action === 'delete'
-        ? (dependents.get(c.address) ?? [])
-        : c.deps.filter((d) => inRun.has(d) && !deleting.has(d));
-    const want = () => {
-      // Without the config (a service or cluster run being resumed) the plan's own copy serves, unless a secret
-      // in it was stored only as its hash.
-      const d =
-        desired.get(c.address) ??
-        (c.after && !JSON.stringify(c.after.attrs).includes('(sensitive sha256:') ? c.after : undefined);
-      if (!d) throw new StratumError('failure', `no desired value for ${c.address} (was the config changed?)`);
-      return d;
-    };
+  const tasks = changes.map((c): OrchTask<TaskResult> => {
+    const action = changeActions[c.action];
+    const env = async (): Promise<ActionEnv> => ({
+      change: c,
+      provider: await deps.provider(c.provider),
+      ctx,
+      desired: () => desiredFor(c, desired),
+    });
     return {
       id: c.address,
-      deps: depList,
+      deps:
+        c.action === 'delete'
+          ? (dependents.get(c.address) ?? [])
+          : c.deps.filter((d) => inRun.has(d) && !deleting.has(d)),
       run: async (attempt) => {
-        const p = await deps.provider(c.provider);
+        const x = await env();
         const taskSeq = ++seq;
-        await checkpoint(c, 'running', { attempts: attempt, seq: taskSeq }, null);
+        const note = (status: TaskRecord['status'], change: StateChange, patch: Partial<TaskRecord> = {}) =>
+          checkpoint(c, status, { attempts: attempt, seq: taskSeq, ...patch }, change);
+        await note('running', null);
         try {
-          let after: ResourceRecord | null = null;
-          if (c.action === 'create' || (c.action === 'noop' && c.gone)) {
-            if (c.action === 'noop') {
-              await checkpoint(c, 'done', { attempts: attempt, seq: taskSeq }, { remove: c.address });
-              return { before: c.before, after: null };
-            }
-            const d = want();
-            after = record(d, await p.create(d, ctx));
-          } else if (c.action === 'update') {
-            const d = want();
-            after = record(d, await p.update(d, c.before!, ctx));
-          } else if (c.action === 'replace') {
-            const d = want();
-            await p.delete(c.before!, ctx);
-            await checkpoint(c, 'running', { attempts: attempt, seq: taskSeq }, { remove: c.address });
-            try {
-              after = record(d, await p.create(d, ctx));
-            } catch (e) {
-              // Put the old object back before reporting, so the failed task leaves things as they were.
-              const restored = record(asDesired(c.before!), await p.create(asDesired(c.before!), ctx));
-              await checkpoint(c, 'running', { attempts: attempt, seq: taskSeq }, { put: restored });
-              throw e;
-            }
-          } else if (c.action === 'delete') {
-            await p.delete(c.before!, ctx);
-          }
-          await checkpoint(
-            c,
-            'done',
-            { attempts: attempt, seq: taskSeq, after },
-            after ? { put: after } : { remove: c.address },
-          );
+          const after = await action.run(x, (change) => note('running', change));
+          await note('done', after ? { put: after } : { remove: c.address }, { after });
           return { before: c.before, after };
         } catch (e) {
-          await checkpoint(c, 'failed', { attempts: attempt, seq: taskSeq, error: errText(e) }, null);
+          await note('failed', null, { error: errText(e) });
           throw e;
         }
       },
       rollback: async (r) => {
-        const p = await deps.provider(c.provider);
-        let restored: ResourceRecord | null = null;
-        if (r.after) await p.delete(r.after, ctx);
-        if (r.before && c.action === 'update' && r.after) {
-          restored = {
-            ...r.before,
-            outputs: await p.update(asDesired(r.before), r.after, ctx),
-            updated_at: new Date().toISOString(),
-          };
-        } else if (r.before && c.action === 'update') {
-          restored = r.before;
-        } else if (r.before) {
-          restored = {
-            ...r.before,
-            outputs: await p.create(asDesired(r.before), ctx),
-            updated_at: new Date().toISOString(),
-          };
-        }
-        await checkpoint(
-          c,
-          'rolled_back',
-          { before: r.before, after: r.after },
-          restored ? { put: restored } : { remove: c.address },
-        );
+        const change = await action.undo(await env(), r);
+        await checkpoint(c, 'rolled_back', { before: r.before, after: r.after }, change);
       },
-    } satisfies OrchTask<TaskResult>;
-  });
-  // Update-rollback calls update, not delete + create: handle it before the generic path above.
-  for (const t of tasks) {
-    const c = byAddress.get(t.id)!;
-    if (c.action === 'noop') {
-      t.rollback = async (r) => {
-        await checkpoint(c, 'rolled_back', { before: r.before }, r.before ? { put: r.before } : null);
-      };
-    }
-    if (c.action !== 'update') continue;
-    t.rollback = async (r) => {
-      const p = await deps.provider(c.provider);
-      const restored =
-        r.before && r.after
-          ? {
-              ...r.before,
-              outputs: await p.update(asDesired(r.before), r.after, ctx),
-              updated_at: new Date().toISOString(),
-            }
-          : r.before;
-      await checkpoint(c, 'rolled_back', { before: r.before, after: r.after }, restored ? { put: restored } : null);
     };
-  }
+  });
 
   const done = new Map<string, TaskResult>();
   let failedBefore: TaskRecord[] = [];
