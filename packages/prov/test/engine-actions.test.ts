@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteStateStore } from '../src/adapters/state/sqlite.js';
 import { type EngineEvent, executePlan, makePlan, type RunOptions } from '../src/core/engine.js';
+import { type OrchTask, runDag } from '../src/core/orchestrator.js';
 import { ProviderError } from '../src/core/provider.js';
 import type { StateStore } from '../src/core/state.js';
 import type { Attrs, DesiredResource } from '../src/core/types.js';
@@ -330,5 +331,42 @@ describe('resume after a crash', () => {
     expect(h.provider.calls).toEqual([]);
     expect(r).toMatchObject({ status: 'failed', rolled_back: [], failed: [{ address: 'thing.b' }], done: ['thing.a'] });
     expect(Object.keys(await h.recorded())).toEqual(['thing.a']);
+  });
+});
+
+describe('orchestrator: a run that failed before it stopped', () => {
+  const tasks = (log: string[]): OrchTask<string>[] =>
+    ['a', 'b', 'c', 'd'].map((id, i) => ({
+      id,
+      deps: i > 0 ? [['a', 'b', 'c', 'd'][i - 1]!] : [],
+      run: async () => {
+        log.push(`run ${id}`);
+        return id;
+      },
+      rollback: async (r) => {
+        log.push(`undo ${r}`);
+      },
+    }));
+  const earlier = {
+    done: new Map([
+      ['a', 'a'],
+      ['b', 'b'],
+    ]),
+    failed: [{ id: 'c', error: new Error('x') }],
+  };
+
+  it('starts nothing and undoes what the earlier run completed, last first', async () => {
+    const log: string[] = [];
+    const r = await runDag(tasks(log), { parallelism: 2, ...earlier });
+    expect(log).toEqual(['undo b', 'undo a']);
+    expect(r).toMatchObject({ ok: false, done: ['a', 'b'], rolledBack: ['b', 'a'], skipped: [], interrupted: false });
+    expect(r.failed.map((f) => f.id)).toEqual(['c']);
+  });
+
+  it('with rollback off it only reports the failure', async () => {
+    const log: string[] = [];
+    const r = await runDag(tasks(log), { parallelism: 2, rollback: false, ...earlier });
+    expect(log).toEqual([]);
+    expect(r).toMatchObject({ ok: false, rolledBack: [], failed: [{ id: 'c' }] });
   });
 });

@@ -2,14 +2,7 @@ import { hostname } from 'node:os';
 import { conflictError, notFoundError, StratumError } from '@stratumiops/shared/errors';
 import type { OutputSink } from './executor.js';
 import { topoSort } from './graph.js';
-import {
-  defaultRetry,
-  type OrchEvent,
-  type OrchTask,
-  type RetryPolicy,
-  rollbackWithRetry,
-  runDag,
-} from './orchestrator.js';
+import { type OrchEvent, type OrchTask, type RetryPolicy, runDag } from './orchestrator.js';
 import { computePlan } from './plan.js';
 import type { Provider, ProviderContext } from './provider.js';
 import { maskSensitive } from './sensitive.js';
@@ -458,21 +451,13 @@ export async function executePlan(
     };
   });
 
+  // A resumed run keeps what it completed; if it had failed (and crashed while rolling back), it starts
+  // nothing and the orchestrator finishes its rollback.
   const done = new Map<string, TaskResult>();
-  let failedBefore: TaskRecord[] = [];
-  const pendingRollback = new Map<string, TaskResult>();
-  if (resume) {
-    for (const t of [...resume.tasks].sort((a, b) => a.seq - b.seq)) {
-      if (t.status === 'done') done.set(t.address, { before: t.before, after: t.after });
-    }
-    failedBefore = resume.tasks.filter((t) => t.status === 'failed');
-    // A rollback that failed is finished now: those tasks are undone again (retried like any step).
-    for (const t of [...resume.tasks].sort((a, b) => a.seq - b.seq)) {
-      if (t.status === 'rollback_failed') {
-        pendingRollback.set(t.address, { before: t.before, after: t.after });
-        if (failedBefore.length === 0) failedBefore = [t];
-      }
-    }
+  const failedBefore: { id: string; error: unknown }[] = [];
+  for (const t of [...(resume?.tasks ?? [])].sort((a, b) => a.seq - b.seq)) {
+    if (t.status === 'done') done.set(t.address, { before: t.before, after: t.after });
+    else if (t.status === 'failed') failedBefore.push({ id: t.address, error: new Error(t.error ?? 'failed') });
   }
 
   const emit = (e: EngineEvent) => deps.onEvent?.(e);
@@ -508,50 +493,15 @@ export async function executePlan(
     }
   };
 
-  let report: Awaited<ReturnType<typeof runDag>>;
-  if (failedBefore.length > 0) {
-    // The crash came after a failure: finish what the run was doing then, the rollback.
-    const rolledBack: string[] = [];
-    const rollbackFailed: { id: string; error: unknown }[] = [];
-    if (opts.rollback || pendingRollback.size > 0) {
-      // In the order the tasks completed, undone last first.
-      const seqOf = new Map((resume?.tasks ?? []).map((t) => [t.address, t.seq]));
-      const undo = [...pendingRollback, ...(opts.rollback ? done : [])].sort(
-        (a, b) => (seqOf.get(a[0]) ?? 0) - (seqOf.get(b[0]) ?? 0),
-      );
-      for (const [id, r] of undo.reverse()) {
-        const t = tasks.find((x) => x.id === id);
-        if (!t?.rollback) continue;
-        onEvent({ type: 'rollback-start', id });
-        try {
-          await rollbackWithRetry(t, r, { ...defaultRetry, ...deps.retry }, onEvent);
-          rolledBack.push(id);
-          onEvent({ type: 'rolled-back', id });
-        } catch (error) {
-          rollbackFailed.push({ id, error });
-          onEvent({ type: 'rollback-failed', id, error });
-        }
-      }
-    }
-    report = {
-      ok: false,
-      done: [...done.keys()],
-      failed: failedBefore.map((t) => ({ id: t.address, error: new Error(t.error ?? 'failed') })),
-      skipped: [],
-      rolledBack,
-      rollbackFailed,
-      interrupted: false,
-    };
-  } else {
-    report = await runDag(tasks, {
-      parallelism: opts.parallelism,
-      retry: deps.retry,
-      rollback: opts.rollback,
-      done,
-      onEvent,
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    });
-  }
+  const report = await runDag(tasks, {
+    parallelism: opts.parallelism,
+    retry: deps.retry,
+    rollback: opts.rollback,
+    done,
+    ...(failedBefore.length > 0 ? { failed: failedBefore } : {}),
+    onEvent,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
 
   const byAction = (ids: string[], ...actions: string[]) => ids.filter((id) => actions.includes(actionOf(id))).length;
   const kept = report.done.filter((id) => !report.rolledBack.includes(id));

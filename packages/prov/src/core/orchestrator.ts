@@ -41,6 +41,11 @@ export interface OrchOptions {
   rollback?: boolean;
   /** Tasks completed by an earlier, interrupted run, in completion order, with their results. */
   done?: Map<string, unknown>;
+  /**
+   * Failures an earlier run recorded before it stopped (a crash during its rollback): nothing starts, and the
+   * completed tasks in `done` are undone as that run would have (unless rollback is off).
+   */
+  failed?: { id: string; error: unknown }[];
   /** Awaited: checkpoints are written here before the walk goes on. */
   onEvent?(e: OrchEvent): void | Promise<void>;
   sleep?(ms: number): Promise<void>;
@@ -66,6 +71,7 @@ const isRetryable = (e: unknown) => Boolean((e as { retryable?: boolean } | null
  * Walks a DAG of tasks: a task starts as soon as its dependencies are done, at most `parallelism` at once,
  * each retried with backoff; after a failure nothing new starts, running tasks finish, and (unless rollback
  * is off) every completed task is undone in reverse completion order, which is a reverse topological order.
+ * Every rollback of a run happens here, a resumed run's included (see `done` and `failed`).
  */
 export async function runDag<R>(tasks: OrchTask<R>[], opts: OrchOptions): Promise<OrchReport> {
   const order = topoSort(tasks, { ignoreMissing: true });
@@ -78,7 +84,8 @@ export async function runDag<R>(tasks: OrchTask<R>[], opts: OrchOptions): Promis
 
   const results = new Map<string, unknown>(opts.done ?? []);
   const done: string[] = [...results.keys()];
-  const failed: { id: string; error: unknown }[] = [];
+  const failed: { id: string; error: unknown }[] = [...(opts.failed ?? [])];
+  const failedBefore = failed.length > 0;
   const remainingDeps = new Map<string, number>();
   const dependents = new Map<string, string[]>();
   for (const t of tasks) {
@@ -95,7 +102,7 @@ export async function runDag<R>(tasks: OrchTask<R>[], opts: OrchOptions): Promis
   const rank = new Map(order.map((id, i) => [id, i]));
   const ready = order.filter((id) => remainingDeps.get(id) === 0);
   let running = 0;
-  let stopped = false;
+  let stopped = failedBefore;
   let interrupted = false;
 
   await new Promise<void>((resolveWalk) => {
@@ -159,7 +166,8 @@ export async function runDag<R>(tasks: OrchTask<R>[], opts: OrchOptions): Promis
   });
 
   const started = new Set([...done, ...failed.map((f) => f.id)]);
-  const skipped = order.filter((id) => !started.has(id));
+  // A walk that never started skips nothing: the earlier run reported what it had not started.
+  const skipped = failedBefore ? [] : order.filter((id) => !started.has(id));
   const rolledBack: string[] = [];
   const rollbackFailed: { id: string; error: unknown }[] = [];
   if (failed.length > 0 && opts.rollback !== false) {
