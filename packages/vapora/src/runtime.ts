@@ -57,6 +57,14 @@ export function pipelinesDir(cfg: VaporaConfig, projectFile?: string): string | 
   return projectFile ? join(dirname(projectFile), 'pipelines') : undefined;
 }
 
+/** The team's Cedar file: [server] policy_file, else policies.cedar beside vapora.toml. */
+export function policyFile(cfg: VaporaConfig, projectFile?: string): string | undefined {
+  const base = projectFile ? dirname(projectFile) : process.cwd();
+  if (cfg.server.policy_file)
+    return isAbsolute(cfg.server.policy_file) ? cfg.server.policy_file : resolve(base, cfg.server.policy_file);
+  return projectFile ? join(dirname(projectFile), 'policies.cedar') : undefined;
+}
+
 export async function openStore(cfg: VaporaConfig, projectFile?: string, env?: NodeJS.ProcessEnv): Promise<Store> {
   const { sqlStore } = await import('./adapters/sql/index.js');
   let store: Store;

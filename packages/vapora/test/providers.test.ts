@@ -9,7 +9,7 @@ import {
   LlmError,
   OllamaProvider,
   OpenAiProvider,
-} from '../src/llm.js';
+} from '../src/client/llm.js';
 import { type FakeServer, fakeServer, wire } from './helpers.js';
 
 const msg = (content: string) => [{ role: 'user' as const, content }];

@@ -7,7 +7,7 @@ import {
   KEY_ENV,
   PriceTable,
   type ProviderKind,
-} from '@stratumiops/vapora/llm';
+} from '@stratumiops/vapora/client/llm';
 import type { Drafter } from '../core/assist.js';
 
 export interface LlmSettings {

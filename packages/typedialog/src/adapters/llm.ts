@@ -1,5 +1,5 @@
 /**
- * The LLM layer of agents and the ai backend: vapora's (`@stratumiops/vapora/llm`), configured by
+ * The LLM layer of agents and the ai backend: vapora's (`@stratumiops/vapora/client/llm`), configured by
  * - the nearest `.vapora/vapora.toml` when there is one: vapora's own runtime, so its providers, prices, routing
  *   rules and budgets apply and every call is a cost record in vapora's store (`vapora costs` lists it);
  * - else `typedialog.toml` (`[providers.<name>]`, `[[prices]]`, `[llm]`): no budgets, and every attempt is appended
@@ -20,7 +20,7 @@ import {
   LlmRouter,
   PriceTable,
   type RouterOptions,
-} from '@stratumiops/vapora/llm';
+} from '@stratumiops/vapora/client/llm';
 import type { AgentReply, AgentRequest, Caller } from '../core/agent/run.js';
 import type { TypedialogConfig } from '../tool.js';
 

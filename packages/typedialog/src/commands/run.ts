@@ -165,7 +165,7 @@ export default class Run extends TypedialogCommand<typeof Run> {
 
   /** What is printed about a draft: how many answers, by which model, at what cost. */
   private async draftReporter(costs: string, who: string) {
-    const { formatCents } = await import('@stratumiops/vapora/llm');
+    const { formatCents } = await import('@stratumiops/vapora/client/llm');
     const json = this.jsonEnabled();
     return (d: Draft) => {
       if (json) return;

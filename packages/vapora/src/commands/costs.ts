@@ -1,9 +1,9 @@
 import { Flags } from '@oclif/core';
 import { VaporaCommand } from '../cli/base.js';
+import { roleFlag } from '../cli/flags.js';
 import { PROVIDERS } from '../core/model.js';
 import { parseSince } from '../core/periods.js';
 import { COST_GROUPS } from '../core/spend.js';
-import { roleFlag } from '../flags.js';
 
 export default class Costs extends VaporaCommand<typeof Costs> {
   static override summary = 'Report LLM costs: calls, tokens and cents';

@@ -5,6 +5,8 @@ import { loadConfig } from '@stratumiops/shared/config';
 import { conflictError, usageError } from '@stratumiops/shared/errors';
 import { writeFileAtomic } from '@stratumiops/shared/fs';
 import { VaporaCommand } from '../cli/base.js';
+import { generateToken } from '../core/auth.js';
+import { openStore, sqlitePath } from '../runtime.js';
 import { tool, type VaporaConfig } from '../tool.js';
 
 const q = (s: string) => JSON.stringify(s);
@@ -82,10 +84,8 @@ export default class Init extends VaporaCommand<typeof Init> {
       0o600,
     );
     const loaded = loadConfig<VaporaConfig>(tool.config, { file });
-    const { openStore, sqlitePath } = await import('../runtime.js');
     const store = await openStore(loaded.values, file);
     // The first admin token, for `vapora serve`'s API: only its hash goes to the store, the token to a 0600 file.
-    const { generateToken } = await import('../core/auth.js');
     const admin = generateToken();
     try {
       await store.createToken({

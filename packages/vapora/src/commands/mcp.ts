@@ -1,5 +1,9 @@
 import { deniedError, usageError } from '@stratumiops/shared/errors';
+import { serveStdio } from '@stratumiops/shared/mcp';
 import { VaporaCommand } from '../cli/base.js';
+import { PolicySet } from '../core/auth.js';
+import { policyFile } from '../runtime.js';
+import { createMcpServer } from '../server/mcp.js';
 
 export default class Mcp extends VaporaCommand<typeof Mcp> {
   static override summary = 'Serve vapora to AI assistants over MCP (stdio)';
@@ -11,8 +15,6 @@ export default class Mcp extends VaporaCommand<typeof Mcp> {
   ];
 
   async run() {
-    const { createMcpServer } = await import('../server/mcp.js');
-    const { serveStdio } = await import('@stratumiops/shared/mcp');
     const token = this.cfg.token || this.projectToken();
     if (!token) {
       throw usageError('vapora mcp acts as a token and none is set', {
@@ -25,8 +27,6 @@ export default class Mcp extends VaporaCommand<typeof Mcp> {
       const rt = await this.runtime();
       const caller = await rt.service.authenticate(token);
       if (!caller) throw deniedError('VAPORA_TOKEN is not a valid token of this store (unknown, revoked or expired)');
-      const { PolicySet } = await import('../core/auth.js');
-      const { policyFile } = await import('../server/main.js');
       backend = { api, caller, policy: await PolicySet.open(policyFile(this.cfg, this.settings.files.project)) };
     }
     await serveStdio(createMcpServer(backend, this.config.version));

@@ -1,10 +1,10 @@
 import { Args, Flags } from '@oclif/core';
 import { usageError } from '@stratumiops/shared/errors';
 import { centsOf, pct, VaporaCommand } from '../cli/base.js';
+import { roleFlag } from '../cli/flags.js';
 import type { Attempt } from '../core/router.js';
 import { describeAttempts, targetKey } from '../core/router.js';
 import type { DecisionView } from '../core/views.js';
-import { roleFlag } from '../flags.js';
 
 export function renderDecision(d: DecisionView, log: (s: string) => void): void {
   const b = d.budget;

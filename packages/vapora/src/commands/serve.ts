@@ -1,6 +1,8 @@
 import { Flags } from '@oclif/core';
 import type { FlagSetting } from '@stratumiops/shared/config';
+import { installGracefulShutdown } from '@stratumiops/shared/http';
 import { VaporaCommand } from '../cli/base.js';
+import { serve } from '../server/main.js';
 
 export default class Serve extends VaporaCommand<typeof Serve> {
   static override summary = 'Run the REST API, Prometheus metrics and the coordinator';
@@ -26,8 +28,6 @@ export default class Serve extends VaporaCommand<typeof Serve> {
   }
 
   async run() {
-    const { serve } = await import('../server/main.js');
-    const { installGracefulShutdown } = await import('@stratumiops/shared/http');
     const s = await serve({
       config: this.cfg,
       projectFile: this.settings.files.project,

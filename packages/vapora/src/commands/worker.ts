@@ -2,7 +2,8 @@ import { Flags } from '@oclif/core';
 import type { FlagSetting } from '@stratumiops/shared/config';
 import { usageError, validationError } from '@stratumiops/shared/errors';
 import { VaporaCommand } from '../cli/base.js';
-import { roleFlag } from '../flags.js';
+import { roleFlag } from '../cli/flags.js';
+import { Worker } from '../core/worker.js';
 
 export default class WorkerCommand extends VaporaCommand<typeof WorkerCommand> {
   static override summary = 'Run an agent worker that takes its tasks from the JetStream queue and reports results';
@@ -35,7 +36,6 @@ export default class WorkerCommand extends VaporaCommand<typeof WorkerCommand> {
     if (agent && agent.role !== role)
       throw validationError(`agent '${agent.id}' is a ${agent.role} agent, not ${role}`);
     agent ??= await rt.service.addAgent({ role, capacity: this.flags.concurrency ?? 1 });
-    const { Worker } = await import('../core/worker.js');
     const w = new Worker({
       bus: rt.bus!,
       router: rt.router,

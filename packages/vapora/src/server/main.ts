@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { usageError, validationError } from '@stratumiops/shared/errors';
 import { createHttpServer } from '@stratumiops/shared/http';
 import type { Logger } from '@stratumiops/shared/log';
@@ -9,7 +9,7 @@ import { PolicySet } from '../core/auth.js';
 import { Coordinator } from '../core/coordinator.js';
 import type { MetricsSink } from '../core/metrics.js';
 import { Worker } from '../core/worker.js';
-import { openRuntime, type Runtime } from '../runtime.js';
+import { openRuntime, policyFile, type Runtime } from '../runtime.js';
 import type { VaporaConfig } from '../tool.js';
 import { registerRoutes } from './http.js';
 import { registerMetrics } from './metrics.js';
@@ -95,14 +95,6 @@ function readPem(file: string, what: string, base: string): Buffer {
   } catch (e) {
     throw validationError(`cannot read [server] ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`);
   }
-}
-
-/** The team's Cedar file: [server] policy_file, else policies.cedar beside vapora.toml. */
-export function policyFile(cfg: VaporaConfig, projectFile?: string): string | undefined {
-  const base = projectFile ? dirname(projectFile) : process.cwd();
-  if (cfg.server.policy_file)
-    return isAbsolute(cfg.server.policy_file) ? cfg.server.policy_file : resolve(base, cfg.server.policy_file);
-  return projectFile ? join(dirname(projectFile), 'policies.cedar') : undefined;
 }
 
 /** REST API, Prometheus metrics, the coordinator and (in-process bus) the local workers. */

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { usageError } from '@stratumiops/shared/errors';
 import { writeFileAtomic } from '@stratumiops/shared/fs';
-import { formatCents } from '@stratumiops/vapora/llm';
+import { formatCents } from '@stratumiops/vapora/client/llm';
 import { openLlm, RouterCaller } from '../../adapters/llm.js';
 import { answersFlag, TypedialogCommand, webFlags } from '../../cli/base.js';
 import { loadAgent } from '../../core/agent/parse.js';

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { VaporaCommand } from '../../cli/base.js';
+import { roleFlag } from '../../cli/flags.js';
 import { PROVIDERS } from '../../core/model.js';
-import { roleFlag } from '../../flags.js';
 
 export default class AgentAdd extends VaporaCommand<typeof AgentAdd> {
   static override summary = 'Register an agent with a role and an LLM provider (or a command)';

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { ago, VaporaCommand } from '../../cli/base.js';
+import { roleFlag } from '../../cli/flags.js';
 import { AGENT_STATUSES } from '../../core/model.js';
-import { roleFlag } from '../../flags.js';
 
 export default class AgentList extends VaporaCommand<typeof AgentList> {
   static override summary = 'List agents with role, status, load and last heartbeat';

@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import { VaporaCommand } from '../../cli/base.js';
-import { renderRun } from './status.js';
+import { renderRun } from '../../cli/pipeline.js';
 
 export default class PipelineCancel extends VaporaCommand<typeof PipelineCancel> {
   static override summary = 'Cancel a running pipeline: no new steps start, the completed ones are rolled back';

@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import { VaporaCommand } from '../../cli/base.js';
-import { renderRun } from './status.js';
+import { renderRun } from '../../cli/pipeline.js';
 
 export default class PipelineResume extends VaporaCommand<typeof PipelineResume> {
   static override summary = 'Resume a run: retry a failed rollback, or move an interrupted run on';

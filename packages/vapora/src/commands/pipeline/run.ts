@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { usageError } from '@stratumiops/shared/errors';
 import { VaporaCommand } from '../../cli/base.js';
-import { renderRun } from './status.js';
+import { renderRun } from '../../cli/pipeline.js';
 
 export default class PipelineRun extends VaporaCommand<typeof PipelineRun> {
   static override summary = 'Start a pipeline run: steps by role, each passing its output on';

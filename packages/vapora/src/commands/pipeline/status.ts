@@ -1,31 +1,8 @@
 import { Args, Flags } from '@oclif/core';
-import { centsOf, VaporaCommand } from '../../cli/base.js';
-import type { RunView } from '../../core/pipeline-runner.js';
+import { VaporaCommand } from '../../cli/base.js';
+import { renderRun } from '../../cli/pipeline.js';
 
 const FINISHED = new Set(['succeeded', 'failed', 'rolled_back', 'rollback_failed', 'cancelled']);
-
-export function renderRun(v: RunView, log: (s: string) => void, table: (rows: Record<string, unknown>[]) => void) {
-  const r = v.run;
-  log(`run ${r.id} of ${r.pipeline}: ${r.status}${r.error ? ` (${r.error})` : ''}, ${centsOf(v.cost_cents)} ¢`);
-  const t0 = r.createdAt;
-  const at = (t: number | null) => (t === null ? '-' : `+${((t - t0) / 1000).toFixed(1)}s`);
-  table(
-    v.steps.map((s) => ({
-      step: s.phase === 'rollback' ? `↩ ${s.step}` : s.step,
-      role: s.role,
-      status: s.status,
-      task: s.task_id ?? '',
-      agent: s.agent ?? '',
-      tries: s.attempts,
-      started: at(s.started_at),
-      finished: at(s.finished_at),
-      '¢': centsOf(s.cost_cents),
-      note:
-        s.error ??
-        (typeof s.output === 'string' ? s.output.slice(0, 40) : s.output ? JSON.stringify(s.output).slice(0, 40) : ''),
-    })),
-  );
-}
 
 export default class PipelineStatus extends VaporaCommand<typeof PipelineStatus> {
   static override summary = "Show a run's timeline: each step's state, agent, timing and cost";

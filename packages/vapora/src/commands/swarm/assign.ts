@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
+import { renderAssign } from '../../cli/assign.js';
 import { VaporaCommand } from '../../cli/base.js';
-import { roleFlag } from '../../flags.js';
-import { renderAssign } from '../task/assign.js';
+import { roleFlag } from '../../cli/flags.js';
 
 export default class SwarmAssign extends VaporaCommand<typeof SwarmAssign> {
   static override summary = 'Assign a task to the best-scoring agent, showing the scores';

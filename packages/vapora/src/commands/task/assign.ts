@@ -1,34 +1,7 @@
 import { Args, Flags } from '@oclif/core';
+import { renderAssign } from '../../cli/assign.js';
 import { VaporaCommand } from '../../cli/base.js';
-import type { AssignOutcome } from '../../core/service.js';
-import { roleFlag } from '../../flags.js';
-
-export function renderAssign(
-  r: AssignOutcome,
-  log: (s: string) => void,
-  table: (rows: Record<string, unknown>[]) => void,
-) {
-  const c = r.chosen;
-  if (c) {
-    const verb = r.dryRun ? 'would go to' : r.approval ? 'will go to' : 'assigned to';
-    log(`task ${r.task.id} ${verb} ${c.agentId} (score ${c.score.toFixed(3)})`);
-  }
-  table(
-    r.candidates.map((x) => ({
-      agent: x.agentId,
-      score: x.eligible ? x.score.toFixed(3) : '-',
-      load: x.load.toFixed(2),
-      expertise: `${x.expertise.toFixed(3)} (${x.expertiseFrom})`,
-      confidence: `${x.confidence.toFixed(3)} (n=${x.samples})`,
-      why: x.eligible ? x.explain : `excluded: ${x.reason}`,
-    })),
-  );
-  if (r.approval)
-    log(
-      `waits for approval ${r.approval.id} (${r.approval.role} work): vapora approve ${r.task.id} / vapora reject ${r.task.id}`,
-    );
-  else if (!r.dryRun) log(r.dispatched ? 'dispatched to the work queue' : 'queued: vapora serve dispatches it');
-}
+import { roleFlag } from '../../cli/flags.js';
 
 export default class TaskAssign extends VaporaCommand<typeof TaskAssign> {
   static override summary = "Assign a task to the best-scoring agent, showing every candidate's score";

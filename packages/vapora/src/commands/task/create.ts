@@ -2,8 +2,8 @@ import { Args, Flags } from '@oclif/core';
 import { usageError } from '@stratumiops/shared/errors';
 import { readStdinSync } from '@stratumiops/shared/output';
 import { readPayload, VaporaCommand } from '../../cli/base.js';
+import { roleFlag } from '../../cli/flags.js';
 import { PRIORITIES } from '../../core/model.js';
-import { roleFlag } from '../../flags.js';
 
 export default class TaskCreate extends VaporaCommand<typeof TaskCreate> {
   static override summary = 'Create a task';

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { ago, VaporaCommand } from '../../cli/base.js';
+import { roleFlag } from '../../cli/flags.js';
 import { TASK_STATUSES } from '../../core/model.js';
-import { roleFlag } from '../../flags.js';
 
 export default class TaskList extends VaporaCommand<typeof TaskList> {
   static override summary = 'List tasks, by kanban column';

@@ -1,6 +1,6 @@
 /**
  * The provider layer's contract, shared by vapora's router and typedialog's agents
- * (`@stratumiops/vapora/llm`). No SDKs: each adapter speaks its provider's HTTP wire format.
+ * (`@stratumiops/vapora/client/llm`). No SDKs: each adapter speaks its provider's HTTP wire format.
  */
 
 export interface ChatMessage {

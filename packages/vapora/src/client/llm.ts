@@ -1,7 +1,7 @@
 /**
- * `@stratumiops/vapora/llm`: the provider layer, for typedialog's agents and anyone else.
+ * `@stratumiops/vapora/client/llm`: the provider layer, for typedialog's agents and anyone else.
  *
- *   import { createProvider, LlmError } from '@stratumiops/vapora/llm';
+ *   import { createProvider, LlmError } from '@stratumiops/vapora/client/llm';
  *   const claude = createProvider('anthropic', { apiKey: process.env.ANTHROPIC_API_KEY });
  *   const r = await claude.chat({ model: 'claude-sonnet-4-6', maxTokens: 512, messages: [{ role: 'user', content: 'Hi' }] });
  *   r.text; r.usage.inputTokens; r.model; // the served model
@@ -22,8 +22,8 @@ export {
   OpenAiProvider,
   type ProviderKind,
   type ProviderOptions,
-} from './adapters/llm/index.js';
-export { BudgetLedger, type BudgetStatus, type LedgerPort } from './core/budget.js';
+} from '../adapters/llm/index.js';
+export { BudgetLedger, type BudgetStatus, type LedgerPort } from '../core/budget.js';
 export {
   type Attempt,
   type ChatMessage,
@@ -38,9 +38,9 @@ export {
   type LlmProvider,
   type Usage,
   zeroUsage,
-} from './core/llm/types.js';
-export { BUILTIN_PRICES, type Price, type PriceEntry, PriceTable, tokenCost } from './core/prices.js';
-export { ROLES, type Role } from './core/roles.js';
+} from '../core/llm/types.js';
+export { BUILTIN_PRICES, type Price, type PriceEntry, PriceTable, tokenCost } from '../core/prices.js';
+export { ROLES, type Role } from '../core/roles.js';
 export {
   BudgetExceededError,
   backoff,
@@ -55,4 +55,4 @@ export {
   type RouterOptions,
   roleDefaultRoute,
   type Target,
-} from './core/router.js';
+} from '../core/router.js';

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { ROLES } from './core/roles.js';
+import { ROLES } from '../core/roles.js';
 
 /** `--role`, checked against the twelve roles. */
 export const roleFlag = (description: string, required = false) =>
