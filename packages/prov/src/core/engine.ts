@@ -460,38 +460,16 @@ export async function executePlan(
     else if (t.status === 'failed') failedBefore.push({ id: t.address, error: new Error(t.error ?? 'failed') });
   }
 
-  const emit = (e: EngineEvent) => deps.onEvent?.(e);
   const actionOf = (id: string) => byAddress.get(id)?.action ?? '?';
-  const onEvent = (e: OrchEvent) => {
-    switch (e.type) {
-      case 'start':
-        emit({ type: 'start', address: e.id, action: actionOf(e.id), attempt: e.attempt });
-        break;
-      case 'retry':
-        emit({
-          type: 'retry',
-          address: e.id,
-          action: actionOf(e.id),
-          attempt: e.attempt,
-          waitMs: e.waitMs,
-          error: errText(e.error),
-        });
-        break;
-      case 'done':
-        emit({ type: 'done', address: e.id, action: actionOf(e.id) });
-        break;
-      case 'failed':
-        emit({ type: 'failed', address: e.id, action: actionOf(e.id), error: errText(e.error) });
-        break;
-      case 'rollback-start':
-      case 'rolled-back':
-        emit({ type: e.type, address: e.id, action: actionOf(e.id) });
-        break;
-      case 'rollback-failed':
-        emit({ type: 'rollback-failed', address: e.id, action: actionOf(e.id), error: errText(e.error) });
-        break;
-    }
-  };
+  const onEvent = (e: OrchEvent) =>
+    deps.onEvent?.({
+      type: e.type,
+      address: e.id,
+      action: actionOf(e.id),
+      ...(e.type === 'start' || e.type === 'retry' ? { attempt: e.attempt } : {}),
+      ...(e.type === 'retry' ? { waitMs: e.waitMs } : {}),
+      ...('error' in e ? { error: errText(e.error) } : {}),
+    });
 
   const report = await runDag(tasks, {
     parallelism: opts.parallelism,
