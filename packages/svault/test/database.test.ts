@@ -505,6 +505,38 @@ describe.skipIf(skipUnless('postgres'))('database engine with PostgreSQL', { tim
     expect(await roleRow('app_static')).toBeDefined(); // the user stays: it was never svault's to drop
   });
 
+  it("static roles rotate on their period by the server's own timer, with nobody reading them", async () => {
+    await admin.query(`CREATE ROLE app_timer WITH LOGIN PASSWORD 'initial-pw-2'`);
+    const bad = await api('POST', 'database/static-roles/timer', {
+      db_name: 'pg',
+      username: 'app_timer',
+      rotation_period: 'often',
+    });
+    expect(bad.status).toBe(400);
+    expect((await api('GET', 'database/static-roles/timer')).status).toBe(404);
+    expect(await login('app_timer', 'initial-pw-2')).toBe(true); // the refused write changed nothing
+    const w = await api('POST', 'database/static-roles/timer', {
+      db_name: 'pg',
+      username: 'app_timer',
+      rotation_period: '5s',
+    });
+    expect(w.status, w.text).toBe(204);
+    const first = (await api('GET', 'database/static-creds/timer')).body.data;
+    expect(await login('app_timer', first.password)).toBe(true);
+    // Only PostgreSQL is asked from here on: the password it knows changes without any read of the creds.
+    await until(
+      'the timer to rotate the static password',
+      async () => (await login('app_timer', first.password)) !== true,
+      30_000,
+    );
+    const role = (await api('GET', 'database/static-roles/timer')).body.data;
+    expect(role.last_vault_rotation).not.toBe(first.last_vault_rotation);
+    const now = (await api('GET', 'database/static-creds/timer')).body.data;
+    expect(now.password).not.toBe(first.password);
+    expect(await login('app_timer', now.password)).toBe(true);
+    expect((await api('DELETE', 'database/static-roles/timer')).status).toBe(204);
+  });
+
   it('revokes on start the leases that expired while svault was down', async () => {
     await writeRole('restart', { default_ttl: '3s' });
     const c = await creds('restart');

@@ -159,6 +159,12 @@ export interface Backend {
   revokeLease?(lease: LeaseInfo): Promise<void>;
   /** Extend a leased secret to `expireTime` (e.g. ALTER ROLE ... VALID UNTIL). */
   renewLease?(lease: LeaseInfo, expireTime: Date): Promise<void>;
+  /**
+   * Starts the engine's background work (Vault's periodic functions: static-role rotation). Called
+   * on the active node only, when it unseals or the mount is enabled; stop() on seal or standby.
+   */
+  start?(): void;
+  stop?(): void;
   /** Releases connections and timers when the mount goes away or the vault seals. */
   close?(): Promise<void>;
 }

@@ -119,6 +119,8 @@ export class Vault {
   private cluster: { name: string; id: string } | undefined;
   private leases: LeaseManager | undefined;
   private tidyTimer: NodeJS.Timeout | undefined;
+  /** Timers run (this node is active and unsealed): engines mounted now start their background work. */
+  private timersRunning = false;
   /** HA standby: unsealed but not serving; the active node owns timers and writes. */
   private standbyMode = false;
   private initLock: Promise<unknown> = Promise.resolve();
@@ -269,9 +271,11 @@ export class Vault {
     if (!this.standbyMode) this.startTimers();
   }
 
-  /** Token tidy and lease expiry: only on the active node. */
+  /** Token tidy, lease expiry and the engines' background work: only on the active node. */
   private startTimers(): void {
+    this.timersRunning = true;
     this.leases?.start();
+    for (const b of this.router.backends()) b.start?.();
     const every = this.opts.tidyIntervalMs ?? 60_000;
     if (every > 0 && !this.tidyTimer) {
       this.tidyTimer = setInterval(() => void this.tokens?.tidy().catch(() => {}), every);
@@ -280,6 +284,8 @@ export class Vault {
   }
 
   private stopTimers(): void {
+    this.timersRunning = false;
+    for (const b of this.router.backends()) b.stop?.();
     if (this.tidyTimer) clearInterval(this.tidyTimer);
     this.tidyTimer = undefined;
     this.leases?.stop();
@@ -495,6 +501,7 @@ export class Vault {
       warn: (msg) => this.warn(`${m.path}: ${msg}`),
     });
     this.router.mount(m, backend);
+    if (this.timersRunning) backend.start?.();
   }
 
   private systemOps() {

@@ -56,7 +56,8 @@ interface DbRole {
 
 /**
  * A static role: an existing database user whose password svault owns and rotates every
- * `rotation_period` (when its credentials are read after that, or on rotate-role).
+ * `rotation_period`: by the engine's timer on the active node, and also when its credentials are
+ * read after that (the timer may not have run yet), or at once on rotate-role.
  */
 interface StaticRole {
   db_name: string;
@@ -71,6 +72,10 @@ interface StaticRole {
 }
 
 const MIN_ROTATION_PERIOD = 5;
+/** The rotation timer looks at least this often (a role written meanwhile re-arms it at once). */
+const STATIC_SWEEP_MAX_MS = 60_000;
+/** A rotation that failed (database down) is tried again after this long. */
+const STATIC_RETRY_MS = 10_000;
 
 /** What a lease keeps to revoke or renew the login later. */
 interface CredsInternal {
@@ -137,6 +142,12 @@ export class DatabaseBackend implements Backend {
   /** Open pools by connection name; replaced whenever the connection's config changes. */
   private readonly plugins = new Map<string, PostgresPlugin>();
   private readonly locks = new KeyedMutex();
+  /** Static-role rotation: on while this node is active (start/stop), the timer and the sweep it runs. */
+  private active = false;
+  private staticTimer: NodeJS.Timeout | undefined;
+  private sweep: Promise<void> | undefined;
+  /** A static role changed while a sweep ran: sweep again right after. */
+  private sweepAgain = false;
 
   constructor(ctx: EngineContext) {
     this.store = ctx.store;
@@ -243,6 +254,7 @@ export class DatabaseBackend implements Backend {
           update: (r, f) => this.writeStatic(nameOf(r, 'role'), f),
           delete: async (r) => {
             await this.store.delete(`static-role/${nameOf(r, 'role')}`);
+            this.rearm();
             return undefined;
           },
         },
@@ -517,6 +529,7 @@ export class DatabaseBackend implements Backend {
       };
       if (old) {
         await this.store.put(`static-role/${name}`, enc.encode(JSON.stringify(next)));
+        this.rearm();
         return undefined;
       }
       // A new role takes the user over: a fresh password set now, stored only once the database took it.
@@ -525,8 +538,69 @@ export class DatabaseBackend implements Backend {
       next.password = password;
       next.last_vault_rotation = new Date().toISOString();
       await this.store.put(`static-role/${name}`, enc.encode(JSON.stringify(next)));
+      this.rearm();
       return undefined;
     });
+  }
+
+  // --- the rotation timer ---
+
+  start(): void {
+    this.active = true;
+    this.arm(0);
+  }
+
+  stop(): void {
+    this.active = false;
+    if (this.staticTimer) clearTimeout(this.staticTimer);
+    this.staticTimer = undefined;
+  }
+
+  /** A static role was written or deleted: look again now (after the running sweep, if any). */
+  private rearm(): void {
+    if (this.sweep) this.sweepAgain = true;
+    else this.arm(0);
+  }
+
+  private arm(ms: number): void {
+    if (!this.active) return;
+    if (this.staticTimer) clearTimeout(this.staticTimer);
+    this.staticTimer = setTimeout(() => {
+      this.staticTimer = undefined;
+      this.sweepAgain = false;
+      this.sweep = this.rotateDue()
+        .catch((e) => {
+          if (this.active) this.warn(`static role rotation: ${e instanceof Error ? e.message : e}`);
+          return STATIC_RETRY_MS;
+        })
+        .then((next) => {
+          this.sweep = undefined;
+          this.arm(this.sweepAgain ? 0 : next);
+        });
+    }, ms);
+    this.staticTimer.unref();
+  }
+
+  /** Rotates every static role whose period has passed; answers how long until the next one is due. */
+  private async rotateDue(): Promise<number> {
+    let next = STATIC_SWEEP_MAX_MS;
+    for (const name of await this.store.list('static-role/')) {
+      if (!this.active) break;
+      const s = await this.staticRole(name);
+      if (!s) continue;
+      if (s.pending_password || rotationDue(s)) {
+        try {
+          await this.rotateStatic(name, false);
+        } catch (e) {
+          if (this.active) this.warn(`rotating static role "${name}": ${e instanceof Error ? e.message : e}`);
+          next = Math.min(next, STATIC_RETRY_MS);
+          continue;
+        }
+      }
+      const after = await this.staticRole(name);
+      if (after) next = Math.min(next, dueInMs(after));
+    }
+    return next;
   }
 
   /**
@@ -638,10 +712,18 @@ export class DatabaseBackend implements Backend {
   }
 
   async close(): Promise<void> {
+    this.stop();
+    await this.sweep;
     const open = [...this.plugins.values()];
     this.plugins.clear();
     await Promise.all(open.map((p) => p.close().catch(() => {})));
   }
+}
+
+/** Milliseconds until a static role's period has passed (0: now). */
+function dueInMs(s: StaticRole): number {
+  const last = Date.parse(s.last_vault_rotation);
+  return Number.isFinite(last) ? Math.max(0, last + s.rotation_period * 1000 - Date.now()) : 0;
 }
 
 function rotationDue(s: StaticRole): boolean {
