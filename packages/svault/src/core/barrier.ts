@@ -167,9 +167,12 @@ export class Barrier implements LogicalStore {
     return { term, installed: entry.installed };
   }
 
-  /** Stores the keyring under a new root key (rekey): the old root key no longer opens it. */
-  async rewrapKeyring(rootKey: Uint8Array): Promise<void> {
-    await this.writeKeyring(rootKey, this.requireKeyring());
+  /**
+   * The write that stores the keyring under a new root key (rekey), for the caller to commit in
+   * one batch with the new seal configuration: once written, the old root key no longer opens it.
+   */
+  rewrappedKeyring(rootKey: Uint8Array): StorageOp {
+    return { op: 'put', key: KEYRING_PATH, value: this.keyringBlob(rootKey, this.requireKeyring()) };
   }
 
   /**
@@ -271,6 +274,10 @@ export class Barrier implements LogicalStore {
   }
 
   private async writeKeyring(rootKey: Uint8Array, kr: Keyring): Promise<void> {
+    await this.storage.put(KEYRING_PATH, this.keyringBlob(rootKey, kr));
+  }
+
+  private keyringBlob(rootKey: Uint8Array, kr: Keyring): Uint8Array {
     const doc = {
       active_term: kr.activeTerm,
       terms: [...kr.terms.values()].map((t) => ({ term: t.term, key: b64(t.key), installed: t.installed })),
@@ -282,7 +289,7 @@ export class Barrier implements LogicalStore {
         ? hybridWrap(this.suite.default, rootKey, plain, KEYRING_PATH)
         : this.sealBlob(rootKey, plain, KEYRING_PATH);
     plain.fill(0);
-    await this.storage.put(KEYRING_PATH, blob);
+    return blob;
   }
 
   /** Either wrap, whatever the configured backend: switching backends keeps a vault openable. */

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { randomKey } from './crypto.js';
 import { invalid } from './errors.js';
-import type { Storage } from './storage.js';
+import type { Storage, StorageOp } from './storage.js';
 
 /**
  * The Shamir seal: the root key is split into `shares` unseal keys, any `threshold` of which
@@ -23,7 +23,13 @@ export async function readSealConfig(storage: Storage): Promise<SealConfig | und
 }
 
 export async function writeSealConfig(storage: Storage, cfg: SealConfig): Promise<void> {
-  await storage.put(CONFIG_PATH, new Uint8Array(Buffer.from(JSON.stringify(cfg))));
+  const op = sealConfigWrite(cfg);
+  await storage.put(op.key, op.value);
+}
+
+/** The write of a seal configuration, for a batch that must switch it together with the keyring (rekey). */
+export function sealConfigWrite(cfg: SealConfig): StorageOp & { op: 'put' } {
+  return { op: 'put', key: CONFIG_PATH, value: new Uint8Array(Buffer.from(JSON.stringify(cfg))) };
 }
 
 export function validateSealConfig(shares: number, threshold: number): void {

@@ -4,6 +4,7 @@ import { AuditBroker, type AuditRequest, type AuditSettings, type AuditTicket } 
 import { Barrier } from './barrier.js';
 import { checkRekeyConfig, encodeRootToken, KeyCeremony, newOtp, ROOT_TOKEN_LENGTH } from './ceremony.js';
 import { addressInCidrs } from './cidr.js';
+import { crashPoint } from './crash-points.js';
 import type { CryptoSuite } from './crypto.js';
 import { assertAuthType, authFactory, isAuthType } from './engines/auth/index.js';
 import { CubbyholeBackend, Cubbyholes } from './engines/cubbyhole.js';
@@ -25,11 +26,12 @@ import {
   parseUnsealKey,
   readSealConfig,
   type SealConfig,
+  sealConfigWrite,
   UnsealProgress,
   validateSealConfig,
   writeSealConfig,
 } from './seal.js';
-import { KeyedMutex, type Storage } from './storage.js';
+import { applyBatch, KeyedMutex, type Storage } from './storage.js';
 import { authInfo, randomBase62, SYSTEM_MAX_TTL, type TokenEntry, TokenStore } from './tokens.js';
 import { ResponseWrapper } from './wrapping.js';
 
@@ -458,8 +460,11 @@ export class Vault {
       if (!(await r.ceremony.add(key, nonce, root))) return this.rekeyStatus();
       this.rekeying = undefined;
       const { rootKey, keys } = await generateShares(r.next.secret_shares, r.next.secret_threshold);
-      await this.barrier.rewrapKeyring(rootKey);
-      await writeSealConfig(this.opts.storage, r.next);
+      // The keyring under the new root key and the new seal configuration switch in one storage
+      // batch (atomic in every durable backend): a crash leaves the old keys working or the new ones.
+      crashPoint('rekey-before-commit');
+      await applyBatch(this.barrier.storage, [this.barrier.rewrappedKeyring(rootKey), sealConfigWrite(r.next)]);
+      crashPoint('rekey-after-commit');
       this.sealConfig = r.next;
       root.fill(0);
       this.rootKey = rootKey;
