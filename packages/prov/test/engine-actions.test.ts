@@ -71,7 +71,25 @@ function harness() {
     if (!run) throw new Error('no unfinished run');
     return { run, tasks: await store.tasks(run.id) };
   };
-  return { store, provider, events, deps, run, reset, statuses, recorded, leftBehind };
+  /** Runs until the call scripted to crash, and returns the run it left behind (calls and events cleared). */
+  const crash = async (desired: DesiredResource[], op: 'create' | 'delete', address: string) => {
+    provider.crashAt(op, address);
+    void run(desired);
+    await provider.crashed;
+    const left = await leftBehind();
+    reset();
+    return left;
+  };
+  /** Continues a run left behind as prov resume does: its own plan and options. */
+  const resume = (left: Awaited<ReturnType<typeof leftBehind>>, desired: DesiredResource[]) =>
+    executePlan(
+      deps,
+      left.run.plan,
+      new Map(desired.map((d) => [d.address, d])),
+      { parallelism: left.run.options.parallelism, rollback: left.run.options.rollback, kind: left.run.kind },
+      left,
+    );
+  return { store, provider, events, deps, run, reset, statuses, recorded, leftBehind, crash, resume };
 }
 
 describe('apply actions: each change runs and is undone by its own action', () => {
@@ -221,24 +239,13 @@ describe('resume after a crash', () => {
   it('runs each remaining step once (the step cut off adopts what it had made) and finishes the run', async () => {
     const h = harness();
     const desired = chain('a', 'b', 'c');
-    h.provider.crashAt('create', 'thing.b');
-    void h.run(desired);
-    await h.provider.crashed;
-    const left = await h.leftBehind();
-    expect(Object.fromEntries(left.tasks.map((t) => [t.address, t.status]))).toEqual({
+    const left = await h.crash(desired, 'create', 'thing.b');
+    expect(await h.statuses(left.run.id)).toEqual({
       'thing.a': 'done',
       'thing.b': 'running',
     });
     const firstB = h.provider.objects.get('thing.b')!.id;
-    h.reset();
-
-    const r = await executePlan(
-      h.deps,
-      left.run.plan,
-      new Map(desired.map((d) => [d.address, d])),
-      { parallelism: 1, rollback: true, kind: 'apply' },
-      left,
-    );
+    const r = await h.resume(left, desired);
     expect(h.provider.calls).toEqual(['create thing.b', 'create thing.c']);
     expect(r).toMatchObject({ run_id: left.run.id, status: 'succeeded', done: ['thing.a', 'thing.b', 'thing.c'] });
     expect(r.added).toBe(3);
@@ -250,19 +257,9 @@ describe('resume after a crash', () => {
   it('a resumed run that fails rolls back what both runs completed, last first', async () => {
     const h = harness();
     const desired = chain('a', 'b', 'c');
-    h.provider.crashAt('create', 'thing.b');
-    void h.run(desired);
-    await h.provider.crashed;
-    const left = await h.leftBehind();
-    h.reset();
+    const left = await h.crash(desired, 'create', 'thing.b');
     h.provider.fail('create', 'thing.c', permanent('quota exceeded'));
-    const r = await executePlan(
-      h.deps,
-      left.run.plan,
-      new Map(desired.map((d) => [d.address, d])),
-      { parallelism: 1, rollback: true, kind: 'apply' },
-      left,
-    );
+    const r = await h.resume(left, desired);
     expect(h.provider.calls).toEqual(['create thing.b', 'create thing.c', 'delete thing.b', 'delete thing.a']);
     expect(r).toMatchObject({ status: 'rolled_back', rolled_back: ['thing.b', 'thing.a'] });
     expect(h.provider.objects.size).toBe(0);
@@ -273,24 +270,14 @@ describe('resume after a crash', () => {
     const h = harness();
     const desired = chain('a', 'b', 'c', 'd');
     h.provider.fail('create', 'thing.c', permanent('quota exceeded'));
-    h.provider.crashAt('delete', 'thing.b');
-    void h.run(desired);
-    await h.provider.crashed;
-    const left = await h.leftBehind();
-    expect(Object.fromEntries(left.tasks.map((t) => [t.address, t.status]))).toEqual({
+    const left = await h.crash(desired, 'delete', 'thing.b');
+    expect(await h.statuses(left.run.id)).toEqual({
       'thing.a': 'done',
       'thing.b': 'done',
       'thing.c': 'failed',
     });
-    h.reset();
     h.provider.fail('delete', 'thing.a', transient());
-    const r = await executePlan(
-      h.deps,
-      left.run.plan,
-      new Map(desired.map((d) => [d.address, d])),
-      { parallelism: 1, rollback: true, kind: 'apply' },
-      left,
-    );
+    const r = await h.resume(left, desired);
     // thing.b was deleted before the crash: deleting it again is a no-op for the provider.
     expect(h.provider.calls).toEqual(['delete thing.b', 'delete thing.a', 'delete thing.a']);
     expect(r).toMatchObject({
@@ -321,13 +308,7 @@ describe('resume after a crash', () => {
     await h.store.setRunStatus(first.run_id, 'running');
     const left = await h.leftBehind();
     h.reset();
-    const r = await executePlan(
-      h.deps,
-      left.run.plan,
-      new Map(desired.map((d) => [d.address, d])),
-      { parallelism: 1, rollback: false, kind: 'apply' },
-      left,
-    );
+    const r = await h.resume(left, desired);
     expect(h.provider.calls).toEqual([]);
     expect(r).toMatchObject({ status: 'failed', rolled_back: [], failed: [{ address: 'thing.b' }], done: ['thing.a'] });
     expect(Object.keys(await h.recorded())).toEqual(['thing.a']);
