@@ -5,10 +5,9 @@
 // `calls` file, so a scenario can check what ran (and what did not).
 import { execFile } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import pg from 'pg';
 import { bin, withJson } from './harness.mjs';
+
+export { kogralTool, pgLogin as login } from './team.mjs';
 
 export const role = process.argv[2];
 export const type = process.env.VAPORA_TASK_TYPE;
@@ -36,48 +35,6 @@ export function cli(tool, args, { cwd, env = {} } = {}) {
 
 /** The message of a failed `cli` run: its JSON error, else stderr's last line. */
 export const failure = (r) => r.json?.error?.message ?? r.stderr.trim().split('\n').pop();
-
-/** One login as the application would make it (TCP, password): { ok } or { ok: false, error }. */
-export async function login(port, user, password) {
-  const c = new pg.Client({
-    host: '127.0.0.1',
-    port,
-    user,
-    password,
-    database: 'postgres',
-    connectionTimeoutMillis: 5000,
-  });
-  try {
-    await c.connect();
-    await c.query('SELECT 1');
-    return { ok: true };
-  } catch (e) {
-    return { ok: false, error: e.message };
-  } finally {
-    await c.end().catch(() => {});
-  }
-}
-
-/** One tool call on kogral's MCP server for the graph in `dir`, as any assistant would make it. */
-export async function kogralTool(dir, name, args) {
-  const client = new Client({ name: `scenario-${role}-agent`, version: '1.0.0' });
-  await client.connect(
-    new StdioClientTransport({
-      command: process.execPath,
-      args: [bin('kogral'), 'serve'],
-      cwd: dir,
-      env: { ...process.env, NO_COLOR: '1' },
-      stderr: 'ignore',
-    }),
-  );
-  try {
-    const r = await client.callTool({ name, arguments: args });
-    if (r.isError) throw new Error(`kogral ${name}: ${r.content?.[0]?.text}`);
-    return r.structuredContent;
-  } finally {
-    await client.close();
-  }
-}
 
 /** Runs the agent for this task's type and prints its answer. */
 export function serve(agents) {

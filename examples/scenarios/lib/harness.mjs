@@ -77,7 +77,7 @@ export function makeRun(dir, json) {
       if (!ok) throw new Broken(`step ${entry.n} (${tool}: ${title}) broke its promise: ${detail}`);
       return entry;
     },
-    /** A binary run as a user would: argv, cwd, env; --json output parsed. */
+    /** A binary run as a user would: argv, cwd, env; --json output parsed (`expectExit: 'any'` takes any exit). */
     cli(tool, args, { cwd = dir, env = {}, expectExit = 0, parse = true } = {}) {
       return new Promise((done, fail) => {
         const child = spawn(process.execPath, [bin(tool), ...args], {
@@ -100,7 +100,7 @@ export function makeRun(dir, json) {
             join(dir, 'commands.log'),
             `$ ${shown}\n# exit ${code}\n${out}${err ? `# stderr\n${err}` : ''}\n`,
           );
-          if (code !== expectExit) {
+          if (expectExit !== 'any' && code !== expectExit) {
             const why = (err.trim().split('\n').pop() ?? '') || out.trim().slice(0, 200);
             return fail(new Broken(`\`${shown}\` exited ${code}, expected ${expectExit}: ${why}`));
           }

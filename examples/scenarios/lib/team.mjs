@@ -1,8 +1,11 @@
 // Pieces more than one scenario sets up: throwaway sshd hosts in a prov workspace, an application's
-// PostgreSQL login, a vapora team of exec agents.
+// PostgreSQL login, kogral over MCP, a vapora team of exec agents.
 import { appendFileSync, chownSync, copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { ROOT, until, withJson } from './harness.mjs';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { bin, ROOT, until, withJson } from './harness.mjs';
 
 /**
  * Throwaway hosts (one sshd each on loopback, stopped with the run) and a prov workspace that knows them:
@@ -116,4 +119,42 @@ export function vaporaTeam(run, { src, pipelines, roles, project, context, appro
       ms,
     );
   return team;
+}
+
+/** One tool call on kogral's MCP server for the graph in `dir`, as any assistant would make it. */
+export async function kogralTool(dir, name, args) {
+  const client = new Client({ name: 'stratumiops-scenario', version: '1.0.0' });
+  await client.connect(
+    new StdioClientTransport({
+      command: process.execPath,
+      args: [bin('kogral'), 'serve'],
+      cwd: dir,
+      env: { ...process.env, NO_COLOR: '1' },
+      stderr: 'ignore',
+    }),
+  );
+  try {
+    const r = await client.callTool({ name, arguments: args });
+    if (r.isError) throw new Error(`kogral ${name}: ${r.content?.[0]?.text}`);
+    return r.structuredContent;
+  } finally {
+    await client.close();
+  }
+}
+
+/** The first port of `count` consecutive free loopback ports (servers that take base + offset ports). */
+export async function freePortBlock(count) {
+  const free = (port) =>
+    new Promise((done) => {
+      const srv = createServer();
+      srv.once('error', () => done(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => done(true)));
+    });
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20000 + Math.floor(Math.random() * 2500) * 10;
+    let ok = true;
+    for (let p = base; ok && p < base + count; p++) ok = await free(p);
+    if (ok) return base;
+  }
+  throw new Error(`no ${count} consecutive free ports found`);
 }
