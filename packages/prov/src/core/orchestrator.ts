@@ -42,7 +42,7 @@ export interface OrchOptions {
   /** Tasks completed by an earlier, interrupted run, in completion order, with their results. */
   done?: Map<string, unknown>;
   /**
-   * Failures an earlier run recorded before it stopped (a crash during its rollback): nothing starts, and the
+   * Failures an earlier run recorded before it stopped (e.g. it crashed while rolling back): nothing starts, and the
    * completed tasks in `done` are undone as that run would have (unless rollback is off).
    */
   failed?: { id: string; error: unknown }[];
