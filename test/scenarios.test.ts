@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { skipUnless } from '../packages/shared/src/testing/index.js';
 import { NAMES, scenario, scenarioHome } from './scenario-run.js';
 
 const { home } = scenarioHome();
@@ -24,7 +25,13 @@ describe('npm run scenario', () => {
     );
     expect(ir.not_yet).toEqual([]);
     expect(scenarios.find((s) => s.name === 'pqc-migration')).toMatchObject({ runnable: true, missing: [] });
-    for (const s of scenarios.filter((x) => !['incident-response', 'pqc-migration'].includes(x.name))) {
+    // zero-touch also needs Patroni and etcd on this machine.
+    const zt = scenarios.find((s) => s.name === 'zero-touch')!;
+    if (skipUnless('patroni') || skipUnless('etcd'))
+      expect(zt.missing.join(' ')).toMatch(/apt-get install (patroni|etcd)/);
+    else expect(zt).toMatchObject({ runnable: true, missing: [] });
+    const ready = ['incident-response', 'pqc-migration', 'zero-touch'];
+    for (const s of scenarios.filter((x) => !ready.includes(x.name))) {
       expect(s.runnable).toBe(false);
       expect(s.missing.length).toBeGreaterThan(0);
       for (const m of s.missing) expect(m).toMatch(/^needs .+ \(.+\)$/);
