@@ -20,6 +20,7 @@ import { TokenBackend } from './engines/token.js';
 import { denied, invalid, sealedError, VaultError } from './errors.js';
 import { LeaseManager } from './leases.js';
 import type { Caller, HandlerResult, LogicalRequest, LoginSpec, MountEntry } from './logical.js';
+import { encryptFor, type PgpRecipient, readPgpKeys } from './pgp.js';
 import { type Match, Router, validatePath } from './router.js';
 import {
   generateShares,
@@ -129,9 +130,9 @@ export class Vault {
   /** Serializes changes of the mount table (read, change, write). */
   private readonly mountLock = new KeyedMutex();
   /** sys/generate-root: the attempt under way and its one-time password. */
-  private rootGeneration: { ceremony: KeyCeremony; otp: string } | undefined;
+  private rootGeneration: { ceremony: KeyCeremony; otp: string; pgp?: PgpRecipient } | undefined;
   /** sys/rekey: the attempt under way and the seal configuration it will install. */
-  private rekeying: { ceremony: KeyCeremony; next: SealConfig } | undefined;
+  private rekeying: { ceremony: KeyCeremony; next: SealConfig; pgp: PgpRecipient[] } | undefined;
   /** Mount moves done since start: `sys/remount/status/<id>`. */
   private readonly migrations = new Map<string, { source_mount: string; target_mount: string; status: string }>();
 
@@ -366,23 +367,28 @@ export class Vault {
       required: this.sealConfig?.secret_threshold ?? 0,
       encoded_token: '',
       encoded_root_token: '',
-      pgp_fingerprint: '',
+      pgp_fingerprint: g?.pgp?.fingerprint ?? '',
       otp_length: ROOT_TOKEN_LENGTH,
       complete: false,
     };
   }
 
-  /** Starts a root token generation; without an OTP of its own the caller gets one made here. */
-  generateRootStart(body: Record<string, unknown>): Record<string, unknown> {
+  /**
+   * Starts a root token generation: the new token is handed out XORed with a one-time password
+   * (the caller's, or one made here), or encrypted to `pgp_key` (Vault's choice of the two).
+   */
+  async generateRootStart(body: Record<string, unknown>): Promise<Record<string, unknown>> {
     const { cfg } = this.unsealedRoot();
     if (this.rootGeneration) throw invalid('root generation already in progress');
-    if (body.pgp_key) throw invalid('pgp_key is not supported: use the one-time password');
     const given = body.otp;
     if (given !== undefined && given !== '' && (typeof given !== 'string' || given.length !== ROOT_TOKEN_LENGTH)) {
       throw invalid(`OTP string is wrong length: ${ROOT_TOKEN_LENGTH} characters expected`);
     }
-    const otp = typeof given === 'string' && given !== '' ? given : newOtp();
-    this.rootGeneration = { ceremony: new KeyCeremony(cfg), otp };
+    const hasOtp = typeof given === 'string' && given !== '';
+    const pgp = !hasOtp && body.pgp_key ? (await readPgpKeys([body.pgp_key]))[0] : undefined;
+    if (this.rootGeneration) throw invalid('root generation already in progress');
+    const otp = hasOtp ? given : pgp ? '' : newOtp();
+    this.rootGeneration = { ceremony: new KeyCeremony(cfg), otp, ...(pgp ? { pgp } : {}) };
     return { ...this.generateRootStatus(), otp: otp === given ? '' : otp };
   }
 
@@ -402,7 +408,15 @@ export class Vault {
       const tokens = this.tokens;
       if (!tokens) throw sealedError();
       const { token } = await tokens.create({ policies: ['root'], parent: '', path: 'auth/token/root' });
-      const encoded = encodeRootToken(token, g.otp);
+      let encoded: string;
+      try {
+        encoded = g.pgp
+          ? Buffer.from(await encryptFor(g.pgp, new TextEncoder().encode(token))).toString('base64')
+          : encodeRootToken(token, g.otp);
+      } catch (e) {
+        await tokens.revokeTree(tokens.hash(token)).catch(() => {});
+        throw e;
+      }
       return {
         ...this.generateRootStatus(),
         started: true,
@@ -410,6 +424,7 @@ export class Vault {
         progress: cfg.secret_threshold,
         encoded_token: encoded,
         encoded_root_token: encoded,
+        pgp_fingerprint: g.pgp?.fingerprint ?? '',
         complete: true,
       };
     });
@@ -424,22 +439,30 @@ export class Vault {
       n: r?.next.secret_shares ?? 0,
       progress: r?.ceremony.count ?? 0,
       required: this.sealConfig?.secret_threshold ?? 0,
-      pgp_fingerprints: null,
+      pgp_fingerprints: r?.pgp.length ? r.pgp.map((p) => p.fingerprint) : null,
       backup: false,
       verification_required: false,
     };
   }
 
-  rekeyStart(body: Record<string, unknown>): Record<string, unknown> {
+  /** Starts a rekey; with `pgp_keys` (one per new share) each new unseal key is handed out encrypted to its key. */
+  async rekeyStart(body: Record<string, unknown>): Promise<Record<string, unknown>> {
     const { cfg } = this.unsealedRoot();
     if (this.rekeying) throw invalid('rekey already in progress');
-    if (Array.isArray(body.pgp_keys) && body.pgp_keys.length > 0) throw invalid('pgp_keys are not supported');
+    const pgpKeys = body.pgp_keys ?? [];
+    if (!Array.isArray(pgpKeys)) throw invalid('pgp_keys must be a list of base64-encoded public keys');
+    if (body.backup === true && pgpKeys.length === 0) {
+      throw invalid('cannot request a backup of the new keys without providing PGP keys for encryption');
+    }
     if (body.backup === true) throw invalid('backup of PGP-encrypted keys is not supported');
     if (body.require_verification === true) throw invalid('require_verification is not supported');
-    this.rekeying = {
-      ceremony: new KeyCeremony(cfg),
-      next: checkRekeyConfig(body.secret_shares, body.secret_threshold),
-    };
+    const next = checkRekeyConfig(body.secret_shares, body.secret_threshold);
+    if (pgpKeys.length > 0 && pgpKeys.length !== next.secret_shares) {
+      throw invalid('incorrect number of PGP keys for rekey');
+    }
+    const pgp = pgpKeys.length ? await readPgpKeys(pgpKeys) : [];
+    if (this.rekeying) throw invalid('rekey already in progress');
+    this.rekeying = { ceremony: new KeyCeremony(cfg), next, pgp };
     return this.rekeyStatus();
   }
 
@@ -459,7 +482,15 @@ export class Vault {
       if (!r) throw invalid('no rekey in progress');
       if (!(await r.ceremony.add(key, nonce, root))) return this.rekeyStatus();
       this.rekeying = undefined;
-      const { rootKey, keys } = await generateShares(r.next.secret_shares, r.next.secret_threshold);
+      const { rootKey, keys: shares } = await generateShares(r.next.secret_shares, r.next.secret_threshold);
+      // Encrypted before the switch: a key that cannot be encrypted leaves the old keys in force.
+      const keys = r.pgp.length
+        ? await Promise.all(
+            shares.map((k, i) =>
+              encryptFor(r.pgp[i] as PgpRecipient, new TextEncoder().encode(Buffer.from(k).toString('hex'))),
+            ),
+          )
+        : shares;
       // The keyring under the new root key and the new seal configuration switch in one storage
       // batch (atomic in every durable backend): a crash leaves the old keys working or the new ones.
       crashPoint('rekey-before-commit');
@@ -473,7 +504,7 @@ export class Vault {
         complete: true,
         keys: keys.map((k) => Buffer.from(k).toString('hex')),
         keys_base64: keys.map((k) => Buffer.from(k).toString('base64')),
-        pgp_fingerprints: null,
+        pgp_fingerprints: r.pgp.length ? r.pgp.map((p) => p.fingerprint) : null,
         backup: false,
         verification_required: false,
         verification_nonce: '',

@@ -260,7 +260,7 @@ export function registerVaultApi(app: FastifyInstance, opts: ApiOptions): void {
     updateUrl: string,
     ops: {
       status(): Record<string, unknown>;
-      start(body: Record<string, unknown>): Record<string, unknown>;
+      start(body: Record<string, unknown>): Record<string, unknown> | Promise<Record<string, unknown>>;
       cancel(): void;
       update(key: unknown, nonce: unknown): Promise<Record<string, unknown>>;
     },
