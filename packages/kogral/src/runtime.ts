@@ -11,6 +11,7 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { daemonPaths, ensureDaemon, socketRequest } from '@stratumiops/shared/daemon';
 import { notFoundError } from '@stratumiops/shared/errors';
 import pkg from '../package.json' with { type: 'json' };
+import { localFiles } from './adapters/local-files.js';
 import type { SqliteIndex } from './adapters/sqlite-index.js';
 import { GraphWatcher } from './adapters/watch.js';
 import { graphLookup, IndexedLookup, type NodeLookup } from './core/catalog.js';
@@ -69,6 +70,7 @@ export class App {
     this.warn = opts.warn ?? ((m) => process.stderr.write(`kogral: warning: ${m}\n`));
     this.debug = opts.debug ?? (() => {});
     this.store = new Store(dir, {
+      files: localFiles,
       maxBytes: opts.config.import.max_bytes,
       sources: this.resolveSources(),
       followSymlinks: opts.config.symlinks === 'follow',
@@ -297,7 +299,7 @@ export class App {
   async orgNodes(refresh = false): Promise<{ dir: string; url?: string; nodes: StoredNode[] } | undefined> {
     const o = await this.orgDir(refresh);
     if (!o) return undefined;
-    const { nodes, problems } = new Store(o.dir).loadAll();
+    const { nodes, problems } = new Store(o.dir, { files: localFiles }).loadAll();
     for (const p of problems) this.warn(`org graph: ${p.path}${p.line ? `:${p.line}` : ''}: ${p.message}`);
     return { ...o, nodes };
   }

@@ -5,7 +5,7 @@ import type { StratumError } from '@stratumiops/shared/errors';
 import { writeFileAtomic } from '@stratumiops/shared/fs';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { checkText, invalidUtf8At, withLock } from '../src/core/fsutil.js';
+import { localFiles, withLock } from '../src/adapters/local-files.js';
 import { makeId, slugify, splitCamel } from '../src/core/ids.js';
 import { Kogral } from '../src/core/kogral.js';
 import {
@@ -19,6 +19,7 @@ import {
 import type { KNode } from '../src/core/model.js';
 import { Store } from '../src/core/store.js';
 import { DEFAULT_TEMPLATES, renderTemplate } from '../src/core/templates.js';
+import { checkText, invalidUtf8At } from '../src/core/text-check.js';
 import { parseLite } from '../src/core/yaml-lite.js';
 import { tempGraph } from './helpers.js';
 
@@ -356,7 +357,7 @@ describe('Store', () => {
     const g = tempGraph();
     fs.mkdirSync(join(g.dir, 'notes'));
     writeFileSync(join(g.dir, 'notes', '.x.md.123.abcd.tmp'), 'partial');
-    expect(new Store(g.dir).listPaths()).toEqual([]);
+    expect(new Store(g.dir, { files: localFiles }).listPaths()).toEqual([]);
     expect(new Kogral(g.store).graph().size).toBe(0);
   });
 });

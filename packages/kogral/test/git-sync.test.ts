@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBin, sandbox } from '../../../test/run-bin.js';
 import { gitSync } from '../src/adapters/git-sync.js';
+import { localFiles } from '../src/adapters/local-files.js';
 import { listConflicts, resolveConflict } from '../src/core/conflicts.js';
 import { Kogral } from '../src/core/kogral.js';
 import { Store } from '../src/core/store.js';
@@ -27,7 +28,7 @@ function member(remote: string, name: string) {
   const dir = join(root, '.kogral');
   mkdirSync(dir);
   writeFileSync(join(dir, '.gitignore'), 'index.db\nindex.db-*\n.lock\n.lock.*\n.*.tmp\n');
-  const store = new Store(dir);
+  const store = new Store(dir, { files: localFiles });
   const kg = new Kogral(store, { author: name });
   const sync = () => store.lock(() => gitSync(store, { author: name }));
   return { root, dir, store, kg, sync, name };
@@ -146,7 +147,7 @@ describe('kogral sync through a bare git remote', { timeout: 300_000 }, () => {
   it('refuses clearly: not a repo, no remote, a merge in progress', async () => {
     const plain = mkdtempSync(join(tmpdir(), 'kogral-plain-'));
     mkdirSync(join(plain, '.kogral'));
-    const s = new Store(join(plain, '.kogral'));
+    const s = new Store(join(plain, '.kogral'), { files: localFiles });
     await expect(gitSync(s)).rejects.toThrow(/not in a git repository/);
     git(plain, 'init', '--quiet', '-b', 'main');
     await expect(gitSync(s)).rejects.toThrow(/no remote 'origin'/);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { binPath } from '../../../test/run-bin.js';
+import { localFiles } from '../src/adapters/local-files.js';
 import { SqliteIndex } from '../src/adapters/sqlite-index.js';
 import { applyImport, planImport } from '../src/core/importers/plan.js';
 import { Kogral } from '../src/core/kogral.js';
@@ -37,7 +38,7 @@ export function tempGraph(): { root: string; dir: string; kg: Kogral; store: Sto
   const root = mkdtempSync(join(tmpdir(), 'kogral-test-'));
   const dir = join(root, '.kogral');
   mkdirSync(dir, { recursive: true });
-  const store = new Store(dir);
+  const store = new Store(dir, { files: localFiles });
   return { root, dir, store, kg: new Kogral(store) };
 }
 

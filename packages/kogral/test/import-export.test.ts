@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localFiles } from '../src/adapters/local-files.js';
 import type { SqliteIndex } from '../src/adapters/sqlite-index.js';
 import { selectNodes, toJson, toMarkdownFolder, toYaml } from '../src/core/exporters.js';
 import { applyImport, planImport, summarize } from '../src/core/importers/plan.js';
@@ -108,7 +109,7 @@ describe.skipIf(!run)('importing the real corpora', { timeout: 120_000 }, () => 
     const yaml = join(mkdtempSync(join(tmpdir(), 'kogral-exp-')), 'graph.yaml');
     writeFileSync(yaml, toYaml('corpora', nodes));
     const md = mkdtempSync(join(tmpdir(), 'kogral-exp-'));
-    toMarkdownFolder(md, nodes);
+    toMarkdownFolder(localFiles, md, nodes);
     for (const [from, path] of [
       ['json', json],
       ['yaml', yaml],

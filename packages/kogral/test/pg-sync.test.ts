@@ -5,6 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBin, sandbox } from '../../../test/run-bin.js';
 import { type PostgresServer, skipUnless, startPostgres } from '../../shared/src/testing/index.js';
+import { localFiles } from '../src/adapters/local-files.js';
 import { pgSync } from '../src/adapters/pg-sync.js';
 import { listConflicts, resolveConflict } from '../src/core/conflicts.js';
 import { Kogral } from '../src/core/kogral.js';
@@ -32,7 +33,7 @@ describe.skipIf(skipUnless('postgres'))('kogral sync through a throwaway Postgre
     return names.map((name) => {
       const dir = join(mkdtempSync(join(tmpdir(), `kogral-pg-${name}-`)), '.kogral');
       mkdirSync(dir);
-      const store = new Store(dir);
+      const store = new Store(dir, { files: localFiles });
       const kg = new Kogral(store, { author: name });
       const sync = (url = server.url) => store.lock(() => pgSync(store, { url, graph, author: name }));
       return { dir, store, kg, sync, name };

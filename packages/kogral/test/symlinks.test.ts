@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBin, sandbox } from '../../../test/run-bin.js';
+import { localFiles } from '../src/adapters/local-files.js';
 import { SqliteIndex } from '../src/adapters/sqlite-index.js';
 import { Kogral } from '../src/core/kogral.js';
 import { SearchEngine } from '../src/core/search/engine.js';
@@ -27,7 +28,7 @@ function graphWithEscape() {
 describe('symlinks that leave the graph folder', { timeout: 120_000 }, () => {
   it('are refused (reported, never served) unless configured', async () => {
     const { dir } = graphWithEscape();
-    const store = new Store(dir);
+    const store = new Store(dir, { files: localFiles });
     const { nodes, problems } = store.loadAll();
     expect(nodes.map((n) => n.node.id)).toEqual(['inside']); // alias.md (a symlink inside) has the same id: a duplicate
     expect(problems.map((p) => p.message).join('\n')).toMatch(/symlink to .*outside the graph folder: not read/);
@@ -40,7 +41,7 @@ describe('symlinks that leave the graph folder', { timeout: 120_000 }, () => {
     expect(store.loadAll().nodes.map((n) => n.path)).toEqual([join(dir, 'notes', 'alias.md')]);
     index.close();
 
-    const open = new Store(dir, { followSymlinks: true });
+    const open = new Store(dir, { files: localFiles, followSymlinks: true });
     expect(
       open
         .loadAll()

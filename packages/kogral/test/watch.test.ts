@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBin, sandbox } from '../../../test/run-bin.js';
+import { localFiles } from '../src/adapters/local-files.js';
 import { SqliteIndex } from '../src/adapters/sqlite-index.js';
 import { Kogral } from '../src/core/kogral.js';
 import { SearchEngine } from '../src/core/search/engine.js';
@@ -42,14 +43,17 @@ describe.runIf(haveCorpora())('watched folders (in place, read-only)', { timeout
     const docs = join(root, 'docs', 'runbooks');
     cpSync(runbooks, docs, { recursive: true });
     const before = hashes(docs);
-    const store = new Store(join(root, '.kogral'), { sources: [{ dir: docs, type: 'note', name: 'runbooks' }] });
+    const store = new Store(join(root, '.kogral'), {
+      files: localFiles,
+      sources: [{ dir: docs, type: 'note', name: 'runbooks' }],
+    });
     mkdirSync(store.dir, { recursive: true });
     const kg = new Kogral(store);
     const index = new SqliteIndex(store);
     const engine = new SearchEngine(index);
     index.refresh();
 
-    const files = sourceFiles(store.sources[0] as never);
+    const files = sourceFiles(localFiles, store.sources[0] as never);
     expect(files.length).toBeGreaterThan(100);
     const hit = (await engine.search('inodes filesystem filling up', { limit: 3, semantic: false })).hits[0];
     expect(hit?.path).toMatch(/^.*docs\/runbooks\/content\/runbooks\/node\/NodeFilesystemFilesFillingUp\.md$/);
@@ -100,7 +104,10 @@ describe.runIf(haveCorpora())('watched folders (in place, read-only)', { timeout
     const dir = join(corporaDir, 'dfds-postmortems');
     const before = hashes(dir);
     const root = mkdtempSync(join(tmpdir(), 'kogral-watch-'));
-    const store = new Store(join(root, '.kogral'), { sources: [{ dir, type: 'execution', name: 'dfds' }] });
+    const store = new Store(join(root, '.kogral'), {
+      files: localFiles,
+      sources: [{ dir, type: 'execution', name: 'dfds' }],
+    });
     mkdirSync(store.dir, { recursive: true });
     const index = new SqliteIndex(store);
     index.refresh();
@@ -124,7 +131,7 @@ describe.runIf(haveCorpora())('watched folders (in place, read-only)', { timeout
     symlinkSync(join(root, 'outside', 'secret.md'), join(docs, 'secret.md'));
     symlinkSync(docs, join(docs, 'loop'));
     const skipped: string[] = [];
-    const files = sourceFiles({ dir: docs, type: 'note', name: 'docs' }, (p) => skipped.push(p));
+    const files = sourceFiles(localFiles, { dir: docs, type: 'note', name: 'docs' }, (p) => skipped.push(p));
     expect(files).toEqual([join(docs, 'a.md')]);
     expect(skipped.sort()).toEqual([join(docs, 'escape'), join(docs, 'secret.md')]);
   });

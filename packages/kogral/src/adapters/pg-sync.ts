@@ -19,7 +19,6 @@ import { StratumError, unavailableError, validationError } from '@stratumiops/sh
 import { writeFileAtomic } from '@stratumiops/shared/fs';
 import type pg from 'pg';
 import { conflictsDir, keepTheirs, type SyncConflict } from '../core/conflicts.js';
-import { atomicWriteMany } from '../core/fsutil.js';
 import { isProblem } from '../core/markdown.js';
 import type { Store } from '../core/store.js';
 
@@ -352,7 +351,7 @@ export async function pgSync(store: Store, opts: PgSyncOptions): Promise<PgSyncR
 
     if (writes.length > 0) {
       for (const dir of new Set(writes.map((w) => dirname(abs(w.rel))))) mkdirSync(dir, { recursive: true });
-      await atomicWriteMany(writes.map((w) => ({ path: abs(w.rel), data: w.content })));
+      await store.files.writeMany(writes.map((w) => ({ path: abs(w.rel), data: w.content })));
       for (const w of writes) {
         const st = statSync(abs(w.rel));
         const l = locals.get(w.key);

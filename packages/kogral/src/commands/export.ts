@@ -38,7 +38,7 @@ export default class Export extends KogralCommand<typeof Export> {
     const { format, output } = this.flags;
     if (format === 'markdown') {
       if (!output) throw usageError('--format markdown writes a folder', { hint: 'pass --output <folder>' });
-      const files = toMarkdownFolder(output, nodes);
+      const files = toMarkdownFolder(app.store.files, output, nodes);
       this.log(`exported ${nodes.length} node(s) to ${output}/`);
       return { format, count: nodes.length, output, files: files.length };
     }

@@ -5,15 +5,13 @@
  * reported by `kogral sync` and `kogral conflicts`, and resolved with `kogral resolve`.
  */
 
-import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { notFoundError, usageError, validationError } from '@stratumiops/shared/errors';
-import { writeFileAtomic } from '@stratumiops/shared/fs';
-import { checkText } from './fsutil.js';
 import { slugify } from './ids.js';
 import { isProblem, tryParseNode } from './markdown.js';
 import { formatProblem, type NodeType } from './model.js';
 import type { Store } from './store.js';
+import { checkText } from './text-check.js';
 
 export interface ConflictFile {
   /** The node id (or, for a file that is not a node, its file name without .md). */
@@ -45,12 +43,12 @@ const compactStamp = (d: Date) =>
 /** Writes the other side's version of a file; returns its path. Never overwrites an earlier conflict file. */
 export function keepTheirs(store: Store, rel: string, content: Buffer | string, who: string, at: Date): string {
   const dir = conflictsDir(store);
-  mkdirSync(dir, { recursive: true });
+  store.files.mkdir(dir);
   const id = basename(rel).replace(/\.md$/, '');
   const base = `${id}.conflict-${slugify(who || 'remote', 40)}-${compactStamp(at)}`;
   let path = join(dir, `${base}.md`);
-  for (let n = 2; existsSync(path); n++) path = join(dir, `${base}-${n}.md`);
-  writeFileAtomic(path, content);
+  for (let n = 2; store.files.exists(path); n++) path = join(dir, `${base}-${n}.md`);
+  store.files.write(path, content);
   return path;
 }
 
@@ -59,7 +57,7 @@ export function listConflicts(store: Store): ConflictFile[] {
   const dir = conflictsDir(store);
   let names: string[];
   try {
-    names = readdirSync(dir);
+    names = store.files.list(dir) ?? [];
   } catch {
     return [];
   }
@@ -119,7 +117,7 @@ export function resolveConflict(
       throw usageError(`'${id}' has ${all.length} conflicting versions: say which with --from`, {
         hint: all.map((c) => basename(c.path)).join(', '),
       });
-    text = readFileSync(chosen.path, 'utf8');
+    text = store.files.read(chosen.path).toString('utf8');
   } else if (keep === 'merged') text = opts.merged;
   if (text !== undefined) {
     const type = (target?.split('/')[0]?.replace(/s$/, '') ?? 'note') as NodeType;
@@ -130,12 +128,12 @@ export function resolveConflict(
     if (parsed.id !== id)
       throw validationError(`the ${keep} version has id '${parsed.id}', not '${id}': nothing changed`);
     const dest = path ?? store.fileFor(parsed.type, id);
-    mkdirSync(join(dest, '..'), { recursive: true });
-    writeFileAtomic(dest, text);
-    for (const c of all) unlinkSync(c.path);
+    store.files.mkdir(join(dest, '..'));
+    store.files.write(dest, text);
+    for (const c of all) store.files.remove(c.path);
     return { id, keep, path: dest, removed: all.map((c) => c.path) };
   }
   if (!path) throw notFoundError(`the node '${id}' is gone: keep theirs (--keep theirs) or delete the conflict file`);
-  for (const c of all) unlinkSync(c.path);
+  for (const c of all) store.files.remove(c.path);
   return { id, keep, path, removed: all.map((c) => c.path) };
 }

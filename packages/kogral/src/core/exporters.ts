@@ -1,8 +1,7 @@
-import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { usageError } from '@stratumiops/shared/errors';
-import { writeFileAtomic } from '@stratumiops/shared/fs';
 
+import type { NoteFiles } from './files.js';
 import type { Graph } from './graph.js';
 import { serializeNode } from './markdown.js';
 import { type KNode, type NodeType, typeDir } from './model.js';
@@ -64,9 +63,9 @@ export function toYaml(graphName: string, nodes: KNode[]): string {
  * Writes one markdown file a node (`<type>s/<id>.md`, the same files as the graph) into `dir`.
  * A folder that holds other files is refused, so that an export never mixes with unrelated files.
  */
-export function toMarkdownFolder(dir: string, nodes: KNode[]): string[] {
-  mkdirSync(dir, { recursive: true });
-  const foreign = readdirSync(dir).filter(
+export function toMarkdownFolder(files: NoteFiles, dir: string, nodes: KNode[]): string[] {
+  files.mkdir(dir);
+  const foreign = (files.list(dir) ?? []).filter(
     (n) => !/^(notes|decisions|guidelines|patterns|journals|executions)$/.test(n),
   );
   if (foreign.length > 0)
@@ -76,9 +75,9 @@ export function toMarkdownFolder(dir: string, nodes: KNode[]): string[] {
   const written: string[] = [];
   for (const n of nodes) {
     const d = join(dir, typeDir(n.type));
-    mkdirSync(d, { recursive: true });
+    files.mkdir(d);
     const p = join(d, `${n.id}.md`);
-    writeFileAtomic(p, serializeNode(n));
+    files.write(p, serializeNode(n));
     written.push(p);
   }
   return written;

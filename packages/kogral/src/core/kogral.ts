@@ -162,7 +162,7 @@ export class Kogral {
       }
       const at = this.stamp();
       const fields = { ...input.fields, title, date: at.slice(0, 10) };
-      const body = renderTemplate(loadTemplate(this.store.dir, input.type), fields);
+      const body = renderTemplate(loadTemplate(this.store.files, this.store.dir, input.type), fields);
       const node: KNode = {
         id,
         type: input.type,
@@ -229,7 +229,11 @@ export class Kogral {
           updated: at,
           relations: [],
           metadata: { date },
-          body: renderTemplate(loadTemplate(this.store.dir, 'journal'), { title: date, date, entry: section }),
+          body: renderTemplate(loadTemplate(this.store.files, this.store.dir, 'journal'), {
+            title: date,
+            date,
+            entry: section,
+          }),
         };
         if (this.opts.author) node.author = this.opts.author;
       }

@@ -4,8 +4,8 @@
  * into the node's fields and metadata, which live in the index only. Ids come from the file's
  * path inside its folder, so they stay the same when the text changes.
  */
-import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, join, relative, sep } from 'node:path';
+import type { DirEntry, NoteFiles } from './files.js';
 import { makeId } from './ids.js';
 import {
   firstHeading,
@@ -37,13 +37,13 @@ export const within = (dir: string, path: string): boolean => path === dir || pa
  * The markdown files of a watched folder, recursively, in path order. Dot files and folders are
  * skipped; symlinks are followed only when they stay inside the folder (a loop or an escape is skipped).
  */
-export function sourceFiles(src: Source, onSkip?: (path: string, why: string) => void): string[] {
+export function sourceFiles(files: NoteFiles, src: Source, onSkip?: (path: string, why: string) => void): string[] {
   const out: string[] = [];
   const seen = new Set<string>();
   const visit = (dir: string) => {
-    let entries: import('node:fs').Dirent[];
+    let entries: DirEntry[];
     try {
-      entries = readdirSync(dir, { withFileTypes: true });
+      entries = files.entries(dir);
     } catch {
       return;
     }
@@ -51,12 +51,12 @@ export function sourceFiles(src: Source, onSkip?: (path: string, why: string) =>
     for (const e of entries) {
       if (e.name.startsWith('.')) continue;
       const abs = join(dir, e.name);
-      let isDir = e.isDirectory();
-      let isFile = e.isFile();
-      if (e.isSymbolicLink()) {
+      let isDir = e.isDirectory;
+      let isFile = e.isFile;
+      if (e.isSymbolicLink) {
         let real: string;
         try {
-          real = realpathSync(abs);
+          real = files.realpath(abs);
         } catch {
           continue;
         }
@@ -64,9 +64,9 @@ export function sourceFiles(src: Source, onSkip?: (path: string, why: string) =>
           onSkip?.(abs, `a symlink to ${real}, outside the watched folder`);
           continue;
         }
-        const st = statSync(real, { throwIfNoEntry: false });
-        isDir = Boolean(st?.isDirectory());
-        isFile = Boolean(st?.isFile());
+        const st = files.stat(real);
+        isDir = Boolean(st?.isDirectory);
+        isFile = Boolean(st?.isFile);
         if (isDir && seen.has(real)) continue;
         if (isDir) seen.add(real);
       }

@@ -1,21 +1,12 @@
-import {
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  realpathSync,
-  statSync,
-  unlinkSync,
-} from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { validationError } from '@stratumiops/shared/errors';
-import { writeFileAtomic } from '@stratumiops/shared/fs';
-import { checkText, pidAlive, withLock } from './fsutil.js';
+import { processAlive } from '@stratumiops/shared/fs';
+import type { NoteFiles } from './files.js';
 import { slugify } from './ids.js';
 import { FrontmatterError, isProblem, serializeNode, tryParseNode } from './markdown.js';
 import { type KNode, NODE_TYPES, type NodeType, type Problem, typeDir } from './model.js';
 import { foreignNode, type Source, sourceFiles, within } from './sources.js';
+import { checkText } from './text-check.js';
 
 export interface StoredNode {
   node: KNode;
@@ -36,18 +27,20 @@ export const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
 /**
  * The markdown store: one file a node under `<graph>/<type>s/`, written atomically; the
  * files are the truth. A file that cannot be read as a node is reported as a Problem and
- * never written over.
+ * never written over. Every file access goes through `files` (the local disk: adapters/local-files.ts).
  */
 export class Store {
   readonly maxBytes: number;
   /** Watched folders: indexed in place, never written. */
   readonly sources: Source[];
+  readonly files: NoteFiles;
 
   constructor(
     /** The graph folder (`.kogral/`). */
     readonly dir: string,
-    opts: { maxBytes?: number; sources?: Source[]; followSymlinks?: boolean } = {},
+    opts: { files: NoteFiles; maxBytes?: number; sources?: Source[]; followSymlinks?: boolean },
   ) {
+    this.files = opts.files;
     this.maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
     this.sources = opts.sources ?? [];
     this.followSymlinks = opts.followSymlinks ?? false;
@@ -60,17 +53,17 @@ export class Store {
   /** Why a node file is not read: a symlink leaving the graph folder (undefined: fine). Checked only for files being read. */
   private escapes(path: string): string | undefined {
     if (this.followSymlinks) return undefined;
-    let st: import('node:fs').Stats | undefined;
+    let isLink: boolean | undefined;
     try {
-      st = lstatSync(path);
+      isLink = this.files.stat(path, false)?.isSymbolicLink;
     } catch {
       return undefined;
     }
-    if (!st.isSymbolicLink()) return undefined;
+    if (!isLink) return undefined;
     let real: string;
     try {
-      real = realpathSync(path);
-      this.realDir ??= realpathSync(this.dir);
+      real = this.files.realpath(path);
+      this.realDir ??= this.files.realpath(this.dir);
     } catch (e) {
       return `a broken symlink (${(e as Error).message})`;
     }
@@ -91,7 +84,7 @@ export class Store {
 
   /** Serialises writers across processes (CLI, MCP server). Not reentrant. */
   lock<T>(fn: () => Promise<T> | T): Promise<T> {
-    return withLock(this.lockPath, fn);
+    return this.files.lock(this.lockPath, fn);
   }
 
   fileFor(type: NodeType, id: string): string {
@@ -109,8 +102,8 @@ export class Store {
   listFiles(): FileEntry[] {
     const out: FileEntry[] = [];
     this.eachFile((path, type) => {
-      const st = statSync(path, { throwIfNoEntry: false });
-      if (st?.isFile()) out.push({ path, type, mtimeMs: st.mtimeMs, size: st.size });
+      const st = this.files.stat(path);
+      if (st?.isFile) out.push({ path, type, mtimeMs: st.mtimeMs, size: st.size });
     });
     return out;
   }
@@ -118,24 +111,19 @@ export class Store {
   private eachFile(fn: (path: string, type: NodeType) => void): void {
     for (const type of NODE_TYPES) {
       const d = join(this.dir, typeDir(type));
-      let names: string[];
-      try {
-        names = readdirSync(d);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw e;
-      }
+      const names = this.files.list(d);
+      if (!names) continue;
       // Concatenation, not path.join: the folder is already normal, and this runs for every file.
       for (const name of names) if (name.endsWith('.md') && !name.startsWith('.')) fn(`${d}/${name}`, type);
     }
-    for (const src of this.sources) for (const path of sourceFiles(src)) fn(path, src.type);
+    for (const src of this.sources) for (const path of sourceFiles(this.files, src)) fn(path, src.type);
   }
 
   /** Reads one node file. */
   read(path: string, type: NodeType): KNode | Problem {
     let buf: Buffer;
     try {
-      buf = readFileSync(path);
+      buf = this.files.read(path);
     } catch (e) {
       return { path, message: `cannot read: ${(e as Error).message}` };
     }
@@ -152,7 +140,7 @@ export class Store {
     }
     if (src) {
       try {
-        const mtime = statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+        const mtime = this.files.stat(path)?.mtimeMs ?? 0;
         return foreignNode((check.text as string).replace(/\r\n/g, '\n'), path, src, mtime);
       } catch (e) {
         if (e instanceof FrontmatterError) return { path, message: e.message, ...(e.line ? { line: e.line } : {}) };
@@ -189,7 +177,7 @@ export class Store {
   getById(id: string): StoredNode | Problem | undefined {
     for (const type of NODE_TYPES) {
       const path = this.fileFor(type, id);
-      if (!existsSync(path)) continue;
+      if (!this.files.exists(path)) continue;
       const r = this.read(path, type);
       return isProblem(r) ? r : { node: r, path };
     }
@@ -219,8 +207,8 @@ export class Store {
         hint: 'files in watched folders are read-only; edit them directly',
       });
     const text = this.serialize(node);
-    mkdirSync(join(this.dir, typeDir(node.type)), { recursive: true });
-    writeFileAtomic(target, text);
+    this.files.mkdir(join(this.dir, typeDir(node.type)));
+    this.files.write(target, text);
     return target;
   }
 
@@ -231,13 +219,13 @@ export class Store {
       const d = join(this.dir, typeDir(type));
       let names: string[] = [];
       try {
-        names = readdirSync(d);
+        names = this.files.list(d) ?? [];
       } catch {}
       for (const name of names) {
         const m = /^\..+\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name);
-        if (!m || pidAlive(Number(m[1]))) continue;
+        if (!m || processAlive(Number(m[1]))) continue;
         try {
-          unlinkSync(join(d, name));
+          this.files.remove(join(d, name));
           removed.push(join(d, name));
         } catch {}
       }
@@ -246,7 +234,7 @@ export class Store {
   }
 
   exists(path: string): boolean {
-    return existsSync(path);
+    return this.files.exists(path);
   }
 
   /** Whether a file is outside the graph's own folders (a watched source folder): never written. */
@@ -257,7 +245,7 @@ export class Store {
 
   remove(path: string): void {
     if (this.isForeign(path)) throw validationError(`${path} is not in the graph folder: kogral does not delete it`);
-    unlinkSync(path);
+    this.files.remove(path);
   }
 
   rel(path: string): string {

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { NoteFiles } from './files.js';
 import type { NodeType } from './model.js';
 
 /**
@@ -78,10 +78,10 @@ export const DEFAULT_TEMPLATES: Record<NodeType, string> = {
 };
 
 /** The template for a type: `.kogral/templates/<type>.md` when the graph has one, else the default. */
-export function loadTemplate(graphDir: string | undefined, type: NodeType): string {
+export function loadTemplate(files: NoteFiles, graphDir: string | undefined, type: NodeType): string {
   if (graphDir) {
     try {
-      return readFileSync(join(graphDir, 'templates', `${type}.md`), 'utf8');
+      return files.read(join(graphDir, 'templates', `${type}.md`)).toString('utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }

@@ -5,6 +5,7 @@
  */
 import { statSync } from 'node:fs';
 import { z } from 'zod';
+import { localFiles } from '../adapters/local-files.js';
 import type { SqliteIndex } from '../adapters/sqlite-index.js';
 import type { GraphWatcher } from '../adapters/watch.js';
 import { NODE_TYPES } from '../core/model.js';
@@ -59,6 +60,7 @@ export class IndexKeeper {
     }
     if (!k) {
       const store = new Store(req.dir, {
+        files: localFiles,
         maxBytes: req.maxBytes,
         followSymlinks: req.followSymlinks,
         sources: req.sources,

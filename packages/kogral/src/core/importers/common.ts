@@ -1,8 +1,8 @@
 import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, posix, relative, sep } from 'node:path';
-import { checkText } from '../fsutil.js';
 import { FrontmatterError, parseYaml, splitFrontmatter, stripCode, toList } from '../markdown.js';
 import type { KNode, NodeType, RelationType } from '../model.js';
+import { checkText } from '../text-check.js';
 
 export const IMPORT_FORMATS = ['logseq', 'obsidian', 'markdown', 'adr', 'json', 'yaml'] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];

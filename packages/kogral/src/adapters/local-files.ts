@@ -1,20 +1,29 @@
-import { isUtf8 } from 'node:buffer';
+/**
+ * The note store's files on the local disk (the NoteFiles port of core/files.ts): atomic writes
+ * (temporary file, fsync, rename), a lock file shared by every kogral process on the graph.
+ */
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
+  existsSync,
   linkSync,
+  lstatSync,
+  mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
+  realpathSync,
   renameSync,
+  type Stats,
   statSync,
   unlinkSync,
-  writeFileSync,
   writeSync,
 } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { conflictError } from '@stratumiops/shared/errors';
-import { processAlive } from '@stratumiops/shared/fs';
+import { processAlive, writeFileAtomic } from '@stratumiops/shared/fs';
+import type { FileStat, NoteFiles } from '../core/files.js';
 
 const tempFor = (path: string) =>
   join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
@@ -49,59 +58,6 @@ export async function atomicWriteMany(files: { path: string; data: Buffer }[], p
   }
   for (const [i, f] of files.entries()) renameSync(tmps[i] as string, f.path);
 }
-
-/** Byte offset of the first byte that is not valid UTF-8, or -1. */
-export function invalidUtf8At(buf: Buffer): number {
-  let i = 0;
-  const n = buf.length;
-  while (i < n) {
-    const b = buf[i] as number;
-    if (b < 0x80) {
-      i++;
-      continue;
-    }
-    let len: number;
-    let min: number;
-    if (b >= 0xc2 && b <= 0xdf) [len, min] = [2, 0x80];
-    else if (b >= 0xe0 && b <= 0xef) [len, min] = [3, 0x800];
-    else if (b >= 0xf0 && b <= 0xf4) [len, min] = [4, 0x10000];
-    else return i;
-    if (i + len > n) return i;
-    let cp = b & (0xff >> (len + 1));
-    for (let k = 1; k < len; k++) {
-      const c = buf[i + k] as number;
-      if ((c & 0xc0) !== 0x80) return i;
-      cp = (cp << 6) | (c & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
-    i += len;
-  }
-  return -1;
-}
-
-export interface TextCheck {
-  text?: string;
-  /** Why the file is not readable as text, with a line when there is one. */
-  error?: { message: string; line?: number };
-}
-
-/** Decodes a file's bytes as UTF-8 text, refusing binary data, invalid UTF-8 and files over `maxBytes`. */
-export function checkText(buf: Buffer, maxBytes: number): TextCheck {
-  if (buf.length > maxBytes)
-    return {
-      error: {
-        message: `file is ${mb(buf.length)}, over the ${mb(maxBytes)} limit (a node must be text of sane size)`,
-      },
-    };
-  const nul = buf.subarray(0, 8192).indexOf(0);
-  if (nul >= 0) return { error: { message: 'binary file (it contains NUL bytes), not markdown' } };
-  if (isUtf8(buf)) return { text: buf.toString('utf8') };
-  const bad = invalidUtf8At(buf);
-  const line = buf.subarray(0, Math.max(0, bad)).toString('latin1').split('\n').length;
-  return { error: { message: `invalid UTF-8 at byte ${bad}`, line } };
-}
-
-const mb = (n: number) => (n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${Math.ceil(n / 1024)} KB`);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -189,12 +145,70 @@ export async function withLock<T>(path: string, fn: () => Promise<T> | T, timeou
   }
 }
 
-export function writeNewFile(path: string, data: string): boolean {
-  try {
-    writeFileSync(path, data, { flag: 'wx' });
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw e;
+const fileStat = (st: Stats): FileStat => ({
+  isFile: st.isFile(),
+  isDirectory: st.isDirectory(),
+  isSymbolicLink: st.isSymbolicLink(),
+  mtimeMs: st.mtimeMs,
+  size: st.size,
+});
+
+export class LocalFiles implements NoteFiles {
+  list(dir: string): string[] | undefined {
+    try {
+      return readdirSync(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+
+  entries(dir: string) {
+    return readdirSync(dir, { withFileTypes: true }).map((e) => ({
+      name: e.name,
+      isFile: e.isFile(),
+      isDirectory: e.isDirectory(),
+      isSymbolicLink: e.isSymbolicLink(),
+    }));
+  }
+
+  stat(path: string, follow = true): FileStat | undefined {
+    const st = follow ? statSync(path, { throwIfNoEntry: false }) : lstatSync(path, { throwIfNoEntry: false });
+    return st ? fileStat(st) : undefined;
+  }
+
+  realpath(path: string): string {
+    return realpathSync(path);
+  }
+
+  exists(path: string): boolean {
+    return existsSync(path);
+  }
+
+  read(path: string): Buffer {
+    return readFileSync(path);
+  }
+
+  write(path: string, data: string | Buffer): void {
+    writeFileAtomic(path, data);
+  }
+
+  writeMany(files: { path: string; data: Buffer }[]): Promise<void> {
+    return atomicWriteMany(files);
+  }
+
+  mkdir(dir: string): void {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  remove(path: string): void {
+    unlinkSync(path);
+  }
+
+  lock<T>(path: string, fn: () => Promise<T> | T): Promise<T> {
+    return withLock(path, fn);
   }
 }
+
+/** The local disk, for every store of this process. */
+export const localFiles = new LocalFiles();
