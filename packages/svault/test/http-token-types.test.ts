@@ -140,6 +140,33 @@ describe('batch tokens', () => {
     expect((await api('GET', 'secret/data/app/db', undefined, none.client_token)).status).toBe(403);
   });
 
+  it('are Cedar principals of their own: not Svault::Token::"", told apart by token_type', async () => {
+    const cedar = (policy: string) => api('PUT', 'sys/policies/acl/' + policy, { policy: POLICIES[policy] });
+    const POLICIES: Record<string, string> = {
+      'no-accessor': `permit (principal, action == Svault::Action::"read", resource in Svault::Path::"secret/data/app/");
+forbid (principal == Svault::Token::"", action, resource);`,
+      'service-only': `permit (principal, action == Svault::Action::"read", resource in Svault::Path::"secret/data/app/");
+forbid (principal, action, resource) when { principal.token_type == "batch" };`,
+    };
+    for (const name of Object.keys(POLICIES)) expect((await cedar(name)).status).toBe(204);
+    // Bad input: a typo in the principal's type is refused, and the policy keeps what it had.
+    const typo = await api('PUT', 'sys/policies/acl/service-only', {
+      policy: 'forbid (principal == Svault::Tokn::"", action, resource);',
+    });
+    expect(typo.status).toBe(400);
+    expect(typo.body.errors[0]).toMatch(/unknown entity type Svault::Tokn/);
+
+    const b1 = (await create({ policies: ['no-accessor'], type: 'batch' })).client_token;
+    const b2 = (await create({ policies: ['no-accessor'], type: 'batch' })).client_token;
+    // A statement about the empty accessor matches no batch token (it used to match all of them).
+    expect((await api('GET', 'secret/data/app/db', undefined, b1)).status).toBe(200);
+    expect((await api('GET', 'secret/data/app/db', undefined, b2)).status).toBe(200);
+    const svc = (await create({ policies: ['service-only'] })).client_token;
+    const batch = (await create({ policies: ['service-only'], type: 'batch' })).client_token;
+    expect((await api('GET', 'secret/data/app/db', undefined, svc)).status).toBe(200);
+    expect((await api('GET', 'secret/data/app/db', undefined, batch)).status).toBe(403);
+  });
+
   it('cannot be renewed, revoked, used to create tokens or to keep a cubbyhole; tampering breaks them', async () => {
     const b = (await create({ policies: ['app'], type: 'batch' })).client_token;
     const no = async (method: string, path: string, body: unknown, message: RegExp) => {

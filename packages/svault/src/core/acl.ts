@@ -20,8 +20,11 @@ import { RESPONSE_WRAPPING_POLICY, RESPONSE_WRAPPING_POLICY_NAME } from './wrapp
  * capability or a denied parameter), whichever language each is written in.
  *
  * - Principal: `Svault::Token::"<accessor>"` (the accessor, never the token), with attributes
- *   `id` (= accessor), `accessor`, `display_name`, `policies` (a set) and `metadata` (a record),
- *   and one parent `Svault::Policy::"<name>"` per attached policy.
+ *   `id` (= the entity id), `accessor`, `token_type` ("service" or "batch"), `display_name`,
+ *   `policies` (a set) and `metadata` (a record), and one parent `Svault::Policy::"<name>"` per
+ *   attached policy. A batch token has no accessor: its id is `batch-<32 hex>`, from the token's
+ *   keyed hash (stable for that token, distinct between tokens, never the token), and its
+ *   `accessor` attribute is "" (so a policy on `Svault::Token::""` matches no token).
  * - Action: `Svault::Action::"read" | "create" | "update" | "delete" | "list" | "sudo"`.
  * - Resource: `Svault::Path::"secret/data/myapp/db"` with attributes `path`, `mount`
  *   ("secret/"), `mount_type`, `rel` (the path within the mount), `segments` (a set) and
@@ -72,6 +75,12 @@ let cedarModule: Cedar | undefined;
 export async function loadCedar(): Promise<Cedar> {
   cedarModule ??= (await import('@cedar-policy/cedar-wasm/nodejs')) as Cedar;
   return cedarModule;
+}
+
+/** A token's Cedar entity id: its accessor, or for a batch token (which has none) one from its keyed hash. */
+export function principalId(p: Pick<AclPrincipal, 'accessor' | 'tokenHash'>): string {
+  if (p.accessor) return p.accessor;
+  return p.tokenHash ? `batch-${p.tokenHash.slice(0, 32)}` : '';
 }
 
 export interface AclPrincipal {
@@ -258,12 +267,12 @@ export class PolicyStore {
       }
       if (simple) return decideScopes(scopes, principal, action, resource.path);
     }
-    const who = principal.accessor || `batch:${principal.tokenHash ?? ''}`;
+    const who = principalId(principal);
     const key = `${who}\0${action}\0${resource.path}\0${remoteAddress}`;
     const hit = viaCedar ? undefined : this.decisions.get(key);
     if (hit !== undefined) return hit;
     const ans = this.cedar.statefulIsAuthorized({
-      principal: { type: 'Svault::Token', id: principal.accessor },
+      principal: { type: 'Svault::Token', id: who },
       action: { type: 'Svault::Action', id: action },
       resource: { type: 'Svault::Path', id: resource.path },
       context: { remote_address: remoteAddress.replace(/^::ffff:/, '') },
@@ -316,7 +325,7 @@ export class PolicyStore {
         if (!s.permit || s.principal === 'none' || s.resource === 'none') continue;
         if (s.principal !== undefined) {
           const p = s.principal;
-          if ('token' in p ? p.token !== principal.accessor : !principal.policies.includes(p.policy)) continue;
+          if ('token' in p ? p.token !== principalId(principal) : !principal.policies.includes(p.policy)) continue;
         }
         if (s.resource === undefined) return true;
         const target = 'eq' in s.resource ? s.resource.eq : s.resource.in;
@@ -432,7 +441,7 @@ function scopeOf(j: PolicyJson): Scope | undefined {
 function scopeMatches(s: Scope, p: AclPrincipal, action: string, path: string): boolean {
   if (s.principal !== undefined) {
     if (s.principal === 'none') return false;
-    if ('token' in s.principal ? s.principal.token !== p.accessor : !p.policies.includes(s.principal.policy)) {
+    if ('token' in s.principal ? s.principal.token !== principalId(p) : !p.policies.includes(s.principal.policy)) {
       return false;
     }
   }
@@ -503,11 +512,13 @@ function formatErrors(errors: CedarNs.DetailedError[], text?: string): string {
 function principalEntity(p: AclPrincipal): EntityJson {
   const parents: { type: string; id: string }[] = [];
   for (const id of p.policies) parents.push({ type: 'Svault::Policy', id });
+  const id = principalId(p);
   return {
-    uid: { type: 'Svault::Token', id: p.accessor },
+    uid: { type: 'Svault::Token', id },
     attrs: {
-      id: p.accessor,
+      id,
       accessor: p.accessor,
+      token_type: p.accessor ? 'service' : 'batch',
       display_name: p.displayName,
       policies: [...p.policies],
       metadata: { ...(p.metadata ?? {}) },
