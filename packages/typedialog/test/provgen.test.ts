@@ -5,10 +5,11 @@ import { evaluateFile } from '@stratumiops/nickel';
 import { StratumError } from '@stratumiops/shared/errors';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
+import { writeFiles } from '../src/adapters/provgen-files.js';
 import { checkAnswers, createContext } from '../src/core/context.js';
 import { loadForm } from '../src/core/form.js';
 import { PROVIDERS, toInfrastructure } from '../src/core/provgen/config.js';
-import { BUILTIN_SCHEMAS, BUILTIN_TEMPLATES, writeFiles } from '../src/core/provgen/generate.js';
+import { BUILTIN_SCHEMAS, BUILTIN_TEMPLATES } from '../src/core/provgen/generate.js';
 import { provGen } from '../src/core/provgen/index.js';
 import { cluster, now, repo, tmp, typedialog } from './helpers.js';
 

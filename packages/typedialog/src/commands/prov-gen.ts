@@ -1,17 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Args, Flags } from '@oclif/core';
+import { writeFiles } from '../adapters/provgen-files.js';
 import { answersFlag, defaultsFlag, localeFlag, TypedialogCommand, webFlags } from '../cli/base.js';
 import { checkAnswers, invalidAnswers } from '../core/context.js';
 import { PROVIDERS } from '../core/provgen/config.js';
-import {
-  BUILTIN_SCHEMAS,
-  BUILTIN_TEMPLATES,
-  describe,
-  FILES,
-  shownPath,
-  writeFiles,
-} from '../core/provgen/generate.js';
+import { BUILTIN_SCHEMAS, BUILTIN_TEMPLATES, describe, FILES, shownPath } from '../core/provgen/generate.js';
 import { provGen } from '../core/provgen/index.js';
 
 export default class ProvGen extends TypedialogCommand<typeof ProvGen> {

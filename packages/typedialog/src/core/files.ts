@@ -1,3 +1,7 @@
+/**
+ * Reading the files a user names (forms, answers, agents, descriptions). The core reads local files
+ * directly with node:fs and writes none: see "What core may import" in CONTRIBUTING.md.
+ */
 import { readFileSync, statSync } from 'node:fs';
 import { usageError } from '@stratumiops/shared/errors';
 

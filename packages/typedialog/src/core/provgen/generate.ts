@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StratumError } from '@stratumiops/shared/errors';
-import { writeFileAtomic } from '@stratumiops/shared/fs';
 import { nickelKey, nickelString, nickelTag, toNickel } from '../nickel-text.js';
 import type { InfrastructureConfig, Provider } from './config.js';
 
@@ -214,15 +213,6 @@ export interface WrittenFile {
   path: string;
   bytes: number;
   sha256: string;
-}
-
-/** Writes the validated files, each atomically. */
-export function writeFiles(files: GeneratedFile[], outDir: string): WrittenFile[] {
-  return files.map((f) => {
-    const path = join(outDir, f.name);
-    writeFileAtomic(path, f.text);
-    return describe(f, path);
-  });
 }
 
 export function describe(f: GeneratedFile, path: string): WrittenFile {
