@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PostgresServer, skipUnless, startPostgres } from '../../shared/src/testing/index.js';
@@ -8,7 +9,7 @@ import { PostgresStateStore } from '../src/adapters/state/postgres.js';
 import { SqliteStateStore } from '../src/adapters/state/sqlite.js';
 import type { StateStore } from '../src/core/state.js';
 import type { ResourceRecord, RunRecord } from '../src/core/types.js';
-import { startFakeEc2 } from './support/ec2-server.js';
+import { startFakeEc2 } from '../src/testing/index.js';
 import { prov, workspace } from './support/hosts.js';
 
 const rec = (address: string, extra: Partial<ResourceRecord> = {}): ResourceRecord => ({
@@ -121,6 +122,42 @@ describe('SQLite state', () => {
     const mine = await s.lock({ operation: 'resume', takeover: (x) => x.run_id === 'rx' });
     expect(mine.info.id).not.toBe(dead.info.id);
     await s.close();
+  });
+});
+
+describe('a state file of the first SQLite layout', () => {
+  it('is carried over on open: resources, runs, tasks, serial and lineage unchanged', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'prov-state-')), 'state.db');
+    const db = new Database(file);
+    db.exec(`CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+CREATE TABLE resources (address TEXT PRIMARY KEY, kind TEXT NOT NULL, name TEXT NOT NULL, provider TEXT NOT NULL,
+  attrs TEXT NOT NULL, outputs TEXT NOT NULL, deps TEXT NOT NULL, sensitive TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE runs (id TEXT PRIMARY KEY, kind TEXT NOT NULL, status TEXT NOT NULL, who TEXT NOT NULL, host TEXT NOT NULL,
+  pid INTEGER NOT NULL, started_at TEXT NOT NULL, finished_at TEXT, plan TEXT NOT NULL, options TEXT NOT NULL,
+  error TEXT, summary TEXT);
+CREATE TABLE tasks (run_id TEXT NOT NULL, address TEXT NOT NULL, action TEXT NOT NULL, status TEXT NOT NULL,
+  attempts INTEGER NOT NULL, before TEXT, after TEXT, error TEXT, seq INTEGER NOT NULL, updated_at TEXT NOT NULL,
+  PRIMARY KEY (run_id, address));
+CREATE TABLE lock (one INTEGER PRIMARY KEY CHECK (one = 1), id TEXT NOT NULL, owner TEXT NOT NULL, pid INTEGER NOT NULL,
+  host TEXT NOT NULL, operation TEXT NOT NULL, run_id TEXT, created_at TEXT NOT NULL);
+INSERT INTO meta VALUES ('serial', '7'), ('lineage', 'L-1');
+INSERT INTO resources VALUES ('server.old', 'server', 'old', 'local', '{"a":1}', '{"id":"o"}', '[]', '[]', 't');
+INSERT INTO runs VALUES ('r0', 'apply', 'succeeded', 'me', 'h', 1, 't', 't', '{}', '{}', NULL, NULL);
+INSERT INTO tasks VALUES ('r0', 'server.old', 'create', 'done', 1, NULL, NULL, NULL, 1, 't');`);
+    db.close();
+    const s = new SqliteStateStore(file);
+    try {
+      expect(await s.meta()).toEqual({ serial: 7, lineage: 'L-1' });
+      expect(await s.get('server.old')).toMatchObject({ attrs: { a: 1 }, outputs: { id: 'o' } });
+      expect((await s.getRun('r0'))?.status).toBe('succeeded');
+      expect((await s.tasks('r0')).map((t) => t.address)).toEqual(['server.old']);
+      expect(await s.put(rec('server.new'))).toBe(8);
+    } finally {
+      await s.close();
+    }
+    const again = new SqliteStateStore(file);
+    expect((await again.list()).map((r) => r.address)).toEqual(['server.new', 'server.old']);
+    await again.close();
   });
 });
 

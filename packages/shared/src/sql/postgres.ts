@@ -83,6 +83,8 @@ export class PostgresDriver implements SqlDriver {
 
   async session(): Promise<SqlSession> {
     const client = await this.pool.connect();
+    // Its server session may be ended under it (pg_terminate_backend, a restart): an error for the next call.
+    client.on('error', () => {});
     let released = false;
     return {
       ...queryer(client),
