@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type FakeEc2, startFakeEc2 } from './support/ec2-server.js';
+import { type FakeEc2, startFakeEc2 } from '../src/testing/index.js';
 import { prov, workspace } from './support/hosts.js';
 
 const config = (servers: string) => `let Infrastructure = import "infrastructure.ncl" in

@@ -50,7 +50,7 @@ const prov = (sb: { cwd: string; env: NodeJS.ProcessEnv }, args: string[]) =>
   runBin('prov', args, { cwd: sb.cwd, env: sb.env, timeoutMs: 60_000 });
 
 describe('prov migrate plan', () => {
-  it('orders an aws → upcloud move: rename, create, freeze, move data, switch, destroy last; every step with its undo', async () => {
+  it('orders an aws → upcloud move: create beside, freeze, move and verify data, switch, destroy last; every step with its undo', async () => {
     const sb = ws();
     const r = await prov(sb, ['migrate', 'plan', 'aws.ncl', 'upcloud.ncl', '--json']);
     expect(r.code, r.stderr).toBe(0);
@@ -61,43 +61,42 @@ describe('prov migrate plan', () => {
     };
     expect(plan.summary).toEqual({ create: 1, move: 2, keep: 0, destroy: 1, data: 1 });
     const phases = plan.steps.map((s) => s.phase);
-    // Phases never go back: prepare < create < data < secrets < switch < destroy.
-    const order = ['prepare', 'create', 'data', 'certs', 'secrets', 'switch', 'destroy'];
+    // Phases never go back: prepare < create < data < secrets < switch < destroy < record.
+    const order = ['prepare', 'create', 'data', 'certs', 'secrets', 'switch', 'destroy', 'record'];
     expect(phases.map((p) => order.indexOf(p))).toEqual([...phases.map((p) => order.indexOf(p))].sort((a, b) => a - b));
+    expect(phases.every((p) => order.includes(p))).toBe(true);
     expect(plan.steps.map((s) => s.n)).toEqual(plan.steps.map((_, i) => i + 1));
     const titles = plan.steps.map((s) => s.title);
     const at = (re: RegExp) => titles.findIndex((t) => re.test(t));
-    expect(at(/^Rename db-1 \(aws us-east-1 t3\.medium.*\) to db-1-old/)).toBeGreaterThan(-1);
-    expect(at(/^Create server db-1 \(upcloud de-fra1 2xCPU-4GB/)).toBeGreaterThan(at(/^Rename db-1/));
+    // The target is created beside the source (in the migration's own state): nothing is renamed.
+    expect(at(/^Rename/)).toBe(-1);
+    expect(at(/^Create server db-1 \(upcloud de-fra1 2xCPU-4GB/)).toBeGreaterThan(0);
     expect(at(/^Install taskserv postgresql on db-1/)).toBeGreaterThan(at(/^Create server db-1/));
-    expect(at(/^Freeze writes on db-1-old/)).toBeGreaterThan(at(/^Install taskserv postgresql/));
+    expect(at(/^Freeze writes on db-1 \(aws\.ncl\)/)).toBeGreaterThan(at(/^Install taskserv postgresql/));
     const data = plan.steps[at(/^Move PostgreSQL databases/)] as Step;
-    expect(data.title).toBe('Move PostgreSQL databases (dump and restore) from db-1-old to db-1');
-    expect(data.commands[0]).toMatch(/^db-1-old: pg_dumpall/);
-    expect(data.commands.some((c) => /^db-1: psql .*prov-migrate\.sql/.test(c))).toBe(true);
-    expect(at(/^Check the 1 svault reference/)).toBeGreaterThan(at(/^Move PostgreSQL/));
+    expect(data.title).toBe('Move PostgreSQL databases (dump and restore) from db-1 (aws.ncl) to db-1 (upcloud.ncl)');
+    expect(data.commands[0]).toMatch(/^db-1: pg_dumpall/);
+    expect(data.commands.some((c) => /^db-1: psql .*prov-migrate-<id>\.sql/.test(c))).toBe(true);
+    expect(at(/^Verify the moved data/)).toBe(at(/^Move PostgreSQL/) + 1);
+    expect(at(/^Check the 1 svault reference/)).toBeGreaterThan(at(/^Verify the moved data/));
     expect(plan.steps[at(/^Check the 1 svault/)]?.commands[0]).toMatch(
       /prov vault read secret\/data\/db --field password/,
     );
     expect(at(/^Switch/)).toBeGreaterThan(at(/^Move PostgreSQL/));
     const destroys = plan.steps.filter((s) => s.phase === 'destroy');
     expect(destroys.map((s) => s.commands[0])).toEqual([
-      'prov destroy --target server.db-1-old -y',
-      'prov destroy --target server.web-1-old -y',
-      'prov destroy --target server.cache-1 -y',
+      'prov destroy --target server.db-1 -y (aws.ncl)',
+      'prov destroy --target server.web-1 -y (aws.ncl)',
+      'prov destroy --target server.cache-1 -y (aws.ncl)',
     ]);
     expect(destroys.every((s) => s.irreversible && s.undo.commands.length > 0)).toBe(true);
     expect(destroys[0]?.undo.title).toMatch(/restore its data/);
     expect(destroys[2]?.undo.title).toBe('Recreate cache-1 from aws.ncl');
+    expect(plan.steps.at(-1)?.title).toMatch(/^Record the target in state: 4 resource\(s\) enter, 4 left with the source/);
     for (const s of plan.steps) expect(s.undo.title.length).toBeGreaterThan(0);
     // Create steps undo by destroying exactly what they made.
     const create = plan.steps[at(/^Create server web-2/)] as Step;
-    expect(create.undo.commands).toEqual(['prov destroy --target server.web-2 -y']);
-    // Renames undo by renaming back, resource by resource.
-    expect(plan.steps[at(/^Rename db-1/)]?.undo.commands).toEqual([
-      'prov state mv server.db-1-old server.db-1',
-      'prov state mv taskserv.postgresql.db-1-old taskserv.postgresql.db-1',
-    ]);
+    expect(create.undo.commands).toEqual(["prov destroy --target server.web-2 -y (in the migration's state)"]);
     // Cost before and after, in each provider's currency.
     expect(plan.cost.USD?.after).toBe('0');
     expect(Number(plan.cost.EUR?.after)).toBeGreaterThan(0);

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CREDENTIALS, type FakeUpcloud, startFakeUpcloud, TOKEN } from '../src/testing/index.js';
 import { prov, workspace } from './support/hosts.js';
-import { CREDENTIALS, type FakeUpcloud, startFakeUpcloud, TOKEN } from './support/upcloud-server.js';
 
 const config = (servers: string, region = 'region = "fi-hel1",') => `let Infrastructure = import "infrastructure.ncl" in
 let web = fun n extra => {

@@ -1,21 +1,53 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { conflictError, notFoundError, StratumError, usageError, validationError } from '@stratumiops/shared/errors';
+import { processAlive } from '@stratumiops/shared/fs';
 import { certInventory } from './certs.js';
+import {
+  assertNoUnfinished,
+  effectiveStatus,
+  executePlan,
+  lockState,
+  makePlan,
+  type ProviderSource,
+  type RunResult,
+} from './engine.js';
 import { diffEstimates, estimate, type PriceTable } from './estimate.js';
-import { shq } from './executor.js';
-import type { StateStore } from './state.js';
-import type { DesiredResource } from './types.js';
+import { type Executor, HostError, type HostTarget, installRoot, type OutputSink, shq } from './executor.js';
+import { topoSort } from './graph.js';
+import { type OrchEvent, type OrchTask, type RetryPolicy, rollbackWithRetry, runDag } from './orchestrator.js';
+import { newRunId, type StateStore } from './state.js';
+import type { TaskservDefinition } from './taskserv.js';
+import type { Attrs, DesiredResource } from './types.js';
+import { writeAtomic } from './workspace.js';
+
+/** What the runner does for a step (prov migrate apply); the commands are the same step for a reader. */
+export type StepAction =
+  | { type: 'check' }
+  | { type: 'create'; address: string }
+  | { type: 'freeze'; service: string; host: string }
+  | { type: 'data'; service: string; from: string; to: string }
+  | { type: 'verify'; service: string; from: string; to: string }
+  | { type: 'certs'; domain: string; host: string }
+  | { type: 'secrets'; refs: string[] }
+  | { type: 'switch' }
+  | { type: 'destroy'; targets: string[] }
+  | { type: 'record' };
 
 /** One step of a migration: what it does, the commands that do it, and how to undo it. */
 export interface MigrationStep {
   n: number;
-  phase: 'prepare' | 'create' | 'data' | 'certs' | 'secrets' | 'switch' | 'destroy';
+  phase: 'prepare' | 'create' | 'data' | 'certs' | 'secrets' | 'switch' | 'destroy' | 'record';
   title: string;
   /** Addresses of resources the step touches. */
   resources: string[];
-  /** Commands an operator (or a runner) would run, in order; host-side ones as `host: command`. */
+  /** Commands an operator would run, in order; host-side ones as `host: command`. */
   commands: string[];
   undo: { title: string; commands: string[] };
   /** Once done, the undo cannot bring back everything (e.g. a destroyed source). */
   irreversible?: boolean;
+  action: StepAction;
 }
 
 export interface MigrationPlan {
@@ -32,33 +64,46 @@ interface Side {
   resources: DesiredResource[];
 }
 
-/** What a taskserv's data is and how it travels. */
+/** What a taskserv's data is and how it travels; `runs`: prov migrate apply moves it (else the steps are by hand). */
 const DATA_SERVICES: Record<
   string,
-  { what: string; dump(src: string): string[]; load(dst: string): string[]; drop(dst: string): string[] }
+  {
+    what: string;
+    runs: boolean;
+    freeze?: (src: string) => string[];
+    dump(src: string): string[];
+    load(dst: string): string[];
+    verify?: (src: string, dst: string) => string[];
+  }
 > = {
   postgresql: {
     what: 'PostgreSQL databases (dump and restore)',
-    dump: (src) => [`${src}: pg_dumpall --clean --if-exists > /var/backups/prov-migrate.sql`],
-    load: (dst) => [`${dst}: psql -v ON_ERROR_STOP=1 -f /var/backups/prov-migrate.sql postgres`],
-    drop: (dst) => [`prov service uninstall postgresql --servers ${dst} (the restored data goes with it)`],
+    runs: true,
+    freeze: (src) => [
+      `${src}: psql -c "ALTER SYSTEM SET default_transaction_read_only = on" -c "SELECT pg_reload_conf()"`,
+    ],
+    dump: (src) => [`${src}: pg_dumpall --clean --if-exists > /var/backups/prov-migrate-<id>.sql`],
+    load: (dst) => [`${dst}: psql -v ON_ERROR_STOP=1 -f /var/backups/prov-migrate-<id>.sql postgres`],
+    verify: (src, dst) => [`${src}, ${dst}: count(*) and md5 of every table of every database; they must match`],
   },
   patroni: {
     what: 'PostgreSQL under Patroni (dump from the leader, restore into the new leader)',
+    runs: false,
     dump: (src) => [`${src}: pg_dumpall --clean --if-exists > /var/backups/prov-migrate.sql`],
     load: (dst) => [`${dst}: psql -v ON_ERROR_STOP=1 -f /var/backups/prov-migrate.sql postgres`],
-    drop: (dst) => [`prov service uninstall patroni --servers ${dst} (the restored data goes with it)`],
   },
   etcd: {
     what: 'etcd keys (snapshot and restore)',
+    runs: false,
     dump: (src) => [`${src}: etcdctl snapshot save /var/backups/prov-migrate.etcd`],
     load: (dst) => [`${dst}: etcdutl snapshot restore /var/backups/prov-migrate.etcd --data-dir "$data_dir"`],
-    drop: (dst) => [`prov service uninstall etcd --servers ${dst} (the restored keys go with it)`],
   },
 };
 
+/** The data services prov migrate apply moves itself. */
+export const RUNNABLE_DATA = Object.keys(DATA_SERVICES).filter((k) => DATA_SERVICES[k]!.runs);
+
 const servers = (s: Side) => s.resources.filter((r) => r.kind === 'server');
-const taskservs = (s: Side) => s.resources.filter((r) => r.kind === 'taskserv');
 const where = (r: DesiredResource) => {
   const a = r.attrs as { plan?: string; region?: string; zone?: string; host?: { address?: string } };
   return [r.provider, a.region ?? a.zone, a.plan, a.host?.address].filter(Boolean).join(' ');
@@ -67,9 +112,39 @@ const same = (a: DesiredResource, b: DesiredResource) =>
   JSON.stringify(a.attrs) === JSON.stringify(b.attrs) && a.provider === b.provider;
 
 /**
- * The ordered, reversible plan from one configuration to another (another provider, region or plan): create
- * the target servers beside the source ones, install the taskservs there, freeze writes and move data,
- * reissue certificates, check secrets, switch, and only then destroy the source. Every step names its undo.
+ * Which resources a migration creates, keeps and destroys. Kept: the same address, provider and attributes on both
+ * sides (and nothing it depends on moves). Staged: every other target resource, created beside the source and
+ * recorded in the migration's own state until the switch. Destroyed: every source resource not kept.
+ */
+export function migrationSets(from: DesiredResource[], to: DesiredResource[]) {
+  const src = new Map(from.map((r) => [r.address, r]));
+  const staged = new Set(to.filter((r) => !src.has(r.address) || !same(src.get(r.address)!, r)).map((r) => r.address));
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const r of to) {
+      if (!staged.has(r.address) && r.deps.some((d) => staged.has(d))) {
+        staged.add(r.address);
+        grew = true;
+      }
+    }
+  }
+  const kept = new Set(to.filter((r) => !staged.has(r.address)).map((r) => r.address));
+  return {
+    staged: topoSort(
+      to.filter((r) => staged.has(r.address)).map((r) => ({ id: r.address, deps: r.deps })),
+      { ignoreMissing: true },
+    ).map((id) => to.find((r) => r.address === id)!),
+    kept,
+    destroyed: from.filter((r) => !kept.has(r.address)),
+  };
+}
+
+/**
+ * The ordered, reversible plan from one configuration to another (another provider, region or plan): create the
+ * target's resources beside the source ones (in the migration's own state: the workspace state keeps the source
+ * until the end), freeze writes and move data, check it arrived, reissue certificates, check secrets, switch,
+ * and only then destroy the source and record the target in state. Every step names its undo.
  */
 export function planMigration(
   from: Side,
@@ -87,33 +162,22 @@ export function planMigration(
   const moved = [...dst.values()].filter((r) => src.has(r.name) && !same(src.get(r.name)!, r));
   const kept = [...dst.values()].filter((r) => src.has(r.name) && same(src.get(r.name)!, r));
   const removed = [...src.values()].filter((r) => !dst.has(r.name));
-  // A moved server's old machine is renamed <name>-old in state, so that the new one is created under its name
-  // while the old one still serves; the old one is destroyed last.
-  const oldName = (host: string) => `${host}-old`;
+  const sets = migrationSets(from.resources, to.resources);
+  const stagedTs = sets.staged.filter((r) => r.kind === 'taskserv');
+  const srcTs = from.resources.filter((r) => r.kind === 'taskserv');
+  const destroyedAddr = new Set(sets.destroyed.map((r) => r.address));
 
   const dataMoves: { service: string; from: string; to: string }[] = [];
-  const srcTs = taskservs(from);
-  for (const t of taskservs(to)) {
+  for (const t of stagedTs) {
     const service = String(t.attrs.service);
-    if (!DATA_SERVICES[service]) continue;
-    const host = String(t.attrs.host);
-    const before = srcTs.find((x) => x.attrs.service === service && x.attrs.host === host);
-    const moving = moved.some((m) => m.name === host);
-    if (before && !moving) continue;
-    const source = before ?? srcTs.find((x) => x.attrs.service === service);
+    if (!DATA_SERVICES[service] || dataMoves.some((d) => d.service === service)) continue;
+    // From the first source member that goes away into the first new target member.
+    const source = srcTs.find((x) => x.attrs.service === service && destroyedAddr.has(x.address));
     if (!source) continue;
-    // One move per service: from the first source member into the first target member.
-    if (dataMoves.some((d) => d.service === service)) continue;
-    const sourceHost = String(source.attrs.host);
-    dataMoves.push({
-      service,
-      from: moved.some((m) => m.name === sourceHost) ? oldName(sourceHost) : sourceHost,
-      to: host,
-    });
+    dataMoves.push({ service, from: String(source.attrs.host), to: String(t.attrs.host) });
   }
-  const needsFreeze = dataMoves.length > 0;
 
-  if (created.length + moved.length + removed.length + dataMoves.length === 0) {
+  if (sets.staged.length + sets.destroyed.length === 0) {
     return {
       format: 'prov-migration/1',
       from: from.path,
@@ -123,78 +187,76 @@ export function planMigration(
       warnings,
     };
   }
+  const srcName = (h: string) => `${h} (${from.path})`;
+  const dstName = (h: string) => `${h} (${to.path})`;
 
   steps.push({
     phase: 'prepare',
     title: 'Check both configurations and record the starting point',
-    resources: [],
+    resources: sets.destroyed.map((r) => r.address),
     commands: [
       `prov validate ${from.path} ${to.path}`,
-      `prov plan ${from.path} --detailed-exitcode (no drift before starting)`,
+      `prov state list (every source resource that goes away is recorded)`,
     ],
     undo: { title: 'nothing to undo', commands: [] },
+    action: { type: 'check' },
   });
-  for (const r of moved) {
-    const moving = [`server.${r.name}`, ...srcTs.filter((t) => t.attrs.host === r.name).map((t) => t.address)];
-    steps.push({
-      phase: 'prepare',
-      title: `Rename ${r.name} (${where(src.get(r.name)!)}) to ${oldName(r.name)} in state: it keeps serving until the switch`,
-      resources: moving,
-      commands: moving.map((a) => `prov state mv ${a} ${a.replace(new RegExp(`${r.name}$`), oldName(r.name))}`),
-      undo: {
-        title: `Give ${r.name} its name back in state`,
-        commands: moving.map((a) => `prov state mv ${a.replace(new RegExp(`${r.name}$`), oldName(r.name))} ${a}`),
-      },
-    });
-  }
-  for (const r of [...created, ...moved]) {
+  for (const r of sets.staged) {
+    const title =
+      r.kind === 'server'
+        ? `Create server ${r.name} (${where(r)})`
+        : r.kind === 'taskserv'
+          ? `Install taskserv ${r.attrs.service} on ${r.attrs.host}`
+          : `Create ${r.kind} ${r.name} (${r.provider})`;
     steps.push({
       phase: 'create',
-      title: `Create server ${r.name} (${where(r)})`,
-      resources: [`server.${r.name}`],
-      commands: [`prov apply ${to.path} --target server.${r.name} -y`],
-      undo: { title: `Destroy the new server ${r.name}`, commands: [`prov destroy --target server.${r.name} -y`] },
-    });
-  }
-  const installs = taskservs(to).filter((t) => [...created, ...moved].some((s) => s.name === t.attrs.host));
-  for (const t of installs) {
-    steps.push({
-      phase: 'create',
-      title: `Install taskserv ${t.attrs.service} on ${t.attrs.host}`,
-      resources: [t.address],
-      commands: [`prov apply ${to.path} --target ${t.address} -y`],
+      title,
+      resources: [r.address],
+      commands: [`prov apply ${to.path} --target ${r.address} -y (recorded in the migration's state until the switch)`],
       undo: {
-        title: `Uninstall ${t.attrs.service} from ${t.attrs.host}`,
-        commands: [`prov destroy --target ${t.address} -y`],
+        title:
+          r.kind === 'taskserv'
+            ? `Uninstall ${r.attrs.service} from ${r.attrs.host}`
+            : `Destroy the new ${r.kind} ${r.name}`,
+        commands: [`prov destroy --target ${r.address} -y (in the migration's state)`],
       },
-    });
-  }
-  if (needsFreeze) {
-    const hosts = [...new Set(dataMoves.map((d) => d.from))];
-    steps.push({
-      phase: 'data',
-      title: `Freeze writes on ${hosts.join(', ')} (maintenance mode) so the copy is complete`,
-      resources: hosts.map((h) => `server.${h}`),
-      commands: hosts.map((h) => `${h}: stop the application writers (or set default_transaction_read_only = on)`),
-      undo: {
-        title: `Let writes in again on ${hosts.join(', ')}`,
-        commands: hosts.map((h) => `${h}: start the writers again`),
-      },
+      action: { type: 'create', address: r.address },
     });
   }
   for (const d of dataMoves) {
     const how = DATA_SERVICES[d.service]!;
+    if (!how.runs)
+      warnings.push(`${how.what}: prov migrate apply does not move this data yet; the steps are for doing it by hand`);
     steps.push({
       phase: 'data',
-      title: `Move ${how.what} from ${d.from} to ${d.to}`,
+      title: `Freeze writes on ${srcName(d.from)} so the copy is complete`,
+      resources: [`taskserv.${d.service}.${d.from}`],
+      commands: how.freeze?.(d.from) ?? [`${d.from}: stop the application writers`],
+      undo: { title: `Let writes in again on ${d.from}`, commands: [`${d.from}: let the writers in again`] },
+      action: { type: 'freeze', service: d.service, host: d.from },
+    });
+    steps.push({
+      phase: 'data',
+      title: `Move ${how.what} from ${srcName(d.from)} to ${dstName(d.to)}`,
       resources: [`taskserv.${d.service}.${d.from}`, `taskserv.${d.service}.${d.to}`],
       commands: [
         ...how.dump(d.from),
-        `scp ${d.from}:/var/backups/prov-migrate.* ${d.to}:/var/backups/ (kept until the source is destroyed)`,
+        `copy the dump from ${d.from} to ${d.to}:/var/backups/ (the source keeps its copy until it is destroyed)`,
         ...how.load(d.to),
-        `prov health --service ${d.service}`,
       ],
-      undo: { title: `Drop what was restored on ${d.to} (the source still has everything)`, commands: how.drop(d.to) },
+      undo: {
+        title: `Nothing of the source to put back (it was only read); the restored copy goes with the new ${d.to}`,
+        commands: [],
+      },
+      action: { type: 'data', service: d.service, from: d.from, to: d.to },
+    });
+    steps.push({
+      phase: 'data',
+      title: `Verify the moved data: row counts and checksums on ${d.to} match ${d.from}`,
+      resources: [`taskserv.${d.service}.${d.from}`, `taskserv.${d.service}.${d.to}`],
+      commands: how.verify?.(d.from, d.to) ?? [`compare the data on ${d.from} and ${d.to}`],
+      undo: { title: 'nothing to undo (read only)', commands: [] },
+      action: { type: 'verify', service: d.service, from: d.from, to: d.to },
     });
   }
   const movedHosts = new Set([...moved.map((m) => m.name), ...removed.map((r) => r.name)]);
@@ -215,48 +277,53 @@ export function planMigration(
         `prov cert generate --domain ${shq(c.domain)} --engine ${c.pki} --role ${c.role} --servers ${target}${c.group ? ` --cluster ${c.group}` : ''}`,
       ],
       undo: {
-        title: `Nothing to put back: the old certificate stays on ${oldName(c.host)} and valid in svault`,
+        title: `Nothing to put back: the old certificate stays on the source ${c.host} and valid in svault`,
         commands: [],
       },
+      action: { type: 'certs', domain: c.domain, host: target },
     });
   }
   const refs = extra.secretRefs ?? [];
   if (refs.length) {
     steps.push({
       phase: 'secrets',
-      title: `Check the ${refs.length} svault reference(s) the target uses resolve from its hosts`,
+      title: `Check the ${refs.length} svault reference(s) the target uses resolve`,
       resources: [],
       commands: [
         ...refs.map((r) => `prov vault read ${r.replace(/^svault:\/\/([^#]+)#(.*)$/, '$1 --field $2')} (must answer)`),
       ],
       undo: { title: 'nothing to undo (read only)', commands: [] },
+      action: { type: 'secrets', refs },
     });
   }
   steps.push({
     phase: 'switch',
     title: `Switch: point clients at the target${moved.length ? ` (${moved.map((m) => m.name).join(', ')} now on ${[...new Set(moved.map((m) => m.provider))].join(', ')})` : ''}`,
-    resources: moved.map((m) => `server.${m.name}`),
+    resources: [...dst.values()].map((m) => `server.${m.name}`),
     commands: [
-      'update DNS or the load balancer to the addresses of the new servers',
-      ...(needsFreeze ? ['let the writers in again, on the target'] : []),
-      `prov plan ${to.path} (expect only the source servers to delete)`,
+      'update DNS or the load balancer to the addresses of the new servers (prov records the cut-over)',
+      ...(dataMoves.length ? ['the writers go to the target; the source stays read-only'] : []),
     ],
     undo: {
       title: 'Point clients back at the source',
       commands: ['point DNS or the load balancer back at the source addresses'],
     },
+    action: { type: 'switch' },
   });
-  for (const r of [...moved, ...removed]) {
-    const old = moved.includes(r) ? oldName(r.name) : r.name;
-    const source = src.get(r.name)!;
+  const destroyServers = sets.destroyed.filter((r) => r.kind === 'server');
+  const covered = new Set<string>();
+  for (const r of destroyServers) {
+    const withDependents = new Set([r.address]);
+    for (const x of sets.destroyed) if (x.deps.includes(r.address)) withDependents.add(x.address);
+    for (const a of withDependents) covered.add(a);
     steps.push({
       phase: 'destroy',
-      title: `Destroy the source server ${old} (${where(source)})`,
-      resources: [`server.${old}`],
-      commands: [`prov destroy --target server.${old} -y`],
-      undo: dataMoves.some((d) => d.from === old)
+      title: `Destroy the source server ${r.name} (${where(r)})`,
+      resources: [...withDependents],
+      commands: [`prov destroy --target server.${r.name} -y (${from.path})`],
+      undo: dataMoves.some((d) => d.from === r.name)
         ? {
-            title: `Recreate ${r.name} from ${from.path} and restore its data from the copy kept in /var/backups`,
+            title: `Recreate ${r.name} from ${from.path} and restore its data from the copy kept on the target`,
             commands: [`prov apply ${from.path} --target server.${r.name}`, 'restore the dump kept by the data step'],
           }
         : {
@@ -264,8 +331,29 @@ export function planMigration(
             commands: [`prov apply ${from.path} --target server.${r.name}`],
           },
       irreversible: true,
+      action: { type: 'destroy', targets: [r.address] },
     });
   }
+  const rest = sets.destroyed.filter((r) => !covered.has(r.address)).map((r) => r.address);
+  if (rest.length) {
+    steps.push({
+      phase: 'destroy',
+      title: `Destroy the rest of the source: ${rest.join(', ')}`,
+      resources: rest,
+      commands: [`prov destroy ${rest.map((a) => `--target ${a}`).join(' ')} -y (${from.path})`],
+      undo: { title: `Recreate them from ${from.path}`, commands: [`prov apply ${from.path}`] },
+      irreversible: true,
+      action: { type: 'destroy', targets: rest },
+    });
+  }
+  steps.push({
+    phase: 'record',
+    title: `Record the target in state: ${sets.staged.length} resource(s) enter, ${sets.destroyed.length} left with the source`,
+    resources: sets.staged.map((r) => r.address),
+    commands: ['prov state list (only the target side and what was kept)'],
+    undo: { title: 'nothing to undo: the source is gone', commands: [] },
+    action: { type: 'record' },
+  });
   if (kept.length) warnings.push(`${kept.length} server(s) stay as they are: ${kept.map((k) => k.name).join(', ')}`);
   return {
     format: 'prov-migration/1',
@@ -334,4 +422,569 @@ export async function migrationDocument(
     estimate(to.desired.resources, deps.tables, to.path),
   ).totals;
   return { ...plan, cost };
+}
+
+// ---------- running a migration ----------
+
+export type MigrationStatus =
+  | 'running'
+  | 'succeeded'
+  | 'rolled_back'
+  | 'rollback_failed'
+  /** A step after the switch (destroying the source, recording the target) failed: resume retries it. */
+  | 'failed'
+  | 'interrupted';
+
+export interface StepRecord {
+  status: 'running' | 'done' | 'failed' | 'rolled_back' | 'rollback_failed';
+  attempts: number;
+  result?: unknown;
+  error?: string;
+  /** The engine run (in the migration's state or the workspace's) a create or destroy step started. */
+  inner_run?: string;
+  /** The engine run that undid it. */
+  undo_run?: string;
+  started_at?: string;
+  finished_at?: string;
+}
+
+/** A migration as journalled after every event: what status, resume and the scenario scripts read. */
+export interface MigrationRun {
+  format: 'prov-migration-run/1';
+  id: string;
+  from: string;
+  to: string;
+  status: MigrationStatus;
+  hostname: string;
+  pid: number;
+  started_at: string;
+  finished_at: string | null;
+  plan: MigrationPlan;
+  /** Step number → what happened to it. */
+  steps: Record<string, StepRecord>;
+  /** Steps completed, in completion order. */
+  done: number[];
+  switched_at: string | null;
+  error: string | null;
+  /** `unavailable` when every failure was a host or API that could not be reached. */
+  error_code?: string;
+}
+
+export type MigrationEvent =
+  | { type: 'start' | 'done' | 'rollback-start' | 'rolled-back'; step: MigrationStep; attempt?: number }
+  | { type: 'retry' | 'failed' | 'rollback-failed'; step: MigrationStep; error: string; attempt?: number };
+
+/** The journals of a workspace's migrations, and each one's own state (the target until the switch). */
+export class MigrationRuns {
+  constructor(readonly dir: string) {}
+
+  static forWorkspace(cwd = process.cwd()): MigrationRuns {
+    return new MigrationRuns(join(cwd, '.prov', 'migrations'));
+  }
+
+  private folder(id: string) {
+    if (!/^[0-9A-Za-z-]+$/.test(id)) throw usageError(`not a migration id: ${id}`);
+    return join(this.dir, id);
+  }
+
+  /** Where the migration records the target's resources until they enter the workspace state. */
+  stagingPath(id: string): string {
+    return join(this.folder(id), 'state.db');
+  }
+
+  save(run: MigrationRun): void {
+    mkdirSync(this.folder(run.id), { recursive: true, mode: 0o700 });
+    writeAtomic(join(this.folder(run.id), 'run.json'), `${JSON.stringify(run, null, 2)}\n`, 0o600);
+  }
+
+  get(id: string): MigrationRun {
+    const f = join(this.folder(id), 'run.json');
+    if (!existsSync(f)) throw notFoundError(`no migration ${id}`, { hint: 'prov migrate status lists them' });
+    try {
+      return JSON.parse(readFileSync(f, 'utf8')) as MigrationRun;
+    } catch (e) {
+      throw validationError(`migration journal ${f} is unreadable: ${(e as Error).message}`);
+    }
+  }
+
+  list(): MigrationRun[] {
+    if (!existsSync(this.dir)) return [];
+    return readdirSync(this.dir)
+      .filter((d) => existsSync(join(this.dir, d, 'run.json')))
+      .map((d) => this.get(d))
+      .sort((a, b) => b.started_at.localeCompare(a.started_at));
+  }
+}
+
+/** A migration recorded as running whose process is gone was interrupted (killed, crashed). */
+export function effectiveMigrationStatus(run: MigrationRun): MigrationStatus {
+  if (run.status === 'running' && run.hostname === hostname() && !processAlive(run.pid)) return 'interrupted';
+  return run.status;
+}
+
+export function newMigrationRun(plan: MigrationPlan): MigrationRun {
+  return {
+    format: 'prov-migration-run/1',
+    id: `m${newRunId()}`,
+    from: plan.from,
+    to: plan.to,
+    status: 'running',
+    hostname: hostname(),
+    pid: process.pid,
+    started_at: new Date().toISOString(),
+    finished_at: null,
+    plan,
+    steps: {},
+    done: [],
+    switched_at: null,
+    error: null,
+  };
+}
+
+export interface MigrationDeps {
+  /** The workspace state: locked for the whole run; the source leaves it and the target enters it at the end. */
+  store: StateStore;
+  /** The migration's own state, where the target's resources are recorded until then. */
+  staging: StateStore;
+  source: { provider: ProviderSource; desired: DesiredResource[] };
+  target: { provider: ProviderSource; desired: DesiredResource[] };
+  /** Runs the data steps on the hosts (SSH). */
+  exec: Executor;
+  definition(name: string): Promise<TaskservDefinition>;
+  /** A taskserv's `ssh` attributes → the host to reach (the local provider's reading of them). */
+  host(name: string, ssh: Attrs): HostTarget;
+  retry: RetryPolicy;
+  runs: MigrationRuns;
+  onEvent?(e: MigrationEvent): void;
+  output?: OutputSink;
+  signal?: AbortSignal;
+}
+
+/** Refuses a plan the runner cannot carry out, before anything changes. */
+export function assertRunnable(plan: MigrationPlan): void {
+  for (const s of plan.steps) {
+    if ((s.action.type === 'data' || s.action.type === 'freeze') && !RUNNABLE_DATA.includes(s.action.service)) {
+      throw usageError(`step ${s.n} moves ${s.action.service} data, which prov migrate apply does not do yet`, {
+        hint: `it moves ${RUNNABLE_DATA.join(', ')} data; follow prov migrate plan for the rest by hand`,
+      });
+    }
+  }
+}
+
+const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/**
+ * Runs (or resumes) a migration through the orchestrator, under the workspace state lock. Until the switch every
+ * step is undone in reverse if one fails (the target destroyed, the source let in writes again: it still serves);
+ * destroying the source and recording the target come after, without rollback: a failure there is retried by
+ * resume. The journal is written after every event, so a killed run resumes where it was.
+ */
+export async function runMigration(run: MigrationRun, deps: MigrationDeps, resume = false): Promise<MigrationRun> {
+  const lock = await lockState(deps.store, 'migrate', run.id, resume ? run.id : undefined);
+  try {
+    // Not over an apply a crash left half-done: its resources are in an unknown state.
+    if (!resume) await assertNoUnfinished(deps.store);
+    run.status = 'running';
+    run.pid = process.pid;
+    run.hostname = hostname();
+    deps.runs.save(run);
+    await execute(run, deps);
+  } finally {
+    await lock.release();
+  }
+  return run;
+}
+
+async function execute(run: MigrationRun, deps: MigrationDeps): Promise<void> {
+  const steps = run.plan.steps;
+  const switchAt = steps.findIndex((s) => s.phase === 'switch');
+  const before = steps.slice(0, switchAt + 1);
+  const after = steps.slice(switchAt + 1);
+  const rec = (s: MigrationStep) => {
+    run.steps[s.n] ??= { status: 'running', attempts: 0 };
+    return run.steps[s.n]!;
+  };
+  const save = () => deps.runs.save(run);
+  const byId = new Map(steps.map((s) => [String(s.n), s]));
+  const onEvent = (e: OrchEvent) => {
+    const s = byId.get(e.id)!;
+    const r = rec(s);
+    const now = new Date().toISOString();
+    switch (e.type) {
+      case 'start':
+        Object.assign(r, { status: 'running', attempts: e.attempt, started_at: now });
+        delete r.error;
+        deps.onEvent?.({ type: 'start', step: s, attempt: e.attempt });
+        break;
+      case 'retry':
+        deps.onEvent?.({ type: 'retry', step: s, error: errText(e.error), attempt: e.attempt });
+        break;
+      case 'done':
+        Object.assign(r, { status: 'done', result: e.result, finished_at: now });
+        if (!run.done.includes(s.n)) run.done.push(s.n);
+        deps.onEvent?.({ type: 'done', step: s });
+        break;
+      case 'failed':
+        Object.assign(r, { status: 'failed', error: errText(e.error), finished_at: now });
+        deps.onEvent?.({ type: 'failed', step: s, error: errText(e.error) });
+        break;
+      case 'rollback-start':
+        deps.onEvent?.({ type: 'rollback-start', step: s });
+        break;
+      case 'rolled-back':
+        r.status = 'rolled_back';
+        deps.onEvent?.({ type: 'rolled-back', step: s });
+        break;
+      case 'rollback-failed':
+        Object.assign(r, { status: 'rollback_failed', error: errText(e.error) });
+        deps.onEvent?.({ type: 'rollback-failed', step: s, error: errText(e.error) });
+        break;
+    }
+    save();
+  };
+  const task = (s: MigrationStep, i: number, list: MigrationStep[]): OrchTask<unknown> => ({
+    id: String(s.n),
+    deps: i > 0 ? [String(list[i - 1]!.n)] : [],
+    run: () => runStep(s, run, deps),
+    retryable: (e) => Boolean((e as { retryable?: boolean } | null)?.retryable),
+    rollback: (result) => undoStep(s, result, run, deps),
+  });
+
+  // A run killed while it was undoing: finish the undo.
+  const failedBefore = before.find((s) => ['failed', 'rollback_failed'].includes(run.steps[s.n]?.status ?? ''));
+  if (failedBefore) {
+    const undo = run.done
+      .map((n) => steps[n - 1]!)
+      .filter((s) => s.n <= before.at(-1)!.n && ['done', 'rollback_failed'].includes(run.steps[s.n]!.status));
+    let broken = false;
+    for (const s of undo.reverse()) {
+      onEvent({ type: 'rollback-start', id: String(s.n) });
+      try {
+        await rollbackWithRetry(task(s, 0, [s]), run.steps[s.n]!.result, deps.retry, onEvent);
+        onEvent({ type: 'rolled-back', id: String(s.n) });
+      } catch (error) {
+        broken = true;
+        onEvent({ type: 'rollback-failed', id: String(s.n), error });
+      }
+    }
+    finish(run, broken ? 'rollback_failed' : 'rolled_back', run.steps[failedBefore.n]?.error ?? run.error);
+    return save();
+  }
+
+  const doneMap = (list: MigrationStep[]) =>
+    new Map(
+      run.done
+        .filter((n) => list.some((s) => s.n === n) && run.steps[n]?.status === 'done')
+        .map((n) => [String(n), run.steps[n]!.result]),
+    );
+  const a = await runDag(
+    before.map((s, i) => task(s, i, before)),
+    {
+      parallelism: 1,
+      retry: deps.retry,
+      rollback: true,
+      done: doneMap(before),
+      onEvent,
+      ...(deps.signal ? { signal: deps.signal } : {}),
+    },
+  );
+  if (a.interrupted && a.failed.length === 0) {
+    finish(run, 'interrupted', null);
+    return save();
+  }
+  if (!a.ok) {
+    const error = a.failed.map((f) => `step ${f.id}: ${errText(f.error)}`).join('; ');
+    finish(
+      run,
+      a.rollbackFailed.length ? 'rollback_failed' : 'rolled_back',
+      error,
+      a.failed.map((f) => f.error),
+    );
+    return save();
+  }
+  // Past the switch: nothing is undone any more; a failure is retried by resume.
+  const b = await runDag(
+    after.map((s, i) => ({ ...task(s, i, after), rollback: undefined })),
+    {
+      parallelism: 1,
+      retry: deps.retry,
+      rollback: false,
+      done: doneMap(after),
+      onEvent,
+      ...(deps.signal ? { signal: deps.signal } : {}),
+    },
+  );
+  if (b.interrupted && b.failed.length === 0) finish(run, 'interrupted', null);
+  else if (!b.ok)
+    finish(
+      run,
+      'failed',
+      b.failed.map((f) => `step ${f.id}: ${errText(f.error)}`).join('; '),
+      b.failed.map((f) => f.error),
+    );
+  else finish(run, 'succeeded', null);
+  save();
+}
+
+function finish(run: MigrationRun, status: MigrationStatus, error: string | null, failures: unknown[] = []) {
+  run.status = status;
+  run.error = error;
+  if (failures.length > 0 && failures.every((f) => f instanceof StratumError && f.code === 'unavailable'))
+    run.error_code = 'unavailable';
+  else delete run.error_code;
+  run.finished_at = status === 'interrupted' ? null : new Date().toISOString();
+}
+
+async function runStep(s: MigrationStep, run: MigrationRun, deps: MigrationDeps): Promise<unknown> {
+  const a = s.action;
+  switch (a.type) {
+    case 'check': {
+      const recorded = new Set((await deps.store.list()).map((r) => r.address));
+      const sets = migrationSets(deps.source.desired, deps.target.desired);
+      const missing = sets.destroyed.filter((r) => !recorded.has(r.address)).map((r) => r.address);
+      if (missing.length)
+        throw conflictError(`the source is not what state records: ${missing.join(', ')} not in state`, {
+          hint: `apply ${run.from} first, or migrate from the config state matches`,
+        });
+      return { source: sets.destroyed.length, target: sets.staged.length };
+    }
+    case 'create':
+      return engineRun(s, run, deps, 'staging', [a.address], 'apply');
+    case 'destroy':
+      return engineRun(s, run, deps, 'workspace', a.targets, 'destroy');
+    case 'freeze':
+      await pgScript(deps, await pgTarget(deps, 'source', a.host, run), FREEZE, 'freeze');
+      return { frozen: a.host };
+    case 'data':
+      return moveData(a, run, deps);
+    case 'verify':
+      return verifyData(a, run, deps);
+    case 'certs':
+      // Issued with prov cert generate once the target is up: it needs the PKI's credentials, not the runner's.
+      return { manual: `prov cert generate --domain ${shq(a.domain)} --servers ${a.host}` };
+    case 'secrets': {
+      if (!deps.exec.secret) return { checked: 0 };
+      for (const ref of a.refs) await deps.exec.secret(ref);
+      return { checked: a.refs.length };
+    }
+    case 'switch':
+      run.switched_at = new Date().toISOString();
+      return {
+        switched_at: run.switched_at,
+        servers: deps.target.desired.filter((r) => r.kind === 'server').map((r) => r.address),
+      };
+    case 'record': {
+      const staged = await deps.staging.list();
+      const gone = migrationSets(deps.source.desired, deps.target.desired).destroyed.map((r) => r.address);
+      for (const g of gone)
+        if (!staged.some((r) => r.address === g) && (await deps.store.get(g))) await deps.store.remove(g);
+      for (const r of staged) await deps.store.put(r);
+      return { recorded: staged.map((r) => r.address), removed: gone };
+    }
+  }
+}
+
+async function undoStep(s: MigrationStep, result: unknown, run: MigrationRun, deps: MigrationDeps): Promise<void> {
+  const a = s.action;
+  if (a.type === 'create') {
+    await engineRun(s, run, deps, 'staging', [a.address], 'destroy', true);
+  } else if (a.type === 'freeze') {
+    await pgScript(deps, await pgTarget(deps, 'source', a.host, run), UNFREEZE, 'unfreeze');
+  } else if (a.type === 'switch') {
+    run.switched_at = null;
+  }
+  void result;
+}
+
+/**
+ * One engine run for a step: in the migration's state (creating the target, or undoing that) or in the workspace
+ * state (destroying the source). An earlier attempt cut off by a kill is resumed first, then the rest planned.
+ */
+async function engineRun(
+  s: MigrationStep,
+  run: MigrationRun,
+  deps: MigrationDeps,
+  where: 'staging' | 'workspace',
+  targets: string[],
+  operation: 'apply' | 'destroy',
+  undo = false,
+): Promise<unknown> {
+  const store = where === 'staging' ? deps.staging : deps.store;
+  // The migration's state holds only what is created for the target (kept resources stay where they are).
+  const side =
+    where === 'staging'
+      ? { ...deps.target, desired: migrationSets(deps.source.desired, deps.target.desired).staged }
+      : deps.source;
+  const engineDeps = {
+    store,
+    provider: side.provider,
+    retry: deps.retry,
+    ...(deps.output ? { output: deps.output } : {}),
+  };
+  const desired = new Map(side.desired.map((d) => [d.address, d]));
+  const r = run.steps[s.n]!;
+  const key = undo ? 'undo_run' : 'inner_run';
+  const prior = r[key];
+  if (prior) {
+    const rec = await store.getRun(prior);
+    if (rec && (effectiveStatus(rec) === 'interrupted' || rec.status === 'rollback_failed')) {
+      const res = await executePlan(
+        engineDeps,
+        rec.plan,
+        desired,
+        {
+          parallelism: 1,
+          rollback: rec.options.rollback,
+          kind: rec.kind,
+        },
+        { run: rec, tasks: await store.tasks(prior) },
+      );
+      if (res.status !== 'succeeded') throw engineFailure(res);
+    }
+  }
+  const plan = await makePlan(
+    { store, provider: side.provider },
+    {
+      desired: side.desired,
+      warnings: [],
+      config: null,
+      operation,
+      refresh: where === 'staging',
+      targets,
+    },
+  );
+  const changes = plan.changes.filter((c) => c.action !== 'noop' || c.gone);
+  if (changes.length === 0) return { changes: 0 };
+  const runId = newRunId();
+  r[key] = runId;
+  deps.runs.save(run);
+  const res = await executePlan(engineDeps, plan, desired, {
+    parallelism: 1,
+    // A failed create leaves nothing behind; the source's destroy keeps what it did (it is retried).
+    rollback: operation === 'apply',
+    kind: operation,
+    runId,
+  });
+  if (res.status !== 'succeeded') throw engineFailure(res);
+  return { run: runId, changes: changes.map((c) => `${c.action} ${c.address}`) };
+}
+
+function engineFailure(r: RunResult): StratumError {
+  const e = new StratumError(
+    r.failed.length > 0 && r.failed.every((f) => f.code === 'unavailable') ? 'unavailable' : 'failure',
+    r.failed.map((f) => `${f.address}: ${f.error}`).join('; ') || `run ${r.run_id} ${r.status}`,
+    { details: { run: r.run_id, status: r.status } },
+  );
+  return e;
+}
+
+// ---------- PostgreSQL data ----------
+
+/** A PostgreSQL taskserv as the data steps reach it: its host, and where its binaries, socket and port are. */
+interface PgTarget {
+  host: HostTarget;
+  env: Record<string, string>;
+}
+
+async function pgTarget(deps: MigrationDeps, side: 'source' | 'target', host: string, run: MigrationRun) {
+  const desired = side === 'source' ? deps.source.desired : deps.target.desired;
+  const ts = desired.find((r) => r.kind === 'taskserv' && r.attrs.service === 'postgresql' && r.attrs.host === host);
+  if (!ts) throw new StratumError('failure', `no postgresql taskserv on ${host} in the ${side} config`);
+  const def = await deps.definition('postgresql');
+  const h = deps.host(host, ts.attrs.ssh as Attrs);
+  const vars: Record<string, string> = {};
+  for (const [k, v] of Object.entries(def.variables)) vars[k] = String(v);
+  for (const [k, v] of Object.entries((ts.attrs.config ?? {}) as Attrs)) {
+    if (['string', 'number', 'boolean'].includes(typeof v)) vars[k] = String(v);
+  }
+  const version = String(ts.attrs.version ?? def.version);
+  const root = installRoot(h);
+  return {
+    host: h,
+    env: {
+      PGBIN: `/usr/lib/postgresql/${version}/bin`,
+      PGSOCK: `${root}/run/postgresql`,
+      PGPORT: vars.port ?? '5432',
+      RUN_AS: vars.run_as ?? 'postgres',
+      DUMP: `${root}/var/backups/prov-migrate-${run.id}.sql`,
+    },
+  } satisfies PgTarget;
+}
+
+// Constant scripts: every value comes in through the environment, never spliced into the text.
+const AS_OWNER = 'as_owner() { if [ "$(id -un)" = "$RUN_AS" ]; then "$@"; else sudo -n -u "$RUN_AS" "$@"; fi; }\n';
+const PSQL = 'as_owner "$PGBIN/psql" -h "$PGSOCK" -p "$PGPORT"';
+const FREEZE = `${PSQL} -d postgres -qAt -v ON_ERROR_STOP=1 -c "ALTER SYSTEM SET default_transaction_read_only = on" -c "SELECT pg_reload_conf()" >/dev/null`;
+const UNFREEZE = `${PSQL} -d postgres -qAt -v ON_ERROR_STOP=1 -c "ALTER SYSTEM RESET default_transaction_read_only" -c "SELECT pg_reload_conf()" >/dev/null`;
+const DUMP = `mkdir -p "$(dirname "$DUMP")" && umask 077 && as_owner "$PGBIN/pg_dumpall" -h "$PGSOCK" -p "$PGPORT" --clean --if-exists > "$DUMP.part" && mv "$DUMP.part" "$DUMP"`;
+// pg_dumpall --clean drops and creates every role, the restoring one too, which PostgreSQL refuses: those two
+// lines are left out. Restoring twice gives the same result (a resumed step restores again).
+const RESTORE = `me=$(${PSQL} -d postgres -Atc "select quote_ident(current_user)") || exit 1
+grep -vxF -e "DROP ROLE IF EXISTS $me;" -e "CREATE ROLE $me;" "$DUMP" | ${PSQL} -v ON_ERROR_STOP=1 -q -f - postgres >/dev/null`;
+/** Per table of every database: rows and the md5 of the rows in order. */
+const TABLE_SUMS = `select current_database(), format('%I.%I', n.nspname, c.relname),
+  (xpath('/row/n/text()', query_to_xml(format('select count(*) as n from %I.%I', n.nspname, c.relname), false, true, '')))[1]::text,
+  (xpath('/row/h/text()', query_to_xml(format('select md5(coalesce(string_agg(t::text, chr(10) order by t::text), '''')) as h from %I.%I t', n.nspname, c.relname), false, true, '')))[1]::text
+from pg_class c join pg_namespace n on n.oid = c.relnamespace
+where c.relkind in ('r', 'p') and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg_toast%'
+order by 1, 2`;
+const SUMS = `${PSQL} -d postgres -Atc "select datname from pg_database where datallowconn and not datistemplate order by 1" | while IFS= read -r db; do
+  ${PSQL} -d "$db" -At -F '|' -v ON_ERROR_STOP=1 -c "$SUMS_SQL" || exit 1
+done`;
+
+async function pgScript(
+  deps: MigrationDeps,
+  t: PgTarget,
+  script: string,
+  name: string,
+  env: Record<string, string> = {},
+) {
+  const r = await deps.exec.run(
+    t.host,
+    { name: `migrate-${name}`, script: AS_OWNER + script, env: { ...t.env, ...env }, timeoutS: 3600 },
+    deps.output,
+  );
+  if (r.exitCode !== 0)
+    throw new HostError(
+      t.host.name,
+      'command',
+      `${name} failed (exit ${r.exitCode}): ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`,
+    );
+  return r.stdout;
+}
+
+async function moveData(a: { service: string; from: string; to: string }, run: MigrationRun, deps: MigrationDeps) {
+  const src = await pgTarget(deps, 'source', a.from, run);
+  const dst = await pgTarget(deps, 'target', a.to, run);
+  await pgScript(deps, src, DUMP, 'dump');
+  if (!deps.exec.download) throw new StratumError('failure', 'this executor cannot copy files from a host');
+  const dir = mkdtempSync(join(tmpdir(), 'prov-migrate-'));
+  try {
+    const local = join(dir, 'dump.sql');
+    await deps.exec.download(src.host, src.env.DUMP!, local);
+    await pgScript(deps, dst, 'mkdir -p "$(dirname "$DUMP")"', 'prepare');
+    await deps.exec.upload(dst.host, readFileSync(local), dst.env.DUMP!, 0o600);
+    await pgScript(deps, dst, RESTORE, 'restore');
+    return { bytes: statSync(local).size, from: a.from, to: a.to };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function verifyData(a: { service: string; from: string; to: string }, run: MigrationRun, deps: MigrationDeps) {
+  const src = await pgTarget(deps, 'source', a.from, run);
+  const dst = await pgTarget(deps, 'target', a.to, run);
+  const sums = async (t: PgTarget) =>
+    (await pgScript(deps, t, SUMS, 'checksums', { SUMS_SQL: TABLE_SUMS })).split('\n').filter(Boolean);
+  const [before, after] = await Promise.all([sums(src), sums(dst)]);
+  const missing = before.filter((l) => !after.includes(l));
+  if (missing.length) {
+    const table = missing[0]!.split('|');
+    throw new StratumError(
+      'failure',
+      `the data on ${a.to} differs from ${a.from}: ${missing.length} table(s), first ${table[0]}.${table[1]} (source ${table[2]} rows)`,
+    );
+  }
+  const rows = before.reduce((n, l) => n + Number(l.split('|')[2] ?? 0), 0);
+  return { tables: before.length, rows };
 }

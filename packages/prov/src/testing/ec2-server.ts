@@ -1,10 +1,13 @@
 import { createServer, type Server } from 'node:http';
+import type { HostPool } from './cloud-hosts.js';
 
 /**
  * A small local server speaking the EC2 Query API (form-encoded POST in, XML out) for the calls prov makes:
  * VPCs, subnets, security groups, instances, tags, images, regions. The real @aws-sdk/client-ec2 talks to it
  * through its endpoint setting; nothing of prov is stubbed. Instances go pending → running on the next
  * Describe, shutting-down → terminated likewise. DeleteVpc refuses while subnets or groups remain in it.
+ * With a host pool, an instance's public address is the pool's host for its Name tag (a throwaway sshd), so what
+ * prov installs on the "instance" runs for real; a terminated instance gives its host back to the pool.
  */
 export interface FakeEc2 {
   url: string;
@@ -35,6 +38,8 @@ interface Inst {
   groups: string[];
   state: string;
   ip: string;
+  /** The public address: a pool host's, or none. */
+  publicIp?: string;
   keyName?: string;
   tags: Record<string, string>;
 }
@@ -46,7 +51,12 @@ const tagSet = (t: Record<string, string>) =>
     .join('')}</tagSet>`;
 const stateCode: Record<string, number> = { pending: 0, running: 16, 'shutting-down': 32, terminated: 48 };
 
-export async function startFakeEc2(): Promise<FakeEc2> {
+export interface FakeCloudOptions {
+  /** Hands out a real (sshd) host's address for each created server, by server name. */
+  hosts?: HostPool;
+}
+
+export async function startFakeEc2(opts: FakeCloudOptions = {}): Promise<FakeEc2> {
   let n = 0;
   const id = (p: string) => `${p}-${(++n).toString(16).padStart(8, '0')}`;
   const fake: FakeEc2 = {
@@ -111,7 +121,7 @@ export async function startFakeEc2(): Promise<FakeEc2> {
     return out;
   };
   const instXml = (i: Inst) =>
-    `<item><instanceId>${i.id}</instanceId><imageId>${i.image}</imageId><instanceState><code>${stateCode[i.state]}</code><name>${i.state}</name></instanceState><instanceType>${i.type}</instanceType><privateIpAddress>${i.ip}</privateIpAddress>${i.subnet ? `<subnetId>${i.subnet}</subnetId>` : ''}${tagSet(i.tags)}</item>`;
+    `<item><instanceId>${i.id}</instanceId><imageId>${i.image}</imageId><instanceState><code>${stateCode[i.state]}</code><name>${i.state}</name></instanceState><instanceType>${i.type}</instanceType><privateIpAddress>${i.ip}</privateIpAddress>${i.publicIp ? `<ipAddress>${i.publicIp}</ipAddress>` : ''}${i.subnet ? `<subnetId>${i.subnet}</subnetId>` : ''}${tagSet(i.tags)}</item>`;
 
   const handle = (action: string, p: URLSearchParams): { xml?: string; error?: string; message?: string } => {
     const injected = fake.fail?.(action, p);
@@ -233,6 +243,9 @@ export async function startFakeEc2(): Promise<FakeEc2> {
           return notFound('InvalidKeyPair.NotFound', `key pair '${i.keyName}'`);
         if (i.subnet && !fake.subnets.has(i.subnet))
           return notFound('InvalidSubnetID.NotFound', `subnet ID '${i.subnet}'`);
+        const name = i.tags.Name ?? i.tags['prov:address']?.replace(/^server\./, '');
+        const host = name ? opts.hosts?.claim(name) : undefined;
+        if (host) i.publicIp = host.address;
         fake.instances.set(i.id, i);
         return {
           xml: `<reservationId>r-${i.id}</reservationId><ownerId>123456789012</ownerId><instancesSet>${instXml(i)}</instancesSet>`,
@@ -248,7 +261,11 @@ export async function startFakeEc2(): Promise<FakeEc2> {
         const xml = `<reservationSet>${items.map((i) => `<item><reservationId>r-${i.id}</reservationId><instancesSet>${instXml(i)}</instancesSet></item>`).join('')}</reservationSet>`;
         for (const i of items) {
           if (i.state === 'pending') i.state = 'running';
-          else if (i.state === 'shutting-down') i.state = 'terminated';
+          else if (i.state === 'shutting-down') {
+            i.state = 'terminated';
+            const name = i.tags.Name ?? i.tags['prov:address']?.replace(/^server\./, '');
+            if (name && i.publicIp) opts.hosts?.release?.(name);
+          }
         }
         return { xml };
       }

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { HostPool } from './cloud-hosts.js';
+import type { FakeCloudOptions } from './ec2-server.js';
 
 /**
  * A small local server speaking UpCloud's REST API 1.3 (JSON) for the calls prov makes, with the shapes of
@@ -8,7 +10,8 @@ import type { AddressInfo } from 'node:net';
  * wrapped in a singular key (`storage_devices.storage_device[]`), `{"error":{"error_code","error_message"}}` on
  * failure. State machine: a created server is in `maintenance` for two reads, then `started`; a stop shows on the
  * next read; plan and storage size change only while stopped, and a server must be stopped to be deleted (409
- * SERVER_STATE_ILLEGAL otherwise), as the real API requires. Nothing of prov is stubbed.
+ * SERVER_STATE_ILLEGAL otherwise), as the real API requires. Nothing of prov is stubbed. With a host pool, a
+ * server's public address is the pool's host for its hostname (a throwaway sshd), given back when it is deleted.
  */
 export interface FakeUpcloud {
   url: string;
@@ -67,7 +70,8 @@ const STATUS: Record<string, number> = {
   INTERNAL_ERROR: 500,
 };
 
-export async function startFakeUpcloud(): Promise<FakeUpcloud> {
+export async function startFakeUpcloud(opts: FakeCloudOptions = {}): Promise<FakeUpcloud> {
+  const pool: HostPool | undefined = opts.hosts;
   let ip = 10;
   const fake: FakeUpcloud = {
     url: '',
@@ -200,7 +204,9 @@ export async function startFakeUpcloud(): Promise<FakeUpcloud> {
         next: 'started',
         labels,
         storage,
-        publicIp: ifaces.some((i) => i.type === 'public') ? `94.237.0.${ip}` : null,
+        publicIp:
+          pool?.claim(String(req.hostname))?.address ??
+          (ifaces.some((i) => i.type === 'public') ? `94.237.0.${ip}` : null),
         privateIp: `10.6.0.${ip}`,
       };
       fake.servers.set(uuid, s);
@@ -242,6 +248,7 @@ export async function startFakeUpcloud(): Promise<FakeUpcloud> {
     if (s && !action && method === 'DELETE') {
       if (s.state !== 'stopped') return err('SERVER_STATE_ILLEGAL', 'The server must be stopped to be deleted.');
       fake.servers.delete(s.uuid);
+      pool?.release?.(s.hostname);
       if (query.get('storages') === '1') fake.storages.delete(s.storage);
       else {
         const st = fake.storages.get(s.storage);

@@ -1,0 +1,249 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { binPath } from '../../../test/run-bin.js';
+import { skipUnless } from '../../shared/src/testing/index.js';
+import {
+  type CloudHosts,
+  CREDENTIALS,
+  type FakeEc2,
+  type FakeUpcloud,
+  startCloudHosts,
+  startFakeEc2,
+  startFakeUpcloud,
+} from '../src/testing/index.js';
+import { prov, workspace } from './support/hosts.js';
+
+const PG = '/usr/lib/postgresql/15/bin';
+const os = `os = { family = 'ubuntu, version = "22.04" }`;
+
+/**
+ * prov migrate apply from an AWS config to an UpCloud one, against the local EC2 and UpCloud API servers, whose
+ * servers are throwaway sshd hosts: PostgreSQL really runs on the "EC2 instance", its rows really travel to the
+ * "UpCloud server" (pg_dumpall over SSH, psql restore), and the fakes really terminate and delete what prov
+ * destroys.
+ */
+describe.skipIf(skipUnless('sshd') || !existsSync(`${PG}/postgres`))('prov migrate apply (aws → upcloud)', () => {
+  let awsHosts: CloudHosts;
+  let ucHosts: CloudHosts;
+  let ec2: FakeEc2;
+  let uc: FakeUpcloud;
+  let ws: { cwd: string; env: NodeJS.ProcessEnv };
+  let ports: [number, number];
+
+  const ssh = (h: CloudHosts, command: string) => {
+    const s = h.hosts.get('db-1')!.sshd;
+    return execFileSync(
+      'ssh',
+      [
+        '-i',
+        s.privateKeyPath,
+        '-p',
+        String(s.port),
+        '-o',
+        'StrictHostKeyChecking=no',
+        '-o',
+        'UserKnownHostsFile=/dev/null',
+        '-o',
+        'LogLevel=ERROR',
+        `${s.username}@${s.host}`,
+        command,
+      ],
+      { encoding: 'utf8' },
+    ).trim();
+  };
+  const psql = (h: CloudHosts, port: number, sql: string, db = 'app') =>
+    ssh(
+      h,
+      `${PG}/psql -h ${h.hosts.get('db-1')!.root}/run/postgresql -p ${port} -d ${db} -v ON_ERROR_STOP=1 -Atc "${sql}"`,
+    );
+
+  const config = (provider: 'aws' | 'upcloud', hosts: CloudHosts, port: number) => {
+    const user = hosts.hosts.get('db-1')!.sshd.username;
+    const server =
+      provider === 'aws'
+        ? `{ name = "db-1", provider = 'aws, plan = "t3.small", spec = { cpu = 2, memory_gb = 2, disk_gb = 20, ${os} } }`
+        : `{ name = "db-1", provider = 'upcloud, plan = "2xCPU-4GB", spec = { cpu = 2, memory_gb = 4, disk_gb = 50, ${os} }, networking.public_ip = true }`;
+    return `let Infrastructure = import "infrastructure.ncl" in
+{
+  provider = '${provider},
+  region = "${provider === 'aws' ? 'eu-west-1' : 'de-fra1'}",
+  servers = [${server}],
+  hosts = { ${hosts.hostEntry('db-1')} },
+  taskservs = [{ name = 'postgresql, hosts = ["db-1"], config = { run_as = "${user}", init = "none", port = ${port} } }],
+} | Infrastructure
+`;
+  };
+
+  beforeEach(async () => {
+    awsHosts = await startCloudHosts(['db-1']);
+    ucHosts = await startCloudHosts(['db-1']);
+    ec2 = await startFakeEc2({ hosts: awsHosts });
+    uc = await startFakeUpcloud({ hosts: ucHosts });
+    const base = 30000 + Math.floor(Math.random() * 15000);
+    ports = [base, base + 1];
+    ws = workspace(config('aws', awsHosts, ports[0]), []);
+    writeFileSync(join(ws.cwd, '.prov', 'known_hosts'), awsHosts.knownHosts() + ucHosts.knownHosts());
+    writeFileSync(join(ws.cwd, 'aws.ncl'), config('aws', awsHosts, ports[0]));
+    writeFileSync(join(ws.cwd, 'upcloud.ncl'), config('upcloud', ucHosts, ports[1]));
+    Object.assign(ws.env, {
+      PROV_AWS_ENDPOINT: ec2.url,
+      AWS_ACCESS_KEY_ID: 'AKIDTEST',
+      AWS_SECRET_ACCESS_KEY: 'secret-test',
+      AWS_REGION: 'eu-west-1',
+      PROV_UPCLOUD_ENDPOINT: uc.url,
+      UPCLOUD_USERNAME: CREDENTIALS.username,
+      UPCLOUD_PASSWORD: CREDENTIALS.password,
+    });
+    const up = await prov(ws, ['apply', 'aws.ncl', '-y'], 120_000);
+    expect(up.code, up.stderr + up.stdout).toBe(0);
+    psql(awsHosts, ports[0], 'CREATE DATABASE app', 'postgres');
+    psql(
+      awsHosts,
+      ports[0],
+      "CREATE TABLE orders (id int primary key, item text); INSERT INTO orders SELECT g, 'item ' || g FROM generate_series(1, 250) g",
+    );
+  }, 180_000);
+
+  afterEach(async () => {
+    // Stop the clusters the test started (uninstall may not have run on a failed path).
+    for (const [h, port] of [
+      [awsHosts, ports[0]],
+      [ucHosts, ports[1]],
+    ] as const) {
+      const host = h?.hosts.get('db-1');
+      if (!host) continue;
+      try {
+        execFileSync(
+          'su',
+          [
+            '-s',
+            '/bin/sh',
+            host.sshd.username,
+            '-c',
+            `${PG}/pg_ctl -D ${host.root}/var/lib/prov-postgresql/main -m immediate -w stop`,
+          ],
+          { stdio: 'ignore' },
+        );
+      } catch {}
+      void port;
+    }
+    await ec2?.close();
+    await uc?.close();
+    await awsHosts?.stop();
+    await ucHosts?.stop();
+  });
+
+  const stateAddresses = async () =>
+    (
+      JSON.parse((await prov(ws, ['state', 'list', '--json'])).stdout).resources as {
+        address: string;
+        provider: string;
+      }[]
+    )
+      .map((r) => `${r.address} ${r.provider}`)
+      .sort();
+
+  it('moves the rows to the UpCloud server, terminates the EC2 instance, and state holds only the UpCloud side', async () => {
+    const dry = await prov(ws, ['migrate', 'apply', 'aws.ncl', 'upcloud.ncl', '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain('Dry run: nothing was changed.');
+    expect(uc.servers.size).toBe(0);
+
+    const r = await prov(ws, ['migrate', 'apply', 'aws.ncl', 'upcloud.ncl', '-y'], 240_000);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/\[\d+\/\d+\] Create server db-1 \(upcloud de-fra1 2xCPU-4GB\) \.\.\./);
+    expect(r.stdout).toMatch(/Verify the moved data/);
+    expect(r.stdout).toMatch(/Migration m\S+ complete/);
+
+    expect(psql(ucHosts, ports[1], 'SELECT count(*), sum(id) FROM orders')).toBe('250|31375');
+    // Writes go to the target.
+    psql(ucHosts, ports[1], "INSERT INTO orders VALUES (251, 'after the switch')");
+    const instances = [...ec2.instances.values()];
+    expect(instances).toHaveLength(1);
+    expect(instances[0]?.state).toMatch(/shutting-down|terminated/);
+    expect(uc.servers.size).toBe(1);
+    expect(await stateAddresses()).toEqual(['server.db-1 upcloud', 'taskserv.postgresql.db-1 local']);
+
+    const id = /Migration (m\S+) complete/.exec(r.stdout)![1]!;
+    const st = JSON.parse((await prov(ws, ['migrate', 'status', id, '--json'])).stdout);
+    expect(st.status).toBe('succeeded');
+    expect(st.switched_at).toBeTruthy();
+    const verify = st.plan.steps.find((s: { action: { type: string } }) => s.action.type === 'verify');
+    expect(st.steps[verify.n].result).toEqual({ tables: 1, rows: 250 });
+    // The lock was released; nothing is left to resume.
+    expect((await prov(ws, ['migrate', 'resume', id])).code).toBe(6);
+  }, 300_000);
+
+  it('a failure on the UpCloud side rolls everything back: UpCloud emptied, the AWS side serves its rows', async () => {
+    uc.fail = (method, path) => (method === 'POST' && path === '/server' ? 'INTERNAL_ERROR' : undefined);
+    const r = await prov(ws, ['migrate', 'apply', 'aws.ncl', 'upcloud.ncl', '-y', '--json'], 240_000);
+    expect(r.code, r.stderr).toBe(1);
+    const err = JSON.parse(r.stdout).error;
+    expect(err.details.status).toBe('rolled_back');
+    expect(uc.servers.size).toBe(0);
+    expect(ec2.instances.size).toBe(1);
+    expect([...ec2.instances.values()][0]?.state).toBe('running');
+    expect(psql(awsHosts, ports[0], 'SELECT count(*) FROM orders')).toBe('250');
+    expect(await stateAddresses()).toEqual(['server.db-1 aws', 'taskserv.postgresql.db-1 local']);
+  }, 300_000);
+
+  it('a failed restore undoes the target and lets writes in again on the source', async () => {
+    // A tablespace at a path the target cannot use (both "servers" share this machine's disk, and the source
+    // holds it): PostgreSQL refuses it on restore, so the data step fails after the target was created.
+    const dir = `${awsHosts.hosts.get('db-1')!.root}/tblspc`;
+    ssh(awsHosts, `mkdir -p ${dir}`);
+    psql(awsHosts, ports[0], `CREATE TABLESPACE extra LOCATION '${dir}'`, 'postgres');
+    const r = await prov(ws, ['migrate', 'apply', 'aws.ncl', 'upcloud.ncl', '-y', '--json'], 240_000);
+    expect(r.code, r.stderr).toBe(1);
+    const err = JSON.parse(r.stdout).error;
+    expect(err.details.status).toBe('rolled_back');
+    expect(err.message).toMatch(/restore failed/);
+    const steps = err.details.plan.steps as { n: number; action: { type: string } }[];
+    const stepOf = (t: string) => err.details.steps[steps.find((s) => s.action.type === t)!.n].status;
+    expect(stepOf('create')).toBe('rolled_back');
+    expect(stepOf('freeze')).toBe('rolled_back');
+    expect(uc.servers.size).toBe(0);
+    expect(ucHosts.hosts.get('db-1')!.claimed).toBe(false);
+    // The source takes writes again.
+    psql(awsHosts, ports[0], "INSERT INTO orders VALUES (999, 'still writable')");
+    expect(psql(awsHosts, ports[0], 'SELECT count(*) FROM orders')).toBe('251');
+    expect(await stateAddresses()).toEqual(['server.db-1 aws', 'taskserv.postgresql.db-1 local']);
+  }, 300_000);
+
+  it('killed with SIGKILL in the middle, prov migrate resume finishes it once', async () => {
+    const child = spawn(process.execPath, [binPath('prov'), 'migrate', 'apply', 'aws.ncl', 'upcloud.ncl', '-y'], {
+      cwd: ws.cwd,
+      env: ws.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const killed = new Promise<void>((resolve) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        // Killed while the data moves (the target exists, the source is frozen).
+        if (/Move PostgreSQL databases .*\.\.\./.test(out) && !child.killed) {
+          child.kill('SIGKILL');
+        }
+      });
+      child.on('close', () => resolve());
+    });
+    await killed;
+    const id = /migration (m\S+)/.exec(out)?.[1];
+    expect(id, out).toBeTruthy();
+    const st = JSON.parse((await prov(ws, ['migrate', 'status', id!, '--json'])).stdout);
+    expect(st.status).toBe('interrupted');
+    // Another state-changing command is refused meanwhile: the lock is the dead migration's.
+    expect((await prov(ws, ['apply', 'aws.ncl', '-y'])).code).toBe(6);
+
+    const r = await prov(ws, ['migrate', 'resume', id!], 240_000);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/complete/);
+    expect(uc.servers.size).toBe(1);
+    expect(ucHosts.hosts.get('db-1')!.claims).toBe(1);
+    expect(psql(ucHosts, ports[1], 'SELECT count(*) FROM orders')).toBe('250');
+    expect([...ec2.instances.values()][0]?.state).toMatch(/shutting-down|terminated/);
+    expect(await stateAddresses()).toEqual(['server.db-1 upcloud', 'taskserv.postgresql.db-1 local']);
+  }, 300_000);
+});
