@@ -7,8 +7,16 @@ import { runBin, sandbox } from '../../../test/run-bin.js';
 import { gitSync } from '../src/adapters/git-sync.js';
 import { localFiles } from '../src/adapters/local-files.js';
 import { listConflicts, resolveConflict } from '../src/core/conflicts.js';
-import { Kogral } from '../src/core/kogral.js';
 import { Store } from '../src/core/store.js';
+import {
+  changedOnBothSides,
+  clone,
+  concurrentWriters,
+  deletedHereChangedThere,
+  ids,
+  resolveMerged,
+  sameTitleOnBothSides,
+} from './sync-team.js';
 
 const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8' });
 
@@ -25,20 +33,10 @@ function member(remote: string, name: string) {
   git(root, 'config', 'user.name', name);
   git(root, 'config', 'user.email', `${name}@example.com`);
   git(root, 'remote', 'add', 'origin', remote);
-  const dir = join(root, '.kogral');
-  mkdirSync(dir);
-  writeFileSync(join(dir, '.gitignore'), 'index.db\nindex.db-*\n.lock\n.lock.*\n.*.tmp\n');
-  const store = new Store(dir, { files: localFiles });
-  const kg = new Kogral(store, { author: name });
-  const sync = () => store.lock(() => gitSync(store, { author: name }));
-  return { root, dir, store, kg, sync, name };
+  const c = clone(join(root, '.kogral'), name, (store) => gitSync(store, { author: name }));
+  writeFileSync(join(c.dir, '.gitignore'), 'index.db\nindex.db-*\n.lock\n.lock.*\n.*.tmp\n');
+  return { root, ...c };
 }
-
-const ids = (store: Store) =>
-  store
-    .loadAll()
-    .nodes.map((n) => n.node.id)
-    .sort();
 
 describe('kogral sync through a bare git remote', { timeout: 300_000 }, () => {
   it('add on A is on B; delete on B is gone on A; offline work syncs later', async () => {
@@ -73,13 +71,7 @@ describe('kogral sync through a bare git remote', { timeout: 300_000 }, () => {
     const remote = bareRemote();
     const a = member(remote, 'alice');
     const b = member(remote, 'bob');
-    const n = await a.kg.add({ type: 'execution', title: 'PG pool', fields: { root_cause: 'unknown' } });
-    await a.sync();
-    await b.sync();
-    await a.kg.edit(n.node.id, { op: 'append', text: 'Alice: PgBouncer added.' });
-    await b.kg.edit(n.node.id, { op: 'append', text: 'Bob: leak fixed in the app.' });
-    await a.sync();
-    const rb = await b.sync();
+    const { n, rb } = await changedOnBothSides(a, b);
     expect(rb.conflicts).toEqual([
       { path: `executions/${n.node.id}.md`, kind: 'both_changed', theirs: expect.stringMatching(/^conflicts\//) },
     ]);
@@ -104,44 +96,16 @@ describe('kogral sync through a bare git remote', { timeout: 300_000 }, () => {
     expect(readFileSync(join(b.dir, 'executions', `${n.node.id}.md`), 'utf8')).toBe(mine);
     expect(listConflicts(b.store)).toHaveLength(1);
 
-    const merged = mine.replace(
-      'Bob: leak fixed in the app.',
-      'Bob: leak fixed in the app.\n\nAlice: PgBouncer added.',
-    );
-    const r = resolveConflict(b.store, n.node.id, 'merged', { merged });
+    const r = await resolveMerged(a, b, n.node.id, `executions/${n.node.id}.md`, mine);
     expect(r.removed).toHaveLength(1);
-    await b.sync();
-    await a.sync();
-    for (const m of [a, b]) {
-      expect(listConflicts(m.store)).toEqual([]);
-      const text = readFileSync(join(m.dir, 'executions', `${n.node.id}.md`), 'utf8');
-      expect(text).toContain('Alice: PgBouncer added.');
-      expect(text).toContain('Bob: leak fixed');
-    }
   });
 
   it('deleted on one side, changed on the other: the change is kept; the same new title on both sides: both kept', async () => {
     const remote = bareRemote();
     const a = member(remote, 'alice');
     const b = member(remote, 'bob');
-    const n = await a.kg.add({ type: 'note', title: 'Old runbook', fields: { body: 'v1' } });
-    await a.sync();
-    await b.sync();
-    await a.kg.remove(n.node.id);
-    await b.kg.edit(n.node.id, { op: 'append', text: 'still needed' });
-    await a.sync();
-    const rb = await b.sync();
-    expect(rb.conflicts).toEqual([{ path: `notes/${n.node.id}.md`, kind: 'deleted_there' }]);
-    await a.sync();
-    expect(readFileSync(n.path, 'utf8')).toContain('still needed');
-
-    const x = await a.kg.add({ type: 'note', title: 'Same title', fields: { body: 'from alice' } });
-    await b.kg.add({ type: 'note', title: 'Same title', fields: { body: 'from bob' } });
-    await a.sync();
-    const r2 = await b.sync();
-    expect(r2.conflicts).toMatchObject([{ path: `notes/${x.node.id}.md`, kind: 'both_added' }]);
-    const kept = readFileSync(join(b.dir, r2.conflicts[0]?.theirs as string), 'utf8');
-    expect(kept).toContain('from alice');
+    await deletedHereChangedThere(a, b);
+    await sameTitleOnBothSides(a, b);
   });
 
   it('refuses clearly: not a repo, no remote, a merge in progress', async () => {
@@ -162,30 +126,13 @@ describe('kogral sync through a bare git remote', { timeout: 300_000 }, () => {
     const remote = bareRemote();
     const team = ['ann', 'ben', 'cat'].map((n) => member(remote, n));
     const rounds = 50;
-    const expected = new Map<string, string>();
-    await Promise.all(
-      team.map(async (m) => {
-        for (let i = 0; i < rounds; i++) {
-          const body = `${m.name} wrote note ${i}`;
-          const r = await m.kg.add({ type: 'note', title: `${m.name} ${i}`, fields: { body } });
-          expected.set(r.node.id, body);
-          // Losing every push race for a while is allowed (exit 7, the work stays committed locally
-          // and goes out with a later sync); losing a note is not.
-          await m.sync().catch((e: Error) => {
-            if (!/kept losing/.test(e.message)) throw e;
-          });
-        }
-      }),
-    );
-    for (const m of team) await m.sync();
-    for (const m of team) await m.sync();
-    for (const m of team) {
-      const { nodes, problems } = m.store.loadAll();
-      expect(problems).toEqual([]);
-      expect(nodes).toHaveLength(3 * rounds);
-      for (const s of nodes) expect(s.node.body).toContain(expected.get(s.node.id) as string);
-      expect(listConflicts(m.store)).toEqual([]);
-    }
+    // Losing every push race for a while is allowed (exit 7, the work stays committed locally
+    // and goes out with a later sync); losing a note is not.
+    const syncOnce = (m: (typeof team)[number]) =>
+      m.sync().catch((e: Error) => {
+        if (!/kept losing/.test(e.message)) throw e;
+      });
+    await concurrentWriters(team, rounds, syncOnce, 2);
     const log = git(team[0]?.root as string, 'log', '--oneline', 'origin/main');
     expect(log.split('\n').filter(Boolean).length).toBeGreaterThanOrEqual(3 * rounds);
   });

@@ -5,17 +5,17 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBin, sandbox } from '../../../test/run-bin.js';
 import { type PostgresServer, skipUnless, startPostgres } from '../../shared/src/testing/index.js';
-import { localFiles } from '../src/adapters/local-files.js';
 import { pgSync } from '../src/adapters/pg-sync.js';
-import { listConflicts, resolveConflict } from '../src/core/conflicts.js';
-import { Kogral } from '../src/core/kogral.js';
-import { Store } from '../src/core/store.js';
-
-const ids = (store: Store) =>
-  store
-    .loadAll()
-    .nodes.map((n) => n.node.id)
-    .sort();
+import { listConflicts } from '../src/core/conflicts.js';
+import {
+  changedOnBothSides,
+  clone,
+  concurrentWriters,
+  deletedHereChangedThere,
+  ids,
+  resolveMerged,
+  sameTitleOnBothSides,
+} from './sync-team.js';
 
 describe.skipIf(skipUnless('postgres'))('kogral sync through a throwaway PostgreSQL', { timeout: 600_000 }, () => {
   let server: PostgresServer;
@@ -32,11 +32,10 @@ describe.skipIf(skipUnless('postgres'))('kogral sync through a throwaway Postgre
     const graph = `g${++graphs}`;
     return names.map((name) => {
       const dir = join(mkdtempSync(join(tmpdir(), `kogral-pg-${name}-`)), '.kogral');
-      mkdirSync(dir);
-      const store = new Store(dir, { files: localFiles });
-      const kg = new Kogral(store, { author: name });
-      const sync = (url = server.url) => store.lock(() => pgSync(store, { url, graph, author: name }));
-      return { dir, store, kg, sync, name };
+      const c = clone(dir, name, (store) => pgSync(store, { url: server.url, graph, author: name }));
+      /** Through another URL (a server that is down). */
+      const syncVia = (url: string) => c.store.lock(() => pgSync(c.store, { url, graph, author: name }));
+      return { ...c, syncVia };
     });
   };
 
@@ -65,7 +64,7 @@ describe.skipIf(skipUnless('postgres'))('kogral sync through a throwaway Postgre
     // Offline: the server is unreachable; nothing changes locally, the work goes out later.
     const m = await a.kg.add({ type: 'note', title: 'Written offline', fields: { body: 'x' } });
     const down = `postgres://postgres@127.0.0.1:1/postgres`;
-    await expect(a.sync(down)).rejects.toThrow(/cannot reach postgres:\/\/postgres@127\.0\.0\.1:1/);
+    await expect(a.syncVia(down)).rejects.toThrow(/cannot reach postgres:\/\/postgres@127\.0\.0\.1:1/);
     expect(readFileSync(m.path, 'utf8')).toContain('Written offline');
     expect((await a.sync()).pushed).toEqual([`notes/${m.node.id}.md`]);
     await b.sync();
@@ -75,13 +74,7 @@ describe.skipIf(skipUnless('postgres'))('kogral sync through a throwaway Postgre
   it('a node edited on both sides: a conflict, both versions kept on both clones, resolved', async () => {
     const [a, b] = team('alice', 'bob');
     if (!a || !b) throw new Error('team');
-    const n = await a.kg.add({ type: 'execution', title: 'PG pool', fields: { root_cause: 'unknown' } });
-    await a.sync();
-    await b.sync();
-    await a.kg.edit(n.node.id, { op: 'append', text: 'Alice: PgBouncer added.' });
-    await b.kg.edit(n.node.id, { op: 'append', text: 'Bob: leak fixed in the app.' });
-    await a.sync();
-    const rb = await b.sync();
+    const { n, rb } = await changedOnBothSides(a, b);
     const rel = `executions/${n.node.id}.md`;
     expect(rb.conflicts).toEqual([{ path: rel, kind: 'both_changed', theirs: expect.stringMatching(/^conflicts\//) }]);
     const mine = readFileSync(join(b.dir, rel), 'utf8');
@@ -97,33 +90,13 @@ describe.skipIf(skipUnless('postgres'))('kogral sync through a throwaway Postgre
     expect(readFileSync(join(a.dir, rel), 'utf8')).toContain('Bob: leak fixed');
     expect(readFileSync(listConflicts(a.store)[0]?.path as string, 'utf8')).toContain('Alice: PgBouncer added.');
 
-    const merged = mine.replace(
-      'Bob: leak fixed in the app.',
-      'Bob: leak fixed in the app.\n\nAlice: PgBouncer added.',
-    );
-    resolveConflict(b.store, n.node.id, 'merged', { merged });
-    await b.sync();
-    await a.sync();
-    for (const m of [a, b]) {
-      expect(listConflicts(m.store)).toEqual([]);
-      const text = readFileSync(join(m.dir, rel), 'utf8');
-      expect(text).toContain('Alice: PgBouncer added.');
-      expect(text).toContain('Bob: leak fixed');
-    }
+    await resolveMerged(a, b, n.node.id, rel, mine);
   });
 
   it('deleted on one side, changed on the other: the change is kept; the same new title on both: both kept', async () => {
     const [a, b] = team('alice', 'bob');
     if (!a || !b) throw new Error('team');
-    const n = await a.kg.add({ type: 'note', title: 'Old runbook', fields: { body: 'v1' } });
-    await a.sync();
-    await b.sync();
-    await a.kg.remove(n.node.id);
-    await b.kg.edit(n.node.id, { op: 'append', text: 'still needed' });
-    await a.sync();
-    expect((await b.sync()).conflicts).toEqual([{ path: `notes/${n.node.id}.md`, kind: 'deleted_there' }]);
-    await a.sync();
-    expect(readFileSync(n.path, 'utf8')).toContain('still needed');
+    const n = await deletedHereChangedThere(a, b);
 
     // Changed here, deleted there, the other way round.
     await b.kg.remove(n.node.id);
@@ -133,12 +106,7 @@ describe.skipIf(skipUnless('postgres'))('kogral sync through a throwaway Postgre
     expect((await b.sync()).pulled).toEqual([`notes/${n.node.id}.md`]);
     expect(readFileSync(join(b.dir, 'notes', `${n.node.id}.md`), 'utf8')).toContain('alice again');
 
-    const x = await a.kg.add({ type: 'note', title: 'Same title', fields: { body: 'from alice' } });
-    await b.kg.add({ type: 'note', title: 'Same title', fields: { body: 'from bob' } });
-    await a.sync();
-    const r2 = await b.sync();
-    expect(r2.conflicts).toMatchObject([{ path: `notes/${x.node.id}.md`, kind: 'both_added' }]);
-    expect(readFileSync(join(b.dir, r2.conflicts[0]?.theirs as string), 'utf8')).toContain('from alice');
+    const { x } = await sameTitleOnBothSides(a, b);
     expect(readFileSync(join(b.dir, 'notes', `${x.node.id}.md`), 'utf8')).toContain('from bob');
   });
 
@@ -204,27 +172,7 @@ describe.skipIf(skipUnless('postgres'))('kogral sync through a throwaway Postgre
   });
 
   it('3 writers syncing concurrently 50 times each lose nothing (count and content)', async () => {
-    const members = team('ann', 'ben', 'cat');
-    const rounds = 50;
-    const expected = new Map<string, string>();
-    await Promise.all(
-      members.map(async (m) => {
-        for (let i = 0; i < rounds; i++) {
-          const body = `${m.name} wrote note ${i}`;
-          const r = await m.kg.add({ type: 'note', title: `${m.name} ${i}`, fields: { body } });
-          expected.set(r.node.id, body);
-          await m.sync();
-        }
-      }),
-    );
-    for (const m of members) await m.sync();
-    for (const m of members) {
-      const { nodes, problems } = m.store.loadAll();
-      expect(problems).toEqual([]);
-      expect(nodes).toHaveLength(3 * rounds);
-      for (const s of nodes) expect(s.node.body).toContain(expected.get(s.node.id) as string);
-      expect(listConflicts(m.store)).toEqual([]);
-    }
+    await concurrentWriters(team('ann', 'ben', 'cat'), 50, (m) => m.sync(), 1);
   });
 
   it('kogral sync --url, conflicts and resolve from the CLI; the password from the environment', async () => {
