@@ -20,7 +20,7 @@ import {
 import { builtinModules } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { build, transform } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const packagesDir = join(root, 'packages');
@@ -129,7 +129,7 @@ function locatorPlugin(outdir) {
         const nm = posix(args.path).lastIndexOf('/node_modules/');
         let fileExpr;
         if (nm < 0) {
-          fileExpr = `__bundleFile(import.meta.url, ${JSON.stringify(posix(relative(outdir, args.path)))})`;
+          fileExpr = `__bundleFile(__chunkUrl, ${JSON.stringify(posix(relative(outdir, args.path)))})`;
         } else {
           const inside = posix(args.path).slice(nm + '/node_modules/'.length);
           const name = packageName(inside);
@@ -147,19 +147,14 @@ function locatorPlugin(outdir) {
   };
 }
 
-// Prepended to every output file: `require` for bundled CommonJS code, and the locators above.
-const banner = `import { createRequire as __createRequire } from 'node:module';
-import { existsSync as __exists, realpathSync as __realpath } from 'node:fs';
-import { dirname as __dirOf, join as __join } from 'node:path';
-import { fileURLToPath as __toPath, pathToFileURL as __toUrl } from 'node:url';
-const require = __createRequire(import.meta.url);
-const __fileUrl = (f) => __toUrl(f).href;
+// Locators for the code that finds files next to itself (locatorPlugin).
+const locators = `const __fileUrl = (f) => __toUrl(f).href;
 const __bundleFile = (base, rel) => __toPath(new URL(rel, base));
 const __packageDirs = globalThis.__stratumPackageDirs ??= new Map();
 const __packageFile = (name, rel) => {
   let dir = __packageDirs.get(name);
   if (dir === undefined) {
-    for (let d = __dirOf(__toPath(import.meta.url)); ; d = __dirOf(d)) {
+    for (let d = __dirOf(__toPath(__chunkUrl)); ; d = __dirOf(d)) {
       const c = __join(d, 'node_modules', name);
       if (__exists(c)) { dir = __realpath(c); break; }
       if (d === __dirOf(d)) throw new Error('cannot find the installed package ' + name);
@@ -168,6 +163,94 @@ const __packageFile = (name, rel) => {
   }
   return __join(dir, rel);
 };`;
+
+// Prepended to every output file: `require` for bundled CommonJS code, and the locators above.
+const banner = `import { createRequire as __createRequire } from 'node:module';
+import { existsSync as __exists, realpathSync as __realpath } from 'node:fs';
+import { dirname as __dirOf, join as __join } from 'node:path';
+import { fileURLToPath as __toPath, pathToFileURL as __toUrl } from 'node:url';
+const __chunkUrl = import.meta.url;
+const require = __createRequire(__chunkUrl);
+${locators}`;
+
+// The same for the CommonJS form of the bundle (see toCommonJs).
+const cjsBanner = `'use strict';
+const { existsSync: __exists, realpathSync: __realpath } = require('node:fs');
+const { dirname: __dirOf, join: __join } = require('node:path');
+const { fileURLToPath: __toPath, pathToFileURL: __toUrl } = require('node:url');
+const __chunkUrl = __toUrl(__filename).href;
+${locators}`;
+
+/** es-module-lexer (a dependency of vitest) finds the dynamic imports; without it the bundle stays ESM. */
+let lexer;
+async function dynamicImportLexer() {
+  if (lexer === undefined) {
+    try {
+      const m = await import('es-module-lexer');
+      await m.init;
+      lexer = m.parse;
+    } catch {
+      lexer = null;
+    }
+  }
+  return lexer;
+}
+
+/**
+ * Rewrites the bundle's ES modules as CommonJS files (.cjs), same chunks, same order of evaluation:
+ * node 20 has no code cache for ES modules, and compiling the chunks was most of a command's
+ * start-up. start.cjs loads them through vm.Script with a code cache. Each `import()` becomes
+ * `__import()`, which start.cjs gives each chunk: a sibling chunk or a node builtin is required, anything
+ * else is imported by esm-import.mjs from this folder, as before. Returns why not when a chunk cannot
+ * be rewritten (top-level await, import.meta): the tool then keeps its ES module bundle.
+ */
+async function toCommonJs(dir) {
+  const parse = await dynamicImportLexer();
+  if (!parse) return 'es-module-lexer is not installed';
+  const files = readdirSync(dir).filter((f) => f.endsWith('.js'));
+  const out = new Map();
+  for (const f of files) {
+    const code = readFileSync(join(dir, f), 'utf8');
+    if (!code.startsWith(banner)) return `${f}: no banner`;
+    let esm = code.slice(banner.length);
+    let imports;
+    try {
+      [imports] = parse(esm);
+    } catch (err) {
+      return `${f}: ${err.message}`;
+    }
+    for (const i of imports.filter((i) => i.t === 2).sort((a, b) => b.ss - a.ss)) {
+      if (esm.slice(i.ss, i.ss + 6) !== 'import') return `${f}: an import() the lexer misplaced`;
+      esm = `${esm.slice(0, i.ss)}__import${esm.slice(i.ss + 6)}`;
+    }
+    let r;
+    try {
+      r = await transform(esm, {
+        format: 'cjs',
+        loader: 'js',
+        platform: 'node',
+        target: 'node20',
+        logLevel: 'silent',
+        sourcefile: f,
+      });
+    } catch (err) {
+      return `${f}: ${err.message.split('\n')[0]}`;
+    }
+    if (r.warnings.length > 0) return `${f}: ${r.warnings[0].text}`;
+    const body = r.code
+      // Sibling chunks by their new names.
+      .replace(/\brequire\("\.\/((?:chunk-[A-Z0-9]+)|main)\.js"\)/g, 'require("./$1.cjs")')
+      // A default import of a package is its module.exports, as node's ESM loader gives it.
+      .replace(/\b(__toESM\d*)\(require\(("[^".][^"]*")\)\)/g, '$1(require($2), 1)');
+    out.set(f, `${cjsBanner}\n${body}`);
+  }
+  for (const [f, code] of out) {
+    writeFileSync(join(dir, f.replace(/\.js$/, '.cjs')), code);
+    rmSync(join(dir, f));
+  }
+  writeFileSync(join(dir, 'esm-import.mjs'), 'export default (specifier, options) => import(specifier, options);\n');
+  return undefined;
+}
 
 function mtime(file) {
   try {
@@ -190,7 +273,7 @@ function isFresh(outdir) {
     return (
       stamp.bundler === mtime(fileURLToPath(import.meta.url)) &&
       stamp.sources.every((s) => mtime(join(outdir, s.file)) === s.mtimeMs) &&
-      existsSync(join(outdir, 'main.js'))
+      (existsSync(join(outdir, 'main.cjs')) || existsSync(join(outdir, 'main.js')))
     );
   } catch {
     return false;
@@ -252,6 +335,8 @@ for (const tool of readdirSync(packagesDir)) {
       const m = /^\.\.\/\.\.\/\.\.\/([^/]+)\/tsconfig\.tsbuildinfo$/.exec(s.file);
       return m ? used.has(m[1]) : true;
     });
+    const whyEsm = process.env.STRATUM_BUNDLE_ESM === '1' ? 'STRATUM_BUNDLE_ESM=1' : await toCommonJs(staging);
+    if (whyEsm) console.error(`${tool}: the bundle stays ES modules (no code cache): ${whyEsm}`);
     // `bundler`: this script's mtime, so that a change here rebuilds (only the build checks it).
     const stamp = { sources: own, bundler: mtime(fileURLToPath(import.meta.url)) };
     writeFileSync(join(staging, 'stamp.json'), `${JSON.stringify(stamp, null, 1)}\n`);

@@ -1,10 +1,15 @@
 // The start-up bundle (scripts/build-bundles.mjs) must not change what a user sees: the same
 // output, errors and exit codes as the binary run from dist/ (STRATUM_NO_BUNDLE=1).
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { freshBundle } from '../packages/shared/src/cli/start.js';
 import { runBin, sandbox, type Tool } from './run-bin.js';
+
+// CommonJS, as bin/run.js loads it (compiled by tsc -b).
+const { freshBundle } = createRequire(import.meta.url)(
+  '../packages/shared/dist/cli/start.cjs',
+) as typeof import('../packages/shared/src/cli/start.cjs');
 
 const isFresh = (tool: Tool) =>
   freshBundle(pathToFileURL(join(import.meta.dirname, '..', 'packages', tool, '/')), {}) !== undefined;

@@ -1,4 +1,7 @@
 #!/usr/bin/env node
-import { start } from '@stratumiops/shared/cli/start';
+// CommonJS (bin/package.json): a command starts without node's ES module loader (start-up time).
+const { join } = require('node:path');
+const { pathToFileURL } = require('node:url');
 
-await start(new URL('..', import.meta.url));
+const shared = join(require.resolve('@stratumiops/shared/package.json'), '..');
+require(join(shared, 'dist', 'cli', 'start.cjs')).start(pathToFileURL(`${join(__dirname, '..')}/`));

@@ -1,9 +1,14 @@
 import { mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freshBundle } from '../src/cli/start.js';
+
+// CommonJS, as bin/run.js loads it (compiled by tsc -b).
+const { freshBundle } = createRequire(import.meta.url)(
+  '../dist/cli/start.cjs',
+) as typeof import('../src/cli/start.cjs');
 
 const dirs: string[] = [];
 afterEach(() => {
