@@ -133,12 +133,20 @@ export abstract class ProvCommand<T extends typeof Command = typeof Command> ext
         hint: 'fix the path with prov provider add aws --ssh-public-key FILE.pub',
       });
     }
-    return {
-      path,
-      sha256: sha256(text),
-      infra,
-      desired: desiredResources(infra, awsLoginKey ? { awsLoginKey } : {}),
-    };
+    const desired = desiredResources(infra, awsLoginKey ? { awsLoginKey } : {});
+    if (infra.clusters?.length) {
+      const { declaredClusterResources, templateDirs } = await import('./core/cluster.js');
+      const dirs = (this.settings.values as { clusters: { template_dirs: string[] } }).clusters.template_dirs;
+      const c = await declaredClusterResources(infra, {
+        openStore: () => this.openStore(),
+        engine,
+        templateDirs: templateDirs(dirs.map((d) => resolve(d))),
+        importPaths: this.importPaths([]),
+      });
+      desired.resources.push(...c.resources);
+      desired.warnings.push(...c.warnings);
+    }
+    return { path, sha256: sha256(text), infra, desired };
   }
 }
 

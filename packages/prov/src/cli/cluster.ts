@@ -36,7 +36,7 @@ export abstract class ClusterCommand<T extends typeof Command> extends ProvComma
     const loaded = file ? await this.loadInfra(file) : undefined;
     const runtime = new Runtime(this.runtimeSettings(), loaded?.infra);
     return {
-      clusters: ClusterStore.forWorkspace(),
+      clusters: ClusterStore.forWorkspace(() => this.openStore()),
       runtime,
       targets: async (rec) => {
         const hosts = [...new Set(rec.spec.services.map((s) => s.host))];

@@ -75,7 +75,9 @@ export abstract class ServiceRunCommand extends ProvCommand<typeof ServiceRunCom
             ...(this.flags.set ? { set: this.flags.set } : {}),
           };
           const resources = this.flags.cluster
-            ? await clusterServiceResources(runtime, this.flags.cluster, this.args.service, opts)
+            ? await clusterServiceResources(runtime, this.flags.cluster, this.args.service, opts, () =>
+                this.openStore(),
+              )
             : await serviceResources(runtime, this.args.service, this.flags.servers ?? [], opts);
           // Targeting the resources limits the plan to these hosts; leaving them out of desired deletes them.
           const desired = this.operation === 'install' ? resources : [];

@@ -3,6 +3,7 @@ import type { Runtime } from '../adapters/runtime.js';
 import { ClusterStore, clusterResources, parseSettings } from '../core/cluster.js';
 import { pgMembers, readSecrets } from '../core/cluster-pg.js';
 import { hostAttrs } from '../core/desired.js';
+import type { StateStore } from '../core/state.js';
 import type { Attrs, DesiredResource } from '../core/types.js';
 
 /** taskserv.<service>.<host> resources for an ad-hoc install, with config from the config's taskservs entry. */
@@ -44,9 +45,10 @@ export async function clusterServiceResources(
   clusterName: string,
   service: string,
   opts: { version?: string; set?: string[] },
+  openStore: () => Promise<StateStore>,
 ): Promise<DesiredResource[]> {
-  const clusters = ClusterStore.forWorkspace();
-  const rec = clusters.get(clusterName);
+  const clusters = ClusterStore.forWorkspace(openStore);
+  const rec = await clusters.get(clusterName);
   const services = rec.spec.services.filter((s) => s.service === service);
   if (services.length === 0)
     throw usageError(`cluster ${rec.name} has no ${service}`, {

@@ -50,7 +50,7 @@ export abstract class WorkflowCommand<T extends typeof Command> extends ClusterC
   ): Promise<WorkflowPlace> {
     if (opts.cluster && opts.servers) throw usageError('give --cluster or --servers, not both');
     if (opts.cluster) {
-      const rec = ClusterStore.forWorkspace().get(opts.cluster);
+      const rec = await ClusterStore.forWorkspace(() => this.openStore()).get(opts.cluster);
       const names = [...new Set(rec.spec.services.map((s) => s.host))];
       const list = await runtime.targets(names);
       const members = rec.spec.members.filter((m) => names.includes(m.host));

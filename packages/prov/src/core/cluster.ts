@@ -1,15 +1,16 @@
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NickelEngine } from '@stratumiops/nickel';
 import { conflictError, notFoundError, StratumError, usageError, validationError } from '@stratumiops/shared/errors';
 import { z } from 'zod';
-import { hostAttrs } from './desired.js';
+import { type HostConfig, hostAttrs } from './desired.js';
 import type { HostTarget } from './executor.js';
 import { nickelFailure } from './nickel.js';
+import type { StateStore } from './state.js';
 import type { Attrs, DesiredResource } from './types.js';
 import { writeAtomic } from './workspace.js';
 
@@ -307,28 +308,50 @@ function clusterCa(): { cert: string; key: string; hash: string } {
   }
 }
 
-/** Cluster records: one JSON file per cluster under .prov/clusters, written atomically. */
+/**
+ * Cluster records, in the state backend beside the resources (each change bumps the serial and is made under
+ * the state lock). Generated secrets a later `service install --cluster` must reuse (a Kubernetes cluster's CA
+ * and token) never go there: they stay in .prov/clusters/<name>.secrets.json, owner-only, like a kubeconfig.
+ * Records of the older layout (.prov/clusters/<name>.json) move into the state on first use.
+ */
 export class ClusterStore {
-  constructor(private readonly dir: string) {}
+  private constructor(
+    private readonly open: () => Promise<StateStore>,
+    private readonly dir: string,
+  ) {}
 
-  static forWorkspace(cwd = process.cwd()): ClusterStore {
-    return new ClusterStore(join(cwd, '.prov', 'clusters'));
+  /** The workspace's clusters in the state `open` opens (each call opens and closes it: no connection is left). */
+  static forWorkspace(open: () => Promise<StateStore>, cwd = process.cwd()): ClusterStore {
+    return new ClusterStore(open, join(cwd, '.prov', 'clusters'));
   }
 
-  private file(name: string) {
-    assertClusterName(name);
-    return join(this.dir, `${name}.json`);
+  private async with<T>(fn: (state: StateStore) => Promise<T>): Promise<T> {
+    const state = await this.open();
+    try {
+      await this.adoptFiles(state);
+      return await fn(state);
+    } finally {
+      await state.close();
+    }
   }
 
-  list(): ClusterRecord[] {
-    if (!existsSync(this.dir)) return [];
-    return readdirSync(this.dir)
-      .filter((f) => f.endsWith('.json') && !f.endsWith('.secrets.json'))
-      .map((f) => this.read(join(this.dir, f)))
-      .sort((a, b) => a.name.localeCompare(b.name));
+  /** Records left as files by an older prov: into the state (unless already there), the file kept as .migrated. */
+  private async adoptFiles(state: StateStore) {
+    if (!existsSync(this.dir)) return;
+    const files = readdirSync(this.dir).filter((f) => f.endsWith('.json') && !f.endsWith('.secrets.json'));
+    if (!files.length) return;
+    const have = new Set((await state.clusters()).map((c) => c.name));
+    await this.locked(state, 'cluster records migration', async () => {
+      for (const f of files) {
+        const path = join(this.dir, f);
+        const rec = this.readFile(path);
+        if (!have.has(rec.name)) await state.putCluster(rec.name, rec as unknown as Record<string, unknown>);
+        renameSync(path, `${path}.migrated`);
+      }
+    });
   }
 
-  private read(path: string): ClusterRecord {
+  private readFile(path: string): ClusterRecord {
     try {
       return JSON.parse(readFileSync(path, 'utf8')) as ClusterRecord;
     } catch (e) {
@@ -338,49 +361,172 @@ export class ClusterStore {
     }
   }
 
-  get(name: string): ClusterRecord {
-    const f = this.file(name);
-    if (!existsSync(f)) {
-      const have = this.list().map((c) => c.name);
+  /** A write under the state lock, so it never interleaves with an apply. */
+  private async locked<T>(state: StateStore, operation: string, fn: () => Promise<T>): Promise<T> {
+    const lock = await state.lock({ operation });
+    try {
+      return await fn();
+    } finally {
+      await lock.release();
+    }
+  }
+
+  async list(): Promise<ClusterRecord[]> {
+    return this.with(async (state) => (await state.clusters()).map((c) => c.record as unknown as ClusterRecord));
+  }
+
+  async get(name: string): Promise<ClusterRecord> {
+    assertClusterName(name);
+    const all = await this.list();
+    const rec = all.find((c) => c.name === name);
+    if (!rec) {
       throw notFoundError(`no cluster '${name}'`, {
-        hint: have.length
-          ? `clusters: ${have.join(', ')}`
+        hint: all.length
+          ? `clusters: ${all.map((c) => c.name).join(', ')}`
           : 'create one: prov cluster create NAME --template T --servers a,b,c',
       });
     }
-    return this.read(f);
+    return rec;
   }
 
-  has(name: string): boolean {
-    return existsSync(this.file(name));
+  async has(name: string): Promise<boolean> {
+    assertClusterName(name);
+    return (await this.list()).some((c) => c.name === name);
   }
 
-  assertAbsent(name: string): void {
-    if (this.has(name))
+  async assertAbsent(name: string): Promise<void> {
+    if (await this.has(name))
       throw conflictError(`cluster '${name}' exists`, {
         hint: `prov cluster show ${name}; scale or upgrade it instead`,
       });
   }
 
-  save(rec: ClusterRecord): void {
-    writeAtomic(this.file(rec.name), `${JSON.stringify(rec, null, 2)}\n`, 0o600);
+  /** Saves the record, under the state lock. */
+  async save(rec: ClusterRecord): Promise<void> {
+    assertClusterName(rec.name);
+    await this.with((state) =>
+      this.locked(state, `cluster ${rec.name}`, () =>
+        state.putCluster(rec.name, rec as unknown as Record<string, unknown>),
+      ),
+    );
   }
 
-  /**
-   * Generated secrets a later `service install --cluster` must reuse (a Kubernetes cluster's CA and token):
-   * kept beside the record, readable by the owner only, like a kubeconfig.
-   */
+  private secretsFile(name: string) {
+    assertClusterName(name);
+    return join(this.dir, `${name}.secrets.json`);
+  }
+
   saveSecrets(name: string, secrets: Record<string, Attrs>): void {
-    writeAtomic(this.file(name).replace(/\.json$/, '.secrets.json'), `${JSON.stringify(secrets)}\n`, 0o600);
+    writeAtomic(this.secretsFile(name), `${JSON.stringify(secrets)}\n`, 0o600);
   }
 
   secrets(name: string): Record<string, Attrs> {
-    const f = this.file(name).replace(/\.json$/, '.secrets.json');
+    const f = this.secretsFile(name);
     return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as Record<string, Attrs>) : {};
   }
 
-  remove(name: string): void {
-    rmSync(this.file(name).replace(/\.json$/, '.secrets.json'), { force: true });
-    rmSync(this.file(name), { force: true });
+  async remove(name: string): Promise<void> {
+    await this.with((state) =>
+      this.locked(state, `cluster ${name}`, async () => {
+        await state.removeCluster(name);
+        rmSync(this.secretsFile(name), { force: true });
+      }),
+    );
   }
+}
+
+/** What the config's `clusters` add to a plan, and the notes the plan shows about them. */
+export interface DeclaredClusters {
+  resources: DesiredResource[];
+  warnings: string[];
+}
+
+/**
+ * The config's declared clusters against the recorded ones. A recorded cluster plans nothing (its services are
+ * its own; members that differ are a warning naming prov cluster scale). One not recorded is planned as a
+ * create: the template is called as prov cluster create would, its generated secrets kept in the owner-only
+ * secrets file (so every plan shows the same hashes and a resumed run finds them), and once all its services
+ * are in state its record is written, under the state lock.
+ */
+export async function declaredClusterResources(
+  infra: { clusters?: { name: string; template: string; members: string[]; version?: string; settings?: Attrs }[] } & {
+    hosts?: Record<string, HostConfig>;
+  },
+  opts: { openStore: () => Promise<StateStore>; engine: NickelEngine; templateDirs: string[]; importPaths: string[] },
+): Promise<DeclaredClusters> {
+  const out: DeclaredClusters = { resources: [], warnings: [] };
+  const declared = infra.clusters ?? [];
+  if (!declared.length) return out;
+  const clusters = ClusterStore.forWorkspace(opts.openStore);
+  const recorded = new Map((await clusters.list()).map((c) => [c.name, c]));
+  const state = await opts.openStore();
+  let inState: Map<string, string | undefined>;
+  try {
+    inState = new Map((await state.list()).map((r) => [r.address, r.attrs.cluster as string | undefined]));
+  } finally {
+    await state.close();
+  }
+  for (const d of declared) {
+    const rec = recorded.get(d.name);
+    if (rec) {
+      const have = rec.spec.members.map((m) => m.host);
+      if (have.join(',') !== d.members.join(','))
+        out.warnings.push(
+          `cluster ${d.name}: the config lists members ${d.members.join(',')}, the cluster has ${have.join(',')}; change it with prov cluster scale ${d.name}`,
+        );
+      continue;
+    }
+    const template = findTemplate(d.template, opts.templateDirs);
+    const hosts: Record<string, HostTarget> = {};
+    for (const name of d.members) {
+      const h = infra.hosts?.[name];
+      if (!h)
+        throw validationError(`cluster ${d.name}: member ${name} is not in hosts`, {
+          hint: `add hosts.${name} = { address = "..." }`,
+        });
+      hosts[name] = {
+        name,
+        address: h.address,
+        port: h.port ?? 22,
+        user: h.user ?? 'root',
+        ...(h.key_path ? { keyPath: h.key_path } : {}),
+        sudo: h.sudo ?? false,
+        ...(h.sudo_password ? { sudoPassword: h.sudo_password } : {}),
+        ...(h.root ? { root: h.root } : {}),
+        labels: h.labels ?? {},
+      };
+    }
+    const settings = d.settings ?? {};
+    const params = {
+      name: d.name,
+      members: membersOf(d.members.map((n) => hosts[n]!)),
+      ...(d.version ? { version: d.version } : {}),
+      settings,
+    };
+    const spec = await evaluateTemplate(opts.engine, template, params, opts.importPaths);
+    let secrets = clusters.secrets(d.name);
+    if (!Object.keys(secrets).length) {
+      secrets = generatedSecrets(spec);
+      clusters.saveSecrets(d.name, secrets);
+    }
+    const resources = clusterResources(spec, hosts, secrets);
+    if (resources.every((r) => inState.get(r.address) === d.name)) {
+      // Made by an earlier apply: from now on a recorded cluster.
+      const now = new Date().toISOString();
+      await clusters.save({
+        name: d.name,
+        template: template.name,
+        ...(d.version ? { version: d.version } : {}),
+        settings,
+        spec,
+        created_at: now,
+        updated_at: now,
+        former_members: [],
+      });
+      continue;
+    }
+    out.resources.push(...resources);
+    out.warnings.push(`cluster ${d.name} does not exist yet: ${template.name} on ${d.members.join(',')} is planned`);
+  }
+  return out;
 }

@@ -14,6 +14,8 @@ export interface InfraConfig {
   kubernetes?: Attrs;
   taskservs?: { name: string; version?: string; hosts: string[]; depends_on?: string[]; config?: Attrs }[];
   hosts?: Record<string, HostConfig>;
+  /** Clusters made from templates (schemas/cluster.ncl's Declared); their services are planned by the cluster. */
+  clusters?: { name: string; template: string; members: string[]; version?: string; settings?: Attrs }[];
 }
 
 export interface ServerConfig {

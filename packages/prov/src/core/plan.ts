@@ -153,6 +153,8 @@ export function computePlan(input: PlanInput): PlanDoc {
   for (const rec of input.state) {
     if (desiredBy.has(rec.address)) continue;
     if (selected && !selected.has(rec.address)) continue;
+    // A cluster's services are the cluster's (prov cluster scale/destroy change them): only a target names them.
+    if (typeof rec.attrs.cluster === 'string' && !selected) continue;
     const observed = input.refreshed?.get(rec.address);
     const gone = Boolean(input.refreshed?.has(rec.address)) && observed === null;
     changes.push({

@@ -37,6 +37,11 @@ export interface StateStore {
   /** Runs left `running` (by a crash) or `interrupted`. */
   unfinishedRuns(): Promise<RunRecord[]>;
   tasks(runId: string): Promise<TaskRecord[]>;
+  /** Cluster records (what `prov cluster` made: template, parameters, spec), by name. */
+  clusters(): Promise<{ name: string; record: Record<string, unknown> }[]>;
+  /** Upsert a cluster record; like a resource change it bumps the serial. */
+  putCluster(name: string, record: Record<string, unknown>): Promise<number>;
+  removeCluster(name: string): Promise<number>;
   /** Record a task's progress and, atomically with it, the resource change it made. Returns the serial. */
   checkpoint(task: TaskRecord, change: StateChange): Promise<number>;
   close(): Promise<void>;

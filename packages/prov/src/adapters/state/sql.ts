@@ -90,7 +90,11 @@ CREATE TABLE IF NOT EXISTS prov_lock (
 };
 
 /** Migrations both backends share, after their base (`{p}` is the table prefix). Append, never edit. */
-const COMMON: string[] = [];
+const COMMON: string[] = [
+  `CREATE TABLE IF NOT EXISTS {p}clusters (
+  workspace TEXT NOT NULL, name TEXT NOT NULL, record TEXT NOT NULL, updated_at TEXT NOT NULL,
+  PRIMARY KEY (workspace, name));`,
+];
 
 const j = (v: unknown) => (v == null ? null : JSON.stringify(v));
 const p = <T>(v: unknown): T => (v == null ? (null as T) : (JSON.parse(String(v)) as T));
@@ -161,7 +165,7 @@ function lockFromRow(r: Row): LockInfo {
  */
 export class SqlStateStore implements StateStore {
   readonly backend: 'sqlite' | 'postgres';
-  private readonly t: { meta: string; resources: string; runs: string; tasks: string; lock: string };
+  private readonly t: Record<'meta' | 'resources' | 'runs' | 'tasks' | 'lock' | 'clusters', string>;
   private readonly ready: Promise<void>;
 
   constructor(
@@ -177,6 +181,7 @@ export class SqlStateStore implements StateStore {
       runs: `${pre}runs`,
       tasks: `${pre}tasks`,
       lock: `${pre}lock`,
+      clusters: `${pre}clusters`,
     };
     this.ready = this.init(pre);
     // Awaited by every call; an unobserved failure here is reported there, not as an unhandled rejection.
@@ -465,6 +470,34 @@ export class SqlStateStore implements StateStore {
       [this.workspace, runId],
     );
     return rows.map(taskFromRow);
+  }
+
+  async clusters() {
+    await this.ready;
+    const rows = await this.db.all<{ name: string; record: string }>(
+      `SELECT name, record FROM ${this.t.clusters} WHERE workspace = ? ORDER BY name`,
+      [this.workspace],
+    );
+    return rows.map((r) => ({ name: r.name, record: p<Record<string, unknown>>(r.record) }));
+  }
+
+  putCluster(name: string, record: Record<string, unknown>) {
+    return this.tx(async (q) => {
+      await q.run(
+        `INSERT INTO ${this.t.clusters} (workspace, name, record, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (workspace, name) DO UPDATE SET record = excluded.record, updated_at = excluded.updated_at`,
+        [this.workspace, name, j(record), new Date().toISOString()],
+      );
+      return this.bump(q);
+    });
+  }
+
+  removeCluster(name: string) {
+    return this.tx(async (q) => {
+      const n = await q.run(`DELETE FROM ${this.t.clusters} WHERE workspace = ? AND name = ?`, [this.workspace, name]);
+      if (n === 0) throw notFoundError(`no cluster ${name} in state`);
+      return this.bump(q);
+    });
   }
 
   private pending: { task: TaskRecord; change: StateChange; done(serial: number): void; fail(e: unknown): void }[] = [];

@@ -23,7 +23,7 @@ export default class ClusterBackup extends ClusterCommand<typeof ClusterBackup> 
   async run() {
     const ctx = await this.clusterContext();
     try {
-      const rec = ctx.clusters.get(this.args.name);
+      const rec = await ctx.clusters.get(this.args.name);
       if (rec.spec.kind !== 'postgresql-ha')
         throw usageError(`cluster ${rec.name} is ${rec.spec.kind}: backups are for PostgreSQL clusters so far`, {
           hint: 'for etcd-backed clusters use etcdctl snapshot save on a member (prov exec)',

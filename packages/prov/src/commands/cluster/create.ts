@@ -54,7 +54,7 @@ export default class ClusterCreate extends ClusterCommand<typeof ClusterCreate> 
     const template = findTemplate(this.flags.template, this.templateDirs());
     const settings = parseSettings(this.flags.set);
     const ctx = await this.clusterContext();
-    ctx.clusters.assertAbsent(name);
+    await ctx.clusters.assertAbsent(name);
     const targets = await ctx.runtime.targets(this.flags.servers);
     const params = {
       name,
@@ -81,7 +81,7 @@ export default class ClusterCreate extends ClusterCommand<typeof ClusterCreate> 
       autoApprove: this.flags['auto-approve'],
     });
     const now = new Date().toISOString();
-    ctx.clusters.save({
+    await ctx.clusters.save({
       name,
       template: template.name,
       ...(this.flags.version ? { version: this.flags.version } : {}),

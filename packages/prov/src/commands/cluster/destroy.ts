@@ -15,7 +15,7 @@ export default class ClusterDestroy extends ClusterCommand<typeof ClusterDestroy
 
   async run() {
     const ctx = await this.clusterContext();
-    const rec = ctx.clusters.get(this.args.name);
+    const rec = await ctx.clusters.get(this.args.name);
     const addresses = rec.spec.services.map((s) => `taskserv.${s.service}.${s.host}`);
     const result = await this.runClusterResources(ctx.runtime, `cluster destroy ${rec.name}`, [], {
       addresses,
@@ -23,7 +23,7 @@ export default class ClusterDestroy extends ClusterCommand<typeof ClusterDestroy
       rollback: false,
       autoApprove: this.flags['auto-approve'],
     });
-    ctx.clusters.remove(rec.name);
+    await ctx.clusters.remove(rec.name);
     if (!this.jsonEnabled()) this.log(`Cluster ${rec.name} destroyed.`);
     return { cluster: rec.name, run: result };
   }

@@ -11,15 +11,13 @@ export default class ClusterList extends ClusterCommand<typeof ClusterList> {
 
   async run() {
     const templates = listTemplates(this.templateDirs()).map((t) => ({ name: t.name, description: t.description }));
-    const clusters = ClusterStore.forWorkspace()
-      .list()
-      .map((c) => ({
-        name: c.name,
-        template: c.template,
-        kind: c.spec.kind,
-        version: c.spec.version,
-        members: [...new Set(c.spec.services.map((s) => s.host))],
-      }));
+    const clusters = (await ClusterStore.forWorkspace(() => this.openStore()).list()).map((c) => ({
+      name: c.name,
+      template: c.template,
+      kind: c.spec.kind,
+      version: c.spec.version,
+      members: [...new Set(c.spec.services.map((s) => s.host))],
+    }));
     if (!this.jsonEnabled()) {
       this.log('Templates:');
       this.log(renderTable(templates));

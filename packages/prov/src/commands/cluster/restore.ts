@@ -22,7 +22,7 @@ export default class ClusterRestore extends ClusterCommand<typeof ClusterRestore
     const manifest = await verifyBackup(dir);
     const ctx = await this.clusterContext();
     try {
-      const rec = ctx.clusters.get(this.args.name);
+      const rec = await ctx.clusters.get(this.args.name);
       if (rec.spec.kind !== 'postgresql-ha') throw usageError(`cluster ${rec.name} is not a PostgreSQL cluster`);
       await approve(
         `Replace all data of ${rec.name} with the backup of ${manifest.cluster} taken ${manifest.created_at}?`,

@@ -42,7 +42,7 @@ export default class ClusterScale extends ClusterCommand<typeof ClusterScale> {
 
   async run() {
     const ctx = await this.clusterContext();
-    const rec = ctx.clusters.get(this.args.name);
+    const rec = await ctx.clusters.get(this.args.name);
     if (rec.spec.kind === 'kubernetes') return this.scaleWorkers(ctx, rec);
     const want = this.flags.members ?? (this.flags.replicas !== undefined ? this.flags.replicas + 1 : undefined);
     if (want === undefined || rec.spec.kind !== 'postgresql-ha') {
@@ -89,7 +89,7 @@ export default class ClusterScale extends ClusterCommand<typeof ClusterScale> {
           rec.spec.services = rec.spec.services.filter((s) => !(s.service === 'patroni' && s.host === m.host.name));
           rec.former_members = [...new Set([...rec.former_members, m.host.name])];
           rec.updated_at = new Date().toISOString();
-          ctx.clusters.save(rec);
+          await ctx.clusters.save(rec);
         }
       } finally {
         await lock.release();
@@ -141,7 +141,7 @@ export default class ClusterScale extends ClusterCommand<typeof ClusterScale> {
     for (const m of allMembers) if (!rec.spec.members.some((x) => x.host === m.host)) rec.spec.members.push(m);
     rec.former_members = rec.former_members.filter((h) => !add.includes(h));
     rec.updated_at = new Date().toISOString();
-    ctx.clusters.save(rec);
+    await ctx.clusters.save(rec);
     // The new members stream from the leader before the cluster counts as scaled.
     const after = await this.clusterContext();
     try {
@@ -190,7 +190,7 @@ export default class ClusterScale extends ClusterCommand<typeof ClusterScale> {
       rec.spec.services = rec.spec.services.filter((s) => !remove.includes(s.host));
       rec.former_members = [...new Set([...rec.former_members, ...remove])];
       rec.updated_at = new Date().toISOString();
-      ctx.clusters.save(rec);
+      await ctx.clusters.save(rec);
       log(`${rec.name}: removed worker(s) ${remove.join(', ')}; ${want} left.`);
       return { cluster: rec.name, removed: remove, added: [] };
     }
@@ -229,7 +229,7 @@ export default class ClusterScale extends ClusterCommand<typeof ClusterScale> {
     for (const m of members) if (!rec.spec.members.some((x) => x.host === m.host)) rec.spec.members.push(m);
     rec.former_members = rec.former_members.filter((h) => !add.includes(h));
     rec.updated_at = new Date().toISOString();
-    ctx.clusters.save(rec);
+    await ctx.clusters.save(rec);
     log(`${rec.name}: added worker(s) ${add.join(', ')}; ${want} worker(s).`);
     return { cluster: rec.name, added: add, removed: [] };
   }

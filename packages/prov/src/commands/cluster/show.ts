@@ -19,7 +19,7 @@ export default class ClusterShow extends ClusterCommand<typeof ClusterShow> {
   async run() {
     const ctx = await this.clusterContext();
     try {
-      const rec = ctx.clusters.get(this.args.name);
+      const rec = await ctx.clusters.get(this.args.name);
       const exec = await ctx.runtime.executor();
       let out: Record<string, unknown>;
       if (rec.spec.kind === 'postgresql-ha') {

@@ -41,7 +41,7 @@ export default class ClusterUpgrade extends ClusterCommand<typeof ClusterUpgrade
     const log = (s: string) => {
       if (!this.jsonEnabled()) this.log(s);
     };
-    const rec = ctx.clusters.get(this.args.name);
+    const rec = await ctx.clusters.get(this.args.name);
     if (rec.spec.kind !== 'postgresql-ha') throw usageError(`rolling upgrades are for PostgreSQL clusters so far`);
     const lock = await lockState(store, `cluster upgrade ${rec.name}`, null);
     try {
@@ -137,7 +137,7 @@ export default class ClusterUpgrade extends ClusterCommand<typeof ClusterUpgrade
           });
         }
         rec.updated_at = new Date().toISOString();
-        ctx.clusters.save(rec);
+        await ctx.clusters.save(rec);
         upgraded.push(m.host.name);
         log(`${m.host.name} upgraded and healthy`);
       }
@@ -145,7 +145,7 @@ export default class ClusterUpgrade extends ClusterCommand<typeof ClusterUpgrade
         rec.spec.version = this.flags.version;
         rec.version = this.flags.version;
       }
-      ctx.clusters.save(rec);
+      await ctx.clusters.save(rec);
       log(`${rec.name}: ${upgraded.length} member(s) upgraded.`);
       return { cluster: rec.name, upgraded, order: order.map((m) => m.host.name) };
     } finally {
