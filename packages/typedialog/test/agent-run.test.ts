@@ -1,12 +1,12 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StratumError } from '@stratumiops/shared/errors';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runBin, sandbox } from '../../../test/run-bin.js';
 import { parseAgent } from '../src/core/agent/parse.js';
 import { renderPrompts, runAgent } from '../src/core/agent/run.js';
 import { parseVarFlags, resolveVars } from '../src/core/agent/vars.js';
-import { type FakeLlm, fakeLlm, type Reply, scripted, wire } from './fake-llm.js';
+import { fakeLlm, llmProjects, type Reply, scripted, wire } from './fake-llm.js';
 import { forms, repo, tmp, typedialog } from './helpers.js';
 
 const reviewer = join(repo, 'examples', 'agents', 'code_reviewer.agent.mdx');
@@ -149,25 +149,17 @@ describe('runAgent: validation and repair', () => {
 });
 
 describe('typedialog agent run (the real binary, against local servers speaking the providers’ wire formats)', () => {
-  let server: FakeLlm | undefined;
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-  });
-
-  /** A project dir whose typedialog.toml points both providers at the fake server. */
+  // A project dir whose typedialog.toml points both providers at the fake server.
+  const llm = llmProjects(
+    (url) =>
+      `[providers.anthropic]\nbase_url = "${url}"\napi_key_env = "TEST_ANTHROPIC_KEY"\n\n` +
+      `[providers.openai]\nbase_url = "${url}/v1"\n\n[llm]\nbackoff_ms = 0\n`,
+  );
   async function project(script: (n: number) => Reply) {
-    server = await fakeLlm((n) => script(n));
-    const dir = tmp();
-    writeFileSync(
-      join(dir, 'typedialog.toml'),
-      `[providers.anthropic]\nbase_url = "${server.url}"\napi_key_env = "TEST_ANTHROPIC_KEY"\n\n` +
-        `[providers.openai]\nbase_url = "${server.url}/v1"\n\n[llm]\nbackoff_ms = 0\n`,
-    );
-    writeFileSync(join(dir, 'x.ts'), 'const out = eval(input);\n');
-    const data = join(dir, 'data');
-    const env = { TYPEDIALOG_DATA_DIR: data, TEST_ANTHROPIC_KEY: 'sk-ant-test-123' };
-    return { dir, env, costs: join(data, 'costs.jsonl'), srv: server };
+    const p = await llm.project(script);
+    writeFileSync(join(p.dir, 'x.ts'), 'const out = eval(input);\n');
+    const env = { ...p.env, TEST_ANTHROPIC_KEY: 'sk-ant-test-123' };
+    return { dir: p.dir, env, costs: join(p.data, 'costs.jsonl'), srv: p.srv };
   }
   const costsOf = (file: string) =>
     readFileSync(file, 'utf8')
@@ -370,13 +362,13 @@ describe('typedialog agent run (the real binary, against local servers speaking 
   });
 
   it('with a .vapora/vapora.toml: its providers and budgets apply and the cost lands in its store', async () => {
-    server = await fakeLlm(() => ({ text: VALID, input: 1000, output: 200 }));
+    const server = await llm.serve(() => ({ text: VALID, input: 1000, output: 200 }));
     const dir = tmp();
     mkdirSync(join(dir, '.vapora'));
     const vapora = (budget: string) =>
       writeFileSync(
         join(dir, '.vapora', 'vapora.toml'),
-        `[providers.anthropic]\nbase_url = "${server?.url}"\n\n[routing]\nbackoff_ms = 0\n${budget}`,
+        `[providers.anthropic]\nbase_url = "${server.url}"\n\n[routing]\nbackoff_ms = 0\n${budget}`,
       );
     vapora('');
     const env = { TYPEDIALOG_DATA_DIR: join(dir, 'td'), VAPORA_DATA_DIR: join(dir, 'vd') };

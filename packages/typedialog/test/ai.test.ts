@@ -2,13 +2,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { stripVTControlCharacters } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { draftAnswers, draftPrompts } from '../src/core/ai.js';
 import { createContext } from '../src/core/context.js';
 import { loadForm } from '../src/core/form.js';
 import { createBackend } from '../src/runtime.js';
-import { type FakeLlm, fakeLlm, type Reply, scripted } from './fake-llm.js';
-import { cluster, ctxFor, now, onboarding, tmp, typedialog } from './helpers.js';
+import { llmProjects, scripted } from './fake-llm.js';
+import { cluster, ctxFor, field, now, onboarding, oneSectionForm, typedialog } from './helpers.js';
 
 const STAGING = { name: 'staging', provider: 'aws', region: 'eu-west-1', environment: 'staging', worker_count: 3 };
 
@@ -51,28 +51,15 @@ describe('the ai backend on a terminal', () => {
     const ci = process.env.CI;
     delete process.env.CI;
     try {
-      const ctx = ctxFor(`
-[form]
-id = "p"
-title = "P"
-[[sections]]
-id = "s"
-[[sections.fields]]
-id = "name"
-type = "text"
-label = "Name"
-required = true
-[[sections.fields]]
-id = "pin"
-type = "password"
-label = "PIN"
-required = true
-[[sections.fields]]
-id = "plan"
-type = "select"
-label = "Plan"
-options = ["free", "pro"]
-`);
+      const ctx = ctxFor(
+        oneSectionForm(
+          'p',
+          'P',
+          field('name', 'text', { label: 'Name', required: true }),
+          field('pin', 'password', { label: 'PIN', required: true }),
+          field('plan', 'select', { label: 'Plan', options: ['free', 'pro'] }),
+        ),
+      );
       const input = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => {} });
       const output = new PassThrough();
       let screen = '';
@@ -105,21 +92,9 @@ options = ["free", "pro"]
 });
 
 describe('typedialog run --backend ai (the real binary, against a local OpenAI-wire server)', () => {
-  let server: FakeLlm | undefined;
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-  });
-
-  async function project(script: (n: number) => Reply) {
-    server = await fakeLlm((n) => script(n));
-    const dir = tmp();
-    writeFileSync(
-      join(dir, 'typedialog.toml'),
-      `[providers.openai]\nbase_url = "${server.url}"\n\n[ai]\nmodel = "openai:gpt-4o-mini"\n\n[llm]\nbackoff_ms = 0\n`,
-    );
-    return { dir, env: { TYPEDIALOG_DATA_DIR: join(dir, 'data') }, srv: server };
-  }
+  const { project } = llmProjects(
+    (url) => `[providers.openai]\nbase_url = "${url}"\n\n[ai]\nmodel = "openai:gpt-4o-mini"\n\n[llm]\nbackoff_ms = 0\n`,
+  );
 
   it('fills examples/forms/cluster.toml from a description (--yes): valid drafts accepted, the rest from defaults', async () => {
     const p = await project(() => ({ text: JSON.stringify(STAGING) }));

@@ -2,9 +2,13 @@
  * A local HTTP server speaking the real wire formats of Anthropic Messages (POST /v1/messages) and OpenAI Chat
  * Completions (POST /v1/chat/completions): each request is recorded and answered by the script, in order.
  */
+import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import type { AgentRequest, Caller } from '../src/core/agent/run.js';
+import { tmp } from './helpers.js';
 
 export interface Recorded {
   path: string;
@@ -178,4 +182,29 @@ export function scripted(answers: unknown[]): Caller & { requests: AgentRequest[
       };
     },
   };
+}
+
+/**
+ * For a describe block: each test's fake server (closed after the test) and a project folder whose
+ * typedialog.toml, `config(url)`, points at it; `env` keeps typedialog's data (the costs) in the folder.
+ */
+export function llmProjects(config: (url: string) => string) {
+  let server: FakeLlm | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+  /** A fake server for this test, closed after it. */
+  const serve = async (script: (n: number) => Reply): Promise<FakeLlm> => {
+    server = await fakeLlm((n) => script(n));
+    return server;
+  };
+  const project = async (script: (n: number) => Reply) => {
+    const srv = await serve(script);
+    const dir = tmp();
+    writeFileSync(join(dir, 'typedialog.toml'), config(srv.url));
+    const data = join(dir, 'data');
+    return { dir, data, env: { TYPEDIALOG_DATA_DIR: data }, srv };
+  };
+  return { serve, project };
 }

@@ -22,6 +22,21 @@ export function ctxFor(toml: string, locale = 'en'): FormContext {
   return createContext(parseForm(toml), { locale, now });
 }
 
+/** One `[[sections.fields]]` table: its id and type, then each property as `key = value` (dotted keys: `validation.min`). */
+export function field(
+  id: string,
+  type: string,
+  props: Record<string, string | number | boolean | string[]> = {},
+): string {
+  const lines = ['[[sections.fields]]', `id = "${id}"`, `type = "${type}"`];
+  for (const [k, v] of Object.entries(props)) lines.push(`${k} = ${JSON.stringify(v)}`);
+  return lines.join('\n');
+}
+
+/** A form's TOML with one section holding `fields` (made with `field`), in order. */
+export const oneSectionForm = (id: string, title: string, ...fields: string[]): string =>
+  `\n[form]\nid = "${id}"\ntitle = "${title}"\n[[sections]]\nid = "s"\n${fields.join('\n')}\n`;
+
 /** Runs the real binary as a user would (test/run-bin.ts) in its own HOME, from the repo root unless `cwd`. */
 export function typedialog(
   args: string[],

@@ -3,47 +3,18 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeErrors } from '../src/core/context.js';
-import { ctxFor, onboarding, tmp, typedialog } from './helpers.js';
+import { ctxFor, field, onboarding, oneSectionForm, tmp, typedialog } from './helpers.js';
 
-const FORM = `
-[form]
-id = "m"
-title = "M"
-[[sections]]
-id = "s"
-[[sections.fields]]
-id = "remote"
-type = "confirm"
-label = "Remote"
-required = true
-[[sections.fields]]
-id = "age"
-type = "number"
-label = "Age"
-validation.min = 18
-validation.step = 1
-[[sections.fields]]
-id = "cpus"
-type = "number"
-label = "CPUs"
-validation.min = 1
-validation.step = 2
-[[sections.fields]]
-id = "disk"
-type = "number"
-label = "Disk"
-validation.step = 10
-[[sections.fields]]
-id = "ratio"
-type = "number"
-label = "Ratio"
-validation.step = 0.5
-[[sections.fields]]
-id = "start"
-type = "date"
-label = "Start"
-validation.min = "today"
-`;
+const FORM = oneSectionForm(
+  'm',
+  'M',
+  field('remote', 'confirm', { label: 'Remote', required: true }),
+  field('age', 'number', { label: 'Age', 'validation.min': 18, 'validation.step': 1 }),
+  field('cpus', 'number', { label: 'CPUs', 'validation.min': 1, 'validation.step': 2 }),
+  field('disk', 'number', { label: 'Disk', 'validation.step': 10 }),
+  field('ratio', 'number', { label: 'Ratio', 'validation.step': 0.5 }),
+  field('start', 'date', { label: 'Start', 'validation.min': 'today' }),
+);
 
 describe('first-time-user rough edges', () => {
   it('yes/no fields take "yes", "no", "y", "n", "true", "false", "on", "off" (any case) and give booleans', () => {

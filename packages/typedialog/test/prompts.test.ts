@@ -4,43 +4,22 @@ import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliBackend } from '../src/adapters/cli.js';
 import { CancelledError } from '../src/core/backend.js';
-import { ctxFor } from './helpers.js';
+import { ctxFor, field, oneSectionForm } from './helpers.js';
 
-const FORM = `
-[form]
-id = "p"
-title = "P"
-[[sections]]
-id = "s"
-[[sections.fields]]
-id = "name"
-type = "text"
-label = "Name"
-required = true
-validation.pattern = '^[a-z]+$'
-validation.message = "lowercase letters only"
-[[sections.fields]]
-id = "pin"
-type = "password"
-label = "PIN"
-validation.min_length = 4
-[[sections.fields]]
-id = "plan"
-type = "select"
-label = "Plan"
-options = ["free", "pro"]
-[[sections.fields]]
-id = "extras"
-type = "multi-select"
-label = "Extras"
-when = "plan == 'pro'"
-options = ["backup", "support"]
-[[sections.fields]]
-id = "ok"
-type = "confirm"
-label = "OK?"
-default = true
-`;
+const FORM = oneSectionForm(
+  'p',
+  'P',
+  field('name', 'text', {
+    label: 'Name',
+    required: true,
+    'validation.pattern': '^[a-z]+$',
+    'validation.message': 'lowercase letters only',
+  }),
+  field('pin', 'password', { label: 'PIN', 'validation.min_length': 4 }),
+  field('plan', 'select', { label: 'Plan', options: ['free', 'pro'] }),
+  field('extras', 'multi-select', { label: 'Extras', when: "plan == 'pro'", options: ['backup', 'support'] }),
+  field('ok', 'confirm', { label: 'OK?', default: true }),
+);
 
 const tick = (ms = 30) => new Promise((r) => setTimeout(r, ms));
 async function until(pred: () => boolean) {

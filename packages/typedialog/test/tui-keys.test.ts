@@ -2,34 +2,17 @@
 import { describe, expect, it } from 'vitest';
 import { createContext } from '../src/core/context.js';
 import { loadForm } from '../src/core/form.js';
-import { cluster, ctxFor, now } from './helpers.js';
+import { cluster, ctxFor, field, now, oneSectionForm } from './helpers.js';
 import { KEY, startTui } from './tui-harness.js';
 
-const FORM = `
-[form]
-id = "k"
-title = "Keys"
-[[sections]]
-id = "s"
-[[sections.fields]]
-id = "name"
-type = "text"
-label = "Name"
-[[sections.fields]]
-id = "cloud"
-type = "confirm"
-label = "Cloud"
-default = false
-[[sections.fields]]
-id = "region"
-type = "text"
-label = "Region"
-when = "cloud"
-[[sections.fields]]
-id = "note"
-type = "text"
-label = "Note"
-`;
+const FORM = oneSectionForm(
+  'k',
+  'Keys',
+  field('name', 'text', { label: 'Name' }),
+  field('cloud', 'confirm', { label: 'Cloud', default: false }),
+  field('region', 'text', { label: 'Region', when: 'cloud' }),
+  field('note', 'text', { label: 'Note' }),
+);
 
 describe('tui keys', () => {
   it('several backspaces in one read, ←/→ to move the caret, Ctrl+U in a chunk', async () => {

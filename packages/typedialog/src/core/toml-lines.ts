@@ -97,32 +97,40 @@ export class TomlLines {
   }
 }
 
-function stripComment(line: string): string {
+/**
+ * Calls `fn` with each character outside quoted strings and its index (a backslash escapes the next
+ * character in a "basic" string); the scan stops when `fn` returns true.
+ */
+function eachOutsideStrings(text: string, fn: (c: string, i: number) => boolean | undefined): void {
   let quote: string | undefined;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
     if (quote) {
       if (c === '\\' && quote === '"') i++;
       else if (c === quote) quote = undefined;
     } else if (c === '"' || c === "'") quote = c;
-    else if (c === '#') return line.slice(0, i);
+    else if (fn(c, i)) return;
   }
-  return line;
+}
+
+function stripComment(line: string): string {
+  let end = line.length;
+  eachOutsideStrings(line, (c, i) => {
+    if (c !== '#') return false;
+    end = i;
+    return true;
+  });
+  return line.slice(0, end);
 }
 
 /** Net change of bracket depth on a line, ignoring brackets inside strings. */
 function depthChange(text: string): number {
   let d = 0;
-  let quote: string | undefined;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quote) {
-      if (c === '\\' && quote === '"') i++;
-      else if (c === quote) quote = undefined;
-    } else if (c === '"' || c === "'") quote = c;
-    else if (c === '[' || c === '{') d++;
+  eachOutsideStrings(text, (c) => {
+    if (c === '[' || c === '{') d++;
     else if (c === ']' || c === '}') d--;
-  }
+    return false;
+  });
   return d;
 }
 
@@ -132,17 +140,12 @@ function countElements(value: string): number {
   if (body === '') return 0;
   let n = 1;
   let d = 0;
-  let quote: string | undefined;
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i];
-    if (quote) {
-      if (c === '\\' && quote === '"') i++;
-      else if (c === quote) quote = undefined;
-    } else if (c === '"' || c === "'") quote = c;
-    else if (c === '[' || c === '{') d++;
+  eachOutsideStrings(body, (c, i) => {
+    if (c === '[' || c === '{') d++;
     else if (c === ']' || c === '}') d--;
     else if (c === ',' && d === 0 && body.slice(i + 1).trim() !== '') n++;
-  }
+    return false;
+  });
   return n;
 }
 
