@@ -39,7 +39,13 @@ async function incidentResponse(run, twin) {
       name = 'postgresql,
       version = "${pgVersion}",
       hosts = ["db-1"],
-      config = { run_as = "${hosts['db-1'].username}", init = "none", port = ${port}, listen_addresses = "127.0.0.1" },
+      config = {
+        run_as = "${hosts['db-1'].username}",
+        init = "none",
+        port = ${port},
+        listen_addresses = "127.0.0.1",
+        password_from = "127.0.0.1/32",
+      },
     },
   ],
 } | Infrastructure
@@ -60,21 +66,17 @@ async function incidentResponse(run, twin) {
     return `run ${r.run_id} ${r.status}, ${r.added} added; ${on}; port ${port}`;
   });
 
-  // The DBA's one-time setup over SSH: a password for the superuser svault connects as, TCP logins by password.
+  // The DBA's one-time setup over SSH: a password for the superuser svault connects as (TCP logins by
+  // password from 127.0.0.1 are the taskserv's password_from).
   const superPassword = randomBytes(18).toString('base64url');
-  await run.step('prov', 'password logins enabled on db-1 (prov exec --script)', async () => {
+  await run.step('prov', 'a password for the superuser svault connects as (prov exec --script)', async () => {
     const sql = join(host.workDir, 'setup.sql');
     writeFileSync(sql, `ALTER ROLE "${host.username}" PASSWORD '${superPassword}';\n`, { mode: 0o600 });
     chownSync(sql, statSync(host.workDir).uid, statSync(host.workDir).gid);
     const script = join(a, 'db-setup.sh');
     writeFileSync(
       script,
-      [
-        `sed -i '1i host all all 127.0.0.1/32 scram-sha-256' ${dataDir}/pg_hba.conf`,
-        `${pgBin}/psql -X -q -h ${root}/run/postgresql -p ${port} -d postgres -f ${sql}`,
-        `rm ${sql}`,
-        `${pgBin}/pg_ctl -D ${dataDir} reload`,
-      ].join('\n'),
+      [`${pgBin}/psql -X -q -h ${root}/run/postgresql -p ${port} -d postgres -f ${sql}`, `rm ${sql}`].join('\n'),
     );
     const r = await prov(['exec', '--hosts', 'db-1', '--script', script]);
     expect(r.hosts[0]?.ok, `setup script: ${JSON.stringify(r.hosts[0])}`);
