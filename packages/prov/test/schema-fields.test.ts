@@ -94,11 +94,13 @@ const cases: Record<string, Record<string, Case>> = {
     kubernetes: { outcome: 'warned', set: (c) => (c.kubernetes = { name: 'k' }), expect: 'kubernetes' },
     taskservs: effect((c) => c.taskservs.push({ name: 'postgresql', hosts: ['db-1'], depends_on: [], config: {} })),
     hosts: effect((c) => (host(c).address = '192.0.2.7')),
+    // An encrypted volume for the servers prov creates; refused while the config has a host it cannot encrypt.
     security: refused('security.encryption_at_rest', (c) => (c.security = { encryption_at_rest: true })),
-    'security.encryption_at_rest': refused(
-      'security.encryption_at_rest',
-      (c) => (c.security = { encryption_at_rest: true }),
-    ),
+    'security.encryption_at_rest': {
+      outcome: 'effect',
+      set: (c) => (c.security = { encryption_at_rest: true }),
+      base: (c) => (c.servers = c.servers.filter((s: Any) => s.provider !== 'local')),
+    },
     'security.kms_key_id': refused('security.kms_key_id', (c) => (c.security = { kms_key_id: 'key-1' })),
     'security.audit_logging': refused(
       'security.audit_logging.enabled',
@@ -108,10 +110,19 @@ const cases: Record<string, Record<string, Case>> = {
       'security.audit_logging.enabled',
       (c) => (c.security = { audit_logging: { enabled: true } }),
     ),
-    backups: refused('backups.enabled', (c) => (c.backups = { enabled: true })),
-    'backups.enabled': refused('backups.enabled', (c) => (c.backups = { enabled: true })),
-    'backups.schedule': refused('backups.schedule', (c) => (c.backups = { schedule: '0 3 * * *' })),
-    'backups.retention_days': refused('backups.retention_days', (c) => (c.backups = { retention_days: 30 })),
+    // The declared backup policy: compliance judges it, plan says what runs it.
+    backups: { outcome: 'warned', set: (c) => (c.backups = { enabled: true }), expect: 'prov workflow run backup' },
+    'backups.enabled': { outcome: 'warned', set: (c) => (c.backups = { enabled: true }), expect: 'backups:' },
+    'backups.schedule': {
+      outcome: 'warned',
+      set: (c) => (c.backups = { schedule: '0 3 * * *' }),
+      expect: 'from cron at "0 3 * * *"',
+    },
+    'backups.retention_days': {
+      outcome: 'warned',
+      set: (c) => (c.backups = { retention_days: 30 }),
+      expect: '--param keep=30',
+    },
     'security.audit_logging.retention_days': refused(
       'security.audit_logging.retention_days',
       (c) => (c.security = { audit_logging: { retention_days: 30 } }),

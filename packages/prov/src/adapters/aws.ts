@@ -147,7 +147,7 @@ export class AwsProvider implements Provider {
       case 'key_pair':
         return ['public_key'];
       default:
-        return ['plan', 'spec', 'networking', 'region'];
+        return ['plan', 'spec', 'networking', 'region', 'encrypted'];
     }
   }
 
@@ -373,7 +373,15 @@ export class AwsProvider implements Provider {
                 ...(groups.length ? { SecurityGroupIds: groups } : {}),
                 ...(keyName ? { KeyName: keyName } : {}),
                 BlockDeviceMappings: [
-                  { DeviceName: '/dev/sda1', Ebs: { VolumeSize: Number(spec.disk_gb ?? 50), VolumeType: 'gp3' } },
+                  {
+                    DeviceName: '/dev/sda1',
+                    Ebs: {
+                      VolumeSize: Number(spec.disk_gb ?? 50),
+                      VolumeType: 'gp3',
+                      // security.encryption_at_rest: an encrypted EBS volume (the account's default KMS key).
+                      ...(a.encrypted === true ? { Encrypted: true } : {}),
+                    },
+                  },
                 ],
                 TagSpecifications: tags('instance', (a.tags ?? {}) as Record<string, string>),
               }),

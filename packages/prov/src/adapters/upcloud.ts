@@ -90,7 +90,7 @@ export class UpcloudProvider implements Provider {
   }
 
   replaceOn(_kind: string): string[] {
-    return ['spec.os', 'zone', 'networking'];
+    return ['spec.os', 'zone', 'networking', 'encrypted'];
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -251,6 +251,8 @@ export class UpcloudProvider implements Provider {
                 title: `${res.name}-disk1`,
                 size: Number(spec.disk_gb ?? 50),
                 tier: 'maxiops',
+                // security.encryption_at_rest: UpCloud's encrypted storage (a Boolean "yes"/"no" in its API).
+                ...(a.encrypted === true ? { encrypted: 'yes' } : {}),
               },
             ],
           },

@@ -14,6 +14,8 @@ export interface InfraConfig {
   kubernetes?: Attrs;
   taskservs?: { name: string; version?: string; hosts: string[]; depends_on?: string[]; config?: Attrs }[];
   hosts?: Record<string, HostConfig>;
+  security?: { encryption_at_rest?: boolean };
+  backups?: { enabled?: boolean; schedule?: string; retention_days?: number };
   /** Clusters made from templates (schemas/cluster.ncl's Declared); their services are planned by the cluster. */
   clusters?: { name: string; template: string; members: string[]; version?: string; settings?: Attrs }[];
 }
@@ -101,6 +103,7 @@ export function desiredResources(cfg: InfraConfig, opts: DesiredOptions = {}): D
       const n = s.networking ?? {};
       attrs.networking = n;
       attrs.region = cfg.region;
+      if (cfg.security?.encryption_at_rest === true) attrs.encrypted = true;
       if (out.some((r) => r.address === 'vpc.main')) deps.push('vpc.main');
       if (n.subnet && subnets.some((x) => x.name === n.subnet)) deps.push(`subnet.${n.subnet}`);
       for (const g of n.security_groups ?? []) if (groups[g]) deps.push(`security_group.${g}`);
@@ -118,6 +121,7 @@ export function desiredResources(cfg: InfraConfig, opts: DesiredOptions = {}): D
       attrs.host = hostAttrs(h);
     } else if (s.provider === 'upcloud') {
       attrs.zone = s.zone ?? cfg.region;
+      if (cfg.security?.encryption_at_rest === true) attrs.encrypted = true;
       attrs.networking = { public_ip: s.networking?.public_ip ?? false };
     } else if (s.provider === 'lxd') {
       // A stopped container is drift: apply starts it again.
@@ -168,6 +172,12 @@ export function desiredResources(cfg: InfraConfig, opts: DesiredOptions = {}): D
         deps,
       );
     }
+  }
+  const b = cfg.backups;
+  if (b && (b.enabled === true || b.schedule !== undefined || (b.retention_days ?? 7) !== 7)) {
+    warnings.push(
+      `backups: prov keeps no schedule of its own: run prov workflow run backup --cluster NAME -y --param keep=${b.retention_days ?? 7}${b.schedule ? ` from cron at "${b.schedule}"` : ' from cron or a systemd timer'}${b.enabled === true ? '' : ' (backups.enabled is false)'}; prov compliance judges this policy`,
+    );
   }
   if (cfg.kubernetes)
     warnings.push(

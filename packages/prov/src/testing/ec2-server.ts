@@ -40,6 +40,8 @@ interface Inst {
   ip: string;
   /** The public address: a pool host's, or none. */
   publicIp?: string;
+  /** The boot volume was asked for encrypted (BlockDeviceMapping Ebs.Encrypted). */
+  encrypted: boolean;
   keyName?: string;
   tags: Record<string, string>;
 }
@@ -74,7 +76,10 @@ export async function startFakeEc2(opts: FakeCloudOptions = {}): Promise<FakeEc2
         ...[...fake.groups].map(([k, v]) => `sg ${k} ${v.name} ${JSON.stringify(v.perms)}`),
         ...[...fake.instances.values()]
           .filter((i) => i.state !== 'terminated')
-          .map((i) => `instance ${i.id} ${i.type} ${JSON.stringify(i.tags)}${i.keyName ? ` key ${i.keyName}` : ''}`),
+          .map(
+            (i) =>
+              `instance ${i.id} ${i.type} ${JSON.stringify(i.tags)}${i.keyName ? ` key ${i.keyName}` : ''}${i.encrypted ? ' encrypted' : ''}`,
+          ),
         ...[...fake.keyPairs].map(([k, v]) => `keypair ${k} ${v.id} ${v.tags['prov:address']}`),
       ].sort();
     },
@@ -236,6 +241,7 @@ export async function startFakeEc2(opts: FakeCloudOptions = {}): Promise<FakeEc2
           groups: list(p, 'SecurityGroupId'),
           state: 'pending',
           ip: `10.0.0.${n}`,
+          encrypted: p.get('BlockDeviceMapping.1.Ebs.Encrypted') === 'true',
           ...(p.get('KeyName') ? { keyName: p.get('KeyName')! } : {}),
           tags: tagsFrom(p, 'instance'),
         };

@@ -22,7 +22,7 @@ export interface FakeUpcloud {
   /** Bodies of POST /server, as sent. */
   createBodies: Record<string, unknown>[];
   servers: Map<string, FakeServer>;
-  storages: Map<string, { title: string; size: number; server: string | null; zone: string }>;
+  storages: Map<string, { title: string; size: number; server: string | null; zone: string; encrypted?: boolean }>;
   /** Return an error code to fail a call, e.g. for one plan. */
   fail?: (method: string, path: string, body: Record<string, unknown> | undefined) => string | undefined;
   /** Live servers and storages, for "the inventory is exactly as before". */
@@ -86,7 +86,7 @@ export async function startFakeUpcloud(opts: FakeCloudOptions = {}): Promise<Fak
           (s) =>
             `server ${s.uuid} ${s.title} ${s.zone} ${s.plan} ${s.core_number}/${s.memory_amount} ${JSON.stringify(s.labels)}`,
         ),
-        ...[...fake.storages].map(([k, v]) => `storage ${k} ${v.title} ${v.size} GB`),
+        ...[...fake.storages].map(([k, v]) => `storage ${k} ${v.title} ${v.size} GB${v.encrypted ? ' encrypted' : ''}`),
       ].sort();
     },
     close: async () => {},
@@ -182,6 +182,7 @@ export async function startFakeUpcloud(opts: FakeCloudOptions = {}): Promise<Fak
         size: Number(dev.size),
         server: uuid,
         zone: String(req.zone),
+        ...(dev.encrypted === 'yes' ? { encrypted: true } : {}),
       });
       const ifaces = (req.networking as { interfaces: { interface: { type: string }[] } }).interfaces.interface;
       ip++;
