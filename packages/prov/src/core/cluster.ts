@@ -51,6 +51,8 @@ export interface ClusterRecord {
   updated_at: string;
   /** Hosts that were members and were scaled away (first candidates when the cluster grows again). */
   former_members: string[];
+  /** Set while its create runs (or was interrupted): cleared once all its services are in state. */
+  status?: 'creating';
 }
 
 export interface TemplateInfo {
@@ -257,6 +259,51 @@ export function generatedSecrets(spec: ClusterSpec): Record<string, Attrs> {
   return {};
 }
 
+/** Where generated secrets go when the workspace uses svault: a KV v2 mount. */
+export interface SecretVault {
+  mount: string;
+  put(path: string, data: Record<string, unknown>): Promise<unknown>;
+}
+
+/**
+ * svault for generated secrets, when this workspace uses it: SVAULT_TOKEN set, and an address (SVAULT_ADDR, or
+ * the one prov vault init recorded). Undefined otherwise.
+ */
+export async function secretVault(cwd = process.cwd()): Promise<SecretVault | undefined> {
+  if (!process.env.SVAULT_TOKEN) return undefined;
+  const { readVaultSettings, vaultClient } = await import('../adapters/vault.js');
+  const s = readVaultSettings(cwd);
+  if (!process.env.SVAULT_ADDR && !s.addr) return undefined;
+  // The references are resolved through SVAULT_ADDR (the steps of this run included).
+  process.env.SVAULT_ADDR ??= s.addr;
+  const client = await vaultClient();
+  const mount = s.mount ?? 'secret';
+  return { mount, put: (path, data) => client.kvPut(mount, path, data) };
+}
+
+/**
+ * A cluster's generated secrets. With svault they are written there (KV `<mount>/prov/clusters/<name>`, a field
+ * per service and key) and the services' config gets references (svault://…#field), resolved only on the way
+ * to a member's steps: a plan, the state and a resumed run hold references, never a secret, not even hashed.
+ * Without svault the values themselves (plans and state keep only their hashes: such a run cannot be resumed).
+ */
+export async function clusterSecrets(spec: ClusterSpec, vault?: SecretVault): Promise<Record<string, Attrs>> {
+  const secrets = generatedSecrets(spec);
+  if (!vault || !Object.keys(secrets).length) return secrets;
+  const path = `prov/clusters/${spec.name}`;
+  const fields: Record<string, unknown> = {};
+  const refs: Record<string, Attrs> = {};
+  for (const [service, values] of Object.entries(secrets)) {
+    refs[service] = {};
+    for (const [k, v] of Object.entries(values)) {
+      fields[`${service}_${k}`] = v;
+      refs[service][k] = `svault://${vault.mount}/data/${path}#${service}_${k}`;
+    }
+  }
+  await vault.put(path, fields);
+  return refs;
+}
+
 /**
  * A new self-signed cluster CA (openssl on this machine) and the hash kubeadm pins it by: sha256 of its
  * DER SubjectPublicKeyInfo, as `kubeadm join --discovery-token-ca-cert-hash sha256:...` wants it.
@@ -372,7 +419,21 @@ export class ClusterStore {
   }
 
   async list(): Promise<ClusterRecord[]> {
-    return this.with(async (state) => (await state.clusters()).map((c) => c.record as unknown as ClusterRecord));
+    return this.with(async (state) => {
+      const out = (await state.clusters()).map((c) => c.record as unknown as ClusterRecord);
+      for (const rec of out) {
+        if (rec.status !== 'creating') continue;
+        // A create finished by prov resume: every service in state makes it a cluster.
+        const addresses = rec.spec.services.map((s) => `taskserv.${s.service}.${s.host}`);
+        const found = await Promise.all(addresses.map((a) => state.get(a)));
+        if (!found.every((r) => r?.attrs.cluster === rec.name)) continue;
+        delete rec.status;
+        await this.locked(state, `cluster ${rec.name}`, () =>
+          state.putCluster(rec.name, rec as unknown as Record<string, unknown>),
+        ).catch(() => {});
+      }
+      return out;
+    });
   }
 
   async get(name: string): Promise<ClusterRecord> {
@@ -444,8 +505,8 @@ export interface DeclaredClusters {
 /**
  * The config's declared clusters against the recorded ones. A recorded cluster plans nothing (its services are
  * its own; members that differ are a warning naming prov cluster scale). One not recorded is planned as a
- * create: the template is called as prov cluster create would, its generated secrets kept in the owner-only
- * secrets file (so every plan shows the same hashes and a resumed run finds them), and once all its services
+ * create: the template is called as prov cluster create would, its generated secrets (svault references when
+ * the workspace uses svault) kept in the owner-only secrets file, so every plan shows the same, and once all its services
  * are in state its record is written, under the state lock.
  */
 export async function declaredClusterResources(
@@ -506,7 +567,7 @@ export async function declaredClusterResources(
     const spec = await evaluateTemplate(opts.engine, template, params, opts.importPaths);
     let secrets = clusters.secrets(d.name);
     if (!Object.keys(secrets).length) {
-      secrets = generatedSecrets(spec);
+      secrets = await clusterSecrets(spec, await secretVault());
       clusters.saveSecrets(d.name, secrets);
     }
     const resources = clusterResources(spec, hosts, secrets);

@@ -2,19 +2,21 @@ import { Args, Flags } from '@oclif/core';
 import { ClusterCommand, clusterFlags } from '../../cli/cluster.js';
 import {
   assertClusterName,
+  type ClusterRecord,
   clusterResources,
+  clusterSecrets,
   evaluateTemplate,
   findTemplate,
-  generatedSecrets,
   membersOf,
   parseSettings,
+  secretVault,
 } from '../../core/cluster.js';
 import { engineFor } from '../../core/nickel.js';
 
 export default class ClusterCreate extends ClusterCommand<typeof ClusterCreate> {
   static override summary = 'Create a cluster from a template on your servers';
   static override description =
-    'Calls the template (a Nickel function of the members, version and settings), checks the result against schemas/cluster.ncl, then installs its services on the members in the template’s order as one run: checkpointed, resumable with prov resume, and rolled back (every member uninstalled in reverse) if a step fails. Generated passwords go only to the members.';
+    'Calls the template (a Nickel function of the members, version and settings), checks the result against schemas/cluster.ncl, then installs its services on the members in the template’s order as one run: checkpointed, and rolled back (every member uninstalled in reverse) if a step fails. Generated secrets go to svault when the workspace uses it (SVAULT_TOKEN, and SVAULT_ADDR or prov vault init): the run then holds only references and an interrupted create continues with prov resume. Without svault they go only to the members.';
   static override args = { name: Args.string({ description: 'cluster name', required: true }) };
   static override flags = {
     ...clusterFlags,
@@ -73,15 +75,15 @@ export default class ClusterCreate extends ClusterCommand<typeof ClusterCreate> 
       return { dry_run: true, spec };
     }
     const hosts = Object.fromEntries(targets.map((t) => [t.name, t]));
-    const secrets = generatedSecrets(spec);
+    const vault = await secretVault();
+    if (!vault && !this.jsonEnabled() && spec.kind !== 'generic')
+      this.warn(
+        'no svault for the generated secrets (SVAULT_TOKEN, and SVAULT_ADDR or prov vault init): they live only in this process, so an interrupted create cannot be resumed',
+      );
+    const secrets = await clusterSecrets(spec, vault);
     const desired = clusterResources(spec, hosts, secrets);
-    const result = await this.runClusterResources(ctx.runtime, `cluster create ${name}`, desired, {
-      parallelism: this.flags.parallelism,
-      rollback: !this.flags['no-rollback'],
-      autoApprove: this.flags['auto-approve'],
-    });
     const now = new Date().toISOString();
-    await ctx.clusters.save({
+    const rec: ClusterRecord = {
       name,
       template: template.name,
       ...(this.flags.version ? { version: this.flags.version } : {}),
@@ -90,9 +92,26 @@ export default class ClusterCreate extends ClusterCommand<typeof ClusterCreate> 
       created_at: now,
       updated_at: now,
       former_members: [],
-    });
-    // Patroni's passwords are read back from the members when needed; a Kubernetes CA has no such home.
+    };
+    // Recorded first, as being created: a create that is interrupted (kill -9 included) and resumed with prov
+    // resume is a cluster once all its services are in state. Patroni's passwords are read back from the members
+    // when needed; a Kubernetes CA has no such home (with svault, what is kept is the references).
+    await ctx.clusters.save({ ...rec, status: 'creating' });
     if (spec.kind === 'kubernetes') ctx.clusters.saveSecrets(name, secrets);
+    let result: Awaited<ReturnType<typeof this.runClusterResources>>;
+    try {
+      result = await this.runClusterResources(ctx.runtime, `cluster create ${name}`, desired, {
+        parallelism: this.flags.parallelism,
+        rollback: !this.flags['no-rollback'],
+        autoApprove: this.flags['auto-approve'],
+      });
+    } catch (e) {
+      // Rolled back (or never started): no cluster. Interrupted, or kept with --no-rollback: still being created.
+      const status = (e as { details?: { status?: string } }).details?.status;
+      if (status !== 'interrupted' && !this.flags['no-rollback']) await ctx.clusters.remove(name).catch(() => {});
+      throw e;
+    }
+    await ctx.clusters.save(rec);
     if (!this.jsonEnabled()) this.log(`Cluster ${name} created (${spec.description}). See: prov cluster show ${name}`);
     return { cluster: name, spec, run: result };
   }

@@ -5,7 +5,7 @@ import { ClusterStore, listTemplates } from '../../core/cluster.js';
 export default class ClusterList extends ClusterCommand<typeof ClusterList> {
   static override summary = 'List cluster templates and the clusters of this workspace';
   static override description =
-    'Templates are Nickel functions in templates/clusters/<name>/template.ncl (plus the folders in prov.toml clusters.template_dirs); clusters are those made with prov cluster create here.';
+    'Templates are Nickel functions in templates/clusters/<name>/template.ncl (plus the folders in prov.toml clusters.template_dirs); clusters are those of this workspace’s state (made with prov cluster create, or declared in prov.ncl and applied); one whose create is running or was interrupted shows status creating.';
   static override aliases = ['cluster:ls'];
   static override examples = ['<%= config.bin %> cluster list', '<%= config.bin %> cluster list --json'];
 
@@ -17,6 +17,8 @@ export default class ClusterList extends ClusterCommand<typeof ClusterList> {
       kind: c.spec.kind,
       version: c.spec.version,
       members: [...new Set(c.spec.services.map((s) => s.host))],
+      // A create still running, or interrupted (prov resume continues it).
+      ...(c.status ? { status: c.status } : {}),
     }));
     if (!this.jsonEnabled()) {
       this.log('Templates:');
