@@ -1,16 +1,13 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runBin, sandbox } from '../../../test/run-bin.js';
 import { alertFromOutput, matches, triggeredRunId } from '../src/core/alerts.js';
 import { checkPipeline } from '../src/core/pipeline.js';
 import { type Served, serve } from '../src/server/main.js';
-import { config, tempDir, waitFor } from './helpers.js';
+import { cleanupsAfterAll, config, tempDir, waitFor } from './helpers.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterAll(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => {});
-});
+const cleanups = cleanupsAfterAll();
 
 /** The monitor reports a service down with an alert in its output; the devops agent answers the incident. */
 const AGENT = `#!/bin/sh

@@ -1,12 +1,9 @@
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { serve } from '../src/server/main.js';
-import { config, fakeServer, tempDir, waitFor, wire } from './helpers.js';
+import { cleanupsAfterAll, config, fakeServer, tempDir, waitFor, wire } from './helpers.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterAll(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => {});
-});
+const cleanups = cleanupsAfterAll();
 
 describe('budget policy approval', { timeout: 60_000 }, () => {
   it('a call that would pass the budget parks the task; approved, it runs once past the limit; rejected, it fails', async () => {

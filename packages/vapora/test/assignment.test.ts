@@ -3,7 +3,7 @@ import { confidence, pickAgent, rankAgents, score } from '../src/core/assignment
 import type { Agent } from '../src/core/model.js';
 import type { ExecStats } from '../src/core/store.js';
 import { openRuntime } from '../src/runtime.js';
-import { config, tempDir } from './helpers.js';
+import { config, execResult, tempDir } from './helpers.js';
 
 const NOW = Date.UTC(2026, 10, 22, 12);
 const opts = { now: NOW, heartbeatTimeoutMs: 60_000 };
@@ -111,28 +111,20 @@ describe('assignment through the service', () => {
     await s.addAgent({ role: 'devops', id: 'dev-b', provider: 'exec', command: 'true' });
     const result = async (taskId: string, agentId: string, ok: boolean) => {
       const t = await s.getTask(taskId);
-      await s.applyResult({
-        task_id: taskId,
-        assignment_id: t.assignmentId!,
-        agent_id: agentId,
-        agent_role: 'devops',
-        task_type: 'deploy',
-        status: ok ? 'success' : 'failure',
-        output: 'x',
-        error: null,
-        started_at: now,
-        duration_ms: 5,
-        tokens_used: 0,
-        input_tokens: 0,
-        output_tokens: 0,
-        cost_microcents: 0,
-        cost_cents: 0,
-        provider: 'exec',
-        model: 'true',
-        fallbacks: [],
-        budget_exceeded: false,
-        deliveries: 1,
-      });
+      await s.applyResult(
+        execResult({
+          task_id: taskId,
+          assignment_id: t.assignmentId!,
+          agent_id: agentId,
+          agent_role: 'devops',
+          task_type: 'deploy',
+          status: ok ? 'success' : 'failure',
+          output: 'x',
+          started_at: now,
+          duration_ms: 5,
+          model: 'true',
+        }),
+      );
     };
     // Equal at first: the tie goes to dev-a. dev-a fails, dev-b (forced) succeeds, three times.
     for (let i = 0; i < 3; i++) {

@@ -9,7 +9,7 @@ import { assignSubject, encodeJson } from '../src/core/bus.js';
 import { Coordinator } from '../src/core/coordinator.js';
 import { Worker } from '../src/core/worker.js';
 import { openRuntime, type Runtime } from '../src/runtime.js';
-import { config, tempDir, waitFor } from './helpers.js';
+import { config, execResult, tempDir, waitFor } from './helpers.js';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'run.js');
 const lines = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').filter(Boolean).length : 0);
@@ -279,28 +279,20 @@ const scenarios = (kind: 'jetstream' | 'memory', skip: boolean) => {
       const t = await e.rt.service.createTask({ title: 'once', type: 'health_check', role: 'monitor' });
       const { task } = await e.rt.service.assign(t.id);
       // A worker that published its result and died before acking: the result is on the bus, the message is not acked.
-      await e.rt.bus!.publishResult({
-        task_id: t.id,
-        assignment_id: task.assignmentId!,
-        agent_id: 'mon-d',
-        agent_role: 'monitor',
-        task_type: 'health_check',
-        status: 'success',
-        output: 'from the first run',
-        error: null,
-        started_at: null,
-        duration_ms: 1,
-        tokens_used: 0,
-        input_tokens: 0,
-        output_tokens: 0,
-        cost_microcents: 0,
-        cost_cents: 0,
-        provider: 'exec',
-        model: '',
-        fallbacks: [],
-        budget_exceeded: false,
-        deliveries: 1,
-      });
+      await e.rt.bus!.publishResult(
+        execResult({
+          task_id: t.id,
+          assignment_id: task.assignmentId!,
+          agent_id: 'mon-d',
+          agent_role: 'monitor',
+          task_type: 'health_check',
+          status: 'success',
+          output: 'from the first run',
+          started_at: null,
+          duration_ms: 1,
+          model: '',
+        }),
+      );
       // Its first delivery went to that worker, which never acked.
       let seen = 0;
       const dead = await e.rt.bus!.consumeAssignments('monitor', 'mon-d', async () => void seen++);

@@ -2,18 +2,24 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteDriver } from '@stratumiops/shared/sql/sqlite';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runBin, sandbox } from '../../../test/run-bin.js';
 import { sqlStore } from '../src/adapters/sql/index.js';
 import { BudgetLedger } from '../src/core/budget.js';
 import { PriceTable } from '../src/core/prices.js';
 import { serve } from '../src/server/main.js';
-import { config, type FakeServer, fakeServer, startServe, tempDir, waitFor, wire } from './helpers.js';
+import {
+  cleanupsAfterAll,
+  config,
+  type FakeServer,
+  fakeServer,
+  startServe,
+  tempDir,
+  waitFor,
+  wire,
+} from './helpers.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterAll(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => {});
-});
+const cleanups = cleanupsAfterAll();
 
 async function openStore(file: string) {
   const s = sqlStore(new SqliteDriver(file));

@@ -5,7 +5,8 @@ import { StratumError } from '@stratumiops/shared/errors';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { ExecProvider } from '../src/adapters/llm/exec.js';
 import { commandEnv, envName, parseCommandTemplate, renderCommand, splitWords } from '../src/core/exec-template.js';
-import { type ChatResponse, LlmError } from '../src/core/llm/types.js';
+import type { ChatResponse } from '../src/core/llm/types.js';
+import { llmFailure } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vapora-exec-'));
 const marker = join(dir, 'INJECTED');
@@ -41,16 +42,6 @@ function run(model: string, payload: Record<string, unknown>, env?: NodeJS.Proce
   });
 }
 
-async function failure(p: Promise<unknown>): Promise<LlmError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(LlmError);
-    return e as LlmError;
-  }
-  throw new Error('expected a failure');
-}
-
 function refusal(template: string): StratumError {
   try {
     parseCommandTemplate(template);
@@ -66,7 +57,7 @@ const ARGV_JSON = `node -e 'console.log(JSON.stringify(process.argv.slice(1)))' 
 
 describe('exec: values are argv entries, never shell text', () => {
   it('the reported defect: sh -c "echo {{payload.host}}" is refused and creates nothing', async () => {
-    const e = await failure(run('/bin/sh -c "echo {{payload.host}}"', { host: `a; touch ${marker}` }));
+    const e = await llmFailure(run('/bin/sh -c "echo {{payload.host}}"', { host: `a; touch ${marker}` }));
     expect(e.kind).toBe('invalid_request');
     expect(e.message).toContain('$VAPORA_PAYLOAD_HOST');
     expect(existsSync(marker)).toBe(false);
@@ -168,7 +159,7 @@ describe('exec: argument injection', () => {
   it.each([`--require=${evil}`, '-rf', '--option', '-'])(
     'a whole-word value %j that would be an option is refused',
     async (value) => {
-      const e = await failure(run(`node -e 'console.log(process.argv.length)' {{payload.x}}`, { x: value }));
+      const e = await llmFailure(run(`node -e 'console.log(process.argv.length)' {{payload.x}}`, { x: value }));
       expect(e.kind).toBe('invalid_request');
       expect(e.message).toContain('{{payload.x}}');
       expect(e.message).toMatch(/starts with '-'.*put -- before it.*--host=\{\{payload\.x\}\}/);
@@ -198,15 +189,15 @@ describe('exec: argument injection', () => {
 
 describe('exec: NUL bytes and missing values', () => {
   it('a value with NUL is an error (invalid_request), not a crash, in argv and in the environment', async () => {
-    const e1 = await failure(run(`printf '%s' {{payload.x}}`, { x: 'a\0b' }));
+    const e1 = await llmFailure(run(`printf '%s' {{payload.x}}`, { x: 'a\0b' }));
     expect([e1.kind, e1.message]).toEqual(['invalid_request', expect.stringMatching(/\{\{payload\.x\}\}.*NUL/)]);
-    const e2 = await failure(run(`printf ok`, { other: 'a\0b' }));
+    const e2 = await llmFailure(run(`printf ok`, { other: 'a\0b' }));
     expect([e2.kind, e2.message]).toEqual(['invalid_request', expect.stringMatching(/VAPORA_PAYLOAD_OTHER.*NUL/)]);
     expect(() => commandEnv({ prompt: 'p\0' })).toThrow(StratumError);
   });
 
   it('a missing variable is an error, never an empty string', async () => {
-    const e = await failure(run('printf %s {{payload.host}}', {}));
+    const e = await llmFailure(run('printf %s {{payload.host}}', {}));
     expect(e.message).toMatch(/'payload.host' is missing/);
   });
 });

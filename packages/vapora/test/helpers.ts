@@ -5,8 +5,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteDriver } from '@stratumiops/shared/sql/sqlite';
+import { afterAll, expect } from 'vitest';
 import { binPath } from '../../../test/run-bin.js';
 import { sqlStore } from '../src/adapters/sql/index.js';
+import type { TaskResult } from '../src/core/bus.js';
+import { LlmError } from '../src/core/llm/types.js';
 import type { Store } from '../src/core/store.js';
 import { configSchema, type VaporaConfig } from '../src/tool.js';
 
@@ -21,6 +24,55 @@ type DeepPartial<T> = {
 export function config(partial: DeepPartial<VaporaConfig> = {}): VaporaConfig {
   return configSchema.parse(partial);
 }
+
+/** Closers run after the file's tests, the last added first (their errors ignored). */
+export function cleanupsAfterAll(): (() => Promise<unknown>)[] {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  afterAll(async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => {});
+  });
+  return cleanups;
+}
+
+/** The LlmError a call fails with (the test fails if it succeeds or throws anything else). */
+export async function llmFailure(p: Promise<unknown>): Promise<LlmError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(LlmError);
+    return e as LlmError;
+  }
+  throw new Error('expected an LlmError');
+}
+
+/** An exec agent's result (no tokens, no cost, first delivery) with these fields. */
+export const execResult = (
+  r: Pick<
+    TaskResult,
+    | 'task_id'
+    | 'assignment_id'
+    | 'agent_id'
+    | 'agent_role'
+    | 'task_type'
+    | 'status'
+    | 'output'
+    | 'started_at'
+    | 'duration_ms'
+    | 'model'
+  >,
+): TaskResult => ({
+  error: null,
+  tokens_used: 0,
+  input_tokens: 0,
+  output_tokens: 0,
+  cost_microcents: 0,
+  cost_cents: 0,
+  provider: 'exec',
+  fallbacks: [],
+  budget_exceeded: false,
+  deliveries: 1,
+  ...r,
+});
 
 export async function sqliteStore(dir = tempDir()): Promise<Store> {
   const s = sqlStore(new SqliteDriver(join(dir, 'vapora.db')));

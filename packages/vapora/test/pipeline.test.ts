@@ -1,17 +1,14 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteDriver } from '@stratumiops/shared/sql/sqlite';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runBin, sandbox } from '../../../test/run-bin.js';
 import { sqlStore } from '../src/adapters/sql/index.js';
 import { checkPipeline } from '../src/core/pipeline.js';
 import { type Served, serve } from '../src/server/main.js';
-import { config, startServe, tempDir, waitFor } from './helpers.js';
+import { cleanupsAfterAll, config, startServe, tempDir, waitFor } from './helpers.js';
 
-const cleanups: (() => Promise<unknown>)[] = [];
-afterAll(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => {});
-});
+const cleanups = cleanupsAfterAll();
 
 /** One script for every agent: it logs each call and answers by task type, reading earlier outputs from env. */
 const AGENT = `#!/bin/sh

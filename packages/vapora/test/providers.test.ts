@@ -6,11 +6,10 @@ import {
   createProvider,
   ExecProvider,
   GeminiProvider,
-  LlmError,
   OllamaProvider,
   OpenAiProvider,
 } from '../src/client/llm.js';
-import { type FakeServer, fakeServer, wire } from './helpers.js';
+import { type FakeServer, fakeServer, llmFailure, wire } from './helpers.js';
 
 const msg = (content: string) => [{ role: 'user' as const, content }];
 let servers: FakeServer[] = [];
@@ -23,16 +22,6 @@ afterEach(async () => {
   await Promise.all(servers.map((s) => s.close()));
   servers = [];
 });
-
-async function failure(p: Promise<unknown>): Promise<LlmError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(LlmError);
-    return e as LlmError;
-  }
-  throw new Error('expected an LlmError');
-}
 
 describe('Anthropic Messages', () => {
   it('sends the Messages request with x-api-key and anthropic-version, and reads text, served model and usage', async () => {
@@ -82,14 +71,14 @@ describe('Anthropic Messages', () => {
     const s = await serve((n) => replies[n]!);
     const p = new AnthropicProvider({ baseUrl: s.url, apiKey: 'sk-ant-secret' });
     const call = () => p.chat({ model: 'claude-sonnet-4-6', messages: msg('hi'), maxTokens: 10 });
-    const e1 = await failure(call());
+    const e1 = await llmFailure(call());
     expect([e1.kind, e1.info.status, e1.info.retryAfterMs, e1.action]).toEqual(['rate_limit', 429, 3000, 'retry']);
-    expect((await failure(call())).kind).toBe('overloaded');
-    const e3 = await failure(call());
+    expect((await llmFailure(call())).kind).toBe('overloaded');
+    const e3 = await llmFailure(call());
     expect([e3.kind, e3.action]).toEqual(['auth', 'fail']);
     expect(e3.message).not.toContain('sk-ant-secret');
-    expect((await failure(call())).kind).toBe('context_window');
-    expect((await failure(call())).kind).toBe('server');
+    expect((await llmFailure(call())).kind).toBe('context_window');
+    expect((await llmFailure(call())).kind).toBe('server');
   });
 
   it('streams SSE deltas and takes the cumulative output usage of message_delta', async () => {
@@ -147,7 +136,7 @@ describe('Anthropic Messages', () => {
       },
     ]);
     const s = await serve(() => ({ chunks: events, cut: true }));
-    const e = await failure(
+    const e = await llmFailure(
       new AnthropicProvider({ baseUrl: s.url }).chat({
         model: 'm',
         messages: msg('x'),
@@ -167,7 +156,7 @@ describe('Anthropic Messages', () => {
       { event: 'error', data: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } } },
     ]);
     const s = await serve(() => ({ chunks: events }));
-    const e = await failure(
+    const e = await llmFailure(
       new AnthropicProvider({ baseUrl: s.url }).chat({
         model: 'm',
         messages: msg('x'),
@@ -231,12 +220,12 @@ describe('OpenAI Chat Completions', () => {
     const s = await serve((n) => replies[n]!);
     const p = new OpenAiProvider({ baseUrl: s.url });
     const call = () => p.chat({ model: 'gpt-4o-mini', messages: msg('hi'), maxTokens: 10 });
-    const e1 = await failure(call());
+    const e1 = await llmFailure(call());
     expect([e1.kind, e1.info.retryAfterMs]).toEqual(['rate_limit', 250]);
-    expect((await failure(call())).kind).toBe('context_window');
-    expect((await failure(call())).kind).toBe('content_policy');
-    expect((await failure(call())).kind).toBe('server');
-    expect((await failure(call())).kind).toBe('invalid_request');
+    expect((await llmFailure(call())).kind).toBe('context_window');
+    expect((await llmFailure(call())).kind).toBe('content_policy');
+    expect((await llmFailure(call())).kind).toBe('server');
+    expect((await llmFailure(call())).kind).toBe('invalid_request');
   });
 
   it('streams with include_usage and needs [DONE]', async () => {
@@ -269,7 +258,7 @@ describe('OpenAI Chat Completions', () => {
     expect(got.join('')).toBe('Hi there');
     expect(r.usage).toMatchObject({ inputTokens: 9, outputTokens: 2 });
     expect(s.requests[0]!.body).toMatchObject({ stream: true, stream_options: { include_usage: true } });
-    const e = await failure(p.chat({ model: 'gpt-4o-mini', messages: msg('x'), maxTokens: 5, onDelta: () => {} }));
+    const e = await llmFailure(p.chat({ model: 'gpt-4o-mini', messages: msg('x'), maxTokens: 5, onDelta: () => {} }));
     expect(e.message).toMatch(/without \[DONE\]/);
     expect(e.info.partial).toBe(true);
   });
@@ -279,8 +268,8 @@ describe('OpenAI Chat Completions', () => {
       n === 0 ? { text: '<html>gateway</html>' } : { json: { choices: [{ message: { content: 'x' } }] } },
     );
     const p = new OpenAiProvider({ baseUrl: s.url });
-    expect((await failure(p.chat({ model: 'm', messages: msg('x'), maxTokens: 5 }))).kind).toBe('bad_response');
-    const e = await failure(p.chat({ model: 'm', messages: msg('x'), maxTokens: 5 }));
+    expect((await llmFailure(p.chat({ model: 'm', messages: msg('x'), maxTokens: 5 }))).kind).toBe('bad_response');
+    const e = await llmFailure(p.chat({ model: 'm', messages: msg('x'), maxTokens: 5 }));
     expect([e.kind, e.message]).toEqual([
       'bad_response',
       `openai POST ${s.url}/v1/chat/completions → 200, response has no usage`,
@@ -289,7 +278,7 @@ describe('OpenAI Chat Completions', () => {
 
   it('a server that never answers is a timeout error, not a hang', async () => {
     const s = await serve(() => ({ hang: true }));
-    const e = await failure(
+    const e = await llmFailure(
       new OpenAiProvider({ baseUrl: s.url, timeoutMs: 300 }).chat({ model: 'm', messages: msg('x'), maxTokens: 5 }),
     );
     expect(e.kind).toBe('timeout'); // (the server never answers: only the client's deadline ends the call)
@@ -301,7 +290,8 @@ describe('OpenAI Chat Completions', () => {
     await s.close();
     servers = [];
     expect(
-      (await failure(new OpenAiProvider({ baseUrl: url }).chat({ model: 'm', messages: msg('x'), maxTokens: 5 }))).kind,
+      (await llmFailure(new OpenAiProvider({ baseUrl: url }).chat({ model: 'm', messages: msg('x'), maxTokens: 5 })))
+        .kind,
     ).toBe('network');
   });
 });
@@ -347,9 +337,9 @@ describe('Gemini generateContent', () => {
     const s = await serve((n) => replies[n]!);
     const p = new GeminiProvider({ baseUrl: s.url });
     const call = () => p.chat({ model: 'gemini-2.5-flash', messages: msg('x'), maxTokens: 5 });
-    expect((await failure(call())).kind).toBe('rate_limit');
-    expect((await failure(call())).kind).toBe('overloaded');
-    expect((await failure(call())).kind).toBe('content_policy');
+    expect((await llmFailure(call())).kind).toBe('rate_limit');
+    expect((await llmFailure(call())).kind).toBe('overloaded');
+    expect((await llmFailure(call())).kind).toBe('content_policy');
   });
 
   it('streams with alt=sse; usage arrives on the last chunk', async () => {
@@ -421,10 +411,10 @@ describe('Ollama /api/chat', () => {
     const s = await serve((n) => replies[n]!);
     const p = new OllamaProvider({ baseUrl: s.url });
     const call = () => p.chat({ model: 'nope', messages: msg('x'), maxTokens: 5 });
-    expect((await failure(call())).kind).toBe('server');
-    expect((await failure(call())).kind).toBe('bad_response');
-    expect((await failure(call())).message).toMatch(/without done:true/);
-    expect((await failure(call())).kind).toBe('server');
+    expect((await llmFailure(call())).kind).toBe('server');
+    expect((await llmFailure(call())).kind).toBe('bad_response');
+    expect((await llmFailure(call())).message).toMatch(/without done:true/);
+    expect((await llmFailure(call())).kind).toBe('server');
   });
 });
 
@@ -448,15 +438,15 @@ describe('exec provider', () => {
     expect([r.finishReason, r.exitCode, r.text.trim()]).toEqual(['error', 3, 'bad']);
     expect(
       (
-        await failure(
+        await llmFailure(
           p.chat({ model: 'echo {{payload.host}}', messages: msg('x'), maxTokens: 0, vars: { payload: {} } }),
         )
       ).message,
     ).toMatch(/'payload.host' is missing/);
-    expect((await failure(p.chat({ model: 'no-such-command-xyz', messages: msg('x'), maxTokens: 0 }))).kind).toBe(
+    expect((await llmFailure(p.chat({ model: 'no-such-command-xyz', messages: msg('x'), maxTokens: 0 }))).kind).toBe(
       'invalid_request',
     );
-    expect((await failure(p.chat({ model: 'sleep 5', messages: msg('x'), maxTokens: 0 }))).kind).toBe('timeout');
+    expect((await llmFailure(p.chat({ model: 'sleep 5', messages: msg('x'), maxTokens: 0 }))).kind).toBe('timeout');
   });
 });
 
@@ -471,18 +461,18 @@ describe('errors name what was called', () => {
     const p = new OpenAiProvider({ baseUrl: s.url, apiKey: 'sk-proj-secret' });
     const call = () => p.chat({ model: 'gpt-9', messages: msg('hi'), maxTokens: 10 });
     const url = `${s.url}/v1/chat/completions`;
-    const e401 = await failure(call());
+    const e401 = await llmFailure(call());
     expect(e401.info).toMatchObject({ method: 'POST', url, status: 401, provider: 'openai', model: 'gpt-9' });
     expect(e401.message).toBe(
       `openai POST ${url} → 401 invalid_request_error: Incorrect API key provided: sk-proj-***`,
     );
-    const e404 = await failure(call());
+    const e404 = await llmFailure(call());
     expect([e404.kind, e404.info.status, e404.message]).toEqual([
       'invalid_request',
       404,
       `openai POST ${url} → 404 invalid_request_error: The model \`gpt-9\` does not exist`,
     ]);
-    const e502 = await failure(call());
+    const e502 = await llmFailure(call());
     expect(e502.message).toBe(`openai POST ${url} → 502 <html> <body>Bad gateway</body> </html>`);
     for (const e of [e401, e404, e502]) expect(e.message).not.toMatch(/sk-proj-secret|\n/);
   });
@@ -493,7 +483,7 @@ describe('errors name what was called', () => {
         ? { text: 'garbage' }
         : { chunks: wire.sse([{ event: 'message_start', data: { type: 'message_start', message: { id: 'm' } } }]) },
     );
-    const e1 = await failure(
+    const e1 = await llmFailure(
       new OpenAiProvider({ baseUrl: s.url, apiKey: 'k' }).chat({ model: 'm', messages: msg('x'), maxTokens: 5 }),
     );
     expect([e1.kind, e1.info.status, e1.info.url, e1.message]).toEqual([
@@ -502,7 +492,7 @@ describe('errors name what was called', () => {
       `${s.url}/v1/chat/completions`,
       `openai POST ${s.url}/v1/chat/completions → 200, response is not JSON: "garbage"`,
     ]);
-    const e2 = await failure(
+    const e2 = await llmFailure(
       new AnthropicProvider({ baseUrl: s.url, apiKey: 'k' }).chat({
         model: 'm',
         messages: msg('x'),
@@ -524,8 +514,8 @@ describe('errors name what was called', () => {
       json: wire.geminiError(403, 'PERMISSION_DENIED', 'API key not valid. Please pass a valid API key.'),
     }));
     const p = new GeminiProvider({ baseUrl: s.url, apiKey: 'AIza-secret' });
-    const e = await failure(p.chat({ model: 'gemini-2.5-flash', messages: msg('x'), maxTokens: 5 }));
-    const plain = await failure(
+    const e = await llmFailure(p.chat({ model: 'gemini-2.5-flash', messages: msg('x'), maxTokens: 5 }));
+    const plain = await llmFailure(
       p.chat({ model: 'gemini-2.5-flash', messages: msg('x'), maxTokens: 5, onDelta: () => {} }),
     );
     for (const r of s.requests) {
@@ -572,7 +562,7 @@ describe('API keys', () => {
       [new GeminiProvider({ keyEnv: 'MY_GEMINI' }), 'MY_GEMINI'],
       [createProvider('openai', { apiKey: '  ' }), 'OPENAI_API_KEY'],
     ] as const) {
-      const e = await failure(p.chat({ model: 'm', messages: msg('x'), maxTokens: 5 }));
+      const e = await llmFailure(p.chat({ model: 'm', messages: msg('x'), maxTokens: 5 }));
       expect([e.kind, e.action, e.info.url, e.info.status]).toEqual(['auth', 'fail', undefined, undefined]);
       expect(e.message).toBe(apiKeyProblem(p.name, { keyEnv: env }));
     }
@@ -585,7 +575,7 @@ describe('API keys', () => {
     const p = new OpenAiProvider({ baseUrl: s.url });
     expect((await p.chat({ model: 'm', messages: msg('x'), maxTokens: 5 })).text).toBe('ok');
     expect(s.requests[0]!.headers.authorization).toBeUndefined();
-    const e = await failure(p.chat({ model: 'm', messages: msg('x'), maxTokens: 5 }));
+    const e = await llmFailure(p.chat({ model: 'm', messages: msg('x'), maxTokens: 5 }));
     expect(e.message).toBe(
       `openai POST ${s.url}/v1/chat/completions → 401 invalid_request_error: Missing bearer token (no API key was sent: set OPENAI_API_KEY (or [providers.openai] api_key_env / api_key in vapora.toml))`,
     );

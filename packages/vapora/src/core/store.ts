@@ -201,6 +201,16 @@ export interface AssignmentStore {
 }
 
 /** Budgets, spend, reservations (with the processes holding them) and cost records. */
+/** A budget alert as stored: one per role, period and threshold level crossed. */
+export interface BudgetAlertRow {
+  id: string;
+  role: Role;
+  period: string;
+  level: string;
+  ratio: number;
+  now: number;
+}
+
 export interface BudgetStore {
   getBudget(role: Role): Promise<Budget | undefined>;
   listBudgets(): Promise<Budget[]>;
@@ -221,14 +231,7 @@ export interface BudgetStore {
   reconcileCost(id: string, actualMicrocents: number, now: number): Promise<CostRecord | undefined>;
 
   /** True the first time an alert id is seen (one alert per threshold crossing per period). */
-  insertAlert(a: {
-    id: string;
-    role: Role;
-    period: string;
-    level: string;
-    ratio: number;
-    now: number;
-  }): Promise<boolean>;
+  insertAlert(a: BudgetAlertRow): Promise<boolean>;
 }
 
 export interface ApprovalStore {

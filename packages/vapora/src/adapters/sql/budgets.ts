@@ -2,7 +2,15 @@ import { forUpdate, greatest, type Row, type SqlDriver, type SqlQueryer } from '
 import type { Budget, CostRecord, OnExceeded, ProviderName } from '../../core/model.js';
 import type { PeriodKeys } from '../../core/periods.js';
 import type { Role } from '../../core/roles.js';
-import type { BudgetStore, CostQuery, ReserveRequest, ReserveResult, Spend, SpendRow } from '../../core/store.js';
+import type {
+  BudgetAlertRow,
+  BudgetStore,
+  CostQuery,
+  ReserveRequest,
+  ReserveResult,
+  Spend,
+  SpendRow,
+} from '../../core/store.js';
 import { num, numOrNull, str, strOrNull } from './rows.js';
 
 // Budgets and spend per role and calendar period, reservations held by live processes, cost records. The fit
@@ -327,14 +335,7 @@ export function budgetsSql(db: SqlDriver): BudgetStore {
       });
     },
 
-    async insertAlert(a: {
-      id: string;
-      role: Role;
-      period: string;
-      level: string;
-      ratio: number;
-      now: number;
-    }): Promise<boolean> {
+    async insertAlert(a: BudgetAlertRow): Promise<boolean> {
       const n = await db.run(
         'INSERT INTO alerts (id, role, period, level, ratio, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
         [a.id, a.role, a.period, a.level, a.ratio, a.now],
