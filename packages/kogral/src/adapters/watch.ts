@@ -25,15 +25,22 @@ export class GraphWatcher {
 
   /** A watched folder and everything under it (recursive fs.watch: inotify per folder on Linux). */
   private watchTree(path: string): void {
-    if (this.watchers.has(path) || !existsSync(path)) return;
-    try {
-      const w = watch(path, { persistent: false, recursive: true }, (_event, name) => {
+    this.track(path, () =>
+      watch(path, { persistent: false, recursive: true }, (_event, name) => {
         const file = name ? String(name) : '';
         if (/\.(md|markdown)$/i.test(file) && !file.split('/').some((p) => p.startsWith('.')))
           this.dirty.add(join(path, file));
         // A folder renamed or removed, or an event without a name: only a full scan is safe.
         else if (!file?.split('/').pop()?.startsWith('.')) this.needFull = true;
-      });
+      }),
+    );
+  }
+
+  /** Starts a watcher on `path` unless one runs or the folder is missing; when it fails, a full scan is due. */
+  private track(path: string, start: () => FSWatcher): void {
+    if (this.watchers.has(path) || !existsSync(path)) return;
+    try {
+      const w = start();
       w.on('error', () => {
         this.needFull = true;
         this.watchers.delete(path);
@@ -46,9 +53,8 @@ export class GraphWatcher {
   }
 
   private watchFolder(path: string, isRoot: boolean): void {
-    if (this.watchers.has(path) || !existsSync(path)) return;
-    try {
-      const w = watch(path, { persistent: false }, (_event, name) => {
+    this.track(path, () =>
+      watch(path, { persistent: false }, (_event, name) => {
         if (!name) {
           this.needFull = true;
           return;
@@ -63,16 +69,8 @@ export class GraphWatcher {
           return;
         }
         if (file.endsWith('.md') && !file.startsWith('.')) this.dirty.add(join(path, file));
-      });
-      w.on('error', () => {
-        this.needFull = true;
-        this.watchers.delete(path);
-        w.close();
-      });
-      this.watchers.set(path, w);
-    } catch {
-      this.needFull = true;
-    }
+      }),
+    );
   }
 
   /** The files changed since the last call, or `full` when only a full scan is safe. */

@@ -185,16 +185,10 @@ export function isoDate(v: unknown): string | undefined {
 }
 
 /** Splits the common frontmatter keys off into draft fields; the rest stays metadata. */
-export function fromFrontmatter(fm: Record<string, unknown>): {
-  title?: string;
-  tags: string[];
-  aliases: string[];
-  status?: string;
-  created?: string;
-  updated?: string;
-  author?: string;
-  metadata: Record<string, unknown>;
-} {
+export function fromFrontmatter(
+  fm: Record<string, unknown>,
+): Partial<Pick<Draft, 'title'>> &
+  Pick<Draft, 'tags' | 'aliases' | 'status' | 'created' | 'updated' | 'author' | 'metadata'> {
   const metadata: Record<string, unknown> = {};
   const taken = new Set(['title', 'tags', 'tag', 'aliases', 'alias', 'status', 'date', 'created', 'updated', 'author']);
   for (const [k, v] of Object.entries(fm)) if (!taken.has(k)) metadata[k] = v;

@@ -95,23 +95,30 @@ function markdownDraft(f: SourceFile, text: string, type: NodeType, obsidian: bo
   return d;
 }
 
-function eachMarkdown(
-  files: SourceFile[],
+/** The markdown files among `files` with their text; the others go to `out.ignored`, unreadable ones to `out.skipped`. */
+function* readableMarkdown(
+  files: Iterable<SourceFile>,
   opts: FormatOptions,
-  make: (f: SourceFile, text: string) => Draft,
-): FormatResult {
-  const out: FormatResult = { drafts: [], skipped: [], ignored: [] };
+  out: FormatResult,
+): Generator<{ f: SourceFile; text: string }> {
   for (const f of files) {
     if (!isMarkdownCandidate(f)) {
       out.ignored.push(f.rel);
       continue;
     }
     const r = readSource(f, opts.maxBytes);
-    if (r.skipped) {
-      out.skipped.push(r.skipped);
-      continue;
-    }
-    const text = r.text as string;
+    if (r.skipped) out.skipped.push(r.skipped);
+    else yield { f, text: r.text as string };
+  }
+}
+
+function eachMarkdown(
+  files: SourceFile[],
+  opts: FormatOptions,
+  make: (f: SourceFile, text: string) => Draft,
+): FormatResult {
+  const out: FormatResult = { drafts: [], skipped: [], ignored: [] };
+  for (const { f, text } of readableMarkdown(files, opts, out)) {
     const own = asKogralNode(text, f);
     if (own) {
       out.drafts.push({ ...ownDraft(own, f.rel) });
@@ -361,23 +368,14 @@ function adrDraft(f: SourceFile, text: string): { draft: Draft; info?: AdrInfo }
 export function readAdr(root: string, opts: FormatOptions): FormatResult {
   const out: FormatResult = { drafts: [], skipped: [], ignored: [] };
   const infos: { draft: Draft; info: AdrInfo }[] = [];
-  for (const f of walk(root)) {
-    if (!isMarkdownCandidate(f)) {
-      out.ignored.push(f.rel);
-      continue;
-    }
-    const r = readSource(f, opts.maxBytes);
-    if (r.skipped) {
-      out.skipped.push(r.skipped);
-      continue;
-    }
-    const own = asKogralNode(r.text as string, f);
+  for (const { f, text } of readableMarkdown(walk(root), opts, out)) {
+    const own = asKogralNode(text, f);
     if (own) {
       out.drafts.push(ownDraft(own, f.rel));
       continue;
     }
     try {
-      const { draft, info } = adrDraft(f, r.text as string);
+      const { draft, info } = adrDraft(f, text);
       out.drafts.push(draft);
       if (info) infos.push({ draft, info });
     } catch (e) {
