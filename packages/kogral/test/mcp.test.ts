@@ -1,10 +1,10 @@
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { binPath, runBin, sandbox } from '../../../test/run-bin.js';
+import { runBin, sandbox } from '../../../test/run-bin.js';
+import { mcpClient } from './helpers.js';
 
 const text = (r: unknown) => ((r as CallToolResult).content[0] as { text: string }).text;
 
@@ -29,18 +29,9 @@ describe('kogral serve (MCP over stdio) with the official SDK client', { timeout
       ).code,
     ).toBe(0);
     expect((await runBin('kogral', ['init', '--org', 'org'], { cwd, env })).code).toBe(0);
-    const transport = new StdioClientTransport({
-      command: process.execPath,
-      args: [binPath('kogral'), 'serve'],
-      cwd,
-      env: env as Record<string, string>,
-      stderr: 'pipe',
+    client = await mcpClient(cwd, env, (text) => {
+      stderr += text;
     });
-    transport.stderr?.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    client = new Client({ name: 'kogral-test', version: '1.0.0' });
-    await client.connect(transport);
   });
   afterAll(async () => {
     await client?.close();
