@@ -276,6 +276,34 @@ describe.skipIf(skipUnless('sshd'))('workflows over SSH', () => {
     expect((await prov(ws, ['workflow', 'resume', id])).code).toBe(6);
   }, 180_000);
 
+  it('a workflow run holds the state lock: an apply meanwhile fails naming its pid; after it, apply goes', async () => {
+    const log = join(hosts[1]!.root, 'locked.log');
+    writeFileSync(
+      join(ws.cwd, 'locked.ncl'),
+      `fun ctx => {
+  name = "locked",
+  steps = [{ id = "a", kind = "exec", on = "w-2", run = m%"echo start >> $root/locked.log; sleep 4; echo end >> $root/locked.log"% }],
+}
+`,
+    );
+    const child = spawn(process.execPath, [binPath('prov'), 'workflow', 'run', './locked.ncl', '--servers', 'w-2'], {
+      cwd: ws.cwd,
+      env: ws.env,
+      stdio: 'ignore',
+    });
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
+    const until = Date.now() + 60_000;
+    while (!(existsSync(log) && readFileSync(log, 'utf8').includes('start')) && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 100));
+    const apply = await prov(ws, ['apply', '-y']);
+    expect(child.exitCode).toBeNull();
+    expect(apply.code).toBe(6);
+    expect(apply.stderr).toMatch(new RegExp(`state is locked by \\S+@\\S+ pid ${child.pid} \\(workflow locked run `));
+    expect(await exited).toBe(0);
+    expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual(['start', 'end']);
+    expect((await prov(ws, ['apply', '-y'])).code).toBe(0);
+  }, 120_000);
+
   const monitoring = findPrometheus() && findNodeExporter() && existsSync('/usr/bin/promtool');
   it.skipIf(!monitoring)(
     'monitoring: node_exporter on each host, Prometheus scraping them; its API reports up == 1 for every target',

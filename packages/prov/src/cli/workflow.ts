@@ -95,6 +95,31 @@ export abstract class WorkflowCommand<T extends typeof Command> extends ClusterC
     return { def, place, tasks, run };
   }
 
+  /**
+   * Runs a workflow run's steps under the state lock, as apply does: an apply (or another workflow) started
+   * meanwhile fails at once naming this run's owner and pid. `takeover`: resume and rollback of a run may take
+   * the stale lock that run left when prov died (kill -9).
+   */
+  protected async underStateLock<T>(
+    runId: string,
+    operation: string,
+    fn: () => Promise<T>,
+    takeover = false,
+  ): Promise<T> {
+    const { lockState } = await import('../core/engine.js');
+    const store = await this.openStore();
+    try {
+      const lock = await lockState(store, operation, runId, takeover ? runId : undefined);
+      try {
+        return await fn();
+      } finally {
+        await lock.release();
+      }
+    } finally {
+      await store.close();
+    }
+  }
+
   /** The PostgreSQL leader, for steps that run `on = "leader"`. */
   protected async leaderOf(runtime: Runtime, place: WorkflowPlace): Promise<string | undefined> {
     if (place.cluster?.spec.kind !== 'postgresql-ha') return undefined;

@@ -65,10 +65,9 @@ export default class McpServe extends WorkflowCommand<typeof McpServe> {
           tasks: tasks.map((t) => ({ id: t.id, kind: t.kind, deps: t.deps })),
         };
       const deps = await this.deps(runtime, place);
-      const out = await executeWorkflow(WorkflowRuns.forWorkspace(), run, {
-        ...deps,
-        onEvent: (e) => onEvent(e, tasks.length),
-      });
+      const out = await this.underStateLock(run.id, `workflow ${def.name}`, () =>
+        executeWorkflow(WorkflowRuns.forWorkspace(), run, { ...deps, onEvent: (e) => onEvent(e, tasks.length) }),
+      );
       return { dry_run: false, run: out };
     } finally {
       await runtime.close();

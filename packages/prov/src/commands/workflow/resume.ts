@@ -24,9 +24,12 @@ export default class WorkflowResume extends WorkflowCommand<typeof WorkflowResum
       const stop = this.interruptible();
       try {
         const deps = await this.deps(runtime, place, stop.signal);
-        const out = run.failed.length
-          ? await rollbackWorkflow(runs, run, deps)
-          : await executeWorkflow(runs, run, deps);
+        const out = await this.underStateLock(
+          run.id,
+          `workflow ${run.workflow} resume`,
+          () => (run.failed.length ? rollbackWorkflow(runs, run, deps) : executeWorkflow(runs, run, deps)),
+          true,
+        );
         if (!this.jsonEnabled() && out.status !== 'succeeded') this.log(runTable(out));
         return this.finishRun(out);
       } finally {

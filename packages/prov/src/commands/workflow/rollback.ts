@@ -36,7 +36,14 @@ export default class WorkflowRollback extends WorkflowCommand<typeof WorkflowRol
         ...(run.cluster ? { cluster: run.cluster } : { servers: run.hosts }),
         params: run.params,
       });
-      return this.finishRun(await rollbackWorkflow(runs, run, await this.deps(runtime, place)));
+      const deps = await this.deps(runtime, place);
+      const out = await this.underStateLock(
+        run.id,
+        `workflow ${run.workflow} rollback`,
+        () => rollbackWorkflow(runs, run, deps),
+        true,
+      );
+      return this.finishRun(out);
     } finally {
       await runtime.close();
     }

@@ -61,7 +61,8 @@ export default class WorkflowRun extends WorkflowCommand<typeof WorkflowRun> {
       if (!this.jsonEnabled()) this.log(`Workflow ${def.name}, run ${run.id}: ${def.description}`);
       const stop = this.interruptible();
       try {
-        const out = await executeWorkflow(runs, run, await this.deps(ctxRuntime, place, stop.signal));
+        const deps = await this.deps(ctxRuntime, place, stop.signal);
+        const out = await this.underStateLock(run.id, `workflow ${def.name}`, () => executeWorkflow(runs, run, deps));
         if (!this.jsonEnabled() && out.status !== 'succeeded') this.log(runTable(out));
         return this.finishRun(out);
       } finally {
