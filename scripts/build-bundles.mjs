@@ -181,6 +181,13 @@ const { fileURLToPath: __toPath, pathToFileURL: __toUrl } = require('node:url');
 const __chunkUrl = __toUrl(__filename).href;
 ${locators}`;
 
+// What an island (an ES module chunk among CommonJS ones, see toCommonJs) adds to the banner:
+// the chunks it imports and its own import() go through the loader that runs the bundle (start.cjs).
+const islandBanner = `const __loader = globalThis.__stratumChunkLoaders?.get(__dirOf(__toPath(__chunkUrl)));
+if (!__loader) throw new Error('this chunk is loaded by bin/run.js only');
+const __chunk = (p) => __loader.load(p);
+const __import = (s, o) => __loader.dynamicImport(s, o);`;
+
 /** es-module-lexer (a dependency of vitest) finds the dynamic imports; without it the bundle stays ESM. */
 let lexer;
 async function dynamicImportLexer() {
@@ -209,6 +216,8 @@ async function toCommonJs(dir) {
   if (!parse) return 'es-module-lexer is not installed';
   const files = readdirSync(dir).filter((f) => f.endsWith('.js'));
   const out = new Map();
+  const islands = new Map();
+  const staticImports = new Map();
   for (const f of files) {
     const code = readFileSync(join(dir, f), 'utf8');
     if (!code.startsWith(banner)) return `${f}: no banner`;
@@ -219,6 +228,10 @@ async function toCommonJs(dir) {
     } catch (err) {
       return `${f}: ${err.message}`;
     }
+    staticImports.set(
+      f,
+      imports.filter((i) => i.t === 1 && /^\.\/chunk-[A-Z0-9]+\.js$/.test(i.n ?? '')),
+    );
     for (const i of imports.filter((i) => i.t === 2).sort((a, b) => b.ss - a.ss)) {
       if (esm.slice(i.ss, i.ss + 6) !== 'import') return `${f}: an import() the lexer misplaced`;
       esm = `${esm.slice(0, i.ss)}__import${esm.slice(i.ss + 6)}`;
@@ -234,6 +247,11 @@ async function toCommonJs(dir) {
         sourcefile: f,
       });
     } catch (err) {
+      // Top-level await (ink, yoga-layout): the chunk stays an ES module, an island (below).
+      if (/Top-level await/.test(err.message)) {
+        islands.set(f, esm);
+        continue;
+      }
       return `${f}: ${err.message.split('\n')[0]}`;
     }
     if (r.warnings.length > 0) return `${f}: ${r.warnings[0].text}`;
@@ -244,9 +262,34 @@ async function toCommonJs(dir) {
       .replace(/\b(__toESM\d*)\(require\(("[^".][^"]*")\)\)/g, '$1(require($2), 1)');
     out.set(f, `${cjsBanner}\n${body}`);
   }
+  // An island is reached only by import() (start.cjs imports it as an ES module); the chunks it
+  // imports are the loader's own instances, taken from it (no second copy of any module).
+  for (const [f, esm] of islands) {
+    for (const [g, list] of staticImports)
+      if (!islands.has(g) && list.some((i) => i.n === `./${f}`)) return `${g} imports ${f}, which has top-level await`;
+    let text = esm;
+    const list = [...(staticImports.get(f) ?? [])].sort((a, b) => b.ss - a.ss);
+    for (const i of list) {
+      if (islands.has(i.n.slice(2))) continue;
+      const stmt = text.slice(i.ss, i.se);
+      const m = /^import\s*(?:\{([^}]*)\}\s*from\s*)?"[^"]+";?$/.exec(stmt);
+      if (!m) return `${f}: cannot rewrite '${stmt.slice(0, 60)}'`;
+      const names = (m[1] ?? '')
+        .split(',')
+        .map((n) => n.trim())
+        .filter(Boolean)
+        .map((n) => n.replace(/^(\S+)\s+as\s+(\S+)$/, '$1: $2'));
+      const load = `__chunk(${JSON.stringify(i.n.replace(/\.js$/, '.cjs'))})`;
+      text = `${text.slice(0, i.ss)}${names.length ? `const { ${names.join(', ')} } = ${load}` : load}${text.slice(i.se)}`;
+    }
+    out.set(f, `${banner}\n${islandBanner}\n${text}`);
+  }
   for (const [f, code] of out) {
-    writeFileSync(join(dir, f.replace(/\.js$/, '.cjs')), code);
-    rmSync(join(dir, f));
+    if (islands.has(f)) writeFileSync(join(dir, f), code);
+    else {
+      writeFileSync(join(dir, f.replace(/\.js$/, '.cjs')), code);
+      rmSync(join(dir, f));
+    }
   }
   writeFileSync(join(dir, 'esm-import.mjs'), 'export default (specifier, options) => import(specifier, options);\n');
   return undefined;

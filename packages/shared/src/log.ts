@@ -1,4 +1,5 @@
-import { type DestinationStream, type Logger, pino } from 'pino';
+import { createRequire } from 'node:module';
+import type { DestinationStream, Logger } from 'pino';
 import type { logFormats, logLevels } from './config.js';
 
 export type LogLevel = (typeof logLevels)[number];
@@ -57,7 +58,21 @@ export interface LoggerOptions {
   stream?: NodeJS.WritableStream;
 }
 
+/**
+ * pino, loaded when the first logger is made (most commands never make one). In the bundle
+ * (scripts/build-bundles.mjs) `require` is defined and esbuild bundles pino behind it, evaluated
+ * on this first call; from dist/ it is node's require.
+ */
+let pinoModule: typeof import('pino') | undefined;
+function loadPino(): typeof import('pino') {
+  pinoModule ??= (
+    typeof require === 'function' ? require('pino') : createRequire(import.meta.url)('pino')
+  ) as typeof import('pino');
+  return pinoModule;
+}
+
 export function createLogger(opts: LoggerOptions): Logger {
+  const { pino } = loadPino();
   const stream = opts.stream ?? process.stderr;
   const dest = opts.format === 'json' ? (stream as DestinationStream) : textDestination(stream);
   return pino(

@@ -52,7 +52,18 @@ export abstract class StratumCommand<T extends typeof Command = typeof Command> 
   protected flags!: FlagsOf<T>;
   protected args!: ArgsOf<T>;
   protected settings!: LoadedConfig;
-  protected logger!: Logger;
+  private logSettings: { level: LogLevel; format: LogFormat } = { level: 'warn', format: 'text' };
+  private madeLogger?: Logger;
+
+  /** Made on first use: most commands never log, and pino is a good part of a start-up. */
+  protected get logger(): Logger {
+    this.madeLogger ??= createLogger({
+      name: (this.constructor as typeof StratumCommand).tool.name,
+      level: this.logSettings.level,
+      format: this.logSettings.format,
+    });
+    return this.madeLogger;
+  }
 
   protected get tool(): ToolSpec {
     return (this.constructor as typeof StratumCommand).tool;
@@ -86,8 +97,9 @@ export abstract class StratumCommand<T extends typeof Command = typeof Command> 
       ],
     });
     const log = (this.settings.values as { log: { level: LogLevel; format: LogFormat } }).log;
-    this.logger = createLogger({ name: ctor.tool.name, level: log.level, format: log.format });
-    this.logger.debug({ command: this.id, files: this.settings.files }, 'config loaded');
+    this.logSettings = log;
+    if (log.level === 'debug' || log.level === 'trace')
+      this.logger.debug({ command: this.id, files: this.settings.files }, 'config loaded');
   }
 
   /** Everything goes to the single handler in entry.ts (one line, exit code by kind). */

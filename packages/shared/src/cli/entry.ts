@@ -87,9 +87,9 @@ export async function main(
     // (autocomplete) need the installed oclif, which a specifier in a variable keeps out of the bundle.
     const fromBundle = target.command.id in bundled;
     const oclif = fromBundle
-      ? (await import('@oclif/core')).default
+      ? await quietly(async () => (await import('@oclif/core')).default)
       : ((await import(OCLIF)) as { default: typeof import('@oclif/core') }).default;
-    await oclif.run(argv, fromBundle ? await bundledConfig(oclif, root, bundled) : root.href);
+    await oclif.run(argv, fromBundle ? await bundledConfig(oclif, root, bundled, target.command.id) : root.href);
     await oclif.flush();
   } catch (err) {
     const usageHint = `see '${bin} ${target.command.id.replaceAll(':', ' ')} --help'`;
@@ -98,13 +98,36 @@ export async function main(
 }
 
 /**
+ * Loading oclif checks the running node against its own `engines` (reading its package.json and
+ * semver's ranges): every node our packages accept (engines >=20.15) passes it.
+ */
+async function quietly<T>(load: () => Promise<T>): Promise<T> {
+  const had = process.env.OCLIF_DISABLE_ENGINE_WARNING;
+  process.env.OCLIF_DISABLE_ENGINE_WARNING = '1';
+  try {
+    return await load();
+  } finally {
+    if (had === undefined) delete process.env.OCLIF_DISABLE_ENGINE_WARNING;
+    else process.env.OCLIF_DISABLE_ENGINE_WARNING = had;
+  }
+}
+
+/**
  * oclif's load options for a bundled binary: the root plugin finds command classes in the bundle
  * (by the same ids as its manifest) instead of importing dist/commands/**; no other plugin is loaded.
+ * Its manifest holds only the command that runs (entry.ts found it already): oclif would otherwise
+ * index and sort (with ICU collation) every command on each run.
  */
-async function bundledConfig(oclif: typeof import('@oclif/core'), root: URL, bundled: CommandModules) {
+async function bundledConfig(oclif: typeof import('@oclif/core'), root: URL, bundled: CommandModules, id: string) {
   const dir = fileURLToPath(root);
   const pjson = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
   const plugin = new oclif.Plugin({ root: dir, isRoot: true, pjson, type: 'core' });
+  const manifest = JSON.parse(readFileSync(join(dir, 'oclif.manifest.json'), 'utf8')) as Interfaces.Manifest;
+  const only = manifest.commands[id];
+  (plugin as unknown as { _manifest: () => Promise<Interfaces.Manifest> })._manifest = async () => ({
+    version: manifest.version,
+    commands: only ? { [id]: only } : {},
+  });
   await plugin.load();
   const fromFiles = plugin.findCommand.bind(plugin);
   plugin.findCommand = (async (id: string, opts?: { must: boolean }) => {

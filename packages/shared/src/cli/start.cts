@@ -10,6 +10,7 @@
  * ES modules, and compiling the chunks was most of a command's start-up. A bundle that could not
  * be written as CommonJS (main.js) is imported as ES modules, as before.
  */
+import buffer = require('node:buffer');
 import fs = require('node:fs');
 import nodeModule = require('node:module');
 import os = require('node:os');
@@ -111,6 +112,10 @@ class ChunkLoader {
     this.nodeRequire = nodeModule.createRequire(main);
     const own = (id: string) => (SIBLING.test(id) ? this.load(id) : this.nodeRequire(id));
     this.require = Object.assign(own, this.nodeRequire) as NodeJS.Require;
+    // ES module chunks of the bundle (top-level await) take the other chunks from here.
+    const g = globalThis as { __stratumChunkLoaders?: Map<string, ChunkLoader> };
+    g.__stratumChunkLoaders ??= new Map();
+    g.__stratumChunkLoaders.set(this.dir, this);
     const base = cacheDir(env);
     this.cache = base && join(base, folderKey(this.dir));
   }
@@ -120,7 +125,9 @@ class ChunkLoader {
     const done = this.chunks.get(name);
     if (done) return done.exports;
     const file = join(this.dir, name);
-    const source = readFileSync(file, 'utf8');
+    // esbuild writes ASCII: read as such, V8 then keeps the source one byte a character.
+    const bytes = readFileSync(file);
+    const source = buffer.isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
     // The file's size and mtime name its cache: a rebuilt chunk never meets an old cache.
     const st = statSync(file);
     const cacheFile = this.cache && join(this.cache, `${name}.${st.size}.${Math.trunc(st.mtimeMs)}`);
@@ -157,11 +164,13 @@ class ChunkLoader {
    * A chunk's `import()`: a sibling chunk or a node builtin is required (node's ES module loader
    * is not started for them), anything else is imported from the bundle's folder (esm-import.mjs).
    */
-  private dynamicImport(specifier: unknown, options?: unknown): Promise<unknown> {
+  dynamicImport(specifier: unknown, options?: unknown): Promise<unknown> {
     if (typeof specifier === 'string') {
       const sibling = /^\.\/(.+)\.js$/.exec(specifier);
-      if (sibling && SIBLING.test(`./${sibling[1]}.cjs`))
-        return Promise.resolve().then(() => this.load(`./${sibling[1]}.cjs`));
+      const cjs = `./${sibling?.[1]}.cjs`;
+      // An ES module chunk (an island: top-level await) is imported below.
+      if (sibling && SIBLING.test(cjs) && statSync(join(this.dir, cjs), { throwIfNoEntry: false }))
+        return Promise.resolve().then(() => this.load(cjs));
       if (nodeModule.isBuiltin(specifier)) return Promise.resolve().then(() => namespace(this.nodeRequire(specifier)));
     }
     const esm = url.pathToFileURL(join(this.dir, 'esm-import.mjs')).href;
