@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { runBin, sandbox } from '../../../test/run-bin.js';
 import { alertFromOutput, matches, triggeredRunId } from '../src/core/alerts.js';
 import { checkPipeline } from '../src/core/pipeline.js';
-import { type Served, serve } from '../src/server/main.js';
-import { cleanupsAfterAll, config, tempDir, waitFor } from './helpers.js';
+import type { Served } from '../src/server/main.js';
+import { cleanupsAfterAll, config, serveOnLoopback, tempDir, waitFor } from './helpers.js';
 
 const cleanups = cleanupsAfterAll();
 
@@ -55,13 +55,10 @@ async function served(): Promise<{ s: Served; dir: string; log: string }> {
   mkdirSync(pipelines);
   writeFileSync(join(dir, 'agent.sh'), AGENT);
   writeFileSync(join(pipelines, 'incident.toml'), INCIDENT);
-  const s = await serve({
-    config: config({ storage: { path: join(dir, 'vapora.db') }, pipelines_dir: pipelines, approvals: { roles: [] } }),
-    host: '127.0.0.1',
-    port: 0,
-    coordinatorMs: { dispatch: 50, sweep: 60_000 },
-  });
-  cleanups.push(() => s.close());
+  const s = await serveOnLoopback(
+    config({ storage: { path: join(dir, 'vapora.db') }, pipelines_dir: pipelines, approvals: { roles: [] } }),
+    cleanups,
+  );
   await s.runtime.service.createProject({ name: 'ops' });
   for (const role of ['monitor', 'devops'])
     await s.runtime.service.addAgent({

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { serve } from '../src/server/main.js';
-import { cleanupsAfterAll, config, fakeServer, tempDir, waitFor, wire } from './helpers.js';
+import { cleanupsAfterAll, config, fakeServer, serveOnLoopback, tempDir, waitFor, wire } from './helpers.js';
 
 const cleanups = cleanupsAfterAll();
 
@@ -9,8 +8,8 @@ describe('budget policy approval', { timeout: 60_000 }, () => {
   it('a call that would pass the budget parks the task; approved, it runs once past the limit; rejected, it fails', async () => {
     const fake = await fakeServer(() => ({ json: wire.openai('written', { model: 'm', prompt: 10, completion: 10 }) }));
     cleanups.push(() => fake.close());
-    const s = await serve({
-      config: config({
+    const s = await serveOnLoopback(
+      config({
         storage: { path: join(tempDir(), 'vapora.db') },
         providers: { openai: { base_url: fake.url, api_key: 'k' } },
         // 0.1 cent a token: a call reserves ~ (input bound + 1024 output) × 0.1 ≈ 100 cents; the month allows 5.
@@ -19,11 +18,8 @@ describe('budget policy approval', { timeout: 60_000 }, () => {
         // No free local fallback to downgrade to: the only way on is a person's approval.
         routing: { rules: [{ pattern: '.*', provider: 'openai', model: 'm' }] },
       }),
-      host: '127.0.0.1',
-      port: 0,
-      coordinatorMs: { dispatch: 50, sweep: 60_000 },
-    });
-    cleanups.push(() => s.close());
+      cleanups,
+    );
     const svc = s.runtime.service;
     await svc.addAgent({ role: 'developer', id: 'dev-1', provider: 'openai', model: 'm' });
     const run = async () => {

@@ -7,12 +7,12 @@ import { runBin, sandbox } from '../../../test/run-bin.js';
 import { sqlStore } from '../src/adapters/sql/index.js';
 import { BudgetLedger } from '../src/core/budget.js';
 import { PriceTable } from '../src/core/prices.js';
-import { serve } from '../src/server/main.js';
 import {
   cleanupsAfterAll,
   config,
   type FakeServer,
   fakeServer,
+  serveOnLoopback,
   startServe,
   tempDir,
   waitFor,
@@ -38,18 +38,15 @@ describe('in-process bus: as durable as JetStream', { timeout: 60_000 }, () => {
     }));
     cleanups.push(() => fake.close());
     const dir = tempDir();
-    const s = await serve({
-      config: config({
+    const s = await serveOnLoopback(
+      config({
         storage: { path: join(dir, 'vapora.db') },
         nats: { ack_wait_ms: 300 },
         providers: { openai: { base_url: fake.url, api_key: 'k' } },
         prices: [PRICE],
       }),
-      host: '127.0.0.1',
-      port: 0,
-      coordinatorMs: { dispatch: 50, sweep: 60_000 },
-    });
-    cleanups.push(() => s.close());
+      cleanups,
+    );
     const svc = s.runtime.service;
     await svc.addAgent({ role: 'developer', id: 'dev-1', provider: 'openai', model: 'm' });
     const t = await svc.createTask({ title: 'write it', type: 'codegen', role: 'developer' });

@@ -11,6 +11,7 @@ import { sqlStore } from '../src/adapters/sql/index.js';
 import type { TaskResult } from '../src/core/bus.js';
 import { LlmError } from '../src/core/llm/types.js';
 import type { Store } from '../src/core/store.js';
+import { type Served, serve } from '../src/server/main.js';
 import { configSchema, type VaporaConfig } from '../src/tool.js';
 
 export const tempDir = (prefix = 'vapora-test-') => mkdtempSync(join(tmpdir(), prefix));
@@ -32,6 +33,13 @@ export function cleanupsAfterAll(): (() => Promise<unknown>)[] {
     for (const c of cleanups.reverse()) await c().catch(() => {});
   });
   return cleanups;
+}
+
+/** `vapora serve` in this process on a free loopback port, dispatching every 50 ms; closed by `cleanups`. */
+export async function serveOnLoopback(cfg: VaporaConfig, cleanups: (() => Promise<unknown>)[]): Promise<Served> {
+  const s = await serve({ config: cfg, host: '127.0.0.1', port: 0, coordinatorMs: { dispatch: 50, sweep: 60_000 } });
+  cleanups.push(() => s.close());
+  return s;
 }
 
 /** The LlmError a call fails with (the test fails if it succeeds or throws anything else). */

@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { runBin, sandbox } from '../../../test/run-bin.js';
 import { sqlStore } from '../src/adapters/sql/index.js';
 import { checkPipeline } from '../src/core/pipeline.js';
-import { type Served, serve } from '../src/server/main.js';
-import { cleanupsAfterAll, config, startServe, tempDir, waitFor } from './helpers.js';
+import type { Served } from '../src/server/main.js';
+import { cleanupsAfterAll, config, serveOnLoopback, startServe, tempDir, waitFor } from './helpers.js';
 
 const cleanups = cleanupsAfterAll();
 
@@ -99,17 +99,14 @@ function project(): { dir: string; pipelines: string; log: string } {
 }
 
 async function served(p: ReturnType<typeof project>): Promise<Served> {
-  const s = await serve({
-    config: config({
+  const s = await serveOnLoopback(
+    config({
       storage: { path: join(p.dir, 'vapora.db') },
       pipelines_dir: p.pipelines,
       approvals: { roles: [] },
     }),
-    host: '127.0.0.1',
-    port: 0,
-    coordinatorMs: { dispatch: 50, sweep: 60_000 },
-  });
-  cleanups.push(() => s.close());
+    cleanups,
+  );
   for (const role of ['architect', 'developer', 'code-reviewer', 'tester', 'security'])
     await s.runtime.service.addAgent({
       role,
@@ -224,13 +221,11 @@ describe('pipelines', () => {
       '[[steps]]\nid = "restart"\nrole = "devops"\ntype = "design"\npayload = { service = "db" }\n' +
         '[[steps]]\nid = "announce"\nrole = "devops"\ntype = "design"\napproval = true\npayload = { service = "all" }\n',
     );
-    const s = await serve({
-      config: config({ storage: { path: join(p.dir, 'vapora.db') }, pipelines_dir: p.pipelines }), // devops gated
-      host: '127.0.0.1',
-      port: 0,
-      coordinatorMs: { dispatch: 50, sweep: 60_000 },
-    });
-    cleanups.push(() => s.close());
+    // devops gated
+    const s = await serveOnLoopback(
+      config({ storage: { path: join(p.dir, 'vapora.db') }, pipelines_dir: p.pipelines }),
+      cleanups,
+    );
     const svc = s.runtime.service;
     await svc.addAgent({
       role: 'devops',
