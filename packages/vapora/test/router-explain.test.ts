@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { apiKeyProblem, createProvider } from '../src/adapters/llm/index.js';
 import { BudgetLedger } from '../src/core/budget.js';
-import { LlmError } from '../src/core/llm/types.js';
+import { LlmError, type LlmProvider } from '../src/core/llm/types.js';
 import type { ProviderName } from '../src/core/model.js';
 import { PriceTable } from '../src/core/prices.js';
 import {
@@ -41,6 +41,31 @@ const PRICES = [
   { provider: 'anthropic' as const, model: 'claude', input: 3, output: 15 },
   { provider: 'ollama' as const, model: 'free', input: 0, output: 0 },
 ];
+
+/** One target, no budget limits, two retries without sleeping between them. */
+async function retryingRouter(
+  provider: ProviderName,
+  model: string,
+  make: (n: ProviderName) => LlmProvider,
+  maxBackoffMs: number,
+): Promise<LlmRouter> {
+  return new LlmRouter({
+    rules: compileRules([{ pattern: '.*', provider, model }]),
+    prices: PriceTable.withOverrides(PRICES),
+    ledger: new BudgetLedger(await sqliteStore(), {
+      timezone: 'UTC',
+      defaults: {},
+      onExceeded: 'downgrade',
+      reservationTtlMs: 1e6,
+    }),
+    provider: make,
+    retries: 2,
+    backoffMs: 1,
+    maxBackoffMs,
+    defaultMaxOutputTokens: 100,
+    sleep: async () => {},
+  });
+}
 
 async function setup(
   urls: Partial<Record<ProviderName, string>>,
@@ -164,23 +189,12 @@ describe('a failed call lists every attempt', () => {
 
   it('retries of one target are counted, not repeated', async () => {
     const oa = await serve(() => ({ status: 500, json: wire.openaiError('boom', 'server_error') }));
-    const store = await sqliteStore();
-    const router = new LlmRouter({
-      rules: compileRules([{ pattern: '.*', provider: 'openai', model: 'small' }]),
-      prices: PriceTable.withOverrides(PRICES),
-      ledger: new BudgetLedger(store, {
-        timezone: 'UTC',
-        defaults: {},
-        onExceeded: 'downgrade',
-        reservationTtlMs: 1e6,
-      }),
-      provider: (n) => createProvider(n, { baseUrl: oa.url, apiKey: 'k' }),
-      retries: 2,
-      backoffMs: 1,
-      maxBackoffMs: 10,
-      defaultMaxOutputTokens: 100,
-      sleep: async () => {},
-    });
+    const router = await retryingRouter(
+      'openai',
+      'small',
+      (n) => createProvider(n, { baseUrl: oa.url, apiKey: 'k' }),
+      10,
+    );
     const e = (await thrown(router.call(ask, hello))) as LlmError;
     expect(e.attempts).toHaveLength(3);
     expect(describeAttempts(e.attempts!)).toBe(
@@ -253,23 +267,8 @@ describe('missing API keys', () => {
   });
 
   it('without credentialProblem the adapter itself refuses before the network', async () => {
-    const store = await sqliteStore();
-    const router = new LlmRouter({
-      rules: compileRules([{ pattern: '.*', provider: 'anthropic', model: 'claude' }]),
-      prices: PriceTable.withOverrides(PRICES),
-      ledger: new BudgetLedger(store, {
-        timezone: 'UTC',
-        defaults: {},
-        onExceeded: 'downgrade',
-        reservationTtlMs: 1e6,
-      }),
-      provider: (n) => createProvider(n, {}), // the provider's own API, no key
-      retries: 2,
-      backoffMs: 1,
-      maxBackoffMs: 1,
-      defaultMaxOutputTokens: 100,
-      sleep: async () => {},
-    });
+    // The provider's own API, no key.
+    const router = await retryingRouter('anthropic', 'claude', (n) => createProvider(n, {}), 1);
     const e = (await thrown(router.call(ask, hello))) as LlmError;
     expect([e.kind, e.attempts?.length, e.attempts?.[0]?.url]).toEqual(['auth', 1, undefined]);
     expect(e.message).toMatch(/^no API key for anthropic: set ANTHROPIC_API_KEY .*; tried: anthropic:claude \(auth: /);
