@@ -86,10 +86,10 @@ export async function sameTitleOnBothSides<R extends Synced>(a: Clone<R>, b: Clo
  * Writers adding `rounds` notes each, all at once, each syncing after every note (`syncOnce`), then
  * `settle` more rounds of syncs: every clone has every note with its content, and no conflict.
  */
-export async function concurrentWriters<R>(
-  team: Clone<R>[],
+export async function concurrentWriters<M extends Clone<unknown>>(
+  team: M[],
   rounds: number,
-  syncOnce: (m: Clone<R>) => Promise<unknown>,
+  syncOnce: (m: M) => Promise<unknown>,
   settle: number,
 ): Promise<void> {
   const expected = new Map<string, string>();

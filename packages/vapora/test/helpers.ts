@@ -78,6 +78,7 @@ export const execResult = (
   provider: 'exec',
   fallbacks: [],
   budget_exceeded: false,
+  needs_approval: false,
   deliveries: 1,
   ...r,
 });
