@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import Ajv from 'ajv-draft-04';
@@ -70,6 +70,30 @@ describe('prov compliance', () => {
     expect(text.stdout).toMatch(/fix: allow port 22 only from your admin network/);
     // Below the floor: exit 0.
     expect((await prov(sb, ['compliance', '--framework', 'soc2', '--fail-on', 'critical'])).code).toBe(0);
+  });
+
+  it('a config split into files: a finding points into the file that writes the field; that file suppresses it', async () => {
+    const sb = ws(`(import "parts/base.ncl") & (import "parts/security.ncl")\n`);
+    mkdirSync(join(sb.cwd, 'parts'));
+    writeFileSync(
+      join(sb.cwd, 'parts', 'base.ncl'),
+      FAILING.replace(/ {2}security = \{[^}]*\},\n {2}backups = \{ enabled = false \},\n/, ''),
+    );
+    writeFileSync(
+      join(sb.cwd, 'parts', 'security.ncl'),
+      '{\n  # prov:skip=PROV-ENC-001 disks encrypted by the hosting contract (LUKS)\n  security.encryption_at_rest = false,\n  backups.enabled = false,\n}\n',
+    );
+    const r = await prov(sb, ['compliance', '--framework', 'soc2', '--format', 'json']);
+    expect(r.code, r.stderr).toBe(3);
+    const report = JSON.parse(r.stdout) as {
+      findings: Finding[];
+      suppressions: { rule: string; suppressed: number }[];
+    };
+    const at = (rule: string) => report.findings.find((f) => f.rule === rule)?.location;
+    expect(at('PROV-NET-001')).toMatchObject({ file: join(sb.cwd, 'parts', 'base.ncl'), line: 9 });
+    expect(at('PROV-BAK-001')).toMatchObject({ file: join(sb.cwd, 'parts', 'security.ncl'), line: 4 });
+    expect(at('PROV-ENC-001')).toBeUndefined();
+    expect(report.suppressions).toEqual([expect.objectContaining({ rule: 'PROV-ENC-001', suppressed: 1 })]);
   });
 
   it('writes SARIF 2.1.0 that validates against the SARIF schema', async () => {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NickelEngine } from '@stratumiops/nickel';
 import { StratumError, validationError } from '@stratumiops/shared/errors';
@@ -249,13 +249,24 @@ export async function evaluateConfig(engine: NickelEngine, file: string, importP
  */
 export function checkCompliance(ev: Evaluated, rules: Rule[], fw: FrameworkFile, framework: Framework) {
   const applicable = rules.filter((r) => r.frameworks[framework]?.length);
-  const suppressions = parseSuppressions(ev.source, ev.file);
+  // A config split into files (imports from its own folder): findings point into the file that writes the
+  // field, and that file's suppressions count. Files elsewhere (the schemas' defaults) are not pointed at.
+  const ownFile = (f: string) => f === ev.file || f.startsWith(dirname(ev.file) + sep);
+  const suppressionsOf = new Map<string, Suppression[]>([[ev.file, parseSuppressions(ev.source, ev.file)]]);
+  const suppressionsIn = (f: string) => {
+    let list = suppressionsOf.get(f);
+    if (!list) {
+      list = parseSuppressions(readFileSync(f, 'utf8'), f);
+      suppressionsOf.set(f, list);
+    }
+    return list;
+  };
   const findings: Finding[] = [];
   for (const rule of applicable) {
     for (const { path, value } of select(ev.config, rule.select)) {
       if (!holds(rule.fail_if, value)) continue;
       const at = [...path, ...rule.at.split('.').filter(Boolean)];
-      // The field itself when the config writes it, else its nearest ancestor written in this file
+      // The field itself when the config writes it, else its nearest ancestor written in the config's files
       // (a default comes from the schema: pointing there would not help).
       let pos: Location | undefined;
       let missing = false;
@@ -265,7 +276,7 @@ export function checkCompliance(ev: Evaluated, rules: Rule[], fw: FrameworkFile,
         // locate answers with the parent's position for a value the file does not write (a default).
         const parent = n > 1 ? ev.locate(sub.slice(0, -1)) : undefined;
         const own = span && !(parent && parent.offset === span.offset && parent.end === span.end);
-        if (span && own && span.file === ev.file) pos = { file: span.file, line: span.line, column: span.column };
+        if (span && own && ownFile(span.file)) pos = { file: span.file, line: span.line, column: span.column };
         else missing = true;
       }
       findings.push({
@@ -281,7 +292,7 @@ export function checkCompliance(ev: Evaluated, rules: Rule[], fw: FrameworkFile,
     }
   }
   const kept = findings.filter((f) => {
-    const s = suppressions.find(
+    const s = suppressionsIn(f.location.file).find(
       (x) =>
         x.valid &&
         x.rule === f.rule &&
@@ -290,8 +301,10 @@ export function checkCompliance(ev: Evaluated, rules: Rule[], fw: FrameworkFile,
     if (s) s.suppressed++;
     return !s;
   });
+  const suppressions = [...suppressionsOf.values()].flat();
   kept.sort(
     (a, b) =>
+      a.location.file.localeCompare(b.location.file) ||
       a.location.line - b.location.line ||
       a.location.column - b.location.column ||
       SEVERITIES.indexOf(b.severity) - SEVERITIES.indexOf(a.severity),
