@@ -1,9 +1,10 @@
 // Bundles each tool binary with esbuild (after `tsc -b` and build-manifests), so that a command
 // loads a few chunks instead of ~300 files: the start-up cost of a command (bench/startup.mjs).
-// Output: packages/<tool>/dist/bundle/main.js (the shared entry plus one lazy import per command,
+// Output: packages/<tool>/dist/bundle/main.cjs (the shared entry plus one lazy import per command,
 // read from oclif.manifest.json: new commands are picked up by the next build) and its chunks,
-// plus stamp.json, which bin/run.js checks (packages/shared/src/cli/start.ts): after a `tsc -b`
-// that the bundle has not seen, the binary runs from dist/ as before.
+// rewritten from esbuild's ES modules to CommonJS (toCommonJs) so that bin/run.js loads them with a
+// V8 code cache; plus stamp.json, which bin/run.js checks (packages/shared/src/cli/start.cts): after
+// a `tsc -b` that the bundle has not seen, the binary runs from dist/ as before.
 // Left out of the bundle (loaded from node_modules as usual): node builtins, dev-only packages
 // (never installed for users), packages with native addons or .wasm files, optional packages
 // that are not installed.
