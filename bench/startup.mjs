@@ -2,8 +2,8 @@
 // pairs; prints the median ratio per command against its target. Besides --version and --help
 // (answered without oclif), real commands on real data: a KV read from a dev server, a search and
 // a list on a 500-note graph, a validation of examples/prov, a plan of an applied 5-server workspace
-// (recorded state only), a form, the vapora board. Each binary keeps its code cache in the sandbox
-// (XDG_CACHE_HOME), written by the warm-up run before the measured ones.
+// (recorded state only), a form, the vapora board. The binaries' code cache (start.cts) is written
+// by the first run after a build: here the warm-up run before the measured ones.
 // For commands that call a server, the server's own time (the same HTTP request made from here)
 // is taken off first. BENCH_PAIRS sets the pairs per command (default 15).
 import { spawnSync } from 'node:child_process';
@@ -59,7 +59,6 @@ function sandbox(work) {
     HOME: work,
     XDG_CONFIG_HOME: join(work, 'config'),
     XDG_DATA_HOME: join(work, 'data'),
-    XDG_CACHE_HOME: join(work, 'cache'),
     NO_COLOR: '1',
   };
 }

@@ -6,7 +6,7 @@
  * STRATUM_NO_BUNDLE=1 forces the latter. Node builtins only: this runs before anything else.
  *
  * The bundle's chunks are CommonJS files (main.cjs) loaded here through vm.Script with a V8 code
- * cache, kept per user in $XDG_CACHE_HOME/stratumiops/code-cache: node 20 has no code cache for
+ * cache, kept per user in the temporary folder (cacheDir): node 20 has no code cache for
  * ES modules, and compiling the chunks was most of a command's start-up. A bundle that could not
  * be written as CommonJS (main.js) is imported as ES modules, as before.
  */
@@ -59,18 +59,23 @@ async function start(root: URL, argv: string[] = process.argv.slice(2)): Promise
   return main(root, argv);
 }
 
-/** Where compiled code is kept: per user, per node version (V8 refuses a cache from another one). */
+/**
+ * Where compiled code is kept: in the temporary folder (as node's own compile cache), never in the
+ * user's files; per user, per node version (V8 refuses a cache from another one). The folder must
+ * be the user's own and writable by nobody else (code from it runs): otherwise there is no cache.
+ */
 function cacheDir(env: NodeJS.ProcessEnv): string | undefined {
   if (env.STRATUM_CODE_CACHE === '0') return undefined;
-  let base = env.XDG_CACHE_HOME;
-  if (!base) {
-    try {
-      base = join(os.homedir(), '.cache');
-    } catch {
-      return undefined;
-    }
+  const uid = process.getuid?.();
+  const base = join(os.tmpdir(), `stratumiops-code-cache${uid === undefined ? '' : `-${uid}`}`);
+  try {
+    mkdirSync(base, { recursive: true, mode: 0o700 });
+    const st = fs.lstatSync(base);
+    if (!st.isDirectory() || (uid !== undefined && (st.uid !== uid || (st.mode & 0o022) !== 0))) return undefined;
+  } catch {
+    return undefined;
   }
-  return join(base, 'stratumiops', 'code-cache', `${process.version}-${process.arch}`);
+  return join(base, `${process.version}-${process.arch}`);
 }
 
 /** A short, stable name for a bundle folder (FNV-1a): one cache folder per installed bundle. */
