@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { binPath } from '../../../test/run-bin.js';
@@ -245,5 +245,96 @@ describe.skipIf(skipUnless('sshd') || !existsSync(`${PG}/postgres`))('prov migra
     expect(psql(ucHosts, ports[1], 'SELECT count(*) FROM orders')).toBe('250');
     expect([...ec2.instances.values()][0]?.state).toMatch(/shutting-down|terminated/);
     expect(await stateAddresses()).toEqual(['server.db-1 upcloud', 'taskserv.postgresql.db-1 local']);
+  }, 300_000);
+});
+
+describe.skipIf(skipUnless('sshd') || skipUnless('etcd'))('prov migrate apply moves etcd keys (aws → upcloud)', () => {
+  let awsHosts: CloudHosts;
+  let ucHosts: CloudHosts;
+  let ec2: FakeEc2;
+  let uc: FakeUpcloud;
+  let ws: { cwd: string; env: NodeJS.ProcessEnv };
+  let ports: [number, number];
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  const etcd = async (port: number, call: 'put' | 'range', body: Record<string, string>) => {
+    const r = await fetch(`http://127.0.0.1:${port}/v3/kv/${call}`, { method: 'POST', body: JSON.stringify(body) });
+    if (!r.ok) throw new Error(`etcd ${call}: ${r.status}`);
+    return (await r.json()) as { kvs?: { key: string; value: string }[] };
+  };
+  const config = (provider: 'aws' | 'upcloud', hosts: CloudHosts, port: number) => {
+    const server =
+      provider === 'aws'
+        ? `{ name = "kv-1", provider = 'aws, plan = "t3.small", spec = { cpu = 2, memory_gb = 2, disk_gb = 20, ${os} } }`
+        : `{ name = "kv-1", provider = 'upcloud, plan = "1xCPU-2GB", spec = { cpu = 1, memory_gb = 2, disk_gb = 50, ${os} }, networking.public_ip = true }`;
+    return `let Infrastructure = import "infrastructure.ncl" in
+{
+  provider = '${provider},
+  region = "${provider === 'aws' ? 'eu-west-1' : 'fi-hel1'}",
+  servers = [${server}],
+  hosts = { ${hosts.hostEntry('kv-1')} },
+  taskservs = [{ name = 'etcd, hosts = ["kv-1"], config = { init = "none", client_port = ${port}, peer_port = ${port + 1} } }],
+} | Infrastructure
+`;
+  };
+  beforeEach(async () => {
+    awsHosts = await startCloudHosts(['kv-1']);
+    ucHosts = await startCloudHosts(['kv-1']);
+    ec2 = await startFakeEc2({ hosts: awsHosts });
+    uc = await startFakeUpcloud({ hosts: ucHosts });
+    const base = 30000 + Math.floor(Math.random() * 15000);
+    ports = [base, base + 2];
+    ws = workspace(config('aws', awsHosts, ports[0]), []);
+    writeFileSync(join(ws.cwd, '.prov', 'known_hosts'), awsHosts.knownHosts() + ucHosts.knownHosts());
+    writeFileSync(join(ws.cwd, 'aws.ncl'), config('aws', awsHosts, ports[0]));
+    writeFileSync(join(ws.cwd, 'upcloud.ncl'), config('upcloud', ucHosts, ports[1]));
+    Object.assign(ws.env, {
+      PROV_AWS_ENDPOINT: ec2.url,
+      AWS_ACCESS_KEY_ID: 'AKIDTEST',
+      AWS_SECRET_ACCESS_KEY: 'secret-test',
+      AWS_REGION: 'eu-west-1',
+      PROV_UPCLOUD_ENDPOINT: uc.url,
+      UPCLOUD_USERNAME: CREDENTIALS.username,
+      UPCLOUD_PASSWORD: CREDENTIALS.password,
+    });
+    const up = await prov(ws, ['apply', 'aws.ncl', '-y'], 120_000);
+    expect(up.code, up.stderr + up.stdout).toBe(0);
+  }, 180_000);
+  afterEach(async () => {
+    // Stop the etcd processes the test's applies started (their pid files), whatever path the test took.
+    for (const h of [awsHosts, ucHosts]) {
+      const root = h?.hosts.get('kv-1')?.root;
+      if (!root || !existsSync(join(root, 'run/etcd.pid'))) continue;
+      try {
+        process.kill(Number(readFileSync(join(root, 'run/etcd.pid'), 'utf8').trim()));
+      } catch {}
+    }
+    await ec2?.close();
+    await uc?.close();
+    await awsHosts?.stop();
+    await ucHosts?.stop();
+  });
+
+  it('copies every key and value, checks them, then destroys the source', async () => {
+    for (const [k, v] of [
+      ['/app/config', '{"replicas":3}'],
+      ['/app/leader', 'kv-1'],
+      ['/weird key\n"quoted"', "it's $(not) `code`"],
+    ])
+      await etcd(ports[0], 'put', { key: b64(k!), value: b64(v!) });
+    const r = await prov(ws, ['migrate', 'apply', 'aws.ncl', 'upcloud.ncl', '-y'], 240_000);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).not.toMatch(/Freeze writes/);
+    const got = await etcd(ports[1], 'range', { key: 'AA==', range_end: 'AA==' });
+    const kv = Object.fromEntries(
+      (got.kvs ?? []).map((x) => [Buffer.from(x.key, 'base64').toString(), Buffer.from(x.value, 'base64').toString()]),
+    );
+    expect(kv).toEqual({
+      '/app/config': '{"replicas":3}',
+      '/app/leader': 'kv-1',
+      '/weird key\n"quoted"': "it's $(not) `code`",
+    });
+    expect([...ec2.instances.values()][0]?.state).toMatch(/shutting-down|terminated/);
+    const list = JSON.parse((await prov(ws, ['state', 'list', '--json'])).stdout).resources as { address: string }[];
+    expect(list.map((x) => x.address).sort()).toEqual(['server.kv-1', 'taskserv.etcd.kv-1']);
   }, 300_000);
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,10 +94,13 @@ const DATA_SERVICES: Record<
     load: (dst) => [`${dst}: psql -v ON_ERROR_STOP=1 -f /var/backups/prov-migrate.sql postgres`],
   },
   etcd: {
-    what: 'etcd keys (snapshot and restore)',
-    runs: false,
-    dump: (src) => [`${src}: etcdctl snapshot save /var/backups/prov-migrate.etcd`],
-    load: (dst) => [`${dst}: etcdutl snapshot restore /var/backups/prov-migrate.etcd --data-dir "$data_dir"`],
+    // Through etcd's v3 JSON gateway (curl on the host; no etcdctl needed): every key and value, not the revision
+    // history or leases. etcd has no read-only mode: writes during the copy show in the verify step, which fails.
+    what: 'etcd keys (every key and value, read and written through the v3 API; revisions and leases are not kept)',
+    runs: true,
+    dump: (src) => [`${src}: curl -X POST $client_url/v3/kv/range -d '{"key":"AA==","range_end":"AA=="}' (every key)`],
+    load: (dst) => [`${dst}: curl -X POST $client_url/v3/kv/put, one request per key`],
+    verify: (src, dst) => [`${src}, ${dst}: the number of keys and the sha256 of every key and value; they must match`],
   },
 };
 
@@ -227,14 +231,15 @@ export function planMigration(
     const how = DATA_SERVICES[d.service]!;
     if (!how.runs)
       warnings.push(`${how.what}: prov migrate apply does not move this data yet; the steps are for doing it by hand`);
-    steps.push({
-      phase: 'data',
-      title: `Freeze writes on ${srcName(d.from)} so the copy is complete`,
-      resources: [`taskserv.${d.service}.${d.from}`],
-      commands: how.freeze?.(d.from) ?? [`${d.from}: stop the application writers`],
-      undo: { title: `Let writes in again on ${d.from}`, commands: [`${d.from}: let the writers in again`] },
-      action: { type: 'freeze', service: d.service, host: d.from },
-    });
+    if (how.freeze || !how.runs)
+      steps.push({
+        phase: 'data',
+        title: `Freeze writes on ${srcName(d.from)} so the copy is complete`,
+        resources: [`taskserv.${d.service}.${d.from}`],
+        commands: how.freeze?.(d.from) ?? [`${d.from}: stop the application writers`],
+        undo: { title: `Let writes in again on ${d.from}`, commands: [`${d.from}: let the writers in again`] },
+        action: { type: 'freeze', service: d.service, host: d.from },
+      });
     steps.push({
       phase: 'data',
       title: `Move ${how.what} from ${srcName(d.from)} to ${dstName(d.to)}`,
@@ -753,12 +758,12 @@ async function runStep(s: MigrationStep, run: MigrationRun, deps: MigrationDeps)
     case 'destroy':
       return engineRun(s, run, deps, 'workspace', a.targets, 'destroy');
     case 'freeze':
-      await pgScript(deps, await pgTarget(deps, 'source', a.host, run), FREEZE, 'freeze');
+      await hostScript(deps, await pgTarget(deps, 'source', a.host, run), FREEZE, 'freeze');
       return { frozen: a.host };
     case 'data':
-      return moveData(a, run, deps);
+      return a.service === 'etcd' ? moveEtcd(a, run, deps) : moveData(a, run, deps);
     case 'verify':
-      return verifyData(a, run, deps);
+      return a.service === 'etcd' ? verifyEtcd(a, run, deps) : verifyData(a, run, deps);
     case 'certs':
       // Issued with prov cert generate once the target is up: it needs the PKI's credentials, not the runner's.
       return { manual: `prov cert generate --domain ${shq(a.domain)} --servers ${a.host}` };
@@ -789,7 +794,7 @@ async function undoStep(s: MigrationStep, result: unknown, run: MigrationRun, de
   if (a.type === 'create') {
     await engineRun(s, run, deps, 'staging', [a.address], 'destroy', true);
   } else if (a.type === 'freeze') {
-    await pgScript(deps, await pgTarget(deps, 'source', a.host, run), UNFREEZE, 'unfreeze');
+    await hostScript(deps, await pgTarget(deps, 'source', a.host, run), UNFREEZE, 'unfreeze');
   } else if (a.type === 'switch') {
     run.switched_at = null;
   }
@@ -932,7 +937,7 @@ const SUMS = `${PSQL} -d postgres -Atc "select datname from pg_database where da
   ${PSQL} -d "$db" -At -F '|' -v ON_ERROR_STOP=1 -c "$SUMS_SQL" || exit 1
 done`;
 
-async function pgScript(
+async function hostScript(
   deps: MigrationDeps,
   t: PgTarget,
   script: string,
@@ -956,15 +961,15 @@ async function pgScript(
 async function moveData(a: { service: string; from: string; to: string }, run: MigrationRun, deps: MigrationDeps) {
   const src = await pgTarget(deps, 'source', a.from, run);
   const dst = await pgTarget(deps, 'target', a.to, run);
-  await pgScript(deps, src, DUMP, 'dump');
+  await hostScript(deps, src, DUMP, 'dump');
   if (!deps.exec.download) throw new StratumError('failure', 'this executor cannot copy files from a host');
   const dir = mkdtempSync(join(tmpdir(), 'prov-migrate-'));
   try {
     const local = join(dir, 'dump.sql');
     await deps.exec.download(src.host, src.env.DUMP!, local);
-    await pgScript(deps, dst, 'mkdir -p "$(dirname "$DUMP")"', 'prepare');
+    await hostScript(deps, dst, 'mkdir -p "$(dirname "$DUMP")"', 'prepare');
     await deps.exec.upload(dst.host, readFileSync(local), dst.env.DUMP!, 0o600);
-    await pgScript(deps, dst, RESTORE, 'restore');
+    await hostScript(deps, dst, RESTORE, 'restore');
     return { bytes: statSync(local).size, from: a.from, to: a.to };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -975,7 +980,7 @@ async function verifyData(a: { service: string; from: string; to: string }, run:
   const src = await pgTarget(deps, 'source', a.from, run);
   const dst = await pgTarget(deps, 'target', a.to, run);
   const sums = async (t: PgTarget) =>
-    (await pgScript(deps, t, SUMS, 'checksums', { SUMS_SQL: TABLE_SUMS })).split('\n').filter(Boolean);
+    (await hostScript(deps, t, SUMS, 'checksums', { SUMS_SQL: TABLE_SUMS })).split('\n').filter(Boolean);
   const [before, after] = await Promise.all([sums(src), sums(dst)]);
   const missing = before.filter((l) => !after.includes(l));
   if (missing.length) {
@@ -987,4 +992,84 @@ async function verifyData(a: { service: string; from: string; to: string }, run:
   }
   const rows = before.reduce((n, l) => n + Number(l.split('|')[2] ?? 0), 0);
   return { tables: before.length, rows };
+}
+
+// ---------- etcd data ----------
+
+/** An etcd taskserv as the data steps reach it: its host and its client URL (on that host). */
+async function etcdTarget(deps: MigrationDeps, side: 'source' | 'target', host: string, run: MigrationRun) {
+  const desired = side === 'source' ? deps.source.desired : deps.target.desired;
+  const ts = desired.find((r) => r.kind === 'taskserv' && r.attrs.service === 'etcd' && r.attrs.host === host);
+  if (!ts) throw new StratumError('failure', `no etcd taskserv on ${host} in the ${side} config`);
+  const def = await deps.definition('etcd');
+  const h = deps.host(host, ts.attrs.ssh as Attrs);
+  const vars: Record<string, string> = {};
+  for (const [k, v] of Object.entries(def.variables)) vars[k] = String(v);
+  for (const [k, v] of Object.entries((ts.attrs.config ?? {}) as Attrs)) {
+    if (['string', 'number', 'boolean'].includes(typeof v)) vars[k] = String(v);
+  }
+  const root = installRoot(h);
+  return {
+    host: h,
+    env: {
+      ETCD_URL: `http://${vars.advertise_address ?? '127.0.0.1'}:${vars.client_port ?? '2379'}`,
+      DUMP: `${root}/var/backups/prov-migrate-${run.id}.etcd.json`,
+    },
+  } satisfies PgTarget;
+}
+
+// Every key: from "\0" to "\0" (base64 AA==) is the whole keyspace in etcd's range API.
+const ETCD_RANGE = `curl -fsS -X POST "$ETCD_URL/v3/kv/range" -d '{"key":"AA==","range_end":"AA=="}'`;
+const ETCD_DUMP = `mkdir -p "$(dirname "$DUMP")" && umask 077 && ${ETCD_RANGE} > "$DUMP.part" && mv "$DUMP.part" "$DUMP"`;
+// One put per line of the uploaded file; each line goes to curl on its stdin, never through the shell's parser.
+const ETCD_LOAD = `while IFS= read -r line; do
+  printf '%s' "$line" | curl -fsS -X POST --data-binary @- "$ETCD_URL/v3/kv/put" >/dev/null || exit 1
+done < "$DUMP.puts"`;
+
+/** The keys of an etcd range answer, base64 as the API gives them. */
+function etcdKeys(text: string, host: string): { key: string; value: string }[] {
+  try {
+    const doc = JSON.parse(text) as { kvs?: { key: string; value?: string }[] };
+    return (doc.kvs ?? []).map((k) => ({ key: k.key, value: k.value ?? '' }));
+  } catch {
+    throw new StratumError('failure', `${host}: etcd answered something that is not a range result`);
+  }
+}
+
+async function moveEtcd(a: { service: string; from: string; to: string }, run: MigrationRun, deps: MigrationDeps) {
+  const src = await etcdTarget(deps, 'source', a.from, run);
+  const dst = await etcdTarget(deps, 'target', a.to, run);
+  await hostScript(deps, src, ETCD_DUMP, 'dump');
+  if (!deps.exec.download) throw new StratumError('failure', 'this executor cannot copy files from a host');
+  const dir = mkdtempSync(join(tmpdir(), 'prov-migrate-'));
+  try {
+    const local = join(dir, 'etcd.json');
+    await deps.exec.download(src.host, src.env.DUMP!, local);
+    const kvs = etcdKeys(readFileSync(local, 'utf8'), a.from);
+    const puts = kvs.map((k) => JSON.stringify(k)).join('\n');
+    await hostScript(deps, dst, 'mkdir -p "$(dirname "$DUMP")"', 'prepare');
+    await deps.exec.upload(dst.host, puts ? `${puts}\n` : '', `${dst.env.DUMP!}.puts`, 0o600);
+    await hostScript(deps, dst, ETCD_LOAD, 'restore');
+    return { keys: kvs.length, from: a.from, to: a.to };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function verifyEtcd(a: { service: string; from: string; to: string }, run: MigrationRun, deps: MigrationDeps) {
+  const src = await etcdTarget(deps, 'source', a.from, run);
+  const dst = await etcdTarget(deps, 'target', a.to, run);
+  const digest = async (t: PgTarget, host: string) => {
+    const kvs = etcdKeys(await hostScript(deps, t, ETCD_RANGE, 'checksums'), host);
+    const lines = kvs.map((k) => `${k.key} ${k.value}`).sort();
+    return { keys: kvs.length, sha256: createHash('sha256').update(lines.join('\n')).digest('hex') };
+  };
+  const [before, after] = await Promise.all([digest(src, a.from), digest(dst, a.to)]);
+  if (before.keys !== after.keys || before.sha256 !== after.sha256) {
+    throw new StratumError(
+      'failure',
+      `the etcd keys on ${a.to} differ from ${a.from}: ${after.keys} key(s) against ${before.keys} (or different values)`,
+    );
+  }
+  return before;
 }
