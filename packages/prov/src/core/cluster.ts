@@ -462,9 +462,13 @@ export class ClusterStore {
       });
   }
 
-  /** Saves the record, under the state lock. */
-  async save(rec: ClusterRecord): Promise<void> {
+  /** Saves the record, under the state lock; `locked`: the caller holds the lock, through this store. */
+  async save(rec: ClusterRecord, opts: { locked?: StateStore } = {}): Promise<void> {
     assertClusterName(rec.name);
+    if (opts.locked) {
+      await opts.locked.putCluster(rec.name, rec as unknown as Record<string, unknown>);
+      return;
+    }
     await this.with((state) =>
       this.locked(state, `cluster ${rec.name}`, () =>
         state.putCluster(rec.name, rec as unknown as Record<string, unknown>),
@@ -572,18 +576,22 @@ export async function declaredClusterResources(
     }
     const resources = clusterResources(spec, hosts, secrets);
     if (resources.every((r) => inState.get(r.address) === d.name)) {
-      // Made by an earlier apply: from now on a recorded cluster.
+      // Made by an earlier apply: from now on a recorded cluster (later, if the state is locked right now).
       const now = new Date().toISOString();
-      await clusters.save({
-        name: d.name,
-        template: template.name,
-        ...(d.version ? { version: d.version } : {}),
-        settings,
-        spec,
-        created_at: now,
-        updated_at: now,
-        former_members: [],
-      });
+      await clusters
+        .save({
+          name: d.name,
+          template: template.name,
+          ...(d.version ? { version: d.version } : {}),
+          settings,
+          spec,
+          created_at: now,
+          updated_at: now,
+          former_members: [],
+        })
+        .catch((e: unknown) => {
+          if ((e as { code?: string }).code !== 'conflict') throw e;
+        });
       continue;
     }
     out.resources.push(...resources);

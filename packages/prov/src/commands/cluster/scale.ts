@@ -89,7 +89,7 @@ export default class ClusterScale extends ClusterCommand<typeof ClusterScale> {
           rec.spec.services = rec.spec.services.filter((s) => !(s.service === 'patroni' && s.host === m.host.name));
           rec.former_members = [...new Set([...rec.former_members, m.host.name])];
           rec.updated_at = new Date().toISOString();
-          await ctx.clusters.save(rec);
+          await ctx.clusters.save(rec, { locked: store });
         }
       } finally {
         await lock.release();

@@ -137,7 +137,7 @@ export default class ClusterUpgrade extends ClusterCommand<typeof ClusterUpgrade
           });
         }
         rec.updated_at = new Date().toISOString();
-        await ctx.clusters.save(rec);
+        await ctx.clusters.save(rec, { locked: store });
         upgraded.push(m.host.name);
         log(`${m.host.name} upgraded and healthy`);
       }
@@ -145,7 +145,7 @@ export default class ClusterUpgrade extends ClusterCommand<typeof ClusterUpgrade
         rec.spec.version = this.flags.version;
         rec.version = this.flags.version;
       }
-      await ctx.clusters.save(rec);
+      await ctx.clusters.save(rec, { locked: store });
       log(`${rec.name}: ${upgraded.length} member(s) upgraded.`);
       return { cluster: rec.name, upgraded, order: order.map((m) => m.host.name) };
     } finally {
