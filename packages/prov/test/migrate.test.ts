@@ -92,7 +92,9 @@ describe('prov migrate plan', () => {
     expect(destroys.every((s) => s.irreversible && s.undo.commands.length > 0)).toBe(true);
     expect(destroys[0]?.undo.title).toMatch(/restore its data/);
     expect(destroys[2]?.undo.title).toBe('Recreate cache-1 from aws.ncl');
-    expect(plan.steps.at(-1)?.title).toMatch(/^Record the target in state: 4 resource\(s\) enter, 4 left with the source/);
+    expect(plan.steps.at(-1)?.title).toMatch(
+      /^Record the target in state: 4 resource\(s\) enter, 4 left with the source/,
+    );
     for (const s of plan.steps) expect(s.undo.title.length).toBeGreaterThan(0);
     // Create steps undo by destroying exactly what they made.
     const create = plan.steps[at(/^Create server web-2/)] as Step;
@@ -120,5 +122,39 @@ describe('prov migrate plan', () => {
     expect((await prov(sb, ['migrate', 'plan', 'aws.ncl', 'bad.ncl'])).code).toBe(3);
     expect((await prov(sb, ['migrate', 'plan', 'aws.ncl'])).code).toBe(2);
     expect((await prov(sb, ['migrate', 'plan', 'aws.ncl', 'missing.ncl'])).code).toBe(4);
+  });
+
+  it('migrate apply: a dry run from a saved plan changes nothing; bad input is refused with its exit code', async () => {
+    const sb = ws();
+    expect((await prov(sb, ['migrate', 'plan', 'aws.ncl', 'upcloud.ncl', '-o', 'migration.json'])).code).toBe(0);
+    const dry = await prov(sb, ['migrate', 'apply', 'migration.json', '--dry-run', '--json']);
+    expect(dry.code, dry.stderr).toBe(0);
+    const doc = JSON.parse(dry.stdout) as { dry_run: boolean; plan: { steps: Step[] } };
+    expect(doc.dry_run).toBe(true);
+    expect(doc.plan.steps.at(-1)?.title).toMatch(/^Record the target in state/);
+    expect((await prov(sb, ['migrate', 'status', '--json'])).stdout).toContain('"migrations": []');
+
+    // The configs changed since the plan was saved: refused.
+    writeFileSync(join(sb.cwd, 'upcloud.ncl'), TARGET.replace('"2xCPU-4GB"', '"4xCPU-8GB"'));
+    const stale = await prov(sb, ['migrate', 'apply', 'migration.json', '-y']);
+    expect(stale.code).toBe(6);
+    expect(stale.stderr).toMatch(/changed since the migration plan was made/);
+    // Approval cannot be asked with --json.
+    expect((await prov(sb, ['migrate', 'apply', 'aws.ncl', 'upcloud.ncl', '--json'])).code).toBe(2);
+    expect((await prov(sb, ['migrate', 'apply'])).code).toBe(2);
+    expect((await prov(sb, ['migrate', 'apply', 'aws.ncl'])).code).toBe(2);
+    expect((await prov(sb, ['migrate', 'apply', 'migration.json', 'aws.ncl'])).code).toBe(2);
+    expect((await prov(sb, ['migrate', 'apply', 'aws.ncl', 'missing.ncl', '-y'])).code).toBe(4);
+    expect((await prov(sb, ['migrate', 'status', 'm20261207-000000-abcdef'])).code).toBe(4);
+    expect((await prov(sb, ['migrate', 'status', '../etc'])).code).toBe(2);
+    expect((await prov(sb, ['migrate', 'resume', 'm20261207-000000-abcdef'])).code).toBe(4);
+    // Source not applied: the check step refuses before anything is created.
+    writeFileSync(join(sb.cwd, 'upcloud.ncl'), TARGET);
+    const r = await prov(sb, ['migrate', 'apply', 'aws.ncl', 'upcloud.ncl', '-y', '--json']);
+    expect(r.code).toBe(1);
+    const err = JSON.parse(r.stdout).error;
+    expect(err.details.status).toBe('rolled_back');
+    expect(err.message).toMatch(/the source is not what state records: server\.db-1, /);
+    expect(JSON.parse((await prov(sb, ['state', 'list', '--json'])).stdout).resources).toEqual([]);
   });
 });
