@@ -29,11 +29,13 @@ describe('npm run scenario -- zero-touch', () => {
       );
       expect(detail(/PostgreSQL HA/)).toMatch(/succeeded \(6 services, checkpointed\); leader pg-db-\d/);
       expect(detail(/certificates issued by svault/)).toMatch(/^6 certificates .* no key in state$/);
-      expect(detail(/acceptance pipeline/)).toMatch(/soc2: every requirement passes; approval \S+ pending$/);
+      expect(detail(/acceptance pipeline/)).toMatch(
+        /soc2: no high finding .*suppressed: PROV-ENC-001 .*; approval \S+ pending$/,
+      );
       expect(detail(/platform-lead approves/)).toMatch(/^v-\S+ \(lease \S+, 1h\) logs in on pg-db-\d$/);
       const a = report.artifacts as string;
       // The generated config carries the guideline's defaults; the credentials file is the app's only copy.
-      expect(readFileSync(join(a, 'prov', 'guidelines.ncl'), 'utf8')).toMatch(/encryption_at_rest = true/);
+      expect(readFileSync(join(a, 'prov', 'parts', 'guidelines.ncl'), 'utf8')).toMatch(/backups = \{ enabled = true/);
       expect(readFileSync(join(a, 'prov', 'gen', 'main.ncl'), 'utf8')).toMatch(/db-cluster/);
       const calls = readFileSync(join(a, 'agent-calls.log'), 'utf8');
       expect(calls.indexOf('devops handover')).toBeGreaterThan(calls.indexOf('security compliance'));
@@ -55,7 +57,7 @@ describe('npm run scenario -- zero-touch', () => {
       expect(r.code).toBe(0);
       const steps = report.steps as { step: string; detail: string }[];
       expect(steps.find((s) => /acceptance pipeline/.test(s.step))?.detail).toMatch(
-        /^run (rolled_back|failed): Security blocked it: \d+ soc2 finding\(s\): .*PROV-ENC-001/,
+        /^run (rolled_back|failed): Security blocked it: \d+ high soc2 finding\(s\): .*PROV-ENC-001/,
       );
       const a = report.artifacts as string;
       expect(existsSync(join(a, 'app-credentials.json'))).toBe(false);

@@ -410,11 +410,11 @@ async function incidentResponse(run, twin) {
       resolved
         ? 'alert on app login failures,keep database credential TTLs at 1h'
         : 'fix the database host by hand,re-run the incident pipeline',
-      ...previous.flatMap((id) => ['--related', id]),
       ...(resolved ? [] : ['--status', 'open']),
       '--tags',
       'incident,postgresql,scenario',
     ]);
+    for (const id of previous) await kog(['link', postmortem.id, id, 'relates_to']);
     expect(existsSync(postmortem.path), `no file at ${postmortem.path}`);
     return `${postmortem.id} (${postmortem.path})`;
   });

@@ -352,12 +352,11 @@ async function pqcMigration(run, twin) {
       corrupt
         ? 'rewrap the failing records again from the classical key,re-run the validation'
         : 'migrate the next service',
-      '--related',
-      adr.id,
       ...(corrupt ? ['--status', 'open'] : []),
       '--tags',
       'pqc,migration,billing',
     ]);
+    await kog(['link', node.id, adr.id, 'implements']);
     return `${node.id} → ${adr.id}`;
   });
 }

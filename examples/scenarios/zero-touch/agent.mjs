@@ -33,15 +33,26 @@ const agents = {
     };
   },
 
-  /** Security: prov compliance on the workspace's config; any finding blocks the handover. */
+  /** Security: prov compliance on the workspace's config; a finding of high severity or more blocks the handover. */
   async compliance() {
-    const r = await prov(['compliance', '--framework', payload.framework]);
+    const r = await prov(['compliance', '--framework', payload.framework, '--fail-on', 'high']);
     const report = r.json;
     if (!report?.findings) throw new Error(`prov compliance exited ${r.code}: ${failure(r)}`);
-    const findings = report.findings.map((f) => `${f.rule} ${f.path}`);
-    return findings.length
-      ? { block: true, reason: `${findings.length} ${payload.framework} finding(s): ${findings.join('; ')}`, findings }
-      : { block: false, reason: `${payload.framework}: every requirement passes`, findings: [] };
+    const blocking = report.findings.filter((f) => f.severity === 'high' || f.severity === 'critical');
+    const listed = (fs) => fs.map((f) => `${f.rule} ${f.path}`).join('; ');
+    const others = report.findings.length - blocking.length;
+    const suppressed = report.suppressions.filter((x) => x.suppressed > 0).map((x) => `${x.rule} (${x.reason})`);
+    return blocking.length
+      ? {
+          block: true,
+          reason: `${blocking.length} high ${payload.framework} finding(s): ${listed(blocking)}`,
+          findings: blocking,
+        }
+      : {
+          block: false,
+          reason: `${payload.framework}: no high finding (${others} lower: ${listed(report.findings) || 'none'}; suppressed: ${suppressed.join(', ') || 'none'})`,
+          findings: report.findings,
+        };
   },
 
   /** DevOps (after approval): the application's first credentials, a 1-hour lease, checked on the leader. */
