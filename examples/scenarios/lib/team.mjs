@@ -44,21 +44,23 @@ export async function provHosts(run, names, config) {
   return { hosts, ws, prov, testing };
 }
 
-/** One login as the application makes it (TCP, password): { ok } or { ok: false, error }. */
-export async function pgLogin(port, user, password) {
+/**
+ * One login as the application makes it (TCP, password) and one query: { ok, rows } or { ok: false, error }.
+ */
+export async function pgLogin(port, user, password, database = 'postgres', query = 'SELECT 1') {
   const { default: pg } = await import('pg');
   const c = new pg.Client({
     host: '127.0.0.1',
     port,
     user,
     password,
-    database: 'postgres',
+    database,
     connectionTimeoutMillis: 5000,
   });
   try {
     await c.connect();
-    await c.query('SELECT 1');
-    return { ok: true };
+    const r = await c.query(query);
+    return { ok: true, rows: r.rows };
   } catch (e) {
     return { ok: false, error: e.message };
   } finally {
