@@ -11,6 +11,7 @@ import {
   type TemplateInput,
   VaultAcl,
 } from './vault-acl.js';
+import { VersionedCache } from './versioned-cache.js';
 import { RESPONSE_WRAPPING_POLICY, RESPONSE_WRAPPING_POLICY_NAME } from './wrapping.js';
 
 /**
@@ -137,7 +138,8 @@ export class PolicyStore {
   private vaultRules = new Map<string, PathRule[]>();
   /** Each token's merged Vault rules, by its (cached, frozen) policy list; replaced on any change. */
   private vaultAcls = new WeakMap<readonly string[], VaultAcl | null>();
-  private decisions = new Map<string, AclVerdict>();
+  /** Cedar's verdicts by token, action, path and address; emptied whenever a policy changes. */
+  private readonly decisions = new VersionedCache<string, AclVerdict>({ maxEntries: DECISION_CACHE_MAX });
 
   private constructor(
     private readonly cedar: Cedar,
@@ -269,7 +271,7 @@ export class PolicyStore {
     }
     const who = principalId(principal);
     const key = `${who}\0${action}\0${resource.path}\0${remoteAddress}`;
-    const hit = viaCedar ? undefined : this.decisions.get(key);
+    const hit = viaCedar ? undefined : this.decisions.peek(key);
     if (hit !== undefined) return hit;
     const ans = this.cedar.statefulIsAuthorized({
       principal: { type: 'Svault::Token', id: who },
@@ -285,7 +287,6 @@ export class PolicyStore {
       if (ans.response.decision === 'allow') verdict = 'allow';
       else if (ans.response.diagnostics.reason.length > 0) verdict = 'deny';
     }
-    if (this.decisions.size >= DECISION_CACHE_MAX) this.decisions.clear();
     this.decisions.set(key, verdict);
     return verdict;
   }

@@ -1,4 +1,5 @@
 import { applyBatch, type Storage, type StorageOp } from './storage.js';
+import { VersionedCache } from './versioned-cache.js';
 
 export interface CacheLimits {
   /** Bytes of cached values (default 32 MiB). */
@@ -16,27 +17,32 @@ export interface CacheLimits {
  * so HA turns caching off there (`enabled = false`: reads and writes pass through) and back on,
  * empty, when the node becomes active.
  *
- * A read that raced with a write (any write: a global counter, so no per-key bookkeeping) is not
- * cached, so a slow read of the old value can never overwrite the new one.
+ * A read that raced with a write is not cached (see VersionedCache).
  */
 export class CachedStorage implements Storage {
   readonly type: string;
-  private readonly entries = new Map<string, Uint8Array | null>();
-  private bytes = 0;
-  private mutations = 0;
-  private readonly maxBytes: number;
-  private readonly maxEntries: number;
-  hits = 0;
-  misses = 0;
+  private readonly cache: VersionedCache<string, Uint8Array | null>;
   private caching = true;
+  private readonly load = async (key: string) => (await this.inner.get(key)) ?? null;
 
   constructor(
     private readonly inner: Storage,
     limits: CacheLimits = {},
   ) {
     this.type = inner.type;
-    this.maxBytes = limits.maxBytes ?? 32 * 1024 * 1024;
-    this.maxEntries = limits.maxEntries ?? 100_000;
+    this.cache = new VersionedCache({
+      maxBytes: limits.maxBytes ?? 32 * 1024 * 1024,
+      maxEntries: limits.maxEntries ?? 100_000,
+      sizeOf: (v) => v?.length ?? 0,
+    });
+  }
+
+  get hits(): number {
+    return this.cache.hits;
+  }
+
+  get misses(): number {
+    return this.cache.misses;
   }
 
   get enabled(): boolean {
@@ -47,57 +53,38 @@ export class CachedStorage implements Storage {
   set enabled(on: boolean) {
     this.caching = on;
     // A read in flight across the switch is not cached either.
-    this.mutations++;
-    this.entries.clear();
-    this.bytes = 0;
+    this.cache.clear();
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
     if (!this.caching) return this.inner.get(key);
-    const hit = this.entries.get(key);
-    if (hit !== undefined) {
-      // First in, first out: no reordering on a hit (it would cost every read two map updates).
-      this.hits++;
-      return hit ?? undefined;
-    }
-    this.misses++;
-    const before = this.mutations;
-    const v = await this.inner.get(key);
-    if (this.mutations === before) this.remember(key, v ?? null);
-    return v;
+    const hit = this.cache.get(key);
+    if (hit !== undefined) return hit ?? undefined;
+    return (await this.cache.read(key, this.load)) ?? undefined;
   }
 
-  async put(key: string, value: Uint8Array): Promise<void> {
-    this.mutations++;
-    this.forget(key);
-    try {
+  put(key: string, value: Uint8Array): Promise<void> {
+    return this.cache.write([key], async () => {
       await this.inner.put(key, value);
-      this.remember(key, value);
-    } finally {
-      this.mutations++;
-    }
+      if (this.caching) this.cache.set(key, value);
+    });
   }
 
-  async delete(key: string): Promise<void> {
-    this.mutations++;
-    this.forget(key);
-    try {
+  delete(key: string): Promise<void> {
+    return this.cache.write([key], async () => {
       await this.inner.delete(key);
-      this.remember(key, null);
-    } finally {
-      this.mutations++;
-    }
+      if (this.caching) this.cache.set(key, null);
+    });
   }
 
-  async batch(ops: StorageOp[]): Promise<void> {
-    this.mutations++;
-    for (const o of ops) this.forget(o.key);
-    try {
-      await applyBatch(this.inner, ops);
-      for (const o of ops) this.remember(o.key, o.op === 'put' ? o.value : null);
-    } finally {
-      this.mutations++;
-    }
+  batch(ops: StorageOp[]): Promise<void> {
+    return this.cache.write(
+      ops.map((o) => o.key),
+      async () => {
+        await applyBatch(this.inner, ops);
+        if (this.caching) for (const o of ops) this.cache.set(o.key, o.op === 'put' ? o.value : null);
+      },
+    );
   }
 
   list(prefix: string): Promise<string[]> {
@@ -105,29 +92,7 @@ export class CachedStorage implements Storage {
   }
 
   async close(): Promise<void> {
-    this.entries.clear();
-    this.bytes = 0;
+    this.cache.clear();
     await this.inner.close?.();
-  }
-
-  private remember(key: string, v: Uint8Array | null): void {
-    this.forget(key);
-    if (!this.caching) return;
-    const size = v?.length ?? 0;
-    if (size > this.maxBytes / 16) return; // a huge value would push out everything else
-    this.entries.set(key, v);
-    this.bytes += size;
-    while (this.bytes > this.maxBytes || this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next();
-      if (oldest.done) break;
-      this.forget(oldest.value);
-    }
-  }
-
-  private forget(key: string): void {
-    const old = this.entries.get(key);
-    if (old === undefined) return;
-    this.bytes -= old?.length ?? 0;
-    this.entries.delete(key);
   }
 }

@@ -3,6 +3,7 @@ import type { LogicalStore } from './barrier.js';
 import { deriveKey, hmacSha256 } from './crypto.js';
 import { invalid } from './errors.js';
 import type { AuthInfo } from './logical.js';
+import { VersionedCache } from './versioned-cache.js';
 
 /**
  * The token store. Tokens are never stored: entries live under the HMAC of the token
@@ -97,9 +98,15 @@ export class TokenStore {
    * Decoded entries by hash: every request looks up its token and the chain above it. Entries hold
    * no token (only hashes, policies, times), and this store is their only writer.
    */
-  private readonly entries = new Map<string, TokenEntry | null>();
-  /** Bumped around every write: a read that overlapped one is not cached (it may be stale). */
-  private mutations = 0;
+  private readonly entries = new VersionedCache<string, TokenEntry | null>({ maxEntries: ENTRY_CACHE_MAX });
+  private readonly loadEntry = async (hash: string): Promise<TokenEntry | null> => {
+    const raw = await this.store.get(`id/${hash}`);
+    if (!raw) return null;
+    const e = JSON.parse(dec.decode(raw)) as TokenEntry;
+    // The storage key is the hash already; checking the copy inside catches a swapped file.
+    if (!timingSafeEqual(Buffer.from(e.hash, 'hex'), Buffer.from(hash, 'hex'))) return null;
+    return Object.freeze(e);
+  };
 
   private readonly batchKey: Uint8Array;
   /** Opened batch tokens (their sealed entry never changes). */
@@ -133,35 +140,17 @@ export class TokenStore {
   }
 
   private async getEntry(hash: string): Promise<TokenEntry | undefined> {
-    const cached = this.entries.get(hash);
-    if (cached !== undefined) return cached ?? undefined;
-    const before = this.mutations;
-    const raw = await this.store.get(`id/${hash}`);
-    let e: TokenEntry | undefined;
-    if (raw) {
-      e = JSON.parse(dec.decode(raw)) as TokenEntry;
-      // The storage key is the hash already; checking the copy inside catches a swapped file.
-      if (!timingSafeEqual(Buffer.from(e.hash, 'hex'), Buffer.from(hash, 'hex'))) e = undefined;
-    }
+    const hit = this.entries.get(hash);
+    if (hit) return hit;
     // Unknown hashes are not remembered: random tokens must not fill the cache.
-    if (e && this.mutations === before) this.remember(hash, Object.freeze(e));
-    return e;
-  }
-
-  private remember(hash: string, e: TokenEntry | null): void {
-    if (this.entries.size >= ENTRY_CACHE_MAX) this.entries.clear();
-    this.entries.set(hash, e);
+    return (await this.entries.read(hash, this.loadEntry, (e) => e !== null)) ?? undefined;
   }
 
   private async putEntry(e: TokenEntry): Promise<void> {
-    this.mutations++;
-    this.entries.delete(e.hash);
-    try {
+    await this.entries.write([e.hash], async () => {
       await this.store.put(`id/${e.hash}`, enc.encode(JSON.stringify(e)));
-      this.remember(e.hash, Object.freeze({ ...e }));
-    } finally {
-      this.mutations++;
-    }
+      this.entries.set(e.hash, Object.freeze({ ...e }));
+    });
   }
 
   async create(opts: CreateTokenOptions): Promise<{ token: string; entry: TokenEntry }> {
@@ -307,14 +296,7 @@ export class TokenStore {
       if (e.parent) await this.store.delete(`parent/${e.parent}/${hash}`);
       await this.onRemove?.(hash);
     }
-    this.mutations++;
-    this.entries.delete(hash);
-    try {
-      await this.store.delete(`id/${hash}`);
-    } finally {
-      this.entries.delete(hash);
-      this.mutations++;
-    }
+    await this.entries.write([hash], () => this.store.delete(`id/${hash}`));
   }
 
   /** Revokes every token created through a path under `prefix` (an auth mount being disabled). */

@@ -4,6 +4,7 @@ import { invalid, VaultError } from '../errors.js';
 import { fBool, fDuration, fInt, fIntList, fMap, formatDuration, fStringMap, setOwn } from '../fields.js';
 import type { Backend, BackendFactory, HandlerResult, MountEntry, PathDef, RoutedRequest } from '../logical.js';
 import { KeyedMutex } from '../storage.js';
+import { VersionedCache } from '../versioned-cache.js';
 
 /**
  * KV version 2, as Vault's: `data/`, `metadata/`, `delete/`, `undelete/`, `destroy/`, `config`.
@@ -35,6 +36,17 @@ interface Metadata {
   delete_version_after: number;
   custom_metadata: Record<string, string> | null;
   versions: Record<string, VersionMeta>;
+}
+
+/**
+ * Metadata as JSON text by path (null: none), and its parse once a reader needed it: every read and
+ * write needs the metadata, and decrypting it each time was a large part of a request. Metadata
+ * holds no secret values (versions, times, settings). The parse is shared by readers only, never
+ * modified (writers get their own copy from `meta`).
+ */
+interface MetaEntry {
+  text: string | null;
+  parsed?: Metadata;
 }
 
 interface KvConfig {
@@ -182,30 +194,15 @@ export class KvV2 implements Backend {
     return `versions/${h}/${v}`;
   }
 
-  /**
-   * Metadata as JSON text by path: every read and write needs it, and decrypting it each time
-   * was a large part of a request. Metadata holds no secret values (versions, times, settings).
-   */
-  private readonly metaCache = new Map<string, string | null>();
-  /** Parsed metadata for readers only (never modified: writers get their own copy from `meta`). */
-  private readonly metaParsed = new Map<string, Metadata>();
-  private metaWrites = 0;
+  /** Metadata by path (see MetaEntry). */
+  private readonly metas = new VersionedCache<string, MetaEntry>({ maxEntries: 20_000 });
+  private readonly loadMeta = async (path: string): Promise<MetaEntry> => {
+    const raw = await this.store.get(this.metaKey(path));
+    return { text: raw ? dec.decode(raw) : null };
+  };
 
   private async metaText(path: string): Promise<string | null> {
-    let text = this.metaCache.get(path);
-    if (text === undefined) {
-      const before = this.metaWrites;
-      const raw = await this.store.get(this.metaKey(path));
-      text = raw ? dec.decode(raw) : null;
-      if (this.metaWrites === before) {
-        if (this.metaCache.size >= 20_000) {
-          this.metaCache.clear();
-          this.metaParsed.clear();
-        }
-        this.metaCache.set(path, text);
-      }
-    }
-    return text;
+    return (this.metas.get(path) ?? (await this.metas.read(path, this.loadMeta))).text;
   }
 
   /** A copy to modify. */
@@ -216,39 +213,25 @@ export class KvV2 implements Backend {
 
   /** The shared, read-only parse (reads and existence checks). */
   private async metaForRead(path: string): Promise<Readonly<Metadata> | undefined> {
-    const text = await this.metaText(path);
-    if (text === null) return undefined;
-    const hit = this.metaParsed.get(path);
-    if (hit && this.metaCache.get(path) === text) return hit;
-    const m = JSON.parse(text) as Metadata;
-    if (this.metaCache.get(path) === text) this.metaParsed.set(path, m);
+    const entry = this.metas.get(path) ?? (await this.metas.read(path, this.loadMeta));
+    if (entry.text === null) return undefined;
+    if (entry.parsed) return entry.parsed;
+    const m = JSON.parse(entry.text) as Metadata;
+    // Kept with its text, if that is still what the cache holds.
+    if (this.metas.peek(path) === entry) entry.parsed = m;
     return m;
   }
 
   private async putMeta(path: string, m: Metadata): Promise<void> {
     const text = JSON.stringify(m);
-    this.metaWrites++;
-    this.metaCache.delete(path);
-    this.metaParsed.delete(path);
-    try {
+    await this.metas.write([path], async () => {
       await this.store.put(this.metaKey(path), enc.encode(text));
-      this.metaCache.set(path, text);
-    } finally {
-      this.metaWrites++;
-    }
+      this.metas.set(path, { text });
+    });
   }
 
-  private async deleteMeta(path: string): Promise<void> {
-    this.metaWrites++;
-    this.metaCache.delete(path);
-    this.metaParsed.delete(path);
-    try {
-      await this.store.delete(this.metaKey(path));
-    } finally {
-      this.metaCache.delete(path);
-      this.metaParsed.delete(path);
-      this.metaWrites++;
-    }
+  private deleteMeta(path: string): Promise<void> {
+    return this.metas.write([path], () => this.store.delete(this.metaKey(path)));
   }
 
   private versionView(meta: Readonly<Metadata>, v: number) {
@@ -354,10 +337,7 @@ export class KvV2 implements Backend {
       { op: 'put', path: this.metaKey(path), value: enc.encode(metaText) },
       ...removed.map((old): LogicalOp => ({ op: 'delete', path: this.versionKey(path, old) })),
     ];
-    this.metaWrites++;
-    this.metaCache.delete(path);
-    this.metaParsed.delete(path);
-    try {
+    await this.metas.write([path], async () => {
       if (this.store.batch) await this.store.batch(ops);
       else {
         for (const o of ops) {
@@ -365,10 +345,8 @@ export class KvV2 implements Backend {
           else await this.store.delete(o.path);
         }
       }
-      this.metaCache.set(path, metaText);
-    } finally {
-      this.metaWrites++;
-    }
+      this.metas.set(path, { text: metaText });
+    });
     return { data: this.versionView(m, v) };
   }
 

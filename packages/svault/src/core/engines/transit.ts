@@ -5,6 +5,7 @@ import { invalid, VaultError } from '../errors.js';
 import { fBool, fDuration, fInt, fString } from '../fields.js';
 import type { Backend, BackendFactory, HandlerResult, PathDef, RoutedRequest } from '../logical.js';
 import { KeyedMutex } from '../storage.js';
+import { VersionedCache } from '../versioned-cache.js';
 import {
   base64ErrorAt,
   checkKeyMaterial,
@@ -66,11 +67,13 @@ class BatchError extends VaultError {
 export class TransitBackend implements Backend {
   readonly type = 'transit';
   readonly paths: PathDef[];
-  private readonly cache = new Map<string, TransitKey>();
+  private readonly cache = new VersionedCache<string, TransitKey | null>();
+  private readonly loadKey = async (name: string): Promise<TransitKey | null> => {
+    const raw = await this.store.get(`policy/${name}`);
+    return raw ? new TransitKey(JSON.parse(Buffer.from(raw).toString('utf8')) as StoredKey) : null;
+  };
   private readonly locks = new KeyedMutex();
   private config: MountConfig | undefined;
-  /** Counts key writes, so that a read overtaken by one never caches what it read. */
-  private writes = 0;
 
   constructor(private readonly store: LogicalStore) {
     const keyWrite = (r: RoutedRequest, f: Record<string, unknown>) => this.createKey(r.params.name as string, f);
@@ -249,23 +252,17 @@ export class TransitBackend implements Backend {
 
   // --- keys ---
 
+  /** The key (missing keys are not remembered: names anyone asks for must not fill the cache). */
   private async key(name: string): Promise<TransitKey | undefined> {
-    const hit = this.cache.get(name);
-    if (hit) return hit;
-    const before = this.writes;
-    const raw = await this.store.get(`policy/${name}`);
-    if (!raw) return undefined;
-    const k = new TransitKey(JSON.parse(Buffer.from(raw).toString('utf8')) as StoredKey);
-    // Cache only what no write (or delete) overtook while it was being read.
-    if (this.writes === before) this.cache.set(name, k);
-    return k;
+    return this.cache.get(name) ?? (await this.cache.read(name, this.loadKey, (k) => k !== null)) ?? undefined;
   }
 
   /** Stores the key, then caches it (a failed write leaves the old key in effect). */
   private async save(k: TransitKey): Promise<void> {
-    this.writes++;
-    await this.store.put(`policy/${k.name}`, Buffer.from(JSON.stringify(k.policy)));
-    this.cache.set(k.name, k);
+    await this.cache.write([k.name], async () => {
+      await this.store.put(`policy/${k.name}`, Buffer.from(JSON.stringify(k.policy)));
+      this.cache.set(k.name, k);
+    });
   }
 
   private async listKeys(): Promise<HandlerResult> {
@@ -306,9 +303,7 @@ export class TransitBackend implements Backend {
       if (!k.policy.deletion_allowed) {
         throw invalid(`error deleting policy ${name}: deletion is not allowed for this policy`);
       }
-      this.writes++;
-      this.cache.delete(name);
-      await this.store.delete(`policy/${name}`);
+      await this.cache.write([name], () => this.store.delete(`policy/${name}`));
       return undefined;
     });
   }
@@ -464,7 +459,7 @@ export class TransitBackend implements Backend {
       );
     if (f.batch_input === undefined) {
       if (f.plaintext === undefined) throw invalid('missing plaintext to encrypt');
-      const k = this.cache.get(name) ?? (await this.key(name));
+      const k = this.cache.peek(name) ?? (await this.key(name));
       if (k) return { data: one(k, f, 0) };
       decodePlaintext(f.plaintext); // bad input must not create the key either
       return { data: one(await this.upsert(name, f.type as string | undefined, Boolean(f.context)), f, 0) };
@@ -541,7 +536,7 @@ export class TransitBackend implements Backend {
     if (!items && !f.ciphertext) throw invalid('missing ciphertext to decrypt');
     if (items) sameContext(items);
     const name = r.params.name as string;
-    const k = this.cache.get(name) ?? (await this.requireKey(name, 'encryption key not found'));
+    const k = this.cache.peek(name) ?? (await this.requireKey(name, 'encryption key not found'));
     if (!items) return { data: checked(k, f, 0) };
     return batchResponse(
       f,
@@ -556,7 +551,7 @@ export class TransitBackend implements Backend {
     if (kind !== 'plaintext' && kind !== 'wrapped') throw invalid("Invalid path, must be 'plaintext' or 'wrapped'");
     const bits = (f.bits as number | undefined) ?? 256;
     if (![128, 256, 512].includes(bits)) throw invalid('invalid bit length');
-    const k = this.cache.get(name) ?? (await this.requireKey(name, 'encryption key not found'));
+    const k = this.cache.peek(name) ?? (await this.requireKey(name, 'encryption key not found'));
     const dataKey = randomBytes(bits / 8);
     try {
       const wrapped = k.encrypt(
@@ -574,7 +569,7 @@ export class TransitBackend implements Backend {
   private async sign(r: RoutedRequest, f: Record<string, unknown>): Promise<HandlerResult> {
     const name = r.params.name as string;
     const opts = signOptions(r, f);
-    const k = this.cache.get(name) ?? (await this.requireKey(name, 'signing key not found'));
+    const k = this.cache.peek(name) ?? (await this.requireKey(name, 'signing key not found'));
     if (!k.algorithm.signing) throw invalid(`key type ${k.type} does not support signing`);
     if (opts.prehashed && k.type !== 'ecdsa-p256') {
       throw invalid(`prehashed input is not supported for key type ${k.type}`);
@@ -605,11 +600,11 @@ export class TransitBackend implements Backend {
     let one: (it: Item) => ItemResult;
     if (withHmac) {
       const hash = hashOf(r, f);
-      const k = this.cache.get(name) ?? (await this.requireKey(name, 'encryption key not found'));
+      const k = this.cache.peek(name) ?? (await this.requireKey(name, 'encryption key not found'));
       one = (it) => ({ valid: k.verifyHmac(decodeInput(it.input), it.hmac as string, hash) });
     } else {
       const opts = signOptions(r, f);
-      const k = this.cache.get(name) ?? (await this.requireKey(name, 'signature verification key not found'));
+      const k = this.cache.peek(name) ?? (await this.requireKey(name, 'signature verification key not found'));
       if (!k.algorithm.signing) throw invalid(`key type ${k.type} does not support verification`);
       if (opts.prehashed && k.type !== 'ecdsa-p256') {
         throw invalid(`prehashed input is not supported for key type ${k.type}`);
@@ -623,7 +618,7 @@ export class TransitBackend implements Backend {
   private async hmac(r: RoutedRequest, f: Record<string, unknown>): Promise<HandlerResult> {
     const name = r.params.name as string;
     const hash = hashOf(r, f);
-    const k = this.cache.get(name) ?? (await this.requireKey(name, 'encryption key not found'));
+    const k = this.cache.peek(name) ?? (await this.requireKey(name, 'encryption key not found'));
     const version = (f.key_version as number | undefined) ?? 0;
     const one = (it: Item) => ({ hmac: k.hmac(decodeInput(it.input), hash, version).hmac });
     if (f.batch_input === undefined) return { data: one(f) };
