@@ -1,6 +1,8 @@
 // The start-up bundle (scripts/build-bundles.mjs) must not change what a user sees: the same
 // output, errors and exit codes as the binary run from dist/ (STRATUM_NO_BUNDLE=1).
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -51,5 +53,29 @@ describe('a binary from its bundle and from dist/', { timeout: 180_000 }, () => 
     }
     const { bundled, plain } = await both(tool, args);
     expect(bundled).toEqual(plain);
+  });
+});
+
+describe('the code cache of a bundled binary', { timeout: 120_000 }, () => {
+  it('the first run writes it (a folder of the user, mode 0700, in TMPDIR), later runs give the same output; nothing in HOME', async ({
+    skip,
+  }) => {
+    if (!isFresh('vapora')) {
+      const why = `no up-to-date bundle for vapora: run 'npm run build'`;
+      if (process.env.CI) throw new Error(why);
+      skip(why);
+    }
+    const { cwd, env } = sandbox();
+    const tmp = mkdtempSync(join(tmpdir(), 'code-cache-'));
+    const run = () => runBin('vapora', ['config', '--json'], { cwd, env: { ...env, TMPDIR: tmp } });
+    const first = await run();
+    expect(first.code, first.stderr).toBe(0);
+    const dirs = readdirSync(tmp);
+    expect(dirs).toEqual([`stratumiops-code-cache-${process.getuid?.()}`]);
+    expect(statSync(join(tmp, dirs[0] as string)).mode & 0o777).toBe(0o700);
+    expect(readdirSync(join(tmp, dirs[0] as string), { recursive: true }).length).toBeGreaterThan(0);
+    expect(await run()).toEqual(first);
+    expect(readdirSync(cwd)).not.toContain('.cache');
+    rmSync(tmp, { recursive: true, force: true });
   });
 });
