@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CREDENTIALS, type FakeEc2, type FakeUpcloud, startFakeEc2, startFakeUpcloud } from '../src/testing/index.js';
+import { type FakeEc2, type FakeUpcloud, fakeCloudEnv, startFakeEc2, startFakeUpcloud } from '../src/testing/index.js';
 import { prov, workspace } from './support/hosts.js';
 
 const os = `os = { family = 'ubuntu, version = "22.04" }`;
@@ -38,15 +38,7 @@ describe('encryption at rest and the backup policy', () => {
     ec2 = await startFakeEc2();
     uc = await startFakeUpcloud();
     ws = workspace(awsConfig(), []);
-    Object.assign(ws.env, {
-      PROV_AWS_ENDPOINT: ec2.url,
-      AWS_ACCESS_KEY_ID: 'AKIDTEST',
-      AWS_SECRET_ACCESS_KEY: 'secret-test',
-      AWS_REGION: 'eu-west-1',
-      PROV_UPCLOUD_ENDPOINT: uc.url,
-      UPCLOUD_USERNAME: CREDENTIALS.username,
-      UPCLOUD_PASSWORD: CREDENTIALS.password,
-    });
+    Object.assign(ws.env, fakeCloudEnv(ec2, uc));
   });
   afterEach(async () => {
     await ec2.close();

@@ -6,17 +6,35 @@ import { binPath } from '../../../test/run-bin.js';
 import { skipUnless } from '../../shared/src/testing/index.js';
 import {
   type CloudHosts,
-  CREDENTIALS,
+  type FakeClouds,
   type FakeEc2,
   type FakeUpcloud,
-  startCloudHosts,
-  startFakeEc2,
-  startFakeUpcloud,
+  startFakeClouds,
 } from '../src/testing/index.js';
 import { prov, workspace } from './support/hosts.js';
 
 const PG = '/usr/lib/postgresql/15/bin';
 const os = `os = { family = 'ubuntu, version = "22.04" }`;
+
+type Config = (provider: 'aws' | 'upcloud', hosts: CloudHosts, port: number) => string;
+
+/**
+ * Both fake clouds with an sshd for `server` on each side, a workspace with aws.ncl and upcloud.ncl (a service on
+ * its own port on each side: both "servers" are this machine), and aws.ncl applied.
+ */
+async function migrationWorkspace(server: string, gap: number, config: Config) {
+  const clouds = await startFakeClouds({ aws: [server], upcloud: [server] });
+  const base = 30000 + Math.floor(Math.random() * 15000);
+  const ports: [number, number] = [base, base + gap];
+  const ws = workspace(config('aws', clouds.awsHosts, ports[0]), []);
+  writeFileSync(join(ws.cwd, '.prov', 'known_hosts'), clouds.knownHosts());
+  writeFileSync(join(ws.cwd, 'aws.ncl'), config('aws', clouds.awsHosts, ports[0]));
+  writeFileSync(join(ws.cwd, 'upcloud.ncl'), config('upcloud', clouds.upcloudHosts, ports[1]));
+  Object.assign(ws.env, clouds.env);
+  const up = await prov(ws, ['apply', 'aws.ncl', '-y'], 120_000);
+  expect(up.code, up.stderr + up.stdout).toBe(0);
+  return { clouds, ws, ports };
+}
 
 /**
  * prov migrate apply from an AWS config to an UpCloud one, against the local EC2 and UpCloud API servers, whose
@@ -31,6 +49,7 @@ describe.skipIf(skipUnless('sshd') || !existsSync(`${PG}/postgres`))('prov migra
   let uc: FakeUpcloud;
   let ws: { cwd: string; env: NodeJS.ProcessEnv };
   let ports: [number, number];
+  let clouds: FakeClouds;
 
   const ssh = (h: CloudHosts, command: string) => {
     const s = h.hosts.get('db-1')!.sshd;
@@ -77,27 +96,8 @@ describe.skipIf(skipUnless('sshd') || !existsSync(`${PG}/postgres`))('prov migra
   };
 
   beforeEach(async () => {
-    awsHosts = await startCloudHosts(['db-1']);
-    ucHosts = await startCloudHosts(['db-1']);
-    ec2 = await startFakeEc2({ hosts: awsHosts });
-    uc = await startFakeUpcloud({ hosts: ucHosts });
-    const base = 30000 + Math.floor(Math.random() * 15000);
-    ports = [base, base + 1];
-    ws = workspace(config('aws', awsHosts, ports[0]), []);
-    writeFileSync(join(ws.cwd, '.prov', 'known_hosts'), awsHosts.knownHosts() + ucHosts.knownHosts());
-    writeFileSync(join(ws.cwd, 'aws.ncl'), config('aws', awsHosts, ports[0]));
-    writeFileSync(join(ws.cwd, 'upcloud.ncl'), config('upcloud', ucHosts, ports[1]));
-    Object.assign(ws.env, {
-      PROV_AWS_ENDPOINT: ec2.url,
-      AWS_ACCESS_KEY_ID: 'AKIDTEST',
-      AWS_SECRET_ACCESS_KEY: 'secret-test',
-      AWS_REGION: 'eu-west-1',
-      PROV_UPCLOUD_ENDPOINT: uc.url,
-      UPCLOUD_USERNAME: CREDENTIALS.username,
-      UPCLOUD_PASSWORD: CREDENTIALS.password,
-    });
-    const up = await prov(ws, ['apply', 'aws.ncl', '-y'], 120_000);
-    expect(up.code, up.stderr + up.stdout).toBe(0);
+    ({ clouds, ws, ports } = await migrationWorkspace('db-1', 1, config));
+    ({ ec2, upcloud: uc, awsHosts, upcloudHosts: ucHosts } = clouds);
     psql(awsHosts, ports[0], 'CREATE DATABASE app', 'postgres');
     psql(
       awsHosts,
@@ -129,10 +129,7 @@ describe.skipIf(skipUnless('sshd') || !existsSync(`${PG}/postgres`))('prov migra
       } catch {}
       void port;
     }
-    await ec2?.close();
-    await uc?.close();
-    await awsHosts?.stop();
-    await ucHosts?.stop();
+    await clouds?.stop();
   });
 
   const stateAddresses = async () =>
@@ -252,9 +249,9 @@ describe.skipIf(skipUnless('sshd') || skipUnless('etcd'))('prov migrate apply mo
   let awsHosts: CloudHosts;
   let ucHosts: CloudHosts;
   let ec2: FakeEc2;
-  let uc: FakeUpcloud;
   let ws: { cwd: string; env: NodeJS.ProcessEnv };
   let ports: [number, number];
+  let clouds: FakeClouds;
   const b64 = (s: string) => Buffer.from(s).toString('base64');
   const etcd = async (port: number, call: 'put' | 'range', body: Record<string, string>) => {
     const r = await fetch(`http://127.0.0.1:${port}/v3/kv/${call}`, { method: 'POST', body: JSON.stringify(body) });
@@ -277,27 +274,8 @@ describe.skipIf(skipUnless('sshd') || skipUnless('etcd'))('prov migrate apply mo
 `;
   };
   beforeEach(async () => {
-    awsHosts = await startCloudHosts(['kv-1']);
-    ucHosts = await startCloudHosts(['kv-1']);
-    ec2 = await startFakeEc2({ hosts: awsHosts });
-    uc = await startFakeUpcloud({ hosts: ucHosts });
-    const base = 30000 + Math.floor(Math.random() * 15000);
-    ports = [base, base + 2];
-    ws = workspace(config('aws', awsHosts, ports[0]), []);
-    writeFileSync(join(ws.cwd, '.prov', 'known_hosts'), awsHosts.knownHosts() + ucHosts.knownHosts());
-    writeFileSync(join(ws.cwd, 'aws.ncl'), config('aws', awsHosts, ports[0]));
-    writeFileSync(join(ws.cwd, 'upcloud.ncl'), config('upcloud', ucHosts, ports[1]));
-    Object.assign(ws.env, {
-      PROV_AWS_ENDPOINT: ec2.url,
-      AWS_ACCESS_KEY_ID: 'AKIDTEST',
-      AWS_SECRET_ACCESS_KEY: 'secret-test',
-      AWS_REGION: 'eu-west-1',
-      PROV_UPCLOUD_ENDPOINT: uc.url,
-      UPCLOUD_USERNAME: CREDENTIALS.username,
-      UPCLOUD_PASSWORD: CREDENTIALS.password,
-    });
-    const up = await prov(ws, ['apply', 'aws.ncl', '-y'], 120_000);
-    expect(up.code, up.stderr + up.stdout).toBe(0);
+    ({ clouds, ws, ports } = await migrationWorkspace('kv-1', 2, config));
+    ({ ec2, awsHosts, upcloudHosts: ucHosts } = clouds);
   }, 180_000);
   afterEach(async () => {
     // Stop the etcd processes the test's applies started (their pid files), whatever path the test took.
@@ -308,10 +286,7 @@ describe.skipIf(skipUnless('sshd') || skipUnless('etcd'))('prov migrate apply mo
         process.kill(Number(readFileSync(join(root, 'run/etcd.pid'), 'utf8').trim()));
       } catch {}
     }
-    await ec2?.close();
-    await uc?.close();
-    await awsHosts?.stop();
-    await ucHosts?.stop();
+    await clouds?.stop();
   });
 
   it('copies every key and value, checks them, then destroys the source', async () => {

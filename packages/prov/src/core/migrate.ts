@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { conflictError, notFoundError, StratumError, usageError, validationError } from '@stratumiops/shared/errors';
@@ -891,19 +891,23 @@ interface PgTarget {
   env: Record<string, string>;
 }
 
-async function pgTarget(deps: MigrationDeps, side: 'source' | 'target', host: string, run: MigrationRun) {
+/** A data service's taskserv on one side: its host, install root, version and variables (definition < config). */
+async function serviceOn(deps: MigrationDeps, service: string, side: 'source' | 'target', host: string) {
   const desired = side === 'source' ? deps.source.desired : deps.target.desired;
-  const ts = desired.find((r) => r.kind === 'taskserv' && r.attrs.service === 'postgresql' && r.attrs.host === host);
-  if (!ts) throw new StratumError('failure', `no postgresql taskserv on ${host} in the ${side} config`);
-  const def = await deps.definition('postgresql');
+  const ts = desired.find((r) => r.kind === 'taskserv' && r.attrs.service === service && r.attrs.host === host);
+  if (!ts) throw new StratumError('failure', `no ${service} taskserv on ${host} in the ${side} config`);
+  const def = await deps.definition(service);
   const h = deps.host(host, ts.attrs.ssh as Attrs);
   const vars: Record<string, string> = {};
   for (const [k, v] of Object.entries(def.variables)) vars[k] = String(v);
   for (const [k, v] of Object.entries((ts.attrs.config ?? {}) as Attrs)) {
     if (['string', 'number', 'boolean'].includes(typeof v)) vars[k] = String(v);
   }
-  const version = String(ts.attrs.version ?? def.version);
-  const root = installRoot(h);
+  return { host: h, root: installRoot(h), version: String(ts.attrs.version ?? def.version), vars };
+}
+
+async function pgTarget(deps: MigrationDeps, side: 'source' | 'target', host: string, run: MigrationRun) {
+  const { host: h, root, version, vars } = await serviceOn(deps, 'postgresql', side, host);
   return {
     host: h,
     env: {
@@ -962,15 +966,31 @@ async function moveData(a: { service: string; from: string; to: string }, run: M
   const src = await pgTarget(deps, 'source', a.from, run);
   const dst = await pgTarget(deps, 'target', a.to, run);
   await hostScript(deps, src, DUMP, 'dump');
+  const dump = await carry(deps, src, dst, dst.env.DUMP!, (b) => b);
+  await hostScript(deps, dst, RESTORE, 'restore');
+  return { bytes: dump.length, from: a.from, to: a.to };
+}
+
+/**
+ * Brings the source's dump to the target through this machine (mode 0600 there, the local copy removed at once),
+ * as `shape` turns it into what the target loads; returns the dump as read.
+ */
+async function carry(
+  deps: MigrationDeps,
+  src: PgTarget,
+  dst: PgTarget,
+  remote: string,
+  shape: (dump: Buffer) => Buffer | string,
+): Promise<Buffer> {
   if (!deps.exec.download) throw new StratumError('failure', 'this executor cannot copy files from a host');
   const dir = mkdtempSync(join(tmpdir(), 'prov-migrate-'));
   try {
-    const local = join(dir, 'dump.sql');
+    const local = join(dir, 'dump');
     await deps.exec.download(src.host, src.env.DUMP!, local);
+    const dump = readFileSync(local);
     await hostScript(deps, dst, 'mkdir -p "$(dirname "$DUMP")"', 'prepare');
-    await deps.exec.upload(dst.host, readFileSync(local), dst.env.DUMP!, 0o600);
-    await hostScript(deps, dst, RESTORE, 'restore');
-    return { bytes: statSync(local).size, from: a.from, to: a.to };
+    await deps.exec.upload(dst.host, shape(dump), remote, 0o600);
+    return dump;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -998,17 +1018,7 @@ async function verifyData(a: { service: string; from: string; to: string }, run:
 
 /** An etcd taskserv as the data steps reach it: its host and its client URL (on that host). */
 async function etcdTarget(deps: MigrationDeps, side: 'source' | 'target', host: string, run: MigrationRun) {
-  const desired = side === 'source' ? deps.source.desired : deps.target.desired;
-  const ts = desired.find((r) => r.kind === 'taskserv' && r.attrs.service === 'etcd' && r.attrs.host === host);
-  if (!ts) throw new StratumError('failure', `no etcd taskserv on ${host} in the ${side} config`);
-  const def = await deps.definition('etcd');
-  const h = deps.host(host, ts.attrs.ssh as Attrs);
-  const vars: Record<string, string> = {};
-  for (const [k, v] of Object.entries(def.variables)) vars[k] = String(v);
-  for (const [k, v] of Object.entries((ts.attrs.config ?? {}) as Attrs)) {
-    if (['string', 'number', 'boolean'].includes(typeof v)) vars[k] = String(v);
-  }
-  const root = installRoot(h);
+  const { host: h, root, vars } = await serviceOn(deps, 'etcd', side, host);
   return {
     host: h,
     env: {
@@ -1040,20 +1050,14 @@ async function moveEtcd(a: { service: string; from: string; to: string }, run: M
   const src = await etcdTarget(deps, 'source', a.from, run);
   const dst = await etcdTarget(deps, 'target', a.to, run);
   await hostScript(deps, src, ETCD_DUMP, 'dump');
-  if (!deps.exec.download) throw new StratumError('failure', 'this executor cannot copy files from a host');
-  const dir = mkdtempSync(join(tmpdir(), 'prov-migrate-'));
-  try {
-    const local = join(dir, 'etcd.json');
-    await deps.exec.download(src.host, src.env.DUMP!, local);
-    const kvs = etcdKeys(readFileSync(local, 'utf8'), a.from);
-    const puts = kvs.map((k) => JSON.stringify(k)).join('\n');
-    await hostScript(deps, dst, 'mkdir -p "$(dirname "$DUMP")"', 'prepare');
-    await deps.exec.upload(dst.host, puts ? `${puts}\n` : '', `${dst.env.DUMP!}.puts`, 0o600);
-    await hostScript(deps, dst, ETCD_LOAD, 'restore');
-    return { keys: kvs.length, from: a.from, to: a.to };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  let keys = 0;
+  await carry(deps, src, dst, `${dst.env.DUMP!}.puts`, (dump) => {
+    const kvs = etcdKeys(dump.toString('utf8'), a.from);
+    keys = kvs.length;
+    return kvs.map((k) => `${JSON.stringify(k)}\n`).join('');
+  });
+  await hostScript(deps, dst, ETCD_LOAD, 'restore');
+  return { keys, from: a.from, to: a.to };
 }
 
 async function verifyEtcd(a: { service: string; from: string; to: string }, run: MigrationRun, deps: MigrationDeps) {

@@ -4,5 +4,6 @@
  * out as the addresses of the servers they create. Not used by prov itself.
  */
 export * from './cloud-hosts.js';
+export * from './clouds.js';
 export * from './ec2-server.js';
 export * from './upcloud-server.js';
