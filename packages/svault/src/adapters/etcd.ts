@@ -1,6 +1,6 @@
 import { Etcd3, EtcdLeaseInvalidError, type Lease, Range } from 'etcd3';
 import type { HaLockBackend, HaStorage } from '../core/ha.js';
-import { assertValidKey, type Storage, type StorageOp } from '../core/storage.js';
+import { assertValidKey, lastOpPerKey, type Storage, type StorageOp } from '../core/storage.js';
 
 export interface EtcdOptions {
   /** Client URLs, e.g. http://127.0.0.1:2379. */
@@ -82,13 +82,7 @@ export class EtcdStorage implements Storage, HaStorage {
 
   async batch(ops: StorageOp[]): Promise<void> {
     // etcd refuses a key twice in one transaction: the last operation on each key wins.
-    const last = new Map<string, StorageOp>();
-    for (const o of ops) {
-      assertValidKey(o.key);
-      last.delete(o.key);
-      last.set(o.key, o);
-    }
-    const all = [...last.values()];
+    const all = lastOpPerKey(ops);
     for (let i = 0; i < all.length; i += MAX_TXN_OPS) {
       const chunk = all
         .slice(i, i + MAX_TXN_OPS)

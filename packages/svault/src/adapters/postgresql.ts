@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { HaLockBackend, HaStorage } from '../core/ha.js';
-import { assertValidKey, type Storage, type StorageOp } from '../core/storage.js';
+import { assertValidKey, lastOpPerKey, type Storage, type StorageOp } from '../core/storage.js';
 
 export interface PostgresOptions {
   /** postgresql://user:password@host:port/db */
@@ -95,15 +95,9 @@ export class PostgresStorage implements Storage, HaStorage {
 
   /** One statement: the last operation on each key wins, deletes and upserts run together. */
   async batch(ops: StorageOp[]): Promise<void> {
-    const last = new Map<string, StorageOp>();
-    for (const o of ops) {
-      assertValidKey(o.key);
-      last.delete(o.key); // re-inserted: Map order is the order of last writes
-      last.set(o.key, o);
-    }
     const del: [string[], string[]] = [[], []];
     const put: [string[], string[], string[], Buffer[]] = [[], [], [], []];
-    for (const o of last.values()) {
+    for (const o of lastOpPerKey(ops)) {
       const [parent, path, name] = split(o.key);
       if (o.op === 'delete') {
         del[0].push(path);

@@ -41,6 +41,21 @@ export async function applyBatch(storage: Pick<Storage, 'put' | 'delete' | 'batc
   }
 }
 
+/**
+ * A batch reduced to one operation per key, the last one given for it, in the order of those last
+ * operations (keys checked): for backends that write a batch as one statement or transaction,
+ * where a key may appear only once (etcd refuses it twice; a SQL statement would be ambiguous).
+ */
+export function lastOpPerKey(ops: StorageOp[]): StorageOp[] {
+  const last = new Map<string, StorageOp>();
+  for (const o of ops) {
+    assertValidKey(o.key);
+    last.delete(o.key); // re-inserted: Map order is the order of last writes
+    last.set(o.key, o);
+  }
+  return [...last.values()];
+}
+
 /** Keys are validated the same way in every backend, so a bug above cannot escape a data dir. */
 export function assertValidKey(key: string, opts: { prefix?: boolean } = {}): void {
   if (opts.prefix && key === '') return;

@@ -49,6 +49,21 @@ interface MetaEntry {
   parsed?: Metadata;
 }
 
+/** The metadata of a path with no versions yet, created at `t`. */
+function emptyMetadata(t: string): Metadata {
+  return {
+    created_time: t,
+    updated_time: t,
+    current_version: 0,
+    oldest_version: 0,
+    max_versions: 0,
+    cas_required: false,
+    delete_version_after: 0,
+    custom_metadata: null,
+    versions: {},
+  };
+}
+
 interface KvConfig {
   max_versions: number;
   cas_required: boolean;
@@ -308,17 +323,7 @@ export class KvV2 implements Backend {
       throw new VaultError('conflict', 'check-and-set parameter did not match the current version');
     }
     const t = now();
-    const m: Metadata = meta ?? {
-      created_time: t,
-      updated_time: t,
-      current_version: 0,
-      oldest_version: 0,
-      max_versions: 0,
-      cas_required: false,
-      delete_version_after: 0,
-      custom_metadata: null,
-      versions: {},
-    };
+    const m: Metadata = meta ?? emptyMetadata(t);
     const v = m.current_version + 1;
     m.current_version = v;
     m.updated_time = t;
@@ -422,17 +427,7 @@ export class KvV2 implements Backend {
     if (f.custom_metadata) validateCustomMetadata(f.custom_metadata as Record<string, string>);
     return this.locks.run(path, async () => {
       const t = now();
-      const m: Metadata = (await this.meta(path)) ?? {
-        created_time: t,
-        updated_time: t,
-        current_version: 0,
-        oldest_version: 0,
-        max_versions: 0,
-        cas_required: false,
-        delete_version_after: 0,
-        custom_metadata: null,
-        versions: {},
-      };
+      const m: Metadata = (await this.meta(path)) ?? emptyMetadata(t);
       if (f.max_versions !== undefined) m.max_versions = nonNegative(f.max_versions, 'max_versions');
       if (f.cas_required !== undefined) m.cas_required = f.cas_required as boolean;
       if (f.delete_version_after !== undefined) m.delete_version_after = f.delete_version_after as number;
