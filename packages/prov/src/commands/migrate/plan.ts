@@ -4,7 +4,7 @@ import { ProvCommand } from '../../base.js';
 export default class MigratePlan extends ProvCommand<typeof MigratePlan> {
   static override summary = 'Plan the migration from one config to another (another provider, region or plan)';
   static override description =
-    'Compares the two configurations and writes the ordered steps that take you from the first to the second without downtime for data: rename the servers that move (they keep serving), create the target servers and their taskservs, freeze writes, move the data (PostgreSQL dump and restore, etcd snapshot), reissue the certificates prov recorded for moved hosts, check the svault references, switch, and destroy the source last. Every step has its undo; destroying the source is marked irreversible. The plan also gives the monthly cost change. It is a plan: nothing is changed.';
+    "Compares the two configurations and writes the ordered steps that take you from the first to the second: create the target's servers and taskservs beside the source (recorded apart from state until the switch), freeze writes, move the data (PostgreSQL dump and restore, etcd keys) and check it arrived, reissue the certificates prov recorded for moved hosts, check the svault references, switch, destroy the source, and record the target in state. Every step has its undo; destroying the source is marked irreversible. The plan also gives the monthly cost change. It is a plan: nothing is changed (prov migrate apply runs it).";
   static override args = {
     current: Args.string({ description: 'current Nickel config', required: true }),
     target: Args.string({ description: 'target Nickel config', required: true }),
