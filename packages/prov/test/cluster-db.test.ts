@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +29,9 @@ describe.skipIf(skip)('db-cluster: PostgreSQL HA with Patroni over SSH', () => {
   let ws: { cwd: string; env: NodeJS.ProcessEnv };
   let backupDir = '';
   let backupRows = -1;
+  let sftpBackup = '';
+  let sftpRows = -1;
+  let extraHost: TestHost | undefined;
   const base = 20000 + Math.floor(Math.random() * 2000) * 10;
   const settings = [
     'init=none',
@@ -103,8 +107,9 @@ describe.skipIf(skip)('db-cluster: PostgreSQL HA with Patroni over SSH', () => {
   afterAll(async () => {
     // Stop every Patroni (it stops its PostgreSQL) and etcd the cluster started, then the hosts.
     if (ws) await prov(ws, ['cluster', 'destroy', 'pg', '-y'], 180_000).catch(() => {});
-    for (const h of hosts ?? []) {
-      for (const f of ['run/patroni-pg.pid', 'run/etcd.pid']) {
+    if (ws && extraHost) await prov(ws, ['cluster', 'destroy', 'pg2', '-y'], 180_000).catch(() => {});
+    for (const h of [...(hosts ?? []), ...(extraHost ? [extraHost] : [])]) {
+      for (const f of ['run/patroni-pg.pid', 'run/patroni-pg2.pid', 'run/etcd.pid']) {
         const p = join(h.root, f);
         if (existsSync(p)) {
           try {
@@ -119,7 +124,7 @@ describe.skipIf(skip)('db-cluster: PostgreSQL HA with Patroni over SSH', () => {
         } catch {}
       }
     }
-    await stopHosts(hosts);
+    await stopHosts([...hosts, ...(extraHost ? [extraHost] : [])]);
   }, 240_000);
 
   it('lists the template, and a dry run shows what it would install without touching a host', async () => {
@@ -244,13 +249,40 @@ describe.skipIf(skip)('db-cluster: PostgreSQL HA with Patroni over SSH', () => {
     const m = JSON.parse(readFileSync(join(b.dir, 'manifest.json'), 'utf8'));
     expect(m).toMatchObject({ format: 'prov-backup/1', cluster: 'pg', kind: 'postgresql-ha', method: 'pg_basebackup' });
     expect(m.versions.postgresql_major).toBe('15');
-    // WAL is fetched into base.tar.gz; backup_manifest is PostgreSQL's own list of the backup's files.
-    expect(m.files.map((f: { name: string }) => f.name).sort()).toEqual(['backup_manifest', 'base.tar.gz']);
+    // WAL is fetched into base.tar.gz; backup_manifest is PostgreSQL's own list of the backup's files; the etcd
+    // that is the cluster's DCS is in it too, as etcd's own snapshot (its trailing hash checked when taken).
+    expect(m.files.map((f: { name: string }) => f.name).sort()).toEqual([
+      'backup_manifest',
+      'base.tar.gz',
+      'etcd.snapshot.db',
+    ]);
+    expect(m.etcd).toMatchObject({ file: 'etcd.snapshot.db' });
+    expect(['etcdctl', 'grpc-gateway']).toContain(m.etcd.method);
+    const snap = readFileSync(join(b.dir, 'etcd.snapshot.db'));
+    expect(snap.length % 512).toBe(32);
+    expect(createHash('sha256').update(snap.subarray(0, -32)).digest().equals(snap.subarray(-32))).toBe(true);
     for (const f of m.files) {
       const sum = execFileSync('sha256sum', [join(b.dir, f.name)], { encoding: 'utf8' }).split(' ')[0];
       expect(sum).toBe(f.sha256);
     }
     backupDir = b.dir;
+  }, 240_000);
+
+  it('backup to sftp://HOST/path: the folder lands on that host with its manifest, checksums verified there', async () => {
+    const base = join(hosts[2]!.root, 'srv/backups');
+    sftpRows = (await query(portOf((await show()).leader!), 'SELECT count(*)::int AS n FROM items'))[0].n;
+    const r = await prov(ws, ['cluster', 'backup', 'pg', '--output', `sftp://db-3${base}`, '--json'], 180_000);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const b = JSON.parse(r.stdout);
+    expect(b.dir).toMatch(new RegExp(`^sftp://db-3${base}/`));
+    const dir = b.dir.replace('sftp://db-3', '');
+    const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+    for (const f of m.files) {
+      const sum = execFileSync('sha256sum', [join(dir, f.name)], { encoding: 'utf8' }).split(' ')[0];
+      expect(sum, f.name).toBe(f.sha256);
+    }
+    sftpBackup = b.dir;
+    expect((await prov(ws, ['cluster', 'backup', 'pg', '-o', 'sftp://db-3/x', '--keep', '2'])).code).toBe(2);
   }, 240_000);
 
   it('the backup workflow: a backup per run, only the newest `keep` left; status shows the timeline', async () => {
@@ -377,4 +409,81 @@ describe.skipIf(skip)('db-cluster: PostgreSQL HA with Patroni over SSH', () => {
     expect(rows[0].n).toBe(backupRows);
     for (const m of after.members.filter((x) => x.host !== after.leader)) await rowsOn(m.host, backupRows);
   }, 600_000);
+
+  it('restore into a new cluster from the sftp backup: a damaged remote copy is refused; then rows and identity are back', async () => {
+    const [extra] = await startHosts(1, 'dbx');
+    extraHost = extra!;
+    const cfg = `let Infrastructure = import "infrastructure.ncl" in
+{ provider = 'local, hosts = { ${[...hosts, extra!].map((h) => hostEntry(h)).join(', ')} } } | Infrastructure
+`;
+    writeFileSync(join(ws.cwd, 'prov.ncl'), cfg);
+    const newBase = base + 5000;
+    const sets = [
+      `pg_port=${newBase}`,
+      `rest_port=${newBase + 1}`,
+      `etcd_client_port=${newBase + 2}`,
+      `etcd_peer_port=${newBase + 3}`,
+    ].flatMap((x) => ['--set', x]);
+    // A copy with one byte changed: refused before any cluster is made.
+    const dir = sftpBackup.replace('sftp://db-3', '');
+    const bad = `${dir}-bad`;
+    execFileSync('cp', ['-a', dir, bad]);
+    writeFileSync(join(bad, 'backup_manifest'), `${readFileSync(join(bad, 'backup_manifest'), 'utf8')} `);
+    const refused = await prov(ws, [
+      'cluster',
+      'restore',
+      'pg2',
+      '--from',
+      `sftp://db-3${bad}`,
+      '--servers',
+      'dbx-1',
+      ...sets,
+      '-y',
+      '--accept-new-host-keys',
+    ]);
+    expect(refused.code, refused.stderr).toBe(3);
+    expect(refused.stderr).toContain('damaged');
+    expect(
+      JSON.parse((await prov(ws, ['cluster', 'list', '--json'])).stdout).clusters.map((c: { name: string }) => c.name),
+    ).toEqual(['pg']);
+
+    const r = await prov(
+      ws,
+      [
+        'cluster',
+        'restore',
+        'pg2',
+        '--from',
+        sftpBackup,
+        '--servers',
+        'dbx-1',
+        ...sets,
+        '-y',
+        '--json',
+        '--accept-new-host-keys',
+      ],
+      600_000,
+    );
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const out = JSON.parse(r.stdout);
+    const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+    expect(out).toMatchObject({ cluster: 'pg2', created: true, system_identifier: m.system_identifier });
+    const c = new pg.Client({
+      host: '127.0.0.1',
+      port: newBase,
+      user: hosts[0]!.sshd.username,
+      password: /superuser: \{username: '[^']*', password: '([^']*)'\}/.exec(
+        readFileSync(join(extra!.root, 'etc/patroni/pg2.yml'), 'utf8'),
+      )![1]!,
+      database: 'postgres',
+    });
+    await c.connect();
+    try {
+      expect((await c.query('SELECT count(*)::int AS n FROM items')).rows[0].n).toBe(sftpRows);
+    } finally {
+      await c.end();
+    }
+    const show = JSON.parse((await prov(ws, ['cluster', 'show', 'pg2', '--json'])).stdout);
+    expect(show.leader).toBe('dbx-1');
+  }, 700_000);
 });

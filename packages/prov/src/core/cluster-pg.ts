@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { StratumError, validationError } from '@stratumiops/shared/errors';
@@ -171,11 +180,15 @@ export interface BackupManifest {
   template: string;
   kind: string;
   created_at: string;
-  method: 'pg_basebackup';
+  method: 'pg_basebackup' | 'etcd-snapshot';
   source: { host: string; role: string; timeline: number | null };
   versions: { postgresql: string; postgresql_major: string };
   system_identifier: string;
   files: { name: string; size: number; sha256: string }[];
+  /** The etcd snapshot beside the data (the DCS of a db-cluster): the file among `files`, and how it was taken. */
+  etcd?: { file: string; endpoint: string; method: 'etcdctl' | 'grpc-gateway'; revision: number | null };
+  /** The template parameters the cluster was made with: what a new cluster restored from it starts from. */
+  params?: { settings: Attrs; version?: string };
 }
 
 const stamp = (d = new Date()) => d.toISOString().slice(0, 19).replaceAll(':', '-');
@@ -188,6 +201,96 @@ function sha256File(path: string): Promise<string> {
       .on('end', () => resolve(h.digest('hex')))
       .on('error', reject);
   });
+}
+
+export const ETCD_SNAPSHOT = 'etcd.snapshot.db';
+
+/** What every backup manifest starts with: which cluster, made from what, when. */
+export const manifestHead = (rec: ClusterRecord) => ({
+  format: 'prov-backup/1' as const,
+  cluster: rec.name,
+  template: rec.template,
+  kind: rec.spec.kind,
+  created_at: new Date().toISOString(),
+});
+
+/**
+ * An etcd snapshot, taken on `host` (which reaches the member at `endpoint`) and copied to `localFile`: with
+ * `etcdctl snapshot save` when the host has etcdctl, else through etcd's gRPC gateway (POST
+ * /v3/maintenance/snapshot, the same stream etcdctl reads). Either way the file ends with the SHA-256 etcd
+ * appends to a snapshot, checked here: a truncated or damaged snapshot is an error, not a backup.
+ */
+export async function etcdSnapshot(
+  exec: Executor,
+  host: HostTarget,
+  endpoint: string,
+  localFile: string,
+): Promise<{ size: number; sha256: string; method: 'etcdctl' | 'grpc-gateway'; revision: number | null }> {
+  if (!exec.download) throw new StratumError('unavailable', 'this executor cannot copy files back');
+  const root = installRoot(host);
+  const url = `http://${endpoint}`;
+  const r = await exec.run(host, {
+    name: 'etcd snapshot',
+    script: [
+      'set -e',
+      'tmp=$(mktemp -d)',
+      `ctl=$(command -v etcdctl || true); [ -n "$ctl" ] || { [ -x ${shq(`${root}/usr/local/bin/etcdctl`)} ] && ctl=${shq(`${root}/usr/local/bin/etcdctl`)}; } || true`,
+      `if [ -n "$ctl" ]; then ETCDCTL_API=3 "$ctl" --endpoints ${shq(url)} snapshot save "$tmp/snap" >&2; echo "method=etcdctl"`,
+      `else curl -fsS --max-time 600 -X POST ${shq(`${url}/v3/maintenance/snapshot`)} -d '{}' -o "$tmp/snap"; echo "method=grpc-gateway"; fi`,
+      `echo "revision=$(curl -fsS --max-time 10 -X POST ${shq(`${url}/v3/kv/range`)} -d '{"key":"AA==","limit":1}' | grep -o '"revision":"[0-9]*"' | head -1 | tr -dc 0-9)" || true`,
+      'echo "file=$tmp/snap"',
+    ].join('\n'),
+    timeoutS: 900,
+  });
+  const out = Object.fromEntries(
+    r.stdout
+      .split('\n')
+      .map((l) => /^(\w+)=(.*)$/.exec(l.trim()))
+      .filter((m): m is RegExpExecArray => Boolean(m))
+      .map((m) => [m[1]!, m[2]!]),
+  );
+  if (r.exitCode !== 0 || !out.file)
+    throw new HostError(host.name, 'command', `etcd snapshot from ${endpoint} failed: ${r.stderr.trim()}`, {
+      result: r,
+    });
+  const method = out.method === 'etcdctl' ? 'etcdctl' : 'grpc-gateway';
+  try {
+    await exec.download(host, out.file, localFile);
+  } finally {
+    await exec.run(host, { name: 'clean', script: `rm -rf ${shq(out.file.replace(/\/snap$/, ''))}` });
+  }
+  let data = readFileSync(localFile);
+  if (method === 'grpc-gateway') {
+    // A stream of JSON messages, each with a base64 piece of the snapshot.
+    const text = data.toString('utf8');
+    const parts: Buffer[] = [];
+    for (const line of text.split(/\n|(?<=\})(?=\{)/)) {
+      if (!line.trim()) continue;
+      const msg = JSON.parse(line) as { result?: { blob?: string }; error?: { message?: string } };
+      if (msg.error) throw new StratumError('failure', `etcd snapshot from ${endpoint}: ${msg.error.message}`);
+      if (msg.result?.blob) parts.push(Buffer.from(msg.result.blob, 'base64'));
+    }
+    data = Buffer.concat(parts);
+    writeFileSync(localFile, data, { mode: 0o600 });
+  }
+  const body = data.subarray(0, data.length - 32);
+  if (
+    data.length % 512 !== 32 ||
+    !createHash('sha256')
+      .update(body)
+      .digest()
+      .equals(data.subarray(data.length - 32))
+  )
+    throw new StratumError(
+      'failure',
+      `the etcd snapshot from ${endpoint} is damaged or truncated (${data.length} bytes)`,
+    );
+  return {
+    size: data.length,
+    sha256: createHash('sha256').update(data).digest('hex'),
+    method,
+    revision: out.revision ? Number(out.revision) : null,
+  };
 }
 
 /**
@@ -259,14 +362,14 @@ export async function backupCluster(
       if (got !== sum) throw new StratumError('failure', `${file}: checksum differs after the copy (${got} ≠ ${sum})`);
       files.push({ name: file, size: statSync(local).size, sha256: got });
     }
+    // The DCS too: etcd's own snapshot, verified by the hash etcd appends to it, in the same folder and manifest.
+    const endpoint = str(leader.config.etcd_hosts).split(',')[0]!;
+    const snap = await etcdSnapshot(exec, leader.host, endpoint, join(dir, ETCD_SNAPSHOT));
+    files.push({ name: ETCD_SNAPSHOT, size: snap.size, sha256: snap.sha256 });
     const version = await sql(exec, leader, 'SHOW server_version');
     const sysid = await sql(exec, leader, 'SELECT system_identifier FROM pg_control_system()');
     const manifest: BackupManifest = {
-      format: 'prov-backup/1',
-      cluster: rec.name,
-      template: rec.template,
-      kind: rec.spec.kind,
-      created_at: new Date().toISOString(),
+      ...manifestHead(rec),
       method: 'pg_basebackup',
       source: {
         host: leader.host.name,
@@ -276,6 +379,8 @@ export async function backupCluster(
       versions: { postgresql: version.split(' ')[0] ?? version, postgresql_major: leader.version },
       system_identifier: sysid,
       files,
+      etcd: { file: ETCD_SNAPSHOT, endpoint, method: snap.method, revision: snap.revision },
+      params: { settings: rec.settings, ...(rec.version ? { version: rec.version } : {}) },
     };
     writeAtomic(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, 0o600);
     const pruned = opts.keep ? pruneBackups(outputDir, rec.name, opts.keep) : [];
@@ -342,6 +447,7 @@ export async function restoreCluster(
   dir: string,
   phase: (m: PgMember, p: 'stop' | 'start') => Promise<void>,
   log: (s: string) => void = () => {},
+  opts: { fresh?: boolean } = {},
 ): Promise<{ leader: string; system_identifier: string; manifest: BackupManifest }> {
   const manifest = await verifyBackup(dir);
   if (manifest.kind !== 'postgresql-ha') throw validationError(`${dir} is a ${manifest.kind} backup, not PostgreSQL`);
@@ -367,7 +473,8 @@ export async function restoreCluster(
   const staging = `${root}/var/backups/prov/${rec.name}/restore-${stamp()}`;
   const mk = await exec.run(target.host, { name: 'staging', script: `mkdir -p ${shq(staging)}`, sudo: asOwner });
   if (mk.exitCode !== 0) throw new HostError(target.host.name, 'command', `mkdir ${staging}: ${mk.stderr.trim()}`);
-  for (const f of manifest.files)
+  const pgFiles = manifest.files.filter((f) => f.name !== manifest.etcd?.file);
+  for (const f of pgFiles)
     await exec.upload(target.host, readFileSync(join(dir, f.name)), `${staging}/${f.name}`, 0o600);
   const data = `${root}${str(target.config.data_dir)}`;
   const unpack = await exec.run(target.host, {
@@ -375,7 +482,7 @@ export async function restoreCluster(
     script: [
       'set -e',
       `cd ${shq(staging)}`,
-      ...manifest.files.map(
+      ...pgFiles.map(
         (f) =>
           `[ "$(sha256sum < ${shq(f.name)} | cut -d' ' -f1)" = ${f.sha256} ] || { echo ${shq(`${f.name} changed in transfer`)} >&2; exit 1; }`,
       ),
@@ -384,6 +491,13 @@ export async function restoreCluster(
       `tar -xzf base.tar.gz -C ${shq(data)}`,
       `mkdir -p ${shq(`${data}/pg_wal`)}`,
       `if [ -f pg_wal.tar.gz ]; then tar -xzf pg_wal.tar.gz -C ${shq(`${data}/pg_wal`)}; fi`,
+      // Into a new cluster: its members' addresses may connect (the backup's pg_hba.conf names the old ones).
+      ...(opts.fresh
+        ? [...new Set(members.map((m) => m.host.address))].map(
+            (a) =>
+              `printf '%s\\n' ${shq(`host replication replicator ${a}/32 scram-sha-256`)} ${shq(`host all all ${a}/32 scram-sha-256`)} >> ${shq(`${data}/pg_hba.conf`)}`,
+          )
+        : []),
       asOwner ? `chown -R ${shq(runAs)} ${shq(data)}` : 'true',
       `chmod 700 ${shq(data)}`,
       `cd / && rm -rf ${shq(staging)}`,
@@ -396,6 +510,22 @@ export async function restoreCluster(
   log(`starting ${target.host.name} on the restored data`);
   await phase(target, 'start');
   await waitForStatus(exec, rec.name, [target], (s) => s.leader === target.host.name, `${target.host.name} leading`);
+  if (opts.fresh) {
+    // The restored roles have the old cluster's passwords: this cluster's (from its members' Patroni config) are
+    // set, so its replicas can clone and Patroni can rewind.
+    const pw = await readSecrets(exec, target);
+    const lit = (v: unknown) => `'${String(v).replaceAll("'", "''")}'`;
+    await sql(
+      exec,
+      target,
+      [
+        `ALTER ROLE ${JSON.stringify(runAs)} PASSWORD ${lit(pw.superuser_password)}`,
+        `ALTER ROLE replicator PASSWORD ${lit(pw.replication_password)}`,
+        `ALTER ROLE rewinder PASSWORD ${lit(pw.rewind_password)}`,
+      ].join(';\n'),
+    );
+    log('roles given this cluster’s passwords');
+  }
   for (const m of members.slice(1)) {
     const r = installRoot(m.host);
     const wipe = await exec.run(m.host, {

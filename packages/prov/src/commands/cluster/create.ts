@@ -1,17 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { ClusterCommand, clusterFlags } from '../../cli/cluster.js';
-import {
-  assertClusterName,
-  type ClusterRecord,
-  clusterResources,
-  clusterSecrets,
-  evaluateTemplate,
-  findTemplate,
-  membersOf,
-  parseSettings,
-  secretVault,
-} from '../../core/cluster.js';
-import { engineFor } from '../../core/nickel.js';
+import { assertClusterName, findTemplate, parseSettings } from '../../core/cluster.js';
 
 export default class ClusterCreate extends ClusterCommand<typeof ClusterCreate> {
   static override summary = 'Create a cluster from a template on your servers';
@@ -54,65 +43,21 @@ export default class ClusterCreate extends ClusterCommand<typeof ClusterCreate> 
     const name = this.args.name;
     assertClusterName(name);
     const template = findTemplate(this.flags.template, this.templateDirs());
-    const settings = parseSettings(this.flags.set);
     const ctx = await this.clusterContext();
-    await ctx.clusters.assertAbsent(name);
-    const targets = await ctx.runtime.targets(this.flags.servers);
-    const params = {
+    const r = await this.createCluster(ctx, {
       name,
-      members: membersOf(targets),
+      template,
+      servers: this.flags.servers,
       ...(this.flags.version ? { version: this.flags.version } : {}),
-      settings,
-    };
-    const spec = await evaluateTemplate(await engineFor(this.nickel), template, params, this.importPaths([]));
-    if (this.flags['dry-run']) {
-      await ctx.runtime.close();
-      if (!this.jsonEnabled()) {
-        this.log(`${spec.name}: ${spec.description}`);
-        for (const s of spec.services)
-          this.log(`  ${s.service} on ${s.host}${s.depends_on.length ? ` (after ${s.depends_on.join(', ')})` : ''}`);
-      }
-      return { dry_run: true, spec };
-    }
-    const hosts = Object.fromEntries(targets.map((t) => [t.name, t]));
-    const vault = await secretVault();
-    if (!vault && !this.jsonEnabled() && spec.kind !== 'generic')
-      this.warn(
-        'no svault for the generated secrets (SVAULT_TOKEN, and SVAULT_ADDR or prov vault init): they live only in this process, so an interrupted create cannot be resumed',
-      );
-    const secrets = await clusterSecrets(spec, vault);
-    const desired = clusterResources(spec, hosts, secrets);
-    const now = new Date().toISOString();
-    const rec: ClusterRecord = {
-      name,
-      template: template.name,
-      ...(this.flags.version ? { version: this.flags.version } : {}),
-      settings,
-      spec,
-      created_at: now,
-      updated_at: now,
-      former_members: [],
-    };
-    // Recorded first, as being created: a create that is interrupted (kill -9 included) and resumed with prov
-    // resume is a cluster once all its services are in state. Patroni's passwords are read back from the members
-    // when needed; a Kubernetes CA has no such home (with svault, what is kept is the references).
-    await ctx.clusters.save({ ...rec, status: 'creating' });
-    if (spec.kind === 'kubernetes') ctx.clusters.saveSecrets(name, secrets);
-    let result: Awaited<ReturnType<typeof this.runClusterResources>>;
-    try {
-      result = await this.runClusterResources(ctx.runtime, `cluster create ${name}`, desired, {
-        parallelism: this.flags.parallelism,
-        rollback: !this.flags['no-rollback'],
-        autoApprove: this.flags['auto-approve'],
-      });
-    } catch (e) {
-      // Rolled back (or never started): no cluster. Interrupted, or kept with --no-rollback: still being created.
-      const status = (e as { details?: { status?: string } }).details?.status;
-      if (status !== 'interrupted' && !this.flags['no-rollback']) await ctx.clusters.remove(name).catch(() => {});
-      throw e;
-    }
-    await ctx.clusters.save(rec);
-    if (!this.jsonEnabled()) this.log(`Cluster ${name} created (${spec.description}). See: prov cluster show ${name}`);
-    return { cluster: name, spec, run: result };
+      settings: parseSettings(this.flags.set),
+      parallelism: this.flags.parallelism,
+      rollback: !this.flags['no-rollback'],
+      autoApprove: this.flags['auto-approve'],
+      dryRun: this.flags['dry-run'],
+    });
+    if ('dry_run' in r) return r;
+    if (!this.jsonEnabled())
+      this.log(`Cluster ${name} created (${r.spec.description}). See: prov cluster show ${name}`);
+    return { cluster: name, spec: r.spec, run: r.run };
   }
 }
