@@ -162,6 +162,10 @@ describe.skipIf(skipUnless('sshd') || !existsSync(`${PG}/postgres`))('prov migra
     expect(instances[0]?.state).toMatch(/shutting-down|terminated/);
     expect(uc.servers.size).toBe(1);
     expect(await stateAddresses()).toEqual(['server.db-1 upcloud', 'taskserv.postgresql.db-1 local']);
+    // The workspace state now is the target config, as if it had been applied: nothing to change.
+    const after = await prov(ws, ['plan', 'upcloud.ncl'], 120_000);
+    expect(after.code, after.stderr).toBe(0);
+    expect(after.stdout).toContain('No changes.');
 
     const id = /Migration (m\S+) complete/.exec(r.stdout)![1]!;
     const st = JSON.parse((await prov(ws, ['migrate', 'status', id, '--json'])).stdout);
