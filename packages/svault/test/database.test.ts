@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PostgresServer, skipUnless, startPostgres } from '../../shared/src/testing/index.js';
-import { PostgresPlugin } from '../src/adapters/database-postgresql.js';
+import { PostgresPlugin, postgresqlPlugin } from '../src/adapters/database-postgresql.js';
 import { MemoryStorage } from '../src/adapters/memory.js';
 import { quoteLiteral, renderStatement } from '../src/core/engines/database/sql.js';
 import { databaseFactory } from '../src/core/engines/database.js';
@@ -411,7 +411,9 @@ describe.skipIf(skipUnless('postgres'))('database engine with PostgreSQL', { tim
   it('rotate-root interrupted by a crash: the next use keeps the password PostgreSQL accepts', async () => {
     await admin.query(`CREATE ROLE crash_admin WITH LOGIN SUPERUSER PASSWORD 'crash-1'`);
     const store = new MemoryStorage();
-    const open = async () => databaseFactory({ entry, store, warn: () => {} });
+    const load = async () => postgresqlPlugin;
+    const databasePlugins = { 'postgresql-database-plugin': load, postgresql: load };
+    const open = async () => databaseFactory({ entry, store, warn: () => {}, databasePlugins });
     const storedConfig = async () => JSON.parse(new TextDecoder().decode(await store.get('config/c')));
     const setPending = async (pending: string) =>
       store.put(

@@ -1,14 +1,7 @@
 import pg from 'pg';
+import type { ConnectionSettings, DatabaseConnection, DatabasePlugin } from '../core/engines/database/plugin.js';
 import { quoteIdentifier, quoteLiteral, renderStatement, type SqlValue } from '../core/engines/database/sql.js';
 import { invalid, VaultError } from '../core/errors.js';
-
-/** What the engine keeps about a connection and hands the plugin. */
-export interface ConnectionSettings {
-  connection_url: string;
-  username: string;
-  password: string;
-  max_open_connections: number;
-}
 
 /** Vault's format for {{expiration}}, which PostgreSQL reads in VALID UNTIL. */
 export function sqlTimestamp(d: Date): string {
@@ -52,7 +45,7 @@ const SECONDS = 1000;
  * The PostgreSQL plugin: one small pool per connection config. Creation and default revocation
  * each run in one transaction; every value reaches SQL through `renderStatement` or quoting.
  */
-export class PostgresPlugin {
+export class PostgresPlugin implements DatabaseConnection {
   private readonly pool: pg.Pool;
 
   constructor(
@@ -200,3 +193,11 @@ function dbError(name: string, e: unknown): VaultError {
   const msg = (e as Error).message || String(e);
   return new VaultError('internal', `database "${name}": ${msg}`, { cause: e });
 }
+
+/** The PostgreSQL plugin, as the database engine's port sees it. */
+export const postgresqlPlugin: DatabasePlugin = {
+  name: 'postgresql-database-plugin',
+  open: (name, settings, warn) => new PostgresPlugin(name, settings, warn),
+  isAuthFailure,
+  redactUrl,
+};

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { LogicalStore } from './barrier.js';
+import type { DatabasePlugins } from './engines/database/plugin.js';
 import type { FieldSchemas } from './fields.js';
 
 /** What every transport (HTTP, CLI, daemon) turns a call into. */
@@ -189,6 +190,8 @@ export interface EngineContext {
   store: LogicalStore;
   /** Problems worth an operator's attention that do not fail a request. */
   warn: (message: string) => void;
+  /** The database plugins the server provides (the database engine's port to its drivers). */
+  databasePlugins?: DatabasePlugins;
 }
 
 export type BackendFactory = (ctx: EngineContext) => Backend | Promise<Backend>;

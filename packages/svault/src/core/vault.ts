@@ -8,6 +8,7 @@ import { crashPoint } from './crash-points.js';
 import type { CryptoSuite } from './crypto.js';
 import { assertAuthType, authFactory, isAuthType } from './engines/auth/index.js';
 import { CubbyholeBackend, Cubbyholes } from './engines/cubbyhole.js';
+import type { DatabasePlugins } from './engines/database/plugin.js';
 import { assertEngineType, engineFactory, isEngineType } from './engines/index.js';
 import {
   checkLeaseTtls,
@@ -68,6 +69,8 @@ export interface VaultOptions {
   audit?: AuditSettings;
   /** Problems worth an operator's attention that do not fail a request (a failing audit device). */
   onWarning?: (message: string) => void;
+  /** The database engine's plugins by plugin_name (its drivers live outside core). */
+  databasePlugins?: DatabasePlugins;
 }
 
 export interface SealStatus {
@@ -535,6 +538,7 @@ export class Vault {
       entry: m,
       store: this.barrier.view(`${auth ? 'auth' : 'mounts'}/${m.uuid}/`),
       warn: (msg) => this.warn(`${m.path}: ${msg}`),
+      ...(this.opts.databasePlugins ? { databasePlugins: this.opts.databasePlugins } : {}),
     });
     this.router.mount(m, backend);
     if (this.timersRunning) backend.start?.();

@@ -13,6 +13,7 @@ import { storagePath } from '../cli/local.js';
 import type { AuditSettings } from '../core/audit.js';
 import { CachedStorage } from '../core/cache.js';
 import { CryptoSuite } from '../core/crypto.js';
+import type { DatabasePlugins } from '../core/engines/database/plugin.js';
 import { type MountConfigIn, normalizeMountPath } from '../core/engines/system.js';
 import { invalid } from '../core/errors.js';
 import { parseDuration, parseDurationMs } from '../core/fields.js';
@@ -144,6 +145,14 @@ export function engineMounts(engines: SvaultConfig['engines'] | undefined, dev: 
   return out;
 }
 
+/** The database engine's plugins, by Vault's plugin_name and short aliases; the driver loads on first use. */
+const loadPostgresql = async () => (await import('../adapters/database-postgresql.js')).postgresqlPlugin;
+const DATABASE_PLUGINS: DatabasePlugins = {
+  'postgresql-database-plugin': loadPostgresql,
+  postgresql: loadPostgresql,
+  postgres: loadPostgresql,
+};
+
 /**
  * The vault over its storage, as the config says (the HTTP server and the local daemon share this).
  * With an HA backend the node starts as a standby and becomes active once unsealed and holding
@@ -166,6 +175,7 @@ export async function createVault(
     mounts,
     tidyIntervalMs: opts.tidyIntervalMs ?? 60_000,
     audit: auditSettings(config.audit),
+    databasePlugins: DATABASE_PLUGINS,
     ...(logger ? { onWarning: (m: string) => logger.warn(m) } : {}),
   });
   if (!backend?.ha) return { vault, storage };

@@ -1,11 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import {
-  type ConnectionSettings,
-  isAuthFailure,
-  PostgresPlugin,
-  redactUrl,
-} from '../../adapters/database-postgresql.js';
 import type { LogicalStore } from '../barrier.js';
 import { invalid } from '../errors.js';
 import { fBool, fDuration, fInt, fString, fStringList } from '../fields.js';
@@ -21,16 +15,16 @@ import type {
 } from '../logical.js';
 import { KeyedMutex } from '../storage.js';
 import { randomBase62, SYSTEM_MAX_TTL } from '../tokens.js';
+import type { ConnectionSettings, DatabaseConnection, DatabasePlugin, DatabasePlugins } from './database/plugin.js';
 
 /**
- * The database secrets engine, as Vault's, with the PostgreSQL plugin: connections (`config/`),
+ * The database secrets engine, as Vault's, with the plugins the server hands it (PostgreSQL's:
+ * see DatabasePlugin): connections (`config/`),
  * roles (`roles/`), and leased logins (`creds/<role>`) that the lease manager revokes on time.
  * Layout in the mount's barrier view: `config/<name>` (with the root password: it never leaves
  * the barrier, and a read never shows it), `role/<name>`.
  */
 
-const PLUGIN = 'postgresql-database-plugin';
-const PLUGIN_ALIASES = new Set([PLUGIN, 'postgresql', 'postgres']);
 const NAME_RE = /^\w(?:[\w.-]*\w)?$/;
 const MAX_NAME = 128;
 const DEFAULT_MAX_OPEN = 4;
@@ -139,8 +133,10 @@ export class DatabaseBackend implements Backend {
   private readonly store: LogicalStore;
   private readonly entry: MountEntry;
   private readonly warn: (m: string) => void;
+  /** The plugins this engine may use, by plugin_name (from the server's wiring). */
+  private readonly available: DatabasePlugins;
   /** Open pools by connection name; replaced whenever the connection's config changes. */
-  private readonly plugins = new Map<string, PostgresPlugin>();
+  private readonly plugins = new Map<string, DatabaseConnection>();
   private readonly locks = new KeyedMutex();
   /** Static-role rotation: on while this node is active (start/stop), the timer and the sweep it runs. */
   private active = false;
@@ -153,6 +149,7 @@ export class DatabaseBackend implements Backend {
     this.store = ctx.store;
     this.entry = ctx.entry;
     this.warn = ctx.warn;
+    this.available = ctx.databasePlugins ?? {};
     const configFields = {
       name: fString(),
       plugin_name: fString(),
@@ -297,7 +294,7 @@ export class DatabaseBackend implements Backend {
       data: {
         allowed_roles: cfg.allowed_roles,
         connection_details: {
-          connection_url: redactUrl(cfg.connection_url),
+          connection_url: (await this.driver(cfg.plugin_name)).redactUrl(cfg.connection_url),
           username: cfg.username,
           max_open_connections: cfg.max_open_connections,
         },
@@ -315,12 +312,10 @@ export class DatabaseBackend implements Backend {
     return this.locks.run(name, async () => {
       const old = await this.config(name);
       const pluginName = (f.plugin_name ?? f.plugin ?? old?.plugin_name) as string | undefined;
-      if (!pluginName) throw invalid('plugin_name must be set (postgresql-database-plugin)');
-      if (!PLUGIN_ALIASES.has(pluginName)) {
-        throw invalid(`unsupported plugin "${pluginName}": svault has ${PLUGIN} (alias postgresql)`);
-      }
+      if (!pluginName) throw invalid(`plugin_name must be set (${this.pluginNames()})`);
+      const driver = await this.driver(pluginName);
       const cfg: DbConfig = {
-        plugin_name: PLUGIN,
+        plugin_name: driver.name,
         connection_url: (f.connection_url as string | undefined) ?? old?.connection_url ?? '',
         username: (f.username as string | undefined) ?? old?.username ?? '',
         password: (f.password as string | undefined) ?? old?.password ?? '',
@@ -332,7 +327,7 @@ export class DatabaseBackend implements Backend {
       };
       if (!cfg.connection_url) throw invalid('connection_url must be set');
       if (cfg.max_open_connections <= 0) cfg.max_open_connections = DEFAULT_MAX_OPEN;
-      const plugin = new PostgresPlugin(name, cfg, this.warn);
+      const plugin = driver.open(name, cfg, this.warn);
       if (cfg.verify_connection) {
         try {
           await plugin.verify();
@@ -390,8 +385,19 @@ export class DatabaseBackend implements Backend {
     return undefined;
   }
 
+  private pluginNames(): string {
+    return Object.keys(this.available).join(', ') || 'none';
+  }
+
+  /** The plugin of that name, loaded on first use. */
+  private async driver(pluginName: string): Promise<DatabasePlugin> {
+    const load = Object.hasOwn(this.available, pluginName) ? this.available[pluginName] : undefined;
+    if (!load) throw invalid(`unsupported plugin "${pluginName}": svault has ${this.pluginNames()}`);
+    return load();
+  }
+
   /** The open pool of a connection, opened on first use. */
-  private plugin(name: string): Promise<PostgresPlugin> {
+  private plugin(name: string): Promise<DatabaseConnection> {
     const open = this.plugins.get(name);
     if (open) return Promise.resolve(open);
     return this.locks.run(name, async () => {
@@ -400,7 +406,7 @@ export class DatabaseBackend implements Backend {
       let cfg = await this.config(name);
       if (!cfg) throw invalid(`database configuration "${name}" does not exist`);
       if (cfg.pending_password) cfg = await this.settleRotation(name, cfg);
-      const plugin = new PostgresPlugin(name, cfg, this.warn);
+      const plugin = (await this.driver(cfg.plugin_name)).open(name, cfg, this.warn);
       this.plugins.set(name, plugin);
       return plugin;
     });
@@ -409,13 +415,14 @@ export class DatabaseBackend implements Backend {
   /** After a rotate-root interrupted between ALTER ROLE and storing: keep the password that logs in. */
   private async settleRotation(name: string, cfg: DbConfig): Promise<DbConfig> {
     const { pending_password: pending, ...rest } = cfg;
-    const trial = new PostgresPlugin(name, { ...rest, password: pending ?? '' }, this.warn);
+    const driver = await this.driver(cfg.plugin_name);
+    const trial = driver.open(name, { ...rest, password: pending ?? '' }, this.warn);
     let settled: DbConfig;
     try {
       await trial.verify();
       settled = { ...rest, password: pending ?? '' };
     } catch (e) {
-      if (!isAuthFailure(e)) throw e;
+      if (!driver.isAuthFailure(e)) throw e;
       settled = rest;
     } finally {
       await trial.close();
@@ -424,7 +431,7 @@ export class DatabaseBackend implements Backend {
     return settled;
   }
 
-  private async replacePlugin(name: string, next: PostgresPlugin | undefined): Promise<void> {
+  private async replacePlugin(name: string, next: DatabaseConnection | undefined): Promise<void> {
     const old = this.plugins.get(name);
     if (next) this.plugins.set(name, next);
     else this.plugins.delete(name);
@@ -631,7 +638,8 @@ export class DatabaseBackend implements Backend {
     const { pending_password: pending, ...rest } = s;
     const cfg = await this.config(s.db_name);
     if (!cfg) throw invalid(`database configuration "${s.db_name}" does not exist`);
-    const trial = new PostgresPlugin(
+    const driver = await this.driver(cfg.plugin_name);
+    const trial = driver.open(
       `${s.db_name}/${name}`,
       { ...cfg, username: s.username, password: pending ?? '' },
       this.warn,
@@ -641,7 +649,7 @@ export class DatabaseBackend implements Backend {
       await trial.verify();
       settled = { ...rest, password: pending ?? '', last_vault_rotation: new Date().toISOString() };
     } catch (e) {
-      if (!isAuthFailure(e)) throw e;
+      if (!driver.isAuthFailure(e)) throw e;
     } finally {
       await trial.close();
     }
