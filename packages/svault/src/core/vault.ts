@@ -129,6 +129,8 @@ export class Vault {
   private timersRunning = false;
   /** HA standby: unsealed but not serving; the active node owns timers and writes. */
   private standbyMode = false;
+  /** Between the last key share and a fully loaded vault. */
+  private unsealing = false;
   private initLock: Promise<unknown> = Promise.resolve();
   /** Serializes changes of the mount table (read, change, write). */
   private readonly mountLock = new KeyedMutex();
@@ -145,7 +147,9 @@ export class Vault {
   }
 
   get sealed(): boolean {
-    return this.barrier.sealed;
+    // Until the unseal has loaded mounts, tokens and policies, the node is still sealed: the HA loop
+    // must not take the lock and reload underneath it, and no request meets a half-loaded vault.
+    return this.barrier.sealed || this.unsealing;
   }
 
   async initialized(): Promise<boolean> {
@@ -222,14 +226,19 @@ export class Vault {
     const share = parseUnsealKey(key, cfg);
     const root = await this.progress.add(share, cfg);
     if (root) {
+      this.unsealing = true;
       try {
-        await this.barrier.unseal(root);
-      } catch (e) {
-        root.fill(0);
-        throw e;
+        try {
+          await this.barrier.unseal(root);
+        } catch (e) {
+          root.fill(0);
+          throw e;
+        }
+        this.rootKey = root;
+        await this.postUnseal();
+      } finally {
+        this.unsealing = false;
       }
-      this.rootKey = root;
-      await this.postUnseal();
     }
     return this.status();
   }
