@@ -4,8 +4,15 @@ import { invalid } from './errors.js';
 /**
  * Field types of path declarations. Like Vault's framework they accept the loose forms
  * clients send (numbers as strings, durations as "1h" or seconds, lists as "a,b"), and a
- * value that cannot be read as the declared type is a 400.
+ * value that cannot be read as the declared type is a 400. Each takes the field's meaning,
+ * which path help shows (`svault path-help`, `GET /v1/<path>?help=1`); the type's own
+ * description ("an integer") is what errors name.
  */
+const meanings = new WeakMap<z.ZodType, string>();
+function withMeaning<T extends z.ZodType>(schema: T, meaning: string | undefined): T {
+  if (meaning) meanings.set(schema, meaning);
+  return schema;
+}
 const intLike = z.union([
   z.number().int(),
   z
@@ -13,16 +20,20 @@ const intLike = z.union([
     .regex(/^-?\d+$/)
     .transform(Number),
 ]);
-export const fInt = () => intLike.describe('an integer');
-export const fBool = () =>
-  z
-    .union([
-      z.boolean(),
-      z.enum(['true', 'false', '1', '0', 't', 'f']).transform((s) => ['true', '1', 't'].includes(s)),
-    ])
-    .describe('a boolean');
-export const fString = () => z.string().describe('a string');
-export const fStringList = () =>
+export const fInt = (meaning?: string) => withMeaning(intLike.describe('an integer'), meaning);
+export const fBool = (meaning?: string) =>
+  withMeaning(
+    z
+      .union([
+        z.boolean(),
+        z.enum(['true', 'false', '1', '0', 't', 'f']).transform((s) => ['true', '1', 't'].includes(s)),
+      ])
+      .describe('a boolean'),
+    meaning,
+  );
+export const fString = (meaning?: string) => withMeaning(z.string().describe('a string'), meaning);
+export const fStringList = (meaning?: string) => withMeaning(stringList(), meaning);
+const stringList = () =>
   z
     .union([
       z.array(z.string()),
@@ -34,7 +45,8 @@ export const fStringList = () =>
       ),
     ])
     .describe('a list of strings');
-export const fIntList = () =>
+export const fIntList = (meaning?: string) => withMeaning(intList(), meaning);
+const intList = () =>
   z
     .union([
       z.array(intLike),
@@ -54,18 +66,23 @@ export const fIntList = () =>
  */
 export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
-export const fMap = () => z.custom<Record<string, unknown>>(isPlainObject).describe('an object');
-export const fStringMap = () =>
-  z
-    .custom<Record<string, string>>((v) => isPlainObject(v) && Object.values(v).every((x) => typeof x === 'string'))
-    .describe('an object of strings');
+export const fMap = (meaning?: string) =>
+  withMeaning(z.custom<Record<string, unknown>>(isPlainObject).describe('an object'), meaning);
+export const fStringMap = (meaning?: string) =>
+  withMeaning(
+    z
+      .custom<Record<string, string>>((v) => isPlainObject(v) && Object.values(v).every((x) => typeof x === 'string'))
+      .describe('an object of strings'),
+    meaning,
+  );
 
 /** `obj[key] = value` as an own property, whatever the key (`__proto__` included). */
 export function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
   Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 /** Seconds, from an integer or a Go-style duration ("90s", "1h30m", "720h"). */
-export const fDuration = () =>
+export const fDuration = (meaning?: string) => withMeaning(duration(), meaning);
+const duration = () =>
   z
     .union([z.number().int().nonnegative(), z.string()])
     .transform((v, ctx) => {
@@ -119,6 +136,28 @@ export function formatDuration(secs: number): string {
 }
 
 export type FieldSchemas = Record<string, z.ZodType>;
+
+/** A declared field as help shows it: its name, its type ("integer") and what it means. */
+export interface FieldDoc {
+  name: string;
+  type: string;
+  description: string;
+}
+
+export function describeFields(schemas: FieldSchemas): FieldDoc[] {
+  return Object.entries(schemas).map(([name, schema]) => ({
+    name,
+    type: (schema.description ?? 'a value').replace(/^(an?) /, ''),
+    description: meanings.get(schema) ?? '',
+  }));
+}
+
+/** The body fields a path does not declare (Vault ignores them, and says so in a warning). */
+export function unknownFields(schemas: FieldSchemas, data: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  for (const name in data) if (!Object.hasOwn(schemas, name)) out.push(name);
+  return out.sort();
+}
 
 /** Known fields parsed; unknown ones dropped (Vault ignores them); a bad known field is a 400. */
 export function parseFields(schemas: FieldSchemas, data: Record<string, unknown>): Record<string, unknown> {

@@ -141,7 +141,10 @@ export interface PathDef {
   pattern: RegExp;
   fields?: FieldSchemas;
   operations: Partial<Record<Operation, Handler>>;
+  /** One line on what the path is for: the first line of its help (`svault path-help`). */
   summary: string;
+  /** More on the path, after its parameters in its help. */
+  description?: string;
   /**
    * Vault's ExistenceCheck: when present, an 'update' of something that does not exist yet is
    * authorized as 'create', so a policy can allow creating without allowing overwriting.

@@ -1,5 +1,5 @@
 import { VaultError } from './errors.js';
-import { parseFields } from './fields.js';
+import { describeFields, parseFields, unknownFields } from './fields.js';
 import type {
   Backend,
   Caller,
@@ -76,6 +76,31 @@ export class Router {
     throw new VaultError('notFound', `unsupported path`);
   }
 
+  /**
+   * Vault's path help for `path`: the declaration's summary, its operations and its fields with
+   * their types and meanings (what `svault path-help` and `GET /v1/<path>?help=1` show).
+   */
+  help(path: string): string {
+    const mount = this.mountFor(path);
+    if (!mount) throw new VaultError('notFound', `no handler for route "${path}". route entry not found.`);
+    const remaining = path.slice(mount.entry.path.length);
+    const def = mount.backend.paths.find((d) => d.pattern.test(remaining));
+    if (!def) throw new VaultError('notFound', 'unsupported path');
+    const ops = Object.keys(def.operations).join(', ');
+    const out = [`Request:        ${remaining}`, `Matching Route: ${def.pattern.source}`, '', def.summary, ''];
+    out.push('## OPERATIONS', '', `    ${ops}`, '');
+    const fields = def.fields ? describeFields(def.fields) : [];
+    if (fields.length) {
+      out.push('## PARAMETERS', '');
+      for (const f of fields) {
+        out.push(`    ${f.name} (${f.type})`, '');
+        if (f.description) out.push(`        ${f.description}`, '');
+      }
+    }
+    if (def.description) out.push('## DESCRIPTION', '', def.description, '');
+    return out.join('\n');
+  }
+
   isUnauthenticated(path: string): boolean {
     const mount = this.mountFor(path);
     if (!mount?.backend.unauthenticated) return false;
@@ -112,7 +137,16 @@ export class Router {
     if (req.remoteAddress !== undefined) routed.remoteAddress = req.remoteAddress;
     if (req.id !== undefined) routed.id = req.id;
     if (req.wrapTtl !== undefined) routed.wrapTtl = req.wrapTtl;
-    return handler(routed, fields);
+    const ignored =
+      match.def.fields && req.operation !== 'read' && req.operation !== 'list' && req.operation !== 'delete'
+        ? unknownFields(match.def.fields, req.data).filter((k) => !Object.hasOwn(match.params, k))
+        : [];
+    const result = await handler(routed, fields);
+    if (ignored.length === 0 || result === null) return result;
+    // As Vault's framework: what the path does not declare is ignored, and the answer says so.
+    const warning = `Endpoint ignored these unrecognized parameters: [${ignored.join(' ')}]`;
+    if (result === undefined) return { warnings: [warning] };
+    return { ...result, warnings: [...(result.warnings ?? []), warning] };
   }
 }
 

@@ -805,6 +805,14 @@ export class Vault {
     return out;
   }
 
+  /** Vault's help operation (`?help=1`): the path's declaration rendered; any valid token may ask. */
+  async help(path: string, token: string | undefined, remoteAddress?: string): Promise<string> {
+    if (this.sealed) throw sealedError();
+    validatePath(path);
+    if (!this.router.isUnauthenticated(path)) await this.authenticateEntry(token, remoteAddress);
+    return this.router.help(path);
+  }
+
   /** The caller behind a token, or 403. */
   async authenticate(token: string | undefined): Promise<Caller> {
     return (await this.authenticateEntry(token)).caller;

@@ -365,6 +365,10 @@ export function registerVaultApi(app: FastifyInstance, opts: ApiOptions): void {
     let operation: Operation;
     let data: Record<string, unknown> = {};
     let path = rawPath;
+    const help = query.get('help');
+    if (req.method === 'GET' && help !== null && parseBool(help)) {
+      return sendJson(reply, 200, { help: await vault.help(path, tokenOf(req), req.ip) });
+    }
     switch (req.method) {
       case 'GET': {
         const list = query.get('list');

@@ -4,7 +4,8 @@ import { ClientCommand, parsePairs, responseRows } from '../../cli/base.js';
 export default class SecretWrite extends ClientCommand<typeof SecretWrite> {
   static override summary = 'Write data to a path';
   static override aliases = ['write'];
-  static override description = 'Any API path under /v1, like `vault write`: the pairs are the request body.';
+  static override description =
+    "Any API path under /v1, like `vault write`: the pairs are the request body. The path's declaration checks them (`svault path-help PATH` lists its fields): a value of the wrong type is refused, a field it does not declare is ignored with a warning.";
   static override strict = false;
   static override args = {
     path: Args.string({ description: 'path, e.g. kv/myapp or sys/mounts/team', required: true }),
@@ -24,6 +25,7 @@ export default class SecretWrite extends ClientCommand<typeof SecretWrite> {
   async run() {
     const body = parsePairs(await this.rest(1));
     const r = await this.client().write(this.args.path.replace(/^\/+/, ''), body);
+    for (const w of r?.warnings ?? []) this.warn(w);
     if (!this.jsonEnabled()) {
       if (r?.data || r?.lease_id || r?.auth) this.table(responseRows(r));
       else this.log(`Success! Data written to: ${this.args.path}`);

@@ -105,7 +105,11 @@ export class KvV2 implements Backend {
       {
         pattern: /^config$/,
         summary: 'Mount-wide max_versions, cas_required and delete_version_after',
-        fields: { max_versions: fInt(), cas_required: fBool(), delete_version_after: fDuration() },
+        fields: {
+          max_versions: fInt('Versions kept per key (0: the default, 10)'),
+          cas_required: fBool('Every write must give options.cas'),
+          delete_version_after: fDuration('Versions are deleted this long after they are written (0: never)'),
+        },
         operations: {
           read: async () => ({ data: this.renderConfig(await this.config()) }),
           update: (_r, f) => this.writeConfig(f),
@@ -115,7 +119,11 @@ export class KvV2 implements Backend {
       {
         pattern: new RegExp(`^data/${SECRET}$`),
         summary: 'Read a version of a secret, write a new version, or soft-delete the latest',
-        fields: { version: fInt(), data: fMap(), options: fMap() },
+        fields: {
+          version: fInt('read: the version to read (default: the latest)'),
+          data: fMap('write: the secret, an object of keys and values'),
+          options: fMap('write: { "cas": N } writes only if the current version is N (0: only if none)'),
+        },
         existence: async (p) => (await this.metaText(p.path as string)) !== null,
         operations: {
           read: (r, f) => this.read(r.params.path as string, (f.version as number | undefined) ?? 0),
@@ -153,10 +161,10 @@ export class KvV2 implements Backend {
         summary: "A secret's metadata: versions, max_versions, cas_required, custom_metadata",
         existence: async (p) => (await this.metaText(p.path as string)) !== null,
         fields: {
-          max_versions: fInt(),
-          cas_required: fBool(),
-          delete_version_after: fDuration(),
-          custom_metadata: fStringMap(),
+          max_versions: fInt("Versions kept for this key (0: the mount's setting)"),
+          cas_required: fBool('Writes to this key must give options.cas'),
+          delete_version_after: fDuration('Versions of this key are deleted this long after they are written'),
+          custom_metadata: fStringMap('Your own keys and values about the secret (not secret themselves)'),
         },
         operations: {
           read: (r) => this.readMetadata(r.params.path as string),

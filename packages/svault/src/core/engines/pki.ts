@@ -128,27 +128,27 @@ function raw(contentType: string, body: Uint8Array | string | undefined): Handle
 }
 
 const SUBJECT_FIELDS = {
-  common_name: fString(),
-  alt_names: fStringList(),
-  ip_sans: fStringList(),
-  exclude_cn_from_sans: fBool(),
-  ttl: fDuration(),
-  format: fString(),
-  private_key_format: fString(),
-  ou: fStringList(),
-  organization: fStringList(),
-  country: fStringList(),
-  locality: fStringList(),
-  province: fStringList(),
-  street_address: fStringList(),
-  postal_code: fStringList(),
+  common_name: fString('The subject common name'),
+  alt_names: fStringList('DNS subject alternative names'),
+  ip_sans: fStringList('IP subject alternative names'),
+  exclude_cn_from_sans: fBool('Do not repeat the common name as a subject alternative name'),
+  ttl: fDuration('Lifetime requested'),
+  format: fString('pem (default), der or pem_bundle'),
+  private_key_format: fString('der (default: PKCS#1/SEC1 in PEM) or pkcs8'),
+  ou: fStringList('Subject OU values'),
+  organization: fStringList('Subject O values'),
+  country: fStringList('Subject C values'),
+  locality: fStringList('Subject L values'),
+  province: fStringList('Subject ST values'),
+  street_address: fStringList('Subject street address values'),
+  postal_code: fStringList('Subject postal code values'),
 };
 const CA_FIELDS = {
   ...SUBJECT_FIELDS,
-  key_type: fString(),
-  key_bits: fInt(),
-  max_path_length: fInt(),
-  issuer_name: fString(),
+  key_type: fString('rsa (default), ec, ed25519 or ml-dsa-65'),
+  key_bits: fInt('Key size: RSA bits, or the EC curve size'),
+  max_path_length: fInt('How many intermediate CAs may follow (-1: no limit)'),
+  issuer_name: fString('A name for the new issuer, unique on the mount'),
 };
 
 export class PkiBackend implements Backend {

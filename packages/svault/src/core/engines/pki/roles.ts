@@ -84,15 +84,52 @@ const BOOLEANS = Object.keys(ROLE_DEFAULTS).filter(
 ) as (keyof Role)[];
 const LISTS = Object.keys(ROLE_DEFAULTS).filter((k) => Array.isArray(ROLE_DEFAULTS[k as keyof Role])) as (keyof Role)[];
 
+/** What each role field means (path help). */
+const ROLE_HELP: Record<keyof Role, string> = {
+  allowed_domains:
+    'Domains certificates may be issued for (with allow_subdomains, allow_bare_domains, allow_glob_domains)',
+  allow_subdomains: 'Names below allowed_domains are allowed',
+  allow_bare_domains: 'The allowed_domains themselves are allowed',
+  allow_localhost: '"localhost" is allowed',
+  allow_any_name: 'Any name is allowed',
+  allow_glob_domains: 'allowed_domains may contain globs ("*")',
+  allow_wildcard_certificates: 'Wildcard names ("*.example.com") are allowed',
+  allow_ip_sans: 'IP addresses are allowed as subject alternative names',
+  enforce_hostnames: 'Names must be valid host names',
+  server_flag: 'Certificates are for TLS servers (serverAuth)',
+  client_flag: 'Certificates are for TLS clients (clientAuth)',
+  code_signing_flag: 'Certificates may sign code (codeSigning)',
+  email_protection_flag: 'Certificates may protect email (emailProtection)',
+  key_type: 'Key type: rsa, ec, ed25519, ml-dsa-65, or any (sign only)',
+  key_bits: 'Key size: RSA bits, or the EC curve size (256, 384, 521)',
+  key_usage: 'Key usages (DigitalSignature, KeyEncipherment...)',
+  ext_key_usage: 'Extra extended key usages (ServerAuth, ClientAuth...)',
+  ttl: "Certificate lifetime when the request gives none (default: the mount's)",
+  max_ttl: "Longest certificate lifetime (default: the mount's maximum)",
+  not_before_duration: "How far notBefore is set back, for clients' clock skew",
+  ou: 'Subject OU values',
+  organization: 'Subject O values',
+  country: 'Subject C values',
+  locality: 'Subject L values',
+  province: 'Subject ST values',
+  street_address: 'Subject street address values',
+  postal_code: 'Subject postal code values',
+  require_cn: 'A common name is required',
+  use_csr_common_name: 'sign: take the common name from the CSR',
+  use_csr_sans: 'sign: take the subject alternative names from the CSR',
+  no_store: 'Issued certificates are not stored (cannot be listed or revoked by serial)',
+  issuer_ref: "The issuer certificates come from: 'default', an issuer id or name (the path's issuer wins)",
+};
+
 export const ROLE_FIELDS = {
-  ...Object.fromEntries(BOOLEANS.map((k) => [k, fBool()])),
-  ...Object.fromEntries(LISTS.map((k) => [k, fStringList()])),
-  key_type: fString(),
-  key_bits: fInt(),
-  issuer_ref: fString(),
-  ttl: fDuration(),
-  max_ttl: fDuration(),
-  not_before_duration: fDuration(),
+  ...Object.fromEntries(BOOLEANS.map((k) => [k, fBool(ROLE_HELP[k])])),
+  ...Object.fromEntries(LISTS.map((k) => [k, fStringList(ROLE_HELP[k])])),
+  key_type: fString(ROLE_HELP.key_type),
+  key_bits: fInt(ROLE_HELP.key_bits),
+  issuer_ref: fString(ROLE_HELP.issuer_ref),
+  ttl: fDuration(ROLE_HELP.ttl),
+  max_ttl: fDuration(ROLE_HELP.max_ttl),
+  not_before_duration: fDuration(ROLE_HELP.not_before_duration),
 };
 
 const KEY_USAGES: Record<string, number> = {
