@@ -88,6 +88,37 @@ afterAll(async () => {
 const put = (path: string, body: unknown, token?: string) =>
   call(base, 'PUT', `/v1/sys/${path}`, { body, ...(token ? { token } : {}) });
 
+describe('PGP-encrypted init', { timeout: 60_000 }, () => {
+  it('encrypts each unseal key and the root token to the given keys; a wrong count initializes nothing', async () => {
+    const fresh = await startTestServer();
+    try {
+      const init = (body: unknown) => call(fresh.address, 'PUT', '/v1/sys/init', { body });
+      const bad = await init({ secret_shares: 2, secret_threshold: 2, pgp_keys: [alice.publicKey] });
+      expect(bad.status).toBe(400);
+      expect(bad.body.errors[0]).toMatch(/count mismatch between number of provided PGP keys and number of shares/);
+      expect((await call(fresh.address, 'GET', '/v1/sys/init')).body.initialized).toBe(false);
+      const done = await init({
+        secret_shares: 2,
+        secret_threshold: 2,
+        pgp_keys: [alice.publicKey, bob.publicKey],
+        root_token_pgp_key: bob.publicKey,
+      });
+      expect(done.status, done.text).toBe(200);
+      const shares = [
+        await alice.decrypt(Buffer.from(done.body.keys_base64[0], 'base64')),
+        await bob.decrypt(Buffer.from(done.body.keys_base64[1], 'base64')),
+      ];
+      for (const key of shares) await call(fresh.address, 'PUT', '/v1/sys/unseal', { body: { key } });
+      expect((await call(fresh.address, 'GET', '/v1/sys/seal-status')).body.sealed).toBe(false);
+      const token = await bob.decrypt(Buffer.from(done.body.root_token, 'base64'));
+      const self = await call(fresh.address, 'GET', '/v1/auth/token/lookup-self', { token });
+      expect(self.body.data.policies).toEqual(['root']);
+    } finally {
+      await fresh.close();
+    }
+  });
+});
+
 describe('PGP-encrypted rekey and root generation', { timeout: 60_000 }, () => {
   it('refuses bad pgp_keys and starts nothing', async () => {
     const cases: [unknown, RegExp][] = [

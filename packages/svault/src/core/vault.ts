@@ -177,16 +177,44 @@ export class Vault {
   }
 
   /** Creates the root key, its unseal keys and the root token; leaves the vault sealed. */
-  async init(shares: number, threshold: number): Promise<InitResult> {
-    const run = this.initLock.then(() => this.initOnce(shares, threshold));
+  async init(
+    shares: number,
+    threshold: number,
+    pgp: { keys?: unknown[]; rootKey?: unknown } = {},
+  ): Promise<InitResult> {
+    const run = this.initLock.then(() => this.initOnce(shares, threshold, pgp));
     this.initLock = run.catch(() => undefined);
     return run;
   }
 
-  private async initOnce(shares: number, threshold: number): Promise<InitResult> {
+  /**
+   * With `pgp.keys` (one per share) each unseal key is handed out encrypted to its key, and with
+   * `pgp.rootKey` the root token (base64 of the OpenPGP message), as Vault's pgp_keys and
+   * root_token_pgp_key; the keys are checked before anything is stored.
+   */
+  private async initOnce(
+    shares: number,
+    threshold: number,
+    pgp: { keys?: unknown[]; rootKey?: unknown },
+  ): Promise<InitResult> {
     validateSealConfig(shares, threshold);
+    const pgpKeys = pgp.keys ?? [];
+    if (pgpKeys.length > 0 && pgpKeys.length !== shares) {
+      throw invalid(
+        'invalid seal configuration: count mismatch between number of provided PGP keys and number of shares',
+      );
+    }
+    const recipients = pgpKeys.length ? await readPgpKeys(pgpKeys) : [];
+    const rootRecipient = pgp.rootKey ? (await readPgpKeys([pgp.rootKey]))[0] : undefined;
     if (await this.barrier.initialized()) throw invalid('Vault is already initialized');
-    const { rootKey, keys } = await generateShares(shares, threshold);
+    const { rootKey, keys: plainKeys } = await generateShares(shares, threshold);
+    const keys = recipients.length
+      ? await Promise.all(
+          plainKeys.map((k, i) =>
+            encryptFor(recipients[i] as PgpRecipient, new TextEncoder().encode(Buffer.from(k).toString('hex'))),
+          ),
+        )
+      : plainKeys;
     const cfg: SealConfig = { type: 'shamir', secret_shares: shares, secret_threshold: threshold };
     await writeSealConfig(this.opts.storage, cfg);
     await this.barrier.initialize(rootKey);
@@ -202,7 +230,9 @@ export class Vault {
       return {
         keys: keys.map((k) => Buffer.from(k).toString('hex')),
         keys_base64: keys.map((k) => Buffer.from(k).toString('base64')),
-        root_token: token,
+        root_token: rootRecipient
+          ? Buffer.from(await encryptFor(rootRecipient, new TextEncoder().encode(token))).toString('base64')
+          : token,
       };
     } finally {
       this.barrier.seal();

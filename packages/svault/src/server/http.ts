@@ -224,12 +224,17 @@ export function registerVaultApi(app: FastifyInstance, opts: ApiOptions): void {
   app.get('/v1/sys/init', async () => ({ initialized: await vault.initialized() }));
   const init = async (req: FastifyRequest) => {
     const f = parseFields({ secret_shares: fInt(), secret_threshold: fInt() }, bodyOf(req));
-    const pgp = bodyOf(req).pgp_keys;
-    if (Array.isArray(pgp) && pgp.length > 0) throw new VaultError('invalid', 'pgp_keys are not supported');
+    const body = bodyOf(req);
+    if (body.pgp_keys !== undefined && body.pgp_keys !== null && !Array.isArray(body.pgp_keys)) {
+      throw new VaultError('invalid', 'pgp_keys must be a list of base64-encoded public keys');
+    }
     if (f.secret_shares === undefined || f.secret_threshold === undefined) {
       throw new VaultError('invalid', 'secret_shares and secret_threshold are required');
     }
-    return vault.init(f.secret_shares as number, f.secret_threshold as number);
+    return vault.init(f.secret_shares as number, f.secret_threshold as number, {
+      ...(Array.isArray(body.pgp_keys) ? { keys: body.pgp_keys } : {}),
+      ...(body.root_token_pgp_key ? { rootKey: body.root_token_pgp_key } : {}),
+    });
   };
   app.put('/v1/sys/init', init);
   app.post('/v1/sys/init', init);
