@@ -8,7 +8,6 @@ import {
   logFormats,
   logLevels,
 } from '../config.js';
-import { daemonPaths, daemonStatus, lastLines, startDaemon, stopDaemon } from '../daemon.js';
 import { notFoundError } from '../errors.js';
 import { createLogger, type LogFormat, type Logger, type LogLevel } from '../log.js';
 import { renderTable } from '../output.js';
@@ -140,6 +139,8 @@ export abstract class DaemonStart extends StratumCommand<typeof DaemonStart> {
   static override description =
     `Commands that need it start the daemon on demand; this starts it explicitly. It listens on a unix socket (mode 0600) in the data directory, and refuses to start twice.`;
   async run() {
+    // The daemon module (child_process, http) only for the daemon commands: a start-up cost otherwise.
+    const { startDaemon } = await import('../daemon.js');
     const { pid, socket } = await startDaemon({ tool: this.tool.name, entry: this.tool.daemonEntry });
     this.log(`${this.tool.name} daemon started (pid ${pid}, socket ${socket})`);
     return { pid, socket };
@@ -150,6 +151,7 @@ export abstract class DaemonStatus extends StratumCommand<typeof DaemonStatus> {
   static override summary = 'Show whether the daemon is running';
   static override description = 'Exit code 0 when it runs and answers its health check, 7 when it does not.';
   async run() {
+    const { daemonStatus } = await import('../daemon.js');
     const s = await daemonStatus(this.tool.name);
     if (!this.jsonEnabled()) {
       if (s.running) this.log(`running: pid ${s.pid}, socket ${s.socket}, up ${s.health?.uptime_s ?? '?'} s`);
@@ -169,6 +171,7 @@ export abstract class DaemonStop extends StratumCommand<typeof DaemonStop> {
     timeout: Flags.integer({ description: 'seconds to wait before killing it', default: 10, min: 1 }),
   };
   async run() {
+    const { stopDaemon } = await import('../daemon.js');
     const r = await stopDaemon(this.tool.name, process.env, this.flags.timeout * 1000);
     this.log(`${this.tool.name} daemon stopped (pid ${r.pid}${r.forced ? ', killed after timeout' : ''})`);
     return r;
@@ -181,6 +184,7 @@ export abstract class DaemonLogs extends StratumCommand<typeof DaemonLogs> {
     lines: Flags.integer({ char: 'n', description: 'how many lines from the end', default: 50, min: 1 }),
   };
   async run() {
+    const { daemonPaths, lastLines } = await import('../daemon.js');
     const file = daemonPaths(this.tool.name).log;
     const lines = lastLines(file, this.flags.lines);
     if (lines.length === 0 && !this.jsonEnabled()) this.log(`no log yet at ${file}`);
