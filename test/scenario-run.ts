@@ -29,10 +29,11 @@ export const needsServers = () => skipUnless('sshd') || skipUnless('postgres');
 export function scenario(
   home: string,
   args: string[],
+  env: NodeJS.ProcessEnv = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [SCRIPT, ...args], {
-      env: { PATH: process.env.PATH, HOME: home, TMPDIR: home, NO_COLOR: '1' },
+      env: { PATH: process.env.PATH, HOME: home, TMPDIR: home, NO_COLOR: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

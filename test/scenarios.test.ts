@@ -1,3 +1,5 @@
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { skipUnless } from '../packages/shared/src/testing/index.js';
 import { NAMES, scenario, scenarioHome } from './scenario-run.js';
@@ -30,7 +32,7 @@ describe('npm run scenario', () => {
     if (skipUnless('patroni') || skipUnless('etcd'))
       expect(zt.missing.join(' ')).toMatch(/apt-get install (patroni|etcd)/);
     else expect(zt).toMatchObject({ runnable: true, missing: [] });
-    const ready = ['incident-response', 'pqc-migration', 'zero-touch'];
+    const ready = ['incident-response', 'pqc-migration', 'zero-touch', 'disaster-recovery'];
     for (const s of scenarios.filter((x) => !ready.includes(x.name))) {
       expect(s.runnable).toBe(false);
       expect(s.missing.length).toBeGreaterThan(0);
@@ -59,14 +61,27 @@ describe('npm run scenario', () => {
     expect((await scenario(home, ['incident-response', '--twin'])).code).toBe(2);
   });
 
-  it('a scenario that cannot run yet exits 1 naming every missing piece, never a fake success', async () => {
-    const { scenarios } = JSON.parse((await scenario(home, ['list', '--json'])).stdout) as { scenarios: Listed[] };
-    for (const s of scenarios.filter((x) => !x.runnable)) {
-      const r = await scenario(home, [s.name, '--json']);
-      expect(r.code).toBe(1);
-      const out = JSON.parse(r.stdout);
-      expect(out).toMatchObject({ scenario: s.name, ok: false, runnable: false, missing: s.missing });
-      for (const m of s.missing) expect(r.stderr).toContain(m);
+  it('a scenario whose pieces are missing here exits 1 naming each, never a fake success', async () => {
+    // A machine without Patroni: a PATH with only what the probes themselves use (sh, ls, head, etcd).
+    const bin = join(home, 'no-patroni-bin');
+    mkdirSync(bin, { recursive: true });
+    for (const tool of ['sh', 'ls', 'head', 'etcd']) {
+      const found = ['/usr/bin', '/bin', '/usr/local/bin'].map((d) => join(d, tool)).find((p) => existsSync(p));
+      if (found && !existsSync(join(bin, tool))) symlinkSync(found, join(bin, tool));
     }
+    const env = { PATH: bin };
+    const { scenarios } = JSON.parse((await scenario(home, ['list', '--json'], env)).stdout) as { scenarios: Listed[] };
+    const zt = scenarios.find((s) => s.name === 'zero-touch')!;
+    expect(zt.runnable).toBe(false);
+    expect(zt.missing).toContain('needs patroni (not installed: apt-get install patroni)');
+    const r = await scenario(home, ['zero-touch', '--json'], env);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      scenario: 'zero-touch',
+      ok: false,
+      runnable: false,
+      missing: zt.missing,
+    });
+    for (const m of zt.missing) expect(r.stderr).toContain(m);
   }, 60_000);
 });

@@ -19,7 +19,7 @@ export const SSHD = serverBin('sshd hosts', ['/usr/sbin/sshd', 'sshd'], 'openssh
 export const NATS = serverBin('nats-server', ['nats-server', '/usr/sbin/nats-server'], 'nats-server');
 export const ETCD = serverBin('etcd', ['etcd'], 'etcd-server');
 export const CHROMIUM = serverBin('chromium', ['chromium', 'chromium-browser'], 'chromium');
-export const PATRONI = serverBin('patroni', ['patroni', '/usr/bin/patroni'], 'patroni');
+export const PATRONI = serverBin('patroni', ['patroni'], 'patroni');
 
 export function onPath(name) {
   if (name.includes('*')) {
