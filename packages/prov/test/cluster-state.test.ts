@@ -1,4 +1,6 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipUnless } from '../../shared/src/testing/index.js';
@@ -122,4 +124,53 @@ describe.skipIf(skipUnless('sshd'))('clusters in the state backend', () => {
     writeFileSync(join(ws.cwd, 'prov.ncl'), config(hosts));
     expect((await prov(ws, ['cluster', 'destroy', 'decl', '-y'])).code).toBe(0);
   }, 180_000);
+
+  it.skipIf(skipUnless('etcd'))(
+    'a cluster that runs etcd of its own is backed up as an etcd snapshot, with a manifest and checksums',
+    async () => {
+      const port = 30000 + Math.floor(Math.random() * 2000) * 2;
+      const ws = markerWorkspace(hosts);
+      mkdirSync(join(ws.cwd, 'etpl'));
+      writeFileSync(
+        join(ws.cwd, 'etpl', 'template.ncl'),
+        `# Test template: etcd alone on the first member.
+fun p => let m = std.array.at 0 p.members in {
+  name = p.name,
+  template = "etcd-only",
+  kind = "generic",
+  members = [m],
+  services = [{
+    service = "etcd",
+    host = m.host,
+    config = { client_port = ${port}, peer_port = ${port + 1}, listen_address = m.address, advertise_address = m.address, init = "none", data_dir = "/var/lib/prov-etcd/%{p.name}" },
+  }],
+  order = ["etcd"],
+}
+`,
+      );
+      const c = await prov(ws, ['cluster', 'create', 'e1', '--template', './etpl', '--servers', 'cs-1', '-y'], 120_000);
+      expect(c.code, c.stderr + c.stdout).toBe(0);
+      try {
+        const out = mkdtempSync(join(tmpdir(), 'prov-etcd-backup-'));
+        const r = await prov(ws, ['cluster', 'backup', 'e1', '--output', out, '--json'], 120_000);
+        expect(r.code, r.stderr + r.stdout).toBe(0);
+        const b = JSON.parse(r.stdout);
+        expect(b.manifest).toMatchObject({ cluster: 'e1', kind: 'generic', method: 'etcd-snapshot' });
+        const snap = readFileSync(join(b.dir, 'etcd.snapshot.db'));
+        expect(createHash('sha256').update(snap).digest('hex')).toBe(b.manifest.files[0].sha256);
+        expect(createHash('sha256').update(snap.subarray(0, -32)).digest().equals(snap.subarray(-32))).toBe(true);
+        // A generic cluster with no etcd has nothing to back up: a clear refusal.
+        expect(
+          (await prov(ws, ['cluster', 'create', 'm2', '--template', './tpl', '--servers', 'cs-2', '-y'])).code,
+        ).toBe(0);
+        const none = await prov(ws, ['cluster', 'backup', 'm2', '--output', out]);
+        expect(none.code).toBe(2);
+        expect(none.stderr).toContain('runs no etcd of its own');
+        expect((await prov(ws, ['cluster', 'destroy', 'm2', '-y'])).code).toBe(0);
+      } finally {
+        expect((await prov(ws, ['cluster', 'destroy', 'e1', '-y'], 120_000)).code).toBe(0);
+      }
+    },
+    300_000,
+  );
 });
