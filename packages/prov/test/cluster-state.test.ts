@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { skipUnless } from '../../shared/src/testing/index.js';
+import { skipUnless, startPostgres } from '../../shared/src/testing/index.js';
 import { hostEntry, prov, startHosts, stopHosts, type TestHost, workspace } from './support/hosts.js';
 
 /** A small definition: writes a marker file with the member's index, removes it on uninstall. */
@@ -172,5 +172,32 @@ fun p => let m = std.array.at 0 p.members in {
       }
     },
     300_000,
+  );
+
+  it.skipIf(skipUnless('postgres'))(
+    'with a PostgreSQL state, the cluster record is shared: another checkout sees it and plans no delete',
+    async () => {
+      const server = await startPostgres();
+      try {
+        const a = markerWorkspace(hosts);
+        const b = markerWorkspace(hosts);
+        a.env.PROV_STATE = server.url;
+        b.env.PROV_STATE = server.url;
+        const c = await prov(a, ['cluster', 'create', 'pgm', '--template', './tpl', '--servers', 'cs-1,cs-2', '-y']);
+        expect(c.code, c.stderr + c.stdout).toBe(0);
+        const list = JSON.parse((await prov(b, ['cluster', 'list', '--json'])).stdout);
+        expect(list.clusters).toMatchObject([{ name: 'pgm', members: ['cs-1', 'cs-2'] }]);
+        const plan = await prov(b, ['plan']);
+        expect(plan.code, plan.stderr).toBe(0);
+        expect(plan.stdout).toContain('No changes.');
+        const d = await prov(b, ['cluster', 'destroy', 'pgm', '-y']);
+        expect(d.code, d.stderr + d.stdout).toBe(0);
+        expect(existsSync(join(hosts[0]!.root, 'opt/marker/cs-1'))).toBe(false);
+        expect(JSON.parse((await prov(a, ['cluster', 'list', '--json'])).stdout).clusters).toEqual([]);
+      } finally {
+        await server.stop();
+      }
+    },
+    180_000,
   );
 });
