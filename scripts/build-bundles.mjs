@@ -102,6 +102,33 @@ function locatorPlugin(outdir) {
   return {
     name: 'file-locations',
     setup(b) {
+      // oclif makes its debug loggers when loaded; the debug package (and tty, net with it) is
+      // loaded only when DEBUG is set, which it reads once, at that load: without it they print nothing.
+      b.onResolve({ filter: /^debug$/ }, async (args) => {
+        if (args.pluginData === 'plain' || !posix(args.importer).includes('/node_modules/@oclif/core/'))
+          return undefined;
+        const real = await b.resolve('debug', {
+          kind: 'require-call',
+          resolveDir: args.resolveDir,
+          pluginData: 'plain',
+        });
+        if (real.errors.length > 0) return undefined;
+        return { path: real.path, namespace: 'lazy-debug' };
+      });
+      b.onLoad({ filter: /.*/, namespace: 'lazy-debug' }, (args) => ({
+        contents: `module.exports = function createDebug(namespace) {
+  if (!process.env.DEBUG) {
+    const off = () => {};
+    off.enabled = false;
+    off.namespace = namespace;
+    off.extend = (sub, delimiter = ':') => createDebug(namespace + delimiter + sub);
+    return off;
+  }
+  return require(${JSON.stringify(args.path)})(namespace);
+};`,
+        loader: 'js',
+        resolveDir: dirname(args.path),
+      }));
       // Bare specifiers only: '#name' is a package's own import map, resolved inside the bundle.
       b.onResolve({ filter: /^[^./#]/ }, async (args) => {
         if (!args.importer || args.pluginData === 'plain') return undefined;
