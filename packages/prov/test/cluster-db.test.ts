@@ -31,7 +31,7 @@ describe.skipIf(skip)('db-cluster: PostgreSQL HA with Patroni over SSH', () => {
   let backupRows = -1;
   let sftpBackup = '';
   let sftpRows = -1;
-  let extraHost: TestHost | undefined;
+  let extraHosts: TestHost[] = [];
   const base = 20000 + Math.floor(Math.random() * 2000) * 10;
   const settings = [
     'init=none',
@@ -107,8 +107,8 @@ describe.skipIf(skip)('db-cluster: PostgreSQL HA with Patroni over SSH', () => {
   afterAll(async () => {
     // Stop every Patroni (it stops its PostgreSQL) and etcd the cluster started, then the hosts.
     if (ws) await prov(ws, ['cluster', 'destroy', 'pg', '-y'], 180_000).catch(() => {});
-    if (ws && extraHost) await prov(ws, ['cluster', 'destroy', 'pg2', '-y'], 180_000).catch(() => {});
-    for (const h of [...(hosts ?? []), ...(extraHost ? [extraHost] : [])]) {
+    if (ws && extraHosts.length) await prov(ws, ['cluster', 'destroy', 'pg2', '-y'], 180_000).catch(() => {});
+    for (const h of [...(hosts ?? []), ...extraHosts]) {
       for (const f of ['run/patroni-pg.pid', 'run/patroni-pg2.pid', 'run/etcd.pid']) {
         const p = join(h.root, f);
         if (existsSync(p)) {
@@ -124,7 +124,7 @@ describe.skipIf(skip)('db-cluster: PostgreSQL HA with Patroni over SSH', () => {
         } catch {}
       }
     }
-    await stopHosts([...hosts, ...(extraHost ? [extraHost] : [])]);
+    await stopHosts([...hosts, ...extraHosts]);
   }, 240_000);
 
   it('lists the template, and a dry run shows what it would install without touching a host', async () => {
@@ -411,10 +411,10 @@ describe.skipIf(skip)('db-cluster: PostgreSQL HA with Patroni over SSH', () => {
   }, 600_000);
 
   it('restore into a new cluster from the sftp backup: a damaged remote copy is refused; then rows and identity are back', async () => {
-    const [extra] = await startHosts(1, 'dbx');
-    extraHost = extra!;
+    extraHosts = await startHosts(2, 'dbx');
+    const extra = extraHosts[0];
     const cfg = `let Infrastructure = import "infrastructure.ncl" in
-{ provider = 'local, hosts = { ${[...hosts, extra!].map((h) => hostEntry(h)).join(', ')} } } | Infrastructure
+{ provider = 'local, hosts = { ${[...hosts, ...extraHosts].map((h) => hostEntry(h)).join(', ')} } } | Infrastructure
 `;
     writeFileSync(join(ws.cwd, 'prov.ncl'), cfg);
     const newBase = base + 5000;
@@ -436,7 +436,7 @@ describe.skipIf(skip)('db-cluster: PostgreSQL HA with Patroni over SSH', () => {
       '--from',
       `sftp://db-3${bad}`,
       '--servers',
-      'dbx-1',
+      'dbx-1,dbx-2',
       ...sets,
       '-y',
       '--accept-new-host-keys',
@@ -456,7 +456,7 @@ describe.skipIf(skip)('db-cluster: PostgreSQL HA with Patroni over SSH', () => {
         '--from',
         sftpBackup,
         '--servers',
-        'dbx-1',
+        'dbx-1,dbx-2',
         ...sets,
         '-y',
         '--json',
@@ -468,22 +468,35 @@ describe.skipIf(skip)('db-cluster: PostgreSQL HA with Patroni over SSH', () => {
     const out = JSON.parse(r.stdout);
     const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
     expect(out).toMatchObject({ cluster: 'pg2', created: true, system_identifier: m.system_identifier });
-    const c = new pg.Client({
-      host: '127.0.0.1',
-      port: newBase,
-      user: hosts[0]!.sshd.username,
-      password: /superuser: \{username: '[^']*', password: '([^']*)'\}/.exec(
-        readFileSync(join(extra!.root, 'etc/patroni/pg2.yml'), 'utf8'),
-      )![1]!,
-      database: 'postgres',
-    });
-    await c.connect();
-    try {
-      expect((await c.query('SELECT count(*)::int AS n FROM items')).rows[0].n).toBe(sftpRows);
-    } finally {
-      await c.end();
-    }
+    // The new cluster's own password (its roles were given it): rows back on the leader and on the replica,
+    // which cloned from it.
+    const newPassword = /superuser: \{username: '[^']*', password: '([^']*)'\}/.exec(
+      readFileSync(join(extra!.root, 'etc/patroni/pg2.yml'), 'utf8'),
+    )![1]!;
+    expect(newPassword).not.toBe(password(hosts[0]!));
+    const rowsAt = async (port: number) => {
+      const c = new pg.Client({
+        host: '127.0.0.1',
+        port,
+        user: hosts[0]!.sshd.username,
+        password: newPassword,
+        database: 'postgres',
+      });
+      await c.connect();
+      try {
+        return (await c.query('SELECT count(*)::int AS n FROM items')).rows[0].n as number;
+      } finally {
+        await c.end();
+      }
+    };
+    expect(await rowsAt(newBase)).toBe(sftpRows);
+    await until(
+      'rows on the new replica',
+      () => rowsAt(newBase + 10).catch(() => -1),
+      (n) => n === sftpRows,
+    );
     const show = JSON.parse((await prov(ws, ['cluster', 'show', 'pg2', '--json'])).stdout);
     expect(show.leader).toBe('dbx-1');
+    expect(show.healthy).toBe(true);
   }, 700_000);
 });
