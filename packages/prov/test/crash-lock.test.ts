@@ -3,9 +3,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { binPath } from '../../../test/run-bin.js';
-import { skipUnless } from '../../shared/src/testing/index.js';
+import { type PostgresServer, skipUnless, startPostgres } from '../../shared/src/testing/index.js';
 import { hostEntry, inventory, prov, startHosts, stopHosts, type TestHost, workspace } from './support/hosts.js';
 
 /**
@@ -177,6 +178,57 @@ describe.skipIf(skipUnless('sshd'))('crash, resume and locking', () => {
     expect(r.stdout).toContain('No changes.');
     const hist = JSON.parse((await prov(ws, ['history', '--json'])).stdout);
     expect(hist.runs[0]).toMatchObject({ id: row.run_id, status: 'succeeded' });
+    expect((await prov(ws, ['destroy', '-y'])).code).toBe(0);
+  }, 120_000);
+});
+
+describe.skipIf(skipUnless('sshd') || skipUnless('postgres'))('crash and resume with a PostgreSQL state', () => {
+  let hosts: TestHost[];
+  let server: PostgresServer;
+  beforeAll(async () => {
+    [hosts, server] = await Promise.all([startHosts(2, 'kp'), startPostgres()]);
+  });
+  afterAll(async () => {
+    await Promise.all([stopHosts(hosts), server?.stop()]);
+  });
+
+  it('kill -9 mid-task: the lock went with the session, apply refuses the unfinished run, resume finishes it', async () => {
+    const ws = slowWorkspace(hosts);
+    ws.env.PROV_STATE = server.url;
+    const child = startApply(ws);
+    const db = new pg.Client({ connectionString: server.url });
+    await db.connect();
+    let runId = '';
+    try {
+      const until = Date.now() + 30_000;
+      while (!runId && Date.now() < until) {
+        const r = await db
+          .query("SELECT run_id FROM prov_tasks WHERE address = 'taskserv.kubernetes.kp-1' AND status = 'running'")
+          .catch(() => ({ rows: [] as { run_id: string }[] }));
+        runId = r.rows[0]?.run_id ?? '';
+        if (!runId) await delay(50);
+      }
+    } finally {
+      await db.end();
+    }
+    expect(runId).not.toBe('');
+    child.kill('SIGKILL');
+    await exited(child);
+
+    // No stale lock to clear: the server ended the dead session's advisory lock.
+    for (let i = 0; i < 100; i++) {
+      const s = JSON.parse((await prov(ws, ['state', 'lock', 'status', '--json'])).stdout);
+      if (!s.locked) break;
+      await delay(100);
+    }
+    const refused = await prov(ws, ['apply', '-y']);
+    expect(refused.code).toBe(6);
+    expect(refused.stderr).toContain(`run ${runId} (apply by`);
+    const resumed = await prov(ws, ['resume', runId]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toContain('Apply complete! Resources: 4 added, 0 changed, 0 destroyed.');
+    for (const h of hosts) expect(readFileSync(join(h.root, 'opt/k', h.name), 'utf8')).toBe('ok\n');
+    expect((await prov(ws, ['apply', '-y'])).stdout).toContain('No changes.');
     expect((await prov(ws, ['destroy', '-y'])).code).toBe(0);
   }, 120_000);
 });
