@@ -1,8 +1,8 @@
 import type { Command } from '@oclif/core';
 import { Flags } from '@oclif/core';
 import { StratumError } from '@stratumiops/shared/errors';
-import { acceptNewHostKeysFlag, ProvCommand } from '../base.js';
 import type { InstallOptions, IssuedCert, RolloutTarget } from '../core/certs.js';
+import { acceptNewHostKeysFlag, ProvCommand } from './base.js';
 
 export const installFlags = {
   dir: Flags.string({
@@ -36,7 +36,7 @@ export interface Deployment {
 export abstract class CertCommand<T extends typeof Command> extends ProvCommand<T> {
   protected async deploy(d: Deployment) {
     const { existsSync } = await import('node:fs');
-    const { Runtime } = await import('../adapters/runtime.js');
+    const { Runtime } = await import('../runtime.js');
     const { rollOut, recordCerts } = await import('../core/certs.js');
     const cfg = d.file ?? (existsSync('prov.ncl') ? 'prov.ncl' : undefined);
     const loaded = cfg ? await this.loadInfra(cfg) : undefined;

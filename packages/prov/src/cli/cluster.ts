@@ -1,8 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Command, Flags } from '@oclif/core';
-import { Runtime } from '../adapters/runtime.js';
-import { acceptNewHostKeysFlag, ProvCommand } from '../base.js';
 import {
   type ClusterRecord,
   ClusterStore,
@@ -20,6 +18,8 @@ import type { Executor, HostTarget } from '../core/executor.js';
 import { engineFor } from '../core/nickel.js';
 import { runTaskserv } from '../core/taskserv.js';
 import type { Attrs, DesiredResource } from '../core/types.js';
+import { Runtime } from '../runtime.js';
+import { acceptNewHostKeysFlag, ProvCommand } from './base.js';
 import { runOperation } from './flow.js';
 
 /** What every cluster command works with: the workspace's clusters, hosts from the config, SSH. */

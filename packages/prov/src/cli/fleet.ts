@@ -1,10 +1,10 @@
 import type { Command } from '@oclif/core';
 import { Flags } from '@oclif/core';
 import { usageError } from '@stratumiops/shared/errors';
-import type { Runtime } from '../adapters/runtime.js';
-import { acceptNewHostKeysFlag, type LoadedInfra, ProvCommand } from '../base.js';
 import type { Executor } from '../core/executor.js';
 import type { Placement } from '../core/observe.js';
+import type { Runtime } from '../runtime.js';
+import { acceptNewHostKeysFlag, type LoadedInfra, ProvCommand } from './base.js';
 
 export const fleetFlags = {
   file: Flags.string({ description: 'Nickel config (default: prov.ncl)', helpValue: '<file>' }),
@@ -19,7 +19,7 @@ export const fleetFlags = {
 export abstract class FleetCommand<T extends typeof Command> extends ProvCommand<T> {
   protected async fleet(file: string | undefined): Promise<{ loaded: LoadedInfra; runtime: Runtime }> {
     const { configFile } = await import('../core/workspace.js');
-    const { Runtime } = await import('../adapters/runtime.js');
+    const { Runtime } = await import('../runtime.js');
     const loaded = await this.loadInfra(configFile(file));
     return { loaded, runtime: new Runtime(this.runtimeSettings(), loaded.infra) };
   }

@@ -1,8 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import { StratumError } from '@stratumiops/shared/errors';
 import { assertInteractive, useColor } from '@stratumiops/shared/output';
-import type { Runtime } from '../adapters/runtime.js';
-import { retryPolicy } from '../adapters/runtime.js';
 import {
   type EngineEvent,
   executePlan,
@@ -16,6 +14,8 @@ import {
 import { hasChanges, renderPlan } from '../core/plan.js';
 import type { StateStore } from '../core/state.js';
 import type { DesiredResource, PlanDoc, RunKind } from '../core/types.js';
+import type { Runtime } from '../runtime.js';
+import { retryPolicy } from '../runtime.js';
 import { applyProgress, hostPrinter, runReport } from './render.js';
 
 export interface FlowIO {

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { acceptNewHostKeysFlag, ProvCommand } from '../base.js';
+import { acceptNewHostKeysFlag, ProvCommand } from './base.js';
 
 /**
  * `service install` and `service uninstall`: the same hosts, flags, lock and rollback; they differ only in
@@ -51,7 +51,7 @@ export abstract class ServiceRunCommand extends ProvCommand<typeof ServiceRunCom
   async run() {
     const { existsSync } = await import('node:fs');
     const { makePlan } = await import('../core/engine.js');
-    const { Runtime } = await import('../adapters/runtime.js');
+    const { Runtime } = await import('../runtime.js');
     const { clusterServiceResources, serviceResources } = await import('./service.js');
     const flow = await import('./flow.js');
     const io = { json: this.jsonEnabled(), log: (s: string) => this.log(s) };

@@ -1,10 +1,10 @@
 import { usageError } from '@stratumiops/shared/errors';
-import type { Runtime } from '../adapters/runtime.js';
 import { ClusterStore, clusterResources, parseSettings } from '../core/cluster.js';
 import { pgMembers, readSecrets } from '../core/cluster-pg.js';
 import { hostAttrs } from '../core/desired.js';
 import type { StateStore } from '../core/state.js';
 import type { Attrs, DesiredResource } from '../core/types.js';
+import type { Runtime } from '../runtime.js';
 
 /** taskserv.<service>.<host> resources for an ad-hoc install, with config from the config's taskservs entry. */
 export async function serviceResources(

@@ -2,7 +2,6 @@ import { resolve } from 'node:path';
 import type { Command } from '@oclif/core';
 import { StratumError, usageError } from '@stratumiops/shared/errors';
 import { renderTable } from '@stratumiops/shared/output';
-import { type Runtime, retryPolicy } from '../adapters/runtime.js';
 import type { ClusterRecord } from '../core/cluster.js';
 import { ClusterStore } from '../core/cluster.js';
 import { backupCluster, clusterStatus, pgMembers } from '../core/cluster-pg.js';
@@ -19,6 +18,7 @@ import {
   type WorkflowRun,
   workflowDirs,
 } from '../core/workflow.js';
+import { type Runtime, retryPolicy } from '../runtime.js';
 import { ClusterCommand } from './cluster.js';
 
 /** What to run and where: `prov workflow run` and the MCP tool execute_workflow ask the same. */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import { conflictError, usageError } from '@stratumiops/shared/errors';
-import { acceptNewHostKeysFlag, ProvCommand, targetFlag } from '../base.js';
+import { acceptNewHostKeysFlag, ProvCommand, targetFlag } from '../cli/base.js';
 import type { PlanDoc } from '../core/types.js';
 
 export default class Apply extends ProvCommand<typeof Apply> {
@@ -40,7 +40,7 @@ export default class Apply extends ProvCommand<typeof Apply> {
   async run() {
     const { configFile } = await import('../core/workspace.js');
     const { makePlan, assertPlanCurrent, summaryText } = await import('../core/engine.js');
-    const { Runtime } = await import('../adapters/runtime.js');
+    const { Runtime } = await import('../runtime.js');
     const flow = await import('../cli/flow.js');
     const io = this.flags['json-stream']
       ? { json: true, log: () => {}, stream: (await import('../cli/flow.js')).jsonLines() }

@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
 import { Args, Flags } from '@oclif/core';
-import { ProvCommand } from '../base.js';
+import { ProvCommand } from '../cli/base.js';
 
 export default class Compliance extends ProvCommand<typeof Compliance> {
   static override summary = 'Check a config against a compliance framework (SOC 2, HIPAA, GDPR, PCI DSS)';

@@ -5,7 +5,7 @@ import { closestName } from '@stratumiops/nickel';
 import { describeConfig, loadConfig } from '@stratumiops/shared/config';
 import { notFoundError, StratumError, usageError, validationError } from '@stratumiops/shared/errors';
 import { renderTable } from '@stratumiops/shared/output';
-import { ProvCommand } from '../base.js';
+import { ProvCommand } from '../cli/base.js';
 import { setTomlKey } from '../core/toml-edit.js';
 import { tool } from '../tool.js';
 

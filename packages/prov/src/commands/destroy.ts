@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { acceptNewHostKeysFlag, ProvCommand, targetFlag } from '../base.js';
+import { acceptNewHostKeysFlag, ProvCommand, targetFlag } from '../cli/base.js';
 
 export default class Destroy extends ProvCommand<typeof Destroy> {
   static override summary = 'Delete the resources in state (all, or the targets and what depends on them)';
@@ -32,7 +32,7 @@ export default class Destroy extends ProvCommand<typeof Destroy> {
   async run() {
     const { existsSync } = await import('node:fs');
     const { makePlan } = await import('../core/engine.js');
-    const { Runtime } = await import('../adapters/runtime.js');
+    const { Runtime } = await import('../runtime.js');
     const flow = await import('../cli/flow.js');
     const io = this.flags['json-stream']
       ? { json: true, log: () => {}, stream: (await import('../cli/flow.js')).jsonLines() }

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { usageError } from '@stratumiops/shared/errors';
-import { ProvCommand } from '../base.js';
+import { ProvCommand } from '../cli/base.js';
 import type { DesiredResource } from '../core/types.js';
 
 export default class Estimate extends ProvCommand<typeof Estimate> {

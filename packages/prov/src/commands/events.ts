@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { ProvCommand } from '../base.js';
+import { ProvCommand } from '../cli/base.js';
 
 export default class Events extends ProvCommand<typeof Events> {
   static override summary = 'Show what happened, in time order: runs, state changes, drift, certificates';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Flags } from '@oclif/core';
 import { StratumError, usageError } from '@stratumiops/shared/errors';
 import { renderTable } from '@stratumiops/shared/output';
-import { ProvCommand } from '../base.js';
+import { ProvCommand } from '../cli/base.js';
 
 export default class Exec extends ProvCommand<typeof Exec> {
   static override summary = 'Run a command (or a script, step by step) on hosts over SSH, like `ansible -a`';
@@ -32,7 +32,7 @@ export default class Exec extends ProvCommand<typeof Exec> {
 
   async run() {
     const { existsSync } = await import('node:fs');
-    const { Runtime } = await import('../adapters/runtime.js');
+    const { Runtime } = await import('../runtime.js');
     const { runOnHosts, scriptSteps } = await import('../core/adhoc.js');
     const { hostPrinter } = await import('../cli/render.js');
     const dash = this.argv.indexOf('--');

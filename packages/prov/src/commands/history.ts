@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { notFoundError } from '@stratumiops/shared/errors';
 import { renderTable } from '@stratumiops/shared/output';
-import { ProvCommand } from '../base.js';
+import { ProvCommand } from '../cli/base.js';
 import type { RunRecord } from '../core/types.js';
 
 export default class History extends ProvCommand<typeof History> {

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { ProvCommand } from '../base.js';
+import { ProvCommand } from '../cli/base.js';
 
 export default class Init extends ProvCommand<typeof Init> {
   static override summary = 'Create a provisioning workspace: prov.ncl, prov.toml, .prov/ (state, providers)';

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { acceptNewHostKeysFlag, ProvCommand, targetFlag } from '../base.js';
+import { acceptNewHostKeysFlag, ProvCommand, targetFlag } from '../cli/base.js';
 
 export default class Plan extends ProvCommand<typeof Plan> {
   static override summary = 'Show what apply would change: config vs recorded state vs real resources';
@@ -34,7 +34,7 @@ export default class Plan extends ProvCommand<typeof Plan> {
     const { makePlan } = await import('../core/engine.js');
     const { renderPlan, hasChanges } = await import('../core/plan.js');
     const { useColor } = await import('@stratumiops/shared/output');
-    const { Runtime } = await import('../adapters/runtime.js');
+    const { Runtime } = await import('../runtime.js');
     const loaded = await this.loadInfra(configFile(this.args.config));
     const store = await this.openStore();
     const runtime = new Runtime(this.runtimeSettings(), loaded.infra);

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { conflictError } from '@stratumiops/shared/errors';
-import { ProvCommand } from '../base.js';
+import { ProvCommand } from '../cli/base.js';
 
 export default class Resume extends ProvCommand<typeof Resume> {
   static override summary = 'Continue a run that was interrupted or crashed, from its last checkpoint';
@@ -19,7 +19,7 @@ export default class Resume extends ProvCommand<typeof Resume> {
 
   async run() {
     const { lockState, loadResumable } = await import('../core/engine.js');
-    const { Runtime } = await import('../adapters/runtime.js');
+    const { Runtime } = await import('../runtime.js');
     const flow = await import('../cli/flow.js');
     const io = { json: this.jsonEnabled(), log: (s: string) => this.log(s) };
     const id = this.args['run-id'];

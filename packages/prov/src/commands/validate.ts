@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { Args } from '@oclif/core';
 import { nickelErrorJson } from '@stratumiops/nickel';
 import { StratumError } from '@stratumiops/shared/errors';
-import { importPathFlag, ProvCommand } from '../base.js';
+import { importPathFlag, ProvCommand } from '../cli/base.js';
 import { checkConfig, engineFor, formatConfigErrors, nickelFailure, workspaceConfigs } from '../core/nickel.js';
 
 interface FileResult {

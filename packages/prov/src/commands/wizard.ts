@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { ProvCommand } from '../base.js';
+import { ProvCommand } from '../cli/base.js';
 
 export default class WizardCommand extends ProvCommand<typeof WizardCommand> {
   static override summary = 'Set up a cluster, a database or monitoring by answering a form';

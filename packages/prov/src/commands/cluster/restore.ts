@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { usageError, validationError } from '@stratumiops/shared/errors';
-import { approve } from '../../base.js';
+import { approve } from '../../cli/base.js';
 import { ClusterCommand, clusterFlags } from '../../cli/cluster.js';
 import { findTemplate, parseSettings } from '../../core/cluster.js';
 import { parseSftp, pullBackup } from '../../core/cluster-backup.js';

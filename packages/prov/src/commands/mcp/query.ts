@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { ProvCommand } from '../../base.js';
+import { ProvCommand } from '../../cli/base.js';
 
 export default class McpQuery extends ProvCommand<typeof McpQuery> {
   static override summary = 'Ask about the infrastructure in plain language';

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { StratumError, usageError } from '@stratumiops/shared/errors';
-import { acceptNewHostKeysFlag, type LoadedInfra, ProvCommand } from '../../base.js';
+import { acceptNewHostKeysFlag, type LoadedInfra, ProvCommand } from '../../cli/base.js';
 import type { MigrationEvent, MigrationPlan, MigrationRun } from '../../core/migrate.js';
 
 export default class MigrateApply extends ProvCommand<typeof MigrateApply> {
@@ -103,12 +103,12 @@ export async function execMigration(
   resume: boolean,
 ): Promise<MigrationRun> {
   const { MigrationRuns, runMigration } = await import('../../core/migrate.js');
-  const { Runtime, retryPolicy } = await import('../../adapters/runtime.js');
+  const { Runtime, retryPolicy } = await import('../../runtime.js');
   const { openStateStore } = await import('../../adapters/state/index.js');
   const { hostTarget } = await import('../../adapters/local.js');
   const { hostPrinter } = await import('../../cli/render.js');
   const c = cmd as unknown as {
-    runtimeSettings(): import('../../adapters/runtime.js').RuntimeSettings;
+    runtimeSettings(): import('../../runtime.js').RuntimeSettings;
     jsonEnabled(): boolean;
     log(s: string): void;
     flags: { verbose?: boolean };

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { ProvCommand } from '../../base.js';
+import { ProvCommand } from '../../cli/base.js';
 
 export default class MigratePlan extends ProvCommand<typeof MigratePlan> {
   static override summary = 'Plan the migration from one config to another (another provider, region or plan)';

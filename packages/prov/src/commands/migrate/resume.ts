@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { conflictError } from '@stratumiops/shared/errors';
-import { acceptNewHostKeysFlag, ProvCommand } from '../../base.js';
+import { acceptNewHostKeysFlag, ProvCommand } from '../../cli/base.js';
 import { execMigration } from './apply.js';
 
 export default class MigrateResume extends ProvCommand<typeof MigrateResume> {

@@ -1,5 +1,5 @@
 import { Args } from '@oclif/core';
-import { ProvCommand } from '../../base.js';
+import { ProvCommand } from '../../cli/base.js';
 
 export default class MigrateStatus extends ProvCommand<typeof MigrateStatus> {
   static override summary = "Show a migration's steps and where it stands, or list the workspace's migrations";

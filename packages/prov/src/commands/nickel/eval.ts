@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { importPathFlag, ProvCommand } from '../../base.js';
+import { importPathFlag, ProvCommand } from '../../cli/base.js';
 import { engineFor, nickelFailure } from '../../core/nickel.js';
 
 export default class NickelEval extends ProvCommand<typeof NickelEval> {

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { Args, Flags } from '@oclif/core';
-import { importPathFlag, ProvCommand } from '../../base.js';
+import { importPathFlag, ProvCommand } from '../../cli/base.js';
 import { engineFor, nickelFailure } from '../../core/nickel.js';
 
 export default class NickelExport extends ProvCommand<typeof NickelExport> {

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { usageError } from '@stratumiops/shared/errors';
-import { ProvCommand } from '../../base.js';
+import { ProvCommand } from '../../cli/base.js';
 
 export default class ProviderAdd extends ProvCommand<typeof ProviderAdd> {
   static override summary = 'Configure a provider and where its credentials come from';

@@ -1,5 +1,5 @@
 import { renderTable } from '@stratumiops/shared/output';
-import { ProvCommand } from '../../base.js';
+import { ProvCommand } from '../../cli/base.js';
 
 export default class ProviderList extends ProvCommand<typeof ProviderList> {
   static override summary = 'List configured providers';

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { StratumError } from '@stratumiops/shared/errors';
 import { renderTable } from '@stratumiops/shared/output';
-import { ProvCommand } from '../../base.js';
+import { ProvCommand } from '../../cli/base.js';
 
 export default class ProviderTest extends ProvCommand<typeof ProviderTest> {
   static override summary = "Check a provider's credentials and connectivity";
@@ -31,7 +31,7 @@ export default class ProviderTest extends ProvCommand<typeof ProviderTest> {
 
   async run() {
     const { existsSync } = await import('node:fs');
-    const { Runtime } = await import('../../adapters/runtime.js');
+    const { Runtime } = await import('../../runtime.js');
     const cfg = this.flags.file ?? (existsSync('prov.ncl') ? 'prov.ncl' : undefined);
     const loaded = cfg ? await this.loadInfra(cfg) : undefined;
     const s = this.runtimeSettings();

@@ -1,5 +1,5 @@
 import { renderTable } from '@stratumiops/shared/output';
-import { ProvCommand } from '../../base.js';
+import { ProvCommand } from '../../cli/base.js';
 
 export default class ServiceList extends ProvCommand<typeof ServiceList> {
   static override summary = 'List the service definitions and where state records them installed';
@@ -9,7 +9,7 @@ export default class ServiceList extends ProvCommand<typeof ServiceList> {
   async run() {
     const { resolve } = await import('node:path');
     const { definitionDirs, listDefinitionFiles } = await import('../../core/taskserv.js');
-    const { Runtime } = await import('../../adapters/runtime.js');
+    const { Runtime } = await import('../../runtime.js');
     const s = this.runtimeSettings();
     const runtime = new Runtime(s);
     const store = await this.openStore();

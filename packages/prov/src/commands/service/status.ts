@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { renderTable } from '@stratumiops/shared/output';
-import { ProvCommand } from '../../base.js';
+import { ProvCommand } from '../../cli/base.js';
 
 export default class ServiceStatus extends ProvCommand<typeof ServiceStatus> {
   static override summary = 'Show whether a service is installed and running on each host';
@@ -24,7 +24,7 @@ export default class ServiceStatus extends ProvCommand<typeof ServiceStatus> {
 
   async run() {
     const { existsSync } = await import('node:fs');
-    const { Runtime } = await import('../../adapters/runtime.js');
+    const { Runtime } = await import('../../runtime.js');
     const { runTaskserv } = await import('../../core/taskserv.js');
     const cfg = this.flags.file ?? (existsSync('prov.ncl') ? 'prov.ncl' : undefined);
     const loaded = cfg ? await this.loadInfra(cfg) : undefined;

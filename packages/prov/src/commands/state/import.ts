@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import { notFoundError, usageError } from '@stratumiops/shared/errors';
-import { ProvCommand } from '../../base.js';
+import { ProvCommand } from '../../cli/base.js';
 
 export default class StateImport extends ProvCommand<typeof StateImport> {
   static override summary = 'Record an existing resource in state';
@@ -17,7 +17,7 @@ export default class StateImport extends ProvCommand<typeof StateImport> {
     const { configFile } = await import('../../core/workspace.js');
     const { lockState } = await import('../../core/engine.js');
     const { maskSensitive } = await import('../../core/sensitive.js');
-    const { Runtime } = await import('../../adapters/runtime.js');
+    const { Runtime } = await import('../../runtime.js');
     const loaded = await this.loadInfra(configFile(this.args.config));
     const d = loaded.desired.resources.find((r) => r.address === this.args.address);
     if (!d)

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { renderTable } from '@stratumiops/shared/output';
-import { ProvCommand } from '../../base.js';
+import { ProvCommand } from '../../cli/base.js';
 
 export default class StateList extends ProvCommand<typeof StateList> {
   static override summary = 'List the resources in state';

@@ -1,5 +1,5 @@
 import { Args } from '@oclif/core';
-import { approve, autoApproveFlag, ProvCommand } from '../../base.js';
+import { approve, autoApproveFlag, ProvCommand } from '../../cli/base.js';
 
 export default class StateMv extends ProvCommand<typeof StateMv> {
   static override summary = 'Rename a resource in state (after renaming it in the config)';

@@ -1,5 +1,5 @@
 import { Args } from '@oclif/core';
-import { approve, autoApproveFlag, ProvCommand } from '../../base.js';
+import { approve, autoApproveFlag, ProvCommand } from '../../cli/base.js';
 
 export default class StateRm extends ProvCommand<typeof StateRm> {
   static override summary = 'Forget a resource (the real object is left alone)';

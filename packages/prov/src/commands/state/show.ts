@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import { notFoundError } from '@stratumiops/shared/errors';
-import { ProvCommand } from '../../base.js';
+import { ProvCommand } from '../../cli/base.js';
 
 export default class StateShow extends ProvCommand<typeof StateShow> {
   static override summary = "Show a resource's recorded attributes";

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { StratumError } from '@stratumiops/shared/errors';
-import { ProvCommand } from '../../base.js';
+import { ProvCommand } from '../../cli/base.js';
 
 export default class VaultInit extends ProvCommand<typeof VaultInit> {
   static override summary = 'Connect prov to SecretumVault (svault) and check it is ready';

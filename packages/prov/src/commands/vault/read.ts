@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { StratumError } from '@stratumiops/shared/errors';
-import { ProvCommand } from '../../base.js';
+import { ProvCommand } from '../../cli/base.js';
 
 export default class VaultRead extends ProvCommand<typeof VaultRead> {
   static override summary = 'Read a secret from svault (KV v2)';

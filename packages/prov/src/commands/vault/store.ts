@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Args } from '@oclif/core';
 import { usageError } from '@stratumiops/shared/errors';
-import { ProvCommand } from '../../base.js';
+import { ProvCommand } from '../../cli/base.js';
 
 export default class VaultStore extends ProvCommand<typeof VaultStore> {
   static override summary = 'Store a secret in svault (KV v2): prov vault store secret/myapp key=value';

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { conflictError } from '@stratumiops/shared/errors';
-import { approve } from '../../base.js';
+import { approve } from '../../cli/base.js';
 import { clusterFlags } from '../../cli/cluster.js';
 import { WorkflowCommand } from '../../cli/workflow.js';
 import { effectiveWorkflowStatus, rollbackWorkflow, WorkflowRuns } from '../../core/workflow.js';

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { StratumError } from '@stratumiops/shared/errors';
-import { ProvCommand } from '../../../base.js';
+import { ProvCommand } from '../../../cli/base.js';
 
 export default class ForceUnlock extends ProvCommand<typeof ForceUnlock> {
   static override summary = 'Release a stuck state lock';

@@ -1,4 +1,4 @@
-import { ProvCommand } from '../../../base.js';
+import { ProvCommand } from '../../../cli/base.js';
 
 export default class LockStatus extends ProvCommand<typeof LockStatus> {
   static override summary = 'Show who holds the state lock, since when, and whether the holder is still alive';

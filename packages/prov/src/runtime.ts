@@ -1,17 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { StratumError, usageError } from '@stratumiops/shared/errors';
-import type { HostConfig, InfraConfig } from '../core/desired.js';
-import { hostAttrs } from '../core/desired.js';
-import { type HostTarget, parseHostSpec } from '../core/executor.js';
-import { engineFor, type NickelSettings, nickelFailure } from '../core/nickel.js';
-import type { RetryPolicy } from '../core/orchestrator.js';
-import type { Provider } from '../core/provider.js';
-import { definitionDirs, findDefinition, parseDefinition, type TaskservDefinition } from '../core/taskserv.js';
-import { readProviders } from '../core/workspace.js';
-import { hostTarget } from './local.js';
-import type { SshExecutor } from './ssh/executor.js';
-import type { UpcloudCredentials } from './upcloud.js';
+import { hostTarget } from './adapters/local.js';
+import type { SshExecutor } from './adapters/ssh/executor.js';
+import type { UpcloudCredentials } from './adapters/upcloud.js';
+import type { HostConfig, InfraConfig } from './core/desired.js';
+import { hostAttrs } from './core/desired.js';
+import { type HostTarget, parseHostSpec } from './core/executor.js';
+import { engineFor, type NickelSettings, nickelFailure } from './core/nickel.js';
+import type { RetryPolicy } from './core/orchestrator.js';
+import type { Provider } from './core/provider.js';
+import { definitionDirs, findDefinition, parseDefinition, type TaskservDefinition } from './core/taskserv.js';
+import { readProviders } from './core/workspace.js';
 
 export interface RuntimeSettings {
   cwd: string;
@@ -74,8 +74,8 @@ export class Runtime {
   executor(): Promise<SshExecutor> {
     this.exec ??= (async () => {
       const [{ SshExecutor }, { KnownHosts }, { resolveSecret }] = await Promise.all([
-        import('./ssh/executor.js'),
-        import('./ssh/known-hosts.js'),
+        import('./adapters/ssh/executor.js'),
+        import('./adapters/ssh/known-hosts.js'),
         import('@stratumiops/svault/client/secret-ref'),
       ]);
       const home = process.env.HOME ? [`${process.env.HOME}/.ssh/known_hosts`] : [];
@@ -125,11 +125,11 @@ export class Runtime {
 
   private async makeProvider(name: string): Promise<Provider> {
     if (name === 'local') {
-      const { LocalProvider } = await import('./local.js');
-      let exec: import('../core/executor.js').Executor = await this.executor();
+      const { LocalProvider } = await import('./adapters/local.js');
+      let exec: import('./core/executor.js').Executor = await this.executor();
       if (this.infra?.servers?.some((s) => s.provider === 'lxd')) {
         // Taskservs on the config's LXD containers run through LXD exec.
-        const { LxdExecutor, routeLxd } = await import('./lxd.js');
+        const { LxdExecutor, routeLxd } = await import('./adapters/lxd.js');
         exec = routeLxd(exec, new LxdExecutor((await this.lxdSettings()).socket));
       }
       return new LocalProvider(exec, (n) => this.definition(n));
@@ -147,7 +147,7 @@ export class Runtime {
           secretAccessKey: await resolveSecret(`${base}#secret_key`),
         };
       }
-      const { AwsProvider } = await import('./aws.js');
+      const { AwsProvider } = await import('./adapters/aws.js');
       return new AwsProvider({
         region,
         ...(endpoint ? { endpoint } : {}),
@@ -159,7 +159,7 @@ export class Runtime {
       const settings = readProviders(this.s.cwd).upcloud ?? { credentials: 'env', ssh_keys: [] };
       const endpoint = process.env.PROV_UPCLOUD_ENDPOINT ?? settings.endpoint;
       const zone = settings.zone ?? this.infra?.region;
-      const { UpcloudProvider } = await import('./upcloud.js');
+      const { UpcloudProvider } = await import('./adapters/upcloud.js');
       return new UpcloudProvider({
         credentials: await upcloudCredentials(settings.credentials),
         ...(endpoint ? { endpoint } : {}),
@@ -169,7 +169,7 @@ export class Runtime {
       });
     }
     if (name === 'lxd') {
-      const { LxdProvider } = await import('./lxd.js');
+      const { LxdProvider } = await import('./adapters/lxd.js');
       return new LxdProvider(await this.lxdSettings());
     }
     throw new StratumError('usage', `provider ${name} is not available yet`, {
@@ -178,7 +178,7 @@ export class Runtime {
   }
 
   private async lxdSettings() {
-    const { ProvidersFile } = await import('../core/workspace.js');
+    const { ProvidersFile } = await import('./core/workspace.js');
     return readProviders(this.s.cwd).lxd ?? ProvidersFile.shape.lxd.unwrap().parse({});
   }
 

@@ -4,9 +4,8 @@ import type { Command } from '@oclif/core';
 import { Flags } from '@oclif/core';
 import { StratumCommand } from '@stratumiops/shared/cli/command';
 import { StratumError, usageError } from '@stratumiops/shared/errors';
-import type { RuntimeSettings } from './adapters/runtime.js';
-import type { CheckContext } from './core/check.js';
-import type { Desired, InfraConfig } from './core/desired.js';
+import type { CheckContext } from '../core/check.js';
+import type { Desired, InfraConfig } from '../core/desired.js';
 import {
   type ConfigReport,
   checkConfig,
@@ -15,10 +14,11 @@ import {
   importPaths,
   type NickelSettings,
   nickelFailure,
-} from './core/nickel.js';
-import type { StateStore } from './core/state.js';
-import { readProviders, sha256 } from './core/workspace.js';
-import { tool } from './tool.js';
+} from '../core/nickel.js';
+import type { StateStore } from '../core/state.js';
+import { readProviders, sha256 } from '../core/workspace.js';
+import type { RuntimeSettings } from '../runtime.js';
+import { tool } from '../tool.js';
 
 export interface LoadedInfra {
   path: string;
@@ -59,13 +59,13 @@ export abstract class ProvCommand<T extends typeof Command = typeof Command> ext
   }
 
   protected async openStore(): Promise<StateStore> {
-    const { openStateStore } = await import('./adapters/state/index.js');
+    const { openStateStore } = await import('../adapters/state/index.js');
     return openStateStore((this.settings.values as { state: string }).state);
   }
 
   /** What the config checks need to know of the workspace: taskserv definitions, provider settings. */
   async checkContext(): Promise<CheckContext> {
-    const { definitionDirs, listDefinitionFiles } = await import('./core/taskserv.js');
+    const { definitionDirs, listDefinitionFiles } = await import('../core/taskserv.js');
     const v = this.settings.values as { taskservs: { dirs: string[] } };
     const dirs = definitionDirs(v.taskservs.dirs.map((d) => resolve(d)));
     const zone = readProviders().upcloud?.zone;
@@ -74,11 +74,11 @@ export abstract class ProvCommand<T extends typeof Command = typeof Command> ext
 
   /** What prov's MCP tools and their CLI shortcuts stand on: validation, state and the configured model. */
   protected async assistBackend(): Promise<
-    Omit<import('./server/mcp.js').ProvMcpBackend, 'allowExecute' | 'workflow'>
+    Omit<import('../server/mcp.js').ProvMcpBackend, 'allowExecute' | 'workflow'>
   > {
-    const llm = (this.settings.values as { llm: import('./adapters/llm.js').LlmSettings }).llm;
-    const { drafterFor } = await import('./adapters/llm.js');
-    const { kogralSearch } = await import('./adapters/knowledge.js');
+    const llm = (this.settings.values as { llm: import('../adapters/llm.js').LlmSettings }).llm;
+    const { drafterFor } = await import('../adapters/llm.js');
+    const { kogralSearch } = await import('../adapters/knowledge.js');
     return {
       validation: async () => ({
         engine: await engineFor(this.nickel),
@@ -92,12 +92,12 @@ export abstract class ProvCommand<T extends typeof Command = typeof Command> ext
       maxRounds: llm.max_rounds,
       loadInfra: (file) => this.loadInfra(file),
       evaluate: async (file) => {
-        const { evaluateConfig } = await import('./core/compliance.js');
+        const { evaluateConfig } = await import('../core/compliance.js');
         return evaluateConfig(await engineFor(this.nickel), file, this.importPaths([]));
       },
-      priceTables: async () => (await import('./core/estimate.js')).loadPriceTables(['.prov/prices']),
+      priceTables: async () => (await import('../core/estimate.js')).loadPriceTables(['.prov/prices']),
       querySources: () => {
-        const k = (this.settings.values as { knowledge: import('./adapters/knowledge.js').KnowledgeSettings })
+        const k = (this.settings.values as { knowledge: import('../adapters/knowledge.js').KnowledgeSettings })
           .knowledge;
         const config = existsSync('prov.ncl')
           ? { file: 'prov.ncl', text: readFileSync('prov.ncl', 'utf8') }
@@ -123,7 +123,7 @@ export abstract class ProvCommand<T extends typeof Command = typeof Command> ext
     if (!report.infra || report.json === undefined) throw configFailure(path, report);
     const text = report.json;
     const infra = report.infra;
-    const { desiredResources } = await import('./core/desired.js');
+    const { desiredResources } = await import('../core/desired.js');
     const keyFile = readProviders().aws?.ssh_keys[0];
     let awsLoginKey: string | undefined;
     try {
@@ -135,7 +135,7 @@ export abstract class ProvCommand<T extends typeof Command = typeof Command> ext
     }
     const desired = desiredResources(infra, awsLoginKey ? { awsLoginKey } : {});
     if (infra.clusters?.length) {
-      const { declaredClusterResources, templateDirs } = await import('./core/cluster.js');
+      const { declaredClusterResources, templateDirs } = await import('../core/cluster.js');
       const dirs = (this.settings.values as { clusters: { template_dirs: string[] } }).clusters.template_dirs;
       const c = await declaredClusterResources(infra, {
         openStore: () => this.openStore(),
@@ -173,7 +173,7 @@ export const autoApproveFlag = Flags.boolean({
 export async function approve(question: string, approved: boolean, json: boolean): Promise<void> {
   if (approved) return;
   if (json) throw usageError('this needs approval and --json cannot ask', { hint: 'pass --auto-approve' });
-  const { confirm } = await import('./cli/flow.js');
+  const { confirm } = await import('./flow.js');
   if (!(await confirm(question, '--auto-approve'))) throw new StratumError('failure', 'cancelled: nothing was changed');
 }
 
