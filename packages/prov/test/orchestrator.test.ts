@@ -144,6 +144,34 @@ describe('graph and orchestrator', () => {
     expect(r2.rolledBack).toEqual(['b', 'a']);
   });
 
+  it('undo: starts nothing and undoes every completed task in reverse, even with rollback off', async () => {
+    const ran: string[] = [];
+    const log: string[] = [];
+    const mk = (id: string, deps: string[]) =>
+      task(
+        id,
+        deps,
+        async () => {
+          ran.push(id);
+        },
+        log,
+      );
+    const r = await runDag([mk('a', []), mk('b', ['a']), mk('c', ['b']), mk('d', ['c'])], {
+      parallelism: 1,
+      rollback: false,
+      undo: true,
+      done: new Map([
+        ['a', 'a'],
+        ['b', 'b'],
+        ['c', 'c'],
+      ]),
+    });
+    expect(ran).toEqual([]);
+    expect(log).toEqual(['undo c', 'undo b', 'undo a']);
+    expect(r.rolledBack).toEqual(['c', 'b', 'a']);
+    expect(r.skipped).toEqual([]);
+  });
+
   it('runs a 1,000-task no-op DAG, each task after its dependency (speed belongs to the benchmarks)', async () => {
     const tasks = Array.from({ length: 1000 }, (_, i) => task(`t${i}`, i > 0 ? [`t${Math.floor(i / 2)}`] : []));
     const r = await runDag(tasks, { parallelism: 10 });

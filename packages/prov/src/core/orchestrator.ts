@@ -46,6 +46,12 @@ export interface OrchOptions {
    * completed tasks in `done` are undone as that run would have (unless rollback is off).
    */
   failed?: { id: string; error: unknown }[];
+  /**
+   * Undo a finished run: nothing starts, and every completed task in `done` is undone in reverse completion
+   * order, whether or not anything failed and whatever `rollback` says (e.g. `prov workflow rollback` of a
+   * run that succeeded).
+   */
+  undo?: boolean;
   /** Awaited: checkpoints are written here before the walk goes on. */
   onEvent?(e: OrchEvent): void | Promise<void>;
   sleep?(ms: number): Promise<void>;
@@ -71,7 +77,8 @@ const isRetryable = (e: unknown) => Boolean((e as { retryable?: boolean } | null
  * Walks a DAG of tasks: a task starts as soon as its dependencies are done, at most `parallelism` at once,
  * each retried with backoff; after a failure nothing new starts, running tasks finish, and (unless rollback
  * is off) every completed task is undone in reverse completion order, which is a reverse topological order.
- * Every rollback of a run happens here, a resumed run's included (see `done` and `failed`).
+ * Every rollback prov makes happens here: a failed run's, a resumed run's (see `done` and `failed`) and an
+ * explicit undo of a finished run (see `undo`).
  */
 export async function runDag<R>(tasks: OrchTask<R>[], opts: OrchOptions): Promise<OrchReport> {
   const order = topoSort(tasks, { ignoreMissing: true });
@@ -86,6 +93,8 @@ export async function runDag<R>(tasks: OrchTask<R>[], opts: OrchOptions): Promis
   const done: string[] = [...results.keys()];
   const failed: { id: string; error: unknown }[] = [...(opts.failed ?? [])];
   const failedBefore = failed.length > 0;
+  // Nothing new starts on a run that had failed before or that is being undone.
+  const startNothing = failedBefore || opts.undo === true;
   const remainingDeps = new Map<string, number>();
   const dependents = new Map<string, string[]>();
   for (const t of tasks) {
@@ -102,7 +111,7 @@ export async function runDag<R>(tasks: OrchTask<R>[], opts: OrchOptions): Promis
   const rank = new Map(order.map((id, i) => [id, i]));
   const ready = order.filter((id) => remainingDeps.get(id) === 0);
   let running = 0;
-  let stopped = failedBefore;
+  let stopped = startNothing;
   let interrupted = false;
 
   await new Promise<void>((resolveWalk) => {
@@ -167,10 +176,10 @@ export async function runDag<R>(tasks: OrchTask<R>[], opts: OrchOptions): Promis
 
   const started = new Set([...done, ...failed.map((f) => f.id)]);
   // A walk that never started skips nothing: the earlier run reported what it had not started.
-  const skipped = failedBefore ? [] : order.filter((id) => !started.has(id));
+  const skipped = startNothing ? [] : order.filter((id) => !started.has(id));
   const rolledBack: string[] = [];
   const rollbackFailed: { id: string; error: unknown }[] = [];
-  if (failed.length > 0 && opts.rollback !== false) {
+  if (opts.undo || (failed.length > 0 && opts.rollback !== false)) {
     for (const id of [...done].reverse()) {
       const t = byId.get(id);
       if (!t?.rollback) continue;

@@ -9,7 +9,7 @@ import { processAlive } from '@stratumiops/shared/fs';
 import { z } from 'zod';
 import { callNickelFunction, leadingComment } from './cluster.js';
 import { type Executor, HostError, type HostTarget, installRoot, shq } from './executor.js';
-import { type OrchEvent, type OrchTask, type RetryPolicy, rollbackWithRetry, runDag } from './orchestrator.js';
+import { type OrchEvent, type OrchTask, type RetryPolicy, runDag } from './orchestrator.js';
 import { newRunId } from './state.js';
 import { runTaskserv, type TaskservDefinition } from './taskserv.js';
 import type { Attrs } from './types.js';
@@ -441,31 +441,30 @@ function orchTasks(run: WorkflowRun, deps: WorkflowDeps): OrchTask[] {
 const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /**
- * Runs (or, for a run with completed tasks, continues) a workflow with the orchestrator: every event is
- * journalled before the walk goes on, so a kill -9 loses at most the step that was running, and that step's
- * guard on the host keeps it from running twice.
+ * Walks a run's tasks with the orchestrator, which also does every undo: each event is journalled before the
+ * walk goes on, so a kill -9 loses at most the step that was running, and that step's guard on the host keeps
+ * it from running twice. `undo`: start nothing and undo the completed steps (an explicit rollback).
  */
-export async function executeWorkflow(runs: WorkflowRuns, run: WorkflowRun, deps: WorkflowDeps): Promise<WorkflowRun> {
-  const note = (e: TimelineEvent) => {
-    run.timeline.push(e);
-    deps.onEvent?.(e);
-  };
+async function walk(runs: WorkflowRuns, run: WorkflowRun, deps: WorkflowDeps, undo: boolean) {
   run.status = 'running';
   run.pid = process.pid;
   run.hostname = hostname();
   run.finished_at = null;
-  note({ at: new Date().toISOString(), type: run.done.length ? 'resume' : 'run-start' });
+  if (!undo) note(run, deps, { at: new Date().toISOString(), type: run.done.length ? 'resume' : 'run-start' });
   runs.save(run);
-  const report = await runDag(orchTasks(run, deps), {
+  // A run that had failed (and stopped while rolling back) starts nothing: the orchestrator finishes its rollback.
+  const failed = run.failed.map((f) => ({ id: f.id, error: new Error(f.error) }));
+  return runDag(orchTasks(run, deps), {
     parallelism: run.options.parallelism,
     retry: deps.retry,
     rollback: run.options.rollback,
     done: new Map(run.done.map((d) => [d.id, d.result])),
+    ...(failed.length ? { failed } : {}),
+    ...(undo ? { undo } : {}),
     ...(deps.signal ? { signal: deps.signal } : {}),
     ...(deps.sleep ? { sleep: deps.sleep } : {}),
     onEvent: (e) => {
-      const at = new Date().toISOString();
-      const base: TimelineEvent = { at, type: e.type, id: e.id };
+      const base: TimelineEvent = { at: new Date().toISOString(), type: e.type, id: e.id };
       if ('attempt' in e) base.attempt = e.attempt;
       if ('error' in e) base.error = errText(e.error);
       if (e.type === 'done') run.done.push({ id: e.id, result: e.result });
@@ -474,56 +473,48 @@ export async function executeWorkflow(runs: WorkflowRuns, run: WorkflowRun, deps
         run.rolled_back.push(e.id);
         run.done = run.done.filter((d) => d.id !== e.id);
       }
-      note(base);
+      note(run, deps, base);
       runs.save(run);
     },
   });
-  run.status = report.interrupted
-    ? 'interrupted'
-    : report.ok
-      ? 'succeeded'
-      : report.rollbackFailed.length
-        ? 'rollback_failed'
-        : run.options.rollback
-          ? 'rolled_back'
-          : 'failed';
+}
+
+function note(run: WorkflowRun, deps: WorkflowDeps, e: TimelineEvent) {
+  run.timeline.push(e);
+  deps.onEvent?.(e);
+}
+
+function finish(runs: WorkflowRuns, run: WorkflowRun, deps: WorkflowDeps, status: WorkflowStatus): WorkflowRun {
+  run.status = status;
   run.finished_at = new Date().toISOString();
-  note({ at: run.finished_at, type: 'run-end', status: run.status });
+  note(run, deps, { at: run.finished_at, type: 'run-end', status });
   runs.save(run);
   return run;
 }
 
+/** Runs (or, for a run with completed tasks, continues) a workflow; a failure undoes the completed steps. */
+export async function executeWorkflow(runs: WorkflowRuns, run: WorkflowRun, deps: WorkflowDeps): Promise<WorkflowRun> {
+  const report = await walk(runs, run, deps, false);
+  return finish(
+    runs,
+    run,
+    deps,
+    report.interrupted
+      ? 'interrupted'
+      : report.ok
+        ? 'succeeded'
+        : report.rollbackFailed.length
+          ? 'rollback_failed'
+          : run.options.rollback
+            ? 'rolled_back'
+            : 'failed',
+  );
+}
+
 /** Undoes a finished run's completed steps in reverse completion order (e.g. lifting a hardening). */
 export async function rollbackWorkflow(runs: WorkflowRuns, run: WorkflowRun, deps: WorkflowDeps): Promise<WorkflowRun> {
-  const tasks = new Map(orchTasks(run, deps).map((t) => [t.id, t]));
-  run.status = 'running';
-  run.pid = process.pid;
-  runs.save(run);
-  const failed: string[] = [];
-  for (const d of [...run.done].reverse()) {
-    const t = tasks.get(d.id);
-    if (!t?.rollback) continue;
-    const note = (type: TimelineEvent['type'], error?: string) => {
-      run.timeline.push({ at: new Date().toISOString(), type, id: d.id, ...(error ? { error } : {}) });
-      deps.onEvent?.(run.timeline.at(-1)!);
-    };
-    note('rollback-start');
-    try {
-      await rollbackWithRetry(t, d.result, deps.retry, () => {}, deps.sleep);
-      run.rolled_back.push(d.id);
-      run.done = run.done.filter((x) => x.id !== d.id);
-      note('rolled-back');
-    } catch (e) {
-      failed.push(d.id);
-      note('rollback-failed', errText(e));
-    }
-    runs.save(run);
-  }
-  run.status = failed.length ? 'rollback_failed' : 'rolled_back';
-  run.finished_at = new Date().toISOString();
-  run.timeline.push({ at: run.finished_at, type: 'run-end', status: run.status });
-  runs.save(run);
-  return run;
+  const report = await walk(runs, run, deps, true);
+  return finish(runs, run, deps, report.rollbackFailed.length ? 'rollback_failed' : 'rolled_back');
 }
 
 /** A run that may be continued: not running in a live process, not finished. */
