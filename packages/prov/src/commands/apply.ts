@@ -2,7 +2,11 @@ import { readFileSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import { conflictError, usageError } from '@stratumiops/shared/errors';
 import { acceptNewHostKeysFlag, ProvCommand, targetFlag } from '../cli/base.js';
+import * as flow from '../cli/flow.js';
+import { assertPlanCurrent, makePlan, summaryText } from '../core/engine.js';
 import type { PlanDoc } from '../core/types.js';
+import { configFile } from '../core/workspace.js';
+import { Runtime } from '../runtime.js';
 
 export default class Apply extends ProvCommand<typeof Apply> {
   static override summary = 'Create, change or delete resources to match a config or a saved plan';
@@ -38,12 +42,8 @@ export default class Apply extends ProvCommand<typeof Apply> {
   ];
 
   async run() {
-    const { configFile } = await import('../core/workspace.js');
-    const { makePlan, assertPlanCurrent, summaryText } = await import('../core/engine.js');
-    const { Runtime } = await import('../runtime.js');
-    const flow = await import('../cli/flow.js');
     const io = this.flags['json-stream']
-      ? { json: true, log: () => {}, stream: (await import('../cli/flow.js')).jsonLines() }
+      ? { json: true, log: () => {}, stream: flow.jsonLines() }
       : { json: this.jsonEnabled(), log: (s: string) => this.log(s) };
     const source = this.args.source;
     let saved: PlanDoc | undefined;

@@ -1,6 +1,18 @@
 import { relative } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { ProvCommand } from '../cli/base.js';
+import {
+  atOrAbove,
+  checkCompliance,
+  evaluateConfig,
+  type FRAMEWORKS,
+  loadRules,
+  renderJunit,
+  renderSarif,
+  renderText,
+} from '../core/compliance.js';
+import { engineFor } from '../core/nickel.js';
+import { configFile, writeAtomic } from '../core/workspace.js';
 
 export default class Compliance extends ProvCommand<typeof Compliance> {
   static override summary = 'Check a config against a compliance framework (SOC 2, HIPAA, GDPR, PCI DSS)';
@@ -42,35 +54,30 @@ Formats: text, json, sarif (SARIF 2.1.0 for GitHub code scanning), junit (JUnit 
   ];
 
   async run() {
-    const c = await import('../core/compliance.js');
-    const { configFile } = await import('../core/workspace.js');
-    const framework = this.flags.framework as (typeof c.FRAMEWORKS)[number];
-    const { rules, frameworks } = c.loadRules();
-    const { engineFor } = await import('../core/nickel.js');
-    const ev = await c.evaluateConfig(await engineFor(this.nickel), configFile(this.args.config), this.importPaths([]));
-    const report = c.checkCompliance(ev, rules, frameworks[framework], framework);
+    const framework = this.flags.framework as (typeof FRAMEWORKS)[number];
+    const { rules, frameworks } = loadRules();
+    const ev = await evaluateConfig(await engineFor(this.nickel), configFile(this.args.config), this.importPaths([]));
+    const report = checkCompliance(ev, rules, frameworks[framework], framework);
     const rel = (f: string) => {
       const r = relative(process.cwd(), f);
       return r && !r.startsWith('..') ? r : f;
     };
     const format = this.jsonEnabled() ? 'json' : this.flags.format;
     let body: string;
-    if (format === 'sarif')
-      body = `${JSON.stringify(c.renderSarif(report, rules, rel, this.config.version), null, 2)}\n`;
-    else if (format === 'junit') body = c.renderJunit(report, rules, rel);
+    if (format === 'sarif') body = `${JSON.stringify(renderSarif(report, rules, rel, this.config.version), null, 2)}\n`;
+    else if (format === 'junit') body = renderJunit(report, rules, rel);
     else if (format === 'json') body = `${JSON.stringify(report, null, 2)}\n`;
-    else body = `${c.renderText(report, rel)}\n`;
+    else body = `${renderText(report, rel)}\n`;
     if (this.flags.out) {
-      const { writeAtomic } = await import('../core/workspace.js');
       writeAtomic(this.flags.out, body);
       if (this.jsonEnabled()) process.stdout.write(body);
       else
         this.log(
-          `${c.renderText(report, rel).split('\n').slice(-2).join('\n')}\nWrote the ${format} report to ${this.flags.out}.`,
+          `${renderText(report, rel).split('\n').slice(-2).join('\n')}\nWrote the ${format} report to ${this.flags.out}.`,
         );
     } else process.stdout.write(body);
     const floor = this.flags['fail-on'];
-    const failing = floor === 'none' ? [] : report.findings.filter((f) => c.atOrAbove(f.severity, floor as never));
+    const failing = floor === 'none' ? [] : report.findings.filter((f) => atOrAbove(f.severity, floor as never));
     if (failing.length) {
       process.stderr.write(
         `prov: ${failing.length} finding${failing.length === 1 ? '' : 's'} at or above ${floor} (${report.framework.name})\n`,

@@ -1,5 +1,9 @@
+import { existsSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import { acceptNewHostKeysFlag, ProvCommand, targetFlag } from '../cli/base.js';
+import * as flow from '../cli/flow.js';
+import { makePlan } from '../core/engine.js';
+import { Runtime } from '../runtime.js';
 
 export default class Destroy extends ProvCommand<typeof Destroy> {
   static override summary = 'Delete the resources in state (all, or the targets and what depends on them)';
@@ -30,12 +34,8 @@ export default class Destroy extends ProvCommand<typeof Destroy> {
   ];
 
   async run() {
-    const { existsSync } = await import('node:fs');
-    const { makePlan } = await import('../core/engine.js');
-    const { Runtime } = await import('../runtime.js');
-    const flow = await import('../cli/flow.js');
     const io = this.flags['json-stream']
-      ? { json: true, log: () => {}, stream: (await import('../cli/flow.js')).jsonLines() }
+      ? { json: true, log: () => {}, stream: flow.jsonLines() }
       : { json: this.jsonEnabled(), log: (s: string) => this.log(s) };
     const cfg = this.args.config ?? (existsSync('prov.ncl') ? 'prov.ncl' : undefined);
     const loaded = cfg ? await this.loadInfra(cfg) : undefined;

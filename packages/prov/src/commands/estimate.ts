@@ -1,7 +1,17 @@
+import { relative } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { usageError } from '@stratumiops/shared/errors';
 import { ProvCommand } from '../cli/base.js';
+import {
+  diffEstimates,
+  estimate,
+  loadPriceTables,
+  readPlanResources,
+  renderCostDiff,
+  renderEstimate,
+} from '../core/estimate.js';
 import type { DesiredResource } from '../core/types.js';
+import { configFile } from '../core/workspace.js';
 
 export default class Estimate extends ProvCommand<typeof Estimate> {
   static override summary = 'Estimate the monthly cost of a config or a saved plan';
@@ -28,27 +38,24 @@ export default class Estimate extends ProvCommand<typeof Estimate> {
   ];
 
   async run() {
-    const core = await import('../core/estimate.js');
-    const tables = core.loadPriceTables([this.flags.prices ?? '.prov/prices']);
-    const { relative } = await import('node:path');
+    const tables = loadPriceTables([this.flags.prices ?? '.prov/prices']);
     const shown = (file: string) => {
       const r = relative(process.cwd(), file);
       return r && !r.startsWith('..') ? r : file;
     };
-    const priced = async (file: string) => core.estimate(await this.resources(file), tables, shown(file));
+    const priced = async (file: string) => estimate(await this.resources(file), tables, shown(file));
     if (this.flags.diff) {
       if (!this.args.config || !this.args.other)
         throw usageError('--diff needs two files: the old and the new config or plan', {
           hint: 'prov estimate --diff main.ncl branch.ncl',
         });
-      const d = core.diffEstimates(await priced(this.args.config), await priced(this.args.other));
-      if (!this.jsonEnabled()) this.log(core.renderCostDiff(d));
+      const d = diffEstimates(await priced(this.args.config), await priced(this.args.other));
+      if (!this.jsonEnabled()) this.log(renderCostDiff(d));
       return d;
     }
     if (this.args.other) throw usageError('one config at a time', { hint: 'to compare two, pass --diff OLD NEW' });
-    const { configFile } = await import('../core/workspace.js');
     const e = await priced(configFile(this.args.config));
-    if (!this.jsonEnabled()) this.log(core.renderEstimate(e));
+    if (!this.jsonEnabled()) this.log(renderEstimate(e));
     return e;
   }
 
@@ -56,7 +63,6 @@ export default class Estimate extends ProvCommand<typeof Estimate> {
   private async resources(file: string): Promise<DesiredResource[]> {
     let list: DesiredResource[];
     if (file.endsWith('.json')) {
-      const { readPlanResources } = await import('../core/estimate.js');
       list = readPlanResources(file);
     } else list = (await this.loadInfra(file)).desired.resources;
     const region = this.flags.region;

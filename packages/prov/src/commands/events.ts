@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { Flags } from '@oclif/core';
 import { ProvCommand } from '../cli/base.js';
+import { collectEvents, EVENTS_FILE, eventKey, parseEventLines, sinceSpec } from '../core/observe.js';
 
 export default class Events extends ProvCommand<typeof Events> {
   static override summary = 'Show what happened, in time order: runs, state changes, drift, certificates';
@@ -19,8 +21,6 @@ export default class Events extends ProvCommand<typeof Events> {
   ];
 
   async run() {
-    const { readFileSync } = await import('node:fs');
-    const { collectEvents, eventKey, parseEventLines, EVENTS_FILE, sinceSpec } = await import('../core/observe.js');
     let from = '';
     if (this.flags.since) {
       const secs = Number(/^(\d+)/.exec(sinceSpec(this.flags.since))?.[1]);

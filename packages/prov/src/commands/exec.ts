@@ -1,8 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Flags } from '@oclif/core';
 import { StratumError, usageError } from '@stratumiops/shared/errors';
 import { renderTable } from '@stratumiops/shared/output';
 import { ProvCommand } from '../cli/base.js';
+import { hostPrinter } from '../cli/render.js';
+import { runOnHosts, scriptSteps } from '../core/adhoc.js';
+import { Runtime } from '../runtime.js';
 
 export default class Exec extends ProvCommand<typeof Exec> {
   static override summary = 'Run a command (or a script, step by step) on hosts over SSH, like `ansible -a`';
@@ -31,10 +34,6 @@ export default class Exec extends ProvCommand<typeof Exec> {
   ];
 
   async run() {
-    const { existsSync } = await import('node:fs');
-    const { Runtime } = await import('../runtime.js');
-    const { runOnHosts, scriptSteps } = await import('../core/adhoc.js');
-    const { hostPrinter } = await import('../cli/render.js');
     const dash = this.argv.indexOf('--');
     const command = dash >= 0 ? this.argv.slice(dash + 1).join(' ') : '';
     if (!command && !this.flags.script)

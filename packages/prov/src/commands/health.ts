@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { StratumError } from '@stratumiops/shared/errors';
 import { renderTable } from '@stratumiops/shared/output';
 import { FleetCommand, fleetFlags } from '../cli/fleet.js';
+import { checkHealth, inParallel } from '../core/observe.js';
 
 export default class Health extends FleetCommand<typeof Health> {
   static override summary = "Run every taskserv's health checks across the fleet, in parallel";
@@ -20,7 +21,6 @@ export default class Health extends FleetCommand<typeof Health> {
   ];
 
   async run() {
-    const { checkHealth, inParallel } = await import('../core/observe.js');
     const { loaded, runtime } = await this.fleet(this.flags.file);
     try {
       let placed = this.placementsOn(loaded, this.hostNames(loaded, this.flags.cluster));

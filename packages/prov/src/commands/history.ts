@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { notFoundError } from '@stratumiops/shared/errors';
 import { renderTable } from '@stratumiops/shared/output';
 import { ProvCommand } from '../cli/base.js';
+import { effectiveStatus } from '../core/engine.js';
 import type { RunRecord } from '../core/types.js';
 
 export default class History extends ProvCommand<typeof History> {
@@ -13,7 +14,6 @@ export default class History extends ProvCommand<typeof History> {
 
   async run() {
     const store = await this.openStore();
-    const { effectiveStatus } = await import('../core/engine.js');
     // A run whose process died shows as interrupted (with the command that continues it).
     const live = <R extends RunRecord>(r: R): R => ({ ...r, status: effectiveStatus(r) });
     try {

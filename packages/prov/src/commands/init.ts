@@ -1,5 +1,9 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { Args, Flags } from '@oclif/core';
+import { openStateStore } from '../adapters/state/index.js';
 import { ProvCommand } from '../cli/base.js';
+import { INIT_CONFIG, INIT_TOML, writeAtomic } from '../core/workspace.js';
 
 export default class Init extends ProvCommand<typeof Init> {
   static override summary = 'Create a provisioning workspace: prov.ncl, prov.toml, .prov/ (state, providers)';
@@ -16,24 +20,20 @@ export default class Init extends ProvCommand<typeof Init> {
   static override examples = ['<%= config.bin %> init', '<%= config.bin %> init infra --provider aws'];
 
   async run() {
-    const { existsSync, mkdirSync } = await import('node:fs');
-    const { join, resolve } = await import('node:path');
-    const ws = await import('../core/workspace.js');
-    const { openStateStore } = await import('../adapters/state/index.js');
     const dir = resolve(this.args.dir);
     mkdirSync(join(dir, '.prov'), { recursive: true });
     const created: string[] = [];
     const write = (name: string, text: string) => {
       const f = join(dir, name);
       if (existsSync(f)) return;
-      ws.writeAtomic(f, text);
+      writeAtomic(f, text);
       created.push(name);
     };
     const cfg = this.flags.provider
-      ? ws.INIT_CONFIG.replace("provider = 'local", `provider = '${this.flags.provider}`)
-      : ws.INIT_CONFIG;
+      ? INIT_CONFIG.replace("provider = 'local", `provider = '${this.flags.provider}`)
+      : INIT_CONFIG;
     write('prov.ncl', cfg);
-    write('prov.toml', this.flags.state ? ws.INIT_TOML.replace('.prov/state.db', this.flags.state) : ws.INIT_TOML);
+    write('prov.toml', this.flags.state ? INIT_TOML.replace('.prov/state.db', this.flags.state) : INIT_TOML);
     write(
       '.prov/providers.json',
       this.flags.provider ? `${JSON.stringify({ [this.flags.provider]: {} }, null, 2)}\n` : '{}\n',

@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { Args, Flags } from '@oclif/core';
 import { StratumError, usageError } from '@stratumiops/shared/errors';
 import { FleetCommand, fleetFlags } from '../cli/fleet.js';
+import { hostPrinter } from '../cli/render.js';
+import { installRoot } from '../core/executor.js';
+import { logScript, sinceSpec } from '../core/observe.js';
 
 export default class Logs extends FleetCommand<typeof Logs> {
   static override summary = "Show a server's or a taskserv's logs, from every host it runs on";
@@ -23,9 +26,6 @@ export default class Logs extends FleetCommand<typeof Logs> {
   ];
 
   async run() {
-    const { logScript, sinceSpec } = await import('../core/observe.js');
-    const { installRoot } = await import('../core/executor.js');
-    const { hostPrinter } = await import('../cli/render.js');
     if (this.flags.since) sinceSpec(this.flags.since);
     const { loaded, runtime } = await this.fleet(this.flags.file);
     try {

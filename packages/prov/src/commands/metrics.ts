@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { StratumError } from '@stratumiops/shared/errors';
 import { renderTable } from '@stratumiops/shared/output';
 import { FleetCommand, fleetFlags } from '../cli/fleet.js';
-import type { HostMetrics } from '../core/observe.js';
+import { type HostMetrics, inParallel, parseMetrics, sinceSpec, sparkline, summarize } from '../core/observe.js';
 
 export default class Metrics extends FleetCommand<typeof Metrics> {
   static override summary = 'Show load, memory, disk and uptime of the fleet, from node_exporter or Prometheus';
@@ -61,7 +61,6 @@ export default class Metrics extends FleetCommand<typeof Metrics> {
   }
 
   private async fromHosts(): Promise<Row[]> {
-    const { parseMetrics, summarize, inParallel } = await import('../core/observe.js');
     const { loaded, runtime } = await this.fleet(this.flags.file);
     try {
       const names = this.hostNames(loaded, this.flags.cluster);
@@ -88,7 +87,6 @@ export default class Metrics extends FleetCommand<typeof Metrics> {
   }
 
   private async fromPrometheus(base: string): Promise<Row[]> {
-    const { sinceSpec, sparkline } = await import('../core/observe.js');
     const span = Number(/^(\d+)/.exec(sinceSpec(this.flags.range))?.[1]);
     const api = async (path: string, params: Record<string, string>) => {
       const url = new URL(`/api/v1/${path}`, base);

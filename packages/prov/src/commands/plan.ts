@@ -1,5 +1,14 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { Args, Flags } from '@oclif/core';
+import { useColor } from '@stratumiops/shared/output';
 import { acceptNewHostKeysFlag, ProvCommand, targetFlag } from '../cli/base.js';
+import { certInventory, expiringCerts } from '../core/certs.js';
+import { makePlan } from '../core/engine.js';
+import { driftEvents, EVENTS_FILE } from '../core/observe.js';
+import { hasChanges, renderPlan } from '../core/plan.js';
+import { configFile, writeAtomic } from '../core/workspace.js';
+import { Runtime } from '../runtime.js';
 
 export default class Plan extends ProvCommand<typeof Plan> {
   static override summary = 'Show what apply would change: config vs recorded state vs real resources';
@@ -30,11 +39,6 @@ export default class Plan extends ProvCommand<typeof Plan> {
   ];
 
   async run() {
-    const { configFile, writeAtomic } = await import('../core/workspace.js');
-    const { makePlan } = await import('../core/engine.js');
-    const { renderPlan, hasChanges } = await import('../core/plan.js');
-    const { useColor } = await import('@stratumiops/shared/output');
-    const { Runtime } = await import('../runtime.js');
     const loaded = await this.loadInfra(configFile(this.args.config));
     const store = await this.openStore();
     const runtime = new Runtime(this.runtimeSettings(), loaded.infra);
@@ -71,18 +75,14 @@ export default class Plan extends ProvCommand<typeof Plan> {
 
   /** Drift found on refresh goes to the events file (prov events shows it with runs and state changes). */
   private async recordDrift(plan: import('../core/types.js').PlanDoc) {
-    const { driftEvents, EVENTS_FILE } = await import('../core/observe.js');
     const events = driftEvents(plan);
     if (events.length === 0) return;
-    const { appendFileSync, mkdirSync } = await import('node:fs');
-    const { dirname } = await import('node:path');
     mkdirSync(dirname(EVENTS_FILE), { recursive: true });
     appendFileSync(EVENTS_FILE, events.map((e) => `${JSON.stringify(e)}\n`).join(''));
   }
 
   /** Certificates that prov cert installed and that expire soon: drift of time, not of config. */
   private async expiringCerts(store: import('../core/state.js').StateStore): Promise<string[]> {
-    const { certInventory, expiringCerts } = await import('../core/certs.js');
     return expiringCerts(await certInventory(store), this.flags['cert-expiry-days']).map(
       (c) =>
         `certificate ${c.domain} on ${c.host} expires in ${c.days_left} days (${c.not_after}, serial ${c.serial}): prov cert rotate --domain ${c.domain}`,

@@ -1,6 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 import { conflictError } from '@stratumiops/shared/errors';
 import { ProvCommand } from '../cli/base.js';
+import * as flow from '../cli/flow.js';
+import { loadResumable, lockState } from '../core/engine.js';
+import { Runtime } from '../runtime.js';
 
 export default class Resume extends ProvCommand<typeof Resume> {
   static override summary = 'Continue a run that was interrupted or crashed, from its last checkpoint';
@@ -18,9 +21,6 @@ export default class Resume extends ProvCommand<typeof Resume> {
   static override examples = ['<%= config.bin %> resume 20261122-101500-a1b2c3'];
 
   async run() {
-    const { lockState, loadResumable } = await import('../core/engine.js');
-    const { Runtime } = await import('../runtime.js');
-    const flow = await import('../cli/flow.js');
     const io = { json: this.jsonEnabled(), log: (s: string) => this.log(s) };
     const id = this.args['run-id'];
     const store = await this.openStore();

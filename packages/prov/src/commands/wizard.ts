@@ -1,5 +1,13 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { Args, Flags } from '@oclif/core';
+import { StratumError } from '@stratumiops/shared/errors';
+import { runTypedialog, wizardForm } from '../adapters/typedialog.js';
 import { ProvCommand } from '../cli/base.js';
+import { checkConfig, configFailure, engineFor } from '../core/nickel.js';
+import { databaseConfig } from '../core/wizard.js';
+import { writeAtomic } from '../core/workspace.js';
 
 export default class WizardCommand extends ProvCommand<typeof WizardCommand> {
   static override summary = 'Set up a cluster, a database or monitoring by answering a form';
@@ -34,14 +42,6 @@ export default class WizardCommand extends ProvCommand<typeof WizardCommand> {
   ];
 
   async run() {
-    const { mkdtempSync, readFileSync, readdirSync, existsSync, rmSync, mkdirSync } = await import('node:fs');
-    const { join, resolve } = await import('node:path');
-    const { tmpdir } = await import('node:os');
-    const { StratumError } = await import('@stratumiops/shared/errors');
-    const { runTypedialog, wizardForm } = await import('../adapters/typedialog.js');
-    const { databaseConfig } = await import('../core/wizard.js');
-    const { checkConfig, configFailure, engineFor } = await import('../core/nickel.js');
-    const { writeAtomic } = await import('../core/workspace.js');
     const kind = this.args.kind as 'cluster' | 'database' | 'monitoring';
     const form = wizardForm(kind);
     const out = resolve(this.flags.out ?? kind);

@@ -2,7 +2,9 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Flags } from '@oclif/core';
 import { usageError } from '@stratumiops/shared/errors';
+import { issueCert, readVaultSettings, vaultClient } from '../../adapters/vault.js';
 import { CertCommand, installFlags } from '../../cli/certs.js';
+import { writeAtomic } from '../../core/workspace.js';
 
 export default class CertGenerate extends CertCommand<typeof CertGenerate> {
   static override summary = 'Issue certificates from svault PKI and install them on servers over SSH';
@@ -37,7 +39,6 @@ State records each certificate's serial and expiry (never the key); prov plan wa
     const f = this.flags;
     if (!f.servers && !f.out)
       throw usageError('where should the certificate go?', { hint: 'pass --servers a,b or --out DIR' });
-    const { vaultClient, issueCert, readVaultSettings } = await import('../../adapters/vault.js');
     const client = await vaultClient();
     const saved = readVaultSettings();
     const pki = f.engine ?? saved.pki ?? 'pki';
@@ -52,7 +53,6 @@ State records each certificate's serial and expiry (never the key); prov plan wa
     const issue = () => issueCert(client, pki, role, f.domain, { ...(f.ttl ? { ttl: f.ttl } : {}), altNames });
     if (f.out) {
       const cert = await issue();
-      const { writeAtomic } = await import('../../core/workspace.js');
       mkdirSync(f.out, { recursive: true, mode: 0o700 });
       writeAtomic(join(f.out, 'key.pem'), cert.privateKey, 0o600);
       chmodSync(join(f.out, 'key.pem'), 0o600);

@@ -1,6 +1,8 @@
 import { Flags } from '@oclif/core';
 import { StratumError, usageError } from '@stratumiops/shared/errors';
+import { issueCert, vaultClient } from '../../adapters/vault.js';
 import { CertCommand, installFlags } from '../../cli/certs.js';
+import { certInventory, expiringCerts } from '../../core/certs.js';
 
 export default class CertRotate extends CertCommand<typeof CertRotate> {
   static override summary = 'Reissue and redeploy certificates, one server at a time, health-gated';
@@ -28,7 +30,6 @@ export default class CertRotate extends CertCommand<typeof CertRotate> {
     const f = this.flags;
     if (!f.cluster && !f.domain)
       throw usageError('which certificates?', { hint: 'pass --cluster NAME or --domain NAME' });
-    const { certInventory, expiringCerts } = await import('../../core/certs.js');
     const store = await this.openStore();
     let records: Awaited<ReturnType<typeof certInventory>>;
     try {
@@ -60,7 +61,6 @@ export default class CertRotate extends CertCommand<typeof CertRotate> {
       }
     }
     chosen.sort((a, b) => a.host.localeCompare(b.host) || a.domain.localeCompare(b.domain));
-    const { vaultClient, issueCert } = await import('../../adapters/vault.js');
     const client = await vaultClient();
     return this.deploy({
       operation: 'cert rotate',

@@ -3,6 +3,8 @@ import { resolve } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { conflictError } from '@stratumiops/shared/errors';
 import { ProvCommand } from '../../cli/base.js';
+import { generateConfig, validateText } from '../../core/assist.js';
+import { writeAtomic } from '../../core/workspace.js';
 
 export default class McpGenerate extends ProvCommand<typeof McpGenerate> {
   static override summary = 'Generate a Nickel config from a description';
@@ -35,8 +37,6 @@ export default class McpGenerate extends ProvCommand<typeof McpGenerate> {
       throw conflictError(`${this.flags.out} exists`, { hint: 'pass --force to replace it, or another -o file' });
     }
     const b = await this.assistBackend();
-    const { generateConfig, validateText } = await import('../../core/assist.js');
-    const { writeAtomic } = await import('../../core/workspace.js');
     const drafter = b.drafter();
     const deps = await b.validation();
     const r = await generateConfig(

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { ProvCommand } from '../../cli/base.js';
+import { queryInfrastructure } from '../../server/mcp.js';
 
 export default class McpQuery extends ProvCommand<typeof McpQuery> {
   static override summary = 'Ask about the infrastructure in plain language';
@@ -19,7 +20,6 @@ export default class McpQuery extends ProvCommand<typeof McpQuery> {
 
   async run() {
     const b = await this.assistBackend();
-    const { queryInfrastructure } = await import('../../server/mcp.js');
     const store = await b.openStore();
     try {
       const r = await queryInfrastructure(

@@ -1,8 +1,9 @@
 import { Flags } from '@oclif/core';
+import * as mcp from '@stratumiops/shared/mcp';
 import { clusterFlags } from '../../cli/cluster.js';
 import { WorkflowCommand } from '../../cli/workflow.js';
 import { executeWorkflow, WorkflowRuns } from '../../core/workflow.js';
-import type { ProvMcpBackend, WorkflowCall, WorkflowOutcome } from '../../server/mcp.js';
+import { createMcpServer, type ProvMcpBackend, type WorkflowCall, type WorkflowOutcome } from '../../server/mcp.js';
 
 export default class McpServe extends WorkflowCommand<typeof McpServe> {
   static override summary = 'Serve prov to AI assistants over MCP (stdio, or Streamable HTTP with --http)';
@@ -33,8 +34,6 @@ export default class McpServe extends WorkflowCommand<typeof McpServe> {
   ];
 
   async run() {
-    const { createMcpServer } = await import('../../server/mcp.js');
-    const mcp = await import('@stratumiops/shared/mcp');
     const backend: ProvMcpBackend = {
       ...(await this.assistBackend()),
       allowExecute: this.flags['allow-execute'],

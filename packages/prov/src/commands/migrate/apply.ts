@@ -1,9 +1,17 @@
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import { StratumError, usageError } from '@stratumiops/shared/errors';
-import { acceptNewHostKeysFlag, type LoadedInfra, ProvCommand } from '../../cli/base.js';
-import type { MigrationEvent, MigrationPlan, MigrationRun } from '../../core/migrate.js';
+import { acceptNewHostKeysFlag, ProvCommand } from '../../cli/base.js';
+import { confirm } from '../../cli/flow.js';
+import { execMigration } from '../../cli/migrate.js';
+import { loadPriceTables } from '../../core/estimate.js';
+import {
+  assertRunnable,
+  type MigrationPlan,
+  migrationDocument,
+  newMigrationRun,
+  renderMigration,
+} from '../../core/migrate.js';
 
 export default class MigrateApply extends ProvCommand<typeof MigrateApply> {
   static override summary = 'Run a migration: create the target, move the data, switch, destroy the source';
@@ -26,10 +34,6 @@ export default class MigrateApply extends ProvCommand<typeof MigrateApply> {
   ];
 
   async run() {
-    const { assertRunnable, migrationDocument, newMigrationRun, renderMigration } = await import(
-      '../../core/migrate.js'
-    );
-    const { loadPriceTables } = await import('../../core/estimate.js');
     if (!this.args.current) throw usageError('give the current and target configs, or a saved migration plan');
     let saved: MigrationPlan | undefined;
     let fromPath = this.args.current;
@@ -71,7 +75,6 @@ export default class MigrateApply extends ProvCommand<typeof MigrateApply> {
       if (!json) this.log(renderMigration(plan));
       if (!this.flags['auto-approve']) {
         if (json) throw usageError('running a migration needs approval and --json cannot ask', { hint: 'pass -y' });
-        const { confirm } = await import('../../cli/flow.js');
         if (!(await confirm('\nRun this migration?', '--auto-approve')))
           throw new StratumError('failure', 'cancelled: nothing was changed');
       }
@@ -91,120 +94,4 @@ function assertSamePlan(saved: MigrationPlan, now: MigrationPlan) {
       hint: `run prov migrate plan ${now.from} ${now.to} again`,
     });
   }
-}
-
-/** Runs or resumes a migration with progress lines; a run that did not succeed is an error carrying the run. */
-export async function execMigration(
-  cmd: ProvCommand,
-  run: MigrationRun,
-  from: LoadedInfra,
-  to: LoadedInfra,
-  store: import('../../core/state.js').StateStore,
-  resume: boolean,
-): Promise<MigrationRun> {
-  const { MigrationRuns, runMigration } = await import('../../core/migrate.js');
-  const { Runtime, retryPolicy } = await import('../../runtime.js');
-  const { openStateStore } = await import('../../adapters/state/index.js');
-  const { hostTarget } = await import('../../adapters/local.js');
-  const { hostPrinter } = await import('../../cli/render.js');
-  const c = cmd as unknown as {
-    runtimeSettings(): import('../../runtime.js').RuntimeSettings;
-    jsonEnabled(): boolean;
-    log(s: string): void;
-    flags: { verbose?: boolean };
-  };
-  const json = c.jsonEnabled();
-  const settings = c.runtimeSettings();
-  const source = new Runtime(settings, from.infra);
-  const target = new Runtime(settings, to.infra);
-  const runs = MigrationRuns.forWorkspace();
-  const folder = dirname(runs.stagingPath(run.id));
-  const fresh = !existsSync(folder);
-  mkdirSync(folder, { recursive: true, mode: 0o700 });
-  const staging = await openStateStore(runs.stagingPath(run.id));
-  const total = run.plan.steps.length;
-  const line = (e: MigrationEvent) => {
-    const at = `[${e.step.n}/${total}]`;
-    switch (e.type) {
-      case 'start':
-        return `${at} ${e.step.title}${e.attempt && e.attempt > 1 ? ` (attempt ${e.attempt})` : ''} ...`;
-      case 'done':
-        return `${at} done`;
-      case 'retry':
-        return `${at} ${e.error} — retrying`;
-      case 'failed':
-        return `${at} failed: ${e.error}`;
-      case 'rollback-start':
-        return `${at} undo: ${e.step.undo.title} ...`;
-      case 'rolled-back':
-        return `${at} undone`;
-      case 'rollback-failed':
-        return `${at} undo failed: ${e.error}`;
-    }
-  };
-  const abort = new AbortController();
-  const onSigint = () => {
-    if (!json)
-      process.stderr.write('\nInterrupted: finishing the running step, then stopping (prov migrate resume).\n');
-    abort.abort();
-  };
-  process.on('SIGINT', onSigint);
-  if (!json) c.log(`\n${resume ? 'Resuming' : 'Running'} migration ${run.id}`);
-  try {
-    await runMigration(
-      run,
-      {
-        store,
-        staging,
-        source: { provider: source.provider, desired: from.desired.resources },
-        target: { provider: target.provider, desired: to.desired.resources },
-        exec: await target.executor(),
-        definition: (n) => target.definition(n),
-        host: (n, ssh) => hostTarget(n, ssh),
-        retry: retryPolicy(settings.apply),
-        runs,
-        ...(json ? {} : { onEvent: (e: MigrationEvent) => c.log(line(e)) }),
-        ...(c.flags.verbose && !json ? { output: hostPrinter(process.stderr) } : {}),
-        signal: abort.signal,
-      },
-      resume,
-    );
-  } catch (e) {
-    // Refused before it started (the state is locked, an apply was left unfinished): leave no trace.
-    if (fresh && !existsSync(join(folder, 'run.json'))) {
-      await staging.close();
-      rmSync(folder, { recursive: true, force: true });
-    }
-    throw e;
-  } finally {
-    process.off('SIGINT', onSigint);
-    await staging.close().catch(() => {});
-    await source.close();
-    await target.close();
-  }
-  return report(run, json, (s) => c.log(s));
-}
-
-function report(run: MigrationRun, json: boolean, log: (s: string) => void): MigrationRun {
-  const words: Record<string, string> = {
-    succeeded: `Migration ${run.id} complete: ${run.to} is live and recorded in state; the source is destroyed.`,
-    rolled_back: `Migration ${run.id} failed and was rolled back: the target is gone, the source serves as before.`,
-    rollback_failed: `Migration ${run.id} failed and its rollback failed too: prov migrate resume ${run.id} finishes the undo.`,
-    failed: `Migration ${run.id} switched to the target but did not finish: prov migrate resume ${run.id}.`,
-    interrupted: `Migration ${run.id} interrupted: continue with prov migrate resume ${run.id}.`,
-  };
-  if (!json) log(`\n${words[run.status] ?? run.status}`);
-  if (run.status === 'succeeded') return run;
-  const failed = Object.entries(run.steps).filter(([, s]) => s.status === 'failed');
-  throw new StratumError(
-    run.error_code === 'unavailable' ? 'unavailable' : 'failure',
-    `migration ${run.status}: ${run.error ?? 'stopped'}`,
-    {
-      details: run as unknown as Record<string, unknown>,
-      hint:
-        run.status === 'rolled_back'
-          ? `see prov migrate status ${run.id}${failed.length ? ` (step ${failed.map(([n]) => n).join(', ')})` : ''}`
-          : `prov migrate resume ${run.id}`,
-    },
-  );
 }

@@ -1,5 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 import { ProvCommand } from '../../cli/base.js';
+import { dec, fixed } from '../../core/decimal.js';
+import { loadPriceTables } from '../../core/estimate.js';
+import { migrationDocument, renderMigration } from '../../core/migrate.js';
+import { writeAtomic } from '../../core/workspace.js';
 
 export default class MigratePlan extends ProvCommand<typeof MigratePlan> {
   static override summary = 'Plan the migration from one config to another (another provider, region or plan)';
@@ -18,10 +22,7 @@ export default class MigratePlan extends ProvCommand<typeof MigratePlan> {
   ];
 
   async run() {
-    const { dec, fixed } = await import('../../core/decimal.js');
     const money = (v: string) => fixed(dec(v));
-    const { migrationDocument, renderMigration } = await import('../../core/migrate.js');
-    const { loadPriceTables } = await import('../../core/estimate.js');
     const from = await this.loadInfra(this.args.current);
     const to = await this.loadInfra(this.args.target);
     const store = await this.openStore();
@@ -32,7 +33,6 @@ export default class MigratePlan extends ProvCommand<typeof MigratePlan> {
       await store.close();
     }
     if (this.flags.out) {
-      const { writeAtomic } = await import('../../core/workspace.js');
       writeAtomic(this.flags.out, `${JSON.stringify(doc, null, 2)}\n`);
     }
     if (!this.jsonEnabled()) {

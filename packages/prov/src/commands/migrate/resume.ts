@@ -1,7 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { conflictError } from '@stratumiops/shared/errors';
 import { acceptNewHostKeysFlag, ProvCommand } from '../../cli/base.js';
-import { execMigration } from './apply.js';
+import { execMigration } from '../../cli/migrate.js';
+import { effectiveMigrationStatus, MigrationRuns, planMigration } from '../../core/migrate.js';
 
 export default class MigrateResume extends ProvCommand<typeof MigrateResume> {
   static override summary = 'Continue a migration that was killed, interrupted, or failed after the switch';
@@ -15,7 +16,6 @@ export default class MigrateResume extends ProvCommand<typeof MigrateResume> {
   static override examples = ['<%= config.bin %> migrate resume m20261207-101500-a1b2c3'];
 
   async run() {
-    const { effectiveMigrationStatus, MigrationRuns, planMigration } = await import('../../core/migrate.js');
     const run = MigrationRuns.forWorkspace().get(this.args.id);
     const status = effectiveMigrationStatus(run);
     if (!['interrupted', 'failed', 'rollback_failed'].includes(status)) {

@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core';
 import { ProvCommand } from '../../cli/base.js';
+import { effectiveMigrationStatus, MigrationRuns } from '../../core/migrate.js';
 
 export default class MigrateStatus extends ProvCommand<typeof MigrateStatus> {
   static override summary = "Show a migration's steps and where it stands, or list the workspace's migrations";
@@ -12,7 +13,6 @@ export default class MigrateStatus extends ProvCommand<typeof MigrateStatus> {
   ];
 
   async run() {
-    const { effectiveMigrationStatus, MigrationRuns } = await import('../../core/migrate.js');
     const runs = MigrationRuns.forWorkspace();
     if (!this.args.id) {
       const list = runs.list().map((r) => ({

@@ -1,6 +1,8 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import { usageError } from '@stratumiops/shared/errors';
 import { ProvCommand } from '../../cli/base.js';
+import { ProvidersFile, readProviders, writeProviders } from '../../core/workspace.js';
 
 export default class ProviderAdd extends ProvCommand<typeof ProviderAdd> {
   static override summary = 'Configure a provider and where its credentials come from';
@@ -71,8 +73,6 @@ export default class ProviderAdd extends ProvCommand<typeof ProviderAdd> {
   ];
 
   async run() {
-    const { existsSync, readFileSync } = await import('node:fs');
-    const { readProviders, writeProviders } = await import('../../core/workspace.js');
     const p = readProviders();
     const from = this.flags['from-vault'];
     if (from && !from.startsWith('svault://')) throw usageError('--from-vault takes svault://<mount>/data/<path>');
@@ -101,7 +101,6 @@ export default class ProviderAdd extends ProvCommand<typeof ProviderAdd> {
         ...(keys ? { ssh_keys: keys } : {}),
       };
     } else if (this.args.name === 'lxd') {
-      const { ProvidersFile } = await import('../../core/workspace.js');
       p.lxd = ProvidersFile.shape.lxd.unwrap().parse({
         ...(p.lxd ?? {}),
         ...(this.flags.socket ? { socket: this.flags.socket } : {}),

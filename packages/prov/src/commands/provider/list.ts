@@ -1,5 +1,6 @@
 import { renderTable } from '@stratumiops/shared/output';
 import { ProvCommand } from '../../cli/base.js';
+import { readProviders } from '../../core/workspace.js';
 
 export default class ProviderList extends ProvCommand<typeof ProviderList> {
   static override summary = 'List configured providers';
@@ -7,7 +8,6 @@ export default class ProviderList extends ProvCommand<typeof ProviderList> {
   static override examples = ['<%= config.bin %> provider list --json'];
 
   async run() {
-    const { readProviders } = await import('../../core/workspace.js');
     const p = readProviders();
     const rows = [
       ...(p.aws

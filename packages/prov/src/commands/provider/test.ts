@@ -1,7 +1,10 @@
+import { existsSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import { StratumError } from '@stratumiops/shared/errors';
 import { renderTable } from '@stratumiops/shared/output';
+import type { LocalProvider } from '../../adapters/local.js';
 import { ProvCommand } from '../../cli/base.js';
+import { Runtime } from '../../runtime.js';
 
 export default class ProviderTest extends ProvCommand<typeof ProviderTest> {
   static override summary = "Check a provider's credentials and connectivity";
@@ -30,8 +33,6 @@ export default class ProviderTest extends ProvCommand<typeof ProviderTest> {
   ];
 
   async run() {
-    const { existsSync } = await import('node:fs');
-    const { Runtime } = await import('../../runtime.js');
     const cfg = this.flags.file ?? (existsSync('prov.ncl') ? 'prov.ncl' : undefined);
     const loaded = cfg ? await this.loadInfra(cfg) : undefined;
     const s = this.runtimeSettings();
@@ -40,7 +41,6 @@ export default class ProviderTest extends ProvCommand<typeof ProviderTest> {
     try {
       let checks: { target: string; ok: boolean; detail: string }[];
       if (this.args.name === 'local') {
-        const { LocalProvider } = await import('../../adapters/local.js');
         const p = (await runtime.provider('local')) as InstanceType<typeof LocalProvider>;
         checks = await p.testHosts(await runtime.targets(Object.keys(await runtime.hosts())));
         if (checks.length === 0)

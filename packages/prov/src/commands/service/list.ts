@@ -1,5 +1,8 @@
+import { resolve } from 'node:path';
 import { renderTable } from '@stratumiops/shared/output';
 import { ProvCommand } from '../../cli/base.js';
+import { definitionDirs, listDefinitionFiles } from '../../core/taskserv.js';
+import { Runtime } from '../../runtime.js';
 
 export default class ServiceList extends ProvCommand<typeof ServiceList> {
   static override summary = 'List the service definitions and where state records them installed';
@@ -7,9 +10,6 @@ export default class ServiceList extends ProvCommand<typeof ServiceList> {
   static override examples = ['<%= config.bin %> service list --json'];
 
   async run() {
-    const { resolve } = await import('node:path');
-    const { definitionDirs, listDefinitionFiles } = await import('../../core/taskserv.js');
-    const { Runtime } = await import('../../runtime.js');
     const s = this.runtimeSettings();
     const runtime = new Runtime(s);
     const store = await this.openStore();

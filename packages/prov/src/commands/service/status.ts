@@ -1,6 +1,9 @@
+import { existsSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import { renderTable } from '@stratumiops/shared/output';
 import { ProvCommand } from '../../cli/base.js';
+import { runTaskserv } from '../../core/taskserv.js';
+import { Runtime } from '../../runtime.js';
 
 export default class ServiceStatus extends ProvCommand<typeof ServiceStatus> {
   static override summary = 'Show whether a service is installed and running on each host';
@@ -23,9 +26,6 @@ export default class ServiceStatus extends ProvCommand<typeof ServiceStatus> {
   ];
 
   async run() {
-    const { existsSync } = await import('node:fs');
-    const { Runtime } = await import('../../runtime.js');
-    const { runTaskserv } = await import('../../core/taskserv.js');
     const cfg = this.flags.file ?? (existsSync('prov.ncl') ? 'prov.ncl' : undefined);
     const loaded = cfg ? await this.loadInfra(cfg) : undefined;
     const runtime = new Runtime(this.runtimeSettings(), loaded?.infra);

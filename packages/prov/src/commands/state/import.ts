@@ -1,6 +1,10 @@
 import { Args } from '@oclif/core';
 import { notFoundError, usageError } from '@stratumiops/shared/errors';
 import { ProvCommand } from '../../cli/base.js';
+import { lockState } from '../../core/engine.js';
+import { maskSensitive } from '../../core/sensitive.js';
+import { configFile } from '../../core/workspace.js';
+import { Runtime } from '../../runtime.js';
 
 export default class StateImport extends ProvCommand<typeof StateImport> {
   static override summary = 'Record an existing resource in state';
@@ -14,10 +18,6 @@ export default class StateImport extends ProvCommand<typeof StateImport> {
   static override examples = ['<%= config.bin %> state import server.web-01 i-0abc123def456'];
 
   async run() {
-    const { configFile } = await import('../../core/workspace.js');
-    const { lockState } = await import('../../core/engine.js');
-    const { maskSensitive } = await import('../../core/sensitive.js');
-    const { Runtime } = await import('../../runtime.js');
     const loaded = await this.loadInfra(configFile(this.args.config));
     const d = loaded.desired.resources.find((r) => r.address === this.args.address);
     if (!d)

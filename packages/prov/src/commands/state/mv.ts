@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core';
 import { approve, autoApproveFlag, ProvCommand } from '../../cli/base.js';
+import { lockState } from '../../core/engine.js';
 
 export default class StateMv extends ProvCommand<typeof StateMv> {
   static override summary = 'Rename a resource in state (after renaming it in the config)';
@@ -18,7 +19,6 @@ export default class StateMv extends ProvCommand<typeof StateMv> {
     );
     const store = await this.openStore();
     try {
-      const { lockState } = await import('../../core/engine.js');
       const lock = await lockState(store, 'state mv', null);
       try {
         const serial = await store.move(this.args.from, this.args.to);

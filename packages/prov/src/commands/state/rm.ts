@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core';
 import { approve, autoApproveFlag, ProvCommand } from '../../cli/base.js';
+import { lockState } from '../../core/engine.js';
 
 export default class StateRm extends ProvCommand<typeof StateRm> {
   static override summary = 'Forget a resource (the real object is left alone)';
@@ -15,7 +16,6 @@ export default class StateRm extends ProvCommand<typeof StateRm> {
     );
     const store = await this.openStore();
     try {
-      const { lockState } = await import('../../core/engine.js');
       const lock = await lockState(store, 'state rm', null);
       try {
         const serial = await store.remove(this.args.address);

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { StratumError } from '@stratumiops/shared/errors';
+import { vaultClient, writeVaultSettings } from '../../adapters/vault.js';
 import { ProvCommand } from '../../cli/base.js';
 
 export default class VaultInit extends ProvCommand<typeof VaultInit> {
@@ -19,7 +20,6 @@ export default class VaultInit extends ProvCommand<typeof VaultInit> {
   ];
 
   async run() {
-    const { vaultClient, writeVaultSettings } = await import('../../adapters/vault.js');
     const client = await vaultClient(this.flags.addr);
     const seal = await client.sealStatus();
     if (seal.sealed)

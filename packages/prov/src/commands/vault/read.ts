@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { StratumError } from '@stratumiops/shared/errors';
+import { splitSecretPath, vaultClient } from '../../adapters/vault.js';
 import { ProvCommand } from '../../cli/base.js';
 
 export default class VaultRead extends ProvCommand<typeof VaultRead> {
@@ -19,7 +20,6 @@ export default class VaultRead extends ProvCommand<typeof VaultRead> {
   ];
 
   async run() {
-    const { vaultClient, splitSecretPath } = await import('../../adapters/vault.js');
     const { mount, path } = splitSecretPath(this.args.path);
     const client = await vaultClient();
     const r = await client.kvGet(mount, path, this.flags.version);

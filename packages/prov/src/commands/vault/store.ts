@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Args } from '@oclif/core';
 import { usageError } from '@stratumiops/shared/errors';
+import { splitSecretPath, vaultClient } from '../../adapters/vault.js';
 import { ProvCommand } from '../../cli/base.js';
 
 export default class VaultStore extends ProvCommand<typeof VaultStore> {
@@ -34,7 +35,6 @@ export default class VaultStore extends ProvCommand<typeof VaultStore> {
       data[key] =
         raw === '-' ? readFileSync(0, 'utf8').replace(/\n$/, '') : raw.startsWith('@') ? readFile(raw.slice(1)) : raw;
     }
-    const { vaultClient, splitSecretPath } = await import('../../adapters/vault.js');
     const { mount, path: sub } = splitSecretPath(path);
     const client = await vaultClient();
     const r = await client.kvPut(mount, sub, data);

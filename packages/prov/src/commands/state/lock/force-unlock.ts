@@ -1,6 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { StratumError } from '@stratumiops/shared/errors';
 import { ProvCommand } from '../../../cli/base.js';
+import { confirm } from '../../../cli/flow.js';
+import { describeLock, isStale } from '../../../core/state.js';
 
 export default class ForceUnlock extends ProvCommand<typeof ForceUnlock> {
   static override summary = 'Release a stuck state lock';
@@ -16,8 +18,6 @@ export default class ForceUnlock extends ProvCommand<typeof ForceUnlock> {
   static override examples = ['<%= config.bin %> state lock force-unlock 6f1d2c4e --yes'];
 
   async run() {
-    const { describeLock, isStale } = await import('../../../core/state.js');
-    const { confirm } = await import('../../../cli/flow.js');
     const store = await this.openStore();
     try {
       const l = await store.lockStatus();

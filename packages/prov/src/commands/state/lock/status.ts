@@ -1,11 +1,11 @@
 import { ProvCommand } from '../../../cli/base.js';
+import { ageOf, isStale } from '../../../core/state.js';
 
 export default class LockStatus extends ProvCommand<typeof LockStatus> {
   static override summary = 'Show who holds the state lock, since when, and whether the holder is still alive';
   static override examples = ['<%= config.bin %> state lock status --json'];
 
   async run() {
-    const { ageOf, isStale } = await import('../../../core/state.js');
     const store = await this.openStore();
     try {
       const l = await store.lockStatus();
