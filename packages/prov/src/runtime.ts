@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { StratumError, usageError } from '@stratumiops/shared/errors';
-import { hostTarget } from './adapters/local.js';
+import { hostTarget, LocalProvider } from './adapters/local.js';
 import type { SshExecutor } from './adapters/ssh/executor.js';
 import type { UpcloudCredentials } from './adapters/upcloud.js';
 import type { HostConfig, InfraConfig } from './core/desired.js';
@@ -11,7 +11,7 @@ import { engineFor, type NickelSettings, nickelFailure } from './core/nickel.js'
 import type { RetryPolicy } from './core/orchestrator.js';
 import type { Provider } from './core/provider.js';
 import { definitionDirs, findDefinition, parseDefinition, type TaskservDefinition } from './core/taskserv.js';
-import { readProviders } from './core/workspace.js';
+import { ProvidersFile, readProviders } from './core/workspace.js';
 
 export interface RuntimeSettings {
   cwd: string;
@@ -125,7 +125,6 @@ export class Runtime {
 
   private async makeProvider(name: string): Promise<Provider> {
     if (name === 'local') {
-      const { LocalProvider } = await import('./adapters/local.js');
       let exec: import('./core/executor.js').Executor = await this.executor();
       if (this.infra?.servers?.some((s) => s.provider === 'lxd')) {
         // Taskservs on the config's LXD containers run through LXD exec.
@@ -178,7 +177,6 @@ export class Runtime {
   }
 
   private async lxdSettings() {
-    const { ProvidersFile } = await import('./core/workspace.js');
     return readProviders(this.s.cwd).lxd ?? ProvidersFile.shape.lxd.unwrap().parse({});
   }
 

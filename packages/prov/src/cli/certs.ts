@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
 import type { Command } from '@oclif/core';
 import { Flags } from '@oclif/core';
 import { StratumError } from '@stratumiops/shared/errors';
-import type { InstallOptions, IssuedCert, RolloutTarget } from '../core/certs.js';
+import { type InstallOptions, type IssuedCert, type RolloutTarget, recordCerts, rollOut } from '../core/certs.js';
+import { Runtime } from '../runtime.js';
 import { acceptNewHostKeysFlag, ProvCommand } from './base.js';
 
 export const installFlags = {
@@ -35,9 +37,6 @@ export interface Deployment {
 /** cert generate and cert rotate: hosts from the config, one at a time, recorded in state. */
 export abstract class CertCommand<T extends typeof Command> extends ProvCommand<T> {
   protected async deploy(d: Deployment) {
-    const { existsSync } = await import('node:fs');
-    const { Runtime } = await import('../runtime.js');
-    const { rollOut, recordCerts } = await import('../core/certs.js');
     const cfg = d.file ?? (existsSync('prov.ncl') ? 'prov.ncl' : undefined);
     const loaded = cfg ? await this.loadInfra(cfg) : undefined;
     const runtime = new Runtime(this.runtimeSettings(), loaded?.infra);

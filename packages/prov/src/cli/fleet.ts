@@ -1,9 +1,11 @@
 import type { Command } from '@oclif/core';
 import { Flags } from '@oclif/core';
 import { usageError } from '@stratumiops/shared/errors';
+import { hostTarget } from '../adapters/local.js';
 import type { Executor } from '../core/executor.js';
 import type { Placement } from '../core/observe.js';
-import type { Runtime } from '../runtime.js';
+import { configFile, ProvidersFile, readProviders } from '../core/workspace.js';
+import { Runtime } from '../runtime.js';
 import { acceptNewHostKeysFlag, type LoadedInfra, ProvCommand } from './base.js';
 
 export const fleetFlags = {
@@ -18,8 +20,6 @@ export const fleetFlags = {
 /** Commands that look at the running fleet: the config's hosts and taskservs, over prov's SSH connections. */
 export abstract class FleetCommand<T extends typeof Command> extends ProvCommand<T> {
   protected async fleet(file: string | undefined): Promise<{ loaded: LoadedInfra; runtime: Runtime }> {
-    const { configFile } = await import('../core/workspace.js');
-    const { Runtime } = await import('../runtime.js');
     const loaded = await this.loadInfra(configFile(file));
     return { loaded, runtime: new Runtime(this.runtimeSettings(), loaded.infra) };
   }
@@ -43,7 +43,6 @@ export abstract class FleetCommand<T extends typeof Command> extends ProvCommand
   /** Targets and one executor for them: SSH for hosts, LXD exec for the config's containers. */
   protected async reach(runtime: Runtime, loaded: LoadedInfra, names: string[]) {
     const containers = new Set(lxdServers(loaded).filter((n) => !loaded.infra.hosts?.[n]));
-    const { hostTarget } = await import('../adapters/local.js');
     const ssh = await runtime.targets(names.filter((n) => !containers.has(n)));
     const targets = names.map(
       (n) => ssh.find((t) => t.name === n) ?? hostTarget(n, { address: n, labels: { transport: 'lxd' } }),
@@ -51,7 +50,6 @@ export abstract class FleetCommand<T extends typeof Command> extends ProvCommand
     let exec: Executor = await runtime.executor();
     if (containers.size) {
       const { LxdExecutor, routeLxd } = await import('../adapters/lxd.js');
-      const { readProviders, ProvidersFile } = await import('../core/workspace.js');
       const s = readProviders().lxd ?? ProvidersFile.shape.lxd.unwrap().parse({});
       exec = routeLxd(exec, new LxdExecutor(s.socket));
     }

@@ -1,5 +1,10 @@
+import { existsSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
+import { makePlan } from '../core/engine.js';
+import { Runtime } from '../runtime.js';
 import { acceptNewHostKeysFlag, ProvCommand } from './base.js';
+import * as flow from './flow.js';
+import { clusterServiceResources, serviceResources } from './service.js';
 
 /**
  * `service install` and `service uninstall`: the same hosts, flags, lock and rollback; they differ only in
@@ -49,11 +54,6 @@ export abstract class ServiceRunCommand extends ProvCommand<typeof ServiceRunCom
   protected abstract readonly operation: 'install' | 'uninstall';
 
   async run() {
-    const { existsSync } = await import('node:fs');
-    const { makePlan } = await import('../core/engine.js');
-    const { Runtime } = await import('../runtime.js');
-    const { clusterServiceResources, serviceResources } = await import('./service.js');
-    const flow = await import('./flow.js');
     const io = { json: this.jsonEnabled(), log: (s: string) => this.log(s) };
     const cfg = this.flags.file ?? (existsSync('prov.ncl') ? 'prov.ncl' : undefined);
     const loaded = cfg ? await this.loadInfra(cfg) : undefined;

@@ -5,6 +5,7 @@ import { renderTable } from '@stratumiops/shared/output';
 import type { ClusterRecord } from '../core/cluster.js';
 import { ClusterStore } from '../core/cluster.js';
 import { backupCluster, clusterStatus, pgMembers } from '../core/cluster-pg.js';
+import { lockState } from '../core/engine.js';
 import type { HostTarget } from '../core/executor.js';
 import { engineFor } from '../core/nickel.js';
 import {
@@ -106,7 +107,6 @@ export abstract class WorkflowCommand<T extends typeof Command> extends ClusterC
     fn: () => Promise<T>,
     takeover = false,
   ): Promise<T> {
-    const { lockState } = await import('../core/engine.js');
     const store = await this.openStore();
     try {
       const lock = await lockState(store, operation, runId, takeover ? runId : undefined);
