@@ -71,6 +71,10 @@ describe.skipIf(skipUnless('chromium'))('the Kanban board in headless chromium',
     await a.keyboard.press('ArrowRight');
     await waitFor(async () => (await svc.getTask(k.id)).status === 'failed', 10_000, 'the keyboard move');
     await a.waitForSelector(`.col[data-col="failed"] .card[data-id="${k.id}"]:focus`);
+    // Someone else's change re-renders the board: the keyboard user's card keeps the focus.
+    const other = await svc.createTask({ title: 'Renew leases', type: 'lease_renewal', role: 'monitor' });
+    await a.waitForSelector(`.card[data-id="${other.id}"]`);
+    await a.waitForSelector(`.col[data-col="failed"] .card[data-id="${k.id}"]:focus`, { timeout: 5_000 });
     await a.screenshot({ path: join(ARTIFACTS, 'vapora-board.png'), fullPage: true });
   });
 

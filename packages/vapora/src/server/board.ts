@@ -242,6 +242,8 @@ button.reject { background:#fff; color:var(--bad); border:1px solid var(--bad); 
     document.querySelector('[data-id="' + CSS.escape(id) + '"]')?.focus();
   }
   function render(d) {
+    // The board is rebuilt on every change (anyone's): the card a keyboard user is on keeps the focus.
+    const focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.id : null;
     me = d.me;
     $('me').textContent = d.me.name + ' (' + d.me.role + ')';
     $('budgets').innerHTML = d.budgets.map((b) => {
@@ -280,6 +282,7 @@ button.reject { background:#fff; color:var(--bad); border:1px solid var(--bad); 
       const no = document.createElement('button'); no.className = 'reject'; no.textContent = 'Reject ' + a.stepId; no.onclick = () => decide(ref, 'reject');
       run.append(ok, no);
     }
+    if (focused) document.querySelector('[data-id="' + CSS.escape(focused) + '"]')?.focus();
   }
   async function refresh() {
     try { render(await api('GET', '/api/board')); } catch (e) { if (e.message !== 'unauthorized') say(e.message); }
