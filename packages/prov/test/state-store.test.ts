@@ -200,6 +200,54 @@ describe.skipIf(skipUnless('postgres'))('PostgreSQL state (advisory locks) on a 
     }
   }, 60_000);
 
+  it('a run whose lock session was terminated writes nothing more, and the next holder is not disturbed', async () => {
+    const a = await PostgresStateStore.open(server.url, 'lost');
+    const b = await PostgresStateStore.open(server.url, 'lost');
+    try {
+      const l = await a.lock({ operation: 'apply' });
+      await a.put(rec('server.before'));
+      await a.createRun(run('r-lost'));
+      // As prov state lock force-unlock (or a server restart) would: the lock's session is terminated.
+      const admin = new pg.Client({ connectionString: server.url });
+      await admin.connect();
+      await admin.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()",
+      );
+      await admin.end();
+      const serial = (await b.meta()).serial;
+      await expect(a.put(rec('server.after'))).rejects.toThrow(/state lock .* was lost/);
+      const task = {
+        run_id: 'r-lost',
+        address: 'server.x',
+        action: 'create' as const,
+        status: 'done' as const,
+        attempts: 1,
+        before: null,
+        after: rec('server.x'),
+        error: null,
+        seq: 1,
+        updated_at: '',
+      };
+      await expect(a.checkpoint(task, { put: rec('server.x') })).rejects.toThrow(/was lost/);
+      expect(await b.tasks('r-lost')).toEqual([]);
+      await expect(a.finishRun('r-lost', 'succeeded')).rejects.toThrow(/was lost/);
+      await l.release().catch(() => {});
+      // Still refused after the holder let go of it: that run never held the state again.
+      await expect(a.put(rec('server.after'))).rejects.toThrow(/was lost/);
+      expect((await b.list()).map((r) => r.address)).toEqual(['server.before']);
+      expect((await b.meta()).serial).toBe(serial);
+      expect((await b.getRun('r-lost'))?.status).toBe('running');
+      // Another run takes the lock and writes as usual.
+      const l2 = await b.lock({ operation: 'apply' });
+      await b.put(rec('server.b'));
+      await l2.release();
+      expect((await b.list()).map((r) => r.address)).toEqual(['server.b', 'server.before']);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('frees the lock when the holding session dies, and force-unlock terminates a live holder', async () => {
     const a = await PostgresStateStore.open(server.url, 'locks');
     const b = await PostgresStateStore.open(server.url, 'locks');

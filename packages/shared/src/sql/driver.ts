@@ -32,6 +32,8 @@ export interface SqlDriver extends SqlQueryer {
 
 export interface SqlSession extends SqlQueryer {
   release(): Promise<void>;
+  /** Calls `cb` once if the session ends other than by release() (its server session killed, the network lost). */
+  onLost?(cb: (reason: string) => void): void;
 }
 
 /**

@@ -83,11 +83,24 @@ export class PostgresDriver implements SqlDriver {
 
   async session(): Promise<SqlSession> {
     const client = await this.pool.connect();
-    // Its server session may be ended under it (pg_terminate_backend, a restart): an error for the next call.
-    client.on('error', () => {});
+    // Its server session may be ended under it (pg_terminate_backend, a restart): an error for the next call,
+    // and a report to whoever relies on the session staying alive (a session advisory lock goes with it).
     let released = false;
+    let lost: string | undefined;
+    const watchers: ((reason: string) => void)[] = [];
+    const end = (reason: string) => {
+      if (released || lost !== undefined) return;
+      lost = reason;
+      for (const cb of watchers) cb(reason);
+    };
+    client.on('error', (e: Error) => end(e.message));
+    client.on('end', () => end('the connection ended'));
     return {
       ...queryer(client),
+      onLost: (cb) => {
+        if (lost !== undefined) cb(lost);
+        else watchers.push(cb);
+      },
       release: async () => {
         if (released) return;
         released = true;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { notFoundError } from '@stratumiops/shared/errors';
+import { conflictError, notFoundError } from '@stratumiops/shared/errors';
 import { migrate, type Row, type SqlDriver, type SqlQueryer, type SqlSession } from '@stratumiops/shared/sql/driver';
 import { isStale, type LockRequest, lockConflict, newLockInfo, type StateStore } from '../../core/state.js';
 import type {
@@ -244,9 +244,38 @@ export class SqlStateStore implements StateStore {
     return q.run(`DELETE FROM ${this.t.resources} WHERE workspace = ? AND address = ?`, [this.workspace, address]);
   }
 
+  /**
+   * Every write. While this store holds the PostgreSQL lock, a write refuses once the lock's session is gone
+   * (reported by the session, or found missing inside the transaction): another run may hold the state now.
+   */
   private async tx<T>(fn: (q: SqlQueryer) => Promise<T>): Promise<T> {
     await this.ready;
-    return this.db.tx(fn);
+    const held = this.held;
+    if (held?.lost) throw this.lostLock(held);
+    return this.db.tx(async (q) => {
+      if (held) {
+        const r = await q.get(
+          `SELECT 1 AS ok FROM pg_locks WHERE locktype = 'advisory' AND classid = ?::bigint::oid
+           AND objid = (hashtext(?)::bigint & 4294967295)::oid AND granted AND pid = ?`,
+          [LOCK_CLASS, this.workspace, held.pid],
+        );
+        if (!r) {
+          held.lost ??= 'its session is gone';
+          throw this.lostLock(held);
+        }
+      }
+      return fn(q);
+    });
+  }
+
+  /** PostgreSQL: the lock this store holds, its session's backend pid, and why it was lost if it was. */
+  private held: { id: string; pid: number; lost?: string } | undefined;
+
+  private lostLock(held: { id: string; lost?: string }) {
+    return conflictError(`the state lock ${held.id} was lost (${held.lost}): nothing more is written to the state`, {
+      hint: 'another prov run may hold the state now: see prov state lock status, then plan again or prov resume',
+      details: { lock: held.id, state: this.location },
+    });
   }
 
   async meta() {
@@ -346,10 +375,18 @@ export class SqlStateStore implements StateStore {
     }
     // A row left by a session that died is not a lock (its advisory lock went with it): overwritten here.
     await this.writeLock(holder, info);
+    const pid = await holder.get<{ pid: unknown }>('SELECT pg_backend_pid() AS pid');
+    const held: { id: string; pid: number; lost?: string } = { id: info.id, pid: Number(pid?.pid) };
+    holder.onLost?.((reason) => {
+      held.lost ??= reason;
+    });
+    this.held = held;
     this.holders.add(holder);
     return {
       info,
       release: async () => {
+        // A lost lock keeps the store refusing writes: the run that held it must not go on writing after it.
+        if (this.held === held && !held.lost) this.held = undefined;
         this.holders.delete(holder);
         try {
           await holder.run(`DELETE FROM ${this.t.lock} WHERE workspace = ? AND id = ?`, [this.workspace, info.id]);
@@ -396,25 +433,26 @@ export class SqlStateStore implements StateStore {
   }
 
   async createRun(run: RunRecord) {
-    await this.ready;
-    await this.db.run(
-      `INSERT INTO ${this.t.runs} (workspace, id, kind, status, who, host, pid, started_at, finished_at, plan, options,
+    await this.tx((q) =>
+      q.run(
+        `INSERT INTO ${this.t.runs} (workspace, id, kind, status, who, host, pid, started_at, finished_at, plan, options,
        error, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [
-        this.workspace,
-        run.id,
-        run.kind,
-        run.status,
-        run.who,
-        run.host,
-        run.pid,
-        run.started_at,
-        run.finished_at,
-        j(run.plan),
-        j(run.options),
-        run.error,
-        j(run.summary),
-      ],
+        [
+          this.workspace,
+          run.id,
+          run.kind,
+          run.status,
+          run.who,
+          run.host,
+          run.pid,
+          run.started_at,
+          run.finished_at,
+          j(run.plan),
+          j(run.options),
+          run.error,
+          j(run.summary),
+        ],
+      ),
     );
   }
 
@@ -423,20 +461,18 @@ export class SqlStateStore implements StateStore {
     status: RunStatus,
     patch: { error?: string | null; summary?: Record<string, unknown> } = {},
   ) {
-    await this.ready;
-    await this.db.run(
-      `UPDATE ${this.t.runs} SET status = ?, finished_at = ?, error = ?, summary = ? WHERE workspace = ? AND id = ?`,
-      [status, new Date().toISOString(), patch.error ?? null, j(patch.summary), this.workspace, id],
+    await this.tx((q) =>
+      q.run(
+        `UPDATE ${this.t.runs} SET status = ?, finished_at = ?, error = ?, summary = ? WHERE workspace = ? AND id = ?`,
+        [status, new Date().toISOString(), patch.error ?? null, j(patch.summary), this.workspace, id],
+      ),
     );
   }
 
   async setRunStatus(id: string, status: RunStatus) {
-    await this.ready;
-    await this.db.run(`UPDATE ${this.t.runs} SET status = ? WHERE workspace = ? AND id = ?`, [
-      status,
-      this.workspace,
-      id,
-    ]);
+    await this.tx((q) =>
+      q.run(`UPDATE ${this.t.runs} SET status = ? WHERE workspace = ? AND id = ?`, [status, this.workspace, id]),
+    );
   }
 
   async getRun(id: string) {
