@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBin, sandbox } from '../../../test/run-bin.js';
@@ -156,5 +156,61 @@ describe('prov migrate plan', () => {
     expect(err.details.status).toBe('rolled_back');
     expect(err.message).toMatch(/the source is not what state records: server\.db-1, /);
     expect(JSON.parse((await prov(sb, ['state', 'list', '--json'])).stdout).resources).toEqual([]);
+  });
+});
+
+describe('prov migrate: unfinished and unreadable journals', () => {
+  it('a migration that did not finish blocks apply and another migration; a corrupt journal does not hide the rest', async () => {
+    const sb = ws();
+    const dry = await prov(sb, ['migrate', 'apply', 'aws.ncl', 'upcloud.ncl', '--dry-run', '--json']);
+    expect(dry.code, dry.stderr).toBe(0);
+    const plan = (JSON.parse(dry.stdout) as { plan: unknown }).plan;
+    // What a killed migration leaves in the workspace (its lock, with the state in PostgreSQL, died with it).
+    const id = 'm20261207-101500-a1b2c3';
+    mkdirSync(join(sb.cwd, '.prov', 'migrations', id), { recursive: true });
+    const journal = {
+      format: 'prov-migration-run/1',
+      id,
+      from: 'aws.ncl',
+      to: 'upcloud.ncl',
+      status: 'running',
+      hostname: 'elsewhere',
+      pid: 1,
+      started_at: '2026-12-07T10:15:00.000Z',
+      finished_at: null,
+      plan,
+      steps: {},
+      done: [],
+      switched_at: null,
+      error: null,
+    };
+    writeFileSync(join(sb.cwd, '.prov', 'migrations', id, 'run.json'), JSON.stringify(journal));
+    const apply = await prov(sb, ['apply', 'aws.ncl', '-y']);
+    expect(apply.code, apply.stderr).toBe(6);
+    expect(apply.stderr).toContain(`migration ${id} did not finish`);
+    expect(apply.stderr).toContain(`prov migrate resume ${id}`);
+    const again = await prov(sb, ['migrate', 'apply', 'aws.ncl', 'upcloud.ncl', '-y']);
+    expect(again.code, again.stderr).toBe(6);
+    expect(again.stderr).toContain(`prov migrate resume ${id}`);
+
+    // A corrupt journal is listed as unreadable; the others still show.
+    mkdirSync(join(sb.cwd, '.prov', 'migrations', 'm20261207-000000-bad000'), { recursive: true });
+    writeFileSync(join(sb.cwd, '.prov', 'migrations', 'm20261207-000000-bad000', 'run.json'), '{"id": ');
+    const st = await prov(sb, ['migrate', 'status', '--json']);
+    expect(st.code, st.stderr).toBe(0);
+    const list = (JSON.parse(st.stdout) as { migrations: { id: string; status: string }[] }).migrations;
+    expect(list.map((m) => [m.id, m.status])).toEqual([
+      [id, 'running'],
+      ['m20261207-000000-bad000', 'unreadable'],
+    ]);
+
+    // Once it is over (here: rolled back), apply runs again.
+    writeFileSync(
+      join(sb.cwd, '.prov', 'migrations', id, 'run.json'),
+      JSON.stringify({ ...journal, status: 'rolled_back' }),
+    );
+    rmSync(join(sb.cwd, '.prov', 'migrations', 'm20261207-000000-bad000'), { recursive: true });
+    const ok = await prov(sb, ['apply', 'aws.ncl', '-y']);
+    expect(ok.stderr).not.toContain('did not finish');
   });
 });

@@ -104,6 +104,7 @@ function report(run: MigrationRun, json: boolean, log: (s: string) => void): Mig
     failed: `Migration ${run.id} switched to the target but did not finish: prov migrate resume ${run.id}.`,
     interrupted: `Migration ${run.id} interrupted: continue with prov migrate resume ${run.id}.`,
   };
+  if (!json) for (const w of run.warnings ?? []) log(`Warning: ${w}`);
   if (!json) log(`\n${words[run.status] ?? run.status}`);
   if (run.status === 'succeeded') return run;
   const failed = Object.entries(run.steps).filter(([, s]) => s.status === 'failed');

@@ -1,4 +1,6 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { conflictError, notFoundError, StratumError } from '@stratumiops/shared/errors';
 import type { OutputSink } from './executor.js';
 import { topoSort } from './graph.js';
@@ -178,6 +180,7 @@ export async function withRunLock<T>(
   const lock = await lockState(store, operation, runId, undefined, Boolean(policy.resume || policy.abandon));
   try {
     const run: LockedRun = { runId, resumable: [], abandoned: [] };
+    assertNoUnfinishedMigration();
     if (policy.abandon) run.abandoned = await abandonUnfinished(store);
     else if (policy.resume) run.resumable = (await store.unfinishedRuns()).map((r) => r.id);
     else await assertNoUnfinished(store);
@@ -196,6 +199,33 @@ export async function assertNoUnfinished(store: StateStore): Promise<void> {
     hint: `continue it with 'prov resume ${r.id}' (or apply --resume), or drop it with 'prov apply --abandon'`,
     details: { run: r.id, status: r.status },
   });
+}
+
+/**
+ * Nothing runs over a migration that did not finish (killed, or failed past the switch): its source may be frozen
+ * and its target half-built. Its journal in the workspace says so whatever the state backend (a PostgreSQL lock
+ * dies with the process that held it).
+ */
+export function assertNoUnfinishedMigration(dir = join(process.cwd(), '.prov', 'migrations')): void {
+  if (!existsSync(dir)) return;
+  for (const id of readdirSync(dir).sort()) {
+    const f = join(dir, id, 'run.json');
+    if (!existsSync(f)) continue;
+    let status: string;
+    try {
+      status = String((JSON.parse(readFileSync(f, 'utf8')) as { status?: unknown }).status);
+    } catch {
+      throw conflictError(`the journal of migration ${id} is unreadable, so whether it finished is unknown`, {
+        hint: `check ${f} (prov migrate status ${id}); remove the folder only if that migration is over`,
+        details: { migration: id },
+      });
+    }
+    if (status === 'succeeded' || status === 'rolled_back') continue;
+    throw conflictError(`migration ${id} did not finish (${status.replace('_', ' ')})`, {
+      hint: `finish it with 'prov migrate resume ${id}' (prov migrate status ${id} shows where it stands)`,
+      details: { migration: id, status },
+    });
+  }
 }
 
 export async function abandonUnfinished(store: StateStore): Promise<string[]> {

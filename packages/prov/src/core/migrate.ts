@@ -7,6 +7,7 @@ import { processAlive } from '@stratumiops/shared/fs';
 import { certInventory } from './certs.js';
 import {
   assertNoUnfinished,
+  assertNoUnfinishedMigration,
   effectiveStatus,
   executePlan,
   lockState,
@@ -90,8 +91,8 @@ const DATA_SERVICES: Record<
   patroni: {
     what: 'PostgreSQL under Patroni (dump from the leader, restore into the new leader)',
     runs: false,
-    dump: (src) => [`${src}: pg_dumpall --clean --if-exists > /var/backups/prov-migrate.sql`],
-    load: (dst) => [`${dst}: psql -v ON_ERROR_STOP=1 -f /var/backups/prov-migrate.sql postgres`],
+    dump: (src) => [`${src}: pg_dumpall --clean --if-exists > /var/backups/prov-migrate-<id>.sql`],
+    load: (dst) => [`${dst}: psql -v ON_ERROR_STOP=1 -f /var/backups/prov-migrate-<id>.sql postgres`],
   },
   etcd: {
     // Through etcd's v3 JSON gateway (curl on the host; no etcdctl needed): every key and value, not the revision
@@ -473,6 +474,8 @@ export interface MigrationRun {
   error: string | null;
   /** `unavailable` when every failure was a host or API that could not be reached. */
   error_code?: string;
+  /** What the run left undone on purpose and the user should know (etcd keys under a lease, not copied). */
+  warnings?: string[];
 }
 
 export type MigrationEvent =
@@ -512,12 +515,21 @@ export class MigrationRuns {
     }
   }
 
-  list(): MigrationRun[] {
+  /** Every journal; one that cannot be read is listed as such (with its id) instead of hiding the others. */
+  list(): (MigrationRun | { id: string; unreadable: string })[] {
     if (!existsSync(this.dir)) return [];
     return readdirSync(this.dir)
       .filter((d) => existsSync(join(this.dir, d, 'run.json')))
-      .map((d) => this.get(d))
-      .sort((a, b) => b.started_at.localeCompare(a.started_at));
+      .map((d) => {
+        try {
+          const r = this.get(d);
+          if (typeof r.started_at !== 'string' || !r.plan) throw new Error('not a migration journal');
+          return r;
+        } catch (e) {
+          return { id: d, unreadable: (e as Error).message };
+        }
+      })
+      .sort((a, b) => ('started_at' in b ? b.started_at : '').localeCompare('started_at' in a ? a.started_at : ''));
   }
 }
 
@@ -588,7 +600,10 @@ export async function runMigration(run: MigrationRun, deps: MigrationDeps, resum
   const lock = await lockState(deps.store, 'migrate', run.id, resume ? run.id : undefined);
   try {
     // Not over an apply a crash left half-done: its resources are in an unknown state.
-    if (!resume) await assertNoUnfinished(deps.store);
+    if (!resume) {
+      await assertNoUnfinished(deps.store);
+      assertNoUnfinishedMigration(deps.runs.dir);
+    }
     run.status = 'running';
     run.pid = process.pid;
     run.hostname = hostname();
@@ -652,7 +667,7 @@ async function execute(run: MigrationRun, deps: MigrationDeps): Promise<void> {
     deps: i > 0 ? [String(list[i - 1]!.n)] : [],
     run: () => runStep(s, run, deps),
     retryable: (e) => Boolean((e as { retryable?: boolean } | null)?.retryable),
-    rollback: (result) => undoStep(s, result, run, deps),
+    rollback: () => undoStep(s, run, deps),
   });
 
   // A run killed while it was undoing: finish the undo.
@@ -761,7 +776,13 @@ async function runStep(s: MigrationStep, run: MigrationRun, deps: MigrationDeps)
       await hostScript(deps, await pgTarget(deps, 'source', a.host, run), FREEZE, 'freeze');
       return { frozen: a.host };
     case 'data':
-      return a.service === 'etcd' ? moveEtcd(a, run, deps) : moveData(a, run, deps);
+      try {
+        return await (a.service === 'etcd' ? moveEtcd(a, run, deps) : moveData(a, run, deps));
+      } catch (e) {
+        // A failed move leaves no dump behind (a retry or resume dumps again).
+        await undoData(a, run, deps);
+        throw e;
+      }
     case 'verify':
       return a.service === 'etcd' ? verifyEtcd(a, run, deps) : verifyData(a, run, deps);
     case 'certs':
@@ -789,16 +810,17 @@ async function runStep(s: MigrationStep, run: MigrationRun, deps: MigrationDeps)
   }
 }
 
-async function undoStep(s: MigrationStep, result: unknown, run: MigrationRun, deps: MigrationDeps): Promise<void> {
+async function undoStep(s: MigrationStep, run: MigrationRun, deps: MigrationDeps): Promise<void> {
   const a = s.action;
   if (a.type === 'create') {
     await engineRun(s, run, deps, 'staging', [a.address], 'destroy', true);
   } else if (a.type === 'freeze') {
     await hostScript(deps, await pgTarget(deps, 'source', a.host, run), UNFREEZE, 'unfreeze');
+  } else if (a.type === 'data') {
+    await undoData(a, run, deps);
   } else if (a.type === 'switch') {
     run.switched_at = null;
   }
-  void result;
 }
 
 /**
@@ -885,8 +907,8 @@ function engineFailure(r: RunResult): StratumError {
 
 // ---------- PostgreSQL data ----------
 
-/** A PostgreSQL taskserv as the data steps reach it: its host, and where its binaries, socket and port are. */
-interface PgTarget {
+/** A data service as the data steps reach it: its host, and what its scripts need (binaries, socket, URL, dump path). */
+interface DataTarget {
   host: HostTarget;
   env: Record<string, string>;
 }
@@ -917,7 +939,7 @@ async function pgTarget(deps: MigrationDeps, side: 'source' | 'target', host: st
       RUN_AS: vars.run_as ?? 'postgres',
       DUMP: `${root}/var/backups/prov-migrate-${run.id}.sql`,
     },
-  } satisfies PgTarget;
+  } satisfies DataTarget;
 }
 
 // Constant scripts: every value comes in through the environment, never spliced into the text.
@@ -928,8 +950,12 @@ const UNFREEZE = `${PSQL} -d postgres -qAt -v ON_ERROR_STOP=1 -c "ALTER SYSTEM R
 const DUMP = `mkdir -p "$(dirname "$DUMP")" && umask 077 && as_owner "$PGBIN/pg_dumpall" -h "$PGSOCK" -p "$PGPORT" --clean --if-exists > "$DUMP.part" && mv "$DUMP.part" "$DUMP"`;
 // pg_dumpall --clean drops and creates every role, the restoring one too, which PostgreSQL refuses: those two
 // lines are left out. Restoring twice gives the same result (a resumed step restores again).
+// No pipe: sh has no pipefail, and a psql that fails at the end of one would not fail the step.
 const RESTORE = `me=$(${PSQL} -d postgres -Atc "select quote_ident(current_user)") || exit 1
-grep -vxF -e "DROP ROLE IF EXISTS $me;" -e "CREATE ROLE $me;" "$DUMP" | ${PSQL} -v ON_ERROR_STOP=1 -q -f - postgres >/dev/null`;
+grep -vxF -e "DROP ROLE IF EXISTS $me;" -e "CREATE ROLE $me;" "$DUMP" > "$DUMP.load" || exit 1
+${PSQL} -v ON_ERROR_STOP=1 -q -f "$DUMP.load" postgres >/dev/null; rc=$?
+rm -f "$DUMP.load"
+exit $rc`;
 /** Per table of every database: rows and the md5 of the rows in order. */
 const TABLE_SUMS = `select current_database(), format('%I.%I', n.nspname, c.relname),
   (xpath('/row/n/text()', query_to_xml(format('select count(*) as n from %I.%I', n.nspname, c.relname), false, true, '')))[1]::text,
@@ -937,13 +963,20 @@ const TABLE_SUMS = `select current_database(), format('%I.%I', n.nspname, c.reln
 from pg_class c join pg_namespace n on n.oid = c.relnamespace
 where c.relkind in ('r', 'p') and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg_toast%'
 order by 1, 2`;
-const SUMS = `${PSQL} -d postgres -Atc "select datname from pg_database where datallowconn and not datistemplate order by 1" | while IFS= read -r db; do
-  ${PSQL} -d "$db" -At -F '|' -v ON_ERROR_STOP=1 -c "$SUMS_SQL" || exit 1
-done`;
+// Each database first as a line "db|<name>" (one without tables still shows), then its tables. The list is read
+// before the loop: a psql failing at the head of a pipe would end the script with 0 and no output.
+const SUMS = `dbs=$(${PSQL} -d postgres -v ON_ERROR_STOP=1 -Atc "select datname from pg_database where datallowconn and not datistemplate order by 1") || exit 1
+[ -n "$dbs" ] || { echo "no databases listed" >&2; exit 1; }
+while IFS= read -r db; do
+  printf 'db|%s\\n' "$db"
+  ${PSQL} -d "$db" -At -F '|' -v ON_ERROR_STOP=1 -c "$SUMS_SQL" </dev/null || exit 1
+done <<EOF
+$dbs
+EOF`;
 
 async function hostScript(
   deps: MigrationDeps,
-  t: PgTarget,
+  t: DataTarget,
   script: string,
   name: string,
   env: Record<string, string> = {},
@@ -977,8 +1010,8 @@ async function moveData(a: { service: string; from: string; to: string }, run: M
  */
 async function carry(
   deps: MigrationDeps,
-  src: PgTarget,
-  dst: PgTarget,
+  src: DataTarget,
+  dst: DataTarget,
   remote: string,
   shape: (dump: Buffer) => Buffer | string,
 ): Promise<Buffer> {
@@ -999,19 +1032,42 @@ async function carry(
 async function verifyData(a: { service: string; from: string; to: string }, run: MigrationRun, deps: MigrationDeps) {
   const src = await pgTarget(deps, 'source', a.from, run);
   const dst = await pgTarget(deps, 'target', a.to, run);
-  const sums = async (t: PgTarget) =>
+  const sums = async (t: DataTarget) =>
     (await hostScript(deps, t, SUMS, 'checksums', { SUMS_SQL: TABLE_SUMS })).split('\n').filter(Boolean);
   const [before, after] = await Promise.all([sums(src), sums(dst)]);
+  const dbs = (lines: string[]) => lines.filter((l) => l.startsWith('db|')).length;
+  // A check that read nothing proves nothing: the source is destroyed after this step.
+  for (const [side, lines] of [
+    [a.from, before],
+    [a.to, after],
+  ] as const)
+    if (dbs(lines) === 0)
+      throw new StratumError('failure', `the data check on ${side} listed no databases: nothing could be compared`);
   const missing = before.filter((l) => !after.includes(l));
-  if (missing.length) {
-    const table = missing[0]!.split('|');
+  const extra = after.filter((l) => !before.includes(l));
+  if (missing.length || extra.length) {
+    const [db, table, rows] = (missing[0] ?? extra[0])!.split('|');
+    const which = db === 'db' ? `database ${table}` : `${db}.${table}`;
     throw new StratumError(
       'failure',
-      `the data on ${a.to} differs from ${a.from}: ${missing.length} table(s), first ${table[0]}.${table[1]} (source ${table[2]} rows)`,
+      `the data on ${a.to} differs from ${a.from}: ${missing.length} table(s) or database(s) missing or different on ${a.to}, ${extra.length} only on ${a.to}; first ${which}${rows ? ` (${missing.length ? 'source' : 'target'} ${rows} rows)` : ''}`,
     );
   }
-  const rows = before.reduce((n, l) => n + Number(l.split('|')[2] ?? 0), 0);
-  return { tables: before.length, rows };
+  const tables = before.filter((l) => !l.startsWith('db|'));
+  await removeDumps(deps, [src, dst]);
+  const rows = tables.reduce((n, l) => n + Number(l.split('|')[2] ?? 0), 0);
+  return { tables: tables.length, rows };
+}
+
+/** Removes a migration's dump files from the hosts (every table and the roles' password hashes are in them). */
+async function removeDumps(deps: MigrationDeps, on: DataTarget[], bestEffort = false) {
+  for (const t of on) {
+    try {
+      await hostScript(deps, t, 'rm -f "$DUMP" "$DUMP.part" "$DUMP.puts" "$DUMP.load"', 'cleanup');
+    } catch (e) {
+      if (!bestEffort) throw e;
+    }
+  }
 }
 
 // ---------- etcd data ----------
@@ -1025,7 +1081,7 @@ async function etcdTarget(deps: MigrationDeps, side: 'source' | 'target', host: 
       ETCD_URL: `http://${vars.advertise_address ?? '127.0.0.1'}:${vars.client_port ?? '2379'}`,
       DUMP: `${root}/var/backups/prov-migrate-${run.id}.etcd.json`,
     },
-  } satisfies PgTarget;
+  } satisfies DataTarget;
 }
 
 // Every key: from "\0" to "\0" (base64 AA==) is the whole keyspace in etcd's range API.
@@ -1036,35 +1092,49 @@ const ETCD_LOAD = `while IFS= read -r line; do
   printf '%s' "$line" | curl -fsS -X POST --data-binary @- "$ETCD_URL/v3/kv/put" >/dev/null || exit 1
 done < "$DUMP.puts"`;
 
-/** The keys of an etcd range answer, base64 as the API gives them. */
-function etcdKeys(text: string, host: string): { key: string; value: string }[] {
+/** The keys of an etcd range answer, base64 as the API gives them, and each one's lease ('0': none). */
+function etcdKeys(text: string, host: string): { key: string; value: string; lease: string }[] {
   try {
-    const doc = JSON.parse(text) as { kvs?: { key: string; value?: string }[] };
-    return (doc.kvs ?? []).map((k) => ({ key: k.key, value: k.value ?? '' }));
+    const doc = JSON.parse(text) as { kvs?: { key: string; value?: string; lease?: string | number }[] };
+    return (doc.kvs ?? []).map((k) => ({ key: k.key, value: k.value ?? '', lease: String(k.lease ?? '0') }));
   } catch {
     throw new StratumError('failure', `${host}: etcd answered something that is not a range result`);
   }
 }
+
+/**
+ * A key under a lease expires with it (a leader key, a registration): copied without it, it would never expire.
+ * Those are left for their owners to write again on the target.
+ */
+const leased = (k: { lease: string }) => k.lease !== '0' && k.lease !== '';
+const keyName = (k: { key: string }) => JSON.stringify(Buffer.from(k.key, 'base64').toString('utf8'));
 
 async function moveEtcd(a: { service: string; from: string; to: string }, run: MigrationRun, deps: MigrationDeps) {
   const src = await etcdTarget(deps, 'source', a.from, run);
   const dst = await etcdTarget(deps, 'target', a.to, run);
   await hostScript(deps, src, ETCD_DUMP, 'dump');
   let keys = 0;
+  let skipped: string[] = [];
   await carry(deps, src, dst, `${dst.env.DUMP!}.puts`, (dump) => {
     const kvs = etcdKeys(dump.toString('utf8'), a.from);
-    keys = kvs.length;
-    return kvs.map((k) => `${JSON.stringify(k)}\n`).join('');
+    const kept = kvs.filter((k) => !leased(k));
+    skipped = kvs.filter(leased).map(keyName);
+    keys = kept.length;
+    return kept.map((k) => `${JSON.stringify({ key: k.key, value: k.value })}\n`).join('');
   });
   await hostScript(deps, dst, ETCD_LOAD, 'restore');
-  return { keys, from: a.from, to: a.to };
+  if (skipped.length) {
+    const warning = `${a.from} → ${a.to}: ${skipped.length} etcd key(s) under a lease not copied (they would never expire on the target; their owners write them again): ${skipped.slice(0, 10).join(', ')}${skipped.length > 10 ? ', ...' : ''}`;
+    run.warnings = [...(run.warnings ?? []).filter((w) => !w.startsWith(`${a.from} → ${a.to}: `)), warning];
+  }
+  return { keys, leased_skipped: skipped.length, from: a.from, to: a.to };
 }
 
 async function verifyEtcd(a: { service: string; from: string; to: string }, run: MigrationRun, deps: MigrationDeps) {
   const src = await etcdTarget(deps, 'source', a.from, run);
   const dst = await etcdTarget(deps, 'target', a.to, run);
-  const digest = async (t: PgTarget, host: string) => {
-    const kvs = etcdKeys(await hostScript(deps, t, ETCD_RANGE, 'checksums'), host);
+  const digest = async (t: DataTarget, host: string) => {
+    const kvs = etcdKeys(await hostScript(deps, t, ETCD_RANGE, 'checksums'), host).filter((k) => !leased(k));
     const lines = kvs.map((k) => `${k.key} ${k.value}`).sort();
     return { keys: kvs.length, sha256: createHash('sha256').update(lines.join('\n')).digest('hex') };
   };
@@ -1075,5 +1145,18 @@ async function verifyEtcd(a: { service: string; from: string; to: string }, run:
       `the etcd keys on ${a.to} differ from ${a.from}: ${after.keys} key(s) against ${before.keys} (or different values)`,
     );
   }
+  await removeDumps(deps, [src, dst]);
   return before;
+}
+
+/** A data step undone: its dumps leave both hosts (the target may be unreachable: that does not stop the undo). */
+async function undoData(a: { service: string; from: string; to: string }, run: MigrationRun, deps: MigrationDeps) {
+  const at = a.service === 'etcd' ? etcdTarget : pgTarget;
+  for (const [side, host] of [
+    ['source', a.from],
+    ['target', a.to],
+  ] as const) {
+    const t = await at(deps, side, host, run).catch(() => null);
+    if (t) await removeDumps(deps, [t], true);
+  }
 }

@@ -15,21 +15,27 @@ export default class MigrateStatus extends ProvCommand<typeof MigrateStatus> {
   async run() {
     const runs = MigrationRuns.forWorkspace();
     if (!this.args.id) {
-      const list = runs.list().map((r) => ({
-        id: r.id,
-        from: r.from,
-        to: r.to,
-        status: effectiveMigrationStatus(r),
-        started_at: r.started_at,
-        finished_at: r.finished_at,
-        steps: r.plan.steps.length,
-        done: r.done.length,
-      }));
+      const list = runs.list().map((r) =>
+        'unreadable' in r
+          ? { id: r.id, status: 'unreadable' as const, error: r.unreadable }
+          : {
+              id: r.id,
+              from: r.from,
+              to: r.to,
+              status: effectiveMigrationStatus(r),
+              started_at: r.started_at,
+              finished_at: r.finished_at,
+              steps: r.plan.steps.length,
+              done: r.done.length,
+            },
+      );
       if (!this.jsonEnabled()) {
         if (list.length === 0) this.log('No migrations in this workspace.');
         for (const r of list)
           this.log(
-            `${r.id}  ${r.from} → ${r.to}  ${r.status.replace('_', ' ')}  ${r.done}/${r.steps} steps  ${r.started_at}`,
+            'error' in r
+              ? `${r.id}  unreadable journal: ${r.error}`
+              : `${r.id}  ${r.from} → ${r.to}  ${r.status.replace('_', ' ')}  ${r.done}/${r.steps} steps  ${r.started_at}`,
           );
       }
       return { migrations: list };
@@ -46,6 +52,7 @@ export default class MigrateStatus extends ProvCommand<typeof MigrateStatus> {
           `${String(s.n).padStart(3)}. ${st.padEnd(15)} [${s.phase}] ${s.title}${r?.error ? `\n       ${r.error}` : ''}`,
         );
       }
+      for (const w of run.warnings ?? []) this.log(`Warning: ${w}`);
       if (run.error) this.log(`\nError: ${run.error}`);
     }
     return { ...run, status };
