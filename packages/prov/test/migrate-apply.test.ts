@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { binPath } from '../../../test/run-bin.js';
@@ -14,6 +14,12 @@ import {
 import { prov, workspace } from './support/hosts.js';
 
 const PG = '/usr/lib/postgresql/15/bin';
+
+/** The migration files left in a host's backups folder (full dumps: every row and the roles' password hashes). */
+const leftDumps = (h: CloudHosts, server: string) => {
+  const dir = join(h.hosts.get(server)!.root, 'var/backups');
+  return existsSync(dir) ? readdirSync(dir).filter((f) => f.startsWith('prov-migrate-')) : [];
+};
 const os = `os = { family = 'ubuntu, version = "22.04" }`;
 
 type Config = (provider: 'aws' | 'upcloud', hosts: CloudHosts, port: number) => string;
@@ -173,6 +179,9 @@ describe.skipIf(skipUnless('sshd') || !existsSync(`${PG}/postgres`))('prov migra
     expect(st.switched_at).toBeTruthy();
     const verify = st.plan.steps.find((s: { action: { type: string } }) => s.action.type === 'verify');
     expect(st.steps[verify.n].result).toEqual({ tables: 1, rows: 250 });
+    // The dumps are gone from both hosts once the data was checked.
+    expect(leftDumps(ucHosts, 'db-1')).toEqual([]);
+    expect(leftDumps(awsHosts, 'db-1')).toEqual([]);
     // The lock was released; nothing is left to resume.
     expect((await prov(ws, ['migrate', 'resume', id])).code).toBe(6);
   }, 300_000);
@@ -210,6 +219,9 @@ describe.skipIf(skipUnless('sshd') || !existsSync(`${PG}/postgres`))('prov migra
     // The source takes writes again.
     psql(awsHosts, ports[0], "INSERT INTO orders VALUES (999, 'still writable')");
     expect(psql(awsHosts, ports[0], 'SELECT count(*) FROM orders')).toBe('251');
+    // No dump is left behind on either host.
+    expect(leftDumps(ucHosts, 'db-1')).toEqual([]);
+    expect(leftDumps(awsHosts, 'db-1')).toEqual([]);
     expect(await stateAddresses()).toEqual(['server.db-1 aws', 'taskserv.postgresql.db-1 local']);
   }, 300_000);
 
@@ -257,10 +269,10 @@ describe.skipIf(skipUnless('sshd') || skipUnless('etcd'))('prov migrate apply mo
   let ports: [number, number];
   let clouds: FakeClouds;
   const b64 = (s: string) => Buffer.from(s).toString('base64');
-  const etcd = async (port: number, call: 'put' | 'range', body: Record<string, string>) => {
-    const r = await fetch(`http://127.0.0.1:${port}/v3/kv/${call}`, { method: 'POST', body: JSON.stringify(body) });
+  const etcd = async (port: number, call: 'kv/put' | 'kv/range' | 'lease/grant', body: Record<string, string>) => {
+    const r = await fetch(`http://127.0.0.1:${port}/v3/${call}`, { method: 'POST', body: JSON.stringify(body) });
     if (!r.ok) throw new Error(`etcd ${call}: ${r.status}`);
-    return (await r.json()) as { kvs?: { key: string; value: string }[] };
+    return (await r.json()) as { kvs?: { key: string; value: string }[]; ID?: string };
   };
   const config = (provider: 'aws' | 'upcloud', hosts: CloudHosts, port: number) => {
     const server =
@@ -299,11 +311,20 @@ describe.skipIf(skipUnless('sshd') || skipUnless('etcd'))('prov migrate apply mo
       ['/app/leader', 'kv-1'],
       ['/weird key\n"quoted"', "it's $(not) `code`"],
     ])
-      await etcd(ports[0], 'put', { key: b64(k!), value: b64(v!) });
+      await etcd(ports[0], 'kv/put', { key: b64(k!), value: b64(v!) });
+    // A key under a lease (a leader key): copied without its lease it would never expire, so it stays behind.
+    const lease = await etcd(ports[0], 'lease/grant', { TTL: '600' });
+    await etcd(ports[0], 'kv/put', { key: b64('/service/leader'), value: b64('kv-1'), lease: lease.ID! });
     const r = await prov(ws, ['migrate', 'apply', 'aws.ncl', 'upcloud.ncl', '-y'], 240_000);
     expect(r.code, r.stderr + r.stdout).toBe(0);
     expect(r.stdout).not.toMatch(/Freeze writes/);
-    const got = await etcd(ports[1], 'range', { key: 'AA==', range_end: 'AA==' });
+    expect(r.stdout).toMatch(/Warning: .*1 etcd key\(s\) under a lease not copied.*"\/service\/leader"/);
+    const id = /Migration (m\S+) complete/.exec(r.stdout)![1]!;
+    const st = JSON.parse((await prov(ws, ['migrate', 'status', id, '--json'])).stdout);
+    expect(st.warnings).toHaveLength(1);
+    expect(leftDumps(ucHosts, 'kv-1')).toEqual([]);
+    expect(leftDumps(awsHosts, 'kv-1')).toEqual([]);
+    const got = await etcd(ports[1], 'kv/range', { key: 'AA==', range_end: 'AA==' });
     const kv = Object.fromEntries(
       (got.kvs ?? []).map((x) => [Buffer.from(x.key, 'base64').toString(), Buffer.from(x.value, 'base64').toString()]),
     );
