@@ -79,10 +79,40 @@ describe.skipIf(skipUnless('sshd'))('taskservs over SSH: service install, status
       `port=${port}`,
       '--set',
       'admin_password=hunter2-secret',
+      '--set',
+      'password_from=127.0.0.1/32,10.0.0.0/8',
     ]);
     expect(pgi.code, pgi.stderr + pgi.stdout).toBe(0);
     expect(pgi.stdout).toContain('Resources: 1 added');
     const data = join(hosts[0]!.root, 'var/lib/prov-postgresql/main');
+    // Password logins over TCP from the listed networks only; pg_hba is prov's.
+    const hba = readFileSync(join(data, 'pg_hba.conf'), 'utf8');
+    expect(hba.split('\n').filter((l) => l.startsWith('host'))).toEqual([
+      'host all all 127.0.0.1/32 scram-sha-256',
+      'host all all 10.0.0.0/8 scram-sha-256',
+    ]);
+    // A value that is not a CIDR (a glob here) fails the step and leaves pg_hba as it was.
+    const bad = await prov(ws, [
+      'service',
+      'install',
+      '-y',
+      'postgresql',
+      '--servers',
+      'ts-1',
+      '--set',
+      'run_as=stratumtest',
+      '--set',
+      'init=none',
+      '--set',
+      `port=${port}`,
+      '--set',
+      'admin_password=hunter2-secret',
+      '--set',
+      'password_from=*/*',
+    ]);
+    expect(bad.code, bad.stdout).not.toBe(0);
+    expect(bad.stderr + bad.stdout).toContain("password_from: '*/*' is not a CIDR");
+    expect(readFileSync(join(data, 'pg_hba.conf'), 'utf8')).toBe(hba);
     expect(readFileSync(join(data, 'PG_VERSION'), 'utf8').trim()).toBe('15');
     expect(readFileSync(join(data, 'prov.conf'), 'utf8')).toContain(`port = ${port}`);
     // A secret in the config reaches the steps but never state, history, or the host's marker.
