@@ -259,6 +259,36 @@ describe.skipIf(skipUnless('sshd') || !existsSync(`${PG}/postgres`))('prov migra
     expect([...ec2.instances.values()][0]?.state).toMatch(/shutting-down|terminated/);
     expect(await stateAddresses()).toEqual(['server.db-1 upcloud', 'taskserv.postgresql.db-1 local']);
   }, 300_000);
+  it('the data check compares both ways: a database only on the target fails it, and the source stays', async () => {
+    const child = spawn(process.execPath, [binPath('prov'), 'migrate', 'apply', 'aws.ncl', 'upcloud.ncl', '-y'], {
+      cwd: ws.cwd,
+      env: ws.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (/Move PostgreSQL databases .*\.\.\./.test(out) && !child.killed) child.kill('SIGKILL');
+      });
+      child.on('close', () => resolve());
+    });
+    const id = /migration (m\S+)/.exec(out)?.[1];
+    expect(id, out).toBeTruthy();
+    // Something on the target the source never had: the restore leaves it, the check must see it.
+    psql(ucHosts, ports[1], 'CREATE DATABASE stray', 'postgres');
+    psql(ucHosts, ports[1], 'CREATE TABLE t (x int)', 'stray');
+    const r = await prov(ws, ['migrate', 'resume', id!, '--json'], 240_000);
+    expect(r.code, r.stderr + r.stdout).toBe(1);
+    const err = JSON.parse(r.stdout).error;
+    expect(err.details.status).toBe('rolled_back');
+    expect(err.message).toMatch(
+      /differs from db-1: 0 table\(s\) or database\(s\) missing or different on db-1, 2 only on db-1/,
+    );
+    expect([...ec2.instances.values()][0]?.state).toBe('running');
+    psql(awsHosts, ports[0], "INSERT INTO orders VALUES (999, 'still writable')");
+    expect(await stateAddresses()).toEqual(['server.db-1 aws', 'taskserv.postgresql.db-1 local']);
+  }, 300_000);
 });
 
 describe.skipIf(skipUnless('sshd') || skipUnless('etcd'))('prov migrate apply moves etcd keys (aws → upcloud)', () => {
