@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -265,6 +265,9 @@ describe.skipIf(skip)('db-cluster: PostgreSQL HA with Patroni over SSH', () => {
       const sum = execFileSync('sha256sum', [join(b.dir, f.name)], { encoding: 'utf8' }).split(' ')[0];
       expect(sum).toBe(f.sha256);
     }
+    // The backup is the data itself: readable by its owner only.
+    expect(statSync(b.dir).mode & 0o777).toBe(0o700);
+    for (const f of readdirSync(b.dir)) expect([f, statSync(join(b.dir, f)).mode & 0o777]).toEqual([f, 0o600]);
     backupDir = b.dir;
   }, 240_000);
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -159,6 +159,9 @@ fun p => let m = std.array.at 0 p.members in {
         const snap = readFileSync(join(b.dir, 'etcd.snapshot.db'));
         expect(createHash('sha256').update(snap).digest('hex')).toBe(b.manifest.files[0].sha256);
         expect(createHash('sha256').update(snap.subarray(0, -32)).digest().equals(snap.subarray(-32))).toBe(true);
+        // The backup is the data itself: readable by its owner only.
+        expect(statSync(b.dir).mode & 0o777).toBe(0o700);
+        for (const f of readdirSync(b.dir)) expect([f, statSync(join(b.dir, f)).mode & 0o777]).toEqual([f, 0o600]);
         // A generic cluster with no etcd has nothing to back up: a clear refusal.
         expect(
           (await prov(ws, ['cluster', 'create', 'm2', '--template', './tpl', '--servers', 'cs-2', '-y'])).code,

@@ -1,8 +1,15 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StratumError, usageError, validationError } from '@stratumiops/shared/errors';
 import type { ClusterRecord } from './cluster.js';
-import { type BackupManifest, ETCD_SNAPSHOT, etcdSnapshot, manifestHead, verifyBackup } from './cluster-pg.js';
+import {
+  type BackupManifest,
+  ETCD_SNAPSHOT,
+  etcdSnapshot,
+  manifestHead,
+  privateDir,
+  verifyBackup,
+} from './cluster-pg.js';
 import { type Executor, HostError, type HostTarget, shq } from './executor.js';
 import { writeAtomic } from './workspace.js';
 
@@ -58,7 +65,7 @@ export async function pullBackup(
   localDir: string,
 ): Promise<BackupManifest> {
   if (!exec.download) throw new StratumError('unavailable', 'this executor cannot copy files back');
-  mkdirSync(localDir, { recursive: true, mode: 0o700 });
+  privateDir(localDir);
   try {
     await exec.download(host, `${remoteDir}/manifest.json`, join(localDir, 'manifest.json'));
   } catch (e) {
@@ -102,7 +109,7 @@ export async function backupEtcdCluster(
   if (!first)
     throw usageError(`cluster ${rec.name} runs no etcd of its own and is not a PostgreSQL cluster: nothing to back up`);
   const dir = join(outputDir, new Date().toISOString().slice(0, 19).replaceAll(':', '-'));
-  mkdirSync(dir, { recursive: true });
+  privateDir(dir);
   const snap = await etcdSnapshot(exec, first.host, first.endpoint, join(dir, ETCD_SNAPSHOT));
   const manifest: BackupManifest = {
     ...manifestHead(rec),

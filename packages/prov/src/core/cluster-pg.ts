@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
+  chmodSync,
   createReadStream,
   existsSync,
   mkdirSync,
@@ -205,6 +206,12 @@ function sha256File(path: string): Promise<string> {
 
 export const ETCD_SNAPSHOT = 'etcd.snapshot.db';
 
+/** A folder for backup files: created if missing, its owner's only (0700) even if it was there already. */
+export function privateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+}
+
 /** What every backup manifest starts with: which cluster, made from what, when. */
 export const manifestHead = (rec: ClusterRecord) => ({
   format: 'prov-backup/1' as const,
@@ -352,7 +359,7 @@ export async function backupCluster(
     if (z) sizes.set(z[2]!, Number(z[1]));
   }
   const dir = join(outputDir, name);
-  mkdirSync(dir, { recursive: true });
+  privateDir(dir);
   const files: BackupManifest['files'] = [];
   try {
     for (const [file, sum] of [...sums].sort()) {

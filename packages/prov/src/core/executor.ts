@@ -60,7 +60,7 @@ export interface Facts {
 export interface Executor {
   run(host: HostTarget, step: Step, onOutput?: OutputSink): Promise<StepResult>;
   upload(host: HostTarget, content: Buffer | string, remotePath: string, mode?: number): Promise<void>;
-  /** Copies a remote file to this machine (backups). */
+  /** Copies a remote file to this machine (backups), readable by its owner only (0600). */
   download?(host: HostTarget, remotePath: string, localPath: string): Promise<void>;
   facts(host: HostTarget): Promise<Facts>;
   /** Resolves a secret reference (svault://..., env://...); the value is redacted from all output from then on. */

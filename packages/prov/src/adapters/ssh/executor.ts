@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { Client, type ClientChannel, type SFTPWrapper } from 'ssh2';
 import {
@@ -420,14 +420,18 @@ export class SshExecutor implements Executor {
     });
   }
 
-  /** Copies a remote file to a local path over sftp (binary-safe, streamed). */
+  /**
+   * Copies a remote file to a local path over sftp (binary-safe, streamed). The copy is its owner's only (0600),
+   * an existing file included: what comes back is backups and dumps, the data itself.
+   */
   async download(h: HostTarget, remotePath: string, localPath: string): Promise<void> {
     const sftp = await this.sftp(h);
     await new Promise<void>((resolve, reject) =>
-      sftp.fastGet(remotePath, localPath, (err) => (err ? reject(err) : resolve())),
+      sftp.fastGet(remotePath, localPath, { mode: 0o600 }, (err) => (err ? reject(err) : resolve())),
     ).catch((e: Error) => {
       throw new HostError(h.name, 'command', `download of ${remotePath} failed: ${e.message}`);
     });
+    chmodSync(localPath, 0o600);
   }
 
   async secret(ref: string): Promise<string> {
