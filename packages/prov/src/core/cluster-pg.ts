@@ -10,6 +10,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { isIPv4, isIPv6 } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { StratumError, validationError } from '@stratumiops/shared/errors';
@@ -205,6 +206,20 @@ function sha256File(path: string): Promise<string> {
 }
 
 export const ETCD_SNAPSHOT = 'etcd.snapshot.db';
+
+/**
+ * The pg_hba.conf lines that let a member at `address` replicate and connect: an IPv4 address as /32, an IPv6 one
+ * as /128, a host name as it is (PostgreSQL resolves it). Anything else is refused, never written into the file.
+ */
+export function memberHbaLines(address: string): string[] {
+  let where: string;
+  if (isIPv4(address)) where = `${address}/32`;
+  else if (isIPv6(address)) where = `${address}/128`;
+  else if (/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*\.?$/.test(address))
+    where = address;
+  else throw validationError(`${JSON.stringify(address)} is not an IP address or a host name`);
+  return [`host replication replicator ${where} scram-sha-256`, `host all all ${where} scram-sha-256`];
+}
 
 /** A folder for backup files: created if missing, its owner's only (0700) even if it was there already. */
 export function privateDir(dir: string): void {
@@ -464,6 +479,8 @@ export async function restoreCluster(
     throw validationError(
       `the backup is of PostgreSQL ${manifest.versions.postgresql_major}; cluster ${rec.name} runs ${target.version}`,
     );
+  // Into a new cluster: its members' addresses may connect (the backup's pg_hba.conf names the old ones).
+  const hba = opts.fresh ? [...new Set(members.flatMap((m) => memberHbaLines(m.host.address)))] : [];
   log(`backup ${dir}: ${manifest.files.length} files verified (sha256)`);
   const before = await clusterStatus(exec, rec.name, members).catch(() => undefined);
   const leaderLast = [...members].sort(
@@ -498,13 +515,7 @@ export async function restoreCluster(
       `tar -xzf base.tar.gz -C ${shq(data)}`,
       `mkdir -p ${shq(`${data}/pg_wal`)}`,
       `if [ -f pg_wal.tar.gz ]; then tar -xzf pg_wal.tar.gz -C ${shq(`${data}/pg_wal`)}; fi`,
-      // Into a new cluster: its members' addresses may connect (the backup's pg_hba.conf names the old ones).
-      ...(opts.fresh
-        ? [...new Set(members.map((m) => m.host.address))].map(
-            (a) =>
-              `printf '%s\\n' ${shq(`host replication replicator ${a}/32 scram-sha-256`)} ${shq(`host all all ${a}/32 scram-sha-256`)} >> ${shq(`${data}/pg_hba.conf`)}`,
-          )
-        : []),
+      ...(hba.length ? [`printf '%s\\n' ${hba.map(shq).join(' ')} >> ${shq(`${data}/pg_hba.conf`)}`] : []),
       asOwner ? `chown -R ${shq(runAs)} ${shq(data)}` : 'true',
       `chmod 700 ${shq(data)}`,
       `cd / && rm -rf ${shq(staging)}`,
