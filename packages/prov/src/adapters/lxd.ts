@@ -371,6 +371,9 @@ export function routeLxd(ssh: Executor, lxd: LxdExecutor): Executor {
     upload: (h, content, path, mode) => pick(h).upload(h, content, path, mode),
     facts: (h) => pick(h).facts(h),
     ...(ssh.download ? { download: (h: HostTarget, r: string, l: string) => ssh.download!(h, r, l) } : {}),
+    ...(ssh.uploadFile
+      ? { uploadFile: (h: HostTarget, l: string, r: string, m?: number) => ssh.uploadFile!(h, l, r, m) }
+      : {}),
     ...(ssh.secret ? { secret: (ref: string) => ssh.secret!(ref) } : {}),
     ...(ssh.redact ? { redact: (v: string[]) => ssh.redact!(v) } : {}),
     close: () => ssh.close(),

@@ -62,6 +62,8 @@ export interface Executor {
   upload(host: HostTarget, content: Buffer | string, remotePath: string, mode?: number): Promise<void>;
   /** Copies a remote file to this machine (backups), readable by its owner only (0600). */
   download?(host: HostTarget, remotePath: string, localPath: string): Promise<void>;
+  /** Copies a local file to a host, streamed (any size), replacing remotePath only once complete. */
+  uploadFile?(host: HostTarget, localPath: string, remotePath: string, mode?: number): Promise<void>;
   facts(host: HostTarget): Promise<Facts>;
   /** Resolves a secret reference (svault://..., env://...); the value is redacted from all output from then on. */
   secret?(ref: string): Promise<string>;

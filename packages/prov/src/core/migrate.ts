@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { conflictError, notFoundError, StratumError, usageError, validationError } from '@stratumiops/shared/errors';
@@ -956,10 +956,13 @@ grep -vxF -e "DROP ROLE IF EXISTS $me;" -e "CREATE ROLE $me;" "$DUMP" > "$DUMP.l
 ${PSQL} -v ON_ERROR_STOP=1 -q -f "$DUMP.load" postgres >/dev/null; rc=$?
 rm -f "$DUMP.load"
 exit $rc`;
-/** Per table of every database: rows and the md5 of the rows in order. */
+/**
+ * Per table of every database: rows, and the sums of two 64-bit halves of each row's md5 (the same rows in any
+ * order give the same sums; nothing is aggregated into one value, so no table is too big for it).
+ */
 const TABLE_SUMS = `select current_database(), format('%I.%I', n.nspname, c.relname),
   (xpath('/row/n/text()', query_to_xml(format('select count(*) as n from %I.%I', n.nspname, c.relname), false, true, '')))[1]::text,
-  (xpath('/row/h/text()', query_to_xml(format('select md5(coalesce(string_agg(t::text, chr(10) order by t::text), '''')) as h from %I.%I t', n.nspname, c.relname), false, true, '')))[1]::text
+  (xpath('/row/h/text()', query_to_xml(format('select coalesce(sum((''x'' || left(md5(t::text), 16))::bit(64)::bigint::numeric), 0) || '':'' || coalesce(sum((''x'' || right(md5(t::text), 16))::bit(64)::bigint::numeric), 0) as h from %I.%I t', n.nspname, c.relname), false, true, '')))[1]::text
 from pg_class c join pg_namespace n on n.oid = c.relnamespace
 where c.relkind in ('r', 'p') and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg_toast%'
 order by 1, 2`;
@@ -999,31 +1002,32 @@ async function moveData(a: { service: string; from: string; to: string }, run: M
   const src = await pgTarget(deps, 'source', a.from, run);
   const dst = await pgTarget(deps, 'target', a.to, run);
   await hostScript(deps, src, DUMP, 'dump');
-  const dump = await carry(deps, src, dst, dst.env.DUMP!, (b) => b);
+  const bytes = await carry(deps, src, dst, dst.env.DUMP!);
   await hostScript(deps, dst, RESTORE, 'restore');
-  return { bytes: dump.length, from: a.from, to: a.to };
+  return { bytes, from: a.from, to: a.to };
 }
 
 /**
- * Brings the source's dump to the target through this machine (mode 0600 there, the local copy removed at once),
- * as `shape` turns it into what the target loads; returns the dump as read.
+ * Brings the source's dump to the target through this machine (a 0600 file here, removed at once; 0600 there),
+ * streamed file to file whatever its size, or, with `shape`, turned into what the target loads (read whole: an etcd
+ * range answer). Returns the dump's size.
  */
 async function carry(
   deps: MigrationDeps,
   src: DataTarget,
   dst: DataTarget,
   remote: string,
-  shape: (dump: Buffer) => Buffer | string,
-): Promise<Buffer> {
+  shape?: (dump: Buffer) => Buffer | string,
+): Promise<number> {
   if (!deps.exec.download) throw new StratumError('failure', 'this executor cannot copy files from a host');
   const dir = mkdtempSync(join(tmpdir(), 'prov-migrate-'));
   try {
     const local = join(dir, 'dump');
     await deps.exec.download(src.host, src.env.DUMP!, local);
-    const dump = readFileSync(local);
     await hostScript(deps, dst, 'mkdir -p "$(dirname "$DUMP")"', 'prepare');
-    await deps.exec.upload(dst.host, shape(dump), remote, 0o600);
-    return dump;
+    if (!shape && deps.exec.uploadFile) await deps.exec.uploadFile(dst.host, local, remote, 0o600);
+    else await deps.exec.upload(dst.host, (shape ?? ((b) => b))(readFileSync(local)), remote, 0o600);
+    return statSync(local).size;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -420,6 +420,23 @@ export class SshExecutor implements Executor {
     });
   }
 
+  async uploadFile(h: HostTarget, localPath: string, remotePath: string, mode = 0o600): Promise<void> {
+    const sftp = await this.sftp(h);
+    const tmp = `${remotePath}.prov-${randomBytes(4).toString('hex')}`;
+    await new Promise<void>((resolve, reject) =>
+      sftp.fastPut(localPath, tmp, { mode }, (err) => (err ? reject(err) : resolve())),
+    )
+      .then(
+        () =>
+          new Promise<void>((resolve, reject) =>
+            sftp.ext_openssh_rename(tmp, remotePath, (err) => (err ? reject(err) : resolve())),
+          ),
+      )
+      .catch((e: Error) => {
+        throw new HostError(h.name, 'command', `upload to ${remotePath} failed: ${e.message}`);
+      });
+  }
+
   /**
    * Copies a remote file to a local path over sftp (binary-safe, streamed). The copy is its owner's only (0600),
    * an existing file included: what comes back is backups and dumps, the data itself.
