@@ -138,6 +138,26 @@ describe.skipIf(skipUnless('sshd') || !existsSync(`${PG}/postgres`))('prov migra
     await clouds?.stop();
   });
 
+  /** Starts a migration and kills it (SIGKILL) while its data moves: the target exists, the source is frozen. */
+  const killDuringDataMove = async () => {
+    const child = spawn(process.execPath, [binPath('prov'), 'migrate', 'apply', 'aws.ncl', 'upcloud.ncl', '-y'], {
+      cwd: ws.cwd,
+      env: ws.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (/Move PostgreSQL databases .*\.\.\./.test(out) && !child.killed) child.kill('SIGKILL');
+      });
+      child.on('close', () => resolve());
+    });
+    const id = /migration (m\S+)/.exec(out)?.[1];
+    expect(id, out).toBeTruthy();
+    return id as string;
+  };
+
   const stateAddresses = async () =>
     (
       JSON.parse((await prov(ws, ['state', 'list', '--json'])).stdout).resources as {
@@ -226,31 +246,13 @@ describe.skipIf(skipUnless('sshd') || !existsSync(`${PG}/postgres`))('prov migra
   }, 300_000);
 
   it('killed with SIGKILL in the middle, prov migrate resume finishes it once', async () => {
-    const child = spawn(process.execPath, [binPath('prov'), 'migrate', 'apply', 'aws.ncl', 'upcloud.ncl', '-y'], {
-      cwd: ws.cwd,
-      env: ws.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    const killed = new Promise<void>((resolve) => {
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        // Killed while the data moves (the target exists, the source is frozen).
-        if (/Move PostgreSQL databases .*\.\.\./.test(out) && !child.killed) {
-          child.kill('SIGKILL');
-        }
-      });
-      child.on('close', () => resolve());
-    });
-    await killed;
-    const id = /migration (m\S+)/.exec(out)?.[1];
-    expect(id, out).toBeTruthy();
-    const st = JSON.parse((await prov(ws, ['migrate', 'status', id!, '--json'])).stdout);
+    const id = await killDuringDataMove();
+    const st = JSON.parse((await prov(ws, ['migrate', 'status', id, '--json'])).stdout);
     expect(st.status).toBe('interrupted');
     // Another state-changing command is refused meanwhile: the lock is the dead migration's.
     expect((await prov(ws, ['apply', 'aws.ncl', '-y'])).code).toBe(6);
 
-    const r = await prov(ws, ['migrate', 'resume', id!], 240_000);
+    const r = await prov(ws, ['migrate', 'resume', id], 240_000);
     expect(r.code, r.stderr + r.stdout).toBe(0);
     expect(r.stdout).toMatch(/complete/);
     expect(uc.servers.size).toBe(1);
@@ -259,26 +261,13 @@ describe.skipIf(skipUnless('sshd') || !existsSync(`${PG}/postgres`))('prov migra
     expect([...ec2.instances.values()][0]?.state).toMatch(/shutting-down|terminated/);
     expect(await stateAddresses()).toEqual(['server.db-1 upcloud', 'taskserv.postgresql.db-1 local']);
   }, 300_000);
+
   it('the data check compares both ways: a database only on the target fails it, and the source stays', async () => {
-    const child = spawn(process.execPath, [binPath('prov'), 'migrate', 'apply', 'aws.ncl', 'upcloud.ncl', '-y'], {
-      cwd: ws.cwd,
-      env: ws.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    await new Promise<void>((resolve) => {
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (/Move PostgreSQL databases .*\.\.\./.test(out) && !child.killed) child.kill('SIGKILL');
-      });
-      child.on('close', () => resolve());
-    });
-    const id = /migration (m\S+)/.exec(out)?.[1];
-    expect(id, out).toBeTruthy();
+    const id = await killDuringDataMove();
     // Something on the target the source never had: the restore leaves it, the check must see it.
     psql(ucHosts, ports[1], 'CREATE DATABASE stray', 'postgres');
     psql(ucHosts, ports[1], 'CREATE TABLE t (x int)', 'stray');
-    const r = await prov(ws, ['migrate', 'resume', id!, '--json'], 240_000);
+    const r = await prov(ws, ['migrate', 'resume', id, '--json'], 240_000);
     expect(r.code, r.stderr + r.stdout).toBe(1);
     const err = JSON.parse(r.stdout).error;
     expect(err.details.status).toBe('rolled_back');
