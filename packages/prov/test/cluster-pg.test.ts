@@ -1,9 +1,11 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { skipUnless, startPostgres } from '../../shared/src/testing/index.js';
 import { memberHbaLines } from '../src/core/cluster-pg.js';
+import { prov, workspace } from './support/hosts.js';
 
 describe('the pg_hba.conf lines a restore into a new cluster adds for its members', () => {
   it('an IPv4 address as /32, an IPv6 one as /128, a host name as it is', () => {
@@ -50,4 +52,75 @@ describe('the pg_hba.conf lines a restore into a new cluster adds for its member
       await server.stop();
     }
   });
+});
+
+describe('restore into a new cluster: what the backup manifest may say', () => {
+  /** A backup folder whose checksums hold, with the manifest fields given. */
+  const backup = (cwd: string, name: string, fields: Record<string, unknown>) => {
+    const dir = join(cwd, name);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'base.tar.gz'), 'data');
+    const manifest = {
+      format: 'prov-backup/1',
+      cluster: 'old',
+      template: 'db-cluster',
+      kind: 'postgresql-ha',
+      created_at: '2026-12-07T10:00:00Z',
+      method: 'pg_basebackup',
+      source: { host: 'db-1', role: 'leader', timeline: 1 },
+      versions: { postgresql: '15.4', postgresql_major: '15' },
+      system_identifier: '1',
+      files: [{ name: 'base.tar.gz', size: 4, sha256: createHash('sha256').update('data').digest('hex') }],
+      params: { settings: { pg_port: 5433 } },
+      ...fields,
+    };
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+    return dir;
+  };
+
+  it('a tampered manifest is refused (exit 3) and nothing is created; what is used is shown before approval', async () => {
+    const ws = workspace('{ hosts = [] }\n', []);
+    // A folder a tampered manifest could point at: never loaded unless the user names it.
+    mkdirSync(join(ws.cwd, 'evil'));
+    writeFileSync(join(ws.cwd, 'evil', 'template.ncl'), 'fun p => { name = p.name }\n');
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ template: '../evil' }, /template "..\/evil" is not one of the installed templates/],
+      [{ template: `${ws.cwd}/evil` }, /is not one of the installed templates/],
+      [{ template: 'no-such-template' }, /is not one of the installed templates/],
+      [{ params: { settings: { 'pg_port; x': 1 } } }, /"pg_port; x" is not a setting name/],
+      [{ params: { settings: { pg_port: { nested: 1 } } } }, /setting pg_port is not a string, number or boolean/],
+      [{ params: { settings: ['a'] } }, /the settings are not a table/],
+      [{ params: { version: '15 && x' } }, /"15 && x" is not a PostgreSQL version/],
+    ];
+    for (const [i, [fields, message]] of cases.entries()) {
+      const dir = backup(ws.cwd, `b${i}`, fields);
+      const r = await prov(ws, ['cluster', 'restore', 'new', '--from', dir, '--servers', 'db-9', '-y']);
+      expect([r.code, r.stderr], JSON.stringify(fields)).toEqual([3, expect.stringMatching(message)]);
+    }
+    expect(JSON.parse((await prov(ws, ['cluster', 'list', '--json'])).stdout).clusters).toEqual([]);
+
+    // A sound manifest: its template, version and settings (with --set over them) are listed before the question.
+    const ok = backup(ws.cwd, 'ok', {});
+    const ask = await prov(ws, ['cluster', 'restore', 'new', '--from', ok, '--servers', 'db-9', '--set', 'x=1']);
+    expect(ask.code).toBe(2);
+    expect(ask.stdout).toMatch(/template +db-cluster \(the backup’s\)/);
+    expect(ask.stdout).toMatch(/PostgreSQL +15/);
+    expect(ask.stdout).toMatch(/setting +pg_port = 5433/);
+    expect(ask.stdout).toMatch(/setting +x = 1/);
+    // A template folder the user names is theirs to use.
+    const own = await prov(ws, [
+      'cluster',
+      'restore',
+      'new',
+      '--from',
+      backup(ws.cwd, 'own', { template: '../evil' }),
+      '--servers',
+      'db-9',
+      '--template',
+      './evil',
+    ]);
+    expect(own.code).toBe(2);
+    expect(own.stdout).toMatch(/template +evil\n/);
+    expect(JSON.parse((await prov(ws, ['cluster', 'list', '--json'])).stdout).clusters).toEqual([]);
+  }, 120_000);
 });

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NickelEngine } from '@stratumiops/nickel';
+import { assetPath } from '@stratumiops/shared/assets';
 import { conflictError, notFoundError, StratumError, usageError, validationError } from '@stratumiops/shared/errors';
 import { z } from 'zod';
 import { type HostConfig, hostAttrs } from './desired.js';
@@ -72,7 +73,10 @@ export function assertClusterName(name: string): void {
 
 /** Folders of templates: extra ones first (prov.toml clusters.template_dirs), then the shipped templates/clusters. */
 export function templateDirs(extra: string[] = []): string[] {
-  const shipped = fileURLToPath(new URL('../../../../templates/clusters', import.meta.url));
+  const shipped = assetPath(
+    new URL('../../templates/clusters', import.meta.url),
+    new URL('../../../../templates/clusters', import.meta.url),
+  );
   return [...extra, shipped].filter((d) => existsSync(d));
 }
 
@@ -117,6 +121,8 @@ export function findTemplate(name: string, dirs: string[], cwd = process.cwd()):
   return t;
 }
 
+const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 /** `--set key=value` values: numbers and booleans as such, anything else as a string. */
 export function parseSettings(pairs: string[] = []): Attrs {
   const out: Attrs = {};
@@ -125,8 +131,26 @@ export function parseSettings(pairs: string[] = []): Attrs {
     if (i <= 0) throw usageError(`--set ${kv}: expected key=value`);
     const k = kv.slice(0, i);
     const v = kv.slice(i + 1);
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw usageError(`--set ${kv}: '${k}' is not a setting name`);
+    if (!SETTING_NAME.test(k)) throw usageError(`--set ${kv}: '${k}' is not a setting name`);
     out[k] = /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v === 'true' ? true : v === 'false' ? false : v;
+  }
+  return out;
+}
+
+/**
+ * Template settings read from elsewhere (a backup manifest): held to what `--set` can give, names as there and
+ * values a string, a finite number or a boolean, or a validation error naming `source`.
+ */
+export function checkSettings(settings: unknown, source: string): Attrs {
+  if (settings === undefined) return {};
+  if (typeof settings !== 'object' || settings === null || Array.isArray(settings))
+    throw validationError(`${source}: the settings are not a table of key = value`);
+  const out: Attrs = {};
+  for (const [k, v] of Object.entries(settings)) {
+    if (!SETTING_NAME.test(k)) throw validationError(`${source}: ${JSON.stringify(k)} is not a setting name`);
+    if (!(typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))))
+      throw validationError(`${source}: setting ${k} is not a string, number or boolean`);
+    out[k] = v;
   }
   return out;
 }

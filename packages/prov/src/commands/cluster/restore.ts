@@ -5,9 +5,10 @@ import { Args, Flags } from '@oclif/core';
 import { usageError, validationError } from '@stratumiops/shared/errors';
 import { approve } from '../../cli/base.js';
 import { ClusterCommand, clusterFlags } from '../../cli/cluster.js';
-import { findTemplate, parseSettings } from '../../core/cluster.js';
+import { checkSettings, findTemplate, listTemplates, parseSettings, type TemplateInfo } from '../../core/cluster.js';
 import { parseSftp, pullBackup } from '../../core/cluster-backup.js';
 import { type BackupManifest, restoreCluster, verifyBackup } from '../../core/cluster-pg.js';
+import type { Attrs } from '../../core/types.js';
 
 export default class ClusterRestore extends ClusterCommand<typeof ClusterRestore> {
   static override summary = 'Restore a cluster from a backup (verified), or make a new cluster from one';
@@ -24,6 +25,10 @@ export default class ClusterRestore extends ClusterCommand<typeof ClusterRestore
       multipleNonGreedy: true,
       helpValue: '<name,...>',
     }),
+    template: Flags.string({
+      description:
+        'with --servers: the template of the new cluster, a name or a folder with template.ncl (default: the backup’s, which must be a name of the installed templates)',
+    }),
     set: Flags.string({
       description: 'with --servers: a template setting over the backup’s, key=value (repeatable)',
       multiple: true,
@@ -39,7 +44,8 @@ export default class ClusterRestore extends ClusterCommand<typeof ClusterRestore
   ];
 
   async run() {
-    if (this.flags.set && !this.flags.servers) throw usageError('--set goes with --servers (a new cluster)');
+    if ((this.flags.set || this.flags.template) && !this.flags.servers)
+      throw usageError(`${this.flags.set ? '--set' : '--template'} goes with --servers (a new cluster)`);
     const remote = parseSftp(this.flags.from);
     const fetched = remote ? mkdtempSync(join(tmpdir(), 'prov-restore-')) : undefined;
     try {
@@ -64,20 +70,24 @@ export default class ClusterRestore extends ClusterCommand<typeof ClusterRestore
       };
       const fresh = Boolean(this.flags.servers?.length);
       if (fresh) {
+        const { template, version, settings } = this.newClusterParams(manifest);
+        log(`The new cluster ${this.args.name}, on ${this.flags.servers!.join(',')}:`);
+        log(`  template    ${template.name}${this.flags.template ? '' : ' (the backup’s)'}`);
+        log(`  PostgreSQL  ${version}`);
+        for (const [k, v] of Object.entries(settings)) log(`  setting     ${k} = ${JSON.stringify(v)}`);
         await approve(
           `Make cluster ${this.args.name} on ${this.flags.servers!.join(',')} from the backup of ${manifest.cluster} taken ${manifest.created_at}?`,
           this.flags['auto-approve'],
           this.jsonEnabled(),
         );
         const ctx = await this.clusterContext();
-        const version = manifest.params?.version ?? manifest.versions.postgresql_major;
-        log(`creating ${this.args.name} (${manifest.template}, PostgreSQL ${version})`);
+        log(`creating ${this.args.name} (${template.name}, PostgreSQL ${version})`);
         await this.createCluster(ctx, {
           name: this.args.name,
-          template: findTemplate(manifest.template, this.templateDirs()),
+          template,
           servers: this.flags.servers!,
           version,
-          settings: { ...(manifest.params?.settings ?? {}), ...parseSettings(this.flags.set) },
+          settings,
           parallelism: 10,
           rollback: true,
           autoApprove: true,
@@ -112,5 +122,33 @@ export default class ClusterRestore extends ClusterCommand<typeof ClusterRestore
     } finally {
       if (fetched) rmSync(fetched, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * What a new cluster is made with: the template (given here, else the backup's, which must be one of the
+   * installed templates: a manifest never names a folder to load), the PostgreSQL version, and the backup's
+   * settings held to what --set accepts, with --set over them.
+   */
+  private newClusterParams(manifest: BackupManifest): { template: TemplateInfo; version: string; settings: Attrs } {
+    const source = `${this.flags.from}: manifest.json`;
+    let template: TemplateInfo;
+    if (this.flags.template) template = findTemplate(this.flags.template, this.templateDirs());
+    else {
+      const name: unknown = manifest.template;
+      const found =
+        typeof name === 'string' && /^[a-z][a-z0-9-]{0,62}$/.test(name)
+          ? listTemplates(this.templateDirs()).find((t) => t.name === name)
+          : undefined;
+      if (!found)
+        throw validationError(`${source}: template ${JSON.stringify(name)} is not one of the installed templates`, {
+          hint: 'name the template of the new cluster with --template',
+        });
+      template = found;
+    }
+    const version = String(manifest.params?.version ?? manifest.versions?.postgresql_major ?? '');
+    if (!/^\d{1,3}(\.\d{1,3})?$/.test(version))
+      throw validationError(`${source}: ${JSON.stringify(version)} is not a PostgreSQL version`);
+    const settings = { ...checkSettings(manifest.params?.settings, source), ...parseSettings(this.flags.set) };
+    return { template, version, settings };
   }
 }
