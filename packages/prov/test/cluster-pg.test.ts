@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { skipUnless, startPostgres } from '../../shared/src/testing/index.js';
-import { memberHbaLines } from '../src/core/cluster-pg.js';
+import { memberHbaLines, scramVerifier } from '../src/core/cluster-pg.js';
 import { prov, workspace } from './support/hosts.js';
 
 describe('the pg_hba.conf lines a restore into a new cluster adds for its members', () => {
@@ -123,4 +123,57 @@ describe('restore into a new cluster: what the backup manifest may say', () => {
     expect(own.stdout).toMatch(/template +evil\n/);
     expect(JSON.parse((await prov(ws, ['cluster', 'list', '--json'])).stdout).clusters).toEqual([]);
   }, 120_000);
+});
+
+describe.skipIf(skipUnless('postgres'))('role passwords sent as SCRAM-SHA-256 verifiers', () => {
+  it('is the verifier PostgreSQL computes itself, and the password logs in with it', async () => {
+    const server = await startPostgres();
+    const admin = new pg.Client({ connectionString: server.url });
+    try {
+      await admin.connect();
+      // PostgreSQL's own verifier for a password: ours, with its salt and iterations, is the same string.
+      await admin.query("SET password_encryption = 'scram-sha-256'");
+      for (const [role, password] of [
+        ['own', 'correct horse'],
+        ['quoted', "it's $x:y\\"],
+        ['accents', 'mot de passe é'],
+      ] as const) {
+        await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password.replaceAll("'", "''")}'`);
+        const { rows } = await admin.query('SELECT rolpassword FROM pg_authid WHERE rolname = $1', [role]);
+        const stored = String(rows[0].rolpassword);
+        const m = /^SCRAM-SHA-256\$(\d+):([^$]+)\$/.exec(stored)!;
+        expect(scramVerifier(password, Buffer.from(m[2]!, 'base64'), Number(m[1]))).toBe(stored);
+      }
+      // A role given a verifier made here logs in over scram-sha-256 with the password, not with another.
+      await admin.query(`CREATE ROLE fresh LOGIN PASSWORD '${scramVerifier('s3cret-pw')}'`);
+      const hba = join(server.dir, 'data', 'pg_hba.conf');
+      writeFileSync(hba, `host all fresh 127.0.0.1/32 scram-sha-256\n${readFileSync(hba, 'utf8')}`);
+      await admin.query('SELECT pg_reload_conf()');
+      const login = async (password: string) => {
+        const c = new pg.Client({
+          host: '127.0.0.1',
+          port: server.port,
+          user: 'fresh',
+          password,
+          database: 'postgres',
+        });
+        await c.connect();
+        const r = await c.query('SELECT current_user AS u');
+        await c.end();
+        return r.rows[0].u;
+      };
+      // The reload is a signal: wait (bounded) until the new rule is read.
+      let refused: unknown;
+      for (let i = 0; i < 100; i++) {
+        refused = await login('wrong').catch((e: Error) => e);
+        if (refused instanceof Error) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(String(refused)).toMatch(/password authentication failed/);
+      expect(await login('s3cret-pw')).toBe('fresh');
+    } finally {
+      await admin.end().catch(() => {});
+      await server.stop();
+    }
+  });
 });

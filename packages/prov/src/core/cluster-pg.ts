@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import {
   chmodSync,
   createReadStream,
@@ -219,6 +219,22 @@ export function memberHbaLines(address: string): string[] {
     where = address;
   else throw validationError(`${JSON.stringify(address)} is not an IP address or a host name`);
   return [`host replication replicator ${where} scram-sha-256`, `host all all ${where} scram-sha-256`];
+}
+
+/**
+ * A SCRAM-SHA-256 verifier of `password` as PostgreSQL stores it (RFC 5802/7677):
+ * `SCRAM-SHA-256$iterations:salt$StoredKey:ServerKey`. Given to ALTER ROLE … PASSWORD, the clear password never
+ * leaves this machine (no command line, environment or server log on the member sees it). Like PostgreSQL, a
+ * password that is not plain ASCII is normalized first (NFKC, what SASLprep amounts to for passwords).
+ */
+export function scramVerifier(password: string, salt = randomBytes(16), iterations = 4096): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range
+  const prepared = /^[\x00-\x7f]*$/.test(password) ? password : password.normalize('NFKC');
+  const salted = pbkdf2Sync(prepared, salt, iterations, 32, 'sha256');
+  const hmac = (key: Buffer, text: string) => createHmac('sha256', key).update(text).digest();
+  const stored = createHash('sha256').update(hmac(salted, 'Client Key')).digest();
+  const server = hmac(salted, 'Server Key');
+  return `SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${stored.toString('base64')}:${server.toString('base64')}`;
 }
 
 /** A folder for backup files: created if missing, its owner's only (0700) even if it was there already. */
@@ -530,9 +546,9 @@ export async function restoreCluster(
   await waitForStatus(exec, rec.name, [target], (s) => s.leader === target.host.name, `${target.host.name} leading`);
   if (opts.fresh) {
     // The restored roles have the old cluster's passwords: this cluster's (from its members' Patroni config) are
-    // set, so its replicas can clone and Patroni can rewind.
+    // set, so its replicas can clone and Patroni can rewind. Sent as SCRAM verifiers, never in clear.
     const pw = await readSecrets(exec, target);
-    const lit = (v: unknown) => `'${String(v).replaceAll("'", "''")}'`;
+    const lit = (v: unknown) => `'${scramVerifier(String(v))}'`;
     await sql(
       exec,
       target,
