@@ -142,9 +142,8 @@ describe('installed from npm pack tarballs', { timeout: 300_000 }, () => {
 
   it('prov: validates a configuration', async ({ skip }) => {
     if (skipped) skip(skipped);
-    // A user's infrastructure repository: the example and the contracts it imports, side by side.
+    // A user's infrastructure repository: only the example; the contracts it imports come with prov.
     const cwd = join(work, 'infra');
-    cpSync(join(root, 'schemas'), join(cwd, 'schemas'), { recursive: true });
     cpSync(join(root, 'examples', 'prov'), join(cwd, 'examples', 'prov'), { recursive: true });
     const ok = await exec(bin('prov'), ['validate', 'examples/prov/web-tier.ncl'], { cwd, env: userEnv() });
     expect(ok.code, ok.stderr).toBe(0);

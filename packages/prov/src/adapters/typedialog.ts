@@ -2,11 +2,18 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { assetPath } from '@stratumiops/shared/assets';
 import { StratumError } from '@stratumiops/shared/errors';
 
 /** The forms of prov wizard, shipped in templates/wizards/. */
 export const wizardForm = (kind: string) =>
-  fileURLToPath(new URL(`../../../../templates/wizards/${kind}.toml`, import.meta.url));
+  join(
+    assetPath(
+      new URL('../../templates/wizards', import.meta.url),
+      new URL('../../../../templates/wizards', import.meta.url),
+    ),
+    `${kind}.toml`,
+  );
 
 /** typedialog's own binary (its public interface): the installed package, else the one beside prov in this repository. */
 function typedialogBin(): string {

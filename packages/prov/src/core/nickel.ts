@@ -1,6 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   type EngineChoice,
   formatFieldPath,
@@ -11,6 +10,7 @@ import {
   type Span,
   selectEngine,
 } from '@stratumiops/nickel';
+import { assetPath } from '@stratumiops/shared/assets';
 import { StratumError, usageError } from '@stratumiops/shared/errors';
 import { type CheckContext, checkInfra } from './check.js';
 import { desiredResources, type InfraConfig } from './desired.js';
@@ -27,7 +27,7 @@ export function importPaths(settings: NickelSettings, flags: string[] = [], cwd 
   const schemas = join(cwd, 'schemas');
   if (existsSync(schemas) && !dirs.includes(schemas)) dirs.push(schemas);
   // The schemas shipped with prov, so that a workspace anywhere can `import "infrastructure.ncl"`.
-  const shipped = fileURLToPath(new URL('../../../../schemas', import.meta.url));
+  const shipped = assetPath(new URL('../../schemas', import.meta.url), new URL('../../../../schemas', import.meta.url));
   if (existsSync(shipped) && !dirs.includes(shipped)) dirs.push(shipped);
   return dirs;
 }

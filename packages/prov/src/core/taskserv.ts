@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { assetPath } from '@stratumiops/shared/assets';
 import { notFoundError, validationError } from '@stratumiops/shared/errors';
 import { z } from 'zod';
 import {
@@ -69,7 +69,10 @@ type StepDef = z.infer<typeof StepDef>;
 
 /** Folders searched for `<name>.ncl` definitions: extra ones first, then the shipped templates/taskservs. */
 export function definitionDirs(extra: string[] = []): string[] {
-  const shipped = fileURLToPath(new URL('../../../../templates/taskservs', import.meta.url));
+  const shipped = assetPath(
+    new URL('../../templates/taskservs', import.meta.url),
+    new URL('../../../../templates/taskservs', import.meta.url),
+  );
   return [...extra, shipped].filter((d) => existsSync(d));
 }
 

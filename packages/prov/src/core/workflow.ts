@@ -2,8 +2,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import type { NickelEngine } from '@stratumiops/nickel';
+import { assetPath } from '@stratumiops/shared/assets';
 import { conflictError, notFoundError, StratumError, usageError, validationError } from '@stratumiops/shared/errors';
 import { processAlive } from '@stratumiops/shared/fs';
 import { z } from 'zod';
@@ -101,7 +101,10 @@ export interface WorkflowRun {
 // ---------- definitions ----------
 
 export function workflowDirs(extra: string[] = []): string[] {
-  const shipped = fileURLToPath(new URL('../../../../templates/workflows', import.meta.url));
+  const shipped = assetPath(
+    new URL('../../templates/workflows', import.meta.url),
+    new URL('../../../../templates/workflows', import.meta.url),
+  );
   return [...extra, shipped].filter((d) => existsSync(d));
 }
 

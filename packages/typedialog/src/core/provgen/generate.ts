@@ -8,14 +8,14 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { assetPath } from '@stratumiops/shared/assets';
 import { StratumError } from '@stratumiops/shared/errors';
 import { nickelKey, nickelString, nickelTag, toNickel } from '../nickel-text.js';
 import type { InfrastructureConfig, Provider } from './config.js';
 
 /** The templates and schemas of this repository (used when no --templates / --schemas are given). */
-export const BUILTIN_TEMPLATES = fileURLToPath(new URL('../../../../../templates/prov-gen/', import.meta.url));
-export const BUILTIN_SCHEMAS = fileURLToPath(new URL('../../../../../schemas/', import.meta.url));
+export const BUILTIN_TEMPLATES = `${assetPath(new URL('../../../templates/prov-gen', import.meta.url), new URL('../../../../../templates/prov-gen', import.meta.url))}/`;
+export const BUILTIN_SCHEMAS = `${assetPath(new URL('../../../schemas', import.meta.url), new URL('../../../../../schemas', import.meta.url))}/`;
 
 /** The files prov-gen writes, and the order it lists them in. */
 export const FILES = ['main.ncl', 'servers.ncl', 'networking.ncl', 'security.ncl'] as const;
