@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { chownSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cmd, EXAMPLES, expect, PG, PG_BIN, ROOT, SSHD, until, withJson } from '../lib/harness.mjs';
-import { freePortBlock, pgLogin, vaporaTeam } from '../lib/team.mjs';
+import { cmd, EXAMPLES, expect, PG, PG_BIN, ROOT, SSHD, shq, until, withJson } from '../lib/harness.mjs';
+import { appDatabaseRole, freePortBlock, pgLogin, vaporaTeam } from '../lib/team.mjs';
 
 // Multi-cloud disaster recovery: the order service's PostgreSQL runs on an AWS instance; its credentials
 // come from svault, two nodes sharing PostgreSQL storage (one active, one standby). AWS eu-west-1
@@ -134,7 +134,7 @@ async function disasterRecovery(run, twin) {
     return `run ${r.run_id} ${r.status}; ${instances[0].split(' ').slice(0, 2).join(' ')}; PostgreSQL on port ${ports.aws}`;
   });
 
-  const adminPassword = randomBytes(18).toString('base64url');
+  const adminPassword = run.secret(randomBytes(18).toString('base64url'));
   await run.step('prov', `${ROWS} orders and the svault admin role on AWS db-1 (prov exec --script)`, async () => {
     const host = awsHosts.hosts.get('db-1');
     const sql = join(host.sshd.workDir, 'orders.sql');
@@ -155,7 +155,7 @@ async function disasterRecovery(run, twin) {
     const script = join(a, 'orders.sh');
     writeFileSync(
       script,
-      `${PG_BIN()}/psql -X -q -v ON_ERROR_STOP=1 -h ${host.root}/run/postgresql -p ${ports.aws} -d postgres -f ${sql}\nrm ${sql}\n`,
+      `${shq(`${PG_BIN()}/psql`)} -X -q -v ON_ERROR_STOP=1 -h ${shq(`${host.root}/run/postgresql`)} -p ${ports.aws} -d postgres -f ${shq(sql)}\nrm ${shq(sql)}\n`,
     );
     const r = await prov(['exec', '-f', 'aws.ncl', '--hosts', 'db-1', '--script', script]);
     expect(r.hosts[0]?.ok, `setup on db-1: ${JSON.stringify(r.hosts[0])}`);
@@ -202,28 +202,21 @@ async function disasterRecovery(run, twin) {
         return d.is_self ? d : null;
       });
       await sv(nodeA.addr, ['secrets', 'enable', 'kv', '--path', 'secret', '--version', '2']);
-      await sv(nodeA.addr, ['kv', 'put', 'secret/dr/db-admin', 'username=svault_admin', `password=${adminPassword}`]);
-      await sv(nodeA.addr, ['secrets', 'enable', 'database']);
       await sv(nodeA.addr, [
-        'database',
-        'config',
-        'write',
-        'app',
-        'plugin=postgresql',
-        `connection_url=postgresql://{{username}}:{{password}}@127.0.0.1:${ports.aws}/app`,
+        'kv',
+        'put',
+        'secret/dr/db-admin',
         'username=svault_admin',
-        `password=${adminPassword}`,
+        `password=@${run.secretFile('db-admin', adminPassword)}`,
       ]);
-      await sv(nodeA.addr, [
-        'database',
-        'role',
-        'write',
-        'app',
-        'db=app',
-        `creation_statements=CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}'; GRANT SELECT, INSERT ON orders TO "{{name}}";`,
-        'default_ttl=1h',
-        'max_ttl=24h',
-      ]);
+      await appDatabaseRole(run, (args) => sv(nodeA.addr, args), {
+        name: 'app',
+        port: ports.aws,
+        database: 'app',
+        admin: 'svault_admin',
+        password: adminPassword,
+        grants: 'GRANT SELECT, INSERT ON orders TO "{{name}}";',
+      });
       await sv(nodeA.addr, ['secrets', 'enable', 'pki']);
       await sv(nodeA.addr, ['pki', 'root', 'generate', 'common_name=DR Root', 'key_type=ec', 'ttl=87600h']);
       await sv(nodeA.addr, [

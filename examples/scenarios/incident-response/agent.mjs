@@ -6,6 +6,7 @@
 // scenario's context file ($SCENARIO_CONTEXT, 0600). Every call is logged to the context's `calls` file.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cli, ctx, kogralTool, login as loginAt, payload, serve } from '../lib/agent-kit.mjs';
+import { shq } from '../lib/harness.mjs';
 
 const login = (user, password) => loginAt(ctx.pg.port, user, password);
 const appCreds = () => JSON.parse(readFileSync(ctx.app_credentials, 'utf8'));
@@ -45,7 +46,8 @@ const agents = {
   async diagnose() {
     const st = await prov(['service', 'status', payload.service]);
     if (st.code !== 0) throw new Error(`prov service status exited ${st.code}: ${st.stderr.trim()}`);
-    const log = await prov(['exec', '--hosts', ctx.host, '--', 'tail', '-n', '3', ctx.pg.log]);
+    // prov exec -- takes a shell line (as ansible -a): the path is quoted.
+    const log = await prov(['exec', '--hosts', ctx.host, '--', 'tail', '-n', '3', shq(ctx.pg.log)]);
     const lines = (log.json?.hosts ?? log.json?.results ?? []).flatMap((h) => h.stdout?.split('\n') ?? []);
     return {
       service: payload.service,

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cmd, EXAMPLES, expect, PG, PG_BIN, ROOT, SSHD, until } from '../lib/harness.mjs';
-import { pgLogin, provHosts, vaporaTeam } from '../lib/team.mjs';
+import { cmd, EXAMPLES, expect, PG, PG_BIN, ROOT, SSHD, shq, until } from '../lib/harness.mjs';
+import { appDatabaseRole, pgLogin, provHosts, svaultDev, vaporaTeam } from '../lib/team.mjs';
 
 // Incident response: a real PostgreSQL installed by prov on an sshd host goes down; vapora's agents
 // detect it with the application's own login, look up postmortems through kogral's MCP server,
@@ -68,7 +68,7 @@ async function incidentResponse(run, twin) {
 
   // The DBA's one-time setup over SSH: a password for the superuser svault connects as (TCP logins by
   // password from 127.0.0.1 are the taskserv's password_from).
-  const superPassword = randomBytes(18).toString('base64url');
+  const superPassword = run.secret(randomBytes(18).toString('base64url'));
   await run.step('prov', 'a password for the superuser svault connects as (prov exec --script)', async () => {
     const sql = join(host.workDir, 'setup.sql');
     writeFileSync(sql, `ALTER ROLE "${host.username}" PASSWORD '${superPassword}';\n`, { mode: 0o600 });
@@ -76,7 +76,10 @@ async function incidentResponse(run, twin) {
     const script = join(a, 'db-setup.sh');
     writeFileSync(
       script,
-      [`${pgBin}/psql -X -q -h ${root}/run/postgresql -p ${port} -d postgres -f ${sql}`, `rm ${sql}`].join('\n'),
+      [
+        `${shq(`${pgBin}/psql`)} -X -q -h ${shq(`${root}/run/postgresql`)} -p ${port} -d postgres -f ${shq(sql)}`,
+        `rm ${shq(sql)}`,
+      ].join('\n'),
     );
     const r = await prov(['exec', '--hosts', 'db-1', '--script', script]);
     expect(r.hosts[0]?.ok, `setup script: ${JSON.stringify(r.hosts[0])}`);
@@ -87,13 +90,7 @@ async function incidentResponse(run, twin) {
   const svEnv = () => ({ SVAULT_ADDR: vault.addr, SVAULT_TOKEN: vault.token });
   const sv = (args, o = {}) => run.cli('svault', [...args, '--json'], { ...o, env: svEnv() });
   await run.step('svault', 'dev server on a free loopback port, file audit device on', async () => {
-    vault = await run.server('svault', 'svault', ['server', '--dev', '--address', '127.0.0.1:0'], {
-      ready: (out) => {
-        const addr = /svault server listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-        const token = /Root Token: (\S+)/.exec(out);
-        return addr && token ? { addr: addr[1], token: token[1] } : null;
-      },
-    });
+    vault = await svaultDev(run);
     const r = await sv(['audit', 'enable', 'file', `path=${audit}`]);
     expect(r.path === 'file/', `audit enable answered ${JSON.stringify(r)}`);
     return `${vault.addr} (pid ${vault.pid}); audit log ${audit}`;
@@ -101,27 +98,7 @@ async function incidentResponse(run, twin) {
 
   let lease;
   await run.step('svault', 'dynamic PostgreSQL credentials for the app (TTL 1h)', async () => {
-    await sv(['secrets', 'enable', 'database']);
-    await sv([
-      'database',
-      'config',
-      'write',
-      'pg',
-      'plugin=postgresql',
-      `connection_url=postgresql://{{username}}:{{password}}@127.0.0.1:${port}/postgres`,
-      `username=${host.username}`,
-      `password=${superPassword}`,
-    ]);
-    await sv([
-      'database',
-      'role',
-      'write',
-      'app',
-      'db=pg',
-      `creation_statements=CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`,
-      'default_ttl=1h',
-      'max_ttl=24h',
-    ]);
+    await appDatabaseRole(run, sv, { name: 'pg', port, admin: host.username, password: superPassword });
     const c = await sv(['database', 'creds', 'app']);
     lease = { lease_id: c.lease_id, username: c.data.username, password: c.data.password };
     expect(c.lease_duration === 3600, `lease duration ${c.lease_duration}, not 3600`);

@@ -1,7 +1,7 @@
 // The scenarios' harness: the timeline, the children a run starts (CLIs as a user runs them, servers it
 // stops at the end, also on failure and Ctrl-C), polling, and what a scenario needs on this machine.
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync } from 'node:fs';
+import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -48,6 +48,13 @@ export function makeRun(dir, json) {
     NO_COLOR: '1',
   };
   let current = null;
+  // Passwords and tokens this run made: never written to commands.log (a child's output may echo them).
+  const secrets = new Set();
+  const redact = (text) => {
+    let out = text;
+    for (const s of secrets) out = out.replaceAll(s, '[redacted]');
+    return out;
+  };
 
   const run = {
     dir,
@@ -98,7 +105,7 @@ export function makeRun(dir, json) {
           const shown = `${tool} ${args.join(' ')}`;
           appendFileSync(
             join(dir, 'commands.log'),
-            `$ ${shown}\n# exit ${code}\n${out}${err ? `# stderr\n${err}` : ''}\n`,
+            redact(`$ ${shown}\n# exit ${code}\n${out}${err ? `# stderr\n${err}` : ''}\n`),
           );
           if (expectExit !== 'any' && code !== expectExit) {
             const why = (err.trim().split('\n').pop() ?? '') || out.trim().slice(0, 200);
@@ -189,6 +196,21 @@ export function makeRun(dir, json) {
       }
     },
     current: () => current,
+    /** Registers a secret: redacted from commands.log from now on. */
+    secret(value) {
+      if (value) secrets.add(value);
+      return value;
+    },
+    /**
+     * A secret handed to a CLI as `key=@file` (never on a command line, where `ps` shows it): the file is
+     * 0600 in the run's folder; returns its path.
+     */
+    secretFile(name, value) {
+      run.secret(value);
+      const file = join(dir, `.${name}.secret`);
+      writeFileSync(file, value, { mode: 0o600 });
+      return file;
+    },
   };
   return run;
 }
@@ -213,6 +235,9 @@ export function expect(cond, why) {
 export const PG_BIN = () => onPath('/usr/lib/postgresql/*/bin/postgres')?.replace(/\/postgres$/, '');
 
 /** `--json` before a `--` (after it, the flag would go to the remote command). */
+/** One argument for a POSIX shell line, quoted (what a generated script or `prov exec --` pastes). */
+export const shq = (s) => `'${String(s).replaceAll("'", "'\\''")}'`;
+
 export const withJson = (args) => {
   const at = args.indexOf('--');
   return at < 0 ? [...args, '--json'] : [...args.slice(0, at), '--json', ...args.slice(at)];

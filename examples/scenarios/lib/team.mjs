@@ -160,3 +160,44 @@ export async function freePortBlock(count) {
   }
   throw new Error(`no ${count} consecutive free ports found`);
 }
+
+/** `svault server --dev` on a free loopback port, stopped with the run: { addr, token, pid }. */
+export function svaultDev(run) {
+  return run.server('svault', 'svault', ['server', '--dev', '--address', '127.0.0.1:0'], {
+    ready: (out) => {
+      const addr = /svault server listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      const token = /Root Token: (\S+)/.exec(out);
+      return addr && token ? { addr: addr[1], token: token[1] } : null;
+    },
+  });
+}
+
+/**
+ * svault's database engine for one PostgreSQL: the connection `name` (svault connects as `admin` with its
+ * password, to `database` on the loopback `port`) and the role `app`, whose logins live 1 hour; `grants` are
+ * added to the role's creation statement. `sv` runs the svault CLI (--json) against the server; the password
+ * goes through a 0600 file, never a command line.
+ */
+export async function appDatabaseRole(run, sv, { name, port, database = 'postgres', admin, password, grants = '' }) {
+  await sv(['secrets', 'enable', 'database']);
+  await sv([
+    'database',
+    'config',
+    'write',
+    name,
+    'plugin=postgresql',
+    `connection_url=postgresql://{{username}}:{{password}}@127.0.0.1:${port}/${database}`,
+    `username=${admin}`,
+    `password=@${run.secretFile(`${name}-admin`, password)}`,
+  ]);
+  await sv([
+    'database',
+    'role',
+    'write',
+    'app',
+    `db=${name}`,
+    `creation_statements=CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';${grants ? ` ${grants}` : ''}`,
+    'default_ttl=1h',
+    'max_ttl=24h',
+  ]);
+}

@@ -16,9 +16,10 @@ import {
   PG_BIN,
   ROOT,
   SSHD,
+  shq,
   until,
 } from '../lib/harness.mjs';
-import { freePortBlock, kogralTool, pgLogin, provHosts, vaporaTeam } from '../lib/team.mjs';
+import { appDatabaseRole, freePortBlock, kogralTool, pgLogin, provHosts, svaultDev, vaporaTeam } from '../lib/team.mjs';
 
 // Zero-touch provisioning: an SRE answers the database wizard (its web page, in headless chromium when
 // this machine has it; an answers file otherwise); prov writes validated Nickel; the team's guidelines
@@ -253,13 +254,7 @@ async function zeroTouch(run, twin) {
   const svEnv = () => ({ SVAULT_ADDR: vault.addr, SVAULT_TOKEN: vault.token });
   const sv = (args, o = {}) => run.cli('svault', [...args, '--json'], { ...o, env: svEnv() });
   await run.step('svault', 'dev server; PKI: ML-DSA-65 for etcd peers, EC for the API', async () => {
-    vault = await run.server('svault', 'svault', ['server', '--dev', '--address', '127.0.0.1:0'], {
-      ready: (out) => {
-        const addr = /svault server listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-        const token = /Root Token: (\S+)/.exec(out);
-        return addr && token ? { addr: addr[1], token: token[1] } : null;
-      },
-    });
+    vault = await svaultDev(run);
     await sv(['secrets', 'enable', 'pki', '--path', 'pki_pq']);
     await sv([
       'pki',
@@ -338,7 +333,7 @@ async function zeroTouch(run, twin) {
     return `${certs.length} certificates (etcd ML-DSA-65, api EC) verified against their CAs; keys 0600; no key in state`;
   });
 
-  const adminPassword = randomBytes(18).toString('base64url');
+  const adminPassword = run.secret(randomBytes(18).toString('base64url'));
   await run.step(
     'svault',
     'database engine: its own admin role on the leader, app role with 1-hour leases',
@@ -352,31 +347,16 @@ async function zeroTouch(run, twin) {
       const script = join(a, 'svault-admin.sh');
       writeFileSync(
         script,
-        `${PG_BIN()}/psql -X -q -h ${hosts[leader].root}/run/patroni -p ${pgPort(leader)} -d postgres -f ${sql}\nrm ${sql}\n`,
+        `${shq(`${PG_BIN()}/psql`)} -X -q -h ${shq(`${hosts[leader].root}/run/patroni`)} -p ${pgPort(leader)} -d postgres -f ${shq(sql)}\nrm ${shq(sql)}\n`,
       );
       const r = await prov(['exec', '--hosts', leader, '--script', script]);
       expect(r.hosts[0]?.ok, `admin role on ${leader}: ${JSON.stringify(r.hosts[0])}`);
-      await sv(['secrets', 'enable', 'database']);
-      await sv([
-        'database',
-        'config',
-        'write',
-        'pg',
-        'plugin=postgresql',
-        `connection_url=postgresql://{{username}}:{{password}}@127.0.0.1:${pgPort(leader)}/postgres`,
-        'username=svault_admin',
-        `password=${adminPassword}`,
-      ]);
-      await sv([
-        'database',
-        'role',
-        'write',
-        'app',
-        'db=pg',
-        `creation_statements=CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`,
-        'default_ttl=1h',
-        'max_ttl=24h',
-      ]);
+      await appDatabaseRole(run, sv, {
+        name: 'pg',
+        port: pgPort(leader),
+        admin: 'svault_admin',
+        password: adminPassword,
+      });
       return `svault_admin on ${leader} (password only in svault); database/roles/app, TTL 1h`;
     },
   );
