@@ -140,6 +140,7 @@ async function main() {
   for (const m of ready.not_yet) run.say(`  (not covered yet: ${m})`);
 
   const finish = (failure) => {
+    run.removeSecretFiles();
     const report = {
       scenario: name,
       twin: twin ?? null,

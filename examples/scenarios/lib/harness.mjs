@@ -1,7 +1,7 @@
 // The scenarios' harness: the timeline, the children a run starts (CLIs as a user runs them, servers it
 // stops at the end, also on failure and Ctrl-C), polling, and what a scenario needs on this machine.
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -50,6 +50,7 @@ export function makeRun(dir, json) {
   let current = null;
   // Passwords and tokens this run made: never written to commands.log (a child's output may echo them).
   const secrets = new Set();
+  const secretFiles = [];
   const redact = (text) => {
     let out = text;
     for (const s of secrets) out = out.replaceAll(s, '[redacted]');
@@ -209,7 +210,12 @@ export function makeRun(dir, json) {
       run.secret(value);
       const file = join(dir, `.${name}.secret`);
       writeFileSync(file, value, { mode: 0o600 });
+      secretFiles.push(file);
       return file;
+    },
+    /** At the end of a run (also a failed or interrupted one): the secret files go. */
+    removeSecretFiles() {
+      for (const f of secretFiles.splice(0)) rmSync(f, { force: true });
     },
   };
   return run;
