@@ -96,8 +96,8 @@ const DATA_SERVICES: Record<
   },
   etcd: {
     // Through etcd's v3 JSON gateway (curl on the host; no etcdctl needed): every key and value, not the revision
-    // history or leases. etcd has no read-only mode: writes during the copy show in the verify step, which fails.
-    what: 'etcd keys (every key and value, read and written through the v3 API; revisions and leases are not kept)',
+    // history; a key under a lease is left for its owner to write again. etcd has no read-only mode: writes during the copy show in the verify step, which fails.
+    what: 'etcd keys (every key and value through the v3 API; not revisions, nor keys under a lease: a warning names them)',
     runs: true,
     dump: (src) => [`${src}: curl -X POST $client_url/v3/kv/range -d '{"key":"AA==","range_end":"AA=="}' (every key)`],
     load: (dst) => [`${dst}: curl -X POST $client_url/v3/kv/put, one request per key`],
