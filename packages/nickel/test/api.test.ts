@@ -141,16 +141,18 @@ describe('bad input never crashes or hangs', () => {
 
 describe('the provisioning schemas and examples', () => {
   const examples = join(repo, 'examples', 'prov');
+  // The examples import "infrastructure.ncl" as a user's config does: prov puts schemas/ on the import path.
+  const schemas = { importPaths: [join(repo, 'schemas')] };
 
   it.each(readdirSync(examples).filter((f) => f.endsWith('.ncl')))('%s validates against schemas/', async (f) => {
-    const json = JSON.parse(await exportFile(join(examples, f)));
+    const json = JSON.parse(await exportFile(join(examples, f), schemas));
     expect(json.servers.length).toBeGreaterThan(0);
   });
 
   it.each(readdirSync(join(examples, 'broken')))('broken/%s fails at the path its header names', async (f) => {
     const file = join(examples, 'broken', f);
     const expected = /# expect: .*? at (\S+)/.exec(readFileSync(file, 'utf8'))?.[1];
-    const e = await failure(exportFile(file));
+    const e = await failure(exportFile(file, schemas));
     expect(formatNickelError(e)).toContain(`field:    ${expected}`);
     expect(['EvalError::BlameError', 'EvalError::MissingFieldDef']).toContain(e.kind);
   });
