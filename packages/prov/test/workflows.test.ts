@@ -282,7 +282,7 @@ describe.skipIf(skipUnless('sshd'))('workflows over SSH', () => {
       join(ws.cwd, 'locked.ncl'),
       `fun ctx => {
   name = "locked",
-  steps = [{ id = "a", kind = "exec", on = "w-2", run = m%"echo start >> $root/locked.log; sleep 4; echo end >> $root/locked.log"% }],
+  steps = [{ id = "a", kind = "exec", on = "w-2", run = m%"echo start >> $root/locked.log; i=0; while [ ! -f $root/release ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; echo end >> $root/locked.log"% }],
 }
 `,
     );
@@ -299,6 +299,8 @@ describe.skipIf(skipUnless('sshd'))('workflows over SSH', () => {
     expect(child.exitCode).toBeNull();
     expect(apply.code).toBe(6);
     expect(apply.stderr).toMatch(new RegExp(`state is locked by \\S+@\\S+ pid ${child.pid} \\(workflow locked run `));
+    // The step waits for this file (not for a sleep that a loaded machine may outlast).
+    writeFileSync(join(hosts[1]!.root, 'release'), '');
     expect(await exited).toBe(0);
     expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual(['start', 'end']);
     expect((await prov(ws, ['apply', '-y'])).code).toBe(0);
