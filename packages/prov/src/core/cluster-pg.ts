@@ -549,6 +549,11 @@ export async function restoreCluster(
     // set, so its replicas can clone and Patroni can rewind. Sent as SCRAM verifiers, never in clear.
     const pw = await readSecrets(exec, target);
     const lit = (v: unknown) => `'${scramVerifier(String(v))}'`;
+    // Patroni names the leader as soon as it promotes: the server leaves recovery (and takes writes) a moment later.
+    for (let i = 0; (await sql(exec, target, 'SELECT pg_is_in_recovery()')) !== 'f'; i++) {
+      if (i >= 120) throw new StratumError('failure', `${target.host.name} is still in recovery after its promotion`);
+      await delay(500);
+    }
     await sql(
       exec,
       target,
