@@ -262,6 +262,23 @@ describe.skipIf(skipUnless('sshd') || !existsSync(`${PG}/postgres`))('prov migra
     expect(await stateAddresses()).toEqual(['server.db-1 upcloud', 'taskserv.postgresql.db-1 local']);
   }, 300_000);
 
+  it('killed while undoing, prov migrate resume finishes the undo (through the orchestrator): the source serves', async () => {
+    const id = await killDuringDataMove();
+    // As if the data step had failed and the process died before undoing what came before it.
+    const journal = join(ws.cwd, '.prov', 'migrations', id, 'run.json');
+    const run = JSON.parse(readFileSync(journal, 'utf8'));
+    const next = Math.max(...Object.keys(run.steps).map(Number)) + 1; // the data step, cut off
+    run.steps[String(next)] = { status: 'failed', attempts: 1, error: 'the data move failed (simulated)' };
+    writeFileSync(journal, JSON.stringify(run));
+    const r = await prov(ws, ['migrate', 'resume', id, '--json'], 240_000);
+    expect(r.code, r.stderr + r.stdout).toBe(1);
+    expect(JSON.parse(r.stdout).error.details.status).toBe('rolled_back');
+    expect(uc.servers.size).toBe(0);
+    expect([...ec2.instances.values()][0]?.state).toBe('running');
+    psql(awsHosts, ports[0], "INSERT INTO orders VALUES (998, 'writable again')");
+    expect(await stateAddresses()).toEqual(['server.db-1 aws', 'taskserv.postgresql.db-1 local']);
+  }, 300_000);
+
   it('the data check compares both ways: a database only on the target fails it, and the source stays', async () => {
     const id = await killDuringDataMove();
     // Something on the target the source never had: the restore leaves it, the check must see it.

@@ -64,24 +64,22 @@ describe.skipIf(skipUnless('sshd'))('taskservs over SSH: service install, status
     ]);
 
     const port = 30000 + Math.floor(Math.random() * 20000);
-    const pgi = await prov(ws, [
-      'service',
-      'install',
-      '-y',
-      'postgresql',
-      '--servers',
-      'ts-1',
-      '--set',
-      'run_as=stratumtest',
-      '--set',
-      'init=none',
-      '--set',
-      `port=${port}`,
-      '--set',
-      'admin_password=hunter2-secret',
-      '--set',
-      'password_from=127.0.0.1/32,10.0.0.0/8',
-    ]);
+    const installPostgres = (passwordFrom: string) =>
+      prov(ws, [
+        'service',
+        'install',
+        '-y',
+        'postgresql',
+        '--servers',
+        'ts-1',
+        ...['run_as=stratumtest', 'init=none', `port=${port}`, 'admin_password=hunter2-secret'].flatMap((v) => [
+          '--set',
+          v,
+        ]),
+        '--set',
+        `password_from=${passwordFrom}`,
+      ]);
+    const pgi = await installPostgres('127.0.0.1/32,10.0.0.0/8');
     expect(pgi.code, pgi.stderr + pgi.stdout).toBe(0);
     expect(pgi.stdout).toContain('Resources: 1 added');
     const data = join(hosts[0]!.root, 'var/lib/prov-postgresql/main');
@@ -92,24 +90,7 @@ describe.skipIf(skipUnless('sshd'))('taskservs over SSH: service install, status
       'host all all 10.0.0.0/8 scram-sha-256',
     ]);
     // A value that is not a CIDR (a glob here) fails the step and leaves pg_hba as it was.
-    const bad = await prov(ws, [
-      'service',
-      'install',
-      '-y',
-      'postgresql',
-      '--servers',
-      'ts-1',
-      '--set',
-      'run_as=stratumtest',
-      '--set',
-      'init=none',
-      '--set',
-      `port=${port}`,
-      '--set',
-      'admin_password=hunter2-secret',
-      '--set',
-      'password_from=*/*',
-    ]);
+    const bad = await installPostgres('*/*');
     expect(bad.code, bad.stdout).not.toBe(0);
     expect(bad.stderr + bad.stdout).toContain("password_from: '*/*' is not a CIDR");
     expect(readFileSync(join(data, 'pg_hba.conf'), 'utf8')).toBe(hba);

@@ -18,7 +18,7 @@ import {
 import { diffEstimates, estimate, type PriceTable } from './estimate.js';
 import { type Executor, HostError, type HostTarget, installRoot, type OutputSink, shq } from './executor.js';
 import { topoSort } from './graph.js';
-import { type OrchEvent, type OrchTask, type RetryPolicy, rollbackWithRetry, runDag } from './orchestrator.js';
+import { type OrchEvent, type OrchTask, type RetryPolicy, runDag } from './orchestrator.js';
 import { newRunId, type StateStore } from './state.js';
 import type { TaskservDefinition } from './taskserv.js';
 import type { Attrs, DesiredResource } from './types.js';
@@ -670,33 +670,37 @@ async function execute(run: MigrationRun, deps: MigrationDeps): Promise<void> {
     rollback: () => undoStep(s, run, deps),
   });
 
-  // A run killed while it was undoing: finish the undo.
+  const doneMap = (list: MigrationStep[], statuses = ['done']) =>
+    new Map(
+      run.done
+        .filter((n) => list.some((s) => s.n === n) && statuses.includes(run.steps[n]?.status ?? ''))
+        .map((n) => [String(n), run.steps[n]!.result]),
+    );
+
+  // A run killed while it was undoing: the orchestrator finishes the undo (nothing starts; what completed,
+  // or whose undo failed before, is undone last first, with retries).
   const failedBefore = before.find((s) => ['failed', 'rollback_failed'].includes(run.steps[s.n]?.status ?? ''));
   if (failedBefore) {
-    const undo = run.done
-      .map((n) => steps[n - 1]!)
-      .filter((s) => s.n <= before.at(-1)!.n && ['done', 'rollback_failed'].includes(run.steps[s.n]!.status));
-    let broken = false;
-    for (const s of undo.reverse()) {
-      onEvent({ type: 'rollback-start', id: String(s.n) });
-      try {
-        await rollbackWithRetry(task(s, 0, [s]), run.steps[s.n]!.result, deps.retry, onEvent);
-        onEvent({ type: 'rolled-back', id: String(s.n) });
-      } catch (error) {
-        broken = true;
-        onEvent({ type: 'rollback-failed', id: String(s.n), error });
-      }
-    }
-    finish(run, broken ? 'rollback_failed' : 'rolled_back', run.steps[failedBefore.n]?.error ?? run.error);
+    const r = await runDag(
+      before.map((s, i) => task(s, i, before)),
+      {
+        parallelism: 1,
+        retry: deps.retry,
+        rollback: true,
+        done: doneMap(before, ['done', 'rollback_failed']),
+        failed: [{ id: String(failedBefore.n), error: run.steps[failedBefore.n]?.error ?? run.error }],
+        onEvent,
+        ...(deps.signal ? { signal: deps.signal } : {}),
+      },
+    );
+    finish(
+      run,
+      r.rollbackFailed.length ? 'rollback_failed' : 'rolled_back',
+      run.steps[failedBefore.n]?.error ?? run.error,
+    );
     return save();
   }
 
-  const doneMap = (list: MigrationStep[]) =>
-    new Map(
-      run.done
-        .filter((n) => list.some((s) => s.n === n) && run.steps[n]?.status === 'done')
-        .map((n) => [String(n), run.steps[n]!.result]),
-    );
   const a = await runDag(
     before.map((s, i) => task(s, i, before)),
     {
