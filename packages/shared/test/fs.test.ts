@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { processAlive, writeFileAtomic } from '../src/fs.js';
+import { processAlive, tryLockFile, writeFileAtomic } from '../src/fs.js';
 
 describe('writeFileAtomic', () => {
   it('replaces a file whole, with its mode from the start, creating the folder; leaves no temp file', () => {
@@ -45,5 +45,34 @@ describe('processAlive', () => {
     child.kill('SIGKILL');
     await gone;
     expect(processAlive(pid)).toBe(false);
+  });
+});
+
+describe('tryLockFile', () => {
+  it('one holder at a time; a live holder is named; a dead holder’s lock is taken over; release frees it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stratum-lock-'));
+    const path = join(dir, 'x.lock');
+    const lock = tryLockFile(path, 0o600);
+    expect('release' in lock).toBe(true);
+    expect((statSync(path).mode & 0o777).toString(8)).toBe('600');
+    expect(tryLockFile(path)).toEqual({ holder: process.pid });
+    // Held by another live process: named, not taken.
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+    const pid = child.pid as number;
+    (lock as { release(): void }).release();
+    writeFileSync(path, `${pid} 2026-12-07T00:00:00Z\n`);
+    expect(tryLockFile(path)).toEqual({ holder: pid });
+    // Its holder dies: the next one takes it over.
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await gone;
+    const taken = tryLockFile(path);
+    expect('release' in taken).toBe(true);
+    expect(Number.parseInt(readFileSync(path, 'utf8'), 10)).toBe(process.pid);
+    (taken as { release(): void }).release();
+    expect(readdirSync(dir)).toEqual([]);
+    // An unreadable lock (no pid) is respected while it is fresh.
+    writeFileSync(path, '');
+    expect(tryLockFile(path)).toEqual({ holder: 0 });
   });
 });

@@ -4,12 +4,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
-  closeSync,
   existsSync,
-  linkSync,
   lstatSync,
   mkdirSync,
-  openSync,
   readdirSync,
   readFileSync,
   realpathSync,
@@ -17,12 +14,11 @@ import {
   type Stats,
   statSync,
   unlinkSync,
-  writeSync,
 } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { conflictError } from '@stratumiops/shared/errors';
-import { processAlive, writeFileAtomic } from '@stratumiops/shared/fs';
+import { processAlive, tryLockFile, writeFileAtomic } from '@stratumiops/shared/fs';
 import type { FileStat, NoteFiles } from '../core/files.js';
 
 const tempFor = (path: string) =>
@@ -63,85 +59,29 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export const pidAlive = processAlive;
 
-function readLock(path: string): { pid: number; raw: string } | undefined {
-  try {
-    const raw = readFileSync(path, 'utf8');
-    const pid = Number.parseInt(raw, 10);
-    return Number.isInteger(pid) && pid > 0 ? { pid, raw } : { pid: 0, raw };
-  } catch {
-    return undefined;
-  }
-}
-
-/** A lock whose holder died (or that is older than this and unreadable) is taken over. */
-const STALE_MS = 30_000;
-
-function stale(path: string): { raw: string } | undefined {
-  const info = readLock(path);
-  if (!info) return undefined;
-  if (info.pid > 0 && info.pid !== process.pid && !pidAlive(info.pid)) return info;
-  try {
-    if (info.pid === 0 && Date.now() - statSync(path).mtimeMs > STALE_MS) return info;
-  } catch {}
-  return undefined;
-}
-
-/** Moves a stale lock aside; if what was moved turns out to be a fresh lock, puts it back. */
-function breakStale(path: string, raw: string): void {
-  const aside = `${path}.${process.pid}.${randomBytes(3).toString('hex')}`;
-  try {
-    renameSync(path, aside);
-  } catch {
-    return;
-  }
-  let now = '';
-  try {
-    now = readFileSync(aside, 'utf8');
-  } catch {}
-  if (now !== raw) {
-    try {
-      linkSync(aside, path);
-    } catch {}
-  }
-  try {
-    unlinkSync(aside);
-  } catch {}
-}
-
 /**
  * Runs `fn` holding an exclusive lock file (O_EXCL), shared by every kogral process on the graph:
  * the CLI and the MCP server never interleave their read-modify-write of a node file.
  */
 export async function withLock<T>(path: string, fn: () => Promise<T> | T, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const fd = openSync(path, 'wx', 0o644);
-      writeSync(fd, `${process.pid} ${new Date().toISOString()}\n`);
-      closeSync(fd);
+  let lock: { release(): void } | undefined;
+  for (let attempt = 0; !lock; attempt++) {
+    const r = tryLockFile(path);
+    if ('release' in r) {
+      lock = r;
       break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
-    const s = stale(path);
-    if (s) {
-      breakStale(path, s.raw);
-      continue;
-    }
-    if (Date.now() > deadline) {
-      const holder = readLock(path);
-      throw conflictError(`the graph is locked${holder?.pid ? ` by process ${holder.pid}` : ''}: ${path}`, {
+    if (Date.now() > deadline)
+      throw conflictError(`the graph is locked${r.holder ? ` by process ${r.holder}` : ''}: ${path}`, {
         hint: 'wait for the other kogral command to finish, or remove the lock file if no kogral process runs',
       });
-    }
     await sleep(Math.min(2 + attempt * 3, 40) + Math.random() * 5);
   }
   try {
     return await fn();
   } finally {
-    try {
-      unlinkSync(path);
-    } catch {}
+    lock.release();
   }
 }
 

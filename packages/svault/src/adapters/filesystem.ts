@@ -4,7 +4,7 @@ import { type FileHandle, mkdir, open, readdir, readFile, rename, unlink } from 
 import { join, resolve, sep } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
-import { processAlive } from '@stratumiops/shared/fs';
+import { tryLockFile } from '@stratumiops/shared/fs';
 import { assertValidKey, KeyedMutex, type Storage, type StorageOp } from '../core/storage.js';
 
 export interface FilesystemOptions {
@@ -347,26 +347,12 @@ export class FilesystemStorage implements Storage {
    * The lock file names its process; a lock left by a process that is gone is taken over.
    */
   private async lock(): Promise<void> {
-    const file = join(this.root, LOCK_FILE);
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        const fh = await open(file, 'wx', 0o600);
-        await fh.writeFile(`${process.pid}\n`);
-        await fh.close();
-        return;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      }
-      const pid = Number.parseInt(await readFile(file, 'utf8').catch(() => ''), 10);
-      if (pid === process.pid) throw new Error(`storage ${this.root} is already open in this process`);
-      if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) {
-        throw new StorageInUseError(
-          `storage ${this.root} is in use by process ${pid} (one server or daemon per data directory)`,
-        );
-      }
-      await unlink(file).catch(() => {});
-    }
-    throw new Error(`cannot lock storage ${this.root}`);
+    const r = tryLockFile(join(this.root, LOCK_FILE), 0o600);
+    if ('release' in r) return;
+    if (r.holder === process.pid) throw new Error(`storage ${this.root} is already open in this process`);
+    throw new StorageInUseError(
+      `storage ${this.root} is in use by process ${r.holder || 'unknown'} (one server or daemon per data directory)`,
+    );
   }
 
   /** Replays the journals a crash left, syncs what they wrote, and starts a new journal. */
