@@ -27,7 +27,11 @@ export function importPaths(settings: NickelSettings, flags: string[] = [], cwd 
   const schemas = join(cwd, 'schemas');
   if (existsSync(schemas) && !dirs.includes(schemas)) dirs.push(schemas);
   // The schemas shipped with prov, so that a workspace anywhere can `import "infrastructure.ncl"`.
-  const shipped = assetPath(new URL('../../schemas', import.meta.url), new URL('../../../../schemas', import.meta.url));
+  const shipped = assetPath(
+    new URL('../../schemas', import.meta.url),
+    new URL('../../../../schemas', import.meta.url),
+    'infrastructure.ncl',
+  );
   if (existsSync(shipped) && !dirs.includes(shipped)) dirs.push(shipped);
   return dirs;
 }

@@ -15,7 +15,7 @@ import type { InfrastructureConfig, Provider } from './config.js';
 
 /** The templates and schemas of this repository (used when no --templates / --schemas are given). */
 export const BUILTIN_TEMPLATES = `${assetPath(new URL('../../../templates/prov-gen', import.meta.url), new URL('../../../../../templates/prov-gen', import.meta.url))}/`;
-export const BUILTIN_SCHEMAS = `${assetPath(new URL('../../../schemas', import.meta.url), new URL('../../../../../schemas', import.meta.url))}/`;
+export const BUILTIN_SCHEMAS = `${assetPath(new URL('../../../schemas', import.meta.url), new URL('../../../../../schemas', import.meta.url), 'infrastructure.ncl')}/`;
 
 /** The files prov-gen writes, and the order it lists them in. */
 export const FILES = ['main.ncl', 'servers.ncl', 'networking.ncl', 'security.ncl'] as const;
