@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -24,6 +25,19 @@ interface Member {
   lag_mb: number | null;
 }
 
+/** True when nothing listens on loopback ports from..from+count-1. */
+async function blockFree(from: number, count: number): Promise<boolean> {
+  for (let p = from; p < from + count; p++) {
+    const free = await new Promise<boolean>((done) => {
+      const srv = createServer();
+      srv.once('error', () => done(false));
+      srv.listen(p, '127.0.0.1', () => srv.close(() => done(true)));
+    });
+    if (!free) return false;
+  }
+  return true;
+}
+
 describe.skipIf(skip)('db-cluster: PostgreSQL HA with Patroni over SSH', () => {
   let hosts: TestHost[];
   let ws: { cwd: string; env: NodeJS.ProcessEnv };
@@ -32,7 +46,8 @@ describe.skipIf(skip)('db-cluster: PostgreSQL HA with Patroni over SSH', () => {
   let sftpBackup = '';
   let sftpRows = -1;
   let extraHosts: TestHost[] = [];
-  const base = 20000 + Math.floor(Math.random() * 2000) * 10;
+  // Below the kernel's ephemeral range (32768-), where other tests' servers get their ports 0.
+  const base = 20000 + Math.floor(Math.random() * 1000) * 10;
   const settings = [
     'init=none',
     'port_stride=10',
@@ -420,7 +435,9 @@ describe.skipIf(skip)('db-cluster: PostgreSQL HA with Patroni over SSH', () => {
 { provider = 'local, hosts = { ${[...hosts, ...extraHosts].map((h) => hostEntry(h)).join(', ')} } } | Infrastructure
 `;
     writeFileSync(join(ws.cwd, 'prov.ncl'), cfg);
-    const newBase = base + 5000;
+    // The new cluster's ports: a block nobody listens on now, away from the first cluster's.
+    let newBase = base - 8000;
+    for (let i = 0; i < 20 && !(await blockFree(newBase, 24)); i++) newBase += 100;
     const sets = [
       `pg_port=${newBase}`,
       `rest_port=${newBase + 1}`,
