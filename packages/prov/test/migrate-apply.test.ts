@@ -30,7 +30,8 @@ type Config = (provider: 'aws' | 'upcloud', hosts: CloudHosts, port: number) => 
  */
 async function migrationWorkspace(server: string, gap: number, config: Config) {
   const clouds = await startFakeClouds({ aws: [server], upcloud: [server] });
-  const base = 30000 + Math.floor(Math.random() * 15000);
+  // Below the kernel's ephemeral range (32768-), where other tests' servers get their ports 0.
+  const base = 12000 + Math.floor(Math.random() * 7000);
   const ports: [number, number] = [base, base + gap];
   const ws = workspace(config('aws', clouds.awsHosts, ports[0]), []);
   writeFileSync(join(ws.cwd, '.prov', 'known_hosts'), clouds.knownHosts());
