@@ -18,7 +18,9 @@ export function scenarioHome(): { home: string; dirs: string[] } {
   chmodSync(home, 0o711);
   const dirs: string[] = [home];
   afterAll(() => {
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    // A CLI an agent started may still be exiting (writing its code cache under TMPDIR) when a test
+    // ends: removal retries instead of failing on the folder it is writing into (ENOTEMPTY).
+    for (const d of dirs) rmSync(d, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
   });
   return { home, dirs };
 }

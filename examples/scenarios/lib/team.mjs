@@ -1,7 +1,6 @@
 // Pieces more than one scenario sets up: throwaway sshd hosts in a prov workspace, an application's
 // PostgreSQL login, kogral over MCP, a vapora team of exec agents.
 import { appendFileSync, chownSync, copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -144,21 +143,10 @@ export async function kogralTool(dir, name, args) {
   }
 }
 
-/** The first port of `count` consecutive free loopback ports (servers that take base + offset ports). */
+/** The first of `count` consecutive free loopback ports, below the kernel's ephemeral range (the test helpers'). */
 export async function freePortBlock(count) {
-  const free = (port) =>
-    new Promise((done) => {
-      const srv = createServer();
-      srv.once('error', () => done(false));
-      srv.listen(port, '127.0.0.1', () => srv.close(() => done(true)));
-    });
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 2500) * 10;
-    let ok = true;
-    for (let p = base; ok && p < base + count; p++) ok = await free(p);
-    if (ok) return base;
-  }
-  throw new Error(`no ${count} consecutive free ports found`);
+  const testing = await import(join(ROOT, 'packages/shared/dist/testing/index.js'));
+  return testing.freePortBlock(count);
 }
 
 /** `svault server --dev` on a free loopback port, stopped with the run: { addr, token, pid }. */

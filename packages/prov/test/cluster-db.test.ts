@@ -1,12 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { skipUnless } from '../../shared/src/testing/index.js';
+import { freePortBlock, skipUnless } from '../../shared/src/testing/index.js';
 import { hostEntry, prov, startHosts, stopHosts, type TestHost, workspace } from './support/hosts.js';
 
 /**
@@ -25,19 +24,6 @@ interface Member {
   lag_mb: number | null;
 }
 
-/** True when nothing listens on loopback ports from..from+count-1. */
-async function blockFree(from: number, count: number): Promise<boolean> {
-  for (let p = from; p < from + count; p++) {
-    const free = await new Promise<boolean>((done) => {
-      const srv = createServer();
-      srv.once('error', () => done(false));
-      srv.listen(p, '127.0.0.1', () => srv.close(() => done(true)));
-    });
-    if (!free) return false;
-  }
-  return true;
-}
-
 describe.skipIf(skip)('db-cluster: PostgreSQL HA with Patroni over SSH', () => {
   let hosts: TestHost[];
   let ws: { cwd: string; env: NodeJS.ProcessEnv };
@@ -46,20 +32,9 @@ describe.skipIf(skip)('db-cluster: PostgreSQL HA with Patroni over SSH', () => {
   let sftpBackup = '';
   let sftpRows = -1;
   let extraHosts: TestHost[] = [];
-  // Below the kernel's ephemeral range (32768-), where other tests' servers get their ports 0.
-  const base = 20000 + Math.floor(Math.random() * 1000) * 10;
-  const settings = [
-    'init=none',
-    'port_stride=10',
-    `pg_port=${base}`,
-    `rest_port=${base + 1}`,
-    `etcd_client_port=${base + 2}`,
-    `etcd_peer_port=${base + 3}`,
-    'ttl=20',
-    'loop_wait=2',
-    'retry_timeout=5',
-    'data_dir=/var/lib/pg/data',
-  ].flatMap((s) => ['--set', s]);
+  // Member i (1-based) takes base + (i - 1) * 10 + 0..3 (port_stride = 10): a block probed free first.
+  let base = 0;
+  let settings: string[] = [];
 
   const show = async () => {
     const r = await prov(ws, ['cluster', 'show', 'pg', '--json']);
@@ -112,6 +87,19 @@ describe.skipIf(skip)('db-cluster: PostgreSQL HA with Patroni over SSH', () => {
     );
 
   beforeAll(async () => {
+    base = await freePortBlock(30);
+    settings = [
+      'init=none',
+      'port_stride=10',
+      `pg_port=${base}`,
+      `rest_port=${base + 1}`,
+      `etcd_client_port=${base + 2}`,
+      `etcd_peer_port=${base + 3}`,
+      'ttl=20',
+      'loop_wait=2',
+      'retry_timeout=5',
+      'data_dir=/var/lib/pg/data',
+    ].flatMap((x) => ['--set', x]);
     hosts = await startHosts(3, 'db');
     const cfg = `let Infrastructure = import "infrastructure.ncl" in
 { provider = 'local, hosts = { ${hosts.map((h) => hostEntry(h)).join(', ')} } } | Infrastructure
@@ -436,8 +424,7 @@ describe.skipIf(skip)('db-cluster: PostgreSQL HA with Patroni over SSH', () => {
 `;
     writeFileSync(join(ws.cwd, 'prov.ncl'), cfg);
     // The new cluster's ports: a block nobody listens on now, away from the first cluster's.
-    let newBase = base - 8000;
-    for (let i = 0; i < 20 && !(await blockFree(newBase, 24)); i++) newBase += 100;
+    const newBase = await freePortBlock(24);
     const sets = [
       `pg_port=${newBase}`,
       `rest_port=${newBase + 1}`,

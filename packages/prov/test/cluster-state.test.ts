@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { skipUnless, startPostgres } from '../../shared/src/testing/index.js';
+import { freePortBlock, skipUnless, startPostgres } from '../../shared/src/testing/index.js';
 import { hostEntry, prov, startHosts, stopHosts, type TestHost, workspace } from './support/hosts.js';
 
 /** A small definition: writes a marker file with the member's index, removes it on uninstall. */
@@ -128,7 +128,7 @@ describe.skipIf(skipUnless('sshd'))('clusters in the state backend', () => {
   it.skipIf(skipUnless('etcd'))(
     'a cluster that runs etcd of its own is backed up as an etcd snapshot, with a manifest and checksums',
     async () => {
-      const port = 30000 + Math.floor(Math.random() * 2000) * 2;
+      const port = await freePortBlock(2);
       const ws = markerWorkspace(hosts);
       mkdirSync(join(ws.cwd, 'etpl'));
       writeFileSync(

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { skipUnless } from '../../shared/src/testing/index.js';
+import { freePortBlock, skipUnless } from '../../shared/src/testing/index.js';
 import {
   fakeRelease,
   hostEntry,
@@ -24,8 +24,8 @@ describe.skipIf(skipUnless('sshd'))('local provider over real sshd: plan, apply,
     artifacts = mkdtempSync(join(tmpdir(), 'prov-art-'));
     execFileSync('chmod', ['755', artifacts]);
     fakeRelease(artifacts, 'node_exporter', '1.8.2', ['node_exporter']);
-    ports = [20000 + Math.floor(Math.random() * 20000), 0];
-    ports[1] = ports[0]! + 1;
+    const base = await freePortBlock(2);
+    ports = [base, base + 1];
   });
   afterAll(async () => {
     await stopHosts(hosts);

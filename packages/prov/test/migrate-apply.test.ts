@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { binPath } from '../../../test/run-bin.js';
-import { skipUnless } from '../../shared/src/testing/index.js';
+import { freePortBlock, skipUnless } from '../../shared/src/testing/index.js';
 import {
   type CloudHosts,
   type FakeClouds,
@@ -30,8 +30,7 @@ type Config = (provider: 'aws' | 'upcloud', hosts: CloudHosts, port: number) => 
  */
 async function migrationWorkspace(server: string, gap: number, config: Config) {
   const clouds = await startFakeClouds({ aws: [server], upcloud: [server] });
-  // Below the kernel's ephemeral range (32768-), where other tests' servers get their ports 0.
-  const base = 12000 + Math.floor(Math.random() * 7000);
+  const base = await freePortBlock(gap + 1);
   const ports: [number, number] = [base, base + gap];
   const ws = workspace(config('aws', clouds.awsHosts, ports[0]), []);
   writeFileSync(join(ws.cwd, '.prov', 'known_hosts'), clouds.knownHosts());

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { skipUnless } from '../../shared/src/testing/index.js';
+import { freePortBlock, skipUnless } from '../../shared/src/testing/index.js';
 import {
   fakeRelease,
   hostEntry,
@@ -63,7 +63,7 @@ describe.skipIf(skipUnless('sshd'))('taskservs over SSH: service install, status
       'prometheus',
     ]);
 
-    const port = 30000 + Math.floor(Math.random() * 20000);
+    const port = await freePortBlock(1);
     const installPostgres = (passwordFrom: string) =>
       prov(ws, [
         'service',

@@ -77,3 +77,26 @@ export function probeTcp(port: number, opts: ProbeOptions): Promise<void> {
     });
   });
 }
+
+/**
+ * The first of `span` consecutive loopback ports nobody listens on now, for servers configured with
+ * fixed ports (base + offset). Taken below the kernel's ephemeral range (32768-), where the ports 0
+ * that other tests' servers bind come from; a random start keeps parallel test files apart.
+ */
+export async function freePortBlock(span: number, host: string = LOOPBACK): Promise<number> {
+  const free = (port: number) =>
+    new Promise<boolean>((done) => {
+      const srv = createServer();
+      srv.once('error', () => done(false));
+      srv.listen({ port, host, exclusive: true }, () => srv.close(() => done(true)));
+    });
+  const first = 10_000;
+  const last = 32_000 - span;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const base = first + Math.floor(Math.random() * ((last - first) / 10)) * 10;
+    let ok = true;
+    for (let p = base; ok && p < base + span; p++) ok = await free(p);
+    if (ok) return base;
+  }
+  throw new Error(`no ${span} consecutive free ports on ${host} between ${first} and ${last + span}`);
+}
