@@ -53,7 +53,7 @@ function httpMs(url, headers) {
 }
 
 /** A sandboxed HOME and data dirs, so nothing of the user's is read or written. */
-function sandbox(work) {
+export function sandbox(work) {
   return {
     PATH: process.env.PATH,
     HOME: work,
@@ -101,7 +101,7 @@ async function kogralGraph(work, env, n) {
  * A prov workspace with `n` servers, applied: the plan (a real `prov plan`) is carried out by the
  * engine with a provider whose calls return at once (no cloud here), into the workspace's state.
  */
-async function provWorkspace(work, env, n) {
+export async function provWorkspace(work, env, n) {
   const ws = join(work, 'prov');
   mkdirSync(ws);
   writeFileSync(

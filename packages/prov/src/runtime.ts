@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { StratumError, usageError } from '@stratumiops/shared/errors';
 import { hostTarget, LocalProvider } from './adapters/local.js';
 import type { SshExecutor } from './adapters/ssh/executor.js';
+import type { AwsKeys } from './adapters/aws.js';
 import type { UpcloudCredentials } from './adapters/upcloud.js';
 import type { HostConfig, InfraConfig } from './core/desired.js';
 import { hostAttrs } from './core/desired.js';
@@ -137,16 +138,17 @@ export class Runtime {
       const settings = readProviders(this.s.cwd).aws ?? { credentials: 'env', ssh_keys: [] };
       const region = settings.region ?? this.infra?.region ?? process.env.AWS_REGION ?? 'us-east-1';
       const endpoint = process.env.PROV_AWS_ENDPOINT ?? settings.endpoint;
-      let credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined;
-      if (settings.credentials.startsWith('svault://')) {
-        const { resolveSecret } = await import('@stratumiops/svault/client/secret-ref');
-        const base = settings.credentials.replace(/#.*$/, '');
-        credentials = {
-          accessKeyId: await resolveSecret(`${base}#access_key`),
-          secretAccessKey: await resolveSecret(`${base}#secret_key`),
-        };
-      }
       const { AwsProvider } = await import('./adapters/aws.js');
+      let keys: Promise<AwsKeys> | undefined;
+      const ref = settings.credentials.replace(/#.*$/, '');
+      // Keys kept in svault are read on the first AWS call: a plan from recorded state does not ask svault.
+      const credentials = ref.startsWith('svault://')
+        ? () =>
+            (keys ??= import('@stratumiops/svault/client/secret-ref').then(async ({ resolveSecret }) => ({
+              accessKeyId: await resolveSecret(`${ref}#access_key`),
+              secretAccessKey: await resolveSecret(`${ref}#secret_key`),
+            })))
+        : undefined;
       return new AwsProvider({
         region,
         ...(endpoint ? { endpoint } : {}),

@@ -1,7 +1,11 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { resolveSecret } from '@stratumiops/svault/client/secret-ref';
 import { type RunningServer, startServer } from '@stratumiops/svault/server/main';
 import { configSchema } from '@stratumiops/svault/tool';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeEc2 } from '../src/testing/index.js';
+import { prov, workspace } from './support/hosts.js';
 
 // A real svault dev server: prov reads provider credentials and sudo passwords through its client.
 let srv: RunningServer;
@@ -37,4 +41,42 @@ describe('secret references', () => {
     ).rejects.toThrow(/permission denied/);
     await expect(resolveSecret('svault:/secret#k', env)).rejects.toThrow(/not a secret reference/);
   });
+});
+
+describe('AWS keys kept in svault', () => {
+  it('are read on the first AWS call: a plan from recorded state never asks svault; a refresh signs with them', async () => {
+    const ec2 = await startFakeEc2();
+    try {
+      const ws = workspace(
+        `let Infrastructure = import "infrastructure.ncl" in
+{
+  provider = 'aws,
+  region = "eu-west-1",
+  servers = [{ name = "app-1", provider = 'aws, plan = "t3.small", spec = { cpu = 2, memory_gb = 2, disk_gb = 20, os = { family = 'ubuntu, version = "22.04" } } }],
+} | Infrastructure
+`,
+        [],
+      );
+      writeFileSync(
+        join(ws.cwd, '.prov', 'providers.json'),
+        JSON.stringify({ aws: { credentials: 'svault://secret/data/aws', endpoint: ec2.url } }),
+      );
+      // svault unreachable: the plan from recorded state needs no keys, so it neither asks nor fails.
+      Object.assign(ws.env, { SVAULT_ADDR: 'http://127.0.0.1:9', SVAULT_TOKEN: 'none' });
+      const offline = await prov(ws, ['plan', '--no-refresh']);
+      expect(offline.code, offline.stderr).toBe(0);
+      expect(offline.stdout).toContain('server.app-1');
+      expect(offline.stderr).not.toMatch(/warning/i);
+      expect(ec2.requests).toEqual([]);
+
+      Object.assign(ws.env, env);
+      const applied = await prov(ws, ['apply', '-y']);
+      expect(applied.code, applied.stderr).toBe(0);
+      expect(applied.stderr).not.toMatch(/NodeVersionSupportWarning/);
+      expect(ec2.accessKeys.length).toBeGreaterThan(0);
+      expect(new Set(ec2.accessKeys)).toEqual(new Set(['AKIAEXAMPLE']));
+    } finally {
+      await ec2.close();
+    }
+  }, 120_000);
 });

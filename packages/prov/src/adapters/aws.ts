@@ -1,40 +1,28 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import {
-  AuthorizeSecurityGroupIngressCommand,
-  CreateSecurityGroupCommand,
-  CreateSubnetCommand,
-  CreateTagsCommand,
-  CreateVpcCommand,
-  DeleteKeyPairCommand,
-  DeleteSecurityGroupCommand,
-  DeleteSubnetCommand,
-  DeleteTagsCommand,
-  DeleteVpcCommand,
-  DescribeImagesCommand,
-  DescribeInstancesCommand,
-  DescribeKeyPairsCommand,
-  DescribeRegionsCommand,
-  DescribeSecurityGroupsCommand,
-  DescribeSubnetsCommand,
-  DescribeVpcsCommand,
-  EC2Client,
-  type Filter,
-  ImportKeyPairCommand,
-  type Instance,
-  type IpPermission,
-  RevokeSecurityGroupIngressCommand,
-  RunInstancesCommand,
-  type Tag,
-  TerminateInstancesCommand,
-} from '@aws-sdk/client-ec2';
+import type { EC2Client, Filter, Instance, IpPermission, Tag } from '@aws-sdk/client-ec2';
 import { type Provider, type ProviderCheck, type ProviderContext, ProviderError } from '../core/provider.js';
 import type { Attrs, DesiredResource, ResourceRecord } from '../core/types.js';
+
+type Ec2Sdk = typeof import('@aws-sdk/client-ec2');
+
+function loadEc2Sdk(): Promise<Ec2Sdk> {
+  // prov pins the SDK and supports Node 20: the SDK's notice about its own future releases is not the user's concern.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  return import('@aws-sdk/client-ec2');
+}
+
+export interface AwsKeys {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
 
 export interface AwsSettings {
   region: string;
   endpoint?: string;
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Keys, or a function that fetches them (called on the first API call, not when the provider is made). */
+  credentials?: AwsKeys | (() => Promise<AwsKeys>);
   /** How often to poll an instance until it runs or is gone (ms). */
   pollMs?: number;
 }
@@ -124,16 +112,23 @@ function permissionsToRules(perms: IpPermission[] | undefined): Attrs[] {
 export class AwsProvider implements Provider {
   readonly name = 'aws';
   readonly kinds = ['vpc', 'subnet', 'security_group', 'key_pair', 'server'] as const;
-  private readonly ec2: EC2Client;
+  /** The SDK is loaded and the client made on the first API call: a plan from recorded state never pays for them. */
+  private client?: Promise<{ ec2: EC2Client; sdk: Ec2Sdk }>;
 
-  constructor(private readonly s: AwsSettings) {
-    this.ec2 = new EC2Client({
-      region: s.region,
-      ...(s.endpoint ? { endpoint: s.endpoint } : {}),
-      ...(s.credentials ? { credentials: s.credentials } : {}),
-      // Retries are the orchestrator's (backoff policy, checkpoints); one attempt per SDK call.
-      maxAttempts: 1,
-    });
+  constructor(private readonly s: AwsSettings) {}
+
+  private connect() {
+    this.client ??= loadEc2Sdk().then((sdk) => ({
+      sdk,
+      ec2: new sdk.EC2Client({
+        region: this.s.region,
+        ...(this.s.endpoint ? { endpoint: this.s.endpoint } : {}),
+        ...(this.s.credentials ? { credentials: this.s.credentials } : {}),
+        // Retries are the orchestrator's (backoff policy, checkpoints); one attempt per SDK call.
+        maxAttempts: 1,
+      }),
+    }));
+    return this.client;
   }
 
   replaceOn(kind: string): string[] {
@@ -151,9 +146,10 @@ export class AwsProvider implements Provider {
     }
   }
 
-  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  private async call<T>(what: string, fn: (ec2: EC2Client, sdk: Ec2Sdk) => Promise<T>): Promise<T> {
+    const { ec2, sdk } = await this.connect();
     try {
-      return await fn();
+      return await fn(ec2, sdk);
     } catch (e) {
       const err = e as Error & { name: string; $metadata?: { httpStatusCode?: number }; code?: string };
       if (err instanceof ProviderError) throw err;
@@ -191,13 +187,13 @@ export class AwsProvider implements Provider {
     try {
       switch (rec.kind) {
         case 'vpc': {
-          const r = await this.call('DescribeVpcs', () => this.ec2.send(new DescribeVpcsCommand({ VpcIds: [id] })));
+          const r = await this.call('DescribeVpcs', (ec2, sdk) => ec2.send(new sdk.DescribeVpcsCommand({ VpcIds: [id] })));
           const v = r.Vpcs?.[0];
           return v ? { cidr: v.CidrBlock } : null;
         }
         case 'subnet': {
-          const r = await this.call('DescribeSubnets', () =>
-            this.ec2.send(new DescribeSubnetsCommand({ SubnetIds: [id] })),
+          const r = await this.call('DescribeSubnets', (ec2, sdk) =>
+            ec2.send(new sdk.DescribeSubnetsCommand({ SubnetIds: [id] })),
           );
           const s = r.Subnets?.[0];
           return s
@@ -205,15 +201,15 @@ export class AwsProvider implements Provider {
             : null;
         }
         case 'security_group': {
-          const r = await this.call('DescribeSecurityGroups', () =>
-            this.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [id] })),
+          const r = await this.call('DescribeSecurityGroups', (ec2, sdk) =>
+            ec2.send(new sdk.DescribeSecurityGroupsCommand({ GroupIds: [id] })),
           );
           const g = r.SecurityGroups?.[0];
           return g ? { ingress: permissionsToRules(g.IpPermissions) } : null;
         }
         case 'key_pair': {
-          const r = await this.call('DescribeKeyPairs', () =>
-            this.ec2.send(new DescribeKeyPairsCommand({ KeyNames: [String(rec.outputs.name)] })),
+          const r = await this.call('DescribeKeyPairs', (ec2, sdk) =>
+            ec2.send(new sdk.DescribeKeyPairsCommand({ KeyNames: [String(rec.outputs.name)] })),
           );
           return r.KeyPairs?.length ? {} : null;
         }
@@ -230,8 +226,8 @@ export class AwsProvider implements Provider {
   }
 
   private async instance(id: string): Promise<Instance | undefined> {
-    const r = await this.call('DescribeInstances', () =>
-      this.ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] })),
+    const r = await this.call('DescribeInstances', (ec2, sdk) =>
+      ec2.send(new sdk.DescribeInstancesCommand({ InstanceIds: [id] })),
     );
     return r.Reservations?.[0]?.Instances?.[0];
   }
@@ -241,9 +237,9 @@ export class AwsProvider implements Provider {
     const family = String(os.family ?? 'ubuntu');
     const pattern = IMAGES[family]?.(String(os.version ?? ''));
     if (!pattern) throw new ProviderError(`no image mapping for OS family ${family} on aws`);
-    const r = await this.call('DescribeImages', () =>
-      this.ec2.send(
-        new DescribeImagesCommand({
+    const r = await this.call('DescribeImages', (ec2, sdk) =>
+      ec2.send(
+        new sdk.DescribeImagesCommand({
           Owners: [pattern.owner],
           Filters: [
             { Name: 'name', Values: [pattern.name] },
@@ -267,26 +263,26 @@ export class AwsProvider implements Provider {
       [{ ResourceType: k, Tags: tagList(res.address, res.name, extra) }] as never;
     switch (res.kind) {
       case 'vpc': {
-        const found = await this.call('DescribeVpcs', () =>
-          this.ec2.send(new DescribeVpcsCommand({ Filters: this.byTag(res.address) })),
+        const found = await this.call('DescribeVpcs', (ec2, sdk) =>
+          ec2.send(new sdk.DescribeVpcsCommand({ Filters: this.byTag(res.address) })),
         );
         const existing = found.Vpcs?.[0]?.VpcId;
         if (existing) return { id: existing, adopted: true };
-        const r = await this.call('CreateVpc', () =>
-          this.ec2.send(new CreateVpcCommand({ CidrBlock: String(a.cidr), TagSpecifications: tags('vpc') })),
+        const r = await this.call('CreateVpc', (ec2, sdk) =>
+          ec2.send(new sdk.CreateVpcCommand({ CidrBlock: String(a.cidr), TagSpecifications: tags('vpc') })),
         );
         return { id: r.Vpc?.VpcId };
       }
       case 'subnet': {
-        const found = await this.call('DescribeSubnets', () =>
-          this.ec2.send(new DescribeSubnetsCommand({ Filters: this.byTag(res.address) })),
+        const found = await this.call('DescribeSubnets', (ec2, sdk) =>
+          ec2.send(new sdk.DescribeSubnetsCommand({ Filters: this.byTag(res.address) })),
         );
         const existing = found.Subnets?.[0]?.SubnetId;
         if (existing) return { id: existing, adopted: true };
         const vpc = this.dep(ctx, 'vpc.main', 'id');
-        const r = await this.call('CreateSubnet', () =>
-          this.ec2.send(
-            new CreateSubnetCommand({
+        const r = await this.call('CreateSubnet', (ec2, sdk) =>
+          ec2.send(
+            new sdk.CreateSubnetCommand({
               VpcId: vpc,
               CidrBlock: String(a.cidr),
               ...(a.zone ? { AvailabilityZone: String(a.zone) } : {}),
@@ -297,15 +293,15 @@ export class AwsProvider implements Provider {
         return { id: r.Subnet?.SubnetId, vpc_id: vpc };
       }
       case 'security_group': {
-        const found = await this.call('DescribeSecurityGroups', () =>
-          this.ec2.send(new DescribeSecurityGroupsCommand({ Filters: this.byTag(res.address) })),
+        const found = await this.call('DescribeSecurityGroups', (ec2, sdk) =>
+          ec2.send(new sdk.DescribeSecurityGroupsCommand({ Filters: this.byTag(res.address) })),
         );
         let id = found.SecurityGroups?.[0]?.GroupId;
         const vpc = this.dep(ctx, 'vpc.main', 'id');
         if (!id) {
-          const r = await this.call('CreateSecurityGroup', () =>
-            this.ec2.send(
-              new CreateSecurityGroupCommand({
+          const r = await this.call('CreateSecurityGroup', (ec2, sdk) =>
+            ec2.send(
+              new sdk.CreateSecurityGroupCommand({
                 GroupName: res.name,
                 Description: `prov ${res.address}`,
                 VpcId: vpc,
@@ -322,17 +318,17 @@ export class AwsProvider implements Provider {
         // Named by content: the same key is imported once and found again by a retried create.
         const material = String(a.public_key);
         const name = `prov-${res.name}-${createHash('sha256').update(material).digest('hex').slice(0, 12)}`;
-        const found = await this.call('DescribeKeyPairs', () =>
-          this.ec2.send(new DescribeKeyPairsCommand({ KeyNames: [name] })),
+        const found = await this.call('DescribeKeyPairs', (ec2, sdk) =>
+          ec2.send(new sdk.DescribeKeyPairsCommand({ KeyNames: [name] })),
         ).catch((e) => {
           if (this.isNotFound(e)) return undefined;
           throw e;
         });
         const existing = found?.KeyPairs?.[0];
         if (existing) return { name, id: existing.KeyPairId, fingerprint: existing.KeyFingerprint, adopted: true };
-        const r = await this.call('ImportKeyPair', () =>
-          this.ec2.send(
-            new ImportKeyPairCommand({
+        const r = await this.call('ImportKeyPair', (ec2, sdk) =>
+          ec2.send(
+            new sdk.ImportKeyPairCommand({
               KeyName: name,
               PublicKeyMaterial: Buffer.from(material),
               TagSpecifications: tags('key-pair'),
@@ -342,9 +338,9 @@ export class AwsProvider implements Provider {
         return { name, id: r.KeyPairId, fingerprint: r.KeyFingerprint };
       }
       case 'server': {
-        const found = await this.call('DescribeInstances', () =>
-          this.ec2.send(
-            new DescribeInstancesCommand({
+        const found = await this.call('DescribeInstances', (ec2, sdk) =>
+          ec2.send(
+            new sdk.DescribeInstancesCommand({
               Filters: [...this.byTag(res.address), { Name: 'instance-state-name', Values: ['pending', 'running'] }],
             }),
           ),
@@ -362,9 +358,9 @@ export class AwsProvider implements Provider {
           );
           const image = await this.image(spec);
           const keyName = a.key_pair ? this.dep(ctx, `key_pair.${a.key_pair}`, 'name') : undefined;
-          const r = await this.call('RunInstances', () =>
-            this.ec2.send(
-              new RunInstancesCommand({
+          const r = await this.call('RunInstances', (ec2, sdk) =>
+            ec2.send(
+              new sdk.RunInstancesCommand({
                 ImageId: image,
                 InstanceType: (a.plan ? String(a.plan) : instanceTypeFor(spec)) as never,
                 MinCount: 1,
@@ -423,16 +419,16 @@ export class AwsProvider implements Provider {
 
   private async setIngress(id: string, before: Attrs[], after: Attrs[]) {
     if (before.length) {
-      await this.call('RevokeSecurityGroupIngress', () =>
-        this.ec2.send(
-          new RevokeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: rulesToPermissions(before) }),
+      await this.call('RevokeSecurityGroupIngress', (ec2, sdk) =>
+        ec2.send(
+          new sdk.RevokeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: rulesToPermissions(before) }),
         ),
       );
     }
     if (after.length) {
-      await this.call('AuthorizeSecurityGroupIngress', () =>
-        this.ec2.send(
-          new AuthorizeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: rulesToPermissions(after) }),
+      await this.call('AuthorizeSecurityGroupIngress', (ec2, sdk) =>
+        ec2.send(
+          new sdk.AuthorizeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: rulesToPermissions(after) }),
         ),
       );
     }
@@ -454,13 +450,13 @@ export class AwsProvider implements Provider {
       const after = (res.attrs.tags ?? {}) as Record<string, string>;
       const removed = Object.keys(before).filter((k) => !(k in after));
       if (removed.length) {
-        await this.call('DeleteTags', () =>
-          this.ec2.send(new DeleteTagsCommand({ Resources: [id], Tags: removed.map((Key) => ({ Key })) })),
+        await this.call('DeleteTags', (ec2, sdk) =>
+          ec2.send(new sdk.DeleteTagsCommand({ Resources: [id], Tags: removed.map((Key) => ({ Key })) })),
         );
       }
       const set = Object.entries(after).map(([Key, Value]) => ({ Key, Value }));
       if (set.length)
-        await this.call('CreateTags', () => this.ec2.send(new CreateTagsCommand({ Resources: [id], Tags: set })));
+        await this.call('CreateTags', (ec2, sdk) => ec2.send(new sdk.CreateTagsCommand({ Resources: [id], Tags: set })));
       return prev.outputs;
     }
     return prev.outputs;
@@ -473,24 +469,24 @@ export class AwsProvider implements Provider {
     };
     switch (rec.kind) {
       case 'vpc':
-        await this.call('DeleteVpc', () => this.ec2.send(new DeleteVpcCommand({ VpcId: id }))).catch(gone);
+        await this.call('DeleteVpc', (ec2, sdk) => ec2.send(new sdk.DeleteVpcCommand({ VpcId: id }))).catch(gone);
         return;
       case 'subnet':
-        await this.call('DeleteSubnet', () => this.ec2.send(new DeleteSubnetCommand({ SubnetId: id }))).catch(gone);
+        await this.call('DeleteSubnet', (ec2, sdk) => ec2.send(new sdk.DeleteSubnetCommand({ SubnetId: id }))).catch(gone);
         return;
       case 'key_pair':
-        await this.call('DeleteKeyPair', () =>
-          this.ec2.send(new DeleteKeyPairCommand({ KeyName: String(rec.outputs.name) })),
+        await this.call('DeleteKeyPair', (ec2, sdk) =>
+          ec2.send(new sdk.DeleteKeyPairCommand({ KeyName: String(rec.outputs.name) })),
         ).catch(gone);
         return;
       case 'security_group':
-        await this.call('DeleteSecurityGroup', () =>
-          this.ec2.send(new DeleteSecurityGroupCommand({ GroupId: id })),
+        await this.call('DeleteSecurityGroup', (ec2, sdk) =>
+          ec2.send(new sdk.DeleteSecurityGroupCommand({ GroupId: id })),
         ).catch(gone);
         return;
       default:
-        await this.call('TerminateInstances', () =>
-          this.ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] })),
+        await this.call('TerminateInstances', (ec2, sdk) =>
+          ec2.send(new sdk.TerminateInstancesCommand({ InstanceIds: [id] })),
         ).catch(gone);
         await this.waitFor(id, (i) => !i || i.State?.Name === 'terminated', 'terminated');
     }
@@ -498,7 +494,7 @@ export class AwsProvider implements Provider {
 
   async test(): Promise<ProviderCheck[]> {
     try {
-      const r = await this.call('DescribeRegions', () => this.ec2.send(new DescribeRegionsCommand({})));
+      const r = await this.call('DescribeRegions', (ec2, sdk) => ec2.send(new sdk.DescribeRegionsCommand({})));
       return [
         {
           target: `aws ${this.s.region}${this.s.endpoint ? ` (${this.s.endpoint})` : ''}`,
@@ -512,6 +508,6 @@ export class AwsProvider implements Provider {
   }
 
   async close() {
-    this.ec2.destroy();
+    if (this.client) (await this.client).ec2.destroy();
   }
 }

@@ -12,6 +12,8 @@ import type { HostPool } from './cloud-hosts.js';
 export interface FakeEc2 {
   url: string;
   requests: string[];
+  /** The access key id each request was signed with (SigV4 Credential=), in order. */
+  accessKeys: string[];
   vpcs: Map<string, { cidr: string; tags: Record<string, string> }>;
   subnets: Map<string, { vpc: string; cidr: string; zone: string; tags: Record<string, string> }>;
   groups: Map<string, { name: string; vpc: string; perms: Perm[]; tags: Record<string, string> }>;
@@ -64,6 +66,7 @@ export async function startFakeEc2(opts: FakeCloudOptions = {}): Promise<FakeEc2
   const fake: FakeEc2 = {
     url: '',
     requests: [],
+    accessKeys: [],
     vpcs: new Map(),
     subnets: new Map(),
     groups: new Map(),
@@ -342,6 +345,7 @@ export async function startFakeEc2(opts: FakeCloudOptions = {}): Promise<FakeEc2
       const p = new URLSearchParams(body);
       const action = p.get('Action') ?? '';
       fake.requests.push(action);
+      fake.accessKeys.push(/Credential=([^/,\s]+)\//.exec(req.headers.authorization ?? '')?.[1] ?? '');
       const r = handle(action, p);
       const rid = `req-${fake.requests.length}`;
       if (r.error) {
