@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { parse as parseToml } from 'smol-toml';
-import { type Document, isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Node as YamlNode } from 'yaml';
+import type { Document, Node as YamlNode } from 'yaml';
 import type { Recovery } from './diagnostics.js';
 import { NickelError } from './errors.js';
 import { type Evaluator, frozen } from './eval.js';
@@ -231,8 +232,18 @@ export function fromJs(x: unknown): Value {
   return { k: 'str', v: String(x) };
 }
 
+type YamlModule = typeof import('yaml');
+let yamlModule: YamlModule | undefined;
+
+/** The YAML parser, loaded when a YAML file or string is first read: most configs never do. */
+function yamlLib(): YamlModule {
+  yamlModule ??= createRequire(import.meta.url)('yaml') as YamlModule;
+  return yamlModule;
+}
+
 /** YAML to values, keeping numbers beyond f64 (e.g. 1e309) exact from their source text. */
 function fromYaml(doc: Document, node: unknown): Value {
+  const { isAlias, isMap, isScalar, isSeq } = yamlLib();
   if (node === null || node === undefined) return { k: 'null' };
   if (isAlias(node)) return fromYaml(doc, node.resolve(doc));
   if (isMap(node)) {
@@ -262,7 +273,7 @@ export function parseData(format: string, text: string, file = '<string>'): Valu
         return fromJs(JSON.parse(text));
       case 'Yaml':
       case 'YamlDocuments': {
-        const docs = parseAllDocuments(text, { keepSourceTokens: true });
+        const docs = yamlLib().parseAllDocuments(text, { keepSourceTokens: true });
         if (!Array.isArray(docs)) return fromJs(null);
         for (const d of docs) if (d.errors.length > 0) throw d.errors[0];
         if (docs.length === 0) return fromJs(null);
