@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { StratumError, usageError } from '@stratumiops/shared/errors';
+import type { AwsKeys } from './adapters/aws.js';
 import { hostTarget, LocalProvider } from './adapters/local.js';
 import type { SshExecutor } from './adapters/ssh/executor.js';
-import type { AwsKeys } from './adapters/aws.js';
 import type { UpcloudCredentials } from './adapters/upcloud.js';
 import type { HostConfig, InfraConfig } from './core/desired.js';
 import { hostAttrs } from './core/desired.js';

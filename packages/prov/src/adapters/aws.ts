@@ -187,7 +187,9 @@ export class AwsProvider implements Provider {
     try {
       switch (rec.kind) {
         case 'vpc': {
-          const r = await this.call('DescribeVpcs', (ec2, sdk) => ec2.send(new sdk.DescribeVpcsCommand({ VpcIds: [id] })));
+          const r = await this.call('DescribeVpcs', (ec2, sdk) =>
+            ec2.send(new sdk.DescribeVpcsCommand({ VpcIds: [id] })),
+          );
           const v = r.Vpcs?.[0];
           return v ? { cidr: v.CidrBlock } : null;
         }
@@ -420,9 +422,7 @@ export class AwsProvider implements Provider {
   private async setIngress(id: string, before: Attrs[], after: Attrs[]) {
     if (before.length) {
       await this.call('RevokeSecurityGroupIngress', (ec2, sdk) =>
-        ec2.send(
-          new sdk.RevokeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: rulesToPermissions(before) }),
-        ),
+        ec2.send(new sdk.RevokeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: rulesToPermissions(before) })),
       );
     }
     if (after.length) {
@@ -456,7 +456,9 @@ export class AwsProvider implements Provider {
       }
       const set = Object.entries(after).map(([Key, Value]) => ({ Key, Value }));
       if (set.length)
-        await this.call('CreateTags', (ec2, sdk) => ec2.send(new sdk.CreateTagsCommand({ Resources: [id], Tags: set })));
+        await this.call('CreateTags', (ec2, sdk) =>
+          ec2.send(new sdk.CreateTagsCommand({ Resources: [id], Tags: set })),
+        );
       return prev.outputs;
     }
     return prev.outputs;
@@ -472,7 +474,9 @@ export class AwsProvider implements Provider {
         await this.call('DeleteVpc', (ec2, sdk) => ec2.send(new sdk.DeleteVpcCommand({ VpcId: id }))).catch(gone);
         return;
       case 'subnet':
-        await this.call('DeleteSubnet', (ec2, sdk) => ec2.send(new sdk.DeleteSubnetCommand({ SubnetId: id }))).catch(gone);
+        await this.call('DeleteSubnet', (ec2, sdk) => ec2.send(new sdk.DeleteSubnetCommand({ SubnetId: id }))).catch(
+          gone,
+        );
         return;
       case 'key_pair':
         await this.call('DeleteKeyPair', (ec2, sdk) =>
