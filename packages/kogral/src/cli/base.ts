@@ -105,7 +105,7 @@ export abstract class KogralCommand<T extends typeof Command> extends StratumCom
       this.appCache = App.open({
         config: this.config_,
         warn: (m) => this.warnLine(m),
-        debug: (fields, m) => this.logger.debug(fields, m),
+        debug: (fields, m) => this.logDebug(fields, m),
       });
       await this.appCache.withGit();
     }

@@ -64,6 +64,11 @@ export abstract class StratumCommand<T extends typeof Command = typeof Command> 
     return this.madeLogger;
   }
 
+  /** A debug line, when the level lets it through: otherwise not even the logger is made. */
+  protected logDebug(fields: Record<string, unknown>, message: string): void {
+    if (this.logSettings.level === 'debug' || this.logSettings.level === 'trace') this.logger.debug(fields, message);
+  }
+
   protected get tool(): ToolSpec {
     return (this.constructor as typeof StratumCommand).tool;
   }
@@ -97,8 +102,7 @@ export abstract class StratumCommand<T extends typeof Command = typeof Command> 
     });
     const log = (this.settings.values as { log: { level: LogLevel; format: LogFormat } }).log;
     this.logSettings = log;
-    if (log.level === 'debug' || log.level === 'trace')
-      this.logger.debug({ command: this.id, files: this.settings.files }, 'config loaded');
+    this.logDebug({ command: this.id, files: this.settings.files }, 'config loaded');
   }
 
   /** Everything goes to the single handler in entry.ts (one line, exit code by kind). */

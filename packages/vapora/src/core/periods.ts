@@ -11,8 +11,12 @@ export interface PeriodKeys {
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-/** Throws a RangeError for an unknown time zone (checked when the config is loaded). */
+/**
+ * Throws a RangeError for an unknown time zone (checked when the config is loaded). UTC, the default,
+ * is answered without a formatter: making the first one loads ICU's zone data, about 15 ms of every command.
+ */
 export function checkTimeZone(tz: string): void {
+  if (tz === 'UTC') return;
   new Intl.DateTimeFormat('en-US', { timeZone: tz });
 }
 
