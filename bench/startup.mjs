@@ -64,7 +64,7 @@ export function sandbox(work) {
 }
 
 /** A kogral project with `n` notes written as files (as a hand edit or a git pull would), then indexed. */
-async function kogralGraph(work, env, n) {
+export async function kogralGraph(work, env, n) {
   const project = join(work, 'notes');
   mkdirSync(project);
   run('kogral', ['init'], { cwd: project, env });
