@@ -1,4 +1,6 @@
-import { Args, type Command, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import type { Command } from '@oclif/core/command';
+import * as Flags from '@oclif/core/flags';
 import { usageError } from '@stratumiops/shared/errors';
 import type { AddInput, WriteResult } from '../core/kogral.js';
 import type { NodeType } from '../core/model.js';

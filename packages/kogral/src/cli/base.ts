@@ -1,6 +1,7 @@
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { type Command, Flags } from '@oclif/core';
+import type { Command } from '@oclif/core/command';
+import * as Flags from '@oclif/core/flags';
 import { StratumCommand, type ToolSpec } from '@stratumiops/shared/cli/command';
 import { type LoadedConfig, loadConfig } from '@stratumiops/shared/config';
 import { usageError, validationError } from '@stratumiops/shared/errors';

@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { KogralCommand } from '../cli/base.js';
 
 export default class Delete extends KogralCommand<typeof Delete> {

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { usageError } from '@stratumiops/shared/errors';
 import { KogralCommand, splitList, tagFlag, typeFlag } from '../cli/base.js';
 import { EXPORT_FORMATS, exportDocument, selectNodes, toJson, toMarkdownFolder, toYaml } from '../core/exporters.js';

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { notFoundError, unavailableError, usageError } from '@stratumiops/shared/errors';
 import { KogralCommand, typeFlag } from '../cli/base.js';
 import { toDot } from '../core/graph.js';

@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { validationError } from '@stratumiops/shared/errors';
 import { renderTable } from '@stratumiops/shared/output';
 import { KogralCommand } from '../cli/base.js';

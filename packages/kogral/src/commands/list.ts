@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { renderTable } from '@stratumiops/shared/output';
 import { KogralCommand, splitList, tagFlag, typeFlag } from '../cli/base.js';
 import type { EntrySort } from '../core/catalog.js';

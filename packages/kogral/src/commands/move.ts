@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { usageError } from '@stratumiops/shared/errors';
 import { KogralCommand } from '../cli/base.js';
 import { NODE_TYPES, type NodeType, typeDir } from '../core/model.js';

@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { KogralCommand, readCapped } from '../cli/base.js';
 import { type Keep, resolveConflict } from '../core/conflicts.js';
 

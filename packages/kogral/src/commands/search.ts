@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { paint, useColor } from '@stratumiops/shared/output';
 import { KogralCommand, splitList, tagFlag, typeFlag } from '../cli/base.js';
 import type { NodeType } from '../core/model.js';

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { parseListen, serveHttpUntilSignal, tokenFromEnv } from '@stratumiops/shared/mcp';
 import { KogralCommand } from '../cli/base.js';
 import { GraphSet } from '../server/graphs.js';

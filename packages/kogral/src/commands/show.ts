@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { paint } from '@stratumiops/shared/output';
 import { KogralCommand } from '../cli/base.js';
 import { nodeObject } from '../core/exporters.js';

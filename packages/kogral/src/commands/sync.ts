@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { usageError } from '@stratumiops/shared/errors';
 import { resolveSecret } from '@stratumiops/svault/client/secret-ref';
 import { gitSync } from '../adapters/git-sync.js';

@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import { KogralCommand } from '../cli/base.js';
 import { RELATION_TYPES } from '../core/model.js';
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Command } from '@oclif/core';
-import { Flags } from '@oclif/core';
+import type { Command } from '@oclif/core/command';
+import * as Flags from '@oclif/core/flags';
 import { StratumCommand } from '@stratumiops/shared/cli/command';
 import { StratumError, usageError } from '@stratumiops/shared/errors';
 import type { CheckContext } from '../core/check.js';

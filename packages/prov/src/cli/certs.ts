@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import type { Command } from '@oclif/core';
-import { Flags } from '@oclif/core';
+import type { Command } from '@oclif/core/command';
+import * as Flags from '@oclif/core/flags';
 import { StratumError } from '@stratumiops/shared/errors';
 import { type InstallOptions, type IssuedCert, type RolloutTarget, recordCerts, rollOut } from '../core/certs.js';
 import { Runtime } from '../runtime.js';

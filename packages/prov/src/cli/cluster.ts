@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type Command, Flags } from '@oclif/core';
+import type { Command } from '@oclif/core/command';
+import * as Flags from '@oclif/core/flags';
 import {
   type ClusterRecord,
   ClusterStore,

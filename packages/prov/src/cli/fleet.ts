@@ -1,5 +1,5 @@
-import type { Command } from '@oclif/core';
-import { Flags } from '@oclif/core';
+import type { Command } from '@oclif/core/command';
+import * as Flags from '@oclif/core/flags';
 import { usageError } from '@stratumiops/shared/errors';
 import { hostTarget } from '../adapters/local.js';
 import type { Executor } from '../core/executor.js';

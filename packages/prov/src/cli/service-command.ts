@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { makePlan } from '../core/engine.js';
 import { Runtime } from '../runtime.js';
 import { acceptNewHostKeysFlag, ProvCommand } from './base.js';

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { Command } from '@oclif/core';
+import type { Command } from '@oclif/core/command';
 import { StratumError, usageError } from '@stratumiops/shared/errors';
 import { renderTable } from '@stratumiops/shared/output';
 import type { ClusterRecord } from '../core/cluster.js';

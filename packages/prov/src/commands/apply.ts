@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { conflictError, usageError } from '@stratumiops/shared/errors';
 import { acceptNewHostKeysFlag, ProvCommand, targetFlag } from '../cli/base.js';
 import * as flow from '../cli/flow.js';

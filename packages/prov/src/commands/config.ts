@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { Args } from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import { closestName } from '@stratumiops/nickel';
 import { describeConfig, loadConfig } from '@stratumiops/shared/config';
 import { notFoundError, StratumError, usageError, validationError } from '@stratumiops/shared/errors';

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { acceptNewHostKeysFlag, ProvCommand, targetFlag } from '../cli/base.js';
 import * as flow from '../cli/flow.js';
 import { makePlan } from '../core/engine.js';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { ProvCommand } from '../cli/base.js';
 import { collectEvents, EVENTS_FILE, eventKey, parseEventLines, sinceSpec } from '../core/observe.js';
 

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { StratumError, usageError } from '@stratumiops/shared/errors';
 import { renderTable } from '@stratumiops/shared/output';
 import { ProvCommand } from '../cli/base.js';

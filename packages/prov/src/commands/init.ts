@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { openStateStore } from '../adapters/state/index.js';
 import { ProvCommand } from '../cli/base.js';
 import { INIT_CONFIG, INIT_TOML, writeAtomic } from '../core/workspace.js';

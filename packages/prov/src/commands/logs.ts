@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { StratumError, usageError } from '@stratumiops/shared/errors';
 import { FleetCommand, fleetFlags } from '../cli/fleet.js';
 import { hostPrinter } from '../cli/render.js';

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { StratumError } from '@stratumiops/shared/errors';
 import { renderTable } from '@stratumiops/shared/output';
 import { FleetCommand, fleetFlags } from '../cli/fleet.js';

@@ -1,6 +1,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { useColor } from '@stratumiops/shared/output';
 import { acceptNewHostKeysFlag, ProvCommand, targetFlag } from '../cli/base.js';
 import { certInventory, expiringCerts } from '../core/certs.js';

@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { conflictError } from '@stratumiops/shared/errors';
 import { ProvCommand } from '../cli/base.js';
 import * as flow from '../cli/flow.js';

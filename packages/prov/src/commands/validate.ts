@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { Args } from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import { nickelErrorJson } from '@stratumiops/nickel';
 import { StratumError } from '@stratumiops/shared/errors';
 import { importPathFlag, ProvCommand } from '../cli/base.js';

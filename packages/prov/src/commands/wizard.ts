@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { StratumError } from '@stratumiops/shared/errors';
 import { runTypedialog, wizardForm } from '../adapters/typedialog.js';
 import { ProvCommand } from '../cli/base.js';

@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Command, Interfaces } from '@oclif/core';
+import type { Command } from '@oclif/core/command';
+import type * as Interfaces from '@oclif/core/interfaces';
 import { ExitCode, formatErrorLine, StratumError, toErrorReport } from '../errors.js';
 import { childNames, type HelpIndex, resolve } from './help-index.js';
 
@@ -80,14 +81,23 @@ export async function main(
     return;
   }
   try {
-    // Bundled, '@oclif/core' is the bundle's copy (CommonJS: its default export). Plugins' commands
-    // (autocomplete) need the installed oclif, which a specifier in a variable keeps out of the bundle.
-    const fromBundle = target.command.id in bundled;
-    const oclif = fromBundle
-      ? await quietly(async () => (await import('@oclif/core')).default)
-      : ((await import(OCLIF)) as { default: typeof import('@oclif/core') }).default;
-    await oclif.run(argv, fromBundle ? await bundledConfig(oclif, root, bundled, target.command.id) : root.href);
-    await oclif.flush();
+    if (target.command.id in bundled) {
+      // The bundle's copy of oclif, only the parts a command run needs: its index loads every part
+      // and checks node's version against oclif's own engines on each start.
+      const [{ run }, { flush }, { Plugin }] = await Promise.all([
+        import('@oclif/core/run'),
+        import('@oclif/core/flush'),
+        import('@oclif/core/config'),
+      ]);
+      await run(argv, await bundledConfig(Plugin, root, bundled, target.command.id));
+      await flush();
+    } else {
+      // Plugins' commands (autocomplete) need the installed oclif, which a specifier in a variable
+      // keeps out of the bundle.
+      const oclif = ((await import(OCLIF)) as { default: typeof import('@oclif/core') }).default;
+      await oclif.run(argv, root.href);
+      await oclif.flush();
+    }
   } catch (err) {
     const usageHint = `see '${bin} ${target.command.id.replaceAll(':', ' ')} --help'`;
     fail(err, bin, { json, debug: pre.includes('--debug'), usageHint });
@@ -115,30 +125,20 @@ function readIndex(root: URL, bundled: CommandModules): HelpIndex & { router?: b
 }
 
 /**
- * Loading oclif checks the running node against its own `engines` (reading its package.json and
- * semver's ranges): every node our packages accept (engines >=20.15) passes it.
- */
-async function quietly<T>(load: () => Promise<T>): Promise<T> {
-  const had = process.env.OCLIF_DISABLE_ENGINE_WARNING;
-  process.env.OCLIF_DISABLE_ENGINE_WARNING = '1';
-  try {
-    return await load();
-  } finally {
-    if (had === undefined) delete process.env.OCLIF_DISABLE_ENGINE_WARNING;
-    else process.env.OCLIF_DISABLE_ENGINE_WARNING = had;
-  }
-}
-
-/**
  * oclif's load options for a bundled binary: the root plugin finds command classes in the bundle
  * (by the same ids as its manifest) instead of importing dist/commands/**; no other plugin is loaded.
  * Its manifest holds only the command that runs (entry.ts found it already): oclif would otherwise
  * index and sort (with ICU collation) every command on each run.
  */
-async function bundledConfig(oclif: typeof import('@oclif/core'), root: URL, bundled: CommandModules, id: string) {
+async function bundledConfig(
+  Plugin: typeof import('@oclif/core/config').Plugin,
+  root: URL,
+  bundled: CommandModules,
+  id: string,
+) {
   const dir = fileURLToPath(root);
   const pjson = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-  const plugin = new oclif.Plugin({ root: dir, isRoot: true, pjson, type: 'core' });
+  const plugin = new Plugin({ root: dir, isRoot: true, pjson, type: 'core' });
   const only = commandManifest(dir, id);
   (plugin as unknown as { _manifest: () => Promise<Interfaces.Manifest> })._manifest = async () => ({
     version: only.version,

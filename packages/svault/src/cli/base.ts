@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Command } from '@oclif/core';
+import type { Command } from '@oclif/core/command';
 import { StratumCommand } from '@stratumiops/shared/cli/command';
 import { usageError } from '@stratumiops/shared/errors';
 import { readStdinSync, renderTable } from '@stratumiops/shared/output';

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { StratumCommand } from '@stratumiops/shared/cli/command';
 import type { FlagSetting } from '@stratumiops/shared/config';
 import { unavailableError, usageError } from '@stratumiops/shared/errors';

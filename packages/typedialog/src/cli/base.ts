@@ -2,8 +2,8 @@
  * The base of typedialog's commands: locale choice, form loading, and how answers are collected
  * (answers file or --defaults without prompting; otherwise the backend runtime.ts makes).
  */
-import type { Command } from '@oclif/core';
-import { Flags } from '@oclif/core';
+import type { Command } from '@oclif/core/command';
+import * as Flags from '@oclif/core/flags';
 import { StratumCommand } from '@stratumiops/shared/cli/command';
 import { usageError } from '@stratumiops/shared/errors';
 import { loadAnswers } from '../core/answers.js';

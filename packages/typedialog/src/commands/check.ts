@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import { localeFlag, TypedialogCommand } from '../cli/base.js';
 import { loadAnswers } from '../core/answers.js';
 import { checkAnswers, invalidAnswers } from '../core/context.js';

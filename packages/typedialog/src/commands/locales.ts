@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { renderTable } from '@stratumiops/shared/output';
 import { TypedialogCommand } from '../cli/base.js';
 import { expectedFormIds, formLocales, ftlIds, negotiate, TOOL_LOCALES_DIR, toolLocales } from '../core/i18n.js';

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { writeFiles } from '../adapters/provgen-files.js';
 import { answersFlag, defaultsFlag, localeFlag, TypedialogCommand, webFlags } from '../cli/base.js';
 import { checkAnswers, invalidAnswers } from '../core/context.js';

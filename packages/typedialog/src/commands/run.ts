@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { StratumError, usageError } from '@stratumiops/shared/errors';
 import { answersFlag, defaultsFlag, formatFlag, localeFlag, TypedialogCommand, webFlags } from '../cli/base.js';
 import { emitResult } from '../cli/result.js';

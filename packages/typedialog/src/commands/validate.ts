@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import { StratumError } from '@stratumiops/shared/errors';
 import { answersFlag, localeFlag, TypedialogCommand } from '../cli/base.js';
 import { loadAnswers } from '../core/answers.js';

@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { answersFlag, formatFlag, localeFlag, TypedialogCommand, webFlags } from '../cli/base.js';
 import { emitResult } from '../cli/result.js';
 import type { OutputFormat } from '../core/form.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Command } from '@oclif/core';
+import type { Command } from '@oclif/core/command';
 import { StratumCommand } from '@stratumiops/shared/cli/command';
 import { usageError, validationError } from '@stratumiops/shared/errors';
 import { readStdinSync, renderTable } from '@stratumiops/shared/output';

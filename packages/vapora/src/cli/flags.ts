@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { ROLES } from '../core/roles.js';
 
 /** `--role`, checked against the twelve roles. */

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { VaporaCommand } from '../cli/base.js';
 import { roleFlag } from '../cli/flags.js';
 import { PROVIDERS } from '../core/model.js';

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { loadConfig } from '@stratumiops/shared/config';
 import { conflictError, usageError } from '@stratumiops/shared/errors';
 import { writeFileAtomic } from '@stratumiops/shared/fs';

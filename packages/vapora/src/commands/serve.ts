@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import type { FlagSetting } from '@stratumiops/shared/config';
 import { installGracefulShutdown } from '@stratumiops/shared/http';
 import { VaporaCommand } from '../cli/base.js';

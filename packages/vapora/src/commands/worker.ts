@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import type { FlagSetting } from '@stratumiops/shared/config';
 import { usageError, validationError } from '@stratumiops/shared/errors';
 import { VaporaCommand } from '../cli/base.js';

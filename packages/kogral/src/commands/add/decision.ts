@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { AddCommand, bodyFlags, commonAddFlags, titleArg } from '../../cli/add.js';
 import { DECISION_STATUSES } from '../../core/model.js';
 

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { usageError } from '@stratumiops/shared/errors';
 import { AddCommand, commonAddFlags, titleArg } from '../../cli/add.js';
 import { splitList } from '../../cli/base.js';

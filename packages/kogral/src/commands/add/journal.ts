@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import { AddCommand, bodyFlags, commonAddFlags } from '../../cli/add.js';
 import { splitList } from '../../cli/base.js';
 

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { AddCommand, bodyFlags, commonAddFlags, titleArg } from '../../cli/add.js';
 
 export default class AddPattern extends AddCommand<typeof AddPattern> {

@@ -1,6 +1,7 @@
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { conflictError, notFoundError, usageError } from '@stratumiops/shared/errors';
 import { writeFileAtomic } from '@stratumiops/shared/fs';
 import { KogralCommand } from '../../cli/base.js';

@@ -1,6 +1,6 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Args } from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import { notFoundError } from '@stratumiops/shared/errors';
 import { writeFileAtomic } from '@stratumiops/shared/fs';
 import { KogralCommand } from '../../cli/base.js';

@@ -1,6 +1,6 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { usageError } from '@stratumiops/shared/errors';
 import { issueCert, readVaultSettings, vaultClient } from '../../adapters/vault.js';
 import { CertCommand, installFlags } from '../../cli/certs.js';

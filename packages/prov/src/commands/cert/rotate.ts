@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { StratumError, usageError } from '@stratumiops/shared/errors';
 import { issueCert, vaultClient } from '../../adapters/vault.js';
 import { CertCommand, installFlags } from '../../cli/certs.js';

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { usageError } from '@stratumiops/shared/errors';
 import { ClusterCommand, clusterFlags } from '../../cli/cluster.js';
 import { backupEtcdCluster, etcdMembers, parseSftp, pushBackup } from '../../core/cluster-backup.js';

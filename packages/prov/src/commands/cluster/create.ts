@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { ClusterCommand, clusterFlags } from '../../cli/cluster.js';
 import { assertClusterName, findTemplate, parseSettings } from '../../core/cluster.js';
 

@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { ClusterCommand, clusterFlags } from '../../cli/cluster.js';
 
 export default class ClusterDestroy extends ClusterCommand<typeof ClusterDestroy> {

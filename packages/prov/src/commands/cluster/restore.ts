@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { usageError, validationError } from '@stratumiops/shared/errors';
 import { approve } from '../../cli/base.js';
 import { ClusterCommand, clusterFlags } from '../../cli/cluster.js';

@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import { StratumError } from '@stratumiops/shared/errors';
 import { renderTable } from '@stratumiops/shared/output';
 import { ClusterCommand, clusterFlags } from '../../cli/cluster.js';

@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { StratumError, usageError } from '@stratumiops/shared/errors';
 import { ClusterCommand, clusterFlags } from '../../cli/cluster.js';
 import { parseSettings } from '../../core/cluster.js';

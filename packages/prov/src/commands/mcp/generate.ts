@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { conflictError } from '@stratumiops/shared/errors';
 import { ProvCommand } from '../../cli/base.js';
 import { generateConfig, validateText } from '../../core/assist.js';

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import * as mcp from '@stratumiops/shared/mcp';
 import { clusterFlags } from '../../cli/cluster.js';
 import { WorkflowCommand } from '../../cli/workflow.js';

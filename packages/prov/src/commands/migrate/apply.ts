@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { StratumError, usageError } from '@stratumiops/shared/errors';
 import { acceptNewHostKeysFlag, ProvCommand } from '../../cli/base.js';
 import { confirm } from '../../cli/flow.js';

@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { ProvCommand } from '../../cli/base.js';
 import { dec, fixed } from '../../core/decimal.js';
 import { loadPriceTables } from '../../core/estimate.js';

@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import { ProvCommand } from '../../cli/base.js';
 import { effectiveMigrationStatus, MigrationRuns } from '../../core/migrate.js';
 

@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { importPathFlag, ProvCommand } from '../../cli/base.js';
 import { engineFor, nickelFailure } from '../../core/nickel.js';
 

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { usageError } from '@stratumiops/shared/errors';
 import { ProvCommand } from '../../cli/base.js';
 import { ProvidersFile, readProviders, writeProviders } from '../../core/workspace.js';

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { StratumError } from '@stratumiops/shared/errors';
 import { renderTable } from '@stratumiops/shared/output';
 import type { LocalProvider } from '../../adapters/local.js';

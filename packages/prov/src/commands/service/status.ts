@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { renderTable } from '@stratumiops/shared/output';
 import { ProvCommand } from '../../cli/base.js';
 import { runTaskserv } from '../../core/taskserv.js';

@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import { approve, autoApproveFlag, ProvCommand } from '../../cli/base.js';
 import { lockState } from '../../core/engine.js';
 

@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import { notFoundError } from '@stratumiops/shared/errors';
 import { ProvCommand } from '../../cli/base.js';
 

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { StratumError } from '@stratumiops/shared/errors';
 import { vaultClient, writeVaultSettings } from '../../adapters/vault.js';
 import { ProvCommand } from '../../cli/base.js';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Args } from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import { usageError } from '@stratumiops/shared/errors';
 import { splitSecretPath, vaultClient } from '../../adapters/vault.js';
 import { ProvCommand } from '../../cli/base.js';

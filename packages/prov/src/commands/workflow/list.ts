@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { renderTable } from '@stratumiops/shared/output';
 import { WorkflowCommand } from '../../cli/workflow.js';
 import { effectiveWorkflowStatus, listWorkflows, WorkflowRuns } from '../../core/workflow.js';

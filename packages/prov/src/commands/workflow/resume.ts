@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import { clusterFlags } from '../../cli/cluster.js';
 import { runTable, WorkflowCommand } from '../../cli/workflow.js';
 import { assertResumable, executeWorkflow, rollbackWorkflow, WorkflowRuns } from '../../core/workflow.js';

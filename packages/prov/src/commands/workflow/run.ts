@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { clusterFlags } from '../../cli/cluster.js';
 import { runTable, WorkflowCommand } from '../../cli/workflow.js';
 import { parseSettings } from '../../core/cluster.js';

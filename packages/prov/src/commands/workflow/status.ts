@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import { runTable, timelineLine, WorkflowCommand } from '../../cli/workflow.js';
 import { effectiveWorkflowStatus, WorkflowRuns } from '../../core/workflow.js';
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Args } from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import { StratumCommand } from '@stratumiops/shared/cli/command';
 import { StratumError, usageError } from '@stratumiops/shared/errors';
 import { verifyAuditLog } from '../../core/audit.js';

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { notFoundError } from '@stratumiops/shared/errors';
 import { ClientCommand } from '../../cli/base.js';
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { usageError } from '@stratumiops/shared/errors';
 import { writeFileAtomic } from '@stratumiops/shared/fs';
 import { ClientCommand, parsePairs } from '../../cli/base.js';

@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { usageError, validationError } from '@stratumiops/shared/errors';
 import { ClientCommand } from '../../cli/base.js';
 import { parseCertificates, verifyChain } from '../../core/engines/pki/verify.js';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Args } from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import { usageError } from '@stratumiops/shared/errors';
 import { ClientCommand } from '../../cli/base.js';
 

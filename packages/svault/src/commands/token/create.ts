@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { ClientCommand, parsePairs, show } from '../../cli/base.js';
 
 export default class TokenCreate extends ClientCommand<typeof TokenCreate> {

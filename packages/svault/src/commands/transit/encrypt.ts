@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { Args, type Command, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import type { Command } from '@oclif/core/command';
+import * as Flags from '@oclif/core/flags';
 import { StratumError, usageError } from '@stratumiops/shared/errors';
 import { ClientCommand, parsePairs } from '../../cli/base.js';
 import type { VaultResponse } from '../../client/index.js';

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Args, type Command } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import type { Command } from '@oclif/core/command';
 import { notFoundError, StratumError } from '@stratumiops/shared/errors';
 import { TypedialogCommand } from '../../cli/base.js';
 import { contractProblemAt } from '../../core/agent/contract.js';

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Args } from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import { StratumError } from '@stratumiops/shared/errors';
 import { renderTable } from '@stratumiops/shared/output';
 import { parse as parseToml } from 'smol-toml';

@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import { renderTable } from '@stratumiops/shared/output';
 import { localeFlag, TypedialogCommand } from '../../cli/base.js';
 

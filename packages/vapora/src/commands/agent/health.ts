@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import { VaporaCommand } from '../../cli/base.js';
 
 export default class AgentHealth extends VaporaCommand<typeof AgentHealth> {

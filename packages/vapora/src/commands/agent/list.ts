@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { ago, VaporaCommand } from '../../cli/base.js';
 import { roleFlag } from '../../cli/flags.js';
 import { AGENT_STATUSES } from '../../core/model.js';

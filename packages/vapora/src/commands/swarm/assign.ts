@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { renderAssign } from '../../cli/assign.js';
 import { VaporaCommand } from '../../cli/base.js';
 import { roleFlag } from '../../cli/flags.js';

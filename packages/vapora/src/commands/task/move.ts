@@ -1,4 +1,4 @@
-import { Args } from '@oclif/core';
+import * as Args from '@oclif/core/args';
 import { VaporaCommand } from '../../cli/base.js';
 import { TASK_STATUSES } from '../../core/model.js';
 

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { usageError } from '@stratumiops/shared/errors';
 import { VaporaCommand } from '../../cli/base.js';
 import { API_ROLES } from '../../core/auth.js';

@@ -1,4 +1,4 @@
-import { Flags } from '@oclif/core';
+import * as Flags from '@oclif/core/flags';
 import { ClientCommand } from '../../../cli/base.js';
 
 export default class PkiRoleList extends ClientCommand<typeof PkiRoleList> {

@@ -1,4 +1,5 @@
-import { Args, Flags } from '@oclif/core';
+import * as Args from '@oclif/core/args';
+import * as Flags from '@oclif/core/flags';
 import { ClientCommand, parsePairs } from '../../../cli/base.js';
 import { KEY_TYPES } from '../../../core/engines/transit/keys.js';
 import { mountFlag } from '../encrypt.js';
