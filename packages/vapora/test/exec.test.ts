@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StratumError } from '@stratumiops/shared/errors';
@@ -357,5 +358,38 @@ describe('commandEnv', () => {
     expect(env.VAPORA_PAYLOAD).toBeUndefined();
     expect(env.VAPORA_PAYLOAD_SMALL).toBe('s');
     expect(env.VAPORA_OMITTED).toBe('VAPORA_PAYLOAD,VAPORA_PAYLOAD_BIG');
+  });
+});
+
+describe('exec: agent commands do not outlive vapora', () => {
+  it('a process that exits while an agent command runs takes the command and what it started with it', async () => {
+    // A real process (what `vapora serve` or `vapora worker` is) starts an agent command that starts a
+    // grandchild and waits; the process then exits (a shutdown timeout does process.exit) mid-command.
+    const pids = join(dir, 'agent-pids');
+    const exec = new URL('../dist/adapters/llm/exec.js', import.meta.url).href;
+    const script = `
+      const { ExecProvider } = await import(${JSON.stringify(exec)});
+      const p = new ExecProvider({ timeoutMs: 60_000 });
+      p.chat({ model: ${JSON.stringify(`sh -c 'sleep 60 & echo $$ $! > ${pids}; wait'`)}, messages: [], maxTokens: 0, vars: {} }).catch(() => {});
+      const { existsSync } = await import('node:fs');
+      while (!existsSync(${JSON.stringify(pids)})) await new Promise((r) => setTimeout(r, 20));
+      process.exit(1);
+    `;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status, r.stderr).toBe(1);
+    const [shell, sleeper] = readFileSync(pids, 'utf8').trim().split(' ').map(Number);
+    // Alive and not a zombie waiting for its parent to reap it.
+    const alive = (pid: number) => {
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      } catch {
+        return false;
+      }
+      return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+    };
+    for (let i = 0; i < 100 && (alive(shell!) || alive(sleeper!)); i++) await new Promise((res) => setTimeout(res, 50));
+    expect(alive(shell!), 'the agent command').toBe(false);
+    expect(alive(sleeper!), 'what it started').toBe(false);
   });
 });

@@ -32,6 +32,25 @@ function runEnv(base: NodeJS.ProcessEnv, vars: Record<string, unknown>): NodeJS.
  * gets the vars as JSON. Exit 0 is finishReason stop, any other exit code an answer with finishReason error (the
  * work failed); a timeout, a command that cannot start, or a refused template or value is an LlmError.
  */
+/** Process groups of agent commands still running: killed when this process exits (they run detached). */
+const running = new Set<number>();
+let killOnExit = false;
+
+function track(pid: number): void {
+  running.add(pid);
+  if (killOnExit) return;
+  killOnExit = true;
+  // Detached, an agent command outlives a server or worker that exits (a shutdown timeout, an error):
+  // its work is run again at the next start, so what it started must not go on meanwhile.
+  process.once('exit', () => {
+    for (const group of running) {
+      try {
+        process.kill(-group, 'SIGKILL');
+      } catch {}
+    }
+  });
+}
+
 export class ExecProvider implements LlmProvider {
   readonly name = 'exec';
   constructor(private readonly opts: ExecOptions = {}) {}
@@ -59,6 +78,8 @@ export class ExecProvider implements LlmProvider {
         stdio: ['pipe', 'pipe', 'pipe'],
         detached: true, // its own process group, so a timeout kills what it started too
       });
+      const group = child.pid;
+      if (group) track(group);
       let out = '';
       let err = '';
       let timedOut = false;
@@ -88,6 +109,7 @@ export class ExecProvider implements LlmProvider {
       child.stdin.on('error', () => {}); // a command that does not read stdin
       child.stdin.end(JSON.stringify(vars));
       child.on('error', (e) => {
+        if (group) running.delete(group);
         clearTimeout(timer);
         reject(
           new LlmError(
@@ -98,6 +120,7 @@ export class ExecProvider implements LlmProvider {
         );
       });
       child.on('close', (code, signal) => {
+        if (group) running.delete(group);
         clearTimeout(timer);
         req.signal?.removeEventListener('abort', onAbort);
         if (timedOut)
