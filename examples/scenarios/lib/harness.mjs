@@ -37,6 +37,8 @@ export function makeRun(dir, json) {
   const t0 = Date.now();
   const steps = [];
   const servers = [];
+  /** CLI commands started by `cli` and not finished yet. */
+  const running = new Set();
   const say = (line) => (json ? process.stderr : process.stdout).write(`${line}\n`);
   const base = {
     ...Object.fromEntries(
@@ -93,6 +95,7 @@ export function makeRun(dir, json) {
           env: { ...base, ...env },
           stdio: ['ignore', 'pipe', 'pipe'],
         });
+        running.add(child);
         let out = '';
         let err = '';
         child.stdout.on('data', (d) => {
@@ -101,8 +104,12 @@ export function makeRun(dir, json) {
         child.stderr.on('data', (d) => {
           err += d;
         });
-        child.on('error', fail);
+        child.on('error', (e) => {
+          running.delete(child);
+          fail(e);
+        });
         child.on('close', (code) => {
+          running.delete(child);
           const shown = `${tool} ${args.join(' ')}`;
           appendFileSync(
             join(dir, 'commands.log'),
@@ -155,18 +162,12 @@ export function makeRun(dir, json) {
         });
       });
     },
-    /** Stops one server this run started (SIGTERM, then SIGKILL after 5 s), e.g. to restart it with a new config. */
+    /** Stops one server this run started (see stopChild), e.g. to restart it with a new config. */
     async stopServer(pid) {
       const s = servers.find((x) => x.pid === pid);
       if (!s || s.stopping) return;
       s.stopping = true;
-      if (s.child.exitCode === null && s.child.signalCode === null) {
-        const gone = new Promise((r) => s.child.once('exit', r));
-        s.child.kill('SIGTERM');
-        const killer = setTimeout(() => s.child.kill('SIGKILL'), 5000);
-        await gone;
-        clearTimeout(killer);
-      }
+      await stopChild(s.child);
       s.stopped = true;
     },
     /** Something started outside `server` (a test sshd, a database): stopped with the servers, in reverse. */
@@ -174,6 +175,8 @@ export function makeRun(dir, json) {
       servers.push({ name, tool: 'harness', pid, stop, stopped: false });
     },
     async stopServers() {
+      // Commands still running (an interrupted step) end first: nothing the run started outlives it.
+      await Promise.all([...running].map((c) => stopChild(c)));
       for (const s of [...servers].reverse()) {
         if (s.stopping) continue;
         s.stopping = true;
@@ -187,11 +190,7 @@ export function makeRun(dir, json) {
           s.stopped = true;
           continue;
         }
-        const gone = new Promise((r) => s.child.once('exit', r));
-        s.child.kill('SIGTERM');
-        const killer = setTimeout(() => s.child.kill('SIGKILL'), 5000);
-        await gone;
-        clearTimeout(killer);
+        await stopChild(s.child);
         s.stopped = true;
         say(`        -- stopped ${s.name} (pid ${s.pid})`);
       }
@@ -219,6 +218,19 @@ export function makeRun(dir, json) {
     },
   };
   return run;
+}
+
+/**
+ * SIGTERM, then SIGKILL after 15 s: longer than a server's own graceful shutdown (vapora's is 10 s), so
+ * that it ends what it started itself (its agents' commands) instead of being killed before it can.
+ */
+async function stopChild(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await gone;
+  clearTimeout(killer);
 }
 
 /** Polls `fn` until it returns something truthy; a Broken with `what` after `ms`. */

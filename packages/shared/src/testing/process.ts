@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { chown, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -350,7 +350,47 @@ export async function makeTempDir(prefix: string, owner?: { uid: number; gid: nu
 }
 
 export async function removeDir(dir: string): Promise<void> {
+  await stopProcessesUnder(dir);
   await rm(dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 100 });
+}
+
+/**
+ * Processes that run from a throwaway server's dir or name it on their command line: what was started
+ * through the server and detached from it (a PostgreSQL that prov installed on a test sshd host, whose
+ * pg_ctl daemonizes it). They would outlive the server and keep writing into the dir being removed.
+ */
+async function stopProcessesUnder(dir: string): Promise<void> {
+  const under = (p: string) => p === dir || p.startsWith(`${dir}/`);
+  const found: number[] = [];
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n));
+  } catch {
+    return; // no /proc: nothing to look at
+  }
+  for (const name of pids) {
+    const pid = Number(name);
+    if (pid === process.pid) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      let cwd = '';
+      try {
+        cwd = readlinkSync(`/proc/${pid}/cwd`);
+      } catch {}
+      if (under(cwd) || cmdline.split('\0').some((arg) => arg.includes(`${dir}/`) || arg === dir)) found.push(pid);
+    } catch {}
+  }
+  if (found.length === 0) return;
+  const signal = (sig: NodeJS.Signals) => {
+    for (const pid of found) {
+      try {
+        process.kill(pid, sig);
+      } catch {}
+    }
+  };
+  signal('SIGTERM');
+  for (let i = 0; i < 50 && found.some((pid) => processAlive(pid)); i++) await sleep(100);
+  signal('SIGKILL');
 }
 
 /** process.env without the variables a server would read as configuration (PG*, ETCD_*, ...). */
