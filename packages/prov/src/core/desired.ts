@@ -140,6 +140,8 @@ export function desiredResources(cfg: InfraConfig, opts: DesiredOptions = {}): D
       if (!tsNames.has(d)) throw validationError(`taskserv ${t.name} depends on ${d}, which is not in taskservs`);
     }
   }
+  // Servers prov creates but cannot reach yet: one warning per provider, not one per taskserv and server.
+  const noSsh = new Map<string, { taskservs: Set<string>; hosts: Set<string> }>();
   for (const t of taskservs) {
     for (const host of t.hosts) {
       const server = servers.find((s) => s.name === host);
@@ -148,9 +150,10 @@ export function desiredResources(cfg: InfraConfig, opts: DesiredOptions = {}): D
         hosts[host] ?? (server?.provider === 'lxd' ? { address: host, labels: { transport: 'lxd' } } : undefined);
       if (!h) {
         if (server) {
-          warnings.push(
-            `taskserv ${t.name} on ${host}: no SSH entry in hosts for this ${server.provider} server; skipped`,
-          );
+          const skip = noSsh.get(server.provider) ?? { taskservs: new Set<string>(), hosts: new Set<string>() };
+          skip.taskservs.add(String(t.name));
+          skip.hosts.add(host);
+          noSsh.set(server.provider, skip);
           continue;
         }
         throw validationError(`taskserv ${t.name} runs on ${host}, which is neither a server nor in hosts`, {
@@ -172,6 +175,13 @@ export function desiredResources(cfg: InfraConfig, opts: DesiredOptions = {}): D
         deps,
       );
     }
+  }
+  for (const [provider, skip] of noSsh) {
+    const names = [...skip.taskservs].join(', ');
+    const hostsList = [...skip.hosts].join(', ');
+    warnings.push(
+      `taskserv${skip.taskservs.size > 1 ? 's' : ''} ${names} skipped on ${provider} server${skip.hosts.size > 1 ? 's' : ''} ${hostsList}: no SSH entry in hosts (add hosts.<name> = { address = "..." } once the server's address is known)`,
+    );
   }
   const b = cfg.backups;
   if (b && (b.enabled === true || b.schedule !== undefined || (b.retention_days ?? 7) !== 7)) {
