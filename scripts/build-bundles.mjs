@@ -7,7 +7,7 @@
 // a `tsc -b` that the bundle has not seen, the binary runs from dist/ as before.
 // Left out of the bundle (loaded from node_modules as usual): node builtins, dev-only packages
 // (never installed for users), packages with native addons or .wasm files, optional packages
-// that are not installed.
+// that are not installed, (L)GPL-licensed packages.
 import {
   existsSync,
   mkdirSync,
@@ -76,6 +76,10 @@ function externalReason(spec, importer) {
     if (!entry) return 'not in package-lock.json';
     if (entry.dev || entry.devOptional) return 'dev-only';
     if (hasNativeParts(dir)) return 'native or wasm parts';
+    // A (L)GPL library stays the separate, replaceable library npm installed, never copied into our
+    // files (openpgp is LGPL-3.0+: what a combined work must allow).
+    if (/GPL/i.test(String(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).license ?? '')))
+      return 'copyleft licence';
     return undefined;
   }
   return 'not installed';
