@@ -208,19 +208,8 @@ async function zeroTouch(run, twin) {
   const pgPort = (n) => base + NAMES.indexOf(n) * 10;
   let leader;
   await run.step('prov', 'PostgreSQL HA: prov cluster create pg --template db-cluster (Patroni, etcd)', async () => {
-    const settings = [
-      'init=none',
-      'port_stride=10',
-      `pg_port=${base}`,
-      `rest_port=${base + 1}`,
-      `etcd_client_port=${base + 2}`,
-      `etcd_peer_port=${base + 3}`,
-      'ttl=20',
-      'loop_wait=2',
-      'retry_timeout=5',
-      'data_dir=/var/lib/pg/data',
-      `run_as=${user}`,
-    ];
+    const { dbClusterOnOneMachine } = await import(join(ROOT, 'packages/prov/dist/testing/index.js'));
+    const settings = [...dbClusterOnOneMachine(base), `run_as=${user}`];
     run.resource('db-cluster pg', process.pid, () =>
       prov(['cluster', 'destroy', 'pg', '-y']).then(
         () => {},

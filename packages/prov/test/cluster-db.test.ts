@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePortBlock, skipUnless } from '../../shared/src/testing/index.js';
+import { dbClusterOnOneMachine } from '../src/testing/index.js';
 import { hostEntry, prov, startHosts, stopHosts, type TestHost, workspace } from './support/hosts.js';
 
 /**
@@ -88,18 +89,7 @@ describe.skipIf(skip)('db-cluster: PostgreSQL HA with Patroni over SSH', () => {
 
   beforeAll(async () => {
     base = await freePortBlock(30);
-    settings = [
-      'init=none',
-      'port_stride=10',
-      `pg_port=${base}`,
-      `rest_port=${base + 1}`,
-      `etcd_client_port=${base + 2}`,
-      `etcd_peer_port=${base + 3}`,
-      'ttl=20',
-      'loop_wait=2',
-      'retry_timeout=5',
-      'data_dir=/var/lib/pg/data',
-    ].flatMap((x) => ['--set', x]);
+    settings = dbClusterOnOneMachine(base).flatMap((x) => ['--set', x]);
     hosts = await startHosts(3, 'db');
     const cfg = `let Infrastructure = import "infrastructure.ncl" in
 { provider = 'local, hosts = { ${hosts.map((h) => hostEntry(h)).join(', ')} } } | Infrastructure

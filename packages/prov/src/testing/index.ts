@@ -5,5 +5,6 @@
  */
 export * from './cloud-hosts.js';
 export * from './clouds.js';
+export * from './db-cluster.js';
 export * from './ec2-server.js';
 export * from './upcloud-server.js';
