@@ -12,7 +12,7 @@ describe('prov validate', () => {
     const r = await prov(['validate', 'k8s-ha.ncl', 'postgres-pair.ncl', 'web-tier.ncl']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim().split('\n')).toEqual(['ok    k8s-ha.ncl', 'ok    postgres-pair.ncl', 'ok    web-tier.ncl']);
-     // Taskservs on cloud servers prov cannot reach yet: one warning naming them all, not one per pair.
+    // Taskservs on cloud servers prov cannot reach yet: one warning naming them all, not one per pair.
     const warnings = r.stderr.trim().split('\n');
     expect(warnings.filter((w) => w.includes('no SSH entry'))).toEqual([
       'warning: k8s-ha.ncl: taskservs containerd, kubernetes skipped on aws servers cp-1, cp-2, cp-3, worker-1, worker-2, worker-3: no SSH entry in hosts (add hosts.<name> = { address = "..." } once the server\'s address is known)',
