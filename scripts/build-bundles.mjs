@@ -78,8 +78,9 @@ function externalReason(spec, importer) {
     if (hasNativeParts(dir)) return 'native or wasm parts';
     // A (L)GPL library stays the separate, replaceable library npm installed, never copied into our
     // files (openpgp is LGPL-3.0+: what a combined work must allow).
-    if (/GPL/i.test(String(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).license ?? '')))
-      return 'copyleft licence';
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    const licences = [pkg.license, ...(pkg.licenses ?? [])].map((l) => (typeof l === 'object' ? l?.type : l));
+    if (licences.some((l) => /GPL/i.test(String(l ?? '')))) return 'copyleft licence';
     return undefined;
   }
   return 'not installed';

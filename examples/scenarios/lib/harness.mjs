@@ -89,6 +89,8 @@ export function makeRun(dir, json) {
     },
     /** A binary run as a user would: argv, cwd, env; --json output parsed (`expectExit: 'any'` takes any exit). */
     cli(tool, args, { cwd = dir, env = {}, expectExit = 0, parse = true } = {}) {
+      // Once interrupted, nothing new starts (a polling step would otherwise outlive the stop).
+      if (run.interrupted) return Promise.reject(new Broken(`interrupted by ${run.interrupted}`));
       return new Promise((done, fail) => {
         const child = spawn(process.execPath, [bin(tool), ...args], {
           cwd,
@@ -130,6 +132,7 @@ export function makeRun(dir, json) {
     },
     /** A server started in the background; `ready` reads its output until it says where it listens. */
     server(label, tool, args, { cwd = dir, env = {}, ready, timeoutMs = 30_000 }) {
+      if (run.interrupted) return Promise.reject(new Broken(`interrupted by ${run.interrupted}`));
       return new Promise((done, fail) => {
         const child = spawn(process.execPath, [bin(tool), ...args], {
           cwd,
@@ -176,7 +179,7 @@ export function makeRun(dir, json) {
     },
     async stopServers() {
       // Commands still running (an interrupted step) end first: nothing the run started outlives it.
-      await Promise.all([...running].map((c) => stopChild(c)));
+      while (running.size > 0) await Promise.all([...running].map((c) => stopChild(c)));
       for (const s of [...servers].reverse()) {
         if (s.stopping) continue;
         s.stopping = true;

@@ -139,16 +139,24 @@ export class Runtime {
       const region = settings.region ?? this.infra?.region ?? process.env.AWS_REGION ?? 'us-east-1';
       const endpoint = process.env.PROV_AWS_ENDPOINT ?? settings.endpoint;
       const { AwsProvider } = await import('./adapters/aws.js');
-      let keys: Promise<AwsKeys> | undefined;
       const ref = settings.credentials.replace(/#.*$/, '');
-      // Keys kept in svault are read on the first AWS call: a plan from recorded state does not ask svault.
-      const credentials = ref.startsWith('svault://')
-        ? () =>
-            (keys ??= import('@stratumiops/svault/client/secret-ref').then(async ({ resolveSecret }) => ({
-              accessKeyId: await resolveSecret(`${ref}#access_key`),
-              secretAccessKey: await resolveSecret(`${ref}#secret_key`),
-            })))
-        : undefined;
+      let credentials: (() => Promise<AwsKeys>) | undefined;
+      if (ref.startsWith('svault://')) {
+        // Keys kept in svault are read before a run changes anything (the provider's prepare) or on the first
+        // AWS call, not here: a plan from recorded state does not ask svault. A malformed reference fails now.
+        const { parseSvaultRef, resolveSecret } = await import('@stratumiops/svault/client/secret-ref');
+        parseSvaultRef(`${ref}#access_key`);
+        let keys: Promise<AwsKeys> | undefined;
+        const read = async () => ({
+          accessKeyId: await resolveSecret(`${ref}#access_key`),
+          secretAccessKey: await resolveSecret(`${ref}#secret_key`),
+        });
+        credentials = () =>
+          (keys ??= read().catch((e) => {
+            keys = undefined; // svault may be unsealed or reachable by the next attempt
+            throw e;
+          }));
+      }
       return new AwsProvider({
         region,
         ...(endpoint ? { endpoint } : {}),

@@ -15,7 +15,7 @@ describe('prov validate', () => {
     // Taskservs on cloud servers prov cannot reach yet: one warning naming them all, not one per pair.
     const warnings = r.stderr.trim().split('\n');
     expect(warnings.filter((w) => w.includes('no SSH entry'))).toEqual([
-      'warning: k8s-ha.ncl: taskservs containerd, kubernetes skipped on aws servers cp-1, cp-2, cp-3, worker-1, worker-2, worker-3: no SSH entry in hosts (add hosts.<name> = { address = "..." } once the server\'s address is known)',
+      'warning: k8s-ha.ncl: taskservs skipped on aws servers with no SSH entry in hosts: containerd (cp-1, cp-2, cp-3, worker-1, worker-2, worker-3), kubernetes (cp-1, cp-2, cp-3); add hosts.<name> = { address = "..." } once a server\'s address is known',
     ]);
   });
 

@@ -68,6 +68,11 @@ describe('AWS keys kept in svault', () => {
       expect(offline.stdout).toContain('server.app-1');
       expect(offline.stderr).not.toMatch(/warning/i);
       expect(ec2.requests).toEqual([]);
+      // An apply reads the keys before it changes anything: svault's own error, nothing sent to EC2.
+      const refused = await prov(ws, ['apply', '-y']);
+      expect(refused.code, refused.stderr).toBe(7);
+      expect(refused.stderr).toMatch(/svault/i);
+      expect(ec2.requests).toEqual([]);
 
       Object.assign(ws.env, env);
       const applied = await prov(ws, ['apply', '-y']);
@@ -75,6 +80,14 @@ describe('AWS keys kept in svault', () => {
       expect(applied.stderr).not.toMatch(/NodeVersionSupportWarning/);
       expect(ec2.accessKeys.length).toBeGreaterThan(0);
       expect(new Set(ec2.accessKeys)).toEqual(new Set(['AKIAEXAMPLE']));
+
+      // A malformed reference is a configuration error at once, even for a plan from recorded state.
+      for (const credentials of ['svault:/secret/data/aws', 'svault://secret', 'vault://secret/aws']) {
+        writeFileSync(join(ws.cwd, '.prov', 'providers.json'), JSON.stringify({ aws: { credentials } }));
+        const bad = await prov(ws, ['plan', '--no-refresh']);
+        expect(bad.code, credentials).toBe(3);
+        expect(bad.stderr).toContain('expected env or svault://<mount>/<path>');
+      }
     } finally {
       await ec2.close();
     }

@@ -1,15 +1,27 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { EC2Client, Filter, Instance, IpPermission, Tag } from '@aws-sdk/client-ec2';
+import type { EC2Client, EC2ClientConfig, Filter, Instance, IpPermission, Tag } from '@aws-sdk/client-ec2';
+import { StratumError } from '@stratumiops/shared/errors';
 import { type Provider, type ProviderCheck, type ProviderContext, ProviderError } from '../core/provider.js';
 import type { Attrs, DesiredResource, ResourceRecord } from '../core/types.js';
 
 type Ec2Sdk = typeof import('@aws-sdk/client-ec2');
 
-function loadEc2Sdk(): Promise<Ec2Sdk> {
-  // prov pins the SDK and supports Node 20: the SDK's notice about its own future releases is not the user's concern.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  return import('@aws-sdk/client-ec2');
+/**
+ * The client, made with the SDK's notice about its own future releases (Node 22 from 2027) off: prov pins the
+ * SDK and supports Node 20, so it is not the user's concern. The notice is decided as the client is made; the
+ * variable is put back after, so that commands prov runs never see it.
+ */
+function makeClient(sdk: Ec2Sdk, config: EC2ClientConfig): EC2Client {
+  const name = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
+  const had = process.env[name];
+  process.env[name] = 'true';
+  try {
+    return new sdk.EC2Client(config);
+  } finally {
+    if (had === undefined) delete process.env[name];
+    else process.env[name] = had;
+  }
 }
 
 export interface AwsKeys {
@@ -118,9 +130,9 @@ export class AwsProvider implements Provider {
   constructor(private readonly s: AwsSettings) {}
 
   private connect() {
-    this.client ??= loadEc2Sdk().then((sdk) => ({
+    this.client ??= import('@aws-sdk/client-ec2').then((sdk) => ({
       sdk,
-      ec2: new sdk.EC2Client({
+      ec2: makeClient(sdk, {
         region: this.s.region,
         ...(this.s.endpoint ? { endpoint: this.s.endpoint } : {}),
         ...(this.s.credentials ? { credentials: this.s.credentials } : {}),
@@ -129,6 +141,10 @@ export class AwsProvider implements Provider {
       }),
     }));
     return this.client;
+  }
+
+  async prepare(): Promise<void> {
+    if (typeof this.s.credentials === 'function') await this.s.credentials();
   }
 
   replaceOn(kind: string): string[] {
@@ -147,12 +163,13 @@ export class AwsProvider implements Provider {
   }
 
   private async call<T>(what: string, fn: (ec2: EC2Client, sdk: Ec2Sdk) => Promise<T>): Promise<T> {
-    const { ec2, sdk } = await this.connect();
     try {
+      const { ec2, sdk } = await this.connect();
       return await fn(ec2, sdk);
     } catch (e) {
       const err = e as Error & { name: string; $metadata?: { httpStatusCode?: number }; code?: string };
-      if (err instanceof ProviderError) throw err;
+      // Ours (a provider error, or svault's when the keys cannot be read): its code and hint stay as they are.
+      if (err instanceof StratumError) throw err;
       const status = err.$metadata?.httpStatusCode;
       const network = ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(String(err.code));
       const retryable = RETRYABLE.has(err.name) || (status !== undefined && status >= 500) || network;
@@ -512,6 +529,9 @@ export class AwsProvider implements Provider {
   }
 
   async close() {
-    if (this.client) (await this.client).ec2.destroy();
+    await this.client?.then(
+      (c) => c.ec2.destroy(),
+      () => {},
+    );
   }
 }

@@ -141,7 +141,7 @@ export function desiredResources(cfg: InfraConfig, opts: DesiredOptions = {}): D
     }
   }
   // Servers prov creates but cannot reach yet: one warning per provider, not one per taskserv and server.
-  const noSsh = new Map<string, { taskservs: Set<string>; hosts: Set<string> }>();
+  const noSsh = new Map<string, Map<string, string[]>>();
   for (const t of taskservs) {
     for (const host of t.hosts) {
       const server = servers.find((s) => s.name === host);
@@ -150,9 +150,8 @@ export function desiredResources(cfg: InfraConfig, opts: DesiredOptions = {}): D
         hosts[host] ?? (server?.provider === 'lxd' ? { address: host, labels: { transport: 'lxd' } } : undefined);
       if (!h) {
         if (server) {
-          const skip = noSsh.get(server.provider) ?? { taskservs: new Set<string>(), hosts: new Set<string>() };
-          skip.taskservs.add(String(t.name));
-          skip.hosts.add(host);
+          const skip = noSsh.get(server.provider) ?? new Map<string, string[]>();
+          skip.set(String(t.name), [...(skip.get(String(t.name)) ?? []), host]);
           noSsh.set(server.provider, skip);
           continue;
         }
@@ -177,10 +176,9 @@ export function desiredResources(cfg: InfraConfig, opts: DesiredOptions = {}): D
     }
   }
   for (const [provider, skip] of noSsh) {
-    const names = [...skip.taskservs].join(', ');
-    const hostsList = [...skip.hosts].join(', ');
+    const which = [...skip].map(([name, on]) => `${name} (${on.join(', ')})`).join(', ');
     warnings.push(
-      `taskserv${skip.taskservs.size > 1 ? 's' : ''} ${names} skipped on ${provider} server${skip.hosts.size > 1 ? 's' : ''} ${hostsList}: no SSH entry in hosts (add hosts.<name> = { address = "..." } once the server's address is known)`,
+      `taskservs skipped on ${provider} servers with no SSH entry in hosts: ${which}; add hosts.<name> = { address = "..." } once a server's address is known`,
     );
   }
   const b = cfg.backups;

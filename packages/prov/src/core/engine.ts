@@ -387,6 +387,9 @@ export async function executePlan(
   const { store } = deps;
   const changes = plan.changes.filter((c) => c.action !== 'noop' || c.gone);
   const runId = resume?.run.id ?? opts.runId ?? newRunId();
+  // Every provider the run will use reads its credentials first: a secret it cannot read fails the run
+  // before anything changed, instead of at its first call after others' changes.
+  for (const name of new Set(changes.map((c) => c.provider))) await (await deps.provider(name)).prepare?.();
   if (!resume) {
     await store.createRun({
       id: runId,

@@ -33,6 +33,8 @@ export interface Provider {
   update(res: DesiredResource, prev: ResourceRecord, ctx: ProviderContext): Promise<Attrs>;
   delete(rec: ResourceRecord, ctx: ProviderContext): Promise<void>;
   test(): Promise<ProviderCheck[]>;
+  /** Reads what the provider needs before any change (credentials): called before a run starts. */
+  prepare?(): Promise<void>;
   close(): Promise<void>;
 }
 

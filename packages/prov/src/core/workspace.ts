@@ -6,13 +6,20 @@ import { writeFileAtomic } from '@stratumiops/shared/fs';
 import { z } from 'zod';
 
 /** Provider settings of a workspace (.prov/providers.json): never credentials, only where they come from. */
+/** Where a cloud's credentials come from: the provider's own environment variables, or a path in svault. */
+export const CREDENTIALS_FROM = /^(env|svault:\/\/[^/#]+\/[^#]+)$/;
+const credentialsFrom = z
+  .string()
+  .regex(CREDENTIALS_FROM, 'expected env or svault://<mount>/<path> (e.g. svault://secret/data/aws)')
+  .default('env');
+
 export const ProvidersFile = z.strictObject({
   aws: z
     .strictObject({
       region: z.string().optional(),
       endpoint: z.string().optional(),
       /** env (the SDK's chain: env, profile, instance role) or an svault path holding access_key/secret_key. */
-      credentials: z.string().default('env'),
+      credentials: credentialsFrom,
       /** Public key file (.pub) imported as the servers' key pair (EC2 takes one per instance: the first). */
       ssh_keys: z.array(z.string()).default([]),
     })
@@ -24,7 +31,7 @@ export const ProvidersFile = z.strictObject({
       /** API base with its version (a compatible or local API); default https://api.upcloud.com/1.3. */
       endpoint: z.string().optional(),
       /** env (UPCLOUD_TOKEN, or UPCLOUD_USERNAME + UPCLOUD_PASSWORD) or an svault path holding token or username/password. */
-      credentials: z.string().default('env'),
+      credentials: credentialsFrom,
       /** Public key files (.pub) for the servers' login user. */
       ssh_keys: z.array(z.string()).default([]),
     })

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 
 export const LOOPBACK = '127.0.0.1';
@@ -91,7 +92,7 @@ export async function freePortBlock(span: number, host: string = LOOPBACK): Prom
       srv.listen({ port, host, exclusive: true }, () => srv.close(() => done(true)));
     });
   const first = 10_000;
-  const last = 32_000 - span;
+  const last = Math.min(32_000, ephemeralStart() - 100) - span;
   for (let attempt = 0; attempt < 100; attempt++) {
     const base = first + Math.floor(Math.random() * ((last - first) / 10)) * 10;
     let ok = true;
@@ -99,4 +100,14 @@ export async function freePortBlock(span: number, host: string = LOOPBACK): Prom
     if (ok) return base;
   }
   throw new Error(`no ${span} consecutive free ports on ${host} between ${first} and ${last + span}`);
+}
+
+/** The first port of the kernel's ephemeral range (where port 0 binds land); Linux's default when unknown. */
+function ephemeralStart(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 11_000 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
 }

@@ -360,37 +360,62 @@ export async function removeDir(dir: string): Promise<void> {
  * pg_ctl daemonizes it). They would outlive the server and keep writing into the dir being removed.
  */
 async function stopProcessesUnder(dir: string): Promise<void> {
-  const under = (p: string) => p === dir || p.startsWith(`${dir}/`);
-  const found: number[] = [];
+  // The dir itself or a path below it, as a whole argument or inside one (--user-data-dir=<dir>).
+  const names = (text: string) => {
+    for (let i = text.indexOf(dir); i >= 0; i = text.indexOf(dir, i + 1)) {
+      const next = text[i + dir.length];
+      if (next === undefined || next === '/') return true;
+    }
+    return false;
+  };
   let pids: string[];
   try {
     pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n));
   } catch {
     return; // no /proc: nothing to look at
   }
+  // Each process with its start time: a pid that ends meanwhile and is reused is never signalled.
+  const found = new Map<number, string>();
   for (const name of pids) {
     const pid = Number(name);
     if (pid === process.pid) continue;
     try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
       let cwd = '';
       try {
         cwd = readlinkSync(`/proc/${pid}/cwd`);
       } catch {}
-      if (under(cwd) || cmdline.split('\0').some((arg) => arg.includes(`${dir}/`) || arg === dir)) found.push(pid);
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (!names(cwd) && !cmdline.split('\0').some(names)) continue;
+      const started = startTime(pid);
+      if (started) found.set(pid, started);
     } catch {}
   }
-  if (found.length === 0) return;
   const signal = (sig: NodeJS.Signals) => {
-    for (const pid of found) {
+    for (const [pid, started] of found) {
+      if (startTime(pid) !== started) {
+        found.delete(pid); // gone (or another process now has its pid)
+        continue;
+      }
       try {
         process.kill(pid, sig);
       } catch {}
     }
   };
+  if (found.size === 0) return;
   signal('SIGTERM');
-  for (let i = 0; i < 50 && found.some((pid) => processAlive(pid)); i++) await sleep(100);
+  for (let i = 0; i < 50 && [...found.keys()].some((pid) => processAlive(pid)); i++) await sleep(100);
   signal('SIGKILL');
+}
+
+/** A process's start time (field 22 of /proc/<pid>/stat), undefined when it is gone or a zombie. */
+function startTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[0] === 'Z' ? undefined : fields[19];
+  } catch {
+    return undefined;
+  }
 }
 
 /** process.env without the variables a server would read as configuration (PG*, ETCD_*, ...). */

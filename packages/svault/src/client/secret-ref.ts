@@ -11,12 +11,7 @@ export async function resolveSecret(ref: string, env: NodeJS.ProcessEnv = proces
     if (v === undefined) throw new StratumError('notFound', `secret ${ref}: variable not set`);
     return v;
   }
-  const m = /^svault:\/\/([^/]+)\/(?:data\/)?([^#]+)#(.+)$/.exec(ref);
-  if (!m)
-    throw new StratumError('usage', `not a secret reference: ${ref.replace(/#.*/, '#...')}`, {
-      hint: 'use svault://secret/data/<path>#<field> or env://VAR',
-    });
-  const [, mount, path, field] = m as unknown as [string, string, string, string];
+  const [mount, path, field] = parseSvaultRef(ref);
   // The client, loaded only when a secret is referenced (keeps the callers' start-up lean).
   const { SvaultClient } = await import('./index.js');
   const client = new SvaultClient({
@@ -28,4 +23,14 @@ export async function resolveSecret(ref: string, env: NodeJS.ProcessEnv = proces
   if (v === undefined || v === null)
     throw new StratumError('notFound', `secret ${mount}/${path} has no field ${field}`);
   return String(v);
+}
+
+/** `svault://<mount>/[data/]<path>#<field>` as [mount, path, field]; a usage error (naming no field value) otherwise. */
+export function parseSvaultRef(ref: string): [string, string, string] {
+  const m = /^svault:\/\/([^/]+)\/(?:data\/)?([^#]+)#(.+)$/.exec(ref);
+  if (!m)
+    throw new StratumError('usage', `not a secret reference: ${ref.replace(/#.*/, '#...')}`, {
+      hint: 'use svault://secret/data/<path>#<field> or env://VAR',
+    });
+  return [m[1], m[2], m[3]] as [string, string, string];
 }

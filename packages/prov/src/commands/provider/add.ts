@@ -3,7 +3,7 @@ import * as Args from '@oclif/core/args';
 import * as Flags from '@oclif/core/flags';
 import { usageError } from '@stratumiops/shared/errors';
 import { ProvCommand } from '../../cli/base.js';
-import { ProvidersFile, readProviders, writeProviders } from '../../core/workspace.js';
+import { CREDENTIALS_FROM, ProvidersFile, readProviders, writeProviders } from '../../core/workspace.js';
 
 export default class ProviderAdd extends ProvCommand<typeof ProviderAdd> {
   static override summary = 'Configure a provider and where its credentials come from';
@@ -76,7 +76,10 @@ export default class ProviderAdd extends ProvCommand<typeof ProviderAdd> {
   async run() {
     const p = readProviders();
     const from = this.flags['from-vault'];
-    if (from && !from.startsWith('svault://')) throw usageError('--from-vault takes svault://<mount>/data/<path>');
+    if (from && (!from.startsWith('svault://') || !CREDENTIALS_FROM.test(from)))
+      throw usageError('--from-vault takes svault://<mount>/data/<path>', {
+        hint: 'e.g. --from-vault svault://secret/data/aws (the secret holds the keys as fields)',
+      });
     const keys = this.flags['ssh-public-key'];
     for (const k of keys ?? []) {
       // A private key here would be sent to the cloud as a login key: refuse anything but a public key line.

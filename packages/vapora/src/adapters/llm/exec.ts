@@ -36,6 +36,15 @@ function runEnv(base: NodeJS.ProcessEnv, vars: Record<string, unknown>): NodeJS.
 const running = new Set<number>();
 let killOnExit = false;
 
+function groupAlive(group: number): boolean {
+  try {
+    process.kill(-group, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function track(pid: number): void {
   running.add(pid);
   if (killOnExit) return;
@@ -118,6 +127,11 @@ export class ExecProvider implements LlmProvider {
             info,
           ),
         );
+      });
+      child.on('exit', () => {
+        // The command ended; its group may live on in what it left running (killed with it at exit),
+        // but once empty the group id may be reused by someone else's group: never kill it then.
+        if (group && !groupAlive(group)) running.delete(group);
       });
       child.on('close', (code, signal) => {
         if (group) running.delete(group);
