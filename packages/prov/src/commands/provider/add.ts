@@ -78,7 +78,7 @@ export default class ProviderAdd extends ProvCommand<typeof ProviderAdd> {
     const from = this.flags['from-vault'];
     if (from && (!from.startsWith('svault://') || !CREDENTIALS_FROM.test(from)))
       throw usageError('--from-vault takes svault://<mount>/data/<path>', {
-        hint: 'e.g. --from-vault svault://secret/data/aws (the secret holds the keys as fields)',
+        hint: 'e.g. --from-vault svault://secret/data/aws, a secret whose fields hold the keys',
       });
     const keys = this.flags['ssh-public-key'];
     for (const k of keys ?? []) {
