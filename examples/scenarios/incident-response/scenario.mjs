@@ -21,7 +21,7 @@ async function incidentResponse(run, twin) {
   const pgVersion = pgBin.split('/').at(-2);
 
   // The database host: a real sshd on loopback; prov installs PostgreSQL into a tree the SSH user owns.
-  const port = await testing.getFreePort();
+  const port = await testing.freePortBlock(1);
   let host;
   let root;
   let ws;

@@ -19,7 +19,7 @@ import { binPath } from '../../../test/run-bin.js';
 import {
   findNodeExporter,
   findPrometheus,
-  getFreePort,
+  freePortBlock,
   prometheusQuery,
   skipUnless,
 } from '../../shared/src/testing/index.js';
@@ -322,8 +322,9 @@ describe.skipIf(skipUnless('sshd'))('workflows over SSH', () => {
       execFileSync('tar', ['-czf', join(art, 'ne.tgz'), '-C', art, 'node_exporter-1.5.0.linux-amd64']);
       execFileSync('tar', ['-czf', join(art, 'prom.tgz'), '-C', art, 'prometheus-2.42.0.linux-amd64']);
       execFileSync('chmod', ['-R', 'a+rX', art]);
-      const nePort = await getFreePort();
-      const promPort = await getFreePort();
+      // node_exporter on w-1 and w-2 (port_stride 1), Prometheus after them: one block probed free.
+      const nePort = await freePortBlock(3);
+      const promPort = nePort + 2;
       const params = [
         'init=none',
         'listen=127.0.0.1',
