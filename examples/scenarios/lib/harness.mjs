@@ -98,6 +98,8 @@ export function makeRun(dir, json) {
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         running.add(child);
+        // Gone when it exits, even if something it started keeps its output open (then 'close' comes late).
+        child.on('exit', () => running.delete(child));
         let out = '';
         let err = '';
         child.stdout.on('data', (d) => {
@@ -179,7 +181,8 @@ export function makeRun(dir, json) {
     },
     async stopServers() {
       // Commands still running (an interrupted step) end first: nothing the run started outlives it.
-      while (running.size > 0) await Promise.all([...running].map((c) => stopChild(c)));
+      for (let round = 0; running.size > 0 && round < 5; round++)
+        await Promise.all([...running].map((c) => stopChild(c)));
       for (const s of [...servers].reverse()) {
         if (s.stopping) continue;
         s.stopping = true;
