@@ -25,6 +25,16 @@ describe('prov validate', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ valid: 3, invalid: 0 });
   });
 
+  it('in a git hook, ignores what stdin carries (a pre-push hook gets the refs there)', async () => {
+    // The config argument is optional (prov.ncl): a piped stdin must not fill it.
+    const { cwd, env } = sandbox();
+    writeFileSync(join(cwd, 'prov.ncl'), `import "${join(examples, 'web-tier.ncl')}"\n`);
+    const refs = `refs/heads/main ${'1'.repeat(40)} refs/heads/main ${'0'.repeat(40)}\n`;
+    const r = await runBin('prov', ['cost', '--json'], { cwd, env, input: refs });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).source).toBe('prov.ncl');
+  });
+
   it('shows a contract violation as one block: message, contract, path, value, position with a caret, attachment', async () => {
     const r = await prov(['validate', 'broken/small-disk.ncl']);
     expect(r.code).toBe(3);

@@ -53,6 +53,8 @@ export abstract class StratumCommand<T extends typeof Command = typeof Command> 
 
   protected flags!: FlagsOf<T>;
   protected args!: ArgsOf<T>;
+  /** Every positional argument as given, in order (for commands that take any number: `strict = false`). */
+  protected positionals: string[] = [];
   protected settings!: LoadedConfig;
   private logSettings: { level: LogLevel; format: LogFormat } = { level: 'warn', format: 'text' };
   private madeLogger?: Logger;
@@ -86,15 +88,21 @@ export abstract class StratumCommand<T extends typeof Command = typeof Command> 
     const ctor = this.constructor as typeof StratumCommand;
     // oclif copies only a class's own static properties when given the class itself; commands inherit
     // args and flags (e.g. from ConfigCommand), so pass them explicitly.
-    const { flags, args } = await this.parse({
-      args: ctor.args,
+    // No argument is ever read from stdin: oclif would otherwise read a piped stdin's first line into
+    // a missing optional argument (a git hook's ref list became `prov validate`'s file), waiting up to
+    // 10 ms for it. Commands that take data on stdin read it themselves.
+    const args = Object.fromEntries(Object.entries(ctor.args ?? {}).map(([k, a]) => [k, { ...a, ignoreStdin: true }]));
+    const parsed = await this.parse({
+      args,
       flags: ctor.flags,
       baseFlags: ctor.baseFlags,
       enableJsonFlag: ctor.enableJsonFlag,
       strict: ctor.strict,
     } as unknown as Parameters<Command['parse']>[0]);
+    const { flags } = parsed;
     this.flags = flags as FlagsOf<T>;
-    this.args = args as ArgsOf<T>;
+    this.args = parsed.args as ArgsOf<T>;
+    this.positionals = parsed.argv as string[];
     this.settings = loadConfig(ctor.tool.config, {
       ...(flags.config ? { file: flags.config } : {}),
       flags: [

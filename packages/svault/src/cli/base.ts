@@ -37,9 +37,8 @@ export abstract class ClientCommand<T extends typeof Command> extends StratumCom
   }
 
   /** Positional arguments after the first `skip` ones (oclif keeps only declared args). */
-  protected async rest(skip: number): Promise<string[]> {
-    const { argv } = await this.parse(this.constructor as typeof Command);
-    return (argv as string[]).slice(skip);
+  protected rest(skip: number): string[] {
+    return this.positionals.slice(skip);
   }
 
   protected table(rows: Record<string, unknown>, title?: string): void {

@@ -40,8 +40,7 @@ export default class Server extends StratumCommand<typeof Server> {
   }
 
   async run() {
-    const { argv } = await this.parse(Server);
-    if (argv.length > 0) throw usageError(`unexpected argument '${argv[0]}'`);
+    if (this.positionals.length > 0) throw usageError(`unexpected argument '${this.positionals[0]}'`);
     const cfg = this.settings.values as SvaultConfig;
     const { startServer } = await import('../server/main.js');
     const { installGracefulShutdown } = await import('@stratumiops/shared/http');

@@ -34,7 +34,7 @@ export default class AuditEnable extends ClientCommand<typeof AuditEnable> {
   async run() {
     let type = this.args.type;
     const options: Record<string, string> = {};
-    for (const [k, v] of Object.entries(parsePairs((await this.rest(1)).filter((p) => p !== '-')))) {
+    for (const [k, v] of Object.entries(parsePairs(this.rest(1).filter((p) => p !== '-')))) {
       options[k] = String(v);
     }
     // `svault audit enable ./audit.log` (the file itself) means a file device.

@@ -22,8 +22,7 @@ export default class AuditVerify extends StratumCommand<typeof AuditVerify> {
   ];
 
   async run() {
-    const { argv } = await this.parse(AuditVerify);
-    const files = (argv as string[]).map((name) => {
+    const files = this.positionals.map((name) => {
       try {
         return { name, lines: readFileSync(name, 'utf8').split('\n') };
       } catch (e) {

@@ -30,7 +30,7 @@ export default class KvPut extends ClientCommand<typeof KvPut> {
 
   async run() {
     const { mount, path } = splitMount(this.args.path, this.flags.mount);
-    const data = parsePairs(await this.rest(1));
+    const data = parsePairs(this.rest(1));
     if (Object.keys(data).length === 0)
       throw usageError('no data to write', { hint: 'pass KEY=VALUE pairs, or - for JSON on stdin' });
     const c = this.client();

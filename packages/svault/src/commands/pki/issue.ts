@@ -71,7 +71,7 @@ export default class PkiIssue extends ClientCommand<typeof PkiIssue> {
   ];
 
   async run() {
-    const body = parsePairs(await this.rest(1));
+    const body = parsePairs(this.rest(1));
     const r = await this.client().write(`${this.flags.mount}/issue/${this.args.role}`, body);
     const data = r?.data as unknown as IssuedData;
     const files = { cert: this.flags['cert-file'], key: this.flags['key-file'], chain: this.flags['chain-file'] };

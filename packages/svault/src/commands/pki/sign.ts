@@ -23,7 +23,7 @@ export default class PkiSign extends ClientCommand<typeof PkiSign> {
   ];
 
   async run() {
-    const body = { ...parsePairs(await this.rest(2)), csr: readInput(this.args.csr, 'CSR') };
+    const body = { ...parsePairs(this.rest(2)), csr: readInput(this.args.csr, 'CSR') };
     const r = await this.client().write(`${this.flags.mount}/sign/${this.args.role}`, body);
     const data = r?.data as unknown as IssuedData;
     const files = { cert: this.flags['cert-file'], chain: this.flags['chain-file'] };

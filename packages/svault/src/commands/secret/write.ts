@@ -23,7 +23,7 @@ export default class SecretWrite extends ClientCommand<typeof SecretWrite> {
   ];
 
   async run() {
-    const body = parsePairs(await this.rest(1));
+    const body = parsePairs(this.rest(1));
     const r = await this.client().write(this.args.path.replace(/^\/+/, ''), body);
     for (const w of r?.warnings ?? []) this.warn(w);
     if (!this.jsonEnabled()) {

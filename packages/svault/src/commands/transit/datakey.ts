@@ -14,7 +14,6 @@ export default class TransitDatakey extends ClientCommand<typeof TransitDatakey>
       description: 'plaintext: the data key and its ciphertext; wrapped: the ciphertext only',
       options: ['plaintext', 'wrapped'],
       default: 'plaintext',
-      ignoreStdin: true,
     }),
   };
   static override flags = {

@@ -12,7 +12,6 @@ export default class TransitDecrypt extends ClientCommand<typeof TransitDecrypt>
     key: Args.string({ description: 'key name', required: true }),
     data: Args.string({
       description: 'ciphertext=vault:vN:..., context=..., associated_data=..., or the ciphertext',
-      ignoreStdin: true,
     }),
   };
   static override flags = { 'batch-input': batchFlag, mount: mountFlag };
@@ -23,7 +22,7 @@ export default class TransitDecrypt extends ClientCommand<typeof TransitDecrypt>
 
   async run() {
     const body = await transitBody(
-      await this.rest(1),
+      this.rest(1),
       ['ciphertext', 'context', 'associated_data'],
       { field: 'ciphertext', encode: false },
       this.flags['batch-input'],

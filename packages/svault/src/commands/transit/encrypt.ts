@@ -11,7 +11,6 @@ import type { VaultResponse } from '../../client/index.js';
  * of the endpoint's fields go in as Vault takes them (base64 data), and one bare argument is the
  * `bare` field (raw data, base64-encoded here unless it is a ciphertext). Without either, the data
  * comes from stdin (raw bytes), so files and pipes work: `transit sign k < release.tar.gz`.
- * (Optional arguments say `ignoreStdin`: oclif would read a line of stdin into them otherwise.)
  */
 export async function transitBody(
   args: string[],
@@ -88,7 +87,6 @@ export default class TransitEncrypt extends ClientCommand<typeof TransitEncrypt>
     key: Args.string({ description: 'key name', required: true }),
     data: Args.string({
       description: 'plaintext=<base64>, context=..., associated_data=..., or raw data',
-      ignoreStdin: true,
     }),
   };
   static override flags = {
@@ -104,7 +102,7 @@ export default class TransitEncrypt extends ClientCommand<typeof TransitEncrypt>
 
   async run() {
     const body = await transitBody(
-      await this.rest(1),
+      this.rest(1),
       ['plaintext', 'context', 'associated_data', 'key_version', 'type'],
       { field: 'plaintext', encode: true },
       this.flags['batch-input'],

@@ -11,7 +11,7 @@ export default class TransitHmac extends ClientCommand<typeof TransitHmac> {
   static override strict = false;
   static override args = {
     key: Args.string({ description: 'key name', required: true }),
-    data: Args.string({ description: 'input=<base64>, or raw data', ignoreStdin: true }),
+    data: Args.string({ description: 'input=<base64>, or raw data' }),
   };
   static override flags = {
     algorithm: hashFlag,
@@ -27,7 +27,7 @@ export default class TransitHmac extends ClientCommand<typeof TransitHmac> {
   async run() {
     const f = this.flags;
     const body = await transitBody(
-      await this.rest(1),
+      this.rest(1),
       ['input', 'key_version'],
       { field: 'input', encode: true },
       f['batch-input'],

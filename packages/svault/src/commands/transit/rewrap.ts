@@ -10,7 +10,7 @@ export default class TransitRewrap extends ClientCommand<typeof TransitRewrap> {
   static override strict = false;
   static override args = {
     key: Args.string({ description: 'key name', required: true }),
-    data: Args.string({ description: 'ciphertext=vault:vN:..., context=..., or the ciphertext', ignoreStdin: true }),
+    data: Args.string({ description: 'ciphertext=vault:vN:..., context=..., or the ciphertext' }),
   };
   static override flags = {
     'key-version': Flags.integer({ description: 'key version to use (default: the latest)', min: 1 }),
@@ -24,7 +24,7 @@ export default class TransitRewrap extends ClientCommand<typeof TransitRewrap> {
 
   async run() {
     const body = await transitBody(
-      await this.rest(1),
+      this.rest(1),
       ['ciphertext', 'context', 'associated_data', 'key_version'],
       { field: 'ciphertext', encode: false },
       this.flags['batch-input'],

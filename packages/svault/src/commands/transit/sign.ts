@@ -15,7 +15,7 @@ export default class TransitSign extends ClientCommand<typeof TransitSign> {
   static override strict = false;
   static override args = {
     key: Args.string({ description: 'key name', required: true }),
-    data: Args.string({ description: 'input=<base64>, or raw data', ignoreStdin: true }),
+    data: Args.string({ description: 'input=<base64>, or raw data' }),
   };
   static override flags = {
     'hash-algorithm': hashFlag,
@@ -32,7 +32,7 @@ export default class TransitSign extends ClientCommand<typeof TransitSign> {
   async run() {
     const f = this.flags;
     const body = await transitBody(
-      await this.rest(1),
+      this.rest(1),
       ['input', 'context', 'key_version'],
       { field: 'input', encode: true },
       f['batch-input'],

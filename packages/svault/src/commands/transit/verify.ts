@@ -14,7 +14,6 @@ export default class TransitVerify extends ClientCommand<typeof TransitVerify> {
     key: Args.string({ description: 'key name', required: true }),
     data: Args.string({
       description: 'input=<base64>, signature=vault:vN:..., hmac=vault:vN:..., or raw data',
-      ignoreStdin: true,
     }),
   };
   static override flags = {
@@ -33,7 +32,7 @@ export default class TransitVerify extends ClientCommand<typeof TransitVerify> {
   async run() {
     const f = this.flags;
     const body = await transitBody(
-      await this.rest(1),
+      this.rest(1),
       ['input', 'context', 'signature', 'hmac'],
       { field: 'input', encode: true },
       f['batch-input'],

@@ -1,7 +1,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as Args from '@oclif/core/args';
-import type { Command } from '@oclif/core/command';
 import { notFoundError, StratumError } from '@stratumiops/shared/errors';
 import { TypedialogCommand } from '../../cli/base.js';
 import { contractProblemAt } from '../../core/agent/contract.js';
@@ -26,15 +25,7 @@ export default class AgentValidate extends TypedialogCommand<typeof AgentValidat
   ];
 
   async run() {
-    const ctor = this.constructor as typeof AgentValidate;
-    const { argv } = await this.parse({
-      args: ctor.args,
-      flags: ctor.flags,
-      baseFlags: ctor.baseFlags,
-      enableJsonFlag: ctor.enableJsonFlag,
-      strict: false,
-    } as unknown as Parameters<Command['parse']>[0]);
-    const paths = argv as string[];
+    const paths = this.positionals;
     const files = paths.flatMap(agentFiles);
     // One file: its document, or its problems as the error (exit 3).
     const [only] = paths;

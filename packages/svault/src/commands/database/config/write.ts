@@ -21,7 +21,7 @@ export default class DatabaseConfigWrite extends ClientCommand<typeof DatabaseCo
   ];
 
   async run() {
-    const body = parsePairs(await this.rest(1));
+    const body = parsePairs(this.rest(1));
     if (Object.keys(body).length === 0) {
       throw usageError('nothing to write', { hint: 'pass KEY=VALUE pairs, e.g. plugin=postgresql connection_url=...' });
     }

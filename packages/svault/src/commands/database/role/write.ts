@@ -21,7 +21,7 @@ export default class DatabaseRoleWrite extends ClientCommand<typeof DatabaseRole
   ];
 
   async run() {
-    const body = parsePairs(await this.rest(1));
+    const body = parsePairs(this.rest(1));
     if (Object.keys(body).length === 0) {
       throw usageError('nothing to write', {
         hint: 'pass KEY=VALUE pairs, e.g. db=pg creation_statements=@create.sql',

@@ -19,7 +19,7 @@ export default class PkiIntermediateGenerate extends ClientCommand<typeof PkiInt
   ];
 
   async run() {
-    const body = parsePairs(await this.rest(0));
+    const body = parsePairs(this.rest(0));
     const type = this.flags.exported ? 'exported' : 'internal';
     const r = await this.client().write(`${this.flags.mount}/intermediate/generate/${type}`, body);
     if (!this.jsonEnabled()) {

@@ -21,7 +21,7 @@ export default class PkiRoleWrite extends ClientCommand<typeof PkiRoleWrite> {
   ];
 
   async run() {
-    const body = parsePairs(await this.rest(1));
+    const body = parsePairs(this.rest(1));
     if (Object.keys(body).length === 0) {
       throw usageError('no fields to write', { hint: 'pass KEY=VALUE pairs, e.g. allowed_domains=example.com' });
     }

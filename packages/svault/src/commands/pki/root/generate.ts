@@ -20,7 +20,7 @@ export default class PkiRootGenerate extends ClientCommand<typeof PkiRootGenerat
   ];
 
   async run() {
-    const body = parsePairs(await this.rest(0));
+    const body = parsePairs(this.rest(0));
     const type = this.flags.exported ? 'exported' : 'internal';
     const r = await this.client().write(`${this.flags.mount}/root/generate/${type}`, body);
     if (!this.jsonEnabled()) {

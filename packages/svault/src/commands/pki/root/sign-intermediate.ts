@@ -21,7 +21,7 @@ export default class PkiRootSignIntermediate extends ClientCommand<typeof PkiRoo
   ];
 
   async run() {
-    const body = { ...parsePairs(await this.rest(1)), csr: readInput(this.args.csr, 'CSR') };
+    const body = { ...parsePairs(this.rest(1)), csr: readInput(this.args.csr, 'CSR') };
     const r = await this.client().write(`${this.flags.mount}/root/sign-intermediate`, body);
     if (!this.jsonEnabled()) {
       for (const w of r?.warnings ?? []) this.warn(w);

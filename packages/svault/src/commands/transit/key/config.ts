@@ -13,7 +13,6 @@ export default class TransitKeyConfig extends ClientCommand<typeof TransitKeyCon
     name: Args.string({ description: 'key name', required: true }),
     fields: Args.string({
       description: 'KEY=VALUE request fields, several allowed (as Vault takes them)',
-      ignoreStdin: true,
     }),
   };
   static override flags = {
@@ -35,7 +34,7 @@ export default class TransitKeyConfig extends ClientCommand<typeof TransitKeyCon
   async run() {
     const f = this.flags;
     const body = {
-      ...parsePairs(await this.rest(1)),
+      ...parsePairs(this.rest(1)),
       ...(f['min-decryption-version'] !== undefined ? { min_decryption_version: f['min-decryption-version'] } : {}),
       ...(f['min-encryption-version'] !== undefined ? { min_encryption_version: f['min-encryption-version'] } : {}),
       ...(f['deletion-allowed'] !== undefined ? { deletion_allowed: f['deletion-allowed'] } : {}),

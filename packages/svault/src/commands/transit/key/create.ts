@@ -14,7 +14,7 @@ export default class TransitKeyCreate extends ClientCommand<typeof TransitKeyCre
   static override strict = false;
   static override args = {
     name: Args.string({ description: 'key name', required: true }),
-    fields: Args.string({ description: 'KEY=VALUE request fields, several allowed', ignoreStdin: true }),
+    fields: Args.string({ description: 'KEY=VALUE request fields, several allowed' }),
   };
   static override flags = {
     type: Flags.string({
@@ -31,7 +31,7 @@ export default class TransitKeyCreate extends ClientCommand<typeof TransitKeyCre
   ];
 
   async run() {
-    const body = parsePairs(await this.rest(1));
+    const body = parsePairs(this.rest(1));
     if (this.flags.type) body.type = this.flags.type;
     if (this.flags.exportable) body.exportable = true;
     const r = await this.client().write(`${this.flags.mount}/keys/${this.args.name}`, body);
