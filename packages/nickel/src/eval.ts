@@ -1082,11 +1082,15 @@ export function mergeRecords(a: RecordValue, b: RecordValue, pos?: Pos, path?: s
 
 const sourceTexts = new WeakMap<Pos, string>();
 
+const oneLine = (text: string, start: number, end: number) => text.slice(start, end).replace(/\s+/g, ' ').trim();
+
 /** The source of a node on one line (contract names in messages); computed once per node. */
 export function sourceText(pos: Pos): string {
   let t = sourceTexts.get(pos);
   if (t === undefined) {
-    t = pos.src.text.slice(pos.start, pos.end).replace(/\s+/g, ' ').trim();
+    t = oneLine(pos.src.text, pos.start, Math.min(pos.end, pos.start + 400));
+    // A long node (a whole record type) needs only its start, unless that start is mostly blanks.
+    if (t.length <= 80 && pos.end > pos.start + 400) t = oneLine(pos.src.text, pos.start, pos.end);
     if (t.length > 80) t = `${t.slice(0, 77)}...`;
     sourceTexts.set(pos, t);
   }

@@ -64,8 +64,26 @@ const PUNCT = [
   '$',
 ];
 
-const isIdentStart = (c: string) => /[A-Za-z_]/.test(c);
-const isIdentChar = (c: string) => /[A-Za-z0-9_'-]/.test(c);
+// Character tests and runs by char code and sticky expressions: a command lexes its config and the
+// schemas once, in code not yet optimised, where a regular expression per character is costly.
+const isIdentStart = (c: string | undefined) => {
+  const x = c === undefined ? 0 : c.charCodeAt(0) | 0x20; // lower-cased letter
+  return (x >= 0x61 && x <= 0x7a) || c === '_';
+};
+const isDigit = (c: string) => c >= '0' && c <= '9';
+const IDENT_REST = /[A-Za-z0-9_'-]*/y;
+const NUMBER = /0x[0-9a-fA-F]+|0o[0-7]+|0b[01]+|[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
+const PRIMOP = /%([A-Za-z_][A-Za-z0-9_/-]*)%/y;
+/** Text with nothing to look at inside "..." and inside m%"..."%. */
+const PLAIN = /[^"\\%]+/y;
+const PLAIN_MULTILINE = /[^"%\n]+/y;
+
+/** The end of the run `re` matches at `at` (sticky). */
+const runEnd = (re: RegExp, text: string, at: number) => {
+  re.lastIndex = at;
+  re.test(text);
+  return re.lastIndex;
+};
 
 interface StringMode {
   kind: 'string';
@@ -129,16 +147,15 @@ export function tokenize(src: Source): Token[] {
       }
     }
     if (isIdentStart(c)) {
-      let j = i + 1;
-      while (j < text.length && isIdentChar(text[j] as string)) j++;
+      const j = runEnd(IDENT_REST, text, i + 1);
       tokens.push({ kind: 'ident', value: text.slice(i, j), start, end: j });
       i = j;
       continue;
     }
-    if (/[0-9]/.test(c)) {
-      const m = /^(0x[0-9a-fA-F]+|0o[0-7]+|0b[01]+|[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?)/.exec(text.slice(i, i + 400));
-      const lit = (m as RegExpExecArray)[0];
-      if (i + lit.length < text.length && isIdentStart(text[i + lit.length] as string)) {
+    if (isDigit(c)) {
+      NUMBER.lastIndex = i;
+      const lit = (NUMBER.exec(text) as RegExpExecArray)[0];
+      if (isIdentStart(text[i + lit.length])) {
         fail(`invalid number literal '${lit}${text[i + lit.length]}'`, i);
       }
       tokens.push({ kind: 'number', value: lit, start, end: i + lit.length });
@@ -153,17 +170,17 @@ export function tokenize(src: Source): Token[] {
         i = end;
         continue;
       }
-      let j = i + 1;
-      if (j < text.length && isIdentStart(text[j] as string)) {
-        while (j < text.length && isIdentChar(text[j] as string)) j++;
+      if (isIdentStart(text[i + 1])) {
+        const j = runEnd(IDENT_REST, text, i + 2);
         tokens.push({ kind: 'enum', value: text.slice(i + 1, j), start, end: j });
         i = j;
         continue;
       }
       fail("expected an enum tag after '", i);
     }
-    if (c === '%' && /[A-Za-z_]/.test(text[i + 1] ?? '')) {
-      const m = /^%([A-Za-z_][A-Za-z0-9_/-]*)%/.exec(text.slice(i, i + 80));
+    if (c === '%' && isIdentStart(text[i + 1])) {
+      PRIMOP.lastIndex = i;
+      const m = PRIMOP.exec(text);
       if (m) {
         tokens.push({ kind: 'primop', value: m[1] as string, start, end: i + m[0].length });
         i += m[0].length;
@@ -219,6 +236,12 @@ export function tokenize(src: Source): Token[] {
         tokens.push({ kind: 'interp-start', value: '', start: i, end: i + interp.length });
         modes.push({ kind: 'code', depth: 0 });
         return i + interp.length;
+      }
+      const plain = runEnd(mode.percents > 0 ? PLAIN_MULTILINE : PLAIN, text, i);
+      if (plain > i) {
+        buf += text.slice(i, plain);
+        i = plain;
+        continue;
       }
       const ch = text[i] as string;
       if (mode.percents > 0) {

@@ -2,6 +2,8 @@
  * Lookups that answer from the index instead of loading every file: `list` and `show` on a
  * large graph read the index (refreshed first) and only the node files they print.
  */
+
+import { byCodeUnits } from '@stratumiops/shared/order';
 import { type Edge, type Graph, nodeNames, outgoingEdges, refKeys } from './graph.js';
 import { isProblem } from './markdown.js';
 import type { KNode, NodeType, Problem } from './model.js';
@@ -43,12 +45,11 @@ export interface EntryPage {
  * (making a collator loads ICU's collation data: milliseconds of every `kogral list`).
  */
 export function entryOrder(sort: EntrySort): (a: [string, string], b: [string, string]) => number {
-  const byCode = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   if (sort === 'title' || sort === 'id') {
     const c = new Intl.Collator().compare;
-    return (a, b) => c(a[0], b[0]) || byCode(a[1], b[1]);
+    return (a, b) => c(a[0], b[0]) || byCodeUnits(a[1], b[1]);
   }
-  return (a, b) => byCode(b[0], a[0]) || byCode(a[1], b[1]);
+  return (a, b) => byCodeUnits(b[0], a[0]) || byCodeUnits(a[1], b[1]);
 }
 
 /** What the index offers for lookups (implemented by adapters/sqlite-index.ts). */

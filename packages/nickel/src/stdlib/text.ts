@@ -2,17 +2,27 @@ import { evalError } from '../values.js';
 
 // Strings as Nickel sees them: grapheme clusters (a match never cuts one apart), Rust-dialect regular expressions.
 
-const segmenter = new Intl.Segmenter('en', { granularity: 'grapheme' });
-export const graphemes = (s: string): string[] => Array.from(segmenter.segment(s), (x) => x.segment);
+// Made on first use: loading ICU's segmentation data costs a command's start-up several ms, and
+// most strings are plain ASCII, where every character is a cluster.
+let segmenter: Intl.Segmenter | undefined;
+const segments = (s: string) => {
+  segmenter ??= new Intl.Segmenter('en', { granularity: 'grapheme' });
+  return segmenter.segment(s);
+};
+
+/** Printable ASCII without CR (CR LF is one cluster): every position is a cluster boundary. */
+const simple = (s: string) => /^[\x20-\x7e\t\n]*$/.test(s);
+
+export const graphemes = (s: string): string[] =>
+  simple(s) ? s.split('') : Array.from(segments(s), (x) => x.segment);
 
 /** UTF-16 offsets where grapheme clusters start (and the end): matches may not cut a cluster. */
 const ALL_BOUNDARIES = { has: () => true } as unknown as Set<number>;
 
 function clusterBounds(s: string): Set<number> {
-  // Printable ASCII without CR: every position is a boundary (the common case, kept cheap).
-  if (/^[\x20-\x7e\t\n]*$/.test(s)) return ALL_BOUNDARIES;
+  if (simple(s)) return ALL_BOUNDARIES;
   const b = new Set<number>([s.length]);
-  for (const seg of segmenter.segment(s)) b.add(seg.index);
+  for (const seg of segments(s)) b.add(seg.index);
   return b;
 }
 
@@ -28,7 +38,7 @@ const globalOf = (re: RegExp): RegExp => {
 
 /** Occurrences of `sub` that start and end on cluster boundaries. */
 export function substringMatches(s: string, sub: string): number[] {
-  if (sub === '') return [...Array.from(segmenter.segment(s), (x) => x.index), s.length];
+  if (sub === '') return [...Array.from(segments(s), (x) => x.index), s.length];
   const b = clusterBounds(s);
   const out: number[] = [];
   for (let i = s.indexOf(sub); i >= 0; i = s.indexOf(sub, i + 1)) {

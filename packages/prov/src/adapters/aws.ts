@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { EC2Client, EC2ClientConfig, Filter, Instance, IpPermission, Tag } from '@aws-sdk/client-ec2';
 import { StratumError } from '@stratumiops/shared/errors';
+import { byCodeUnits } from '@stratumiops/shared/order';
 import { type Provider, type ProviderCheck, type ProviderContext, ProviderError } from '../core/provider.js';
 import type { Attrs, DesiredResource, ResourceRecord } from '../core/types.js';
 
@@ -267,9 +268,7 @@ export class AwsProvider implements Provider {
         }),
       ),
     );
-    const newest = [...(r.Images ?? [])].sort((a, b) =>
-      String(b.CreationDate).localeCompare(String(a.CreationDate)),
-    )[0];
+    const newest = [...(r.Images ?? [])].sort((a, b) => byCodeUnits(String(b.CreationDate), String(a.CreationDate)))[0];
     if (!newest?.ImageId)
       throw new ProviderError(`no ${family} ${os.version} image found in ${this.s.region} (${pattern.name})`);
     return newest.ImageId;

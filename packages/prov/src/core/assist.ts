@@ -9,6 +9,7 @@ import { existsSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { type NickelEngine, nickelErrorJson } from '@stratumiops/nickel';
 import { notFoundError, StratumError, usageError, validationError } from '@stratumiops/shared/errors';
+import { byCodeUnits } from '@stratumiops/shared/order';
 import type { CheckContext } from './check.js';
 import { checkConfig, formatConfigErrors, nickelFailure } from './nickel.js';
 import type { ResourceRecord } from './types.js';
@@ -261,7 +262,7 @@ export function queryRows(records: ResourceRecord[], f: InfraFilter): InfraRow[]
     )
     .filter((r) => !f.host || eq(r.kind === 'server' ? r.name : r.host, f.host))
     .filter((r) => !f.name || r.address.toLowerCase().includes(f.name.toLowerCase()))
-    .sort((a, b) => a.address.localeCompare(b.address));
+    .sort((a, b) => byCodeUnits(a.address, b.address));
 }
 
 /**
@@ -357,7 +358,7 @@ export function fuseRanked(lists: { source: string; text: string }[][], limit = 
       else by.set(f.source, { source: f.source, text: f.text, score: add });
     });
   }
-  return [...by.values()].sort((a, b) => b.score - a.score || a.source.localeCompare(b.source)).slice(0, limit);
+  return [...by.values()].sort((a, b) => b.score - a.score || byCodeUnits(a.source, b.source)).slice(0, limit);
 }
 
 export function answer(records: ResourceRecord[], filter: InfraFilter, serial: number): InfraAnswer {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { StratumError } from '@stratumiops/shared/errors';
+import { byCodeUnits } from '@stratumiops/shared/order';
 import { type Executor, type HostTarget, installRoot, shq } from './executor.js';
 import type { StateStore } from './state.js';
 import { newRunId, whoami } from './state.js';
@@ -182,7 +183,7 @@ export async function certInventory(store: StateStore): Promise<CertRecord[]> {
   const latest = new Map<string, CertRecord>();
   const runs = await store.listRuns(10_000);
   // Oldest first, so that later records win.
-  for (const run of [...runs].sort((a, b) => a.started_at.localeCompare(b.started_at) || a.id.localeCompare(b.id))) {
+  for (const run of [...runs].sort((a, b) => byCodeUnits(a.started_at, b.started_at) || byCodeUnits(a.id, b.id))) {
     const certs = (run.summary as { certs?: CertRecord[] } | null)?.certs;
     if (!Array.isArray(certs)) continue;
     for (const c of certs) latest.set(`${c.domain}\0${c.host}`, c);

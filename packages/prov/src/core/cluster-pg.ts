@@ -14,6 +14,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { StratumError, validationError } from '@stratumiops/shared/errors';
+import { byCodeUnits } from '@stratumiops/shared/order';
 import type { ClusterRecord } from './cluster.js';
 import { type Executor, HostError, type HostTarget, installRoot, shq } from './executor.js';
 import type { Attrs } from './types.js';
@@ -442,7 +443,7 @@ export function pruneBackups(outputDir: string, cluster: string, keep: number): 
     .filter((d) => existsSync(join(d, 'manifest.json')))
     .map((d) => ({ d, m: JSON.parse(readFileSync(join(d, 'manifest.json'), 'utf8')) as BackupManifest }))
     .filter((b) => b.m.cluster === cluster)
-    .sort((a, b) => b.m.created_at.localeCompare(a.m.created_at));
+    .sort((a, b) => byCodeUnits(b.m.created_at, a.m.created_at));
   const drop = backups.slice(keep).map((b) => b.d);
   for (const d of drop) rmSync(d, { recursive: true, force: true });
   return drop;

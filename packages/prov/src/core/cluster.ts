@@ -6,6 +6,7 @@ import { basename, join, resolve } from 'node:path';
 import type { NickelEngine } from '@stratumiops/nickel';
 import { assetPath } from '@stratumiops/shared/assets';
 import { conflictError, notFoundError, StratumError, usageError, validationError } from '@stratumiops/shared/errors';
+import { byCodeUnits } from '@stratumiops/shared/order';
 import { z } from 'zod';
 import { type HostConfig, hostAttrs } from './desired.js';
 import type { HostTarget } from './executor.js';
@@ -97,7 +98,7 @@ export function listTemplates(dirs: string[]): TemplateInfo[] {
       if (existsSync(path)) out.set(n, { name: n, path, description: leadingComment(path) });
     }
   }
-  return [...out.values()].sort((a, b) => a.name.localeCompare(b.name));
+  return [...out.values()].sort((a, b) => byCodeUnits(a.name, b.name));
 }
 
 /** A template by name, or a folder holding template.ncl. */

@@ -3,6 +3,7 @@ import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NickelEngine } from '@stratumiops/nickel';
 import { StratumError, validationError } from '@stratumiops/shared/errors';
+import { byCodeUnits } from '@stratumiops/shared/order';
 import { z } from 'zod';
 import { configFailure, nickelFailure } from './nickel.js';
 
@@ -304,7 +305,7 @@ export function checkCompliance(ev: Evaluated, rules: Rule[], fw: FrameworkFile,
   const suppressions = [...suppressionsOf.values()].flat();
   kept.sort(
     (a, b) =>
-      a.location.file.localeCompare(b.location.file) ||
+      byCodeUnits(a.location.file, b.location.file) ||
       a.location.line - b.location.line ||
       a.location.column - b.location.column ||
       SEVERITIES.indexOf(b.severity) - SEVERITIES.indexOf(a.severity),

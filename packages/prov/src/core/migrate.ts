@@ -4,6 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { conflictError, notFoundError, StratumError, usageError, validationError } from '@stratumiops/shared/errors';
 import { processAlive } from '@stratumiops/shared/fs';
+import { byCodeUnits } from '@stratumiops/shared/order';
 import { certInventory } from './certs.js';
 import {
   assertNoUnfinished,
@@ -529,7 +530,7 @@ export class MigrationRuns {
           return { id: d, unreadable: (e as Error).message };
         }
       })
-      .sort((a, b) => ('started_at' in b ? b.started_at : '').localeCompare('started_at' in a ? a.started_at : ''));
+      .sort((a, b) => byCodeUnits('started_at' in b ? b.started_at : '', 'started_at' in a ? a.started_at : ''));
   }
 }
 

@@ -1,4 +1,5 @@
 import { StratumError } from '@stratumiops/shared/errors';
+import { byCodeUnits } from '@stratumiops/shared/order';
 import { type Executor, type HostTarget, installRoot, shq } from './executor.js';
 import { SECRET_REF } from './sensitive.js';
 import type { StateStore } from './state.js';
@@ -219,7 +220,7 @@ export async function collectEvents(store: StateStore, extra: ProvEvent[] = [], 
   // Stable: same instant keeps the order above (a run starts before its tasks, which finish before it does).
   return events
     .map((e, i) => ({ e, i }))
-    .sort((a, b) => a.e.at.localeCompare(b.e.at) || a.i - b.i)
+    .sort((a, b) => byCodeUnits(a.e.at, b.e.at) || a.i - b.i)
     .map((x) => x.e);
 }
 

@@ -1,3 +1,4 @@
+import { byCodeUnits } from '@stratumiops/shared/order';
 import { withDependencies } from './graph.js';
 import { maskSensitive } from './sensitive.js';
 import type { Action, AttrChange, Attrs, DesiredResource, PlanDoc, PlannedChange, ResourceRecord } from './types.js';
@@ -170,7 +171,7 @@ export function computePlan(input: PlanInput): PlanDoc {
       deps: rec.deps,
     });
   }
-  changes.sort((a, b) => a.address.localeCompare(b.address));
+  changes.sort((a, b) => byCodeUnits(a.address, b.address));
   const count = (a: Action) => changes.filter((c) => c.action === a).length;
   const summary = {
     add: count('create') + count('replace'),

@@ -6,6 +6,7 @@ import type { NickelEngine } from '@stratumiops/nickel';
 import { assetPath } from '@stratumiops/shared/assets';
 import { conflictError, notFoundError, StratumError, usageError, validationError } from '@stratumiops/shared/errors';
 import { processAlive } from '@stratumiops/shared/fs';
+import { byCodeUnits } from '@stratumiops/shared/order';
 import { z } from 'zod';
 import { callNickelFunction, leadingComment } from './cluster.js';
 import { type Executor, HostError, type HostTarget, installRoot, shq } from './executor.js';
@@ -117,7 +118,7 @@ export function listWorkflows(dirs: string[]): { name: string; path: string; des
       out.set(f.slice(0, -4), { name: f.slice(0, -4), path, description: leadingComment(path) });
     }
   }
-  return [...out.values()].sort((a, b) => a.name.localeCompare(b.name));
+  return [...out.values()].sort((a, b) => byCodeUnits(a.name, b.name));
 }
 
 /** A workflow by name, or a path to a .ncl file. */
@@ -244,7 +245,7 @@ export class WorkflowRuns {
     return readdirSync(this.dir)
       .filter((f) => f.endsWith('.json'))
       .map((f) => this.get(f.slice(0, -5)))
-      .sort((a, b) => b.started_at.localeCompare(a.started_at));
+      .sort((a, b) => byCodeUnits(b.started_at, a.started_at));
   }
 }
 

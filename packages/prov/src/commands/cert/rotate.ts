@@ -1,5 +1,6 @@
 import * as Flags from '@oclif/core/flags';
 import { StratumError, usageError } from '@stratumiops/shared/errors';
+import { byCodeUnits } from '@stratumiops/shared/order';
 import { issueCert, vaultClient } from '../../adapters/vault.js';
 import { CertCommand, installFlags } from '../../cli/certs.js';
 import { certInventory, expiringCerts } from '../../core/certs.js';
@@ -60,7 +61,7 @@ export default class CertRotate extends CertCommand<typeof CertRotate> {
         return { run: null, installed: [], skipped: [] };
       }
     }
-    chosen.sort((a, b) => a.host.localeCompare(b.host) || a.domain.localeCompare(b.domain));
+    chosen.sort((a, b) => byCodeUnits(a.host, b.host) || byCodeUnits(a.domain, b.domain));
     const client = await vaultClient();
     return this.deploy({
       operation: 'cert rotate',
