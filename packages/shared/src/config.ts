@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { notFoundError, usageError, validationError } from './errors.js';
 
 /** Settings every tool has, merged into its schema by `toolConfigSchema`. */

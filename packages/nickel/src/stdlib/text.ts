@@ -13,8 +13,7 @@ const segments = (s: string) => {
 /** Printable ASCII without CR (CR LF is one cluster): every position is a cluster boundary. */
 const simple = (s: string) => /^[\x20-\x7e\t\n]*$/.test(s);
 
-export const graphemes = (s: string): string[] =>
-  simple(s) ? s.split('') : Array.from(segments(s), (x) => x.segment);
+export const graphemes = (s: string): string[] => (simple(s) ? s.split('') : Array.from(segments(s), (x) => x.segment));
 
 /** UTF-16 offsets where grapheme clusters start (and the end): matches may not cut a cluster. */
 const ALL_BOUNDARIES = { has: () => true } as unknown as Set<number>;

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { notFoundError, validationError } from '@stratumiops/shared/errors';
 import { parse as parseToml } from 'smol-toml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ALERT_SEVERITIES } from './bus.js';
 import { describeZodError, PRIORITIES, roleSchema, taskTypeSchema } from './model.js';
 import { lookupPath as lookup } from './vars.js';

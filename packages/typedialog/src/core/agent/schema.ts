@@ -16,7 +16,7 @@
  * - `a | b`: either (`string | null` for a nullable string).
  * Keys may be quoted or bare; commas between entries and a trailing comma are optional; `//` starts a comment.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export class SchemaSyntaxError extends Error {
   constructor(
