@@ -263,7 +263,9 @@ export default async function startup() {
     console.table(rows);
     console.log(`median of ${pairs} pairs each; ${ok ? 'all targets met' : 'some targets missed'}`);
     if (process.env.NODE_EXTRA_CA_CERTS)
-      console.log('note: this shell sets NODE_EXTRA_CA_CERTS; neither side of a pair gets it (each node start would read it)');
+      console.log(
+        'note: this shell sets NODE_EXTRA_CA_CERTS; neither side of a pair gets it (each node start would read it)',
+      );
     return ok;
   } finally {
     if (server) await stop(server);

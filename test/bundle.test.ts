@@ -1,6 +1,6 @@
 // The start-up bundle (scripts/build-bundles.mjs) must not change what a user sees: the same
 // output, errors and exit codes as the binary run from dist/ (STRATUM_NO_BUNDLE=1).
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,6 +76,31 @@ describe('the code cache of a bundled binary', { timeout: 120_000 }, () => {
     expect(readdirSync(join(tmp, dirs[0] as string), { recursive: true }).length).toBeGreaterThan(0);
     expect(await run()).toEqual(first);
     expect(readdirSync(cwd)).not.toContain('.cache');
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it("a first run removes the caches of bundles that are gone, and keeps other bundles' caches", async ({ skip }) => {
+    if (!isFresh('vapora')) {
+      const why = `no up-to-date bundle for vapora: run 'npm run build'`;
+      if (process.env.CI) throw new Error(why);
+      skip(why);
+    }
+    const { cwd, env } = sandbox();
+    const tmp = mkdtempSync(join(tmpdir(), 'code-cache-'));
+    const perNode = join(tmp, `stratumiops-code-cache-${process.getuid?.()}`, `${process.version}-${process.arch}`);
+    const gone = join(perNode, 'gone');
+    const other = join(perNode, 'other');
+    mkdirSync(gone, { recursive: true, mode: 0o700 });
+    mkdirSync(other, { recursive: true, mode: 0o700 });
+    writeFileSync(join(gone, 'bundle-dir'), join(tmp, 'removed-checkout', 'dist', 'bundle'));
+    writeFileSync(join(gone, 'main.cjs.1.1'), 'x');
+    writeFileSync(join(other, 'bundle-dir'), join(import.meta.dirname, '..', 'packages', 'prov', 'dist', 'bundle'));
+    const r = await runBin('vapora', ['config', '--json'], { cwd, env: { ...env, TMPDIR: tmp } });
+    expect(r.code, r.stderr).toBe(0);
+    const left = readdirSync(perNode);
+    expect(left).toContain('other');
+    expect(left).not.toContain('gone');
+    expect(left).toHaveLength(2); // other, and vapora's own
     rmSync(tmp, { recursive: true, force: true });
   });
 });

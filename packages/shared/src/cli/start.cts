@@ -85,6 +85,9 @@ function folderKey(path: string): string {
   return h.toString(36);
 }
 
+/** The file in a bundle's cache folder that names the bundle's folder. */
+const BUNDLE_DIR = 'bundle-dir';
+
 /** How chunks name each other (scripts/build-bundles.mjs). */
 const SIBLING = /^\.\/(chunk-[A-Z0-9]+|main)\.cjs$/;
 
@@ -196,12 +199,26 @@ class ChunkLoader {
         writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
         renameSync(tmp, file);
       }
+      // The folder names its bundle, so that a later save can drop the folders of bundles gone since
+      // (a removed npx copy or checkout): nothing else would ever remove them.
+      writeFileSync(join(dir, BUNDLE_DIR), this.dir, { mode: 0o600 });
       for (const f of readdirSync(dir)) {
-        if (keep.has(join(dir, f))) continue;
+        if (f === BUNDLE_DIR || keep.has(join(dir, f))) continue;
         const m = /^(.+)\.(\d+)\.(\d+)$/.exec(f);
         const st = m && statSync(join(this.dir, m[1] as string), { throwIfNoEntry: false });
         const current = st && `${st.size}.${Math.trunc(st.mtimeMs)}` === `${m[2]}.${m[3]}`;
         if (!current) rmSync(join(dir, f), { force: true });
+      }
+      const all = dirname(dir);
+      for (const other of readdirSync(all)) {
+        let bundle: string;
+        try {
+          bundle = readFileSync(join(all, other, BUNDLE_DIR), 'utf8');
+        } catch {
+          continue;
+        }
+        if (!statSync(join(bundle, 'main.cjs'), { throwIfNoEntry: false }))
+          rmSync(join(all, other), { recursive: true, force: true });
       }
     } catch {
       // A cache that cannot be written only costs the next run the compile.
