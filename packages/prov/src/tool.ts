@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { ToolSpec } from '@stratumiops/shared/cli/command';
 import { toolConfigSchema } from '@stratumiops/shared/config';
-import * as z from 'zod';
+import * as z from '@stratumiops/shared/zod';
 
 export const configSchema = toolConfigSchema({
   /** State location: a SQLite file path or a postgres:// URL. */

@@ -2,8 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
-import * as z from 'zod';
 import { notFoundError, usageError, validationError } from './errors.js';
+import * as z from './zod.js';
 
 /** Settings every tool has, merged into its schema by `toolConfigSchema`. */
 export const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;

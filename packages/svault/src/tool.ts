@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { ToolSpec } from '@stratumiops/shared/cli/command';
 import { toolConfigSchema } from '@stratumiops/shared/config';
-import * as z from 'zod';
+import * as z from '@stratumiops/shared/zod';
 
 /** A table name, optionally schema-qualified: it goes into SQL (quoted), so nothing else. */
 const SQL_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;

@@ -1,6 +1,6 @@
 import type { ToolSpec } from '@stratumiops/shared/cli/command';
 import { toolConfigSchema } from '@stratumiops/shared/config';
-import * as z from 'zod';
+import * as z from '@stratumiops/shared/zod';
 import { AGENT_ROLES } from './core/agent/roles.js';
 
 /** `[providers.<name>]`, as in vapora.toml: where agents and the ai backend call a provider, and with which key. */

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { ToolSpec } from '@stratumiops/shared/cli/command';
 import { toolConfigSchema } from '@stratumiops/shared/config';
-import * as z from 'zod';
+import * as z from '@stratumiops/shared/zod';
 import { ON_EXCEEDED, PROVIDERS } from './core/model.js';
 import { ROLES } from './core/roles.js';
 

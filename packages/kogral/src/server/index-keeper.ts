@@ -4,7 +4,7 @@
  * first time: one full check). A command that gets its answer skips stat-ing every file itself.
  */
 import { statSync } from 'node:fs';
-import * as z from 'zod';
+import * as z from '@stratumiops/shared/zod';
 import { localFiles } from '../adapters/local-files.js';
 import type { SqliteIndex } from '../adapters/sqlite-index.js';
 import type { GraphWatcher } from '../adapters/watch.js';

@@ -7,7 +7,7 @@
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StratumError, usageError } from '@stratumiops/shared/errors';
 import { guard, READ_ONLY, serveStdio as serveMcp, type ToolResult, toolResult, WRITES } from '@stratumiops/shared/mcp';
-import * as z from 'zod';
+import * as z from '@stratumiops/shared/zod';
 import { buildContext, parseSince, recentActivity } from '../core/context.js';
 import { EDIT_OPERATIONS, type EditOp } from '../core/edit.js';
 import { executionFields } from '../core/execution.js';

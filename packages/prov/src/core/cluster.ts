@@ -7,7 +7,7 @@ import type { NickelEngine } from '@stratumiops/nickel';
 import { assetPath } from '@stratumiops/shared/assets';
 import { conflictError, notFoundError, StratumError, usageError, validationError } from '@stratumiops/shared/errors';
 import { byCodeUnits } from '@stratumiops/shared/order';
-import * as z from 'zod';
+import * as z from '@stratumiops/shared/zod';
 import { type HostConfig, hostAttrs } from './desired.js';
 import type { HostTarget } from './executor.js';
 import { nickelFailure } from './nickel.js';

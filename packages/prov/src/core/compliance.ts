@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { NickelEngine } from '@stratumiops/nickel';
 import { StratumError, validationError } from '@stratumiops/shared/errors';
 import { byCodeUnits } from '@stratumiops/shared/order';
-import * as z from 'zod';
+import * as z from '@stratumiops/shared/zod';
 import { configFailure, nickelFailure } from './nickel.js';
 
 export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;

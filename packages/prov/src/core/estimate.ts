@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StratumError, validationError } from '@stratumiops/shared/errors';
-import * as z from 'zod';
+import * as z from '@stratumiops/shared/zod';
 import { type Dec, dec, fixed, isDecimal, mul, str, sum } from './decimal.js';
 import type { DesiredResource } from './types.js';
 

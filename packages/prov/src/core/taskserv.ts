@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { assetPath } from '@stratumiops/shared/assets';
 import { notFoundError, validationError } from '@stratumiops/shared/errors';
-import * as z from 'zod';
+import * as z from '@stratumiops/shared/zod';
 import {
   type Executor,
   type Facts,

@@ -1,5 +1,5 @@
 import { validationError } from '@stratumiops/shared/errors';
-import * as z from 'zod';
+import * as z from '@stratumiops/shared/zod';
 
 export const WIZARDS = ['cluster', 'database', 'monitoring'] as const;
 export type Wizard = (typeof WIZARDS)[number];

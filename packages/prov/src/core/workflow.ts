@@ -7,7 +7,7 @@ import { assetPath } from '@stratumiops/shared/assets';
 import { conflictError, notFoundError, StratumError, usageError, validationError } from '@stratumiops/shared/errors';
 import { processAlive } from '@stratumiops/shared/fs';
 import { byCodeUnits } from '@stratumiops/shared/order';
-import * as z from 'zod';
+import * as z from '@stratumiops/shared/zod';
 import { callNickelFunction, leadingComment } from './cluster.js';
 import { type Executor, HostError, type HostTarget, installRoot, shq } from './executor.js';
 import { type OrchEvent, type OrchTask, type RetryPolicy, runDag } from './orchestrator.js';

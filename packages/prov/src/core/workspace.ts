@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { usageError, validationError } from '@stratumiops/shared/errors';
 import { writeFileAtomic } from '@stratumiops/shared/fs';
-import * as z from 'zod';
+import * as z from '@stratumiops/shared/zod';
 
 /** Provider settings of a workspace (.prov/providers.json): never credentials, only where they come from. */
 /** Where a cloud's credentials come from: the provider's own environment variables, or a path in svault. */

@@ -6,7 +6,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { usageError } from '@stratumiops/shared/errors';
 import { guard, READ_ONLY, toolResult, WRITES } from '@stratumiops/shared/mcp';
-import * as z from 'zod';
+import * as z from '@stratumiops/shared/zod';
 import {
   answer,
   configFacts,

@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from '@stratumiops/shared/zod';
 import type { LogicalStore } from './barrier.js';
 import type { DatabasePlugins } from './engines/database/plugin.js';
 import type { FieldSchemas } from './fields.js';

@@ -3,7 +3,7 @@
  * to `Engine`, so one answer is accepted or refused in the same way, with the same error, everywhere.
  * Each field is compiled once into a zod schema; conditions are evaluated on the earlier answers.
  */
-import * as z from 'zod';
+import * as z from '@stratumiops/shared/zod';
 import { evalCondition } from './condition.js';
 import { type Field, type Form, isDate, isoDate } from './form.js';
 

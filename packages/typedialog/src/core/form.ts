@@ -6,8 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { StratumError } from '@stratumiops/shared/errors';
+import * as z from '@stratumiops/shared/zod';
 import { parse as parseToml, TomlError } from 'smol-toml';
-import * as z from 'zod';
 import { type Condition, ConditionError, conditionFields, parseCondition } from './condition.js';
 import { refuseFolder } from './files.js';
 import { TomlLines } from './toml-lines.js';

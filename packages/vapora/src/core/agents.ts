@@ -1,5 +1,5 @@
 import { notFoundError, validationError } from '@stratumiops/shared/errors';
-import * as z from 'zod';
+import * as z from '@stratumiops/shared/zod';
 import { confidence, RECENT_MS, weightedSuccess } from './assignment.js';
 import type { Heartbeat } from './bus.js';
 import { parseCommandTemplate } from './exec-template.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
+import * as z from '@stratumiops/shared/zod';
 import type { Caller } from './auth.js';
 import { type Alert, type Bus, ALERT_SEVERITIES as SEVERITIES } from './bus.js';
 import { shortId } from './ids.js';

@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type * as CedarNs from '@cedar-policy/cedar-wasm/nodejs';
-import * as z from 'zod';
+import * as z from '@stratumiops/shared/zod';
 import { API_ROLES, type ApiRole, type ApiToken } from './store.js';
 
 /**

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '@stratumiops/shared/zod';
 import { AGENT_STATUSES, OUTCOMES, PRIORITIES, PROVIDERS } from './model.js';
 import { ROLES, type Role } from './roles.js';
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '@stratumiops/shared/zod';
 import { ROLES, type Role } from './roles.js';
 
 /**

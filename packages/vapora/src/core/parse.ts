@@ -1,5 +1,5 @@
 import { validationError } from '@stratumiops/shared/errors';
-import type * as z from 'zod';
+import type * as z from '@stratumiops/shared/zod';
 import { describeZodError } from './model.js';
 
 /** Every input (flags, HTTP bodies, MCP arguments) through its zod schema: one line naming the first problem. */

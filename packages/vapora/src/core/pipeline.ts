@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { notFoundError, validationError } from '@stratumiops/shared/errors';
+import * as z from '@stratumiops/shared/zod';
 import { parse as parseToml } from 'smol-toml';
-import * as z from 'zod';
 import { ALERT_SEVERITIES } from './bus.js';
 import { describeZodError, PRIORITIES, roleSchema, taskTypeSchema } from './model.js';
 import { lookupPath as lookup } from './vars.js';

@@ -1,5 +1,5 @@
 import { notFoundError } from '@stratumiops/shared/errors';
-import * as z from 'zod';
+import * as z from '@stratumiops/shared/zod';
 import { Agents } from './agents.js';
 import { type AlertOutcome, AlertTriggers, alertInput } from './alerts.js';
 import { ApprovalDesk, type ApprovalSettings, DEFAULT_APPROVALS } from './approvals.js';

@@ -1,5 +1,5 @@
 import { conflictError, notFoundError, validationError } from '@stratumiops/shared/errors';
-import * as z from 'zod';
+import * as z from '@stratumiops/shared/zod';
 import type { BudgetLedger, BudgetStatus } from './budget.js';
 import type { MetricsSink } from './metrics.js';
 import { budgetInput, centsToMicro, microToCents, type ProviderName, roleSchema } from './model.js';

@@ -1,5 +1,5 @@
 import { conflictError, notFoundError, validationError } from '@stratumiops/shared/errors';
-import * as z from 'zod';
+import * as z from '@stratumiops/shared/zod';
 import { type Caller, inScope } from './auth.js';
 import { shortId } from './ids.js';
 import { type Execution, microToCents, roleSchema, TASK_STATUSES, type Task, taskInput, taskPatch } from './model.js';

@@ -1,6 +1,6 @@
 import { deniedError, ExitCode, StratumError, validationError } from '@stratumiops/shared/errors';
+import * as z from '@stratumiops/shared/zod';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import * as z from 'zod';
 import type { Action, Caller, Kind, PolicySet } from '../core/auth.js';
 import { LlmError } from '../core/llm/types.js';
 import { parse } from '../core/parse.js';

@@ -6,7 +6,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { deniedError } from '@stratumiops/shared/errors';
 import { guard, READ_ONLY, toolResult, WRITES } from '@stratumiops/shared/mcp';
-import * as z from 'zod';
+import * as z from '@stratumiops/shared/zod';
 import type { VaporaApi } from '../client/index.js';
 import type { Action, Caller, Kind, PolicySet } from '../core/auth.js';
 import { PRIORITIES, TASK_STATUSES } from '../core/model.js';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import * as z from 'zod';
+import * as z from '@stratumiops/shared/zod';
 import type { LogicalStore } from '../barrier.js';
 import { invalid } from '../errors.js';
 import { fBool, fDuration, fInt, fString, fStringList } from '../fields.js';

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '@stratumiops/shared/zod';
 import type { PolicyStore } from '../acl.js';
 import type { AuditBroker } from '../audit.js';
 import { denied, invalid, VaultError } from '../errors.js';

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import * as z from 'zod';
+import * as z from '@stratumiops/shared/zod';
 import type { LogicalStore } from '../barrier.js';
 import { invalid, VaultError } from '../errors.js';
 import { fBool, fDuration, fInt, fString } from '../fields.js';

@@ -7,9 +7,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { StratumError } from '@stratumiops/shared/errors';
+import * as z from '@stratumiops/shared/zod';
 import nunjucks from 'nunjucks';
 import YAML from 'yaml';
-import * as z from 'zod';
 import { refuseFolder } from '../files.js';
 import { AGENT_ROLES, type AgentRole } from './roles.js';
 import { parseSchema, type SchemaNode, SchemaSyntaxError, toJsonSchema, toZod } from './schema.js';

@@ -16,7 +16,7 @@
  * - `a | b`: either (`string | null` for a nullable string).
  * Keys may be quoted or bare; commas between entries and a trailing comma are optional; `//` starts a comment.
  */
-import * as z from 'zod';
+import * as z from '@stratumiops/shared/zod';
 
 export class SchemaSyntaxError extends Error {
   constructor(

@@ -4,7 +4,7 @@
  * them); problems found here (a subnet outside the VPC, a name too long for the servers) are reported on
  * the answer that caused them, as the engine's errors are.
  */
-import * as z from 'zod';
+import * as z from '@stratumiops/shared/zod';
 import type { FieldError } from '../engine.js';
 
 export const PROVIDERS = ['aws', 'gcp', 'azure', 'hetzner', 'upcloud', 'lxd'] as const;
