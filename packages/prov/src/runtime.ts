@@ -41,6 +41,20 @@ export function retryPolicy(s: RuntimeSettings['apply']): RetryPolicy {
 }
 
 /**
+ * Credentials kept in svault are read when first needed (before a run changes anything, or at the first API
+ * call), not when the provider is made: a plan from recorded state does not ask svault. A failed read is not
+ * kept: svault may be unsealed or reachable by the next attempt.
+ */
+function whenNeeded<T>(read: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  return () =>
+    (value ??= read().catch((e) => {
+      value = undefined;
+      throw e;
+    }));
+}
+
+/**
  * UpCloud credentials: an API token or an API-enabled account, from the environment (the names UpCloud's own
  * tools read) or from an svault path holding `token`, or `username` and `password`.
  */
@@ -142,20 +156,12 @@ export class Runtime {
       const ref = settings.credentials.replace(/#.*$/, '');
       let credentials: (() => Promise<AwsKeys>) | undefined;
       if (ref.startsWith('svault://')) {
-        // Keys kept in svault are read before a run changes anything (the provider's prepare) or on the first
-        // AWS call, not here: a plan from recorded state does not ask svault. A malformed reference fails now.
-        const { parseSvaultRef, resolveSecret } = await import('@stratumiops/svault/client/secret-ref');
-        parseSvaultRef(`${ref}#access_key`);
-        let keys: Promise<AwsKeys> | undefined;
-        const read = async () => ({
+        // (A malformed reference was refused when providers.json was read.)
+        const { resolveSecret } = await import('@stratumiops/svault/client/secret-ref');
+        credentials = whenNeeded(async () => ({
           accessKeyId: await resolveSecret(`${ref}#access_key`),
           secretAccessKey: await resolveSecret(`${ref}#secret_key`),
-        });
-        credentials = () =>
-          (keys ??= read().catch((e) => {
-            keys = undefined; // svault may be unsealed or reachable by the next attempt
-            throw e;
-          }));
+        }));
       }
       return new AwsProvider({
         region,
@@ -170,7 +176,7 @@ export class Runtime {
       const zone = settings.zone ?? this.infra?.region;
       const { UpcloudProvider } = await import('./adapters/upcloud.js');
       return new UpcloudProvider({
-        credentials: await upcloudCredentials(settings.credentials),
+        credentials: whenNeeded(() => upcloudCredentials(settings.credentials)),
         ...(endpoint ? { endpoint } : {}),
         ...(zone ? { zone } : {}),
         sshKeys: settings.ssh_keys.map((f) => readFileSync(resolve(this.s.cwd, f), 'utf8').trim()),

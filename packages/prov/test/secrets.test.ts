@@ -4,7 +4,7 @@ import { resolveSecret } from '@stratumiops/svault/client/secret-ref';
 import { type RunningServer, startServer } from '@stratumiops/svault/server/main';
 import { configSchema } from '@stratumiops/svault/tool';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeEc2 } from '../src/testing/index.js';
+import { startFakeEc2, startFakeUpcloud, TOKEN } from '../src/testing/index.js';
 import { prov, workspace } from './support/hosts.js';
 
 // A real svault dev server: prov reads provider credentials and sudo passwords through its client.
@@ -21,6 +21,12 @@ beforeAll(async () => {
     body: JSON.stringify({ data: { access_key: 'AKIAEXAMPLE', secret_key: 's3cr3t' } }),
   });
   expect(res.status).toBe(200);
+  const upcloud = await fetch(`${srv.address}/v1/secret/data/upcloud`, {
+    method: 'POST',
+    headers: { 'X-Vault-Token': env.SVAULT_TOKEN ?? '' },
+    body: JSON.stringify({ data: { token: TOKEN } }),
+  });
+  expect(upcloud.status).toBe(200);
 });
 afterAll(async () => {
   await srv?.close();
@@ -90,6 +96,44 @@ describe('AWS keys kept in svault', () => {
       }
     } finally {
       await ec2.close();
+    }
+  }, 120_000);
+});
+
+describe('UpCloud credentials kept in svault', () => {
+  it('are read when first needed: a plan from recorded state never asks svault; an apply reads them before any request', async () => {
+    const api = await startFakeUpcloud();
+    try {
+      const ws = workspace(
+        `let Infrastructure = import "infrastructure.ncl" in
+{
+  provider = 'upcloud,
+  region = "fi-hel1",
+  servers = [{ name = "web-1", provider = 'upcloud, plan = "1xCPU-1GB", spec = { cpu = 1, memory_gb = 1, disk_gb = 25, os = { family = 'ubuntu, version = "24.04" } } }],
+} | Infrastructure
+`,
+        [],
+      );
+      writeFileSync(
+        join(ws.cwd, '.prov', 'providers.json'),
+        JSON.stringify({ upcloud: { credentials: 'svault://secret/data/upcloud', endpoint: api.url } }),
+      );
+      Object.assign(ws.env, { SVAULT_ADDR: 'http://127.0.0.1:9', SVAULT_TOKEN: 'none' });
+      const offline = await prov(ws, ['plan', '--no-refresh']);
+      expect(offline.code, offline.stderr).toBe(0);
+      expect(offline.stdout).toContain('server.web-1');
+      expect(api.requests).toEqual([]);
+      const refused = await prov(ws, ['apply', '-y']);
+      expect(refused.code, refused.stderr).toBe(7);
+      expect(refused.stderr).toMatch(/svault/i);
+      expect(api.requests).toEqual([]);
+
+      Object.assign(ws.env, env);
+      const applied = await prov(ws, ['apply', '-y']);
+      expect(applied.code, applied.stderr).toBe(0);
+      expect(api.lastAuth).toBe(`Bearer ${TOKEN}`);
+    } finally {
+      await api.close();
     }
   }, 120_000);
 });

@@ -9,7 +9,8 @@ export type UpcloudCredentials = { token: string } | { username: string; passwor
 export interface UpcloudSettings {
   /** API base including the version, e.g. https://api.upcloud.com/1.3 (or a local compatible server). */
   endpoint?: string;
-  credentials: UpcloudCredentials;
+  /** The credentials, or how to read them: called before a run changes anything and on the first API call. */
+  credentials: UpcloudCredentials | (() => Promise<UpcloudCredentials>);
   /** Zone for servers that name none, e.g. fi-hel1. */
   zone?: string;
   /** Public SSH keys given to the servers' login user (cloud-init templates need one). */
@@ -80,13 +81,20 @@ export class UpcloudProvider implements Provider {
   readonly name = 'upcloud';
   readonly kinds = ['server'] as const;
   private readonly base: string;
-  private readonly auth: string;
 
   constructor(private readonly s: UpcloudSettings) {
     this.base = (s.endpoint ?? UPCLOUD_API).replace(/\/+$/, '');
-    const c = s.credentials;
-    this.auth =
-      'token' in c ? `Bearer ${c.token}` : `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
+  }
+
+  async prepare(): Promise<void> {
+    await this.auth();
+  }
+
+  private async auth(): Promise<string> {
+    const c = typeof this.s.credentials === 'function' ? await this.s.credentials() : this.s.credentials;
+    return 'token' in c
+      ? `Bearer ${c.token}`
+      : `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
   }
 
   replaceOn(_kind: string): string[] {
@@ -95,12 +103,13 @@ export class UpcloudProvider implements Provider {
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const what = `${method} ${path.replace(/\?.*/, '')}`;
+    const authorization = await this.auth();
     let res: Response;
     try {
       res = await fetch(`${this.base}${path}`, {
         method,
         headers: {
-          authorization: this.auth,
+          authorization,
           accept: 'application/json',
           ...(body ? { 'content-type': 'application/json' } : {}),
         },
@@ -335,6 +344,7 @@ export class UpcloudProvider implements Provider {
 
   async test(): Promise<ProviderCheck[]> {
     const target = `upcloud ${this.base}`;
+    await this.auth(); // no credentials: that error itself, with its hint, rather than a failed check
     try {
       const r = await this.call<{ account: { username: string; credits: number } }>('GET', '/account');
       return [{ target, ok: true, detail: `account ${r.account.username}, credits ${r.account.credits}` }];
