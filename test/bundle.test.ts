@@ -1,6 +1,6 @@
 // The start-up bundle (scripts/build-bundles.mjs) must not change what a user sees: the same
 // output, errors and exit codes as the binary run from dist/ (STRATUM_NO_BUNDLE=1).
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,7 +79,7 @@ describe('the code cache of a bundled binary', { timeout: 120_000 }, () => {
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  it("a first run removes the caches of bundles that are gone, and keeps other bundles' caches", async ({ skip }) => {
+  it("a first run removes the caches of bundles gone for a day, and keeps other bundles' caches", async ({ skip }) => {
     if (!isFresh('vapora')) {
       const why = `no up-to-date bundle for vapora: run 'npm run build'`;
       if (process.env.CI) throw new Error(why);
@@ -95,12 +95,18 @@ describe('the code cache of a bundled binary', { timeout: 120_000 }, () => {
     writeFileSync(join(gone, 'bundle-dir'), join(tmp, 'removed-checkout', 'dist', 'bundle'));
     writeFileSync(join(gone, 'main.cjs.1.1'), 'x');
     writeFileSync(join(other, 'bundle-dir'), join(import.meta.dirname, '..', 'packages', 'prov', 'dist', 'bundle'));
+    const recent = join(perNode, 'recent');
+    mkdirSync(recent, { mode: 0o700 });
+    writeFileSync(join(recent, 'bundle-dir'), join(tmp, 'elsewhere', 'dist', 'bundle')); // in use on another machine?
+    const dayAndMore = new Date(Date.now() - 25 * 3600_000);
+    for (const d of [gone, other]) utimesSync(d, dayAndMore, dayAndMore);
     const r = await runBin('vapora', ['config', '--json'], { cwd, env: { ...env, TMPDIR: tmp } });
     expect(r.code, r.stderr).toBe(0);
     const left = readdirSync(perNode);
     expect(left).toContain('other');
+    expect(left).toContain('recent'); // used within the day: kept
     expect(left).not.toContain('gone');
-    expect(left).toHaveLength(2); // other, and vapora's own
+    expect(left).toHaveLength(3); // other, recent, and vapora's own
     rmSync(tmp, { recursive: true, force: true });
   });
 });

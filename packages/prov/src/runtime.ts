@@ -40,18 +40,26 @@ export function retryPolicy(s: RuntimeSettings['apply']): RetryPolicy {
   return { retries: s.retries, initialMs: s.backoff_initial_ms, factor: s.backoff_factor, maxMs: s.backoff_max_ms };
 }
 
+/** How long a failed credentials read is given again to every caller before svault is asked again. */
+const CREDENTIALS_RETRY_MS = 30_000;
+
 /**
  * Credentials kept in svault are read when first needed (before a run changes anything, or at the first API
- * call), not when the provider is made: a plan from recorded state does not ask svault. A failed read is not
- * kept: svault may be unsealed or reachable by the next attempt.
+ * call), not when the provider is made: a plan from recorded state does not ask svault. A failed read is kept
+ * for a while, so that a refresh of many resources fails at once instead of asking svault again for each; a
+ * long-running server asks again after that (svault may be unsealed or reachable by then).
  */
 function whenNeeded<T>(read: () => Promise<T>): () => Promise<T> {
   let value: Promise<T> | undefined;
-  return () =>
-    (value ??= read().catch((e) => {
-      value = undefined;
+  return () => {
+    value ??= read().catch((e) => {
+      setTimeout(() => {
+        value = undefined;
+      }, CREDENTIALS_RETRY_MS).unref();
       throw e;
-    }));
+    });
+    return value;
+  };
 }
 
 /**

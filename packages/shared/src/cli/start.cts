@@ -200,8 +200,11 @@ class ChunkLoader {
         renameSync(tmp, file);
       }
       // The folder names its bundle, so that a later save can drop the folders of bundles gone since
-      // (a removed npx copy or checkout): nothing else would ever remove them.
-      writeFileSync(join(dir, BUNDLE_DIR), this.dir, { mode: 0o600 });
+      // (a removed npx copy or checkout): nothing else would ever remove them. Written whole (rename), so
+      // that a concurrent save never reads it half written.
+      const named = join(dir, `${BUNDLE_DIR}.${process.pid}.tmp`);
+      writeFileSync(named, this.dir, { mode: 0o600 });
+      renameSync(named, join(dir, BUNDLE_DIR));
       for (const f of readdirSync(dir)) {
         if (f === BUNDLE_DIR || keep.has(join(dir, f))) continue;
         const m = /^(.+)\.(\d+)\.(\d+)$/.exec(f);
@@ -209,16 +212,21 @@ class ChunkLoader {
         const current = st && `${st.size}.${Math.trunc(st.mtimeMs)}` === `${m[2]}.${m[3]}`;
         if (!current) rmSync(join(dir, f), { force: true });
       }
+      // Only folders unused for a day: another machine sharing this temporary folder (a container) sees
+      // other paths, and must not lose its caches on every run.
       const all = dirname(dir);
+      const stale = Date.now() - 24 * 3600_000;
       for (const other of readdirSync(all)) {
+        const folder = join(all, other);
         let bundle: string;
         try {
-          bundle = readFileSync(join(all, other, BUNDLE_DIR), 'utf8');
+          if (folder === dir || statSync(folder).mtimeMs > stale) continue;
+          bundle = readFileSync(join(folder, BUNDLE_DIR), 'utf8');
         } catch {
           continue;
         }
-        if (!statSync(join(bundle, 'main.cjs'), { throwIfNoEntry: false }))
-          rmSync(join(all, other), { recursive: true, force: true });
+        if (path.isAbsolute(bundle) && !statSync(bundle, { throwIfNoEntry: false }))
+          rmSync(folder, { recursive: true, force: true });
       }
     } catch {
       // A cache that cannot be written only costs the next run the compile.
