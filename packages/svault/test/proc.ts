@@ -32,7 +32,7 @@ export async function spawnServer(
     const timer = setTimeout(() => {
       proc.kill('SIGKILL');
       reject(new Error(`svault server did not start: ${stderr}`));
-    }, opts.timeoutMs ?? 20_000);
+    }, opts.timeoutMs ?? 60_000); // a loaded machine can take many seconds to start node
     proc.stdout?.on('data', (d: Buffer) => {
       stdout += d.toString();
       try {
