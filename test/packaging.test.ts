@@ -1,6 +1,8 @@
 // What a user gets from npm: every workspace packed with `npm pack`, the tarballs installed into an
 // empty folder, then each binary run from there: --version and one real command. Slow (an install
-// of the whole dependency tree, better-sqlite3 built from source): minutes, hence its own file.
+// of the whole dependency tree): minutes, hence its own file. better-sqlite3 installs from a prebuilt
+// binary, as it does for a user whose npm reaches its release downloads: the one this checkout built
+// (or fetched), handed to its installer as a local prebuild. Compiling it again took minutes.
 // It installs from the local npm cache first (--offline); when that misses, from the registry; when
 // the registry cannot be reached it is skipped with a message, and fails under CI.
 import { execFile } from 'node:child_process';
@@ -58,8 +60,9 @@ beforeAll(async () => {
     `${JSON.stringify({ name: 'pack-check', private: true, version: '0.0.0', allowScripts }, null, 2)}\n`,
   );
   const args = ['install', '--no-audit', '--no-fund', '--no-save', ...files];
-  let r = await exec('npm', [...args, '--offline'], { cwd: installed });
-  if (r.code !== 0) r = await exec('npm', args, { cwd: installed });
+  const env = { ...process.env, ...(await localPrebuild(work)) };
+  let r = await exec('npm', [...args, '--offline'], { cwd: installed, env });
+  if (r.code !== 0) r = await exec('npm', args, { cwd: installed, env });
   if (r.code !== 0 && /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|ENETUNREACH/.test(r.stderr) && !process.env.CI) {
     skipped = `the npm registry cannot be reached and the npm cache lacks packages: ${r.stderr.split('\n')[0]}`;
     console.warn(`skipping the packaging test: ${skipped}`);
@@ -67,6 +70,23 @@ beforeAll(async () => {
   }
   expect(r.code, r.stderr).toBe(0);
 }, 2_400_000);
+
+/**
+ * better-sqlite3's installer (prebuild-install) takes `<name>-v<version>-node-v<abi>-<platform>-<arch>.tar.gz`
+ * from the folder named by npm_config_better_sqlite3_local_prebuilds before it downloads or compiles.
+ * That tarball, made from the checkout's own build; none when the checkout has no build (it compiles).
+ */
+async function localPrebuild(work: string): Promise<NodeJS.ProcessEnv> {
+  const pkg = join(root, 'node_modules', 'better-sqlite3');
+  if (!existsSync(join(pkg, 'build', 'Release', 'better_sqlite3.node'))) return {};
+  const { version } = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { version: string };
+  const dir = join(work, 'prebuilds');
+  mkdirSync(dir);
+  const name = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
+  const tar = await exec('tar', ['-czf', join(dir, name), '-C', pkg, 'build/Release/better_sqlite3.node'], { cwd: pkg });
+  expect(tar.code, tar.stderr).toBe(0);
+  return { npm_config_better_sqlite3_local_prebuilds: dir };
+}
 
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
@@ -126,7 +146,7 @@ describe('installed from npm pack tarballs', { timeout: 300_000 }, () => {
     }
   });
 
-  it('kogral: init, add, search (better-sqlite3 built for this install)', async ({ skip }) => {
+  it('kogral: init, add, search (better-sqlite3 installed with the package)', async ({ skip }) => {
     if (skipped) skip(skipped);
     const env = userEnv();
     const cwd = join(work, 'notes');
