@@ -43,14 +43,18 @@ const cases: [Tool, string[]][] = [
   ['vapora', ['config', 'nope.key']],
 ];
 
+/** Skips (fails under CI) when the tool has no bundle built from the current sources. */
+function needsBundle(tool: Tool, skip: (why: string) => void): void {
+  if (isFresh(tool)) return;
+  const why = `no up-to-date bundle for ${tool}: run 'npm run build'`;
+  if (process.env.CI) throw new Error(why);
+  skip(why);
+}
+
 describe('a binary from its bundle and from dist/', { timeout: 180_000 }, () => {
   const named = cases.map(([tool, args]) => ({ tool, args, name: `${tool} ${args.join(' ')}` }));
   it.for(named)('$name: same output, errors and exit code', async ({ tool, args }, { skip }) => {
-    if (!isFresh(tool)) {
-      const why = `no up-to-date bundle for ${tool}: run 'npm run build'`;
-      if (process.env.CI) throw new Error(why);
-      skip(why);
-    }
+    needsBundle(tool, skip);
     const { bundled, plain } = await both(tool, args);
     expect(bundled).toEqual(plain);
   });
@@ -60,11 +64,7 @@ describe('the code cache of a bundled binary', { timeout: 120_000 }, () => {
   it('the first run writes it (a folder of the user, mode 0700, in TMPDIR), later runs give the same output; nothing in HOME', async ({
     skip,
   }) => {
-    if (!isFresh('vapora')) {
-      const why = `no up-to-date bundle for vapora: run 'npm run build'`;
-      if (process.env.CI) throw new Error(why);
-      skip(why);
-    }
+    needsBundle('vapora', skip);
     const { cwd, env } = sandbox();
     const tmp = mkdtempSync(join(tmpdir(), 'code-cache-'));
     const run = () => runBin('vapora', ['config', '--json'], { cwd, env: { ...env, TMPDIR: tmp } });
@@ -80,11 +80,7 @@ describe('the code cache of a bundled binary', { timeout: 120_000 }, () => {
   });
 
   it("a first run removes the caches of bundles gone for a day, and keeps other bundles' caches", async ({ skip }) => {
-    if (!isFresh('vapora')) {
-      const why = `no up-to-date bundle for vapora: run 'npm run build'`;
-      if (process.env.CI) throw new Error(why);
-      skip(why);
-    }
+    needsBundle('vapora', skip);
     const { cwd, env } = sandbox();
     const tmp = mkdtempSync(join(tmpdir(), 'code-cache-'));
     const perNode = join(tmp, `stratumiops-code-cache-${process.getuid?.()}`, `${process.version}-${process.arch}`);

@@ -49,40 +49,58 @@ describe('secret references', () => {
   });
 });
 
+/** A one-server workspace on `provider` whose credentials are a svault reference, with svault unreachable. */
+function credentialsInSvault(provider: 'aws' | 'upcloud', endpoint: string) {
+  const server =
+    provider === 'aws'
+      ? `{ name = "app-1", provider = 'aws, plan = "t3.small", spec = { cpu = 2, memory_gb = 2, disk_gb = 20, os = { family = 'ubuntu, version = "22.04" } } }`
+      : `{ name = "web-1", provider = 'upcloud, plan = "1xCPU-1GB", spec = { cpu = 1, memory_gb = 1, disk_gb = 25, os = { family = 'ubuntu, version = "24.04" } } }`;
+  const ws = workspace(
+    `let Infrastructure = import "infrastructure.ncl" in
+{
+  provider = '${provider},
+  region = "${provider === 'aws' ? 'eu-west-1' : 'fi-hel1'}",
+  servers = [${server}],
+} | Infrastructure
+`,
+    [],
+  );
+  writeFileSync(
+    join(ws.cwd, '.prov', 'providers.json'),
+    JSON.stringify({ [provider]: { credentials: `svault://secret/data/${provider}`, endpoint } }),
+  );
+  Object.assign(ws.env, { SVAULT_ADDR: 'http://127.0.0.1:9', SVAULT_TOKEN: 'none' });
+  return ws;
+}
+
+/**
+ * What every provider promises: a plan from recorded state needs no credentials, so it neither asks
+ * svault nor fails; an apply reads them before it changes anything (svault's own error, nothing sent
+ * to the cloud); with svault reachable the apply goes through. Returns that apply.
+ */
+async function readWhenNeeded(ws: ReturnType<typeof credentialsInSvault>, sent: () => unknown[], address: string) {
+  const offline = await prov(ws, ['plan', '--no-refresh']);
+  expect(offline.code, offline.stderr).toBe(0);
+  expect(offline.stdout).toContain(address);
+  expect(offline.stderr).not.toMatch(/warning/i);
+  expect(sent()).toEqual([]);
+  const refused = await prov(ws, ['apply', '-y']);
+  expect(refused.code, refused.stderr).toBe(7);
+  expect(refused.stderr).toMatch(/svault/i);
+  expect(sent()).toEqual([]);
+
+  Object.assign(ws.env, env);
+  const applied = await prov(ws, ['apply', '-y']);
+  expect(applied.code, applied.stderr).toBe(0);
+  return applied;
+}
+
 describe('AWS keys kept in svault', () => {
   it('are read on the first AWS call: a plan from recorded state never asks svault; a refresh signs with them', async () => {
     const ec2 = await startFakeEc2();
     try {
-      const ws = workspace(
-        `let Infrastructure = import "infrastructure.ncl" in
-{
-  provider = 'aws,
-  region = "eu-west-1",
-  servers = [{ name = "app-1", provider = 'aws, plan = "t3.small", spec = { cpu = 2, memory_gb = 2, disk_gb = 20, os = { family = 'ubuntu, version = "22.04" } } }],
-} | Infrastructure
-`,
-        [],
-      );
-      writeFileSync(
-        join(ws.cwd, '.prov', 'providers.json'),
-        JSON.stringify({ aws: { credentials: 'svault://secret/data/aws', endpoint: ec2.url } }),
-      );
-      // svault unreachable: the plan from recorded state needs no keys, so it neither asks nor fails.
-      Object.assign(ws.env, { SVAULT_ADDR: 'http://127.0.0.1:9', SVAULT_TOKEN: 'none' });
-      const offline = await prov(ws, ['plan', '--no-refresh']);
-      expect(offline.code, offline.stderr).toBe(0);
-      expect(offline.stdout).toContain('server.app-1');
-      expect(offline.stderr).not.toMatch(/warning/i);
-      expect(ec2.requests).toEqual([]);
-      // An apply reads the keys before it changes anything: svault's own error, nothing sent to EC2.
-      const refused = await prov(ws, ['apply', '-y']);
-      expect(refused.code, refused.stderr).toBe(7);
-      expect(refused.stderr).toMatch(/svault/i);
-      expect(ec2.requests).toEqual([]);
-
-      Object.assign(ws.env, env);
-      const applied = await prov(ws, ['apply', '-y']);
-      expect(applied.code, applied.stderr).toBe(0);
+      const ws = credentialsInSvault('aws', ec2.url);
+      const applied = await readWhenNeeded(ws, () => ec2.requests, 'server.app-1');
       expect(applied.stderr).not.toMatch(/NodeVersionSupportWarning/);
       expect(ec2.accessKeys.length).toBeGreaterThan(0);
       expect(new Set(ec2.accessKeys)).toEqual(new Set(['AKIAEXAMPLE']));
@@ -104,33 +122,7 @@ describe('UpCloud credentials kept in svault', () => {
   it('are read when first needed: a plan from recorded state never asks svault; an apply reads them before any request', async () => {
     const api = await startFakeUpcloud();
     try {
-      const ws = workspace(
-        `let Infrastructure = import "infrastructure.ncl" in
-{
-  provider = 'upcloud,
-  region = "fi-hel1",
-  servers = [{ name = "web-1", provider = 'upcloud, plan = "1xCPU-1GB", spec = { cpu = 1, memory_gb = 1, disk_gb = 25, os = { family = 'ubuntu, version = "24.04" } } }],
-} | Infrastructure
-`,
-        [],
-      );
-      writeFileSync(
-        join(ws.cwd, '.prov', 'providers.json'),
-        JSON.stringify({ upcloud: { credentials: 'svault://secret/data/upcloud', endpoint: api.url } }),
-      );
-      Object.assign(ws.env, { SVAULT_ADDR: 'http://127.0.0.1:9', SVAULT_TOKEN: 'none' });
-      const offline = await prov(ws, ['plan', '--no-refresh']);
-      expect(offline.code, offline.stderr).toBe(0);
-      expect(offline.stdout).toContain('server.web-1');
-      expect(api.requests).toEqual([]);
-      const refused = await prov(ws, ['apply', '-y']);
-      expect(refused.code, refused.stderr).toBe(7);
-      expect(refused.stderr).toMatch(/svault/i);
-      expect(api.requests).toEqual([]);
-
-      Object.assign(ws.env, env);
-      const applied = await prov(ws, ['apply', '-y']);
-      expect(applied.code, applied.stderr).toBe(0);
+      await readWhenNeeded(credentialsInSvault('upcloud', api.url), () => api.requests, 'server.web-1');
       expect(api.lastAuth).toBe(`Bearer ${TOKEN}`);
     } finally {
       await api.close();
