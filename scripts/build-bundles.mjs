@@ -158,8 +158,10 @@ function locatorPlugin(outdir) {
         return { contents: lines.join('\n'), loader: 'js', resolveDir: dirname(args.path) };
       });
       b.onLoad({ filter: /\.(c|m)?js$/ }, (args) => {
-        const src = readFileSync(args.path, 'utf8');
-        if (!/import\.meta\.(url|dirname|filename)|__dirname|__filename/.test(src)) return undefined;
+        const read = readFileSync(args.path, 'utf8');
+        const src = posix(args.path).includes('/node_modules/@oclif/core/lib/') ? lazyRequires(read) : read;
+        if (!/import\.meta\.(url|dirname|filename)|__dirname|__filename/.test(src))
+          return src === read ? undefined : { contents: src, loader: 'js', resolveDir: dirname(args.path) };
         const nm = posix(args.path).lastIndexOf('/node_modules/');
         let fileExpr;
         if (nm < 0) {
@@ -179,6 +181,29 @@ function locatorPlugin(outdir) {
       });
     },
   };
+}
+
+/**
+ * oclif's modules require every module they might use at their top (`const x_1 = require("./x")`),
+ * so a command run loaded its help renderer, plugin loader, TypeScript path mapping, child_process,
+ * readline and perf_hooks, none of which it uses. Each such binding becomes a stand-in that requires
+ * the module on first use (a property read, write or `in`): the bundle's modules are evaluated only
+ * when required, so what is never used is never loaded. Only these two shapes of binding are changed.
+ */
+function lazyRequires(src) {
+  const binding =
+    /^(const|var|let) (\w+) = ((?:__importDefault|__importStar)\(require\("[^"]+"\)\)|require\("[^"]+"\));$/gm;
+  if (!binding.test(src)) return src;
+  const lazy = `var __lazyModule = (load) => {
+  let m;
+  const get = () => (m ??= load());
+  return new Proxy({}, { get: (_, k) => get()[k], set: (_, k, v) => { get()[k] = v; return true; }, has: (_, k) => k in get() });
+};
+`;
+  const out = src.replace(binding, (_, kind, name, expr) => `${kind} ${name} = __lazyModule(() => ${expr});`);
+  // After a "use strict" directive, which must stay the first statement.
+  const strict = /^\s*(["'])use strict\1;?\n/.exec(out);
+  return strict ? strict[0] + lazy + out.slice(strict[0].length) : lazy + out;
 }
 
 // Locators for the code that finds files next to itself (locatorPlugin).
