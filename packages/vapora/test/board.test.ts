@@ -59,7 +59,7 @@ describe.skipIf(skipUnless('chromium'))('the Kanban board in headless chromium',
     await waitFor(async () => (await svc.getTask(t.id)).status === 'doing', 10_000, 'the move to be stored');
     expect((await svc.getTask(t.id)).agentId).toBe('mon-1');
     // Pushed to the other board (Server-Sent Events): no reload, the same page load.
-    await b.waitForSelector(`.col[data-col="doing"] .card[data-id="${t.id}"]`, { timeout: 10_000 });
+    await b.waitForSelector(`.col[data-col="doing"] .card[data-id="${t.id}"]`, { timeout: 45_000 });
     expect(await b.evaluate(() => (window as unknown as { vaporaBoardLoadedAt: number }).vaporaBoardLoadedAt)).toBe(
       loadedAt,
     );
@@ -74,7 +74,7 @@ describe.skipIf(skipUnless('chromium'))('the Kanban board in headless chromium',
     // Someone else's change re-renders the board: the keyboard user's card keeps the focus.
     const other = await svc.createTask({ title: 'Renew leases', type: 'lease_renewal', role: 'monitor' });
     await a.waitForSelector(`.card[data-id="${other.id}"]`);
-    await a.waitForSelector(`.col[data-col="failed"] .card[data-id="${k.id}"]:focus`, { timeout: 5_000 });
+    await a.waitForSelector(`.col[data-col="failed"] .card[data-id="${k.id}"]:focus`, { timeout: 45_000 });
     await a.screenshot({ path: join(ARTIFACTS, 'vapora-board.png'), fullPage: true });
   });
 
@@ -91,7 +91,7 @@ describe.skipIf(skipUnless('chromium'))('the Kanban board in headless chromium',
     expect(await viewer.textContent('#me')).toBe('dash (viewer)');
     await a.click(`.card[data-id="${t.id}"] button.approve`);
     await waitFor(async () => (await svc.getTask(t.id)).status === 'done', 10_000, 'the approved task to run');
-    await viewer.waitForSelector(`.col[data-col="done"] .card[data-id="${t.id}"]`, { timeout: 10_000 });
+    await viewer.waitForSelector(`.col[data-col="done"] .card[data-id="${t.id}"]`, { timeout: 45_000 });
     expect(await column(viewer, 'awaiting_approval')).not.toContain(t.id);
   });
 
@@ -99,7 +99,7 @@ describe.skipIf(skipUnless('chromium'))('the Kanban board in headless chromium',
     const page = await open(tokens.admin!);
     await page.waitForSelector('.gauge.normal');
     await s.runtime.service.setBudget('security', { monthly: 0 });
-    await page.waitForSelector('.gauge.exceeded', { timeout: 10_000 });
+    await page.waitForSelector('.gauge.exceeded', { timeout: 45_000 });
     await page.screenshot({ path: join(ARTIFACTS, 'vapora-board-budget-exceeded.png'), fullPage: true });
     const ctx = await chromium.browser.newContext();
     const bad = await ctx.newPage();
