@@ -239,8 +239,8 @@ async function stopChild(child) {
   clearTimeout(killer);
 }
 
-/** Polls `fn` until it returns something truthy; a Broken with `what` after `ms`. */
-export async function until(what, fn, ms = 30_000, every = 200) {
+/** Polls `fn` until it returns something truthy; a Broken with `what` after `ms` (long: a loaded machine is slow, a quick success ends it early). */
+export async function until(what, fn, ms = 90_000, every = 200) {
   const end = Date.now() + ms;
   let last;
   while (Date.now() < end) {
