@@ -83,7 +83,9 @@ async function localPrebuild(work: string): Promise<NodeJS.ProcessEnv> {
   const dir = join(work, 'prebuilds');
   mkdirSync(dir);
   const name = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`;
-  const tar = await exec('tar', ['-czf', join(dir, name), '-C', pkg, 'build/Release/better_sqlite3.node'], { cwd: pkg });
+  const tar = await exec('tar', ['-czf', join(dir, name), '-C', pkg, 'build/Release/better_sqlite3.node'], {
+    cwd: pkg,
+  });
   expect(tar.code, tar.stderr).toBe(0);
   return { npm_config_better_sqlite3_local_prebuilds: dir };
 }
