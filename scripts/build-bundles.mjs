@@ -193,14 +193,14 @@ function locatorPlugin(outdir) {
 function lazyRequires(src) {
   const binding =
     /^(const|var|let) (\w+) = ((?:__importDefault|__importStar)\(require\("[^"]+"\)\)|require\("[^"]+"\));$/gm;
-  if (!binding.test(src)) return src;
+  const out = src.replace(binding, (_, kind, name, expr) => `${kind} ${name} = __lazyModule(() => ${expr});`);
+  if (out === src) return src;
   const lazy = `var __lazyModule = (load) => {
   let m;
   const get = () => (m ??= load());
   return new Proxy({}, { get: (_, k) => get()[k], set: (_, k, v) => { get()[k] = v; return true; }, has: (_, k) => k in get() });
 };
 `;
-  const out = src.replace(binding, (_, kind, name, expr) => `${kind} ${name} = __lazyModule(() => ${expr});`);
   // After a "use strict" directive, which must stay the first statement.
   const strict = /^\s*(["'])use strict\1;?\n/.exec(out);
   return strict ? strict[0] + lazy + out.slice(strict[0].length) : lazy + out;

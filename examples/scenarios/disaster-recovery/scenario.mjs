@@ -197,15 +197,11 @@ async function disasterRecovery(run, twin) {
       root = init.root_token;
       // b is unsealed once a holds the lock: unsealed together, a loaded machine may let b win it.
       await sv(nodeA.addr, ['operator', 'unseal', init.keys[0]]);
-      const leader = await until(
-        'node a to lead',
-        async () => {
-          const r = await sv(nodeA.addr, ['read', 'sys/leader']);
-          const d = r.data ?? r;
-          return d.is_self ? d : null;
-        },
-        90_000,
-      );
+      const leader = await until('node a to lead', async () => {
+        const r = await sv(nodeA.addr, ['read', 'sys/leader']);
+        const d = r.data ?? r;
+        return d.is_self ? d : null;
+      });
       await sv(nodeB.addr, ['operator', 'unseal', init.keys[0]]);
       await sv(nodeA.addr, ['secrets', 'enable', 'kv', '--path', 'secret', '--version', '2']);
       await sv(nodeA.addr, [
